@@ -1,0 +1,885 @@
+//! Configuration: `release_tool.toml` or `[tool.release_tool]` in the root `pyproject.toml`
+//! (SPEC §2).
+//!
+//! `release_tool.toml` may hold the keys under `[tool.release_tool]` (the original Python
+//! tool's layout) or at the top level (like `ruff.toml`). When both `release_tool.toml` and
+//! `[tool.release_tool]` exist, `release_tool.toml` wins and a warning names the other.
+//!
+//! Every key is checked before anything is read: an unknown key is an error naming the key,
+//! `file:line:col` and the nearest valid key, and exits with 2.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use toml_edit::Item;
+
+use crate::error::UserError;
+
+/// The file name of the standalone configuration file.
+pub const CONFIG_FILE: &str = "release_tool.toml";
+
+/// Where the effective configuration came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    /// `release_tool.toml` at the root.
+    File(PathBuf),
+    /// `[tool.release_tool]` in the root `pyproject.toml`.
+    Pyproject(PathBuf),
+    /// No configuration found: all defaults.
+    Defaults,
+}
+
+/// Where production pins come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProdSource {
+    /// `{ git = URL, tag = T }` pins.
+    #[default]
+    Git,
+    /// `name==version` from a package index.
+    Index,
+}
+
+/// The forge that hosts the package repositories.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForgeKind {
+    #[default]
+    Github,
+    Gitea,
+    None,
+}
+
+/// `[tool.release_tool.forge]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForgeConfig {
+    pub kind: ForgeKind,
+    /// Defaults to `GITHUB_API_URL`, then `https://api.github.com`.
+    pub api_url: Option<String>,
+    /// Defaults to `GITHUB_TOKEN`, then `GH_TOKEN`.
+    pub token_env: Option<String>,
+    pub releases: bool,
+    pub pull_requests: bool,
+}
+
+impl Default for ForgeConfig {
+    fn default() -> Self {
+        Self {
+            kind: ForgeKind::Github,
+            api_url: None,
+            token_env: None,
+            releases: true,
+            pull_requests: true,
+        }
+    }
+}
+
+/// `[tool.release_tool.llm]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    pub base_url: String,
+    pub model: String,
+    pub api_key_env: String,
+    pub max_diff_bytes: usize,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com/v1".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+            api_key_env: "OPENAI_API_KEY".to_owned(),
+            max_diff_bytes: 200_000,
+        }
+    }
+}
+
+/// `[tool.release_tool.docker.system_packages]`: apt packages per stage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemPackages {
+    pub runtime: Vec<String>,
+    pub build: Vec<String>,
+}
+
+/// `[tool.release_tool.docker]` (SPEC §6). Values are validated by the `docker` command.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerConfig {
+    pub preset: Option<String>,
+    pub base_image: Option<String>,
+    pub builder_image: Option<String>,
+    pub uv_image: Option<String>,
+    pub uv_version: Option<String>,
+    pub python: Option<String>,
+    pub python_version: Option<String>,
+    pub extras: Vec<String>,
+    pub system_packages: SystemPackages,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub image: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub dockerfile: Option<String>,
+    pub context: Option<String>,
+    pub engine: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub platforms: Vec<String>,
+}
+
+/// `[tool.release_tool.packages.<name>]`: per-package overrides.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PackageOverride {
+    pub tag_prefix: Option<String>,
+    pub skip: bool,
+    /// `owner/repo` on the forge, when the remote URL does not say it.
+    pub repository: Option<String>,
+}
+
+/// The effective configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub packages_dir: String,
+    pub changes_output_dir: String,
+    pub changes_uncommitted_filename: String,
+    pub changes_since_tag_filename: String,
+    pub commit_message_filename: String,
+    pub tag_message_filename: String,
+    pub staging_pyproject_path: String,
+    pub prod_pyproject_path: String,
+    pub tag_prefix: String,
+    pub git_remote: String,
+    pub dry_run: bool,
+    pub base_branch: String,
+    pub dev_branch: String,
+    pub prod_source: ProdSource,
+    /// Changelog file in each package; empty disables.
+    pub changelog: String,
+    /// Parallel workers; `None` = CPU count.
+    pub jobs: Option<usize>,
+    pub forge: ForgeConfig,
+    pub llm: LlmConfig,
+    pub docker: DockerConfig,
+    pub packages: BTreeMap<String, PackageOverride>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            packages_dir: "packages".to_owned(),
+            changes_output_dir: "release_tool/changes".to_owned(),
+            changes_uncommitted_filename: "changes_uncommitted.txt".to_owned(),
+            changes_since_tag_filename: "changes_since_tag.txt".to_owned(),
+            commit_message_filename: "commit_message.txt".to_owned(),
+            tag_message_filename: "tag_message.md".to_owned(),
+            staging_pyproject_path: "staging/pyproject.toml".to_owned(),
+            prod_pyproject_path: "prod/pyproject.toml".to_owned(),
+            tag_prefix: "v".to_owned(),
+            git_remote: "origin".to_owned(),
+            dry_run: false,
+            base_branch: "main".to_owned(),
+            dev_branch: "dev_branch".to_owned(),
+            prod_source: ProdSource::Git,
+            changelog: "CHANGELOG.md".to_owned(),
+            jobs: None,
+            forge: ForgeConfig::default(),
+            llm: LlmConfig::default(),
+            docker: DockerConfig::default(),
+            packages: BTreeMap::new(),
+        }
+    }
+}
+
+/// Keys of the top-level table. `None` = a scalar/array; `Some(schema)` = a sub-table.
+const TOP_KEYS: &[&str] = &[
+    "packages_dir",
+    "changes_output_dir",
+    "changes_uncommitted_filename",
+    "changes_since_tag_filename",
+    "commit_message_filename",
+    "tag_message_filename",
+    "staging_pyproject_path",
+    "prod_pyproject_path",
+    "tag_prefix",
+    "git_remote",
+    "dry_run",
+    "base_branch",
+    "dev_branch",
+    "prod_source",
+    "changelog",
+    "jobs",
+    "forge",
+    "llm",
+    "docker",
+    "packages",
+];
+const FORGE_KEYS: &[&str] = &["kind", "api_url", "token_env", "releases", "pull_requests"];
+const LLM_KEYS: &[&str] = &["base_url", "model", "api_key_env", "max_diff_bytes"];
+const DOCKER_KEYS: &[&str] = &[
+    "preset",
+    "base_image",
+    "builder_image",
+    "uv_image",
+    "uv_version",
+    "python",
+    "python_version",
+    "extras",
+    "system_packages",
+    "cmd",
+    "entrypoint",
+    "image",
+    "tags",
+    "dockerfile",
+    "context",
+    "engine",
+    "build_args",
+    "platforms",
+];
+const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
+const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository"];
+
+/// Every key path accepted, for documentation and `config schema`.
+pub fn known_keys() -> Vec<String> {
+    let mut keys: Vec<String> = TOP_KEYS.iter().map(|k| (*k).to_owned()).collect();
+    keys.extend(FORGE_KEYS.iter().map(|k| format!("forge.{k}")));
+    keys.extend(LLM_KEYS.iter().map(|k| format!("llm.{k}")));
+    keys.extend(DOCKER_KEYS.iter().map(|k| format!("docker.{k}")));
+    keys.extend(
+        SYSTEM_PACKAGES_KEYS
+            .iter()
+            .map(|k| format!("docker.system_packages.{k}")),
+    );
+    keys.extend(PACKAGE_KEYS.iter().map(|k| format!("packages.<name>.{k}")));
+    keys
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Clone, Debug)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub source: ConfigSource,
+    /// Warnings to show (e.g. the configuration exists twice).
+    pub warnings: Vec<String>,
+}
+
+/// Load the configuration of the workspace at `root`.
+pub fn load(root: &Path) -> Result<LoadedConfig> {
+    let file = root.join(CONFIG_FILE);
+    let pyproject = root.join("pyproject.toml");
+    let mut warnings = Vec::new();
+    if file.is_file() {
+        let text = read(&file)?;
+        let config = parse_config_file(&file, &text)?;
+        if pyproject.is_file()
+            && let Ok(text) = fs_err::read_to_string(&pyproject)
+            && let Ok(doc) = text.parse::<toml_edit::DocumentMut>()
+            && doc
+                .get("tool")
+                .and_then(|t| t.get("release_tool"))
+                .is_some()
+        {
+            warnings.push(format!(
+                "{} is used; [tool.release_tool] in {} is ignored",
+                file.display(),
+                pyproject.display()
+            ));
+        }
+        return Ok(LoadedConfig {
+            config,
+            source: ConfigSource::File(file),
+            warnings,
+        });
+    }
+    if pyproject.is_file() {
+        let text = read(&pyproject)?;
+        if let Some(config) = parse_pyproject(&pyproject, &text)? {
+            return Ok(LoadedConfig {
+                config,
+                source: ConfigSource::Pyproject(pyproject),
+                warnings,
+            });
+        }
+    }
+    Ok(LoadedConfig {
+        config: Config::default(),
+        source: ConfigSource::Defaults,
+        warnings,
+    })
+}
+
+fn read(path: &Path) -> Result<String> {
+    fs_err::read_to_string(path).map_err(|e| UserError::usage(format!("Cannot read {e}")).into())
+}
+
+/// Parse `release_tool.toml`: keys under `[tool.release_tool]` or at the top level.
+pub fn parse_config_file(path: &Path, text: &str) -> Result<Config> {
+    let doc = parse_doc(path, text)?;
+    let root = doc.as_table();
+    if let Some(item) = root.get("tool") {
+        let only_tool = root.len() == 1;
+        let Some(tool) = item.as_table_like() else {
+            return Err(at(path, text, item.span(), "`tool` must be a table").into());
+        };
+        if let Some(rt) = tool.get("release_tool") {
+            if !only_tool {
+                let other = root
+                    .iter()
+                    .map(|(k, _)| k)
+                    .find(|k| *k != "tool")
+                    .unwrap_or("");
+                return Err(at(
+                    path,
+                    text,
+                    root.key(other).and_then(toml_edit::Key::span),
+                    &format!(
+                        "Key `{other}` is outside [tool.release_tool]; put every key in that table"
+                    ),
+                )
+                .into());
+            }
+            check_item(path, text, rt, "tool.release_tool")?;
+            return deserialize::<ToolWrapper>(path, text);
+        }
+    }
+    check_table_like(path, text, root, "", TOP_KEYS)?;
+    deserialize::<Config>(path, text)
+}
+
+/// `[tool.release_tool]` inside a document with other tables (ignored).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolWrapper {
+    tool: ToolTable,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolTable {
+    release_tool: Config,
+}
+
+/// Parse `[tool.release_tool]` from a root `pyproject.toml`; `None` when the table is absent.
+pub fn parse_pyproject(path: &Path, text: &str) -> Result<Option<Config>> {
+    let doc = parse_doc(path, text)?;
+    match doc.get("tool").and_then(|t| t.get("release_tool")) {
+        Some(item) => {
+            check_item(path, text, item, "tool.release_tool")?;
+            deserialize::<ToolWrapper>(path, text).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+fn check_item(path: &Path, text: &str, item: &Item, name: &str) -> Result<()> {
+    let Some(table) = item.as_table_like() else {
+        return Err(at(
+            path,
+            text,
+            item.span(),
+            &format!("[{name}] must be a table"),
+        )
+        .into());
+    };
+    check_table_like(path, text, table, &format!("{name}."), TOP_KEYS)
+}
+
+fn parse_doc(path: &Path, text: &str) -> Result<toml_edit::Document<String>> {
+    toml_edit::Document::parse(text.to_owned()).map_err(|e| {
+        let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        let reason = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .trim()
+            .to_owned();
+        UserError::usage(format!(
+            "Malformed TOML in {}:{line}:{col}: {reason}",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+fn check_table_like(
+    path: &Path,
+    text: &str,
+    table: &dyn toml_edit::TableLike,
+    prefix: &str,
+    keys: &[&str],
+) -> Result<()> {
+    for (key, item) in table.iter() {
+        if !keys.contains(&key) {
+            let span = table.key(key).and_then(toml_edit::Key::span);
+            return Err(unknown_key(
+                path,
+                text,
+                span,
+                &format!("{prefix}{key}"),
+                key,
+                keys,
+            ));
+        }
+        let sub: Option<&[&str]> = match (keys, key) {
+            (k, "forge") if std::ptr::eq(k, TOP_KEYS) => Some(FORGE_KEYS),
+            (k, "llm") if std::ptr::eq(k, TOP_KEYS) => Some(LLM_KEYS),
+            (k, "docker") if std::ptr::eq(k, TOP_KEYS) => Some(DOCKER_KEYS),
+            (k, "system_packages") if std::ptr::eq(k, DOCKER_KEYS) => Some(SYSTEM_PACKAGES_KEYS),
+            _ => None,
+        };
+        if let Some(sub) = sub {
+            let Some(t) = item.as_table_like() else {
+                return Err(at(
+                    path,
+                    text,
+                    item.span(),
+                    &format!("`{prefix}{key}` must be a table"),
+                )
+                .into());
+            };
+            check_table_like(path, text, t, &format!("{prefix}{key}."), sub)?;
+        } else if key == "packages" && std::ptr::eq(keys, TOP_KEYS) {
+            let Some(t) = item.as_table_like() else {
+                return Err(at(
+                    path,
+                    text,
+                    item.span(),
+                    &format!("`{prefix}{key}` must be a table"),
+                )
+                .into());
+            };
+            for (name, pkg) in t.iter() {
+                let Some(p) = pkg.as_table_like() else {
+                    return Err(at(
+                        path,
+                        text,
+                        pkg.span(),
+                        &format!("`{prefix}packages.{name}` must be a table"),
+                    )
+                    .into());
+                };
+                check_table_like(
+                    path,
+                    text,
+                    p,
+                    &format!("{prefix}packages.{name}."),
+                    PACKAGE_KEYS,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown_key(
+    path: &Path,
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    full: &str,
+    key: &str,
+    valid: &[&str],
+) -> anyhow::Error {
+    let nearest = nearest(key, valid);
+    let mut err = at(
+        path,
+        text,
+        span,
+        &format!("Unknown configuration key `{full}`"),
+    );
+    match nearest {
+        Some(n) => {
+            let _ = write!(err.message, "; did you mean `{n}`?");
+            err = err.with_hint(format!("rename `{key}` to `{n}`, or remove it"));
+        }
+        None => {
+            err = err.with_hint(format!("valid keys here: {}", valid.join(", ")));
+        }
+    }
+    err.into()
+}
+
+/// The closest valid key by edit distance, when close enough to be a typo.
+pub fn nearest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| {
+            (
+                strsim::damerau_levenshtein(key, v),
+                strsim::jaro_winkler(key, v),
+                *v,
+            )
+        })
+        .filter(|(d, jw, _)| *d <= 3 || *jw >= 0.85)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, v)| v)
+}
+
+fn deserialize<T: serde::de::DeserializeOwned + AsConfig>(
+    path: &Path,
+    text: &str,
+) -> Result<Config> {
+    let value: T = toml_edit::de::from_str(text).map_err(|e| {
+        let msg = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid value")
+            .trim()
+            .to_owned();
+        at(
+            path,
+            text,
+            e.span(),
+            &format!("Invalid configuration: {msg}"),
+        )
+    })?;
+    let config = value.into_config();
+    validate(path, &config)?;
+    Ok(config)
+}
+
+trait AsConfig {
+    fn into_config(self) -> Config;
+}
+
+impl AsConfig for Config {
+    fn into_config(self) -> Config {
+        self
+    }
+}
+
+impl AsConfig for ToolWrapper {
+    fn into_config(self) -> Config {
+        self.tool.release_tool
+    }
+}
+
+/// Checks that need more than a type: relative paths, sane names.
+fn validate(path: &Path, config: &Config) -> Result<()> {
+    let bad = |key: &str, why: &str| -> anyhow::Error {
+        UserError::usage(format!(
+            "Invalid configuration in {}: `{key}` {why}",
+            path.display()
+        ))
+        .into()
+    };
+    for (key, value) in [
+        ("packages_dir", &config.packages_dir),
+        ("changes_output_dir", &config.changes_output_dir),
+        ("staging_pyproject_path", &config.staging_pyproject_path),
+        ("prod_pyproject_path", &config.prod_pyproject_path),
+    ] {
+        if value.is_empty() {
+            return Err(bad(key, "must not be empty"));
+        }
+        if !is_safe_relative(value) {
+            return Err(bad(
+                key,
+                &format!("must be a relative path inside the root, got {value:?}"),
+            ));
+        }
+    }
+    for (key, value) in [
+        (
+            "changes_uncommitted_filename",
+            &config.changes_uncommitted_filename,
+        ),
+        (
+            "changes_since_tag_filename",
+            &config.changes_since_tag_filename,
+        ),
+        ("commit_message_filename", &config.commit_message_filename),
+        ("tag_message_filename", &config.tag_message_filename),
+    ] {
+        if value.is_empty() || value.contains(['/', '\\']) || value == ".." || value == "." {
+            return Err(bad(
+                key,
+                &format!("must be a plain file name, got {value:?}"),
+            ));
+        }
+    }
+    if !config.changelog.is_empty() && !is_safe_relative(&config.changelog) {
+        return Err(bad(
+            "changelog",
+            "must be a relative path inside the package",
+        ));
+    }
+    for (key, value) in [
+        ("tag_prefix", config.tag_prefix.as_str()),
+        ("git_remote", config.git_remote.as_str()),
+        ("base_branch", config.base_branch.as_str()),
+        ("dev_branch", config.dev_branch.as_str()),
+    ] {
+        if !is_ref_safe(value) || (key != "tag_prefix" && value.is_empty()) {
+            return Err(bad(key, &format!("is not a valid git name: {value:?}")));
+        }
+    }
+    for (name, pkg) in &config.packages {
+        if let Some(prefix) = &pkg.tag_prefix
+            && !is_ref_safe(prefix)
+        {
+            return Err(bad(
+                &format!("packages.{name}.tag_prefix"),
+                &format!("is not a valid git name: {prefix:?}"),
+            ));
+        }
+        if let Some(repo) = &pkg.repository
+            && (repo.split('/').count() != 2 || repo.split('/').any(str::is_empty))
+        {
+            return Err(bad(
+                &format!("packages.{name}.repository"),
+                &format!("must be \"owner/repo\", got {repo:?}"),
+            ));
+        }
+    }
+    if config.jobs == Some(0) {
+        return Err(bad("jobs", "must be at least 1"));
+    }
+    if config.llm.max_diff_bytes == 0 {
+        return Err(bad("llm.max_diff_bytes", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// A relative path with no `..` component and no absolute prefix.
+pub fn is_safe_relative(p: &str) -> bool {
+    let path = Path::new(p);
+    !p.starts_with('-')
+        && path.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+}
+
+/// Safe inside a git ref name or argv (no option injection, no spaces or ref metacharacters).
+pub fn is_ref_safe(s: &str) -> bool {
+    !s.starts_with('-')
+        && !s.contains("..")
+        && !s.contains("@{")
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
+}
+
+/// An error at a span of `text` in `path`, as `file:line:col`.
+fn at(path: &Path, text: &str, span: Option<std::ops::Range<usize>>, msg: &str) -> UserError {
+    match span {
+        Some(s) => {
+            let (line, col) = line_col(text, s.start);
+            UserError::usage(format!("{msg} in {}:{line}:{col}", path.display()))
+        }
+        None => UserError::usage(format!("{msg} in {}", path.display())),
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl Config {
+    /// The tag prefix of a package (override or global).
+    pub fn tag_prefix_for(&self, package: &str) -> &str {
+        self.packages
+            .get(package)
+            .and_then(|p| p.tag_prefix.as_deref())
+            .unwrap_or(&self.tag_prefix)
+    }
+
+    /// Whether a package is skipped by configuration.
+    pub fn is_skipped(&self, package: &str) -> bool {
+        self.packages.get(package).is_some_and(|p| p.skip)
+    }
+
+    /// Number of parallel workers: CLI `-j`, then `jobs`, then the CPU count.
+    pub fn effective_jobs(&self, cli: Option<usize>) -> usize {
+        cli.or(self.jobs)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            })
+            .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Result<Config> {
+        parse_config_file(Path::new("release_tool.toml"), text)
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", file(text).unwrap_err())
+    }
+
+    #[test]
+    fn defaults_match_the_original_tool() {
+        let c = Config::default();
+        assert_eq!(c.packages_dir, "packages");
+        assert_eq!(c.changes_output_dir, "release_tool/changes");
+        assert_eq!(c.changes_uncommitted_filename, "changes_uncommitted.txt");
+        assert_eq!(c.changes_since_tag_filename, "changes_since_tag.txt");
+        assert_eq!(c.commit_message_filename, "commit_message.txt");
+        assert_eq!(c.tag_message_filename, "tag_message.md");
+        assert_eq!(c.staging_pyproject_path, "staging/pyproject.toml");
+        assert_eq!(c.prod_pyproject_path, "prod/pyproject.toml");
+        assert_eq!(c.tag_prefix, "v");
+        assert_eq!(c.git_remote, "origin");
+        assert!(!c.dry_run);
+        assert_eq!(c.base_branch, "main");
+        assert_eq!(c.dev_branch, "dev_branch");
+        assert_eq!(c.prod_source, ProdSource::Git);
+        assert_eq!(c.changelog, "CHANGELOG.md");
+        assert_eq!(c.forge.kind, ForgeKind::Github);
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(file("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn tool_table_layout_is_accepted() {
+        let c =
+            file("[tool.release_tool]\ntag_prefix = \"rel-\"\nprod_source = \"index\"\n").unwrap();
+        assert_eq!(c.tag_prefix, "rel-");
+        assert_eq!(c.prod_source, ProdSource::Index);
+    }
+
+    #[test]
+    fn top_level_layout_with_tables() {
+        let c = file(
+            "packages_dir = \"libs\"\njobs = 4\n[forge]\nkind = \"gitea\"\napi_url = \"https://g.example/api/v1\"\n\
+             [llm]\nmodel = \"m\"\n[docker]\npreset = \"cuda\"\n[docker.system_packages]\nruntime = [\"libgomp1\"]\n\
+             [packages.alpha]\ntag_prefix = \"alpha-v\"\nskip = true\nrepository = \"org/alpha\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.packages_dir, "libs");
+        assert_eq!(c.jobs, Some(4));
+        assert_eq!(c.forge.kind, ForgeKind::Gitea);
+        assert_eq!(c.llm.model, "m");
+        assert_eq!(c.docker.system_packages.runtime, vec!["libgomp1"]);
+        assert_eq!(c.tag_prefix_for("alpha"), "alpha-v");
+        assert_eq!(c.tag_prefix_for("beta"), "v");
+        assert!(c.is_skipped("alpha"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_file_line_and_nearest() {
+        let e = err("tag_prefix = \"v\"\ntag_prefx = \"v\"\n");
+        assert_eq!(
+            e,
+            "Unknown configuration key `tag_prefx` in release_tool.toml:2:1; did you mean `tag_prefix`?"
+        );
+    }
+
+    #[test]
+    fn unknown_nested_key() {
+        let e = err("[tool.release_tool.forge]\nknd = \"github\"\n");
+        assert!(
+            e.starts_with(
+                "Unknown configuration key `tool.release_tool.forge.knd` in release_tool.toml:2:1"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("did you mean `kind`?"), "{e}");
+        let e = err("[packages.alpha]\nskipp = true\n");
+        assert!(
+            e.contains("`packages.alpha.skipp`") && e.contains("`skip`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_without_near_match_lists_valid_keys() {
+        let e = file("zzzzzzzzzzzz = 1\n").unwrap_err();
+        let (kind, hint) = crate::error::classify(&e);
+        assert_eq!(kind, crate::error::ExitKind::Usage);
+        assert!(hint.unwrap().starts_with("valid keys here: packages_dir"));
+    }
+
+    #[test]
+    fn wrong_type_and_bad_enum() {
+        let e = err("dry_run = \"yes\"\n");
+        assert!(e.starts_with("Invalid configuration:"), "{e}");
+        let e = err("prod_source = \"pypi\"\n");
+        assert!(e.contains("pypi"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_reports_line_and_col() {
+        let e = err("a = 1\nb = = 2\n");
+        assert!(
+            e.starts_with("Malformed TOML in release_tool.toml:2:5:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unsafe_paths_and_names_rejected() {
+        assert!(err("packages_dir = \"../x\"\n").contains("relative path inside the root"));
+        assert!(err("packages_dir = \"/abs\"\n").contains("relative path"));
+        assert!(err("tag_prefix = \"--upload-pack=x\"\n").contains("not a valid git name"));
+        assert!(err("commit_message_filename = \"a/b\"\n").contains("plain file name"));
+        assert!(err("jobs = 0\n").contains("at least 1"));
+        assert!(err("[packages.a]\nrepository = \"nope\"\n").contains("owner/repo"));
+    }
+
+    #[test]
+    fn keys_outside_tool_table_rejected() {
+        let e = err("tag_prefix = \"v\"\n[tool.release_tool]\ndry_run = true\n");
+        assert!(e.contains("outside [tool.release_tool]"), "{e}");
+    }
+
+    #[test]
+    fn pyproject_table() {
+        let p = Path::new("pyproject.toml");
+        assert!(
+            parse_pyproject(p, "[project]\nname = \"x\"\n")
+                .unwrap()
+                .is_none()
+        );
+        let c = parse_pyproject(
+            p,
+            "[project]\nname = \"x\"\n[tool.release_tool]\ndev_branch = \"develop\"\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.dev_branch, "develop");
+        let e = format!(
+            "{:#}",
+            parse_pyproject(p, "[tool.release_tool]\ndevbranch = 1\n").unwrap_err()
+        );
+        assert!(
+            e.contains("pyproject.toml:2:1") && e.contains("`dev_branch`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn line_col_counts_chars() {
+        assert_eq!(line_col("ab\ncé d", 6), (2, 4));
+        assert_eq!(line_col("", 10), (1, 1));
+    }
+
+    #[test]
+    fn nearest_key() {
+        assert_eq!(nearest("packages_dirr", TOP_KEYS), Some("packages_dir"));
+        assert_eq!(nearest("gitremote", TOP_KEYS), Some("git_remote"));
+        assert_eq!(nearest("qqqqqqqqqqqqqq", TOP_KEYS), None);
+    }
+}

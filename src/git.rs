@@ -1,0 +1,527 @@
+//! The one wrapper around the `git` binary.
+//!
+//! Every git operation runs as `git -C <dir> <args...>` with argv (never a shell), so users'
+//! hooks, credentials, signing and submodule settings apply. Output is read in the
+//! machine-readable forms (`--porcelain=v2 -z`, `for-each-ref --format`). Errors carry the
+//! argv, the directory and git's stderr.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A failed git invocation.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// git could not be started at all.
+    #[error("Cannot run git ({argv}): {source}")]
+    Spawn {
+        argv: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// git exited with a non-zero status.
+    #[error("`{argv}` failed in {dir} (exit {code}): {stderr}")]
+    Failed {
+        argv: String,
+        dir: String,
+        code: String,
+        stderr: String,
+    },
+}
+
+/// `git -C <dir>`: the handle all git calls go through.
+#[derive(Clone, Debug)]
+pub struct Git {
+    dir: PathBuf,
+}
+
+/// `git status --porcelain=v2 --branch -z`, parsed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepoStatus {
+    /// Current branch; `None` when detached.
+    pub branch: Option<String>,
+    /// HEAD commit; `None` on an unborn branch.
+    pub head: Option<String>,
+    /// Upstream branch (`origin/main`), if set.
+    pub upstream: Option<String>,
+    /// Commits ahead of / behind the upstream (0 without upstream).
+    pub ahead: u32,
+    pub behind: u32,
+    /// Changed, unmerged or untracked paths.
+    pub changed: Vec<String>,
+}
+
+impl RepoStatus {
+    /// Number of changed or untracked files.
+    pub fn dirty(&self) -> usize {
+        self.changed.len()
+    }
+}
+
+/// A tag name with the commit it points to (peeled for annotated tags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRef {
+    pub name: String,
+    pub commit: String,
+}
+
+/// One commit of `log`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    pub hash: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Git {
+    /// A handle for the repository (or work tree) at `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The directory git runs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn command<I, S>(&self, args: I) -> (Command, String)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let argv = std::iter::once("git".to_owned())
+            .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cmd = Command::new("git");
+        cmd.arg("-C")
+            .arg(&self.dir)
+            .args(&args)
+            .stdin(Stdio::null());
+        (cmd, argv)
+    }
+
+    fn output<I, S>(&self, args: I, extra_env: &[(&str, &str)]) -> Result<Output, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let (mut cmd, argv) = self.command(args);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        tracing::debug!(dir = %self.dir.display(), "{argv}");
+        let out = cmd.output().map_err(|source| GitError::Spawn {
+            argv: argv.clone(),
+            source,
+        })?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+            let stderr = if stderr.is_empty() {
+                String::from_utf8_lossy(&out.stdout).trim().to_owned()
+            } else {
+                stderr
+            };
+            Err(GitError::Failed {
+                argv,
+                dir: self.dir.display().to_string(),
+                code: out
+                    .status
+                    .code()
+                    .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+                stderr,
+            })
+        }
+    }
+
+    /// Run git and return its stdout (lossy UTF-8).
+    pub fn run<I, S>(&self, args: I) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let out = self.output(args, &[])?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Run git for a network operation: never prompts on a terminal (work runs in parallel).
+    pub fn run_batch<I, S>(&self, args: I) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let out = self.output(args, &[("GIT_TERMINAL_PROMPT", "0")])?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Run git; `Ok(false)` on exit status 1 (for yes/no queries like `merge-base --is-ancestor`).
+    pub fn test<I, S>(&self, args: I) -> Result<bool, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        match self.output(args, &[]) {
+            Ok(_) => Ok(true),
+            Err(GitError::Failed { code, .. }) if code == "1" => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `dir` is the top of a git work tree (or a submodule's).
+    pub fn is_repo_root(&self) -> bool {
+        self.dir.join(".git").exists()
+    }
+
+    /// `git init -b <branch>`.
+    pub fn init(&self, branch: &str) -> Result<(), GitError> {
+        self.run(["init", "--quiet", "-b", branch]).map(drop)
+    }
+
+    /// `git init --bare -b <branch>` at this handle's directory.
+    pub fn init_bare(&self, branch: &str) -> Result<(), GitError> {
+        self.run(["init", "--quiet", "--bare", "-b", branch])
+            .map(drop)
+    }
+
+    /// A config value of this repository (`None` when unset).
+    pub fn config_get(&self, key: &str) -> Result<Option<String>, GitError> {
+        match self.run(["config", "--get", "--", key]) {
+            Ok(v) => Ok(Some(v.trim().to_owned())),
+            Err(GitError::Failed { code, .. }) if code == "1" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Set a config value in this repository's local config.
+    pub fn config_set(&self, key: &str, value: &str) -> Result<(), GitError> {
+        self.run(["config", "--local", "--", key, value]).map(drop)
+    }
+
+    /// `git remote add <name> <url>`.
+    pub fn remote_add(&self, name: &str, url: &str) -> Result<(), GitError> {
+        self.run(["remote", "add", "--", name, url]).map(drop)
+    }
+
+    /// `git submodule add -b <branch> <url> <path>`; an existing repository at `path` is used
+    /// as is, then its git directory is absorbed into the root's `.git/modules`.
+    /// `allow_file` permits `file://` and local-path URLs (git refuses them by default).
+    pub fn submodule_add(
+        &self,
+        url: &str,
+        path: &str,
+        branch: &str,
+        allow_file: bool,
+    ) -> Result<(), GitError> {
+        let mut args = Vec::new();
+        if allow_file {
+            args.extend(["-c", "protocol.file.allow=always"]);
+        }
+        args.extend(["submodule", "add", "--quiet", "-b", branch, "--", url, path]);
+        self.run(args)?;
+        self.run(["submodule", "absorbgitdirs", "--", path])
+            .map(drop)
+    }
+
+    /// `git add -- <paths>`.
+    pub fn add(&self, paths: &[&str]) -> Result<(), GitError> {
+        let mut args = vec!["add", "--"];
+        args.extend_from_slice(paths);
+        self.run(args).map(drop)
+    }
+
+    /// Status of the work tree with branch and upstream information.
+    pub fn status(&self) -> Result<RepoStatus, GitError> {
+        let out = self.run([
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "-z",
+            "--untracked-files=all",
+        ])?;
+        Ok(parse_status(&out))
+    }
+
+    /// Tags whose name starts with `prefix`, with the commit each points to.
+    pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+        let out = self.run([
+            "for-each-ref",
+            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
+            &format!("refs/tags/{prefix}*"),
+        ])?;
+        Ok(out
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.split('\0');
+                let name = parts.next()?.to_owned();
+                let object = parts.next()?;
+                let peeled = parts.next().unwrap_or("");
+                let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
+                Some(TagRef { name, commit })
+            })
+            .collect())
+    }
+
+    /// Tags on a remote (`git ls-remote --tags`), peeled to commits.
+    pub fn remote_tags(&self, remote: &str, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+        let out = self.run_batch([
+            "ls-remote",
+            "--tags",
+            "--",
+            remote,
+            &format!("refs/tags/{prefix}*"),
+        ])?;
+        let mut tags: Vec<TagRef> = Vec::new();
+        for line in out.lines() {
+            let Some((commit, refname)) = line.split_once('\t') else {
+                continue;
+            };
+            let Some(name) = refname.strip_prefix("refs/tags/") else {
+                continue;
+            };
+            if let Some(base) = name.strip_suffix("^{}") {
+                // Peeled entry of an annotated tag: the commit it points to.
+                if let Some(t) = tags.iter_mut().find(|t| t.name == base) {
+                    commit.clone_into(&mut t.commit);
+                }
+            } else {
+                tags.push(TagRef {
+                    name: name.to_owned(),
+                    commit: commit.to_owned(),
+                });
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Number of commits reachable from `to` but not from `from` (`rev-list --count from..to`);
+    /// with no `from`, all commits reachable from `to`.
+    pub fn count_commits(&self, from: Option<&str>, to: &str) -> Result<u32, GitError> {
+        let range = match from {
+            Some(from) => format!("{from}..{to}"),
+            None => to.to_owned(),
+        };
+        let out = self.run(["rev-list", "--count", &range, "--"])?;
+        Ok(out.trim().parse().unwrap_or(0))
+    }
+
+    /// Commits in `from..to` (or all of `to`), newest first.
+    pub fn log(&self, from: Option<&str>, to: &str) -> Result<Vec<Commit>, GitError> {
+        let range = match from {
+            Some(from) => format!("{from}..{to}"),
+            None => to.to_owned(),
+        };
+        let out = self.run(["log", "-z", "--format=%H%x1f%s%x1f%b", &range, "--"])?;
+        Ok(out
+            .split('\0')
+            .filter(|r| !r.trim().is_empty())
+            .filter_map(|record| {
+                let mut parts = record.trim_start_matches('\n').splitn(3, '\x1f');
+                Some(Commit {
+                    hash: parts.next()?.to_owned(),
+                    subject: parts.next()?.to_owned(),
+                    body: parts.next().unwrap_or("").trim_end().to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    /// `git diff` between two revisions (or against the work tree with `to = None`).
+    pub fn diff(&self, from: &str, to: Option<&str>, stat: bool) -> Result<String, GitError> {
+        let mut args = vec!["diff", "--no-color", "--no-ext-diff"];
+        if stat {
+            args.push("--stat");
+        }
+        args.push(from);
+        if let Some(to) = to {
+            args.push(to);
+        }
+        args.push("--");
+        self.run(args)
+    }
+
+    /// `git add -A` then `git commit -m <message>`; returns the new commit hash.
+    pub fn commit_all(&self, message: &str) -> Result<String, GitError> {
+        self.run(["add", "-A"])?;
+        self.commit(message, false)
+    }
+
+    /// `git commit -m <message>` of what is staged; returns the new commit hash.
+    pub fn commit(&self, message: &str, allow_empty: bool) -> Result<String, GitError> {
+        let mut args = vec!["commit", "--quiet", "-m", message];
+        if allow_empty {
+            args.push("--allow-empty");
+        }
+        self.run(args)?;
+        self.rev_parse("HEAD")
+    }
+
+    /// An annotated tag `name` on `target` with `message`.
+    pub fn tag_annotated(&self, name: &str, target: &str, message: &str) -> Result<(), GitError> {
+        self.run([
+            "tag",
+            "--annotate",
+            "--message",
+            message,
+            "--",
+            name,
+            target,
+        ])
+        .map(drop)
+    }
+
+    /// `git push <remote> <refspecs...>`.
+    pub fn push(&self, remote: &str, refspecs: &[&str]) -> Result<(), GitError> {
+        let mut args = vec!["push", "--quiet", "--", remote];
+        args.extend_from_slice(refspecs);
+        self.run_batch(args).map(drop)
+    }
+
+    /// `git fetch --tags <remote>`.
+    pub fn fetch(&self, remote: &str) -> Result<(), GitError> {
+        self.run_batch(["fetch", "--quiet", "--tags", "--", remote])
+            .map(drop)
+    }
+
+    /// `git rev-parse --verify <rev>^{commit}`.
+    pub fn rev_parse(&self, rev: &str) -> Result<String, GitError> {
+        Ok(self
+            .run([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])?
+            .trim()
+            .to_owned())
+    }
+
+    /// The URL of a remote, or `None` if the remote does not exist.
+    pub fn remote_url(&self, remote: &str) -> Result<Option<String>, GitError> {
+        let out = self.run(["remote"])?;
+        if !out.lines().any(|r| r == remote) {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.run(["remote", "get-url", "--", remote])?
+                .trim()
+                .to_owned(),
+        ))
+    }
+
+    /// Key/value pairs of a config file (`git config -f <file> --list -z`).
+    pub fn config_file_entries(&self, file: &Path) -> Result<Vec<(String, String)>, GitError> {
+        let out = self.run([
+            OsString::from("config"),
+            OsString::from("--file"),
+            file.as_os_str().to_owned(),
+            OsString::from("--list"),
+            OsString::from("-z"),
+        ])?;
+        Ok(out
+            .split('\0')
+            .filter(|e| !e.is_empty())
+            .map(|entry| match entry.split_once('\n') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => (entry.to_owned(), String::new()),
+            })
+            .collect())
+    }
+
+    /// `git submodule status` of the root: path → (initialized, recorded commit).
+    pub fn submodule_pointers(&self) -> Result<Vec<(String, String)>, GitError> {
+        // `ls-files -s` lists gitlinks (mode 160000) with the recorded commit.
+        let out = self.run(["ls-files", "--stage", "-z"])?;
+        Ok(out
+            .split('\0')
+            .filter_map(|e| {
+                let (meta, path) = e.split_once('\t')?;
+                let mut parts = meta.split(' ');
+                (parts.next()? == "160000")
+                    .then(|| (path.to_owned(), parts.next().unwrap_or("").to_owned()))
+            })
+            .collect())
+    }
+}
+
+/// Parse `git status --porcelain=v2 --branch -z` output.
+pub fn parse_status(out: &str) -> RepoStatus {
+    let mut status = RepoStatus::default();
+    let mut records = out.split('\0');
+    while let Some(record) = records.next() {
+        if record.is_empty() {
+            continue;
+        }
+        if let Some(header) = record.strip_prefix("# ") {
+            let (key, value) = header.split_once(' ').unwrap_or((header, ""));
+            match key {
+                "branch.oid" if value != "(initial)" => status.head = Some(value.to_owned()),
+                "branch.head" if value != "(detached)" => status.branch = Some(value.to_owned()),
+                "branch.upstream" => status.upstream = Some(value.to_owned()),
+                "branch.ab" => {
+                    for part in value.split(' ') {
+                        if let Some(n) = part.strip_prefix('+') {
+                            status.ahead = n.parse().unwrap_or(0);
+                        } else if let Some(n) = part.strip_prefix('-') {
+                            status.behind = n.parse().unwrap_or(0);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let kind = record.as_bytes()[0];
+        let path = match kind {
+            // 1 XY sub mH mI mW hH hI path
+            b'1' => record.splitn(9, ' ').nth(8),
+            // 2 XY sub mH mI mW hH hI X<score> path \0 origPath
+            b'2' => {
+                let path = record.splitn(10, ' ').nth(9);
+                records.next(); // the original path
+                path
+            }
+            // u XY sub m1 m2 m3 mW h1 h2 h3 path
+            b'u' => record.splitn(11, ' ').nth(10),
+            b'?' => record.get(2..),
+            _ => None,
+        };
+        if let Some(path) = path {
+            status.changed.push(path.to_owned());
+        }
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_porcelain_v2() {
+        let out = "# branch.oid 1234abcd\0# branch.head main\0# branch.upstream origin/main\0\
+                   # branch.ab +2 -3\0\
+                   1 .M N... 100644 100644 100644 aaaa bbbb src/a b.py\0\
+                   2 R. N... 100644 100644 100644 aaaa bbbb R100 new.py\0old.py\0\
+                   u UU N... 100644 100644 100644 100644 a b c conflict.py\0\
+                   ? untracked.txt\0! ignored.txt\0";
+        let s = parse_status(out);
+        assert_eq!(s.branch.as_deref(), Some("main"));
+        assert_eq!(s.head.as_deref(), Some("1234abcd"));
+        assert_eq!(s.upstream.as_deref(), Some("origin/main"));
+        assert_eq!((s.ahead, s.behind), (2, 3));
+        assert_eq!(
+            s.changed,
+            vec!["src/a b.py", "new.py", "conflict.py", "untracked.txt"]
+        );
+        assert_eq!(s.dirty(), 4);
+    }
+
+    #[test]
+    fn parses_detached_and_unborn() {
+        let s = parse_status("# branch.oid (initial)\0# branch.head (detached)\0");
+        assert_eq!(s, RepoStatus::default());
+    }
+}

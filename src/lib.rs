@@ -1,0 +1,87 @@
+//! release-tool: the whole life of a Python product built from many micro-packages.
+//!
+//! The binary is a thin shell over this library. Layout:
+//! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
+//! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
+//!   [`git`], [`status`], [`scaffold`];
+//! - [`ui`]: output conventions (stdout for data, stderr for everything else).
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod git;
+pub mod parallel;
+pub mod pyproject;
+pub mod scaffold;
+pub mod status;
+pub mod ui;
+pub mod version;
+pub mod workspace;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::error::{ExitKind, classify};
+
+/// Parse the command line, run the command and turn the outcome into an exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // clap prints help/version (exit 0) and usage errors (exit 2) itself.
+        Err(e) => e.exit(),
+    };
+    let verbosity = i8::try_from(cli.global.verbose).unwrap_or(i8::MAX)
+        - i8::try_from(cli.global.quiet).unwrap_or(i8::MAX);
+    ui::init(cli.global.color, verbosity);
+    init_tracing(verbosity);
+    match commands::dispatch(&cli.command, &cli.global) {
+        Ok(kind) => ExitCode::from(kind.code()),
+        Err(err) => {
+            let (kind, hint) = classify(&err);
+            report(&err);
+            if let Some(hint) = hint {
+                ui::hint(&hint);
+            }
+            ExitCode::from(if kind == ExitKind::Success {
+                1
+            } else {
+                kind.code()
+            })
+        }
+    }
+}
+
+/// Print an error and its causes, without repeating a cause already in the message.
+fn report(err: &anyhow::Error) {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str("\n  caused by: ");
+            message.push_str(&text);
+        }
+    }
+    ui::error(&message);
+}
+
+fn init_tracing(verbosity: i8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbosity {
+        ..=0 => "off",
+        1 => "release_tool=info",
+        _ => "release_tool=debug",
+    };
+    let filter = std::env::var("RELEASE_TOOL_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

@@ -1,0 +1,173 @@
+//! Output conventions (SPEC §5): data (tables, JSON) on stdout; notes, warnings, hints and
+//! errors on stderr. Colour only on a terminal, never with `NO_COLOR` (unless `--color always`
+//! or `CLICOLOR_FORCE`); anstream strips styles where they are not wanted.
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicI8, Ordering};
+
+use owo_colors::{OwoColorize as _, Style};
+
+use crate::cli::ColorChoice;
+use crate::workspace::Workspace;
+
+static VERBOSITY: AtomicI8 = AtomicI8::new(0);
+
+/// Set colour and verbosity for the process (`-q` lowers, `-v` raises).
+pub fn init(color: ColorChoice, verbosity: i8) {
+    let choice = match color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    VERBOSITY.store(verbosity, Ordering::Relaxed);
+}
+
+/// The verbosity: negative with `-q`, positive with `-v`.
+pub fn verbosity() -> i8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
+
+/// Whether stdout gets colours.
+pub fn stdout_styled() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+fn emit(label: &str, style: Style, message: &str) {
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(err, "{}{} {message}", label.style(style), ":".style(style));
+}
+
+/// An informational line on stderr (hidden by `-q`).
+pub fn note(message: &str) {
+    if verbosity() >= 0 {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(err, "{message}");
+    }
+}
+
+/// A warning on stderr (hidden by `-qq`).
+pub fn warn(message: &str) {
+    if verbosity() >= -1 {
+        emit("warning", Style::new().yellow().bold(), message);
+    }
+}
+
+/// What to do next, on stderr (hidden by `-q`).
+pub fn hint(message: &str) {
+    if verbosity() >= 0 {
+        emit("hint", Style::new().cyan().bold(), message);
+    }
+}
+
+/// An error on stderr (always shown).
+pub fn error(message: &str) {
+    emit("error", Style::new().red().bold(), message);
+}
+
+/// Warnings from loading the workspace.
+pub fn workspace_warnings(ws: &Workspace) {
+    for w in &ws.warnings {
+        warn(w);
+    }
+}
+
+/// Pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A table cell with its emphasis.
+pub struct Cell {
+    text: String,
+    kind: CellKind,
+}
+
+enum CellKind {
+    Plain,
+    Strong,
+    Warning,
+    Error,
+}
+
+impl Cell {
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            kind: CellKind::Plain,
+        }
+    }
+
+    pub fn strong(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            kind: CellKind::Strong,
+        }
+    }
+
+    pub fn warning(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            kind: CellKind::Warning,
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            kind: CellKind::Error,
+        }
+    }
+}
+
+/// Render rows as an aligned table without borders (lines right-trimmed).
+pub fn render_table(
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+    styled: bool,
+) -> String {
+    use comfy_table::{Attribute, Color, ContentArrangement, Table};
+    let mut table = Table::new();
+    table
+        .load_style(comfy_table::presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if styled {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_header(
+        headers
+            .iter()
+            .map(|h| comfy_table::Cell::new(h.to_uppercase()).add_attribute(Attribute::Bold)),
+    );
+    for row in rows {
+        table.add_row(row.into_iter().map(|c| {
+            let cell = comfy_table::Cell::new(&c.text);
+            match c.kind {
+                CellKind::Plain => cell,
+                CellKind::Strong => cell.add_attribute(Attribute::Bold),
+                CellKind::Warning => cell.fg(Color::Yellow),
+                CellKind::Error => cell.fg(Color::Red),
+            }
+        }));
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    table
+        .lines()
+        .map(|l| l.trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Print a table on stdout.
+pub fn print_table(headers: &[&str], rows: impl IntoIterator<Item = Vec<Cell>>) {
+    let text = render_table(headers, rows, stdout_styled());
+    let mut out = anstream::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}

@@ -1,0 +1,102 @@
+//! The shape of the command line: version, help listing every SPEC §3 command, stubs.
+
+use crate::support::{TestEnv, outputs};
+
+#[test]
+fn version_prints_the_crate_version() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        outputs(&out).0,
+        format!("release-tool {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn help_lists_every_command() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["--help"]);
+    assert!(out.status.success());
+    let (stdout, _) = outputs(&out);
+    insta::assert_snapshot!(stdout);
+    for command in [
+        "init",
+        "new",
+        "add",
+        "remove",
+        "status",
+        "update",
+        "foreach",
+        "check",
+        "sync",
+        "lock",
+        "manifests",
+        "publish",
+        "branch",
+        "changes",
+        "commit",
+        "notes",
+        "prepare",
+        "tag",
+        "next",
+        "docker",
+        "release",
+        "clear",
+        "demo",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command} missing from --help"
+        );
+    }
+    for alias in 0..=7 {
+        assert!(
+            stdout.contains(&format!("stage{alias}")),
+            "alias stage{alias} missing"
+        );
+    }
+}
+
+#[test]
+fn stage_aliases_reach_their_commands() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["stage4", "--help"]);
+    assert!(out.status.success());
+    assert!(outputs(&out).0.contains("--bump"));
+}
+
+#[test]
+fn commands_not_built_yet_exit_2_and_say_so() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["docker"]);
+    assert_eq!(out.status.code(), Some(2));
+    let (stdout, stderr) = outputs(&out);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with("error: `release-tool docker` is not implemented yet\nhint: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["status", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.run(&env.path(), ["-j", "0", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn global_flags_work_after_the_command() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let out = env.run(
+        &env.path(),
+        ["status", "--json", "-C", root.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["packages"].as_array().unwrap().len(), 3);
+}

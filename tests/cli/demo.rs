@@ -1,0 +1,62 @@
+//! `demo`: a complete example workspace built with the real code paths.
+
+use crate::support::{TestEnv, git, outputs};
+
+#[test]
+fn demo_builds_three_interdependent_submodule_packages() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["demo", "d"]);
+    let (stdout, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("core-utils") && stdout.contains("model-api"),
+        "status table on stdout: {stdout}"
+    );
+    assert!(stderr.contains("Try next:"), "{stderr}");
+    let root = env.path().join("d/workspace");
+    // Each package is a submodule with its own repository and a bare remote.
+    let gitmodules = std::fs::read_to_string(root.join(".gitmodules")).unwrap();
+    for name in ["core-utils", "data-loader", "model-api"] {
+        assert!(
+            gitmodules.contains(&format!("path = packages/{name}")),
+            "{gitmodules}"
+        );
+        let remote = env.path().join(format!("d/remotes/{name}.git"));
+        assert_eq!(
+            git(&remote, &["rev-parse", "--is-bare-repository"]).trim(),
+            "true"
+        );
+        assert!(
+            !git(&remote, &["log", "--oneline", "main"]).is_empty(),
+            "{name} pushed"
+        );
+        let pkg = root.join("packages").join(name);
+        assert!(
+            pkg.join(".git").is_file(),
+            "git dir absorbed into the root's .git/modules"
+        );
+        assert_eq!(git(&pkg, &["status", "--porcelain"]), "");
+    }
+    assert!(gitmodules.contains("branch = main"));
+    // Dependencies: plain requirements in packages, workspace sources only in the root.
+    let dl = std::fs::read_to_string(root.join("packages/data-loader/pyproject.toml")).unwrap();
+    assert!(
+        dl.contains("\"core-utils\"") && !dl.contains("workspace"),
+        "{dl}"
+    );
+    let dev = std::fs::read_to_string(root.join("pyproject.toml")).unwrap();
+    assert!(dev.contains("core-utils = { workspace = true }"), "{dev}");
+    assert!(dev.contains("\"model-api\""), "{dev}");
+    // The root is committed and clean.
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(git(&root, &["log", "--format=%s"]).lines().count(), 4);
+}
+
+#[test]
+fn demo_json_output() {
+    let env = TestEnv::new();
+    let out = env.run(&env.path(), ["demo", "d", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["packages"].as_array().unwrap().len(), 3);
+}

@@ -1,0 +1,492 @@
+//! `status`: every column and every problem, against real git repositories.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree};
+
+fn status_json(env: &TestEnv, dir: &Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["status", "--json"];
+    args.extend_from_slice(extra);
+    let out = env.run(dir, &args);
+    let (stdout, stderr) = outputs(&out);
+    let value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
+    (out.status.code(), value)
+}
+
+fn row<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("{name}"))
+}
+
+fn problems(row: &Value) -> Vec<String> {
+    row["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn settings(env: &TestEnv) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (from, to) in env.filters() {
+        settings.add_filter(&from, to);
+    }
+    settings
+}
+
+#[test]
+fn demo_workspace_table_and_json() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let out = env.run(&root, ["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", outputs(&out).1);
+    let (stdout, stderr) = outputs(&out);
+    settings(&env).bind(|| {
+        insta::assert_snapshot!("demo_table", stdout);
+        insta::assert_snapshot!("demo_table_stderr", stderr);
+    });
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(0));
+    settings(&env).bind(|| insta::assert_json_snapshot!("demo_json", json));
+}
+
+#[test]
+fn finds_the_root_from_inside_a_package_and_with_dash_c() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let (code, json) = status_json(&env, &root.join("packages/core-utils/src/core_utils"), &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["root"], root.display().to_string());
+    let (code, json) = status_json(&env, &env.path(), &["-C", root.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json["packages"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn rows_are_sorted_by_name_and_selectable() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let (_, json) = status_json(&env, &root, &[]);
+    let names: Vec<&str> = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["core-utils", "data-loader", "model-api"]);
+    let (_, json) = status_json(&env, &root, &["-p", "model-api", "-p", "Core_Utils"]);
+    let names: Vec<&str> = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["core-utils", "model-api"]);
+}
+
+#[test]
+fn dirty_counts_changed_and_untracked_files() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    std::fs::write(pkg.join("README.md"), "changed\n").unwrap();
+    std::fs::write(pkg.join("new.txt"), "new\n").unwrap();
+    std::fs::create_dir_all(pkg.join("notes")).unwrap();
+    std::fs::write(pkg.join("notes/a.md"), "a\n").unwrap();
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(row(&json, "core-utils")["dirty"], 3);
+    assert_eq!(row(&json, "data-loader")["dirty"], 0);
+}
+
+#[test]
+fn last_tag_is_the_highest_pep440_version_and_commits_are_counted_since() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    git(&pkg, &["tag", "-a", "-m", "0.9", "v0.9.0"]);
+    commit_file(&pkg, "a.txt", "a", "feat: a");
+    git(&pkg, &["tag", "v0.10.0"]); // lightweight, and higher than v0.9.0 in PEP 440 order
+    git(&pkg, &["tag", "other-1.0"]); // another prefix: ignored
+    git(&pkg, &["tag", "vnot-a-version"]); // not PEP 440: ignored
+    commit_file(&pkg, "b.txt", "b", "fix: b");
+    commit_file(&pkg, "c.txt", "c", "fix: c");
+    let (_, json) = status_json(&env, &root, &[]);
+    let r = row(&json, "core-utils");
+    assert_eq!(r["last_tag"], "v0.10.0");
+    assert_eq!(r["commits_since_tag"], 2);
+    assert_eq!(r["ahead"], 3, "three commits not pushed");
+    assert_eq!(r["behind"], 0);
+    let untagged = row(&json, "data-loader");
+    assert_eq!(untagged["last_tag"], Value::Null);
+    assert_eq!(
+        untagged["commits_since_tag"], 1,
+        "all commits count when there is no tag"
+    );
+}
+
+#[test]
+fn per_package_tag_prefix_from_config() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    std::fs::write(
+        root.join("release_tool.toml"),
+        "[tool.release_tool]\n[tool.release_tool.packages.core-utils]\ntag_prefix = \"core-utils-v\"\n",
+    )
+    .unwrap();
+    let pkg = root.join("packages/core-utils");
+    git(&pkg, &["tag", "v9.0.0"]);
+    git(&pkg, &["tag", "core-utils-v0.3.0"]);
+    let (_, json) = status_json(&env, &root, &[]);
+    assert_eq!(row(&json, "core-utils")["last_tag"], "core-utils-v0.3.0");
+}
+
+#[test]
+fn version_already_tagged_with_commits_since_is_a_warning() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    let text = std::fs::read_to_string(pkg.join("pyproject.toml"))
+        .unwrap()
+        .replace("0.1.0.dev0", "0.2.0");
+    commit_file(&pkg, "pyproject.toml", &text, "chore: release 0.2.0");
+    git(&pkg, &["tag", "v0.2.0"]);
+    commit_file(&pkg, "x.txt", "x", "feat: after release");
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(0), "warnings do not fail status");
+    let r = row(&json, "core-utils");
+    assert_eq!(
+        problems(r),
+        ["version 0.2.0 already tagged but 1 commit since"]
+    );
+    assert_eq!(r["status"], "warning");
+}
+
+#[test]
+fn pins_are_read_from_staging_and_prod_and_stale_pins_reported() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    git(&pkg, &["tag", "v0.1.0"]);
+    commit_file(&pkg, "a.txt", "a", "feat: a");
+    git(&pkg, &["tag", "v0.2.0"]);
+    commit_file(&pkg, "b.txt", "b", "feat: b");
+    git(&pkg, &["tag", "v0.3.0.dev1"]);
+    let url = "file:///remotes/core-utils.git";
+    for (file, tag) in [
+        ("staging/pyproject.toml", "v0.3.0.dev1"),
+        ("prod/pyproject.toml", "v0.1.0"),
+    ] {
+        let mut text = std::fs::read_to_string(root.join(file)).unwrap();
+        text.push_str(&format!("core-utils = {{ git = \"{url}\", tag = \"{tag}\" }}\ndata-loader = {{ git = \"{url}\", tag = \"v7.0.0\" }}\n"));
+        std::fs::write(root.join(file), text).unwrap();
+    }
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(0));
+    let r = row(&json, "core-utils");
+    assert_eq!(r["staging_pin"], "v0.3.0.dev1");
+    assert_eq!(r["prod_pin"], "v0.1.0");
+    assert_eq!(r["last_tag"], "v0.3.0.dev1");
+    assert_eq!(problems(r), ["prod pin v0.1.0 but latest tag v0.2.0"]);
+    let r = row(&json, "data-loader");
+    assert_eq!(
+        problems(r),
+        [
+            "staging pin v7.0.0 is not a tag of this package",
+            "prod pin v7.0.0 is not a tag of this package"
+        ]
+    );
+}
+
+#[test]
+fn index_pins_in_prod() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    std::fs::write(
+        root.join("release_tool.toml"),
+        "[tool.release_tool]\nprod_source = \"index\"\n",
+    )
+    .unwrap();
+    let pkg = root.join("packages/core-utils");
+    git(&pkg, &["tag", "v0.1.0"]);
+    git(&pkg, &["tag", "v0.2.0"]);
+    let prod = root.join("prod/pyproject.toml");
+    let text = std::fs::read_to_string(&prod).unwrap().replace(
+        "dependencies = []",
+        "dependencies = [\"core-utils==0.1.0\"]",
+    );
+    std::fs::write(&prod, text).unwrap();
+    let (_, json) = status_json(&env, &root, &[]);
+    let r = row(&json, "core-utils");
+    assert_eq!(r["prod_pin"], "==0.1.0");
+    assert_eq!(
+        problems(r),
+        ["prod pin ==0.1.0 but latest release tag v0.2.0"]
+    );
+}
+
+#[test]
+fn fetch_brings_in_remote_commits_as_behind() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let other = env.path().join("other-clone");
+    git(
+        &env.path(),
+        &[
+            "clone",
+            "-q",
+            &format!(
+                "file://{}/demo/remotes/core-utils.git",
+                env.path().display()
+            ),
+            other.to_str().unwrap(),
+        ],
+    );
+    commit_file(&other, "remote.txt", "r", "feat: from elsewhere");
+    git(&other, &["push", "-q", "origin", "main"]);
+    let (_, json) = status_json(&env, &root, &[]);
+    assert_eq!(
+        row(&json, "core-utils")["behind"],
+        0,
+        "no fetch without --fetch"
+    );
+    let (code, json) = status_json(&env, &root, &["--fetch"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(row(&json, "core-utils")["behind"], 1);
+    assert_eq!(row(&json, "core-utils")["ahead"], 0);
+}
+
+#[test]
+fn uninitialized_submodules_are_errors_in_their_rows() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let clone = env.path().join("clone");
+    git(
+        &env.path(),
+        &[
+            "clone",
+            "-q",
+            root.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(
+        &clone,
+        &["submodule", "update", "--init", "packages/core-utils"],
+    );
+    let before = snapshot_tree(&clone);
+    let (code, json) = status_json(&env, &clone, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(problems(row(&json, "core-utils")), Vec::<String>::new());
+    let r = row(&json, "model-api");
+    assert_eq!(
+        problems(r),
+        ["submodule not initialized (run `git submodule update --init packages/model-api`)"]
+    );
+    assert_eq!(r["status"], "error");
+    assert_eq!(r["version"], Value::Null);
+    assert_eq!(before, snapshot_tree(&clone), "status changes nothing");
+}
+
+#[test]
+fn a_broken_package_does_not_stop_the_others() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    std::fs::write(
+        root.join("packages/data-loader/pyproject.toml"),
+        "[project]\nname = \"data-loader\"\nversion = \n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("packages/model-api/pyproject.toml"),
+        "[project]\nversion = \"1.0\"\n",
+    )
+    .unwrap();
+    let before = snapshot_tree(&root);
+    let out = env.run(&root, ["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, _) = outputs(&out);
+    settings(&env).bind(|| insta::assert_snapshot!("broken_packages_table", stdout));
+    let (_, json) = status_json(&env, &root, &[]);
+    let p = problems(row(&json, "data-loader"));
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].starts_with("malformed TOML in packages/data-loader/pyproject.toml:3:11:"),
+        "{p:?}"
+    );
+    assert_eq!(
+        problems(row(&json, "model-api")),
+        ["missing [project] name in packages/model-api/pyproject.toml"]
+    );
+    assert_eq!(row(&json, "core-utils")["status"], "ok");
+    assert_eq!(before, snapshot_tree(&root));
+}
+
+#[test]
+fn invalid_version_is_an_error() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let file = root.join("packages/core-utils/pyproject.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("0.1.0.dev0", "1.0-banana");
+    std::fs::write(&file, text).unwrap();
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(1));
+    let p = problems(row(&json, "core-utils"));
+    assert!(p[0].starts_with("invalid version \"1.0-banana\""), "{p:?}");
+    assert!(
+        p[0].ends_with("(in packages/core-utils/pyproject.toml)"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn hatch_dynamic_version_is_read_from_the_version_file() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    let text = std::fs::read_to_string(pkg.join("pyproject.toml"))
+        .unwrap()
+        .replace("version = \"0.1.0.dev0\"\n", "dynamic = [\"version\"]\n")
+        .replace(
+            "[tool.hatch.build",
+            "[tool.hatch.version]\npath = \"src/core_utils/__about__.py\"\n\n[tool.hatch.build",
+        );
+    std::fs::write(pkg.join("pyproject.toml"), text).unwrap();
+    std::fs::write(
+        pkg.join("src/core_utils/__about__.py"),
+        "__version__ = \"2.5.0rc1\"\n",
+    )
+    .unwrap();
+    let (_, json) = status_json(&env, &root, &[]);
+    assert_eq!(row(&json, "core-utils")["version"], "2.5.0rc1");
+}
+
+#[test]
+fn detached_head_and_missing_remote_are_warnings() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    git(
+        &root.join("packages/core-utils"),
+        &["checkout", "-q", "--detach", "HEAD"],
+    );
+    git(
+        &root.join("packages/data-loader"),
+        &["remote", "remove", "origin"],
+    );
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(0));
+    let r = row(&json, "core-utils");
+    assert_eq!(r["branch"], Value::Null);
+    let p = problems(r);
+    assert!(
+        p[0].starts_with("detached HEAD at ")
+            && p[0].ends_with("(run `git switch main` in packages/core-utils)"),
+        "{p:?}"
+    );
+    assert_eq!(problems(row(&json, "data-loader")), ["no remote `origin`"]);
+}
+
+#[test]
+fn duplicate_names_are_errors() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let file = root.join("packages/model-api/pyproject.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("name = \"model-api\"", "name = \"Core_Utils\"");
+    std::fs::write(&file, text).unwrap();
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(1));
+    let rows = json["packages"].as_array().unwrap();
+    let dups: Vec<&Value> = rows.iter().filter(|r| r["status"] == "error").collect();
+    assert_eq!(dups.len(), 2);
+    assert!(
+        problems(dups[0])[0].contains("duplicate package name"),
+        "{dups:?}"
+    );
+    assert!(problems(dups[0])[0].contains("packages/core-utils and packages/model-api"));
+}
+
+#[test]
+fn dependency_cycle_is_named() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let file = root.join("packages/core-utils/pyproject.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "dependencies = []",
+        "dependencies = [\"model-api>=0.1.0.dev0\"]",
+    );
+    std::fs::write(&file, text).unwrap();
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(1));
+    for name in ["core-utils", "data-loader", "model-api"] {
+        let p = problems(row(&json, name));
+        assert_eq!(
+            p,
+            ["dependency cycle: core-utils -> model-api -> data-loader -> core-utils"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn workspace_source_in_a_package_is_reported() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let file = root.join("packages/data-loader/pyproject.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n[tool.uv.sources]\ncore-utils = { workspace = true }\n");
+    std::fs::write(&file, text).unwrap();
+    let (code, json) = status_json(&env, &root, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        problems(row(&json, "data-loader")),
+        [
+            "`core-utils = { workspace = true }` in its own pyproject.toml breaks installs outside the workspace"
+        ]
+    );
+}
+
+#[test]
+fn uv_workspace_members_and_excludes_are_discovered() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    // A member outside packages_dir, and an excluded one.
+    for (dir, name) in [("libs/extra", "extra"), ("libs/skipped", "skipped")] {
+        let d = root.join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("pyproject.toml"),
+            format!("[project]\nname = \"{name}\"\nversion = \"1.0.0\"\n"),
+        )
+        .unwrap();
+        git(&d, &["init", "-q"]);
+        git(&d, &["add", "."]);
+        git(&d, &["commit", "-q", "-m", "init"]);
+    }
+    let file = root.join("pyproject.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "members = [\"packages/*\"]",
+        "members = [\"packages/*\", \"libs/*\"]\nexclude = [\"libs/skipped\"]",
+    );
+    std::fs::write(&file, text).unwrap();
+    let (_, json) = status_json(&env, &root, &[]);
+    let names: Vec<&str> = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["core-utils", "data-loader", "extra", "model-api"]);
+    assert_eq!(row(&json, "extra")["path"], "libs/extra");
+}

@@ -1,0 +1,226 @@
+//! Test support: hermetic git, workspaces in temp dirs, the binary under test, a pinned uv, and
+//! a fake HTTP server for services that cannot be reached from tests (forge, LLM).
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The uv version tests install when `uv` is missing (keep in step with `.ci/run`).
+pub const UV_VERSION: &str = "0.13.9";
+
+/// Environment for hermetic git: no user/system config, fixed identity and dates,
+/// `file://` allowed for submodules.
+pub const GIT_ENV: &[(&str, &str)] = &[
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_AUTHOR_NAME", "Test Author"),
+    ("GIT_AUTHOR_EMAIL", "author@example.com"),
+    ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
+    ("GIT_COMMITTER_NAME", "Test Committer"),
+    ("GIT_COMMITTER_EMAIL", "committer@example.com"),
+    ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
+    ("GIT_CONFIG_COUNT", "2"),
+    ("GIT_CONFIG_KEY_0", "protocol.file.allow"),
+    ("GIT_CONFIG_VALUE_0", "always"),
+    ("GIT_CONFIG_KEY_1", "init.defaultBranch"),
+    ("GIT_CONFIG_VALUE_1", "main"),
+    ("GIT_TERMINAL_PROMPT", "0"),
+    ("NO_COLOR", "1"),
+];
+
+/// Variables that must not leak from the developer's environment into a test.
+const UNSET: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "CLICOLOR_FORCE",
+    "RELEASE_TOOL_LOG",
+    "RUST_LOG",
+];
+
+fn hermetic(cmd: &mut Command) {
+    for (k, v) in GIT_ENV {
+        cmd.env(k, v);
+    }
+    for k in UNSET {
+        cmd.env_remove(k);
+    }
+}
+
+/// A temp directory that is the test's whole world.
+pub struct TestEnv {
+    pub tmp: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        Self {
+            tmp: tempfile::Builder::new()
+                .prefix("rt-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
+    }
+
+    /// The temp directory (canonical, so it matches what the binary prints).
+    pub fn path(&self) -> PathBuf {
+        self.tmp.path().canonicalize().expect("canonical tempdir")
+    }
+
+    /// The binary under test, hermetic, run in `dir`.
+    pub fn cmd(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_release-tool"));
+        hermetic(&mut cmd);
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// Run the binary with `args` in `dir`.
+    pub fn run<I, S>(&self, dir: &Path, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd(dir).args(args).output().expect("run release-tool")
+    }
+
+    /// Build the demo workspace under `<tmp>/demo`; returns the workspace root.
+    pub fn demo(&self) -> PathBuf {
+        let out = self.run(&self.path(), ["demo", "demo", "-q"]);
+        assert!(
+            out.status.success(),
+            "demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.path().join("demo/workspace")
+    }
+
+    /// Filters for snapshots: temp paths and commit hashes.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                regex_escape(&self.path().display().to_string()),
+                "[TMP]".to_owned(),
+            ),
+            (
+                regex_escape(&self.tmp.path().display().to_string()),
+                "[TMP]".to_owned(),
+            ),
+            (r"\b[0-9a-f]{40}\b".to_owned(), "[HASH]".to_owned()),
+            (r"\b[0-9a-f]{7}\b".to_owned(), "[SHORT]".to_owned()),
+        ]
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$#&-~".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Run hermetic git in `dir`; panics with stderr on failure; returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd);
+    let out = cmd.arg("-C").arg(dir).args(args).output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} in {} failed: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Commit a file change in a repo.
+pub fn commit_file(repo: &Path, file: &str, contents: &str, message: &str) {
+    let path = repo.join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, contents).unwrap();
+    git(repo, &["add", "--", file]);
+    git(repo, &["commit", "-q", "-m", message]);
+}
+
+/// stdout and stderr as strings.
+pub fn outputs(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A listing of every file (path, size, content hash) and every git ref under `dir`, to prove
+/// a command changed nothing.
+pub fn snapshot_tree(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        entries.sort_by_key(std::fs::DirEntry::path);
+        for e in entries {
+            let path = e.path();
+            let rel = path.strip_prefix(base).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                out.push(format!("{rel}/"));
+                walk(base, &path, out);
+            } else {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+                });
+                out.push(format!("{rel} {} {hash:x}", bytes.len()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A `uv` binary: the one on PATH, or the pinned version installed from PyPI into
+/// `target/test-tools` (shared by all tests, installed once).
+pub fn uv() -> PathBuf {
+    static UV: OnceLock<PathBuf> = OnceLock::new();
+    UV.get_or_init(|| {
+        if let Ok(out) = Command::new("uv").arg("--version").output()
+            && out.status.success()
+        {
+            return PathBuf::from("uv");
+        }
+        let target = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/test-tools")
+            .join(format!("uv-{UV_VERSION}"));
+        let bin = target.join("bin/uv");
+        if !bin.is_file() {
+            let status = Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--target",
+                ])
+                .arg(&target)
+                .arg(format!("uv=={UV_VERSION}"))
+                .status()
+                .expect("python3 -m pip (needed to install uv)");
+            assert!(
+                status.success(),
+                "installing uv=={UV_VERSION} from PyPI failed"
+            );
+        }
+        bin
+    })
+    .clone()
+}
