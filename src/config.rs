@@ -872,7 +872,7 @@ mod tests {
 
     #[test]
     fn line_col_counts_chars() {
-        assert_eq!(line_col("ab\ncé d", 6), (2, 4));
+        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
         assert_eq!(line_col("", 10), (1, 1));
     }
 

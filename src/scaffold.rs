@@ -3,6 +3,7 @@
 //! Used by `demo` today and by `init`/`new` (which add their plans and checks on top).
 //! Nothing here overwrites an existing file: it only creates what is missing.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -70,10 +71,11 @@ fn manifest(header: &str, name: &str, requires_python: &str, workspace: bool) ->
     if !header.is_empty() {
         text.push('\n');
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "[project]\nname = \"{name}\"\nversion = \"0.1.0\"\nrequires-python = \"{requires_python}\"\ndependencies = []\n\n\
          [tool.uv]\n# The root ships no code of its own: it only gathers the packages.\npackage = false\n"
-    ));
+    );
     if workspace {
         text.push_str("\n[tool.uv.workspace]\nmembers = [\"packages/*\"]\n");
     }

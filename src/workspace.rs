@@ -221,7 +221,9 @@ impl Workspace {
                     .collect();
             }
         }
-        if let Err(cycle) = self.topo_order() {
+        // With duplicate names the graph is ambiguous: report the duplicates only.
+        let has_duplicates = count.values().any(|v| v.len() > 1);
+        if !has_duplicates && let Err(cycle) = self.topo_order() {
             for p in &mut self.packages {
                 if cycle.contains(&p.key) {
                     p.problems.push(Problem::error(format!(
@@ -236,16 +238,6 @@ impl Workspace {
     /// Packages in dependency order (dependencies first, ties by name). On a cycle, returns the
     /// cycle as a list of names that starts and ends with the same package.
     pub fn topo_order(&self) -> std::result::Result<Vec<usize>, Vec<String>> {
-        let index: BTreeMap<&str, usize> = self
-            .packages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.key.as_str(), i))
-            .collect();
-        // 0 = unvisited, 1 = on stack, 2 = done
-        let mut state = vec![0u8; self.packages.len()];
-        let mut order = Vec::with_capacity(self.packages.len());
-        let mut stack: Vec<usize> = Vec::new();
         fn visit(
             i: usize,
             ws: &Workspace,
@@ -279,6 +271,16 @@ impl Workspace {
             order.push(i);
             Ok(())
         }
+        let index: BTreeMap<&str, usize> = self
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.key.as_str(), i))
+            .collect();
+        // 0 = unvisited, 1 = on stack, 2 = done
+        let mut state = vec![0u8; self.packages.len()];
+        let mut order = Vec::with_capacity(self.packages.len());
+        let mut stack: Vec<usize> = Vec::new();
         for i in 0..self.packages.len() {
             visit(i, self, &index, &mut state, &mut stack, &mut order)?;
         }
@@ -384,7 +386,7 @@ pub fn read_gitmodules(root: &Path) -> Result<Vec<Submodule>> {
             ..Submodule::default()
         });
         match field {
-            "path" => sm.path = value.trim_end_matches('/').to_owned(),
+            "path" => value.trim_end_matches('/').clone_into(&mut sm.path),
             "url" => sm.url = Some(value),
             "branch" => sm.branch = Some(value),
             _ => {}

@@ -10,7 +10,7 @@ pub struct PrepareArgs {
     /// How to change the version.
     #[arg(long, value_enum, default_value_t = BumpArg::Auto)]
     pub bump: BumpArg,
-    /// Push and open a pull request dev_branch -> base_branch.
+    /// Push and open a pull request `dev_branch` -> `base_branch`.
     #[arg(long)]
     pub push: bool,
 }

@@ -1,5 +1,7 @@
 //! `status`: one row per package (SPEC §5).
 
+use std::fmt::Write as _;
+
 use crate::cli::GlobalArgs;
 use crate::error::ExitKind;
 use crate::status::{StatusReport, StatusRequest};
@@ -95,10 +97,10 @@ pub fn print_report(report: &StatusReport) {
     let n = report.packages.len();
     let mut summary = format!("{n} package{}", if n == 1 { "" } else { "s" });
     if errors > 0 {
-        summary.push_str(&format!(", {errors} with errors"));
+        let _ = write!(summary, ", {errors} with errors");
     }
     if warnings > 0 {
-        summary.push_str(&format!(", {warnings} with warnings"));
+        let _ = write!(summary, ", {warnings} with warnings");
     }
     ui::note(&summary);
 }

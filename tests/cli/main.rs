@@ -1,5 +1,12 @@
 //! End-to-end tests of the `release-tool` binary: one test binary, real git, temp workspaces.
 
+// Test code favours directness over the pedantic style of the library.
+#![allow(
+    clippy::unused_self,
+    clippy::needless_pass_by_value,
+    clippy::format_push_string
+)]
+
 mod support;
 
 mod cli_shape;

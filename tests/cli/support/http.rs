@@ -80,7 +80,7 @@ impl FakeServer {
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
                 // Bounded: the server lives at most as long as the test, and never past 10 min.
-                let deadline = std::time::Instant::now() + Duration::from_secs(600);
+                let deadline = std::time::Instant::now() + Duration::from_mins(10);
                 while !stop.load(std::sync::atomic::Ordering::Relaxed)
                     && std::time::Instant::now() < deadline
                 {

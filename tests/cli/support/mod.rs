@@ -187,7 +187,7 @@ pub fn snapshot_tree(dir: &Path) -> Vec<String> {
     out
 }
 
-/// A `uv` binary: the one on PATH, or the pinned version installed from PyPI into
+/// A `uv` binary: the one on `PATH`, or the pinned version installed from `PyPI` into
 /// `target/test-tools` (shared by all tests, installed once).
 pub fn uv() -> PathBuf {
     static UV: OnceLock<PathBuf> = OnceLock::new();
