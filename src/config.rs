@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use toml_edit::Item;
 
 use crate::error::UserError;
+use crate::text::line_col;
 
 /// The file name of the standalone configuration file.
 pub const CONFIG_FILE: &str = "release_tool.toml";
@@ -681,15 +682,6 @@ fn at(path: &Path, text: &str, span: Option<std::ops::Range<usize>>, msg: &str) 
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..text.floor_char_boundary(offset)];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 impl Config {
     /// The tag prefix of a package (override or global).
     pub fn tag_prefix_for(&self, package: &str) -> &str {
@@ -868,12 +860,6 @@ mod tests {
             e.contains("pyproject.toml:2:1") && e.contains("`dev_branch`"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn line_col_counts_chars() {
-        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
-        assert_eq!(line_col("", 10), (1, 1));
     }
 
     #[test]

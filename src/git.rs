@@ -234,14 +234,18 @@ impl Git {
 
     /// Status of the work tree with branch and upstream information.
     pub fn status(&self) -> Result<RepoStatus, GitError> {
-        let out = self.run([
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "-z",
-            "--untracked-files=all",
-        ])?;
-        Ok(parse_status(&out))
+        // Read-only: never refresh the index (no lock contention with the user's own git).
+        let out = self.output(
+            [
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "-z",
+                "--untracked-files=all",
+            ],
+            &[("GIT_OPTIONAL_LOCKS", "0")],
+        )?;
+        Ok(parse_status(&String::from_utf8_lossy(&out.stdout)))
     }
 
     /// Tags whose name starts with `prefix`, with the commit each points to.

@@ -16,6 +16,7 @@ pub mod parallel;
 pub mod pyproject;
 pub mod scaffold;
 pub mod status;
+pub mod text;
 pub mod ui;
 pub mod version;
 pub mod workspace;

@@ -234,7 +234,9 @@ impl PyProject {
             .parse::<DocumentMut>()
             .map_err(|err| PyProjectError::Malformed {
                 path: path.to_path_buf(),
-                position: err.span().map(|span| line_col(text, span.start)),
+                position: err
+                    .span()
+                    .map(|span| crate::text::line_col(text, span.start)),
                 reason: err
                     .message()
                     .lines()
@@ -919,16 +921,6 @@ fn version_in_line(line: &str) -> Option<Range<usize>> {
 
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or_default().trim().to_owned()
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let bytes = text.as_bytes();
-    let before = bytes.get(..offset).unwrap_or(bytes);
-    let line = before.split(|&b| b == b'\n').count();
-    let line_text = before.rsplit(|&b| b == b'\n').next().unwrap_or_default();
-    let column = String::from_utf8_lossy(line_text).chars().count() + 1;
-    (line, column)
 }
 
 /// Highest table position in the document.

@@ -1,0 +1,25 @@
+//! Small text helpers shared by the TOML readers.
+
+/// 1-based line and column (in characters) of a byte offset; offsets past the end point at the
+/// end, and an offset inside a multi-byte character counts the characters before it.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = before.split(|&b| b == b'\n').count();
+    let line_text = before.rsplit(|&b| b == b'\n').next().unwrap_or_default();
+    let column = String::from_utf8_lossy(line_text).chars().count() + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_col;
+
+    #[test]
+    fn counts_lines_and_characters() {
+        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
+        assert_eq!(line_col("abc", 0), (1, 1));
+        assert_eq!(line_col("", 10), (1, 1));
+        assert_eq!(line_col("a\n", 2), (2, 1));
+    }
+}
