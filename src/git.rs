@@ -19,6 +19,9 @@ pub enum GitError {
         #[source]
         source: std::io::Error,
     },
+    /// A revision, ref or remote name that git would read as an option.
+    #[error("Refusing to pass {what} `{value}` to git: it starts with `-`")]
+    BadArgument { what: &'static str, value: String },
     /// git exited with a non-zero status.
     #[error("`{argv}` failed in {dir} (exit {code}): {stderr}")]
     Failed {
@@ -33,6 +36,28 @@ pub enum GitError {
 #[derive(Clone, Debug)]
 pub struct Git {
     dir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// Refuse user-influenced values that git would parse as options (`--upload-pack=...`).
+fn checked<'a>(what: &'static str, value: &'a str) -> Result<&'a str, GitError> {
+    if value.starts_with('-') {
+        Err(GitError::BadArgument {
+            what,
+            value: value.to_owned(),
+        })
+    } else {
+        Ok(value)
+    }
+}
+
+/// `from..to`, or just `to`, with both checked.
+fn range(from: Option<&str>, to: &str) -> Result<String, GitError> {
+    checked("revision", to)?;
+    Ok(match from {
+        Some(from) => format!("{}..{to}", checked("revision", from)?),
+        None => to.to_owned(),
+    })
 }
 
 /// `git status --porcelain=v2 --branch -z`, parsed.
@@ -76,7 +101,18 @@ pub struct Commit {
 impl Git {
     /// A handle for the repository (or work tree) at `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The same handle with extra environment variables for every call (e.g. a fixed identity).
+    #[must_use]
+    pub fn with_env(mut self, env: &[(&str, &str)]) -> Self {
+        self.env
+            .extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
     }
 
     /// The directory git runs in.
@@ -303,21 +339,19 @@ impl Git {
     /// Number of commits reachable from `to` but not from `from` (`rev-list --count from..to`);
     /// with no `from`, all commits reachable from `to`.
     pub fn count_commits(&self, from: Option<&str>, to: &str) -> Result<u32, GitError> {
-        let range = match from {
-            Some(from) => format!("{from}..{to}"),
-            None => to.to_owned(),
-        };
-        let out = self.run(["rev-list", "--count", &range, "--"])?;
+        let out = self.run(["rev-list", "--count", &range(from, to)?, "--"])?;
         Ok(out.trim().parse().unwrap_or(0))
     }
 
     /// Commits in `from..to` (or all of `to`), newest first.
     pub fn log(&self, from: Option<&str>, to: &str) -> Result<Vec<Commit>, GitError> {
-        let range = match from {
-            Some(from) => format!("{from}..{to}"),
-            None => to.to_owned(),
-        };
-        let out = self.run(["log", "-z", "--format=%H%x1f%s%x1f%b", &range, "--"])?;
+        let out = self.run([
+            "log",
+            "-z",
+            "--format=%H%x1f%s%x1f%b",
+            &range(from, to)?,
+            "--",
+        ])?;
         Ok(out
             .split('\0')
             .filter(|r| !r.trim().is_empty())
@@ -338,9 +372,9 @@ impl Git {
         if stat {
             args.push("--stat");
         }
-        args.push(from);
+        args.push(checked("revision", from)?);
         if let Some(to) = to {
-            args.push(to);
+            args.push(checked("revision", to)?);
         }
         args.push("--");
         self.run(args)
@@ -364,6 +398,7 @@ impl Git {
 
     /// An annotated tag `name` on `target` with `message`.
     pub fn tag_annotated(&self, name: &str, target: &str, message: &str) -> Result<(), GitError> {
+        let (name, target) = (checked("tag", name)?, checked("revision", target)?);
         self.run([
             "tag",
             "--annotate",
@@ -378,8 +413,10 @@ impl Git {
 
     /// `git push <remote> <refspecs...>`.
     pub fn push(&self, remote: &str, refspecs: &[&str]) -> Result<(), GitError> {
-        let mut args = vec!["push", "--quiet", "--", remote];
-        args.extend_from_slice(refspecs);
+        let mut args = vec!["push", "--quiet", "--", checked("remote", remote)?];
+        for refspec in refspecs {
+            args.push(checked("refspec", refspec)?);
+        }
         self.run_batch(args).map(drop)
     }
 
@@ -396,7 +433,7 @@ impl Git {
                 "rev-parse",
                 "--verify",
                 "--quiet",
-                &format!("{rev}^{{commit}}"),
+                &format!("{}^{{commit}}", checked("revision", rev)?),
             ])?
             .trim()
             .to_owned())

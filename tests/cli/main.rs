@@ -12,5 +12,6 @@ mod support;
 mod cli_shape;
 mod config_errors;
 mod demo;
+mod git_wrapper;
 mod status;
 mod support_selftest;
