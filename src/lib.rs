@@ -13,11 +13,13 @@ pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod parallel;
+pub mod plan;
 pub mod pyproject;
 pub mod scaffold;
 pub mod status;
 pub mod text;
 pub mod ui;
+pub mod uv;
 pub mod version;
 pub mod workspace;
 

@@ -6,12 +6,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::config::Config;
 use crate::error::UserError;
-use crate::fsutil::atomic_write;
 use crate::git::Git;
+use crate::plan::{Plan, StepKind};
 use crate::pyproject::{self, PyProject, Source};
 
 /// The `requires-python` of new workspaces.
@@ -50,15 +50,6 @@ pub fn is_valid_name(name: &str) -> bool {
 /// The import name of a package: `data-loader` → `data_loader`.
 pub fn module_name(name: &str) -> String {
     pyproject::normalize_name(name).replace('-', "_")
-}
-
-fn write_new(path: &Path, contents: &str) -> Result<bool> {
-    if path.exists() {
-        return Ok(false);
-    }
-    atomic_write(path, contents.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(true)
 }
 
 fn manifest(header: &str, name: &str, requires_python: &str, workspace: bool) -> String {
@@ -143,48 +134,58 @@ pub fn default_config_text() -> String {
     )
 }
 
-/// Create (or complete) a root workspace; returns the files created.
-pub fn init_root(req: &InitRequest) -> Result<Vec<String>> {
+/// Plan the creation (or completion) of a root workspace: a git repository on `main`, the dev,
+/// staging and prod manifests, `release_tool.toml`, `.gitignore`, and a first commit of what was
+/// created. Existing files are never overwritten; an existing root `pyproject.toml` without
+/// `[tool.uv.workspace]` gets one. Planning a complete workspace gives an empty plan.
+pub fn plan_init(req: &InitRequest) -> Result<Plan> {
     if !is_valid_name(&req.name) {
         return Err(UserError::usage(format!("Invalid project name `{}`", req.name))
-            .with_hint("use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit")
+            .with_hint("use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit, or pass --name")
             .into());
     }
     let dir = &req.dir;
-    fs_err::create_dir_all(dir)?;
-    let git = Git::new(dir);
+    if dir.exists() && !dir.is_dir() {
+        return Err(
+            UserError::usage(format!("{} exists and is not a directory", dir.display())).into(),
+        );
+    }
+    let mut plan = Plan::new(dir);
+    plan.mkdir(None, dir);
     if !dir.join(".git").exists() {
-        git.init("main")?;
+        plan.git(None, dir, ["init", "--quiet", "-b", "main"]);
     }
     let config = Config::default();
+    let staging_header = "Staging manifest: every package pinned to its newest tag (dev, pre or final),\n\
+        so a clone without submodules installs them from their remotes.\n\
+        Maintained by `release-tool manifests`; edit [project] in the root pyproject.toml.";
+    let prod_header = "Production manifest: every package pinned to its newest final release tag\n\
+        (or name==version from an index with prod_source = \"index\").\n\
+        Maintained by `release-tool manifests`; the Docker image is built from it.";
+    let root_manifest = dir.join("pyproject.toml");
+    if root_manifest.is_file() {
+        let mut doc = PyProject::load(&root_manifest)?;
+        if doc.workspace_members().is_none() {
+            doc.add_workspace_member(&format!("{}/*", config.packages_dir));
+            plan.write(None, &root_manifest, doc.render());
+        }
+    } else {
+        plan.create(
+            None,
+            &root_manifest,
+            manifest("", &req.name, &req.requires_python, true),
+        );
+    }
     let files: Vec<(String, String)> = vec![
         (
-            "pyproject.toml".to_owned(),
-            manifest("", &req.name, &req.requires_python, true),
-        ),
-        (
             config.staging_pyproject_path.clone(),
-            manifest(
-                "Staging manifest: every package pinned to its newest tag (dev, pre or final),\n\
-                 so a clone without submodules installs them from their remotes.\n\
-                 Maintained by `release-tool manifests`; edit [project] in the root pyproject.toml.",
-                &req.name,
-                &req.requires_python,
-                false,
-            ),
+            manifest(staging_header, &req.name, &req.requires_python, false),
         ),
         (
             config.prod_pyproject_path.clone(),
-            manifest(
-                "Production manifest: every package pinned to its newest final release tag\n\
-                 (or name==version from an index with prod_source = \"index\").\n\
-                 Maintained by `release-tool manifests`; the Docker image is built from it.",
-                &req.name,
-                &req.requires_python,
-                false,
-            ),
+            manifest(prod_header, &req.name, &req.requires_python, false),
         ),
-        ("release_tool.toml".to_owned(), default_config_text()),
+        (crate::config::CONFIG_FILE.to_owned(), default_config_text()),
         (
             ".gitignore".to_owned(),
             format!(
@@ -193,22 +194,32 @@ pub fn init_root(req: &InitRequest) -> Result<Vec<String>> {
             ),
         ),
     ];
-    let mut created = Vec::new();
     for (rel, text) in &files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        if write_new(&path, text)? {
-            created.push(rel.clone());
-        }
+        plan.create(None, dir.join(rel), text.clone());
     }
-    if !created.is_empty() {
-        let paths: Vec<&str> = created.iter().map(String::as_str).collect();
-        git.add(&paths)?;
-        git.commit("chore: initialize release-tool workspace", false)?;
+    let touched: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StepKind::WriteFile { path, .. } => path
+                .strip_prefix(dir)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    if !touched.is_empty() {
+        let mut args = vec!["add".to_owned(), "--".to_owned()];
+        args.extend(touched);
+        plan.git(None, dir, args);
+        let message = if dir.join(".git").exists() {
+            "chore: complete release-tool workspace"
+        } else {
+            "chore: initialize release-tool workspace"
+        };
+        plan.git(None, dir, ["commit", "--quiet", "-m", message]);
     }
-    Ok(created)
+    Ok(plan)
 }
 
 fn package_pyproject(req: &NewPackageRequest, requires_python: &str) -> String {
@@ -233,13 +244,57 @@ fn package_pyproject(req: &NewPackageRequest, requires_python: &str) -> String {
     )
 }
 
-/// Create a standalone package in `<packages_dir>/<name>` with its own repository, push it to
-/// its remote and register it (submodule, dev manifest); returns the package directory.
-pub fn new_package(root: &Path, config: &Config, req: &NewPackageRequest) -> Result<PathBuf> {
+/// Plan a standalone package in `<packages_dir>/<name>` with its own repository (branch `main`,
+/// first commit); with a remote, push it and register it as a submodule (`branch = main`); then
+/// register it in the dev manifest (a dependency, and `{ workspace = true }` in the root's
+/// sources) and commit the root.
+///
+/// `existing` are the names of the workspace's packages: a duplicate name is refused, and every
+/// `--dep` must be one of them.
+pub fn plan_new(
+    root: &Path,
+    config: &Config,
+    existing: &[String],
+    req: &NewPackageRequest,
+) -> Result<Plan> {
     if !is_valid_name(&req.name) {
         return Err(UserError::usage(format!("Invalid package name `{}`", req.name))
             .with_hint("use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit")
             .into());
+    }
+    let key = pyproject::normalize_name(&req.name);
+    if let Some(other) = existing
+        .iter()
+        .find(|e| pyproject::normalize_name(e) == key)
+    {
+        return Err(UserError::usage(format!(
+            "A package named `{other}` already exists in {}",
+            root.display()
+        ))
+        .with_hint("choose another name")
+        .into());
+    }
+    for dep in &req.deps {
+        if !existing
+            .iter()
+            .any(|e| pyproject::normalize_name(e) == pyproject::normalize_name(dep))
+        {
+            let names: Vec<&str> = existing.iter().map(String::as_str).collect();
+            let mut err =
+                UserError::usage(format!("--dep `{dep}` is not a package of this workspace"));
+            err = match crate::config::nearest(dep, &names) {
+                Some(n) => err.with_hint(format!("did you mean `{n}`?")),
+                None => err.with_hint(
+                    "create it first with `release-tool new`, or add it with `release-tool add`",
+                ),
+            };
+            return Err(err.into());
+        }
+    }
+    if let Some(url) = &req.remote
+        && url.starts_with('-')
+    {
+        return Err(UserError::usage(format!("Invalid remote URL `{url}`")).into());
     }
     let rel = format!("{}/{}", config.packages_dir.trim_end_matches('/'), req.name);
     let dir = root.join(&rel);
@@ -257,8 +312,16 @@ pub fn new_package(root: &Path, config: &Config, req: &NewPackageRequest) -> Res
         .unwrap_or(DEFAULT_REQUIRES_PYTHON)
         .to_owned();
     let module = module_name(&req.name);
-    fs_err::create_dir_all(dir.join("src").join(&module))?;
-    fs_err::create_dir_all(dir.join("tests"))?;
+    let pkg = Some(req.name.as_str());
+    let mut plan = Plan::new(root);
+    plan.mkdir(pkg, dir.join("src").join(&module));
+    plan.mkdir(pkg, dir.join("tests"));
+    let summary = req
+        .description
+        .as_deref()
+        .unwrap_or(&req.name)
+        .trim_end_matches('.')
+        .to_owned();
     let files = [
         (
             "pyproject.toml".to_owned(),
@@ -267,11 +330,7 @@ pub fn new_package(root: &Path, config: &Config, req: &NewPackageRequest) -> Res
         (
             format!("src/{module}/__init__.py"),
             format!(
-                "\"\"\"{}.\"\"\"\n\n\ndef hello() -> str:\n    return \"Hello from {}!\"\n",
-                req.description
-                    .as_deref()
-                    .unwrap_or(&req.name)
-                    .trim_end_matches('.'),
+                "\"\"\"{summary}.\"\"\"\n\n\ndef hello() -> str:\n    return \"Hello from {}!\"\n",
                 req.name
             ),
         ),
@@ -299,37 +358,44 @@ pub fn new_package(root: &Path, config: &Config, req: &NewPackageRequest) -> Res
         ),
     ];
     for (file, text) in &files {
-        write_new(&dir.join(file), text)?;
+        plan.create(pkg, dir.join(file), text.clone());
     }
-    let git = Git::new(&dir);
-    git.init("main")?;
-    let root_git = Git::new(root);
+    plan.git(pkg, &dir, ["init", "--quiet", "-b", "main"]);
     // A package inherits an identity set locally in the root repository (as `demo` does).
+    let root_git = Git::new(root);
     for key in ["user.name", "user.email"] {
-        if let Some(value) = root_git
-            .run(["config", "--local", "--get", key])
-            .ok()
-            .map(|v| v.trim().to_owned())
-        {
-            git.config_set(key, &value)?;
+        if let Ok(value) = root_git.run(["config", "--local", "--get", key]) {
+            plan.git(pkg, &dir, ["config", "--local", key, value.trim()]);
         }
     }
-    git.add(&["."])?;
-    git.commit(&format!("chore: scaffold {}", req.name), false)?;
-    if let Some(url) = &req.remote {
-        git.remote_add(&config.git_remote, url)?;
-        git.push(&config.git_remote, &["main:main"])?;
-        git.run([
-            "branch",
+    plan.git(pkg, &dir, ["add", "--all"]);
+    plan.git(
+        pkg,
+        &dir,
+        [
+            "commit",
             "--quiet",
-            "--set-upstream-to",
-            &format!("{}/main", config.git_remote),
-        ])?;
-        let local = url.starts_with("file:") || Path::new(url).is_absolute();
-        root_git.submodule_add(url, &rel, "main", local)?;
+            "-m",
+            &format!("chore: scaffold {}", req.name),
+        ],
+    );
+    if let Some(url) = &req.remote {
+        let remote = config.git_remote.as_str();
+        plan.git(pkg, &dir, ["remote", "add", "--", remote, url]);
+        plan.git(
+            pkg,
+            &dir,
+            ["push", "--quiet", "--set-upstream", remote, "main:main"],
+        );
+        let mut add: Vec<&str> = Vec::new();
+        if url.starts_with("file:") || Path::new(url).is_absolute() {
+            // git refuses local transports for submodules unless allowed for the call.
+            add.extend(["-c", "protocol.file.allow=always"]);
+        }
+        add.extend(["submodule", "add", "--quiet", "-b", "main", "--", url, &rel]);
+        plan.git(None, root, add);
+        plan.git(None, root, ["submodule", "absorbgitdirs", "--", &rel]);
     }
-    // Register in the dev manifest: a dependency, and a workspace source in the root
-    // (uv applies root sources to every member).
     dev.add_dependency(&req.name)?;
     dev.set_source(
         &req.name,
@@ -338,15 +404,23 @@ pub fn new_package(root: &Path, config: &Config, req: &NewPackageRequest) -> Res
             ..Source::default()
         },
     );
-    dev.save()?;
-    let mut paths = vec!["pyproject.toml".to_owned()];
+    plan.write(None, &root_manifest, dev.render());
+    let mut add = vec!["add", "--", "pyproject.toml"];
     if req.remote.is_some() {
-        paths.extend([".gitmodules".to_owned(), rel.clone()]);
+        add.extend([".gitmodules", rel.as_str()]);
     }
-    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-    root_git.add(&paths)?;
-    root_git.commit(&format!("feat: add package {}", req.name), false)?;
-    Ok(dir)
+    plan.git(None, root, add);
+    plan.git(
+        None,
+        root,
+        [
+            "commit",
+            "--quiet",
+            "-m",
+            &format!("feat: add package {}", req.name),
+        ],
+    );
+    Ok(plan)
 }
 
 #[cfg(test)]

@@ -87,29 +87,29 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
         "Creating the demo workspace in {}",
         root.display()
     ));
-    scaffold::init_root(&InitRequest {
+    scaffold::plan_init(&InitRequest {
         dir: root.clone(),
         name: "demo-product".to_owned(),
         requires_python: scaffold::DEFAULT_REQUIRES_PYTHON.to_owned(),
-    })?;
+    })?
+    .execute(None)?;
     ensure_identity(&root)?;
-    let ws = Workspace::load(&root)?;
+    let config = Workspace::load(&root)?.config;
+    let mut existing: Vec<String> = Vec::new();
     for (name, description, deps) in PACKAGES {
         let remote = remotes.join(format!("{name}.git"));
         fs_err::create_dir_all(&remote)?;
         Git::new(&remote).init_bare("main")?;
         let url = format!("file://{}", remote.display());
         ui::note(&format!("  package {name} (remote {url})"));
-        scaffold::new_package(
-            &root,
-            &ws.config,
-            &NewPackageRequest {
-                name: (*name).to_owned(),
-                description: Some((*description).to_owned()),
-                deps: deps.iter().map(|d| (*d).to_owned()).collect(),
-                remote: Some(url),
-            },
-        )?;
+        let request = NewPackageRequest {
+            name: (*name).to_owned(),
+            description: Some((*description).to_owned()),
+            deps: deps.iter().map(|d| (*d).to_owned()).collect(),
+            remote: Some(url),
+        };
+        scaffold::plan_new(&root, &config, &existing, &request)?.execute(None)?;
+        existing.push((*name).to_owned());
     }
     Ok(root)
 }

@@ -1,14 +1,16 @@
-//! `init`: arguments. The command itself is not built yet (see the issue tracker).
+//! `init [DIR] [--name N]`: create (or complete) a root workspace.
 
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
 use crate::error::ExitKind;
+use crate::scaffold::{self, InitRequest};
+use crate::ui;
 
 /// Create (or complete) a root workspace.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// Directory of the new workspace (default: the current directory).
+    /// Directory of the workspace (default: the current directory, or `-C DIR`).
     pub dir: Option<PathBuf>,
     /// Project name (default: the directory name).
     #[arg(long)]
@@ -16,6 +18,36 @@ pub struct InitArgs {
 }
 
 /// Run `init`.
-pub fn run(_args: &InitArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("init")
+pub fn run(args: &InitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let dir = args
+        .dir
+        .clone()
+        .or_else(|| global.root.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = std::path::absolute(&dir)?;
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => dir.file_name().map_or_else(
+            || "product".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+    };
+    let requires_python = scaffold::DEFAULT_REQUIRES_PYTHON.to_owned();
+    let plan = scaffold::plan_init(&InitRequest {
+        dir: dir.clone(),
+        name,
+        requires_python,
+    })?;
+    if plan.is_empty() && !global.dry_run {
+        ui::note(&format!(
+            "Workspace in {} is complete; nothing to do",
+            dir.display()
+        ));
+        return Ok(ExitKind::Success);
+    }
+    if super::run_plan(&plan, global, None)? {
+        ui::note(&format!("Initialized workspace in {}", dir.display()));
+        ui::hint("add a package with `release-tool new NAME --remote URL`");
+    }
+    Ok(ExitKind::Success)
 }

@@ -100,6 +100,31 @@ pub fn not_implemented(name: &str) -> anyhow::Result<ExitKind> {
     )
 }
 
+/// Print a plan (`--dry-run`) or execute it. The dry-run output and the real run come from
+/// the same plan. Returns whether it ran.
+pub fn run_plan(
+    plan: &crate::plan::Plan,
+    global: &GlobalArgs,
+    uv: Option<&crate::uv::Uv>,
+) -> anyhow::Result<bool> {
+    if global.dry_run {
+        if global.json {
+            crate::ui::print_json(&plan.to_json())?;
+        } else if plan.is_empty() {
+            crate::ui::note("Nothing to do");
+        } else {
+            print!("{}", plan.render());
+            crate::ui::note(&format!(
+                "Dry run: {} step(s) planned, nothing changed",
+                plan.steps.len()
+            ));
+        }
+        return Ok(false);
+    }
+    plan.execute(uv)?;
+    Ok(true)
+}
+
 /// The directory to start the workspace search from: `-C DIR` or the current directory.
 pub fn start_dir(global: &GlobalArgs) -> PathBuf {
     global.root.clone().unwrap_or_else(|| PathBuf::from("."))

@@ -1,7 +1,10 @@
-//! `new`: arguments. The command itself is not built yet (see the issue tracker).
+//! `new NAME [--remote URL] [--dep PKG]... [--description D]`: a new micro-package.
 
 use crate::cli::GlobalArgs;
 use crate::error::ExitKind;
+use crate::scaffold::{self, NewPackageRequest};
+use crate::ui;
+use crate::workspace::Workspace;
 
 /// Create a new micro-package.
 #[derive(Debug, clap::Args)]
@@ -20,6 +23,27 @@ pub struct NewArgs {
 }
 
 /// Run `new`.
-pub fn run(_args: &NewArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("new")
+pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    ui::workspace_warnings(&ws);
+    let existing: Vec<String> = ws.packages.iter().map(|p| p.name.clone()).collect();
+    let request = NewPackageRequest {
+        name: args.name.clone(),
+        description: args.description.clone(),
+        deps: args.deps.clone(),
+        remote: args.remote.clone(),
+    };
+    let plan = scaffold::plan_new(&ws.root, &ws.config, &existing, &request)?;
+    if super::run_plan(&plan, global, None)? {
+        ui::note(&format!(
+            "Created package {} in {}/{}",
+            args.name, ws.config.packages_dir, args.name
+        ));
+        if args.remote.is_none() {
+            ui::hint(
+                "without --remote the package is not a submodule yet: push it somewhere and `release-tool add URL`",
+            );
+        }
+    }
+    Ok(ExitKind::Success)
 }

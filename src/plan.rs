@@ -1,0 +1,342 @@
+//! Plans (SPEC §4): every mutating command first builds a plan, an ordered list of typed
+//! steps; `--dry-run` prints it and changes nothing, a real run executes exactly those steps.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::fsutil::atomic_write;
+use crate::git::Git;
+use crate::uv::Uv;
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// Create or replace a file (`before` is `None` for a new file).
+    WriteFile {
+        path: PathBuf,
+        before: Option<String>,
+        after: String,
+    },
+    /// Create a directory (and its parents).
+    CreateDir { path: PathBuf },
+    /// Run `git -C dir args...`.
+    Git { dir: PathBuf, args: Vec<String> },
+    /// Run `uv args...` in `dir`.
+    Uv { dir: PathBuf, args: Vec<String> },
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The package the step belongs to; `None` for the root.
+    pub package: Option<String>,
+    pub kind: StepKind,
+}
+
+/// The JSON form of a step (SPEC §4): `{package, action, detail}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepJson {
+    pub package: Option<String>,
+    pub action: &'static str,
+    pub detail: String,
+}
+
+/// An ordered list of steps, built against a root directory (paths are shown relative to it).
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub root: PathBuf,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    fn push(&mut self, package: Option<&str>, kind: StepKind) {
+        self.steps.push(Step {
+            package: package.map(str::to_owned),
+            kind,
+        });
+    }
+
+    /// Write `after` to `path` unless it already has exactly that content.
+    pub fn write(
+        &mut self,
+        package: Option<&str>,
+        path: impl Into<PathBuf>,
+        after: impl Into<String>,
+    ) {
+        let path = path.into();
+        let after = after.into();
+        let before = fs_err::read_to_string(&path).ok();
+        if before.as_deref() != Some(after.as_str()) {
+            self.push(
+                package,
+                StepKind::WriteFile {
+                    path,
+                    before,
+                    after,
+                },
+            );
+        }
+    }
+
+    /// Create `path` with `contents` only if it does not exist (never clobber).
+    pub fn create(
+        &mut self,
+        package: Option<&str>,
+        path: impl Into<PathBuf>,
+        contents: impl Into<String>,
+    ) {
+        let path = path.into();
+        if !path.exists() && !self.writes(&path) {
+            self.push(
+                package,
+                StepKind::WriteFile {
+                    path,
+                    before: None,
+                    after: contents.into(),
+                },
+            );
+        }
+    }
+
+    /// Whether an earlier step of this plan writes `path`.
+    pub fn writes(&self, path: &Path) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(&s.kind, StepKind::WriteFile { path: p, .. } if p == path))
+    }
+
+    /// The content a file will have after the steps planned so far.
+    pub fn planned_content(&self, path: &Path) -> Option<String> {
+        self.steps.iter().rev().find_map(|s| match &s.kind {
+            StepKind::WriteFile { path: p, after, .. } if p == path => Some(after.clone()),
+            _ => None,
+        })
+    }
+
+    /// Create a directory.
+    pub fn mkdir(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if !path.is_dir() {
+            self.push(package, StepKind::CreateDir { path });
+        }
+    }
+
+    /// Run git in `dir`.
+    pub fn git<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        self.push(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args,
+            },
+        );
+    }
+
+    /// Run uv in `dir`.
+    pub fn uv<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        self.push(
+            package,
+            StepKind::Uv {
+                dir: dir.into(),
+                args,
+            },
+        );
+    }
+
+    fn rel<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
+            Ok(rel) => rel.to_string_lossy(),
+            Err(_) => path.to_string_lossy(),
+        }
+    }
+
+    /// The steps as SPEC §4 JSON.
+    pub fn to_json(&self) -> Vec<StepJson> {
+        self.steps
+            .iter()
+            .map(|s| {
+                let (action, detail) = match &s.kind {
+                    StepKind::WriteFile { path, before, .. } => (
+                        if before.is_some() { "edit" } else { "create" },
+                        self.rel(path).into_owned(),
+                    ),
+                    StepKind::CreateDir { path } => ("mkdir", self.rel(path).into_owned()),
+                    StepKind::Git { dir, args } => (
+                        "git",
+                        format!("git -C {} {}", self.rel(dir), shell_words(args)),
+                    ),
+                    StepKind::Uv { dir, args } => (
+                        "uv",
+                        format!("(cd {} && uv {})", self.rel(dir), shell_words(args)),
+                    ),
+                };
+                StepJson {
+                    package: s.package.clone(),
+                    action,
+                    detail,
+                }
+            })
+            .collect()
+    }
+
+    /// The human rendering of the plan: one line per step, file edits as unified diffs.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (step, json) in self.steps.iter().zip(self.to_json()) {
+            let who = json.package.as_deref().unwrap_or("root");
+            let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
+            if let StepKind::WriteFile {
+                before,
+                after,
+                path,
+            } = &step.kind
+            {
+                let old = before.as_deref().unwrap_or("");
+                let name = self.rel(path);
+                let diff = similar::TextDiff::from_lines(old, after.as_str());
+                let text = diff
+                    .unified_diff()
+                    .context_radius(2)
+                    .header(if before.is_some() { &name } else { "/dev/null" }, &name)
+                    .to_string();
+                for line in text.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+        out
+    }
+
+    /// Execute every step in order; stops at the first failure with the step named.
+    pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
+        for (step, json) in self.steps.iter().zip(self.to_json()) {
+            let who = json.package.as_deref().unwrap_or("root");
+            tracing::info!("{who}: {} {}", json.action, json.detail);
+            let result: Result<()> = match &step.kind {
+                StepKind::WriteFile { path, after, .. } => {
+                    if let Some(parent) = path.parent() {
+                        fs_err::create_dir_all(parent)?;
+                    }
+                    atomic_write(path, after.as_bytes()).map_err(Into::into)
+                }
+                StepKind::CreateDir { path } => fs_err::create_dir_all(path).map_err(Into::into),
+                StepKind::Git { dir, args } => {
+                    Git::new(dir).run(args).map(drop).map_err(Into::into)
+                }
+                StepKind::Uv { dir, args } => match uv {
+                    Some(uv) => uv.run_streaming(dir, args),
+                    None => Err(anyhow::anyhow!("uv is needed for this step")),
+                },
+            };
+            result
+                .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
+        }
+        Ok(())
+    }
+}
+
+/// argv as a copy-pasteable shell line.
+pub fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%^{}".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_render() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.toml"), "x = 1\ny = 2\n").unwrap();
+        let mut plan = Plan::new(root);
+        plan.write(Some("alpha"), root.join("a.toml"), "x = 1\ny = 3\n");
+        plan.write(None, root.join("same.toml"), "new\n");
+        plan.write(
+            None,
+            root.join("a.toml"),
+            "x = 1\ny = 2\n".to_owned().replace('2', "3"),
+        );
+        plan.git(None, root, ["commit", "-m", "feat: it's here"]);
+        let json = serde_json::to_value(plan.to_json()).unwrap();
+        assert_eq!(json[0]["action"], "edit");
+        assert_eq!(json[0]["package"], "alpha");
+        assert_eq!(json[1]["action"], "create");
+        assert_eq!(
+            json[3]["detail"],
+            "git -C . commit -m 'feat: it'\\''s here'"
+        );
+        let text = plan.render();
+        assert!(
+            text.contains("alpha: edit a.toml\n    --- a.toml\n    +++ a.toml\n"),
+            "{text}"
+        );
+        assert!(text.contains("    -y = 2\n    +y = 3\n"), "{text}");
+        assert!(
+            text.contains("root: create same.toml\n    --- /dev/null\n    +++ same.toml\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unchanged_writes_and_existing_creates_are_not_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), "same").unwrap();
+        let mut plan = Plan::new(dir.path());
+        plan.write(None, dir.path().join("f"), "same");
+        plan.create(None, dir.path().join("f"), "other");
+        plan.mkdir(None, dir.path());
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn execute_writes_files_and_creates_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = Plan::new(dir.path());
+        plan.mkdir(None, dir.path().join("a/b"));
+        plan.write(None, dir.path().join("a/b/c.txt"), "hi");
+        plan.execute(None).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a/b/c.txt")).unwrap(),
+            "hi"
+        );
+    }
+}
