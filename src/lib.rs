@@ -9,9 +9,11 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod manifests;
 pub mod parallel;
 pub mod plan;
 pub mod pyproject;

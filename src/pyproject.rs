@@ -437,6 +437,25 @@ impl PyProject {
         Ok(())
     }
 
+    /// Set a string field of `[project]` (`name`, `requires-python`, `description`...), keeping
+    /// the value's decoration; creates the key when missing. Returns whether it changed.
+    pub fn set_project_field(&mut self, key: &str, value: &str) -> bool {
+        let Some(project) = self.project_mut() else {
+            return false;
+        };
+        match project.get_mut(key).and_then(Item::as_value_mut) {
+            Some(existing) if existing.as_str() == Some(value) => false,
+            Some(existing) => {
+                replace_string(existing, value);
+                true
+            }
+            None => {
+                project.insert(key, toml_edit::value(value));
+                true
+            }
+        }
+    }
+
     /// Add a requirement string to [project].dependencies (create the array if
     /// missing); no-op if a requirement with the same normalised name exists.
     /// Keep the array's existing multi-line style: if the array is multi-line,

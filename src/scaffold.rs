@@ -52,7 +52,19 @@ pub fn module_name(name: &str) -> String {
     pyproject::normalize_name(name).replace('-', "_")
 }
 
-fn manifest(header: &str, name: &str, requires_python: &str, workspace: bool) -> String {
+/// Header comment of a new staging manifest.
+pub const STAGING_HEADER: &str = "Staging manifest: every package pinned to its newest tag (dev, pre or final),\n\
+    so a clone without submodules installs them from their remotes.\n\
+    Maintained by `release-tool manifests`; edit [project] in the root pyproject.toml.";
+
+/// Header comment of a new prod manifest.
+pub const PROD_HEADER: &str = "Production manifest: every package pinned to its newest final release tag\n\
+    (or name==version from an index with prod_source = \"index\").\n\
+    Maintained by `release-tool manifests`; the Docker image is built from it.";
+
+/// The text of a new manifest: `[project]`, `[tool.uv] package = false`, an optional uv
+/// workspace (dev only) and an empty `[tool.uv.sources]`.
+pub fn manifest(header: &str, name: &str, requires_python: &str, workspace: bool) -> String {
     let mut text = String::new();
     for line in header.lines() {
         text.push_str("# ");
@@ -156,12 +168,6 @@ pub fn plan_init(req: &InitRequest) -> Result<Plan> {
         plan.git(None, dir, ["init", "--quiet", "-b", "main"]);
     }
     let config = Config::default();
-    let staging_header = "Staging manifest: every package pinned to its newest tag (dev, pre or final),\n\
-        so a clone without submodules installs them from their remotes.\n\
-        Maintained by `release-tool manifests`; edit [project] in the root pyproject.toml.";
-    let prod_header = "Production manifest: every package pinned to its newest final release tag\n\
-        (or name==version from an index with prod_source = \"index\").\n\
-        Maintained by `release-tool manifests`; the Docker image is built from it.";
     let root_manifest = dir.join("pyproject.toml");
     if root_manifest.is_file() {
         let mut doc = PyProject::load(&root_manifest)?;
@@ -179,11 +185,11 @@ pub fn plan_init(req: &InitRequest) -> Result<Plan> {
     let files: Vec<(String, String)> = vec![
         (
             config.staging_pyproject_path.clone(),
-            manifest(staging_header, &req.name, &req.requires_python, false),
+            manifest(STAGING_HEADER, &req.name, &req.requires_python, false),
         ),
         (
             config.prod_pyproject_path.clone(),
-            manifest(prod_header, &req.name, &req.requires_python, false),
+            manifest(PROD_HEADER, &req.name, &req.requires_python, false),
         ),
         (crate::config::CONFIG_FILE.to_owned(), default_config_text()),
         (

@@ -1,10 +1,15 @@
-//! `lock`: arguments. The command itself is not built yet (see the issue tracker).
+//! `lock [dev|staging|prod|--all]`: lock environments with uv.
+
+use crate::cli::GlobalArgs;
+use crate::env;
+use crate::error::ExitKind;
+use crate::ui;
+use crate::uv::Uv;
+use crate::workspace::Workspace;
 
 use super::Mode;
-use crate::cli::GlobalArgs;
-use crate::error::ExitKind;
 
-/// Lock an environment.
+/// Lock an environment (default: dev).
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {
     /// Environment to lock.
@@ -16,6 +21,23 @@ pub struct LockArgs {
 }
 
 /// Run `lock`.
-pub fn run(_args: &LockArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("lock")
+pub fn run(args: &LockArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    ui::workspace_warnings(&ws);
+    let modes: Vec<env::Mode> = if args.all {
+        env::Mode::ALL.to_vec()
+    } else {
+        vec![args.mode.map_or(env::Mode::Dev, env::Mode::from)]
+    };
+    let uv = if global.dry_run {
+        None
+    } else {
+        Some(Uv::find()?)
+    };
+    let plan = env::plan_lock(&ws, &modes)?;
+    if super::run_plan(&plan, global, uv.as_ref())? {
+        let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
+        ui::note(&format!("Locked {}", names.join(", ")));
+    }
+    Ok(ExitKind::Success)
 }

@@ -38,6 +38,16 @@ pub enum Mode {
     Prod,
 }
 
+impl From<Mode> for crate::env::Mode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Dev => crate::env::Mode::Dev,
+            Mode::Staging => crate::env::Mode::Staging,
+            Mode::Prod => crate::env::Mode::Prod,
+        }
+    }
+}
+
 /// `--bump` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BumpArg {

@@ -1,18 +1,44 @@
-//! `sync`: arguments. The command itself is not built yet (see the issue tracker).
+//! `sync [dev|staging|prod]`: install an environment with uv.
+
+use crate::cli::GlobalArgs;
+use crate::env;
+use crate::error::ExitKind;
+use crate::ui;
+use crate::uv::Uv;
+use crate::workspace::Workspace;
 
 use super::Mode;
-use crate::cli::GlobalArgs;
-use crate::error::ExitKind;
 
 /// Install an environment.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
-    /// Environment to install.
+    /// Environment to install: dev (editable workspace at the root), staging or prod (pinned, in
+    /// their directories).
     #[arg(value_enum, default_value_t = Mode::Dev)]
     pub mode: Mode,
 }
 
 /// Run `sync`.
-pub fn run(_args: &SyncArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("sync")
+pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    ui::workspace_warnings(&ws);
+    let mode = env::Mode::from(args.mode);
+    let uv = if global.dry_run {
+        None
+    } else {
+        Some(Uv::find()?)
+    };
+    let plan = env::plan_sync(&ws, mode, global.jobs())?;
+    if super::run_plan(&plan, global, uv.as_ref())? {
+        let dir = env::mode_dir(&ws, mode);
+        let venv = dir.join(".venv");
+        let shown = venv
+            .strip_prefix(&ws.root)
+            .unwrap_or(&venv)
+            .display()
+            .to_string();
+        ui::note(&format!("Active environment: {mode} ({shown})"));
+        ui::hint(&format!("activate it with `source {shown}/bin/activate`"));
+    }
+    Ok(ExitKind::Success)
 }
