@@ -439,6 +439,34 @@ impl Git {
             .to_owned())
     }
 
+    /// The content of `path` at revision `rev` (`git show rev:path`).
+    pub fn show_file(&self, rev: &str, path: &str) -> Result<String, GitError> {
+        self.run(["show", &format!("{}:{path}", checked("revision", rev)?)])
+    }
+
+    /// Submodule paths whose recorded commit differs from HEAD (staged or not), ignoring
+    /// uncommitted content inside the submodules.
+    pub fn moved_submodules(&self) -> Result<Vec<String>, GitError> {
+        let out = self.run([
+            "diff",
+            "HEAD",
+            "--ignore-submodules=dirty",
+            "--name-only",
+            "-z",
+            "--submodule=short",
+        ])?;
+        let gitlinks: Vec<String> = self
+            .submodule_pointers()?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        Ok(out
+            .split('\0')
+            .filter(|p| gitlinks.iter().any(|g| g == p))
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// The URL of a remote, or `None` if the remote does not exist.
     pub fn remote_url(&self, remote: &str) -> Result<Option<String>, GitError> {
         let out = self.run(["remote"])?;

@@ -6,6 +6,7 @@
 //!   [`git`], [`status`], [`scaffold`];
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

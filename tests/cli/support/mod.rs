@@ -80,6 +80,28 @@ impl TestEnv {
         cmd
     }
 
+    /// The binary with a pinned uv (`RELEASE_TOOL_UV`), a shared uv cache and no Python
+    /// downloads.
+    pub fn cmd_uv(&self, dir: &Path) -> Command {
+        let mut cmd = self.cmd(dir);
+        for (k, v) in uv_env() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Run the binary with uv available.
+    pub fn run_uv<I, S>(&self, dir: &Path, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd_uv(dir)
+            .args(args)
+            .output()
+            .expect("run release-tool")
+    }
+
     /// Run the binary with `args` in `dir`.
     pub fn run<I, S>(&self, dir: &Path, args: I) -> Output
     where
@@ -187,6 +209,31 @@ pub fn snapshot_tree(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Environment for uv in tests: the pinned binary, a cache shared by all tests (outside the
+/// test's temp dir, so `snapshot_tree` is not disturbed), no Python downloads, no progress bars.
+pub fn uv_env() -> Vec<(String, String)> {
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/uv-cache");
+    vec![
+        ("RELEASE_TOOL_UV".to_owned(), uv().display().to_string()),
+        ("UV_CACHE_DIR".to_owned(), cache.display().to_string()),
+        ("UV_PYTHON_DOWNLOADS".to_owned(), "never".to_owned()),
+        ("UV_NO_PROGRESS".to_owned(), "1".to_owned()),
+    ]
+}
+
+/// Run the python of a virtualenv; returns (success, stdout, stderr).
+pub fn venv_python(venv: &Path, code: &str) -> (bool, String, String) {
+    let out = Command::new(venv.join("bin/python"))
+        .args(["-c", code])
+        .output()
+        .expect("run venv python");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A `uv` binary: the one on `PATH`, or the pinned version installed from `PyPI` into
 /// `target/test-tools` (shared by all tests, installed once).
 pub fn uv() -> PathBuf {
@@ -195,7 +242,10 @@ pub fn uv() -> PathBuf {
         if let Ok(out) = Command::new("uv").arg("--version").output()
             && out.status.success()
         {
-            return PathBuf::from("uv");
+            return std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|d| d.join("uv"))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| PathBuf::from("uv"));
         }
         let target = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("target/test-tools")
