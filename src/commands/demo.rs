@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::check::CheckRequest;
 use crate::cli::GlobalArgs;
+use crate::env;
 use crate::error::{ExitKind, UserError};
 use crate::git::Git;
 use crate::scaffold::{self, InitRequest, NewPackageRequest};
 use crate::status::StatusRequest;
 use crate::ui;
+use crate::uv::Uv;
 use crate::workspace::Workspace;
 
 /// Build a complete example workspace to try the tool on.
@@ -21,6 +24,9 @@ pub struct DemoArgs {
     /// Where to build it (must not exist, or be empty).
     #[arg(default_value = "release-tool-demo")]
     pub dir: PathBuf,
+    /// Only scaffold: skip `sync dev`, the editable-install check and `check`'s lock checks.
+    #[arg(long)]
+    pub no_sync: bool,
 }
 
 /// The demo's packages: name, description, dependencies.
@@ -46,6 +52,12 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     }
     let root = build(&dir)?;
     let ws = Workspace::load(&root)?;
+    let uv = if args.no_sync { None } else { Uv::find().ok() };
+    match &uv {
+        Some(uv) => environments(&ws, uv, global)?,
+        None if args.no_sync => {}
+        None => ui::warn("uv not found: skipping `sync dev` and the editable-install check"),
+    }
     let report = crate::status::run(
         &ws,
         &StatusRequest {
@@ -56,17 +68,32 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     if global.json {
         ui::print_json(&report)?;
     } else {
+        ui::note("\n$ release-tool status");
         super::status::print_report(&report);
+        ui::note("\n$ release-tool check");
+        let check = crate::check::run(
+            &ws,
+            &CheckRequest {
+                jobs: global.jobs(),
+                skip_locks: uv.is_none(),
+            },
+        )?;
+        super::check::print_report(&check);
+        if !check.ok {
+            ui::note(
+                "(expected before the first release: no package has a release tag yet, so staging and prod cannot be pinned)",
+            );
+        }
         ui::note("");
         ui::note(&format!("Demo workspace ready in {}", root.display()));
         ui::note("Try next:");
         for line in [
             format!("cd {}", root.display()),
-            "release-tool status                  # the table above".to_owned(),
-            "release-tool status --json           # the same, for scripts".to_owned(),
-            "echo '# wip' >> packages/core-utils/src/core_utils/__init__.py && release-tool status"
-                .to_owned(),
-            "release-tool -p model-api status     # select packages".to_owned(),
+            "release-tool status --json           # the status, for scripts".to_owned(),
+            "echo '# wip' >> packages/core-utils/src/core_utils/__init__.py && release-tool status".to_owned(),
+            "git -C packages/core-utils tag v0.1.0 && git -C packages/core-utils push -q origin v0.1.0".to_owned(),
+            "release-tool manifests               # pin the new tag in staging and prod".to_owned(),
+            "release-tool foreach -- git log --oneline -1".to_owned(),
         ] {
             ui::note(&format!("  {line}"));
         }
@@ -76,6 +103,52 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     } else {
         ExitKind::Success
     })
+}
+
+/// `sync dev`, then show that the install is editable: an edit to a package's source is
+/// visible in the environment without reinstalling (the edit is reverted afterwards).
+fn environments(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
+    ui::note("\n$ release-tool sync dev");
+    env::plan_sync(ws, env::Mode::Dev, global.jobs())?.execute(Some(uv))?;
+    // The lock is part of the workspace: commit it so the root stays clean.
+    let git = Git::new(&ws.root);
+    git.add(&["uv.lock"])?;
+    git.commit("chore: lock the dev environment", false)?;
+    let probe = [
+        "run",
+        "--no-sync",
+        "--quiet",
+        "python",
+        "-c",
+        "import core_utils; print(core_utils.hello())",
+    ];
+    let init = ws
+        .root
+        .join("packages/core-utils/src/core_utils/__init__.py");
+    let original = fs_err::read_to_string(&init)?;
+    let (_, before, _) = uv.run_captured(&ws.root, probe)?;
+    fs_err::write(
+        &init,
+        original.replace("Hello from core-utils!", "Hello from an edited core-utils!"),
+    )?;
+    let after = uv.run_captured(&ws.root, probe);
+    fs_err::write(&init, &original)?;
+    let (_, after, stderr) = after?;
+    ui::note(&format!(
+        "core_utils.hello() before an edit: {}",
+        before.trim()
+    ));
+    ui::note(&format!(
+        "core_utils.hello() after an edit:  {}  (editable install, no reinstall)",
+        after.trim()
+    ));
+    if after.trim().is_empty() {
+        ui::warn(&format!(
+            "could not run python in the dev environment: {}",
+            stderr.trim()
+        ));
+    }
+    Ok(())
 }
 
 /// Build the demo under `dir`; returns the workspace root.

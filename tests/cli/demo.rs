@@ -5,7 +5,7 @@ use crate::support::{TestEnv, git, outputs};
 #[test]
 fn demo_builds_three_interdependent_submodule_packages() {
     let env = TestEnv::new();
-    let out = env.run(&env.path(), ["demo", "d"]);
+    let out = env.run(&env.path(), ["demo", "d", "--no-sync"]);
     let (stdout, stderr) = outputs(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -55,8 +55,41 @@ fn demo_builds_three_interdependent_submodule_packages() {
 #[test]
 fn demo_json_output() {
     let env = TestEnv::new();
-    let out = env.run(&env.path(), ["demo", "d", "--json"]);
+    let out = env.run(&env.path(), ["demo", "d", "--json", "--no-sync"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["packages"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
+    let env = TestEnv::new();
+    let out = env.run_uv(&env.path(), ["demo", "d"]);
+    let (stdout, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("$ release-tool sync dev"), "{stderr}");
+    assert!(
+        stderr.contains("core_utils.hello() before an edit: Hello from core-utils!"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("core_utils.hello() after an edit:  Hello from an edited core-utils!"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("$ release-tool check"), "{stderr}");
+    assert!(
+        stdout.contains("no tag on its remote yet; not pinned in staging"),
+        "check table: {stdout}"
+    );
+    let root = env.path().join("d/workspace");
+    assert!(root.join(".venv").is_dir());
+    // The edit was reverted and the lock committed: every repository is clean.
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(
+        git(
+            &root.join("packages/core-utils"),
+            &["status", "--porcelain"]
+        ),
+        ""
+    );
 }

@@ -111,9 +111,10 @@ impl TestEnv {
         self.cmd(dir).args(args).output().expect("run release-tool")
     }
 
-    /// Build the demo workspace under `<tmp>/demo`; returns the workspace root.
+    /// Build the demo workspace under `<tmp>/demo` (scaffold only: `--no-sync`); returns the
+    /// workspace root.
     pub fn demo(&self) -> PathBuf {
-        let out = self.run(&self.path(), ["demo", "demo", "-q"]);
+        let out = self.run(&self.path(), ["demo", "demo", "-q", "--no-sync"]);
         assert!(
             out.status.success(),
             "demo failed: {}",
