@@ -126,10 +126,7 @@ impl Git {
         S: Into<OsString>,
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let argv = std::iter::once("git".to_owned())
-            .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let argv = crate::text::argv_string("git", &args);
         let mut cmd = Command::new("git");
         cmd.arg("-C")
             .arg(&self.dir)

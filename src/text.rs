@@ -1,4 +1,4 @@
-//! Small text helpers shared by the TOML readers.
+//! Small text helpers: positions in TOML text, argv for messages.
 
 /// 1-based line and column (in characters) of a byte offset; offsets past the end point at the
 /// end, and an offset inside a multi-byte character counts the characters before it.
@@ -9,6 +9,14 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line_text = before.rsplit(|&b| b == b'\n').next().unwrap_or_default();
     let column = String::from_utf8_lossy(line_text).chars().count() + 1;
     (line, column)
+}
+
+/// `program arg1 arg2...` for messages and logs (lossy for non-UTF-8 arguments).
+pub fn argv_string(program: &str, args: &[std::ffi::OsString]) -> String {
+    std::iter::once(program.to_owned())
+        .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

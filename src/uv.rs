@@ -56,10 +56,7 @@ impl Uv {
         S: Into<OsString>,
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let argv = std::iter::once("uv".to_owned())
-            .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let argv = crate::text::argv_string("uv", &args);
         let mut cmd = Command::new(&self.program);
         cmd.args(&args).current_dir(dir).stdin(Stdio::null());
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
