@@ -12,6 +12,8 @@ mod support;
 mod cli_shape;
 mod config_errors;
 mod demo;
+mod foreach;
 mod git_wrapper;
 mod status;
 mod support_selftest;
+mod update;
