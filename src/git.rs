@@ -464,6 +464,100 @@ impl Git {
             .collect())
     }
 
+    /// `rev` as a commit hash, or `None` when it does not name a commit here (for example a
+    /// commit that has not been fetched yet).
+    pub fn resolve(&self, rev: &str) -> Result<Option<String>, GitError> {
+        match self.rev_parse(rev) {
+            Ok(hash) => Ok(Some(hash)),
+            Err(GitError::Failed { code, .. }) if code == "1" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `ancestor` is an ancestor of (or the same commit as) `descendant`.
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
+        self.test([
+            "merge-base",
+            "--is-ancestor",
+            checked("revision", ancestor)?,
+            checked("revision", descendant)?,
+        ])
+    }
+
+    /// Whether any branch, remote-tracking branch or tag contains `commit`.
+    pub fn is_on_any_ref(&self, commit: &str) -> Result<bool, GitError> {
+        let out = self.run([
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname)",
+            "--contains",
+            checked("revision", commit)?,
+            "refs/heads",
+            "refs/remotes",
+            "refs/tags",
+        ])?;
+        Ok(!out.trim().is_empty())
+    }
+
+    /// The current branch, or `None` when HEAD is detached.
+    pub fn current_branch(&self) -> Result<Option<String>, GitError> {
+        match self.run(["symbolic-ref", "--quiet", "--short", "HEAD"]) {
+            Ok(out) => Ok(Some(out.trim().to_owned())),
+            Err(GitError::Failed { code, .. }) if code == "1" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Fetch one branch of a remote into its remote-tracking ref
+    /// (`+refs/heads/<branch>:refs/remotes/<remote>/<branch>`), whatever the remote's configured
+    /// refspecs; no tags.
+    pub fn fetch_branch(&self, remote: &str, branch: &str) -> Result<(), GitError> {
+        let (remote, branch) = (checked("remote", remote)?, checked("branch", branch)?);
+        self.run_batch([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--",
+            remote,
+            &format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}"),
+        ])
+        .map(drop)
+    }
+
+    /// The commit a branch points to on a remote (`git ls-remote`), without fetching anything;
+    /// `None` when the remote has no such branch.
+    pub fn remote_branch_head(
+        &self,
+        remote: &str,
+        branch: &str,
+    ) -> Result<Option<String>, GitError> {
+        let (remote, branch) = (checked("remote", remote)?, checked("branch", branch)?);
+        let wanted = format!("refs/heads/{branch}");
+        let out = self.run_batch(["ls-remote", "--heads", "--", remote, &wanted])?;
+        Ok(out.lines().find_map(|line| {
+            let (hash, name) = line.split_once('\t')?;
+            (name == wanted).then(|| hash.to_owned())
+        }))
+    }
+
+    /// The branch a remote's HEAD points to (`git ls-remote --symref <remote> HEAD`).
+    pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>, GitError> {
+        let out = self.run_batch([
+            "ls-remote",
+            "--symref",
+            "--",
+            checked("remote", remote)?,
+            "HEAD",
+        ])?;
+        Ok(out.lines().find_map(|line| {
+            let (target, name) = line.strip_prefix("ref: ")?.split_once('\t')?;
+            (name == "HEAD")
+                .then(|| target.strip_prefix("refs/heads/"))
+                .flatten()
+                .map(str::to_owned)
+        }))
+    }
+
     /// The URL of a remote, or `None` if the remote does not exist.
     pub fn remote_url(&self, remote: &str) -> Result<Option<String>, GitError> {
         let out = self.run(["remote"])?;
@@ -509,6 +603,29 @@ impl Git {
                     .then(|| (path.to_owned(), parts.next().unwrap_or("").to_owned()))
             })
             .collect())
+    }
+
+    /// The submodule pointers (gitlinks) recorded in the tree of a commit: path → commit.
+    /// `None` when `rev` does not name a commit (an unborn branch).
+    pub fn submodule_pointers_at(
+        &self,
+        rev: &str,
+    ) -> Result<Option<Vec<(String, String)>>, GitError> {
+        let Some(commit) = self.resolve(rev)? else {
+            return Ok(None);
+        };
+        // `<mode> <type> <object>\t<path>`
+        let out = self.run(["ls-tree", "-r", "-z", "--full-tree", &commit])?;
+        Ok(Some(
+            out.split('\0')
+                .filter_map(|e| {
+                    let (meta, path) = e.split_once('\t')?;
+                    let mut parts = meta.split(' ');
+                    (parts.next()? == "160000" && parts.next()? == "commit")
+                        .then(|| (path.to_owned(), parts.next().unwrap_or("").to_owned()))
+                })
+                .collect(),
+        ))
     }
 }
 

@@ -3,7 +3,9 @@
 //! The binary is a thin shell over this library. Layout:
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`status`], [`scaffold`];
+//!   [`git`], [`status`], [`scaffold`], [`update`], [`foreach`];
+//! - the only code that starts other programs: [`git`], [`uv`], and [`process`] (the user's own
+//!   commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
 pub mod check;
@@ -12,16 +14,19 @@ pub mod commands;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod foreach;
 pub mod fsutil;
 pub mod git;
 pub mod manifests;
 pub mod parallel;
 pub mod plan;
+pub mod process;
 pub mod pyproject;
 pub mod scaffold;
 pub mod status;
 pub mod text;
 pub mod ui;
+pub mod update;
 pub mod uv;
 pub mod version;
 pub mod workspace;

@@ -53,6 +53,29 @@ pub fn warn(message: &str) {
     }
 }
 
+/// A heading on stderr that opens a block of output, `── title ──` (hidden by `-q`).
+pub fn section(title: &str) {
+    if verbosity() >= 0 {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(
+            err,
+            "{}",
+            format!("── {title} ──").style(Style::new().bold())
+        );
+    }
+}
+
+/// A closing summary on stderr: a note when all went well (hidden by `-q`); when something
+/// failed, always shown, in red.
+pub fn summary(message: &str, failed: bool) {
+    if failed {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(err, "{}", message.style(Style::new().red().bold()));
+    } else {
+        note(message);
+    }
+}
+
 /// What to do next, on stderr (hidden by `-q`).
 pub fn hint(message: &str) {
     if verbosity() >= 0 {
