@@ -3,7 +3,7 @@
 //! The binary is a thin shell over this library. Layout:
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`status`], [`scaffold`];
+//!   [`git`], [`status`], [`scaffold`], [`membership`];
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod membership;
 pub mod parallel;
 pub mod plan;
 pub mod pyproject;
