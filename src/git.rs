@@ -258,6 +258,105 @@ impl Git {
             .map(drop)
     }
 
+    /// The branches of the repository at `url` and the branch its `HEAD` points to
+    /// (`git ls-remote --symref -- URL HEAD refs/heads/*`), never prompting for credentials.
+    /// `allow_file` permits `file://` and local-path URLs.
+    pub fn remote_branches(&self, url: &str, allow_file: bool) -> Result<RemoteBranches, GitError> {
+        let mut args = Vec::new();
+        if allow_file {
+            args.extend(["-c", "protocol.file.allow=always"]);
+        }
+        args.extend([
+            "ls-remote",
+            "--symref",
+            "--",
+            checked("URL", url)?,
+            "HEAD",
+            "refs/heads/*",
+        ]);
+        Ok(parse_remote_branches(&self.run_batch(args)?))
+    }
+
+    /// `git clone --quiet --depth 1 --branch <branch> -- <url> <dest>` (run in this handle's
+    /// directory), never prompting for credentials. `allow_file` permits `file://` and
+    /// local-path URLs.
+    pub fn clone_shallow(
+        &self,
+        url: &str,
+        dest: &Path,
+        branch: &str,
+        allow_file: bool,
+    ) -> Result<(), GitError> {
+        let mut args: Vec<OsString> = Vec::new();
+        if allow_file {
+            args.extend(["-c".into(), "protocol.file.allow=always".into()]);
+        }
+        args.extend(
+            [
+                "clone",
+                "--quiet",
+                "--depth",
+                "1",
+                "--no-tags",
+                "--branch",
+                checked("branch", branch)?,
+                "--",
+                checked("URL", url)?,
+            ]
+            .map(OsString::from),
+        );
+        args.push(dest.as_os_str().to_owned());
+        self.run_batch(args).map(drop)
+    }
+
+    /// Number of commits on local branches, tags or `HEAD` that no remote-tracking branch
+    /// contains: the work a deleted clone would lose.
+    pub fn unpushed_commits(&self) -> Result<u32, GitError> {
+        let mut args = vec!["rev-list", "--count", "--branches", "--tags"];
+        if self
+            .run(["rev-parse", "--verify", "--quiet", "HEAD"])
+            .is_ok()
+        {
+            args.push("HEAD");
+        }
+        args.extend(["--not", "--remotes", "--"]);
+        Ok(self.run(args)?.trim().parse().unwrap_or(0))
+    }
+
+    /// Whether the repository has a stash.
+    pub fn has_stash(&self) -> Result<bool, GitError> {
+        self.test(["rev-parse", "--verify", "--quiet", "refs/stash"])
+    }
+
+    /// `git rev-parse --git-path <path>`: where git keeps `path` (e.g. `modules/<name>`),
+    /// made absolute.
+    pub fn git_path(&self, path: &str) -> Result<PathBuf, GitError> {
+        let out = self.run(["rev-parse", "--git-path", path])?;
+        let out = PathBuf::from(out.trim_end_matches(['\n', '\r']));
+        Ok(if out.is_absolute() {
+            out
+        } else {
+            self.dir.join(out)
+        })
+    }
+
+    /// Whether any file under `path` is tracked (`git ls-files -- <path>`).
+    pub fn is_tracked(&self, path: &str) -> Result<bool, GitError> {
+        Ok(!self
+            .run(["ls-files", "-z", "--", checked("path", path)?])?
+            .is_empty())
+    }
+
+    /// Whether `path` is ignored by a `.gitignore` (`git check-ignore -q -- <path>`).
+    pub fn is_ignored(&self, path: &str) -> Result<bool, GitError> {
+        self.test(["check-ignore", "--quiet", "--", checked("path", path)?])
+    }
+
+    /// Whether the work tree copy of `path` differs from the index (`git diff --quiet`).
+    pub fn has_unstaged_changes(&self, path: &str) -> Result<bool, GitError> {
+        Ok(!self.test(["diff", "--quiet", "--", checked("path", path)?])?)
+    }
+
     /// `git add -- <paths>`.
     pub fn add(&self, paths: &[&str]) -> Result<(), GitError> {
         let mut args = vec!["add", "--"];
@@ -629,6 +728,34 @@ impl Git {
     }
 }
 
+/// The branches of a remote repository (`git ls-remote --symref`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteBranches {
+    /// The branch `HEAD` points to, when the remote says.
+    pub head: Option<String>,
+    /// Branch names, in the remote's order.
+    pub branches: Vec<String>,
+}
+
+/// Parse `git ls-remote --symref -- URL HEAD refs/heads/*` output.
+pub fn parse_remote_branches(out: &str) -> RemoteBranches {
+    let mut result = RemoteBranches::default();
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("ref: ") {
+            if let Some((target, "HEAD")) = rest.split_once('\t')
+                && let Some(branch) = target.strip_prefix("refs/heads/")
+            {
+                result.head = Some(branch.to_owned());
+            }
+        } else if let Some((_, refname)) = line.split_once('\t')
+            && let Some(branch) = refname.strip_prefix("refs/heads/")
+        {
+            result.branches.push(branch.to_owned());
+        }
+    }
+    result
+}
+
 /// Parse `git status --porcelain=v2 --branch -z` output.
 pub fn parse_status(out: &str) -> RepoStatus {
     let mut status = RepoStatus::default();
@@ -700,6 +827,18 @@ mod tests {
             vec!["src/a b.py", "new.py", "conflict.py", "untracked.txt"]
         );
         assert_eq!(s.dirty(), 4);
+    }
+
+    #[test]
+    fn parses_ls_remote_symref() {
+        let out = "ref: refs/heads/trunk\tHEAD\n\
+                   1111\tHEAD\n\
+                   1111\trefs/heads/trunk\n\
+                   2222\trefs/heads/feature/x\n";
+        let b = parse_remote_branches(out);
+        assert_eq!(b.head.as_deref(), Some("trunk"));
+        assert_eq!(b.branches, vec!["trunk", "feature/x"]);
+        assert_eq!(parse_remote_branches(""), RemoteBranches::default());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! The binary is a thin shell over this library. Layout:
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`status`], [`scaffold`], [`update`], [`foreach`];
+//!   [`git`], [`status`], [`scaffold`], [`membership`], [`update`], [`foreach`];
 //! - the only code that starts other programs: [`git`], [`uv`], and [`process`] (the user's own
 //!   commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
@@ -18,6 +18,7 @@ pub mod foreach;
 pub mod fsutil;
 pub mod git;
 pub mod manifests;
+pub mod membership;
 pub mod parallel;
 pub mod plan;
 pub mod process;

@@ -22,6 +22,8 @@ pub enum StepKind {
     },
     /// Create a directory (and its parents).
     CreateDir { path: PathBuf },
+    /// Delete a directory and everything in it (only ever inside the plan's root).
+    RemoveDir { path: PathBuf },
     /// Run `git -C dir args...`.
     Git { dir: PathBuf, args: Vec<String> },
     /// Run `uv args...` in `dir`.
@@ -136,6 +138,14 @@ impl Plan {
         }
     }
 
+    /// Delete a directory inside the root and everything in it (nothing if it does not exist).
+    pub fn remove_dir(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if path.exists() {
+            self.push(package, StepKind::RemoveDir { path });
+        }
+    }
+
     /// Run git in `dir`.
     pub fn git<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
     where
@@ -187,6 +197,7 @@ impl Plan {
                         self.rel(path).into_owned(),
                     ),
                     StepKind::CreateDir { path } => ("mkdir", self.rel(path).into_owned()),
+                    StepKind::RemoveDir { path } => ("delete", self.rel(path).into_owned()),
                     StepKind::Git { dir, args } => (
                         "git",
                         format!("git -C {} {}", self.rel(dir), shell_words(args)),
@@ -246,6 +257,7 @@ impl Plan {
                     atomic_write(path, after.as_bytes()).map_err(Into::into)
                 }
                 StepKind::CreateDir { path } => fs_err::create_dir_all(path).map_err(Into::into),
+                StepKind::RemoveDir { path } => self.remove_dir_inside_root(path),
                 StepKind::Git { dir, args } => {
                     Git::new(dir).run(args).map(drop).map_err(Into::into)
                 }
@@ -256,6 +268,34 @@ impl Plan {
             };
             result
                 .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
+        }
+        Ok(())
+    }
+}
+
+impl Plan {
+    /// Delete `path` recursively, refusing anything that is not strictly inside the root.
+    fn remove_dir_inside_root(&self, path: &Path) -> Result<()> {
+        let root = std::path::absolute(&self.root)?;
+        let target = std::path::absolute(path)?;
+        let inside = target.starts_with(&root)
+            && target != root
+            && target.strip_prefix(&root).is_ok_and(|rel| {
+                rel.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            });
+        if !inside {
+            anyhow::bail!(
+                "Refusing to delete {}: it is not inside {}",
+                target.display(),
+                root.display()
+            );
+        }
+        match fs_err::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(&target)?,
+            Ok(_) => fs_err::remove_file(&target)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }
@@ -325,6 +365,33 @@ mod tests {
         plan.create(None, dir.path().join("f"), "other");
         plan.mkdir(None, dir.path());
         assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn remove_dir_stays_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("pkg/sub")).unwrap();
+        std::fs::write(root.join("pkg/sub/f"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+        let mut plan = Plan::new(&root);
+        plan.remove_dir(None, root.join("pkg"));
+        assert_eq!(plan.to_json()[0].action, "delete");
+        assert_eq!(plan.to_json()[0].detail, "pkg");
+        plan.execute(None).unwrap();
+        assert!(!root.join("pkg").exists());
+        for bad in [root.join("../outside"), root.clone()] {
+            let plan = Plan {
+                root: root.clone(),
+                steps: vec![Step {
+                    package: None,
+                    kind: StepKind::RemoveDir { path: bad },
+                }],
+            };
+            assert!(plan.execute(None).is_err());
+        }
+        assert!(dir.path().join("outside").is_dir());
+        assert!(root.is_dir());
     }
 
     #[test]

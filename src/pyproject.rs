@@ -698,6 +698,33 @@ impl PyProject {
         true
     }
 
+    /// Remove `entry` from `[tool.uv.workspace] members` (also written `./entry` or
+    /// `entry/`); returns whether it was there. Globs are left alone.
+    pub fn remove_workspace_member(&mut self, entry: &str) -> bool {
+        let target = entry.trim_start_matches("./").trim_end_matches('/');
+        let Some(array) = self
+            .get_table_mut(&["tool", "uv", "workspace"])
+            .and_then(|workspace| workspace.get_mut("members"))
+            .and_then(Item::as_array_mut)
+        else {
+            return false;
+        };
+        let mut changed = false;
+        for index in (0..array.len()).rev() {
+            let matches = array
+                .get(index)
+                .and_then(Value::as_str)
+                .is_some_and(|member| {
+                    member.trim_start_matches("./").trim_end_matches('/') == target
+                });
+            if matches {
+                remove_from_array(array, index);
+                changed = true;
+            }
+        }
+        changed
+    }
+
     /// The document as text.
     #[must_use]
     pub fn render(&self) -> String {
@@ -1998,6 +2025,16 @@ mod tests {
             project.workspace_members(),
             Some((vec!["packages/*".to_owned()], vec![]))
         );
+    }
+
+    #[test]
+    fn remove_workspace_member() {
+        let mut project = parse(RICH);
+        assert!(project.add_workspace_member("libs/extra"));
+        assert!(project.remove_workspace_member("./libs/extra/"));
+        assert_eq!(project.render(), RICH);
+        assert!(!project.remove_workspace_member("libs/extra"));
+        assert!(!parse(NO_TOOL).remove_workspace_member("packages/*"));
     }
 
     // ---- hatch version files ----------------------------------------------------

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod add_remove;
 mod cli_shape;
 mod config_errors;
 mod demo;
