@@ -221,7 +221,12 @@ impl Plan {
         let mut out = String::new();
         for (step, json) in self.steps.iter().zip(self.to_json()) {
             let who = json.package.as_deref().unwrap_or("root");
-            let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
+            // Commands read as themselves (`git -C . init`); file steps name their action.
+            if matches!(step.kind, StepKind::Git { .. } | StepKind::Uv { .. }) {
+                let _ = writeln!(out, "{who}: {}", json.detail);
+            } else {
+                let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
+            }
             if let StepKind::WriteFile {
                 before,
                 after,

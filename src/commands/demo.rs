@@ -160,13 +160,17 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
         "Creating the demo workspace in {}",
         root.display()
     ));
+    // The demo commits in fresh repositories: create the root repository first and give it a
+    // local identity when the user has none, so the first commit works on a fresh machine.
+    fs_err::create_dir_all(&root)?;
+    Git::new(&root).init("main")?;
+    ensure_identity(&root)?;
     scaffold::plan_init(&InitRequest {
         dir: root.clone(),
         name: "demo-product".to_owned(),
         requires_python: scaffold::DEFAULT_REQUIRES_PYTHON.to_owned(),
     })?
     .execute(None)?;
-    ensure_identity(&root)?;
     let config = Workspace::load(&root)?.config;
     let mut existing: Vec<String> = Vec::new();
     for (name, description, deps) in PACKAGES {

@@ -93,3 +93,30 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
         ""
     );
 }
+
+#[test]
+fn demo_works_without_a_git_identity() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd(&env.path());
+    for var in [
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ] {
+        cmd.env_remove(var);
+    }
+    // No global config and a HOME without one: git has no identity at all.
+    let out = cmd
+        .env("HOME", env.path())
+        .args(["demo", "d", "--no-sync", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let root = env.path().join("d/workspace");
+    assert_eq!(
+        git(&root, &["config", "--local", "user.name"]).trim(),
+        "release-tool demo"
+    );
+}

@@ -146,8 +146,7 @@ fn init_dry_run_changes_nothing() {
     let out = env.run(&env.path(), ["init", "ws", "--dry-run"]);
     let stdout = ok(&out);
     assert!(
-        stdout.contains("root: create pyproject.toml")
-            && stdout.contains("root: git git -C . init"),
+        stdout.contains("root: create pyproject.toml") && stdout.contains("root: git -C . init"),
         "{stdout}"
     );
     assert_eq!(before, snapshot_tree(&env.path()));
