@@ -439,6 +439,22 @@ impl Git {
             .to_owned())
     }
 
+    /// The text of `path` in the tree of `rev` (`git cat-file blob <rev>:<path>`), or `None`
+    /// when `rev` has no such file. Reads objects only: never the work tree or the index.
+    pub fn read_blob(&self, rev: &str, path: &str) -> Result<Option<String>, GitError> {
+        let spec = format!(
+            "{}:{}",
+            checked("revision", rev)?,
+            path.trim_start_matches("./")
+        );
+        let oid = match self.run(["rev-parse", "--verify", "--quiet", &spec]) {
+            Ok(oid) => oid.trim().to_owned(),
+            Err(GitError::Failed { code, .. }) if code == "1" => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.run(["cat-file", "blob", &oid]).map(Some)
+    }
+
     /// The URL of a remote, or `None` if the remote does not exist.
     pub fn remote_url(&self, remote: &str) -> Result<Option<String>, GitError> {
         let out = self.run(["remote"])?;

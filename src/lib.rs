@@ -3,7 +3,7 @@
 //! The binary is a thin shell over this library. Layout:
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`status`], [`scaffold`];
+//!   [`git`], [`uv`], [`plan`], [`status`], [`publish`], [`scaffold`];
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
 pub mod cli;
@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod git;
 pub mod parallel;
 pub mod plan;
+pub mod publish;
 pub mod pyproject;
 pub mod scaffold;
 pub mod status;

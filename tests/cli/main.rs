@@ -13,5 +13,6 @@ mod cli_shape;
 mod config_errors;
 mod demo;
 mod git_wrapper;
+mod publish;
 mod status;
 mod support_selftest;
