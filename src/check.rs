@@ -177,7 +177,7 @@ fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
             ws.config.tag_prefix_for(&pkg.name),
             true,
         )
-        && let Ok(text) = git.show_file(&tag, "pyproject.toml")
+        && let Ok(Some(text)) = git.read_blob(&tag, "pyproject.toml")
         && let Ok(doc) = PyProject::parse(std::path::Path::new("pyproject.toml"), &text)
     {
         for (source, s) in doc.uv_sources() {

@@ -100,6 +100,12 @@ pub enum Command {
     /// Bring the staging and prod manifests in step with dev.
     Manifests(commands::manifests::ManifestsArgs),
     /// Build packages at their release tags and upload them to an index.
+    ///
+    /// Each selected package is built from a clean clone of its newest final tag (`uv build
+    /// --no-sources`) and uploaded with `uv publish --check-url`, so files the index already has
+    /// are skipped. Credentials come from the environment (`UV_PUBLISH_TOKEN`, or
+    /// `UV_PUBLISH_USERNAME` and `UV_PUBLISH_PASSWORD`) and are read by uv itself: they never
+    /// appear in a command line, a plan or any output.
     Publish(commands::publish::PublishArgs),
 
     // --- Release (stages 0-7) ---

@@ -535,11 +535,6 @@ impl Git {
             .to_owned())
     }
 
-    /// The content of `path` at revision `rev` (`git show rev:path`).
-    pub fn show_file(&self, rev: &str, path: &str) -> Result<String, GitError> {
-        self.run(["show", &format!("{}:{path}", checked("revision", rev)?)])
-    }
-
     /// Submodule paths whose recorded commit differs from HEAD (staged or not), ignoring
     /// uncommitted content inside the submodules.
     pub fn moved_submodules(&self) -> Result<Vec<String>, GitError> {
@@ -655,6 +650,22 @@ impl Git {
                 .flatten()
                 .map(str::to_owned)
         }))
+    }
+
+    /// The text of `path` in the tree of `rev` (`git cat-file blob <rev>:<path>`), or `None`
+    /// when `rev` has no such file. Reads objects only: never the work tree or the index.
+    pub fn read_blob(&self, rev: &str, path: &str) -> Result<Option<String>, GitError> {
+        let spec = format!(
+            "{}:{}",
+            checked("revision", rev)?,
+            path.trim_start_matches("./")
+        );
+        let oid = match self.run(["rev-parse", "--verify", "--quiet", &spec]) {
+            Ok(oid) => oid.trim().to_owned(),
+            Err(GitError::Failed { code, .. }) if code == "1" => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.run(["cat-file", "blob", &oid]).map(Some)
     }
 
     /// The URL of a remote, or `None` if the remote does not exist.

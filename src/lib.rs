@@ -3,7 +3,8 @@
 //! The binary is a thin shell over this library. Layout:
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`status`], [`scaffold`], [`membership`], [`update`], [`foreach`];
+//!   [`git`], [`uv`], [`plan`], [`status`], [`scaffold`], [`membership`], [`update`],
+//!   [`foreach`], [`publish`];
 //! - the only code that starts other programs: [`git`], [`uv`], and [`process`] (the user's own
 //!   commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
@@ -22,6 +23,7 @@ pub mod membership;
 pub mod parallel;
 pub mod plan;
 pub mod process;
+pub mod publish;
 pub mod pyproject;
 pub mod scaffold;
 pub mod status;

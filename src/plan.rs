@@ -249,8 +249,20 @@ impl Plan {
         out
     }
 
-    /// Execute every step in order; stops at the first failure with the step named.
+    /// Execute every step in order; stops at the first failure with the step named. uv's
+    /// output is streamed to stderr.
     pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
+        self.run_steps(uv, false).map(drop)
+    }
+
+    /// Like [`Plan::execute`], but uv's output is captured instead of streamed: returns the
+    /// output of each uv step in order; a failed uv step's error carries uv's message.
+    pub fn execute_captured(&self, uv: Option<&Uv>) -> Result<Vec<String>> {
+        self.run_steps(uv, true)
+    }
+
+    fn run_steps(&self, uv: Option<&Uv>, capture: bool) -> Result<Vec<String>> {
+        let mut outputs = Vec::new();
         for (step, json) in self.steps.iter().zip(self.to_json()) {
             let who = json.package.as_deref().unwrap_or("root");
             tracing::info!("{who}: {} {}", json.action, json.detail);
@@ -267,6 +279,7 @@ impl Plan {
                     Git::new(dir).run(args).map(drop).map_err(Into::into)
                 }
                 StepKind::Uv { dir, args } => match uv {
+                    Some(uv) if capture => uv.run_quiet(dir, args).map(|out| outputs.push(out)),
                     Some(uv) => uv.run_streaming(dir, args),
                     None => Err(anyhow::anyhow!("uv is needed for this step")),
                 },
@@ -274,7 +287,7 @@ impl Plan {
             result
                 .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
         }
-        Ok(())
+        Ok(outputs)
     }
 }
 

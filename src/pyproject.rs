@@ -873,6 +873,13 @@ pub fn read_version_file(path: &Path) -> Result<String, PyProjectError> {
     Ok(text[range].to_owned())
 }
 
+/// The version assigned in the text of a hatch version file (see [`read_version_file`]), for
+/// files read from elsewhere than the work tree (e.g. a git tag).
+#[must_use]
+pub fn version_in_text(text: &str) -> Option<&str> {
+    find_version_assignment(text).map(|range| &text[range])
+}
+
 /// Rewrite the version string in that file in place (atomic), keeping
 /// everything else byte-for-byte. Does not touch the file if the version is
 /// already `version`.

@@ -102,6 +102,38 @@ impl Uv {
         }
     }
 
+    /// Run uv in `dir` with its output captured: `Ok(output)` (stdout then stderr) on success;
+    /// on failure an error that carries the argv, the exit code and uv's own message.
+    pub fn run_quiet<I, S>(&self, dir: &Path, args: I) -> Result<String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let (mut cmd, argv) = self.command(dir, args);
+        tracing::debug!(dir = %dir.display(), "{argv}");
+        let out = cmd.output().map_err(|e| {
+            UserError::failure(format!("Cannot run `{argv}`: {e}")).with_hint(INSTALL_HINT)
+        })?;
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        if out.status.success() {
+            return Ok(text);
+        }
+        let code = out
+            .status
+            .code()
+            .map_or_else(|| "signal".to_owned(), |c| c.to_string());
+        let message = text.trim_end();
+        Err(anyhow::anyhow!(if message.is_empty() {
+            format!("`{argv}` failed in {} (exit {code})", dir.display())
+        } else {
+            format!(
+                "`{argv}` failed in {} (exit {code}):\n{message}",
+                dir.display()
+            )
+        }))
+    }
+
     /// Run uv in `dir` and capture its output: `Ok((success, stdout, stderr))`.
     pub fn run_captured<I, S>(&self, dir: &Path, args: I) -> Result<(bool, String, String)>
     where

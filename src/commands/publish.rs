@@ -1,19 +1,141 @@
-//! `publish`: arguments. The command itself is not built yet (see the issue tracker).
+//! `publish`: arguments and output; the work is in [`crate::publish`].
 
 use crate::cli::GlobalArgs;
-use crate::error::ExitKind;
+use crate::error::{ExitKind, UserError};
+use crate::publish::{self, PublishRequest, Published};
+use crate::ui;
+use crate::uv::Uv;
+use crate::workspace::Workspace;
 
-/// Build and upload packages.
+/// Build packages at their release tags and upload them (help text: the `Publish` variant in `cli`).
 #[derive(Debug, clap::Args)]
 pub struct PublishArgs {
-    /// Packages to publish (default: all).
+    /// Packages to publish (default: all with a release tag; same as -p NAME).
     pub names: Vec<String>,
-    /// Upload URL of the package index.
-    #[arg(long, value_name = "URL")]
+    /// Upload URL of the package index (pypiserver: `http://HOST:PORT/`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "UV_PUBLISH_URL",
+        hide_env_values = true
+    )]
     pub index: Option<String>,
+    /// Simple-index URL used to skip files already uploaded (default: derived from --index,
+    /// `<URL>/simple/`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "UV_PUBLISH_CHECK_URL",
+        hide_env_values = true
+    )]
+    pub check_url: Option<String>,
 }
 
 /// Run `publish`.
-pub fn run(_args: &PublishArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("publish")
+pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    ui::workspace_warnings(&ws);
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
+    let mut packages = args.names.clone();
+    packages.extend(global.packages.iter().cloned());
+    let request = PublishRequest {
+        packages,
+        index: args.index.clone(),
+        check_url: args.check_url.clone(),
+    };
+    // The real run builds in a fresh temporary directory (removed at the end, also on error);
+    // a dry run only names one.
+    let temp = if global.dry_run {
+        None
+    } else {
+        Some(
+            tempfile::Builder::new()
+                .prefix("release-tool-publish-")
+                .tempdir()?,
+        )
+    };
+    let work_dir = temp.as_ref().map_or_else(
+        || std::env::temp_dir().join("release-tool-publish-XXXXXX"),
+        |t| t.path().to_path_buf(),
+    );
+    let plan = publish::plan(&ws, &request, &work_dir)?;
+    for s in &plan.skipped {
+        ui::warn(&format!("{}: skipped, {}", s.name, s.reason));
+    }
+    if global.dry_run {
+        super::run_plan(&plan.steps(), global, None)?;
+        return Ok(ExitKind::Success);
+    }
+    if plan.jobs.is_empty() {
+        if global.json {
+            ui::print_json(&Vec::<Published>::new())?;
+        }
+        ui::note("Nothing to publish");
+        ui::hint(
+            "a package is published at its newest final tag `<tag_prefix>X.Y.Z`; \
+             create one with `release-tool tag`",
+        );
+        return Ok(ExitKind::Success);
+    }
+    let uv = Uv::find()?;
+    let jobs = ws.config.effective_jobs(global.jobs());
+    let results = publish::execute(&plan, &uv, jobs, &mut report_line);
+    if global.json {
+        ui::print_json(&results)?;
+    }
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.error.is_some())
+        .map(|r| r.package.as_str())
+        .collect();
+    if failed.is_empty() {
+        ui::note(&format!(
+            "Published {} package{} to {}",
+            results.len(),
+            if results.len() == 1 { "" } else { "s" },
+            plan.index.upload_url
+        ));
+        return Ok(ExitKind::Success);
+    }
+    Err(UserError::failure(format!(
+        "Publishing to {} failed for {} of {} packages: {}",
+        plan.index.upload_url,
+        failed.len(),
+        results.len(),
+        failed.join(", ")
+    ))
+    .with_hint(
+        "see the messages above; check the index URL and the credentials (UV_PUBLISH_TOKEN, or \
+         UV_PUBLISH_USERNAME and UV_PUBLISH_PASSWORD), then run `release-tool publish` again: \
+         files already on the index are skipped",
+    )
+    .into())
+}
+
+fn report_line(r: &Published) {
+    let head = format!("{} {} ({})", r.package, r.version, r.tag);
+    if let Some(error) = &r.error {
+        ui::error(&format!("{head}: {error}"));
+        return;
+    }
+    let built = if r.files.is_empty() {
+        String::new()
+    } else {
+        format!("built {}; ", r.files.join(", "))
+    };
+    let uploaded = if r.already_on_index.len() == r.files.len() {
+        "already on the index".to_owned()
+    } else if r.already_on_index.is_empty() {
+        "uploaded".to_owned()
+    } else {
+        format!(
+            "uploaded (already on the index: {})",
+            r.already_on_index.join(", ")
+        )
+    };
+    ui::note(&format!("{head}: {built}{uploaded}"));
 }

@@ -16,6 +16,7 @@ mod demo;
 mod foreach;
 mod git_wrapper;
 mod lifecycle;
+mod publish;
 mod status;
 mod support_selftest;
 mod update;

@@ -1,9 +1,11 @@
 //! Test support: hermetic git, workspaces in temp dirs, the binary under test, a pinned uv, and
-//! a fake HTTP server for services that cannot be reached from tests (forge, LLM).
+//! a fake HTTP server for services that cannot be reached from tests (forge, LLM), and a real
+//! pypiserver (`pypiserver`) for `publish`.
 
 #![allow(dead_code)]
 
 pub mod http;
+pub mod pypiserver;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
