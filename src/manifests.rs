@@ -231,7 +231,12 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
             if let Some((name, source)) = pin {
                 desired.push((r.pkg.key.clone(), name.clone()));
                 doc.set_source(&name, &source);
-            } else {
+            } else if !(prod
+                && ws.config.prod_source == ProdSource::Index
+                && has_index_source(&doc, &r.pkg.key))
+            {
+                // Index pins keep a user's `{ index = "..." }` source (a private index);
+                // anything else without a pin (a git pin to drop, a workspace source) goes.
                 doc.remove_source(&name);
             }
         }
@@ -283,6 +288,12 @@ fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
         Err(e) => r.error = Some(format!("cannot list the tags of {url}: {e}")),
     }
     r
+}
+
+fn has_index_source(doc: &PyProject, key: &str) -> bool {
+    doc.uv_sources()
+        .iter()
+        .any(|(n, s)| pyproject::normalize_name(n) == key && s.index.is_some() && s.git.is_none())
 }
 
 fn project_string(doc: &PyProject, key: &str) -> Option<String> {

@@ -388,3 +388,77 @@ fn publish_failure_names_the_package_and_uv_message() {
     );
     assert!(stderr.contains("hint: "), "{stderr}");
 }
+
+#[test]
+fn index_prod_source_publish_then_a_fresh_clone_syncs_prod_from_the_index() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    std::fs::write(
+        root.join("release_tool.toml"),
+        "[tool.release_tool]\nprod_source = \"index\"\n",
+    )
+    .unwrap();
+    for name in ["core-utils", "data-loader", "model-api"] {
+        let pkg = root.join("packages").join(name);
+        set_version_and_tag(&pkg, "0.1.0", "v0.1.0");
+        git(&pkg, &["push", "-q", "origin", "main", "v0.1.0"]);
+    }
+    let server = PyPiServer::start(&env.path().join("index"));
+    let out = publish(&env, &root, &["publish", "--index", &server.url()]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    // The private index in the prod manifest, with a source routing one package to it.
+    let prod = root.join("prod/pyproject.toml");
+    let mut text = std::fs::read_to_string(&prod).unwrap();
+    text.push_str(&format!(
+        "\n[[tool.uv.index]]\nname = \"internal\"\nurl = \"{}\"\n",
+        server.simple_url()
+    ));
+    std::fs::write(&prod, text).unwrap();
+    let out = env.run(&root, ["manifests"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let text = std::fs::read_to_string(&prod).unwrap();
+    assert!(
+        text.contains(
+            "dependencies = [\"core-utils==0.1.0\", \"data-loader==0.1.0\", \"model-api==0.1.0\"]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("[[tool.uv.index]]\nname = \"internal\""),
+        "kept: {text}"
+    );
+    git(&root, &["add", "-A"]);
+    git(
+        &root,
+        &["commit", "-q", "-m", "chore: pin prod to the index"],
+    );
+
+    let clone = env.path().join("fresh");
+    git(
+        &env.path(),
+        &[
+            "clone",
+            "-q",
+            root.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let mut cmd = env.cmd(&clone);
+    uv_env(&mut cmd, &env);
+    let out = cmd.args(["sync", "prod"]).output().unwrap();
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let lock = std::fs::read_to_string(clone.join("prod/uv.lock")).unwrap();
+    assert!(
+        lock.contains(&format!(
+            "source = {{ registry = \"{}\" }}",
+            server.simple_url()
+        )),
+        "installed from the index: {lock}"
+    );
+    let (ok, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import model_api, importlib.metadata as m; print(m.version('core-utils'))",
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "0.1.0");
+}
