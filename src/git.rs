@@ -88,6 +88,9 @@ impl RepoStatus {
 pub struct TagRef {
     pub name: String,
     pub commit: String,
+    /// Commits on HEAD not reachable from the tag, when asked for
+    /// ([`Git::tags_with_distance`]).
+    pub since: Option<u32>,
 }
 
 /// One commit of `log`.
@@ -395,9 +398,83 @@ impl Git {
                 let object = parts.next()?;
                 let peeled = parts.next().unwrap_or("");
                 let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
-                Some(TagRef { name, commit })
+                Some(TagRef {
+                    name,
+                    commit,
+                    since: None,
+                })
             })
             .collect())
+    }
+
+    /// Tags whose name starts with `prefix`, each with the number of commits on HEAD it does
+    /// not reach, in ONE git call (`for-each-ref` with `%(ahead-behind:HEAD)`, git 2.41+;
+    /// older git falls back to one `rev-list --count` per tag). HEAD must be born.
+    pub fn tags_with_distance(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+        let pattern = format!("refs/tags/{prefix}*");
+        let format =
+            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)%00%(ahead-behind:HEAD)";
+        match self.run(["for-each-ref", format, &pattern]) {
+            Ok(out) => Ok(out
+                .lines()
+                .filter_map(|line| {
+                    let mut parts = line.split('\0');
+                    let name = parts.next()?.to_owned();
+                    let object = parts.next()?;
+                    let peeled = parts.next().unwrap_or("");
+                    let since = parts
+                        .next()
+                        .and_then(|ab| ab.split(' ').nth(1)?.parse().ok());
+                    let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
+                    Some(TagRef {
+                        name,
+                        commit,
+                        since,
+                    })
+                })
+                .collect()),
+            Err(GitError::Failed { stderr, .. }) if stderr.contains("ahead-behind") => {
+                let mut tags = self.tags(prefix)?;
+                for tag in &mut tags {
+                    tag.since = Some(self.count_commits(Some(&tag.commit), "HEAD")?);
+                }
+                Ok(tags)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The repository's git directory: `.git`, or where a `.git` file (`gitdir: ...`) of a
+    /// submodule or worktree points.
+    fn git_dir(&self) -> Option<PathBuf> {
+        let dot_git = self.dir.join(".git");
+        if dot_git.is_dir() {
+            return Some(dot_git);
+        }
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let target = text.strip_prefix("gitdir:")?.trim();
+        Some(self.dir.join(target))
+    }
+
+    /// Whether a remote is configured. Reads the repository's own config file when it can
+    /// (a hot path of `status`: no process per package), else asks git.
+    pub fn has_remote(&self, remote: &str) -> Result<bool, GitError> {
+        if let Some(git_dir) = self.git_dir() {
+            // Linked worktrees keep their config in the common dir.
+            let common = std::fs::read_to_string(git_dir.join("commondir"))
+                .map_or_else(|_| git_dir.clone(), |c| git_dir.join(c.trim()));
+            if let Ok(config) = std::fs::read_to_string(common.join("config"))
+                && !config.contains("[include")
+            {
+                let header = format!("[remote \"{remote}\"]");
+                return Ok(config.lines().any(|l| l.trim() == header));
+            }
+        }
+        match self.run(["config", "--get", &format!("remote.{remote}.url")]) {
+            Ok(_) => Ok(true),
+            Err(GitError::Failed { code, .. }) if code == "1" => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Tags on a remote (`git ls-remote --tags`), peeled to commits.
@@ -426,6 +503,7 @@ impl Git {
                 tags.push(TagRef {
                     name: name.to_owned(),
                     commit: commit.to_owned(),
+                    since: None,
                 });
             }
         }

@@ -196,8 +196,8 @@ fn package_status(
     }
     let git = Git::new(&pkg.dir);
     let remote = &config.git_remote;
-    let has_remote = match git.remote_url(remote) {
-        Ok(url) => url.is_some(),
+    let has_remote = match git.has_remote(remote) {
+        Ok(has) => has,
         Err(e) => {
             row.problems.push(Problem::error(format!("git: {e}")));
             return row;
@@ -233,7 +233,12 @@ fn package_status(
         )));
     }
     let prefix = config.tag_prefix_for(&pkg.name);
-    let tags = match git.tags(prefix) {
+    let Some(head) = status.head.as_deref() else {
+        row.commits_since_tag = Some(0);
+        return row;
+    };
+    // Tags and the commits since each in one git call.
+    let tags = match git.tags_with_distance(prefix) {
         Ok(t) => t,
         Err(e) => {
             row.problems.push(Problem::error(format!("git: {e}")));
@@ -241,12 +246,10 @@ fn package_status(
         }
     };
     let newest = newest(&tags, prefix, false);
-    let Some(head) = status.head.as_deref() else {
-        row.commits_since_tag = Some(0);
-        return row;
-    };
     let since = match &newest {
-        Some((tag, _)) => git.count_commits(Some(&tag.commit), head),
+        Some((tag, _)) => tag
+            .since
+            .map_or_else(|| git.count_commits(Some(&tag.commit), head), Ok),
         None => git.count_commits(None, head),
     };
     match since {
