@@ -267,38 +267,12 @@ pub fn auto_bump_kind(current: &Version, messages: &[&str]) -> Bump {
 
 /// Patch, Minor or Major for a single commit message.
 fn commit_kind(message: &str) -> Bump {
-    let breaking_footer = message.lines().any(|line| {
-        let line = line.trim_start();
-        line.starts_with("BREAKING CHANGE:") || line.starts_with("BREAKING-CHANGE:")
-    });
-    let header = message.trim_start().lines().next().and_then(parse_header);
-    match header {
-        _ if breaking_footer => Bump::Major,
-        Some((_, true)) => Bump::Major,
-        Some((ty, false)) if ty.eq_ignore_ascii_case("feat") => Bump::Minor,
+    let commit = crate::conventional::parse(message);
+    match commit.kind.as_deref() {
+        _ if commit.breaking => Bump::Major,
+        Some("feat") => Bump::Minor,
         _ => Bump::Patch,
     }
-}
-
-/// Parse a conventional-commit subject `type(scope)!: ...` into `(type, breaking)`.
-fn parse_header(subject: &str) -> Option<(&str, bool)> {
-    let type_len = subject
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .unwrap_or(subject.len());
-    if type_len == 0 {
-        return None;
-    }
-    let (ty, mut rest) = subject.split_at(type_len);
-    if let Some(scoped) = rest.strip_prefix('(') {
-        let (scope, after) = scoped.split_once(')')?;
-        if scope.contains('(') {
-            return None;
-        }
-        rest = after;
-    }
-    let breaking = rest.starts_with('!');
-    let rest = rest.strip_prefix('!').unwrap_or(rest);
-    rest.starts_with(':').then_some((ty, breaking))
 }
 
 /// Apply the bump chosen by [`auto_bump_kind`]: `bump(v, auto_bump_kind(v, messages))`.
