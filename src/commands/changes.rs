@@ -19,6 +19,11 @@ pub struct ChangesArgs {
 pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
     ui::workspace_warnings(&ws);
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
     let planned = stages::plan_changes(&ws, &global.packages)?;
     for s in &planned.skipped {
         ui::note(&format!("{}: skipped, {}", s.package, s.reason));

@@ -14,6 +14,11 @@ pub struct ClearArgs {}
 pub fn run(_args: &ClearArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
     ui::workspace_warnings(&ws);
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
     let planned = stages::plan_clear(&ws, &global.packages)?;
     for kept in &planned.kept {
         ui::warn(&format!(

@@ -23,6 +23,11 @@ pub struct CommitArgs {
 pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
     ui::workspace_warnings(&ws);
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
     let request = CommitRequest {
         commit: !args.no_commit,
         push: args.push || args.no_commit,
