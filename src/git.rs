@@ -74,6 +74,8 @@ pub struct RepoStatus {
     pub behind: u32,
     /// Changed, unmerged or untracked paths.
     pub changed: Vec<String>,
+    /// The untracked paths among `changed`.
+    pub untracked: Vec<String>,
 }
 
 impl RepoStatus {
@@ -143,6 +145,20 @@ impl Git {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
+        self.output_allowing(args, extra_env, &[])
+    }
+
+    /// Like [`Git::output`], but the exit codes in `also_ok` count as success too.
+    fn output_allowing<I, S>(
+        &self,
+        args: I,
+        extra_env: &[(&str, &str)],
+        also_ok: &[i32],
+    ) -> Result<Output, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
         let (mut cmd, argv) = self.command(args);
         for (k, v) in extra_env {
             cmd.env(k, v);
@@ -152,7 +168,7 @@ impl Git {
             argv: argv.clone(),
             source,
         })?;
-        if out.status.success() {
+        if out.status.success() || out.status.code().is_some_and(|c| also_ok.contains(&c)) {
             Ok(out)
         } else {
             let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
@@ -554,6 +570,41 @@ impl Git {
         self.run(args)
     }
 
+    /// `git status --porcelain --untracked-files=all`: the short status, one line per path, as
+    /// a user reads it (paths quoted by git where needed).
+    pub fn status_porcelain(&self) -> Result<String, GitError> {
+        let out = self.output(
+            ["status", "--porcelain", "--untracked-files=all"],
+            &[("GIT_OPTIONAL_LOCKS", "0")],
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The diff of an untracked file against nothing (`git diff --no-index -- /dev/null
+    /// <path>`, run in this handle's directory): a "new file" diff with its whole content, or
+    /// git's `Binary files ... differ` line for a binary file. `git diff --no-index` exits 1
+    /// when there are differences, which is the normal answer here.
+    pub fn diff_untracked(&self, path: &str) -> Result<String, GitError> {
+        let args = [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-index",
+            "--",
+            "/dev/null",
+            checked("path", path)?,
+        ];
+        let out = self.output_allowing(args, &[], &[1])?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// `git commit --quiet -F <file>`: commit what is staged with the message in `file`
+    /// (git's default clean-up of a message file applies); returns the new commit hash.
+    pub fn commit_with_message_file(&self, file: &Path) -> Result<String, GitError> {
+        self.run(commit_file_args(file))?;
+        self.rev_parse("HEAD")
+    }
+
     /// `git add -A` then `git commit -m <message>`; returns the new commit hash.
     pub fn commit_all(&self, message: &str) -> Result<String, GitError> {
         self.run(["add", "-A"])?;
@@ -817,6 +868,32 @@ impl Git {
     }
 }
 
+/// The arguments of `git commit --quiet -F <file>` (also used by plans, so a dry run shows
+/// exactly the command a real run makes).
+pub fn commit_file_args(file: &Path) -> Vec<String> {
+    vec![
+        "commit".to_owned(),
+        "--quiet".to_owned(),
+        "-F".to_owned(),
+        file.display().to_string(),
+    ]
+}
+
+/// The arguments of `git push --quiet [-u] -- <remote> <branch>`; `set_upstream` records the
+/// pushed branch as the upstream.
+pub fn push_args(remote: &str, branch: &str, set_upstream: bool) -> Result<Vec<String>, GitError> {
+    let mut args = vec!["push".to_owned(), "--quiet".to_owned()];
+    if set_upstream {
+        args.push("--set-upstream".to_owned());
+    }
+    args.extend([
+        "--".to_owned(),
+        checked("remote", remote)?.to_owned(),
+        checked("branch", branch)?.to_owned(),
+    ]);
+    Ok(args)
+}
+
 /// The branches of a remote repository (`git ls-remote --symref`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemoteBranches {
@@ -888,6 +965,9 @@ pub fn parse_status(out: &str) -> RepoStatus {
             _ => None,
         };
         if let Some(path) = path {
+            if kind == b'?' {
+                status.untracked.push(path.to_owned());
+            }
             status.changed.push(path.to_owned());
         }
     }
@@ -916,6 +996,7 @@ mod tests {
             vec!["src/a b.py", "new.py", "conflict.py", "untracked.txt"]
         );
         assert_eq!(s.dirty(), 4);
+        assert_eq!(s.untracked, vec!["untracked.txt"]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
 //!   [`git`], [`uv`], [`plan`], [`status`], [`scaffold`], [`membership`], [`update`],
-//!   [`foreach`], [`publish`];
+//!   [`foreach`], [`publish`], [`stages`];
 //! - the only code that starts other programs: [`git`], [`uv`], and [`process`] (the user's own
 //!   commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
@@ -28,6 +28,7 @@ pub mod process;
 pub mod publish;
 pub mod pyproject;
 pub mod scaffold;
+pub mod stages;
 pub mod status;
 pub mod text;
 pub mod ui;

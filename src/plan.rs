@@ -24,6 +24,11 @@ pub enum StepKind {
     CreateDir { path: PathBuf },
     /// Delete a directory and everything in it (only ever inside the plan's root).
     RemoveDir { path: PathBuf },
+    /// Delete one file (only ever inside the plan's root; never a directory).
+    RemoveFile { path: PathBuf },
+    /// Delete a directory if it is empty by then (only ever inside the plan's root); a
+    /// directory that still holds something is left alone.
+    RemoveEmptyDir { path: PathBuf },
     /// Run `git -C dir args...`.
     Git { dir: PathBuf, args: Vec<String> },
     /// Run `uv args...` in `dir`.
@@ -146,6 +151,22 @@ impl Plan {
         }
     }
 
+    /// Delete one file inside the root (nothing if it does not exist).
+    pub fn remove_file(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if fs_err::symlink_metadata(&path).is_ok() {
+            self.push(package, StepKind::RemoveFile { path });
+        }
+    }
+
+    /// Delete a directory inside the root once it is empty (nothing if it does not exist).
+    pub fn remove_empty_dir(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if path.is_dir() {
+            self.push(package, StepKind::RemoveEmptyDir { path });
+        }
+    }
+
     /// Run git in `dir`.
     pub fn git<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
     where
@@ -197,7 +218,10 @@ impl Plan {
                         self.rel(path).into_owned(),
                     ),
                     StepKind::CreateDir { path } => ("mkdir", self.rel(path).into_owned()),
-                    StepKind::RemoveDir { path } => ("delete", self.rel(path).into_owned()),
+                    StepKind::RemoveDir { path } | StepKind::RemoveFile { path } => {
+                        ("delete", self.rel(path).into_owned())
+                    }
+                    StepKind::RemoveEmptyDir { path } => ("rmdir", self.rel(path).into_owned()),
                     StepKind::Git { dir, args } => (
                         "git",
                         format!("git -C {} {}", self.rel(dir), shell_words(args)),
@@ -275,6 +299,8 @@ impl Plan {
                 }
                 StepKind::CreateDir { path } => fs_err::create_dir_all(path).map_err(Into::into),
                 StepKind::RemoveDir { path } => self.remove_dir_inside_root(path),
+                StepKind::RemoveFile { path } => self.remove_file_inside_root(path),
+                StepKind::RemoveEmptyDir { path } => self.remove_empty_dir_inside_root(path),
                 StepKind::Git { dir, args } => {
                     Git::new(dir).run(args).map(drop).map_err(Into::into)
                 }
@@ -292,8 +318,8 @@ impl Plan {
 }
 
 impl Plan {
-    /// Delete `path` recursively, refusing anything that is not strictly inside the root.
-    fn remove_dir_inside_root(&self, path: &Path) -> Result<()> {
+    /// `path` made absolute, or an error when it is not strictly inside the root.
+    fn inside_root(&self, path: &Path) -> Result<PathBuf> {
         let root = std::path::absolute(&self.root)?;
         let target = std::path::absolute(path)?;
         let inside = target.starts_with(&root)
@@ -309,6 +335,44 @@ impl Plan {
                 root.display()
             );
         }
+        Ok(target)
+    }
+
+    /// Delete one file (or symlink), refusing directories and anything outside the root.
+    fn remove_file_inside_root(&self, path: &Path) -> Result<()> {
+        let target = self.inside_root(path)?;
+        match fs_err::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => {
+                anyhow::bail!("Refusing to delete {}: it is a directory", target.display())
+            }
+            Ok(_) => fs_err::remove_file(&target)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Delete an empty directory; one that is not empty (or gone) is left as it is.
+    fn remove_empty_dir_inside_root(&self, path: &Path) -> Result<()> {
+        let target = self.inside_root(path)?;
+        match std::fs::remove_dir(&target) {
+            Ok(()) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::DirectoryNotEmpty
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(anyhow::Error::new(e)
+                .context(format!("Cannot remove directory {}", target.display()))),
+        }
+    }
+
+    /// Delete `path` recursively, refusing anything that is not strictly inside the root.
+    fn remove_dir_inside_root(&self, path: &Path) -> Result<()> {
+        let target = self.inside_root(path)?;
         match fs_err::symlink_metadata(&target) {
             Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(&target)?,
             Ok(_) => fs_err::remove_file(&target)?,
@@ -410,6 +474,44 @@ mod tests {
         }
         assert!(dir.path().join("outside").is_dir());
         assert!(root.is_dir());
+    }
+
+    #[test]
+    fn remove_file_and_empty_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::create_dir_all(root.join("full")).unwrap();
+        std::fs::write(root.join("a/b/f"), "x").unwrap();
+        std::fs::write(root.join("full/keep"), "x").unwrap();
+        std::fs::write(dir.path().join("outside"), "x").unwrap();
+        let mut plan = Plan::new(&root);
+        plan.remove_file(None, root.join("a/b/f"));
+        plan.remove_file(None, root.join("missing"));
+        plan.remove_empty_dir(None, root.join("a/b"));
+        plan.remove_empty_dir(None, root.join("a"));
+        plan.remove_empty_dir(None, root.join("full"));
+        let json = plan.to_json();
+        assert_eq!(json.len(), 4);
+        assert_eq!(
+            (json[0].action, json[0].detail.as_str()),
+            ("delete", "a/b/f")
+        );
+        assert_eq!((json[1].action, json[1].detail.as_str()), ("rmdir", "a/b"));
+        plan.execute(None).unwrap();
+        assert!(!root.join("a").exists());
+        assert!(root.join("full/keep").is_file());
+        for bad in [root.join("../outside"), root.join("full")] {
+            let plan = Plan {
+                root: root.clone(),
+                steps: vec![Step {
+                    package: None,
+                    kind: StepKind::RemoveFile { path: bad },
+                }],
+            };
+            assert!(plan.execute(None).is_err());
+        }
+        assert!(dir.path().join("outside").is_file());
     }
 
     #[test]

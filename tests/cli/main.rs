@@ -18,6 +18,7 @@ mod git_wrapper;
 mod lifecycle;
 mod publish;
 mod stage_notes;
+mod stages_changes;
 mod status;
 mod support_selftest;
 mod update;
