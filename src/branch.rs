@@ -104,7 +104,7 @@ impl Op {
     pub fn argv(&self, remote: &str, dev: &str) -> Vec<String> {
         let v = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         match self {
-            Self::Fetch => v(&["fetch", "--quiet", "--tags", "--", remote]),
+            Self::Fetch => v(&["fetch", "--quiet", "--prune", "--tags", "--", remote]),
             Self::StashPush => git::stash_push_args(&stash_message(dev)),
             Self::Create { start } => v(&["switch", "--quiet", "--no-track", "-c", dev, start]),
             Self::FastForwardCheckedOut { start } => v(&["merge", "--quiet", "--ff-only", start]),
@@ -324,6 +324,12 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
             format!("check the remote and your access: `git -C {path} fetch {remote}`"),
         )
     };
+    // A dirty package that must switch is refused before anything is fetched.
+    let status = git.status().map_err(git_error)?;
+    let on_dev = status.branch.as_deref() == Some(dev);
+    if ctx.req.no_stash && !on_dev && status.dirty() > 0 {
+        return Err(no_stash_refusal(name, path, status.dirty()));
+    }
     // The remote base branch and whether the remote has dev_branch: from `ls-remote` on a dry
     // run (nothing written), from the fetched remote-tracking refs on a real run.
     let (remote_base, remote_dev) = if ctx.req.dry_run {
@@ -334,7 +340,7 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
                 .is_some(),
         )
     } else {
-        git.fetch(remote).map_err(unreachable)?;
+        git.fetch_prune(remote).map_err(unreachable)?;
         (
             git.resolve(&format!("refs/remotes/{remote}/{base}"))
                 .map_err(git_error)?,
@@ -385,8 +391,6 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
     };
     row.from = Some(from.clone());
     row.start = Some(start.clone());
-    let status = git.status().map_err(git_error)?;
-    let on_dev = status.branch.as_deref() == Some(dev);
     let local_dev = git
         .resolve(&format!("refs/heads/{dev}"))
         .map_err(git_error)?;
@@ -447,16 +451,7 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
     let touches_tree = !on_dev || matches!(move_op, Some(Op::FastForwardCheckedOut { .. }));
     let stash = touches_tree && status.dirty() > 0;
     if stash && ctx.req.no_stash {
-        let n = status.dirty();
-        return Err((
-            format!(
-                "Package {name} ({path}) has {n} uncommitted change{} and `--no-stash` was given",
-                if n == 1 { "" } else { "s" }
-            ),
-            format!(
-                "commit or stash them (`git -C {path} stash`), or run `branch` without `--no-stash` to have them stashed and restored"
-            ),
-        ));
+        return Err(no_stash_refusal(name, path, status.dirty()));
     }
     if stash {
         row.ops.push(Op::StashPush);
@@ -487,6 +482,18 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
         }
     }
     Ok(())
+}
+
+fn no_stash_refusal(name: &str, path: &str, n: usize) -> Refusal {
+    (
+        format!(
+            "Package {name} ({path}) has {n} uncommitted change{} and `--no-stash` was given",
+            if n == 1 { "" } else { "s" }
+        ),
+        format!(
+            "commit or stash them (`git -C {path} stash`), or run `branch` without `--no-stash` to have them stashed and restored"
+        ),
+    )
 }
 
 /// Run the planned steps (the fetch is done already). A stash made here is always popped, also

@@ -626,6 +626,20 @@ impl Git {
         .map(drop)
     }
 
+    /// `git fetch --prune --tags <remote>`: remote-tracking branches deleted on the remote go
+    /// too, so a ref that is there afterwards exists on the remote.
+    pub fn fetch_prune(&self, remote: &str) -> Result<(), GitError> {
+        self.run_batch([
+            "fetch",
+            "--quiet",
+            "--prune",
+            "--tags",
+            "--",
+            checked("remote", remote)?,
+        ])
+        .map(drop)
+    }
+
     /// `git stash push --include-untracked -m <message>`; returns the stash commit made.
     pub fn stash_push(&self, message: &str) -> Result<String, GitError> {
         self.run(stash_push_args(message))?;
