@@ -51,6 +51,26 @@ fn checked<'a>(what: &'static str, value: &'a str) -> Result<&'a str, GitError> 
     }
 }
 
+/// Refuse a user-influenced value (branch, remote, revision) that git would read as an option;
+/// for callers that build argv for a [`crate::plan::Plan`].
+pub fn check_arg<'a>(what: &'static str, value: &'a str) -> Result<&'a str, GitError> {
+    checked(what, value)
+}
+
+/// The argv of `git stash push --include-untracked -m <message>`.
+pub fn stash_push_args(message: &str) -> Vec<String> {
+    [
+        "stash",
+        "push",
+        "--quiet",
+        "--include-untracked",
+        "-m",
+        message,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
 /// `from..to`, or just `to`, with both checked.
 fn range(from: Option<&str>, to: &str) -> Result<String, GitError> {
     checked("revision", to)?;
@@ -647,8 +667,65 @@ impl Git {
 
     /// `git fetch --tags <remote>`.
     pub fn fetch(&self, remote: &str) -> Result<(), GitError> {
-        self.run_batch(["fetch", "--quiet", "--tags", "--", remote])
+        self.run_batch([
+            "fetch",
+            "--quiet",
+            "--tags",
+            "--",
+            checked("remote", remote)?,
+        ])
+        .map(drop)
+    }
+
+    /// `git fetch --prune --tags <remote>`: remote-tracking branches deleted on the remote go
+    /// too, so a ref that is there afterwards exists on the remote.
+    pub fn fetch_prune(&self, remote: &str) -> Result<(), GitError> {
+        self.run_batch([
+            "fetch",
+            "--quiet",
+            "--prune",
+            "--tags",
+            "--",
+            checked("remote", remote)?,
+        ])
+        .map(drop)
+    }
+
+    /// `git stash push --include-untracked -m <message>`; returns the stash commit made.
+    pub fn stash_push(&self, message: &str) -> Result<String, GitError> {
+        self.run(stash_push_args(message))?;
+        self.rev_parse("refs/stash")
+    }
+
+    /// The name (`stash@{N}`) of the stash entry whose commit is `hash`, if it is still there.
+    pub fn stash_name(&self, hash: &str) -> Result<Option<String>, GitError> {
+        if !self.has_stash()? {
+            return Ok(None);
+        }
+        let out = self.run(["stash", "list", "--format=%gd%x00%H"])?;
+        Ok(out.lines().find_map(|line| {
+            let (name, commit) = line.split_once('\0')?;
+            (commit == hash).then(|| name.to_owned())
+        }))
+    }
+
+    /// `git stash pop --quiet <stash@{N}>`.
+    pub fn stash_pop(&self, name: &str) -> Result<(), GitError> {
+        self.run(["stash", "pop", "--quiet", checked("stash", name)?])
             .map(drop)
+    }
+
+    /// Commits on `local` not on `other`, and on `other` not on `local`
+    /// (`git rev-list --left-right --count local...other`).
+    pub fn ahead_behind(&self, local: &str, other: &str) -> Result<(u32, u32), GitError> {
+        let spec = format!(
+            "{}...{}",
+            checked("revision", local)?,
+            checked("revision", other)?
+        );
+        let out = self.run(["rev-list", "--left-right", "--count", &spec, "--"])?;
+        let mut parts = out.split_whitespace().map(|n| n.parse().unwrap_or(0));
+        Ok((parts.next().unwrap_or(0), parts.next().unwrap_or(0)))
     }
 
     /// `git rev-parse --verify <rev>^{commit}`.

@@ -3,12 +3,13 @@
 //! The binary is a thin shell over this library. Layout:
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`uv`], [`plan`], [`status`], [`scaffold`], [`membership`], [`update`],
-//!   [`foreach`], [`publish`], [`stages`];
+//!   [`git`], [`uv`], [`plan`], [`status`], [`scaffold`], [`membership`], [`update`], [`branch`],
+//!   [`foreach`], [`publish`], [`stages`], [`notes`], [`conventional`];
 //! - the only code that starts other programs: [`git`], [`uv`], and [`process`] (the user's own
 //!   commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
+pub mod branch;
 pub mod check;
 pub mod cli;
 pub mod commands;
