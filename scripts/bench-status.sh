@@ -98,12 +98,12 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 # root's .git/modules. Prints "<sha> <path>" (one short write: atomic on the shared pipe).
 make_pkg() {
     local i=$1 name parent dir remote gitdir deps
-    name=$(printf "pkg%0${WIDTH}d" "$i")
+    name=$(printf 'pkg%0*d' "$WIDTH" "$i")
     dir=$WS/packages/$name
     remote=$WORKDIR/remotes/$name.git
     gitdir=$WS/.git/modules/packages/$name
     if ((i > 0)); then
-        parent=$(printf "pkg%0${WIDTH}d" $(((i - 1) / 2)))
+        parent=$(printf 'pkg%0*d' "$WIDTH" $(((i - 1) / 2)))
         deps="\"$parent\""
     else
         deps=""
@@ -139,7 +139,7 @@ EOF
     # Remote: written straight into the config (saves a process), then push with upstream.
     printf '[remote "origin"]\n\turl = file://%s\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n' \
         "$remote" >>"$dir/.git/config"
-    git -C "$dir" push -q -u origin main --follow-tags 2>/dev/null
+    git -C "$dir" push -q -u origin main --follow-tags
 
     # Absorb the git dir like `git submodule absorbgitdirs` does.
     mkdir -p "$(dirname "$gitdir")"
@@ -174,14 +174,17 @@ printf '%s\n' "$project_table" >"$WS/staging/pyproject.toml"
 printf '%s\n' "$project_table" >"$WS/prod/pyproject.toml"
 
 # Batches of 8 per bash process keep process start-up down; output lines are "<sha> <path>".
+# Any failure in a package fails the batch, xargs and (pipefail) the script.
 gitlinks=$WORKDIR/gitlinks.txt
+# shellcheck disable=SC2016 # $@ is expanded by the inner bash
 seq 0 $((N - 1)) |
-    xargs -P "$SETUP_JOBS" -n 8 bash -c 'for i in "$@"; do make_pkg "$i"; done' _ |
+    xargs -P "$SETUP_JOBS" -n 8 bash -c 'set -euo pipefail; for i in "$@"; do make_pkg "$i"; done' _ |
     sort -k2 >"$gitlinks"
 if [[ $(wc -l <"$gitlinks") -ne $N ]]; then
     echo "setup failed: $(wc -l <"$gitlinks") of $N packages built" >&2
     exit 1
 fi
+t_pkgs=$(now)
 
 # Root: .gitmodules, submodule entries in .git/config, gitlinks in the index, one commit.
 {
@@ -203,7 +206,7 @@ git -C "$WS" add release_tool.toml pyproject.toml staging/pyproject.toml prod/py
 git -C "$WS" commit -q -m "Benchmark workspace with $N packages"
 t1=$(now)
 setup_secs=$(elapsed "$t0" "$t1")
-echo "setup: ${setup_secs}s"
+echo "setup: ${setup_secs}s (packages and remotes $(elapsed "$t0" "$t_pkgs")s, root repo $(elapsed "$t_pkgs" "$t1")s)"
 
 # ---------------------------------------------------------------------------------------------
 echo "== Sanity checks"
@@ -213,7 +216,7 @@ if [[ $sm_count -ne $N ]]; then
     echo "git submodule foreach saw $sm_count submodules, expected $N" >&2
     exit 1
 fi
-first=$(printf "pkg%0${WIDTH}d" 0)
+first=$(printf 'pkg%0*d' "$WIDTH" 0)
 git -C "packages/$first" status --short --branch | head -n 3
 
 json=$WORKDIR/status.json
@@ -269,8 +272,11 @@ python3 - "$results" <<'EOF'
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 base = res["baseline: git submodule foreach git status"]
+cpu = lambda r: r["user"] + r["system"]  # CPU time (children included): robust to other load
 for name, r in res.items():
     print(f"  {name:45s} {r['mean'] * 1000:8.1f} ms ± {r['stddev'] * 1000:6.1f} ms"
-          f"   ({r['mean'] / base['mean']:.2f}x baseline)")
-print(f"status/baseline ratio: {res['release-tool status']['mean'] / base['mean']:.2f}")
+          f"   ({r['mean'] / base['mean']:.2f}x baseline)   cpu {cpu(r) * 1000:8.1f} ms")
+status = res["release-tool status"]
+print(f"status/baseline cpu ratio: {cpu(status) / cpu(base):.2f}")
+print(f"status/baseline ratio: {status['mean'] / base['mean']:.2f}")
 EOF
