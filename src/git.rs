@@ -80,6 +80,24 @@ fn range(from: Option<&str>, to: &str) -> Result<String, GitError> {
     })
 }
 
+/// A `for-each-ref` line `name NUL object NUL peeled [NUL "ahead behind"]`; the commit is the
+/// peeled object for annotated tags, and `since` the "behind" count when present.
+fn parse_tag_line(line: &str) -> Option<TagRef> {
+    let mut parts = line.split('\0');
+    let name = parts.next()?.to_owned();
+    let object = parts.next()?;
+    let peeled = parts.next().unwrap_or("");
+    let since = parts
+        .next()
+        .and_then(|ab| ab.split(' ').nth(1)?.parse().ok());
+    let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
+    Some(TagRef {
+        name,
+        commit,
+        since,
+    })
+}
+
 /// `git status --porcelain=v2 --branch -z`, parsed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RepoStatus {
@@ -426,21 +444,7 @@ impl Git {
             "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
             &format!("refs/tags/{prefix}*"),
         ])?;
-        Ok(out
-            .lines()
-            .filter_map(|line| {
-                let mut parts = line.split('\0');
-                let name = parts.next()?.to_owned();
-                let object = parts.next()?;
-                let peeled = parts.next().unwrap_or("");
-                let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
-                Some(TagRef {
-                    name,
-                    commit,
-                    since: None,
-                })
-            })
-            .collect())
+        Ok(out.lines().filter_map(parse_tag_line).collect())
     }
 
     /// Tags whose name starts with `prefix`, each with the number of commits on HEAD it does
@@ -451,24 +455,7 @@ impl Git {
         let format =
             "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)%00%(ahead-behind:HEAD)";
         match self.run(["for-each-ref", format, &pattern]) {
-            Ok(out) => Ok(out
-                .lines()
-                .filter_map(|line| {
-                    let mut parts = line.split('\0');
-                    let name = parts.next()?.to_owned();
-                    let object = parts.next()?;
-                    let peeled = parts.next().unwrap_or("");
-                    let since = parts
-                        .next()
-                        .and_then(|ab| ab.split(' ').nth(1)?.parse().ok());
-                    let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
-                    Some(TagRef {
-                        name,
-                        commit,
-                        since,
-                    })
-                })
-                .collect()),
+            Ok(out) => Ok(out.lines().filter_map(parse_tag_line).collect()),
             Err(GitError::Failed { stderr, .. }) if stderr.contains("ahead-behind") => {
                 let mut tags = self.tags(prefix)?;
                 for tag in &mut tags {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TestEnv, git, outputs, snapshot_tree};
+use crate::support::{TestEnv, outputs, snapshot_tree};
 
 fn settings(env: &TestEnv) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
@@ -285,20 +285,7 @@ fn unknown_package_is_a_usage_error() {
 fn uninitialized_submodules_are_skipped_with_a_warning() {
     let env = TestEnv::new();
     let root = env.demo();
-    let clone = env.path().join("clone");
-    git(
-        &env.path(),
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    git(
-        &clone,
-        &["submodule", "update", "--init", "packages/core-utils"],
-    );
+    let clone = crate::support::clone_root(&env, &root, &["packages/core-utils"]);
     let out = env.run(
         &clone,
         ["foreach", "--", "sh", "-c", "echo $RELEASE_TOOL_PACKAGE"],

@@ -275,20 +275,7 @@ fn fetch_brings_in_remote_commits_as_behind() {
 fn uninitialized_submodules_are_errors_in_their_rows() {
     let env = TestEnv::new();
     let root = env.demo();
-    let clone = env.path().join("clone");
-    git(
-        &env.path(),
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    git(
-        &clone,
-        &["submodule", "update", "--init", "packages/core-utils"],
-    );
+    let clone = crate::support::clone_root(&env, &root, &["packages/core-utils"]);
     let before = snapshot_tree(&clone);
     let (code, json) = status_json(&env, &clone, &[]);
     assert_eq!(code, Some(1));

@@ -367,25 +367,10 @@ fn a_detached_package_is_checked_out_at_the_new_head() {
     let env = TestEnv::new();
     let root = env.demo();
     // A fresh clone: `git submodule update --init` leaves every package detached.
-    let clone = env.path().join("clone");
-    git(
-        &env.path(),
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
-    git(
-        &clone,
-        &[
-            "submodule",
-            "update",
-            "--init",
-            "packages/core-utils",
-            "packages/data-loader",
-        ],
+    let clone = crate::support::clone_root(
+        &env,
+        &root,
+        &["packages/core-utils", "packages/data-loader"],
     );
     let new_core = push_to_remote(&env, "core-utils", &["feat: one"]);
     // With git's default protocol settings (the test harness allows `file://` for everything).

@@ -168,6 +168,27 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Clone the root at `root` into `<tmp>/clone` without its submodules, then initialise only
+/// the submodules at `init` (each left detached, as `git submodule update` does).
+pub fn clone_root(env: &TestEnv, root: &Path, init: &[&str]) -> PathBuf {
+    let clone = env.path().join("clone");
+    git(
+        &env.path(),
+        &[
+            "clone",
+            "-q",
+            root.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    if !init.is_empty() {
+        let mut args = vec!["submodule", "update", "--init", "--"];
+        args.extend_from_slice(init);
+        git(&clone, &args);
+    }
+    clone
+}
+
 /// Commit a file change in a repo.
 pub fn commit_file(repo: &Path, file: &str, contents: &str, message: &str) {
     let path = repo.join(file);
