@@ -91,8 +91,8 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
             format!("cd {}", root.display()),
             "release-tool status --json           # the status, for scripts".to_owned(),
             "echo '# wip' >> packages/core-utils/src/core_utils/__init__.py && release-tool status".to_owned(),
-            "git -C packages/core-utils tag v0.1.0 && git -C packages/core-utils push -q origin v0.1.0".to_owned(),
-            "release-tool manifests               # pin the new tag in staging and prod".to_owned(),
+            "git -C packages/core-utils tag v0.1.0.dev0 && git -C packages/core-utils push -q origin v0.1.0.dev0".to_owned(),
+            "release-tool manifests               # staging pins the dev tag; prod waits for a final one".to_owned(),
             "release-tool foreach -- git log --oneline -1".to_owned(),
         ] {
             ui::note(&format!("  {line}"));
