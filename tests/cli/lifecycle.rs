@@ -355,16 +355,7 @@ fn manifests_pin_tags_and_a_fresh_clone_without_submodules_syncs_prod() {
     // Commit the root; a fresh clone WITHOUT submodules installs prod from the tags.
     git(&root, &["add", "-A"]);
     git(&root, &["commit", "-q", "-m", "chore: pin"]);
-    let clone = env.path().join("fresh");
-    git(
-        &env.path(),
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
+    let clone = crate::support::clone_root(&env, &root, &[]);
     assert!(
         !clone.join("packages/alpha/pyproject.toml").exists(),
         "no submodules checked out"

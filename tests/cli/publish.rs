@@ -433,16 +433,7 @@ fn index_prod_source_publish_then_a_fresh_clone_syncs_prod_from_the_index() {
         &["commit", "-q", "-m", "chore: pin prod to the index"],
     );
 
-    let clone = env.path().join("fresh");
-    git(
-        &env.path(),
-        &[
-            "clone",
-            "-q",
-            root.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-    );
+    let clone = crate::support::clone_root(&env, &root, &[]);
     let mut cmd = env.cmd(&clone);
     uv_env(&mut cmd, &env);
     let out = cmd.args(["sync", "prod"]).output().unwrap();
