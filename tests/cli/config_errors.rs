@@ -10,11 +10,8 @@ fn not_a_workspace() {
     assert_eq!(out.status.code(), Some(2));
     let (stdout, stderr) = outputs(&out);
     assert!(stdout.is_empty());
-    let mut settings = insta::Settings::clone_current();
-    for (from, to) in env.filters() {
-        settings.add_filter(&from, to);
-    }
-    settings.bind(|| insta::assert_snapshot!(stderr));
+    env.insta_settings()
+        .bind(|| insta::assert_snapshot!(stderr));
     assert_eq!(before, snapshot_tree(&env.path()));
 }
 

@@ -4,14 +4,6 @@ use serde_json::Value;
 
 use crate::support::{TestEnv, outputs, snapshot_tree};
 
-fn settings(env: &TestEnv) -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    for (from, to) in env.filters() {
-        settings.add_filter(&from, to);
-    }
-    settings
-}
-
 #[test]
 fn prints_one_block_per_package_in_name_order() {
     let env = TestEnv::new();
@@ -23,7 +15,8 @@ fn prints_one_block_per_package_in_name_order() {
     let (stdout, stderr) = outputs(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(stdout, "main\nmain\nmain\n");
-    settings(&env).bind(|| insta::assert_snapshot!("blocks_stderr", stderr));
+    env.insta_settings()
+        .bind(|| insta::assert_snapshot!("blocks_stderr", stderr));
 }
 
 #[test]

@@ -34,14 +34,6 @@ fn problems(row: &Value) -> Vec<String> {
         .collect()
 }
 
-fn settings(env: &TestEnv) -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    for (from, to) in env.filters() {
-        settings.add_filter(&from, to);
-    }
-    settings
-}
-
 #[test]
 fn demo_workspace_table_and_json() {
     let env = TestEnv::new();
@@ -49,13 +41,14 @@ fn demo_workspace_table_and_json() {
     let out = env.run(&root, ["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", outputs(&out).1);
     let (stdout, stderr) = outputs(&out);
-    settings(&env).bind(|| {
+    env.insta_settings().bind(|| {
         insta::assert_snapshot!("demo_table", stdout);
         insta::assert_snapshot!("demo_table_stderr", stderr);
     });
     let (code, json) = status_json(&env, &root, &[]);
     assert_eq!(code, Some(0));
-    settings(&env).bind(|| insta::assert_json_snapshot!("demo_json", json));
+    env.insta_settings()
+        .bind(|| insta::assert_json_snapshot!("demo_json", json));
 }
 
 #[test]
@@ -314,7 +307,8 @@ fn a_broken_package_does_not_stop_the_others() {
     let out = env.run(&root, ["status"]);
     assert_eq!(out.status.code(), Some(1));
     let (stdout, _) = outputs(&out);
-    settings(&env).bind(|| insta::assert_snapshot!("broken_packages_table", stdout));
+    env.insta_settings()
+        .bind(|| insta::assert_snapshot!("broken_packages_table", stdout));
     let (_, json) = status_json(&env, &root, &[]);
     let p = problems(row(&json, "data-loader"));
     assert_eq!(p.len(), 1);

@@ -6,14 +6,6 @@ use serde_json::Value;
 
 use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree};
 
-fn settings(env: &TestEnv) -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    for (from, to) in env.filters() {
-        settings.add_filter(&from, to);
-    }
-    settings
-}
-
 /// Push commits with these subjects to a demo package's remote from a separate clone; returns
 /// the new head.
 fn push_to_remote(env: &TestEnv, package: &str, subjects: &[&str]) -> String {
@@ -79,7 +71,8 @@ fn moves_the_pointers_and_commits_a_listing_of_the_moves() {
             short(&new_model)
         )
     );
-    settings(&env).bind(|| insta::assert_snapshot!("update_stderr", stderr));
+    env.insta_settings()
+        .bind(|| insta::assert_snapshot!("update_stderr", stderr));
     // The root's gitlinks moved, in one new commit on top of the old HEAD.
     assert_eq!(gitlink(&root, "packages/core-utils"), new_core);
     assert_eq!(gitlink(&root, "packages/model-api"), new_model);
@@ -261,7 +254,8 @@ fn a_dirty_package_is_refused_and_left_alone() {
     let (stdout, stderr) = outputs(&out);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout, "");
-    settings(&env).bind(|| insta::assert_snapshot!("dirty_refused", stderr));
+    env.insta_settings()
+        .bind(|| insta::assert_snapshot!("dirty_refused", stderr));
     assert_eq!(before, snapshot_tree(&env.path()), "nothing changed");
     assert_eq!(
         std::fs::read_to_string(&readme).unwrap(),

@@ -233,6 +233,65 @@ pub fn snapshot_tree(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Install a pinned `PyPI` package (`spec`, e.g. `uv==0.13.9`) into `target/test-tools/<dir>`
+/// with `pip install --target`, once: it installs next to the final place and renames, so a
+/// half-finished install is never mistaken for a complete one and concurrent test binaries do
+/// not clobber each other. `marker` is a file that exists only in a complete install.
+pub fn install_tool(spec: &str, dir: &str, marker: &str) -> PathBuf {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools");
+    let target = tools.join(dir);
+    if target.join(marker).is_file() {
+        return target;
+    }
+    std::fs::create_dir_all(&tools).expect("create target/test-tools");
+    let staging = tempfile::Builder::new()
+        .prefix(&format!("{dir}-install-"))
+        .tempdir_in(&tools)
+        .expect("staging dir");
+    let out = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-script-location",
+            "--target",
+        ])
+        .arg(staging.path())
+        .arg(spec)
+        .env("PIP_ROOT_USER_ACTION", "ignore")
+        .output()
+        .unwrap_or_else(|e| panic!("python3 -m pip (needed to install {spec}): {e}"));
+    assert!(
+        out.status.success(),
+        "installing {spec} from PyPI failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let staged = staging.keep();
+    if std::fs::rename(&staged, &target).is_err() {
+        // Another run finished first; use its install.
+        let _ = std::fs::remove_dir_all(&staged);
+    }
+    assert!(
+        target.join(marker).is_file(),
+        "{spec} not installed in {}",
+        target.display()
+    );
+    target
+}
+
+impl TestEnv {
+    /// Snapshot settings with this test's temp paths and commit hashes filtered.
+    pub fn insta_settings(&self) -> insta::Settings {
+        let mut settings = insta::Settings::clone_current();
+        for (from, to) in self.filters() {
+            settings.add_filter(&from, to);
+        }
+        settings
+    }
+}
+
 /// Environment for uv in tests: the pinned binary, a cache shared by all tests (outside the
 /// test's temp dir, so `snapshot_tree` is not disturbed), no Python downloads, no progress bars.
 pub fn uv_env() -> Vec<(String, String)> {
@@ -271,30 +330,12 @@ pub fn uv() -> PathBuf {
                 .find(|p| p.is_file())
                 .unwrap_or_else(|| PathBuf::from("uv"));
         }
-        let target = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target/test-tools")
-            .join(format!("uv-{UV_VERSION}"));
-        let bin = target.join("bin/uv");
-        if !bin.is_file() {
-            let status = Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--target",
-                ])
-                .arg(&target)
-                .arg(format!("uv=={UV_VERSION}"))
-                .status()
-                .expect("python3 -m pip (needed to install uv)");
-            assert!(
-                status.success(),
-                "installing uv=={UV_VERSION} from PyPI failed"
-            );
-        }
-        bin
+        install_tool(
+            &format!("uv=={UV_VERSION}"),
+            &format!("uv-{UV_VERSION}"),
+            "bin/uv",
+        )
+        .join("bin/uv")
     })
     .clone()
 }

@@ -23,49 +23,11 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 pub fn install() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools");
-        let target = tools.join(format!("pypiserver-{PYPISERVER_VERSION}"));
-        if target.join("pypiserver/__init__.py").is_file() {
-            return target;
-        }
-        // Install next to the final place, then rename: a half-finished install is never
-        // mistaken for a complete one, and concurrent runs do not clobber each other.
-        std::fs::create_dir_all(&tools).expect("create target/test-tools");
-        let staging = tempfile::Builder::new()
-            .prefix("pypiserver-install-")
-            .tempdir_in(&tools)
-            .expect("staging dir");
-        let out = Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-warn-script-location",
-                "--target",
-            ])
-            .arg(staging.path())
-            .arg(format!("pypiserver=={PYPISERVER_VERSION}"))
-            .env("PIP_ROOT_USER_ACTION", "ignore")
-            .output()
-            .expect("python3 -m pip (needed to install pypiserver)");
-        assert!(
-            out.status.success(),
-            "installing pypiserver=={PYPISERVER_VERSION} from PyPI failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let staged = staging.keep();
-        if std::fs::rename(&staged, &target).is_err() {
-            // Another run finished first; use its install.
-            let _ = std::fs::remove_dir_all(&staged);
-        }
-        assert!(
-            target.join("pypiserver/__init__.py").is_file(),
-            "pypiserver not installed in {}",
-            target.display()
-        );
-        target
+        super::install_tool(
+            &format!("pypiserver=={PYPISERVER_VERSION}"),
+            &format!("pypiserver-{PYPISERVER_VERSION}"),
+            "pypiserver/__init__.py",
+        )
     })
     .clone()
 }
