@@ -18,6 +18,7 @@ pub mod conventional;
 pub mod env;
 pub mod error;
 pub mod foreach;
+pub mod forge;
 pub mod fsutil;
 pub mod git;
 pub mod manifests;
