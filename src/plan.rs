@@ -4,15 +4,19 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
-use serde::Serialize;
+use std::collections::BTreeMap;
 
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::forge::ForgeCall;
 use crate::fsutil::atomic_write;
 use crate::git::Git;
 use crate::uv::Uv;
 
 /// What a step does.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StepKind {
     /// Create or replace a file (`before` is `None` for a new file).
     WriteFile {
@@ -33,14 +37,42 @@ pub enum StepKind {
     Git { dir: PathBuf, args: Vec<String> },
     /// Run `uv args...` in `dir`.
     Uv { dir: PathBuf, args: Vec<String> },
+    /// A forge API call (a release, a pull request); the token is never part of it.
+    Forge { call: ForgeCall },
+}
+
+/// How the executor tells that a step is already done, so that a resumed run never repeats
+/// it (SPEC §4). File writes need no guard: their before/after contents say it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "guard", rename_all = "snake_case")]
+pub enum Guard {
+    #[default]
+    None,
+    /// A commit with this message: done when HEAD moved since the step started and HEAD's
+    /// message is this one.
+    Commit { message: String },
+    /// An annotated tag on `target`: done when the tag exists on that commit; an error when it
+    /// exists on another one.
+    Tag { name: String, target: String },
+    /// A push of full ref names: done when the remote has every ref at its local value.
+    Push { remote: String, refs: Vec<String> },
+}
+
+impl Guard {
+    fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
 }
 
 /// One step of a plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// The package the step belongs to; `None` for the root.
     pub package: Option<String>,
+    #[serde(flatten)]
     pub kind: StepKind,
+    #[serde(default, skip_serializing_if = "Guard::is_none")]
+    pub guard: Guard,
 }
 
 /// The JSON form of a step (SPEC §4): `{package, action, detail}`.
@@ -52,10 +84,19 @@ pub struct StepJson {
 }
 
 /// An ordered list of steps, built against a root directory (paths are shown relative to it).
-#[derive(Clone, Debug, Default)]
+///
+/// A plain plan runs its steps one after the other. A *grouped* plan runs the steps of each
+/// package in order, packages in parallel, a package only after the packages it waits for
+/// (`after`), and the root's steps last, after every package.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub root: PathBuf,
     pub steps: Vec<Step>,
+    #[serde(default)]
+    pub grouped: bool,
+    /// package → the packages whose steps must be done before its own start (grouped plans).
+    #[serde(default)]
+    pub after: BTreeMap<String, Vec<String>>,
 }
 
 impl Plan {
@@ -63,6 +104,16 @@ impl Plan {
         Self {
             root: root.into(),
             steps: Vec::new(),
+            grouped: false,
+            after: BTreeMap::new(),
+        }
+    }
+
+    /// A grouped plan (see [`Plan`]).
+    pub fn grouped(root: impl Into<PathBuf>) -> Self {
+        Self {
+            grouped: true,
+            ..Self::new(root)
         }
     }
 
@@ -72,10 +123,100 @@ impl Plan {
     }
 
     fn push(&mut self, package: Option<&str>, kind: StepKind) {
+        self.push_guarded(package, kind, Guard::None);
+    }
+
+    fn push_guarded(&mut self, package: Option<&str>, kind: StepKind, guard: Guard) {
         self.steps.push(Step {
             package: package.map(str::to_owned),
             kind,
+            guard,
         });
+    }
+
+    /// The content `path` has at this point of the plan: the last planned write, else the disk.
+    pub fn current_content(&self, path: &Path) -> Option<String> {
+        self.planned_content(path)
+            .or_else(|| fs_err::read_to_string(path).ok())
+    }
+
+    /// `git commit --quiet -m <message>` of what is staged, guarded so it is never made twice.
+    pub fn commit(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, message: &str) {
+        self.push_guarded(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args: vec![
+                    "commit".to_owned(),
+                    "--quiet".to_owned(),
+                    "-m".to_owned(),
+                    message.to_owned(),
+                ],
+            },
+            Guard::Commit {
+                message: message.to_owned(),
+            },
+        );
+    }
+
+    /// An annotated tag `name` on `target` with `message`, guarded: done when it is already
+    /// there on that commit, an error when it is on another one.
+    pub fn tag(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        name: &str,
+        target: &str,
+        message: &str,
+    ) {
+        self.push_guarded(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args: vec![
+                    "tag".to_owned(),
+                    "--annotate".to_owned(),
+                    "--message".to_owned(),
+                    message.to_owned(),
+                    "--".to_owned(),
+                    name.to_owned(),
+                    target.to_owned(),
+                ],
+            },
+            Guard::Tag {
+                name: name.to_owned(),
+                target: target.to_owned(),
+            },
+        );
+    }
+
+    /// `git push <remote> <ref>...` of full ref names (`refs/heads/main`, `refs/tags/v1.0.0`),
+    /// guarded: done when the remote already has them all at their local values.
+    pub fn push_refs(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        remote: &str,
+        refs: &[String],
+    ) {
+        let mut args = vec!["push".to_owned(), "--quiet".to_owned(), remote.to_owned()];
+        args.extend(refs.iter().map(|r| format!("{r}:{r}")));
+        self.push_guarded(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args,
+            },
+            Guard::Push {
+                remote: remote.to_owned(),
+                refs: refs.to_vec(),
+            },
+        );
+    }
+
+    /// A forge call.
+    pub fn forge(&mut self, package: Option<&str>, call: ForgeCall) {
+        self.push(package, StepKind::Forge { call });
     }
 
     /// Write `after` to `path` unless it already has exactly that content.
@@ -87,7 +228,7 @@ impl Plan {
     ) {
         let path = path.into();
         let after = after.into();
-        let before = fs_err::read_to_string(&path).ok();
+        let before = self.current_content(&path);
         if before.as_deref() != Some(after.as_str()) {
             self.push(
                 package,
@@ -230,6 +371,7 @@ impl Plan {
                         "uv",
                         format!("(cd {} && uv {})", self.rel(dir), shell_words(args)),
                     ),
+                    StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
                 };
                 StepJson {
                     package: s.package.clone(),
@@ -242,11 +384,26 @@ impl Plan {
 
     /// The human rendering of the plan: one line per step, file edits as unified diffs.
     pub fn render(&self) -> String {
+        self.render_marked(&[])
+    }
+
+    /// Like [`Plan::render`]; steps whose index is in `done` are marked as done (a resumed run).
+    pub fn render_marked(&self, done: &[usize]) -> String {
         let mut out = String::new();
-        for (step, json) in self.steps.iter().zip(self.to_json()) {
+        for (i, (step, json)) in self.steps.iter().zip(self.to_json()).enumerate() {
             let who = json.package.as_deref().unwrap_or("root");
+            if done.contains(&i) {
+                let _ = writeln!(out, "{who}: (done) {}", self.headline(step));
+                continue;
+            }
             // Commands read as themselves (`git -C . init`); file steps name their action.
-            if matches!(step.kind, StepKind::Git { .. } | StepKind::Uv { .. }) {
+            if let StepKind::Forge { call } = &step.kind {
+                let _ = writeln!(
+                    out,
+                    "{who}: {} (authorization: token redacted)",
+                    call.describe(200)
+                );
+            } else if matches!(step.kind, StepKind::Git { .. } | StepKind::Uv { .. }) {
                 let _ = writeln!(out, "{who}: {}", json.detail);
             } else {
                 let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
@@ -273,6 +430,43 @@ impl Plan {
         out
     }
 
+    /// One short line naming a step (messages cut to their first line), for progress output
+    /// and error messages.
+    pub fn headline(&self, step: &Step) -> String {
+        let first_lines = |args: &[String]| -> Vec<String> {
+            args.iter()
+                .map(|a| match a.split_once('\n') {
+                    Some((first, _)) => format!("{first}…"),
+                    None => a.clone(),
+                })
+                .collect()
+        };
+        match &step.kind {
+            StepKind::WriteFile { path, before, .. } => format!(
+                "{} {}",
+                if before.is_some() { "edit" } else { "create" },
+                self.rel(path)
+            ),
+            StepKind::CreateDir { path } => format!("mkdir {}", self.rel(path)),
+            StepKind::RemoveDir { path } | StepKind::RemoveFile { path } => {
+                format!("delete {}", self.rel(path))
+            }
+            StepKind::RemoveEmptyDir { path } => format!("rmdir {}", self.rel(path)),
+            StepKind::Git { dir, args } => format!(
+                "git -C {} {}",
+                self.rel(dir),
+                shell_words(&first_lines(args))
+            ),
+            StepKind::Uv { dir, args } => {
+                format!("(cd {} && uv {})", self.rel(dir), shell_words(args))
+            }
+            StepKind::Forge { call } => {
+                let (method, path) = call.method_path();
+                format!("{method} {path} ({})", call.summary())
+            }
+        }
+    }
+
     /// Execute every step in order; stops at the first failure with the step named. uv's
     /// output is streamed to stderr.
     pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
@@ -291,16 +485,6 @@ impl Plan {
             let who = json.package.as_deref().unwrap_or("root");
             tracing::info!("{who}: {} {}", json.action, json.detail);
             let result: Result<()> = match &step.kind {
-                StepKind::WriteFile { path, after, .. } => {
-                    if let Some(parent) = path.parent() {
-                        fs_err::create_dir_all(parent)?;
-                    }
-                    atomic_write(path, after.as_bytes()).map_err(Into::into)
-                }
-                StepKind::CreateDir { path } => fs_err::create_dir_all(path).map_err(Into::into),
-                StepKind::RemoveDir { path } => self.remove_dir_inside_root(path),
-                StepKind::RemoveFile { path } => self.remove_file_inside_root(path),
-                StepKind::RemoveEmptyDir { path } => self.remove_empty_dir_inside_root(path),
                 StepKind::Git { dir, args } => {
                     Git::new(dir).run(args).map(drop).map_err(Into::into)
                 }
@@ -309,6 +493,10 @@ impl Plan {
                     Some(uv) => uv.run_streaming(dir, args),
                     None => Err(anyhow::anyhow!("uv is needed for this step")),
                 },
+                StepKind::Forge { .. } => Err(anyhow::anyhow!(
+                    "forge steps run through the executor (crate::executor)"
+                )),
+                file_step => self.run_file_step(file_step),
             };
             result
                 .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
@@ -318,6 +506,23 @@ impl Plan {
 }
 
 impl Plan {
+    /// Run one file-system step (the executor's building block).
+    pub(crate) fn run_file_step(&self, kind: &StepKind) -> Result<()> {
+        match kind {
+            StepKind::WriteFile { path, after, .. } => {
+                if let Some(parent) = path.parent() {
+                    fs_err::create_dir_all(parent)?;
+                }
+                atomic_write(path, after.as_bytes()).map_err(Into::into)
+            }
+            StepKind::CreateDir { path } => fs_err::create_dir_all(path).map_err(Into::into),
+            StepKind::RemoveDir { path } => self.remove_dir_inside_root(path),
+            StepKind::RemoveFile { path } => self.remove_file_inside_root(path),
+            StepKind::RemoveEmptyDir { path } => self.remove_empty_dir_inside_root(path),
+            _ => anyhow::bail!("not a file step"),
+        }
+    }
+
     /// `path` made absolute, or an error when it is not strictly inside the root.
     fn inside_root(&self, path: &Path) -> Result<PathBuf> {
         let root = std::path::absolute(&self.root)?;
@@ -422,8 +627,10 @@ mod tests {
         assert_eq!(json[0]["action"], "edit");
         assert_eq!(json[0]["package"], "alpha");
         assert_eq!(json[1]["action"], "create");
+        // The second write of a.toml has the content already planned: nothing more to do.
+        assert_eq!(json.as_array().unwrap().len(), 3);
         assert_eq!(
-            json[3]["detail"],
+            json[2]["detail"],
             "git -C . commit -m 'feat: it'\\''s here'"
         );
         let text = plan.render();
@@ -468,7 +675,9 @@ mod tests {
                 steps: vec![Step {
                     package: None,
                     kind: StepKind::RemoveDir { path: bad },
+                    guard: Guard::None,
                 }],
+                ..Plan::default()
             };
             assert!(plan.execute(None).is_err());
         }
@@ -507,7 +716,9 @@ mod tests {
                 steps: vec![Step {
                     package: None,
                     kind: StepKind::RemoveFile { path: bad },
+                    guard: Guard::None,
                 }],
+                ..Plan::default()
             };
             assert!(plan.execute(None).is_err());
         }

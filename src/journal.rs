@@ -1,0 +1,204 @@
+//! The journal of a run (SPEC §4): `.release_tool/journal.json` under the root, git-ignored.
+//!
+//! It holds the command, the whole plan and the state of every step. A run that stops part
+//! way leaves it unfinished; running the same command again loads the plan from it (never
+//! re-planning from a half-changed workspace) and continues after the last completed step.
+//! It holds no secrets: forge steps carry no token and the LLM key is never planned.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::error::UserError;
+use crate::fsutil::atomic_write;
+use crate::plan::Plan;
+
+/// The directory of the tool's own state under the root.
+pub const STATE_DIR: &str = ".release_tool";
+/// The journal file in it.
+pub const JOURNAL_FILE: &str = "journal.json";
+const FORMAT: u32 = 1;
+
+/// Where a step stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Pending,
+    /// Started and not known to be finished (the process stopped, or it failed).
+    Running,
+    Done,
+    /// Nothing to do (for example a forge call with no forge configured).
+    Skipped,
+    Failed,
+}
+
+impl Status {
+    /// Whether the step needs no more work.
+    pub fn is_complete(self) -> bool {
+        matches!(self, Self::Done | Self::Skipped)
+    }
+}
+
+/// The state of one step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepState {
+    pub status: Status,
+    /// HEAD before a commit step started (to tell a commit that happened from one that did not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_before: Option<String>,
+    /// What happened (a skipped step's reason, a forge release's URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Why the step failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The journal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Journal {
+    pub format: u32,
+    /// The command, as `release-tool <command>` would be typed again to resume it.
+    pub command: String,
+    pub finished: bool,
+    pub plan: Plan,
+    pub steps: Vec<StepState>,
+}
+
+impl Journal {
+    /// A fresh journal for `plan`.
+    pub fn new(command: impl Into<String>, plan: Plan) -> Self {
+        let steps = vec![StepState::default(); plan.steps.len()];
+        Self {
+            format: FORMAT,
+            command: command.into(),
+            finished: false,
+            plan,
+            steps,
+        }
+    }
+
+    /// The journal path of a root.
+    pub fn path(root: &Path) -> PathBuf {
+        root.join(STATE_DIR).join(JOURNAL_FILE)
+    }
+
+    /// The journal of a root, if there is one.
+    pub fn load(root: &Path) -> Result<Option<Self>> {
+        let path = Self::path(root);
+        let text = match fs_err::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let journal: Self = serde_json::from_str(&text).map_err(|e| {
+            UserError::failure(format!("Cannot read the journal {}: {e}", path.display()))
+                .with_hint("delete it to start over (check the state of the packages first)")
+        })?;
+        if journal.format != FORMAT || journal.steps.len() != journal.plan.steps.len() {
+            return Err(UserError::failure(format!(
+                "The journal {} is from another version of release-tool",
+                path.display()
+            ))
+            .with_hint("finish or abandon that run with the release-tool that started it, or delete the journal")
+            .into());
+        }
+        Ok(Some(journal))
+    }
+
+    /// Write the journal atomically (and the directory's `.gitignore`, so it is never committed).
+    pub fn save(&self) -> Result<()> {
+        let path = Self::path(&self.plan.root);
+        let dir = path.parent().unwrap_or(&self.plan.root);
+        fs_err::create_dir_all(dir)?;
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            atomic_write(
+                &ignore,
+                b"# release-tool's own state (the journal of the last run)\n*\n",
+            )?;
+        }
+        let text = serde_json::to_string_pretty(self)?;
+        atomic_write(&path, format!("{text}\n").as_bytes())
+            .with_context(|| format!("Cannot write the journal {}", path.display()))
+    }
+
+    /// Indexes of the steps that need no more work.
+    pub fn completed(&self) -> Vec<usize> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.status.is_complete())
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// What to do about an existing journal before running `command`.
+#[derive(Debug)]
+pub enum Resume {
+    /// No unfinished run: plan afresh.
+    Fresh,
+    /// An unfinished run of the same command: continue it.
+    Continue(Box<Journal>),
+}
+
+/// Look at the root's journal before running `command`: an unfinished run of the same command
+/// is continued; an unfinished run of another command is an error that says how to go on.
+pub fn resume_for(root: &Path, command: &str) -> Result<Resume> {
+    match Journal::load(root)? {
+        Some(j) if !j.finished && j.command == command => Ok(Resume::Continue(Box::new(j))),
+        Some(j) if !j.finished => {
+            let done = j.completed().len();
+            Err(UserError::failure(format!(
+                "An unfinished `release-tool {}` ({done} of {} steps done) is recorded in {}",
+                j.command,
+                j.steps.len(),
+                Journal::path(root).display()
+            ))
+            .with_hint(format!(
+                "run `release-tool {}` again to finish it, or delete the journal to abandon it",
+                j.command
+            ))
+            .into())
+        }
+        _ => Ok(Resume::Fresh),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_resume_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert!(matches!(
+            resume_for(root, "release").unwrap(),
+            Resume::Fresh
+        ));
+        let mut plan = Plan::grouped(root);
+        plan.commit(Some("a"), root, "release: a 1.0.0");
+        let mut journal = Journal::new("release --bump minor", plan);
+        journal.steps[0].status = Status::Running;
+        journal.steps[0].head_before = Some("abc".to_owned());
+        journal.save().unwrap();
+        assert_eq!(
+            fs_err::read_to_string(root.join(".release_tool/.gitignore")).unwrap(),
+            "# release-tool's own state (the journal of the last run)\n*\n"
+        );
+        let Resume::Continue(loaded) = resume_for(root, "release --bump minor").unwrap() else {
+            panic!("expected a resume");
+        };
+        assert_eq!(loaded.steps, journal.steps);
+        assert_eq!(loaded.plan.steps, journal.plan.steps);
+        let err = format!("{:#}", resume_for(root, "tag --push").unwrap_err());
+        assert!(err.contains("release --bump minor"), "{err}");
+        journal.finished = true;
+        journal.save().unwrap();
+        assert!(matches!(resume_for(root, "tag").unwrap(), Resume::Fresh));
+    }
+}
