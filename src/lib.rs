@@ -10,6 +10,7 @@
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
 pub mod branch;
+pub mod changelog;
 pub mod check;
 pub mod cli;
 pub mod commands;
@@ -31,6 +32,7 @@ pub mod plan;
 pub mod process;
 pub mod publish;
 pub mod pyproject;
+pub mod release;
 pub mod scaffold;
 pub mod stages;
 pub mod status;

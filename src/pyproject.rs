@@ -880,6 +880,18 @@ pub fn version_in_text(text: &str) -> Option<&str> {
     find_version_assignment(text).map(|range| &text[range])
 }
 
+/// The text of a hatch version file with its version replaced (`None` when it has no
+/// version assignment).
+#[must_use]
+pub fn set_version_in_text(text: &str, version: &str) -> Option<String> {
+    let range = find_version_assignment(text)?;
+    Some(format!(
+        "{}{version}{}",
+        &text[..range.start],
+        &text[range.end..]
+    ))
+}
+
 /// Rewrite the version string in that file in place (atomic), keeping
 /// everything else byte-for-byte. Does not touch the file if the version is
 /// already `version`.

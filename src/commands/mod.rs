@@ -72,6 +72,18 @@ impl From<BumpArg> for Bump {
     }
 }
 
+/// The `--bump` value as typed.
+pub fn bump_name(b: BumpArg) -> &'static str {
+    match b {
+        BumpArg::Patch => "patch",
+        BumpArg::Minor => "minor",
+        BumpArg::Major => "major",
+        BumpArg::Dev => "dev",
+        BumpArg::Pre => "pre",
+        BumpArg::Auto => "auto",
+    }
+}
+
 /// Dispatch a parsed command line.
 pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     match command {
@@ -138,4 +150,171 @@ pub fn run_plan(
 /// The directory to start the workspace search from: `-C DIR` or the current directory.
 pub fn start_dir(global: &GlobalArgs) -> PathBuf {
     global.root.clone().unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The name a journaled run is recorded under: the command and the arguments that shape its
+/// plan (`release --bump minor --push -p alpha`), so that the same command resumes it.
+pub fn command_key(name: &str, args: &[&str], global: &GlobalArgs) -> String {
+    let mut key = name.to_owned();
+    for a in args.iter().filter(|a| !a.is_empty()) {
+        key.push(' ');
+        key.push_str(a);
+    }
+    let mut packages = global.packages.clone();
+    packages.sort();
+    for p in packages {
+        key.push_str(" -p ");
+        key.push_str(&p);
+    }
+    key
+}
+
+/// Plan (or resume) a release stage, then print it (`--dry-run`) or run it with the journal.
+/// `build` plans afresh; it is not called when an unfinished run of the same command is
+/// resumed from the journal.
+pub fn run_journaled(
+    ws: &crate::workspace::Workspace,
+    global: &GlobalArgs,
+    command: &str,
+    build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
+) -> anyhow::Result<ExitKind> {
+    use std::fmt::Write as _;
+
+    use crate::executor::{self, Outcome};
+    use crate::journal::{self, Journal};
+    use crate::ui;
+
+    let dry_run = global.dry_run || ws.config.dry_run;
+    let (journal, planned) = match journal::resume_for(&ws.root, command)? {
+        journal::Resume::Continue(j) => {
+            ui::note(&format!(
+                "Resuming `release-tool {command}`: {} of {} steps were done (journal {})",
+                j.completed().len(),
+                j.steps.len(),
+                Journal::path(&ws.root).display()
+            ));
+            (*j, None)
+        }
+        journal::Resume::Fresh => {
+            let planned = build()?;
+            for s in &planned.skipped {
+                ui::note(&format!("{}: skipped, {}", s.package, s.reason));
+            }
+            for n in &planned.notes {
+                ui::note(&format!("note: {n}"));
+            }
+            (Journal::new(command, planned.plan.clone()), Some(planned))
+        }
+    };
+    let plan = &journal.plan;
+    if plan.is_empty() {
+        ui::note("Nothing to do");
+        return Ok(ExitKind::Success);
+    }
+    let has_forge = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, crate::plan::StepKind::Forge { .. }));
+    let env = |k: &str| std::env::var(k).ok();
+    let forge_reason = crate::forge::unavailable_reason(&ws.config.forge, &env);
+    if dry_run {
+        if global.json {
+            ui::print_json(&plan.to_json())?;
+        } else {
+            print!("{}", plan.render_marked(&journal.completed()));
+        }
+        if has_forge {
+            match &forge_reason {
+                Some(reason) => ui::note(&format!("note: forge steps will be skipped: {reason}")),
+                None => ui::note(
+                    "note: forge calls send the token from the environment; it is never shown",
+                ),
+            }
+        }
+        ui::note(&format!(
+            "Dry run: {} step(s) planned, nothing changed",
+            plan.steps.len() - journal.completed().len()
+        ));
+        return Ok(ExitKind::Success);
+    }
+    let client = crate::forge::Client::from_config(&ws.config.forge, &env)?;
+    let uv = if plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, crate::plan::StepKind::Uv { .. }))
+    {
+        Some(crate::uv::Uv::find()?)
+    } else {
+        None
+    };
+    let opts = executor::Options {
+        uv: uv.as_ref(),
+        jobs: ws.config.effective_jobs(global.jobs.map(usize::from)),
+        forge: client.as_ref(),
+        forge_unavailable: forge_reason,
+        write_journal: true,
+    };
+    let (journal, report) = executor::execute(journal, &opts)?;
+    for e in &report.events {
+        match &e.outcome {
+            Outcome::Skipped(reason) => {
+                ui::note(&format!("{}: skipped {}: {reason}", e.package, e.step));
+            }
+            Outcome::Ran(Some(note)) => ui::note(&format!("{}: {}: {note}", e.package, e.step)),
+            Outcome::AlreadyDone(why) if ui::verbosity() > 0 => {
+                ui::note(&format!("{}: {} (already done: {why})", e.package, e.step));
+            }
+            _ => {}
+        }
+    }
+    if !report.ok() {
+        for f in &report.failures {
+            ui::error(&format!(
+                "{}: step `{}` failed: {}",
+                f.package, f.step, f.cause
+            ));
+        }
+        for (name, waits) in &report.blocked {
+            ui::warn(&format!(
+                "{name}: not started: waits for {}",
+                waits.join(", ")
+            ));
+        }
+        ui::hint(&format!(
+            "fix it and run the same command again (`release-tool {command}`): the journal {} keeps what is done, nothing is repeated",
+            Journal::path(&ws.root).display()
+        ));
+        return Ok(ExitKind::Failure);
+    }
+    if let Some(planned) = &planned {
+        if global.json {
+            ui::print_json(&planned.packages)?;
+        }
+        for p in &planned.packages {
+            let mut line = format!("{}: {} → {}", p.package, p.from, p.version);
+            if p.from == p.version {
+                line = format!("{}: {}", p.package, p.version);
+            }
+            if let Some(tag) = &p.tag {
+                let _ = write!(line, ", tag {tag}");
+            }
+            if let Some(next) = &p.next {
+                let _ = write!(line, ", next {next}");
+            }
+            ui::note(&line);
+        }
+    }
+    ui::summary(
+        &format!(
+            "Done: {} step(s) run{}",
+            report.ran(),
+            if journal.finished {
+                ""
+            } else {
+                " (unfinished)"
+            }
+        ),
+        false,
+    );
+    Ok(ExitKind::Success)
 }

@@ -1,17 +1,45 @@
-//! `next`: arguments. The command itself is not built yet (see the issue tracker).
+//! `next` (stage 6): start the next development cycle on `dev_branch`.
 
 use crate::cli::GlobalArgs;
 use crate::error::ExitKind;
+use crate::release::{self, Request};
+use crate::version::Bump;
+use crate::workspace::Workspace;
 
 /// Stage 6.
 #[derive(Debug, clap::Args)]
 pub struct NextArgs {
-    /// Push the dev branch.
+    /// Push the dev branch (and set its upstream).
     #[arg(long)]
     pub push: bool,
+    /// Do not make the root's bookkeeping commit (submodule pointers).
+    #[arg(long)]
+    pub no_root_commit: bool,
 }
 
 /// Run `next`.
-pub fn run(_args: &NextArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("next")
+pub fn run(args: &NextArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    crate::ui::workspace_warnings(&ws);
+    let req = Request {
+        packages: global.packages.clone(),
+        bump: Bump::Patch,
+        push: args.push,
+        next: true,
+        root_commit: !args.no_root_commit,
+        delete_branch: false,
+    };
+    let key = super::command_key(
+        "next",
+        &[
+            if args.push { "--push" } else { "" },
+            if args.no_root_commit {
+                "--no-root-commit"
+            } else {
+                ""
+            },
+        ],
+        global,
+    );
+    super::run_journaled(&ws, global, &key, || release::plan_next(&ws, &req))
 }

@@ -1,8 +1,11 @@
-//! `release`: arguments. The command itself is not built yet (see the issue tracker).
+//! `release`: the trunk-based one-shot (bump, changelog, release commit, tag, push, forge
+//! release, next-dev commit for every package with changes, then one root commit).
 
 use super::BumpArg;
 use crate::cli::GlobalArgs;
 use crate::error::ExitKind;
+use crate::release::{self, Request};
+use crate::workspace::Workspace;
 
 /// One-shot release.
 #[derive(Debug, clap::Args)]
@@ -10,12 +13,43 @@ pub struct ReleaseArgs {
     /// How to change the version.
     #[arg(long, value_enum, default_value_t = BumpArg::Auto)]
     pub bump: BumpArg,
-    /// Push commits and tags, create forge releases.
+    /// Push commits and tags, create forge releases, push the root commit.
     #[arg(long)]
     pub push: bool,
+    /// Do not start the next development cycle (no `X.Y.(Z+1).dev0` commit).
+    #[arg(long)]
+    pub no_next: bool,
+    /// Do not make the root's bookkeeping commit (pins, submodule pointers).
+    #[arg(long)]
+    pub no_root_commit: bool,
 }
 
 /// Run `release`.
-pub fn run(_args: &ReleaseArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("release")
+pub fn run(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    crate::ui::workspace_warnings(&ws);
+    let req = Request {
+        packages: global.packages.clone(),
+        bump: args.bump.into(),
+        push: args.push,
+        next: !args.no_next,
+        root_commit: !args.no_root_commit,
+        delete_branch: false,
+    };
+    let bump = format!("--bump {}", super::bump_name(args.bump));
+    let key = super::command_key(
+        "release",
+        &[
+            &bump,
+            if args.push { "--push" } else { "" },
+            if args.no_next { "--no-next" } else { "" },
+            if args.no_root_commit {
+                "--no-root-commit"
+            } else {
+                ""
+            },
+        ],
+        global,
+    );
+    super::run_journaled(&ws, global, &key, || release::plan_release(&ws, &req))
 }

@@ -1,17 +1,76 @@
-//! `tag`: arguments. The command itself is not built yet (see the issue tracker).
+//! `tag` (stage 5): on `base_branch` after the merge, tag the release commit, pin it in prod,
+//! push, and create the forge release.
 
 use crate::cli::GlobalArgs;
 use crate::error::ExitKind;
+use crate::release::{self, Request};
+use crate::version::Bump;
+use crate::workspace::Workspace;
 
 /// Stage 5.
 #[derive(Debug, clap::Args)]
 pub struct TagArgs {
-    /// Push the tag and create the forge release.
+    /// First fetch, check out and fast-forward `base_branch` in each package.
+    #[arg(long)]
+    pub sync: bool,
+    /// With `--sync`: delete the merged `dev_branch` (only if merged; `git branch -d`).
+    #[arg(long, requires = "sync")]
+    pub delete_branch: bool,
+    /// Push the tag and create the forge release; push the root commit.
     #[arg(long)]
     pub push: bool,
+    /// Do not make the root's bookkeeping commit (pins, submodule pointers).
+    #[arg(long)]
+    pub no_root_commit: bool,
 }
 
 /// Run `tag`.
-pub fn run(_args: &TagArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    super::not_implemented("tag")
+pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    crate::ui::workspace_warnings(&ws);
+    let req = Request {
+        packages: global.packages.clone(),
+        bump: Bump::Patch,
+        push: args.push,
+        next: false,
+        root_commit: !args.no_root_commit,
+        delete_branch: args.delete_branch,
+    };
+    let key = super::command_key(
+        "tag",
+        &[
+            if args.push { "--push" } else { "" },
+            if args.no_root_commit {
+                "--no-root-commit"
+            } else {
+                ""
+            },
+        ],
+        global,
+    );
+    let resuming = matches!(
+        crate::journal::resume_for(&ws.root, &key)?,
+        crate::journal::Resume::Continue(_)
+    );
+    if args.sync && !resuming {
+        let sync = release::plan_tag_sync(&ws, &req)?;
+        let dry_run = global.dry_run || ws.config.dry_run;
+        if dry_run {
+            crate::ui::note("The --sync steps run first:");
+        }
+        super::run_plan(
+            &sync.plan,
+            &GlobalArgs {
+                dry_run,
+                ..global.clone()
+            },
+            None,
+        )?;
+        if dry_run {
+            crate::ui::note("Then (planned from the current checkouts, before the sync):");
+        }
+    }
+    // Plan from the synced state.
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    super::run_journaled(&ws, global, &key, || release::plan_tag(&ws, &req))
 }

@@ -1,0 +1,1230 @@
+//! The release stages as plans (SPEC §3): `prepare` (stage 4), `tag` (stage 5), `next`
+//! (stage 6) and the trunk-based one-shot `release`, with the root's bookkeeping commit.
+//!
+//! Everything here only *plans*: it reads the workspace and returns a grouped [`Plan`] (each
+//! package's steps in order, a package after the packages it depends on, the root last) that
+//! `--dry-run` prints and the executor runs. Problems found while planning (a dirty package,
+//! a wrong branch, an invalid version) stop the command before anything changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::changelog;
+use crate::config::ProdSource;
+use crate::error::UserError;
+use crate::forge::{ForgeAction, ForgeCall};
+use crate::git::Git;
+use crate::manifests;
+use crate::notes;
+use crate::plan::Plan;
+use crate::pyproject::{self, PyProject, Source, VersionSource};
+use crate::stages::{self, Skipped};
+use crate::version::{self, Bump, Version};
+use crate::workspace::{Package, Workspace};
+
+/// What the release stages were asked for.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub packages: Vec<String>,
+    pub bump: Bump,
+    pub push: bool,
+    /// `release`: start the next development cycle after tagging (`--no-next` turns it off).
+    pub next: bool,
+    /// Make the root's bookkeeping commit (`--no-root-commit` turns it off).
+    pub root_commit: bool,
+    /// `tag`: delete `dev_branch` after syncing `base_branch`.
+    pub delete_branch: bool,
+}
+
+/// One package in a planned release stage.
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageRelease {
+    pub package: String,
+    pub from: String,
+    pub version: String,
+    /// The tag this stage makes (or finds) for the version, if any.
+    pub tag: Option<String>,
+    /// The next development version (`release`, `next`).
+    pub next: Option<String>,
+    pub prerelease: bool,
+}
+
+/// A planned stage.
+#[derive(Debug)]
+pub struct Planned {
+    pub plan: Plan,
+    pub packages: Vec<PackageRelease>,
+    pub skipped: Vec<Skipped>,
+    /// Things worth saying before the run (a lock left stale, a compare URL...).
+    pub notes: Vec<String>,
+}
+
+impl Planned {
+    fn new(ws: &Workspace) -> Self {
+        Self {
+            plan: Plan::grouped(&ws.root),
+            packages: Vec::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Subject prefix of the commit `next` makes; such commits alone do not call for a release.
+const NEXT_PREFIX: &str = "chore: start ";
+const NEXT_SUFFIX: &str = " development";
+
+/// The commit message that starts a development cycle.
+pub fn next_message(version: &str) -> String {
+    format!("{NEXT_PREFIX}{version}{NEXT_SUFFIX}")
+}
+
+fn is_next_commit(subject: &str) -> bool {
+    subject.starts_with(NEXT_PREFIX) && subject.ends_with(NEXT_SUFFIX)
+}
+
+/// What is known of a package before planning its steps.
+struct Candidate<'a> {
+    pkg: &'a Package,
+    git: Git,
+    prefix: String,
+    version: Version,
+    /// Newest tag merged into HEAD (any kind) and its version.
+    last_tag: Option<(String, Version)>,
+    /// Full messages of the commits since that tag, newest first, without `next` commits.
+    messages: Vec<String>,
+    branch: Option<String>,
+}
+
+fn problem(problems: &mut Vec<String>, pkg: &Package, text: impl std::fmt::Display) {
+    problems.push(format!("{} ({}): {text}", pkg.name, pkg.rel_path));
+}
+
+/// Look at each selected package: version, tags, commits, branch, cleanliness.
+fn candidates<'a>(
+    ws: &'a Workspace,
+    names: &[String],
+    skipped: &mut Vec<Skipped>,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Candidate<'a>>> {
+    let selected: BTreeSet<String> = ws.select(names)?.iter().map(|p| p.key.clone()).collect();
+    let mut out = Vec::new();
+    for pkg in ws.dependency_order()? {
+        if !selected.contains(&pkg.key) {
+            continue;
+        }
+        if ws.config.is_skipped(&pkg.name) {
+            skipped.push(Skipped {
+                package: pkg.name.clone(),
+                reason: "skip = true in its [tool.release_tool.packages] configuration".into(),
+            });
+            continue;
+        }
+        let git = Git::new(&pkg.dir);
+        if !git.is_repo_root() {
+            skipped.push(Skipped {
+                package: pkg.name.clone(),
+                reason: format!(
+                    "{} is not a git repository (run `git submodule update --init {}`)",
+                    pkg.rel_path, pkg.rel_path
+                ),
+            });
+            continue;
+        }
+        let Some(text) = pkg.version() else {
+            problem(problems, pkg, "has no version in its pyproject.toml");
+            continue;
+        };
+        let version = match version::parse(text) {
+            Ok(v) => v,
+            Err(e) => {
+                problem(problems, pkg, e);
+                continue;
+            }
+        };
+        let prefix = ws.config.tag_prefix_for(&pkg.name).to_owned();
+        let merged = git
+            .run([
+                "tag",
+                "--list",
+                "--merged",
+                "HEAD",
+                "--",
+                &format!("{prefix}*"),
+            ])
+            .unwrap_or_default();
+        let last_tag = version::newest_tag(merged.lines().map(str::trim), &prefix, false);
+        let messages = git
+            .log(last_tag.as_ref().map(|(t, _)| t.as_str()), "HEAD")
+            .with_context(|| format!("{}: cannot read its commits", pkg.name))?
+            .into_iter()
+            .filter(|c| !is_next_commit(&c.subject))
+            .map(|c| {
+                if c.body.is_empty() {
+                    c.subject
+                } else {
+                    format!("{}\n\n{}", c.subject, c.body)
+                }
+            })
+            .collect();
+        let branch = git.current_branch()?;
+        out.push(Candidate {
+            pkg,
+            git,
+            prefix,
+            version,
+            last_tag,
+            messages,
+            branch,
+        });
+    }
+    Ok(out)
+}
+
+fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) -> Result<()> {
+    let status = c.git.status()?;
+    if !status.changed.is_empty() {
+        problem(
+            problems,
+            c.pkg,
+            format!(
+                "has {} uncommitted change(s); commit them (`release-tool commit`) or stash them first",
+                status.changed.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn require_branch(c: &Candidate<'_>, branch: &str, problems: &mut Vec<String>) {
+    if c.branch.as_deref() != Some(branch) {
+        problem(
+            problems,
+            c.pkg,
+            format!(
+                "is on {}, not on {branch}; check out {branch} first (`git -C {} checkout {branch}`)",
+                c.branch
+                    .as_deref()
+                    .map_or_else(|| "a detached HEAD".to_owned(), |b| format!("branch {b}")),
+                c.pkg.rel_path
+            ),
+        );
+    }
+}
+
+fn fail_on(problems: &[String], what: &str) -> Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(UserError::failure(format!(
+        "Cannot {what}; nothing was changed:\n  {}",
+        problems.join("\n  ")
+    ))
+    .with_hint("fix the packages named above, then run the same command again")
+    .into())
+}
+
+/// The pyproject (and, for hatch's dynamic versions, the version file) of a package with a
+/// new version: `(path, new content)` pairs, given the content planned so far.
+fn version_edits(
+    plan: &Plan,
+    pkg: &Package,
+    version: &str,
+    edit: impl FnOnce(&mut PyProject) -> Result<()>,
+) -> Result<Vec<(PathBuf, String)>> {
+    let path = pkg.dir.join("pyproject.toml");
+    let text = plan
+        .current_content(&path)
+        .with_context(|| format!("Cannot read {}", path.display()))?;
+    let mut doc = PyProject::parse(&path, &text)?;
+    let mut edits = Vec::new();
+    match doc.version_source() {
+        VersionSource::Static(_) => doc.set_version(version)?,
+        VersionSource::Dynamic {
+            hatch_path: Some(rel),
+        } => {
+            let file = pkg.dir.join(&rel);
+            let old = plan
+                .current_content(&file)
+                .with_context(|| format!("Cannot read the version file {}", file.display()))?;
+            let new = pyproject::set_version_in_text(&old, version).ok_or_else(|| {
+                UserError::failure(format!("{}: no version assignment found", file.display()))
+            })?;
+            edits.push((file, new));
+        }
+        _ => {
+            return Err(UserError::failure(format!(
+                "{}: the version is neither static nor a hatch version file",
+                path.display()
+            ))
+            .with_hint("set [project] version, or [tool.hatch.version] path")
+            .into());
+        }
+    }
+    edit(&mut doc)?;
+    edits.insert(0, (path, doc.render()));
+    Ok(edits)
+}
+
+fn rel_in(pkg: &Package, path: &Path) -> String {
+    path.strip_prefix(&pkg.dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Plan writing `edits` and `git add` of them in a package.
+fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)]) {
+    let name = Some(pkg.name.as_str());
+    let mut paths = Vec::new();
+    for (path, content) in edits {
+        plan.plan.write(name, path, content.clone());
+        paths.push(rel_in(pkg, path));
+    }
+    let mut args = vec!["add".to_owned(), "--".to_owned()];
+    args.extend(paths);
+    plan.plan.git(name, &pkg.dir, args);
+}
+
+/// The tag message of a package: its `tag_message.md` when written, else notes grouped from
+/// the conventional commits; comments removed and placeholders filled.
+fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
+    let file = stages::package_changes_dir(ws, &c.pkg.name).join(&ws.config.tag_message_filename);
+    let written = fs_err::read_to_string(&file)
+        .ok()
+        .filter(|t| !changelog::strip_comments(t).trim().is_empty());
+    let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+    let template = written.unwrap_or_else(|| notes::template(&c.pkg.name, &refs));
+    let prev = c
+        .last_tag
+        .as_ref()
+        .map_or_else(|| "the first commit".to_owned(), |(_, v)| v.to_string());
+    changelog::fill(&template, version, &prev)
+}
+
+fn new_version(c: &Candidate<'_>, bump: Bump) -> Result<Version> {
+    let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+    let v = match bump {
+        Bump::Auto => version::bump_auto(&c.version, &refs),
+        other => version::bump(&c.version, other),
+    };
+    v.with_context(|| format!("{}: cannot bump {}", c.pkg.name, c.version))
+}
+
+fn forge_repo(ws: &Workspace, pkg: &Package) -> Option<String> {
+    ws.config
+        .packages
+        .get(&pkg.name)
+        .and_then(|p| p.repository.clone())
+        .or_else(|| manifests::package_url(ws, pkg).and_then(|u| crate::forge::parse_repo(&u)))
+}
+
+/// The pins the root gets: package → (tag, version, final?).
+#[derive(Default)]
+struct Pins {
+    staging: BTreeMap<String, String>,
+    prod: BTreeMap<String, (String, Version)>,
+}
+
+/// The steps every package-moving stage ends with: staging/prod pins, (with `push`) the locks
+/// of manifests that have one, and one root commit with the pins and submodule pointers.
+fn plan_root(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &Pins,
+    moved: &[&Package],
+    summary: &str,
+    req: &Request,
+) -> Result<()> {
+    let mut changed_files = Vec::new();
+    let needed: BTreeSet<String> = {
+        let dev = PyProject::load(&ws.root.join("pyproject.toml"))?;
+        let names = dev.dependency_names().unwrap_or_default();
+        manifests::needed_packages(ws, &names)
+            .into_iter()
+            .map(|p| p.key.clone())
+            .collect()
+    };
+    for (rel, prod) in [
+        (&ws.config.staging_pyproject_path, false),
+        (&ws.config.prod_pyproject_path, true),
+    ] {
+        let path = ws.path(rel);
+        if !path.is_file() {
+            continue;
+        }
+        let text = planned.plan.current_content(&path).unwrap_or_default();
+        let mut doc = PyProject::parse(&path, &text)?;
+        let entries: Vec<(&String, String, Option<&Version>)> = if prod {
+            pins.prod
+                .iter()
+                .map(|(k, (t, v))| (k, t.clone(), Some(v)))
+                .collect()
+        } else {
+            pins.staging
+                .iter()
+                .map(|(k, t)| (k, t.clone(), None))
+                .collect()
+        };
+        for (key, tag, v) in entries {
+            let Some(pkg) = ws.package(key) else { continue };
+            if !needed.contains(&pkg.key) {
+                continue;
+            }
+            if prod && ws.config.prod_source == ProdSource::Index {
+                if let Some(v) = v {
+                    let req = format!("{}=={v}", pkg.name);
+                    if !doc.replace_dependency(&pkg.name, &req) {
+                        doc.add_dependency(&req)?;
+                    }
+                }
+                continue;
+            }
+            let Some(url) = manifests::package_url(ws, pkg) else {
+                continue;
+            };
+            doc.set_source(
+                &pkg.name,
+                &Source {
+                    git: Some(url),
+                    tag: Some(tag),
+                    ..Source::default()
+                },
+            );
+            if !doc
+                .dependency_names()
+                .unwrap_or_default()
+                .contains(&pkg.key)
+            {
+                doc.add_dependency(&pkg.name)?;
+            }
+        }
+        let after = doc.render();
+        if after != text {
+            planned.plan.write(None, &path, after);
+            changed_files.push(rel.clone());
+            let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
+            if dir.join("uv.lock").is_file() {
+                let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
+                if req.push {
+                    planned.plan.uv(None, &dir, ["lock"]);
+                    changed_files.push(lock_rel);
+                } else {
+                    planned.notes.push(format!(
+                        "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
+                    ));
+                }
+            }
+        }
+    }
+    if !req.root_commit {
+        return Ok(());
+    }
+    let root_git = Git::new(&ws.root);
+    if !root_git.is_repo_root() {
+        planned
+            .notes
+            .push("the root is not a git repository: no root commit".to_owned());
+        return Ok(());
+    }
+    let gitlinks: BTreeSet<String> = root_git
+        .submodule_pointers()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let mut paths = changed_files;
+    paths.extend(
+        moved
+            .iter()
+            .filter(|p| gitlinks.contains(&p.rel_path))
+            .map(|p| p.rel_path.clone()),
+    );
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec!["add".to_owned(), "--".to_owned()];
+    args.extend(paths);
+    planned.plan.git(None, &ws.root, args);
+    let mut message = format!("{summary}\n\n");
+    for p in &planned.packages {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!(
+                "- {} {}{}\n",
+                p.package,
+                p.version,
+                p.tag
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    planned.plan.commit(None, &ws.root, message.trim_end());
+    if req.push {
+        match root_git.current_branch()? {
+            Some(branch) if root_git.has_remote(&ws.config.git_remote)? => {
+                planned.plan.push_refs(
+                    None,
+                    &ws.root,
+                    &ws.config.git_remote,
+                    &[format!("refs/heads/{branch}")],
+                );
+            }
+            _ => planned.notes.push(format!(
+                "the root has no remote `{}` (or no branch): its commit is not pushed",
+                ws.config.git_remote
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Check the root before planning a commit in it: nothing staged that is not ours.
+fn require_root_ready(ws: &Workspace, req: &Request, problems: &mut Vec<String>) {
+    if !req.root_commit {
+        return;
+    }
+    let git = Git::new(&ws.root);
+    if git.is_repo_root()
+        && git.resolve("HEAD").ok().flatten().is_some()
+        && let Ok(false) = git.test(["diff", "--cached", "--quiet", "--ignore-submodules=all"])
+    {
+        problems.push(
+            "the root has staged changes; commit or unstage them first (the release makes its own root commit)".to_owned(),
+        );
+    }
+}
+
+/// For each dependent of a released package that is not released in this run: raise its
+/// requirement in a `chore(deps)` commit (pushed with `push`) so its next release carries it.
+fn plan_dependent_bounds(
+    ws: &Workspace,
+    planned: &mut Planned,
+    released: &BTreeMap<String, Version>,
+    in_run: &BTreeSet<String>,
+    branch_of: &dyn Fn(&Package) -> Option<String>,
+    req: &Request,
+) -> Result<Vec<String>> {
+    let mut touched = Vec::new();
+    for pkg in ws.dependency_order()? {
+        if in_run.contains(&pkg.key) || ws.config.is_skipped(&pkg.name) {
+            continue;
+        }
+        let raises: Vec<(&String, &Version)> = released
+            .iter()
+            .filter(|(k, _)| pkg.workspace_deps.contains(k))
+            .collect();
+        if raises.is_empty() {
+            continue;
+        }
+        let git = Git::new(&pkg.dir);
+        if !git.is_repo_root() || !git.status()?.changed.is_empty() {
+            planned.notes.push(format!(
+                "{}: its requirements on {} are not raised (not a clean git repository); raise them by hand",
+                pkg.name,
+                raises.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        }
+        let path = pkg.dir.join("pyproject.toml");
+        let text = planned.plan.current_content(&path).unwrap_or_default();
+        let mut doc = PyProject::parse(&path, &text)?;
+        let mut what = Vec::new();
+        for (key, v) in &raises {
+            let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
+            if doc.raise_lower_bound(name, &v.to_string())? {
+                what.push(format!("{name}>={v}"));
+            }
+        }
+        if what.is_empty() {
+            continue;
+        }
+        let after = doc.render();
+        write_and_add(planned, pkg, &[(path, after)]);
+        let name = Some(pkg.name.as_str());
+        planned.plan.commit(
+            name,
+            &pkg.dir,
+            &format!("chore(deps): require {}", what.join(", ")),
+        );
+        if req.push
+            && let Some(branch) = branch_of(pkg)
+        {
+            planned.plan.push_refs(
+                name,
+                &pkg.dir,
+                &ws.config.git_remote,
+                &[format!("refs/heads/{branch}")],
+            );
+        }
+        planned.plan.after.insert(
+            pkg.name.clone(),
+            raises
+                .iter()
+                .filter_map(|(k, _)| ws.package(k).map(|p| p.name.clone()))
+                .collect(),
+        );
+        touched.push(pkg.name.clone());
+    }
+    Ok(touched)
+}
+
+fn waits_for(ws: &Workspace, pkg: &Package, in_run: &BTreeSet<String>) -> Vec<String> {
+    pkg.workspace_deps
+        .iter()
+        .filter(|d| in_run.contains(*d))
+        .filter_map(|d| ws.package(d).map(|p| p.name.clone()))
+        .collect()
+}
+
+/// The release edits of a package: version, own workspace sources stripped, requirements on
+/// packages released in this run raised, CHANGELOG entry.
+fn release_edits(
+    ws: &Workspace,
+    plan: &Plan,
+    pkg: &Package,
+    version: &str,
+    message: &str,
+    raised: &BTreeMap<String, Version>,
+) -> Result<Vec<(PathBuf, String)>> {
+    let mut edits = version_edits(plan, pkg, version, |doc| {
+        doc.strip_workspace_sources();
+        for (key, v) in raised {
+            if pkg.workspace_deps.contains(key) {
+                let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
+                doc.raise_lower_bound(name, &v.to_string())?;
+            }
+        }
+        Ok(())
+    })?;
+    if !ws.config.changelog.is_empty() {
+        let path = pkg.dir.join(&ws.config.changelog);
+        let old = plan.current_content(&path);
+        let new = changelog::prepend(old.as_deref(), version, &changelog::today(), message);
+        if old.as_deref() != Some(new.as_str()) {
+            edits.push((path, new));
+        }
+    }
+    Ok(edits)
+}
+
+fn release_call(
+    ws: &Workspace,
+    pkg: &Package,
+    tag: &str,
+    version: &Version,
+    body: &str,
+) -> Option<ForgeCall> {
+    if !ws.config.forge.releases || ws.config.forge.kind == crate::config::ForgeKind::None {
+        return None;
+    }
+    Some(ForgeCall {
+        repo: forge_repo(ws, pkg)?,
+        action: ForgeAction::CreateRelease {
+            tag: tag.to_owned(),
+            name: format!("{} {version}", pkg.name),
+            body: body.to_owned(),
+            prerelease: !version::is_final(version),
+        },
+    })
+}
+
+/// The forge step of a release, or a note saying why there is none.
+fn plan_release_call(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pkg: &Package,
+    tag: &str,
+    version: &Version,
+    body: &str,
+) {
+    match release_call(ws, pkg, tag, version, body) {
+        Some(call) => planned.plan.forge(Some(&pkg.name), call),
+        None if ws.config.forge.releases
+            && ws.config.forge.kind != crate::config::ForgeKind::None =>
+        {
+            planned.notes.push(format!(
+                "{}: no forge release: owner/repo cannot be told from its remote URL (set [tool.release_tool.packages.{}] repository = \"owner/repo\")",
+                pkg.name, pkg.name
+            ));
+        }
+        None => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// release: the trunk-based one-shot
+
+/// Plan `release`: for every selected package with commits since its last tag, in dependency
+/// order: bump, changelog, release commit, annotated tag, (next-dev commit), push, forge
+/// release; then the root's pins and commit.
+pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
+    ws.require_sound()?;
+    let mut planned = Planned::new(ws);
+    let mut problems = Vec::new();
+    let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let mut todo = Vec::new();
+    for c in cands {
+        if c.messages.is_empty() {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!(
+                    "no commits since {}",
+                    c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
+                ),
+            });
+            continue;
+        }
+        require_clean(&c, &mut problems)?;
+        if c.branch.is_none() {
+            problem(
+                &mut problems,
+                c.pkg,
+                "is on a detached HEAD; check out a branch first",
+            );
+        }
+        if req.push && !c.git.has_remote(&ws.config.git_remote)? {
+            problem(
+                &mut problems,
+                c.pkg,
+                format!("has no remote `{}` to push to", ws.config.git_remote),
+            );
+        }
+        todo.push(c);
+    }
+    require_root_ready(ws, req, &mut problems);
+    let mut versions = Vec::new();
+    for c in &todo {
+        match new_version(c, req.bump) {
+            Ok(v) => {
+                let tag = format!("{}{v}", c.prefix);
+                if c.git.resolve(&format!("refs/tags/{tag}"))?.is_some() {
+                    problem(
+                        &mut problems,
+                        c.pkg,
+                        format!("tag {tag} already exists; choose another --bump"),
+                    );
+                }
+                versions.push(v);
+            }
+            Err(e) => {
+                problems.push(format!("{e:#}"));
+                versions.push(c.version.clone());
+            }
+        }
+    }
+    fail_on(&problems, "release")?;
+    let released: BTreeMap<String, Version> = todo
+        .iter()
+        .zip(&versions)
+        .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
+        .collect();
+    let in_run: BTreeSet<String> = released.keys().cloned().collect();
+    let mut pins = Pins::default();
+    for (c, v) in todo.iter().zip(&versions) {
+        let pkg = c.pkg;
+        let name = Some(pkg.name.as_str());
+        let vs = v.to_string();
+        let tag = format!("{}{vs}", c.prefix);
+        let message = tag_message(ws, c, &vs);
+        let edits = release_edits(ws, &planned.plan, pkg, &vs, &message, &released)?;
+        write_and_add(&mut planned, pkg, &edits);
+        planned.plan.commit(name, &pkg.dir, &message);
+        planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
+        let mut next = None;
+        if req.next && version::is_final(v) {
+            let n = version::next_dev(v)?.to_string();
+            let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+            write_and_add(&mut planned, pkg, &edits);
+            planned.plan.commit(name, &pkg.dir, &next_message(&n));
+            next = Some(n);
+        }
+        if req.push {
+            let branch = c.branch.clone().unwrap_or_default();
+            planned.plan.push_refs(
+                name,
+                &pkg.dir,
+                &ws.config.git_remote,
+                &[format!("refs/heads/{branch}"), format!("refs/tags/{tag}")],
+            );
+            plan_release_call(ws, &mut planned, pkg, &tag, v, &message);
+        }
+        planned
+            .plan
+            .after
+            .insert(pkg.name.clone(), waits_for(ws, pkg, &in_run));
+        pins.staging.insert(pkg.key.clone(), tag.clone());
+        if version::is_final(v) {
+            pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
+        }
+        planned.packages.push(PackageRelease {
+            package: pkg.name.clone(),
+            from: c.version.to_string(),
+            version: vs,
+            tag: Some(tag),
+            next,
+            prerelease: !version::is_final(v),
+        });
+    }
+    if !req.push && !todo.is_empty() {
+        planned.notes.push(
+            "without --push nothing is pushed and no forge release is made; run the same command with --push later (done steps are not repeated) or push by hand".to_owned(),
+        );
+    }
+    let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
+    let touched = plan_dependent_bounds(ws, &mut planned, &released, &in_run, &branch_of, req)?;
+    let moved: Vec<&Package> = todo
+        .iter()
+        .map(|c| c.pkg)
+        .chain(touched.iter().filter_map(|n| ws.package(n)))
+        .collect();
+    if !planned.packages.is_empty() {
+        let summary = format!(
+            "release: {}",
+            planned
+                .packages
+                .iter()
+                .map(|p| format!("{} {}", p.package, p.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
+    }
+    Ok(planned)
+}
+
+// ---------------------------------------------------------------------------------------------
+// prepare (stage 4)
+
+/// Plan `prepare`: on `dev_branch`, bump each package with commits since its last tag, strip
+/// its workspace sources, add the CHANGELOG entry, raise dependents' bounds and make the
+/// release commit; a dev/pre version is tagged at once and pinned in staging. With `push`, push
+/// the branch (and tag) and open a pull request `dev_branch` → `base_branch`.
+pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
+    ws.require_sound()?;
+    let mut planned = Planned::new(ws);
+    let mut problems = Vec::new();
+    let dev = ws.config.dev_branch.clone();
+    let base = ws.config.base_branch.clone();
+    let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let mut todo = Vec::new();
+    for c in cands {
+        if c.messages.is_empty() {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!(
+                    "no commits since {}",
+                    c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
+                ),
+            });
+            continue;
+        }
+        require_clean(&c, &mut problems)?;
+        require_branch(&c, &dev, &mut problems);
+        if req.push && !c.git.has_remote(&ws.config.git_remote)? {
+            problem(
+                &mut problems,
+                c.pkg,
+                format!("has no remote `{}` to push to", ws.config.git_remote),
+            );
+        }
+        todo.push(c);
+    }
+    require_root_ready(ws, req, &mut problems);
+    let mut versions = Vec::new();
+    for c in &todo {
+        match new_version(c, req.bump) {
+            Ok(v) => versions.push(v),
+            Err(e) => {
+                problems.push(format!("{e:#}"));
+                versions.push(c.version.clone());
+            }
+        }
+    }
+    fail_on(&problems, "prepare")?;
+    let released: BTreeMap<String, Version> = todo
+        .iter()
+        .zip(&versions)
+        .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
+        .collect();
+    let in_run: BTreeSet<String> = released.keys().cloned().collect();
+    let mut pins = Pins::default();
+    for (c, v) in todo.iter().zip(&versions) {
+        let pkg = c.pkg;
+        let name = Some(pkg.name.as_str());
+        let vs = v.to_string();
+        let tag = format!("{}{vs}", c.prefix);
+        let message = tag_message(ws, c, &vs);
+        let edits = release_edits(ws, &planned.plan, pkg, &vs, &message, &released)?;
+        write_and_add(&mut planned, pkg, &edits);
+        planned.plan.commit(name, &pkg.dir, &message);
+        let final_version = version::is_final(v);
+        let mut refs = vec![format!("refs/heads/{dev}")];
+        if !final_version {
+            planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
+            refs.push(format!("refs/tags/{tag}"));
+            pins.staging.insert(pkg.key.clone(), tag.clone());
+        }
+        if req.push {
+            planned
+                .plan
+                .push_refs(name, &pkg.dir, &ws.config.git_remote, &refs);
+            let repo = forge_repo(ws, pkg);
+            let forge_on = ws.config.forge.pull_requests
+                && ws.config.forge.kind != crate::config::ForgeKind::None;
+            match (&repo, forge_on) {
+                (Some(repo), true) => planned.plan.forge(
+                    name,
+                    ForgeCall {
+                        repo: repo.clone(),
+                        action: ForgeAction::OpenPullRequest {
+                            head: dev.clone(),
+                            base: base.clone(),
+                            title: message.lines().next().unwrap_or("").to_owned(),
+                            body: message.clone(),
+                        },
+                    },
+                ),
+                _ => planned.notes.push(format!(
+                    "{}: open the pull request by hand: {}",
+                    pkg.name,
+                    compare_url(ws, pkg, &base, &dev)
+                )),
+            }
+        }
+        planned
+            .plan
+            .after
+            .insert(pkg.name.clone(), waits_for(ws, pkg, &in_run));
+        planned.packages.push(PackageRelease {
+            package: pkg.name.clone(),
+            from: c.version.to_string(),
+            version: vs,
+            tag: (!final_version).then_some(tag),
+            next: None,
+            prerelease: !final_version,
+        });
+    }
+    let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
+    let touched = plan_dependent_bounds(ws, &mut planned, &released, &in_run, &branch_of, req)?;
+    let moved: Vec<&Package> = todo
+        .iter()
+        .map(|c| c.pkg)
+        .chain(touched.iter().filter_map(|n| ws.package(n)))
+        .collect();
+    if !planned.packages.is_empty() {
+        let summary = format!(
+            "prepare: {}",
+            planned
+                .packages
+                .iter()
+                .map(|p| format!("{} {}", p.package, p.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
+    }
+    Ok(planned)
+}
+
+/// A web URL to compare `head` with `base` (to open a pull request by hand).
+pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> String {
+    let url = manifests::package_url(ws, pkg).unwrap_or_default();
+    let web = if let Some(rest) = url.strip_prefix("git@") {
+        format!("https://{}", rest.replacen(':', "/", 1))
+    } else if let Some(rest) = url.strip_prefix("ssh://git@") {
+        format!("https://{rest}")
+    } else {
+        url
+    };
+    let web = web.trim_end_matches('/').trim_end_matches(".git");
+    format!("{web}/compare/{base}...{head}?expand=1")
+}
+
+// ---------------------------------------------------------------------------------------------
+// tag (stage 5)
+
+/// Plan the `--sync` part of `tag`: fetch, check out and fast-forward `base_branch`, and
+/// (with `delete_branch`) delete the merged `dev_branch`. Run before [`plan_tag`].
+pub fn plan_tag_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
+    let mut planned = Planned::new(ws);
+    let mut problems = Vec::new();
+    let base = &ws.config.base_branch;
+    let remote = &ws.config.git_remote;
+    for c in candidates(ws, &req.packages, &mut planned.skipped, &mut problems)? {
+        require_clean(&c, &mut problems)?;
+        let name = Some(c.pkg.name.as_str());
+        let dir = &c.pkg.dir;
+        planned
+            .plan
+            .git(name, dir, ["fetch", "--quiet", "--tags", "--", remote]);
+        if c.branch.as_deref() != Some(base.as_str()) {
+            planned.plan.git(name, dir, ["checkout", "--quiet", base]);
+        }
+        planned.plan.git(
+            name,
+            dir,
+            [
+                "merge",
+                "--ff-only",
+                "--quiet",
+                &format!("refs/remotes/{remote}/{base}"),
+            ],
+        );
+        if req.delete_branch
+            && c.git
+                .resolve(&format!("refs/heads/{}", ws.config.dev_branch))?
+                .is_some()
+        {
+            // `-d` refuses to delete a branch that is not merged: no work is lost.
+            planned
+                .plan
+                .git(name, dir, ["branch", "-d", "--", &ws.config.dev_branch]);
+        }
+    }
+    fail_on(&problems, "sync")?;
+    Ok(planned)
+}
+
+/// Plan `tag`: on `base_branch`, an annotated tag `<prefix><version>` on the release commit
+/// (the last commit that changed the version), the prod (and staging) pins, push and the forge
+/// release.
+pub fn plan_tag(ws: &Workspace, req: &Request) -> Result<Planned> {
+    ws.require_sound()?;
+    let mut planned = Planned::new(ws);
+    let mut problems = Vec::new();
+    let base = ws.config.base_branch.clone();
+    let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let mut pins = Pins::default();
+    let mut moved = Vec::new();
+    let mut steps: Vec<(usize, String, String, Version, String)> = Vec::new();
+    for (i, c) in cands.iter().enumerate() {
+        let v = &c.version;
+        let tag = format!("{}{v}", c.prefix);
+        if c.branch.as_deref() != Some(base.as_str()) {
+            require_branch(c, &base, &mut problems);
+            continue;
+        }
+        // The release commit: the newest commit that changed the version.
+        let file = "pyproject.toml";
+        let target = c
+            .git
+            .run(["log", "-1", "--format=%H", "HEAD", "--", file])?
+            .trim()
+            .to_owned();
+        if target.is_empty() {
+            problem(&mut problems, c.pkg, "has no commit to tag");
+            continue;
+        }
+        let at_target = c.git.read_blob(&target, file)?.unwrap_or_default();
+        let target_version = PyProject::parse(&c.pkg.dir.join(file), &at_target)
+            .ok()
+            .and_then(|d| match d.version_source() {
+                VersionSource::Static(s) => Some(s),
+                _ => None,
+            });
+        let target = if target_version
+            .as_deref()
+            .is_some_and(|s| version::parse(s).ok().as_ref() == Some(v))
+        {
+            target
+        } else {
+            c.git.rev_parse("HEAD")?
+        };
+        if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
+            if existing != target {
+                problem(
+                    &mut problems,
+                    c.pkg,
+                    format!(
+                        "tag {tag} already exists on {}, not on the release commit {}",
+                        &existing[..7],
+                        &target[..7]
+                    ),
+                );
+                continue;
+            }
+            if !req.push {
+                planned.skipped.push(Skipped {
+                    package: c.pkg.name.clone(),
+                    reason: format!("tag {tag} already exists on the release commit"),
+                });
+                continue;
+            }
+        }
+        let message = c.git.run(["log", "-1", "--format=%B", &target])?;
+        steps.push((i, tag, target, v.clone(), message.trim_end().to_owned()));
+    }
+    fail_on(&problems, "tag")?;
+    let in_run: BTreeSet<String> = steps
+        .iter()
+        .map(|(i, ..)| cands[*i].pkg.key.clone())
+        .collect();
+    for (i, tag, target, v, message) in steps {
+        let c = &cands[i];
+        let pkg = c.pkg;
+        let name = Some(pkg.name.as_str());
+        planned.plan.tag(name, &pkg.dir, &tag, &target, &message);
+        if req.push {
+            planned.plan.push_refs(
+                name,
+                &pkg.dir,
+                &ws.config.git_remote,
+                &[format!("refs/tags/{tag}")],
+            );
+            plan_release_call(ws, &mut planned, pkg, &tag, &v, &message);
+        }
+        planned
+            .plan
+            .after
+            .insert(pkg.name.clone(), waits_for(ws, pkg, &in_run));
+        pins.staging.insert(pkg.key.clone(), tag.clone());
+        if version::is_final(&v) {
+            pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
+        }
+        moved.push(pkg);
+        planned.packages.push(PackageRelease {
+            package: pkg.name.clone(),
+            from: v.to_string(),
+            version: v.to_string(),
+            tag: Some(tag),
+            next: None,
+            prerelease: !version::is_final(&v),
+        });
+    }
+    if !planned.packages.is_empty() {
+        let summary = format!(
+            "tag: {}",
+            planned
+                .packages
+                .iter()
+                .map(|p| format!("{} {}", p.package, p.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
+    }
+    Ok(planned)
+}
+
+// ---------------------------------------------------------------------------------------------
+// next (stage 6)
+
+/// Plan `next`: for each package whose version is final, on `dev_branch` (created from, or
+/// fast-forwarded to, `base_branch`): version → next dev, commit `chore: start … development`,
+/// and with `push` push the branch.
+pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
+    ws.require_sound()?;
+    let mut planned = Planned::new(ws);
+    let mut problems = Vec::new();
+    let dev = ws.config.dev_branch.clone();
+    let base = ws.config.base_branch.clone();
+    let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let mut todo = Vec::new();
+    for c in cands {
+        if !version::is_final(&c.version) {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!("{} is already a development version", c.version),
+            });
+            continue;
+        }
+        require_clean(&c, &mut problems)?;
+        let on = c.branch.as_deref();
+        if on != Some(dev.as_str()) && on != Some(base.as_str()) {
+            require_branch(&c, &dev, &mut problems);
+            continue;
+        }
+        if let Some(dev_head) = c.git.resolve(&format!("refs/heads/{dev}"))? {
+            let base_head = c.git.rev_parse(&format!("refs/heads/{base}"))?;
+            if !c.git.is_ancestor(&dev_head, &base_head)? && on != Some(dev.as_str()) {
+                problem(
+                    &mut problems,
+                    c.pkg,
+                    format!("{dev} has commits that are not on {base}; merge or delete it first"),
+                );
+                continue;
+            }
+        }
+        todo.push(c);
+    }
+    fail_on(&problems, "start the next development cycle")?;
+    for c in &todo {
+        let pkg = c.pkg;
+        let name = Some(pkg.name.as_str());
+        let n = version::next_dev(&c.version)?.to_string();
+        if c.branch.as_deref() != Some(dev.as_str()) {
+            // dev_branch is missing or merged into base_branch: (re)start it at base_branch.
+            planned.plan.git(
+                name,
+                &pkg.dir,
+                [
+                    "checkout",
+                    "--quiet",
+                    "-B",
+                    &dev,
+                    &format!("refs/heads/{base}"),
+                ],
+            );
+        }
+        let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+        write_and_add(&mut planned, pkg, &edits);
+        planned.plan.commit(name, &pkg.dir, &next_message(&n));
+        if req.push {
+            planned.plan.push_refs(
+                name,
+                &pkg.dir,
+                &ws.config.git_remote,
+                &[format!("refs/heads/{dev}")],
+            );
+            planned.plan.git(
+                name,
+                &pkg.dir,
+                [
+                    "branch",
+                    "--quiet",
+                    &format!("--set-upstream-to={}/{dev}", ws.config.git_remote),
+                    &dev,
+                ],
+            );
+        }
+        planned.packages.push(PackageRelease {
+            package: pkg.name.clone(),
+            from: c.version.to_string(),
+            version: c.version.to_string(),
+            tag: None,
+            next: Some(n),
+            prerelease: false,
+        });
+    }
+    if !planned.packages.is_empty() {
+        let moved: Vec<&Package> = todo.iter().map(|c| c.pkg).collect();
+        let summary = format!(
+            "next: {}",
+            planned
+                .packages
+                .iter()
+                .map(|p| format!("{} {}", p.package, p.next.as_deref().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        plan_root(ws, &mut planned, &Pins::default(), &moved, &summary, req)?;
+    }
+    Ok(planned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_commits_are_recognised() {
+        assert!(is_next_commit(&next_message("0.1.1.dev0")));
+        assert!(!is_next_commit("chore: start over"));
+    }
+}
