@@ -408,7 +408,15 @@ impl Client {
                         .to_owned(),
                 ),
                 s if s >= 500 => (
-                    format!("the server failed{tries}"),
+                    match reply.wait_refused {
+                        Some(wait) => format!(
+                            "the server failed and asks to wait {} s (more than the {} s this \
+                             tool waits)",
+                            wait.as_secs(),
+                            self.retry.max_wait.as_secs()
+                        ),
+                        None => format!("the server failed{tries}"),
+                    },
                     format!(
                         "{forge} is having trouble; run the command again later: it resumes \
                          where it stopped"

@@ -438,7 +438,7 @@ impl Client {
         if token.trim().is_empty() {
             crate::bail_usage!("The forge token in {token_var} is empty");
         }
-        let api_url = api_base(kind, api_url, "the client")?;
+        let api_url = api_base(kind, api_url, "the given api_url")?;
         Ok(Self::build(kind, api_url, token_var.to_owned(), token))
     }
 
@@ -923,6 +923,15 @@ mod tests {
             "GitHub answered 502 Bad Gateway for GET /x at https://api.github.com: \
              the server failed (after 4 attempts)"
         );
+        let mut down = reply(503, "");
+        down.wait_refused = Some(Duration::from_mins(10));
+        let e = client.status_error(Method::Get, "/x", "acme/alpha", &down);
+        assert!(
+            e.to_string().ends_with(
+                "the server failed and asks to wait 600 s (more than the 60 s this tool waits)"
+            ),
+            "{e}"
+        );
         let mut limited = reply(429, "slow down");
         limited.attempts = 4;
         let e = client.status_error(Method::Get, "/x", "acme/alpha", &limited);
@@ -949,5 +958,69 @@ mod tests {
         assert!(e.to_string().starts_with("Gitea answered 401"), "{e}");
         assert!(e.to_string().contains("GITEA_TOKEN"), "{e}");
         assert!(hint.unwrap().contains("write:repository"));
+    }
+
+    #[test]
+    fn repo_of_a_package() {
+        use crate::config::{Config, ConfigSource, PackageOverride};
+        use crate::workspace::Submodule;
+        let tmp = tempfile::tempdir().unwrap();
+        let package = |name: &str, url: Option<&str>| Package {
+            name: name.to_owned(),
+            key: name.to_lowercase().replace(['_', '.'], "-"),
+            dir: tmp.path().join(name),
+            rel_path: format!("packages/{name}"),
+            meta: None,
+            submodule: Some(Submodule {
+                name: format!("packages/{name}"),
+                path: format!("packages/{name}"),
+                url: url.map(str::to_owned),
+                branch: None,
+            }),
+            workspace_deps: Vec::new(),
+            problems: Vec::new(),
+        };
+        let mut config = Config::default();
+        config.packages.insert(
+            "beta".to_owned(),
+            PackageOverride {
+                repository: Some("platform/beta-service".to_owned()),
+                ..PackageOverride::default()
+            },
+        );
+        config.packages.insert(
+            "gamma-lib".to_owned(),
+            PackageOverride {
+                repository: Some("platform/gamma".to_owned()),
+                ..PackageOverride::default()
+            },
+        );
+        let ws = Workspace {
+            root: tmp.path().to_path_buf(),
+            config,
+            config_source: ConfigSource::Defaults,
+            warnings: Vec::new(),
+            submodules: Vec::new(),
+            packages: Vec::new(),
+        };
+        let alpha = package("alpha", Some("git@github.com:acme/alpha.git"));
+        assert_eq!(repo_for(&ws, &alpha).as_deref(), Some("acme/alpha"));
+        let beta = package("beta", Some("https://github.com/acme/beta.git"));
+        assert_eq!(
+            repo_for(&ws, &beta).as_deref(),
+            Some("platform/beta-service")
+        );
+        // The override is found by the normalised name too.
+        let gamma = package("Gamma_Lib", None);
+        assert_eq!(repo_for(&ws, &gamma).as_deref(), Some("platform/gamma"));
+        // No URL (and no git repository): unknown.
+        let delta = package("delta", None);
+        assert_eq!(repo_for(&ws, &delta), None);
+    }
+
+    #[test]
+    fn client_is_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Client>();
     }
 }
