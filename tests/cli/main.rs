@@ -14,6 +14,7 @@ mod cli_shape;
 mod config_errors;
 mod demo;
 mod foreach;
+mod forge_client;
 mod git_wrapper;
 mod lifecycle;
 mod publish;

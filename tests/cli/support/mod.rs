@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_github;
 pub mod http;
 pub mod pypiserver;
 
@@ -43,6 +44,10 @@ const UNSET: &[&str] = &[
     "CLICOLOR_FORCE",
     "RELEASE_TOOL_LOG",
     "RUST_LOG",
+    // Forge credentials and endpoint (a developer's own must never reach a test).
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_API_URL",
 ];
 
 fn hermetic(cmd: &mut Command) {
