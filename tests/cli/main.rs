@@ -18,6 +18,7 @@ mod forge_client;
 mod git_wrapper;
 mod lifecycle;
 mod publish;
+mod release_forge;
 mod stage_branch;
 mod stage_notes;
 mod stages_changes;
