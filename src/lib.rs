@@ -21,6 +21,7 @@ pub mod foreach;
 pub mod forge;
 pub mod fsutil;
 pub mod git;
+pub mod llm;
 pub mod manifests;
 pub mod membership;
 pub mod notes;

@@ -1,0 +1,3 @@
+//! LLM help for `changes --llm` and `notes --llm` (SPEC §7).
+
+pub mod redact;
