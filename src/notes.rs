@@ -38,6 +38,15 @@ pub struct PackageNotes {
     pub tag_message_file: String,
     /// Whether an edited tag message was kept as it is.
     pub tag_message_kept: bool,
+    /// The commit log (hashes, subjects, bodies), for the LLM prompt.
+    #[serde(skip)]
+    pub log: String,
+    /// `--stat` and the full diff, for the LLM prompt.
+    #[serde(skip)]
+    pub diff: String,
+    /// The template grouped from conventional commits (the draft the LLM improves on).
+    #[serde(skip)]
+    pub template: String,
 }
 
 /// Read a `--tags-file` (JSON object `{package: tag}`).
@@ -194,10 +203,13 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             &changes,
             format!("{header}## Commits\n\n{}## Diff\n\n{}", g.log, g.diff),
         );
-        let kept = fs_err::read_to_string(&message).is_ok_and(|t| !t.trim().is_empty());
+        let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
+        let template = template(&pkg.name, &messages);
+        // Kept: a message with text that is not the untouched template of these commits.
+        let kept =
+            fs_err::read_to_string(&message).is_ok_and(|t| !t.trim().is_empty() && t != template);
         if !kept {
-            let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
-            plan.write(Some(&pkg.name), &message, template(&pkg.name, &messages));
+            plan.write(Some(&pkg.name), &message, template.clone());
         }
         let rel = |p: &Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
         out.push(PackageNotes {
@@ -207,6 +219,9 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             changes_file: rel(&changes),
             tag_message_file: rel(&message),
             tag_message_kept: kept,
+            log: g.log,
+            diff: g.diff,
+            template,
         });
     }
     Ok((plan, out))
