@@ -393,6 +393,128 @@ pub fn ask_all(
     })
 }
 
+/// What asking the model gave.
+#[derive(Debug, Default)]
+pub struct Filled {
+    /// Jobs answered (index into the jobs), with the model's answer; their files are in the
+    /// plan now.
+    pub answered: Vec<(usize, Answer)>,
+    /// Packages whose request failed.
+    pub failed: Vec<(String, crate::error::UserError)>,
+    /// Packages not asked because an earlier request failed for good.
+    pub not_sent: Vec<String>,
+}
+
+/// The environment, as the client reads it.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Print the plan of a `--dry-run --llm` (no request is made): the steps with one `llm` line per
+/// message to ask for, a warning when the key is missing, and what each prompt leaves out.
+pub fn print_dry_run(
+    ws: &Workspace,
+    plan: &Plan,
+    jobs: &[Job],
+    json: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    let cfg = &ws.config.llm;
+    let endpoint = client::endpoint(cfg);
+    if json {
+        crate::ui::print_json(&dry_run_json(plan, jobs, &endpoint, &cfg.model))?;
+    } else {
+        print!("{}", dry_run_text(plan, jobs, &endpoint, &cfg.model));
+        for job in jobs {
+            if let Some(note) = job.filtered_note() {
+                crate::ui::note(&note);
+            }
+        }
+        crate::ui::note(&format!(
+            "Dry run: {} step(s) planned, {} of them LLM request(s); nothing sent, nothing changed",
+            plan.steps.len() + jobs.len(),
+            jobs.len()
+        ));
+    }
+    if let Some(e) = client::missing_key(cfg, env) {
+        crate::ui::warn(&format!("{}: a real run would stop here", e.message));
+    }
+    Ok(())
+}
+
+/// Ask the model for every job and put the answers into `plan` as the content of their message
+/// files. The client is made first: a missing key or a bad `base_url` is a usage error before
+/// anything is sent or written.
+pub fn fill(
+    ws: &Workspace,
+    plan: &mut Plan,
+    jobs: &[Job],
+    parallel: usize,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Filled> {
+    let client = Client::from_config(&ws.config.llm, env)?;
+    for job in jobs {
+        if let Some(note) = job.filtered_note() {
+            crate::ui::note(&note);
+        }
+    }
+    let results = ask_all(&client, jobs, parallel, &|line| crate::ui::warn(line));
+    let mut filled = Filled::default();
+    for (i, (job, result)) in jobs.iter().zip(results).enumerate() {
+        match result {
+            Some(Ok(answer)) => {
+                set_content(plan, &job.package, &job.target, answer.text.clone());
+                filled.answered.push((i, answer));
+            }
+            Some(Err(e)) => filled.failed.push((job.package.clone(), e.error)),
+            None => filled.not_sent.push(job.package.clone()),
+        }
+    }
+    Ok(filled)
+}
+
+/// After the plan ran: say what the model wrote, and turn failures into the command's error
+/// (the first failure, the others as warnings).
+pub fn report(ws: &Workspace, jobs: &[Job], filled: Filled) -> Result<()> {
+    let model = &ws.config.llm.model;
+    for (i, answer) in &filled.answered {
+        let job = &jobs[*i];
+        crate::ui::note(&format!(
+            "{}: {} by {model} → {}: {}",
+            job.package,
+            job.kind.human(),
+            job.target_rel,
+            subject(&answer.text)
+        ));
+        if answer.truncated {
+            crate::ui::warn(&format!(
+                "{}: the answer was cut at the model's length limit; check {}",
+                job.package, job.target_rel
+            ));
+        }
+    }
+    if !filled.not_sent.is_empty() {
+        crate::ui::warn(&format!(
+            "Not asked after the error below: {}",
+            filled.not_sent.join(", ")
+        ));
+    }
+    let mut failed = filled.failed.into_iter();
+    let Some((_, first)) = failed.next() else {
+        return Ok(());
+    };
+    for (_, other) in failed {
+        crate::ui::warn(&other.message);
+    }
+    let prompt = stages::rel(ws, &prompt_path(ws));
+    let hint = format!(
+        "{}; the other files and {prompt} were written: run the command again with --llm to \
+         retry (messages already written are kept), or paste {prompt} into a chat",
+        first.hint.as_deref().unwrap_or("see above")
+    );
+    Err(first.with_hint(hint).into())
+}
+
 /// The first line of a message, for a note.
 pub fn subject(text: &str) -> &str {
     text.lines()

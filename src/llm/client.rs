@@ -14,7 +14,7 @@ pub const TEMPERATURE: f64 = 0.2;
 pub const RETRY_BASE_ENV: &str = "RELEASE_TOOL_LLM_RETRY_BASE_MS";
 
 /// How long one request may take (local models on a CPU are slow).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+const REQUEST_TIMEOUT: Duration = Duration::from_mins(5);
 
 /// When and how long to wait before trying again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -416,7 +416,9 @@ fn status_text(status: u16) -> String {
 
 fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 1.0 && (s - s.round()).abs() < 1e-9 {
+    if s < 1.0 {
+        format!("{} ms", d.as_millis())
+    } else if (s - s.round()).abs() < 1e-9 {
         format!("{s:.0} s")
     } else {
         format!("{s:.1} s")

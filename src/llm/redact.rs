@@ -332,6 +332,7 @@ const BINARY_EXTENSIONS: &[&str] = &[
 ];
 
 /// Why the diff of `path` is left out, if it is.
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // `name` is lower case
 pub fn skip_reason(path: &str) -> Option<SkipReason> {
     let path = path.replace('\\', "/");
     let lower = path.to_ascii_lowercase();
@@ -370,6 +371,7 @@ pub fn is_binary_diff(section: &str) -> bool {
 }
 
 /// Whether the file is a dotenv file (`.env`, `.env.prod`, `prod.env`, `.envrc`).
+#[allow(clippy::case_sensitive_file_extension_comparisons)] // dotenv names are lower case
 pub fn is_env_file(path: &str) -> bool {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     name == ".env" || name == ".envrc" || name.starts_with(".env.") || name.ends_with(".env")
@@ -568,7 +570,7 @@ const TOKEN_RULES: &[TokenRule] = &[
     },
 ];
 
-/// Mask the recognisable tokens of a line (GitHub, OpenAI, AWS … formats, `Bearer …`, JWTs,
+/// Mask the recognisable tokens of a line (GitHub, `OpenAI`, AWS … formats, `Bearer …`, JWTs,
 /// credentials in URLs). Returns the number masked.
 fn mask_tokens(line: &mut String) -> usize {
     let mut count = 0;
@@ -787,9 +789,10 @@ fn sensitivity(name: &str) -> Option<Sensitivity> {
 
 fn looks_like_token(value: &str) -> bool {
     let v = value.trim();
+    let bracketed = v.starts_with('[') && v.ends_with(']');
     v.chars().count() >= 8
         && !v.chars().any(char::is_whitespace)
-        && !(v.starts_with('[') && v.ends_with(']'))
+        && !bracketed
         && !is_placeholder(v)
 }
 
@@ -1166,20 +1169,14 @@ pub fn prepare(inputs: &[&str], max_bytes: usize, known: &[&str]) -> (Vec<String
     let mut outputs = vec![String::new(); inputs.len()];
     for ((n, part), allow) in parts.iter().zip(allowed) {
         if part.text.len() > allow {
-            let what = match &part.label {
-                Some(path) => {
-                    if !report.cut.contains(path) {
-                        report.cut.push(path.clone());
-                    }
-                    format!("the diff of {path}")
-                }
-                None => {
-                    if !report.cut.iter().any(|c| c == "text") {
-                        report.cut.push("text".to_owned());
-                    }
-                    "this text".to_owned()
-                }
-            };
+            let label = part.label.clone().unwrap_or_else(|| "text".to_owned());
+            if !report.cut.contains(&label) {
+                report.cut.push(label);
+            }
+            let what = part
+                .label
+                .as_ref()
+                .map_or_else(|| "this text".to_owned(), |p| format!("the diff of {p}"));
             outputs[*n].push_str(&cut_to(&part.text, allow, &what));
         } else {
             outputs[*n].push_str(&part.text);
@@ -1549,7 +1546,10 @@ new file mode 100644\n\
 
     #[test]
     fn prepare_filters_masks_and_fits_the_budget() {
-        let big: String = (0..2000).map(|i| format!("+line {i}\n")).collect();
+        let big: String = (0..2000).fold(String::new(), |mut s, i| {
+            let _ = writeln!(s, "+line {i}");
+            s
+        });
         let diff = format!(
             "{DIFF}diff --git a/big.py b/big.py\n--- a/big.py\n+++ b/big.py\n@@ -0,0 +1,2000 @@\n{big}diff --git a/.env b/.env\n--- /dev/null\n+++ b/.env\n@@ -0,0 +1 @@\n+TOKEN=abc\n"
         );

@@ -16,6 +16,7 @@ mod demo;
 mod foreach;
 mod git_wrapper;
 mod lifecycle;
+mod llm;
 mod publish;
 mod stage_branch;
 mod stage_notes;

@@ -145,10 +145,16 @@ fn tags_file_chooses_the_base_and_bad_files_are_usage_errors() {
 }
 
 #[test]
-fn llm_flag_is_a_clear_usage_error_until_the_client_lands() {
+fn llm_flag_without_a_key_is_a_usage_error() {
     let env = TestEnv::new();
     let root = env.demo();
+    let before = snapshot_tree(&root);
     let out = env.run(&root, ["stage3", "--llm"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(outputs(&out).1.contains("needs the LLM client"));
+    assert!(
+        outputs(&out).1.contains("OPENAI_API_KEY"),
+        "{}",
+        outputs(&out).1
+    );
+    assert_eq!(before, snapshot_tree(&root));
 }
