@@ -18,6 +18,9 @@ use crate::plan::Plan;
 use crate::version;
 use crate::workspace::{Package, Workspace};
 
+/// The tree of an empty repository: what a package without a tag is diffed against.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
 /// What `notes` needs.
 #[derive(Clone, Debug, Default)]
 pub struct NotesRequest {
@@ -118,24 +121,13 @@ fn gather(
         }
         log.push('\n');
     }
-    let diff = match &since_tag {
-        Some(tag) => format!(
-            "{}\n{}",
-            git.diff(tag, Some("HEAD"), true)?,
-            git.diff(tag, Some("HEAD"), false)?
-        ),
-        None => git
-            .run([
-                "show",
-                "--no-color",
-                "--format=",
-                "--stat",
-                "--patch",
-                "--root",
-                "HEAD",
-            ])
-            .map_err(anyhow::Error::from)?,
-    };
+    // No tag yet: everything since the first commit, i.e. the whole tree (not just HEAD).
+    let base = since_tag.as_deref().unwrap_or(EMPTY_TREE);
+    let diff = format!(
+        "{}\n{}",
+        git.diff(base, Some("HEAD"), true)?,
+        git.diff(base, Some("HEAD"), false)?
+    );
     let messages = commits
         .iter()
         .map(|c| {
