@@ -298,16 +298,20 @@ pub fn describe(job: &Job, endpoint: &str, model: &str) -> String {
 }
 
 /// Where each job's line goes among the plan's steps: before the step that writes its file,
-/// else after everything.
+/// else after the last step of its package, else at the end.
 fn positions(plan: &Plan, jobs: &[Job]) -> Vec<usize> {
     jobs.iter()
         .map(|job| {
-            plan.steps
-                .iter()
-                .position(
-                    |s| matches!(&s.kind, StepKind::WriteFile { path, .. } if *path == job.target),
-                )
-                .unwrap_or(plan.steps.len())
+            let writes = plan.steps.iter().position(
+                |s| matches!(&s.kind, StepKind::WriteFile { path, .. } if *path == job.target),
+            );
+            let after_package = || {
+                plan.steps
+                    .iter()
+                    .rposition(|s| s.package.as_deref() == Some(job.package.as_str()))
+                    .map(|i| i + 1)
+            };
+            writes.or_else(after_package).unwrap_or(plan.steps.len())
         })
         .collect()
 }
@@ -590,6 +594,20 @@ mod tests {
         assert_eq!(
             json[1].detail,
             "POST http://h/v1/chat/completions (model m, 7-byte prompt) → release_tool/changes/a/commit_message.txt"
+        );
+        let mut other = Plan::new("/r");
+        other.write(
+            Some("a"),
+            "/r/release_tool/changes/a/changes_uncommitted.txt",
+            "x",
+        );
+        other.write(None, "/r/release_tool/changes/prompt.md", "p");
+        let json = dry_run_json(&other, &jobs[..1], "e", "m");
+        let actions: Vec<&str> = json.iter().map(|s| s.action).collect();
+        assert_eq!(
+            actions,
+            ["create", "llm", "create"],
+            "after its package's steps"
         );
         let text = dry_run_text(&plan, &jobs, "http://h/v1/chat/completions", "m");
         assert!(text.contains("a: llm POST http://h/v1/chat/completions (model m, 7-byte prompt) → release_tool/changes/a/commit_message.txt\na: create release_tool/changes/a/commit_message.txt\n"), "{text}");

@@ -121,6 +121,18 @@ fn run_llm(env: &TestEnv, root: &Path, args: &[&str]) -> Output {
         .expect("run release-tool")
 }
 
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$#&-~/:".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 /// `n` lines made by `line`.
 fn lines(n: usize, line: impl Fn(usize) -> String) -> String {
     (0..n).map(|i| line(i) + "\n").collect()
@@ -445,6 +457,10 @@ fn dry_run_llm_sends_nothing_and_changes_nothing() {
         detail.ends_with("→ release_tool/changes/core-utils/tag_message.md"),
         "{detail}"
     );
+    let mut settings = env.insta_settings();
+    settings.add_filter(&regex_escape(&server.url), "[LLM]");
+    settings.add_filter(r"\d+-byte prompt", "[N]-byte prompt");
+    settings.bind(|| insta::assert_json_snapshot!("notes_llm_dry_run_json", steps));
 
     // Without a key, a dry run still works and warns.
     let no_key = env.run(&root, ["changes", "--llm", "--dry-run"]);
