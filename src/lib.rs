@@ -24,6 +24,7 @@ pub mod forge;
 pub mod fsutil;
 pub mod git;
 pub mod journal;
+pub mod llm;
 pub mod manifests;
 pub mod membership;
 pub mod notes;
@@ -100,7 +101,9 @@ fn init_tracing(verbosity: i8) {
     let filter = std::env::var("RELEASE_TOOL_LOG")
         .ok()
         .and_then(|v| EnvFilter::try_new(v).ok())
-        .unwrap_or_else(|| EnvFilter::new(default));
+        .unwrap_or_else(|| EnvFilter::new(default))
+        // ureq-proto traces raw HTTP, `Authorization` headers included: never log it.
+        .add_directive("ureq_proto=off".parse().expect("a valid directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -18,6 +18,9 @@ use crate::plan::Plan;
 use crate::version;
 use crate::workspace::{Package, Workspace};
 
+/// The tree of an empty repository: what a package without a tag is diffed against.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
 /// What `notes` needs.
 #[derive(Clone, Debug, Default)]
 pub struct NotesRequest {
@@ -38,6 +41,15 @@ pub struct PackageNotes {
     pub tag_message_file: String,
     /// Whether an edited tag message was kept as it is.
     pub tag_message_kept: bool,
+    /// The commit log (hashes, subjects, bodies), for the LLM prompt.
+    #[serde(skip)]
+    pub log: String,
+    /// `--stat` and the full diff, for the LLM prompt.
+    #[serde(skip)]
+    pub diff: String,
+    /// The template grouped from conventional commits (the draft the LLM improves on).
+    #[serde(skip)]
+    pub template: String,
 }
 
 /// Read a `--tags-file` (JSON object `{package: tag}`).
@@ -109,24 +121,13 @@ fn gather(
         }
         log.push('\n');
     }
-    let diff = match &since_tag {
-        Some(tag) => format!(
-            "{}\n{}",
-            git.diff(tag, Some("HEAD"), true)?,
-            git.diff(tag, Some("HEAD"), false)?
-        ),
-        None => git
-            .run([
-                "show",
-                "--no-color",
-                "--format=",
-                "--stat",
-                "--patch",
-                "--root",
-                "HEAD",
-            ])
-            .map_err(anyhow::Error::from)?,
-    };
+    // No tag yet: everything since the first commit, i.e. the whole tree (not just HEAD).
+    let base = since_tag.as_deref().unwrap_or(EMPTY_TREE);
+    let diff = format!(
+        "{}\n{}",
+        git.diff(base, Some("HEAD"), true)?,
+        git.diff(base, Some("HEAD"), false)?
+    );
     let messages = commits
         .iter()
         .map(|c| {
@@ -194,10 +195,13 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             &changes,
             format!("{header}## Commits\n\n{}## Diff\n\n{}", g.log, g.diff),
         );
-        let kept = fs_err::read_to_string(&message).is_ok_and(|t| !t.trim().is_empty());
+        let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
+        let template = template(&pkg.name, &messages);
+        // Kept: a message with text that is not the untouched template of these commits.
+        let kept =
+            fs_err::read_to_string(&message).is_ok_and(|t| !t.trim().is_empty() && t != template);
         if !kept {
-            let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
-            plan.write(Some(&pkg.name), &message, template(&pkg.name, &messages));
+            plan.write(Some(&pkg.name), &message, template.clone());
         }
         let rel = |p: &Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
         out.push(PackageNotes {
@@ -207,6 +211,9 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             changes_file: rel(&changes),
             tag_message_file: rel(&message),
             tag_message_kept: kept,
+            log: g.log,
+            diff: g.diff,
+            template,
         });
     }
     Ok((plan, out))

@@ -96,6 +96,12 @@ pub struct PackageChanges {
     pub message_file: String,
     /// Whether the message file already had text (it is never overwritten).
     pub message_kept: bool,
+    /// The current branch (`None` when detached), for the LLM prompt.
+    #[serde(skip)]
+    pub branch: Option<String>,
+    /// The text of the changes file, for the LLM prompt.
+    #[serde(skip)]
+    pub report: String,
 }
 
 /// The outcome of planning `changes`.
@@ -132,7 +138,7 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
         let changes_file = dir.join(&ws.config.changes_uncommitted_filename);
         let message_file = dir.join(&ws.config.commit_message_filename);
         let name = Some(pkg.name.as_str());
-        result.plan.write(name, &changes_file, report);
+        result.plan.write(name, &changes_file, report.clone());
         // Never clobber a message the user has started: create it only when missing.
         result.plan.create(name, &message_file, "");
         let message_kept =
@@ -144,6 +150,8 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
             changes_file: rel(ws, &changes_file),
             message_file: rel(ws, &message_file),
             message_kept,
+            branch: status.branch.clone(),
+            report,
         });
     }
     result.skipped = skipped;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::error::{ExitKind, UserError};
+use crate::error::ExitKind;
+use crate::llm::{self, Kind};
 use crate::notes::{self, NotesRequest};
 use crate::ui;
 use crate::workspace::Workspace;
@@ -14,22 +15,21 @@ pub struct NotesArgs {
     /// JSON map `{package: tag}` of the tags to compare against.
     #[arg(long, value_name = "FILE")]
     pub tags_file: Option<PathBuf>,
-    /// Fill the tag message files with an LLM.
+    /// Fill the tag message files with an LLM (`[tool.release_tool.llm]`; the key is read from
+    /// `api_key_env`). Only missing or untouched templates are filled; edited messages are kept.
     #[arg(long)]
     pub llm: bool,
 }
 
 /// Run `notes`.
 pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    if args.llm {
-        return Err(
-            UserError::usage("`notes --llm` needs the LLM client, which is not built yet")
-                .with_hint("run `release-tool notes` and edit the tag_message.md files by hand")
-                .into(),
-        );
-    }
     let ws = Workspace::discover(&super::start_dir(global))?;
     ui::workspace_warnings(&ws);
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
     let tags = match &args.tags_file {
         Some(path) => notes::read_tags_file(path)?,
         None => std::collections::BTreeMap::default(),
@@ -39,30 +39,81 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         tags,
         jobs: global.jobs(),
     };
-    let (plan, written) = notes::plan(&ws, &request)?;
+    let (mut plan, written) = notes::plan(&ws, &request)?;
     if written.is_empty() {
         ui::note("No package has commits since its last tag: nothing to write");
         return Ok(ExitKind::Success);
     }
-    let ran = super::run_plan(&plan, global, None)?;
-    if ran {
-        if global.json {
-            ui::print_json(&written)?;
+    let env = llm::process_env;
+    let known = llm::known_secrets(&ws.config, &env);
+    let jobs = llm::jobs_or_warn(&ws, args.llm, |prompts| {
+        written
+            .iter()
+            .filter(|n| !n.tag_message_kept)
+            .map(|n| llm::tag_job(&ws, prompts, n, &known))
+            .collect()
+    })?;
+    let kept: Vec<String> = written
+        .iter()
+        .filter(|n| n.tag_message_kept)
+        .map(|n| n.tag_message_file.clone())
+        .collect();
+    if !jobs.is_empty() {
+        plan.write(
+            None,
+            llm::prompt_path(&ws),
+            llm::prompt_bundle(Kind::TagMessage, &jobs, &kept),
+        );
+    }
+    let asks = args.llm && !jobs.is_empty();
+    if global.dry_run {
+        if asks {
+            llm::print_dry_run(&ws, &plan, &jobs, global.json, &env)?;
         } else {
-            for n in &written {
-                let since = n.since_tag.as_deref().unwrap_or("the first commit");
-                let kept = if n.tag_message_kept {
-                    " (edited message kept)"
-                } else {
-                    ""
-                };
-                ui::note(&format!(
-                    "{}: {} commit(s) since {since} -> {}, {}{kept}",
-                    n.package, n.commits, n.changes_file, n.tag_message_file
-                ));
-            }
+            super::run_plan(&plan, global, None)?;
+        }
+        return Ok(ExitKind::Success);
+    }
+    let filled = if asks {
+        Some(llm::fill(
+            &ws,
+            &mut plan,
+            &jobs,
+            ws.config.effective_jobs(global.jobs()),
+            &env,
+        )?)
+    } else {
+        None
+    };
+    super::run_plan(&plan, global, None)?;
+    if global.json {
+        ui::print_json(&written)?;
+    } else {
+        for n in &written {
+            let since = n.since_tag.as_deref().unwrap_or("the first commit");
+            let kept = match (n.tag_message_kept, args.llm) {
+                (true, true) => " (edited message kept, no LLM request for it)",
+                (true, false) => " (edited message kept)",
+                _ => "",
+            };
+            ui::note(&format!(
+                "{}: {} commit(s) since {since} -> {}, {}{kept}",
+                n.package, n.commits, n.changes_file, n.tag_message_file
+            ));
+        }
+    }
+    match filled {
+        Some(filled) => {
+            llm::report(&ws, &jobs, filled)?;
+            ui::hint(
+                "review the tag_message.md files (keep {VERSION} and {PREV_VERSION}), then \
+                 `release-tool prepare`",
+            );
+        }
+        None if !global.json => {
             ui::hint("edit the tag_message.md files, then `release-tool prepare`");
         }
+        None => {}
     }
     Ok(ExitKind::Success)
 }

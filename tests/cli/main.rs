@@ -17,6 +17,7 @@ mod foreach;
 mod forge_client;
 mod git_wrapper;
 mod lifecycle;
+mod llm;
 mod publish;
 mod release_forge;
 mod stage_branch;

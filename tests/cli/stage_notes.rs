@@ -145,10 +145,35 @@ fn tags_file_chooses_the_base_and_bad_files_are_usage_errors() {
 }
 
 #[test]
-fn llm_flag_is_a_clear_usage_error_until_the_client_lands() {
+fn llm_flag_without_a_key_is_a_usage_error() {
     let env = TestEnv::new();
     let root = env.demo();
+    let before = snapshot_tree(&root);
     let out = env.run(&root, ["stage3", "--llm"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(outputs(&out).1.contains("needs the LLM client"));
+    assert!(
+        outputs(&out).1.contains("OPENAI_API_KEY"),
+        "{}",
+        outputs(&out).1
+    );
+    assert_eq!(before, snapshot_tree(&root));
+}
+
+#[test]
+fn a_package_without_a_tag_gets_the_diff_of_all_its_commits() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    commit_file(
+        &pkg,
+        "src/core_utils/later.py",
+        "LATER = 1\n",
+        "feat: later",
+    );
+    let out = env.run(&root, ["-p", "core-utils", "notes"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let changes = read(&root.join("release_tool/changes/core-utils/changes_since_tag.txt"));
+    assert!(changes.contains("+LATER = 1"), "{changes}");
+    // The first commit's files too, not only HEAD's.
+    assert!(changes.contains("+++ b/pyproject.toml"), "{changes}");
 }

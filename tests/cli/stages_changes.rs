@@ -149,7 +149,7 @@ fn changes_dry_run_writes_nothing_and_json_lists_steps() {
         "{stdout}"
     );
     assert!(stdout.contains("+first untracked line"), "{stdout}");
-    assert!(stderr.contains("Dry run: 2 step(s) planned"), "{stderr}");
+    assert!(stderr.contains("Dry run: 3 step(s) planned"), "{stderr}");
     let (stdout, _) = ok(&env, &root, &["changes", "--dry-run", "--json"]);
     let plan: Value = serde_json::from_str(&stdout).unwrap();
     let actions: Vec<(&str, &str)> = plan
@@ -169,13 +169,14 @@ fn changes_dry_run_writes_nothing_and_json_lists_steps() {
                 "create",
                 "release_tool/changes/core-utils/commit_message.txt"
             ),
+            ("create", "release_tool/changes/prompt.md"),
         ]
     );
     assert_eq!(snapshot_tree(&root), before);
 }
 
 #[test]
-fn changes_json_selection_skip_and_llm() {
+fn changes_json_selection_and_skip() {
     let env = TestEnv::new();
     let root = env.demo();
     dirty_core_utils(&root);
@@ -186,12 +187,8 @@ fn changes_json_selection_skip_and_llm() {
     text.push_str("\n[tool.release_tool.packages.model-api]\nskip = true\n");
     std::fs::write(&config, text).unwrap();
 
-    // -p selects; --llm writes the files and says no message was generated.
-    let (stdout, stderr) = ok(
-        &env,
-        &root,
-        &["changes", "--json", "--llm", "-p", "data-loader"],
-    );
+    // -p selects (--llm is tested in the llm module).
+    let (stdout, _) = ok(&env, &root, &["changes", "--json", "-p", "data-loader"]);
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 1);
     assert_eq!(json[0]["package"], "data-loader");
@@ -200,7 +197,6 @@ fn changes_json_selection_skip_and_llm() {
         json[0]["message_file"],
         "release_tool/changes/data-loader/commit_message.txt"
     );
-    assert!(stderr.contains("`--llm` needs the LLM client"), "{stderr}");
     assert!(!changes_dir(&root, "core-utils").exists());
 
     // Skipped packages are left out, with a note.

@@ -85,8 +85,14 @@ impl FakeServer {
                     && std::time::Instant::now() < deadline
                 {
                     match listener.accept() {
+                        // One thread per connection: clients that send requests in parallel
+                        // (one connection each, kept alive) are all served at once.
                         Ok((stream, _)) => {
-                            let _ = serve(stream, &*handler, &requests);
+                            let handler = Arc::clone(&handler);
+                            let requests = Arc::clone(&requests);
+                            std::thread::spawn(move || {
+                                let _ = serve(stream, &*handler, &requests);
+                            });
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }

@@ -44,10 +44,17 @@ const UNSET: &[&str] = &[
     "CLICOLOR_FORCE",
     "RELEASE_TOOL_LOG",
     "RUST_LOG",
-    // Forge credentials and endpoint (a developer's own must never reach a test).
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "GITHUB_API_URL",
+    "OPENAI_API_KEY",
+    "RELEASE_TOOL_LLM_RETRY_BASE_MS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
 ];
 
 fn hermetic(cmd: &mut Command) {
