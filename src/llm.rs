@@ -353,6 +353,7 @@ pub fn dry_run_text(plan: &Plan, jobs: &[Job], endpoint: &str, model: &str) -> S
             let single = Plan {
                 root: plan.root.clone(),
                 steps: vec![step.clone()],
+                ..Plan::default()
             };
             out.push_str(&single.render());
         }

@@ -27,6 +27,9 @@ pub struct DemoArgs {
     /// Only scaffold: skip `sync dev`, the editable-install check and `check`'s lock checks.
     #[arg(long)]
     pub no_sync: bool,
+    /// Stop before the release: leave every package at its first dev version, untagged.
+    #[arg(long)]
+    pub no_release: bool,
 }
 
 /// The demo's packages: name, description, dependencies.
@@ -58,9 +61,11 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
         None if args.no_sync => {}
         None => ui::warn("uv not found: skipping `sync dev` and the editable-install check"),
     }
-    release(&ws, uv.as_ref(), global)?;
+    if !args.no_release {
+        release(&ws, uv.as_ref(), global)?;
+    }
     let ws = Workspace::load(&root)?;
-    if let Some(uv) = &uv {
+    if let (Some(uv), false) = (&uv, args.no_release) {
         prod(&ws, uv, global)?;
     }
     let report = crate::status::run(

@@ -13,7 +13,7 @@ const PACKAGES: [&str; 3] = ["core-utils", "data-loader", "model-api"];
 /// The demo workspace (released once as 0.1.0, no forge), with a `feat:` commit pushed in every
 /// package, ready for a 0.2.0 release.
 fn workspace_with_features(env: &TestEnv) -> PathBuf {
-    let root = env.demo();
+    let root = env.demo_released();
     for name in PACKAGES {
         let pkg = root.join("packages").join(name);
         commit_file(&pkg, "NEWS.txt", &format!("{name} news\n"), "feat: news");
@@ -240,7 +240,7 @@ fn require_forge_without_a_token_is_a_usage_error_that_changes_nothing() {
 #[test]
 fn prepare_push_opens_one_pull_request_and_a_second_run_does_not_duplicate_it() {
     let env = TestEnv::new();
-    let root = env.demo();
+    let root = env.demo_released();
     let pkg = root.join("packages/core-utils");
     git(&pkg, &["checkout", "-q", "-b", "dev_branch"]);
     commit_file(&pkg, "fix.txt", "fixed\n", "fix: a bug");
@@ -276,7 +276,7 @@ fn prepare_push_opens_one_pull_request_and_a_second_run_does_not_duplicate_it() 
 #[test]
 fn prepare_push_without_a_forge_token_prints_the_compare_url() {
     let env = TestEnv::new();
-    let root = env.demo();
+    let root = env.demo_released();
     let pkg = root.join("packages/core-utils");
     git(&pkg, &["checkout", "-q", "-b", "dev_branch"]);
     commit_file(&pkg, "fix.txt", "fixed\n", "fix: a bug");

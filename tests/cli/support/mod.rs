@@ -125,10 +125,22 @@ impl TestEnv {
         self.cmd(dir).args(args).output().expect("run release-tool")
     }
 
-    /// Build the demo workspace under `<tmp>/demo` (scaffold only: `--no-sync`); returns the
-    /// workspace root.
+    /// Build the demo workspace under `<tmp>/demo` (scaffold only: `--no-sync --no-release`);
+    /// returns the workspace root.
     pub fn demo(&self) -> PathBuf {
-        let out = self.run(&self.path(), ["demo", "demo", "-q", "--no-sync"]);
+        self.demo_with(&["--no-release"])
+    }
+
+    /// The demo workspace after its release (every package at 0.1.0, tagged, next commit at
+    /// 0.1.1.dev0, pins and root commit pushed), without environments (`--no-sync`).
+    pub fn demo_released(&self) -> PathBuf {
+        self.demo_with(&[])
+    }
+
+    fn demo_with(&self, extra: &[&str]) -> PathBuf {
+        let mut args = vec!["demo", "demo", "-q", "--no-sync"];
+        args.extend_from_slice(extra);
+        let out = self.run(&self.path(), args);
         assert!(
             out.status.success(),
             "demo failed: {}",
