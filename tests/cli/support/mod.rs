@@ -43,6 +43,11 @@ const UNSET: &[&str] = &[
     "CLICOLOR_FORCE",
     "RELEASE_TOOL_LOG",
     "RUST_LOG",
+    // No forge token or API from the developer's shell: forge steps must stay unconfigured
+    // unless a test sets them (against its fake server).
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_API_URL",
 ];
 
 fn hermetic(cmd: &mut Command) {
