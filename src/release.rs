@@ -828,6 +828,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         require_clean(&c, &mut problems)?;
         require_branch(&c, &dev, &mut problems);
+        require_not_prepared(&c, &base, &mut problems)?;
         if req.push && !c.git.has_remote(&ws.config.git_remote)? {
             problem(
                 &mut problems,
@@ -945,6 +946,33 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
     }
     Ok(planned)
+}
+
+/// A final version that is not tagged and not on `base_branch` yet was made by an earlier
+/// `prepare` and waits for its merge: preparing again would bump it a second time, and that
+/// version would never be released.
+fn require_not_prepared(c: &Candidate<'_>, base: &str, problems: &mut Vec<String>) -> Result<()> {
+    if !version::is_final(&c.version)
+        || c.git
+            .resolve(&format!("refs/tags/{}{}", c.prefix, c.version))?
+            .is_some()
+    {
+        return Ok(());
+    }
+    match version_at(c, &format!("refs/heads/{base}"))? {
+        Some(on_base) if on_base != c.version => {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "{} is already prepared (not on {base}, not tagged): merge its pull request, then `release-tool tag --sync`; to prepare it again, drop its release commit first",
+                    c.version
+                ),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A web URL to compare `head` with `base` (to open a pull request by hand).

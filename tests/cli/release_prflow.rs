@@ -823,3 +823,17 @@ fn journal_finished(root: &Path) -> Option<bool> {
     let text = std::fs::read_to_string(journal(root)).ok()?;
     serde_json::from_str::<Value>(&text).ok()?["finished"].as_bool()
 }
+
+#[test]
+fn prepare_twice_does_not_bump_a_prepared_version_again() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(&env, &root, &["prepare", "--bump", "patch"]);
+    let before = state(&env, &root);
+    let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "patch"], 1);
+    assert!(
+        stderr.contains("a (packages/a): 0.1.0 is already prepared (not on main, not tagged): merge its pull request, then `release-tool tag --sync`"),
+        "{stderr}"
+    );
+    assert_eq!(before, state(&env, &root), "nothing changed");
+}
