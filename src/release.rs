@@ -37,6 +37,8 @@ pub struct Request {
     pub root_commit: bool,
     /// `tag`: delete `dev_branch` after syncing `base_branch`.
     pub delete_branch: bool,
+    /// Refresh the locks of the manifests the stage changes (needs uv).
+    pub lock: bool,
 }
 
 /// One package in a planned release stage.
@@ -407,18 +409,23 @@ fn plan_root(
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
             let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
-            if dir.join("uv.lock").is_file() {
-                let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
-                if req.push {
-                    planned.plan.uv(None, &dir, ["lock"]);
-                    changed_files.push(lock_rel);
-                } else {
-                    planned.notes.push(format!(
-                        "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
-                    ));
-                }
+            let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
+            if req.push && req.lock {
+                // The tags are on the remotes by now: lock against them, so that `sync` (and
+                // the Docker image) install exactly what was released.
+                planned.plan.uv(None, &dir, ["lock"]);
+                changed_files.push(lock_rel);
+            } else if dir.join("uv.lock").is_file() {
+                planned.notes.push(format!(
+                    "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
+                ));
             }
         }
+    }
+    // The dev lock records the members' versions: refresh it when versions moved.
+    if req.lock && !moved.is_empty() && ws.root.join("uv.lock").is_file() {
+        planned.plan.uv(None, &ws.root, ["lock"]);
+        changed_files.push("uv.lock".to_owned());
     }
     if !req.root_commit {
         return Ok(());

@@ -58,6 +58,11 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
         None if args.no_sync => {}
         None => ui::warn("uv not found: skipping `sync dev` and the editable-install check"),
     }
+    release(&ws, uv.as_ref(), global)?;
+    let ws = Workspace::load(&root)?;
+    if let Some(uv) = &uv {
+        prod(&ws, uv, global)?;
+    }
     let report = crate::status::run(
         &ws,
         &StatusRequest {
@@ -79,11 +84,6 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
             },
         )?;
         super::check::print_report(&check);
-        if !check.ok {
-            ui::note(
-                "(expected before the first release: no package has a release tag yet, so staging and prod cannot be pinned)",
-            );
-        }
         ui::note("");
         ui::note(&format!("Demo workspace ready in {}", root.display()));
         ui::note("Try next:");
@@ -91,8 +91,9 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
             format!("cd {}", root.display()),
             "release-tool status --json           # the status, for scripts".to_owned(),
             "echo '# wip' >> packages/core-utils/src/core_utils/__init__.py && release-tool status".to_owned(),
-            "git -C packages/core-utils tag v0.1.0.dev0 && git -C packages/core-utils push -q origin v0.1.0.dev0".to_owned(),
-            "release-tool manifests               # staging pins the dev tag; prod waits for a final one".to_owned(),
+            "git -C packages/core-utils log --oneline -3   # release commit, tag, next-dev commit".to_owned(),
+            "echo 'def hi(): ...' >> packages/data-loader/src/data_loader/__init__.py".to_owned(),
+            "git -C packages/data-loader commit -qam 'fix: say hi' && release-tool release --dry-run".to_owned(),
             "release-tool foreach -- git log --oneline -1".to_owned(),
         ] {
             ui::note(&format!("  {line}"));
@@ -151,6 +152,84 @@ fn environments(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
     Ok(())
 }
 
+/// A feature in `core-utils`, then the real one-shot release of every package against the
+/// local remotes: `release --bump minor --push` (versions, changelogs, tags, next-dev commits,
+/// pins, one root commit), run through the same plan and executor as the command.
+fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
+    let pkg = ws.root.join("packages/core-utils");
+    let init = pkg.join("src/core_utils/__init__.py");
+    let text = fs_err::read_to_string(&init)?;
+    fs_err::write(
+        &init,
+        format!("{text}\n\ndef shout(text: str) -> str:\n    return text.upper() + \"!\"\n"),
+    )?;
+    Git::new(&pkg).commit_all("feat: add shout()")?;
+    Git::new(&pkg).push(&ws.config.git_remote, &["main"])?;
+    ui::note("\n$ release-tool release --bump minor --push");
+    let planned = crate::release::plan_release(
+        ws,
+        &crate::release::Request {
+            packages: Vec::new(),
+            bump: crate::version::Bump::Minor,
+            push: true,
+            next: true,
+            root_commit: true,
+            delete_branch: false,
+            lock: uv.is_some(),
+        },
+    )?;
+    let journal = crate::journal::Journal::new("release --bump minor --push", planned.plan);
+    let (_, report) = crate::executor::execute(
+        journal,
+        &crate::executor::Options {
+            uv,
+            jobs: ws.config.effective_jobs(global.jobs()),
+            forge: None,
+            forge_unavailable: Some("the demo has no forge".to_owned()),
+            write_journal: true,
+        },
+    )?;
+    if let Some(f) = report.failures.first() {
+        anyhow::bail!("{}: step `{}` failed: {}", f.package, f.step, f.cause);
+    }
+    for p in &planned.packages {
+        ui::note(&format!(
+            "{}: {} → {}, tag {} pushed, next {}",
+            p.package,
+            p.from,
+            p.version,
+            p.tag.as_deref().unwrap_or("-"),
+            p.next.as_deref().unwrap_or("-")
+        ));
+    }
+    Ok(())
+}
+
+/// `sync prod` from the new release tags (non-editable installs from the remotes), and an
+/// import of the released code.
+fn prod(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
+    ui::note("\n$ release-tool sync prod");
+    env::plan_sync(ws, env::Mode::Prod, global.jobs())?.execute(Some(uv))?;
+    let dir = env::mode_dir(ws, env::Mode::Prod);
+    let (_, out, err) = uv.run_captured(
+        &dir,
+        [
+            "run",
+            "--no-sync",
+            "--quiet",
+            "python",
+            "-c",
+            "import core_utils, model_api; print(core_utils.shout('prod runs core-utils 0.1.0'))",
+        ],
+    )?;
+    if out.trim().is_empty() {
+        ui::warn(&format!("could not run python in prod: {}", err.trim()));
+    } else {
+        ui::note(&format!("prod: {}", out.trim()));
+    }
+    Ok(())
+}
+
 /// Build the demo under `dir`; returns the workspace root.
 pub fn build(dir: &Path) -> Result<PathBuf> {
     let remotes = dir.join("remotes");
@@ -171,6 +250,11 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
         requires_python: scaffold::DEFAULT_REQUIRES_PYTHON.to_owned(),
     })?
     .execute(None)?;
+    // The root has a remote too, so the release's root commit is pushed like everything else.
+    let root_remote = remotes.join("workspace.git");
+    fs_err::create_dir_all(&root_remote)?;
+    Git::new(&root_remote).init_bare("main")?;
+    Git::new(&root).remote_add("origin", &format!("file://{}", root_remote.display()))?;
     let config = Workspace::load(&root)?.config;
     let mut existing: Vec<String> = Vec::new();
     for (name, description, deps) in PACKAGES {

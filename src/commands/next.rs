@@ -28,6 +28,7 @@ pub fn run(args: &NextArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         next: true,
         root_commit: !args.no_root_commit,
         delete_branch: false,
+        lock: true,
     };
     let key = super::command_key(
         "next",

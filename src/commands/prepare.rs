@@ -32,6 +32,7 @@ pub fn run(args: &PrepareArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         next: false,
         root_commit: !args.no_root_commit,
         delete_branch: false,
+        lock: true,
     };
     let bump = format!("--bump {}", super::bump_name(args.bump));
     let key = super::command_key(

@@ -35,6 +35,7 @@ pub fn run(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         next: !args.no_next,
         root_commit: !args.no_root_commit,
         delete_branch: false,
+        lock: true,
     };
     let bump = format!("--bump {}", super::bump_name(args.bump));
     let key = super::command_key(

@@ -35,6 +35,7 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         next: false,
         root_commit: !args.no_root_commit,
         delete_branch: args.delete_branch,
+        lock: true,
     };
     let key = super::command_key(
         "tag",

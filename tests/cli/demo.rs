@@ -41,15 +41,39 @@ fn demo_builds_three_interdependent_submodule_packages() {
     // Dependencies: plain requirements in packages, workspace sources only in the root.
     let dl = std::fs::read_to_string(root.join("packages/data-loader/pyproject.toml")).unwrap();
     assert!(
-        dl.contains("\"core-utils\"") && !dl.contains("workspace"),
-        "{dl}"
+        dl.contains("\"core-utils>=0.1.0\"") && !dl.contains("workspace"),
+        "released: the requirement's lower bound was raised: {dl}"
     );
+    // The demo released every package for real: tags and next-dev commits on the remotes.
+    for name in ["core-utils", "data-loader", "model-api"] {
+        let remote = env.path().join(format!("d/remotes/{name}.git"));
+        assert!(
+            git(&remote, &["tag", "--list"]).contains("v0.1.0"),
+            "{name} tagged"
+        );
+        assert_eq!(
+            git(&remote, &["log", "-1", "--format=%s", "main"]).trim(),
+            "chore: start 0.1.1.dev0 development"
+        );
+    }
+    let prod = std::fs::read_to_string(root.join("prod/pyproject.toml")).unwrap();
+    assert!(prod.contains("tag = \"v0.1.0\""), "{prod}");
     let dev = std::fs::read_to_string(root.join("pyproject.toml")).unwrap();
     assert!(dev.contains("core-utils = { workspace = true }"), "{dev}");
     assert!(dev.contains("\"model-api\""), "{dev}");
     // The root is committed and clean.
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
-    assert_eq!(git(&root, &["log", "--format=%s"]).lines().count(), 4);
+    assert_eq!(git(&root, &["log", "--format=%s"]).lines().count(), 5);
+    assert!(
+        git(&root, &["log", "-1", "--format=%s"])
+            .starts_with("release: core-utils 0.1.0, data-loader 0.1.0, model-api 0.1.0")
+    );
+    // ... and pushed to the root's own remote.
+    let root_remote = env.path().join("d/remotes/workspace.git");
+    assert_eq!(
+        git(&root_remote, &["rev-parse", "main"]),
+        git(&root, &["rev-parse", "HEAD"])
+    );
 }
 
 #[test]
@@ -76,10 +100,20 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
         stderr.contains("core_utils.hello() after an edit:  Hello from an edited core-utils!"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("$ release-tool release --bump minor --push"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("$ release-tool sync prod"), "{stderr}");
+    // prod runs the released code, installed from the new tags.
+    assert!(
+        stderr.contains("prod: PROD RUNS CORE-UTILS 0.1.0!"),
+        "{stderr}"
+    );
     assert!(stderr.contains("$ release-tool check"), "{stderr}");
     assert!(
-        stdout.contains("no tag on its remote yet; not pinned in staging"),
-        "check table: {stdout}"
+        stderr.contains("All checks passed"),
+        "check: {stdout}\n{stderr}"
     );
     let root = env.path().join("d/workspace");
     assert!(root.join(".venv").is_dir());
