@@ -17,7 +17,7 @@ const EPOCH: &str = "1767225600";
 const MESSAGE_A: &str = "a {VERSION}: the X release\n\nEverything since {PREV_VERSION}.\n";
 
 fn run(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
-    env.cmd(dir)
+    env.cmd_uv(dir)
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .args(args)
         .output()
@@ -413,6 +413,15 @@ fn the_pull_request_flow_releases_a_patch_version() {
     }
     assert_eq!(root_commits_since(&root, &start), ["tag: a 0.1.0, b 0.1.0"]);
     assert_eq!(
+        git(&root, &["show", "--format=", "--name-only", "HEAD"]),
+        "packages/a\npackages/b\nprod/pyproject.toml\nprod/uv.lock\nstaging/pyproject.toml\nstaging/uv.lock\n"
+    );
+    let lock = read(&root.join("prod/uv.lock"));
+    assert!(
+        lock.contains(&format!("{}?tag=v0.1.0#{}", url(&env, "a"), release[0])),
+        "{lock}"
+    );
+    assert_eq!(
         message(&root, "HEAD"),
         "tag: a 0.1.0, b 0.1.0\n\n- a 0.1.0 (v0.1.0)\n- b 0.1.0 (v0.1.0)"
     );
@@ -517,8 +526,20 @@ fn a_dev_version_is_tagged_at_once_and_pinned_in_staging() {
     );
     assert_eq!(
         git(&root, &["show", "--format=", "--name-only", "HEAD"]),
-        "packages/a\npackages/b\nstaging/pyproject.toml\n"
+        "packages/a\npackages/b\nstaging/pyproject.toml\nstaging/uv.lock\n"
     );
+    // The staging lock is refreshed against the pushed tags.
+    let lock = read(&root.join("staging/uv.lock"));
+    for name in ["a", "b"] {
+        assert!(
+            lock.contains(&format!(
+                "{}?tag=v0.1.0.dev1#{}",
+                url(&env, name),
+                tags_commit(&root, name)
+            )),
+            "{lock}"
+        );
+    }
     assert_eq!(
         on_remote(&env, "root", "refs/heads/main"),
         Some(rev(&root, "HEAD"))
@@ -806,7 +827,9 @@ fn no_root_commit_leaves_the_root_to_the_user() {
             " M packages/a",
             " M packages/b",
             " M prod/pyproject.toml",
-            " M staging/pyproject.toml"
+            " M staging/pyproject.toml",
+            "?? prod/uv.lock",
+            "?? staging/uv.lock"
         ]
     );
     assert!(on_remote(&env, "a", "refs/tags/v0.1.0").is_some());
@@ -836,4 +859,8 @@ fn prepare_twice_does_not_bump_a_prepared_version_again() {
         "{stderr}"
     );
     assert_eq!(before, state(&env, &root), "nothing changed");
+}
+
+fn tags_commit(root: &Path, name: &str) -> String {
+    rev(&pkg(root, name), "v0.1.0.dev1^{commit}")
 }
