@@ -1132,6 +1132,17 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         };
         let v = &v;
         let tag = format!("{}{v}", c.prefix);
+        // `prepare` tags a dev/pre version at once: one without its tag was never prepared
+        // (a new package, a package with no changes this cycle), and is not a release.
+        if !version::is_final(v) && c.git.resolve(&format!("refs/tags/{tag}"))?.is_none() {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!(
+                    "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
+                ),
+            });
+            continue;
+        }
         // The release commit: the newest commit that changed the version.
         let file = "pyproject.toml";
         let target = c

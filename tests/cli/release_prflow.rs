@@ -818,9 +818,24 @@ fn no_root_commit_leaves_the_root_to_the_user() {
     ok(
         &env,
         &root,
-        &["tag", "--sync", "--push", "--no-root-commit"],
+        &[
+            "tag",
+            "--sync",
+            "--delete-branch",
+            "--push",
+            "--no-root-commit",
+        ],
     );
     assert_eq!(rev(&root, "HEAD"), start);
+    for name in ["a", "b"] {
+        let p = pkg(&root, name);
+        assert_eq!(branch(&p), "main");
+        assert_eq!(
+            git(&p, &["branch", "--list", "dev_branch"]),
+            "",
+            "{name}: deleted"
+        );
+    }
     assert_eq!(
         porcelain(&root),
         [
@@ -837,6 +852,13 @@ fn no_root_commit_leaves_the_root_to_the_user() {
 
     ok(&env, &root, &["next", "--push", "--no-root-commit"]);
     assert_eq!(rev(&root, "HEAD"), start);
+    let a = pkg(&root, "a");
+    assert_eq!(branch(&a), "dev_branch");
+    assert_eq!(
+        rev(&a, "HEAD^"),
+        rev(&a, "main"),
+        "dev_branch recreated at main"
+    );
     assert_eq!(version_of(&root, "a"), "0.1.1.dev0");
     assert_eq!(on_remote(&env, "root", "refs/heads/main"), root_remote);
     assert_eq!(journal_finished(&root), Some(true));
@@ -863,4 +885,35 @@ fn prepare_twice_does_not_bump_a_prepared_version_again() {
 
 fn tags_commit(root: &Path, name: &str) -> String {
     rev(&pkg(root, name), "v0.1.0.dev1^{commit}")
+}
+
+#[test]
+fn tag_leaves_a_package_that_was_not_prepared_alone() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(
+        &env,
+        &root,
+        &["-p", "a", "prepare", "--bump", "patch", "--push"],
+    );
+    merge_on_remote(&env, "a");
+    let staging = read(&root.join("staging/pyproject.toml"));
+    let (_, stderr) = ok(&env, &root, &["tag", "--sync", "--push"]);
+    // b was synced too, but its development version was never prepared: no tag, no pin.
+    assert!(
+        stderr
+            .contains("b: skipped, 0.1.0.dev0 is a development version that `prepare` did not tag"),
+        "{stderr}"
+    );
+    let b = pkg(&root, "b");
+    assert_eq!(git(&b, &["tag", "--list"]), "");
+    assert_eq!(on_remote(&env, "b", "refs/tags/v0.1.0.dev0"), None);
+    let after = read(&root.join("staging/pyproject.toml"));
+    assert!(after.contains(&pin(&env, "a", "v0.1.0")), "{after}");
+    assert!(!after.contains("b = {"), "{after}");
+    assert_ne!(after, staging);
+    assert_eq!(
+        rev(&pkg(&root, "a"), "v0.1.0^{commit}"),
+        rev(&pkg(&root, "a"), "HEAD^2")
+    );
 }
