@@ -917,3 +917,51 @@ fn tag_leaves_a_package_that_was_not_prepared_alone() {
         rev(&pkg(&root, "a"), "HEAD^2")
     );
 }
+
+#[test]
+fn a_failed_prepare_resumes_without_repeating_a_step() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    // b's remote refuses pushes for now.
+    let hook = remote(&env, "b").join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'b is frozen' >&2\nexit 1\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let start = rev(&root, "HEAD");
+    let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "patch", "--push"], 1);
+    assert!(
+        stderr.contains("b: step `git -C packages/b push --quiet origin refs/heads/dev_branch:refs/heads/dev_branch` failed")
+            && stderr.contains("b is frozen"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: root: not started: waits for b"),
+        "{stderr}"
+    );
+    assert_eq!(rev(&root, "HEAD"), start, "no root commit yet");
+    let b = pkg(&root, "b");
+    let release_b = rev(&b, "HEAD");
+    assert_eq!(message(&b, "HEAD").lines().next(), Some("Release b 0.1.0"));
+
+    // Fixed: the same command resumes after the last completed step.
+    std::fs::remove_file(&hook).unwrap();
+    let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    assert!(
+        stderr.contains("Resuming `release-tool prepare --bump patch --push`"),
+        "{stderr}"
+    );
+    assert_eq!(rev(&b, "HEAD"), release_b, "no second release commit");
+    assert_eq!(version_of(&root, "b"), "0.1.0", "not bumped twice");
+    assert_eq!(
+        on_remote(&env, "b", "refs/heads/dev_branch"),
+        Some(release_b)
+    );
+    assert_eq!(
+        root_commits_since(&root, &start),
+        ["prepare: a 0.1.0, b 0.1.0"]
+    );
+    assert_eq!(journal_finished(&root), Some(true));
+}
