@@ -316,14 +316,6 @@ fn new_version(c: &Candidate<'_>, bump: Bump) -> Result<Version> {
     v.with_context(|| format!("{}: cannot bump {}", c.pkg.name, c.version))
 }
 
-fn forge_repo(ws: &Workspace, pkg: &Package) -> Option<String> {
-    ws.config
-        .packages
-        .get(&pkg.name)
-        .and_then(|p| p.repository.clone())
-        .or_else(|| manifests::package_url(ws, pkg).and_then(|u| crate::forge::parse_repo(&u)))
-}
-
 /// The pins the root gets: package → (tag, version, final?).
 #[derive(Default)]
 struct Pins {
@@ -633,7 +625,7 @@ fn release_call(
         return None;
     }
     Some(ForgeCall {
-        repo: forge_repo(ws, pkg)?,
+        repo: crate::forge::repo_for(ws, pkg)?,
         action: ForgeAction::CreateRelease {
             tag: tag.to_owned(),
             name: format!("{} {version}", pkg.name),
@@ -819,9 +811,9 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
-    let base = ws.config.base_branch.clone();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let mut todo = Vec::new();
+    let mut prepared = Vec::new();
     for c in cands {
         if c.messages.is_empty() {
             planned.skipped.push(Skipped {
@@ -835,7 +827,6 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         require_clean(&c, &mut problems)?;
         require_branch(&c, &dev, &mut problems);
-        require_not_prepared(&c, &base, &mut problems)?;
         if req.push && !c.git.has_remote(&ws.config.git_remote)? {
             problem(
                 &mut problems,
@@ -843,11 +834,14 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
                 format!("has no remote `{}` to push to", ws.config.git_remote),
             );
         }
-        todo.push(c);
+        if already_prepared(&c)? {
+            prepared.push(c);
+        } else {
+            require_not_prepared_earlier(&c, &ws.config.base_branch, &mut problems)?;
+            todo.push(c);
+        }
     }
     require_root_ready(ws, req, &mut problems);
-    let forge_unavailable =
-        crate::forge::unavailable_reason(&ws.config.forge, &|k| std::env::var(k).ok());
     let mut versions = Vec::new();
     for c in &todo {
         match new_version(c, req.bump) {
@@ -883,42 +877,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             pins.staging.insert(pkg.key.clone(), tag.clone());
         }
         if req.push {
-            planned
-                .plan
-                .push_refs(name, &pkg.dir, &ws.config.git_remote, &refs);
-            let repo = forge_repo(ws, pkg);
-            let forge_on = ws.config.forge.pull_requests
-                && ws.config.forge.kind != crate::config::ForgeKind::None;
-            match (&repo, forge_on) {
-                (Some(repo), true) => {
-                    planned.plan.forge(
-                        name,
-                        ForgeCall {
-                            repo: repo.clone(),
-                            action: ForgeAction::OpenPullRequest {
-                                head: dev.clone(),
-                                base: base.clone(),
-                                title: message.lines().next().unwrap_or("").to_owned(),
-                                body: message.clone(),
-                            },
-                        },
-                    );
-                    // Planned all the same (a resumed run may have the token), but say now
-                    // where to open it by hand when the forge cannot be used.
-                    if let Some(reason) = &forge_unavailable {
-                        planned.notes.push(format!(
-                            "{}: the pull request cannot be opened: {reason}; open it by hand: {}",
-                            pkg.name,
-                            compare_url(ws, pkg, &base, &dev)
-                        ));
-                    }
-                }
-                _ => planned.notes.push(format!(
-                    "{}: open the pull request by hand: {}",
-                    pkg.name,
-                    compare_url(ws, pkg, &base, &dev)
-                )),
-            }
+            plan_pull_request(ws, &mut planned, pkg, &refs, &message);
         }
         planned
             .plan
@@ -932,6 +891,28 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             next: None,
             prerelease: !final_version,
         });
+    }
+    for c in &prepared {
+        let tag = format!("{}{}", c.prefix, c.version);
+        if req.push {
+            // Prepared by an earlier run: push it and open (or find) its pull request.
+            let message = c.git.run(["log", "-1", "--format=%B", "HEAD"])?;
+            plan_pull_request(
+                ws,
+                &mut planned,
+                c.pkg,
+                &[format!("refs/heads/{dev}")],
+                message.trim_end(),
+            );
+        } else {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!(
+                    "already prepared at {} (its release commit is HEAD of {dev}); after the merge run `release-tool tag` to tag {tag}",
+                    c.version
+                ),
+            });
+        }
     }
     let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
     let touched = plan_dependent_bounds(ws, &mut planned, &released, &in_run, &branch_of, req)?;
@@ -955,10 +936,15 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     Ok(planned)
 }
 
-/// A final version that is not tagged and not on `base_branch` yet was made by an earlier
-/// `prepare` and waits for its merge: preparing again would bump it a second time, and that
-/// version would never be released.
-fn require_not_prepared(c: &Candidate<'_>, base: &str, problems: &mut Vec<String>) -> Result<()> {
+/// A final version that is not tagged and not on `base_branch` yet, whose release commit is
+/// no longer HEAD (commits were added after it): an earlier `prepare` made it and it waits for
+/// its merge. Preparing again would bump it a second time and that version would never be
+/// released: refuse, and say what to do.
+fn require_not_prepared_earlier(
+    c: &Candidate<'_>,
+    base: &str,
+    problems: &mut Vec<String>,
+) -> Result<()> {
     if !version::is_final(&c.version)
         || c.git
             .resolve(&format!("refs/tags/{}{}", c.prefix, c.version))?
@@ -967,19 +953,81 @@ fn require_not_prepared(c: &Candidate<'_>, base: &str, problems: &mut Vec<String
         return Ok(());
     }
     match version_at(c, &format!("refs/heads/{base}"))? {
-        Some(on_base) if on_base != c.version => {
-            problem(
-                problems,
-                c.pkg,
-                format!(
-                    "{} is already prepared (not on {base}, not tagged): merge its pull request, then `release-tool tag --sync`; to prepare it again, drop its release commit first",
-                    c.version
-                ),
-            );
-        }
+        Some(on_base) if on_base != c.version => problem(
+            problems,
+            c.pkg,
+            format!(
+                "{} is already prepared (not on {base}, not tagged) and has commits after its release commit: merge it, then `release-tool tag --sync`; to prepare it again, drop its release commit first",
+                c.version
+            ),
+        ),
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `prepare` already ran for a package: HEAD is the commit that set its version to a
+/// final version that has no tag yet (the release commit waiting for its merge). Preparing it
+/// again would bump it twice.
+fn already_prepared(c: &Candidate<'_>) -> Result<bool> {
+    if !version::is_final(&c.version)
+        || c.git
+            .resolve(&format!("refs/tags/{}{}", c.prefix, c.version))?
+            .is_some()
+    {
+        return Ok(false);
+    }
+    let Some(parent) = c.git.resolve("HEAD^")? else {
+        return Ok(false);
+    };
+    let before = c
+        .git
+        .read_blob(&parent, "pyproject.toml")?
+        .unwrap_or_default();
+    let version_before = PyProject::parse(&c.pkg.dir.join("pyproject.toml"), &before)
+        .ok()
+        .and_then(|d| match d.version_source() {
+            VersionSource::Static(v) => version::parse(&v).ok(),
+            _ => None,
+        });
+    Ok(version_before.is_some_and(|v| v != c.version))
+}
+
+/// Push `refs` of a prepared package and open its pull request `dev_branch` → `base_branch`
+/// (or say where to open it by hand when no forge is configured).
+fn plan_pull_request(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pkg: &Package,
+    refs: &[String],
+    message: &str,
+) {
+    let name = Some(pkg.name.as_str());
+    let (dev, base) = (&ws.config.dev_branch, &ws.config.base_branch);
+    planned
+        .plan
+        .push_refs(name, &pkg.dir, &ws.config.git_remote, refs);
+    let forge_on =
+        ws.config.forge.pull_requests && ws.config.forge.kind != crate::config::ForgeKind::None;
+    match crate::forge::repo_for(ws, pkg) {
+        Some(repo) if forge_on => planned.plan.forge(
+            name,
+            ForgeCall {
+                repo,
+                action: ForgeAction::OpenPullRequest {
+                    head: dev.clone(),
+                    base: base.clone(),
+                    title: message.lines().next().unwrap_or("").to_owned(),
+                    body: message.to_owned(),
+                },
+            },
+        ),
+        _ => planned.notes.push(format!(
+            "{}: open the pull request by hand: {}",
+            pkg.name,
+            compare_url(ws, pkg, base, dev)
+        )),
+    }
 }
 
 /// A web URL to compare `head` with `base` (to open a pull request by hand).

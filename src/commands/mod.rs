@@ -176,6 +176,7 @@ pub fn run_journaled(
     ws: &crate::workspace::Workspace,
     global: &GlobalArgs,
     command: &str,
+    require_forge: bool,
     build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
 ) -> anyhow::Result<ExitKind> {
     use std::fmt::Write as _;
@@ -185,6 +186,10 @@ pub fn run_journaled(
     use crate::ui;
 
     let dry_run = global.dry_run || ws.config.dry_run;
+    let env = |k: &str| std::env::var(k).ok();
+    if require_forge {
+        crate::forge::require(&ws.config.forge, &env)?;
+    }
     let (journal, planned) = match journal::resume_for(&ws.root, command)? {
         journal::Resume::Continue(j) => {
             ui::note(&format!(
@@ -215,7 +220,6 @@ pub fn run_journaled(
         .steps
         .iter()
         .any(|s| matches!(s.kind, crate::plan::StepKind::Forge { .. }));
-    let env = |k: &str| std::env::var(k).ok();
     let forge_reason = crate::forge::unavailable_reason(&ws.config.forge, &env);
     if dry_run {
         if global.json {
@@ -238,6 +242,11 @@ pub fn run_journaled(
         return Ok(ExitKind::Success);
     }
     let client = crate::forge::Client::from_config(&ws.config.forge, &env)?;
+    if has_forge && let Some(reason) = &forge_reason {
+        ui::warn(&format!(
+            "forge steps will be skipped: {reason} (pass --require-forge to make this an error)"
+        ));
+    }
     let uv = if plan
         .steps
         .iter()
@@ -259,6 +268,17 @@ pub fn run_journaled(
         match &e.outcome {
             Outcome::Skipped(reason) => {
                 ui::note(&format!("{}: skipped {}: {reason}", e.package, e.step));
+                if let crate::plan::StepKind::Forge { call } = &journal.plan.steps[e.index].kind
+                    && let crate::forge::ForgeAction::OpenPullRequest { head, base, .. } =
+                        &call.action
+                    && let Some(pkg) = ws.package(&e.package)
+                {
+                    ui::note(&format!(
+                        "{}: open the pull request by hand: {}",
+                        e.package,
+                        crate::release::compare_url(ws, pkg, base, head)
+                    ));
+                }
             }
             Outcome::Ran(Some(note)) => ui::note(&format!("{}: {}: {note}", e.package, e.step)),
             Outcome::AlreadyDone(why) if ui::verbosity() > 0 => {

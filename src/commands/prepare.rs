@@ -16,6 +16,9 @@ pub struct PrepareArgs {
     /// Push the branch (and a dev/pre tag) and open a pull request `dev_branch` -> `base_branch`.
     #[arg(long)]
     pub push: bool,
+    /// Fail (exit 2) instead of skipping forge steps when no forge token is set.
+    #[arg(long)]
+    pub require_forge: bool,
     /// Do not make the root's bookkeeping commit (staging pins, submodule pointers).
     #[arg(long)]
     pub no_root_commit: bool,
@@ -48,5 +51,7 @@ pub fn run(args: &PrepareArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         ],
         global,
     );
-    super::run_journaled(&ws, global, &key, || release::plan_prepare(&ws, &req))
+    super::run_journaled(&ws, global, &key, args.require_forge, || {
+        release::plan_prepare(&ws, &req)
+    })
 }

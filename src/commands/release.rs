@@ -19,6 +19,9 @@ pub struct ReleaseArgs {
     /// Do not start the next development cycle (no `X.Y.(Z+1).dev0` commit).
     #[arg(long)]
     pub no_next: bool,
+    /// Fail (exit 2) instead of skipping forge steps when no forge token is set.
+    #[arg(long)]
+    pub require_forge: bool,
     /// Do not make the root's bookkeeping commit (pins, submodule pointers).
     #[arg(long)]
     pub no_root_commit: bool,
@@ -52,5 +55,7 @@ pub fn run(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         ],
         global,
     );
-    super::run_journaled(&ws, global, &key, || release::plan_release(&ws, &req))
+    super::run_journaled(&ws, global, &key, args.require_forge, || {
+        release::plan_release(&ws, &req)
+    })
 }

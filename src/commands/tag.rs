@@ -19,6 +19,9 @@ pub struct TagArgs {
     /// Push the tag and create the forge release; push the root commit.
     #[arg(long)]
     pub push: bool,
+    /// Fail (exit 2) instead of skipping forge steps when no forge token is set.
+    #[arg(long)]
+    pub require_forge: bool,
     /// Do not make the root's bookkeeping commit (pins, submodule pointers).
     #[arg(long)]
     pub no_root_commit: bool,
@@ -73,12 +76,14 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
                 "Then (planned from {}/{} as last fetched; the sync fetches first):",
                 ws.config.git_remote, ws.config.base_branch
             ));
-            return super::run_journaled(&ws, global, &key, || {
+            return super::run_journaled(&ws, global, &key, args.require_forge, || {
                 release::plan_tag_after_sync(&ws, &req)
             });
         }
     }
     // Plan from the synced state.
     let ws = Workspace::discover(&super::start_dir(global))?;
-    super::run_journaled(&ws, global, &key, || release::plan_tag(&ws, &req))
+    super::run_journaled(&ws, global, &key, args.require_forge, || {
+        release::plan_tag(&ws, &req)
+    })
 }

@@ -253,6 +253,16 @@ fn gitlink(root: &Path, name: &str) -> String {
     line.split_whitespace().nth(2).unwrap().to_owned()
 }
 
+fn journal_finished(root: &Path) -> Option<bool> {
+    let text = std::fs::read_to_string(journal(root)).ok()?;
+    serde_json::from_str::<Value>(&text).ok()?["finished"].as_bool()
+}
+
+/// The commit of `name`'s dev tag.
+fn tags_commit(root: &Path, name: &str) -> String {
+    rev(&pkg(root, name), "v0.1.0.dev1^{commit}")
+}
+
 fn pin(env: &TestEnv, name: &str, tag: &str) -> String {
     format!(
         "{name} = {{ git = \"{}\", tag = \"{tag}\" }}",
@@ -281,7 +291,7 @@ fn the_pull_request_flow_releases_a_patch_version() {
         let web = web.trim_end_matches(".git");
         assert!(
             stderr.contains(&format!(
-                "note: {name}: the pull request cannot be opened: no forge token (set GITHUB_TOKEN or GH_TOKEN); open it by hand: {web}/compare/main...dev_branch?expand=1"
+                "{name}: open the pull request by hand: {web}/compare/main...dev_branch?expand=1"
             )),
             "{stderr}"
         );
@@ -864,27 +874,32 @@ fn no_root_commit_leaves_the_root_to_the_user() {
     assert_eq!(journal_finished(&root), Some(true));
 }
 
-fn journal_finished(root: &Path) -> Option<bool> {
-    let text = std::fs::read_to_string(journal(root)).ok()?;
-    serde_json::from_str::<Value>(&text).ok()?["finished"].as_bool()
-}
-
 #[test]
 fn prepare_twice_does_not_bump_a_prepared_version_again() {
     let env = TestEnv::new();
     let root = ready_to_prepare(&env);
     ok(&env, &root, &["prepare", "--bump", "patch"]);
+    // Again: the release commits are HEAD, the packages are skipped.
     let before = state(&env, &root);
-    let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "patch"], 1);
+    let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "patch"]);
     assert!(
-        stderr.contains("a (packages/a): 0.1.0 is already prepared (not on main, not tagged): merge its pull request, then `release-tool tag --sync`"),
+        stderr.contains("a: skipped, already prepared at 0.1.0"),
         "{stderr}"
     );
     assert_eq!(before, state(&env, &root), "nothing changed");
-}
-
-fn tags_commit(root: &Path, name: &str) -> String {
-    rev(&pkg(root, name), "v0.1.0.dev1^{commit}")
+    // A commit after a's release commit (a review fix): preparing again is refused.
+    let a = pkg(&root, "a");
+    let init = a.join("src/a/__init__.py");
+    std::fs::write(&init, read(&init) + "Z = 3\n").unwrap();
+    git(&a, &["commit", "-q", "-am", "fix: review"]);
+    let before = state(&env, &root);
+    let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "patch"], 1);
+    assert!(
+        stderr.contains("a (packages/a): 0.1.0 is already prepared (not on main, not tagged) and has commits after its release commit: merge it, then `release-tool tag --sync`"),
+        "{stderr}"
+    );
+    assert_eq!(before, state(&env, &root), "nothing changed");
+    assert_eq!(version_of(&root, "a"), "0.1.0");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_github;
 pub mod http;
 pub mod pypiserver;
 
@@ -43,8 +44,7 @@ const UNSET: &[&str] = &[
     "CLICOLOR_FORCE",
     "RELEASE_TOOL_LOG",
     "RUST_LOG",
-    // No forge token or API from the developer's shell: forge steps must stay unconfigured
-    // unless a test sets them (against its fake server).
+    // Forge credentials and endpoint (a developer's own must never reach a test).
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "GITHUB_API_URL",
