@@ -628,12 +628,13 @@ impl Git {
         self.rev_parse("HEAD")
     }
 
-    /// An annotated tag `name` on `target` with `message`.
+    /// An annotated tag `name` on `target` with `message` (kept as written: `#` lines too).
     pub fn tag_annotated(&self, name: &str, target: &str, message: &str) -> Result<(), GitError> {
         let (name, target) = (checked("tag", name)?, checked("revision", target)?);
         self.run([
             "tag",
             "--annotate",
+            "--cleanup=whitespace",
             "--message",
             message,
             "--",

@@ -173,9 +173,12 @@ impl Plan {
             package,
             StepKind::Git {
                 dir: dir.into(),
+                // `--cleanup=whitespace`: git's default for tags (`strip`) drops every line
+                // that starts with `#`, the Markdown headings of the notes among them.
                 args: vec![
                     "tag".to_owned(),
                     "--annotate".to_owned(),
+                    "--cleanup=whitespace".to_owned(),
                     "--message".to_owned(),
                     message.to_owned(),
                     "--".to_owned(),
@@ -736,5 +739,28 @@ mod tests {
             std::fs::read_to_string(dir.path().join("a/b/c.txt")).unwrap(),
             "hi"
         );
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+
+    #[test]
+    fn tag_messages_keep_markdown_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        git.init("main").unwrap();
+        git.config_set("user.name", "Test").unwrap();
+        git.config_set("user.email", "test@example.com").unwrap();
+        git.commit("chore: start", true).unwrap();
+        let message = "Release a 1.0.0\n\n### Added\n\n- x\n";
+        let mut plan = Plan::new(dir.path());
+        plan.tag(None, dir.path(), "v1.0.0", "HEAD", message);
+        plan.execute(None).unwrap();
+        let stored = git
+            .run(["for-each-ref", "--format=%(contents)", "refs/tags/v1.0.0"])
+            .unwrap();
+        assert_eq!(stored.trim_end(), message.trim_end());
     }
 }

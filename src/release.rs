@@ -456,10 +456,12 @@ fn plan_root(
                 "- {} {}{}\n",
                 p.package,
                 p.version,
-                p.tag
-                    .as_deref()
-                    .map(|t| format!(" ({t})"))
-                    .unwrap_or_default()
+                match (&p.tag, &p.next) {
+                    (Some(t), _) => format!(" ({t})"),
+                    // `next`: the version the new cycle starts.
+                    (None, Some(n)) => format!(" → {n}"),
+                    (None, None) => String::new(),
+                }
             ),
         );
     }
@@ -835,6 +837,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         if already_prepared(&c)? {
             prepared.push(c);
         } else {
+            require_not_prepared_earlier(&c, &ws.config.base_branch, &mut problems)?;
             todo.push(c);
         }
     }
@@ -931,6 +934,36 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
     }
     Ok(planned)
+}
+
+/// A final version that is not tagged and not on `base_branch` yet, whose release commit is
+/// no longer HEAD (commits were added after it): an earlier `prepare` made it and it waits for
+/// its merge. Preparing again would bump it a second time and that version would never be
+/// released: refuse, and say what to do.
+fn require_not_prepared_earlier(
+    c: &Candidate<'_>,
+    base: &str,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    if !version::is_final(&c.version)
+        || c.git
+            .resolve(&format!("refs/tags/{}{}", c.prefix, c.version))?
+            .is_some()
+    {
+        return Ok(());
+    }
+    match version_at(c, &format!("refs/heads/{base}"))? {
+        Some(on_base) if on_base != c.version => problem(
+            problems,
+            c.pkg,
+            format!(
+                "{} is already prepared (not on {base}, not tagged) and has commits after its release commit: merge it, then `release-tool tag --sync`; to prepare it again, drop its release commit first",
+                c.version
+            ),
+        ),
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Whether `prepare` already ran for a package: HEAD is the commit that set its version to a
@@ -1060,26 +1093,109 @@ pub fn plan_tag_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
 /// (the last commit that changed the version), the prod (and staging) pins, push and the forge
 /// release.
 pub fn plan_tag(ws: &Workspace, req: &Request) -> Result<Planned> {
+    plan_tag_at(ws, req, false)
+}
+
+/// [`plan_tag`] as it will be once `tag --sync` has fast-forwarded `base_branch` to
+/// `<remote>/<base_branch>` as last fetched, whatever is checked out now: what `tag --sync
+/// --dry-run` shows, as it cannot run the sync.
+pub fn plan_tag_after_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
+    plan_tag_at(ws, req, true)
+}
+
+/// The version of a package at `rev` (its pyproject's static version, or its hatch version
+/// file's); `None` when `rev` does not exist or has no readable version.
+fn version_at(c: &Candidate<'_>, rev: &str) -> Result<Option<Version>> {
+    if c.git.resolve(rev)?.is_none() {
+        return Ok(None);
+    }
+    let file = "pyproject.toml";
+    let Some(text) = c.git.read_blob(rev, file)? else {
+        return Ok(None);
+    };
+    let Ok(doc) = PyProject::parse(&c.pkg.dir.join(file), &text) else {
+        return Ok(None);
+    };
+    let found = match doc.version_source() {
+        VersionSource::Static(s) => Some(s),
+        VersionSource::Dynamic {
+            hatch_path: Some(rel),
+        } => c
+            .git
+            .read_blob(rev, &rel)?
+            .and_then(|t| pyproject::version_in_text(&t).map(str::to_owned)),
+        _ => None,
+    };
+    Ok(found.and_then(|s| version::parse(&s).ok()))
+}
+
+fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planned> {
     ws.require_sound()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let base = ws.config.base_branch.clone();
+    let remote = &ws.config.git_remote;
+    let tip = if after_sync {
+        format!("refs/remotes/{remote}/{base}")
+    } else {
+        "HEAD".to_owned()
+    };
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let mut pins = Pins::default();
     let mut moved = Vec::new();
     let mut steps: Vec<(usize, String, String, Version, String)> = Vec::new();
     for (i, c) in cands.iter().enumerate() {
-        let v = &c.version;
+        let v = if after_sync {
+            // A read-only look at the remote: say when the plan is from a stale fetch.
+            let branch_ref = format!("refs/heads/{base}");
+            if let Ok(out) = c
+                .git
+                .run_batch(["ls-remote", "--", remote, branch_ref.as_str()])
+                && let Some(on_remote) = out.split_whitespace().next()
+                && c.git.resolve(&tip)?.as_deref() != Some(on_remote)
+            {
+                planned.notes.push(format!(
+                    "{}: {remote}/{base} has moved since it was last fetched; this plan is from the last fetch (`release-tool status --fetch` refreshes it)",
+                    c.pkg.name
+                ));
+            }
+            let Some(v) = version_at(c, &tip)? else {
+                problem(
+                    &mut problems,
+                    c.pkg,
+                    format!(
+                        "has no readable version on {remote}/{base}; fetch it first (`git -C {} fetch {remote}`)",
+                        c.pkg.rel_path
+                    ),
+                );
+                continue;
+            };
+            v
+        } else {
+            if c.branch.as_deref() != Some(base.as_str()) {
+                require_branch(c, &base, &mut problems);
+                continue;
+            }
+            c.version.clone()
+        };
+        let v = &v;
         let tag = format!("{}{v}", c.prefix);
-        if c.branch.as_deref() != Some(base.as_str()) {
-            require_branch(c, &base, &mut problems);
+        // `prepare` tags a dev/pre version at once: one without its tag was never prepared
+        // (a new package, a package with no changes this cycle), and is not a release.
+        if !version::is_final(v) && c.git.resolve(&format!("refs/tags/{tag}"))?.is_none() {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!(
+                    "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
+                ),
+            });
             continue;
         }
         // The release commit: the newest commit that changed the version.
         let file = "pyproject.toml";
         let target = c
             .git
-            .run(["log", "-1", "--format=%H", "HEAD", "--", file])?
+            .run(["log", "-1", "--format=%H", tip.as_str(), "--", file])?
             .trim()
             .to_owned();
         if target.is_empty() {
@@ -1099,7 +1215,7 @@ pub fn plan_tag(ws: &Workspace, req: &Request) -> Result<Planned> {
         {
             target
         } else {
-            c.git.rev_parse("HEAD")?
+            c.git.rev_parse(&tip)?
         };
         if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
             if existing != target {
@@ -1205,26 +1321,36 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             require_branch(&c, &dev, &mut problems);
             continue;
         }
-        if let Some(dev_head) = c.git.resolve(&format!("refs/heads/{dev}"))? {
-            let base_head = c.git.rev_parse(&format!("refs/heads/{base}"))?;
-            if !c.git.is_ancestor(&dev_head, &base_head)? && on != Some(dev.as_str()) {
-                problem(
-                    &mut problems,
-                    c.pkg,
-                    format!("{dev} has commits that are not on {base}; merge or delete it first"),
-                );
-                continue;
-            }
+        let Some(base_head) = c.git.resolve(&format!("refs/heads/{base}"))? else {
+            problem(&mut problems, c.pkg, format!("has no branch {base}"));
+            continue;
+        };
+        // The next cycle starts at base_branch: a dev_branch with commits that are not on it
+        // (a release not merged yet) is refused, checked out or not.
+        let dev_head = c.git.resolve(&format!("refs/heads/{dev}"))?;
+        if let Some(dev_head) = &dev_head
+            && !c.git.is_ancestor(dev_head, &base_head)?
+        {
+            problem(
+                &mut problems,
+                c.pkg,
+                format!(
+                    "{dev} has commits that are not on {base}; merge it first (then `release-tool tag --sync`), or delete it"
+                ),
+            );
+            continue;
         }
-        todo.push(c);
+        let restart = on != Some(dev.as_str()) || dev_head.as_deref() != Some(base_head.as_str());
+        todo.push((c, restart));
     }
     fail_on(&problems, "start the next development cycle")?;
-    for c in &todo {
+    for (c, restart) in &todo {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
         let n = version::next_dev(&c.version)?.to_string();
-        if c.branch.as_deref() != Some(dev.as_str()) {
-            // dev_branch is missing or merged into base_branch: (re)start it at base_branch.
+        if *restart {
+            // dev_branch is missing, not checked out, or merged into base_branch (behind it):
+            // (re)start it at base_branch.
             planned.plan.git(
                 name,
                 &pkg.dir,
@@ -1268,7 +1394,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
         });
     }
     if !planned.packages.is_empty() {
-        let moved: Vec<&Package> = todo.iter().map(|c| c.pkg).collect();
+        let moved: Vec<&Package> = todo.iter().map(|(c, _)| c.pkg).collect();
         let summary = format!(
             "next: {}",
             planned

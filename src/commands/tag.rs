@@ -56,9 +56,9 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         crate::journal::resume_for(&ws.root, &key)?,
         crate::journal::Resume::Continue(_)
     );
+    let dry_run = global.dry_run || ws.config.dry_run;
     if args.sync && !resuming {
         let sync = release::plan_tag_sync(&ws, &req)?;
-        let dry_run = global.dry_run || ws.config.dry_run;
         if dry_run {
             crate::ui::note("The --sync steps run first:");
         }
@@ -71,7 +71,14 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             None,
         )?;
         if dry_run {
-            crate::ui::note("Then (planned from the current checkouts, before the sync):");
+            // The sync did not run: plan from what it would check out.
+            crate::ui::note(&format!(
+                "Then (planned from {}/{} as last fetched; the sync fetches first):",
+                ws.config.git_remote, ws.config.base_branch
+            ));
+            return super::run_journaled(&ws, global, &key, args.require_forge, || {
+                release::plan_tag_after_sync(&ws, &req)
+            });
         }
     }
     // Plan from the synced state.

@@ -20,6 +20,7 @@ mod lifecycle;
 mod llm;
 mod publish;
 mod release_forge;
+mod release_prflow;
 mod stage_branch;
 mod stage_notes;
 mod stages_changes;
