@@ -322,15 +322,18 @@ fn forge_repo(ws: &Workspace, pkg: &Package) -> Option<String> {
         .or_else(|| manifests::package_url(ws, pkg).and_then(|u| crate::forge::parse_repo(&u)))
 }
 
-/// The pins the root gets: package → (tag, version, final?).
+/// What the root gets: package → tag (staging), package → (tag, version) (prod), and whether
+/// the packages' versions or requirements changed (the dev lock records them).
 #[derive(Default)]
 struct Pins {
     staging: BTreeMap<String, String>,
     prod: BTreeMap<String, (String, Version)>,
+    versions_changed: bool,
 }
 
 /// The steps every package-moving stage ends with: staging/prod pins, (with `push`) the locks
-/// of manifests that have one, and one root commit with the pins and submodule pointers.
+/// of manifests that have one, the dev lock when versions changed, and one root commit with the
+/// pins, the locks and the submodule pointers.
 fn plan_root(
     ws: &Workspace,
     planned: &mut Planned,
@@ -419,6 +422,13 @@ fn plan_root(
                 }
             }
         }
+    }
+    // The dev lock records every workspace member's version and requirements: left as it was,
+    // `check` and `uv sync --locked` would find it stale after the release. Members are local,
+    // so it is refreshed with or without --push.
+    if pins.versions_changed && !moved.is_empty() && ws.root.join("uv.lock").is_file() {
+        planned.plan.uv(None, &ws.root, ["lock"]);
+        changed_files.push("uv.lock".to_owned());
     }
     if !req.root_commit {
         return Ok(());
@@ -660,6 +670,77 @@ fn plan_release_call(
 // ---------------------------------------------------------------------------------------------
 // release: the trunk-based one-shot
 
+/// A repository whose remote is asked before a release with `--push` changes anything.
+struct RemoteCheck {
+    /// How problems name it: `b (packages/b)`, `the root`.
+    who: String,
+    dir: PathBuf,
+    rel: String,
+    branch: String,
+    /// The tag the release makes (none for the root).
+    tag: Option<String>,
+}
+
+/// Ask each remote (one `git ls-remote` per repository, in parallel) what a push would meet,
+/// before anything changes: the tag to make must not be there yet (the push would be refused
+/// half way: the branch pushed, the tag rejected), and the remote's branch must be contained in
+/// HEAD (else the push is refused as not a fast-forward, after the release commits are made).
+fn check_remotes(ws: &Workspace, checks: &[RemoteCheck], problems: &mut Vec<String>) {
+    let remote = &ws.config.git_remote;
+    let found = crate::parallel::map(checks, ws.config.effective_jobs(None), |c| {
+        remote_problems(c, remote)
+    });
+    for (c, found) in checks.iter().zip(found) {
+        problems.extend(found.into_iter().map(|p| format!("{}: {p}", c.who)));
+    }
+}
+
+fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
+    let git = Git::new(&c.dir);
+    let branch_ref = format!("refs/heads/{}", c.branch);
+    let tag_ref = c.tag.as_ref().map(|t| format!("refs/tags/{t}"));
+    let mut args = vec![
+        "ls-remote".to_owned(),
+        "--".to_owned(),
+        remote.to_owned(),
+        branch_ref.clone(),
+    ];
+    args.extend(tag_ref.clone());
+    let out = match git.run_batch(&args) {
+        Ok(out) => out,
+        Err(e) => {
+            let why = match &e {
+                crate::git::GitError::Failed { stderr, .. } => stderr.clone(),
+                other => other.to_string(),
+            };
+            return vec![format!(
+                "cannot reach its remote `{remote}`: {}",
+                why.lines().next().unwrap_or("")
+            )];
+        }
+    };
+    let mut problems = Vec::new();
+    for (oid, name) in out.lines().filter_map(|l| l.split_once('\t')) {
+        if Some(name) == tag_ref.as_deref() {
+            problems.push(format!(
+                "tag {} already exists on `{remote}` (fetch it with `git -C {} fetch --tags {remote}`); choose another --bump",
+                c.tag.as_deref().unwrap_or_default(),
+                c.rel
+            ));
+        } else if name == branch_ref {
+            let contained = git.resolve(oid).ok().flatten().is_some()
+                && git.is_ancestor(oid, "HEAD").unwrap_or(false);
+            if !contained {
+                problems.push(format!(
+                    "`{remote}` has commits on {} that are not in HEAD; pull them first (`git -C {} pull --rebase {remote} {}`)",
+                    c.branch, c.rel, c.branch
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// Plan `release`: for every selected package with commits since its last tag, in dependency
 /// order: bump, changelog, release commit, annotated tag, (next-dev commit), push, forge
 /// release; then the root's pins and commit.
@@ -718,6 +799,35 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             }
         }
     }
+    if req.push && problems.is_empty() {
+        let mut checks: Vec<RemoteCheck> = todo
+            .iter()
+            .zip(&versions)
+            .map(|(c, v)| RemoteCheck {
+                who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
+                dir: c.pkg.dir.clone(),
+                rel: c.pkg.rel_path.clone(),
+                branch: c.branch.clone().unwrap_or_default(),
+                tag: Some(format!("{}{v}", c.prefix)),
+            })
+            .collect();
+        let root = Git::new(&ws.root);
+        if req.root_commit
+            && !todo.is_empty()
+            && root.is_repo_root()
+            && root.has_remote(&ws.config.git_remote)?
+            && let Some(branch) = root.current_branch()?
+        {
+            checks.push(RemoteCheck {
+                who: "the root".to_owned(),
+                dir: ws.root.clone(),
+                rel: ".".to_owned(),
+                branch,
+                tag: None,
+            });
+        }
+        check_remotes(ws, &checks, &mut problems);
+    }
     fail_on(&problems, "release")?;
     let released: BTreeMap<String, Version> = todo
         .iter()
@@ -725,7 +835,10 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
         .collect();
     let in_run: BTreeSet<String> = released.keys().cloned().collect();
-    let mut pins = Pins::default();
+    let mut pins = Pins {
+        versions_changed: true,
+        ..Pins::default()
+    };
     for (c, v) in todo.iter().zip(&versions) {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
@@ -772,8 +885,10 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         });
     }
     if !req.push && !todo.is_empty() {
-        planned.notes.push(
-            "without --push nothing is pushed and no forge release is made; run the same command with --push later (done steps are not repeated) or push by hand".to_owned(),
+        planned.notes.push(format!(
+            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
+            remote = ws.config.git_remote
+        ),
         );
     }
     let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
@@ -853,7 +968,10 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
         .collect();
     let in_run: BTreeSet<String> = released.keys().cloned().collect();
-    let mut pins = Pins::default();
+    let mut pins = Pins {
+        versions_changed: true,
+        ..Pins::default()
+    };
     for (c, v) in todo.iter().zip(&versions) {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
@@ -1213,7 +1331,11 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        plan_root(ws, &mut planned, &Pins::default(), &moved, &summary, req)?;
+        let pins = Pins {
+            versions_changed: true,
+            ..Pins::default()
+        };
+        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
     }
     Ok(planned)
 }

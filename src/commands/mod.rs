@@ -208,6 +208,10 @@ pub fn run_journaled(
     };
     let plan = &journal.plan;
     if plan.is_empty() {
+        if global.json {
+            // Still the JSON promised: an empty plan (`--dry-run`) or no package released.
+            ui::print_json(&Vec::<crate::plan::StepJson>::new())?;
+        }
         ui::note("Nothing to do");
         return Ok(ExitKind::Success);
     }

@@ -17,6 +17,7 @@ mod foreach;
 mod git_wrapper;
 mod lifecycle;
 mod publish;
+mod release_trunk;
 mod stage_branch;
 mod stage_notes;
 mod stages_changes;
