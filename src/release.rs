@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::changelog;
 use crate::config::ProdSource;
@@ -40,7 +40,7 @@ pub struct Request {
 }
 
 /// One package in a planned release stage.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PackageRelease {
     pub package: String,
     pub from: String,
@@ -671,6 +671,7 @@ fn plan_release_call(
 // release: the trunk-based one-shot
 
 /// A repository whose remote is asked before a release with `--push` changes anything.
+#[derive(Clone)]
 struct RemoteCheck {
     /// How problems name it: `b (packages/b)`, `the root`.
     who: String,
@@ -1343,6 +1344,89 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-C"])
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    #[test]
+    fn remote_problems_name_a_tag_already_there_a_branch_ahead_and_an_unreachable_remote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (remote, work, other) = (
+            tmp.path().join("remote.git"),
+            tmp.path().join("work"),
+            tmp.path().join("other"),
+        );
+        let s = |p: &Path| p.to_str().unwrap().to_owned();
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", "-b", "main", &s(&remote)],
+        );
+        git(tmp.path(), &["clone", "-q", &s(&remote), &s(&work)]);
+        git(&work, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(&work, &["push", "-q", "origin", "HEAD:main"]);
+        let check = RemoteCheck {
+            who: "p (packages/p)".to_owned(),
+            dir: work.clone(),
+            rel: "packages/p".to_owned(),
+            branch: "main".to_owned(),
+            tag: Some("v1.0.0".to_owned()),
+        };
+        assert_eq!(remote_problems(&check, "origin"), Vec::<String>::new());
+
+        // The tag is on the remote only (released from another clone).
+        git(&work, &["tag", "v1.0.0"]);
+        git(&work, &["push", "-q", "origin", "v1.0.0"]);
+        git(&work, &["tag", "-d", "v1.0.0"]);
+        let found = remote_problems(&check, "origin");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("tag v1.0.0 already exists on `origin`"),
+            "{found:?}"
+        );
+
+        // Someone else pushed to main: a commit this clone does not even have.
+        git(tmp.path(), &["clone", "-q", &s(&remote), &s(&other)]);
+        git(&other, &["commit", "-q", "--allow-empty", "-m", "two"]);
+        git(&other, &["push", "-q", "origin", "HEAD:main"]);
+        let branch_only = RemoteCheck {
+            tag: None,
+            ..check.clone()
+        };
+        let found = remote_problems(&branch_only, "origin");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("`origin` has commits on main that are not in HEAD"),
+            "{found:?}"
+        );
+        // Once pulled, the remote's branch is in HEAD: nothing to say.
+        git(&work, &["pull", "-q", "--ff-only", "origin", "main"]);
+        assert_eq!(
+            remote_problems(&branch_only, "origin"),
+            Vec::<String>::new()
+        );
+
+        git(
+            &work,
+            &[
+                "remote",
+                "set-url",
+                "origin",
+                &s(&tmp.path().join("gone.git")),
+            ],
+        );
+        let found = remote_problems(&check, "origin");
+        assert!(
+            found.len() == 1 && found[0].starts_with("cannot reach its remote `origin`: "),
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn next_commits_are_recognised() {

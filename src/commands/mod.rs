@@ -185,7 +185,7 @@ pub fn run_journaled(
     use crate::ui;
 
     let dry_run = global.dry_run || ws.config.dry_run;
-    let (journal, planned) = match journal::resume_for(&ws.root, command)? {
+    let journal = match journal::resume_for(&ws.root, command)? {
         journal::Resume::Continue(j) => {
             ui::note(&format!(
                 "Resuming `release-tool {command}`: {} of {} steps were done (journal {})",
@@ -193,7 +193,7 @@ pub fn run_journaled(
                 j.steps.len(),
                 Journal::path(&ws.root).display()
             ));
-            (*j, None)
+            *j
         }
         journal::Resume::Fresh => {
             let planned = build()?;
@@ -203,7 +203,9 @@ pub fn run_journaled(
             for n in &planned.notes {
                 ui::note(&format!("note: {n}"));
             }
-            (Journal::new(command, planned.plan.clone()), Some(planned))
+            let mut journal = Journal::new(command, planned.plan);
+            journal.packages = planned.packages;
+            journal
         }
     };
     let plan = &journal.plan;
@@ -290,23 +292,22 @@ pub fn run_journaled(
         ));
         return Ok(ExitKind::Failure);
     }
-    if let Some(planned) = &planned {
-        if global.json {
-            ui::print_json(&planned.packages)?;
+    // From the journal, so that a resumed run reports what the whole run did, like a fresh one.
+    if global.json {
+        ui::print_json(&journal.packages)?;
+    }
+    for p in &journal.packages {
+        let mut line = format!("{}: {} → {}", p.package, p.from, p.version);
+        if p.from == p.version {
+            line = format!("{}: {}", p.package, p.version);
         }
-        for p in &planned.packages {
-            let mut line = format!("{}: {} → {}", p.package, p.from, p.version);
-            if p.from == p.version {
-                line = format!("{}: {}", p.package, p.version);
-            }
-            if let Some(tag) = &p.tag {
-                let _ = write!(line, ", tag {tag}");
-            }
-            if let Some(next) = &p.next {
-                let _ = write!(line, ", next {next}");
-            }
-            ui::note(&line);
+        if let Some(tag) = &p.tag {
+            let _ = write!(line, ", tag {tag}");
         }
+        if let Some(next) = &p.next {
+            let _ = write!(line, ", next {next}");
+        }
+        ui::note(&line);
     }
     ui::summary(
         &format!(

@@ -566,6 +566,14 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
         stderr.contains("Resuming `release-tool release --bump minor --push`"),
         "{stderr}"
     );
+    for name in NAMES {
+        assert!(
+            stderr.contains(&format!(
+                "{name}: 0.1.0.dev0 → 0.1.0, tag v0.1.0, next 0.1.1.dev0"
+            )),
+            "the resumed run reports the whole release: {stderr}"
+        );
+    }
     assert_eq!(w.journal()["finished"], true);
     for name in NAMES {
         let remote = w.remote(name);
