@@ -292,11 +292,21 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
             [("v0.1.0".to_owned(), release.clone())],
             "{name}: one tag, on the release commit"
         );
-        // The tag is annotated, with the release notes.
+        // The tag is annotated, with the release notes, headings included.
         assert_eq!(
             git(&remote, &["cat-file", "-t", "v0.1.0"]).trim(),
             "tag",
             "{name}"
+        );
+        let notes = git(
+            &remote,
+            &["tag", "--list", "--format=%(contents)", "v0.1.0"],
+        );
+        assert_eq!(
+            notes.trim_end(),
+            format!(
+                "Release {name} 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- {name} learns a feature"
+            ),
         );
         assert_eq!(subjects(&remote)[0], NEXT, "{name}: next commit on top");
         assert_eq!(count(&remote, NEXT), 1);
@@ -482,7 +492,7 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
         .collect();
     assert!(
         details.iter().any(|d| d
-            .starts_with("git -C packages/b tag --annotate --message 'Release b 0.1.0")
+            .starts_with("git -C packages/b tag --annotate --cleanup=whitespace --message 'Release b 0.1.0")
             && d.ends_with("' -- v0.1.0 HEAD")),
         "{details:#?}"
     );
