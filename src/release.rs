@@ -494,19 +494,52 @@ fn plan_root(
     Ok(())
 }
 
-/// Check the root before planning a commit in it: nothing staged that is not ours.
+/// The root files a release commit may add besides submodule pointers: the staging and prod
+/// manifests and their locks, and the dev lock (paths relative to the root).
+fn root_release_files(ws: &Workspace) -> Vec<String> {
+    let mut files = Vec::new();
+    for rel in [
+        &ws.config.staging_pyproject_path,
+        &ws.config.prod_pyproject_path,
+    ] {
+        files.push(rel.clone());
+        let lock = Path::new(rel).with_file_name("uv.lock");
+        files.push(lock.to_string_lossy().replace('\\', "/"));
+    }
+    files.push("uv.lock".to_owned());
+    files
+}
+
+/// Check the root before planning a commit in it: nothing staged that is not ours, and no
+/// uncommitted change in a file the commit adds (it would slip into the release commit).
 fn require_root_ready(ws: &Workspace, req: &Request, problems: &mut Vec<String>) {
     if !req.root_commit {
         return;
     }
     let git = Git::new(&ws.root);
-    if git.is_repo_root()
-        && git.resolve("HEAD").ok().flatten().is_some()
-        && let Ok(false) = git.test(["diff", "--cached", "--quiet", "--ignore-submodules=all"])
-    {
+    if !git.is_repo_root() || git.resolve("HEAD").ok().flatten().is_none() {
+        return;
+    }
+    if let Ok(false) = git.test(["diff", "--cached", "--quiet", "--ignore-submodules=all"]) {
         problems.push(
             "the root has staged changes; commit or unstage them first (the release makes its own root commit)".to_owned(),
         );
+        return;
+    }
+    let mut args = vec![
+        "diff".to_owned(),
+        "--name-only".to_owned(),
+        "HEAD".to_owned(),
+        "--".to_owned(),
+    ];
+    args.extend(root_release_files(ws));
+    let changed = git.run(&args).unwrap_or_default();
+    let changed: Vec<&str> = changed.lines().filter(|l| !l.is_empty()).collect();
+    if !changed.is_empty() {
+        problems.push(format!(
+            "the root has uncommitted changes in {}; commit or stash them first (the release commit adds these files)",
+            changed.join(", ")
+        ));
     }
 }
 

@@ -491,9 +491,9 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
         .map(|s| s["detail"].as_str().unwrap())
         .collect();
     assert!(
-        details.iter().any(|d| d
-            .starts_with("git -C packages/b tag --annotate --cleanup=whitespace --message 'Release b 0.1.0")
-            && d.ends_with("' -- v0.1.0 HEAD")),
+        details.iter().any(|d| d.starts_with(
+            "git -C packages/b tag --annotate --cleanup=whitespace --message 'Release b 0.1.0"
+        ) && d.ends_with("' -- v0.1.0 HEAD")),
         "{details:#?}"
     );
     assert!(
@@ -698,6 +698,26 @@ fn bad_input_is_refused_and_changes_nothing() {
     refused(&RELEASE, 1, &["the root has staged changes"]);
     git(&w.root, &["rm", "-q", "--cached", "notes.txt"]);
     std::fs::remove_file(w.root.join("notes.txt")).unwrap();
+
+    // An uncommitted edit of a file the root commit adds: it would slip into that commit.
+    let prod = w.root.join("prod/pyproject.toml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    std::fs::write(&prod, format!("{text}# mine\n")).unwrap();
+    refused(
+        &RELEASE,
+        1,
+        &["the root has uncommitted changes in prod/pyproject.toml; commit or stash them first"],
+    );
+    std::fs::write(&prod, text).unwrap();
+
+    // A package with no remote to push to.
+    git(&b, &["remote", "rename", "origin", "upstream"]);
+    refused(
+        &RELEASE,
+        1,
+        &["b (packages/b): has no remote `origin` to push to"],
+    );
+    git(&b, &["remote", "rename", "upstream", "origin"]);
 
     // Once released, nothing has commits since its tag: nothing to do, exit 0.
     let (_, stderr) = ok(&w.release(&["--bump", "minor"]));
