@@ -225,7 +225,17 @@ pub fn run_journaled(
     let forge_reason = crate::forge::unavailable_reason(&ws.config.forge, &env);
     if dry_run {
         if global.json {
-            ui::print_json(&plan.to_json())?;
+            // The steps a real run would still run (a resumed run skips the completed ones),
+            // as many as the count below.
+            let done = journal.completed();
+            let remaining: Vec<_> = plan
+                .to_json()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !done.contains(i))
+                .map(|(_, s)| s)
+                .collect();
+            ui::print_json(&remaining)?;
         } else {
             print!("{}", plan.render_marked(&journal.completed()));
         }

@@ -568,6 +568,28 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     );
     assert_eq!(before, w.state());
 
+    // The dry run of the same command shows what is left: b's push and forge release, c, the
+    // root; a is done.
+    let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
+    let (stdout, stderr) = ok(&out);
+    let left: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let mut who: Vec<&str> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["package"].as_str().unwrap_or("root"))
+        .collect();
+    who.dedup();
+    assert_eq!(who, ["b", "c", "root"], "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "Dry run: {} step(s) planned",
+            left.as_array().unwrap().len()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(before, w.state());
+
     // Fix the cause, run the same command again: it completes, nothing twice.
     w.thaw("b");
     let out = w.release(&RELEASE);
