@@ -923,3 +923,69 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     assert_eq!(rev(&w.root, "HEAD"), root_head);
     assert_eq!(rev(&w.remote("root"), "main"), root_head);
 }
+
+/// A later release of `a` alone: b's requirement is raised in a pushed `chore(deps)` commit
+/// (so b's next release carries it), c is left alone, prod pins the new `a` and keeps b's pin.
+#[test]
+fn releasing_a_alone_raises_its_dependents_bound() {
+    let w = World::new();
+    ok(&w.release(&RELEASE));
+    let a = w.pkg("a");
+    commit_file(&a, "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
+    git(&a, &["push", "-q", "origin", "main"]);
+    git(&w.root, &["commit", "-q", "-am", "chore: a fixed"]);
+    let root_before = rev(&w.root, "HEAD");
+    let c_before = rev(&w.remote("c"), "main");
+
+    let (_, stderr) = ok(&w.release(&["--bump", "auto", "--push"]));
+    assert!(
+        stderr.contains("b: skipped, no commits since v0.1.0")
+            && stderr.contains("a: 0.1.1.dev0 → 0.1.1, tag v0.1.1, next 0.1.2.dev0"),
+        "fix → patch: {stderr}"
+    );
+    let a_remote = w.remote("a");
+    assert_eq!(
+        remote_tags(&a_remote).last().unwrap(),
+        &("v0.1.1".to_owned(), commit_of(&a_remote, "Release a 0.1.1"))
+    );
+    let b_remote = w.remote("b");
+    assert_eq!(subjects(&b_remote)[0], "chore(deps): require a>=0.1.1");
+    assert!(show(&b_remote, "main:pyproject.toml").contains("\"a>=0.1.1\""));
+    assert_eq!(remote_tags(&b_remote).len(), 1, "b is not released");
+    assert_eq!(rev(&w.remote("c"), "main"), c_before, "c is not touched");
+
+    let root_remote = w.remote("root");
+    assert_eq!(
+        git(
+            &root_remote,
+            &["rev-list", "--count", &format!("{root_before}..main")]
+        )
+        .trim(),
+        "1"
+    );
+    assert!(subjects(&root_remote)[0].starts_with("release: a 0.1.1"));
+    let files = git(
+        &root_remote,
+        &["diff", "--name-only", &format!("{root_before}..main")],
+    );
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            "packages/a",
+            "packages/b",
+            "prod/pyproject.toml",
+            "staging/pyproject.toml"
+        ]
+    );
+    let prod = show(&root_remote, "main:prod/pyproject.toml");
+    assert!(
+        prod.contains(&format!(
+            "a = {{ git = \"{}\", tag = \"v0.1.1\" }}",
+            url(&a_remote)
+        )) && prod.contains(&format!(
+            "b = {{ git = \"{}\", tag = \"v0.1.0\" }}",
+            url(&b_remote)
+        )),
+        "{prod}"
+    );
+}
