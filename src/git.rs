@@ -628,7 +628,8 @@ impl Git {
         self.rev_parse("HEAD")
     }
 
-    /// An annotated tag `name` on `target` with `message` (kept as written: `#` lines too).
+    /// An annotated tag `name` on `target` with `message`, kept as it is (git's default for
+    /// tags strips `#` lines, the Markdown headings of release notes).
     pub fn tag_annotated(&self, name: &str, target: &str, message: &str) -> Result<(), GitError> {
         let (name, target) = (checked("tag", name)?, checked("revision", target)?);
         self.run([

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::UserError;
 use crate::fsutil::atomic_write;
 use crate::plan::Plan;
+use crate::release::PackageRelease;
 
 /// The directory of the tool's own state under the root.
 pub const STATE_DIR: &str = ".release_tool";
@@ -65,6 +66,9 @@ pub struct Journal {
     pub finished: bool,
     pub plan: Plan,
     pub steps: Vec<StepState>,
+    /// What the run releases (package, versions, tag), reported again when it is resumed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageRelease>,
 }
 
 impl Journal {
@@ -77,6 +81,7 @@ impl Journal {
             finished: false,
             plan,
             steps,
+            packages: Vec::new(),
         }
     }
 
@@ -185,6 +190,14 @@ mod tests {
         let mut journal = Journal::new("release --bump minor", plan);
         journal.steps[0].status = Status::Running;
         journal.steps[0].head_before = Some("abc".to_owned());
+        journal.packages = vec![PackageRelease {
+            package: "a".to_owned(),
+            from: "0.9.0".to_owned(),
+            version: "1.0.0".to_owned(),
+            tag: Some("v1.0.0".to_owned()),
+            next: Some("1.0.1.dev0".to_owned()),
+            prerelease: false,
+        }];
         journal.save().unwrap();
         assert_eq!(
             fs_err::read_to_string(root.join(".release_tool/.gitignore")).unwrap(),
@@ -195,6 +208,11 @@ mod tests {
         };
         assert_eq!(loaded.steps, journal.steps);
         assert_eq!(loaded.plan.steps, journal.plan.steps);
+        // What the run releases comes back too, to report it when the run is resumed.
+        assert_eq!(
+            serde_json::to_value(&loaded.packages).unwrap(),
+            serde_json::to_value(&journal.packages).unwrap()
+        );
         let err = format!("{:#}", resume_for(root, "tag --push").unwrap_err());
         assert!(err.contains("release --bump minor"), "{err}");
         journal.finished = true;

@@ -160,7 +160,9 @@ impl Plan {
     }
 
     /// An annotated tag `name` on `target` with `message`, guarded: done when it is already
-    /// there on that commit, an error when it is on another one.
+    /// there on that commit, an error when it is on another one. The message is kept as it is
+    /// (`--cleanup=whitespace`): git's default for tags strips `#` lines, the Markdown headings of
+    /// release notes.
     pub fn tag(
         &mut self,
         package: Option<&str>,
@@ -726,6 +728,26 @@ mod tests {
             assert!(plan.execute(None).is_err());
         }
         assert!(dir.path().join("outside").is_file());
+    }
+
+    #[test]
+    fn tag_messages_keep_markdown_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = Git::new(root);
+        git.init("main").unwrap();
+        git.config_set("user.name", "T").unwrap();
+        git.config_set("user.email", "t@example.com").unwrap();
+        git.run(["commit", "-q", "--allow-empty", "-m", "one"])
+            .unwrap();
+        let message = "Release a 1.0.0\n\n### Added\n\n- x\n";
+        let mut plan = Plan::new(root);
+        plan.tag(None, root, "v1.0.0", "HEAD", message);
+        plan.execute(None).unwrap();
+        let kept = git
+            .run(["tag", "--list", "--format=%(contents)", "v1.0.0"])
+            .unwrap();
+        assert_eq!(kept.trim_end(), message.trim_end());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::changelog;
 use crate::config::ProdSource;
@@ -42,7 +42,7 @@ pub struct Request {
 }
 
 /// One package in a planned release stage.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PackageRelease {
     pub package: String,
     pub from: String,
@@ -316,15 +316,18 @@ fn new_version(c: &Candidate<'_>, bump: Bump) -> Result<Version> {
     v.with_context(|| format!("{}: cannot bump {}", c.pkg.name, c.version))
 }
 
-/// The pins the root gets: package → (tag, version, final?).
+/// What the root gets: package → tag (staging), package → (tag, version) (prod), and whether
+/// the packages' versions or requirements changed (the dev lock records them).
 #[derive(Default)]
 struct Pins {
     staging: BTreeMap<String, String>,
     prod: BTreeMap<String, (String, Version)>,
+    versions_changed: bool,
 }
 
 /// The steps every package-moving stage ends with: staging/prod pins, (with `push`) the locks
-/// of manifests that have one, and one root commit with the pins and submodule pointers.
+/// of manifests that have one, the dev lock when versions changed, and one root commit with the
+/// pins, the locks and the submodule pointers.
 fn plan_root(
     ws: &Workspace,
     planned: &mut Planned,
@@ -414,8 +417,10 @@ fn plan_root(
             }
         }
     }
-    // The dev lock records the members' versions: refresh it when versions moved.
-    if req.lock && !moved.is_empty() && ws.root.join("uv.lock").is_file() {
+    // The dev lock records every workspace member's version and requirements: left as it was,
+    // `check` and `uv sync --locked` would find it stale after the release. Members are local,
+    // so it is refreshed with or without --push.
+    if req.lock && pins.versions_changed && !moved.is_empty() && ws.root.join("uv.lock").is_file() {
         planned.plan.uv(None, &ws.root, ["lock"]);
         changed_files.push("uv.lock".to_owned());
     }
@@ -485,19 +490,52 @@ fn plan_root(
     Ok(())
 }
 
-/// Check the root before planning a commit in it: nothing staged that is not ours.
+/// The root files a release commit may add besides submodule pointers: the staging and prod
+/// manifests and their locks, and the dev lock (paths relative to the root).
+fn root_release_files(ws: &Workspace) -> Vec<String> {
+    let mut files = Vec::new();
+    for rel in [
+        &ws.config.staging_pyproject_path,
+        &ws.config.prod_pyproject_path,
+    ] {
+        files.push(rel.clone());
+        let lock = Path::new(rel).with_file_name("uv.lock");
+        files.push(lock.to_string_lossy().replace('\\', "/"));
+    }
+    files.push("uv.lock".to_owned());
+    files
+}
+
+/// Check the root before planning a commit in it: nothing staged that is not ours, and no
+/// uncommitted change in a file the commit adds (it would slip into the release commit).
 fn require_root_ready(ws: &Workspace, req: &Request, problems: &mut Vec<String>) {
     if !req.root_commit {
         return;
     }
     let git = Git::new(&ws.root);
-    if git.is_repo_root()
-        && git.resolve("HEAD").ok().flatten().is_some()
-        && let Ok(false) = git.test(["diff", "--cached", "--quiet", "--ignore-submodules=all"])
-    {
+    if !git.is_repo_root() || git.resolve("HEAD").ok().flatten().is_none() {
+        return;
+    }
+    if let Ok(false) = git.test(["diff", "--cached", "--quiet", "--ignore-submodules=all"]) {
         problems.push(
             "the root has staged changes; commit or unstage them first (the release makes its own root commit)".to_owned(),
         );
+        return;
+    }
+    let mut args = vec![
+        "diff".to_owned(),
+        "--name-only".to_owned(),
+        "HEAD".to_owned(),
+        "--".to_owned(),
+    ];
+    args.extend(root_release_files(ws));
+    let changed = git.run(&args).unwrap_or_default();
+    let changed: Vec<&str> = changed.lines().filter(|l| !l.is_empty()).collect();
+    if !changed.is_empty() {
+        problems.push(format!(
+            "the root has uncommitted changes in {}; commit or stash them first (the release commit adds these files)",
+            changed.join(", ")
+        ));
     }
 }
 
@@ -661,6 +699,78 @@ fn plan_release_call(
 // ---------------------------------------------------------------------------------------------
 // release: the trunk-based one-shot
 
+/// A repository whose remote is asked before a release with `--push` changes anything.
+#[derive(Clone)]
+struct RemoteCheck {
+    /// How problems name it: `b (packages/b)`, `the root`.
+    who: String,
+    dir: PathBuf,
+    rel: String,
+    branch: String,
+    /// The tag the release makes (none for the root).
+    tag: Option<String>,
+}
+
+/// Ask each remote (one `git ls-remote` per repository, in parallel) what a push would meet,
+/// before anything changes: the tag to make must not be there yet (the push would be refused
+/// half way: the branch pushed, the tag rejected), and the remote's branch must be contained in
+/// HEAD (else the push is refused as not a fast-forward, after the release commits are made).
+fn check_remotes(ws: &Workspace, checks: &[RemoteCheck], problems: &mut Vec<String>) {
+    let remote = &ws.config.git_remote;
+    let found = crate::parallel::map(checks, ws.config.effective_jobs(None), |c| {
+        remote_problems(c, remote)
+    });
+    for (c, found) in checks.iter().zip(found) {
+        problems.extend(found.into_iter().map(|p| format!("{}: {p}", c.who)));
+    }
+}
+
+fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
+    let git = Git::new(&c.dir);
+    let branch_ref = format!("refs/heads/{}", c.branch);
+    let tag_ref = c.tag.as_ref().map(|t| format!("refs/tags/{t}"));
+    let mut args = vec![
+        "ls-remote".to_owned(),
+        "--".to_owned(),
+        remote.to_owned(),
+        branch_ref.clone(),
+    ];
+    args.extend(tag_ref.clone());
+    let out = match git.run_batch(&args) {
+        Ok(out) => out,
+        Err(e) => {
+            let why = match &e {
+                crate::git::GitError::Failed { stderr, .. } => stderr.clone(),
+                other => other.to_string(),
+            };
+            return vec![format!(
+                "cannot reach its remote `{remote}`: {}",
+                why.lines().next().unwrap_or("")
+            )];
+        }
+    };
+    let mut problems = Vec::new();
+    for (oid, name) in out.lines().filter_map(|l| l.split_once('\t')) {
+        if Some(name) == tag_ref.as_deref() {
+            problems.push(format!(
+                "tag {} already exists on `{remote}` (fetch it with `git -C {} fetch --tags {remote}`); choose another --bump",
+                c.tag.as_deref().unwrap_or_default(),
+                c.rel
+            ));
+        } else if name == branch_ref {
+            let contained = git.resolve(oid).ok().flatten().is_some()
+                && git.is_ancestor(oid, "HEAD").unwrap_or(false);
+            if !contained {
+                problems.push(format!(
+                    "`{remote}` has commits on {} that are not in HEAD; pull them first (`git -C {} pull --rebase {remote} {}`)",
+                    c.branch, c.rel, c.branch
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// Plan `release`: for every selected package with commits since its last tag, in dependency
 /// order: bump, changelog, release commit, annotated tag, (next-dev commit), push, forge
 /// release; then the root's pins and commit.
@@ -719,6 +829,35 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             }
         }
     }
+    if req.push && problems.is_empty() {
+        let mut checks: Vec<RemoteCheck> = todo
+            .iter()
+            .zip(&versions)
+            .map(|(c, v)| RemoteCheck {
+                who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
+                dir: c.pkg.dir.clone(),
+                rel: c.pkg.rel_path.clone(),
+                branch: c.branch.clone().unwrap_or_default(),
+                tag: Some(format!("{}{v}", c.prefix)),
+            })
+            .collect();
+        let root = Git::new(&ws.root);
+        if req.root_commit
+            && !todo.is_empty()
+            && root.is_repo_root()
+            && root.has_remote(&ws.config.git_remote)?
+            && let Some(branch) = root.current_branch()?
+        {
+            checks.push(RemoteCheck {
+                who: "the root".to_owned(),
+                dir: ws.root.clone(),
+                rel: ".".to_owned(),
+                branch,
+                tag: None,
+            });
+        }
+        check_remotes(ws, &checks, &mut problems);
+    }
     fail_on(&problems, "release")?;
     let released: BTreeMap<String, Version> = todo
         .iter()
@@ -726,7 +865,10 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
         .collect();
     let in_run: BTreeSet<String> = released.keys().cloned().collect();
-    let mut pins = Pins::default();
+    let mut pins = Pins {
+        versions_changed: true,
+        ..Pins::default()
+    };
     for (c, v) in todo.iter().zip(&versions) {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
@@ -773,8 +915,10 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         });
     }
     if !req.push && !todo.is_empty() {
-        planned.notes.push(
-            "without --push nothing is pushed and no forge release is made; run the same command with --push later (done steps are not repeated) or push by hand".to_owned(),
+        planned.notes.push(format!(
+            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
+            remote = ws.config.git_remote
+        ),
         );
     }
     let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
@@ -859,7 +1003,10 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
         .collect();
     let in_run: BTreeSet<String> = released.keys().cloned().collect();
-    let mut pins = Pins::default();
+    let mut pins = Pins {
+        versions_changed: true,
+        ..Pins::default()
+    };
     for (c, v) in todo.iter().zip(&versions) {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
@@ -1404,7 +1551,11 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        plan_root(ws, &mut planned, &Pins::default(), &moved, &summary, req)?;
+        let pins = Pins {
+            versions_changed: true,
+            ..Pins::default()
+        };
+        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
     }
     Ok(planned)
 }
@@ -1412,6 +1563,89 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-C"])
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    #[test]
+    fn remote_problems_name_a_tag_already_there_a_branch_ahead_and_an_unreachable_remote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (remote, work, other) = (
+            tmp.path().join("remote.git"),
+            tmp.path().join("work"),
+            tmp.path().join("other"),
+        );
+        let s = |p: &Path| p.to_str().unwrap().to_owned();
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", "-b", "main", &s(&remote)],
+        );
+        git(tmp.path(), &["clone", "-q", &s(&remote), &s(&work)]);
+        git(&work, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(&work, &["push", "-q", "origin", "HEAD:main"]);
+        let check = RemoteCheck {
+            who: "p (packages/p)".to_owned(),
+            dir: work.clone(),
+            rel: "packages/p".to_owned(),
+            branch: "main".to_owned(),
+            tag: Some("v1.0.0".to_owned()),
+        };
+        assert_eq!(remote_problems(&check, "origin"), Vec::<String>::new());
+
+        // The tag is on the remote only (released from another clone).
+        git(&work, &["tag", "v1.0.0"]);
+        git(&work, &["push", "-q", "origin", "v1.0.0"]);
+        git(&work, &["tag", "-d", "v1.0.0"]);
+        let found = remote_problems(&check, "origin");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("tag v1.0.0 already exists on `origin`"),
+            "{found:?}"
+        );
+
+        // Someone else pushed to main: a commit this clone does not even have.
+        git(tmp.path(), &["clone", "-q", &s(&remote), &s(&other)]);
+        git(&other, &["commit", "-q", "--allow-empty", "-m", "two"]);
+        git(&other, &["push", "-q", "origin", "HEAD:main"]);
+        let branch_only = RemoteCheck {
+            tag: None,
+            ..check.clone()
+        };
+        let found = remote_problems(&branch_only, "origin");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("`origin` has commits on main that are not in HEAD"),
+            "{found:?}"
+        );
+        // Once pulled, the remote's branch is in HEAD: nothing to say.
+        git(&work, &["pull", "-q", "--ff-only", "origin", "main"]);
+        assert_eq!(
+            remote_problems(&branch_only, "origin"),
+            Vec::<String>::new()
+        );
+
+        git(
+            &work,
+            &[
+                "remote",
+                "set-url",
+                "origin",
+                &s(&tmp.path().join("gone.git")),
+            ],
+        );
+        let found = remote_problems(&check, "origin");
+        assert!(
+            found.len() == 1 && found[0].starts_with("cannot reach its remote `origin`: "),
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn next_commits_are_recognised() {

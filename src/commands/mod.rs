@@ -190,7 +190,7 @@ pub fn run_journaled(
     if require_forge {
         crate::forge::require(&ws.config.forge, &env)?;
     }
-    let (journal, planned) = match journal::resume_for(&ws.root, command)? {
+    let journal = match journal::resume_for(&ws.root, command)? {
         journal::Resume::Continue(j) => {
             ui::note(&format!(
                 "Resuming `release-tool {command}`: {} of {} steps were done (journal {})",
@@ -198,7 +198,7 @@ pub fn run_journaled(
                 j.steps.len(),
                 Journal::path(&ws.root).display()
             ));
-            (*j, None)
+            *j
         }
         journal::Resume::Fresh => {
             let planned = build()?;
@@ -208,11 +208,17 @@ pub fn run_journaled(
             for n in &planned.notes {
                 ui::note(&format!("note: {n}"));
             }
-            (Journal::new(command, planned.plan.clone()), Some(planned))
+            let mut journal = Journal::new(command, planned.plan);
+            journal.packages = planned.packages;
+            journal
         }
     };
     let plan = &journal.plan;
     if plan.is_empty() {
+        if global.json {
+            // Still the JSON promised: an empty plan (`--dry-run`) or no package released.
+            ui::print_json(&Vec::<crate::plan::StepJson>::new())?;
+        }
         ui::note("Nothing to do");
         return Ok(ExitKind::Success);
     }
@@ -223,7 +229,17 @@ pub fn run_journaled(
     let forge_reason = crate::forge::unavailable_reason(&ws.config.forge, &env);
     if dry_run {
         if global.json {
-            ui::print_json(&plan.to_json())?;
+            // The steps a real run would still run (a resumed run skips the completed ones),
+            // as many as the count below.
+            let done = journal.completed();
+            let remaining: Vec<_> = plan
+                .to_json()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !done.contains(i))
+                .map(|(_, s)| s)
+                .collect();
+            ui::print_json(&remaining)?;
         } else {
             print!("{}", plan.render_marked(&journal.completed()));
         }
@@ -306,23 +322,22 @@ pub fn run_journaled(
         ));
         return Ok(ExitKind::Failure);
     }
-    if let Some(planned) = &planned {
-        if global.json {
-            ui::print_json(&planned.packages)?;
+    // From the journal, so that a resumed run reports what the whole run did, like a fresh one.
+    if global.json {
+        ui::print_json(&journal.packages)?;
+    }
+    for p in &journal.packages {
+        let mut line = format!("{}: {} → {}", p.package, p.from, p.version);
+        if p.from == p.version {
+            line = format!("{}: {}", p.package, p.version);
         }
-        for p in &planned.packages {
-            let mut line = format!("{}: {} → {}", p.package, p.from, p.version);
-            if p.from == p.version {
-                line = format!("{}: {}", p.package, p.version);
-            }
-            if let Some(tag) = &p.tag {
-                let _ = write!(line, ", tag {tag}");
-            }
-            if let Some(next) = &p.next {
-                let _ = write!(line, ", next {next}");
-            }
-            ui::note(&line);
+        if let Some(tag) = &p.tag {
+            let _ = write!(line, ", tag {tag}");
         }
+        if let Some(next) = &p.next {
+            let _ = write!(line, ", next {next}");
+        }
+        ui::note(&line);
     }
     ui::summary(
         &format!(

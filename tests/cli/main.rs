@@ -21,6 +21,7 @@ mod llm;
 mod publish;
 mod release_forge;
 mod release_prflow;
+mod release_trunk;
 mod stage_branch;
 mod stage_notes;
 mod stages_changes;

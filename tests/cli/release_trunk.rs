@@ -1,0 +1,991 @@
+//! `release` (the trunk-based one-shot, issue 4) end to end: real git, bare `file://` remotes
+//! (one with a `pre-receive` hook that rejects pushes), the journal and resume, and a fresh
+//! clone of the root that installs prod with real uv.
+//!
+//! Every workspace here is `a` <- `b` <- `c` (c depends on b, b on a), all at `0.1.0.dev0`,
+//! each with a `feat:` commit pushed to its bare remote, and a root with a bare remote too. No
+//! forge is configured (no token): forge steps are planned, printed, and skipped at run time.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::support::{TestEnv, clone_root, commit_file, git, outputs, snapshot_tree, venv_python};
+
+/// 2026-01-01T00:00:00Z, for a stable CHANGELOG date.
+const EPOCH: &str = "1767225600";
+const DATE: &str = "2026-01-01";
+const NAMES: [&str; 3] = ["a", "b", "c"];
+const RELEASE: [&str; 3] = ["--bump", "minor", "--push"];
+const NEXT: &str = "chore: start 0.1.1.dev0 development";
+
+fn ok(out: &Output) -> (String, String) {
+    let (stdout, stderr) = outputs(out);
+    assert!(
+        out.status.success(),
+        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
+        out.status.code()
+    );
+    (stdout, stderr)
+}
+
+fn failed(out: &Output, code: i32) -> String {
+    let (stdout, stderr) = outputs(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stderr
+}
+
+/// A temp world: `<tmp>/product` (the root) and `<tmp>/remotes/{root,a,b,c}.git`.
+struct World {
+    env: TestEnv,
+    root: PathBuf,
+}
+
+impl World {
+    fn new() -> Self {
+        let env = TestEnv::new();
+        let base = env.path();
+        ok(&env.run(&base, ["init", "product", "-q"]));
+        let root = base.join("product");
+        let world = Self { env, root };
+        let root_remote = world.remote("root");
+        bare(&root_remote);
+        git(
+            &world.root,
+            &["remote", "add", "origin", &url(&root_remote)],
+        );
+        git(&world.root, &["push", "-q", "-u", "origin", "main"]);
+        for (i, name) in NAMES.iter().enumerate() {
+            let remote = world.remote(name);
+            bare(&remote);
+            let remote_url = url(&remote);
+            let mut args = vec!["new", name, "--remote", remote_url.as_str(), "-q"];
+            if i > 0 {
+                args.extend(["--dep", NAMES[i - 1]]);
+            }
+            ok(&world.env.run(&world.root, &args));
+        }
+        for name in NAMES {
+            let pkg = world.pkg(name);
+            commit_file(
+                &pkg,
+                &format!("src/{name}/feature.py"),
+                "VALUE = 1\n",
+                &format!("feat: {name} learns a feature"),
+            );
+            git(&pkg, &["push", "-q", "origin", "main"]);
+        }
+        git(&world.root, &["add", "-A"]);
+        git(
+            &world.root,
+            &["commit", "-q", "-m", "chore: packages with features"],
+        );
+        git(&world.root, &["push", "-q", "origin", "main"]);
+        world
+    }
+
+    fn remote(&self, name: &str) -> PathBuf {
+        self.env.path().join("remotes").join(format!("{name}.git"))
+    }
+
+    fn pkg(&self, name: &str) -> PathBuf {
+        self.root.join("packages").join(name)
+    }
+
+    /// `release-tool release ARGS` in the root, with uv available and a fixed date.
+    fn release(&self, args: &[&str]) -> Output {
+        self.env
+            .cmd_uv(&self.root)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .arg("release")
+            .args(args)
+            .output()
+            .expect("run release-tool")
+    }
+
+    /// Every repository of the world: the root, its packages, and the bare remotes.
+    fn repos(&self) -> Vec<PathBuf> {
+        let mut repos = vec![self.root.clone()];
+        repos.extend(NAMES.iter().map(|n| self.pkg(n)));
+        repos.push(self.remote("root"));
+        repos.extend(NAMES.iter().map(|n| self.remote(n)));
+        repos
+    }
+
+    /// The whole state of the world: refs, stashes and status of every repository, then
+    /// every file (work trees, git directories, bare remotes). `git status` runs first, so
+    /// that an index whose stat data was stale is refreshed before the files are read.
+    fn state(&self) -> Vec<String> {
+        let mut state = Vec::new();
+        for repo in self.repos() {
+            state.push(format!("== {}", repo.display()));
+            state.push(git(&repo, &["for-each-ref"]));
+            if repo.extension().is_none_or(|e| e != "git") {
+                state.push(git(&repo, &["stash", "list"]));
+                state.push(git(&repo, &["status", "--porcelain"]));
+            }
+        }
+        state.extend(snapshot_tree(&self.env.path()));
+        state
+    }
+
+    /// Install a `pre-receive` hook that rejects every push to `name`'s remote.
+    fn freeze(&self, name: &str) {
+        let hook = self.remote(name).join("hooks/pre-receive");
+        std::fs::write(
+            &hook,
+            format!("#!/bin/sh\necho 'rejected by policy: {name} is frozen' >&2\nexit 1\n"),
+        )
+        .unwrap();
+        let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&hook, perms).unwrap();
+    }
+
+    fn thaw(&self, name: &str) {
+        std::fs::remove_file(self.remote(name).join("hooks/pre-receive")).unwrap();
+    }
+
+    fn journal(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.root.join(".release_tool/journal.json"))
+            .expect("a journal");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn write_journal(&self, journal: &serde_json::Value) {
+        std::fs::write(
+            self.root.join(".release_tool/journal.json"),
+            serde_json::to_string_pretty(journal).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+fn bare(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    git(dir, &["init", "-q", "--bare", "-b", "main"]);
+}
+
+fn url(dir: &Path) -> String {
+    format!("file://{}", dir.display())
+}
+
+/// `git rev-parse REV` in `repo`.
+fn rev(repo: &Path, rev: &str) -> String {
+    git(repo, &["rev-parse", rev]).trim().to_owned()
+}
+
+/// Subjects of `main` in `repo`, newest first.
+fn subjects(repo: &Path) -> Vec<String> {
+    git(repo, &["log", "--format=%s", "main"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How many commits of `main` in `repo` have a subject starting with `prefix`.
+fn count(repo: &Path, prefix: &str) -> usize {
+    subjects(repo)
+        .iter()
+        .filter(|s| s.starts_with(prefix))
+        .count()
+}
+
+/// The one commit of `main` in `repo` whose subject starts with `prefix`.
+fn commit_of(repo: &Path, prefix: &str) -> String {
+    let log = git(repo, &["log", "--format=%H %s", "main"]);
+    let found: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, s)| s.starts_with(prefix))
+        .map(|(h, _)| h)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one commit `{prefix}…` in {}: {log}",
+        repo.display()
+    );
+    found[0].to_owned()
+}
+
+/// The tags of a remote as `(name, peeled commit)`, from `git ls-remote --tags`.
+fn remote_tags(remote: &Path) -> Vec<(String, String)> {
+    let out = git(remote, &["ls-remote", "--tags", &url(remote)]);
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for line in out.lines() {
+        let (oid, name) = line.split_once('\t').unwrap();
+        let name = name.trim_start_matches("refs/tags/");
+        match name.strip_suffix("^{}") {
+            Some(tag) => {
+                tags.retain(|(n, _)| n != tag);
+                tags.push((tag.to_owned(), oid.to_owned()));
+            }
+            None => tags.push((name.to_owned(), oid.to_owned())),
+        }
+    }
+    tags.sort();
+    tags
+}
+
+fn show(repo: &Path, spec: &str) -> String {
+    git(repo, &["show", spec])
+}
+
+/// The full one-shot: tags, release and next commits on every remote, bounds raised,
+/// changelogs, prod pins, one root commit, and a fresh clone of the root installs prod.
+#[test]
+fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
+    let w = World::new();
+    // Locked environments (dev, staging, prod), committed: the release keeps them in step.
+    ok(&w.env.run_uv(&w.root, ["lock", "--all"]));
+    git(&w.root, &["add", "-A"]);
+    git(&w.root, &["commit", "-q", "-m", "chore: lock"]);
+    git(&w.root, &["push", "-q", "origin", "main"]);
+    let root_remote = w.remote("root");
+    let root_before = rev(&root_remote, "main");
+    let planned = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
+    let planned: serde_json::Value = serde_json::from_slice(&ok(&planned).0.into_bytes()).unwrap();
+
+    let out = w.release(&RELEASE);
+    let (_, stderr) = ok(&out);
+    for name in NAMES {
+        assert!(
+            stderr.contains(&format!(
+                "{name}: skipped POST /repos/remotes/{name}/releases"
+            )) && stderr.contains("no forge token"),
+            "forge steps skipped without a token: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "{name}: 0.1.0.dev0 → 0.1.0, tag v0.1.0, next 0.1.1.dev0"
+            )),
+            "{stderr}"
+        );
+    }
+    // The journal ran exactly the planned steps, and finished.
+    let journal = w.journal();
+    assert_eq!(journal["finished"], true);
+    assert_eq!(journal["command"], "release --bump minor --push");
+    let ran: Vec<&serde_json::Value> = journal["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["package"])
+        .collect();
+    let dry: Vec<&serde_json::Value> = planned
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["package"])
+        .collect();
+    assert_eq!(ran, dry, "the real run executes the dry run's steps");
+
+    for (i, name) in NAMES.iter().enumerate() {
+        let remote = w.remote(name);
+        let release = commit_of(&remote, &format!("Release {name} 0.1.0"));
+        assert_eq!(
+            remote_tags(&remote),
+            [("v0.1.0".to_owned(), release.clone())],
+            "{name}: one tag, on the release commit"
+        );
+        // The tag is annotated, with the release notes, headings included.
+        assert_eq!(
+            git(&remote, &["cat-file", "-t", "v0.1.0"]).trim(),
+            "tag",
+            "{name}"
+        );
+        let notes = git(
+            &remote,
+            &["tag", "--list", "--format=%(contents)", "v0.1.0"],
+        );
+        assert_eq!(
+            notes.trim_end(),
+            format!(
+                "Release {name} 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- {name} learns a feature"
+            ),
+        );
+        assert_eq!(subjects(&remote)[0], NEXT, "{name}: next commit on top");
+        assert_eq!(count(&remote, NEXT), 1);
+        assert_eq!(
+            rev(&remote, "main~1"),
+            release,
+            "{name}: next follows release"
+        );
+        let next_py = show(&remote, "main:pyproject.toml");
+        assert!(next_py.contains("version = \"0.1.1.dev0\""), "{next_py}");
+        let released_py = show(&remote, &format!("{release}:pyproject.toml"));
+        assert!(released_py.contains("version = \"0.1.0\""), "{released_py}");
+        if i > 0 {
+            let dep = NAMES[i - 1];
+            assert!(
+                released_py.contains(&format!("\"{dep}>=0.1.0\"")),
+                "{name} requires {dep}>=0.1.0: {released_py}"
+            );
+        }
+        assert!(!released_py.contains("workspace"), "{released_py}");
+        let changelog = show(&remote, &format!("{release}:CHANGELOG.md"));
+        assert!(
+            changelog.contains(&format!("## [0.1.0] - {DATE}"))
+                && changelog.contains(&format!("{name} learns a feature")),
+            "{changelog}"
+        );
+        // The local package is in step with its remote, clean, on main.
+        let pkg = w.pkg(name);
+        assert_eq!(rev(&pkg, "HEAD"), rev(&remote, "main"));
+        assert_eq!(git(&pkg, &["status", "--porcelain"]), "");
+        assert_eq!(git(&pkg, &["branch", "--show-current"]).trim(), "main");
+    }
+
+    // Exactly one root commit, pushed, with the pins and the submodule pointers.
+    assert_eq!(
+        git(
+            &root_remote,
+            &["rev-list", "--count", &format!("{root_before}..main")]
+        )
+        .trim(),
+        "1"
+    );
+    let message = git(&root_remote, &["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.starts_with("release: a 0.1.0, b 0.1.0, c 0.1.0\n"),
+        "{message}"
+    );
+    let lines: Vec<&str> = message.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "- a 0.1.0 (v0.1.0)",
+            "- b 0.1.0 (v0.1.0)",
+            "- c 0.1.0 (v0.1.0)"
+        ],
+        "dependency order"
+    );
+    for name in NAMES {
+        let pointer = git(
+            &root_remote,
+            &["ls-tree", "main", &format!("packages/{name}")],
+        );
+        assert!(
+            pointer.contains(&rev(&w.remote(name), "main")),
+            "{name}: {pointer}"
+        );
+    }
+    let prod = show(&root_remote, "main:prod/pyproject.toml");
+    for name in NAMES {
+        let pin = format!(
+            "{name} = {{ git = \"{}\", tag = \"v0.1.0\" }}",
+            url(&w.remote(name))
+        );
+        assert!(prod.contains(&pin), "{pin}\n{prod}");
+    }
+    let files = git(
+        &root_remote,
+        &["diff", "--name-only", &format!("{root_before}..main")],
+    );
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            "packages/a",
+            "packages/b",
+            "packages/c",
+            "prod/pyproject.toml",
+            "prod/uv.lock",
+            "staging/pyproject.toml",
+            "staging/uv.lock",
+            "uv.lock",
+        ]
+    );
+    assert_eq!(rev(&w.root, "HEAD"), rev(&root_remote, "main"));
+    assert_eq!(git(&w.root, &["status", "--porcelain"]), "");
+    // Pins, locks and pointers in step: `check` finds nothing to say.
+    let (_, stderr) = ok(&w.env.run_uv(&w.root, ["check"]));
+    assert!(stderr.contains("All checks passed"), "{stderr}");
+
+    // A fresh clone of the root, without submodules, installs prod from the remotes alone.
+    let clone = clone_root(&w.env, &root_remote, &[]);
+    assert!(!clone.join("packages/a/pyproject.toml").exists());
+    ok(&w.env.run_uv(&clone, ["sync", "prod"]));
+    let (imported, stdout, stderr) = venv_python(
+        &clone.join("prod/.venv"),
+        "import a, b, c, importlib.metadata as m; print(*(m.version(n) for n in 'abc'))",
+    );
+    assert!(imported, "{stderr}");
+    assert_eq!(stdout.trim(), "0.1.0 0.1.0 0.1.0");
+}
+
+/// `--dry-run` prints every step and changes nothing at all: no file, ref, remote or journal.
+#[test]
+fn dry_run_prints_every_step_and_changes_nothing() {
+    let w = World::new();
+    let before = w.state();
+    let out = w.release(&["--bump", "minor", "--push", "--dry-run"]);
+    let (stdout, stderr) = ok(&out);
+    for name in NAMES {
+        for step in [
+            format!("{name}: edit packages/{name}/pyproject.toml"),
+            format!("{name}: create packages/{name}/CHANGELOG.md"),
+            format!("{name}: git -C packages/{name} commit --quiet -m 'Release {name} 0.1.0"),
+            format!("{name}: git -C packages/{name} tag --annotate"),
+            format!("{name}: git -C packages/{name} commit --quiet -m '{NEXT}'"),
+            format!(
+                "{name}: git -C packages/{name} push --quiet origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"
+            ),
+            format!("{name}: POST /repos/remotes/{name}/releases"),
+        ] {
+            assert!(stdout.contains(&step), "{step}\n{stdout}");
+        }
+    }
+    for step in [
+        "root: edit prod/pyproject.toml",
+        "root: git -C . commit --quiet -m 'release: a 0.1.0, b 0.1.0, c 0.1.0",
+        "root: git -C . push --quiet origin refs/heads/main:refs/heads/main",
+    ] {
+        assert!(stdout.contains(step), "{step}\n{stdout}");
+    }
+    assert!(
+        stderr.contains("note: forge steps will be skipped: no forge token"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("step(s) planned, nothing changed"),
+        "{stderr}"
+    );
+    w.env
+        .insta_settings()
+        .bind(|| insta::assert_snapshot!("dry_run_plan", stdout));
+    assert_eq!(before, w.state(), "the dry run changed something");
+    assert!(!w.root.join(".release_tool").exists(), "no journal");
+}
+
+/// `--json --dry-run`: a JSON array of `{package, action, detail}`, nothing else on stdout.
+#[test]
+fn json_dry_run_prints_the_steps_as_a_json_array() {
+    let w = World::new();
+    let before = w.state();
+    let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
+    let (stdout, stderr) = ok(&out);
+    let steps: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    let steps = steps.as_array().expect("an array");
+    for step in steps {
+        let keys: Vec<&String> = step.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["action", "detail", "package"], "{step}");
+        assert!(step["package"].is_string() || step["package"].is_null());
+        assert!(step["action"].is_string() && step["detail"].is_string());
+    }
+    // Packages in dependency order, the root last.
+    let mut order: Vec<String> = steps
+        .iter()
+        .map(|s| s["package"].as_str().unwrap_or("root").to_owned())
+        .collect();
+    order.dedup();
+    assert_eq!(order, ["a", "b", "c", "root"]);
+    let count = |action: &str| steps.iter().filter(|s| s["action"] == action).count();
+    assert_eq!(count("forge"), 3);
+    assert_eq!(count("create"), 3, "three changelogs");
+    let details: Vec<&str> = steps
+        .iter()
+        .map(|s| s["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details.iter().any(|d| d.starts_with(
+            "git -C packages/b tag --annotate --cleanup=whitespace --message 'Release b 0.1.0"
+        ) && d.ends_with("' -- v0.1.0 HEAD")),
+        "{details:#?}"
+    );
+    assert!(
+        stderr.contains(&format!("Dry run: {} step(s) planned", steps.len())),
+        "{stderr}"
+    );
+    assert_eq!(before, w.state());
+    assert!(!w.root.join(".release_tool").exists());
+}
+
+/// A push rejected by b's remote: a is released, c waits, the root is untouched, and the
+/// same command resumes after the fix without repeating anything.
+#[test]
+fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
+    let w = World::new();
+    let root_remote = w.remote("root");
+    let root_before = rev(&root_remote, "main");
+    let c_before = rev(&w.pkg("c"), "HEAD");
+    w.freeze("b");
+    let out = w.release(&RELEASE);
+    let stderr = failed(&out, 1);
+    assert!(
+        stderr.contains(
+            "error: b: step `git -C packages/b push --quiet origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0` failed"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rejected by policy: b is frozen"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("c: not started: waits for b"), "{stderr}");
+    assert!(
+        stderr.contains("hint: fix it and run the same command again"),
+        "{stderr}"
+    );
+    // a is fully released.
+    let a = w.remote("a");
+    assert_eq!(
+        remote_tags(&a),
+        [("v0.1.0".to_owned(), commit_of(&a, "Release a 0.1.0"))]
+    );
+    assert_eq!(subjects(&a)[0], NEXT);
+    // b's remote has nothing new; c is untouched; no root commit.
+    assert!(remote_tags(&w.remote("b")).is_empty());
+    assert_eq!(count(&w.remote("b"), "Release b"), 0);
+    let c = w.pkg("c");
+    assert_eq!(rev(&c, "HEAD"), c_before);
+    assert_eq!(git(&c, &["tag", "--list"]), "");
+    assert!(remote_tags(&w.remote("c")).is_empty());
+    assert!(
+        std::fs::read_to_string(c.join("pyproject.toml"))
+            .unwrap()
+            .contains("version = \"0.1.0.dev0\"")
+    );
+    assert_eq!(git(&c, &["status", "--porcelain"]), "");
+    assert_eq!(rev(&root_remote, "main"), root_before);
+    assert_eq!(rev(&w.root, "HEAD"), root_before);
+    assert_eq!(w.journal()["finished"], false);
+
+    // Another command while the run is unfinished: a clear error, nothing changed.
+    let before = w.state();
+    let out = w.release(&["--bump", "patch", "--push"]);
+    let stderr = failed(&out, 1);
+    assert!(
+        stderr.contains("An unfinished `release-tool release --bump minor --push`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("run `release-tool release --bump minor --push` again to finish it"),
+        "{stderr}"
+    );
+    assert_eq!(before, w.state());
+
+    // The dry run of the same command shows what is left: b's push and forge release, c, the
+    // root; a is done.
+    let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
+    let (stdout, stderr) = ok(&out);
+    let left: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let mut who: Vec<&str> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["package"].as_str().unwrap_or("root"))
+        .collect();
+    who.dedup();
+    assert_eq!(who, ["b", "c", "root"], "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "Dry run: {} step(s) planned",
+            left.as_array().unwrap().len()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(before, w.state());
+
+    // Fix the cause, run the same command again: it completes, nothing twice.
+    w.thaw("b");
+    let out = w.release(&RELEASE);
+    let (_, stderr) = ok(&out);
+    assert!(
+        stderr.contains("Resuming `release-tool release --bump minor --push`"),
+        "{stderr}"
+    );
+    for name in NAMES {
+        assert!(
+            stderr.contains(&format!(
+                "{name}: 0.1.0.dev0 → 0.1.0, tag v0.1.0, next 0.1.1.dev0"
+            )),
+            "the resumed run reports the whole release: {stderr}"
+        );
+    }
+    assert_eq!(w.journal()["finished"], true);
+    for name in NAMES {
+        let remote = w.remote(name);
+        assert_eq!(count(&remote, &format!("Release {name} ")), 1, "{name}");
+        assert_eq!(count(&remote, "chore: start "), 1, "{name}");
+        assert_eq!(
+            remote_tags(&remote),
+            [(
+                "v0.1.0".to_owned(),
+                commit_of(&remote, &format!("Release {name} 0.1.0"))
+            )],
+            "{name}"
+        );
+        assert_eq!(rev(&w.pkg(name), "HEAD"), rev(&remote, "main"), "{name}");
+    }
+    assert_eq!(
+        git(
+            &root_remote,
+            &["rev-list", "--count", &format!("{root_before}..main")]
+        )
+        .trim(),
+        "1"
+    );
+    assert!(subjects(&root_remote)[0].starts_with("release: a 0.1.0, b 0.1.0, c 0.1.0"));
+    assert_eq!(git(&w.root, &["status", "--porcelain"]), "");
+
+    // And once more: nothing left to do.
+    let before = w.state();
+    let (_, stderr) = ok(&w.release(&RELEASE));
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+    assert_eq!(before, w.state());
+}
+
+/// Bad input is refused before anything changes, with an error that names the problem.
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let w = World::new();
+    let b = w.pkg("b");
+    let refused = |args: &[&str], code: i32, expected: &[&str]| {
+        let before = w.state();
+        let stderr = failed(&w.release(args), code);
+        for e in expected {
+            assert!(stderr.contains(e), "{args:?}: expected `{e}` in:\n{stderr}");
+        }
+        assert_eq!(before, w.state(), "{args:?} changed something");
+        assert!(
+            !w.root.join(".release_tool").exists(),
+            "{args:?}: no journal"
+        );
+    };
+
+    // A dirty package.
+    std::fs::write(b.join("src/b/feature.py"), "VALUE = 2\n").unwrap();
+    refused(
+        &RELEASE,
+        1,
+        &[
+            "Cannot release; nothing was changed",
+            "b (packages/b): has 1 uncommitted change(s)",
+        ],
+    );
+    git(&b, &["checkout", "-q", "--", "src/b/feature.py"]);
+
+    // A package on a detached HEAD.
+    git(&b, &["checkout", "-q", "--detach"]);
+    refused(&RELEASE, 1, &["b (packages/b): is on a detached HEAD"]);
+    git(&b, &["checkout", "-q", "main"]);
+
+    // A tag that already exists for the version to release.
+    git(&b, &["tag", "v0.1.0", "HEAD~1"]);
+    refused(
+        &RELEASE,
+        1,
+        &["b (packages/b): tag v0.1.0 already exists; choose another --bump"],
+    );
+    git(&b, &["tag", "-d", "v0.1.0"]);
+
+    // The tag is not here but on b's remote (released from another clone): refused before
+    // anything is pushed (the push would take main and reject the tag).
+    git(&b, &["tag", "v0.1.0", "HEAD~1"]);
+    git(&b, &["push", "-q", "origin", "v0.1.0"]);
+    git(&b, &["tag", "-d", "v0.1.0"]);
+    refused(
+        &RELEASE,
+        1,
+        &["b (packages/b): tag v0.1.0 already exists on `origin`"],
+    );
+    git(&b, &["push", "-q", "origin", ":refs/tags/v0.1.0"]);
+
+    // Someone else pushed to b's main: refused before the release commits are made.
+    let other = w.env.path().join("other-b");
+    git(
+        &w.env.path(),
+        &["clone", "-q", &url(&w.remote("b")), other.to_str().unwrap()],
+    );
+    commit_file(&other, "OTHER.md", "other\n", "docs: from elsewhere");
+    git(&other, &["push", "-q", "origin", "main"]);
+    refused(
+        &RELEASE,
+        1,
+        &["b (packages/b): `origin` has commits on main that are not in HEAD; pull them first"],
+    );
+    git(&b, &["pull", "-q", "--rebase", "origin", "main"]);
+
+    // Usage errors.
+    refused(&["--bump", "huge"], 2, &["invalid value 'huge'"]);
+    refused(&["-p", "nope", "--bump", "minor"], 2, &["nope"]);
+
+    // Staged changes in the root (the release makes its own root commit).
+    std::fs::write(w.root.join("notes.txt"), "mine\n").unwrap();
+    git(&w.root, &["add", "notes.txt"]);
+    refused(&RELEASE, 1, &["the root has staged changes"]);
+    git(&w.root, &["rm", "-q", "--cached", "notes.txt"]);
+    std::fs::remove_file(w.root.join("notes.txt")).unwrap();
+
+    // An uncommitted edit of a file the root commit adds: it would slip into that commit.
+    let prod = w.root.join("prod/pyproject.toml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    std::fs::write(&prod, format!("{text}# mine\n")).unwrap();
+    refused(
+        &RELEASE,
+        1,
+        &["the root has uncommitted changes in prod/pyproject.toml; commit or stash them first"],
+    );
+    std::fs::write(&prod, text).unwrap();
+
+    // A package with no remote to push to.
+    git(&b, &["remote", "rename", "origin", "upstream"]);
+    refused(
+        &RELEASE,
+        1,
+        &["b (packages/b): has no remote `origin` to push to"],
+    );
+    git(&b, &["remote", "rename", "upstream", "origin"]);
+
+    // Once released, nothing has commits since its tag: nothing to do, exit 0.
+    let (_, stderr) = ok(&w.release(&["--bump", "minor"]));
+    assert!(
+        stderr.contains("without --push nothing is pushed") && stderr.contains("push by hand"),
+        "{stderr}"
+    );
+    let before = w.state();
+    let (_, stderr) = ok(&w.release(&RELEASE));
+    for name in NAMES {
+        assert!(
+            stderr.contains(&format!("{name}: skipped, no commits since v0.1.0")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+    assert_eq!(before, w.state());
+    let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
+    let (stdout, _) = ok(&out);
+    assert_eq!(stdout.trim(), "[]", "an empty plan is an empty JSON array");
+}
+
+/// `--no-next`: released and tagged, no next commit. `--no-root-commit`: pins written, no
+/// root commit.
+#[test]
+fn no_next_and_no_root_commit() {
+    let w = World::new();
+    let root_before = rev(&w.remote("root"), "main");
+    ok(&w.release(&["--bump", "minor", "--push", "--no-next"]));
+    for name in NAMES {
+        let remote = w.remote(name);
+        assert!(
+            subjects(&remote)[0].starts_with(&format!("Release {name} 0.1.0")),
+            "{name}: {:?}",
+            subjects(&remote)
+        );
+        assert_eq!(count(&remote, "chore: start "), 0);
+        assert_eq!(remote_tags(&remote).len(), 1);
+        assert!(
+            std::fs::read_to_string(w.pkg(name).join("pyproject.toml"))
+                .unwrap()
+                .contains("version = \"0.1.0\"")
+        );
+    }
+    assert_eq!(
+        git(
+            &w.remote("root"),
+            &["rev-list", "--count", &format!("{root_before}..main")]
+        )
+        .trim(),
+        "1"
+    );
+
+    let w = World::new();
+    let root_before = rev(&w.root, "HEAD");
+    ok(&w.release(&["--bump", "minor", "--push", "--no-root-commit"]));
+    assert_eq!(rev(&w.root, "HEAD"), root_before, "no root commit");
+    assert_eq!(
+        rev(&w.remote("root"), "main"),
+        root_before,
+        "nothing pushed"
+    );
+    let prod = std::fs::read_to_string(w.root.join("prod/pyproject.toml")).unwrap();
+    for name in NAMES {
+        assert!(
+            prod.contains(&format!(
+                "{name} = {{ git = \"{}\", tag = \"v0.1.0\" }}",
+                url(&w.remote(name))
+            )),
+            "{prod}"
+        );
+        assert_eq!(subjects(&w.remote(name))[0], NEXT);
+    }
+    let status = git(&w.root, &["status", "--porcelain"]);
+    for path in [
+        "prod/pyproject.toml",
+        "staging/pyproject.toml",
+        "packages/a",
+        "packages/b",
+        "packages/c",
+    ] {
+        assert!(status.contains(&format!(" M {path}\n")), "{path}: {status}");
+    }
+    assert_eq!(
+        git(&w.root, &["diff", "--cached", "--name-only"]),
+        "",
+        "nothing staged"
+    );
+}
+
+/// A run that stopped right after b's release commit and tag, before the journal recorded
+/// them: the same command does not make them again.
+#[test]
+fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
+    let w = World::new();
+    w.freeze("b");
+    failed(&w.release(&RELEASE), 1);
+    w.thaw("b");
+    // Roll b back to just after its release commit and tag (as if the process had been killed
+    // then), and make the journal say so: commit running, everything after it pending.
+    let b = w.pkg("b");
+    let release = commit_of(&b, "Release b 0.1.0");
+    git(&b, &["reset", "-q", "--hard", &release]);
+    let mut journal = w.journal();
+    let steps = journal["plan"]["steps"].as_array().unwrap().clone();
+    let commit_step = steps
+        .iter()
+        .position(|s| {
+            s["package"] == "b"
+                && s["guard"]["guard"] == "commit"
+                && s["guard"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Release b 0.1.0")
+        })
+        .expect("b's release commit step");
+    let states = journal["steps"].as_array_mut().unwrap();
+    states[commit_step] = serde_json::json!({
+        "status": "running",
+        "head_before": rev(&b, &format!("{release}~1")),
+    });
+    for (i, s) in steps.iter().enumerate().skip(commit_step + 1) {
+        if s["package"] == "b" {
+            states[i] = serde_json::json!({ "status": "pending" });
+        }
+    }
+    w.write_journal(&journal);
+
+    let out = w.release(&[&RELEASE[..], &["-v"]].concat());
+    let (_, stderr) = ok(&out);
+    assert!(
+        stderr.contains("was made before the run stopped"),
+        "the commit probe: {stderr}"
+    );
+    assert!(
+        stderr.contains("tag v0.1.0 is already on"),
+        "the tag probe: {stderr}"
+    );
+    let remote = w.remote("b");
+    assert_eq!(count(&remote, "Release b "), 1, "{:?}", subjects(&remote));
+    assert_eq!(
+        count(&remote, "chore: start "),
+        1,
+        "{:?}",
+        subjects(&remote)
+    );
+    assert_eq!(rev(&remote, "main~1"), release);
+    assert_eq!(
+        remote_tags(&remote),
+        [("v0.1.0".to_owned(), release.clone())]
+    );
+    assert_eq!(w.journal()["finished"], true);
+
+    // The same for the root: its commit made and pushed, the journal not told.
+    let root_head = rev(&w.root, "HEAD");
+    let mut journal = w.journal();
+    let steps = journal["plan"]["steps"].as_array().unwrap().clone();
+    let root_commit = steps
+        .iter()
+        .position(|s| s["package"].is_null() && s["guard"]["guard"] == "commit")
+        .expect("the root commit step");
+    let states = journal["steps"].as_array_mut().unwrap();
+    states[root_commit] = serde_json::json!({
+        "status": "running",
+        "head_before": rev(&w.root, "HEAD~1"),
+    });
+    for state in states.iter_mut().skip(root_commit + 1) {
+        *state = serde_json::json!({ "status": "pending" });
+    }
+    journal["finished"] = serde_json::json!(false);
+    w.write_journal(&journal);
+    let (_, stderr) = ok(&w.release(&[&RELEASE[..], &["-v"]].concat()));
+    assert!(
+        stderr.contains("was made before the run stopped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("origin already has refs/heads/main"),
+        "{stderr}"
+    );
+    assert_eq!(rev(&w.root, "HEAD"), root_head);
+    assert_eq!(rev(&w.remote("root"), "main"), root_head);
+}
+
+/// A later release of `a` alone: b's requirement is raised in a pushed `chore(deps)` commit
+/// (so b's next release carries it), c is left alone, prod pins the new `a` and keeps b's pin.
+#[test]
+fn releasing_a_alone_raises_its_dependents_bound() {
+    let w = World::new();
+    ok(&w.release(&RELEASE));
+    let a = w.pkg("a");
+    commit_file(&a, "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
+    git(&a, &["push", "-q", "origin", "main"]);
+    git(&w.root, &["commit", "-q", "-am", "chore: a fixed"]);
+    let root_before = rev(&w.root, "HEAD");
+    let c_before = rev(&w.remote("c"), "main");
+
+    let (_, stderr) = ok(&w.release(&["--bump", "auto", "--push"]));
+    assert!(
+        stderr.contains("b: skipped, no commits since v0.1.0")
+            && stderr.contains("a: 0.1.1.dev0 → 0.1.1, tag v0.1.1, next 0.1.2.dev0"),
+        "fix → patch: {stderr}"
+    );
+    let a_remote = w.remote("a");
+    assert_eq!(
+        remote_tags(&a_remote).last().unwrap(),
+        &("v0.1.1".to_owned(), commit_of(&a_remote, "Release a 0.1.1"))
+    );
+    let b_remote = w.remote("b");
+    assert_eq!(subjects(&b_remote)[0], "chore(deps): require a>=0.1.1");
+    assert!(show(&b_remote, "main:pyproject.toml").contains("\"a>=0.1.1\""));
+    assert_eq!(remote_tags(&b_remote).len(), 1, "b is not released");
+    assert_eq!(rev(&w.remote("c"), "main"), c_before, "c is not touched");
+
+    let root_remote = w.remote("root");
+    assert_eq!(
+        git(
+            &root_remote,
+            &["rev-list", "--count", &format!("{root_before}..main")]
+        )
+        .trim(),
+        "1"
+    );
+    assert!(subjects(&root_remote)[0].starts_with("release: a 0.1.1"));
+    let files = git(
+        &root_remote,
+        &["diff", "--name-only", &format!("{root_before}..main")],
+    );
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            "packages/a",
+            "packages/b",
+            "prod/pyproject.toml",
+            "staging/pyproject.toml"
+        ]
+    );
+    let prod = show(&root_remote, "main:prod/pyproject.toml");
+    assert!(
+        prod.contains(&format!(
+            "a = {{ git = \"{}\", tag = \"v0.1.1\" }}",
+            url(&a_remote)
+        )) && prod.contains(&format!(
+            "b = {{ git = \"{}\", tag = \"v0.1.0\" }}",
+            url(&b_remote)
+        )),
+        "{prod}"
+    );
+}
