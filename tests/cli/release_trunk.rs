@@ -974,7 +974,9 @@ fn releasing_a_alone_raises_its_dependents_bound() {
             "packages/a",
             "packages/b",
             "prod/pyproject.toml",
-            "staging/pyproject.toml"
+            "prod/uv.lock",
+            "staging/pyproject.toml",
+            "staging/uv.lock"
         ]
     );
     let prod = show(&root_remote, "main:prod/pyproject.toml");
