@@ -696,6 +696,50 @@ fn plan_release_call(
     }
 }
 
+/// The root's pins and commit, summarised as `<verb>: a 0.1.0, b 0.1.0` (nothing when no package
+/// takes part).
+fn finish_with_root(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &Pins,
+    moved: &[&Package],
+    verb: &str,
+    req: &Request,
+) -> Result<()> {
+    if planned.packages.is_empty() {
+        return Ok(());
+    }
+    let summary = format!(
+        "{verb}: {}",
+        planned
+            .packages
+            .iter()
+            .map(|p| format!("{} {}", p.package, p.version))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    plan_root(ws, planned, pins, moved, &summary, req)
+}
+
+/// Plan the dependents' bound commits of a run; returns every package whose commits move (the
+/// run's and those dependents), for the root's submodule pointers.
+fn moved_with_dependents<'a>(
+    ws: &'a Workspace,
+    planned: &mut Planned,
+    todo: &[Candidate<'a>],
+    released: &BTreeMap<String, Version>,
+    in_run: &BTreeSet<String>,
+    req: &Request,
+) -> Result<Vec<&'a Package>> {
+    let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
+    let touched = plan_dependent_bounds(ws, planned, released, in_run, &branch_of, req)?;
+    Ok(todo
+        .iter()
+        .map(|c| c.pkg)
+        .chain(touched.iter().filter_map(|n| ws.package(n)))
+        .collect())
+}
+
 // ---------------------------------------------------------------------------------------------
 // release: the trunk-based one-shot
 
@@ -921,25 +965,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         ),
         );
     }
-    let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
-    let touched = plan_dependent_bounds(ws, &mut planned, &released, &in_run, &branch_of, req)?;
-    let moved: Vec<&Package> = todo
-        .iter()
-        .map(|c| c.pkg)
-        .chain(touched.iter().filter_map(|n| ws.package(n)))
-        .collect();
-    if !planned.packages.is_empty() {
-        let summary = format!(
-            "release: {}",
-            planned
-                .packages
-                .iter()
-                .map(|p| format!("{} {}", p.package, p.version))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
-    }
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &in_run, req)?;
+    finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
     Ok(planned)
 }
 
@@ -1061,25 +1088,8 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             });
         }
     }
-    let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
-    let touched = plan_dependent_bounds(ws, &mut planned, &released, &in_run, &branch_of, req)?;
-    let moved: Vec<&Package> = todo
-        .iter()
-        .map(|c| c.pkg)
-        .chain(touched.iter().filter_map(|n| ws.package(n)))
-        .collect();
-    if !planned.packages.is_empty() {
-        let summary = format!(
-            "prepare: {}",
-            planned
-                .packages
-                .iter()
-                .map(|p| format!("{} {}", p.package, p.version))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
-    }
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &in_run, req)?;
+    finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
 }
 
@@ -1425,18 +1435,7 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
             prerelease: !version::is_final(&v),
         });
     }
-    if !planned.packages.is_empty() {
-        let summary = format!(
-            "tag: {}",
-            planned
-                .packages
-                .iter()
-                .map(|p| format!("{} {}", p.package, p.version))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        plan_root(ws, &mut planned, &pins, &moved, &summary, req)?;
-    }
+    finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;
     Ok(planned)
 }
 
