@@ -257,6 +257,8 @@ pub fn run_journaled(
         ));
         return Ok(ExitKind::Success);
     }
+    // One run at a time per workspace: a second one refuses before touching anything.
+    let _lock = journal::RunLock::acquire(&ws.root, command)?;
     let client = crate::forge::Client::from_config(&ws.config.forge, &env)?;
     if has_forge && let Some(reason) = &forge_reason {
         ui::warn(&format!(
