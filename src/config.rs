@@ -153,6 +153,9 @@ pub struct DockerConfig {
     pub secret_env: Vec<String>,
     /// Registries (`host[:port]`) reached without TLS verification (local registries).
     pub insecure_registries: Vec<String>,
+    /// Directories of the build machine the dependency install reads (`file://` git remotes,
+    /// path sources): each is a named build context, mounted read-only at the same path.
+    pub mounts: Vec<String>,
 }
 
 /// `[tool.release_tool.packages.<name>]`: per-package overrides.
@@ -270,6 +273,7 @@ const DOCKER_KEYS: &[&str] = &[
     "secret_env",
     "insecure_registries",
     "cuda_version",
+    "mounts",
 ];
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
 const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository"];
@@ -813,6 +817,20 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             },
         )?;
     }
+    for m in &d.mounts {
+        check(
+            !m.is_empty()
+                && !m
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || "\"'\\$`,=".contains(ch)),
+            "mounts",
+            || {
+                format!(
+                    "holds {m:?}: each entry is a directory path, without spaces, quotes, commas or `=`"
+                )
+            },
+        )?;
+    }
     for (key, value) in [("ca_bundle", &d.ca_bundle), ("git_config", &d.git_config)] {
         if let Some(v) = value {
             check(!v.trim().is_empty() && !v.contains(','), key, || {
@@ -1194,6 +1212,7 @@ mod tests {
                 "`docker.context` must be a relative path",
             ),
             ("copy = [\"a b\"]", "`docker.copy` holds"),
+            ("mounts = [\"/a,b\"]", "`docker.mounts` holds"),
             ("secret_env = [\"A-B\"]", "`docker.secret_env` holds"),
             ("platforms = [\"amd64\"]", "`docker.platforms` holds"),
             (

@@ -91,6 +91,8 @@ pub struct Settings {
     pub git_config: Option<String>,
     pub secret_env: Vec<String>,
     pub insecure_registries: Vec<String>,
+    /// As configured (absolute, or relative to the root).
+    pub mounts: Vec<String>,
 }
 
 impl Settings {
@@ -177,6 +179,7 @@ impl Settings {
             git_config: c.git_config.clone(),
             secret_env: c.secret_env.clone(),
             insecure_registries: c.insecure_registries.clone(),
+            mounts: c.mounts.clone(),
         }
     }
 
@@ -496,12 +499,22 @@ struct TemplateContext {
     copy: Vec<String>,
     build_args: Vec<String>,
     secret_env: Vec<String>,
+    mounts: Vec<Mount>,
     prod: Product,
     dockerfile: String,
     context: String,
     uid: u32,
     labels: LabelsContext,
     ignore: Vec<String>,
+}
+
+/// A directory of the build machine mounted during the dependency install.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// The build context's name (`mount-0`, `mount-1`, ... in configuration order).
+    pub name: String,
+    /// Its absolute path, on the build machine and inside the build.
+    pub path: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -535,6 +548,8 @@ pub struct RenderInput {
     pub ignore: Vec<String>,
     /// The user's Dockerfile template, if any: (path for messages, text).
     pub dockerfile_template: Option<(String, String)>,
+    /// `mounts`, made absolute and named.
+    pub mounts: Vec<Mount>,
 }
 
 impl RenderInput {
@@ -588,12 +603,28 @@ impl RenderInput {
             .ok()
             .flatten()
             .map(|u| strip_credentials(&u));
+        let mut mounts = Vec::new();
+        for (i, m) in settings.mounts.iter().enumerate() {
+            let path = std::path::absolute(ws.root.join(m))?;
+            if !path.is_dir() {
+                return Err(UserError::usage(format!(
+                    "`{m}` (docker.mounts) is not a directory"
+                ))
+                .with_hint("fix `mounts` in [tool.release_tool.docker]: directories, absolute or relative to the root")
+                .into());
+            }
+            mounts.push(Mount {
+                name: format!("mount-{i}"),
+                path: path.to_string_lossy().into_owned(),
+            });
+        }
         Ok(Self {
             settings,
             product,
             source,
             ignore,
             dockerfile_template,
+            mounts,
         })
     }
 }
@@ -641,6 +672,7 @@ pub fn render(input: &RenderInput) -> Result<Rendered> {
         copy: s.copy.clone(),
         build_args: s.build_args.keys().cloned().collect(),
         secret_env: s.secret_env.clone(),
+        mounts: input.mounts.clone(),
         prod: input.product.clone(),
         dockerfile: s.dockerfile.clone(),
         context: s.context.clone(),
@@ -938,6 +970,11 @@ pub fn plan(
             build_args,
             secrets,
             platforms: s.platforms.clone(),
+            contexts: input
+                .mounts
+                .iter()
+                .map(|m| (m.name.clone(), m.path.clone()))
+                .collect(),
             insecure: [&s.base_image, &s.builder_image, &s.uv_image]
                 .iter()
                 .any(|i| s.is_insecure(i)),
@@ -949,7 +986,18 @@ pub fn plan(
                 "release-tool-run-{}",
                 normalize_name(name.rsplit('/').next().unwrap_or("image"))
             );
-            for args in engine.run_argvs(&first, cmd, &name) {
+            let image = (
+                s.entrypoint.as_deref().unwrap_or_default(),
+                s.cmd.as_deref().unwrap_or_default(),
+            );
+            let Some(steps) = engine.run_argvs(&first, cmd, image, &name) else {
+                return Err(UserError::usage(
+                    "Nothing to run: `--run` has no command after `--`, and the image has none",
+                )
+                .with_hint("give one (`--run -- python -c 'import app'`), or set `cmd` in [tool.release_tool.docker]")
+                .into());
+            };
+            for args in steps {
                 plan.engine(None, &ws.root, engine.name(), args);
             }
             if engine.kind == crate::engine::EngineKind::Buildah {

@@ -94,6 +94,8 @@ pub struct BuildSpec {
     pub build_args: Vec<(String, String)>,
     pub secrets: Vec<Secret>,
     pub platforms: Vec<String>,
+    /// Named build contexts (`--build-context NAME=DIR`).
+    pub contexts: Vec<(String, String)>,
     /// Reach registries without TLS verification (base images from an insecure registry).
     pub insecure: bool,
 }
@@ -184,6 +186,10 @@ impl Engine {
                 Secret::Env { id, var } => format!("id={id},env={var}"),
             });
         }
+        for (name, dir) in &spec.contexts {
+            args.push("--build-context".into());
+            args.push(format!("{name}={dir}"));
+        }
         if !spec.platforms.is_empty() {
             args.push("--platform".into());
             args.push(spec.platforms.join(","));
@@ -210,18 +216,31 @@ impl Engine {
 
     /// The commands that run `cmd` (empty: the image's own command) in a throw-away container
     /// of `reference`: one `run --rm` for docker and podman; for buildah, which runs only
-    /// working containers, `from`, `run` and `rm` of a container named `container`.
-    pub fn run_argvs(&self, reference: &str, cmd: &[String], container: &str) -> Vec<Vec<String>> {
+    /// working containers and applies neither `ENTRYPOINT` nor `CMD`, `from`, `run` and `rm` of
+    /// a container named `container`, running `entrypoint` followed by `cmd` (or `image_cmd`).
+    /// `None` when buildah would have nothing to run.
+    pub fn run_argvs(
+        &self,
+        reference: &str,
+        cmd: &[String],
+        image: (&[String], &[String]),
+        container: &str,
+    ) -> Option<Vec<Vec<String>>> {
         match self.kind {
             EngineKind::Docker | EngineKind::Podman => {
                 let mut args = vec!["run".to_owned(), "--rm".to_owned(), reference.to_owned()];
                 args.extend(cmd.iter().cloned());
-                vec![args]
+                Some(vec![args])
             }
             EngineKind::Buildah => {
+                let (entrypoint, image_cmd) = image;
                 let mut run = vec!["run".to_owned(), container.to_owned(), "--".to_owned()];
-                run.extend(cmd.iter().cloned());
-                vec![
+                run.extend(entrypoint.iter().cloned());
+                run.extend(if cmd.is_empty() { image_cmd } else { cmd }.iter().cloned());
+                if run.len() == 3 {
+                    return None;
+                }
+                Some(vec![
                     vec![
                         "from".to_owned(),
                         "--pull-never".to_owned(),
@@ -231,7 +250,7 @@ impl Engine {
                     ],
                     run,
                     vec!["rm".to_owned(), container.to_owned()],
-                ]
+                ])
             }
         }
     }
@@ -446,6 +465,7 @@ mod tests {
                 },
             ],
             platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+            contexts: vec![("mount-0".into(), "/srv/remotes".into())],
             insecure: true,
         }
     }
@@ -457,7 +477,8 @@ mod tests {
             words(EngineKind::Buildah),
             "bud --layers -f docker/Dockerfile -t reg:5000/app:1.0.0 -t reg:5000/app:latest \
              --build-arg VERSION=1.0.0 --secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt \
-             --secret id=TOKEN,env=TOKEN --platform linux/amd64,linux/arm64 --tls-verify=false ."
+             --secret id=TOKEN,env=TOKEN --build-context mount-0=/srv/remotes \
+             --platform linux/amd64,linux/arm64 --tls-verify=false ."
         );
         assert!(words(EngineKind::Podman).starts_with("build --layers -f docker/Dockerfile "));
         let docker = words(EngineKind::Docker);
@@ -486,18 +507,31 @@ mod tests {
             ["push", "r/app:1"]
         );
         let cmd = vec!["python".to_owned(), "-V".to_owned()];
+        let entrypoint = vec!["tini".to_owned(), "--".to_owned()];
+        let image_cmd = vec!["serve".to_owned()];
         assert_eq!(
-            Engine::unchecked(EngineKind::Podman).run_argvs("app:1", &cmd, "c"),
+            Engine::unchecked(EngineKind::Podman)
+                .run_argvs("app:1", &cmd, (&entrypoint, &image_cmd), "c")
+                .unwrap(),
             vec![vec!["run", "--rm", "app:1", "python", "-V"]]
         );
         assert_eq!(
-            buildah.run_argvs("app:1", &cmd, "c"),
+            buildah
+                .run_argvs("app:1", &cmd, (&[], &image_cmd), "c")
+                .unwrap(),
             vec![
                 vec!["from", "--pull-never", "--name", "c", "app:1"],
                 vec!["run", "c", "--", "python", "-V"],
                 vec!["rm", "c"],
             ]
         );
+        assert_eq!(
+            buildah
+                .run_argvs("app:1", &[], (&entrypoint, &image_cmd), "c")
+                .unwrap()[1],
+            ["run", "c", "--", "tini", "--", "serve"]
+        );
+        assert_eq!(buildah.run_argvs("app:1", &[], (&[], &[]), "c"), None);
     }
 
     #[test]

@@ -138,29 +138,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         return Ok(ExitKind::Success);
     }
     let quiet = ui::verbosity() < 0 || global.json;
-    let mut written = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
-        match &step.kind {
-            StepKind::Engine { dir, args, .. } => {
-                let engine = engine.as_ref().expect("engine steps come with an engine");
-                if !quiet {
-                    ui::section(&plan.headline(step));
-                }
-                let result = engine.run(dir, args, quiet);
-                if let Err(e) = result {
-                    cleanup(engine, &ws.root, planned.container.as_deref(), plan, i);
-                    return Err(e);
-                }
-            }
-            kind => {
-                plan.run_file_step(kind)
-                    .map_err(|e| e.context(format!("step `{}` failed", plan.headline(step))))?;
-                if let StepKind::WriteFile { path, .. } = kind {
-                    written.push(rel(&ws, path));
-                }
-            }
-        }
-    }
+    let written = execute(&ws, &planned, engine.as_ref(), quiet)?;
     let built = actions.build;
     let name = input.settings.image_name(&input.product);
     if global.json {
@@ -198,6 +176,42 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         ));
     }
     Ok(ExitKind::Success)
+}
+
+/// Run a planned `docker`: its file steps, and its engine steps with the engine's output
+/// streamed to stderr (unless `quiet`). After a failed engine step, the working container
+/// buildah's `--run` made is removed. Returns the files written, relative to the root.
+pub fn execute(
+    ws: &Workspace,
+    planned: &docker::Planned,
+    engine: Option<&Engine>,
+    quiet: bool,
+) -> Result<Vec<String>> {
+    let plan = &planned.plan;
+    let mut written = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        match &step.kind {
+            StepKind::Engine { dir, args, .. } => {
+                let engine = engine
+                    .ok_or_else(|| anyhow::anyhow!("no engine for `{}`", plan.headline(step)))?;
+                if !quiet {
+                    ui::section(&plan.headline(step));
+                }
+                if let Err(e) = engine.run(dir, args, quiet) {
+                    cleanup(engine, &ws.root, planned.container.as_deref(), plan, i);
+                    return Err(e);
+                }
+            }
+            kind => {
+                plan.run_file_step(kind)
+                    .map_err(|e| e.context(format!("step `{}` failed", plan.headline(step))))?;
+                if let StepKind::WriteFile { path, .. } = kind {
+                    written.push(rel(ws, path));
+                }
+            }
+        }
+    }
+    Ok(written)
 }
 
 /// `--check`: exit 1 (with the diff on stdout) when a file on disk differs from its rendering.

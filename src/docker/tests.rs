@@ -32,6 +32,7 @@ fn input(config: &str) -> RenderInput {
             "uv.lock".to_owned(),
         ],
         dockerfile_template: None,
+        mounts: Vec::new(),
     }
 }
 
@@ -70,6 +71,29 @@ build = ["build-essential", "libpq-dev"]
 runtime = ["libpq5", "libgomp1"]
 "#
     ));
+}
+
+#[test]
+fn mounted_directories_are_named_build_contexts() {
+    let mut input = input("");
+    input.mounts = vec![Mount {
+        name: "mount-0".to_owned(),
+        path: "/srv/demo/remotes".to_owned(),
+    }];
+    let text = render(&input).unwrap().dockerfile;
+    assert!(
+        text.contains(
+            "#   docker build -f docker/Dockerfile --build-arg VERSION=<version> --build-arg REVISION=<commit> \\\n\
+             #     --build-context mount-0=/srv/demo/remotes .\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("    --mount=type=bind,from=mount-0,target=/srv/demo/remotes \\\n")
+            .count(),
+        1,
+        "{text}"
+    );
 }
 
 #[test]

@@ -23,13 +23,20 @@ fn released_and_locked(env: &TestEnv) -> PathBuf {
     root
 }
 
-/// Append `[tool.release_tool.docker]` keys to the demo's configuration.
+/// Set `[tool.release_tool.docker]` keys (TOML lines) in the demo's configuration.
 fn configure(root: &Path, keys: &str) {
     let path = root.join("release_tool.toml");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str("\n[tool.release_tool.docker]\n");
-    text.push_str(keys);
-    std::fs::write(&path, text).unwrap();
+    let mut doc: toml_edit::DocumentMut = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+    let new: toml_edit::DocumentMut = keys.parse().unwrap();
+    let tool = doc["tool"]["release_tool"].as_table_mut().unwrap();
+    if !tool.contains_key("docker") {
+        tool.insert("docker", toml_edit::Item::Table(toml_edit::Table::new()));
+    }
+    let docker = tool["docker"].as_table_mut().unwrap();
+    for (k, v) in new.iter() {
+        docker.insert(k, v.clone());
+    }
+    std::fs::write(&path, doc.to_string()).unwrap();
 }
 
 #[test]
@@ -507,4 +514,53 @@ fn engine_failure_names_the_exit_code_and_the_failing_step() {
         stderr.ends_with("hint: buildah's output above says why; `release-tool docker --dry-run` prints the commands to run by hand\n"),
         "{stderr}"
     );
+}
+
+/// The demo's own image: its Dockerfile mounts the demo's local remotes (`mounts`), so the
+/// build installs the released packages from them; built and run with buildah.
+#[test]
+fn the_demo_image_builds_with_its_remotes_mounted() {
+    let base = containers::base_image();
+    let uv_image = containers::uv_image();
+    let env = TestEnv::new();
+    let out = env.run_uv(&env.path(), ["demo", "d", "-q", "--no-build"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let root = env.path().join("d/workspace");
+    configure(
+        &root,
+        &format!(
+            "base_image = \"{base}\"\nuv_image = \"{uv_image}\"\nuv_version = \"{UV_VERSION}\"\n\
+             engine = \"buildah\"\nimage = \"localhost/rt-demo-image\"\n"
+        ),
+    );
+    let mut cmd = env.cmd(&root);
+    cmd.args([
+        "docker",
+        "--run",
+        "--ca-bundle",
+        "/etc/ssl/certs/ca-certificates.crt",
+    ]);
+    for (k, v) in containers::engine_env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = outputs(&out).1;
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("\nTHE IMAGE RUNS CORE-UTILS 0.1.0!\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "--build-context mount-0={}/d/remotes .",
+            env.path().display()
+        )),
+        "{stderr}"
+    );
+    for tag in ["0.1.0", "latest"] {
+        let _ = containers::tool_output(
+            "podman",
+            &["rmi", "--force", &format!("localhost/rt-demo-image:{tag}")],
+        );
+    }
 }
