@@ -315,7 +315,7 @@ fn image(ws: &Workspace, remotes: &Path, build: bool, global: &GlobalArgs) -> Re
         },
         &env,
     )?;
-    let quiet = ui::verbosity() < 0 || global.json;
+    let quiet = ui::verbosity() < 0;
     match super::docker::execute(&ws, &planned, Some(&engine), quiet) {
         Ok(_) => ui::note(&format!(
             "Built {} with {}",

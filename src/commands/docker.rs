@@ -137,7 +137,8 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         ));
         return Ok(ExitKind::Success);
     }
-    let quiet = ui::verbosity() < 0 || global.json;
+    // The engine's output goes to stderr, so it streams with --json too; -q hides it.
+    let quiet = ui::verbosity() < 0;
     let written = execute(&ws, &planned, engine.as_ref(), quiet)?;
     let built = actions.build;
     let name = input.settings.image_name(&input.product);
