@@ -72,7 +72,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     let mut ws = Workspace::load(&root)?;
     if let (Some(uv), false) = (&uv, args.no_release) {
         prod(&ws, uv, global)?;
-        image(&ws, &dir.join("remotes"), !args.no_build, global)?;
+        image(&ws, &dir.join("remotes"), !args.no_build)?;
         ws = Workspace::load(&root)?;
     }
     let report = crate::status::run(
@@ -247,7 +247,7 @@ fn prod(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
 /// are local, so the build mounts them), the Dockerfile and `.dockerignore` from the prod lock,
 /// committed; then, when a container engine is installed, a build of the image. A failed
 /// build is a warning: the images it starts from may be out of reach.
-fn image(ws: &Workspace, remotes: &Path, build: bool, global: &GlobalArgs) -> Result<()> {
+fn image(ws: &Workspace, remotes: &Path, build: bool) -> Result<()> {
     let config = ws.root.join(crate::config::CONFIG_FILE);
     let mut text = fs_err::read_to_string(&config)?;
     let _ = write!(
