@@ -395,6 +395,11 @@ fn failure_hint(kind: EngineKind, output: &str) -> String {
                 [tool.release_tool.docker]"
             .to_owned();
     }
+    if has("is already in use") && kind == EngineKind::Buildah {
+        return "a working container of an earlier `--run` was left behind: remove it with \
+                `buildah rm <name>` (the name is in the message above) and run again"
+            .to_owned();
+    }
     if has("no command specified") || has("No command specified") {
         return "the image has no command: set `cmd` in [tool.release_tool.docker], or give \
                 one after `--run --`"
