@@ -167,7 +167,8 @@ impl Engine {
             // Plain progress: one line per event, readable in a log and by us.
             EngineKind::Docker => vec!["build".into(), "--progress=plain".into()],
             EngineKind::Podman => vec!["build".into(), "--layers".into()],
-            EngineKind::Buildah => vec!["bud".into(), "--layers".into()],
+            // `--force-rm`: no working container is left behind by a failed build.
+            EngineKind::Buildah => vec!["bud".into(), "--layers".into(), "--force-rm".into()],
         };
         args.push("-f".into());
         args.push(spec.dockerfile.clone());
@@ -480,7 +481,7 @@ mod tests {
         let words = |k| crate::plan::shell_words(&Engine::unchecked(k).build_argv(&spec()));
         assert_eq!(
             words(EngineKind::Buildah),
-            "bud --layers -f docker/Dockerfile -t reg:5000/app:1.0.0 -t reg:5000/app:latest \
+            "bud --layers --force-rm -f docker/Dockerfile -t reg:5000/app:1.0.0 -t reg:5000/app:latest \
              --build-arg VERSION=1.0.0 --secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt \
              --secret id=TOKEN,env=TOKEN --build-context mount-0=/srv/remotes \
              --platform linux/amd64,linux/arm64 --tls-verify=false ."
