@@ -309,6 +309,7 @@ const APP: &str = "import core_utils, data_loader, model_api\n\nprint(\"demo app
 /// registry, inspected, and rebuilt after a change to the application only.
 #[test]
 fn build_run_push_and_rebuild_reusing_the_deps_layer() {
+    let _storage = containers::exclusive();
     let base = containers::base_image();
     let uv_image = containers::uv_image();
     let env = TestEnv::new();
@@ -480,6 +481,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
 /// the built-in one.
 #[test]
 fn engine_failure_names_the_exit_code_and_the_failing_step() {
+    let _storage = containers::exclusive();
     let base = containers::base_image();
     let env = TestEnv::new();
     let root = released_and_locked(&env);
@@ -528,6 +530,7 @@ fn engine_failure_names_the_exit_code_and_the_failing_step() {
 /// build installs the released packages from them; built and run with buildah.
 #[test]
 fn the_demo_image_builds_with_its_remotes_mounted() {
+    let _storage = containers::exclusive();
     let base = containers::base_image();
     let uv_image = containers::uv_image();
     let env = TestEnv::new();

@@ -130,6 +130,30 @@ fn locked<T>(name: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Held by a test while it builds, runs or removes images: one at a time, in this process and
+/// across processes. Concurrent builds and removals in one storage race (buildah: "checking if
+/// cached image exists from a previous build: ... layer not known").
+pub struct Exclusive {
+    _file: File,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Wait for, then hold, the right to use the engines' storage (see [`Exclusive`]).
+pub fn exclusive() -> Exclusive {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tools_dir();
+    std::fs::create_dir_all(&dir).expect("create target/test-tools");
+    let file = File::create(dir.join("containers.lock")).expect("lock file");
+    file.lock().expect("lock");
+    Exclusive {
+        _file: file,
+        _guard: guard,
+    }
+}
+
 /// Make sure [`BASE_IMAGE`] is in the engines' storage: there already, restored from the
 /// cached archive (seconds), or built with debootstrap (about a minute) and archived.
 pub fn base_image() -> &'static str {
