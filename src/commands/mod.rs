@@ -27,7 +27,7 @@ pub mod update;
 use std::path::PathBuf;
 
 use crate::cli::{Command, GlobalArgs};
-use crate::error::{ExitKind, UserError};
+use crate::error::ExitKind;
 use crate::version::Bump;
 
 /// The three environments.
@@ -111,15 +111,6 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::Clear(a) => clear::run(a, global),
         Command::Demo(a) => demo::run(a, global),
     }
-}
-
-/// The answer of a command that is listed but not built yet (exit 2).
-pub fn not_implemented(name: &str) -> anyhow::Result<ExitKind> {
-    Err(
-        UserError::usage(format!("`release-tool {name}` is not implemented yet"))
-            .with_hint("see README.md for the commands available in this version")
-            .into(),
-    )
 }
 
 /// Print a plan (`--dry-run`) or execute it. The dry-run output and the real run come from

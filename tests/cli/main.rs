@@ -13,6 +13,7 @@ mod add_remove;
 mod cli_shape;
 mod config_errors;
 mod demo;
+mod docker;
 mod foreach;
 mod forge_client;
 mod git_wrapper;
