@@ -140,6 +140,12 @@ pub enum Command {
 
     /// Build a complete example workspace to try the tool on.
     Demo(commands::demo::DemoArgs),
+
+    // --- The tool itself ---
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff).
+    Man(commands::man::ManArgs),
 }
 
 #[cfg(test)]

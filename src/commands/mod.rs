@@ -6,11 +6,13 @@ pub mod changes;
 pub mod check;
 pub mod clear;
 pub mod commit;
+pub mod completions;
 pub mod demo;
 pub mod docker;
 pub mod foreach;
 pub mod init;
 pub mod lock;
+pub mod man;
 pub mod manifests;
 pub mod new;
 pub mod next;
@@ -110,6 +112,8 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::Release(a) => release::run(a, global),
         Command::Clear(a) => clear::run(a, global),
         Command::Demo(a) => demo::run(a, global),
+        Command::Completions(a) => completions::run(a, global),
+        Command::Man(a) => man::run(a, global),
     }
 }
 

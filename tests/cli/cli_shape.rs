@@ -44,6 +44,8 @@ fn help_lists_every_command() {
         "release",
         "clear",
         "demo",
+        "completions",
+        "man",
     ] {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(command)),
