@@ -142,6 +142,8 @@ pub enum Command {
     Demo(commands::demo::DemoArgs),
 
     // --- The tool itself ---
+    /// Print the configuration's JSON Schema, or the effective configuration.
+    Config(commands::config::ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(commands::completions::CompletionsArgs),
     /// Print the manual page (roff).

@@ -7,6 +7,7 @@ pub mod check;
 pub mod clear;
 pub mod commit;
 pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod docker;
 pub mod foreach;
@@ -112,6 +113,7 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::Release(a) => release::run(a, global),
         Command::Clear(a) => clear::run(a, global),
         Command::Demo(a) => demo::run(a, global),
+        Command::Config(a) => config::run(a, global),
         Command::Completions(a) => completions::run(a, global),
         Command::Man(a) => man::run(a, global),
     }

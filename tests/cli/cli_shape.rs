@@ -44,6 +44,7 @@ fn help_lists_every_command() {
         "release",
         "clear",
         "demo",
+        "config",
         "completions",
         "man",
     ] {

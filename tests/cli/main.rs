@@ -12,6 +12,7 @@ mod support;
 mod add_remove;
 mod cli_shape;
 mod completions;
+mod config_cmd;
 mod config_errors;
 mod demo;
 mod foreach;
