@@ -141,6 +141,9 @@ pub enum Command {
     /// Build a complete example workspace to try the tool on.
     Demo(commands::demo::DemoArgs),
 
+    /// Write GitHub Actions workflows: release, checks, and each package's tests and build.
+    Ci(commands::ci::CiArgs),
+
     // --- The tool itself ---
     /// Print the configuration's JSON Schema, or the effective configuration.
     Config(commands::config::ConfigArgs),

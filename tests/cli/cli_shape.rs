@@ -44,6 +44,7 @@ fn help_lists_every_command() {
         "release",
         "clear",
         "demo",
+        "ci",
         "config",
         "completions",
         "man",
