@@ -140,6 +140,17 @@ pub enum Command {
 
     /// Build a complete example workspace to try the tool on.
     Demo(commands::demo::DemoArgs),
+
+    /// Write GitHub Actions workflows: release, checks, and each package's tests and build.
+    Ci(commands::ci::CiArgs),
+
+    // --- The tool itself ---
+    /// Print the configuration's JSON Schema, or the effective configuration.
+    Config(commands::config::ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page (roff).
+    Man(commands::man::ManArgs),
 }
 
 #[cfg(test)]

@@ -13,11 +13,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use toml_edit::Item;
 
 use crate::error::UserError;
 use crate::text::line_col;
+
+pub mod schema;
+pub mod show;
 
 /// The file name of the standalone configuration file.
 pub const CONFIG_FILE: &str = "release_tool.toml";
@@ -35,7 +39,7 @@ pub enum ConfigSource {
 }
 
 /// Where production pins come from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProdSource {
     /// `{ git = URL, tag = T }` pins.
@@ -46,25 +50,34 @@ pub enum ProdSource {
 }
 
 /// The forge that hosts the package repositories.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ForgeKind {
+    /// GitHub or GitHub Enterprise (REST API v3).
     #[default]
     Github,
+    /// Gitea or Forgejo (API v1).
     Gitea,
+    /// No forge: no releases, no pull requests.
     None,
 }
 
-/// `[tool.release_tool.forge]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `[tool.release_tool.forge]`: the forge that hosts the package repositories (releases and
+/// pull requests).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ForgeConfig {
+    /// The forge's API: "github" (GitHub, GitHub Enterprise), "gitea" or "none".
     pub kind: ForgeKind,
-    /// Defaults to `GITHUB_API_URL`, then `https://api.github.com`.
+    /// API base URL (GitHub Enterprise, Gitea). Defaults to `GITHUB_API_URL`, then
+    /// `https://api.github.com`.
     pub api_url: Option<String>,
-    /// Defaults to `GITHUB_TOKEN`, then `GH_TOKEN`.
+    /// Environment variable that holds the token (never the token itself). Defaults to
+    /// `GITHUB_TOKEN`, then `GH_TOKEN`.
     pub token_env: Option<String>,
+    /// Create a forge release for each tag.
     pub releases: bool,
+    /// Open pull requests `dev_branch` → `base_branch` (`prepare --push`).
     pub pull_requests: bool,
 }
 
@@ -80,13 +93,19 @@ impl Default for ForgeConfig {
     }
 }
 
-/// `[tool.release_tool.llm]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `[tool.release_tool.llm]`: the OpenAI-compatible API that `changes --llm` and `notes --llm`
+/// use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LlmConfig {
+    /// Base URL of an OpenAI-compatible API (`/chat/completions` is appended).
     pub base_url: String,
+    /// Model name.
     pub model: String,
+    /// Environment variable that holds the API key (never the key itself).
     pub api_key_env: String,
+    /// Diff budget sent to the model, in bytes.
+    #[schemars(range(min = 1))]
     pub max_diff_bytes: usize,
 }
 
@@ -102,7 +121,7 @@ impl Default for LlmConfig {
 }
 
 /// `[tool.release_tool.docker.system_packages]`: apt packages per stage.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SystemPackages {
     pub runtime: Vec<String>,
@@ -111,7 +130,7 @@ pub struct SystemPackages {
 
 /// `[tool.release_tool.docker]` (SPEC §6). Each value's form is checked here (see
 /// [`validate_docker`]); presets and defaults are applied by [`crate::docker::Settings`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DockerConfig {
     /// `"slim"` (python:3.X-slim-bookworm, system Python) or `"cuda"` (nvidia/cuda runtime,
@@ -159,40 +178,65 @@ pub struct DockerConfig {
 }
 
 /// `[tool.release_tool.packages.<name>]`: per-package overrides.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PackageOverride {
+    /// This package's tag prefix (default: the global `tag_prefix`).
     pub tag_prefix: Option<String>,
+    /// Leave the package out of release work.
     pub skip: bool,
     /// `owner/repo` on the forge, when the remote URL does not say it.
     pub repository: Option<String>,
 }
 
-/// The effective configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The effective configuration: `[tool.release_tool]` in `release_tool.toml` or the root
+/// `pyproject.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schemars(title = "release-tool configuration")]
 pub struct Config {
+    /// Directory whose subdirectories with a `pyproject.toml` are the packages (relative to the
+    /// root).
     pub packages_dir: String,
+    /// Where change reports go (`<dir>/<package>/...`), relative to the root.
     pub changes_output_dir: String,
+    /// Stage 1 report of uncommitted work (a plain file name).
     pub changes_uncommitted_filename: String,
+    /// Stage 3 report of commits since the last tag (a plain file name).
     pub changes_since_tag_filename: String,
+    /// Stage 1/2 commit message file (a plain file name).
     pub commit_message_filename: String,
+    /// Stage 3/4/5 tag message template (a plain file name).
     pub tag_message_filename: String,
+    /// The staging manifest, relative to the root.
     pub staging_pyproject_path: String,
+    /// The prod manifest, relative to the root.
     pub prod_pyproject_path: String,
+    /// Tags are `<tag_prefix><PEP 440 version>`; other tags are ignored.
     pub tag_prefix: String,
+    /// The git remote of every package.
     pub git_remote: String,
+    /// Behave as if `--dry-run` were always given.
     pub dry_run: bool,
+    /// Release branch of every package.
     pub base_branch: String,
+    /// Development branch (stage 0).
     pub dev_branch: String,
+    /// Where prod pins come from: "git" (`{ git = URL, tag = T }`) or "index"
+    /// (`name==version` from a package index).
     pub prod_source: ProdSource,
-    /// Changelog file in each package; empty disables.
+    /// Changelog file in each package; "" disables changelog updates.
     pub changelog: String,
-    /// Parallel workers; `None` = CPU count.
+    /// Parallel workers (default: the CPU count; `-j` overrides).
+    #[schemars(range(min = 1))]
     pub jobs: Option<usize>,
+    /// The forge: releases and pull requests.
     pub forge: ForgeConfig,
+    /// The LLM for `changes --llm` and `notes --llm`.
     pub llm: LlmConfig,
+    /// The production Docker image (stage 7).
     pub docker: DockerConfig,
+    /// Per-package overrides, by package name.
     pub packages: BTreeMap<String, PackageOverride>,
 }
 

@@ -12,6 +12,7 @@
 pub mod branch;
 pub mod changelog;
 pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;

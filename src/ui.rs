@@ -103,6 +103,16 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Generated text (a completion script, a manual page, a schema) on stdout as it is. A reader
+/// that has gone (`release-tool man | head`) is not an error.
+pub fn print_raw(data: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 /// A table cell with its emphasis.
 pub struct Cell {
     text: String,

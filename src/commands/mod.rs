@@ -4,13 +4,17 @@ pub mod add;
 pub mod branch;
 pub mod changes;
 pub mod check;
+pub mod ci;
 pub mod clear;
 pub mod commit;
+pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod docker;
 pub mod foreach;
 pub mod init;
 pub mod lock;
+pub mod man;
 pub mod manifests;
 pub mod new;
 pub mod next;
@@ -110,6 +114,10 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::Release(a) => release::run(a, global),
         Command::Clear(a) => clear::run(a, global),
         Command::Demo(a) => demo::run(a, global),
+        Command::Ci(a) => ci::run(a, global),
+        Command::Config(a) => config::run(a, global),
+        Command::Completions(a) => completions::run(a, global),
+        Command::Man(a) => man::run(a, global),
     }
 }
 

@@ -44,6 +44,10 @@ fn help_lists_every_command() {
         "release",
         "clear",
         "demo",
+        "ci",
+        "config",
+        "completions",
+        "man",
     ] {
         assert!(
             stdout.lines().any(|l| l.trim_start().starts_with(command)),

@@ -10,7 +10,10 @@
 mod support;
 
 mod add_remove;
+mod ci;
 mod cli_shape;
+mod completions;
+mod config_cmd;
 mod config_errors;
 mod demo;
 mod docker;
