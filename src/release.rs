@@ -696,6 +696,25 @@ fn plan_release_call(
     }
 }
 
+/// The release commit of a package: its version, stripped sources, raised bounds and CHANGELOG
+/// entry, added and committed with the filled tag message. Returns the tag name and message.
+fn plan_release_commit(
+    ws: &Workspace,
+    planned: &mut Planned,
+    c: &Candidate<'_>,
+    version: &str,
+    released: &BTreeMap<String, Version>,
+) -> Result<(String, String)> {
+    let tag = format!("{}{version}", c.prefix);
+    let message = tag_message(ws, c, version);
+    let edits = release_edits(ws, &planned.plan, c.pkg, version, &message, released)?;
+    write_and_add(planned, c.pkg, &edits);
+    planned
+        .plan
+        .commit(Some(c.pkg.name.as_str()), &c.pkg.dir, &message);
+    Ok((tag, message))
+}
+
 /// The root's pins and commit, summarised as `<verb>: a 0.1.0, b 0.1.0` (nothing when no package
 /// takes part).
 fn finish_with_root(
@@ -917,11 +936,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
         let vs = v.to_string();
-        let tag = format!("{}{vs}", c.prefix);
-        let message = tag_message(ws, c, &vs);
-        let edits = release_edits(ws, &planned.plan, pkg, &vs, &message, &released)?;
-        write_and_add(&mut planned, pkg, &edits);
-        planned.plan.commit(name, &pkg.dir, &message);
+        let (tag, message) = plan_release_commit(ws, &mut planned, c, &vs, &released)?;
         planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
         let mut next = None;
         if req.next && version::is_final(v) {
@@ -1038,11 +1053,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
         let vs = v.to_string();
-        let tag = format!("{}{vs}", c.prefix);
-        let message = tag_message(ws, c, &vs);
-        let edits = release_edits(ws, &planned.plan, pkg, &vs, &message, &released)?;
-        write_and_add(&mut planned, pkg, &edits);
-        planned.plan.commit(name, &pkg.dir, &message);
+        let (tag, message) = plan_release_commit(ws, &mut planned, c, &vs, &released)?;
         let final_version = version::is_final(v);
         let mut refs = vec![format!("refs/heads/{dev}")];
         if !final_version {
