@@ -759,14 +759,9 @@ fn tidy(text: &str) -> String {
 }
 
 fn template_error(file: Option<&str>, e: &minijinja::Error) -> anyhow::Error {
-    let mut detail = e.kind().to_string();
-    if let Some(d) = e.detail() {
-        detail.push_str(": ");
-        detail.push_str(d);
-    }
+    let (detail, at) = crate::text::template_error_parts(e);
     match file {
         Some(file) => {
-            let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
             UserError::usage(format!("Dockerfile template {file}{at}: {detail}"))
                 .with_hint(format!(
                     "fix the template (its variables are listed in docs/docker.md), or delete {file} to use the built-in one"

@@ -545,13 +545,12 @@ fn plan_dependent_bounds(
     ws: &Workspace,
     planned: &mut Planned,
     released: &BTreeMap<String, Version>,
-    in_run: &BTreeSet<String>,
     branch_of: &dyn Fn(&Package) -> Option<String>,
     req: &Request,
 ) -> Result<Vec<String>> {
     let mut touched = Vec::new();
     for pkg in ws.dependency_order()? {
-        if in_run.contains(&pkg.key) || ws.config.is_skipped(&pkg.name) {
+        if released.contains_key(&pkg.key) || ws.config.is_skipped(&pkg.name) {
             continue;
         }
         let raises: Vec<(&String, &Version)> = released
@@ -613,10 +612,34 @@ fn plan_dependent_bounds(
     Ok(touched)
 }
 
-fn waits_for(ws: &Workspace, pkg: &Package, in_run: &BTreeSet<String>) -> Vec<String> {
+/// New version of each package of a run, by key.
+fn released_versions(todo: &[Candidate<'_>], versions: &[Version]) -> BTreeMap<String, Version> {
+    todo.iter()
+        .zip(versions)
+        .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
+        .collect()
+}
+
+/// Skip (with a note) a package that has no commits since its last tag; true when skipped.
+fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
+    if !c.messages.is_empty() {
+        return false;
+    }
+    skipped.push(Skipped {
+        package: c.pkg.name.clone(),
+        reason: format!(
+            "no commits since {}",
+            c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
+        ),
+    });
+    true
+}
+
+/// The names of the packages of this run that `pkg` depends on (it waits for them).
+fn waits_for(ws: &Workspace, pkg: &Package, in_run: &dyn Fn(&str) -> bool) -> Vec<String> {
     pkg.workspace_deps
         .iter()
-        .filter(|d| in_run.contains(*d))
+        .filter(|d| in_run(d))
         .filter_map(|d| ws.package(d).map(|p| p.name.clone()))
         .collect()
 }
@@ -747,11 +770,10 @@ fn moved_with_dependents<'a>(
     planned: &mut Planned,
     todo: &[Candidate<'a>],
     released: &BTreeMap<String, Version>,
-    in_run: &BTreeSet<String>,
     req: &Request,
 ) -> Result<Vec<&'a Package>> {
     let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
-    let touched = plan_dependent_bounds(ws, planned, released, in_run, &branch_of, req)?;
+    let touched = plan_dependent_bounds(ws, planned, released, &branch_of, req)?;
     Ok(todo
         .iter()
         .map(|c| c.pkg)
@@ -844,14 +866,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let mut todo = Vec::new();
     for c in cands {
-        if c.messages.is_empty() {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
-                    "no commits since {}",
-                    c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
-                ),
-            });
+        if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
         require_clean(&c, &mut problems)?;
@@ -922,12 +937,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         check_remotes(ws, &checks, &mut problems);
     }
     fail_on(&problems, "release")?;
-    let released: BTreeMap<String, Version> = todo
-        .iter()
-        .zip(&versions)
-        .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
-        .collect();
-    let in_run: BTreeSet<String> = released.keys().cloned().collect();
+    let released = released_versions(&todo, &versions);
     let mut pins = Pins {
         versions_changed: true,
         ..Pins::default()
@@ -956,10 +966,10 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             );
             plan_release_call(ws, &mut planned, pkg, &tag, v, &message);
         }
-        planned
-            .plan
-            .after
-            .insert(pkg.name.clone(), waits_for(ws, pkg, &in_run));
+        planned.plan.after.insert(
+            pkg.name.clone(),
+            waits_for(ws, pkg, &|k| released.contains_key(k)),
+        );
         pins.staging.insert(pkg.key.clone(), tag.clone());
         if version::is_final(v) {
             pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
@@ -980,7 +990,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         ),
         );
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &in_run, req)?;
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, req)?;
     finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
     Ok(planned)
 }
@@ -1001,14 +1011,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut todo = Vec::new();
     let mut prepared = Vec::new();
     for c in cands {
-        if c.messages.is_empty() {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
-                    "no commits since {}",
-                    c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
-                ),
-            });
+        if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
         require_clean(&c, &mut problems)?;
@@ -1039,12 +1042,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
     }
     fail_on(&problems, "prepare")?;
-    let released: BTreeMap<String, Version> = todo
-        .iter()
-        .zip(&versions)
-        .map(|(c, v)| (c.pkg.key.clone(), v.clone()))
-        .collect();
-    let in_run: BTreeSet<String> = released.keys().cloned().collect();
+    let released = released_versions(&todo, &versions);
     let mut pins = Pins {
         versions_changed: true,
         ..Pins::default()
@@ -1064,10 +1062,10 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         if req.push {
             plan_pull_request(ws, &mut planned, pkg, &refs, &message);
         }
-        planned
-            .plan
-            .after
-            .insert(pkg.name.clone(), waits_for(ws, pkg, &in_run));
+        planned.plan.after.insert(
+            pkg.name.clone(),
+            waits_for(ws, pkg, &|k| released.contains_key(k)),
+        );
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
             from: c.version.to_string(),
@@ -1099,7 +1097,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             });
         }
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &in_run, req)?;
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, req)?;
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
 }
@@ -1428,10 +1426,10 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
             );
             plan_release_call(ws, &mut planned, pkg, &tag, &v, &message);
         }
-        planned
-            .plan
-            .after
-            .insert(pkg.name.clone(), waits_for(ws, pkg, &in_run));
+        planned.plan.after.insert(
+            pkg.name.clone(),
+            waits_for(ws, pkg, &|k| in_run.contains(k)),
+        );
         pins.staging.insert(pkg.key.clone(), tag.clone());
         if version::is_final(&v) {
             pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));

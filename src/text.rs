@@ -1,4 +1,4 @@
-//! Small text helpers: positions in TOML text, argv for messages.
+//! Small text helpers: positions in TOML text, argv for messages, template errors for users.
 
 /// 1-based line and column (in characters) of a byte offset; offsets past the end point at the
 /// end, and an offset inside a multi-byte character counts the characters before it.
@@ -17,6 +17,17 @@ pub fn argv_string(program: &str, args: &[std::ffi::OsString]) -> String {
         .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The text of a minijinja error for a user (`kind: detail`) and where it is (`:line`, or "").
+pub fn template_error_parts(e: &minijinja::Error) -> (String, String) {
+    let mut detail = e.kind().to_string();
+    if let Some(d) = e.detail() {
+        detail.push_str(": ");
+        detail.push_str(d);
+    }
+    let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    (detail, at)
 }
 
 #[cfg(test)]

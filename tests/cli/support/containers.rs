@@ -14,7 +14,6 @@
 //!   `git://`, for the builds' `uv sync`), both on free ports of 127.0.0.1, stopped on drop.
 
 use std::fs::File;
-use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -344,22 +343,7 @@ impl Registry {
 
     /// A bare HTTP/1.0 GET: `(status, body)`.
     pub fn get(&self, path: &str) -> Option<(u16, String)> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n",
-            self.port
-        )
-        .ok()?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).ok()?;
-        let status = response.split(' ').nth(1)?.parse().ok()?;
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        Some((status, body))
+        super::http::get(self.port, path)
     }
 
     /// The tags of `name`, sorted, from the registry API (`/v2/<name>/tags/list`).
