@@ -31,3 +31,4 @@ mod stages_changes;
 mod status;
 mod support_selftest;
 mod update;
+mod uv_sibling;
