@@ -21,6 +21,7 @@ mod forge_client;
 mod git_wrapper;
 mod lifecycle;
 mod llm;
+mod output;
 mod publish;
 mod release_forge;
 mod release_prflow;
