@@ -128,28 +128,53 @@ pub struct SystemPackages {
     pub build: Vec<String>,
 }
 
-/// `[tool.release_tool.docker]` (SPEC §6). Values are validated by the `docker` command.
+/// `[tool.release_tool.docker]` (SPEC §6). Each value's form is checked here (see
+/// [`validate_docker`]); presets and defaults are applied by [`crate::docker::Settings`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DockerConfig {
+    /// `"slim"` (python:3.X-slim-bookworm, system Python) or `"cuda"` (nvidia/cuda runtime,
+    /// managed Python).
     pub preset: Option<String>,
     pub base_image: Option<String>,
     pub builder_image: Option<String>,
+    /// The image uv is copied from (without a tag; `uv_version` is the tag).
     pub uv_image: Option<String>,
     pub uv_version: Option<String>,
+    /// `"system"` (the base image's Python) or `"managed"` (installed by uv into `/python`).
     pub python: Option<String>,
     pub python_version: Option<String>,
+    /// The CUDA version of the `cuda` preset's base image.
+    pub cuda_version: Option<String>,
     pub extras: Vec<String>,
     pub system_packages: SystemPackages,
     pub cmd: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
+    /// Image name, without a tag (default: the prod project's name).
     pub image: Option<String>,
+    /// Tags; `{version}` and `{revision}` are replaced (default: `{version}`, `latest`).
     pub tags: Option<Vec<String>>,
     pub dockerfile: Option<String>,
     pub context: Option<String>,
+    /// `"auto"`, `"docker"`, `"podman"` or `"buildah"`.
     pub engine: Option<String>,
     pub build_args: BTreeMap<String, String>,
     pub platforms: Vec<String>,
+    /// Application files (relative to the context) copied into `/app` of the runtime image.
+    pub copy: Vec<String>,
+    /// A CA bundle for the build's downloads (a build secret, never in a layer).
+    pub ca_bundle: Option<String>,
+    /// A git config file for the build's git fetches (a build secret): URL rewrites,
+    /// credentials for private repositories.
+    pub git_config: Option<String>,
+    /// Environment variables passed to the `uv sync` steps as build secrets (index URLs and
+    /// credentials, tokens); never in a layer.
+    pub secret_env: Vec<String>,
+    /// Registries (`host[:port]`) reached without TLS verification (local registries).
+    pub insecure_registries: Vec<String>,
+    /// Directories of the build machine the dependency install reads (`file://` git remotes,
+    /// path sources): each is a named build context, mounted read-only at the same path.
+    pub mounts: Vec<String>,
 }
 
 /// `[tool.release_tool.packages.<name>]`: per-package overrides.
@@ -286,6 +311,13 @@ const DOCKER_KEYS: &[&str] = &[
     "engine",
     "build_args",
     "platforms",
+    "copy",
+    "ca_bundle",
+    "git_config",
+    "secret_env",
+    "insecure_registries",
+    "cuda_version",
+    "mounts",
 ];
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
 const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository"];
@@ -690,7 +722,273 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
     if config.llm.max_diff_bytes == 0 {
         return Err(bad("llm.max_diff_bytes", "must be at least 1"));
     }
+    if let Err((key, why)) = validate_docker(&config.docker) {
+        return Err(bad(&format!("docker.{key}"), &why));
+    }
     Ok(())
+}
+
+/// The form of every `[tool.release_tool.docker]` value: `Err((key, why))` for the first bad
+/// one. Values end up in a Dockerfile and on engine command lines, so each is held to the
+/// characters its place allows (no spaces or quotes where a shell or an argv would split).
+pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, String)> {
+    fn one_of(key: &str, value: Option<&String>, valid: &[&str]) -> Result<(), (String, String)> {
+        match value {
+            Some(v) if !valid.contains(&v.as_str()) => Err((
+                key.to_owned(),
+                format!("must be one of {}, got {v:?}", quoted(valid)),
+            )),
+            _ => Ok(()),
+        }
+    }
+    fn check(ok: bool, key: &str, why: impl FnOnce() -> String) -> Result<(), (String, String)> {
+        if ok {
+            Ok(())
+        } else {
+            Err((key.to_owned(), why()))
+        }
+    }
+    one_of("preset", d.preset.as_ref(), &["slim", "cuda"])?;
+    one_of("python", d.python.as_ref(), &["system", "managed"])?;
+    one_of(
+        "engine",
+        d.engine.as_ref(),
+        &["auto", "docker", "podman", "buildah"],
+    )?;
+    for (key, value) in [
+        ("base_image", &d.base_image),
+        ("builder_image", &d.builder_image),
+    ] {
+        if let Some(v) = value {
+            check(is_image_ref(v), key, || {
+                format!("is not an image reference (like \"python:3.12-slim-bookworm\"), got {v:?}")
+            })?;
+        }
+    }
+    for (key, value) in [("uv_image", &d.uv_image), ("image", &d.image)] {
+        if let Some(v) = value {
+            check(is_image_ref(v), key, || {
+                format!("is not an image name (like \"registry.example.com/team/app\"), got {v:?}")
+            })?;
+            check(!has_tag(v), key, || {
+                let tags = if key == "image" {
+                    "`tags`"
+                } else {
+                    "`uv_version`"
+                };
+                format!("must not carry a tag (set it with {tags}), got {v:?}")
+            })?;
+        }
+    }
+    if let Some(v) = &d.uv_version {
+        check(is_version_like(v, 3), "uv_version", || {
+            format!("must be a uv release like \"0.13.9\", got {v:?}")
+        })?;
+    }
+    if let Some(v) = &d.python_version {
+        check(
+            v.starts_with("3.") && (is_version_like(v, 2) || is_version_like(v, 3)),
+            "python_version",
+            || format!("must be a Python version like \"3.12\" or \"3.12.7\", got {v:?}"),
+        )?;
+    }
+    if let Some(v) = &d.cuda_version {
+        check(
+            is_version_like(v, 2) || is_version_like(v, 3),
+            "cuda_version",
+            || format!("must be a CUDA version like \"12.6.3\", got {v:?}"),
+        )?;
+    }
+    for e in &d.extras {
+        check(
+            !e.is_empty()
+                && e.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+            "extras",
+            || format!("holds {e:?}, which is not an extra's name"),
+        )?;
+    }
+    for (key, list) in [
+        ("system_packages.runtime", &d.system_packages.runtime),
+        ("system_packages.build", &d.system_packages.build),
+    ] {
+        for p in list {
+            check(is_apt_package(p), key, || {
+                format!(
+                    "holds {p:?}, which is not an apt package name (like \"libgomp1\" or \"gcc=4:12.2.0-3\")"
+                )
+            })?;
+        }
+    }
+    for (key, value) in [("cmd", &d.cmd), ("entrypoint", &d.entrypoint)] {
+        if let Some(v) = value {
+            check(!v.is_empty(), key, || {
+                "must not be an empty list".to_owned()
+            })?;
+        }
+    }
+    if let Some(tags) = &d.tags {
+        check(!tags.is_empty(), "tags", || {
+            "must not be an empty list".to_owned()
+        })?;
+        for t in tags {
+            check(is_tag_template(t), "tags", || {
+                format!(
+                    "holds {t:?}: a tag is letters, digits, `_`, `.` and `-` (at most 128, not starting with `.` or `-`), with `{{version}}` and `{{revision}}` replaced"
+                )
+            })?;
+        }
+    }
+    for (key, value) in [("dockerfile", &d.dockerfile), ("context", &d.context)] {
+        if let Some(v) = value {
+            check(!v.is_empty() && is_safe_relative(v), key, || {
+                format!("must be a relative path inside the root, got {v:?}")
+            })?;
+        }
+    }
+    for c in &d.copy {
+        check(
+            !c.is_empty()
+                && is_safe_relative(c)
+                && !c
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || "\"'\\$`".contains(ch)),
+            "copy",
+            || {
+                format!(
+                    "holds {c:?}: each entry must be a relative path inside the context, without spaces or quotes"
+                )
+            },
+        )?;
+    }
+    for m in &d.mounts {
+        check(
+            !m.is_empty()
+                && !m
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || "\"'\\$`,=".contains(ch)),
+            "mounts",
+            || {
+                format!(
+                    "holds {m:?}: each entry is a directory path, without spaces, quotes, commas or `=`"
+                )
+            },
+        )?;
+    }
+    for (key, value) in [("ca_bundle", &d.ca_bundle), ("git_config", &d.git_config)] {
+        if let Some(v) = value {
+            check(!v.trim().is_empty() && !v.contains(','), key, || {
+                format!("must be a file path (without commas), got {v:?}")
+            })?;
+        }
+    }
+    for (k, v) in &d.build_args {
+        check(is_env_name(k), "build_args", || {
+            format!("holds the key {k:?}: build argument names are letters, digits and `_`")
+        })?;
+        check(!v.contains(['\n', '\r']), "build_args", || {
+            format!("`{k}` must be one line")
+        })?;
+    }
+    for name in &d.secret_env {
+        check(is_env_name(name), "secret_env", || {
+            format!("holds {name:?}, which is not an environment variable name")
+        })?;
+    }
+    for p in &d.platforms {
+        let parts: Vec<&str> = p.split('/').collect();
+        check(
+            (2..=3).contains(&parts.len())
+                && parts.iter().all(|s| {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                }),
+            "platforms",
+            || {
+                format!(
+                    "holds {p:?}: a platform is `os/arch` or `os/arch/variant`, like \"linux/amd64\""
+                )
+            },
+        )?;
+    }
+    for r in &d.insecure_registries {
+        check(
+            !r.is_empty()
+                && !r.contains("://")
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)),
+            "insecure_registries",
+            || format!("holds {r:?}: a registry is `host` or `host:port`, without a scheme"),
+        )?;
+    }
+    Ok(())
+}
+
+fn quoted(valid: &[&str]) -> String {
+    valid
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An image reference: `[registry[:port]/]path[:tag][@digest]` in the characters references
+/// use; nothing a shell or an argv would split, and no option.
+pub fn is_image_ref(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(['-', '/', ':', '.'])
+        && !s.ends_with(['/', ':'])
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@+".contains(c))
+}
+
+/// Whether an image reference carries a tag or a digest (a `:` after the last `/`, or `@`).
+pub fn has_tag(s: &str) -> bool {
+    s.contains('@') || s.rsplit('/').next().is_some_and(|last| last.contains(':'))
+}
+
+/// `N.N` (`parts` = 2) or `N.N.N` (`parts` = 3).
+fn is_version_like(s: &str, parts: usize) -> bool {
+    let split: Vec<&str> = s.split('.').collect();
+    split.len() == parts
+        && split
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_apt_package(s: &str) -> bool {
+    let (name, version) = s.split_once('=').map_or((s, None), |(n, v)| (n, Some(v)));
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+        && version.is_none_or(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+        })
+}
+
+fn is_env_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A tag with `{version}` and `{revision}` standing for values that are valid in tags.
+fn is_tag_template(t: &str) -> bool {
+    let sample = t
+        .replace("{version}", "1.0.0")
+        .replace("{revision}", "0123abc");
+    is_tag(&sample)
+}
+
+/// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn is_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 128
+        && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 /// A relative path with no `..` component and no absolute prefix.
@@ -902,6 +1200,88 @@ mod tests {
         );
         assert!(
             e.contains("pyproject.toml:2:1") && e.contains("`dev_branch`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn docker_keys_are_checked() {
+        let c = file(
+            "[docker]\npreset = \"cuda\"\ncuda_version = \"12.6.3\"\nca_bundle = \"/etc/ssl/certs/ca-certificates.crt\"\n\
+             insecure_registries = [\"127.0.0.1:5000\"]\ncopy = [\"app\"]\nsecret_env = [\"UV_INDEX_TOKEN\"]\n\
+             git_config = \"ci/gitconfig\"\ntags = [\"{version}\", \"latest\", \"sha-{revision}\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.docker.insecure_registries, vec!["127.0.0.1:5000"]);
+        assert_eq!(c.docker.copy, vec!["app"]);
+        for (text, expected) in [
+            (
+                "preset = \"fat\"",
+                "`docker.preset` must be one of \"slim\", \"cuda\"",
+            ),
+            ("python = \"conda\"", "`docker.python` must be one of"),
+            ("engine = \"kaniko\"", "`docker.engine` must be one of"),
+            (
+                "base_image = \"python 3\"",
+                "`docker.base_image` is not an image reference",
+            ),
+            (
+                "image = \"reg.example/app:1.0\"",
+                "`docker.image` must not carry a tag",
+            ),
+            (
+                "uv_image = \"ghcr.io/astral-sh/uv:0.5.0\"",
+                "set it with `uv_version`",
+            ),
+            (
+                "uv_version = \"latest\"",
+                "`docker.uv_version` must be a uv release",
+            ),
+            (
+                "python_version = \"2.7\"",
+                "`docker.python_version` must be a Python version",
+            ),
+            ("cuda_version = \"12\"", "`docker.cuda_version`"),
+            ("extras = [\"a b\"]", "`docker.extras` holds \"a b\""),
+            ("tags = [\"-x\"]", "`docker.tags` holds \"-x\""),
+            ("tags = [\"{branch}\"]", "`docker.tags` holds \"{branch}\""),
+            ("tags = []", "`docker.tags` must not be an empty list"),
+            ("cmd = []", "`docker.cmd` must not be an empty list"),
+            (
+                "dockerfile = \"../Dockerfile\"",
+                "`docker.dockerfile` must be a relative path",
+            ),
+            (
+                "context = \"/\"",
+                "`docker.context` must be a relative path",
+            ),
+            ("copy = [\"a b\"]", "`docker.copy` holds"),
+            ("mounts = [\"/a,b\"]", "`docker.mounts` holds"),
+            ("secret_env = [\"A-B\"]", "`docker.secret_env` holds"),
+            ("platforms = [\"amd64\"]", "`docker.platforms` holds"),
+            (
+                "insecure_registries = [\"http://x\"]",
+                "`docker.insecure_registries` holds",
+            ),
+            (
+                "build_args = { \"A B\" = \"1\" }",
+                "`docker.build_args` holds the key",
+            ),
+            (
+                "[docker.system_packages]\nbuild = [\"gcc; rm -rf /\"]",
+                "`docker.system_packages.build` holds",
+            ),
+        ] {
+            let e = err(&format!("[docker]\n{text}\n"));
+            assert!(
+                e.starts_with("Invalid configuration in release_tool.toml: ")
+                    && e.contains(expected),
+                "{text}: {e}"
+            );
+        }
+        let e = err("[docker]\nca_bundel = \"x\"\n");
+        assert!(
+            e.contains("`docker.ca_bundel`") && e.contains("did you mean `ca_bundle`?"),
             "{e}"
         );
     }

@@ -428,6 +428,9 @@ fn run_step(
             uv.run_streaming(dir, args)?;
             Ok(Outcome::Ran(None))
         }
+        StepKind::Engine { .. } => {
+            anyhow::bail!("engine steps run through the docker command, not the release executor")
+        }
         StepKind::Forge { call } => {
             let Some(client) = opts.forge else {
                 return Ok(Outcome::Skipped(

@@ -141,6 +141,78 @@ impl Journal {
     }
 }
 
+/// The lock file that keeps two runs from working in one workspace at once.
+pub const LOCK_FILE: &str = "lock";
+
+/// An exclusive hold on a workspace for one run (`.release_tool/lock`, created with
+/// `O_EXCL`; it names the command and the process). Dropping it releases the workspace. A lock
+/// left by a process that no longer exists is taken over.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Take the workspace for `command`, or fail naming the run that holds it.
+    pub fn acquire(root: &Path, command: &str) -> Result<Self> {
+        let dir = root.join(STATE_DIR);
+        fs_err::create_dir_all(&dir)?;
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            atomic_write(
+                &ignore,
+                b"# release-tool's own state (the journal of the last run)\n*\n",
+            )?;
+        }
+        let path = dir.join(LOCK_FILE);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    use std::io::Write as _;
+                    writeln!(file, "{}\n{command}", std::process::id())?;
+                    return Ok(Self { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = fs_err::read_to_string(&path).unwrap_or_default();
+                    let mut lines = text.lines();
+                    let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
+                    let holder = lines.next().unwrap_or("?").to_owned();
+                    if pid.is_some_and(|pid| !process_alive(pid)) {
+                        // Left by a run that was killed: take it over.
+                        let _ = fs_err::remove_file(&path);
+                        continue;
+                    }
+                    return Err(UserError::failure(format!(
+                        "Another release-tool run (`release-tool {holder}`, process {}) is working in this workspace ({})",
+                        pid.map_or_else(|| "?".to_owned(), |p| p.to_string()),
+                        path.display()
+                    ))
+                    .with_hint("wait for it to finish; if that process is gone, delete the lock file")
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        anyhow::bail!("Cannot take the lock {}", path.display())
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a process exists (where `/proc` tells; elsewhere assume it does, to be safe).
+fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
 /// What to do about an existing journal before running `command`.
 #[derive(Debug)]
 pub enum Resume {
@@ -176,6 +248,23 @@ pub fn resume_for(root: &Path, command: &str) -> Result<Resume> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_run_at_a_time_and_stale_locks_are_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = RunLock::acquire(dir.path(), "release --push").unwrap();
+        let err = format!("{:#}", RunLock::acquire(dir.path(), "tag").unwrap_err());
+        assert!(err.contains("`release-tool release --push`"), "{err}");
+        assert!(err.contains(&std::process::id().to_string()), "{err}");
+        drop(lock);
+        // A lock of a process that is gone (pid beyond any real one) is taken over.
+        let path = dir.path().join(STATE_DIR).join(LOCK_FILE);
+        std::fs::write(&path, "4294967\nrelease\n").unwrap();
+        let again = RunLock::acquire(dir.path(), "tag").unwrap();
+        assert!(fs_err::read_to_string(&path).unwrap().ends_with("\ntag\n"));
+        drop(again);
+        assert!(!path.exists());
+    }
 
     #[test]
     fn round_trip_and_resume_rules() {

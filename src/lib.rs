@@ -4,9 +4,9 @@
 //! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
 //! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
 //!   [`git`], [`uv`], [`plan`], [`status`], [`scaffold`], [`membership`], [`update`], [`branch`],
-//!   [`foreach`], [`publish`], [`stages`], [`notes`], [`conventional`];
-//! - the only code that starts other programs: [`git`], [`uv`], and [`process`] (the user's own
-//!   commands, for `foreach` only);
+//!   [`foreach`], [`publish`], [`stages`], [`notes`], [`conventional`], [`docker`];
+//! - the only code that starts other programs: [`git`], [`uv`], [`engine`] (docker, podman,
+//!   buildah) and [`process`] (the user's own commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
 pub mod branch;
@@ -17,6 +17,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod conventional;
+pub mod docker;
+pub mod engine;
 pub mod env;
 pub mod error;
 pub mod executor;

@@ -39,6 +39,13 @@ pub enum StepKind {
     Uv { dir: PathBuf, args: Vec<String> },
     /// A forge API call (a release, a pull request); the token is never part of it.
     Forge { call: ForgeCall },
+    /// Run a container engine (`docker`, `podman`, `buildah`) with `args` in `dir`; run by
+    /// the `docker` command through [`crate::engine`].
+    Engine {
+        dir: PathBuf,
+        engine: String,
+        args: Vec<String>,
+    },
 }
 
 /// How the executor tells that a step is already done, so that a resumed run never repeats
@@ -345,6 +352,34 @@ impl Plan {
         );
     }
 
+    /// Run a container engine in `dir`.
+    pub fn engine(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        engine: &str,
+        args: Vec<String>,
+    ) {
+        self.push(
+            package,
+            StepKind::Engine {
+                dir: dir.into(),
+                engine: engine.to_owned(),
+                args,
+            },
+        );
+    }
+
+    /// An engine command as a shell line: `engine args` in the root, else in a subshell.
+    fn engine_line(&self, dir: &Path, engine: &str, args: &[String]) -> String {
+        let rel = self.rel(dir);
+        if rel == "." {
+            format!("{engine} {}", shell_words(args))
+        } else {
+            format!("(cd {rel} && {engine} {})", shell_words(args))
+        }
+    }
+
     fn rel<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
         match path.strip_prefix(&self.root) {
             Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
@@ -377,6 +412,9 @@ impl Plan {
                         format!("(cd {} && uv {})", self.rel(dir), shell_words(args)),
                     ),
                     StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
+                    StepKind::Engine { dir, engine, args } => {
+                        ("engine", self.engine_line(dir, engine, args))
+                    }
                 };
                 StepJson {
                     package: s.package.clone(),
@@ -408,7 +446,10 @@ impl Plan {
                     "{who}: {} (authorization: token redacted)",
                     call.describe(200)
                 );
-            } else if matches!(step.kind, StepKind::Git { .. } | StepKind::Uv { .. }) {
+            } else if matches!(
+                step.kind,
+                StepKind::Git { .. } | StepKind::Uv { .. } | StepKind::Engine { .. }
+            ) {
                 let _ = writeln!(out, "{who}: {}", json.detail);
             } else {
                 let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
@@ -469,6 +510,7 @@ impl Plan {
                 let (method, path) = call.method_path();
                 format!("{method} {path} ({})", call.summary())
             }
+            StepKind::Engine { dir, engine, args } => self.engine_line(dir, engine, args),
         }
     }
 
@@ -500,6 +542,9 @@ impl Plan {
                 },
                 StepKind::Forge { .. } => Err(anyhow::anyhow!(
                     "forge steps run through the executor (crate::executor)"
+                )),
+                StepKind::Engine { .. } => Err(anyhow::anyhow!(
+                    "engine steps run through the docker command (crate::commands::docker)"
                 )),
                 file_step => self.run_file_step(file_step),
             };

@@ -122,6 +122,15 @@ pub fn default_config_text() -> String {
          # api_key_env = \"{}\"\n\
          # max_diff_bytes = {}\n\
          \n\
+         # [tool.release_tool.docker]      # the production image (`release-tool docker`), docs/docker.md\n\
+         # preset = \"slim\"               # python:3.12-slim-bookworm; \"cuda\": nvidia/cuda with a managed Python\n\
+         # base_image = \"python:3.12-slim-bookworm\"\n\
+         # uv_version = \"{}\"\n\
+         # image = \"registry.example.com/team/product\"   # default: the prod project's name\n\
+         # tags = [\"{{version}}\", \"latest\"]\n\
+         # cmd = [\"python\", \"-m\", \"app\"]\n\
+         # engine = \"auto\"               # \"docker\", \"podman\" or \"buildah\"\n\
+         \n\
          # [tool.release_tool.packages.my-package]\n\
          # tag_prefix = \"my-package-v\"\n\
          # skip = false\n\
@@ -143,6 +152,7 @@ pub fn default_config_text() -> String {
         c.llm.model,
         c.llm.api_key_env,
         c.llm.max_diff_bytes,
+        crate::docker::DEFAULT_UV_VERSION,
     )
 }
 

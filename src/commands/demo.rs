@@ -3,6 +3,7 @@
 //! (`core-utils` <- `data-loader` <- `model-api`), each its own repository with a local bare
 //! "remote" under `DIR/remotes`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -30,6 +31,10 @@ pub struct DemoArgs {
     /// Stop before the release: leave every package at its first dev version, untagged.
     #[arg(long)]
     pub no_release: bool,
+    /// Write the production Dockerfile but do not build it, even when a container engine is
+    /// installed.
+    #[arg(long)]
+    pub no_build: bool,
 }
 
 /// The demo's packages: name, description, dependencies.
@@ -64,9 +69,11 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     if !args.no_release {
         release(&ws, uv.as_ref(), global)?;
     }
-    let ws = Workspace::load(&root)?;
+    let mut ws = Workspace::load(&root)?;
     if let (Some(uv), false) = (&uv, args.no_release) {
         prod(&ws, uv, global)?;
+        image(&ws, &dir.join("remotes"), !args.no_build)?;
+        ws = Workspace::load(&root)?;
     }
     let report = crate::status::run(
         &ws,
@@ -100,6 +107,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
             "echo 'def hi(): ...' >> packages/data-loader/src/data_loader/__init__.py".to_owned(),
             "git -C packages/data-loader commit -qam 'fix: say hi' && release-tool release --dry-run".to_owned(),
             "release-tool foreach -- git log --oneline -1".to_owned(),
+            "release-tool docker --build --dry-run   # the production image: Dockerfile and engine commands".to_owned(),
         ] {
             ui::note(&format!("  {line}"));
         }
@@ -231,6 +239,96 @@ fn prod(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
         ui::warn(&format!("could not run python in prod: {}", err.trim()));
     } else {
         ui::note(&format!("prod: {}", out.trim()));
+    }
+    Ok(())
+}
+
+/// The production image: `[tool.release_tool.docker]` for the demo (its packages' remotes
+/// are local, so the build mounts them), the Dockerfile and `.dockerignore` from the prod lock,
+/// committed; then, when a container engine is installed, a build of the image. A failed
+/// build is a warning: the images it starts from may be out of reach.
+fn image(ws: &Workspace, remotes: &Path, build: bool) -> Result<()> {
+    let config = ws.root.join(crate::config::CONFIG_FILE);
+    let mut text = fs_err::read_to_string(&config)?;
+    let _ = write!(
+        text,
+        "\n[tool.release_tool.docker]\n\
+         # The demo's packages live in local repositories (file:// remotes): the image build\n\
+         # mounts them at the same path, so uv fetches the release tags from there.\n\
+         mounts = [{remotes:?}]\n\
+         cmd = [\"python\", \"-c\", \"import core_utils, model_api; print(core_utils.shout('the image runs core-utils 0.1.0'))\"]\n",
+        remotes = remotes.display().to_string()
+    );
+    fs_err::write(&config, text)?;
+    let ws = Workspace::load(&ws.root)?;
+    let settings = crate::docker::Settings::from_config(&ws.config.docker);
+    let product = crate::docker::inspect(&ws, &settings)?;
+    let input = crate::docker::RenderInput::for_workspace(&ws, settings, product)?;
+    let rendered = crate::docker::render(&input)?;
+    let stamp = crate::docker::stamp(&ws, &input.product)?;
+    let engine = if build {
+        crate::engine::Engine::find(input.settings.engine).ok()
+    } else {
+        None
+    };
+    ui::note(if engine.is_some() {
+        "\n$ release-tool docker --build"
+    } else {
+        "\n$ release-tool docker"
+    });
+    let env = |_: &str| None;
+    let files = crate::docker::plan(
+        &ws,
+        &input,
+        &rendered,
+        &stamp,
+        &crate::engine::Engine::unchecked(crate::engine::EngineKind::Docker),
+        &crate::docker::Actions::default(),
+        &env,
+    )?;
+    let written = super::docker::execute(&ws, &files, None, true)?;
+    ui::note(&format!("Wrote {}", written.join(" and ")));
+    let git = Git::new(&ws.root);
+    git.add(&[
+        crate::config::CONFIG_FILE,
+        input.settings.dockerfile.as_str(),
+        ".dockerignore",
+    ])?;
+    git.commit("build: the production image (release-tool docker)", false)?;
+    let Some(engine) = engine else {
+        if build {
+            ui::note(
+                "No container engine found: not building the image (`release-tool docker --build` builds it)",
+            );
+        }
+        return Ok(());
+    };
+    let planned = crate::docker::plan(
+        &ws,
+        &input,
+        &rendered,
+        &stamp,
+        &engine,
+        &crate::docker::Actions {
+            build: true,
+            ..crate::docker::Actions::default()
+        },
+        &env,
+    )?;
+    let quiet = ui::verbosity() < 0;
+    match super::docker::execute(&ws, &planned, Some(&engine), quiet) {
+        Ok(_) => ui::note(&format!(
+            "Built {} with {}",
+            planned.references.join(", "),
+            engine.name()
+        )),
+        Err(e) => {
+            let (_, hint) = crate::error::classify(&e);
+            ui::warn(&format!("the image was not built: {e:#}"));
+            if let Some(hint) = hint {
+                ui::hint(&hint);
+            }
+        }
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ pub mod update;
 use std::path::PathBuf;
 
 use crate::cli::{Command, GlobalArgs};
-use crate::error::{ExitKind, UserError};
+use crate::error::ExitKind;
 use crate::version::Bump;
 
 /// The three environments.
@@ -119,15 +119,6 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::Completions(a) => completions::run(a, global),
         Command::Man(a) => man::run(a, global),
     }
-}
-
-/// The answer of a command that is listed but not built yet (exit 2).
-pub fn not_implemented(name: &str) -> anyhow::Result<ExitKind> {
-    Err(
-        UserError::usage(format!("`release-tool {name}` is not implemented yet"))
-            .with_hint("see README.md for the commands available in this version")
-            .into(),
-    )
 }
 
 /// Print a plan (`--dry-run`) or execute it. The dry-run output and the real run come from
@@ -265,6 +256,8 @@ pub fn run_journaled(
         ));
         return Ok(ExitKind::Success);
     }
+    // One run at a time per workspace: a second one refuses before touching anything.
+    let _lock = journal::RunLock::acquire(&ws.root, command)?;
     let client = crate::forge::Client::from_config(&ws.config.forge, &env)?;
     if has_forge && let Some(reason) = &forge_reason {
         ui::warn(&format!(

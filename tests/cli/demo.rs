@@ -88,7 +88,8 @@ fn demo_json_output() {
 #[test]
 fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
     let env = TestEnv::new();
-    let out = env.run_uv(&env.path(), ["demo", "d"]);
+    // `--no-build`: the image build is the docker tests' business.
+    let out = env.run_uv(&env.path(), ["demo", "d", "--no-build"]);
     let (stdout, stderr) = outputs(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("$ release-tool sync dev"), "{stderr}");
@@ -110,6 +111,11 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
         stderr.contains("prod: PROD RUNS CORE-UTILS 0.1.0!"),
         "{stderr}"
     );
+    // The production Dockerfile, generated from the prod lock and committed.
+    assert!(
+        stderr.contains("\n$ release-tool docker\nWrote docker/Dockerfile and .dockerignore\n"),
+        "{stderr}"
+    );
     assert!(stderr.contains("$ release-tool check"), "{stderr}");
     assert!(
         stderr.contains("All checks passed"),
@@ -117,6 +123,16 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
     );
     let root = env.path().join("d/workspace");
     assert!(root.join(".venv").is_dir());
+    let dockerfile = std::fs::read_to_string(root.join("docker/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(&format!(
+            "--mount=type=bind,from=mount-0,target={}/d/remotes \\\n",
+            env.path().display()
+        )),
+        "{dockerfile}"
+    );
+    let out = env.run(&root, ["docker", "--check"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
     // The edit was reverted and the lock committed: every repository is clean.
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
     assert_eq!(

@@ -16,6 +16,7 @@ mod completions;
 mod config_cmd;
 mod config_errors;
 mod demo;
+mod docker;
 mod foreach;
 mod forge_client;
 mod git_wrapper;

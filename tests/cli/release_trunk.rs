@@ -991,3 +991,33 @@ fn releasing_a_alone_raises_its_dependents_bound() {
         "{prod}"
     );
 }
+
+#[test]
+fn a_second_concurrent_run_refuses_and_changes_nothing() {
+    let w = World::new();
+    // A run in progress: the lock names this (live) test process.
+    let state_dir = w.root.join(".release_tool");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    std::fs::write(state_dir.join(".gitignore"), "*\n").unwrap();
+    std::fs::write(
+        state_dir.join("lock"),
+        format!("{}\nrelease --bump minor --push\n", std::process::id()),
+    )
+    .unwrap();
+    let before = w.state();
+    let stderr = failed(&w.release(&RELEASE), 1);
+    assert!(
+        stderr.contains("Another release-tool run (`release-tool release --bump minor --push`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: wait for it to finish"), "{stderr}");
+    assert_eq!(before, w.state(), "nothing changed");
+    assert!(
+        !state_dir.join("journal.json").exists(),
+        "no journal written"
+    );
+    // Once that run is gone (its lock left behind by a killed process), the release runs.
+    std::fs::write(state_dir.join("lock"), "4294967\nrelease\n").unwrap();
+    ok(&w.release(&RELEASE));
+    assert!(!state_dir.join("lock").exists(), "the lock is released");
+}

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod containers;
 pub mod fake_github;
 pub mod http;
 pub mod pypiserver;
