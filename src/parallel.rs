@@ -1,4 +1,6 @@
 //! Work over many packages in parallel, with results in input order (deterministic output).
+//! [`map`] shows a progress bar on a terminal when the work takes more than about a second
+//! ([`crate::ui::Progress`]).
 
 /// Map `f` over `items` on `jobs` worker threads; results come back in the order of `items`.
 pub fn map<T, R, F>(items: &[T], jobs: usize, f: F) -> Vec<R>
@@ -8,6 +10,12 @@ where
     F: Fn(&T) -> R + Sync + Send,
 {
     use rayon::prelude::*;
+    let progress = crate::ui::Progress::start(items.len());
+    let f = |item: &T| {
+        let r = f(item);
+        progress.inc();
+        r
+    };
     if jobs <= 1 || items.len() <= 1 {
         return items.iter().map(f).collect();
     }

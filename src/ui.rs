@@ -1,9 +1,12 @@
 //! Output conventions (SPEC §5): data (tables, JSON) on stdout; notes, warnings, hints and
-//! errors on stderr. Colour only on a terminal, never with `NO_COLOR` (unless `--color always`
-//! or `CLICOLOR_FORCE`); anstream strips styles where they are not wanted.
+//! errors on stderr. Colour only on a terminal or with `CLICOLOR_FORCE`, never with `NO_COLOR`
+//! (which wins over `CLICOLOR_FORCE`); `--color always|never` wins over both. anstream strips
+//! styles where they are not wanted. Progress bars ([`Progress`]) only on a terminal.
 
-use std::io::Write as _;
-use std::sync::atomic::{AtomicI8, Ordering};
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};
+use std::time::{Duration, Instant};
 
 use owo_colors::{OwoColorize as _, Style};
 
@@ -34,15 +37,19 @@ pub fn stdout_styled() -> bool {
 }
 
 fn emit(label: &str, style: Style, message: &str) {
-    let mut err = anstream::stderr().lock();
-    let _ = writeln!(err, "{}{} {message}", label.style(style), ":".style(style));
+    suspended(|| {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(err, "{}{} {message}", label.style(style), ":".style(style));
+    });
 }
 
 /// An informational line on stderr (hidden by `-q`).
 pub fn note(message: &str) {
     if verbosity() >= 0 {
-        let mut err = anstream::stderr().lock();
-        let _ = writeln!(err, "{message}");
+        suspended(|| {
+            let mut err = anstream::stderr().lock();
+            let _ = writeln!(err, "{message}");
+        });
     }
 }
 
@@ -56,12 +63,14 @@ pub fn warn(message: &str) {
 /// A heading on stderr that opens a block of output, `── title ──` (hidden by `-q`).
 pub fn section(title: &str) {
     if verbosity() >= 0 {
-        let mut err = anstream::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{}",
-            format!("── {title} ──").style(Style::new().bold())
-        );
+        suspended(|| {
+            let mut err = anstream::stderr().lock();
+            let _ = writeln!(
+                err,
+                "{}",
+                format!("── {title} ──").style(Style::new().bold())
+            );
+        });
     }
 }
 
@@ -69,8 +78,10 @@ pub fn section(title: &str) {
 /// failed, always shown, in red.
 pub fn summary(message: &str, failed: bool) {
     if failed {
-        let mut err = anstream::stderr().lock();
-        let _ = writeln!(err, "{}", message.style(Style::new().red().bold()));
+        suspended(|| {
+            let mut err = anstream::stderr().lock();
+            let _ = writeln!(err, "{}", message.style(Style::new().red().bold()));
+        });
     } else {
         note(message);
     }
@@ -86,6 +97,97 @@ pub fn hint(message: &str) {
 /// An error on stderr (always shown).
 pub fn error(message: &str) {
     emit("error", Style::new().red().bold(), message);
+}
+
+/// The progress bar on screen, if any: lines written to stderr meanwhile clear it first and
+/// redraw it after, so it never tears them.
+static ACTIVE_BAR: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+fn suspended<R>(f: impl FnOnce() -> R) -> R {
+    let bar = ACTIVE_BAR.lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(bar) => bar.suspend(f),
+        None => f(),
+    }
+}
+
+/// How long work over many packages runs before its progress bar appears (1 s;
+/// `RELEASE_TOOL_PROGRESS_DELAY_MS` changes it, for tests).
+fn progress_delay() -> Duration {
+    std::env::var("RELEASE_TOOL_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis)
+}
+
+/// A progress bar on stderr for work over many packages (`[3/12]`, a bar, the time taken).
+/// Only on a terminal, never with `-q` or `-v` (whose log lines would tear it), never inside
+/// another one; it appears once the work has taken about a second, and is cleared when done,
+/// so quick commands and logs, pipes and CI output never see it.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: Instant,
+    delay: Duration,
+    shown: AtomicBool,
+}
+
+impl Progress {
+    /// Start counting `len` items.
+    pub fn start(len: usize) -> Self {
+        let mut progress = Self {
+            bar: None,
+            start: Instant::now(),
+            delay: progress_delay(),
+            shown: AtomicBool::new(false),
+        };
+        if len < 2 || verbosity() != 0 || !std::io::stderr().is_terminal() {
+            return progress;
+        }
+        let Ok(mut active) = ACTIVE_BAR.lock() else {
+            return progress;
+        };
+        if active.is_some() {
+            return progress;
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_bar} {elapsed}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        *active = Some(bar.clone());
+        progress.bar = Some(bar);
+        progress
+    }
+
+    /// One item done.
+    pub fn inc(&self) {
+        let Some(bar) = &self.bar else { return };
+        if self.start.elapsed() >= self.delay
+            && self
+                .shown
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.enable_steady_tick(Duration::from_millis(100));
+        }
+        bar.inc(1);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+            if let Ok(mut active) = ACTIVE_BAR.lock() {
+                *active = None;
+            }
+        }
+    }
 }
 
 /// Warnings from loading the workspace.

@@ -1,6 +1,8 @@
 //! The one wrapper around the `uv` binary.
 //!
-//! uv is found as `$RELEASE_TOOL_UV`, else `uv` on `PATH`. Its progress output is streamed to
+//! uv is found as `$RELEASE_TOOL_UV`, else `uv` next to the release-tool executable (the `uv`
+//! that the release-tool wheel depends on, installed in the same environment's `bin`), else
+//! `uv` on `PATH`. Its progress output is streamed to
 //! our stderr (stdout stays for data); captured calls return stdout.
 
 use std::ffi::OsString;
@@ -18,15 +20,29 @@ pub struct Uv {
     env: Vec<(String, String)>,
 }
 
+/// `uv` in the directory of the running executable: `pip install release-tool` or
+/// `uv tool install release-tool` put the `uv` the wheel depends on there, even when that
+/// directory is not on `PATH` (uv tools link only their own commands).
+fn sibling() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let uv = exe
+        .parent()?
+        .join(format!("uv{}", std::env::consts::EXE_SUFFIX));
+    uv.is_file().then_some(uv)
+}
+
 /// How to install uv, for errors.
 pub const INSTALL_HINT: &str = "install uv (`pip install uv`, `pipx install uv` or \
     `curl -LsSf https://astral.sh/uv/install.sh | sh`), or point RELEASE_TOOL_UV at the binary";
 
 impl Uv {
-    /// Find uv: `$RELEASE_TOOL_UV`, else `uv` on `PATH`. Errors (exit 1) with the install hint.
+    /// Find uv: `$RELEASE_TOOL_UV`, else `uv` next to this executable, else `uv` on `PATH`.
+    /// Errors (exit 1) with the install hint.
     pub fn find() -> Result<Self> {
-        let program =
-            std::env::var_os("RELEASE_TOOL_UV").map_or_else(|| PathBuf::from("uv"), PathBuf::from);
+        let program = std::env::var_os("RELEASE_TOOL_UV")
+            .map(PathBuf::from)
+            .or_else(sibling)
+            .unwrap_or_else(|| PathBuf::from("uv"));
         let uv = Self {
             program,
             env: Vec::new(),

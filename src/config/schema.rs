@@ -135,6 +135,25 @@ pub fn schema() -> Value {
                     .or_insert_with(|| Value::from(*text));
             }
         }
+        // A docker key added without a description still gets one (the `docker` command
+        // documents them all).
+        for def in ["DockerConfig", "SystemPackages"] {
+            if let Some(props) = defs
+                .get_mut(def)
+                .and_then(|d| d.get_mut("properties"))
+                .and_then(Value::as_object_mut)
+            {
+                for (key, prop) in props.iter_mut() {
+                    if let Some(prop) = prop.as_object_mut() {
+                        prop.entry("description").or_insert_with(|| {
+                            Value::from(format!(
+                                "`docker` key `{key}`: see the `docker` command's documentation."
+                            ))
+                        });
+                    }
+                }
+            }
+        }
     }
     if let Some(docker) = schema.pointer_mut("/definitions/DockerConfig/description") {
         *docker = Value::from(
@@ -263,32 +282,29 @@ mod tests {
 
     #[test]
     fn schema_has_exactly_the_known_keys() {
-        let s = schema();
-        let props = |v: &Value| -> Vec<String> {
-            let mut keys: Vec<String> = v["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .cloned()
-                .collect();
-            keys.sort();
-            keys
-        };
-        let def = |name: &str| s[DEFS][name].clone();
-        let mut from_schema: Vec<String> = props(&s).into_iter().filter(|k| k != "tool").collect();
-        for (table, def_name) in [
-            ("forge", "ForgeConfig"),
-            ("llm", "LlmConfig"),
-            ("docker", "DockerConfig"),
-            ("docker.system_packages", "SystemPackages"),
-            ("packages.<name>", "PackageOverride"),
-        ] {
-            from_schema.extend(
-                props(&def(def_name))
-                    .into_iter()
-                    .map(|k| format!("{table}.{k}")),
-            );
+        /// The table a property's schema refers to (`$ref`, or `allOf: [{$ref}]`), if any.
+        fn table<'a>(s: &'a Value, prop: &Value) -> Option<&'a Value> {
+            let r = prop["$ref"]
+                .as_str()
+                .or_else(|| prop["allOf"][0]["$ref"].as_str())?;
+            s.pointer(r.trim_start_matches('#'))
+                .filter(|t| t.get("properties").is_some())
         }
+        fn walk(s: &Value, t: &Value, prefix: &str, out: &mut Vec<String>) {
+            for (k, prop) in t["properties"].as_object().unwrap() {
+                let path = format!("{prefix}{k}");
+                if let Some(sub) = table(s, prop) {
+                    walk(s, sub, &format!("{path}."), out);
+                } else if let Some(sub) = table(s, &prop["additionalProperties"]) {
+                    walk(s, sub, &format!("{path}.<name>."), out);
+                }
+                out.push(path);
+            }
+        }
+        let s = schema();
+        let mut from_schema = Vec::new();
+        walk(&s, &s, "", &mut from_schema);
+        from_schema.retain(|k| k != "tool");
         from_schema.sort();
         let mut known = crate::config::known_keys();
         known.sort();

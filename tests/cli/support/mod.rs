@@ -58,7 +58,7 @@ const UNSET: &[&str] = &[
     "all_proxy",
 ];
 
-fn hermetic(cmd: &mut Command) {
+pub fn hermetic(cmd: &mut Command) {
     for (k, v) in GIT_ENV {
         cmd.env(k, v);
     }
