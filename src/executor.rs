@@ -10,8 +10,11 @@
 //!   the message), a tag already on the same commit, refs already on the remote. Those count
 //!   as done. A file changed by someone else since the plan was made, or a tag on another
 //!   commit, is a failure, not something to overwrite.
+//! - For tests, the process can be made to die at a chosen step ([`crash_hook`]), to prove that
+//!   the probes above cover every moment a real crash can happen.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use anyhow::{Context as _, Result, anyhow};
 
@@ -87,6 +90,81 @@ impl Report {
     }
 }
 
+/// The test-only crash hook: the process kills itself (`SIGKILL`: no destructors, no flush, the
+/// lock file left behind) at a chosen step, as a power cut or the OOM killer would.
+///
+/// - `RELEASE_TOOL_FAIL_AFTER_STEP=N`: once the N-th step is done **and recorded** in the journal.
+/// - `RELEASE_TOOL_FAIL_AFTER_EFFECT=N`: once the N-th step has taken effect (the commit is made,
+///   the file written, the push or the forge call done) but **before** the journal records it,
+///   the window the probes must cover.
+///
+/// Steps are counted in the order they complete, from 1, across the whole run: the steps an
+/// earlier run completed count too (as the resumed run passes them; the hook never fires on
+/// them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
+/// a failed one does not. The variables are read once; an unset, empty or non-numeric value (or
+/// 0) turns the hook off. Documented in docs/development.md.
+pub mod crash_hook {
+    use super::OnceLock;
+
+    /// Die after the N-th step is recorded in the journal.
+    pub const AFTER_STEP_ENV: &str = "RELEASE_TOOL_FAIL_AFTER_STEP";
+    /// Die after the N-th step took effect, before the journal records it.
+    pub const AFTER_EFFECT_ENV: &str = "RELEASE_TOOL_FAIL_AFTER_EFFECT";
+
+    /// Where the hook fires.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Window {
+        /// After the journal recorded the step.
+        Recorded,
+        /// After the effect, before the journal records it.
+        Unrecorded,
+    }
+
+    fn read(var: &str) -> Option<usize> {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+    }
+
+    /// The step (1-based, in completion order) at which each window fires, read once.
+    pub(super) fn points() -> (Option<usize>, Option<usize>) {
+        static POINTS: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new();
+        *POINTS.get_or_init(|| (read(AFTER_STEP_ENV), read(AFTER_EFFECT_ENV)))
+    }
+
+    /// Fire when `window` is set to `count`.
+    pub(super) fn check(window: Window, count: usize, headline: &str) {
+        let (recorded, unrecorded) = points();
+        let at = match window {
+            Window::Recorded => recorded,
+            Window::Unrecorded => unrecorded,
+        };
+        if at == Some(count) {
+            let var = match window {
+                Window::Recorded => AFTER_STEP_ENV,
+                Window::Unrecorded => AFTER_EFFECT_ENV,
+            };
+            eprintln!(
+                "release-tool: {var}={count}: killing the process after step {count} ({headline})"
+            );
+            die();
+        }
+    }
+
+    #[cfg(unix)]
+    fn die() -> ! {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+        std::process::abort()
+    }
+
+    #[cfg(not(unix))]
+    fn die() -> ! {
+        std::process::abort()
+    }
+}
+
 struct Unit {
     name: String,
     steps: Vec<usize>,
@@ -153,22 +231,35 @@ fn units(plan: &Plan) -> Vec<Unit> {
 /// updated (and, with `write_journal`, saved) after every step; it is marked finished when every
 /// step is complete.
 pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)> {
+    if opts.write_journal {
+        // Before the first step takes effect: a run killed during it must find its journal (and
+        // resume it), not a half-changed workspace that no new plan accepts.
+        journal.save()?;
+    }
     let units = units(&journal.plan);
     let plan = journal.plan.clone();
     let shared = Mutex::new((journal, Report::default()));
     let states = Mutex::new(vec![UnitState::Waiting; units.len()]);
     let wake = Condvar::new();
     let workers = opts.jobs.max(1).min(units.len().max(1));
+    // Steps complete so far, in completion order (the crash hook counts with it).
+    let completed = AtomicUsize::new(0);
     let run_unit = |u: &Unit| -> bool {
         for &i in &u.steps {
             let step = &plan.steps[i];
             let prior = shared.lock().expect("journal lock").0.steps[i].clone();
             if prior.status.is_complete() {
+                completed.fetch_add(1, Ordering::SeqCst);
                 record(&shared, i, &plan, Outcome::DoneBefore, opts);
                 continue;
             }
             match run_step(&plan, step, &prior, i, &shared, opts) {
-                Ok(outcome) => record(&shared, i, &plan, outcome, opts),
+                Ok(outcome) => {
+                    let count = completed.fetch_add(1, Ordering::SeqCst) + 1;
+                    crash_hook::check(crash_hook::Window::Unrecorded, count, &plan.headline(step));
+                    record(&shared, i, &plan, outcome, opts);
+                    crash_hook::check(crash_hook::Window::Recorded, count, &plan.headline(step));
+                }
                 Err(e) => {
                     let cause = format!("{e:#}");
                     let mut guard = shared.lock().expect("journal lock");

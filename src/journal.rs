@@ -145,24 +145,30 @@ impl Journal {
 pub const LOCK_FILE: &str = "lock";
 
 /// An exclusive hold on a workspace for one run (`.release_tool/lock`, created with
-/// `O_EXCL`; it names the command and the process). Dropping it releases the workspace. A lock
-/// left by a process that no longer exists is taken over.
+/// `O_EXCL`; it names the process, the command and, where `/proc` tells, when the process
+/// started). Dropping it releases the workspace. A lock left by a process that no longer exists
+/// (killed, or its pid now used by another process) is taken over.
 #[derive(Debug)]
 pub struct RunLock {
     path: PathBuf,
+    /// The state directory, when this lock created it (removed again on release if nothing else
+    /// was written to it, so a run refused while planning leaves no trace).
+    created_dir: Option<PathBuf>,
 }
 
 impl RunLock {
     /// Take the workspace for `command`, or fail naming the run that holds it.
     pub fn acquire(root: &Path, command: &str) -> Result<Self> {
         let dir = root.join(STATE_DIR);
-        fs_err::create_dir_all(&dir)?;
+        let created_dir = (!dir.exists()).then(|| dir.clone());
+        fs_err::create_dir_all(&dir).map_err(|e| state_dir_error(&dir, &e.to_string()))?;
         let ignore = dir.join(".gitignore");
         if !ignore.exists() {
             atomic_write(
                 &ignore,
                 b"# release-tool's own state (the journal of the last run)\n*\n",
-            )?;
+            )
+            .map_err(|e| state_dir_error(&dir, &e.to_string()))?;
         }
         let path = dir.join(LOCK_FILE);
         for _ in 0..2 {
@@ -173,16 +179,28 @@ impl RunLock {
             {
                 Ok(mut file) => {
                     use std::io::Write as _;
-                    writeln!(file, "{}\n{command}", std::process::id())?;
-                    return Ok(Self { path });
+                    let pid = std::process::id();
+                    let started = process_start(pid)
+                        .map(|t| format!("started {t}\n"))
+                        .unwrap_or_default();
+                    write!(file, "{pid}\n{command}\n{started}")?;
+                    return Ok(Self { path, created_dir });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let text = fs_err::read_to_string(&path).unwrap_or_default();
                     let mut lines = text.lines();
                     let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
                     let holder = lines.next().unwrap_or("?").to_owned();
-                    if pid.is_some_and(|pid| !process_alive(pid)) {
+                    let started = lines
+                        .next()
+                        .and_then(|l| l.strip_prefix("started "))
+                        .and_then(|t| t.trim().parse::<u64>().ok());
+                    if pid.is_some_and(|pid| !process_alive(pid, started)) {
                         // Left by a run that was killed: take it over.
+                        tracing::info!(
+                            "taking over the lock {} of a run that is gone (`release-tool {holder}`)",
+                            path.display()
+                        );
                         let _ = fs_err::remove_file(&path);
                         continue;
                     }
@@ -191,26 +209,65 @@ impl RunLock {
                         pid.map_or_else(|| "?".to_owned(), |p| p.to_string()),
                         path.display()
                     ))
-                    .with_hint("wait for it to finish; if that process is gone, delete the lock file")
+                    .with_hint("wait for it to finish, then run your command again; if that process is gone, delete the lock file")
                     .into());
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(state_dir_error(&dir, &e.to_string())),
             }
         }
         anyhow::bail!("Cannot take the lock {}", path.display())
     }
 }
 
+/// A state directory that cannot be written: named, with what to do.
+fn state_dir_error(dir: &Path, cause: &str) -> anyhow::Error {
+    UserError::failure(format!(
+        "Cannot write release-tool's state directory {}: {cause}",
+        dir.display()
+    ))
+    .with_hint(
+        "make it writable (it holds the journal and the lock of a run), then run the command again",
+    )
+    .into()
+}
+
 impl Drop for RunLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = &self.created_dir {
+            let only_ignore = std::fs::read_dir(dir)
+                .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".gitignore"));
+            if only_ignore {
+                let _ = std::fs::remove_file(dir.join(".gitignore"));
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
     }
 }
 
-/// Whether a process exists (where `/proc` tells; elsewhere assume it does, to be safe).
-fn process_alive(pid: u32) -> bool {
+/// When a process started (field 22 of `/proc/<pid>/stat`, clock ticks since boot), where
+/// `/proc` tells: with the pid it names one process, even after the pid is used again.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the process that wrote a lock still runs: its pid exists and, when the lock says when
+/// it started, it is the same process. Where `/proc` cannot tell, assume it does, to be safe.
+fn process_alive(pid: u32, started: Option<u64>) -> bool {
     let proc = Path::new("/proc");
-    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+    if !proc.join("self").exists() {
+        return true;
+    }
+    if !proc.join(pid.to_string()).exists() {
+        return false;
+    }
+    match (started, process_start(pid)) {
+        (Some(wrote), Some(now)) => wrote == now,
+        _ => true,
+    }
 }
 
 /// What to do about an existing journal before running `command`.
@@ -261,9 +318,35 @@ mod tests {
         let path = dir.path().join(STATE_DIR).join(LOCK_FILE);
         std::fs::write(&path, "4294967\nrelease\n").unwrap();
         let again = RunLock::acquire(dir.path(), "tag").unwrap();
-        assert!(fs_err::read_to_string(&path).unwrap().ends_with("\ntag\n"));
+        let text = fs_err::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with(&format!("{}\ntag\n", std::process::id())),
+            "{text}"
+        );
         drop(again);
         assert!(!path.exists());
+        // A live pid that is not the process that wrote the lock (the pid was used again after
+        // the run was killed): taken over too. This test process did not start at tick 1.
+        std::fs::write(
+            &path,
+            format!("{}\nrelease\nstarted 1\n", std::process::id()),
+        )
+        .unwrap();
+        drop(RunLock::acquire(dir.path(), "tag").unwrap());
+    }
+
+    #[test]
+    fn a_lock_that_created_the_state_directory_leaves_none_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(RunLock::acquire(dir.path(), "release").unwrap());
+        assert!(!dir.path().join(STATE_DIR).exists());
+        // Once a journal is written there, the directory stays.
+        let lock = RunLock::acquire(dir.path(), "release").unwrap();
+        let journal = Journal::new("release", Plan::grouped(dir.path()));
+        journal.save().unwrap();
+        drop(lock);
+        assert!(Journal::path(dir.path()).is_file());
+        assert!(!dir.path().join(STATE_DIR).join(LOCK_FILE).exists());
     }
 
     #[test]

@@ -189,6 +189,13 @@ pub fn run_journaled(
     if require_forge {
         crate::forge::require(&ws.config.forge, &env)?;
     }
+    // One run at a time per workspace: a second one refuses before it reads the journal or
+    // plans anything (a dry run only reads, and takes no lock).
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(journal::RunLock::acquire(&ws.root, command)?)
+    };
     let journal = match journal::resume_for(&ws.root, command)? {
         journal::Resume::Continue(j) => {
             ui::note(&format!(
@@ -256,8 +263,6 @@ pub fn run_journaled(
         ));
         return Ok(ExitKind::Success);
     }
-    // One run at a time per workspace: a second one refuses before touching anything.
-    let _lock = journal::RunLock::acquire(&ws.root, command)?;
     let client = crate::forge::Client::from_config(&ws.config.forge, &env)?;
     if has_forge && let Some(reason) = &forge_reason {
         ui::warn(&format!(

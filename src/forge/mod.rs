@@ -159,6 +159,14 @@ pub enum ForgeOutcome {
     Skipped { reason: String },
 }
 
+/// The environment variable that sets the time one forge request may take, in milliseconds
+/// (default 60 s; the connection itself at most 10 s of it).
+pub const TIMEOUT_ENV: &str = "RELEASE_TOOL_FORGE_TIMEOUT_MS";
+
+/// The environment variable that sets the first retry delay in milliseconds (default 1 s; for
+/// tests, which retry in milliseconds).
+pub const RETRY_BASE_ENV: &str = "RELEASE_TOOL_FORGE_RETRY_BASE_MS";
+
 /// How often and how long a request is retried on 5xx, 429, GitHub's rate limits and network
 /// errors. The wait before retry `n` (0-based) is `base_delay * 2^n`, or the server's
 /// `Retry-After` / `x-ratelimit-reset` when it gives one; a server asking for more than
@@ -421,7 +429,24 @@ impl Client {
         else {
             return Ok(None);
         };
-        Ok(Some(Self::build(cfg.kind, api_url, token_var, &token)))
+        let mut client = Self::build(cfg.kind, api_url, token_var, &token);
+        let millis = |var: &str| {
+            env(var)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+        };
+        if let Some(timeout) = millis(TIMEOUT_ENV) {
+            client = client.with_timeout(timeout);
+        }
+        if let Some(base_delay) = millis(RETRY_BASE_ENV) {
+            let retry = RetryPolicy {
+                base_delay,
+                ..client.retry
+            };
+            client = client.with_retry(retry);
+        }
+        Ok(Some(client))
     }
 
     /// A client for an API base (checked as `forge.api_url` is; `/api/v1` appended for Gitea)
@@ -606,6 +631,33 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         move |k: &str| map.get(k).cloned()
+    }
+
+    #[test]
+    fn timeout_and_retry_delay_come_from_the_environment() {
+        let cfg = ForgeConfig::default();
+        let env = env_of(&[("GITHUB_TOKEN", "t")]);
+        let c = Client::from_config(&cfg, &env).unwrap().unwrap();
+        assert_eq!(c.timeout, Duration::from_mins(1));
+        assert_eq!(c.retry, RetryPolicy::default());
+        let env = env_of(&[
+            ("GITHUB_TOKEN", "t"),
+            (TIMEOUT_ENV, "250"),
+            (RETRY_BASE_ENV, " 5 "),
+        ]);
+        let c = Client::from_config(&cfg, &env).unwrap().unwrap();
+        assert_eq!(c.timeout, Duration::from_millis(250));
+        assert_eq!(c.retry.base_delay, Duration::from_millis(5));
+        assert_eq!(c.retry.attempts, RetryPolicy::default().attempts);
+        // Nonsense is ignored: the defaults stay.
+        let env = env_of(&[
+            ("GITHUB_TOKEN", "t"),
+            (TIMEOUT_ENV, "soon"),
+            (RETRY_BASE_ENV, "0"),
+        ]);
+        let c = Client::from_config(&cfg, &env).unwrap().unwrap();
+        assert_eq!(c.timeout, Duration::from_mins(1));
+        assert_eq!(c.retry, RetryPolicy::default());
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod config_cmd;
 mod config_errors;
 mod demo;
 mod docker;
+mod fault_matrix;
 mod foreach;
 mod forge_client;
 mod git_wrapper;

@@ -9,12 +9,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::trunk::{self, NAMES, url};
 use crate::support::{TestEnv, clone_root, commit_file, git, outputs, snapshot_tree, venv_python};
 
 /// 2026-01-01T00:00:00Z, for a stable CHANGELOG date.
 const EPOCH: &str = "1767225600";
 const DATE: &str = "2026-01-01";
-const NAMES: [&str; 3] = ["a", "b", "c"];
 const RELEASE: [&str; 3] = ["--bump", "minor", "--push"];
 const NEXT: &str = "chore: start 0.1.1.dev0 development";
 
@@ -47,44 +47,8 @@ struct World {
 impl World {
     fn new() -> Self {
         let env = TestEnv::new();
-        let base = env.path();
-        ok(&env.run(&base, ["init", "product", "-q"]));
-        let root = base.join("product");
-        let world = Self { env, root };
-        let root_remote = world.remote("root");
-        bare(&root_remote);
-        git(
-            &world.root,
-            &["remote", "add", "origin", &url(&root_remote)],
-        );
-        git(&world.root, &["push", "-q", "-u", "origin", "main"]);
-        for (i, name) in NAMES.iter().enumerate() {
-            let remote = world.remote(name);
-            bare(&remote);
-            let remote_url = url(&remote);
-            let mut args = vec!["new", name, "--remote", remote_url.as_str(), "-q"];
-            if i > 0 {
-                args.extend(["--dep", NAMES[i - 1]]);
-            }
-            ok(&world.env.run(&world.root, &args));
-        }
-        for name in NAMES {
-            let pkg = world.pkg(name);
-            commit_file(
-                &pkg,
-                &format!("src/{name}/feature.py"),
-                "VALUE = 1\n",
-                &format!("feat: {name} learns a feature"),
-            );
-            git(&pkg, &["push", "-q", "origin", "main"]);
-        }
-        git(&world.root, &["add", "-A"]);
-        git(
-            &world.root,
-            &["commit", "-q", "-m", "chore: packages with features"],
-        );
-        git(&world.root, &["push", "-q", "origin", "main"]);
-        world
+        let root = trunk::build(&env, &env.path());
+        Self { env, root }
     }
 
     fn remote(&self, name: &str) -> PathBuf {
@@ -162,15 +126,6 @@ impl World {
         )
         .unwrap();
     }
-}
-
-fn bare(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    git(dir, &["init", "-q", "--bare", "-b", "main"]);
-}
-
-fn url(dir: &Path) -> String {
-    format!("file://{}", dir.display())
 }
 
 /// `git rev-parse REV` in `repo`.

@@ -48,6 +48,12 @@ pub struct Options {
     pub stale_reads: usize,
     /// Put the received `Authorization` header in error messages.
     pub echo_auth: bool,
+    /// Answer the first N requests whose method is `slow_method` (any method when `None`) only
+    /// after `slow_delay`: the request takes effect at once, the answer comes late (past a
+    /// client's timeout, the client never sees it).
+    pub slow_first: usize,
+    pub slow_method: Option<String>,
+    pub slow_delay: std::time::Duration,
 }
 
 /// A builder: `FakeForge::github().fail_first(2, 500).start()`.
@@ -95,6 +101,15 @@ impl Builder {
         self
     }
 
+    /// Answer the first `n` requests with `method` (`None`: any) after `delay`; each takes
+    /// effect before the wait.
+    pub fn slow(mut self, n: usize, method: Option<&str>, delay: std::time::Duration) -> Self {
+        self.0.slow_first = n;
+        self.0.slow_method = method.map(str::to_owned);
+        self.0.slow_delay = delay;
+        self
+    }
+
     pub fn start(self) -> FakeForge {
         let opts = self.0;
         let state = Arc::new(Mutex::new(State {
@@ -104,7 +119,23 @@ impl Builder {
         let server = {
             let state = Arc::clone(&state);
             let opts = opts.clone();
-            FakeServer::start(move |req| handle(&opts, &mut state.lock().unwrap(), req))
+            FakeServer::start(move |req| {
+                let (response, slow) = {
+                    let mut state = state.lock().unwrap();
+                    let response = handle(&opts, &mut state, req);
+                    let matches = opts.slow_method.as_deref().is_none_or(|m| m == req.method);
+                    let slow = matches && state.slowed < opts.slow_first;
+                    if slow {
+                        state.slowed += 1;
+                    }
+                    (response, slow)
+                };
+                // Outside the state lock: other connections are served meanwhile.
+                if slow {
+                    std::thread::sleep(opts.slow_delay);
+                }
+                response
+            })
         };
         FakeForge {
             server,
@@ -123,6 +154,7 @@ struct State {
     next_id: u64,
     failed: usize,
     stale_reads: usize,
+    slowed: usize,
 }
 
 /// The running fake.
@@ -145,6 +177,9 @@ impl FakeForge {
             repos: None,
             stale_reads: 0,
             echo_auth: false,
+            slow_first: 0,
+            slow_method: None,
+            slow_delay: std::time::Duration::ZERO,
         })
     }
 

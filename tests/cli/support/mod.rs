@@ -8,6 +8,7 @@ pub mod containers;
 pub mod fake_github;
 pub mod http;
 pub mod pypiserver;
+pub mod trunk;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,10 @@ const UNSET: &[&str] = &[
     "GITHUB_API_URL",
     "OPENAI_API_KEY",
     "RELEASE_TOOL_LLM_RETRY_BASE_MS",
+    "RELEASE_TOOL_FORGE_TIMEOUT_MS",
+    "RELEASE_TOOL_FORGE_RETRY_BASE_MS",
+    "RELEASE_TOOL_FAIL_AFTER_STEP",
+    "RELEASE_TOOL_FAIL_AFTER_EFFECT",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",

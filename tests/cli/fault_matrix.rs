@@ -1,0 +1,365 @@
+//! Crash safety of `release --push` (issue 8): the process is killed (`SIGKILL`, through the
+//! test-only hook of `executor::crash_hook`) at every step of a three-package release, in both
+//! windows a crash can hit: after a step took effect but before the journal recorded it, and
+//! after the journal recorded it. Running the same command again must finish the release with
+//! exactly the state of an uninterrupted run: the same commits (same hashes: dates are fixed),
+//! tags, remote refs, pins and locks, root commit, and forge releases; nothing twice.
+//!
+//! The world is `support::trunk` (`a` <- `b` <- `c`, bare `file://` remotes, the root's
+//! submodule URLs relative) with a fake GitHub (a token is set, so forge releases are steps of
+//! the plan). It is built once and copied for every run; a copy is a world of its own once its
+//! git configs name its own remotes. Each step index N (1 ..= the number of steps in the
+//! reference run's journal) gets its own copy and three runs:
+//!
+//! 1. `RELEASE_TOOL_FAIL_AFTER_EFFECT=N`: killed once step N took effect, unrecorded;
+//! 2. `RELEASE_TOOL_FAIL_AFTER_STEP=N`: the resumed run probes step N (the probe must find the
+//!    effect: no second commit, tag, push or release), records it, and is killed right after:
+//!    the journal now says exactly what a fresh run killed after recording step N would say;
+//! 3. no hook: the same command finishes the release from there.
+//!
+//! The copies run on a few threads at once.
+
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::support::fake_github::FakeForge;
+use crate::support::trunk::{self, NAMES};
+use crate::support::{TestEnv, git, outputs};
+
+/// 2026-01-01T00:00:00Z, for a stable CHANGELOG date.
+const EPOCH: &str = "1767225600";
+const RELEASE: [&str; 4] = ["release", "--bump", "minor", "--push"];
+const AFTER_STEP: &str = "RELEASE_TOOL_FAIL_AFTER_STEP";
+const AFTER_EFFECT: &str = "RELEASE_TOOL_FAIL_AFTER_EFFECT";
+/// Copies worked on at once (each runs git, uv and the fake forge; most of the time is waiting).
+const WORKERS: usize = 4;
+
+/// Build the world once under `<tmp>/template`, with relative submodule URLs (`../a.git`): the
+/// committed tree then names no absolute path. Returns the template's base directory.
+pub fn template(env: &TestEnv) -> PathBuf {
+    let base = env.path().join("template");
+    let root = trunk::build(env, &base);
+    for name in NAMES {
+        git(
+            &root,
+            &[
+                "config",
+                "-f",
+                ".gitmodules",
+                &format!("submodule.packages/{name}.url"),
+                &format!("../{name}.git"),
+            ],
+        );
+    }
+    git(&root, &["submodule", "sync", "--quiet"]);
+    git(
+        &root,
+        &["commit", "-q", "-am", "chore: relative submodule URLs"],
+    );
+    git(&root, &["push", "-q", "origin", "main"]);
+    base
+}
+
+/// Copy the world at `from` to `to` (files with their modes, symlinks as links), then point the
+/// copy's git configs (the root's, its submodules') at the copy's own remotes.
+pub fn copy_world(from: &Path, to: &Path) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let (src, dst) = (entry.path(), to.join(entry.file_name()));
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                copy(&src, &dst);
+            } else if kind.is_symlink() {
+                std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    fn configs(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                configs(&path, out);
+            } else if entry.file_name() == "config" {
+                out.push(path);
+            }
+        }
+    }
+    copy(from, to);
+    let mut found = Vec::new();
+    configs(&to.join("product/.git"), &mut found);
+    let (old, new) = (from.display().to_string(), to.display().to_string());
+    for config in found {
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text.replace(&old, &new)).unwrap();
+    }
+    to.to_path_buf()
+}
+
+/// `release --bump minor --push` in the world at `base`, against `forge`, with `hook` set.
+fn release(env: &TestEnv, base: &Path, forge: &FakeForge, hook: &[(&str, usize)]) -> Output {
+    let mut cmd = env.cmd_uv(&base.join("product"));
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("GITHUB_TOKEN", &forge.opts.token)
+        .env("GITHUB_API_URL", forge.api_url())
+        .args(RELEASE);
+    for (var, n) in hook {
+        cmd.env(var, n.to_string());
+    }
+    cmd.output().expect("run release-tool")
+}
+
+/// Ok when the run was killed by the hook at step `n`.
+fn killed(out: &Output, var: &str, n: usize) -> Result<(), String> {
+    let (_, stderr) = outputs(out);
+    if out.status.signal() != Some(9) {
+        return Err(format!(
+            "{var}={n}: expected SIGKILL, got {:?}:\n{stderr}",
+            out.status
+        ));
+    }
+    if !stderr.contains(&format!("{var}={n}: killing the process after step {n} ")) {
+        return Err(format!("{var}={n}: killed elsewhere:\n{stderr}"));
+    }
+    Ok(())
+}
+
+fn git_lines(repo: &Path, args: &[&str]) -> Vec<String> {
+    git(repo, args).lines().map(str::to_owned).collect()
+}
+
+/// The end state of a world, normalised (its own path replaced by `[BASE]`): per package and
+/// remote every ref with its object (commits and tag objects have fixed dates, so equal hashes
+/// mean equal commits, tags and tag messages) and the number of commits; the packages' status
+/// and stashes; the root's commit count, last message, submodule pointers, manifests and locks
+/// as committed, its remote's commit count and head; the journal finished and the lock gone; the
+/// forge's releases.
+pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
+    let norm = |s: String| s.replace(&base.display().to_string(), "[BASE]");
+    let root = base.join("product");
+    let mut out = Vec::new();
+    for name in NAMES {
+        let pkg = root.join("packages").join(name);
+        let remote = base.join("remotes").join(format!("{name}.git"));
+        for (label, repo) in [("package", &pkg), ("remote", &remote)] {
+            out.push(format!("== {label} {name}"));
+            out.extend(git_lines(
+                repo,
+                &[
+                    "for-each-ref",
+                    "--format=%(refname) %(objecttype) %(objectname) %(*objectname) %(subject)",
+                ],
+            ));
+            out.push(format!(
+                "commits: {}",
+                git(repo, &["rev-list", "--all", "--count"]).trim()
+            ));
+        }
+        out.push(format!(
+            "status: {:?}",
+            git(&pkg, &["status", "--porcelain"])
+        ));
+        out.push(format!("stashes: {:?}", git(&pkg, &["stash", "list"])));
+    }
+    out.push("== root".to_owned());
+    out.push(format!(
+        "commits: {}",
+        git(&root, &["rev-list", "--count", "HEAD"]).trim()
+    ));
+    out.push(norm(git(&root, &["log", "-1", "--format=%B", "HEAD"])));
+    out.extend(git_lines(&root, &["ls-tree", "HEAD", "packages/"]));
+    for file in [
+        "staging/pyproject.toml",
+        "staging/uv.lock",
+        "prod/pyproject.toml",
+        "prod/uv.lock",
+    ] {
+        out.push(format!("-- {file}"));
+        out.push(norm(git(&root, &["show", &format!("HEAD:{file}")])));
+    }
+    out.push(format!(
+        "status: {:?}",
+        git(&root, &["status", "--porcelain"])
+    ));
+    let root_remote = base.join("remotes/root.git");
+    out.push(format!(
+        "remote commits: {}",
+        git(&root_remote, &["rev-list", "--count", "main"]).trim()
+    ));
+    out.push(format!(
+        "remote main is HEAD: {}",
+        git(&root_remote, &["rev-parse", "main"]) == git(&root, &["rev-parse", "HEAD"])
+    ));
+    let journal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join(".release_tool/journal.json")).unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    out.push(format!("journal finished: {}", journal["finished"]));
+    out.push(format!(
+        "lock left: {}",
+        root.join(".release_tool/lock").exists()
+    ));
+    for name in NAMES {
+        for r in forge.releases(&format!("remotes/{name}")) {
+            out.push(format!(
+                "release {name}: {} {} prerelease={} draft={} {:?}",
+                r["tag_name"], r["name"], r["prerelease"], r["draft"], r["body"]
+            ));
+        }
+    }
+    out
+}
+
+/// The lines of `a` missing from `b` and the other way round, for a readable failure.
+fn difference(want: &[String], got: &[String]) -> String {
+    let missing: Vec<&String> = want.iter().filter(|l| !got.contains(l)).collect();
+    let extra: Vec<&String> = got.iter().filter(|l| !want.contains(l)).collect();
+    format!("missing: {missing:#?}\nunexpected: {extra:#?}")
+}
+
+/// One step index: kill in the effect window, then in the recorded window, then finish; the end
+/// state must be the reference's.
+fn crash_and_resume(
+    env: &TestEnv,
+    template: &Path,
+    n: usize,
+    reference: &[String],
+) -> Result<(), String> {
+    let base = copy_world(template, &env.path().join(format!("crash-{n}")));
+    let forge = FakeForge::github().start();
+    killed(
+        &release(env, &base, &forge, &[(AFTER_EFFECT, n)]),
+        AFTER_EFFECT,
+        n,
+    )?;
+    if !base.join("product/.release_tool/lock").exists() {
+        return Err("the killed run left no lock behind".to_owned());
+    }
+    // The lock of the killed run is taken over; step N is found done, recorded, and the
+    // process killed again.
+    killed(
+        &release(env, &base, &forge, &[(AFTER_STEP, n)]),
+        AFTER_STEP,
+        n,
+    )?;
+    let out = release(env, &base, &forge, &[]);
+    let (_, stderr) = outputs(&out);
+    if !out.status.success() {
+        return Err(format!(
+            "the resumed run failed ({:?}):\n{stderr}",
+            out.status
+        ));
+    }
+    if !stderr.contains("Resuming `release-tool release --bump minor --push`") {
+        return Err(format!("the last run did not resume:\n{stderr}"));
+    }
+    let got = state(&base, &forge);
+    if got != reference {
+        return Err(format!(
+            "the end state differs from an uninterrupted run:\n{}",
+            difference(reference, &got)
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&base);
+    Ok(())
+}
+
+#[test]
+fn killed_at_every_step_in_both_windows_the_same_command_finishes_the_release_exactly_once() {
+    let started = Instant::now();
+    let env = TestEnv::new();
+    let template = template(&env);
+
+    // The reference: an uninterrupted run in a copy of its own.
+    let base = copy_world(&template, &env.path().join("reference"));
+    let forge = FakeForge::github().start();
+    let dry = env
+        .cmd_uv(&base.join("product"))
+        .env("GITHUB_TOKEN", &forge.opts.token)
+        .env("GITHUB_API_URL", forge.api_url())
+        .args(RELEASE)
+        .args(["--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{}", outputs(&dry).1);
+    let steps: Vec<serde_json::Value> = serde_json::from_slice(&dry.stdout).unwrap();
+    let out = release(&env, &base, &forge, &[]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let journal: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(base.join("product/.release_tool/journal.json")).unwrap(),
+    )
+    .unwrap();
+    let total = journal["steps"].as_array().unwrap().len();
+    assert_eq!(total, steps.len(), "the run executes the dry run's steps");
+    assert!(
+        journal["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "done"),
+        "every step ran, none skipped (forge steps included): {journal:#}"
+    );
+    let reference = state(&base, &forge);
+    // What the reference is: one release commit, tag and next commit per package, one root
+    // commit, one forge release each.
+    for name in NAMES {
+        let remote = base.join("remotes").join(format!("{name}.git"));
+        let subjects = git(&remote, &["log", "--format=%s", "main"]);
+        assert!(
+            subjects.starts_with(&format!(
+                "chore: start 0.1.1.dev0 development\nRelease {name} 0.1.0\nfeat: {name}"
+            )),
+            "{subjects}"
+        );
+        assert_eq!(git(&remote, &["tag", "--list"]), "v0.1.0\n");
+        assert_eq!(forge.releases(&format!("remotes/{name}")).len(), 1);
+    }
+    assert!(
+        reference
+            .iter()
+            .any(|l| l.starts_with("release: a 0.1.0, b 0.1.0, c 0.1.0")),
+        "{reference:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&base);
+
+    let next = AtomicUsize::new(1);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n > total {
+                        break;
+                    }
+                    if let Err(e) = crash_and_resume(&env, &template, n, &reference) {
+                        let step = &steps[n - 1];
+                        failures.lock().unwrap().push(format!(
+                            "step {n} ({}: {}): {e}",
+                            step["package"].as_str().unwrap_or("root"),
+                            step["detail"].as_str().unwrap_or_default()
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {total} step(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    eprintln!(
+        "fault matrix: {total} steps, killed in both windows, finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
