@@ -13,8 +13,9 @@
 //!    stash, create / fast-forward / switch, stash pop, then upstream (`--set-upstream-to` when
 //!    the remote has the branch) or `push -u` with `--push`.
 //!
-//! A stash the tool made is always popped; when the pop conflicts it is kept and reported by
-//! name (`stash@{0}: release-tool/<dev_branch>`), never dropped.
+//! A stash the tool made is always popped (`--index`: what was staged is staged again); when the
+//! pop conflicts it is kept and reported by name (`stash@{0}: release-tool/<dev_branch>`), never
+//! dropped. A stash it did not make (git saved nothing) is never popped.
 
 use std::path::Path;
 
@@ -117,7 +118,7 @@ impl Op {
                 old,
             ]),
             Self::Switch => v(&["switch", "--quiet", dev]),
-            Self::StashPop => v(&["stash", "pop", "--quiet", "stash@{0}"]),
+            Self::StashPop => git::stash_pop_args("stash@{0}"),
             Self::SetUpstream => v(&[
                 "branch",
                 "--quiet",
@@ -512,7 +513,10 @@ fn execute(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) {
     for op in ops.iter().filter(|op| **op != Op::Fetch) {
         match op {
             Op::StashPush => match git.stash_push(&stash_message(dev)) {
-                Ok(hash) => stash = Some(hash),
+                Ok(Some(hash)) => stash = Some(hash),
+                // Nothing git can stash (a nested submodule at another commit): nothing to
+                // restore either, and `refs/stash` is not ours to pop.
+                Ok(None) => row.stashed = false,
                 Err(e) => {
                     refuse(
                         row,
@@ -611,7 +615,10 @@ fn pop(git: &Git, row: &mut BranchRow, name: &str, path: &str, dev: &str, hash: 
         let still_there = git.stash_name(hash).ok().flatten().is_some();
         if still_there {
             let reason = match e {
-                GitError::Failed { stderr, .. } if stderr.contains("onflict") => {
+                // `--index` says "Index was not unstashed." when the work tree conflicted.
+                GitError::Failed { stderr, .. }
+                    if stderr.contains("onflict") || stderr.contains("not unstashed") =>
+                {
                     "conflicted".to_owned()
                 }
                 e => format!("failed ({e})"),

@@ -43,6 +43,9 @@ pub struct Failure {
     /// The step, in one line.
     pub step: String,
     pub cause: String,
+    /// What to do about it, when the cause says (a forge error's hint, a file that is not
+    /// writable).
+    pub hint: Option<String>,
 }
 
 /// What happened to one step.
@@ -273,6 +276,7 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
                         package: who(step),
                         step: plan.headline(step),
                         cause,
+                        hint: crate::error::classify(&e).1.or_else(|| io_hint(&e)),
                     });
                     return false;
                 }
@@ -393,6 +397,23 @@ fn record(
         step: headline,
         outcome,
     });
+}
+
+/// The hint for a step that could not write a file or directory.
+fn io_hint(e: &anyhow::Error) -> Option<String> {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            )
+        })
+        .then(|| {
+            "the path named above is not writable (permissions, a read-only mount or an \
+             immutable file): make it writable"
+                .to_owned()
+        })
 }
 
 /// Normalise a commit message the way `git commit -m` cleans it up (whitespace mode).

@@ -71,6 +71,13 @@ pub fn stash_push_args(message: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// The argv of `git stash pop --index --quiet <stash>`.
+pub fn stash_pop_args(stash: &str) -> Vec<String> {
+    ["stash", "pop", "--index", "--quiet", stash]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 /// `from..to`, or just `to`, with both checked.
 fn range(from: Option<&str>, to: &str) -> Result<String, GitError> {
     checked("revision", to)?;
@@ -599,7 +606,8 @@ impl Git {
             "--no-index",
             "--",
             "/dev/null",
-            checked("path", path)?,
+            // After `--` and with `--no-index`, a literal path: a file named `-rf` is a file.
+            path,
         ];
         let out = self.output_allowing(args, &[], &[1])?;
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -680,10 +688,15 @@ impl Git {
         .map(drop)
     }
 
-    /// `git stash push --include-untracked -m <message>`; returns the stash commit made.
-    pub fn stash_push(&self, message: &str) -> Result<String, GitError> {
+    /// `git stash push --include-untracked -m <message>`; returns the stash commit made, or
+    /// `None` when git saved nothing (it says "No local changes to save" and succeeds, for
+    /// example when the only change is a nested submodule at another commit): `refs/stash` is
+    /// then still an older stash, the user's, never to be taken for this one.
+    pub fn stash_push(&self, message: &str) -> Result<Option<String>, GitError> {
+        let before = self.resolve("refs/stash")?;
         self.run(stash_push_args(message))?;
-        self.rev_parse("refs/stash")
+        let after = self.resolve("refs/stash")?;
+        Ok(after.filter(|a| before.as_ref() != Some(a)))
     }
 
     /// The name (`stash@{N}`) of the stash entry whose commit is `hash`, if it is still there.
@@ -698,10 +711,11 @@ impl Git {
         }))
     }
 
-    /// `git stash pop --quiet <stash@{N}>`.
+    /// `git stash pop --index --quiet <stash@{N}>`: what was staged is staged again (without
+    /// `--index` it would come back unstaged, and the staged version of a file edited after
+    /// staging would be lost).
     pub fn stash_pop(&self, name: &str) -> Result<(), GitError> {
-        self.run(["stash", "pop", "--quiet", checked("stash", name)?])
-            .map(drop)
+        self.run(stash_pop_args(checked("stash", name)?)).map(drop)
     }
 
     /// Commits on `local` not on `other`, and on `other` not on `local`

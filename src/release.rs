@@ -1407,6 +1407,10 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         let message = c.git.run(["log", "-1", "--format=%B", &target])?;
         steps.push((i, tag, target, v.clone(), message.trim_end().to_owned()));
     }
+    if !steps.is_empty() {
+        // Its root commit would take along whatever the user staged there.
+        require_root_ready(ws, req, &mut problems);
+    }
     fail_on(&problems, "tag")?;
     let in_run: BTreeSet<String> = steps
         .iter()
@@ -1497,6 +1501,10 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         let restart = on != Some(dev.as_str()) || dev_head.as_deref() != Some(base_head.as_str());
         todo.push((c, restart));
+    }
+    if !todo.is_empty() {
+        // Its root commit would take along whatever the user staged there.
+        require_root_ready(ws, req, &mut problems);
     }
     fail_on(&problems, "start the next development cycle")?;
     for (c, restart) in &todo {

@@ -25,6 +25,7 @@ pub struct AddArgs {
 /// Run `add`.
 pub fn run(args: &AddArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "add")?;
     ui::workspace_warnings(&ws);
     let path = match &args.path {
         Some(p) => Some(

@@ -26,6 +26,7 @@ pub struct BranchArgs {
 /// Run `branch`.
 pub fn run(args: &BranchArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "branch")?;
     ui::workspace_warnings(&ws);
     let dry_run = global.dry_run || ws.config.dry_run;
     let request = BranchRequest {

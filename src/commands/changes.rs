@@ -19,6 +19,7 @@ pub struct ChangesArgs {
 /// Run `changes`.
 pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "changes")?;
     ui::workspace_warnings(&ws);
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
     let global = &GlobalArgs {

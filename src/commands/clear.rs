@@ -13,6 +13,7 @@ pub struct ClearArgs {}
 /// Run `clear`.
 pub fn run(_args: &ClearArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "clear")?;
     ui::workspace_warnings(&ws);
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
     let global = &GlobalArgs {

@@ -22,6 +22,7 @@ pub struct CommitArgs {
 /// Run `commit`.
 pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "commit")?;
     ui::workspace_warnings(&ws);
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
     let global = &GlobalArgs {

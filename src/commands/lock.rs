@@ -23,6 +23,7 @@ pub struct LockArgs {
 /// Run `lock`.
 pub fn run(args: &LockArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "lock")?;
     ui::workspace_warnings(&ws);
     let modes: Vec<env::Mode> = if args.all {
         env::Mode::ALL.to_vec()

@@ -30,6 +30,11 @@ struct Report<'a> {
 /// Run `manifests`.
 pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = if args.check {
+        None
+    } else {
+        super::workspace_lock(&ws, global, "manifests")?
+    };
     ui::workspace_warnings(&ws);
     ws.require_sound()?;
     let planned = manifests::plan(&ws, global.jobs())?;

@@ -168,6 +168,21 @@ pub fn command_key(name: &str, args: &[&str], global: &GlobalArgs) -> String {
     key
 }
 
+/// One run at a time per workspace (`.release_tool/lock`, SPEC §4): a command that changes
+/// packages or the root's files holds the lock for its whole run, and a second one refuses
+/// before it reads or changes anything, naming the run that holds it. A dry run only reads and
+/// takes no lock. `command` is how the holder is named (`release --bump minor --push`).
+pub fn workspace_lock(
+    ws: &crate::workspace::Workspace,
+    global: &GlobalArgs,
+    command: &str,
+) -> anyhow::Result<Option<crate::journal::RunLock>> {
+    if global.dry_run || ws.config.dry_run {
+        return Ok(None);
+    }
+    Ok(Some(crate::journal::RunLock::acquire(&ws.root, command)?))
+}
+
 /// Plan (or resume) a release stage, then print it (`--dry-run`) or run it with the journal.
 /// `build` plans afresh; it is not called when an unfinished run of the same command is
 /// resumed from the journal.
@@ -176,6 +191,19 @@ pub fn run_journaled(
     global: &GlobalArgs,
     command: &str,
     require_forge: bool,
+    build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
+) -> anyhow::Result<ExitKind> {
+    run_journaled_locked(ws, global, command, require_forge, None, build)
+}
+
+/// [`run_journaled`] for a command that already holds the workspace lock (`held`, from
+/// [`workspace_lock`]): `tag --sync` takes it before its sync steps.
+pub fn run_journaled_locked(
+    ws: &crate::workspace::Workspace,
+    global: &GlobalArgs,
+    command: &str,
+    require_forge: bool,
+    held: Option<crate::journal::RunLock>,
     build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
 ) -> anyhow::Result<ExitKind> {
     use std::fmt::Write as _;
@@ -190,11 +218,10 @@ pub fn run_journaled(
         crate::forge::require(&ws.config.forge, &env)?;
     }
     // One run at a time per workspace: a second one refuses before it reads the journal or
-    // plans anything (a dry run only reads, and takes no lock).
-    let _lock = if dry_run {
-        None
-    } else {
-        Some(journal::RunLock::acquire(&ws.root, command)?)
+    // plans anything.
+    let _lock = match held {
+        Some(lock) => Some(lock),
+        None => workspace_lock(ws, global, command)?,
     };
     let journal = match journal::resume_for(&ws.root, command)? {
         journal::Resume::Continue(j) => {
@@ -315,6 +342,9 @@ pub fn run_journaled(
                 "{}: step `{}` failed: {}",
                 f.package, f.step, f.cause
             ));
+            if let Some(hint) = &f.hint {
+                ui::hint(&format!("{}: {hint}", f.package));
+            }
         }
         for (name, waits) in &report.blocked {
             ui::warn(&format!(

@@ -25,6 +25,7 @@ pub struct NewArgs {
 /// Run `new`.
 pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "new")?;
     ui::workspace_warnings(&ws);
     let existing: Vec<String> = ws.packages.iter().map(|p| p.name.clone()).collect();
     let request = NewPackageRequest {

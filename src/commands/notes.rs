@@ -24,6 +24,7 @@ pub struct NotesArgs {
 /// Run `notes`.
 pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "notes")?;
     ui::workspace_warnings(&ws);
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
     let global = &GlobalArgs {

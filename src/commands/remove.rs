@@ -21,6 +21,7 @@ pub struct RemoveArgs {
 /// Run `remove`.
 pub fn run(args: &RemoveArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "remove")?;
     ui::workspace_warnings(&ws);
     let request = RemoveRequest {
         name: args.name.clone(),

@@ -21,6 +21,7 @@ pub struct SyncArgs {
 /// Run `sync`.
 pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "sync")?;
     ui::workspace_warnings(&ws);
     let mode = env::Mode::from(args.mode);
     let uv = if global.dry_run {

@@ -52,6 +52,8 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         ],
         global,
     );
+    // The lock first: the sync steps below change the packages too.
+    let lock = super::workspace_lock(&ws, global, &key)?;
     let resuming = matches!(
         crate::journal::resume_for(&ws.root, &key)?,
         crate::journal::Resume::Continue(_)
@@ -83,7 +85,7 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     }
     // Plan from the synced state.
     let ws = Workspace::discover(&super::start_dir(global))?;
-    super::run_journaled(&ws, global, &key, args.require_forge, || {
+    super::run_journaled_locked(&ws, global, &key, args.require_forge, lock, || {
         release::plan_tag(&ws, &req)
     })
 }

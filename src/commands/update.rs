@@ -26,6 +26,7 @@ pub struct UpdateArgs {
 /// Run `update`.
 pub fn run(args: &UpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "update")?;
     ui::workspace_warnings(&ws);
     let mut packages = global.packages.clone();
     packages.extend(args.names.iter().cloned());
