@@ -203,7 +203,9 @@ impl Plan {
     }
 
     /// `git push <remote> <ref>...` of full ref names (`refs/heads/main`, `refs/tags/v1.0.0`),
-    /// guarded: done when the remote already has them all at their local values.
+    /// guarded: done when the remote already has them all at their local values. Several refs
+    /// go with `--atomic`: the remote takes all of them or none (never a branch with the release
+    /// commit but without its tag).
     pub fn push_refs(
         &mut self,
         package: Option<&str>,
@@ -211,7 +213,11 @@ impl Plan {
         remote: &str,
         refs: &[String],
     ) {
-        let mut args = vec!["push".to_owned(), "--quiet".to_owned(), remote.to_owned()];
+        let mut args = vec!["push".to_owned(), "--quiet".to_owned()];
+        if refs.len() > 1 {
+            args.push("--atomic".to_owned());
+        }
+        args.push(remote.to_owned());
         args.extend(refs.iter().map(|r| format!("{r}:{r}")));
         self.push_guarded(
             package,

@@ -228,7 +228,7 @@ fn a_remote_lost_in_the_middle_of_the_run_fails_its_push_and_the_rerun_finishes(
     contains_all(
         &stderr,
         &[
-            "error: c: step `git -C packages/c push --quiet origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0` failed",
+            "error: c: step `git -C packages/c push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0` failed",
             "does not appear to be a git repository",
             "root: not started: waits for",
             "hint: fix it and run the same command again",
@@ -238,6 +238,38 @@ fn a_remote_lost_in_the_middle_of_the_run_fails_its_push_and_the_rerun_finishes(
     std::fs::rename(&away, &c).unwrap();
     let stderr = ok(&w.release(None, &[]));
     assert!(stderr.contains("Resuming"), "{stderr}");
+    w.assert_released_once();
+}
+
+/// b's remote refuses tags (an `update` hook) but would take the branch: the push is atomic, so
+/// b's remote gets neither the release commits nor the tag (never a branch with a release commit
+/// whose tag is missing). Once the remote takes tags, the same command pushes both.
+#[test]
+fn a_push_with_its_tag_refused_lands_nothing() {
+    let w = World::new();
+    let b_remote = w.remote("b");
+    let main_before = git(&b_remote, &["rev-parse", "main"]);
+    executable(
+        &b_remote.join("hooks/update"),
+        "#!/bin/sh\ncase \"$1\" in refs/tags/*) echo \"tags are frozen: $1\" >&2; exit 1;; esac\nexit 0\n",
+    );
+    let stderr = failed(&w.release(None, &[]));
+    contains_all(
+        &stderr,
+        &[
+            "error: b: step `git -C packages/b push --quiet --atomic origin",
+            "tags are frozen: refs/tags/v0.1.0",
+            "c: not started: waits for b",
+        ],
+    );
+    assert_eq!(
+        git(&b_remote, &["rev-parse", "main"]),
+        main_before,
+        "the branch did not land without its tag"
+    );
+    assert_eq!(git(&b_remote, &["tag", "--list"]), "");
+    std::fs::remove_file(b_remote.join("hooks/update")).unwrap();
+    ok(&w.release(None, &[]));
     w.assert_released_once();
 }
 

@@ -387,7 +387,7 @@ fn dry_run_prints_every_step_and_changes_nothing() {
             format!("{name}: git -C packages/{name} tag --annotate"),
             format!("{name}: git -C packages/{name} commit --quiet -m '{NEXT}'"),
             format!(
-                "{name}: git -C packages/{name} push --quiet origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"
+                "{name}: git -C packages/{name} push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"
             ),
             format!("{name}: POST /repos/remotes/{name}/releases"),
         ] {
@@ -472,7 +472,7 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     let stderr = failed(&out, 1);
     assert!(
         stderr.contains(
-            "error: b: step `git -C packages/b push --quiet origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0` failed"
+            "error: b: step `git -C packages/b push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0` failed"
         ),
         "{stderr}"
     );
