@@ -313,7 +313,7 @@ fn a_conflicting_restore_keeps_every_byte_in_the_named_stash() {
 
 /// The bug: a package whose only change is a nested submodule moved to another commit is dirty,
 /// but `git stash push` saves nothing ("No local changes to save") and succeeds; `branch` then
-/// took `refs/stash`, the user's own older stash, for its own and popped it onto dev_branch.
+/// took `refs/stash`, the user's own older stash, for its own and popped it onto `dev_branch`.
 #[test]
 fn branch_never_pops_a_stash_it_did_not_make() {
     let w = World::new();

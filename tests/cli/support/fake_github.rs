@@ -7,8 +7,9 @@
 //! pull requests per repository, and refuses duplicates (GitHub: 422 `already_exists` / "A pull
 //! request already exists"; Gitea: 409). It can fail the first N requests (500, 429 or 403
 //! with `Retry-After`), answer 401 to everything, know only some repositories (404 for the
-//! others), pretend the first N reads see nothing (a create race), and echo the auth header in
-//! its error messages (redaction tests). Every request is recorded.
+//! others), pretend the first N reads see nothing (a create race), echo the auth header in
+//! its error messages (redaction tests), and answer the first N requests late (each applied at
+//! once, answered after a delay: past a client's timeout the answer is lost). Every request is recorded.
 
 #![allow(dead_code)]
 
