@@ -309,6 +309,8 @@ mod tests {
     #[test]
     fn one_run_at_a_time_and_stale_locks_are_taken_over() {
         let dir = tempfile::tempdir().unwrap();
+        // A state directory of an earlier run (a lock that did not create it leaves it).
+        std::fs::create_dir(dir.path().join(STATE_DIR)).unwrap();
         let lock = RunLock::acquire(dir.path(), "release --push").unwrap();
         let err = format!("{:#}", RunLock::acquire(dir.path(), "tag").unwrap_err());
         assert!(err.contains("`release-tool release --push`"), "{err}");
