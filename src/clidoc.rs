@@ -289,9 +289,165 @@ fn escape_cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// Every `release-tool …` command line the Markdown `text` shows, in code blocks and inline
+/// code: the words after `release-tool`, up to the end of the shell command (`|`, `&&`, `;`,
+/// `>`, a comment, the end of the code span). Synopses (`[ARGS]`, `<COMMAND>`, `...`) are left out.
+pub fn command_lines(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut found = Vec::new();
+    // `Some(language)` inside a fenced block.
+    let mut block: Option<String> = None;
+    for (n, line) in text.lines().enumerate() {
+        if let Some(fence) = line.trim_start().strip_prefix("```") {
+            block = match block {
+                Some(_) => None,
+                None => Some(fence.trim().to_owned()),
+            };
+            continue;
+        }
+        // In a console block, `$ ` lines are commands and the rest is output, where only code
+        // spans (a hint's `release-tool lock prod`) are commands.
+        let output = block.as_deref() == Some("console") && !line.starts_with("$ ");
+        let spans: Vec<&str> = if block.is_some() && !output {
+            // A comment names the tool in prose ("# Build release-tool and ...").
+            let code = match line.find(" #") {
+                _ if line.trim_start().starts_with('#') => "",
+                Some(at) => &line[..at],
+                None => line,
+            };
+            vec![code]
+        } else {
+            line.split('`').skip(1).step_by(2).collect()
+        };
+        for span in spans {
+            let mut rest = span;
+            while let Some(at) = rest.find("release-tool ") {
+                let before = &rest[..at];
+                rest = &rest[at + "release-tool ".len()..];
+                if before.ends_with(|c: char| c.is_alphanumeric() || "-_/.".contains(c)) {
+                    continue;
+                }
+                if let Some(words) = shell_words(rest) {
+                    found.push((n + 1, words));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Split the start of a shell command line into words (quotes and backslashes as sh does);
+/// `None` for a synopsis.
+fn shell_words(text: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, '\\') => {
+                if let Some(next) = chars.next() {
+                    word.get_or_insert_with(String::new).push(next);
+                }
+            }
+            (None, c) if c.is_whitespace() => {
+                if let Some(w) = word.take() {
+                    words.push(w);
+                }
+            }
+            (None, '|' | '&' | ';' | '>' | '`' | ')') => break,
+            (None, '#') if word.is_none() => break,
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if let Some(w) = word {
+        words.push(w);
+    }
+    let synopsis = words.is_empty()
+        || words.iter().any(|w| {
+            w.starts_with('[') || w.starts_with('<') || w.contains("...") || w.contains('…')
+        });
+    (!synopsis).then_some(words)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    /// Every `release-tool …` line in README.md and docs/ parses with the real command line:
+    /// no page names a command, flag or value that does not exist. A line may leave out a
+    /// required argument (prose says `release-tool new` for the command), nothing else.
+    #[test]
+    fn docs_name_only_real_commands_and_flags() {
+        use clap::Parser as _;
+        use clap::error::ErrorKind;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("README.md")];
+        for dir in ["docs", super::DIR] {
+            let mut pages: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "md"))
+                .collect();
+            pages.sort();
+            files.extend(pages);
+        }
+        let mut checked = 0;
+        let mut bad = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (line, words) in super::command_lines(&text) {
+                checked += 1;
+                let argv = std::iter::once("release-tool".to_owned()).chain(words.iter().cloned());
+                if let Err(e) = crate::cli::Cli::try_parse_from(argv) {
+                    let fine = matches!(
+                        e.kind(),
+                        ErrorKind::DisplayHelp
+                            | ErrorKind::DisplayVersion
+                            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                            | ErrorKind::MissingRequiredArgument
+                            | ErrorKind::MissingSubcommand
+                    );
+                    if !fine {
+                        let shown = file.strip_prefix(root).unwrap_or(file).display();
+                        let first = e.to_string().lines().next().unwrap_or("").to_owned();
+                        bad.push(format!("{shown}:{line}: release-tool {}: {first}", words.join(" ")));
+                    }
+                }
+            }
+        }
+        assert!(bad.is_empty(), "{} bad command lines:\n{}", bad.len(), bad.join("\n"));
+        assert!(checked > 90, "only {checked} command lines found");
+    }
+
+    #[test]
+    fn command_lines_are_found_in_blocks_and_spans() {
+        let text = "Run `release-tool status --json | jq` or `release-tool sync [dev|prod]`.\n\
+                    ```console\n$ release-tool -C \"/tmp/a b\" release --dry-run   # look first\n\
+                    warning: release-tool does not write it; run `release-tool lock prod`\n```\n\
+                    ```sh\nuvx --from . release-tool --help && release-tool man > x\n\
+                    release-tool-stage0\n# Build release-tool and run it\n```\n";
+        let found: Vec<(usize, String)> = super::command_lines(text)
+            .into_iter()
+            .map(|(n, w)| (n, w.join(" ")))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (1, "status --json".to_owned()),
+                (3, "-C /tmp/a b release --dry-run".to_owned()),
+                (4, "lock prod".to_owned()),
+                (7, "--help".to_owned()),
+                (7, "man".to_owned()),
+            ]
+        );
+    }
 
     /// `docs/cli/` is exactly what [`super::pages`] renders: no page stale, none missing, none
     /// left over from a removed command. `UPDATE_DOCS=1` rewrites the directory instead.
