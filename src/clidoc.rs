@@ -30,7 +30,10 @@ pub fn pages() -> Vec<(String, String)> {
 
 fn index(cmd: &clap::Command) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# release-tool command-line reference\n\n{GENERATED}\n");
+    let _ = writeln!(
+        out,
+        "# release-tool command-line reference\n\n{GENERATED}\n"
+    );
     push_paragraphs(&mut out, cmd.get_long_about().or(cmd.get_about()));
     let _ = writeln!(
         out,
@@ -48,10 +51,16 @@ fn index(cmd: &clap::Command) -> String {
         .filter(|a| !a.is_hide_set() && !a.is_positional())
         .collect();
     push_args(&mut out, &globals);
-    let _ = writeln!(out, "## Commands\n\n| command | alias | what it does |\n|---|---|---|");
+    let _ = writeln!(
+        out,
+        "## Commands\n\n| command | alias | what it does |\n|---|---|---|"
+    );
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name();
-        let aliases: Vec<String> = sub.get_visible_aliases().map(|a| format!("`{a}`")).collect();
+        let aliases: Vec<String> = sub
+            .get_visible_aliases()
+            .map(|a| format!("`{a}`"))
+            .collect();
         let _ = writeln!(
             out,
             "| [`{name}`]({name}.md) | {} | {} |",
@@ -85,7 +94,10 @@ fn page(cmd: &clap::Command) -> String {
 fn body(out: &mut String, cmd: &clap::Command, level: usize) {
     let h = "#".repeat(level);
     push_paragraphs(out, cmd.get_long_about().or(cmd.get_about()));
-    let aliases: Vec<String> = cmd.get_visible_aliases().map(|a| format!("`{a}`")).collect();
+    let aliases: Vec<String> = cmd
+        .get_visible_aliases()
+        .map(|a| format!("`{a}`"))
+        .collect();
     if !aliases.is_empty() {
         let _ = writeln!(out, "Alias: {}.\n", aliases.join(", "));
     }
@@ -417,12 +429,20 @@ mod tests {
                     if !fine {
                         let shown = file.strip_prefix(root).unwrap_or(file).display();
                         let first = e.to_string().lines().next().unwrap_or("").to_owned();
-                        bad.push(format!("{shown}:{line}: release-tool {}: {first}", words.join(" ")));
+                        bad.push(format!(
+                            "{shown}:{line}: release-tool {}: {first}",
+                            words.join(" ")
+                        ));
                     }
                 }
             }
         }
-        assert!(bad.is_empty(), "{} bad command lines:\n{}", bad.len(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{} bad command lines:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
         assert!(checked > 90, "only {checked} command lines found");
     }
 
@@ -502,13 +522,19 @@ mod tests {
         let pages = super::pages();
         let status = &pages.iter().find(|(n, _)| n == "status.md").unwrap().1;
         assert!(status.starts_with("# release-tool status\n"), "{status}");
-        assert!(status.contains("```text\nrelease-tool status [OPTIONS]\n```"), "{status}");
+        assert!(
+            status.contains("```text\nrelease-tool status [OPTIONS]\n```"),
+            "{status}"
+        );
         assert!(status.contains("- `--fetch`: "), "{status}");
         // Global options are on the index only.
         assert!(!status.contains("--dry-run`:"), "{status}");
         let index = &pages[0].1;
         assert!(index.contains("- `--color <WHEN>`: "), "{index}");
-        assert!(index.contains("| [`prepare`](prepare.md) | `stage4` |"), "{index}");
+        assert!(
+            index.contains("| [`prepare`](prepare.md) | `stage4` |"),
+            "{index}"
+        );
         let prepare = &pages.iter().find(|(n, _)| n == "prepare.md").unwrap().1;
         assert!(prepare.contains("Default: `auto`."), "{prepare}");
         assert!(prepare.contains("Alias: `stage4`."), "{prepare}");

@@ -133,6 +133,10 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
     );
     let out = env.run(&root, ["docker", "--check"]);
     assert!(out.status.success(), "{}", outputs(&out).1);
+    let out = env.run(&root, ["docker", "--check", "--json"]);
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["up_to_date"], true, "{verdict}");
+    assert_eq!(verdict["stale"], serde_json::json!([]), "{verdict}");
     // The edit was reverted and the lock committed: every repository is clean.
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
     assert_eq!(

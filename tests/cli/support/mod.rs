@@ -383,3 +383,12 @@ pub fn uv() -> PathBuf {
     })
     .clone()
 }
+
+/// The row of a table on stdout whose first cell is `first`, its cells' words joined by single
+/// spaces (`a 0.1.0.dev0 → 0.1.0 v0.1.0 0.1.1.dev0 pushed`).
+pub fn table_row(stdout: &str, first: &str) -> Option<String> {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(first))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+}
