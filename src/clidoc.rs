@@ -331,11 +331,18 @@ pub fn command_lines(text: &str) -> Vec<(usize, Vec<String>)> {
             line.split('`').skip(1).step_by(2).collect()
         };
         for span in spans {
-            let mut rest = span;
-            while let Some(at) = rest.find("release-tool ") {
-                let before = &rest[..at];
-                rest = &rest[at + "release-tool ".len()..];
-                if before.ends_with(|c: char| c.is_alphanumeric() || "-_/.".contains(c)) {
+            let mut from = 0;
+            while let Some(at) = span[from..].find("release-tool ").map(|i| from + i) {
+                let before = &span[..at];
+                let rest = &span[at + "release-tool ".len()..];
+                from = at + "release-tool ".len();
+                // A word ending in release-tool, or words inside a quoted string (a commit
+                // message, a requirement `'release-tool @ URL'`), are not a command.
+                let quoted = |q: char| before.matches(q).count() % 2 == 1;
+                if before.ends_with(|c: char| c.is_alphanumeric() || "-_/.".contains(c))
+                    || quoted('\'')
+                    || quoted('"')
+                {
                     continue;
                 }
                 if let Some(words) = shell_words(rest) {
@@ -446,12 +453,65 @@ mod tests {
         assert!(checked > 90, "only {checked} command lines found");
     }
 
+    /// Every ```toml block of README.md and docs/ that configures release-tool
+    /// (`[tool.release_tool…]`) is accepted by the real configuration parser: no example names
+    /// a key or value that does not exist.
+    #[test]
+    fn docs_configuration_examples_are_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("README.md")];
+        let mut pages: Vec<_> = std::fs::read_dir(root.join("docs"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        pages.sort();
+        files.extend(pages);
+        let mut checked = 0;
+        let mut bad = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let mut block: Option<(usize, String)> = None;
+            for (n, line) in text.lines().enumerate() {
+                let fence = line.trim_start();
+                match &mut block {
+                    None if fence == "```toml" => block = Some((n + 2, String::new())),
+                    Some((start, body)) if fence == "```" => {
+                        if body.contains("[tool.release_tool") {
+                            checked += 1;
+                            let shown = file.strip_prefix(root).unwrap_or(file);
+                            let at = Path::new("pyproject.toml");
+                            if let Err(e) = crate::config::parse_pyproject(at, body) {
+                                bad.push(format!("{}:{start}: {e:#}", shown.display()));
+                            }
+                        }
+                        block = None;
+                    }
+                    Some((_, body)) => {
+                        body.push_str(line.trim_start_matches(' '));
+                        body.push('\n');
+                    }
+                    None => {}
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} bad examples:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+        assert!(checked > 10, "only {checked} configuration examples found");
+    }
+
     #[test]
     fn command_lines_are_found_in_blocks_and_spans() {
         let text = "Run `release-tool status --json | jq` or `release-tool sync [dev|prod]`.\n\
                     ```console\n$ release-tool -C \"/tmp/a b\" release --dry-run   # look first\n\
                     warning: release-tool does not write it; run `release-tool lock prod`\n```\n\
                     ```sh\nuvx --from . release-tool --help && release-tool man > x\n\
+                    git commit -m \"ci: release-tool workflows\"\n\
                     release-tool-stage0\n# Build release-tool and run it\n```\n";
         let found: Vec<(usize, String)> = super::command_lines(text)
             .into_iter()
