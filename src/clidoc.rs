@@ -210,10 +210,10 @@ fn push_args(out: &mut String, args: &[&clap::Arg]) {
 
 /// `-p, --package <NAME>`, `--dry-run`, `<CMD>...`.
 fn spelling(arg: &clap::Arg) -> String {
-    let names: Vec<String> = arg
-        .get_value_names()
-        .map(|v| v.iter().map(ToString::to_string).collect())
-        .unwrap_or_else(|| vec![arg.get_id().as_str().to_uppercase()]);
+    let names: Vec<String> = arg.get_value_names().map_or_else(
+        || vec![arg.get_id().as_str().to_uppercase()],
+        |v| v.iter().map(ToString::to_string).collect(),
+    );
     let multiple = arg
         .get_num_args()
         .is_some_and(|r| r.max_values() > 1 && names.len() == 1);
@@ -364,7 +364,6 @@ fn shell_words(text: &str) -> Option<Vec<String>> {
     while let Some(c) = chars.next() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
             (None, '\'' | '"') => {
                 quote = Some(c);
                 word.get_or_insert_with(String::new);
@@ -381,7 +380,8 @@ fn shell_words(text: &str) -> Option<Vec<String>> {
             }
             (None, '|' | '&' | ';' | '>' | '`' | ')') => break,
             (None, '#') if word.is_none() => break,
-            (None, c) => word.get_or_insert_with(String::new).push(c),
+            // Inside quotes, and any other character outside them.
+            (_, c) => word.get_or_insert_with(String::new).push(c),
         }
     }
     if let Some(w) = word {
@@ -453,7 +453,7 @@ mod tests {
         assert!(checked > 90, "only {checked} command lines found");
     }
 
-    /// Every ```toml block of README.md and docs/ that configures release-tool
+    /// Every TOML code block of README.md and docs/ that configures release-tool
     /// (`[tool.release_tool…]`) is accepted by the real configuration parser: no example names
     /// a key or value that does not exist.
     #[test]
@@ -540,7 +540,11 @@ mod tests {
             .map(|rd| {
                 rd.filter_map(Result::ok)
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".md"))
+                    .filter(|n| {
+                        Path::new(n)
+                            .extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+                    })
                     .collect()
             })
             .unwrap_or_default();
