@@ -31,7 +31,7 @@ pub const WORKFLOWS_DIR: &str = ".github/workflows";
 /// Versions of the actions the workflows use.
 const CHECKOUT: &str = "actions/checkout@v5";
 const SETUP_UV: &str = "astral-sh/setup-uv@v6";
-const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@v4";
+const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@v6";
 
 /// What to generate.
 #[derive(Clone, Debug)]

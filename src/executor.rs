@@ -247,9 +247,17 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
     let workers = opts.jobs.max(1).min(units.len().max(1));
     // Steps complete so far, in completion order (the crash hook counts with it).
     let completed = AtomicUsize::new(0);
+    let remaining = journal_remaining(&shared);
+    let progress = crate::ui::Progress::start(remaining);
     let run_unit = |u: &Unit| -> bool {
         for &i in &u.steps {
             let step = &plan.steps[i];
+            let _count = StepDone(
+                &progress,
+                !shared.lock().expect("journal lock").0.steps[i]
+                    .status
+                    .is_complete(),
+            );
             let prior = shared.lock().expect("journal lock").0.steps[i].clone();
             if prior.status.is_complete() {
                 completed.fetch_add(1, Ordering::SeqCst);
@@ -353,6 +361,28 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
         journal.save()?;
     }
     Ok((journal, report))
+}
+
+/// Steps not complete yet: what the progress bar counts.
+fn journal_remaining(shared: &Mutex<(Journal, Report)>) -> usize {
+    let guard = shared.lock().expect("journal lock");
+    guard
+        .0
+        .steps
+        .iter()
+        .filter(|s| !s.status.is_complete())
+        .count()
+}
+
+/// One more step of the progress bar when a step that was not complete is over.
+struct StepDone<'a>(&'a crate::ui::Progress, bool);
+
+impl Drop for StepDone<'_> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.inc();
+        }
+    }
 }
 
 fn record(

@@ -14,6 +14,7 @@ pub mod changelog;
 pub mod check;
 pub mod ci;
 pub mod cli;
+pub mod clidoc;
 pub mod commands;
 pub mod config;
 pub mod conventional;

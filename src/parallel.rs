@@ -1,6 +1,6 @@
 //! Work over many packages in parallel, with results in input order (deterministic output).
-//! [`map`] shows a progress bar on a terminal when the work takes more than about a second
-//! ([`crate::ui::Progress`]).
+//! [`map`] and [`map_streamed`] show a progress bar on a terminal when the work takes more than
+//! about a second ([`crate::ui::Progress`]).
 
 /// Map `f` over `items` on `jobs` worker threads; results come back in the order of `items`.
 pub fn map<T, R, F>(items: &[T], jobs: usize, f: F) -> Vec<R>
@@ -43,6 +43,11 @@ where
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc;
 
+    let progress = crate::ui::Progress::start(items.len());
+    let mut emit = |item: &T, r: &R| {
+        progress.inc();
+        emit(item, r);
+    };
     if jobs <= 1 || items.len() <= 1 {
         return items
             .iter()

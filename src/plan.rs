@@ -534,7 +534,10 @@ impl Plan {
 
     fn run_steps(&self, uv: Option<&Uv>, capture: bool) -> Result<Vec<String>> {
         let mut outputs = Vec::new();
+        // A bar over the steps when they take a while (a `commit --push` over many packages).
+        let progress = crate::ui::Progress::start(self.steps.len());
         for (step, json) in self.steps.iter().zip(self.to_json()) {
+            let _inc = IncOnDrop(&progress);
             let who = json.package.as_deref().unwrap_or("root");
             tracing::info!("{who}: {} {}", json.action, json.detail);
             let result: Result<()> = match &step.kind {
@@ -558,6 +561,15 @@ impl Plan {
                 .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
         }
         Ok(outputs)
+    }
+}
+
+/// Counts a step as done however it ends.
+struct IncOnDrop<'a>(&'a crate::ui::Progress);
+
+impl Drop for IncOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.inc();
     }
 }
 

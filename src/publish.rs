@@ -469,6 +469,8 @@ pub fn execute(
     let built = crate::parallel::map(&plan.jobs, jobs, |job| build_one(job, uv));
     let mut failed: Vec<&str> = Vec::new();
     let mut results = Vec::new();
+    // The uploads, one by one, get a bar of their own.
+    let progress = crate::ui::Progress::start(plan.jobs.len());
     for (job, built) in plan.jobs.iter().zip(built) {
         let mut result = Published {
             package: job.name.clone(),
@@ -501,6 +503,7 @@ pub fn execute(
             failed.push(&job.key);
         }
         on_done(&result);
+        progress.inc();
         results.push(result);
     }
     results

@@ -103,7 +103,9 @@ pub fn error(message: &str) {
 /// redraw it after, so it never tears them.
 static ACTIVE_BAR: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
 
-fn suspended<R>(f: impl FnOnce() -> R) -> R {
+/// Run `f` with the progress bar (if one is on screen) cleared, and redraw it after: for
+/// anything that writes to the terminal meanwhile (a line on stdout, a child's streamed output).
+pub fn suspended<R>(f: impl FnOnce() -> R) -> R {
     let bar = ACTIVE_BAR.lock().ok().and_then(|b| b.clone());
     match bar {
         Some(bar) => bar.suspend(f),

@@ -97,13 +97,15 @@ impl Uv {
     {
         let (mut cmd, argv) = self.command(dir, args);
         tracing::debug!(dir = %dir.display(), "{argv}");
-        let status = cmd
-            .stdout(std::io::stderr())
-            .stderr(Stdio::inherit())
-            .status()
-            .map_err(|e| {
-                UserError::failure(format!("Cannot run `{argv}`: {e}")).with_hint(INSTALL_HINT)
-            })?;
+        // uv writes to the terminal itself: a progress bar of ours steps aside meanwhile.
+        let status = crate::ui::suspended(|| {
+            cmd.stdout(std::io::stderr())
+                .stderr(Stdio::inherit())
+                .status()
+        })
+        .map_err(|e| {
+            UserError::failure(format!("Cannot run `{argv}`: {e}")).with_hint(INSTALL_HINT)
+        })?;
         if status.success() {
             Ok(())
         } else {

@@ -48,6 +48,7 @@ pub fn run(args: &AddArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         ui::warn(warning);
     }
     if super::run_plan(&added.plan, global, None)? {
+        super::report_steps(&added.plan, global)?;
         ui::note(&format!(
             "Added package {} in {} (branch {}) from {}",
             added.name, added.rel_path, added.branch, added.url

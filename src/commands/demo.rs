@@ -191,8 +191,9 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
             lock: uv.is_some(),
         },
     )?;
-    let journal = crate::journal::Journal::new("release --bump minor --push", planned.plan);
-    let (_, report) = crate::executor::execute(
+    let mut journal = crate::journal::Journal::new("release --bump minor --push", planned.plan);
+    journal.packages = planned.packages;
+    let (journal, report) = crate::executor::execute(
         journal,
         &crate::executor::Options {
             uv,
@@ -205,16 +206,12 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
     if let Some(f) = report.failures.first() {
         anyhow::bail!("{}: step `{}` failed: {}", f.package, f.step, f.cause);
     }
-    for p in &planned.packages {
-        ui::note(&format!(
-            "{}: {} → {}, tag {} pushed, next {}",
-            p.package,
-            p.from,
-            p.version,
-            p.tag.as_deref().unwrap_or("-"),
-            p.next.as_deref().unwrap_or("-")
-        ));
-    }
+    // The command's closing table (on stderr here: the demo's transcript is all on stderr).
+    ui::note(&ui::render_table(
+        &["package", "version", "tag", "next", "result"],
+        super::release_summary_rows(&journal, Some(&report)),
+        false,
+    ));
     Ok(())
 }
 

@@ -79,7 +79,14 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
     let dockerfile = input.settings.dockerfile.clone();
     let dockerignore = rel(&ws, &ws.path(&input.settings.context).join(".dockerignore"));
     if args.check {
-        return check(&ws, &input, &rendered, &dockerfile, &dockerignore);
+        return check(
+            &ws,
+            &input,
+            &rendered,
+            &dockerfile,
+            &dockerignore,
+            global.json,
+        );
     }
     let cwd = std::env::current_dir()?;
     let actions = Actions {
@@ -222,8 +229,10 @@ fn check(
     rendered: &Rendered,
     dockerfile: &str,
     dockerignore: &str,
+    json: bool,
 ) -> Result<ExitKind> {
     let mut stale = Vec::new();
+    let mut stale_files = Vec::new();
     for (rel, path, text) in [
         (
             dockerfile,
@@ -240,18 +249,30 @@ fn check(
         if current.as_deref() == Some(text.as_str()) {
             continue;
         }
+        stale_files.push(rel);
         let diff = similar::TextDiff::from_lines(current.as_deref().unwrap_or(""), text.as_str());
-        print!(
-            "{}",
-            diff.unified_diff()
-                .context_radius(2)
-                .header(if current.is_some() { rel } else { "/dev/null" }, rel)
-        );
+        // `--json`: the verdict below instead of the diff.
+        if !json {
+            print!(
+                "{}",
+                diff.unified_diff()
+                    .context_radius(2)
+                    .header(if current.is_some() { rel } else { "/dev/null" }, rel)
+            );
+        }
         stale.push(if current.is_some() {
             format!("{rel} is out of date")
         } else {
             format!("{rel} does not exist")
         });
+    }
+    if json {
+        ui::print_json(&serde_json::json!({
+            "dockerfile": dockerfile,
+            "dockerignore": dockerignore,
+            "up_to_date": stale.is_empty(),
+            "stale": stale_files,
+        }))?;
     }
     if stale.is_empty() {
         ui::note(&format!("{dockerfile} and {dockerignore} are up to date"));

@@ -97,13 +97,15 @@ fn print_block(r: &RunResult) {
     ui::section(&format!("{} ({})", r.package, r.path));
     match &r.outcome {
         Outcome::Ran(out) => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(&out.stdout);
-            if !out.stdout.is_empty() && !out.stdout.ends_with(b"\n") {
-                let _ = stdout.write_all(b"\n");
-            }
-            let _ = stdout.flush();
-            drop(stdout);
+            // The progress bar (stderr) steps aside while the block is written.
+            ui::suspended(|| {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(&out.stdout);
+                if !out.stdout.is_empty() && !out.stdout.ends_with(b"\n") {
+                    let _ = stdout.write_all(b"\n");
+                }
+                let _ = stdout.flush();
+            });
             if let Some(why) = r.failure() {
                 ui::error(&format!("Command failed in {} ({why})", r.package));
             }

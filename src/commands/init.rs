@@ -39,6 +39,7 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         requires_python,
     })?;
     if plan.is_empty() && !global.dry_run {
+        super::report_steps(&plan, global)?;
         ui::note(&format!(
             "Workspace in {} is complete; nothing to do",
             dir.display()
@@ -46,6 +47,7 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         return Ok(ExitKind::Success);
     }
     if super::run_plan(&plan, global, None)? {
+        super::report_steps(&plan, global)?;
         ui::note(&format!("Initialized workspace in {}", dir.display()));
         ui::hint("add a package with `release-tool new NAME --remote URL`");
     }

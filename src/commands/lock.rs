@@ -37,6 +37,7 @@ pub fn run(args: &LockArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     };
     let plan = env::plan_lock(&ws, &modes)?;
     if super::run_plan(&plan, global, uv.as_ref())? {
+        super::report_steps(&plan, global)?;
         let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
         ui::note(&format!("Locked {}", names.join(", ")));
     }

@@ -25,8 +25,15 @@ pub struct ManArgs {
 }
 
 /// Run `man`.
-pub fn run(args: &ManArgs, _global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+pub fn run(args: &ManArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     if let Some(dir) = &args.out_dir {
+        if global.dry_run {
+            ui::note(&format!(
+                "Dry run: would write release-tool.1 and one page per command to {}",
+                dir.display()
+            ));
+            return Ok(ExitKind::Success);
+        }
         fs_err::create_dir_all(dir)?;
         clap_mangen::generate_to(Cli::command(), dir).map_err(|e| {
             UserError::failure(format!(

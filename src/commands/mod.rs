@@ -90,6 +90,20 @@ pub fn bump_name(b: BumpArg) -> &'static str {
 
 /// Dispatch a parsed command line.
 pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    // `--json` is for data; these print a script or a manual page, so it is a usage error
+    // rather than a silently ignored flag.
+    let (name, prints) = match command {
+        Command::Completions(_) => ("completions", "a shell script"),
+        Command::Man(_) => ("man", "a manual page in roff"),
+        _ => ("", ""),
+    };
+    if global.json && !name.is_empty() {
+        return Err(crate::error::UserError::usage(format!(
+            "`--json` does not apply to `release-tool {name}`: it prints {prints}"
+        ))
+        .with_hint(format!("run `release-tool {name}` without --json"))
+        .into());
+    }
     match command {
         Command::Init(a) => init::run(a, global),
         Command::New(a) => new::run(a, global),
@@ -146,6 +160,15 @@ pub fn run_plan(
     Ok(true)
 }
 
+/// After a real run of a command whose output is what it did (`init`, `new`, `add`, `remove`,
+/// `sync`, `lock`): with `--json`, the steps it ran, in the shape of `--dry-run --json`.
+pub fn report_steps(plan: &crate::plan::Plan, global: &GlobalArgs) -> anyhow::Result<()> {
+    if global.json && !global.dry_run {
+        crate::ui::print_json(&plan.to_json())?;
+    }
+    Ok(())
+}
+
 /// The directory to start the workspace search from: `-C DIR` or the current directory.
 pub fn start_dir(global: &GlobalArgs) -> PathBuf {
     global.root.clone().unwrap_or_else(|| PathBuf::from("."))
@@ -186,14 +209,18 @@ pub fn workspace_lock(
 /// Plan (or resume) a release stage, then print it (`--dry-run`) or run it with the journal.
 /// `build` plans afresh; it is not called when an unfinished run of the same command is
 /// resumed from the journal.
+///
+/// `leading`: steps planned before this one and shown with it by `--dry-run --json` (the
+/// `--sync` steps of `tag`), so that the output stays one JSON document.
 pub fn run_journaled(
     ws: &crate::workspace::Workspace,
     global: &GlobalArgs,
     command: &str,
     require_forge: bool,
+    leading: &[crate::plan::StepJson],
     build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
 ) -> anyhow::Result<ExitKind> {
-    run_journaled_locked(ws, global, command, require_forge, None, build)
+    run_journaled_locked(ws, global, command, require_forge, leading, None, build)
 }
 
 /// [`run_journaled`] for a command that already holds the workspace lock (`held`, from
@@ -203,10 +230,10 @@ pub fn run_journaled_locked(
     global: &GlobalArgs,
     command: &str,
     require_forge: bool,
+    leading: &[crate::plan::StepJson],
     held: Option<crate::journal::RunLock>,
     build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
 ) -> anyhow::Result<ExitKind> {
-    use std::fmt::Write as _;
 
     use crate::executor::{self, Outcome};
     use crate::journal::{self, Journal};
@@ -250,7 +277,8 @@ pub fn run_journaled_locked(
     if plan.is_empty() {
         if global.json {
             // Still the JSON promised: an empty plan (`--dry-run`) or no package released.
-            ui::print_json(&Vec::<crate::plan::StepJson>::new())?;
+            let steps: &[crate::plan::StepJson] = if dry_run { leading } else { &[] };
+            ui::print_json(&steps)?;
         }
         ui::note("Nothing to do");
         return Ok(ExitKind::Success);
@@ -265,12 +293,16 @@ pub fn run_journaled_locked(
             // The steps a real run would still run (a resumed run skips the completed ones),
             // as many as the count below.
             let done = journal.completed();
-            let remaining: Vec<_> = plan
-                .to_json()
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !done.contains(i))
-                .map(|(_, s)| s)
+            let remaining: Vec<_> = leading
+                .iter()
+                .cloned()
+                .chain(
+                    plan.to_json()
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !done.contains(i))
+                        .map(|(_, s)| s),
+                )
                 .collect();
             ui::print_json(&remaining)?;
         } else {
@@ -336,6 +368,9 @@ pub fn run_journaled_locked(
             _ => {}
         }
     }
+    if !global.json {
+        print_release_summary(&journal, Some(&report));
+    }
     if !report.ok() {
         for f in &report.failures {
             ui::error(&format!(
@@ -362,19 +397,6 @@ pub fn run_journaled_locked(
     if global.json {
         ui::print_json(&journal.packages)?;
     }
-    for p in &journal.packages {
-        let mut line = format!("{}: {} → {}", p.package, p.from, p.version);
-        if p.from == p.version {
-            line = format!("{}: {}", p.package, p.version);
-        }
-        if let Some(tag) = &p.tag {
-            let _ = write!(line, ", tag {tag}");
-        }
-        if let Some(next) = &p.next {
-            let _ = write!(line, ", next {next}");
-        }
-        ui::note(&line);
-    }
     ui::summary(
         &format!(
             "Done: {} step(s) run{}",
@@ -388,4 +410,86 @@ pub fn run_journaled_locked(
         false,
     );
     Ok(ExitKind::Success)
+}
+
+/// The closing table of a release stage, on stdout: one row per package of the run, with its
+/// version change, tag, next development version and what became of it.
+pub fn print_release_summary(
+    journal: &crate::journal::Journal,
+    report: Option<&crate::executor::Report>,
+) {
+    if journal.packages.is_empty() {
+        return;
+    }
+    let rows = release_summary_rows(journal, report);
+    crate::ui::print_table(&["package", "version", "tag", "next", "result"], rows);
+}
+
+/// The rows of [`print_release_summary`].
+pub fn release_summary_rows(
+    journal: &crate::journal::Journal,
+    report: Option<&crate::executor::Report>,
+) -> Vec<Vec<crate::ui::Cell>> {
+    use crate::forge::ForgeAction;
+    use crate::journal::Status;
+    use crate::plan::{Guard, StepKind};
+    use crate::ui::Cell;
+
+    let dash = || "-".to_owned();
+    journal
+        .packages
+        .iter()
+        .map(|p| {
+            let version = if p.from == p.version {
+                p.version.clone()
+            } else {
+                format!("{} → {}", p.from, p.version)
+            };
+            let failed = report.and_then(|r| r.failures.iter().find(|f| f.package == p.package));
+            let blocked = report.and_then(|r| r.blocked.iter().find(|(n, _)| *n == p.package));
+            let result = if let Some(f) = failed {
+                Cell::error(format!("failed at `{}`", f.step))
+            } else if let Some((_, waits)) = blocked {
+                Cell::warning(format!("not started: waits for {}", waits.join(", ")))
+            } else {
+                let mut done = Vec::new();
+                let steps = journal
+                    .plan
+                    .steps
+                    .iter()
+                    .zip(&journal.steps)
+                    .filter(|(s, _)| s.package.as_deref() == Some(p.package.as_str()));
+                let mut pushed = false;
+                for (step, state) in steps {
+                    match (&step.guard, &step.kind, state.status) {
+                        (Guard::Push { .. }, _, Status::Done) => pushed = true,
+                        (_, StepKind::Forge { call }, status) => {
+                            let what = match call.action {
+                                ForgeAction::CreateRelease { .. } => "forge release",
+                                ForgeAction::OpenPullRequest { .. } => "pull request",
+                            };
+                            done.push(match status {
+                                Status::Done => what.to_owned(),
+                                _ => format!("{what} skipped"),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                if pushed {
+                    done.insert(0, "pushed".to_owned());
+                } else {
+                    done.insert(0, "local only".to_owned());
+                }
+                Cell::plain(done.join(", "))
+            };
+            vec![
+                Cell::strong(p.package.clone()),
+                Cell::plain(version),
+                Cell::plain(p.tag.clone().unwrap_or_else(dash)),
+                Cell::plain(p.next.clone().unwrap_or_else(dash)),
+                result,
+            ]
+        })
+        .collect()
 }

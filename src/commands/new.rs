@@ -36,6 +36,7 @@ pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     };
     let plan = scaffold::plan_new(&ws.root, &ws.config, &existing, &request)?;
     if super::run_plan(&plan, global, None)? {
+        super::report_steps(&plan, global)?;
         ui::note(&format!(
             "Created package {} in {}/{}",
             args.name, ws.config.packages_dir, args.name

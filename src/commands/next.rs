@@ -42,5 +42,7 @@ pub fn run(args: &NextArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         ],
         global,
     );
-    super::run_journaled(&ws, global, &key, false, || release::plan_next(&ws, &req))
+    super::run_journaled(&ws, global, &key, false, &[], || {
+        release::plan_next(&ws, &req)
+    })
 }

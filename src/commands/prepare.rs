@@ -51,7 +51,7 @@ pub fn run(args: &PrepareArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         ],
         global,
     );
-    super::run_journaled(&ws, global, &key, args.require_forge, || {
+    super::run_journaled(&ws, global, &key, args.require_forge, &[], || {
         release::plan_prepare(&ws, &req)
     })
 }

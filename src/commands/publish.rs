@@ -86,6 +86,8 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let results = publish::execute(&plan, &uv, jobs, &mut report_line);
     if global.json {
         ui::print_json(&results)?;
+    } else {
+        print_summary(&results);
     }
     let failed: Vec<&str> = results
         .iter()
@@ -138,4 +140,36 @@ fn report_line(r: &Published) {
         )
     };
     ui::note(&format!("{head}: {built}{uploaded}"));
+}
+
+/// The closing table on stdout: one row per package, what became of it.
+fn print_summary(results: &[Published]) {
+    let rows = results.iter().map(|r| {
+        let result = if r.error.is_some() {
+            ui::Cell::error("failed (see above)")
+        } else if r.already_on_index.len() == r.files.len() {
+            ui::Cell::plain("already on the index")
+        } else if r.already_on_index.is_empty() {
+            ui::Cell::plain(format!("uploaded {}", r.files.join(", ")))
+        } else {
+            let new: Vec<&str> = r
+                .files
+                .iter()
+                .filter(|f| !r.already_on_index.contains(f))
+                .map(String::as_str)
+                .collect();
+            ui::Cell::plain(format!(
+                "uploaded {} ({} already on the index)",
+                new.join(", "),
+                r.already_on_index.len()
+            ))
+        };
+        vec![
+            ui::Cell::strong(r.package.clone()),
+            ui::Cell::plain(r.version.clone()),
+            ui::Cell::plain(r.tag.clone()),
+            result,
+        ]
+    });
+    ui::print_table(&["package", "version", "tag", "result"], rows);
 }

@@ -55,7 +55,7 @@ pub fn run(args: &ReleaseArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         ],
         global,
     );
-    super::run_journaled(&ws, global, &key, args.require_forge, || {
+    super::run_journaled(&ws, global, &key, args.require_forge, &[], || {
         release::plan_release(&ws, &req)
     })
 }

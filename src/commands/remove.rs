@@ -32,6 +32,7 @@ pub fn run(args: &RemoveArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         ui::warn(warning);
     }
     if super::run_plan(&removed.plan, global, None)? {
+        super::report_steps(&removed.plan, global)?;
         ui::note(&format!(
             "Removed package {} ({})",
             removed.name, removed.rel_path

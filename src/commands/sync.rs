@@ -31,6 +31,7 @@ pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     };
     let plan = env::plan_sync(&ws, mode, global.jobs())?;
     if super::run_plan(&plan, global, uv.as_ref())? {
+        super::report_steps(&plan, global)?;
         let dir = env::mode_dir(&ws, mode);
         let venv = dir.join(".venv");
         let shown = venv

@@ -61,6 +61,17 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let dry_run = global.dry_run || ws.config.dry_run;
     if args.sync && !resuming {
         let sync = release::plan_tag_sync(&ws, &req)?;
+        if dry_run && global.json {
+            // One JSON document: the sync's steps, then the tag's.
+            return super::run_journaled(
+                &ws,
+                global,
+                &key,
+                args.require_forge,
+                &sync.plan.to_json(),
+                || release::plan_tag_after_sync(&ws, &req),
+            );
+        }
         if dry_run {
             crate::ui::note("The --sync steps run first:");
         }
@@ -78,14 +89,14 @@ pub fn run(args: &TagArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
                 "Then (planned from {}/{} as last fetched; the sync fetches first):",
                 ws.config.git_remote, ws.config.base_branch
             ));
-            return super::run_journaled(&ws, global, &key, args.require_forge, || {
+            return super::run_journaled(&ws, global, &key, args.require_forge, &[], || {
                 release::plan_tag_after_sync(&ws, &req)
             });
         }
     }
     // Plan from the synced state.
     let ws = Workspace::discover(&super::start_dir(global))?;
-    super::run_journaled_locked(&ws, global, &key, args.require_forge, lock, || {
+    super::run_journaled_locked(&ws, global, &key, args.require_forge, &[], lock, || {
         release::plan_tag(&ws, &req)
     })
 }

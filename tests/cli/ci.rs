@@ -100,6 +100,21 @@ fn assert_commands_exist(env: &TestEnv, lines: &[String]) -> Vec<String> {
     seen
 }
 
+/// actionlint (syntax, expressions, action inputs, deprecated runtimes) accepts the workflows.
+/// Shell and Python checks are off: their results would depend on what the machine has.
+fn assert_actionlint_clean(files: &[PathBuf]) {
+    let out = std::process::Command::new(crate::support::actionlint())
+        .args(["-no-color", "-shellcheck=", "-pyflakes="])
+        .args(files)
+        .output()
+        .expect("run actionlint");
+    let (stdout, stderr) = outputs(&out);
+    assert!(
+        out.status.success(),
+        "actionlint rejects the workflows:\n{stdout}{stderr}"
+    );
+}
+
 fn workflows(root: &Path) -> (PathBuf, PathBuf, Vec<PathBuf>) {
     let dir = root.join(".github/workflows");
     let pkgs = ["core-utils", "data-loader", "model-api"]
@@ -224,6 +239,10 @@ fn ci_writes_valid_workflows_that_use_real_commands() {
         "{install}"
     );
 
+    let mut all = vec![release.clone(), check.clone()];
+    all.extend(packages.iter().cloned());
+    assert_actionlint_clean(&all);
+
     // A second run changes nothing.
     let before = snapshot_tree(&root);
     let out = env.run(&root, ["ci"]);
@@ -262,6 +281,7 @@ fn ci_trunk_releases_in_one_go() {
     );
     let lines = runs(&check_workflow(&release));
     assert_eq!(assert_commands_exist(&env, &lines), ["release --push"]);
+    assert_actionlint_clean(&[release]);
     assert!(
         lines
             .iter()

@@ -106,3 +106,23 @@ fn global_flags_work_after_the_command() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["packages"].as_array().unwrap().len(), 3);
 }
+
+/// The exit codes of docs/commands.md#exit-codes, one representative each.
+#[test]
+fn exit_codes_are_0_ok_1_failure_2_usage() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let code = |args: &[&str]| env.run(&root, args).status.code();
+    // 0: success, and help.
+    assert_eq!(code(&["status"]), Some(0));
+    assert_eq!(code(&["status", "--help"]), Some(0));
+    // 1: problems found (the unreleased demo has no pins), a command that failed.
+    assert_eq!(code(&["check", "--no-locks"]), Some(1));
+    assert_eq!(code(&["foreach", "--", "false"]), Some(1));
+    // 2: bad usage, from the command line or from what it names.
+    assert_eq!(code(&["status", "--no-such-flag"]), Some(2));
+    assert_eq!(code(&["status", "-p", "no-such-package"]), Some(2));
+    assert_eq!(code(&["--json", "man"]), Some(2));
+    let outside = env.run(&env.path(), ["status"]).status.code();
+    assert_eq!(outside, Some(2), "not a workspace");
+}

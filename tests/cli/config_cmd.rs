@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{TestEnv, outputs};
 
-fn schema(env: &TestEnv) -> Value {
+pub fn schema(env: &TestEnv) -> Value {
     let out = env.run(&env.path(), ["config", "schema"]);
     assert!(out.status.success(), "{}", outputs(&out).1);
     serde_json::from_slice(&out.stdout).expect("the schema is JSON")
@@ -18,7 +18,7 @@ fn toml_to_json(text: &str) -> Value {
 }
 
 /// The schema's verdict on a `release_tool.toml` text.
-fn schema_errors(schema: &Value, text: &str) -> Vec<String> {
+pub fn schema_errors(schema: &Value, text: &str) -> Vec<String> {
     let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
     validator
         .iter_errors(&toml_to_json(text))

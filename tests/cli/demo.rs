@@ -133,6 +133,29 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
     );
     let out = env.run(&root, ["docker", "--check"]);
     assert!(out.status.success(), "{}", outputs(&out).1);
+    // The configuration the full demo ends with (its `[tool.release_tool.docker]` too) is
+    // valid for the JSON Schema editors use, checked by a real validator.
+    let config = std::fs::read_to_string(root.join("release_tool.toml")).unwrap();
+    assert!(config.contains("[tool.release_tool.docker]"), "{config}");
+    let schema = crate::config_cmd::schema(&env);
+    assert_eq!(
+        crate::config_cmd::schema_errors(&schema, &config),
+        Vec::<String>::new()
+    );
+    let unknown = config.replace(
+        "[tool.release_tool.docker]\n",
+        "[tool.release_tool.docker]\nmount = []\n",
+    );
+    assert!(
+        crate::config_cmd::schema_errors(&schema, &unknown)
+            .iter()
+            .any(|e| e.contains("mount")),
+        "an unknown key is rejected"
+    );
+    let out = env.run(&root, ["docker", "--check", "--json"]);
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["up_to_date"], true, "{verdict}");
+    assert_eq!(verdict["stale"], serde_json::json!([]), "{verdict}");
     // The edit was reverted and the lock committed: every repository is clean.
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
     assert_eq!(

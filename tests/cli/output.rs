@@ -73,6 +73,11 @@ fn progress_bars_only_on_a_terminal() {
     };
     assert!(shown.contains("/3]"), "{shown:?}");
     assert!(shown.trim_end().ends_with("3 packages"), "{shown:?}");
+    // Commands run in every package (`foreach`) and plans of many steps get one too.
+    let shown = on_a_terminal(&root, "foreach -- true").unwrap();
+    assert!(shown.contains("/3]"), "{shown:?}");
+    let shown = on_a_terminal(&root, "lock --all --dry-run").unwrap();
+    assert!(!shown.contains("/3]"), "a dry run runs nothing: {shown:?}");
     // `-q` on a terminal: none.
     let shown = on_a_terminal(&root, "-q status --fetch").unwrap();
     assert!(!shown.contains("/3]"), "{shown:?}");
@@ -85,4 +90,113 @@ fn progress_bars_only_on_a_terminal() {
         .unwrap();
     let (_, stderr) = outputs(&out);
     assert_eq!(stderr, "3 packages\n");
+    // A release's steps, run by the executor over the packages: a bar over the steps.
+    let shown = on_a_terminal(&root, "release --bump minor").unwrap();
+    let counter = shown.split('[').skip(1).any(|part| {
+        part.split(']')
+            .next()
+            .and_then(|c| c.split_once('/'))
+            .is_some_and(|(done, all)| {
+                done.parse::<u32>().is_ok() && all.parse::<u32>().is_ok_and(|n| n > 3)
+            })
+    });
+    assert!(counter && shown.contains("Done: "), "{shown:?}");
+}
+
+/// `--json` on every command that reports something: stdout is exactly one JSON document (also
+/// when the command exits 1 because it found problems); an error leaves stdout empty.
+#[test]
+fn every_command_prints_one_json_document_with_json() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let one_document = |args: &[&str]| {
+        let mut argv = vec!["--json"];
+        argv.extend_from_slice(args);
+        let out = env.run(&root, &argv);
+        let (stdout, stderr) = outputs(&out);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: exit {:?}: {stderr}",
+            out.status.code()
+        );
+        let parsed: Result<serde_json::Value, _> = serde_json::from_str(&stdout);
+        assert!(
+            parsed.is_ok(),
+            "{args:?}: stdout is not one JSON document: {stdout}\n{stderr}"
+        );
+        parsed.unwrap()
+    };
+    for args in [
+        &["status"][..],
+        &["check", "--no-locks"],
+        &["config", "show"],
+        &["config", "schema"],
+        &["manifests", "--check"],
+        &["ci", "--dry-run"],
+        &["foreach", "--", "true"],
+        &["branch", "--dry-run"],
+        &["changes", "--dry-run"],
+        &["commit", "--dry-run"],
+        &["notes", "--dry-run"],
+        &["release", "--dry-run"],
+        &["next", "--dry-run"],
+        &["tag", "--sync", "--dry-run"],
+        &["clear", "--dry-run"],
+        &["update", "--dry-run"],
+        &["sync", "--dry-run", "prod"],
+        &["lock", "--dry-run", "--all"],
+        &["init", "--dry-run"],
+        &["new", "--dry-run", "extra"],
+        &["publish", "--dry-run", "--index", "http://127.0.0.1:9/"],
+    ] {
+        one_document(args);
+    }
+    // `tag --sync --dry-run`: the sync's steps and the tag's in one array.
+    let steps = one_document(&["tag", "--sync", "--dry-run"]);
+    assert!(
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["action"] == "git" && s["detail"].as_str().unwrap().contains("fetch")),
+        "{steps}"
+    );
+    // A real run of a command whose output is what it did: the steps it ran.
+    let steps = one_document(&["new", "extra"]);
+    assert!(
+        steps.as_array().unwrap().iter().any(|s| s["detail"]
+            .as_str()
+            .unwrap()
+            .contains("packages/extra/pyproject.toml")),
+        "{steps}"
+    );
+    // A command that fails prints its error on stderr and nothing on stdout.
+    let out = env.run(&root, ["--json", "publish"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(outputs(&out).0, "");
+}
+
+/// Commands that print a script or a page refuse `--json` (exit 2) instead of ignoring it.
+#[test]
+fn json_is_a_usage_error_where_the_output_is_not_data() {
+    let env = TestEnv::new();
+    for args in [&["completions", "bash"][..], &["man"]] {
+        let mut argv = vec!["--json"];
+        argv.extend_from_slice(args);
+        let out = env.run(&env.path(), &argv);
+        let (stdout, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error: `--json` does not apply to `release-tool {}`",
+                args[0]
+            )),
+            "{stderr}"
+        );
+    }
+    // `man --out-dir` with --dry-run writes nothing.
+    let out = env.run(&env.path(), ["man", "--dry-run", "--out-dir", "pages"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    assert!(!env.path().join("pages").exists());
 }

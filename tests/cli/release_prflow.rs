@@ -285,7 +285,7 @@ fn the_pull_request_flow_releases_a_patch_version() {
         .collect();
 
     // prepare: the release commit on dev_branch, pushed; the pull request is left to the user.
-    let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
     for name in ["a", "b"] {
         let web = url(&env, name);
         let web = web.trim_end_matches(".git");
@@ -302,7 +302,11 @@ fn the_pull_request_flow_releases_a_patch_version() {
             "{stderr}"
         );
     }
-    assert!(stderr.contains("a: 0.1.0.dev0 → 0.1.0\n"), "{stderr}");
+    assert_eq!(
+        crate::support::table_row(&stdout, "a").as_deref(),
+        Some("a 0.1.0.dev0 → 0.1.0 - - pushed, pull request skipped"),
+        "{stdout}"
+    );
     let mut release = Vec::new();
     for (i, name) in ["a", "b"].iter().enumerate() {
         let p = pkg(&root, name);
@@ -447,8 +451,12 @@ fn the_pull_request_flow_releases_a_patch_version() {
     // the merged dev_branch (behind main by the merge commit) is the one checked out.
     git(&a, &["switch", "-q", "dev_branch"]);
     let start = rev(&root, "HEAD");
-    let (_, stderr) = ok(&env, &root, &["next", "--push"]);
-    assert!(stderr.contains("a: 0.1.0, next 0.1.1.dev0"), "{stderr}");
+    let (stdout, _) = ok(&env, &root, &["next", "--push"]);
+    assert_eq!(
+        crate::support::table_row(&stdout, "a").as_deref(),
+        Some("a 0.1.0 - 0.1.1.dev0 pushed"),
+        "{stdout}"
+    );
     for name in ["a", "b"] {
         let p = pkg(&root, name);
         assert_eq!(branch(&p), "dev_branch", "{name}");
@@ -487,10 +495,11 @@ fn a_dev_version_is_tagged_at_once_and_pinned_in_staging() {
     let root = ready_to_prepare(&env);
     let prod_before = read(&root.join("prod/pyproject.toml"));
     let start = rev(&root, "HEAD");
-    let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
+    let (stdout, _) = ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
     assert!(
-        stderr.contains("a: 0.1.0.dev0 → 0.1.0.dev1, tag v0.1.0.dev1"),
-        "{stderr}"
+        crate::support::table_row(&stdout, "a")
+            .is_some_and(|r| r.starts_with("a 0.1.0.dev0 → 0.1.0.dev1 v0.1.0.dev1 - pushed")),
+        "{stdout}"
     );
     let mut tags = Vec::new();
     for name in ["a", "b"] {

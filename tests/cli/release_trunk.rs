@@ -206,7 +206,11 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
     let planned: serde_json::Value = serde_json::from_slice(&ok(&planned).0.into_bytes()).unwrap();
 
     let out = w.release(&RELEASE);
-    let (_, stderr) = ok(&out);
+    let (stdout, stderr) = ok(&out);
+    assert!(
+        stdout.starts_with("PACKAGE  VERSION  "),
+        "the closing table: {stdout}"
+    );
     for name in NAMES {
         assert!(
             stderr.contains(&format!(
@@ -214,11 +218,15 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
             )) && stderr.contains("no forge token"),
             "forge steps skipped without a token: {stderr}"
         );
-        assert!(
-            stderr.contains(&format!(
-                "{name}: 0.1.0.dev0 → 0.1.0, tag v0.1.0, next 0.1.1.dev0"
-            )),
-            "{stderr}"
+        assert_eq!(
+            crate::support::table_row(&stdout, name).as_deref(),
+            Some(
+                format!(
+                    "{name} 0.1.0.dev0 → 0.1.0 v0.1.0 0.1.1.dev0 pushed, forge release skipped"
+                )
+                .as_str()
+            ),
+            "{stdout}"
         );
     }
     // The journal ran exactly the planned steps, and finished.
@@ -548,17 +556,17 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     // Fix the cause, run the same command again: it completes, nothing twice.
     w.thaw("b");
     let out = w.release(&RELEASE);
-    let (_, stderr) = ok(&out);
+    let (stdout, stderr) = ok(&out);
     assert!(
         stderr.contains("Resuming `release-tool release --bump minor --push`"),
         "{stderr}"
     );
     for name in NAMES {
         assert!(
-            stderr.contains(&format!(
-                "{name}: 0.1.0.dev0 → 0.1.0, tag v0.1.0, next 0.1.1.dev0"
-            )),
-            "the resumed run reports the whole release: {stderr}"
+            crate::support::table_row(&stdout, name).is_some_and(|r| r.starts_with(&format!(
+                "{name} 0.1.0.dev0 → 0.1.0 v0.1.0 0.1.1.dev0 pushed"
+            ))),
+            "the resumed run reports the whole release: {stdout}"
         );
     }
     assert_eq!(w.journal()["finished"], true);
@@ -892,11 +900,12 @@ fn releasing_a_alone_raises_its_dependents_bound() {
     let root_before = rev(&w.root, "HEAD");
     let c_before = rev(&w.remote("c"), "main");
 
-    let (_, stderr) = ok(&w.release(&["--bump", "auto", "--push"]));
+    let (stdout, stderr) = ok(&w.release(&["--bump", "auto", "--push"]));
     assert!(
         stderr.contains("b: skipped, no commits since v0.1.0")
-            && stderr.contains("a: 0.1.1.dev0 → 0.1.1, tag v0.1.1, next 0.1.2.dev0"),
-        "fix → patch: {stderr}"
+            && crate::support::table_row(&stdout, "a")
+                .is_some_and(|r| r.starts_with("a 0.1.1.dev0 → 0.1.1 v0.1.1 0.1.2.dev0 pushed")),
+        "fix → patch: {stdout}\n{stderr}"
     );
     let a_remote = w.remote("a");
     assert_eq!(

