@@ -629,15 +629,9 @@ impl RenderInput {
     }
 }
 
-/// A URL without its `user:password@` part.
+/// A URL without its `user:password@` part ([`crate::secrets::strip_url_credentials`]).
 pub fn strip_credentials(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && !userinfo.contains('/')
-    {
-        return format!("{scheme}://{host}");
-    }
-    url.to_owned()
+    crate::secrets::strip_url_credentials(url)
 }
 
 /// The rendered files.

@@ -37,7 +37,9 @@ pub mod process;
 pub mod publish;
 pub mod pyproject;
 pub mod release;
+pub mod safety;
 pub mod scaffold;
+pub mod secrets;
 pub mod stages;
 pub mod status;
 pub mod text;
@@ -55,6 +57,8 @@ use crate::error::{ExitKind, classify};
 
 /// Parse the command line, run the command and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
+    secrets::init_from_env();
+    secrets::install_panic_hook();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         // clap prints help/version (exit 0) and usage errors (exit 2) itself.
@@ -64,6 +68,7 @@ pub fn main_entry() -> ExitCode {
         - i8::try_from(cli.global.quiet).unwrap_or(i8::MAX);
     ui::init(cli.global.color, verbosity);
     init_tracing(verbosity);
+    secrets::test_panic_hook();
     match commands::dispatch(&cli.command, &cli.global) {
         Ok(kind) => ExitCode::from(kind.code()),
         Err(err) => {
@@ -109,8 +114,31 @@ fn init_tracing(verbosity: i8) {
         .add_directive("ureq_proto=off".parse().expect("a valid directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter(Vec::new()))
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// A log line's writer: the formatted event is collected and written to stderr with its
+/// secrets masked ([`secrets::redact`]) when the event is done.
+struct RedactingWriter(Vec<u8>);
+
+impl std::io::Write for RedactingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactingWriter {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let text = secrets::redact_bytes(&self.0);
+        let _ = std::io::stderr().lock().write_all(&text);
+    }
 }

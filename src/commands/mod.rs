@@ -134,7 +134,7 @@ pub fn run_plan(
         } else if plan.is_empty() {
             crate::ui::note("Nothing to do");
         } else {
-            print!("{}", plan.render());
+            crate::ui::print_text(&plan.render());
             crate::ui::note(&format!(
                 "Dry run: {} step(s) planned, nothing changed",
                 plan.steps.len()
@@ -240,7 +240,7 @@ pub fn run_journaled(
                 .collect();
             ui::print_json(&remaining)?;
         } else {
-            print!("{}", plan.render_marked(&journal.completed()));
+            ui::print_text(&plan.render_marked(&journal.completed()));
         }
         if has_forge {
             match &forge_reason {
