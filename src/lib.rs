@@ -61,8 +61,7 @@ pub fn main_entry() -> ExitCode {
     secrets::install_panic_hook();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        // clap prints help/version (exit 0) and usage errors (exit 2) itself.
-        Err(e) => e.exit(),
+        Err(e) => return clap_error(&e),
     };
     let verbosity = i8::try_from(cli.global.verbose).unwrap_or(i8::MAX)
         - i8::try_from(cli.global.quiet).unwrap_or(i8::MAX);
@@ -84,6 +83,24 @@ pub fn main_entry() -> ExitCode {
             })
         }
     }
+}
+
+/// clap's help and version (exit 0) as clap prints them; its usage errors (exit 2), which quote
+/// the arguments given (a URL with a token in it, say), with secrets masked.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    use std::io::Write as _;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = e.render().ansi().to_string();
+    let _ = write!(anstream::stderr().lock(), "{}", secrets::redact(&text));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// Print an error and its causes, without repeating a cause already in the message.

@@ -1,7 +1,7 @@
 //! Tokens and API keys never appear anywhere (SPEC §5): a broad set of commands runs with fake
 //! secrets in the environment and in the remotes' URLs (`file://x-access-token:<token>@/…`, which
 //! git still fetches and pushes through), including a failing forge that echoes the token, verbose
-//! logs of every git argv, the journal, and a forced panic; then stdout, stderr, every file and
+//! logs of every git argv, the journal, a usage error and a forced panic; then stdout, stderr, every file and
 //! every git object under the test's directory (work trees, `.release_tool/`, bare remotes) and
 //! everything the fake servers received (but the `Authorization` header) are searched for each
 //! secret: zero hits.
@@ -282,6 +282,17 @@ fn no_token_or_key_reaches_output_files_remotes_or_servers() {
         "{stderr}"
     );
     outs.push(("a panic".to_owned(), panic));
+
+    // A usage error quotes the argument given (here a URL with a token).
+    let bad_color = format!("https://x-access-token:{URL_TOKEN}@github.com/o/r");
+    let usage = run(&["--color", &bad_color, "status"], &forge);
+    let stderr = outputs(&usage).1;
+    assert_eq!(usage.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'https://***@github.com/o/r' for '--color"),
+        "{stderr}"
+    );
+    outs.push(("a usage error".to_owned(), usage));
 
     for (what, out) in &outs {
         let (stdout, stderr) = outputs(out);
