@@ -201,16 +201,25 @@ impl Source {
 }
 
 /// A parsed `pyproject.toml` that remembers its original text.
+///
+/// An unedited document renders exactly as it was read. `toml_edit` normalises three things
+/// (all found by fuzzing): it drops a leading byte order mark, writes every line ending as
+/// `\n`, and ends a last line that is a comment with a newline. An edited document keeps the
+/// file's own conventions for those: the mark, `\r\n` line endings (when most lines had
+/// them) and the missing final newline come back.
 #[derive(Clone, Debug)]
 pub struct PyProject {
     path: PathBuf,
     doc: DocumentMut,
     original: String,
-    /// The text started with a UTF-8 byte order mark (`toml_edit` drops it; rendering puts it
-    /// back, so an unedited file is never rewritten).
+    /// What `toml_edit` rendered right after parsing: while the document renders the same, it
+    /// is unedited and [`PyProject::render`] gives `original` back.
+    baseline: String,
+    /// The text started with a UTF-8 byte order mark.
     bom: bool,
-    /// The text ends in a comment without a final newline, which `toml_edit` adds: rendering
-    /// takes it away again.
+    /// Most line endings were `\r\n`.
+    crlf: bool,
+    /// The text ends without a newline where `toml_edit` adds one.
     no_final_newline: bool,
 }
 
@@ -256,13 +265,16 @@ impl PyProject {
                     .trim()
                     .to_owned(),
             })?;
-        let no_final_newline =
-            !text.ends_with('\n') && doc.to_string().strip_suffix('\n') == Some(text);
+        let baseline = doc.to_string();
+        let crlf = text.matches("\r\n").count() * 2 > text.matches('\n').count();
+        let no_final_newline = !text.ends_with('\n') && baseline.ends_with('\n');
         Ok(Self {
             path: path.to_path_buf(),
             doc,
             original: original.to_owned(),
+            baseline,
             bom,
+            crlf,
             no_final_newline,
         })
     }
@@ -744,8 +756,14 @@ impl PyProject {
     #[must_use]
     pub fn render(&self) -> String {
         let mut text = self.doc.to_string();
+        if text == self.baseline {
+            return self.original.clone();
+        }
         if self.no_final_newline && text.ends_with('\n') {
             text.pop();
+        }
+        if self.crlf {
+            text = text.replace("\r\n", "\n").replace('\n', "\r\n");
         }
         if self.bom {
             text.insert(0, '\u{feff}');
@@ -1422,6 +1440,27 @@ mod tests {
         assert!(parse_pep508("foo-").is_err());
         assert!(parse_pep508("foo-bar>=1").is_ok());
         assert!(parse_pep508("foo-bar[a-b, c.d]>=1; extra == 'x'").is_ok());
+    }
+
+    /// Found by fuzzing (`pyproject_edit`): `toml_edit` writes every line ending as `\n`, so
+    /// an unedited Windows file counted as changed and every edit rewrote all its lines.
+    #[test]
+    fn keeps_crlf_line_endings() {
+        let text = "# Windows\r\n[project]\r\nname = \"a\"\r\nversion = \"1.0.0\"\r\n\
+                    dependencies = [\r\n    \"b>=1\",\r\n]\r\n";
+        let mut project = parse(text);
+        assert_eq!(project.render(), text);
+        assert!(!project.is_changed());
+        project.set_version("1.0.1").unwrap();
+        project.add_dependency("c>=2").unwrap();
+        assert_eq!(
+            project.render(),
+            text.replace("1.0.0", "1.0.1")
+                .replace("\"b>=1\",\r\n", "\"b>=1\",\r\n    \"c>=2\",\r\n")
+        );
+        // Mixed endings: unedited, the file is left exactly as it is.
+        let mixed = "[project]\r\nname = \"a\"\nversion = \"1.0.0\"\r\n";
+        assert_eq!(parse(mixed).render(), mixed);
     }
 
     #[test]

@@ -414,8 +414,9 @@ fn check_submodule(file: &Path, sm: &Submodule) -> Result<()> {
         ))
         .with_hint(format!(
             "fix or remove that entry of {} (`git config -f .gitmodules --remove-section \
-             submodule.<name>`); release-tool runs nothing from it until then",
-            file.display()
+             'submodule.{}'`); release-tool runs nothing from it until then",
+            file.display(),
+            sm.name.escape_debug()
         ))
         .into()
     };
