@@ -814,13 +814,10 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
         )?;
     }
     for e in &d.extras {
-        check(
-            !e.is_empty()
-                && e.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
-            "extras",
-            || format!("holds {e:?}, which is not an extra's name"),
-        )?;
+        // An extra's name has the form of a package name (PEP 685): never an option.
+        check(safety::package_name(e).is_ok(), "extras", || {
+            format!("holds {e:?}, which is not an extra's name")
+        })?;
     }
     for (key, list) in [
         ("system_packages.runtime", &d.system_packages.runtime),
@@ -1175,6 +1172,11 @@ mod tests {
         assert!(err("commit_message_filename = \"a/b\"\n").contains("plain file name"));
         assert!(err("jobs = 0\n").contains("at least 1"));
         assert!(err("[packages.a]\nrepository = \"nope\"\n").contains("owner/repo"));
+        assert!(err("[packages.a]\nrepository = \"../admin\"\n").contains("owner/repo"));
+        assert!(err("[packages.\"../x\"]\nskip = true\n").contains("does not name a package"));
+        assert!(err("[docker]\nextras = [\"--upload-pack=x\"]\n").contains("extras"));
+        assert!(err("git_remote = \"up..stream\"\n").contains("`..`"));
+        assert!(err("base_branch = \"main.lock\"\n").contains("`.lock`"));
     }
 
     #[test]
