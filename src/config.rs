@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use toml_edit::Item;
 
 use crate::error::UserError;
+use crate::safety;
 use crate::text::line_col;
 
 pub mod schema;
@@ -346,8 +347,15 @@ pub struct LoadedConfig {
     pub warnings: Vec<String>,
 }
 
-/// Load the configuration of the workspace at `root`.
+/// Load the configuration of the workspace at `root`. The values of the environment variables
+/// it names for tokens and keys are registered as secrets ([`crate::secrets::register_config`]).
 pub fn load(root: &Path) -> Result<LoadedConfig> {
+    let loaded = load_unregistered(root)?;
+    crate::secrets::register_config(&loaded.config);
+    Ok(loaded)
+}
+
+fn load_unregistered(root: &Path) -> Result<LoadedConfig> {
     let file = root.join(CONFIG_FILE);
     let pyproject = root.join("pyproject.toml");
     let mut warnings = Vec::new();
@@ -645,6 +653,10 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
             "Invalid configuration in {}: `{key}` {why}",
             path.display()
         ))
+        .with_hint(format!(
+            "fix `{key}` in {} (see `release-tool config schema` for every key's form)",
+            path.display()
+        ))
         .into()
     };
     for (key, value) in [
@@ -688,31 +700,33 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
             "must be a relative path inside the package",
         ));
     }
-    for (key, value) in [
-        ("tag_prefix", config.tag_prefix.as_str()),
-        ("git_remote", config.git_remote.as_str()),
-        ("base_branch", config.base_branch.as_str()),
-        ("dev_branch", config.dev_branch.as_str()),
-    ] {
-        if !is_ref_safe(value) || (key != "tag_prefix" && value.is_empty()) {
-            return Err(bad(key, &format!("is not a valid git name: {value:?}")));
-        }
-    }
+    let git_name = |key: &str, value: &str, check: fn(&str) -> Result<(), String>| {
+        check(value).map_err(|why| bad(key, &format!("is not a valid git name: {value:?}: {why}")))
+    };
+    git_name("tag_prefix", &config.tag_prefix, safety::tag_prefix)?;
+    git_name("git_remote", &config.git_remote, safety::remote_name)?;
+    git_name("base_branch", &config.base_branch, safety::branch_name)?;
+    git_name("dev_branch", &config.dev_branch, safety::branch_name)?;
     for (name, pkg) in &config.packages {
-        if let Some(prefix) = &pkg.tag_prefix
-            && !is_ref_safe(prefix)
-        {
+        if let Err(why) = safety::package_name(name) {
             return Err(bad(
-                &format!("packages.{name}.tag_prefix"),
-                &format!("is not a valid git name: {prefix:?}"),
+                &format!("packages.{name}"),
+                &format!("does not name a package: {name:?}: {why}"),
             ));
         }
+        if let Some(prefix) = &pkg.tag_prefix {
+            git_name(
+                &format!("packages.{name}.tag_prefix"),
+                prefix,
+                safety::tag_prefix,
+            )?;
+        }
         if let Some(repo) = &pkg.repository
-            && (repo.split('/').count() != 2 || repo.split('/').any(str::is_empty))
+            && let Err(why) = safety::repository(repo)
         {
             return Err(bad(
                 &format!("packages.{name}.repository"),
-                &format!("must be \"owner/repo\", got {repo:?}"),
+                &format!("must be \"owner/repo\", got {repo:?}: {why}"),
             ));
         }
     }
@@ -800,13 +814,10 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
         )?;
     }
     for e in &d.extras {
-        check(
-            !e.is_empty()
-                && e.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
-            "extras",
-            || format!("holds {e:?}, which is not an extra's name"),
-        )?;
+        // An extra's name has the form of a package name (PEP 685): never an option.
+        check(safety::package_name(e).is_ok(), "extras", || {
+            format!("holds {e:?}, which is not an extra's name")
+        })?;
     }
     for (key, list) in [
         ("system_packages.runtime", &d.system_packages.runtime),
@@ -991,26 +1002,16 @@ pub fn is_tag(t: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
-/// A relative path with no `..` component and no absolute prefix.
+/// A relative path with no `..` component, no absolute prefix, no component starting with `-`
+/// and no control characters.
 pub fn is_safe_relative(p: &str) -> bool {
     let path = Path::new(p);
-    !p.starts_with('-')
-        && path.components().all(|c| {
-            matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
+    !p.chars().any(char::is_control)
+        && path.components().all(|c| match c {
+            std::path::Component::Normal(name) => !name.to_string_lossy().starts_with('-'),
+            std::path::Component::CurDir => true,
+            _ => false,
         })
-}
-
-/// Safe inside a git ref name or argv (no option injection, no spaces or ref metacharacters).
-pub fn is_ref_safe(s: &str) -> bool {
-    !s.starts_with('-')
-        && !s.contains("..")
-        && !s.contains("@{")
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
 }
 
 /// An error at a span of `text` in `path`, as `file:line:col`.
@@ -1171,6 +1172,11 @@ mod tests {
         assert!(err("commit_message_filename = \"a/b\"\n").contains("plain file name"));
         assert!(err("jobs = 0\n").contains("at least 1"));
         assert!(err("[packages.a]\nrepository = \"nope\"\n").contains("owner/repo"));
+        assert!(err("[packages.a]\nrepository = \"../admin\"\n").contains("owner/repo"));
+        assert!(err("[packages.\"../x\"]\nskip = true\n").contains("does not name a package"));
+        assert!(err("[docker]\nextras = [\"--upload-pack=x\"]\n").contains("extras"));
+        assert!(err("git_remote = \"up..stream\"\n").contains("`..`"));
+        assert!(err("base_branch = \"main.lock\"\n").contains("`.lock`"));
     }
 
     #[test]

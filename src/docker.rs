@@ -15,7 +15,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::str::FromStr as _;
 
 use anyhow::Result;
 use minijinja::{Environment, UndefinedBehavior};
@@ -406,7 +405,7 @@ pub fn lock_mismatches(manifest: &PyProject, lock_text: &str) -> Result<Vec<Stri
     let mut problems = Vec::new();
     let mut wanted = BTreeSet::new();
     for dep in manifest.dependencies() {
-        let Ok(req) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(&dep) else {
+        let Ok(req) = crate::pyproject::parse_pep508(&dep) else {
             continue;
         };
         let dep_name = normalize_name(req.name.as_ref());
@@ -629,15 +628,9 @@ impl RenderInput {
     }
 }
 
-/// A URL without its `user:password@` part.
+/// A URL without its `user:password@` part ([`crate::secrets::strip_url_credentials`]).
 pub fn strip_credentials(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && !userinfo.contains('/')
-    {
-        return format!("{scheme}://{host}");
-    }
-    url.to_owned()
+    crate::secrets::strip_url_credentials(url)
 }
 
 /// The rendered files.

@@ -295,7 +295,7 @@ impl Engine {
             let line = line.trim_end_matches(['\n', '\r']);
             if !quiet {
                 let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{line}");
+                let _ = writeln!(err, "{}", crate::secrets::redact(line));
             }
             if let Some(s) = step_of(line) {
                 step = Some(s);

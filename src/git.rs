@@ -274,13 +274,20 @@ impl Git {
 
     /// `git init -b <branch>`.
     pub fn init(&self, branch: &str) -> Result<(), GitError> {
-        self.run(["init", "--quiet", "-b", branch]).map(drop)
+        self.run(["init", "--quiet", "-b", checked("branch", branch)?])
+            .map(drop)
     }
 
     /// `git init --bare -b <branch>` at this handle's directory.
     pub fn init_bare(&self, branch: &str) -> Result<(), GitError> {
-        self.run(["init", "--quiet", "--bare", "-b", branch])
-            .map(drop)
+        self.run([
+            "init",
+            "--quiet",
+            "--bare",
+            "-b",
+            checked("branch", branch)?,
+        ])
+        .map(drop)
     }
 
     /// A config value of this repository (`None` when unset).
@@ -316,6 +323,7 @@ impl Git {
         if allow_file {
             args.extend(["-c", "protocol.file.allow=always"]);
         }
+        let branch = checked("branch", branch)?;
         args.extend(["submodule", "add", "--quiet", "-b", branch, "--", url, path]);
         self.run(args)?;
         self.run(["submodule", "absorbgitdirs", "--", path])
@@ -852,11 +860,13 @@ impl Git {
             checked("remote", remote)?,
             "HEAD",
         ])?;
+        // The remote says the name: only a valid branch name is taken.
         Ok(out.lines().find_map(|line| {
             let (target, name) = line.strip_prefix("ref: ")?.split_once('\t')?;
             (name == "HEAD")
                 .then(|| target.strip_prefix("refs/heads/"))
                 .flatten()
+                .filter(|b| crate::safety::branch_name(b).is_ok())
                 .map(str::to_owned)
         }))
     }
@@ -983,18 +993,20 @@ pub struct RemoteBranches {
     pub branches: Vec<String>,
 }
 
-/// Parse `git ls-remote --symref -- URL HEAD refs/heads/*` output.
+/// Parse `git ls-remote --symref -- URL HEAD refs/heads/*` output. Names a remote reports
+/// that are not valid branch names (a hostile server can send anything) are left out.
 pub fn parse_remote_branches(out: &str) -> RemoteBranches {
+    let valid = |b: &&str| crate::safety::branch_name(b).is_ok();
     let mut result = RemoteBranches::default();
     for line in out.lines() {
         if let Some(rest) = line.strip_prefix("ref: ") {
             if let Some((target, "HEAD")) = rest.split_once('\t')
-                && let Some(branch) = target.strip_prefix("refs/heads/")
+                && let Some(branch) = target.strip_prefix("refs/heads/").filter(valid)
             {
                 result.head = Some(branch.to_owned());
             }
         } else if let Some((_, refname)) = line.split_once('\t')
-            && let Some(branch) = refname.strip_prefix("refs/heads/")
+            && let Some(branch) = refname.strip_prefix("refs/heads/").filter(valid)
         {
             result.branches.push(branch.to_owned());
         }

@@ -3,7 +3,8 @@
 //! It holds the command, the whole plan and the state of every step. A run that stops part
 //! way leaves it unfinished; running the same command again loads the plan from it (never
 //! re-planning from a half-changed workspace) and continues after the last completed step.
-//! It holds no secrets: forge steps carry no token and the LLM key is never planned.
+//! It holds no secrets: forge steps carry no token, the LLM key is never planned, and the
+//! text is masked by [`crate::secrets::redact`] before it is written.
 
 use std::path::{Path, PathBuf};
 
@@ -125,7 +126,10 @@ impl Journal {
                 b"# release-tool's own state (the journal of the last run)\n*\n",
             )?;
         }
+        // Plans carry no secrets by construction; step errors quote git and servers, so the
+        // whole text is masked as a last line of defence (a no-op when there is nothing to mask).
         let text = serde_json::to_string_pretty(self)?;
+        let text = crate::secrets::redact(&text);
         atomic_write(&path, format!("{text}\n").as_bytes())
             .with_context(|| format!("Cannot write the journal {}", path.display()))
     }

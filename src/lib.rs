@@ -38,7 +38,9 @@ pub mod process;
 pub mod publish;
 pub mod pyproject;
 pub mod release;
+pub mod safety;
 pub mod scaffold;
+pub mod secrets;
 pub mod stages;
 pub mod status;
 pub mod text;
@@ -56,15 +58,17 @@ use crate::error::{ExitKind, classify};
 
 /// Parse the command line, run the command and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
+    secrets::init_from_env();
+    secrets::install_panic_hook();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        // clap prints help/version (exit 0) and usage errors (exit 2) itself.
-        Err(e) => e.exit(),
+        Err(e) => return clap_error(&e),
     };
     let verbosity = i8::try_from(cli.global.verbose).unwrap_or(i8::MAX)
         - i8::try_from(cli.global.quiet).unwrap_or(i8::MAX);
     ui::init(cli.global.color, verbosity);
     init_tracing(verbosity);
+    secrets::test_panic_hook();
     match commands::dispatch(&cli.command, &cli.global) {
         Ok(kind) => ExitCode::from(kind.code()),
         Err(err) => {
@@ -80,6 +84,24 @@ pub fn main_entry() -> ExitCode {
             })
         }
     }
+}
+
+/// clap's help and version (exit 0) as clap prints them; its usage errors (exit 2), which quote
+/// the arguments given (a URL with a token in it, say), with secrets masked.
+fn clap_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    use std::io::Write as _;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = e.render().ansi().to_string();
+    let _ = write!(anstream::stderr().lock(), "{}", secrets::redact(&text));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 /// Print an error and its causes, without repeating a cause already in the message.
@@ -110,8 +132,31 @@ fn init_tracing(verbosity: i8) {
         .add_directive("ureq_proto=off".parse().expect("a valid directive"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter(Vec::new()))
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// A log line's writer: the formatted event is collected and written to stderr with its
+/// secrets masked ([`secrets::redact`]) when the event is done.
+struct RedactingWriter(Vec<u8>);
+
+impl std::io::Write for RedactingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactingWriter {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        let text = secrets::redact_bytes(&self.0);
+        let _ = std::io::stderr().lock().write_all(&text);
+    }
 }

@@ -429,7 +429,7 @@ pub fn print_dry_run(
     if json {
         crate::ui::print_json(&dry_run_json(plan, jobs, &endpoint, &cfg.model))?;
     } else {
-        print!("{}", dry_run_text(plan, jobs, &endpoint, &cfg.model));
+        crate::ui::print_text(&dry_run_text(plan, jobs, &endpoint, &cfg.model));
         for job in jobs {
             if let Some(note) = job.filtered_note() {
                 crate::ui::note(&note);

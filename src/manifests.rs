@@ -48,8 +48,14 @@ pub struct ManifestsPlan {
 }
 
 /// The remote URL of a package: its `.gitmodules` URL (relative URLs resolved against the
-/// root's remote, as git does), else its own remote's URL.
+/// root's remote, as git does), else its own remote's URL; always without credentials
+/// (`https://user:token@host/x` → `https://host/x`): it goes into manifests, workflows and
+/// messages, and credentials belong in git's credential helpers.
 pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
+    package_url_raw(ws, pkg).map(|u| crate::secrets::strip_url_credentials(&u))
+}
+
+fn package_url_raw(ws: &Workspace, pkg: &Package) -> Option<String> {
     if let Some(url) = pkg.submodule.as_ref().and_then(|s| s.url.clone()) {
         if url.starts_with("./") || url.starts_with("../") {
             let base = Git::new(&ws.root)

@@ -94,11 +94,15 @@ pub fn plan_add(ws: &Workspace, req: &AddRequest) -> Result<AddPlan> {
         ))?
     };
     if let Some(branch) = &req.branch
-        && (branch.is_empty() || !config::is_ref_safe(branch))
+        && let Err(why) = crate::safety::branch_name(branch)
     {
-        return Err(UserError::usage(format!("Invalid branch name `{branch}`"))
-            .with_hint("pass the name of a branch of the package's repository, e.g. --branch main")
-            .into());
+        return Err(
+            UserError::usage(format!("Invalid branch name `{branch}`: {why}"))
+                .with_hint(
+                    "pass the name of a branch of the package's repository, e.g. --branch main",
+                )
+                .into(),
+        );
     }
     check_target(ws, &url, &rel)?;
     let root_git = Git::new(&ws.root);
@@ -196,10 +200,14 @@ pub fn plan_add(ws: &Workspace, req: &AddRequest) -> Result<AddPlan> {
 /// absolute from `cwd`; git would otherwise read `./x` and `../x` relative to the root's remote.
 fn resolve_url(url: &str, cwd: &Path) -> Result<(String, bool)> {
     let trimmed = url.trim();
-    if trimmed.is_empty() || trimmed.starts_with('-') || trimmed.chars().any(char::is_control) {
-        return Err(UserError::usage(format!("Invalid repository URL `{url}`"))
-            .with_hint("pass the URL of the package's git repository (https, ssh, file or a path)")
-            .into());
+    if let Err(why) = crate::safety::remote_url(trimmed) {
+        return Err(
+            UserError::usage(format!("Invalid repository URL `{url}`: {why}"))
+                .with_hint(
+                    "pass the URL of the package's git repository (https, ssh, file or a path)",
+                )
+                .into(),
+        );
     }
     if trimmed.starts_with("file:") {
         return Ok((trimmed.to_owned(), true));

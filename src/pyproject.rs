@@ -201,11 +201,26 @@ impl Source {
 }
 
 /// A parsed `pyproject.toml` that remembers its original text.
+///
+/// An unedited document renders exactly as it was read. `toml_edit` normalises three things
+/// (all found by fuzzing): it drops a leading byte order mark, writes every line ending as
+/// `\n`, and ends a last line that is a comment with a newline. An edited document keeps the
+/// file's own conventions for those: the mark, `\r\n` line endings (when most lines had
+/// them) and the missing final newline come back.
 #[derive(Clone, Debug)]
 pub struct PyProject {
     path: PathBuf,
     doc: DocumentMut,
     original: String,
+    /// What `toml_edit` rendered right after parsing: while the document renders the same, it
+    /// is unedited and [`PyProject::render`] gives `original` back.
+    baseline: String,
+    /// The text started with a UTF-8 byte order mark.
+    bom: bool,
+    /// Most line endings were `\r\n`.
+    crlf: bool,
+    /// The text ends without a newline where `toml_edit` adds one.
+    no_final_newline: bool,
 }
 
 impl PyProject {
@@ -230,6 +245,11 @@ impl PyProject {
     ///
     /// [`PyProjectError::Malformed`] if `text` is not valid TOML.
     pub fn parse(path: &Path, text: &str) -> Result<Self, PyProjectError> {
+        let original = text;
+        let (bom, text) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
         let doc = text
             .parse::<DocumentMut>()
             .map_err(|err| PyProjectError::Malformed {
@@ -245,10 +265,17 @@ impl PyProject {
                     .trim()
                     .to_owned(),
             })?;
+        let baseline = doc.to_string();
+        let crlf = text.matches("\r\n").count() * 2 > text.matches('\n').count();
+        let no_final_newline = !text.ends_with('\n') && baseline.ends_with('\n');
         Ok(Self {
             path: path.to_path_buf(),
             doc,
-            original: text.to_owned(),
+            original: original.to_owned(),
+            baseline,
+            bom,
+            crlf,
+            no_final_newline,
         })
     }
 
@@ -728,7 +755,20 @@ impl PyProject {
     /// The document as text.
     #[must_use]
     pub fn render(&self) -> String {
-        self.doc.to_string()
+        let mut text = self.doc.to_string();
+        if text == self.baseline {
+            return self.original.clone();
+        }
+        if self.no_final_newline && text.ends_with('\n') {
+            text.pop();
+        }
+        if self.crlf {
+            text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+        if self.bom {
+            text.insert(0, '\u{feff}');
+        }
+        text
     }
 
     /// Whether [`PyProject::render`] differs from the text that was parsed.
@@ -816,12 +856,12 @@ impl PyProject {
 
     /// Parse a PEP 508 requirement and return its normalised name.
     fn parse_requirement(&self, requirement: &str) -> Result<String, PyProjectError> {
-        Requirement::from_str(requirement)
-            .map(|parsed: Requirement| normalize_name(parsed.name.as_ref()))
-            .map_err(|err| PyProjectError::InvalidRequirement {
+        parse_pep508(requirement)
+            .map(|parsed| normalize_name(parsed.name.as_ref()))
+            .map_err(|reason| PyProjectError::InvalidRequirement {
                 path: self.path.clone(),
                 requirement: requirement.to_owned(),
-                reason: first_line(&err.message.to_string()),
+                reason,
             })
     }
 
@@ -1002,11 +1042,50 @@ fn max_position(table: &Table) -> isize {
     max
 }
 
+/// Parse a PEP 508 requirement (every requirement the tool reads goes through here); the
+/// error is a one-line reason.
+///
+/// `pep508_rs` 0.9.2 panics instead of failing on a package or extra name that ends with `-`,
+/// `_` or `.` and is followed by more text (`foo- >=1`, `foo[bar-]`; found by fuzzing), so such
+/// names are refused here first, with the message `pep508_rs` gives for a name at the end of the
+/// text.
+///
+/// # Errors
+///
+/// The reason the text is not a PEP 508 requirement.
+pub fn parse_pep508(requirement: &str) -> Result<Requirement, String> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let ends_badly = |name: &str| name.ends_with(['-', '_', '.']);
+    let trimmed = requirement.trim_start();
+    let name_len = trimmed.find(|c| !is_name_char(c)).unwrap_or(trimmed.len());
+    let (name, rest) = trimmed.split_at(name_len);
+    if name.starts_with(|c: char| c.is_ascii_alphanumeric()) && !rest.is_empty() {
+        if ends_badly(name) {
+            return Err(format!(
+                "Package name must end with an alphanumeric character, not '{}'",
+                &name[name.len() - 1..]
+            ));
+        }
+        // `[extra, ...]`: each identifier the parser would take as an extra.
+        if let Some(extras) = rest.trim_start().strip_prefix('[') {
+            let extras = extras.split(']').next().unwrap_or_default();
+            for word in extras.split(|c| !is_name_char(c)) {
+                if word.starts_with(|c: char| c.is_ascii_alphanumeric()) && ends_badly(word) {
+                    return Err(format!(
+                        "Extra name must end with an alphanumeric character, not '{}'",
+                        &word[word.len() - 1..]
+                    ));
+                }
+            }
+        }
+    }
+    Requirement::from_str(requirement).map_err(|err| first_line(&err.message.to_string()))
+}
+
 /// Normalised name of a requirement; falls back to its leading name
 /// characters when it is not valid PEP 508.
 fn requirement_name(requirement: &str) -> Option<String> {
-    if let Ok(parsed) = Requirement::from_str(requirement) {
-        let parsed: Requirement = parsed;
+    if let Ok(parsed) = parse_pep508(requirement) {
         return Some(normalize_name(parsed.name.as_ref()));
     }
     let name: String = requirement
@@ -1041,8 +1120,7 @@ fn raise_requirement(
     new: &Version,
     new_text: &str,
 ) -> Result<Option<String>, String> {
-    let parsed: Requirement =
-        Requirement::from_str(requirement).map_err(|err| first_line(&err.message.to_string()))?;
+    let parsed = parse_pep508(requirement)?;
     if matches!(parsed.version_or_url, Some(VersionOrUrl::Url(_))) {
         return Ok(None);
     }
@@ -1305,6 +1383,84 @@ mod tests {
             assert_eq!(project.render(), text);
             assert!(!project.is_changed());
         }
+    }
+
+    /// Found by fuzzing (`pyproject_edit`): `toml_edit` drops a leading byte order mark, so an
+    /// unedited file counted as changed and every edit removed the mark.
+    #[test]
+    fn keeps_a_byte_order_mark() {
+        let text = "\u{feff}# A package\n[project]\nname = \"a\"\nversion = \"1.0.0\"\n";
+        let mut project = parse(text);
+        assert_eq!(project.render(), text);
+        assert!(!project.is_changed());
+        project.set_version("1.0.1").unwrap();
+        assert_eq!(project.render(), text.replace("1.0.0", "1.0.1"));
+        let malformed = PyProject::parse(Path::new("p.toml"), "\u{feff}a = = 1\n").unwrap_err();
+        assert!(malformed.to_string().contains("p.toml:1:5"), "{malformed}");
+    }
+
+    /// Found by fuzzing (`pyproject_edit`): `toml_edit` ends a file whose last line is a comment
+    /// with a newline, so an unedited file without a final newline counted as changed.
+    #[test]
+    fn keeps_a_missing_final_newline_after_a_comment() {
+        for text in [
+            "[project]\nname = \"a\"\nversion = \"1.0.0\"  # bumped",
+            "[project]\nname = \"a\"\nversion = \"1.0.0\"\n# the end",
+        ] {
+            let mut project = parse(text);
+            assert_eq!(project.render(), text);
+            assert!(!project.is_changed());
+            project.set_version("1.0.1").unwrap();
+            assert_eq!(project.render(), text.replace("1.0.0", "1.0.1"));
+        }
+    }
+
+    /// Found by fuzzing (`pyproject_edit`): `pep508_rs` 0.9.2 panics on a package or extra name
+    /// ending with `-`, `_` or `.` followed by more text; every such requirement is an error.
+    #[test]
+    fn names_ending_in_a_separator_are_errors_not_panics() {
+        for requirement in [
+            "vcp- >=1",
+            "foo->=1",
+            "foo_[x]",
+            "foo. ; python_version>'3'",
+            "foo[too3l.]",
+            "foo [a, b- ]>=1",
+            "foo[a,b_,c]",
+        ] {
+            let reason = parse_pep508(requirement).unwrap_err();
+            assert!(reason.contains("must end with an alphanumeric"), "{reason}");
+            let mut project = parse(&format!(
+                "[project]\nname = \"a\"\nversion = \"1.0\"\ndependencies = [{requirement:?}]\n"
+            ));
+            assert!(project.dependency_names().is_err());
+            assert!(project.add_dependency(requirement).is_err());
+            let _ = project.raise_lower_bound("foo", "2.0"); // an error or nothing to do, never a panic
+        }
+        assert!(parse_pep508("foo-").is_err());
+        assert!(parse_pep508("foo-bar>=1").is_ok());
+        assert!(parse_pep508("foo-bar[a-b, c.d]>=1; extra == 'x'").is_ok());
+    }
+
+    /// Found by fuzzing (`pyproject_edit`): `toml_edit` writes every line ending as `\n`, so
+    /// an unedited Windows file counted as changed and every edit rewrote all its lines.
+    #[test]
+    fn keeps_crlf_line_endings() {
+        let text = "# Windows\r\n[project]\r\nname = \"a\"\r\nversion = \"1.0.0\"\r\n\
+                    dependencies = [\r\n    \"b>=1\",\r\n]\r\n";
+        let mut project = parse(text);
+        assert_eq!(project.render(), text);
+        assert!(!project.is_changed());
+        project.set_version("1.0.1").unwrap();
+        project.add_dependency("c>=2").unwrap();
+        assert_eq!(
+            project.render(),
+            text.replace("1.0.0", "1.0.1")
+                .replace("\"b>=1\",\r\n", "\"b>=1\",\r\n    \"c>=2\",\r\n")
+        );
+        // Mixed endings: unedited, the file is left exactly as it is.
+        let mixed = "[project]\r\nname = \"a\"\nversion = \"1.0.0\"\r\n";
+        assert_eq!(parse(mixed).render(), mixed);
     }
 
     #[test]

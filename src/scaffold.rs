@@ -38,13 +38,7 @@ pub struct NewPackageRequest {
 
 /// Whether `name` is a valid Python project name (PEP 508).
 pub fn is_valid_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    crate::safety::package_name(name).is_ok()
 }
 
 /// The import name of a package: `data-loader` → `data_loader`.
@@ -308,9 +302,15 @@ pub fn plan_new(
         }
     }
     if let Some(url) = &req.remote
-        && url.starts_with('-')
+        && let Err(why) = crate::safety::remote_url(url)
     {
-        return Err(UserError::usage(format!("Invalid remote URL `{url}`")).into());
+        return Err(
+            UserError::usage(format!("Invalid remote URL `{url}`: {why}"))
+                .with_hint(
+                    "pass the URL of the package's git repository (https, ssh, file or a path)",
+                )
+                .into(),
+        );
     }
     let rel = format!("{}/{}", config.packages_dir.trim_end_matches('/'), req.name);
     let dir = root.join(&rel);

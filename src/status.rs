@@ -1,7 +1,6 @@
 //! `status`: the state of every package, computed in parallel (SPEC §5).
 
 use std::path::Path;
-use std::str::FromStr as _;
 
 use serde::{Serialize, Serializer};
 
@@ -91,7 +90,7 @@ impl Pins {
         }
         if index {
             for dep in doc.dependencies() {
-                if let Ok(req) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(&dep)
+                if let Ok(req) = crate::pyproject::parse_pep508(&dep)
                     && let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specs)) =
                         &req.version_or_url
                     && let [spec] = specs.iter().as_slice()

@@ -1,7 +1,8 @@
 //! Output conventions (SPEC §5): data (tables, JSON) on stdout; notes, warnings, hints and
 //! errors on stderr. Colour only on a terminal or with `CLICOLOR_FORCE`, never with `NO_COLOR`
 //! (which wins over `CLICOLOR_FORCE`); `--color always|never` wins over both. anstream strips
-//! styles where they are not wanted. Progress bars ([`Progress`]) only on a terminal.
+//! styles where they are not wanted. Progress bars ([`Progress`]) only on a terminal. Everything
+//! written here goes through [`crate::secrets::redact`]: no token or key is ever printed.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::Mutex;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use owo_colors::{OwoColorize as _, Style};
 
 use crate::cli::ColorChoice;
+use crate::secrets::redact;
 use crate::workspace::Workspace;
 
 static VERBOSITY: AtomicI8 = AtomicI8::new(0);
@@ -37,6 +39,7 @@ pub fn stdout_styled() -> bool {
 }
 
 fn emit(label: &str, style: Style, message: &str) {
+    let message = redact(message);
     suspended(|| {
         let mut err = anstream::stderr().lock();
         let _ = writeln!(err, "{}{} {message}", label.style(style), ":".style(style));
@@ -46,6 +49,7 @@ fn emit(label: &str, style: Style, message: &str) {
 /// An informational line on stderr (hidden by `-q`).
 pub fn note(message: &str) {
     if verbosity() >= 0 {
+        let message = redact(message);
         suspended(|| {
             let mut err = anstream::stderr().lock();
             let _ = writeln!(err, "{message}");
@@ -63,6 +67,7 @@ pub fn warn(message: &str) {
 /// A heading on stderr that opens a block of output, `── title ──` (hidden by `-q`).
 pub fn section(title: &str) {
     if verbosity() >= 0 {
+        let title = redact(title);
         suspended(|| {
             let mut err = anstream::stderr().lock();
             let _ = writeln!(
@@ -78,6 +83,7 @@ pub fn section(title: &str) {
 /// failed, always shown, in red.
 pub fn summary(message: &str, failed: bool) {
     if failed {
+        let message = redact(message);
         suspended(|| {
             let mut err = anstream::stderr().lock();
             let _ = writeln!(err, "{}", message.style(Style::new().red().bold()));
@@ -201,17 +207,24 @@ pub fn workspace_warnings(ws: &Workspace) {
 
 /// Pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
+    writeln!(out, "{}", redact(&text))?;
     Ok(())
+}
+
+/// Text (a rendered plan, a report) on stdout as it is, secrets masked.
+pub fn print_text(text: &str) {
+    let mut out = anstream::stdout().lock();
+    let _ = write!(out, "{}", redact(text));
 }
 
 /// Generated text (a completion script, a manual page, a schema) on stdout as it is. A reader
 /// that has gone (`release-tool man | head`) is not an error.
 pub fn print_raw(data: &[u8]) -> anyhow::Result<()> {
+    let data = crate::secrets::redact_bytes(data);
     let mut out = std::io::stdout().lock();
-    match out.write_all(data).and_then(|()| out.flush()) {
+    match out.write_all(&data).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
@@ -306,5 +319,5 @@ pub fn render_table(
 pub fn print_table(headers: &[&str], rows: impl IntoIterator<Item = Vec<Cell>>) {
     let text = render_table(headers, rows, stdout_styled());
     let mut out = anstream::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    let _ = writeln!(out, "{}", redact(&text));
 }

@@ -154,12 +154,18 @@ impl fmt::Display for Bump {
 ///
 /// [`VersionError::AutoWithoutMessages`] for [`Bump::Auto`],
 /// [`VersionError::Local`] for local versions and [`VersionError::Overflow`] if a
-/// number would exceed `u64::MAX`.
+/// number would exceed `u64::MAX` (or the dev number already is `u64::MAX`).
 pub fn bump(v: &Version, bump: Bump) -> Result<Version, VersionError> {
     if v.is_local() {
         return Err(VersionError::Local { version: v.clone() });
     }
     let overflow = || VersionError::Overflow { version: v.clone() };
+    // pep440_rs orders `.dev18446744073709551615` (u64::MAX, its "no dev" sentinel) after a pre-
+    // or post-release like no `.dev` at all (`1.0rc1.dev<MAX>` == `1.0rc1`), so no bump could be
+    // newer (found by fuzzing).
+    if v.dev() == Some(u64::MAX) {
+        return Err(overflow());
+    }
     match bump {
         Bump::Patch => bump_release(v, 2),
         Bump::Minor => bump_release(v, 1),
@@ -345,6 +351,21 @@ mod tests {
 
     fn v(s: &str) -> Version {
         parse(s).unwrap()
+    }
+
+    /// Found by fuzzing (`version_bump`): `1.1.2rc0.dev<u64::MAX>` compares equal to `1.1.2rc0`
+    /// in `pep440_rs`, so `pre` gave a version that was not newer; such a version cannot be bumped.
+    #[test]
+    fn dev_number_at_the_sentinel_cannot_be_bumped() {
+        let v = parse("1.1.2rc0.dev18446744073709551615").unwrap();
+        for kind in [Bump::Patch, Bump::Minor, Bump::Major, Bump::Dev, Bump::Pre] {
+            assert!(
+                matches!(bump(&v, kind), Err(VersionError::Overflow { .. })),
+                "{kind}"
+            );
+        }
+        let below = parse("1.1.2rc0.dev18446744073709551614").unwrap();
+        assert!(bump(&below, Bump::Pre).unwrap() > below);
     }
 
     #[test]

@@ -396,8 +396,40 @@ pub fn read_gitmodules(root: &Path) -> Result<Vec<Submodule>> {
         .into_values()
         .filter(|s| !s.path.is_empty())
         .collect();
+    for sm in &subs {
+        check_submodule(&file, sm)?;
+    }
     subs.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(subs)
+}
+
+/// A `.gitmodules` entry's name, path, URL and branch reach paths and git command lines: each
+/// must have a safe form ([`crate::safety`]), or loading stops with an error naming the entry.
+fn check_submodule(file: &Path, sm: &Submodule) -> Result<()> {
+    let bad = |key: &str, value: &str, why: String| -> anyhow::Error {
+        UserError::usage(format!(
+            "Invalid {} entry: submodule.{}.{key} = {value:?}: {why}",
+            file.display(),
+            sm.name.escape_debug()
+        ))
+        .with_hint(format!(
+            "fix or remove that entry of {} (`git config -f .gitmodules --remove-section \
+             'submodule.{}'`); release-tool runs nothing from it until then",
+            file.display(),
+            sm.name.escape_debug()
+        ))
+        .into()
+    };
+    crate::safety::submodule_name(&sm.name).map_err(|why| bad("name", &sm.name, why))?;
+    crate::safety::relative_path(&sm.path).map_err(|why| bad("path", &sm.path, why))?;
+    if let Some(url) = &sm.url {
+        crate::safety::remote_url(url).map_err(|why| bad("url", url, why))?;
+    }
+    // `branch = .` means "the superproject's branch" to git.
+    if let Some(branch) = sm.branch.as_deref().filter(|b| *b != ".") {
+        crate::safety::branch_name(branch).map_err(|why| bad("branch", branch, why))?;
+    }
+    Ok(())
 }
 
 /// Relative directories of all packages: `packages_dir/*`, uv workspace members minus excludes,
@@ -413,10 +445,17 @@ fn package_dirs(root: &Path, config: &Config, submodules: &[Submodule]) -> Resul
                 && !name.starts_with('.')
                 && entry.path().join("pyproject.toml").is_file()
             {
-                dirs.insert(format!(
-                    "{}/{name}",
-                    config.packages_dir.trim_end_matches('/')
-                ));
+                let rel = format!("{}/{name}", config.packages_dir.trim_end_matches('/'));
+                if let Err(why) = crate::safety::relative_path(&rel) {
+                    return Err(UserError::usage(format!(
+                        "Invalid package directory {rel:?}: {why}"
+                    ))
+                    .with_hint(
+                        "rename the directory (a package's directory is a plain name that does                          not start with `-`), or move it out of packages_dir",
+                    )
+                    .into());
+                }
+                dirs.insert(rel);
             }
         }
     }
@@ -542,10 +581,27 @@ fn load_package(root: &Path, rel: &str, submodules: &[Submodule]) -> Package {
         )));
         return pkg;
     };
+    // The name goes into paths (`changes/<name>/`) and messages: a PEP 508 name only.
+    if let Err(why) = crate::safety::package_name(&name) {
+        pkg.problems.push(Problem::error(format!(
+            "invalid [project] name {name:?} in {}: {why}; rename the project",
+            display.display()
+        )));
+        return pkg;
+    }
     pkg.name.clone_from(&name);
     pkg.key = pyproject::normalize_name(&name);
     let version = match doc.version_source() {
         VersionSource::Static(v) => Some(v),
+        VersionSource::Dynamic {
+            hatch_path: Some(path),
+        } if crate::safety::relative_path(path.trim_start_matches("./")).is_err() => {
+            pkg.problems.push(Problem::error(format!(
+                "[tool.hatch.version] path {path:?} in {} must be a relative path inside the package",
+                display.display()
+            )));
+            None
+        }
         VersionSource::Dynamic {
             hatch_path: Some(path),
         } => match pyproject::read_version_file(&dir.join(&path)) {

@@ -136,7 +136,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         } else if plan.is_empty() {
             ui::note(&format!("{dockerfile} and {dockerignore} are up to date"));
         } else {
-            print!("{}", plan.render());
+            ui::print_text(&plan.render());
         }
         ui::note(&format!(
             "Dry run: {} step(s) planned, nothing changed",
@@ -175,7 +175,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
             ui::note(&format!("Pushed {refs}"));
         }
         for r in &planned.references {
-            println!("{r}");
+            ui::print_text(&format!("{r}\n"));
         }
     } else {
         ui::hint(&format!(
@@ -253,11 +253,12 @@ fn check(
         let diff = similar::TextDiff::from_lines(current.as_deref().unwrap_or(""), text.as_str());
         // `--json`: the verdict below instead of the diff.
         if !json {
-            print!(
-                "{}",
-                diff.unified_diff()
+            ui::print_text(
+                &diff
+                    .unified_diff()
                     .context_radius(2)
                     .header(if current.is_some() { rel } else { "/dev/null" }, rel)
+                    .to_string(),
             );
         }
         stale.push(if current.is_some() {

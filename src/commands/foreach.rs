@@ -49,7 +49,7 @@ pub fn run(args: &ForeachArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         } else if plan.targets.is_empty() {
             ui::note("No packages to run the command in");
         } else {
-            print!("{}", plan.render());
+            ui::print_text(&plan.render());
             let n = plan.targets.len();
             ui::note(&format!(
                 "Dry run: would run in {n} package{}, nothing was run",
@@ -100,7 +100,7 @@ fn print_block(r: &RunResult) {
             // The progress bar (stderr) steps aside while the block is written.
             ui::suspended(|| {
                 let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(&out.stdout);
+                let _ = stdout.write_all(&crate::secrets::redact_bytes(&out.stdout));
                 if !out.stdout.is_empty() && !out.stdout.ends_with(b"\n") {
                     let _ = stdout.write_all(b"\n");
                 }

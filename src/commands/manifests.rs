@@ -62,7 +62,7 @@ pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind
                 warnings: &planned.warnings,
             })?;
         } else if !changed.is_empty() {
-            print!("{}", planned.plan.render());
+            ui::print_text(&planned.plan.render());
         }
         if !args.check {
             return Ok(ExitKind::Success);

@@ -148,7 +148,7 @@ pub fn run_plan(
         } else if plan.is_empty() {
             crate::ui::note("Nothing to do");
         } else {
-            print!("{}", plan.render());
+            crate::ui::print_text(&plan.render());
             crate::ui::note(&format!(
                 "Dry run: {} step(s) planned, nothing changed",
                 plan.steps.len()
@@ -234,7 +234,6 @@ pub fn run_journaled_locked(
     held: Option<crate::journal::RunLock>,
     build: impl FnOnce() -> anyhow::Result<crate::release::Planned>,
 ) -> anyhow::Result<ExitKind> {
-
     use crate::executor::{self, Outcome};
     use crate::journal::{self, Journal};
     use crate::ui;
@@ -306,7 +305,7 @@ pub fn run_journaled_locked(
                 .collect();
             ui::print_json(&remaining)?;
         } else {
-            print!("{}", plan.render_marked(&journal.completed()));
+            ui::print_text(&plan.render_marked(&journal.completed()));
         }
         if has_forge {
             match &forge_reason {

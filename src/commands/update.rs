@@ -1,6 +1,6 @@
 //! `update [NAME]...`: move submodules to their branch heads and commit the new pointers.
 
-use std::io::Write as _;
+use std::fmt::Write as _;
 
 use owo_colors::OwoColorize as _;
 
@@ -131,7 +131,7 @@ fn nothing_moved(survey: &Survey) {
 /// `name  old → new  (N commits)` with the subjects indented below, on stdout.
 fn print_moves(moves: &[Move], dry_run: bool) {
     let width = moves.iter().map(|m| m.package.len()).max().unwrap_or(0);
-    let mut out = anstream::stdout().lock();
+    let mut out = String::new();
     for m in moves {
         let count = match &m.commits {
             None if dry_run => "new commits not fetched yet".to_owned(),
@@ -154,6 +154,7 @@ fn print_moves(moves: &[Move], dry_run: bool) {
             let _ = writeln!(out, "    {}", c.subject);
         }
     }
+    ui::print_text(&out);
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -141,10 +141,9 @@ pub fn parse_repo(url: &str) -> Option<String> {
     let repo = segments[n - 1]
         .strip_suffix(".git")
         .unwrap_or(segments[n - 1]);
-    if owner.is_empty() || repo.is_empty() {
-        return None;
-    }
-    Some(format!("{owner}/{repo}"))
+    let repo = format!("{owner}/{repo}");
+    // It becomes part of API paths: only names a forge allows (no `..`, `?`, `#`, `%`).
+    crate::safety::repository(&repo).is_ok().then_some(repo)
 }
 
 /// How a forge step ended.
