@@ -9,6 +9,7 @@ use crate::config::{Config, ProdSource};
 use crate::git::{Git, TagRef};
 use crate::parallel;
 use crate::pyproject::{self, PyProject};
+use crate::tagcache::TagCache;
 use crate::version::{self, Version};
 use crate::workspace::{Level, Package, Problem, Workspace};
 
@@ -137,12 +138,16 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
         manifest_problems.push(Problem::error(format!("prod manifest: {e}")));
         Pins::default()
     });
+    // Tag distances are cached between runs (see `tagcache`): a repeated `status` then starts
+    // one git process per package.
+    let cache = TagCache::open(&ws.root, true);
     let rows = parallel::map(&selected, jobs, |pkg| {
-        let mut row = package_status(&ws.config, pkg, &staging, &prod, req.fetch);
+        let mut row = package_status(&ws.config, &cache, pkg, &staging, &prod, req.fetch);
         row.problems.extend(manifest_problems.iter().cloned());
         row.status = worst(&row.problems);
         row
     });
+    cache.save(|key| ws.packages.iter().any(|p| p.rel_path == key));
     Ok(StatusReport {
         root: ws.root.display().to_string(),
         packages: rows,
@@ -159,6 +164,7 @@ fn worst(problems: &[Problem]) -> &'static str {
 
 fn package_status(
     config: &Config,
+    cache: &TagCache,
     pkg: &Package,
     staging: &Pins,
     prod: &Pins,
@@ -237,8 +243,8 @@ fn package_status(
         row.commits_since_tag = Some(0);
         return row;
     };
-    // Tags and the commits since each in one git call.
-    let tags = match git.tags_with_distance(prefix) {
+    // Tags and the commits since each: one git call, or none when cached or there is no tag.
+    let tags = match cache.tag_distances(&pkg.rel_path, &git, prefix, head) {
         Ok(t) => t,
         Err(e) => {
             row.problems.push(Problem::error(format!("git: {e}")));
@@ -250,7 +256,7 @@ fn package_status(
         Some((tag, _)) => tag
             .since
             .map_or_else(|| git.count_commits(Some(&tag.commit), head), Ok),
-        None => git.count_commits(None, head),
+        None => cache.commit_count(&pkg.rel_path, &git, head),
     };
     match since {
         Ok(n) => row.commits_since_tag = Some(n),
