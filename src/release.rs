@@ -19,9 +19,9 @@ use crate::forge::{ForgeAction, ForgeCall};
 use crate::git::{Git, RepoStatus};
 use crate::manifests;
 use crate::notes;
+use crate::parallel;
 use crate::plan::Plan;
 use crate::pyproject::{self, PyProject, Source, VersionSource};
-use crate::parallel;
 use crate::stages::{self, Skipped};
 use crate::tagcache::TagCache;
 use crate::version::{self, Bump, Version};
@@ -159,7 +159,14 @@ fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Ga
     let merged_listed;
     let merged = if merged.is_empty() && tags.iter().any(|t| t.ahead.is_none()) {
         merged_listed = git
-            .run(["tag", "--list", "--merged", &head, "--", &format!("{prefix}*")])
+            .run([
+                "tag",
+                "--list",
+                "--merged",
+                &head,
+                "--",
+                &format!("{prefix}*"),
+            ])
             .unwrap_or_default();
         merged_listed.lines().map(str::trim).collect()
     } else {
@@ -242,9 +249,11 @@ fn candidates<'a>(
     // Planning changes nothing on disk: the cache is read (a `status` run fills it), never
     // written.
     let cache = TagCache::open(&ws.root, false);
-    let gathered = parallel::map(&eligible, ws.config.effective_jobs(None), |(pkg, git, prefix, _)| {
-        gather(&cache, pkg, git, prefix)
-    });
+    let gathered = parallel::map(
+        &eligible,
+        ws.config.effective_jobs(None),
+        |(pkg, git, prefix, _)| gather(&cache, pkg, git, prefix),
+    );
     let mut out = Vec::new();
     for ((pkg, git, prefix, version), g) in eligible.into_iter().zip(gathered) {
         let g = g?;

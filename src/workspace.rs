@@ -166,6 +166,26 @@ impl Workspace {
         Self::load(&root)
     }
 
+    /// Find the root from `start` and load its configuration only: no package and no
+    /// submodule is read (`packages` and `submodules` are empty). For commands that need
+    /// nothing else (`lock`, `sync dev`), so that they add next to nothing to the uv they run.
+    pub fn discover_config_only(start: &Path) -> Result<Self> {
+        let root = find_root(start)?;
+        let LoadedConfig {
+            config,
+            source,
+            warnings,
+        } = config::load(&root)?;
+        Ok(Self {
+            root,
+            config,
+            config_source: source,
+            warnings,
+            submodules: Vec::new(),
+            packages: Vec::new(),
+        })
+    }
+
     /// Load the workspace at `root`.
     pub fn load(root: &Path) -> Result<Self> {
         let LoadedConfig {

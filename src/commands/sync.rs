@@ -20,9 +20,16 @@ pub struct SyncArgs {
 
 /// Run `sync`.
 pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    let ws = Workspace::discover(&super::start_dir(global))?;
-    ui::workspace_warnings(&ws);
     let mode = env::Mode::from(args.mode);
+    // dev needs the root manifest's path only; staging and prod check their pins against the
+    // packages' remotes.
+    let start = super::start_dir(global);
+    let ws = if mode == env::Mode::Dev {
+        Workspace::discover_config_only(&start)?
+    } else {
+        Workspace::discover(&start)?
+    };
+    ui::workspace_warnings(&ws);
     let uv = if global.dry_run {
         None
     } else {
