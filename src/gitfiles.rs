@@ -237,6 +237,53 @@ pub fn parse_packed_refs(text: &str) -> Option<Vec<PackedRef>> {
     Some(refs)
 }
 
+/// The entries of a git config file in the plain form `.gitmodules` files have, as
+/// `git config --file F --list` prints them: `section.subsection.key` (section and key in lower
+/// case) and the value. `None` for anything beyond that plain form (quoting, escapes, line
+/// continuations, inline comments, keys without a value, old-style subsections), which the
+/// caller then leaves to git.
+pub fn parse_plain_config(text: &str) -> Option<Vec<(String, String)>> {
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let mut section: Option<String> = None;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_matches([' ', '\t', '\r']);
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.strip_suffix(']')?;
+            section = Some(match header.split_once(' ') {
+                Some((name, sub)) => {
+                    let sub = sub.strip_prefix('"')?.strip_suffix('"')?;
+                    if !is_name(name) || sub.contains(['"', '\\']) {
+                        return None;
+                    }
+                    format!("{}.{sub}", name.to_ascii_lowercase())
+                }
+                None if is_name(header) => header.to_ascii_lowercase(),
+                None => return None,
+            });
+            continue;
+        }
+        let (key, value) = line.split_once('=')?;
+        let key = key.trim_end_matches([' ', '\t']);
+        let value = value.trim_start_matches([' ', '\t']);
+        if !is_name(key) || value.contains(['"', '\\', '#', ';']) {
+            return None;
+        }
+        out.push((
+            format!("{}.{}", section.as_ref()?, key.to_ascii_lowercase()),
+            value.to_owned(),
+        ));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +291,40 @@ mod tests {
     const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
     const C: &str = "cccccccccccccccccccccccccccccccccccccccc";
+
+    #[test]
+    fn plain_config_reads_as_git_does() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("gitmodules");
+        let git = crate::git::Git::new(tmp.path());
+        let plain = [
+            "[submodule \"packages/a\"]\n\tpath = packages/a\n\turl = https://x/a.git\n\tbranch = main\n",
+            "[Submodule \"Mixed Case\"]\n  Path=packages/b  \n\n# comment\n; other\n\tURL =  git@h:o/b.git\r\n",
+            "[core]\n\tbare = false\n[submodule \"x\"]\n\tpath = p q\n",
+            "",
+        ];
+        for text in plain {
+            std::fs::write(&file, text).unwrap();
+            assert_eq!(
+                parse_plain_config(text),
+                Some(git.config_file_entries(&file).unwrap()),
+                "{text:?}"
+            );
+        }
+        // Beyond the plain form: left to git, which reads them its own way.
+        for text in [
+            "[submodule \"a\"]\n\tpath = \"quoted\"\n",
+            "[submodule \"a\"]\n\tpath = x # comment\n",
+            "[submodule \"a\"]\n\tpath = x\\\n y\n",
+            "[submodule \"a\\\"b\"]\n\tpath = x\n",
+            "[submodule.a]\n\tpath = x\n",
+            "[submodule \"a\"]\n\tactive\n",
+            "[submodule \"a\"] # c\n\tpath = x\n",
+            "\tpath = before any section\n",
+        ] {
+            assert_eq!(parse_plain_config(text), None, "{text:?}");
+        }
+    }
 
     #[test]
     fn parses_packed_refs_with_peeled_lines() {

@@ -172,7 +172,7 @@ fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Ga
     } else {
         merged
     };
-    let last_tag = version::newest_tag(merged.into_iter(), prefix, false);
+    let last_tag = version::newest_tag(merged, prefix, false);
     let since = last_tag
         .as_ref()
         .and_then(|(name, _)| tags.iter().find(|t| t.name == *name)?.since);
@@ -280,7 +280,7 @@ fn known_statuses(cands: &[Candidate<'_>]) -> BTreeMap<String, RepoStatus> {
         .collect()
 }
 
-fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) -> Result<()> {
+fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) {
     let status = &c.status;
     if !status.changed.is_empty() {
         problem(
@@ -292,7 +292,6 @@ fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) -> Result<()> {
             ),
         );
     }
-    Ok(())
 }
 
 fn require_branch(c: &Candidate<'_>, branch: &str, problems: &mut Vec<String>) {
@@ -975,7 +974,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         if c.branch.is_none() {
             problem(
                 &mut problems,
@@ -1121,7 +1120,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         require_branch(&c, &dev, &mut problems);
         if req.push && !c.git.has_remote(&ws.config.git_remote)? {
             problem(
@@ -1320,7 +1319,7 @@ pub fn plan_tag_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
     let base = &ws.config.base_branch;
     let remote = &ws.config.git_remote;
     for c in candidates(ws, &req.packages, &mut planned.skipped, &mut problems)? {
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         let name = Some(c.pkg.name.as_str());
         let dir = &c.pkg.dir;
         planned
@@ -1569,7 +1568,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             });
             continue;
         }
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         let on = c.branch.as_deref();
         if on != Some(dev.as_str()) && on != Some(base.as_str()) {
             require_branch(&c, &dev, &mut problems);

@@ -1,5 +1,6 @@
 //! `status`: the state of every package, computed in parallel (SPEC §5).
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::str::FromStr as _;
 
@@ -73,7 +74,8 @@ impl StatusReport {
 pub struct Pins {
     /// Whether the manifest exists at all.
     pub present: bool,
-    pins: Vec<(String, String)>,
+    /// The first pin of each normalised name.
+    pins: HashMap<String, String>,
 }
 
 impl Pins {
@@ -84,10 +86,10 @@ impl Pins {
             return Ok(Self::default());
         }
         let doc = PyProject::load(path)?;
-        let mut pins = Vec::new();
+        let mut pins = HashMap::new();
         for (name, source) in doc.uv_sources() {
             if let Some(pin) = source.tag.or(source.rev).or(source.branch) {
-                pins.push((pyproject::normalize_name(&name), pin));
+                pins.entry(pyproject::normalize_name(&name)).or_insert(pin);
             }
         }
         if index {
@@ -98,10 +100,8 @@ impl Pins {
                     && let [spec] = specs.iter().as_slice()
                     && *spec.operator() == pep440_rs::Operator::Equal
                 {
-                    let key = pyproject::normalize_name(req.name.as_ref());
-                    if !pins.iter().any(|(k, _)| *k == key) {
-                        pins.push((key, format!("=={}", spec.version())));
-                    }
+                    pins.entry(pyproject::normalize_name(req.name.as_ref()))
+                        .or_insert_with(|| format!("=={}", spec.version()));
                 }
             }
         }
@@ -113,10 +113,7 @@ impl Pins {
 
     /// The pin of a package.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pins
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pins.get(key).map(String::as_str)
     }
 }
 
@@ -147,7 +144,8 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
         row.status = worst(&row.problems);
         row
     });
-    cache.save(|key| ws.packages.iter().any(|p| p.rel_path == key));
+    let paths: BTreeSet<&str> = ws.packages.iter().map(|p| p.rel_path.as_str()).collect();
+    cache.save(|key| paths.contains(key));
     Ok(StatusReport {
         root: ws.root.display().to_string(),
         packages: rows,

@@ -195,9 +195,11 @@ impl Workspace {
         } = config::load(root)?;
         let submodules = read_gitmodules(root)?;
         let dirs = package_dirs(root, &config, &submodules)?;
+        let by_path: BTreeMap<&str, &Submodule> =
+            submodules.iter().map(|s| (s.path.as_str(), s)).collect();
         let mut packages: Vec<Package> = dirs
             .into_iter()
-            .map(|rel| load_package(root, &rel, &submodules))
+            .map(|rel| load_package(root, &rel, by_path.get(rel.as_str()).copied()))
             .collect();
         packages.sort_by(|a, b| a.key.cmp(&b.key).then(a.rel_path.cmp(&b.rel_path)));
         let mut ws = Self {
@@ -389,10 +391,17 @@ pub fn read_gitmodules(root: &Path) -> Result<Vec<Submodule>> {
     if !file.is_file() {
         return Ok(Vec::new());
     }
-    let entries = Git::new(root).config_file_entries(&file).map_err(|e| {
-        UserError::usage(format!("Cannot read {}: {e}", file.display()))
-            .with_hint("fix the file's syntax (it is git-config format)")
-    })?;
+    // The plain form is read here; anything else (quoting, escapes...) by git itself.
+    let plain = fs_err::read_to_string(&file)
+        .ok()
+        .and_then(|text| crate::gitfiles::parse_plain_config(&text));
+    let entries = match plain {
+        Some(entries) => entries,
+        None => Git::new(root).config_file_entries(&file).map_err(|e| {
+            UserError::usage(format!("Cannot read {}: {e}", file.display()))
+                .with_hint("fix the file's syntax (it is git-config format)")
+        })?,
+    };
     let mut by_name: BTreeMap<String, Submodule> = BTreeMap::new();
     for (key, value) in entries {
         let Some(rest) = key.strip_prefix("submodule.") else {
@@ -510,10 +519,10 @@ fn rel_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-fn load_package(root: &Path, rel: &str, submodules: &[Submodule]) -> Package {
+fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Package {
     let dir = root.join(rel);
     let dir_name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
-    let submodule = submodules.iter().find(|s| s.path == rel).cloned();
+    let submodule = submodule.cloned();
     let mut pkg = Package {
         name: dir_name.clone(),
         key: pyproject::normalize_name(&dir_name),

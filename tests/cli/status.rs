@@ -345,7 +345,10 @@ fn status_git_calls(
 }
 
 fn subcommands(calls: &[String]) -> Vec<&str> {
-    let mut names: Vec<&str> = calls.iter().map(|c| c.split(' ').next().unwrap()).collect();
+    let mut names: Vec<&str> = calls
+        .iter()
+        .map(|c| c.split(' ').find(|w| !w.starts_with("--")).unwrap())
+        .collect();
     names.sort_unstable();
     names
 }
