@@ -356,7 +356,7 @@ pub fn load(root: &Path) -> Result<LoadedConfig> {
         let config = parse_config_file(&file, &text)?;
         if pyproject.is_file()
             && let Ok(text) = fs_err::read_to_string(&pyproject)
-            && let Ok(doc) = text.parse::<toml_edit::DocumentMut>()
+            && let Ok(doc) = toml_edit::Document::parse(text.as_str())
             && doc
                 .get("tool")
                 .and_then(|t| t.get("release_tool"))

@@ -126,7 +126,7 @@ fn is_root(dir: &Path) -> bool {
     };
     // A malformed root pyproject still marks the root: loading reports the error with its
     // position instead of silently walking past it.
-    match text.parse::<toml_edit::DocumentMut>() {
+    match toml_edit::Document::parse(text.as_str()) {
         Ok(doc) => doc.get("tool").is_some_and(|t| {
             t.get("release_tool").is_some()
                 || t.get("uv").and_then(|u| u.get("workspace")).is_some()
@@ -197,10 +197,11 @@ impl Workspace {
         let dirs = package_dirs(root, &config, &submodules)?;
         let by_path: BTreeMap<&str, &Submodule> =
             submodules.iter().map(|s| (s.path.as_str(), s)).collect();
-        let mut packages: Vec<Package> = dirs
-            .into_iter()
-            .map(|rel| load_package(root, &rel, by_path.get(rel.as_str()).copied()))
-            .collect();
+        // Reading and parsing a thousand pyproject files is most of a large workspace's load.
+        let mut packages: Vec<Package> =
+            crate::parallel::map(&dirs, config.effective_jobs(None), |rel| {
+                load_package(root, rel, by_path.get(rel.as_str()).copied())
+            });
         packages.sort_by(|a, b| a.key.cmp(&b.key).then(a.rel_path.cmp(&b.rel_path)));
         let mut ws = Self {
             root: root.to_path_buf(),

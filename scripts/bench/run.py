@@ -21,7 +21,7 @@ Cases (state: `dirty` = every 10th package has a modified and an untracked file;
 
 | case          | release-tool                 | baseline (serial)                                   |
 |---------------|------------------------------|-----------------------------------------------------|
-| status        | status (cold cache), status (warm cache), status -j 1 | git submodule foreach --quiet git status --porcelain |
+| status        | status (cold and warm cache), status -j 1 | git submodule foreach --quiet git status --porcelain |
 | status-fetch  | status --fetch               | foreach: git fetch --quiet --tags origin; git status --porcelain |
 | changes       | changes                      | foreach: git status --porcelain; if dirty: diff --stat, diff, one diff per untracked file |
 | notes         | notes                        | foreach: newest tag, and if commits since: log, diff --stat, diff |
@@ -83,7 +83,7 @@ CASES = {
         "state": "dirty",
         "baseline": STATUS_BASELINE,
         "commands": [
-            ("status", ["status"], "cold"),
+            ("status (cold cache)", ["status"], "cold"),
             ("status (warm cache)", ["status"], "warm"),
             ("status -j 1", ["status", "-j", "1"], "cold"),
         ],
