@@ -356,6 +356,8 @@ pub fn load(root: &Path) -> Result<LoadedConfig> {
         let config = parse_config_file(&file, &text)?;
         if pyproject.is_file()
             && let Ok(text) = fs_err::read_to_string(&pyproject)
+            // Parsed only when it may have the table (a large root manifest takes a while).
+            && text.contains("release_tool")
             && let Ok(doc) = toml_edit::Document::parse(text.as_str())
             && doc
                 .get("tool")

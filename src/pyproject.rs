@@ -357,9 +357,10 @@ impl PyProject {
     /// valid PEP 508.
     pub fn dependency_names(&self) -> Result<Vec<String>, PyProjectError> {
         let mut names = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for dependency in self.dependencies() {
             let name = self.parse_requirement(&dependency)?;
-            if !names.contains(&name) {
+            if seen.insert(name.clone()) {
                 names.push(name);
             }
         }
@@ -623,11 +624,16 @@ impl PyProject {
             return false;
         };
         let target = normalize_name(name);
-        let existing = sources
-            .iter()
-            .map(|(key, _)| key)
-            .find(|key| normalize_name(key) == target)
-            .map(str::to_owned);
+        // The key as spelled is found at once; other spellings of the name take a scan.
+        let existing = if sources.contains_key(name) {
+            Some(name.to_owned())
+        } else {
+            sources
+                .iter()
+                .map(|(key, _)| key)
+                .find(|key| normalize_name(key) == target)
+                .map(str::to_owned)
+        };
         let new_table = source.to_inline_table();
         let Some(item) = existing.and_then(|key| sources.get_mut(&key)) else {
             sources.insert(name, Item::Value(Value::InlineTable(new_table)));
@@ -812,7 +818,13 @@ impl PyProject {
     /// chain created from the document root is placed at the end of the file;
     /// otherwise `toml_edit` places it after its parent's existing tables.
     fn ensure_table(&mut self, keys: &[&str]) -> Option<&mut dyn TableLike> {
-        let end_position = max_position(self.doc_mut().as_table()).saturating_add(1);
+        // Only needed when a chain starts at the root; the walk over every table is costly in a
+        // large manifest (one call per package of a release).
+        let end_position = if keys.first().is_some_and(|k| self.doc().get(k).is_none()) {
+            max_position(self.doc_mut().as_table()).saturating_add(1)
+        } else {
+            0
+        };
         let mut table: &mut dyn TableLike = self.doc_mut().as_table_mut();
         let mut created_from_root = false;
         for (depth, key) in keys.iter().enumerate() {

@@ -448,6 +448,13 @@ fn plan_root(
         }
         let text = planned.plan.current_content(&path).unwrap_or_default();
         let mut doc = PyProject::parse(&path, &text)?;
+        // Read once, kept up to date below (asking the document for each package made planning
+        // quadratic in the number of packages).
+        let mut listed: BTreeSet<String> = doc
+            .dependency_names()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let entries: Vec<(&String, String, Option<&Version>)> = if prod {
             pins.prod
                 .iter()
@@ -484,12 +491,9 @@ fn plan_root(
                     ..Source::default()
                 },
             );
-            if !doc
-                .dependency_names()
-                .unwrap_or_default()
-                .contains(&pkg.key)
-            {
+            if !listed.contains(&pkg.key) {
                 doc.add_dependency(&pkg.name)?;
+                listed.insert(pkg.key.clone());
             }
         }
         let after = doc.render();
