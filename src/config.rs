@@ -364,7 +364,9 @@ fn load_unregistered(root: &Path) -> Result<LoadedConfig> {
         let config = parse_config_file(&file, &text)?;
         if pyproject.is_file()
             && let Ok(text) = fs_err::read_to_string(&pyproject)
-            && let Ok(doc) = text.parse::<toml_edit::DocumentMut>()
+            // Parsed only when it may have the table (a large root manifest takes a while).
+            && text.contains("release_tool")
+            && let Ok(doc) = toml_edit::Document::parse(text.as_str())
             && doc
                 .get("tool")
                 .and_then(|t| t.get("release_tool"))

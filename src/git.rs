@@ -9,6 +9,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub use crate::gitfiles::RepoFiles;
+
 /// A failed git invocation.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -88,21 +90,33 @@ fn range(from: Option<&str>, to: &str) -> Result<String, GitError> {
 }
 
 /// A `for-each-ref` line `name NUL object NUL peeled [NUL "ahead behind"]`; the commit is the
-/// peeled object for annotated tags, and `since` the "behind" count when present.
+/// peeled object for annotated tags, `ahead` and `since` the two counts when present.
 fn parse_tag_line(line: &str) -> Option<TagRef> {
     let mut parts = line.split('\0');
     let name = parts.next()?.to_owned();
-    let object = parts.next()?;
+    let object = parts.next()?.to_owned();
     let peeled = parts.next().unwrap_or("");
-    let since = parts
-        .next()
-        .and_then(|ab| ab.split(' ').nth(1)?.parse().ok());
-    let commit = if peeled.is_empty() { object } else { peeled }.to_owned();
+    let (ahead, since) = match parts.next().and_then(|ab| ab.split_once(' ')) {
+        Some((a, b)) => (a.parse().ok(), b.parse().ok()),
+        None => (None, None),
+    };
+    let commit = if peeled.is_empty() { &object } else { peeled }.to_owned();
     Some(TagRef {
         name,
+        object,
         commit,
+        ahead,
         since,
     })
+}
+
+/// Split the output of `git diff --stat --patch` into the stat and the patch: git prints the
+/// stat, one empty line, then the patch (the stat itself never has an empty line).
+pub fn split_stat_patch(out: &str) -> (&str, &str) {
+    match out.find("\n\n") {
+        Some(i) => (&out[..=i], &out[i + 2..]),
+        None => (out, ""),
+    }
 }
 
 /// `git status --porcelain=v2 --branch -z`, parsed.
@@ -134,7 +148,12 @@ impl RepoStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagRef {
     pub name: String,
+    /// The object the ref points to: the tag object of an annotated tag, else the commit.
+    pub object: String,
     pub commit: String,
+    /// Commits reachable from the tag but not from HEAD (0: the tag is merged into HEAD), when
+    /// asked for ([`Git::tags_with_distance`]).
+    pub ahead: Option<u32>,
     /// Commits on HEAD not reachable from the tag, when asked for
     /// ([`Git::tags_with_distance`]).
     pub since: Option<u32>,
@@ -439,17 +458,17 @@ impl Git {
     /// Status of the work tree with branch and upstream information.
     pub fn status(&self) -> Result<RepoStatus, GitError> {
         // Read-only: never refresh the index (no lock contention with the user's own git).
-        let out = self.output(
-            [
-                "status",
-                "--porcelain=v2",
-                "--branch",
-                "-z",
-                "--untracked-files=all",
-            ],
-            &[("GIT_OPTIONAL_LOCKS", "0")],
-        )?;
-        Ok(parse_status(&String::from_utf8_lossy(&out.stdout)))
+        // `--no-optional-locks` rather than `GIT_OPTIONAL_LOCKS=0`: a child with the parent's
+        // environment as it is starts cheaper (no environment to copy per process).
+        let out = self.run([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "-z",
+            "--untracked-files=all",
+        ])?;
+        Ok(parse_status(&out))
     }
 
     /// Tags whose name starts with `prefix`, with the commit each points to.
@@ -462,19 +481,25 @@ impl Git {
         Ok(out.lines().filter_map(parse_tag_line).collect())
     }
 
-    /// Tags whose name starts with `prefix`, each with the number of commits on HEAD it does
-    /// not reach, in ONE git call (`for-each-ref` with `%(ahead-behind:HEAD)`, git 2.41+;
-    /// older git falls back to one `rev-list --count` per tag). HEAD must be born.
-    pub fn tags_with_distance(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+    /// Tags whose name starts with `prefix`, each with the commits it has that `head` lacks
+    /// (`ahead`) and the commits `head` has that it lacks (`since`), in ONE git call
+    /// (`for-each-ref` with `%(ahead-behind:<head>)`, git 2.41+; older git falls back to one
+    /// `rev-list --left-right --count` per tag). `head` is a commit (an object id, so that the
+    /// counts belong to exactly that commit even if HEAD moves meanwhile).
+    pub fn tags_with_distance(&self, prefix: &str, head: &str) -> Result<Vec<TagRef>, GitError> {
         let pattern = format!("refs/tags/{prefix}*");
-        let format =
-            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)%00%(ahead-behind:HEAD)";
-        match self.run(["for-each-ref", format, &pattern]) {
+        let format = format!(
+            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)%00%(ahead-behind:{})",
+            checked("revision", head)?
+        );
+        match self.run(["for-each-ref", &format, &pattern]) {
             Ok(out) => Ok(out.lines().filter_map(parse_tag_line).collect()),
             Err(GitError::Failed { stderr, .. }) if stderr.contains("ahead-behind") => {
                 let mut tags = self.tags(prefix)?;
                 for tag in &mut tags {
-                    tag.since = Some(self.count_commits(Some(&tag.commit), "HEAD")?);
+                    let (ahead, behind) = self.ahead_behind(&tag.commit, head)?;
+                    tag.ahead = Some(ahead);
+                    tag.since = Some(behind);
                 }
                 Ok(tags)
             }
@@ -482,31 +507,17 @@ impl Git {
         }
     }
 
-    /// The repository's git directory: `.git`, or where a `.git` file (`gitdir: ...`) of a
-    /// submodule or worktree points.
-    fn git_dir(&self) -> Option<PathBuf> {
-        let dot_git = self.dir.join(".git");
-        if dot_git.is_dir() {
-            return Some(dot_git);
-        }
-        let text = std::fs::read_to_string(&dot_git).ok()?;
-        let target = text.strip_prefix("gitdir:")?.trim();
-        Some(self.dir.join(target))
+    /// The repository's own files, read without a process (see [`crate::gitfiles`]).
+    pub fn files(&self) -> Option<RepoFiles> {
+        RepoFiles::open(&self.dir)
     }
 
     /// Whether a remote is configured. Reads the repository's own config file when it can
     /// (a hot path of `status`: no process per package), else asks git.
     pub fn has_remote(&self, remote: &str) -> Result<bool, GitError> {
-        if let Some(git_dir) = self.git_dir() {
-            // Linked worktrees keep their config in the common dir.
-            let common = std::fs::read_to_string(git_dir.join("commondir"))
-                .map_or_else(|_| git_dir.clone(), |c| git_dir.join(c.trim()));
-            if let Ok(config) = std::fs::read_to_string(common.join("config"))
-                && !config.contains("[include")
-            {
-                let header = format!("[remote \"{remote}\"]");
-                return Ok(config.lines().any(|l| l.trim() == header));
-            }
+        if let Some(config) = self.files().and_then(|f| f.config_text()) {
+            let header = format!("[remote \"{remote}\"]");
+            return Ok(config.lines().any(|l| l.trim() == header));
         }
         match self.run(["config", "--get", &format!("remote.{remote}.url")]) {
             Ok(_) => Ok(true),
@@ -540,7 +551,9 @@ impl Git {
             } else {
                 tags.push(TagRef {
                     name: name.to_owned(),
+                    object: commit.to_owned(),
                     commit: commit.to_owned(),
+                    ahead: None,
                     since: None,
                 });
             }
@@ -592,14 +605,34 @@ impl Git {
         self.run(args)
     }
 
+    /// `git diff --stat --patch` between two revisions (or against the work tree with
+    /// `to = None`), in one call: `(stat, patch)`, each exactly what `git diff --stat` and
+    /// `git diff` print.
+    pub fn diff_stat_and_patch(
+        &self,
+        from: &str,
+        to: Option<&str>,
+    ) -> Result<(String, String), GitError> {
+        let mut args = vec!["diff", "--no-color", "--no-ext-diff", "--stat", "--patch"];
+        args.push(checked("revision", from)?);
+        if let Some(to) = to {
+            args.push(checked("revision", to)?);
+        }
+        args.push("--");
+        let out = self.run(args)?;
+        let (stat, patch) = split_stat_patch(&out);
+        Ok((stat.to_owned(), patch.to_owned()))
+    }
+
     /// `git status --porcelain --untracked-files=all`: the short status, one line per path, as
     /// a user reads it (paths quoted by git where needed).
     pub fn status_porcelain(&self) -> Result<String, GitError> {
-        let out = self.output(
-            ["status", "--porcelain", "--untracked-files=all"],
-            &[("GIT_OPTIONAL_LOCKS", "0")],
-        )?;
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        self.run([
+            "--no-optional-locks",
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+        ])
     }
 
     /// The diff of an untracked file against nothing (`git diff --no-index -- /dev/null

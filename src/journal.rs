@@ -21,6 +21,21 @@ pub const STATE_DIR: &str = ".release_tool";
 /// The journal file in it.
 pub const JOURNAL_FILE: &str = "journal.json";
 const FORMAT: u32 = 1;
+/// The `.gitignore` that keeps the state directory out of git.
+const STATE_IGNORE: &[u8] =
+    b"# release-tool's own state (the journal of the last run, the lock, caches)\n*\n";
+
+/// The state directory under `root`, created with its `.gitignore` (so nothing in it is ever
+/// committed) when missing.
+pub fn state_dir(root: &Path) -> Result<PathBuf> {
+    let dir = root.join(STATE_DIR);
+    fs_err::create_dir_all(&dir)?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        atomic_write(&ignore, STATE_IGNORE)?;
+    }
+    Ok(dir)
+}
 
 /// Where a step stands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,15 +132,7 @@ impl Journal {
     /// Write the journal atomically (and the directory's `.gitignore`, so it is never committed).
     pub fn save(&self) -> Result<()> {
         let path = Self::path(&self.plan.root);
-        let dir = path.parent().unwrap_or(&self.plan.root);
-        fs_err::create_dir_all(dir)?;
-        let ignore = dir.join(".gitignore");
-        if !ignore.exists() {
-            atomic_write(
-                &ignore,
-                b"# release-tool's own state (the journal of the last run)\n*\n",
-            )?;
-        }
+        state_dir(&self.plan.root)?;
         // Plans carry no secrets by construction; step errors quote git and servers, so the
         // whole text is masked as a last line of defence (a no-op when there is nothing to mask).
         let text = serde_json::to_string_pretty(self)?;
@@ -165,15 +172,7 @@ impl RunLock {
     pub fn acquire(root: &Path, command: &str) -> Result<Self> {
         let dir = root.join(STATE_DIR);
         let created_dir = (!dir.exists()).then(|| dir.clone());
-        fs_err::create_dir_all(&dir).map_err(|e| state_dir_error(&dir, &e.to_string()))?;
-        let ignore = dir.join(".gitignore");
-        if !ignore.exists() {
-            atomic_write(
-                &ignore,
-                b"# release-tool's own state (the journal of the last run)\n*\n",
-            )
-            .map_err(|e| state_dir_error(&dir, &e.to_string()))?;
-        }
+        state_dir(root).map_err(|e| state_dir_error(&dir, &e.to_string()))?;
         let path = dir.join(LOCK_FILE);
         for _ in 0..2 {
             match std::fs::OpenOptions::new()
@@ -379,7 +378,7 @@ mod tests {
         journal.save().unwrap();
         assert_eq!(
             fs_err::read_to_string(root.join(".release_tool/.gitignore")).unwrap(),
-            "# release-tool's own state (the journal of the last run)\n*\n"
+            "# release-tool's own state (the journal of the last run, the lock, caches)\n*\n"
         );
         let Resume::Continue(loaded) = resume_for(root, "release --bump minor").unwrap() else {
             panic!("expected a resume");

@@ -350,11 +350,8 @@ pub fn dry_run_text(plan: &Plan, jobs: &[Job], endpoint: &str, model: &str) -> S
             );
         }
         if let Some(step) = plan.steps.get(i) {
-            let single = Plan {
-                root: plan.root.clone(),
-                steps: vec![step.clone()],
-                ..Plan::default()
-            };
+            let mut single = Plan::new(plan.root.clone());
+            single.steps.push(step.clone());
             out.push_str(&single.render());
         }
     }

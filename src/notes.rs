@@ -106,8 +106,12 @@ fn gather(
         }
         Some(tag.clone())
     } else {
-        let all = git.tags(prefix)?;
-        version::newest_tag(all.iter().map(|t| t.name.as_str()), prefix, false).map(|(t, _)| t)
+        // The names are all it takes: read from the repository's files when they can be.
+        let all: Vec<String> = match git.files().and_then(|f| f.tags(prefix)) {
+            Some(tags) => tags.into_iter().map(|t| t.name).collect(),
+            None => git.tags(prefix)?.into_iter().map(|t| t.name).collect(),
+        };
+        version::newest_tag(all.iter().map(String::as_str), prefix, false).map(|(t, _)| t)
     };
     let commits = git.log(since_tag.as_deref(), "HEAD")?;
     if commits.is_empty() {
@@ -123,11 +127,8 @@ fn gather(
     }
     // No tag yet: everything since the first commit, i.e. the whole tree (not just HEAD).
     let base = since_tag.as_deref().unwrap_or(EMPTY_TREE);
-    let diff = format!(
-        "{}\n{}",
-        git.diff(base, Some("HEAD"), true)?,
-        git.diff(base, Some("HEAD"), false)?
-    );
+    let (stat, patch) = git.diff_stat_and_patch(base, Some("HEAD"))?;
+    let diff = format!("{stat}\n{patch}");
     let messages = commits
         .iter()
         .map(|c| {

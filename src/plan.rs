@@ -104,6 +104,21 @@ pub struct Plan {
     /// package → the packages whose steps must be done before its own start (grouped plans).
     #[serde(default)]
     pub after: BTreeMap<String, Vec<String>>,
+    #[serde(skip)]
+    write_index: WriteIndex,
+}
+
+/// Where the last write of each path is among a plan's steps, for [`Plan::planned_content`]: a
+/// release of a thousand packages asks for thousands of files, and scanning every step each
+/// time made planning quadratic. Built lazily over the steps not indexed yet (steps are only
+/// ever appended); a clone starts empty and indexes again.
+#[derive(Debug, Default)]
+struct WriteIndex(std::sync::Mutex<(usize, std::collections::HashMap<PathBuf, usize>)>);
+
+impl Clone for WriteIndex {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
 }
 
 impl Plan {
@@ -113,7 +128,30 @@ impl Plan {
             steps: Vec::new(),
             grouped: false,
             after: BTreeMap::new(),
+            write_index: WriteIndex::default(),
         }
+    }
+
+    /// The index of the last step that writes `path`.
+    fn last_write(&self, path: &Path) -> Option<usize> {
+        let mut guard = self
+            .write_index
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (indexed, map) = &mut *guard;
+        if *indexed > self.steps.len() {
+            *indexed = 0;
+            map.clear();
+        }
+        for (i, step) in self.steps.iter().enumerate().skip(*indexed) {
+            if let StepKind::WriteFile { path, .. } = &step.kind {
+                map.insert(path.clone(), i);
+            }
+        }
+        *indexed = self.steps.len();
+        let i = *map.get(path)?;
+        matches!(&self.steps[i].kind, StepKind::WriteFile { path: p, .. } if p == path).then_some(i)
     }
 
     /// A grouped plan (see [`Plan`]).
@@ -281,17 +319,15 @@ impl Plan {
 
     /// Whether an earlier step of this plan writes `path`.
     pub fn writes(&self, path: &Path) -> bool {
-        self.steps
-            .iter()
-            .any(|s| matches!(&s.kind, StepKind::WriteFile { path: p, .. } if p == path))
+        self.last_write(path).is_some()
     }
 
     /// The content a file will have after the steps planned so far.
     pub fn planned_content(&self, path: &Path) -> Option<String> {
-        self.steps.iter().rev().find_map(|s| match &s.kind {
-            StepKind::WriteFile { path: p, after, .. } if p == path => Some(after.clone()),
+        match &self.steps[self.last_write(path)?].kind {
+            StepKind::WriteFile { after, .. } => Some(after.clone()),
             _ => None,
-        })
+        }
     }
 
     /// Create a directory.
@@ -676,6 +712,30 @@ pub fn shell_words(args: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn planned_content_is_the_last_write_also_after_appends_and_clones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let mut plan = Plan::new(dir.path());
+        assert_eq!(plan.planned_content(&a), None);
+        plan.write(None, &a, "1");
+        plan.write(None, &b, "x");
+        plan.write(None, &a, "2");
+        assert_eq!(plan.planned_content(&a).as_deref(), Some("2"));
+        assert!(plan.writes(&b));
+        // Steps appended from elsewhere (as `update` and `publish` do) are seen too.
+        let mut other = Plan::new(dir.path());
+        other.write(None, &a, "3");
+        plan.steps.extend(other.steps);
+        assert_eq!(plan.planned_content(&a).as_deref(), Some("3"));
+        let copy = plan.clone();
+        assert_eq!(copy.planned_content(&a).as_deref(), Some("3"));
+        assert_eq!(copy.planned_content(&b).as_deref(), Some("x"));
+        plan.steps.truncate(1);
+        assert_eq!(plan.planned_content(&a).as_deref(), Some("1"));
+        assert!(!plan.writes(&b));
+    }
 
     #[test]
     fn json_and_render() {

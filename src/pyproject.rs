@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use pep440_rs::{Operator, Version, VersionSpecifier};
 use pep508_rs::{Requirement, VersionOrUrl};
-use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, TableLike, Value};
+use toml_edit::{Array, Document, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
 use crate::fsutil::atomic_write;
 
@@ -210,17 +210,27 @@ impl Source {
 #[derive(Clone, Debug)]
 pub struct PyProject {
     path: PathBuf,
-    doc: DocumentMut,
+    doc: Doc,
     original: String,
-    /// What `toml_edit` rendered right after parsing: while the document renders the same, it
-    /// is unedited and [`PyProject::render`] gives `original` back.
-    baseline: String,
+    /// Set when the document is made editable: what `toml_edit` rendered before any edit.
+    /// While the document renders the same, it is unedited and [`PyProject::render`] gives
+    /// `original` back.
+    baseline: Option<String>,
     /// The text started with a UTF-8 byte order mark.
     bom: bool,
     /// Most line endings were `\r\n`.
     crlf: bool,
-    /// The text ends without a newline where `toml_edit` adds one.
+    /// The text ends without a newline (`toml_edit` may add one).
     no_final_newline: bool,
+}
+
+/// The document: as parsed (values point into the text), or made editable on the first edit.
+/// Most documents are only read (a workspace of a thousand packages reads a thousand), and
+/// making one editable costs about a third of parsing it.
+#[derive(Clone, Debug)]
+enum Doc {
+    Read(Document<String>),
+    Edit(DocumentMut),
 }
 
 impl PyProject {
@@ -250,32 +260,28 @@ impl PyProject {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let doc = text
-            .parse::<DocumentMut>()
-            .map_err(|err| PyProjectError::Malformed {
-                path: path.to_path_buf(),
-                position: err
-                    .span()
-                    .map(|span| crate::text::line_col(text, span.start)),
-                reason: err
-                    .message()
-                    .lines()
-                    .next()
-                    .unwrap_or("invalid TOML")
-                    .trim()
-                    .to_owned(),
-            })?;
-        let baseline = doc.to_string();
+        let doc = Document::parse(text.to_owned()).map_err(|err| PyProjectError::Malformed {
+            path: path.to_path_buf(),
+            position: err
+                .span()
+                .map(|span| crate::text::line_col(text, span.start)),
+            reason: err
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid TOML")
+                .trim()
+                .to_owned(),
+        })?;
         let crlf = text.matches("\r\n").count() * 2 > text.matches('\n').count();
-        let no_final_newline = !text.ends_with('\n') && baseline.ends_with('\n');
         Ok(Self {
             path: path.to_path_buf(),
-            doc,
+            doc: Doc::Read(doc),
             original: original.to_owned(),
-            baseline,
+            baseline: None,
             bom,
             crlf,
-            no_final_newline,
+            no_final_newline: !text.ends_with('\n'),
         })
     }
 
@@ -285,15 +291,26 @@ impl PyProject {
         &self.path
     }
 
-    /// The underlying document.
+    /// The underlying document's root table.
     #[must_use]
-    pub fn doc(&self) -> &DocumentMut {
-        &self.doc
+    pub fn doc(&self) -> &Table {
+        match &self.doc {
+            Doc::Read(doc) => doc.as_table(),
+            Doc::Edit(doc) => doc.as_table(),
+        }
     }
 
     /// The underlying document, for edits not covered by this type.
     pub fn doc_mut(&mut self) -> &mut DocumentMut {
-        &mut self.doc
+        if let Doc::Read(doc) = &self.doc {
+            let doc = doc.clone().into_mut();
+            self.baseline = Some(doc.to_string());
+            self.doc = Doc::Edit(doc);
+        }
+        match &mut self.doc {
+            Doc::Edit(doc) => doc,
+            Doc::Read(_) => unreachable!("made editable above"),
+        }
     }
 
     /// `[project] name`, as written.
@@ -368,9 +385,10 @@ impl PyProject {
     /// valid PEP 508.
     pub fn dependency_names(&self) -> Result<Vec<String>, PyProjectError> {
         let mut names = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for dependency in self.dependencies() {
             let name = self.parse_requirement(&dependency)?;
-            if !names.contains(&name) {
+            if seen.insert(name.clone()) {
                 names.push(name);
             }
         }
@@ -440,6 +458,7 @@ impl PyProject {
     /// [`PyProjectError::DynamicVersion`] if the version is dynamic,
     /// [`PyProjectError::MissingVersion`] if there is none.
     pub fn set_version(&mut self, version: &str) -> Result<(), PyProjectError> {
+        self.doc_mut();
         self.check_version(version)?;
         match self.version_source() {
             VersionSource::Static(_) => {}
@@ -467,6 +486,7 @@ impl PyProject {
     /// Set a string field of `[project]` (`name`, `requires-python`, `description`...), keeping
     /// the value's decoration; creates the key when missing. Returns whether it changed.
     pub fn set_project_field(&mut self, key: &str, value: &str) -> bool {
+        self.doc_mut();
         let Some(project) = self.project_mut() else {
             return false;
         };
@@ -495,6 +515,7 @@ impl PyProject {
     /// [`PyProjectError::MissingProject`] without a `[project]` table,
     /// [`PyProjectError::NotAnArray`] if `dependencies` is not an array.
     pub fn add_dependency(&mut self, requirement: &str) -> Result<bool, PyProjectError> {
+        self.doc_mut();
         let name = self.parse_requirement(requirement)?;
         let path = self.path.clone();
         let project = self
@@ -530,6 +551,7 @@ impl PyProject {
     /// Remove the requirement(s) with this normalised name; returns whether
     /// something changed. Comments on other lines are kept.
     pub fn remove_dependency(&mut self, name: &str) -> bool {
+        self.doc_mut();
         let target = normalize_name(name);
         let Some(array) = self.dependencies_mut() else {
             return false;
@@ -553,6 +575,7 @@ impl PyProject {
     /// normalised name (keeps its position, decoration/comments around it);
     /// false if absent. Only the first matching entry is replaced.
     pub fn replace_dependency(&mut self, name: &str, requirement: &str) -> bool {
+        self.doc_mut();
         let target = normalize_name(name);
         let Some(array) = self.dependencies_mut() else {
             return false;
@@ -588,6 +611,7 @@ impl PyProject {
         name: &str,
         new_version: &str,
     ) -> Result<bool, PyProjectError> {
+        self.doc_mut();
         let new = self.check_version(new_version)?;
         let target = normalize_name(name);
         let path = self.path.clone();
@@ -623,15 +647,21 @@ impl PyProject {
     /// (matched by normalised name) in place. Returns whether anything changed;
     /// false also if `tool`, `tool.uv` or `tool.uv.sources` is not a table.
     pub fn set_source(&mut self, name: &str, source: &Source) -> bool {
+        self.doc_mut();
         let Some(sources) = self.ensure_table(&["tool", "uv", "sources"]) else {
             return false;
         };
         let target = normalize_name(name);
-        let existing = sources
-            .iter()
-            .map(|(key, _)| key)
-            .find(|key| normalize_name(key) == target)
-            .map(str::to_owned);
+        // The key as spelled is found at once; other spellings of the name take a scan.
+        let existing = if sources.contains_key(name) {
+            Some(name.to_owned())
+        } else {
+            sources
+                .iter()
+                .map(|(key, _)| key)
+                .find(|key| normalize_name(key) == target)
+                .map(str::to_owned)
+        };
         let new_table = source.to_inline_table();
         let Some(item) = existing.and_then(|key| sources.get_mut(&key)) else {
             sources.insert(name, Item::Value(Value::InlineTable(new_table)));
@@ -666,6 +696,7 @@ impl PyProject {
     /// Remove `[tool.uv.sources].<name>` (matched by normalised name); returns
     /// whether it existed.
     pub fn remove_source(&mut self, name: &str) -> bool {
+        self.doc_mut();
         let target = normalize_name(name);
         let Some(sources) = self.get_table_mut(&["tool", "uv", "sources"]) else {
             return false;
@@ -684,6 +715,7 @@ impl PyProject {
     /// Remove every `workspace = true` source entry; returns the removed names
     /// (as written).
     pub fn strip_workspace_sources(&mut self) -> Vec<String> {
+        self.doc_mut();
         let Some(sources) = self.get_table_mut(&["tool", "uv", "sources"]) else {
             return Vec::new();
         };
@@ -702,6 +734,7 @@ impl PyProject {
     /// array as needed, keeping the array's style); false if already present
     /// or if the location is not a table/array.
     pub fn add_workspace_member(&mut self, glob: &str) -> bool {
+        self.doc_mut();
         let Some(workspace) = self.ensure_table(&["tool", "uv", "workspace"]) else {
             return false;
         };
@@ -728,6 +761,7 @@ impl PyProject {
     /// Remove `entry` from `[tool.uv.workspace] members` (also written `./entry` or
     /// `entry/`); returns whether it was there. Globs are left alone.
     pub fn remove_workspace_member(&mut self, entry: &str) -> bool {
+        self.doc_mut();
         let target = entry.trim_start_matches("./").trim_end_matches('/');
         let Some(array) = self
             .get_table_mut(&["tool", "uv", "workspace"])
@@ -755,11 +789,15 @@ impl PyProject {
     /// The document as text.
     #[must_use]
     pub fn render(&self) -> String {
-        let mut text = self.doc.to_string();
-        if text == self.baseline {
+        let (Doc::Edit(doc), Some(baseline)) = (&self.doc, &self.baseline) else {
+            // Never edited: exactly the text as read.
+            return self.original.clone();
+        };
+        let mut text = doc.to_string();
+        if text == *baseline {
             return self.original.clone();
         }
-        if self.no_final_newline && text.ends_with('\n') {
+        if self.no_final_newline && text.ends_with('\n') && baseline.ends_with('\n') {
             text.pop();
         }
         if self.crlf {
@@ -799,7 +837,10 @@ impl PyProject {
     // ---- helpers -----------------------------------------------------------
 
     fn get(&self, keys: &[&str]) -> Option<&Item> {
-        let mut item = self.doc.as_item();
+        let mut item = match &self.doc {
+            Doc::Read(doc) => doc.as_item(),
+            Doc::Edit(doc) => doc.as_item(),
+        };
         for key in keys {
             item = item.as_table_like()?.get(key)?;
         }
@@ -807,7 +848,7 @@ impl PyProject {
     }
 
     fn get_table_mut(&mut self, keys: &[&str]) -> Option<&mut dyn TableLike> {
-        let mut table: &mut dyn TableLike = self.doc.as_table_mut();
+        let mut table: &mut dyn TableLike = self.doc_mut().as_table_mut();
         for key in keys {
             table = table.get_mut(key)?.as_table_like_mut()?;
         }
@@ -819,8 +860,14 @@ impl PyProject {
     /// chain created from the document root is placed at the end of the file;
     /// otherwise `toml_edit` places it after its parent's existing tables.
     fn ensure_table(&mut self, keys: &[&str]) -> Option<&mut dyn TableLike> {
-        let end_position = max_position(self.doc.as_table()).saturating_add(1);
-        let mut table: &mut dyn TableLike = self.doc.as_table_mut();
+        // Only needed when a chain starts at the root; the walk over every table is costly in a
+        // large manifest (one call per package of a release).
+        let end_position = if keys.first().is_some_and(|k| self.doc().get(k).is_none()) {
+            max_position(self.doc_mut().as_table()).saturating_add(1)
+        } else {
+            0
+        };
+        let mut table: &mut dyn TableLike = self.doc_mut().as_table_mut();
         let mut created_from_root = false;
         for (depth, key) in keys.iter().enumerate() {
             if table.get(key).is_none() {
@@ -839,11 +886,11 @@ impl PyProject {
     }
 
     fn project(&self) -> Option<&dyn TableLike> {
-        self.doc.get("project")?.as_table_like()
+        self.doc().get("project")?.as_table_like()
     }
 
     fn project_mut(&mut self) -> Option<&mut dyn TableLike> {
-        self.doc.get_mut("project")?.as_table_like_mut()
+        self.doc_mut().get_mut("project")?.as_table_like_mut()
     }
 
     fn project_str(&self, key: &str) -> Option<&str> {

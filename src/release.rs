@@ -16,12 +16,14 @@ use crate::changelog;
 use crate::config::ProdSource;
 use crate::error::UserError;
 use crate::forge::{ForgeAction, ForgeCall};
-use crate::git::Git;
+use crate::git::{Git, RepoStatus};
 use crate::manifests;
 use crate::notes;
+use crate::parallel;
 use crate::plan::Plan;
 use crate::pyproject::{self, PyProject, Source, VersionSource};
 use crate::stages::{self, Skipped};
+use crate::tagcache::TagCache;
 use crate::version::{self, Bump, Version};
 use crate::workspace::{Package, Workspace};
 
@@ -99,13 +101,107 @@ struct Candidate<'a> {
     /// Full messages of the commits since that tag, newest first, without `next` commits.
     messages: Vec<String>,
     branch: Option<String>,
+    /// The work tree's state when planning started (branch, HEAD, uncommitted changes).
+    status: RepoStatus,
+    /// Every tag with the package's prefix (merged or not).
+    tags: Vec<String>,
+}
+
+impl Candidate<'_> {
+    /// Whether the package has a tag named `tag` (one with its prefix).
+    fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
 }
 
 fn problem(problems: &mut Vec<String>, pkg: &Package, text: impl std::fmt::Display) {
     problems.push(format!("{} ({}): {text}", pkg.name, pkg.rel_path));
 }
 
-/// Look at each selected package: version, tags, commits, branch, cleanliness.
+/// What git says about a candidate (gathered for all packages in parallel).
+struct Gathered {
+    status: RepoStatus,
+    tags: Vec<String>,
+    last_tag: Option<(String, Version)>,
+    messages: Vec<String>,
+}
+
+/// A package's git state for planning: `git status`, its tags with their distance to HEAD
+/// (from the tag cache when valid, see [`crate::tagcache`]) and, when there are commits since
+/// the newest merged tag, their messages: two or three git processes, one when nothing changed.
+fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Gathered> {
+    let status = git
+        .status()
+        .with_context(|| format!("{}: cannot read its git status", pkg.name))?;
+    let Some(head) = status.head.clone() else {
+        // An unborn branch: no tag, no commit (git log says so, as before).
+        git.log(None, "HEAD")
+            .with_context(|| format!("{}: cannot read its commits", pkg.name))?;
+        return Ok(Gathered {
+            status,
+            tags: Vec::new(),
+            last_tag: None,
+            messages: Vec::new(),
+        });
+    };
+    let tags = cache
+        .tag_distances(&pkg.rel_path, git, prefix, &head)
+        .with_context(|| format!("{}: cannot read its tags", pkg.name))?;
+    let merged: Vec<&str> = if tags.iter().all(|t| t.ahead.is_some()) {
+        // `ahead` = commits of the tag that HEAD lacks: 0 means merged into HEAD.
+        tags.iter()
+            .filter(|t| t.ahead == Some(0))
+            .map(|t| t.name.as_str())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let merged_listed;
+    let merged = if merged.is_empty() && tags.iter().any(|t| t.ahead.is_none()) {
+        merged_listed = git
+            .run([
+                "tag",
+                "--list",
+                "--merged",
+                &head,
+                "--",
+                &format!("{prefix}*"),
+            ])
+            .unwrap_or_default();
+        merged_listed.lines().map(str::trim).collect()
+    } else {
+        merged
+    };
+    let last_tag = version::newest_tag(merged, prefix, false);
+    let since = last_tag
+        .as_ref()
+        .and_then(|(name, _)| tags.iter().find(|t| t.name == *name)?.since);
+    let messages = if since == Some(0) {
+        Vec::new()
+    } else {
+        git.log(last_tag.as_ref().map(|(t, _)| t.as_str()), &head)
+            .with_context(|| format!("{}: cannot read its commits", pkg.name))?
+            .into_iter()
+            .filter(|c| !is_next_commit(&c.subject))
+            .map(|c| {
+                if c.body.is_empty() {
+                    c.subject
+                } else {
+                    format!("{}\n\n{}", c.subject, c.body)
+                }
+            })
+            .collect()
+    };
+    Ok(Gathered {
+        status,
+        tags: tags.into_iter().map(|t| t.name).collect(),
+        last_tag,
+        messages,
+    })
+}
+
+/// Look at each selected package: version, tags, commits, branch, cleanliness. The git work
+/// runs for all packages in parallel; candidates come back in dependency order.
 fn candidates<'a>(
     ws: &'a Workspace,
     names: &[String],
@@ -113,7 +209,7 @@ fn candidates<'a>(
     problems: &mut Vec<String>,
 ) -> Result<Vec<Candidate<'a>>> {
     let selected: BTreeSet<String> = ws.select(names)?.iter().map(|p| p.key.clone()).collect();
-    let mut out = Vec::new();
+    let mut eligible = Vec::new();
     for pkg in ws.dependency_order()? {
         if !selected.contains(&pkg.key) {
             continue;
@@ -148,46 +244,44 @@ fn candidates<'a>(
             }
         };
         let prefix = ws.config.tag_prefix_for(&pkg.name).to_owned();
-        let merged = git
-            .run([
-                "tag",
-                "--list",
-                "--merged",
-                "HEAD",
-                "--",
-                &format!("{prefix}*"),
-            ])
-            .unwrap_or_default();
-        let last_tag = version::newest_tag(merged.lines().map(str::trim), &prefix, false);
-        let messages = git
-            .log(last_tag.as_ref().map(|(t, _)| t.as_str()), "HEAD")
-            .with_context(|| format!("{}: cannot read its commits", pkg.name))?
-            .into_iter()
-            .filter(|c| !is_next_commit(&c.subject))
-            .map(|c| {
-                if c.body.is_empty() {
-                    c.subject
-                } else {
-                    format!("{}\n\n{}", c.subject, c.body)
-                }
-            })
-            .collect();
-        let branch = git.current_branch()?;
+        eligible.push((pkg, git, prefix, version));
+    }
+    // Planning changes nothing on disk: the cache is read (a `status` run fills it), never
+    // written.
+    let cache = TagCache::open(&ws.root, false);
+    let gathered = parallel::map(
+        &eligible,
+        ws.config.effective_jobs(None),
+        |(pkg, git, prefix, _)| gather(&cache, pkg, git, prefix),
+    );
+    let mut out = Vec::new();
+    for ((pkg, git, prefix, version), g) in eligible.into_iter().zip(gathered) {
+        let g = g?;
         out.push(Candidate {
             pkg,
             git,
             prefix,
             version,
-            last_tag,
-            messages,
-            branch,
+            last_tag: g.last_tag,
+            messages: g.messages,
+            branch: g.status.branch.clone(),
+            status: g.status,
+            tags: g.tags,
         });
     }
     Ok(out)
 }
 
-fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) -> Result<()> {
-    let status = c.git.status()?;
+/// The git status of every candidate, by key.
+fn known_statuses(cands: &[Candidate<'_>]) -> BTreeMap<String, RepoStatus> {
+    cands
+        .iter()
+        .map(|c| (c.pkg.key.clone(), c.status.clone()))
+        .collect()
+}
+
+fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) {
+    let status = &c.status;
     if !status.changed.is_empty() {
         problem(
             problems,
@@ -198,7 +292,6 @@ fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) -> Result<()> {
             ),
         );
     }
-    Ok(())
 }
 
 fn require_branch(c: &Candidate<'_>, branch: &str, problems: &mut Vec<String>) {
@@ -355,6 +448,13 @@ fn plan_root(
         }
         let text = planned.plan.current_content(&path).unwrap_or_default();
         let mut doc = PyProject::parse(&path, &text)?;
+        // Read once, kept up to date below (asking the document for each package made planning
+        // quadratic in the number of packages).
+        let mut listed: BTreeSet<String> = doc
+            .dependency_names()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let entries: Vec<(&String, String, Option<&Version>)> = if prod {
             pins.prod
                 .iter()
@@ -391,12 +491,9 @@ fn plan_root(
                     ..Source::default()
                 },
             );
-            if !doc
-                .dependency_names()
-                .unwrap_or_default()
-                .contains(&pkg.key)
-            {
+            if !listed.contains(&pkg.key) {
                 doc.add_dependency(&pkg.name)?;
+                listed.insert(pkg.key.clone());
             }
         }
         let after = doc.render();
@@ -545,7 +642,7 @@ fn plan_dependent_bounds(
     ws: &Workspace,
     planned: &mut Planned,
     released: &BTreeMap<String, Version>,
-    branch_of: &dyn Fn(&Package) -> Option<String>,
+    status_of: &dyn Fn(&Package) -> Result<RepoStatus>,
     req: &Request,
 ) -> Result<Vec<String>> {
     let mut touched = Vec::new();
@@ -560,8 +657,12 @@ fn plan_dependent_bounds(
         if raises.is_empty() {
             continue;
         }
-        let git = Git::new(&pkg.dir);
-        if !git.is_repo_root() || !git.status()?.changed.is_empty() {
+        let status = if Git::new(&pkg.dir).is_repo_root() {
+            Some(status_of(pkg)?)
+        } else {
+            None
+        };
+        if status.as_ref().is_none_or(|s| !s.changed.is_empty()) {
             planned.notes.push(format!(
                 "{}: its requirements on {} are not raised (not a clean git repository); raise them by hand",
                 pkg.name,
@@ -591,7 +692,7 @@ fn plan_dependent_bounds(
             &format!("chore(deps): require {}", what.join(", ")),
         );
         if req.push
-            && let Some(branch) = branch_of(pkg)
+            && let Some(branch) = status.and_then(|s| s.branch)
         {
             planned.plan.push_refs(
                 name,
@@ -765,15 +866,22 @@ fn finish_with_root(
 
 /// Plan the dependents' bound commits of a run; returns every package whose commits move (the
 /// run's and those dependents), for the root's submodule pointers.
+/// `known`: the git status of the packages already looked at (by key); others are asked.
 fn moved_with_dependents<'a>(
     ws: &'a Workspace,
     planned: &mut Planned,
     todo: &[Candidate<'a>],
     released: &BTreeMap<String, Version>,
+    known: &BTreeMap<String, RepoStatus>,
     req: &Request,
 ) -> Result<Vec<&'a Package>> {
-    let branch_of = |p: &Package| Git::new(&p.dir).current_branch().ok().flatten();
-    let touched = plan_dependent_bounds(ws, planned, released, &branch_of, req)?;
+    let status_of = |p: &Package| -> Result<RepoStatus> {
+        match known.get(&p.key) {
+            Some(status) => Ok(status.clone()),
+            None => Ok(Git::new(&p.dir).status()?),
+        }
+    };
+    let touched = plan_dependent_bounds(ws, planned, released, &status_of, req)?;
     Ok(todo
         .iter()
         .map(|c| c.pkg)
@@ -864,12 +972,13 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let known = known_statuses(&cands);
     let mut todo = Vec::new();
     for c in cands {
         if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         if c.branch.is_none() {
             problem(
                 &mut problems,
@@ -892,7 +1001,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         match new_version(c, req.bump) {
             Ok(v) => {
                 let tag = format!("{}{v}", c.prefix);
-                if c.git.resolve(&format!("refs/tags/{tag}"))?.is_some() {
+                if c.has_tag(&tag) {
                     problem(
                         &mut problems,
                         c.pkg,
@@ -990,7 +1099,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         ),
         );
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, req)?;
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
     Ok(planned)
 }
@@ -1008,13 +1117,14 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let known = known_statuses(&cands);
     let mut todo = Vec::new();
     let mut prepared = Vec::new();
     for c in cands {
         if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         require_branch(&c, &dev, &mut problems);
         if req.push && !c.git.has_remote(&ws.config.git_remote)? {
             problem(
@@ -1097,7 +1207,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             });
         }
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, req)?;
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
 }
@@ -1111,11 +1221,7 @@ fn require_not_prepared_earlier(
     base: &str,
     problems: &mut Vec<String>,
 ) -> Result<()> {
-    if !version::is_final(&c.version)
-        || c.git
-            .resolve(&format!("refs/tags/{}{}", c.prefix, c.version))?
-            .is_some()
-    {
+    if !version::is_final(&c.version) || c.has_tag(&format!("{}{}", c.prefix, c.version)) {
         return Ok(());
     }
     match version_at(c, &format!("refs/heads/{base}"))? {
@@ -1136,11 +1242,7 @@ fn require_not_prepared_earlier(
 /// final version that has no tag yet (the release commit waiting for its merge). Preparing it
 /// again would bump it twice.
 fn already_prepared(c: &Candidate<'_>) -> Result<bool> {
-    if !version::is_final(&c.version)
-        || c.git
-            .resolve(&format!("refs/tags/{}{}", c.prefix, c.version))?
-            .is_some()
-    {
+    if !version::is_final(&c.version) || c.has_tag(&format!("{}{}", c.prefix, c.version)) {
         return Ok(false);
     }
     let Some(parent) = c.git.resolve("HEAD^")? else {
@@ -1221,7 +1323,7 @@ pub fn plan_tag_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
     let base = &ws.config.base_branch;
     let remote = &ws.config.git_remote;
     for c in candidates(ws, &req.packages, &mut planned.skipped, &mut problems)? {
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         let name = Some(c.pkg.name.as_str());
         let dir = &c.pkg.dir;
         planned
@@ -1348,7 +1450,7 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         let tag = format!("{}{v}", c.prefix);
         // `prepare` tags a dev/pre version at once: one without its tag was never prepared
         // (a new package, a package with no changes this cycle), and is not a release.
-        if !version::is_final(v) && c.git.resolve(&format!("refs/tags/{tag}"))?.is_none() {
+        if !version::is_final(v) && !c.has_tag(&tag) {
             planned.skipped.push(Skipped {
                 package: c.pkg.name.clone(),
                 reason: format!(
@@ -1474,7 +1576,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             });
             continue;
         }
-        require_clean(&c, &mut problems)?;
+        require_clean(&c, &mut problems);
         let on = c.branch.as_deref();
         if on != Some(dev.as_str()) && on != Some(base.as_str()) {
             require_branch(&c, &dev, &mut problems);

@@ -123,17 +123,27 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
         clean: Vec::new(),
         skipped: Vec::new(),
     };
-    for pkg in selected(ws, names, &mut skipped)? {
+    let pkgs = selected(ws, names, &mut skipped)?;
+    // The git work of every package in parallel: `git status`, and for a dirty package its
+    // short status, diff and untracked files.
+    let looked = crate::parallel::map(&pkgs, ws.config.effective_jobs(None), |pkg| {
         let git = Git::new(&pkg.dir);
         let status = git
             .status()
             .with_context(|| format!("{} ({}): cannot read git status", pkg.name, pkg.rel_path))?;
         if status.changed.is_empty() {
-            result.clean.push(pkg.name.clone());
-            continue;
+            return Ok((status, None));
         }
         let report = changes_report(&git, pkg, &status)
             .with_context(|| format!("{} ({}): cannot read the changes", pkg.name, pkg.rel_path))?;
+        Ok::<_, anyhow::Error>((status, Some(report)))
+    });
+    for (pkg, looked) in pkgs.into_iter().zip(looked) {
+        let (status, report) = looked?;
+        let Some(report) = report else {
+            result.clean.push(pkg.name.clone());
+            continue;
+        };
         let dir = package_changes_dir(ws, &pkg.name);
         let changes_file = dir.join(&ws.config.changes_uncommitted_filename);
         let message_file = dir.join(&ws.config.commit_message_filename);
@@ -167,8 +177,7 @@ fn changes_report(git: &Git, pkg: &Package, status: &git::RepoStatus) -> Result<
         EMPTY_TREE
     };
     let porcelain = git.status_porcelain()?;
-    let stat = git.diff(base, None, true)?;
-    let diff = git.diff(base, None, false)?;
+    let (stat, diff) = git.diff_stat_and_patch(base, None)?;
     let mut untracked_stat = String::new();
     let mut untracked_diff = String::new();
     for path in &status.untracked {

@@ -1,5 +1,6 @@
 //! `status`: the state of every package, computed in parallel (SPEC §5).
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Serialize, Serializer};
@@ -8,6 +9,7 @@ use crate::config::{Config, ProdSource};
 use crate::git::{Git, TagRef};
 use crate::parallel;
 use crate::pyproject::{self, PyProject};
+use crate::tagcache::TagCache;
 use crate::version::{self, Version};
 use crate::workspace::{Level, Package, Problem, Workspace};
 
@@ -71,7 +73,8 @@ impl StatusReport {
 pub struct Pins {
     /// Whether the manifest exists at all.
     pub present: bool,
-    pins: Vec<(String, String)>,
+    /// The first pin of each normalised name.
+    pins: HashMap<String, String>,
 }
 
 impl Pins {
@@ -82,10 +85,10 @@ impl Pins {
             return Ok(Self::default());
         }
         let doc = PyProject::load(path)?;
-        let mut pins = Vec::new();
+        let mut pins = HashMap::new();
         for (name, source) in doc.uv_sources() {
             if let Some(pin) = source.tag.or(source.rev).or(source.branch) {
-                pins.push((pyproject::normalize_name(&name), pin));
+                pins.entry(pyproject::normalize_name(&name)).or_insert(pin);
             }
         }
         if index {
@@ -96,10 +99,8 @@ impl Pins {
                     && let [spec] = specs.iter().as_slice()
                     && *spec.operator() == pep440_rs::Operator::Equal
                 {
-                    let key = pyproject::normalize_name(req.name.as_ref());
-                    if !pins.iter().any(|(k, _)| *k == key) {
-                        pins.push((key, format!("=={}", spec.version())));
-                    }
+                    pins.entry(pyproject::normalize_name(req.name.as_ref()))
+                        .or_insert_with(|| format!("=={}", spec.version()));
                 }
             }
         }
@@ -111,10 +112,7 @@ impl Pins {
 
     /// The pin of a package.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pins
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pins.get(key).map(String::as_str)
     }
 }
 
@@ -136,12 +134,17 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
         manifest_problems.push(Problem::error(format!("prod manifest: {e}")));
         Pins::default()
     });
+    // Tag distances are cached between runs (see `tagcache`): a repeated `status` then starts
+    // one git process per package.
+    let cache = TagCache::open(&ws.root, true);
     let rows = parallel::map(&selected, jobs, |pkg| {
-        let mut row = package_status(&ws.config, pkg, &staging, &prod, req.fetch);
+        let mut row = package_status(&ws.config, &cache, pkg, &staging, &prod, req.fetch);
         row.problems.extend(manifest_problems.iter().cloned());
         row.status = worst(&row.problems);
         row
     });
+    let paths: BTreeSet<&str> = ws.packages.iter().map(|p| p.rel_path.as_str()).collect();
+    cache.save(|key| paths.contains(key));
     Ok(StatusReport {
         root: ws.root.display().to_string(),
         packages: rows,
@@ -158,6 +161,7 @@ fn worst(problems: &[Problem]) -> &'static str {
 
 fn package_status(
     config: &Config,
+    cache: &TagCache,
     pkg: &Package,
     staging: &Pins,
     prod: &Pins,
@@ -236,8 +240,8 @@ fn package_status(
         row.commits_since_tag = Some(0);
         return row;
     };
-    // Tags and the commits since each in one git call.
-    let tags = match git.tags_with_distance(prefix) {
+    // Tags and the commits since each: one git call, or none when cached or there is no tag.
+    let tags = match cache.tag_distances(&pkg.rel_path, &git, prefix, head) {
         Ok(t) => t,
         Err(e) => {
             row.problems.push(Problem::error(format!("git: {e}")));
@@ -249,7 +253,7 @@ fn package_status(
         Some((tag, _)) => tag
             .since
             .map_or_else(|| git.count_commits(Some(&tag.commit), head), Ok),
-        None => git.count_commits(None, head),
+        None => cache.commit_count(&pkg.rel_path, &git, head),
     };
     match since {
         Ok(n) => row.commits_since_tag = Some(n),

@@ -31,27 +31,61 @@ fn sibling() -> Option<PathBuf> {
     uv.is_file().then_some(uv)
 }
 
+/// `program` as an executable file: a path as it is, a bare name searched on `PATH`.
+fn locate(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 || program.is_absolute() {
+        return is_executable(program).then(|| program.to_path_buf());
+    }
+    let name = if program.extension().is_none() {
+        let mut n = program.as_os_str().to_owned();
+        n.push(std::env::consts::EXE_SUFFIX);
+        PathBuf::from(n)
+    } else {
+        program.to_path_buf()
+    };
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(&name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
 /// How to install uv, for errors.
 pub const INSTALL_HINT: &str = "install uv (`pip install uv`, `pipx install uv` or \
     `curl -LsSf https://astral.sh/uv/install.sh | sh`), or point RELEASE_TOOL_UV at the binary";
 
 impl Uv {
     /// Find uv: `$RELEASE_TOOL_UV`, else `uv` next to this executable, else `uv` on `PATH`.
-    /// Errors (exit 1) with the install hint.
+    /// Errors (exit 1) with the install hint. It looks for an executable file only and does not
+    /// run it (a `uv --version` would cost as much as a quick `uv lock`); a uv that cannot run
+    /// fails on its first real call, with the same hint.
     pub fn find() -> Result<Self> {
-        let program = std::env::var_os("RELEASE_TOOL_UV")
+        let wanted = std::env::var_os("RELEASE_TOOL_UV")
             .map(PathBuf::from)
             .or_else(sibling)
             .unwrap_or_else(|| PathBuf::from("uv"));
-        let uv = Self {
-            program,
-            env: Vec::new(),
-        };
-        match uv.version() {
-            Ok(_) => Ok(uv),
-            Err(_) => Err(UserError::failure(format!(
+        match locate(&wanted) {
+            Some(program) => Ok(Self {
+                program,
+                env: Vec::new(),
+            }),
+            None => Err(UserError::failure(format!(
                 "uv not found (looked for `{}`)",
-                uv.program.display()
+                wanted.display()
             ))
             .with_hint(INSTALL_HINT)
             .into()),
@@ -168,5 +202,30 @@ impl Uv {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn locates_executable_files_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let plain = tmp.path().join("plain");
+        let exe = tmp.path().join("exe");
+        std::fs::write(&plain, "").unwrap();
+        std::fs::write(&exe, "").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(super::locate(&exe), Some(exe.clone()));
+        assert_eq!(super::locate(&plain), None, "not executable");
+        assert_eq!(super::locate(tmp.path()), None, "a directory");
+        assert_eq!(super::locate(&tmp.path().join("missing")), None);
+        // A bare name is looked up on PATH (which this test cannot change): a name no PATH
+        // holds is not found.
+        assert_eq!(
+            super::locate(std::path::Path::new("release-tool-no-such-uv")),
+            None
+        );
     }
 }

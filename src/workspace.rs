@@ -126,7 +126,7 @@ fn is_root(dir: &Path) -> bool {
     };
     // A malformed root pyproject still marks the root: loading reports the error with its
     // position instead of silently walking past it.
-    match text.parse::<toml_edit::DocumentMut>() {
+    match toml_edit::Document::parse(text.as_str()) {
         Ok(doc) => doc.get("tool").is_some_and(|t| {
             t.get("release_tool").is_some()
                 || t.get("uv").and_then(|u| u.get("workspace")).is_some()
@@ -166,6 +166,26 @@ impl Workspace {
         Self::load(&root)
     }
 
+    /// Find the root from `start` and load its configuration only: no package and no
+    /// submodule is read (`packages` and `submodules` are empty). For commands that need
+    /// nothing else (`lock`, `sync dev`), so that they add next to nothing to the uv they run.
+    pub fn discover_config_only(start: &Path) -> Result<Self> {
+        let root = find_root(start)?;
+        let LoadedConfig {
+            config,
+            source,
+            warnings,
+        } = config::load(&root)?;
+        Ok(Self {
+            root,
+            config,
+            config_source: source,
+            warnings,
+            submodules: Vec::new(),
+            packages: Vec::new(),
+        })
+    }
+
     /// Load the workspace at `root`.
     pub fn load(root: &Path) -> Result<Self> {
         let LoadedConfig {
@@ -175,10 +195,13 @@ impl Workspace {
         } = config::load(root)?;
         let submodules = read_gitmodules(root)?;
         let dirs = package_dirs(root, &config, &submodules)?;
-        let mut packages: Vec<Package> = dirs
-            .into_iter()
-            .map(|rel| load_package(root, &rel, &submodules))
-            .collect();
+        let by_path: BTreeMap<&str, &Submodule> =
+            submodules.iter().map(|s| (s.path.as_str(), s)).collect();
+        // Reading and parsing a thousand pyproject files is most of a large workspace's load.
+        let mut packages: Vec<Package> =
+            crate::parallel::map(&dirs, config.effective_jobs(None), |rel| {
+                load_package(root, rel, by_path.get(rel.as_str()).copied())
+            });
         packages.sort_by(|a, b| a.key.cmp(&b.key).then(a.rel_path.cmp(&b.rel_path)));
         let mut ws = Self {
             root: root.to_path_buf(),
@@ -369,10 +392,17 @@ pub fn read_gitmodules(root: &Path) -> Result<Vec<Submodule>> {
     if !file.is_file() {
         return Ok(Vec::new());
     }
-    let entries = Git::new(root).config_file_entries(&file).map_err(|e| {
-        UserError::usage(format!("Cannot read {}: {e}", file.display()))
-            .with_hint("fix the file's syntax (it is git-config format)")
-    })?;
+    // The plain form is read here; anything else (quoting, escapes...) by git itself.
+    let plain = fs_err::read_to_string(&file)
+        .ok()
+        .and_then(|text| crate::gitfiles::parse_plain_config(&text));
+    let entries = match plain {
+        Some(entries) => entries,
+        None => Git::new(root).config_file_entries(&file).map_err(|e| {
+            UserError::usage(format!("Cannot read {}: {e}", file.display()))
+                .with_hint("fix the file's syntax (it is git-config format)")
+        })?,
+    };
     let mut by_name: BTreeMap<String, Submodule> = BTreeMap::new();
     for (key, value) in entries {
         let Some(rest) = key.strip_prefix("submodule.") else {
@@ -529,10 +559,10 @@ fn rel_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-fn load_package(root: &Path, rel: &str, submodules: &[Submodule]) -> Package {
+fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Package {
     let dir = root.join(rel);
     let dir_name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
-    let submodule = submodules.iter().find(|s| s.path == rel).cloned();
+    let submodule = submodule.cloned();
     let mut pkg = Package {
         name: dir_name.clone(),
         key: pyproject::normalize_name(&dir_name),

@@ -33,12 +33,17 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let env = llm::process_env;
     let known = llm::known_secrets(&ws.config, &env);
     let jobs = llm::jobs_or_warn(&ws, args.llm, |prompts| {
-        planned
+        // Each job masks secrets in a whole diff: one package per worker.
+        let todo: Vec<_> = planned
             .packages
             .iter()
             .filter(|p| !p.message_kept)
-            .map(|p| llm::commit_job(&ws, prompts, p, &known))
-            .collect()
+            .collect();
+        crate::parallel::map(&todo, ws.config.effective_jobs(global.jobs()), |p| {
+            llm::commit_job(&ws, prompts, p, &known)
+        })
+        .into_iter()
+        .collect()
     })?;
     let kept: Vec<String> = planned
         .packages

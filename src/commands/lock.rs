@@ -22,7 +22,8 @@ pub struct LockArgs {
 
 /// Run `lock`.
 pub fn run(args: &LockArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    let ws = Workspace::discover(&super::start_dir(global))?;
+    // Locking needs the manifests' paths only: the packages are uv's to read.
+    let ws = Workspace::discover_config_only(&super::start_dir(global))?;
     let _lock = super::workspace_lock(&ws, global, "lock")?;
     ui::workspace_warnings(&ws);
     let modes: Vec<env::Mode> = if args.all {

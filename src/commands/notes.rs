@@ -48,11 +48,13 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let env = llm::process_env;
     let known = llm::known_secrets(&ws.config, &env);
     let jobs = llm::jobs_or_warn(&ws, args.llm, |prompts| {
-        written
-            .iter()
-            .filter(|n| !n.tag_message_kept)
-            .map(|n| llm::tag_job(&ws, prompts, n, &known))
-            .collect()
+        // Each job masks secrets in a whole diff: one package per worker.
+        let todo: Vec<_> = written.iter().filter(|n| !n.tag_message_kept).collect();
+        crate::parallel::map(&todo, ws.config.effective_jobs(global.jobs()), |n| {
+            llm::tag_job(&ws, prompts, n, &known)
+        })
+        .into_iter()
+        .collect()
     })?;
     let kept: Vec<String> = written
         .iter()

@@ -20,10 +20,17 @@ pub struct SyncArgs {
 
 /// Run `sync`.
 pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    let ws = Workspace::discover(&super::start_dir(global))?;
+    let mode = env::Mode::from(args.mode);
+    // dev needs the root manifest's path only; staging and prod check their pins against the
+    // packages' remotes.
+    let start = super::start_dir(global);
+    let ws = if mode == env::Mode::Dev {
+        Workspace::discover_config_only(&start)?
+    } else {
+        Workspace::discover(&start)?
+    };
     let _lock = super::workspace_lock(&ws, global, "sync")?;
     ui::workspace_warnings(&ws);
-    let mode = env::Mode::from(args.mode);
     let uv = if global.dry_run {
         None
     } else {

@@ -271,6 +271,7 @@ fn uninitialized_submodules_are_errors_in_their_rows() {
     let clone = crate::support::clone_root(&env, &root, &["packages/core-utils"]);
     let before = snapshot_tree(&clone);
     let (code, json) = status_json(&env, &clone, &[]);
+    let after = snapshot_tree(&clone);
     assert_eq!(code, Some(1));
     // `git submodule update` leaves submodules detached: a warning, not an error.
     let p = problems(row(&json, "core-utils"));
@@ -286,7 +287,171 @@ fn uninitialized_submodules_are_errors_in_their_rows() {
     );
     assert_eq!(r["status"], "error");
     assert_eq!(r["version"], Value::Null);
-    assert_eq!(before, snapshot_tree(&clone), "status changes nothing");
+    assert_eq!(
+        before,
+        without_cache(after),
+        "status changes nothing but its own cache"
+    );
+}
+
+/// A tree snapshot without `.release_tool/` (the state directory, where `status` keeps its
+/// cache), after checking that it holds nothing but the cache and its `.gitignore`.
+fn without_cache(tree: Vec<String>) -> Vec<String> {
+    let state: Vec<&String> = tree
+        .iter()
+        .filter(|l| l.starts_with(".release_tool/"))
+        .collect();
+    for line in &state {
+        let path = line.split(' ').next().unwrap();
+        assert!(
+            [
+                ".release_tool/",
+                ".release_tool/.gitignore",
+                ".release_tool/cache/",
+                ".release_tool/cache/tags.json"
+            ]
+            .contains(&path),
+            "unexpected {line}"
+        );
+    }
+    tree.into_iter()
+        .filter(|l| !l.starts_with(".release_tool/"))
+        .collect()
+}
+
+/// The git commands a `status --json` run starts (from its debug log), and its report.
+fn status_git_calls(
+    env: &TestEnv,
+    root: &Path,
+    extra_env: &[(&str, &str)],
+) -> (Vec<String>, Value) {
+    let mut cmd = env.cmd(root);
+    cmd.args(["status", "--json"])
+        .env("RELEASE_TOOL_LOG", "release_tool=debug")
+        .env("NO_COLOR", "1");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = outputs(&out);
+    let mut calls: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.split_once(" git ").map(|(_, rest)| rest.to_owned()))
+        .filter(|c| !c.starts_with("config --file"))
+        .collect();
+    // Packages run in parallel: the order of the calls is not fixed.
+    calls.sort();
+    (calls, serde_json::from_str(&stdout).unwrap())
+}
+
+fn subcommands(calls: &[String]) -> Vec<&str> {
+    let mut names: Vec<&str> = calls
+        .iter()
+        .map(|c| c.split(' ').find(|w| !w.starts_with("--")).unwrap())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+#[test]
+fn repeated_status_reads_tag_distances_from_its_cache() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let pkg = root.join("packages/core-utils");
+    git(&pkg, &["tag", "-a", "-m", "0.9", "v0.9.0"]);
+    commit_file(&pkg, "a.txt", "a", "feat: a");
+    // Packed (with its peeled line) and loose tags are both read.
+    git(&pkg, &["pack-refs", "--all"]);
+    git(&pkg, &["tag", "v0.10.0"]);
+    commit_file(&pkg, "b.txt", "b", "fix: b");
+    std::fs::remove_dir_all(root.join(".release_tool")).ok();
+
+    // Cold: git status everywhere, for-each-ref where there are tags, rev-list where not.
+    let (cold, first) = status_git_calls(&env, &root, &[]);
+    assert_eq!(
+        subcommands(&cold),
+        [
+            "for-each-ref",
+            "rev-list",
+            "rev-list",
+            "status",
+            "status",
+            "status"
+        ]
+    );
+    // Warm: only git status, and the same report.
+    let (warm, second) = status_git_calls(&env, &root, &[]);
+    assert_eq!(subcommands(&warm), ["status", "status", "status"]);
+    assert_eq!(first, second);
+    let r = row(&second, "core-utils");
+    assert_eq!(
+        (&r["last_tag"], &r["commits_since_tag"]),
+        (&Value::from("v0.10.0"), &Value::from(1))
+    );
+
+    // A new commit moves HEAD: that package is counted again, the others still come from the cache.
+    commit_file(&pkg, "c.txt", "c", "fix: c");
+    let (calls, json) = status_git_calls(&env, &root, &[]);
+    assert_eq!(
+        subcommands(&calls),
+        ["for-each-ref", "status", "status", "status"]
+    );
+    assert_eq!(row(&json, "core-utils")["commits_since_tag"], 2);
+    // A new tag (same HEAD) is seen at once.
+    git(&pkg, &["tag", "v0.11.0"]);
+    let (calls, json) = status_git_calls(&env, &root, &[]);
+    assert_eq!(
+        subcommands(&calls),
+        ["for-each-ref", "status", "status", "status"]
+    );
+    let r = row(&json, "core-utils");
+    assert_eq!(
+        (&r["last_tag"], &r["commits_since_tag"]),
+        (&Value::from("v0.11.0"), &Value::from(0))
+    );
+    // A tag moved to another commit (same name, other object) is seen at once too.
+    git(&pkg, &["tag", "-f", "v0.11.0", "HEAD~1"]);
+    let (_, json) = status_git_calls(&env, &root, &[]);
+    assert_eq!(row(&json, "core-utils")["commits_since_tag"], 1);
+
+    // A corrupt cache is ignored (and rewritten); the report is the same as without a cache.
+    let file = root.join(".release_tool/cache/tags.json");
+    std::fs::write(&file, "{\"format\": 1, \"packages\": 7}").unwrap();
+    let (calls, corrupt) = status_git_calls(&env, &root, &[]);
+    assert_eq!(subcommands(&calls).len(), 6);
+    let (_, uncached) = status_git_calls(&env, &root, &[("RELEASE_TOOL_NO_CACHE", "1")]);
+    assert_eq!(corrupt, uncached);
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .starts_with("{\"format\":1,")
+    );
+}
+
+#[test]
+fn the_status_cache_is_invisible_to_git_and_can_be_turned_off() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    std::fs::remove_dir_all(root.join(".release_tool")).ok();
+    let clean = git(&root, &["status", "--porcelain", "--ignored"]);
+    let before = snapshot_tree(&root);
+    let (calls, _) = status_git_calls(&env, &root, &[("RELEASE_TOOL_NO_CACHE", "1")]);
+    assert_eq!(before, snapshot_tree(&root), "no cache: nothing written");
+    let (again, _) = status_git_calls(&env, &root, &[("RELEASE_TOOL_NO_CACHE", "1")]);
+    assert_eq!(calls, again, "no cache: the same git calls every time");
+    status_json(&env, &root, &[]);
+    assert!(root.join(".release_tool/cache/tags.json").is_file());
+    // The state directory ignores itself: the root's status is unchanged (even with --ignored,
+    // only the directory itself shows, as ignored).
+    let after = git(&root, &["status", "--porcelain"]);
+    assert_eq!(after, git(&root, &["status", "--porcelain"]));
+    assert!(!after.contains(".release_tool"), "{after}");
+    let ignored = git(&root, &["status", "--porcelain", "--ignored"]);
+    assert_eq!(
+        ignored.replace("!! .release_tool/\n", ""),
+        clean,
+        "only the state directory is new, and it is ignored"
+    );
 }
 
 #[test]
