@@ -147,32 +147,28 @@ fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Ga
     let tags = cache
         .tag_distances(&pkg.rel_path, git, prefix, &head)
         .with_context(|| format!("{}: cannot read its tags", pkg.name))?;
-    let merged: Vec<&str> = if tags.iter().all(|t| t.ahead.is_some()) {
+    let merged: Vec<String> = if tags.iter().all(|t| t.ahead.is_some()) {
         // `ahead` = commits of the tag that HEAD lacks: 0 means merged into HEAD.
         tags.iter()
             .filter(|t| t.ahead == Some(0))
-            .map(|t| t.name.as_str())
+            .map(|t| t.name.clone())
             .collect()
     } else {
-        Vec::new()
+        // No counts (a git without `ahead-behind`): git lists the tags HEAD contains.
+        git.run([
+            "tag",
+            "--list",
+            "--merged",
+            &head,
+            "--",
+            &format!("{prefix}*"),
+        ])
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .collect()
     };
-    let merged_listed;
-    let merged = if merged.is_empty() && tags.iter().any(|t| t.ahead.is_none()) {
-        merged_listed = git
-            .run([
-                "tag",
-                "--list",
-                "--merged",
-                &head,
-                "--",
-                &format!("{prefix}*"),
-            ])
-            .unwrap_or_default();
-        merged_listed.lines().map(str::trim).collect()
-    } else {
-        merged
-    };
-    let last_tag = version::newest_tag(merged, prefix, false);
+    let last_tag = version::newest_tag(merged.iter().map(String::as_str), prefix, false);
     let since = last_tag
         .as_ref()
         .and_then(|(name, _)| tags.iter().find(|t| t.name == *name)?.since);

@@ -985,3 +985,38 @@ fn a_second_concurrent_run_refuses_and_changes_nothing() {
     ok(&w.release(&RELEASE));
     assert!(!state_dir.join("lock").exists(), "the lock is released");
 }
+
+#[test]
+fn the_last_release_is_the_newest_tag_merged_into_head() {
+    let w = World::new();
+    ok(&w.release(&RELEASE));
+    let a = w.pkg("a");
+    // A higher tag on a branch HEAD does not contain: not a release of this line.
+    git(&a, &["switch", "-q", "-c", "side"]);
+    commit_file(&a, "side.txt", "side\n", "feat: an experiment");
+    git(&a, &["tag", "-a", "-m", "a 5.0.0", "v5.0.0"]);
+    git(&a, &["switch", "-q", "main"]);
+    commit_file(&a, "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
+    // The same plan with the tag distances computed now and read from the status cache.
+    let cold = w.release(&["--bump", "auto", "--dry-run", "--json"]);
+    ok(&w.env.run(&w.root, ["status"]));
+    assert!(w.root.join(".release_tool/cache/tags.json").is_file());
+    let warm = w.release(&["--bump", "auto", "--dry-run", "--json"]);
+    let (cold, stderr) = ok(&cold);
+    assert_eq!(cold, ok(&warm).0);
+    assert!(
+        stderr.contains("b: skipped, no commits since v0.1.0"),
+        "{stderr}"
+    );
+    let steps: serde_json::Value = serde_json::from_str(&cold).unwrap();
+    let tag = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["package"] == "a" && s["detail"].as_str().unwrap().contains(" tag --annotate"))
+        .unwrap_or_else(|| panic!("a is tagged: {cold}"));
+    let detail = tag["detail"].as_str().unwrap();
+    assert!(detail.contains("-- v0.1.1 HEAD"), "{detail}");
+    assert!(detail.contains("Changes since 0.1.0"), "{detail}");
+    assert!(!detail.contains("experiment"), "{detail}");
+}
