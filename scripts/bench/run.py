@@ -17,11 +17,12 @@ It prints one table per N and writes everything to a JSON file (--out).
     scripts/bench/run.py --release-tool /path/to/other/release-tool   # A/B another binary
 
 Cases (state: `dirty` = every 10th package has a modified and an untracked file; `clean` = none;
-`warm` = a `status` run first, so its cache is filled):
+`warm` = a `status` run first, so its cache is filled; `10% moved` = warm, then the cache entries of
+every 10th package are dropped, as if a new commit had moved their HEAD):
 
 | case          | release-tool                 | baseline (serial)                                   |
 |---------------|------------------------------|-----------------------------------------------------|
-| status        | status (cold and warm cache), status -j 1 | git submodule foreach --quiet git status --porcelain |
+| status        | status (cold, warm, 10% moved), status -j 1 | git submodule foreach --quiet git status --porcelain |
 | status-fetch  | status --fetch               | foreach: git fetch --quiet --tags origin; git status --porcelain |
 | changes       | changes                      | foreach: git status --porcelain; if dirty: diff --stat, diff, one diff per untracked file |
 | notes         | notes                        | foreach: newest tag, and if commits since: log, diff --stat, diff |
@@ -29,6 +30,8 @@ Cases (state: `dirty` = every 10th package has a modified and an untracked file;
 | foreach       | foreach -- git status        | git submodule foreach --quiet git status             |
 | lock          | lock dev                     | uv lock (offline, warm cache)                        |
 | sync          | sync dev                     | uv sync (offline, warm cache)                        |
+| lock-fresh    | lock dev, uv.lock removed    | uv lock, uv.lock removed (a full resolution)         |
+| sync-fresh    | sync dev, .venv removed      | uv sync, .venv removed (every package installed)     |
 
 Every case also reports its ratio to the `status` baseline
 (`git submodule foreach --quiet git status --porcelain`), which issue #8's targets refer to.
@@ -85,6 +88,7 @@ CASES = {
         "commands": [
             ("status (cold cache)", ["status"], "cold"),
             ("status (warm cache)", ["status"], "warm"),
+            ("status (warm, 10% moved)", ["status"], "moved"),
             ("status -j 1", ["status", "-j", "1"], "cold"),
         ],
         "ok": {0, 1},
@@ -130,6 +134,23 @@ CASES = {
         "state": "uv",
         "baseline": ["{uv}", "sync"],
         "commands": [("sync dev", ["sync", "dev"], None)],
+        "ok": {0},
+    },
+    # The same two with real work for uv: a lock resolved again from scratch (uv.lock removed
+    # before every run, as after a dependency change) and a sync into a new venv (as in a fresh
+    # clone). Both still offline, from the warm cache.
+    "lock-fresh": {
+        "state": "uv",
+        "prepare": ["rm", "-f", "uv.lock"],
+        "baseline": ["{uv}", "lock"],
+        "commands": [("lock dev (no uv.lock)", ["lock", "dev"], None)],
+        "ok": {0},
+    },
+    "sync-fresh": {
+        "state": "uv",
+        "prepare": ["rm", "-rf", ".venv"],
+        "baseline": ["{uv}", "sync"],
+        "commands": [("sync dev (no .venv)", ["sync", "dev"], None)],
         "ok": {0},
     },
 }
@@ -204,6 +225,19 @@ class Workspace:
 
     def clear_cache(self) -> None:
         shutil.rmtree(self.ws / CACHE_DIR, ignore_errors=True)
+
+    def move_tenth(self) -> None:
+        """Drop the cache entries of every 10th package (as if their HEAD had moved)."""
+        drop_cache_entries(self.ws, 10)
+
+
+def drop_cache_entries(ws: Path, every: int) -> None:
+    path = ws / CACHE_DIR / "tags.json"
+    data = json.loads(path.read_text())
+    keys = sorted(data["packages"])
+    for k in keys[::every]:
+        del data["packages"][k]
+    path.write_text(json.dumps(data))
 
 
 def build_workspace(path: Path, n: int, env: dict[str, str]) -> None:
@@ -287,14 +321,21 @@ def instructions(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
 
 
 def hyperfine(commands: list[tuple[str, list[str], str | None]], ws: Workspace, runs: int,
-              warmup: int, out: Path) -> dict[str, dict]:
+              warmup: int, out: Path, prepare: list[str] | None = None) -> dict[str, dict]:
     """Time `commands` (label, argv, cache) with hyperfine; cache "cold" empties the status cache
-    before every run, "warm" fills it once before."""
+    before every run, "warm" fills it once before (the run before fills it again), "moved" drops
+    every 10th package's entry before every run. `prepare` runs before every run of every
+    command."""
     args = ["hyperfine", "--shell=none", "--style", "basic", "--ignore-failure",
             "--warmup", str(warmup), "--runs", str(runs), "--export-json", str(out)]
     for label, argv, cache in commands:
         if cache == "cold":
             args += ["--prepare", shlex.join(["rm", "-rf", str(ws.ws / CACHE_DIR)])]
+        elif cache == "moved":
+            args += ["--prepare", shlex.join([sys.executable, __file__, "--drop-cache-entries",
+                                              str(ws.ws)])]
+        elif prepare:
+            args += ["--prepare", shlex.join(prepare)]
         else:
             args += ["--prepare", "true"]
         args += ["-n", label, shlex.join(argv)]
@@ -335,33 +376,43 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
         commands = [("baseline", baseline, None)]
         for label, tool_args, cache in case["commands"]:
             commands.append((label, [rt, *tool_args], cache))
+        prepare = case.get("prepare")
         # Sanity: each command runs and exits as expected before it is timed.
         for label, argv, _ in commands:
+            if prepare:
+                run_once(prepare, ws.ws, run_env)
             code = run_once(argv, ws.ws, run_env)
             ok = {0} if label == "baseline" else case["ok"]
             if code not in ok:
                 sys.exit(f"N={n} {case_name}: `{shlex.join(argv)}` exited {code} (expected {sorted(ok)})")
         load_before = loadavg()
         log(f"== N={n} {case_name} (load {load_before}; runs {runs}, warmup {warmup})")
-        results = hyperfine(commands, ws, runs, warmup, base / f"hyperfine-{n}-{case_name}.json")
+        results = hyperfine(commands, ws, runs, warmup, base / f"hyperfine-{n}-{case_name}.json",
+                            prepare)
         load_after = loadavg()
         base_mean = results["baseline"]["mean"]
         if case_name == "status":
             status_base = results["baseline"]
         for label, argv, cache in commands:
             r = results[label]
-            if cache == "cold":
-                ws.clear_cache()
-            elif cache == "warm":
+            def before() -> None:
+                if cache == "cold":
+                    ws.clear_cache()
+                elif cache == "moved":
+                    run_once(argv, ws.ws, run_env)
+                    ws.move_tenth()
+                elif prepare:
+                    run_once(prepare, ws.ws, run_env)
+
+            if cache == "warm":
                 run_once(argv, ws.ws, run_env)
+            before()
             rss = peak_rss_kib(argv, ws.ws, run_env)
-            if cache == "cold":
-                ws.clear_cache()
+            before()
             procs = process_counts(argv, ws.ws, run_env)
             instr = None
             if args.instructions and label != "baseline":
-                if cache == "cold":
-                    ws.clear_cache()
+                before()
                 instr = instructions(argv, ws.ws, run_env)
             row = {
                 "n": n,
@@ -451,6 +502,10 @@ def machine() -> dict:
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--drop-cache-entries":
+        # hyperfine's --prepare for the "10% moved" status case.
+        drop_cache_entries(Path(sys.argv[2]), 10)
+        return
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-n", "--sizes", default="50,200,1000",
                    help="comma-separated workspace sizes (default 50,200,1000)")
