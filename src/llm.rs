@@ -88,7 +88,10 @@ impl Job {
 }
 
 /// Values that must never reach a model or a file: the LLM key and the forge tokens found in
-/// the environment (longest first, so a token that contains another is masked whole).
+/// `env`, and every value the process-wide registry knows ([`crate::secrets::known`]: the
+/// variables the configuration names, `docker.secret_env` included, and every variable whose
+/// name says it holds a secret), longest first, so a token that contains another is masked
+/// whole. One list, so a prompt masks at least what the output does.
 pub fn known_secrets(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
     let mut vars = vec![config.llm.api_key_env.clone()];
     if let Some(v) = &config.forge.token_env {
@@ -100,8 +103,9 @@ pub fn known_secrets(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> V
         .filter_map(|v| env(v))
         .map(|s| s.trim().to_owned())
         .filter(|s| s.len() >= 8)
+        .chain(crate::secrets::known())
         .collect();
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     out.dedup();
     out
 }
@@ -641,9 +645,24 @@ mod tests {
             "GITHUB_TOKEN" => Some("ghp_0123456789".to_owned()),
             _ => None,
         };
-        assert_eq!(
-            known_secrets(&config, &env),
-            ["ghp_0123456789", "sk-abcdefgh"]
-        );
+        let known = known_secrets(&config, &env);
+        let from_env: Vec<&str> = known
+            .iter()
+            .map(String::as_str)
+            .filter(|s| ["ghp_0123456789", "sk-abcdefgh"].contains(s))
+            .collect();
+        assert_eq!(from_env, ["ghp_0123456789", "sk-abcdefgh"]);
+        assert!(!known.iter().any(|s| s == "short"));
+    }
+
+    #[test]
+    fn known_secrets_include_the_process_registry() {
+        // A value the output masks (here: as if from `docker.secret_env` or a `*_TOKEN`
+        // variable) is masked in prompts too.
+        crate::secrets::register("registry-only-secret-4242");
+        let known = known_secrets(&Config::default(), &|_: &str| None);
+        assert!(known.iter().any(|s| s == "registry-only-secret-4242"), "{known:?}");
+        let lens: Vec<usize> = known.iter().map(String::len).collect();
+        assert!(lens.windows(2).all(|w| w[0] >= w[1]), "longest first: {known:?}");
     }
 }

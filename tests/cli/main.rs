@@ -20,6 +20,7 @@ mod docker;
 mod fault_matrix;
 mod faults;
 mod foreach;
+mod fuzz_replay;
 mod forge_client;
 mod git_wrapper;
 mod hostile_input;
