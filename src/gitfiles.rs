@@ -148,6 +148,69 @@ impl RepoFiles {
         Some(tags)
     }
 
+    /// The git directory of the work tree (`.git`, or where a `.git` file points).
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
+    /// Where refs, `packed-refs`, the config and the objects live (the git directory, or the
+    /// common directory of a linked worktree).
+    pub fn common_dir(&self) -> &Path {
+        &self.common
+    }
+
+    /// The object a full ref name (`refs/heads/main`) points to: `Some(Some(oid))`, or
+    /// `Some(None)` when the ref does not exist. A loose file takes precedence over
+    /// `packed-refs`. `None` when the files cannot tell for certain (reftable, a symbolic or
+    /// malformed ref, an unreadable file).
+    pub fn read_ref(&self, name: &str) -> Option<Option<String>> {
+        if !name.starts_with("refs/")
+            || name
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
+            || self.uses_reftable()
+        {
+            return None;
+        }
+        match std::fs::read_to_string(self.common.join(name)) {
+            Ok(text) => {
+                let oid = text.strip_suffix('\n').unwrap_or(&text);
+                return is_object_id(oid).then(|| Some(oid.to_owned()));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // A directory of that name (`refs/heads/a` when `refs/heads/a/b` exists) is no ref.
+            Err(_) if self.common.join(name).is_dir() => {}
+            Err(_) => return None,
+        }
+        match std::fs::read_to_string(self.common.join("packed-refs")) {
+            Ok(text) => Some(
+                parse_packed_refs(&text)?
+                    .into_iter()
+                    .find(|r| r.name == name)
+                    .map(|r| r.oid),
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(None),
+            Err(_) => None,
+        }
+    }
+
+    /// What HEAD is: the branch it names (`Some("refs/heads/main")`) or, detached, `None`; and
+    /// the commit it resolves to (`None` on an unborn branch). `None` when the files cannot
+    /// tell for certain.
+    pub fn head(&self) -> Option<(Option<String>, Option<String>)> {
+        let text = std::fs::read_to_string(self.git_dir.join("HEAD")).ok()?;
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        if let Some(target) = text.strip_prefix("ref: ") {
+            if !target.starts_with("refs/heads/") {
+                return None;
+            }
+            let oid = self.read_ref(target)?;
+            Some((Some(target.to_owned()), oid))
+        } else {
+            is_object_id(text).then(|| (None, Some(text.to_owned())))
+        }
+    }
+
     fn uses_reftable(&self) -> bool {
         self.common.join("reftable").exists()
             || self.config_text().is_none_or(|c| {

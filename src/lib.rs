@@ -44,6 +44,7 @@ pub mod scaffold;
 pub mod secrets;
 pub mod stages;
 pub mod status;
+pub mod statuscache;
 pub mod tagcache;
 pub mod text;
 pub mod ui;
@@ -159,6 +160,8 @@ impl Drop for RedactingWriter {
     fn drop(&mut self) {
         use std::io::Write as _;
         let text = secrets::redact_bytes(&self.0);
-        let _ = std::io::stderr().lock().write_all(&text);
+        // Through anstream, like every other line on stderr: the formatter's colours are
+        // stripped where colour is not wanted (not a terminal, `NO_COLOR`, `--color never`).
+        let _ = anstream::stderr().lock().write_all(&text);
     }
 }

@@ -661,8 +661,14 @@ mod tests {
         // variable) is masked in prompts too.
         crate::secrets::register("registry-only-secret-4242");
         let known = known_secrets(&Config::default(), &|_: &str| None);
-        assert!(known.iter().any(|s| s == "registry-only-secret-4242"), "{known:?}");
+        assert!(
+            known.iter().any(|s| s == "registry-only-secret-4242"),
+            "{known:?}"
+        );
         let lens: Vec<usize> = known.iter().map(String::len).collect();
-        assert!(lens.windows(2).all(|w| w[0] >= w[1]), "longest first: {known:?}");
+        assert!(
+            lens.windows(2).all(|w| w[0] >= w[1]),
+            "longest first: {known:?}"
+        );
     }
 }

@@ -9,6 +9,7 @@ use crate::config::{Config, ProdSource};
 use crate::git::{Git, TagRef};
 use crate::parallel;
 use crate::pyproject::{self, PyProject};
+use crate::statuscache::StatusCache;
 use crate::tagcache::TagCache;
 use crate::version::{self, Version};
 use crate::workspace::{Level, Package, Problem, Workspace};
@@ -137,14 +138,22 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
     // Tag distances are cached between runs (see `tagcache`): a repeated `status` then starts
     // one git process per package.
     let cache = TagCache::open(&ws.root, true);
+    // And so is `git status` itself, for packages nobody touched since (see `statuscache`): a
+    // repeated `status` then starts no process for them at all.
+    let status_cache = StatusCache::open(&ws.root, true);
+    let caches = Caches {
+        tags: &cache,
+        status: &status_cache,
+    };
     let rows = parallel::map(&selected, jobs, |pkg| {
-        let mut row = package_status(&ws.config, &cache, pkg, &staging, &prod, req.fetch);
+        let mut row = package_status(&ws.config, &caches, pkg, &staging, &prod, req.fetch);
         row.problems.extend(manifest_problems.iter().cloned());
         row.status = worst(&row.problems);
         row
     });
     let paths: BTreeSet<&str> = ws.packages.iter().map(|p| p.rel_path.as_str()).collect();
     cache.save(|key| paths.contains(key));
+    status_cache.save(|key| paths.contains(key));
     Ok(StatusReport {
         root: ws.root.display().to_string(),
         packages: rows,
@@ -159,9 +168,15 @@ fn worst(problems: &[Problem]) -> &'static str {
     }
 }
 
+/// The caches `status` reads and fills.
+struct Caches<'a> {
+    tags: &'a TagCache,
+    status: &'a StatusCache,
+}
+
 fn package_status(
     config: &Config,
-    cache: &TagCache,
+    caches: &Caches<'_>,
     pkg: &Package,
     staging: &Pins,
     prod: &Pins,
@@ -213,14 +228,15 @@ fn package_status(
         row.problems
             .push(Problem::warning(format!("fetch failed: {e}")));
     }
-    let status = match git.status() {
+    let cache = caches.tags;
+    let status = match caches.status.status(&pkg.rel_path, &git) {
         Ok(s) => s,
         Err(e) => {
             row.problems.push(Problem::error(format!("git: {e}")));
             return row;
         }
     };
-    row.dirty = Some(status.dirty());
+    row.dirty = Some(status.dirty);
     row.ahead = Some(status.ahead);
     row.behind = Some(status.behind);
     row.branch.clone_from(&status.branch);

@@ -74,7 +74,8 @@ pub struct TagCache {
     changed: AtomicBool,
 }
 
-fn disabled_by_env() -> bool {
+/// Whether `RELEASE_TOOL_NO_CACHE` turns the caches off.
+pub fn disabled_by_env() -> bool {
     std::env::var_os(NO_CACHE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 

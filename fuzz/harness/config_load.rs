@@ -17,7 +17,10 @@ use release_tool::error::{ExitKind, classify};
 fn user_error(err: &anyhow::Error, file: &str) {
     let (kind, _) = classify(err);
     assert_eq!(kind, ExitKind::Usage, "not a user error: {err:#}");
-    assert!(err.to_string().contains(file), "the error does not name {file}: {err}");
+    assert!(
+        err.to_string().contains(file),
+        "the error does not name {file}: {err}"
+    );
 }
 
 fn round_trip(config: &Config) {

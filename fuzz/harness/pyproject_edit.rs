@@ -87,7 +87,7 @@ fn pick(doc: &PyProject, name: &Name) -> String {
 /// The rendering of every part no edit may touch.
 fn untouched(doc: &PyProject) -> Vec<(String, String)> {
     let mut parts = Vec::new();
-    for (key, item) in doc.doc().iter() {
+    for (key, item) in doc.doc() {
         if key == "project" || key == "tool" {
             continue;
         }
@@ -124,7 +124,11 @@ pub fn run(data: &[u8]) {
     let Ok(mut doc) = PyProject::parse(path, text) else {
         return;
     };
-    assert_eq!(doc.render(), text, "an unedited document renders as it was read");
+    assert_eq!(
+        doc.render(),
+        text,
+        "an unedited document renders as it was read"
+    );
     assert!(!doc.is_changed());
 
     // Reads never panic.

@@ -15,7 +15,8 @@ use release_tool::version::{self, Bump};
 
 fn round_trips(v: &version::Version, what: &str) {
     let text = v.to_string();
-    let again = version::parse(&text).unwrap_or_else(|e| panic!("{what}: {text} does not parse: {e}"));
+    let again =
+        version::parse(&text).unwrap_or_else(|e| panic!("{what}: {text} does not parse: {e}"));
     assert_eq!(&again, v, "{what}: {text} parses to another version");
     assert_eq!(again.to_string(), text, "{what}: {text} is not normalised");
     assert_eq!(
@@ -50,7 +51,10 @@ pub fn run(data: &[u8]) {
             assert!(next > v, "{v} + {kind} = {next} is not newer");
         }
         if matches!(kind, Bump::Patch | Bump::Minor | Bump::Major) {
-            assert!(version::is_final(&next), "{v} + {kind} = {next} is not final");
+            assert!(
+                version::is_final(&next),
+                "{v} + {kind} = {next} is not final"
+            );
         }
     }
     if let Ok(next) = version::next_dev(&v) {

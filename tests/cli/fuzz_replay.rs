@@ -40,7 +40,9 @@ fn replay(dirs: &[&str], run: fn(&[u8]), extra: impl Fn(&[u8]) -> Vec<Vec<u8>>) 
 
 #[test]
 fn version_bump_seeds_pass_the_fuzz_checks() {
-    let n = replay(&["fuzz/seeds/version_bump"], version_bump::run, |_| Vec::new());
+    let n = replay(&["fuzz/seeds/version_bump"], version_bump::run, |_| {
+        Vec::new()
+    });
     assert!(n >= 20, "{n} seeds");
 }
 

@@ -43,6 +43,37 @@ fn colours_follow_the_flag_and_the_environment() {
     assert_eq!(v["packages"].as_array().unwrap().len(), 3);
 }
 
+#[test]
+fn verbose_logs_in_a_pipe_have_no_colour_codes() {
+    // The bug: `-v` / `RELEASE_TOOL_LOG` lines reached a pipe with ANSI colour codes, as the
+    // log formatter wrote straight to stderr, around the colour choice.
+    let env = TestEnv::new();
+    let root = env.demo();
+    for (vars, args) in [
+        (vec![("RELEASE_TOOL_LOG", "release_tool=debug")], vec![]),
+        (vec![], vec!["-vv"]),
+    ] {
+        let out = status(&env, &root, &vars, &args);
+        let stderr = outputs(&out).1;
+        assert!(stderr.contains("DEBUG"), "no log lines: {stderr}");
+        assert!(
+            !stderr.contains('\x1b'),
+            "colour codes in a pipe: {stderr:?}"
+        );
+    }
+    // Forced colour still colours them.
+    let out = status(
+        &env,
+        &root,
+        &[
+            ("RELEASE_TOOL_LOG", "release_tool=debug"),
+            ("CLICOLOR_FORCE", "1"),
+        ],
+        &[],
+    );
+    assert!(outputs(&out).1.contains(ESC));
+}
+
 /// Run `release-tool ARGS` on a pseudo-terminal (`script`), returning what the terminal showed.
 fn on_a_terminal(root: &Path, args: &str) -> Option<String> {
     if Command::new("script").arg("--version").output().is_err() {

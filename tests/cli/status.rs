@@ -308,7 +308,8 @@ fn without_cache(tree: Vec<String>) -> Vec<String> {
                 ".release_tool/",
                 ".release_tool/.gitignore",
                 ".release_tool/cache/",
-                ".release_tool/cache/tags.json"
+                ".release_tool/cache/tags.json",
+                ".release_tool/cache/status.json"
             ]
             .contains(&path),
             "unexpected {line}"
@@ -319,7 +320,9 @@ fn without_cache(tree: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// The git commands a `status --json` run starts (from its debug log), and its report.
+/// The git commands a `status --json` run starts (from its debug log), and its report. The
+/// status cache never stores here (its racy margin is endless), so that the calls do not depend
+/// on how long the test has taken so far; `status_cache_*` tests cover that cache.
 fn status_git_calls(
     env: &TestEnv,
     root: &Path,
@@ -328,6 +331,7 @@ fn status_git_calls(
     let mut cmd = env.cmd(root);
     cmd.args(["status", "--json"])
         .env("RELEASE_TOOL_LOG", "release_tool=debug")
+        .env("RELEASE_TOOL_CACHE_RACY_MS", "1000000000000")
         .env("NO_COLOR", "1");
     for (k, v) in extra_env {
         cmd.env(k, v);
