@@ -186,7 +186,8 @@ impl RunLock {
                     let started = process_start(pid)
                         .map(|t| format!("started {t}\n"))
                         .unwrap_or_default();
-                    write!(file, "{pid}\n{command}\n{started}")?;
+                    // One write: a concurrent run never reads half a lock.
+                    file.write_all(format!("{pid}\n{command}\n{started}").as_bytes())?;
                     return Ok(Self { path, created_dir });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -12,8 +12,8 @@
 //! - the `.git` file, `HEAD` and the commit it resolves to, the upstream's remote-tracking ref
 //!   and the commit it points to (loose or packed), the stat data of the index, `packed-refs`,
 //!   `info/exclude`, `info/attributes` and `info/sparse-checkout`, and the whole config file;
-//! - once per run (the same for all packages): every `GIT_*` variable and `HOME`,
-//!   `XDG_CONFIG_HOME` and `PATH`, the `git` executable, and the system and global config,
+//! - once per run (the same for all packages): every `GIT_*` variable and `HOME` and
+//!   `XDG_CONFIG_HOME`, the `git` executable `PATH` finds, and the system and global config,
 //!   ignore and attributes files, with every file they include or name as `core.excludesFile`
 //!   or `core.attributesFile`.
 //!
@@ -601,7 +601,9 @@ fn global_fingerprint(settled_before: i128) -> Option<u128> {
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
         .filter(|(k, _)| {
             let k = k.as_encoded_bytes();
-            k.starts_with(b"GIT_") || [&b"HOME"[..], b"XDG_CONFIG_HOME", b"PATH"].contains(&k)
+            // Not `PATH` as a whole (activating a virtualenv changes it): the `git` it finds
+            // is part of the digest below.
+            k.starts_with(b"GIT_") || [&b"HOME"[..], b"XDG_CONFIG_HOME"].contains(&k)
         })
         .collect();
     vars.sort();

@@ -17,12 +17,16 @@ It prints one table per N and writes everything to a JSON file (--out).
     scripts/bench/run.py --release-tool /path/to/other/release-tool   # A/B another binary
 
 Cases (state: `dirty` = every 10th package has a modified and an untracked file; `clean` = none;
-`warm` = a `status` run first, so its cache is filled; `10% moved` = warm, then the cache entries of
-every 10th package are dropped, as if a new commit had moved their HEAD):
+`warm` = a `status` run first, so its caches are filled; `10% edited` = warm, then a file of every
+10th package is touched before each run (its times move: `git status` runs again for it);
+`10% moved` = warm, then both cache entries of every 10th package are dropped before each run, as
+if a new commit had moved their HEAD: `git status` and the tag distances run again for them).
+Before every timed case the workspace rests for 3.5 s, so the status cache's racy margin (3 s:
+it stores no package changed in the last 3 seconds) does not hide what it does.
 
 | case          | release-tool                 | baseline (serial)                                   |
 |---------------|------------------------------|-----------------------------------------------------|
-| status        | status (cold, warm, 10% moved), status -j 1 | git submodule foreach --quiet git status --porcelain |
+| status        | status (cold, warm, 10% edited, 10% moved), status -j 1 | git submodule foreach --quiet git status --porcelain |
 | status-fetch  | status --fetch               | foreach: git fetch --quiet --tags origin; git status --porcelain |
 | changes       | changes                      | foreach: git status --porcelain; if dirty: diff --stat, diff, one diff per untracked file |
 | notes         | notes                        | foreach: newest tag, and if commits since: log, diff --stat, diff |
@@ -88,7 +92,10 @@ CASES = {
         "commands": [
             ("status (cold cache)", ["status"], "cold"),
             ("status (warm cache)", ["status"], "warm"),
+            # "moved" before "edited": a touched package stays out of the status cache for the
+            # racy margin (3 s), which would add to the next case's work.
             ("status (warm, 10% moved)", ["status"], "moved"),
+            ("status (warm, 10% edited)", ["status"], "edited"),
             ("status -j 1", ["status", "-j", "1"], "cold"),
         ],
         "ok": {0, 1},
@@ -222,6 +229,7 @@ class Workspace:
             cwd=self.ws, env=self.env, check=True, stdout=subprocess.DEVNULL,
         )
         self.state = want_dirty
+        rest()
 
     def clear_cache(self) -> None:
         shutil.rmtree(self.ws / CACHE_DIR, ignore_errors=True)
@@ -231,13 +239,32 @@ class Workspace:
         drop_cache_entries(self.ws, 10)
 
 
+def rest() -> None:
+    """Wait out the status cache's racy margin (3 s) after changing files."""
+    time.sleep(3.5)
+
+
+def every_nth_package(ws: Path, every: int) -> list[Path]:
+    """Every `every`th package directory, in name order (the same set for every case)."""
+    return sorted((ws / "packages").iterdir())[::every]
+
+
 def drop_cache_entries(ws: Path, every: int) -> None:
-    path = ws / CACHE_DIR / "tags.json"
-    data = json.loads(path.read_text())
-    keys = sorted(data["packages"])
-    for k in keys[::every]:
-        del data["packages"][k]
-    path.write_text(json.dumps(data))
+    """Both caches (tag distances, git status) forget the same packages, every `every`th."""
+    keys = {f"packages/{p.name}" for p in every_nth_package(ws, every)}
+    for name in ("tags.json", "status.json"):
+        path = ws / CACHE_DIR / name
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text())
+        data["packages"] = {k: v for k, v in data["packages"].items() if k not in keys}
+        path.write_text(json.dumps(data))
+
+
+def touch_tenth(ws: Path, every: int) -> None:
+    """Touch a tracked file of every `every`th package: same content, new times."""
+    for pkg in every_nth_package(ws, every):
+        os.utime(pkg / "pyproject.toml")
 
 
 def build_workspace(path: Path, n: int, env: dict[str, str]) -> None:
@@ -307,6 +334,30 @@ def process_counts(argv: list[str], cwd: Path, env: dict[str, str]) -> dict[str,
     return counts
 
 
+def own_cpu_s(argv: list[str], cwd: Path, env: dict[str, str], runs: int,
+              prepare: list[str] | None = None) -> float | None:
+    """CPU time (task-clock) of the first process alone, children not counted: what the tool
+    itself costs on top of the git or uv processes it starts. Mean of `runs` runs (`perf stat
+    --no-inherit`); None without perf."""
+    if not shutil.which("perf"):
+        return None
+    total = 0.0
+    for _ in range(runs):
+        if prepare:
+            run_once(prepare, cwd, env)
+        res = subprocess.run(["perf", "stat", "--no-inherit", "-x", ",", "-e", "task-clock",
+                              *argv], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        line = next((l for l in res.stderr.splitlines() if "task-clock" in l), None)
+        if line is None:
+            return None
+        try:
+            total += float(line.split(",")[0]) / 1000.0
+        except ValueError:
+            return None
+    return total / runs
+
+
 def instructions(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
     """Instructions executed by the first process only (callgrind, children not traced)."""
     if not shutil.which("valgrind"):
@@ -331,9 +382,9 @@ def hyperfine(commands: list[tuple[str, list[str], str | None]], ws: Workspace, 
     for label, argv, cache in commands:
         if cache == "cold":
             args += ["--prepare", shlex.join(["rm", "-rf", str(ws.ws / CACHE_DIR)])]
-        elif cache == "moved":
-            args += ["--prepare", shlex.join([sys.executable, __file__, "--drop-cache-entries",
-                                              str(ws.ws)])]
+        elif cache in ("moved", "edited"):
+            flag = "--drop-cache-entries" if cache == "moved" else "--touch-tenth"
+            args += ["--prepare", shlex.join([sys.executable, __file__, flag, str(ws.ws)])]
         elif prepare:
             args += ["--prepare", shlex.join(prepare)]
         else:
@@ -385,11 +436,15 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
             ok = {0} if label == "baseline" else case["ok"]
             if code not in ok:
                 sys.exit(f"N={n} {case_name}: `{shlex.join(argv)}` exited {code} (expected {sorted(ok)})")
+        # uv's quick no-op runs are short and noisy: more runs for a steady mean.
+        case_runs = args.runs or (30 if case["state"] == "uv" else runs)
         load_before = loadavg()
-        log(f"== N={n} {case_name} (load {load_before}; runs {runs}, warmup {warmup})")
-        results = hyperfine(commands, ws, runs, warmup, base / f"hyperfine-{n}-{case_name}.json",
-                            prepare)
+        log(f"== N={n} {case_name} (load {load_before}; runs {case_runs}, warmup {warmup})")
+        results = hyperfine(commands, ws, case_runs, warmup,
+                            base / f"hyperfine-{n}-{case_name}.json", prepare)
         load_after = loadavg()
+        if any(cache == "edited" for _, _, cache in commands):
+            rest()  # the touched packages settle before the counts below
         base_mean = results["baseline"]["mean"]
         if case_name == "status":
             status_base = results["baseline"]
@@ -401,6 +456,9 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
                 elif cache == "moved":
                     run_once(argv, ws.ws, run_env)
                     ws.move_tenth()
+                elif cache == "edited":
+                    run_once(argv, ws.ws, run_env)
+                    touch_tenth(ws.ws, 10)
                 elif prepare:
                     run_once(prepare, ws.ws, run_env)
 
@@ -410,6 +468,21 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
             rss = peak_rss_kib(argv, ws.ws, run_env)
             before()
             procs = process_counts(argv, ws.ws, run_env)
+            own = None
+            if label != "baseline":
+                if cache in ("warm", "moved", "edited"):
+                    run_once(argv, ws.ws, run_env)
+                own_runs = 3 if n >= 1000 else 5
+                own_prepare = None
+                if cache == "cold":
+                    own_prepare = ["rm", "-rf", str(ws.ws / CACHE_DIR)]
+                elif cache == "moved":
+                    own_prepare = [sys.executable, __file__, "--drop-cache-entries", str(ws.ws)]
+                elif cache == "edited":
+                    own_prepare = [sys.executable, __file__, "--touch-tenth", str(ws.ws)]
+                elif prepare:
+                    own_prepare = prepare
+                own = own_cpu_s(argv, ws.ws, run_env, own_runs, own_prepare)
             instr = None
             if args.instructions and label != "baseline":
                 before()
@@ -427,6 +500,7 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
                 "user_s": r["user"],
                 "system_s": r["system"],
                 "cpu_s": r["user"] + r["system"],
+                "own_cpu_s": own,
                 "ratio": r["mean"] / base_mean,
                 "ratio_status_baseline": None,
                 "peak_rss_kib": rss,
@@ -434,7 +508,7 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
                 "git_processes": procs.get("git") if procs else None,
                 "processes_by_program": procs,
                 "instructions": instr,
-                "runs": runs,
+                "runs": case_runs,
                 "load_before": load_before,
                 "load_after": load_after,
             }
@@ -464,19 +538,19 @@ def fmt_sd(mean: float, sd: float) -> str:
 
 def table(rows: list[dict]) -> str:
     head = ("| N | case | command | wall (mean ± σ) | × own baseline | × status baseline "
-            "| CPU | peak RSS | processes (git) |")
-    lines = [head, "|" + "---|" * 9]
+            "| CPU (all processes) | own CPU | peak RSS | processes (git) |")
+    lines = [head, "|" + "---|" * 10]
     for r in rows:
         rss = f"{r['peak_rss_kib'] / 1024:.1f} MiB" if r["peak_rss_kib"] else "—"
         procs = (f"{r['processes']} ({r['git_processes'] or 0})"
                  if r["processes"] is not None else "—")
         rs = r["ratio_status_baseline"]
+        rs = f"{rs:.2f}" if rs is not None else "—"
+        own = r.get("own_cpu_s")
+        own = f"{own * 1000:.1f} ms" if own is not None else "—"
         lines.append(
             f"| {r['n']} | {r['case']} | {r['command']} | {fmt_sd(r['mean_s'], r['stddev_s'])} "
-            f"| {r['ratio']:.2f} | {rs:.2f} | {fmt_time(r['cpu_s'])} | {rss} | {procs} |"
-            if rs is not None else
-            f"| {r['n']} | {r['case']} | {r['command']} | {fmt_sd(r['mean_s'], r['stddev_s'])} "
-            f"| {r['ratio']:.2f} | — | {fmt_time(r['cpu_s'])} | {rss} | {procs} |")
+            f"| {r['ratio']:.2f} | {rs} | {fmt_time(r['cpu_s'])} | {own} | {rss} | {procs} |")
     return "\n".join(lines)
 
 
@@ -505,6 +579,10 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--drop-cache-entries":
         # hyperfine's --prepare for the "10% moved" status case.
         drop_cache_entries(Path(sys.argv[2]), 10)
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--touch-tenth":
+        # hyperfine's --prepare for the "10% edited" status case.
+        touch_tenth(Path(sys.argv[2]), 10)
         return
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-n", "--sizes", default="50,200,1000",

@@ -282,3 +282,38 @@ fn status_cache_is_derived_data() {
     let run = status(&env, &root, &[], MARGIN_MS);
     assert_eq!((run.hits, &run.report), (3, &truth), "rewritten");
 }
+
+#[test]
+fn status_cache_follows_the_git_on_path_not_path_itself() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    settle();
+    let truth = uncached(&env, &root, &[]);
+    status(&env, &root, &[], MARGIN_MS);
+    let path = std::env::var("PATH").unwrap();
+    // A directory without git in front (an activated virtualenv): still every package cached.
+    let venv_bin = env.path().join("venv/bin");
+    std::fs::create_dir_all(&venv_bin).unwrap();
+    let with_venv = format!("{}:{path}", venv_bin.display());
+    let run = status(&env, &root, &[("PATH", &with_venv)], MARGIN_MS);
+    assert_eq!((run.hits, &run.report), (3, &truth));
+    // Another git first on PATH: asked again, then cached for it.
+    #[cfg(unix)]
+    {
+        let real = std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap();
+        let real = String::from_utf8(real.stdout).unwrap();
+        let other = env.path().join("other-git");
+        std::fs::create_dir_all(&other).unwrap();
+        std::os::unix::fs::symlink(real.trim(), other.join("git")).unwrap();
+        settle();
+        let with_other = format!("{}:{path}", other.display());
+        let vars = [("PATH", with_other.as_str())];
+        let run = status(&env, &root, &vars, MARGIN_MS);
+        assert_eq!((run.hits, run.git_status, &run.report), (0, 3, &truth));
+        let run = status(&env, &root, &vars, MARGIN_MS);
+        assert_eq!((run.hits, &run.report), (3, &truth));
+    }
+}
