@@ -8,7 +8,7 @@ pair: the median of `tool - uv` over all pairs, with its 95% range from a bootst
 Also reported: the tool's own CPU time (its process alone, `perf stat --no-inherit`), the part
 of the overhead that is its work rather than a second process start.
 
-    scripts/bench/overhead.py --workdir /tmp/bench -n 50,200,1000          # lock dev, sync dev
+    scripts/bench/overhead.py --workdir /tmp/bench -n 50,200,1000   # lock/sync, no-op and fresh
     scripts/bench/overhead.py --workdir /tmp/bench -n 200 --pairs 200
 
 Workspaces come from make-workspace.sh (reused under --workdir, as run.py does); uv runs offline
@@ -33,9 +33,16 @@ REPO = SCRIPT_DIR.parent.parent
 sys.path.insert(0, str(SCRIPT_DIR))
 import run as bench  # noqa: E402  (the suite's helpers: workspace, environment, perf)
 
+# name: (uv arguments, release-tool arguments, what to undo before every run, untimed)
 CASES = {
-    "lock": (["lock"], ["lock", "dev"]),
-    "sync": (["sync"], ["sync", "dev"]),
+    "lock": (["lock"], ["lock", "dev"], None),
+    "sync": (["sync"], ["sync", "dev"], None),
+    # Real work for uv: a full resolution, a new venv with every package installed. The file
+    # system's state after deleting and recreating thousands of files drifts over a series of
+    # runs (hyperfine, which runs one command's series after the other, showed whichever ran
+    # second up to 1.5x slower, in either order); pairs in alternating order cancel that out.
+    "lock-fresh": (["lock"], ["lock", "dev"], ["rm", "-f", "uv.lock"]),
+    "sync-fresh": (["sync"], ["sync", "dev"], ["rm", "-rf", ".venv"]),
 }
 
 
@@ -59,11 +66,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-n", "--sizes", default="50,200,1000")
     p.add_argument("--pairs", type=int, default=100)
+    p.add_argument("--fresh-pairs", type=int, default=30,
+                   help="pairs for lock-fresh and sync-fresh (slower runs)")
+    p.add_argument("--only", default=",".join(CASES),
+                   help=f"comma-separated cases (default all: {','.join(CASES)})")
     p.add_argument("--workdir", type=Path, required=True)
     p.add_argument("--release-tool", default=str(REPO / "target/release/release-tool"))
     p.add_argument("--uv", default=None)
     p.add_argument("--out", type=Path, default=REPO / "target/bench/overhead.json")
     args = p.parse_args()
+    args.only = [c for c in args.only.split(",") if c]
     uv = args.uv or str(REPO / ".cache/uv-0.13.9/bin/uv")
     if not os.access(uv, os.X_OK):
         uv = shutil.which("uv") or sys.exit("uv not found (pass --uv)")
@@ -73,32 +85,41 @@ def main() -> None:
     env = bench.hermetic_env({"UV_CACHE_DIR": str(base / "uv-cache"), "UV_NO_PROGRESS": "1"})
     run_env = dict(env, UV_OFFLINE="1", RELEASE_TOOL_UV=uv)
     rows = []
-    print("| N | command | bare uv (median) | release-tool (median) | overhead (median of pairs, 95% range) | overhead % | tool's own CPU |")
+    print("| N | case | bare uv (median) | release-tool (median) | overhead (median of pairs, 95% range) | overhead % | tool's own CPU |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for n in [int(s) for s in args.sizes.split(",") if s]:
         ws = bench.Workspace(base / f"n{n}", n, env)
         bench.build_workspace(ws.dir, n, env)
         ws.set_state("clean")
         bench.prepare_uv(ws.ws, uv, env)
-        for name, (uv_args, rt_args) in CASES.items():
+        for name, (uv_args, rt_args, undo) in CASES.items():
+            if name not in args.only:
+                continue
             a, b = [uv, *uv_args], [rt, *rt_args]
+
+            def run(argv: list[str]) -> float:
+                if undo:
+                    subprocess.run(undo, cwd=ws.ws, check=True)
+                return timed(argv, ws.ws, run_env)
+
             for _ in range(3):  # warm up both
-                timed(a, ws.ws, run_env)
-                timed(b, ws.ws, run_env)
+                run(a)
+                run(b)
+            pairs = args.fresh_pairs if undo else args.pairs
             bare, tool, diffs = [], [], []
-            for i in range(args.pairs):
+            for i in range(pairs):
                 if i % 2:
-                    tb, ta = timed(b, ws.ws, run_env), timed(a, ws.ws, run_env)
+                    tb, ta = run(b), run(a)
                 else:
-                    ta, tb = timed(a, ws.ws, run_env), timed(b, ws.ws, run_env)
+                    ta, tb = run(a), run(b)
                 bare.append(ta)
                 tool.append(tb)
                 diffs.append(tb - ta)
-            own = bench.own_cpu_s(b, ws.ws, run_env, 20)
+            own = bench.own_cpu_s(b, ws.ws, run_env, 20 if not undo else 5, undo)
             med_uv, med_tool, med_diff = (statistics.median(x) for x in (bare, tool, diffs))
             lo, hi = bootstrap(diffs)
             row = {
-                "n": n, "command": " ".join(rt_args), "pairs": args.pairs,
+                "n": n, "case": name, "command": " ".join(rt_args), "pairs": pairs,
                 "uv_median_s": med_uv, "tool_median_s": med_tool,
                 "overhead_median_s": med_diff, "overhead_ci95_s": [lo, hi],
                 "overhead_pct": 100 * med_diff / med_uv, "own_cpu_s": own,
@@ -106,7 +127,7 @@ def main() -> None:
             }
             rows.append(row)
             own_s = f"{own * 1000:.1f} ms ({100 * own / med_uv:.1f}%)" if own is not None else "—"
-            print(f"| {n} | `{' '.join(rt_args)}` | {med_uv * 1000:.1f} ms | {med_tool * 1000:.1f} ms "
+            print(f"| {n} | {name} | {med_uv * 1000:.1f} ms | {med_tool * 1000:.1f} ms "
                   f"| {med_diff * 1000:+.1f} ms ({lo * 1000:+.1f} … {hi * 1000:+.1f}) "
                   f"| {row['overhead_pct']:+.1f}% | {own_s} |", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
