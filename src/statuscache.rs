@@ -87,13 +87,6 @@ struct Entry {
     status: Summary,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct CacheFile {
-    format: u32,
-    /// Package path (relative to the root) → entry.
-    packages: BTreeMap<String, Entry>,
-}
-
 /// The status cache of one workspace, shared by the workers of a command.
 #[derive(Debug)]
 pub struct StatusCache {
@@ -116,20 +109,8 @@ impl StatusCache {
         if crate::tagcache::disabled_by_env() {
             return Self::off(root);
         }
-        let path = root
-            .join(crate::journal::STATE_DIR)
-            .join(crate::tagcache::CACHE_DIR)
-            .join(FILE);
-        let entries = match std::fs::read_to_string(&path) {
-            Ok(text) => match serde_json::from_str::<CacheFile>(&text) {
-                Ok(file) if file.format == FORMAT => file.packages,
-                _ => {
-                    tracing::debug!("{}: unreadable or another format, ignored", path.display());
-                    BTreeMap::new()
-                }
-            },
-            Err(_) => BTreeMap::new(),
-        };
+        let path = crate::tagcache::cache_path(root, FILE);
+        let entries = crate::tagcache::read_entries(&path, FORMAT);
         let racy = std::env::var(RACY_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -243,20 +224,7 @@ impl StatusCache {
         if !self.writable || !self.changed.load(Ordering::Relaxed) {
             return;
         }
-        let mut packages = self.lock().clone();
-        packages.retain(|k, _| keep(k));
-        let file = CacheFile {
-            format: FORMAT,
-            packages,
-        };
-        let result = crate::journal::state_dir(&self.root).and_then(|_| {
-            let text = serde_json::to_string(&file)?;
-            crate::fsutil::atomic_write(path, text.as_bytes())?;
-            Ok(())
-        });
-        if let Err(e) = result {
-            tracing::debug!("cannot write the cache {}: {e:#}", path.display());
-        }
+        crate::tagcache::write_entries(&self.root, path, FORMAT, &self.lock(), keep);
     }
 }
 

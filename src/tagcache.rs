@@ -32,11 +32,63 @@ pub const CACHE_DIR: &str = "cache";
 const FILE: &str = "tags.json";
 const FORMAT: u32 = 1;
 
+/// The layout of every cache file: a format number and one entry per package.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct CacheFile {
+struct CacheFile<E> {
     format: u32,
     /// Package path (relative to the root) → entry.
-    packages: BTreeMap<String, Entry>,
+    packages: BTreeMap<String, E>,
+}
+
+/// The path of the cache file `name` of the workspace at `root`.
+pub(crate) fn cache_path(root: &Path, name: &str) -> PathBuf {
+    root.join(crate::journal::STATE_DIR)
+        .join(CACHE_DIR)
+        .join(name)
+}
+
+/// The entries of a cache file; empty when it is missing, unreadable, corrupt or of another
+/// format (a cache can make a command faster, never failing).
+pub(crate) fn read_entries<E: serde::de::DeserializeOwned>(
+    path: &Path,
+    format: u32,
+) -> BTreeMap<String, E> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeMap::new();
+    };
+    match serde_json::from_str::<CacheFile<E>>(&text) {
+        Ok(file) if file.format == format => file.packages,
+        Ok(_) => {
+            tracing::debug!("{}: another format, ignored", path.display());
+            BTreeMap::new()
+        }
+        Err(e) => {
+            tracing::debug!("{}: unreadable ({e}), ignored", path.display());
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Write a cache file atomically, with the entries of the packages `keep` names. Failures are
+/// logged (debug) and otherwise ignored.
+pub(crate) fn write_entries<E: Serialize + Clone>(
+    root: &Path,
+    path: &Path,
+    format: u32,
+    entries: &BTreeMap<String, E>,
+    keep: impl Fn(&str) -> bool,
+) {
+    let mut packages = entries.clone();
+    packages.retain(|k, _| keep(k));
+    let file = CacheFile { format, packages };
+    let result = crate::journal::state_dir(root).and_then(|_| {
+        let text = serde_json::to_string(&file)?;
+        crate::fsutil::atomic_write(path, text.as_bytes())?;
+        Ok(())
+    });
+    if let Err(e) = result {
+        tracing::debug!("cannot write the cache {}: {e:#}", path.display());
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,24 +138,8 @@ impl TagCache {
         if disabled_by_env() {
             return Self::off(root);
         }
-        let path = root
-            .join(crate::journal::STATE_DIR)
-            .join(CACHE_DIR)
-            .join(FILE);
-        let entries = match std::fs::read_to_string(&path) {
-            Ok(text) => match serde_json::from_str::<CacheFile>(&text) {
-                Ok(file) if file.format == FORMAT => file.packages,
-                Ok(_) => {
-                    tracing::debug!("{}: another format, ignored", path.display());
-                    BTreeMap::new()
-                }
-                Err(e) => {
-                    tracing::debug!("{}: unreadable ({e}), ignored", path.display());
-                    BTreeMap::new()
-                }
-            },
-            Err(_) => BTreeMap::new(),
-        };
+        let path = cache_path(root, FILE);
+        let entries = read_entries(&path, FORMAT);
         Self {
             path: Some(path),
             root: root.to_path_buf(),
@@ -268,20 +304,7 @@ impl TagCache {
         if !self.writable || !self.changed.load(Ordering::Relaxed) {
             return;
         }
-        let mut packages = self.lock().clone();
-        packages.retain(|k, _| keep(k));
-        let file = CacheFile {
-            format: FORMAT,
-            packages,
-        };
-        let result = crate::journal::state_dir(&self.root).and_then(|_| {
-            let text = serde_json::to_string(&file)?;
-            crate::fsutil::atomic_write(path, text.as_bytes())?;
-            Ok(())
-        });
-        if let Err(e) = result {
-            tracing::debug!("cannot write the cache {}: {e:#}", path.display());
-        }
+        write_entries(&self.root, path, FORMAT, &self.lock(), keep);
     }
 }
 
