@@ -31,18 +31,16 @@
 //! file it cannot find. Like the tag cache, the file is derived data: only `status` writes it;
 //! a missing or corrupt file counts as empty; `RELEASE_TOOL_NO_CACHE=1` turns it off.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::hash::{DefaultHasher, Hasher as _};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::git::{Git, GitError, RepoStatus};
 use crate::gitfiles::{RepoFiles, parse_plain_config};
+use crate::tagcache::Store;
 
 /// The test and tuning knob for the racy margin, in milliseconds (default 3000).
 pub const RACY_ENV: &str = "RELEASE_TOOL_CACHE_RACY_MS";
@@ -90,72 +88,54 @@ struct Entry {
 /// The status cache of one workspace, shared by the workers of a command.
 #[derive(Debug)]
 pub struct StatusCache {
-    /// `None`: off.
-    path: Option<PathBuf>,
-    root: PathBuf,
-    writable: bool,
+    store: Store<Entry>,
     racy: Duration,
-    /// The part of every fingerprint that all packages share; `None` when it cannot be told
-    /// for certain (then every package is left to git).
+    /// The part of every fingerprint that all packages share; `None` when the cache is off or
+    /// it cannot be told for certain (then every package is left to git).
     global: Option<u128>,
-    entries: Mutex<BTreeMap<String, Entry>>,
-    changed: AtomicBool,
 }
 
 impl StatusCache {
     /// The cache of the workspace at `root`; `writable`: whether [`StatusCache::save`] may
     /// write it.
     pub fn open(root: &Path, writable: bool) -> Self {
-        if crate::tagcache::disabled_by_env() {
-            return Self::off(root);
-        }
-        let path = crate::tagcache::cache_path(root, FILE);
-        let entries = crate::tagcache::read_entries(&path, FORMAT);
+        let store = Store::open(root, FILE, FORMAT, writable);
         let racy = std::env::var(RACY_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map_or(DEFAULT_RACY, Duration::from_millis);
-        let global = global_fingerprint(now_ns() - nanos(racy));
-        if global.is_none() {
-            tracing::debug!(
-                "git's environment or global files cannot be fingerprinted: no status cache"
-            );
-        }
+        let global = if store.is_on() {
+            let global = global_fingerprint(now_ns() - nanos(racy));
+            if global.is_none() {
+                tracing::debug!(
+                    "git's environment or global files cannot be fingerprinted: no status cache"
+                );
+            }
+            global
+        } else {
+            None
+        };
         Self {
-            path: Some(path),
-            root: root.to_path_buf(),
-            writable,
+            store,
             racy,
             global,
-            entries: Mutex::new(entries),
-            changed: AtomicBool::new(false),
         }
     }
 
     /// A cache that remembers nothing.
     pub fn off(root: &Path) -> Self {
         Self {
-            path: None,
-            root: root.to_path_buf(),
-            writable: false,
+            store: Store::off(root),
             racy: DEFAULT_RACY,
             global: None,
-            entries: Mutex::new(BTreeMap::new()),
-            changed: AtomicBool::new(false),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `git status` of the package at `key` (its path), whose repository `git` runs in: from
     /// the cache when its fingerprint still holds, else from git (and then remembered when it
     /// may be).
     pub fn status(&self, key: &str, git: &Git) -> Result<Summary, GitError> {
-        let Some(global) = self.global.filter(|_| self.path.is_some()) else {
+        let Some(global) = self.global else {
             return git.status().map(|s| Summary::from(&s));
         };
         let start = now_ns();
@@ -199,7 +179,7 @@ impl StatusCache {
     }
 
     fn lookup(&self, key: &str, fp: &Fingerprint) -> Option<Summary> {
-        let entries = self.lock();
+        let entries = self.store.lock();
         let entry = entries.get(key)?;
         (entry.fingerprint == fp.digest && entry.status.head == fp.head)
             .then(|| entry.status.clone())
@@ -210,21 +190,17 @@ impl StatusCache {
             fingerprint: digest,
             status: summary.clone(),
         };
-        let mut entries = self.lock();
+        let mut entries = self.store.lock();
         if entries.get(key) != Some(&entry) {
             entries.insert(key.to_owned(), entry);
-            self.changed.store(true, Ordering::Relaxed);
+            self.store.mark_changed();
         }
     }
 
     /// Write the cache when this run changed it and it may be written, keeping the entries of
-    /// the packages `keep` names. Failures are logged (debug) and otherwise ignored.
+    /// the packages `keep` names.
     pub fn save(&self, keep: impl Fn(&str) -> bool) {
-        let Some(path) = &self.path else { return };
-        if !self.writable || !self.changed.load(Ordering::Relaxed) {
-            return;
-        }
-        crate::tagcache::write_entries(&self.root, path, FORMAT, &self.lock(), keep);
+        self.store.save(keep);
     }
 }
 

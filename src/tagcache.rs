@@ -40,54 +40,107 @@ struct CacheFile<E> {
     packages: BTreeMap<String, E>,
 }
 
-/// The path of the cache file `name` of the workspace at `root`.
-pub(crate) fn cache_path(root: &Path, name: &str) -> PathBuf {
-    root.join(crate::journal::STATE_DIR)
-        .join(CACHE_DIR)
-        .join(name)
+/// One cache file in memory, shared by the workers of a command: entries by package path,
+/// read once when opened and written back (atomically, only when this run changed something,
+/// only the packages still in the workspace) by [`Store::save`]. A missing, unreadable, corrupt
+/// or other-format file counts as empty; a file that cannot be written is left alone. Both
+/// caches (`tags.json` here, `status.json` in [`crate::statuscache`]) are one of these.
+#[derive(Debug)]
+pub(crate) struct Store<E> {
+    /// `None`: off.
+    path: Option<PathBuf>,
+    root: PathBuf,
+    format: u32,
+    writable: bool,
+    entries: Mutex<BTreeMap<String, E>>,
+    changed: AtomicBool,
 }
 
-/// The entries of a cache file; empty when it is missing, unreadable, corrupt or of another
-/// format (a cache can make a command faster, never failing).
-pub(crate) fn read_entries<E: serde::de::DeserializeOwned>(
-    path: &Path,
-    format: u32,
-) -> BTreeMap<String, E> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return BTreeMap::new();
-    };
-    match serde_json::from_str::<CacheFile<E>>(&text) {
-        Ok(file) if file.format == format => file.packages,
-        Ok(_) => {
-            tracing::debug!("{}: another format, ignored", path.display());
-            BTreeMap::new()
+impl<E: Clone + Serialize + serde::de::DeserializeOwned> Store<E> {
+    /// The cache file `name` of the workspace at `root` (off with `RELEASE_TOOL_NO_CACHE`);
+    /// `writable`: whether [`Store::save`] may write it.
+    pub(crate) fn open(root: &Path, name: &str, format: u32, writable: bool) -> Self {
+        if disabled_by_env() {
+            return Self::off(root);
         }
-        Err(e) => {
-            tracing::debug!("{}: unreadable ({e}), ignored", path.display());
-            BTreeMap::new()
+        let path = root
+            .join(crate::journal::STATE_DIR)
+            .join(CACHE_DIR)
+            .join(name);
+        let entries = match std::fs::read_to_string(&path) {
+            Ok(text) => match serde_json::from_str::<CacheFile<E>>(&text) {
+                Ok(file) if file.format == format => file.packages,
+                Ok(_) => {
+                    tracing::debug!("{}: another format, ignored", path.display());
+                    BTreeMap::new()
+                }
+                Err(e) => {
+                    tracing::debug!("{}: unreadable ({e}), ignored", path.display());
+                    BTreeMap::new()
+                }
+            },
+            Err(_) => BTreeMap::new(),
+        };
+        Self {
+            path: Some(path),
+            root: root.to_path_buf(),
+            format,
+            writable,
+            entries: Mutex::new(entries),
+            changed: AtomicBool::new(false),
         }
     }
-}
 
-/// Write a cache file atomically, with the entries of the packages `keep` names. Failures are
-/// logged (debug) and otherwise ignored.
-pub(crate) fn write_entries<E: Serialize + Clone>(
-    root: &Path,
-    path: &Path,
-    format: u32,
-    entries: &BTreeMap<String, E>,
-    keep: impl Fn(&str) -> bool,
-) {
-    let mut packages = entries.clone();
-    packages.retain(|k, _| keep(k));
-    let file = CacheFile { format, packages };
-    let result = crate::journal::state_dir(root).and_then(|_| {
-        let text = serde_json::to_string(&file)?;
-        crate::fsutil::atomic_write(path, text.as_bytes())?;
-        Ok(())
-    });
-    if let Err(e) = result {
-        tracing::debug!("cannot write the cache {}: {e:#}", path.display());
+    /// A cache that remembers nothing.
+    pub(crate) fn off(root: &Path) -> Self {
+        Self {
+            path: None,
+            root: root.to_path_buf(),
+            format: 0,
+            writable: false,
+            entries: Mutex::new(BTreeMap::new()),
+            changed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the cache is on (it may be read and filled).
+    pub(crate) fn is_on(&self) -> bool {
+        self.path.is_some()
+    }
+
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, E>> {
+        // A worker that panicked cannot leave an entry half-written: entries are replaced whole.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Note that this run changed an entry (so that [`Store::save`] writes the file).
+    pub(crate) fn mark_changed(&self) {
+        self.changed.store(true, Ordering::Relaxed);
+    }
+
+    /// Write the file when this run changed it and it may be written, keeping the entries of
+    /// the packages `keep` names. Failures are logged (debug) and otherwise ignored.
+    pub(crate) fn save(&self, keep: impl Fn(&str) -> bool) {
+        let Some(path) = &self.path else { return };
+        if !self.writable || !self.changed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut packages = self.lock().clone();
+        packages.retain(|k, _| keep(k));
+        let file = CacheFile {
+            format: self.format,
+            packages,
+        };
+        let result = crate::journal::state_dir(&self.root).and_then(|_| {
+            let text = serde_json::to_string(&file)?;
+            crate::fsutil::atomic_write(path, text.as_bytes())?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            tracing::debug!("cannot write the cache {}: {e:#}", path.display());
+        }
     }
 }
 
@@ -118,12 +171,7 @@ struct CachedTag {
 /// The cache of one workspace, shared by the workers of a command.
 #[derive(Debug)]
 pub struct TagCache {
-    /// `None`: off.
-    path: Option<PathBuf>,
-    root: PathBuf,
-    writable: bool,
-    entries: Mutex<BTreeMap<String, Entry>>,
-    changed: AtomicBool,
+    store: Store<Entry>,
 }
 
 /// Whether `RELEASE_TOOL_NO_CACHE` turns the caches off.
@@ -135,40 +183,24 @@ impl TagCache {
     /// The cache of the workspace at `root`. `writable`: whether [`TagCache::save`] may write it
     /// (false for dry runs and planning, which change nothing on disk).
     pub fn open(root: &Path, writable: bool) -> Self {
-        if disabled_by_env() {
-            return Self::off(root);
-        }
-        let path = cache_path(root, FILE);
-        let entries = read_entries(&path, FORMAT);
         Self {
-            path: Some(path),
-            root: root.to_path_buf(),
-            writable,
-            entries: Mutex::new(entries),
-            changed: AtomicBool::new(false),
+            store: Store::open(root, FILE, FORMAT, writable),
         }
     }
 
     /// A cache that remembers nothing.
     pub fn off(root: &Path) -> Self {
         Self {
-            path: None,
-            root: root.to_path_buf(),
-            writable: false,
-            entries: Mutex::new(BTreeMap::new()),
-            changed: AtomicBool::new(false),
+            store: Store::off(root),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
-        // A worker that panicked cannot leave an entry half-written: entries are replaced whole.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.store.lock()
     }
 
     fn store(&self, key: &str, update: impl FnOnce(&mut Entry), head: &str) {
-        if self.path.is_none() {
+        if !self.store.is_on() {
             return;
         }
         let mut entries = self.lock();
@@ -189,7 +221,7 @@ impl TagCache {
         let before = entry.clone();
         update(entry);
         if *entry != before {
-            self.changed.store(true, Ordering::Relaxed);
+            self.store.mark_changed();
         }
     }
 
@@ -209,7 +241,7 @@ impl TagCache {
         if disk.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Vec::new());
         }
-        let cacheable = self.path.is_some()
+        let cacheable = self.store.is_on()
             && is_object_id(head)
             && disk.is_some()
             && files.as_ref().is_some_and(RepoFiles::history_is_plain);
@@ -278,7 +310,7 @@ impl TagCache {
 
     /// The number of commits reachable from the commit `head` (`git rev-list --count`).
     pub fn commit_count(&self, key: &str, git: &Git, head: &str) -> Result<u32, GitError> {
-        let cacheable = self.path.is_some()
+        let cacheable = self.store.is_on()
             && is_object_id(head)
             && git.files().is_some_and(|f| f.history_is_plain());
         if cacheable
@@ -300,11 +332,7 @@ impl TagCache {
     /// Write the cache when this run changed it and it may be written, keeping the entries of
     /// the packages `keep` names. Failures are logged (debug) and otherwise ignored.
     pub fn save(&self, keep: impl Fn(&str) -> bool) {
-        let Some(path) = &self.path else { return };
-        if !self.writable || !self.changed.load(Ordering::Relaxed) {
-            return;
-        }
-        write_entries(&self.root, path, FORMAT, &self.lock(), keep);
+        self.store.save(keep);
     }
 }
 
