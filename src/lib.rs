@@ -9,55 +9,29 @@
 //!   buildah) and [`process`] (the user's own commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
-pub mod branch;
-pub mod changelog;
-pub mod check;
-pub mod ci;
 pub mod cli;
-pub mod clidoc;
-pub mod commands;
 pub mod config;
-pub mod conventional;
+pub mod core;
 pub mod docker;
 pub mod engine;
 pub mod env;
-pub mod error;
-pub mod executor;
-pub mod foreach;
 pub mod forge;
-pub mod fsutil;
 pub mod git;
-pub mod gitfiles;
-pub mod journal;
 pub mod llm;
-pub mod manifests;
-pub mod membership;
-pub mod notes;
-pub mod parallel;
+pub mod manage;
 pub mod plan;
-pub mod process;
-pub mod publish;
-pub mod pyproject;
+pub mod python;
 pub mod release;
-pub mod safety;
-pub mod scaffold;
-pub mod secrets;
-pub mod stages;
-pub mod status;
-pub mod statuscache;
-pub mod tagcache;
-pub mod text;
-pub mod ui;
-pub mod update;
-pub mod uv;
-pub mod version;
 pub mod workspace;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::error::{ExitKind, classify};
+use crate::cli::commands;
+use crate::core::{secrets, ui};
+
+use crate::core::error::{ExitKind, classify};
 
 /// Parse the command line, run the command and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {

@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use release_tool::config::{self, Config};
-use release_tool::error::{ExitKind, classify};
+use release_tool::core::error::{ExitKind, classify};
 
 fn user_error(err: &anyhow::Error, file: &str) {
     let (kind, _) = classify(err);

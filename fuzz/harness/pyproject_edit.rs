@@ -1,4 +1,4 @@
-//! Arbitrary TOML read as a `pyproject.toml` through `release_tool::pyproject`, then the edits
+//! Arbitrary TOML read as a `pyproject.toml` through `release_tool::python::pyproject`, then the edits
 //! the tool makes (version set, dependency bound raise, source strip and set, dependency and
 //! member edits), checking:
 //!
@@ -20,7 +20,7 @@
 use std::path::Path;
 
 use arbitrary::{Arbitrary, Unstructured};
-use release_tool::pyproject::{PyProject, Source, VersionSource};
+use release_tool::python::pyproject::{PyProject, Source, VersionSource};
 
 #[derive(Arbitrary, Debug)]
 enum Name {
@@ -215,11 +215,11 @@ pub fn run(data: &[u8]) {
             }
             Edit::RemoveSource(name) => {
                 let name = pick(&doc, name);
-                let key = release_tool::pyproject::normalize_name(&name);
+                let key = release_tool::python::pyproject::normalize_name(&name);
                 let count = |d: &PyProject| {
                     d.uv_sources()
                         .iter()
-                        .filter(|(n, _)| release_tool::pyproject::normalize_name(n) == key)
+                        .filter(|(n, _)| release_tool::python::pyproject::normalize_name(n) == key)
                         .count()
                 };
                 let had = count(&doc);

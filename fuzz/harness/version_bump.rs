@@ -11,7 +11,7 @@
 //! `tests/cli/fuzz_replay.rs` runs it on the seeds in every CI run, so the checks keep compiling
 //! and keep holding.
 
-use release_tool::version::{self, Bump};
+use release_tool::python::version::{self, Bump};
 
 fn round_trips(v: &version::Version, what: &str) {
     let text = v.to_string();
@@ -32,7 +32,7 @@ pub fn run(data: &[u8]) {
         return;
     };
     // Any text is a commit message.
-    let _ = release_tool::conventional::parse(text);
+    let _ = release_tool::python::conventional::parse(text);
     let Ok(v) = version::parse(text) else {
         let _ = version::parse_tag(text, "v");
         return;

@@ -158,8 +158,8 @@ fn user_template_overrides_the_default() {
         "release_tool/templates/Dockerfile.j2".to_owned(),
         "{% if %}\n".to_owned(),
     ));
-    let (kind, hint) = crate::error::classify(&render(&input).unwrap_err());
-    assert_eq!(kind, crate::error::ExitKind::Usage);
+    let (kind, hint) = crate::core::error::classify(&render(&input).unwrap_err());
+    assert_eq!(kind, crate::core::error::ExitKind::Usage);
     assert!(hint.unwrap().contains("docs/docker.md"));
 }
 

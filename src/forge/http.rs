@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Client, RetryPolicy, forge_name, scopes};
 use crate::config::ForgeKind;
-use crate::error::UserError;
+use crate::core::error::UserError;
 
 /// The HTTP methods forge calls use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

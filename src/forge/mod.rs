@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ForgeConfig, ForgeKind};
-use crate::error::UserError;
+use crate::core::error::UserError;
 use crate::workspace::{Package, Workspace};
 
 /// What a forge call does.
@@ -143,7 +143,9 @@ pub fn parse_repo(url: &str) -> Option<String> {
         .unwrap_or(segments[n - 1]);
     let repo = format!("{owner}/{repo}");
     // It becomes part of API paths: only names a forge allows (no `..`, `?`, `#`, `%`).
-    crate::safety::repository(&repo).is_ok().then_some(repo)
+    crate::core::safety::repository(&repo)
+        .is_ok()
+        .then_some(repo)
 }
 
 /// How a forge step ended.
@@ -297,7 +299,7 @@ pub fn repo_for(ws: &Workspace, pkg: &Package) -> Option<String> {
         .get(&pkg.name)
         .or_else(|| ws.config.packages.get(&pkg.key))
         .and_then(|p| p.repository.clone());
-    configured.or_else(|| crate::manifests::package_url(ws, pkg).and_then(|u| parse_repo(&u)))
+    configured.or_else(|| crate::workspace::package_url(ws, pkg).and_then(|u| parse_repo(&u)))
 }
 
 /// The token permissions forge calls need, said in hints.
@@ -736,8 +738,8 @@ mod tests {
         let err = Client::from_config(&cfg, &|_: &str| None).unwrap_err();
         assert!(format!("{err}").contains("needs forge.api_url"), "{err}");
         assert_eq!(
-            crate::error::classify(&err).0,
-            crate::error::ExitKind::Usage
+            crate::core::error::classify(&err).0,
+            crate::core::error::ExitKind::Usage
         );
     }
 
@@ -764,8 +766,8 @@ mod tests {
             assert!(text.contains("forge.api_url"), "{text}");
             assert!(!text.contains("hunter2"), "{text}");
             assert_eq!(
-                crate::error::classify(&err).0,
-                crate::error::ExitKind::Usage
+                crate::core::error::classify(&err).0,
+                crate::core::error::ExitKind::Usage
             );
         }
         let env = env_of(&[("GITHUB_TOKEN", "t"), ("GITHUB_API_URL", "nope")]);
@@ -788,8 +790,8 @@ mod tests {
     fn require_names_the_variables() {
         let none = |_: &str| None;
         let err = require(&ForgeConfig::default(), &none).unwrap_err();
-        let (kind, hint) = crate::error::classify(&err);
-        assert_eq!(kind, crate::error::ExitKind::Usage);
+        let (kind, hint) = crate::core::error::classify(&err);
+        assert_eq!(kind, crate::core::error::ExitKind::Usage);
         assert_eq!(
             err.to_string(),
             "A forge is required (--require-forge), but no token is set: \
@@ -882,7 +884,7 @@ mod tests {
         errors
             .into_iter()
             .map(|e| {
-                let (_, hint) = crate::error::classify(&e);
+                let (_, hint) = crate::core::error::classify(&e);
                 format!("{e}\n{e:#}\n{e:?}\nhint: {}", hint.unwrap_or_default())
             })
             .collect()
@@ -937,8 +939,8 @@ mod tests {
                 "acme/alpha",
                 &reply(status, message),
             );
-            let (kind, hint) = crate::error::classify(&e);
-            assert_eq!(kind, crate::error::ExitKind::Failure);
+            let (kind, hint) = crate::core::error::classify(&e);
+            assert_eq!(kind, crate::core::error::ExitKind::Failure);
             (e.to_string(), hint.unwrap())
         };
         let (msg, hint) = render(401, "Bad credentials", Method::Post);
@@ -1005,7 +1007,7 @@ mod tests {
             "acme/alpha",
             &reply(401, "unauthorized"),
         );
-        let (_, hint) = crate::error::classify(&e);
+        let (_, hint) = crate::core::error::classify(&e);
         assert!(e.to_string().starts_with("Gitea answered 401"), "{e}");
         assert!(e.to_string().contains("GITEA_TOKEN"), "{e}");
         assert!(hint.unwrap().contains("write:repository"));

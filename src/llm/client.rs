@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::config::LlmConfig;
-use crate::error::{ExitKind, UserError};
+use crate::core::error::{ExitKind, UserError};
 
 /// Sampling temperature: low, for factual summaries.
 pub const TEMPERATURE: f64 = 0.2;

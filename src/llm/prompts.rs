@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use crate::error::UserError;
+use crate::core::error::UserError;
 
 /// Where users put their templates, relative to the workspace root.
 pub const PROMPTS_DIR: &str = "release_tool/prompts";
@@ -144,7 +144,7 @@ fn normalise(text: &str) -> String {
 }
 
 fn template_error(file: Option<&str>, name: &str, e: &minijinja::Error) -> anyhow::Error {
-    let (detail, at) = crate::text::template_error_parts(e);
+    let (detail, at) = crate::core::text::template_error_parts(e);
     match file {
         Some(file) => {
             UserError::usage(format!("Prompt template {file}{at}: {detail}"))
@@ -245,8 +245,8 @@ mod tests {
             "{text}"
         );
         assert_eq!(
-            crate::error::classify(&err).0,
-            crate::error::ExitKind::Usage
+            crate::core::error::classify(&err).0,
+            crate::core::error::ExitKind::Usage
         );
 
         std::fs::write(prompts_dir.join("system.j2"), "{{ no_such_variable }}").unwrap();

@@ -68,7 +68,7 @@ fn existing(outcome: ForgeOutcome) -> String {
 
 /// Every rendering of an error and its hint.
 fn render(err: &anyhow::Error) -> String {
-    let (_, hint) = release_tool::error::classify(err);
+    let (_, hint) = release_tool::core::error::classify(err);
     format!(
         "{err}\n{err:#}\n{err:?}\nhint: {}",
         hint.unwrap_or_default()
@@ -412,8 +412,8 @@ fn bad_credentials_name_the_variable_and_repo_never_the_token() {
     );
     assert!(text.contains("may write to acme/alpha"), "{text}");
     assert_eq!(
-        release_tool::error::classify(&err).0,
-        release_tool::error::ExitKind::Failure
+        release_tool::core::error::classify(&err).0,
+        release_tool::core::error::ExitKind::Failure
     );
 
     // A wrong token (not the one the server knows) is the same 401.

@@ -10,6 +10,7 @@
 mod support;
 
 mod add_remove;
+mod architecture;
 mod ci;
 mod cli_shape;
 mod completions;

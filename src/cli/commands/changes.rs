@@ -1,0 +1,130 @@
+//! `changes` (stage 1): write change files for packages with uncommitted work.
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::llm::{self, Kind};
+use crate::release::stages;
+use crate::workspace::Workspace;
+
+/// Stage 1.
+#[derive(Debug, clap::Args)]
+pub struct ChangesArgs {
+    /// Fill the empty commit message files with an LLM (`[tool.release_tool.llm]`; the key is
+    /// read from `api_key_env`). Messages that already have text are kept.
+    #[arg(long)]
+    pub llm: bool,
+}
+
+/// Run `changes`.
+pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "changes")?;
+    ws.print_warnings();
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
+    let mut planned = stages::plan_changes(&ws, &global.packages)?;
+    for s in &planned.skipped {
+        ui::note(&format!("{}: skipped, {}", s.package, s.reason));
+    }
+    let env = llm::process_env;
+    let known = llm::known_secrets(&ws.config, &env);
+    let jobs = llm::jobs_or_warn(&ws, args.llm, |prompts| {
+        // Each job masks secrets in a whole diff: one package per worker.
+        let todo: Vec<_> = planned
+            .packages
+            .iter()
+            .filter(|p| !p.message_kept)
+            .collect();
+        crate::core::parallel::map(&todo, ws.config.effective_jobs(global.jobs()), |p| {
+            llm::commit_job(&ws, prompts, p, &known)
+        })
+        .into_iter()
+        .collect()
+    })?;
+    let kept: Vec<String> = planned
+        .packages
+        .iter()
+        .filter(|p| p.message_kept)
+        .map(|p| p.message_file.clone())
+        .collect();
+    if !jobs.is_empty() {
+        planned.plan.write(
+            None,
+            llm::prompt_path(&ws),
+            llm::prompt_bundle(Kind::CommitMessage, &jobs, &kept),
+        );
+    }
+    let asks = args.llm && !jobs.is_empty();
+    if global.dry_run {
+        if asks {
+            llm::print_dry_run(&ws, &planned.plan, &jobs, global.json, &env)?;
+        } else {
+            super::run_plan(&planned.plan, global, None)?;
+        }
+        return Ok(ExitKind::Success);
+    }
+    let filled = if asks {
+        Some(llm::fill(
+            &ws,
+            &mut planned.plan,
+            &jobs,
+            ws.config.effective_jobs(global.jobs()),
+            &env,
+        )?)
+    } else {
+        None
+    };
+    super::run_plan(&planned.plan, global, None)?;
+    if global.json {
+        ui::print_json(&planned.packages)?;
+    }
+    for p in &planned.packages {
+        let files = if p.files == 1 { "file" } else { "files" };
+        ui::note(&format!(
+            "{}: {} {files} changed → {}",
+            p.package, p.files, p.changes_file
+        ));
+    }
+    if planned.packages.is_empty() {
+        ui::note("No uncommitted changes in the selected packages");
+        return Ok(ExitKind::Success);
+    }
+    if !kept.is_empty() {
+        let llm_note = if args.llm {
+            " (no LLM request for it)"
+        } else {
+            ""
+        };
+        ui::note(&format!(
+            "Kept the existing message in {}{llm_note}",
+            kept.join(", ")
+        ));
+    }
+    if let Some(filled) = filled {
+        llm::report(&ws, &jobs, filled)?;
+        ui::hint("review the commit messages, then run `release-tool commit`");
+    } else {
+        let files = planned
+            .packages
+            .iter()
+            .map(|p| p.message_file.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let helpers = if jobs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (or have an LLM write them: `--llm`, or paste {} into a chat)",
+                stages::rel(&ws, &llm::prompt_path(&ws))
+            )
+        };
+        ui::hint(&format!(
+            "write each commit message in {files}{helpers}, then run `release-tool commit`"
+        ));
+    }
+    Ok(ExitKind::Success)
+}

@@ -1,0 +1,61 @@
+//! `check`: workspace health for CI (table of problems, `--json`, exit 1 on any).
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::manage::check::{CheckReport, CheckRequest};
+use crate::workspace::Workspace;
+
+/// Check workspace health (for CI).
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Skip `uv lock --check` for each environment.
+    #[arg(long)]
+    pub no_locks: bool,
+}
+
+/// Run `check`.
+pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    ws.print_warnings();
+    let report = crate::manage::check::run(
+        &ws,
+        &CheckRequest {
+            jobs: global.jobs(),
+            skip_locks: args.no_locks,
+        },
+    )?;
+    if global.json {
+        ui::print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.ok {
+        ExitKind::Success
+    } else {
+        ExitKind::Failure
+    })
+}
+
+/// The human report: a table of problems, or a one-line success on stderr.
+pub fn print_report(report: &CheckReport) {
+    if report.ok {
+        ui::note(&format!("All checks passed ({})", report.checks.join(", ")));
+        return;
+    }
+    ui::print_table(
+        &["check", "package", "problem"],
+        report.problems.iter().map(|p| {
+            vec![
+                ui::Cell::plain(p.check),
+                ui::Cell::strong(p.package.clone().unwrap_or_else(|| "(root)".to_owned())),
+                ui::Cell::error(&p.message),
+            ]
+        }),
+    );
+    let n = report.problems.len();
+    ui::note(&format!(
+        "{n} problem{} found",
+        if n == 1 { "" } else { "s" }
+    ));
+}

@@ -1,0 +1,54 @@
+//! `clear`: remove the change files.
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::release::stages;
+use crate::workspace::Workspace;
+
+/// Remove change files.
+#[derive(Debug, clap::Args)]
+pub struct ClearArgs {}
+
+/// Run `clear`.
+pub fn run(_args: &ClearArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "clear")?;
+    ws.print_warnings();
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
+    let planned = stages::plan_clear(&ws, &global.packages)?;
+    for kept in &planned.kept {
+        ui::warn(&format!(
+            "kept {kept}: release-tool does not write it (remove it yourself if you want)"
+        ));
+    }
+    if global.dry_run {
+        super::run_plan(&planned.plan, global, None)?;
+        return Ok(ExitKind::Success);
+    }
+    super::run_plan(&planned.plan, global, None)?;
+    if global.json {
+        ui::print_json(&serde_json::json!({
+            "removed": planned.removed,
+            "kept": planned.kept,
+        }))?;
+    }
+    let n = planned.removed.len();
+    if n == 0 {
+        ui::note(&format!(
+            "No change files in {}",
+            ws.config.changes_output_dir
+        ));
+    } else {
+        ui::note(&format!(
+            "Removed {n} change file{} from {}",
+            if n == 1 { "" } else { "s" },
+            ws.config.changes_output_dir
+        ));
+    }
+    Ok(ExitKind::Success)
+}

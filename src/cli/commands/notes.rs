@@ -1,0 +1,122 @@
+//! `notes` (stage3): release-notes material for packages with commits since their last tag.
+
+use std::path::PathBuf;
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::llm::{self, Kind};
+use crate::release::notes::{self, NotesRequest};
+use crate::workspace::Workspace;
+
+/// Stage 3: write the commit log and diff since the last tag, and a tag message template.
+#[derive(Debug, clap::Args)]
+pub struct NotesArgs {
+    /// JSON map `{package: tag}` of the tags to compare against.
+    #[arg(long, value_name = "FILE")]
+    pub tags_file: Option<PathBuf>,
+    /// Fill the tag message files with an LLM (`[tool.release_tool.llm]`; the key is read from
+    /// `api_key_env`). Only missing or untouched templates are filled; edited messages are kept.
+    #[arg(long)]
+    pub llm: bool,
+}
+
+/// Run `notes`.
+pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "notes")?;
+    ws.print_warnings();
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let global = &GlobalArgs {
+        dry_run: global.dry_run || ws.config.dry_run,
+        ..global.clone()
+    };
+    let tags = match &args.tags_file {
+        Some(path) => notes::read_tags_file(path)?,
+        None => std::collections::BTreeMap::default(),
+    };
+    let request = NotesRequest {
+        packages: global.packages.clone(),
+        tags,
+        jobs: global.jobs(),
+    };
+    let (mut plan, written) = notes::plan(&ws, &request)?;
+    if written.is_empty() {
+        ui::note("No package has commits since its last tag: nothing to write");
+        return Ok(ExitKind::Success);
+    }
+    let env = llm::process_env;
+    let known = llm::known_secrets(&ws.config, &env);
+    let jobs = llm::jobs_or_warn(&ws, args.llm, |prompts| {
+        // Each job masks secrets in a whole diff: one package per worker.
+        let todo: Vec<_> = written.iter().filter(|n| !n.tag_message_kept).collect();
+        crate::core::parallel::map(&todo, ws.config.effective_jobs(global.jobs()), |n| {
+            llm::tag_job(&ws, prompts, n, &known)
+        })
+        .into_iter()
+        .collect()
+    })?;
+    let kept: Vec<String> = written
+        .iter()
+        .filter(|n| n.tag_message_kept)
+        .map(|n| n.tag_message_file.clone())
+        .collect();
+    if !jobs.is_empty() {
+        plan.write(
+            None,
+            llm::prompt_path(&ws),
+            llm::prompt_bundle(Kind::TagMessage, &jobs, &kept),
+        );
+    }
+    let asks = args.llm && !jobs.is_empty();
+    if global.dry_run {
+        if asks {
+            llm::print_dry_run(&ws, &plan, &jobs, global.json, &env)?;
+        } else {
+            super::run_plan(&plan, global, None)?;
+        }
+        return Ok(ExitKind::Success);
+    }
+    let filled = if asks {
+        Some(llm::fill(
+            &ws,
+            &mut plan,
+            &jobs,
+            ws.config.effective_jobs(global.jobs()),
+            &env,
+        )?)
+    } else {
+        None
+    };
+    super::run_plan(&plan, global, None)?;
+    if global.json {
+        ui::print_json(&written)?;
+    } else {
+        for n in &written {
+            let since = n.since_tag.as_deref().unwrap_or("the first commit");
+            let kept = match (n.tag_message_kept, args.llm) {
+                (true, true) => " (edited message kept, no LLM request for it)",
+                (true, false) => " (edited message kept)",
+                _ => "",
+            };
+            ui::note(&format!(
+                "{}: {} commit(s) since {since} -> {}, {}{kept}",
+                n.package, n.commits, n.changes_file, n.tag_message_file
+            ));
+        }
+    }
+    match filled {
+        Some(filled) => {
+            llm::report(&ws, &jobs, filled)?;
+            ui::hint(
+                "review the tag_message.md files (keep {VERSION} and {PREV_VERSION}), then \
+                 `release-tool prepare`",
+            );
+        }
+        None if !global.json => {
+            ui::hint("edit the tag_message.md files, then `release-tool prepare`");
+        }
+        None => {}
+    }
+    Ok(ExitKind::Success)
+}

@@ -1,0 +1,106 @@
+//! `status`: one row per package (SPEC §5).
+
+use std::fmt::Write as _;
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::workspace::Workspace;
+use crate::workspace::status::{StatusReport, StatusRequest};
+
+/// Show the state of every package.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Fetch every package's remote (in parallel) first.
+    #[arg(long)]
+    pub fetch: bool,
+}
+
+/// Run `status`.
+pub fn run(args: &StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    ws.print_warnings();
+    let request = StatusRequest {
+        packages: global.packages.clone(),
+        fetch: args.fetch,
+        jobs: global.jobs(),
+    };
+    let report = crate::workspace::status::run(&ws, &request)?;
+    if global.json {
+        ui::print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.has_errors() {
+        ExitKind::Failure
+    } else {
+        ExitKind::Success
+    })
+}
+
+pub fn print_report(report: &StatusReport) {
+    if report.packages.is_empty() {
+        ui::note(&format!("No packages in {} yet", report.root));
+        ui::hint("create one with `release-tool new NAME`");
+        return;
+    }
+    let dash = || "-".to_owned();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(dash);
+    let num = |v: Option<u32>| v.map_or_else(dash, |n| n.to_string());
+    let rows = report.packages.iter().map(|r| {
+        let ahead_behind = match (r.ahead, r.behind) {
+            (Some(a), Some(b)) if a + b > 0 => format!("↑{a} ↓{b}"),
+            (Some(_), Some(_)) => "=".to_owned(),
+            _ => dash(),
+        };
+        let problems = r
+            .problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        vec![
+            ui::Cell::strong(&r.name),
+            ui::Cell::plain(&r.path),
+            ui::Cell::plain(opt(&r.branch)),
+            ui::Cell::plain(opt(&r.version)),
+            ui::Cell::plain(opt(&r.last_tag)),
+            ui::Cell::plain(num(r.commits_since_tag)),
+            ui::Cell::plain(r.dirty.map_or_else(dash, |n| n.to_string())),
+            ui::Cell::plain(ahead_behind),
+            ui::Cell::plain(opt(&r.staging_pin)),
+            ui::Cell::plain(opt(&r.prod_pin)),
+            match r.status {
+                "error" => ui::Cell::error(problems),
+                "warning" => ui::Cell::warning(problems),
+                _ => ui::Cell::plain(problems),
+            },
+        ]
+    });
+    ui::print_table(
+        &[
+            "package", "path", "branch", "version", "last tag", "since", "dirty", "remote",
+            "staging", "prod", "problems",
+        ],
+        rows,
+    );
+    let errors = report
+        .packages
+        .iter()
+        .filter(|r| r.status == "error")
+        .count();
+    let warnings = report
+        .packages
+        .iter()
+        .filter(|r| r.status == "warning")
+        .count();
+    let n = report.packages.len();
+    let mut summary = format!("{n} package{}", if n == 1 { "" } else { "s" });
+    if errors > 0 {
+        let _ = write!(summary, ", {errors} with errors");
+    }
+    if warnings > 0 {
+        let _ = write!(summary, ", {warnings} with warnings");
+    }
+    ui::note(&summary);
+}

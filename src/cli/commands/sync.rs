@@ -1,0 +1,53 @@
+//! `sync [dev|staging|prod]`: install an environment with uv.
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::env;
+use crate::python::uv::Uv;
+use crate::workspace::Workspace;
+
+use super::Mode;
+
+/// Install an environment.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Environment to install: dev (editable workspace at the root), staging or prod (pinned, in
+    /// their directories).
+    #[arg(value_enum, default_value_t = Mode::Dev)]
+    pub mode: Mode,
+}
+
+/// Run `sync`.
+pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let mode = env::Mode::from(args.mode);
+    // dev needs the root manifest's path only; staging and prod check their pins against the
+    // packages' remotes.
+    let start = super::start_dir(global);
+    let ws = if mode == env::Mode::Dev {
+        Workspace::discover_config_only(&start)?
+    } else {
+        Workspace::discover(&start)?
+    };
+    let _lock = super::workspace_lock(&ws, global, "sync")?;
+    ws.print_warnings();
+    let uv = if global.dry_run {
+        None
+    } else {
+        Some(Uv::find()?)
+    };
+    let plan = env::plan_sync(&ws, mode, global.jobs())?;
+    if super::run_plan(&plan, global, uv.as_ref())? {
+        super::report_steps(&plan, global)?;
+        let dir = env::mode_dir(&ws, mode);
+        let venv = dir.join(".venv");
+        let shown = venv
+            .strip_prefix(&ws.root)
+            .unwrap_or(&venv)
+            .display()
+            .to_string();
+        ui::note(&format!("Active environment: {mode} ({shown})"));
+        ui::hint(&format!("activate it with `source {shown}/bin/activate`"));
+    }
+    Ok(ExitKind::Success)
+}

@@ -1,0 +1,1314 @@
+//! Configuration: `release_tool.toml` or `[tool.release_tool]` in the root `pyproject.toml`
+//! (SPEC §2).
+//!
+//! `release_tool.toml` may hold the keys under `[tool.release_tool]` (the original Python
+//! tool's layout) or at the top level (like `ruff.toml`). When both `release_tool.toml` and
+//! `[tool.release_tool]` exist, `release_tool.toml` wins and a warning names the other.
+//!
+//! Every key is checked before anything is read: an unknown key is an error naming the key,
+//! `file:line:col` and the nearest valid key, and exits with 2.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use toml_edit::Item;
+
+use crate::core::error::UserError;
+use crate::core::safety;
+use crate::core::text::line_col;
+
+pub mod schema;
+pub mod show;
+
+/// The file name of the standalone configuration file.
+pub const CONFIG_FILE: &str = "release_tool.toml";
+
+/// Where the effective configuration came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    /// `release_tool.toml` at the root.
+    File(PathBuf),
+    /// `[tool.release_tool]` in the root `pyproject.toml`.
+    Pyproject(PathBuf),
+    /// No configuration found: all defaults.
+    Defaults,
+}
+
+/// Where production pins come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProdSource {
+    /// `{ git = URL, tag = T }` pins.
+    #[default]
+    Git,
+    /// `name==version` from a package index.
+    Index,
+}
+
+/// The forge that hosts the package repositories.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ForgeKind {
+    /// GitHub or GitHub Enterprise (REST API v3).
+    #[default]
+    Github,
+    /// Gitea or Forgejo (API v1).
+    Gitea,
+    /// No forge: no releases, no pull requests.
+    None,
+}
+
+/// `[tool.release_tool.forge]`: the forge that hosts the package repositories (releases and
+/// pull requests).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForgeConfig {
+    /// The forge's API: "github" (GitHub, GitHub Enterprise), "gitea" or "none".
+    pub kind: ForgeKind,
+    /// API base URL (GitHub Enterprise, Gitea). Defaults to `GITHUB_API_URL`, then
+    /// `https://api.github.com`.
+    pub api_url: Option<String>,
+    /// Environment variable that holds the token (never the token itself). Defaults to
+    /// `GITHUB_TOKEN`, then `GH_TOKEN`.
+    pub token_env: Option<String>,
+    /// Create a forge release for each tag.
+    pub releases: bool,
+    /// Open pull requests `dev_branch` → `base_branch` (`prepare --push`).
+    pub pull_requests: bool,
+}
+
+impl Default for ForgeConfig {
+    fn default() -> Self {
+        Self {
+            kind: ForgeKind::Github,
+            api_url: None,
+            token_env: None,
+            releases: true,
+            pull_requests: true,
+        }
+    }
+}
+
+/// `[tool.release_tool.llm]`: the OpenAI-compatible API that `changes --llm` and `notes --llm`
+/// use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Base URL of an OpenAI-compatible API (`/chat/completions` is appended).
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// Environment variable that holds the API key (never the key itself).
+    pub api_key_env: String,
+    /// Diff budget sent to the model, in bytes.
+    #[schemars(range(min = 1))]
+    pub max_diff_bytes: usize,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com/v1".to_owned(),
+            model: "gpt-4o-mini".to_owned(),
+            api_key_env: "OPENAI_API_KEY".to_owned(),
+            max_diff_bytes: 200_000,
+        }
+    }
+}
+
+/// `[tool.release_tool.docker.system_packages]`: apt packages per stage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemPackages {
+    pub runtime: Vec<String>,
+    pub build: Vec<String>,
+}
+
+/// `[tool.release_tool.docker]` (SPEC §6). Each value's form is checked here (see
+/// [`validate_docker`]); presets and defaults are applied by [`crate::docker::Settings`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DockerConfig {
+    /// `"slim"` (python:3.X-slim-bookworm, system Python) or `"cuda"` (nvidia/cuda runtime,
+    /// managed Python).
+    pub preset: Option<String>,
+    pub base_image: Option<String>,
+    pub builder_image: Option<String>,
+    /// The image uv is copied from (without a tag; `uv_version` is the tag).
+    pub uv_image: Option<String>,
+    pub uv_version: Option<String>,
+    /// `"system"` (the base image's Python) or `"managed"` (installed by uv into `/python`).
+    pub python: Option<String>,
+    pub python_version: Option<String>,
+    /// The CUDA version of the `cuda` preset's base image.
+    pub cuda_version: Option<String>,
+    pub extras: Vec<String>,
+    pub system_packages: SystemPackages,
+    pub cmd: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// Image name, without a tag (default: the prod project's name).
+    pub image: Option<String>,
+    /// Tags; `{version}` and `{revision}` are replaced (default: `{version}`, `latest`).
+    pub tags: Option<Vec<String>>,
+    pub dockerfile: Option<String>,
+    pub context: Option<String>,
+    /// `"auto"`, `"docker"`, `"podman"` or `"buildah"`.
+    pub engine: Option<String>,
+    pub build_args: BTreeMap<String, String>,
+    pub platforms: Vec<String>,
+    /// Application files (relative to the context) copied into `/app` of the runtime image.
+    pub copy: Vec<String>,
+    /// A CA bundle for the build's downloads (a build secret, never in a layer).
+    pub ca_bundle: Option<String>,
+    /// A git config file for the build's git fetches (a build secret): URL rewrites,
+    /// credentials for private repositories.
+    pub git_config: Option<String>,
+    /// Environment variables passed to the `uv sync` steps as build secrets (index URLs and
+    /// credentials, tokens); never in a layer.
+    pub secret_env: Vec<String>,
+    /// Registries (`host[:port]`) reached without TLS verification (local registries).
+    pub insecure_registries: Vec<String>,
+    /// Directories of the build machine the dependency install reads (`file://` git remotes,
+    /// path sources): each is a named build context, mounted read-only at the same path.
+    pub mounts: Vec<String>,
+}
+
+/// `[tool.release_tool.packages.<name>]`: per-package overrides.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PackageOverride {
+    /// This package's tag prefix (default: the global `tag_prefix`).
+    pub tag_prefix: Option<String>,
+    /// Leave the package out of release work.
+    pub skip: bool,
+    /// `owner/repo` on the forge, when the remote URL does not say it.
+    pub repository: Option<String>,
+}
+
+/// The effective configuration: `[tool.release_tool]` in `release_tool.toml` or the root
+/// `pyproject.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schemars(title = "release-tool configuration")]
+pub struct Config {
+    /// Directory whose subdirectories with a `pyproject.toml` are the packages (relative to the
+    /// root).
+    pub packages_dir: String,
+    /// Where change reports go (`<dir>/<package>/...`), relative to the root.
+    pub changes_output_dir: String,
+    /// Stage 1 report of uncommitted work (a plain file name).
+    pub changes_uncommitted_filename: String,
+    /// Stage 3 report of commits since the last tag (a plain file name).
+    pub changes_since_tag_filename: String,
+    /// Stage 1/2 commit message file (a plain file name).
+    pub commit_message_filename: String,
+    /// Stage 3/4/5 tag message template (a plain file name).
+    pub tag_message_filename: String,
+    /// The staging manifest, relative to the root.
+    pub staging_pyproject_path: String,
+    /// The prod manifest, relative to the root.
+    pub prod_pyproject_path: String,
+    /// Tags are `<tag_prefix><PEP 440 version>`; other tags are ignored.
+    pub tag_prefix: String,
+    /// The git remote of every package.
+    pub git_remote: String,
+    /// Behave as if `--dry-run` were always given.
+    pub dry_run: bool,
+    /// Release branch of every package.
+    pub base_branch: String,
+    /// Development branch (stage 0).
+    pub dev_branch: String,
+    /// Where prod pins come from: "git" (`{ git = URL, tag = T }`) or "index"
+    /// (`name==version` from a package index).
+    pub prod_source: ProdSource,
+    /// Changelog file in each package; "" disables changelog updates.
+    pub changelog: String,
+    /// Parallel workers (default: the CPU count; `-j` overrides).
+    #[schemars(range(min = 1))]
+    pub jobs: Option<usize>,
+    /// The forge: releases and pull requests.
+    pub forge: ForgeConfig,
+    /// The LLM for `changes --llm` and `notes --llm`.
+    pub llm: LlmConfig,
+    /// The production Docker image (stage 7).
+    pub docker: DockerConfig,
+    /// Per-package overrides, by package name.
+    pub packages: BTreeMap<String, PackageOverride>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            packages_dir: "packages".to_owned(),
+            changes_output_dir: "release_tool/changes".to_owned(),
+            changes_uncommitted_filename: "changes_uncommitted.txt".to_owned(),
+            changes_since_tag_filename: "changes_since_tag.txt".to_owned(),
+            commit_message_filename: "commit_message.txt".to_owned(),
+            tag_message_filename: "tag_message.md".to_owned(),
+            staging_pyproject_path: "staging/pyproject.toml".to_owned(),
+            prod_pyproject_path: "prod/pyproject.toml".to_owned(),
+            tag_prefix: "v".to_owned(),
+            git_remote: "origin".to_owned(),
+            dry_run: false,
+            base_branch: "main".to_owned(),
+            dev_branch: "dev_branch".to_owned(),
+            prod_source: ProdSource::Git,
+            changelog: "CHANGELOG.md".to_owned(),
+            jobs: None,
+            forge: ForgeConfig::default(),
+            llm: LlmConfig::default(),
+            docker: DockerConfig::default(),
+            packages: BTreeMap::new(),
+        }
+    }
+}
+
+/// Keys of the top-level table. `None` = a scalar/array; `Some(schema)` = a sub-table.
+const TOP_KEYS: &[&str] = &[
+    "packages_dir",
+    "changes_output_dir",
+    "changes_uncommitted_filename",
+    "changes_since_tag_filename",
+    "commit_message_filename",
+    "tag_message_filename",
+    "staging_pyproject_path",
+    "prod_pyproject_path",
+    "tag_prefix",
+    "git_remote",
+    "dry_run",
+    "base_branch",
+    "dev_branch",
+    "prod_source",
+    "changelog",
+    "jobs",
+    "forge",
+    "llm",
+    "docker",
+    "packages",
+];
+const FORGE_KEYS: &[&str] = &["kind", "api_url", "token_env", "releases", "pull_requests"];
+const LLM_KEYS: &[&str] = &["base_url", "model", "api_key_env", "max_diff_bytes"];
+const DOCKER_KEYS: &[&str] = &[
+    "preset",
+    "base_image",
+    "builder_image",
+    "uv_image",
+    "uv_version",
+    "python",
+    "python_version",
+    "extras",
+    "system_packages",
+    "cmd",
+    "entrypoint",
+    "image",
+    "tags",
+    "dockerfile",
+    "context",
+    "engine",
+    "build_args",
+    "platforms",
+    "copy",
+    "ca_bundle",
+    "git_config",
+    "secret_env",
+    "insecure_registries",
+    "cuda_version",
+    "mounts",
+];
+const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
+const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository"];
+
+/// Every key path accepted, for documentation and `config schema`.
+pub fn known_keys() -> Vec<String> {
+    let mut keys: Vec<String> = TOP_KEYS.iter().map(|k| (*k).to_owned()).collect();
+    keys.extend(FORGE_KEYS.iter().map(|k| format!("forge.{k}")));
+    keys.extend(LLM_KEYS.iter().map(|k| format!("llm.{k}")));
+    keys.extend(DOCKER_KEYS.iter().map(|k| format!("docker.{k}")));
+    keys.extend(
+        SYSTEM_PACKAGES_KEYS
+            .iter()
+            .map(|k| format!("docker.system_packages.{k}")),
+    );
+    keys.extend(PACKAGE_KEYS.iter().map(|k| format!("packages.<name>.{k}")));
+    keys
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Clone, Debug)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub source: ConfigSource,
+    /// Warnings to show (e.g. the configuration exists twice).
+    pub warnings: Vec<String>,
+}
+
+/// Load the configuration of the workspace at `root`. The values of the environment variables
+/// it names for tokens and keys are registered as secrets ([`Config::register_secrets`]).
+pub fn load(root: &Path) -> Result<LoadedConfig> {
+    let loaded = load_unregistered(root)?;
+    loaded.config.register_secrets();
+    Ok(loaded)
+}
+
+impl Config {
+    /// Remember the values of the variables this configuration names as secrets
+    /// ([`crate::core::secrets`]): `forge.token_env`, `llm.api_key_env` and `docker.secret_env`.
+    pub fn register_secrets(&self) {
+        let mut names: Vec<&str> = vec![self.llm.api_key_env.as_str()];
+        names.extend(self.forge.token_env.as_deref());
+        names.extend(self.docker.secret_env.iter().map(String::as_str));
+        crate::core::secrets::register_env(names);
+    }
+}
+
+fn load_unregistered(root: &Path) -> Result<LoadedConfig> {
+    let file = root.join(CONFIG_FILE);
+    let pyproject = root.join("pyproject.toml");
+    let mut warnings = Vec::new();
+    if file.is_file() {
+        let text = read(&file)?;
+        let config = parse_config_file(&file, &text)?;
+        if pyproject.is_file()
+            && let Ok(text) = fs_err::read_to_string(&pyproject)
+            // Parsed only when it may have the table (a large root manifest takes a while).
+            && text.contains("release_tool")
+            && let Ok(doc) = toml_edit::Document::parse(text.as_str())
+            && doc
+                .get("tool")
+                .and_then(|t| t.get("release_tool"))
+                .is_some()
+        {
+            warnings.push(format!(
+                "{} is used; [tool.release_tool] in {} is ignored",
+                file.display(),
+                pyproject.display()
+            ));
+        }
+        return Ok(LoadedConfig {
+            config,
+            source: ConfigSource::File(file),
+            warnings,
+        });
+    }
+    if pyproject.is_file() {
+        let text = read(&pyproject)?;
+        if let Some(config) = parse_pyproject(&pyproject, &text)? {
+            return Ok(LoadedConfig {
+                config,
+                source: ConfigSource::Pyproject(pyproject),
+                warnings,
+            });
+        }
+    }
+    Ok(LoadedConfig {
+        config: Config::default(),
+        source: ConfigSource::Defaults,
+        warnings,
+    })
+}
+
+fn read(path: &Path) -> Result<String> {
+    fs_err::read_to_string(path).map_err(|e| UserError::usage(format!("Cannot read {e}")).into())
+}
+
+/// Parse `release_tool.toml`: keys under `[tool.release_tool]` or at the top level.
+pub fn parse_config_file(path: &Path, text: &str) -> Result<Config> {
+    let doc = parse_doc(path, text)?;
+    let root = doc.as_table();
+    if let Some(item) = root.get("tool") {
+        let only_tool = root.len() == 1;
+        let Some(tool) = item.as_table_like() else {
+            return Err(at(path, text, item.span(), "`tool` must be a table").into());
+        };
+        if let Some(rt) = tool.get("release_tool") {
+            if !only_tool {
+                let other = root
+                    .iter()
+                    .map(|(k, _)| k)
+                    .find(|k| *k != "tool")
+                    .unwrap_or("");
+                return Err(at(
+                    path,
+                    text,
+                    root.key(other).and_then(toml_edit::Key::span),
+                    &format!(
+                        "Key `{other}` is outside [tool.release_tool]; put every key in that table"
+                    ),
+                )
+                .into());
+            }
+            check_item(path, text, rt, "tool.release_tool")?;
+            return deserialize::<ToolWrapper>(path, text);
+        }
+    }
+    check_table_like(path, text, root, "", TOP_KEYS)?;
+    deserialize::<Config>(path, text)
+}
+
+/// `[tool.release_tool]` inside a document with other tables (ignored).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolWrapper {
+    tool: ToolTable,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolTable {
+    release_tool: Config,
+}
+
+/// Parse `[tool.release_tool]` from a root `pyproject.toml`; `None` when the table is absent.
+pub fn parse_pyproject(path: &Path, text: &str) -> Result<Option<Config>> {
+    let doc = parse_doc(path, text)?;
+    match doc.get("tool").and_then(|t| t.get("release_tool")) {
+        Some(item) => {
+            check_item(path, text, item, "tool.release_tool")?;
+            deserialize::<ToolWrapper>(path, text).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+fn check_item(path: &Path, text: &str, item: &Item, name: &str) -> Result<()> {
+    let Some(table) = item.as_table_like() else {
+        return Err(at(
+            path,
+            text,
+            item.span(),
+            &format!("[{name}] must be a table"),
+        )
+        .into());
+    };
+    check_table_like(path, text, table, &format!("{name}."), TOP_KEYS)
+}
+
+fn parse_doc(path: &Path, text: &str) -> Result<toml_edit::Document<String>> {
+    toml_edit::Document::parse(text.to_owned()).map_err(|e| {
+        let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        let reason = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid TOML")
+            .trim()
+            .to_owned();
+        UserError::usage(format!(
+            "Malformed TOML in {}:{line}:{col}: {reason}",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+fn check_table_like(
+    path: &Path,
+    text: &str,
+    table: &dyn toml_edit::TableLike,
+    prefix: &str,
+    keys: &[&str],
+) -> Result<()> {
+    for (key, item) in table.iter() {
+        if !keys.contains(&key) {
+            let span = table.key(key).and_then(toml_edit::Key::span);
+            return Err(unknown_key(
+                path,
+                text,
+                span,
+                &format!("{prefix}{key}"),
+                key,
+                keys,
+            ));
+        }
+        let sub: Option<&[&str]> = match (keys, key) {
+            (k, "forge") if std::ptr::eq(k, TOP_KEYS) => Some(FORGE_KEYS),
+            (k, "llm") if std::ptr::eq(k, TOP_KEYS) => Some(LLM_KEYS),
+            (k, "docker") if std::ptr::eq(k, TOP_KEYS) => Some(DOCKER_KEYS),
+            (k, "system_packages") if std::ptr::eq(k, DOCKER_KEYS) => Some(SYSTEM_PACKAGES_KEYS),
+            _ => None,
+        };
+        if let Some(sub) = sub {
+            let Some(t) = item.as_table_like() else {
+                return Err(at(
+                    path,
+                    text,
+                    item.span(),
+                    &format!("`{prefix}{key}` must be a table"),
+                )
+                .into());
+            };
+            check_table_like(path, text, t, &format!("{prefix}{key}."), sub)?;
+        } else if key == "packages" && std::ptr::eq(keys, TOP_KEYS) {
+            let Some(t) = item.as_table_like() else {
+                return Err(at(
+                    path,
+                    text,
+                    item.span(),
+                    &format!("`{prefix}{key}` must be a table"),
+                )
+                .into());
+            };
+            for (name, pkg) in t.iter() {
+                let Some(p) = pkg.as_table_like() else {
+                    return Err(at(
+                        path,
+                        text,
+                        pkg.span(),
+                        &format!("`{prefix}packages.{name}` must be a table"),
+                    )
+                    .into());
+                };
+                check_table_like(
+                    path,
+                    text,
+                    p,
+                    &format!("{prefix}packages.{name}."),
+                    PACKAGE_KEYS,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown_key(
+    path: &Path,
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    full: &str,
+    key: &str,
+    valid: &[&str],
+) -> anyhow::Error {
+    let nearest = nearest(key, valid);
+    let mut err = at(
+        path,
+        text,
+        span,
+        &format!("Unknown configuration key `{full}`"),
+    );
+    match nearest {
+        Some(n) => {
+            let _ = write!(err.message, "; did you mean `{n}`?");
+            err = err.with_hint(format!("rename `{key}` to `{n}`, or remove it"));
+        }
+        None => {
+            err = err.with_hint(format!("valid keys here: {}", valid.join(", ")));
+        }
+    }
+    err.into()
+}
+
+/// The closest valid key by edit distance, when close enough to be a typo.
+pub fn nearest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| {
+            (
+                strsim::damerau_levenshtein(key, v),
+                strsim::jaro_winkler(key, v),
+                *v,
+            )
+        })
+        .filter(|(d, jw, _)| *d <= 3 || *jw >= 0.85)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, v)| v)
+}
+
+fn deserialize<T: serde::de::DeserializeOwned + AsConfig>(
+    path: &Path,
+    text: &str,
+) -> Result<Config> {
+    let value: T = toml_edit::de::from_str(text).map_err(|e| {
+        let msg = e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid value")
+            .trim()
+            .to_owned();
+        at(
+            path,
+            text,
+            e.span(),
+            &format!("Invalid configuration: {msg}"),
+        )
+    })?;
+    let config = value.into_config();
+    validate(path, &config)?;
+    Ok(config)
+}
+
+trait AsConfig {
+    fn into_config(self) -> Config;
+}
+
+impl AsConfig for Config {
+    fn into_config(self) -> Config {
+        self
+    }
+}
+
+impl AsConfig for ToolWrapper {
+    fn into_config(self) -> Config {
+        self.tool.release_tool
+    }
+}
+
+/// Checks that need more than a type: relative paths, sane names.
+fn validate(path: &Path, config: &Config) -> Result<()> {
+    let bad = |key: &str, why: &str| -> anyhow::Error {
+        UserError::usage(format!(
+            "Invalid configuration in {}: `{key}` {why}",
+            path.display()
+        ))
+        .with_hint(format!(
+            "fix `{key}` in {} (see `release-tool config schema` for every key's form)",
+            path.display()
+        ))
+        .into()
+    };
+    for (key, value) in [
+        ("packages_dir", &config.packages_dir),
+        ("changes_output_dir", &config.changes_output_dir),
+        ("staging_pyproject_path", &config.staging_pyproject_path),
+        ("prod_pyproject_path", &config.prod_pyproject_path),
+    ] {
+        if value.is_empty() {
+            return Err(bad(key, "must not be empty"));
+        }
+        if !is_safe_relative(value) {
+            return Err(bad(
+                key,
+                &format!("must be a relative path inside the root, got {value:?}"),
+            ));
+        }
+    }
+    for (key, value) in [
+        (
+            "changes_uncommitted_filename",
+            &config.changes_uncommitted_filename,
+        ),
+        (
+            "changes_since_tag_filename",
+            &config.changes_since_tag_filename,
+        ),
+        ("commit_message_filename", &config.commit_message_filename),
+        ("tag_message_filename", &config.tag_message_filename),
+    ] {
+        if value.is_empty() || value.contains(['/', '\\']) || value == ".." || value == "." {
+            return Err(bad(
+                key,
+                &format!("must be a plain file name, got {value:?}"),
+            ));
+        }
+    }
+    if !config.changelog.is_empty() && !is_safe_relative(&config.changelog) {
+        return Err(bad(
+            "changelog",
+            "must be a relative path inside the package",
+        ));
+    }
+    let git_name = |key: &str, value: &str, check: fn(&str) -> Result<(), String>| {
+        check(value).map_err(|why| bad(key, &format!("is not a valid git name: {value:?}: {why}")))
+    };
+    git_name("tag_prefix", &config.tag_prefix, safety::tag_prefix)?;
+    git_name("git_remote", &config.git_remote, safety::remote_name)?;
+    git_name("base_branch", &config.base_branch, safety::branch_name)?;
+    git_name("dev_branch", &config.dev_branch, safety::branch_name)?;
+    for (name, pkg) in &config.packages {
+        if let Err(why) = safety::package_name(name) {
+            return Err(bad(
+                &format!("packages.{name}"),
+                &format!("does not name a package: {name:?}: {why}"),
+            ));
+        }
+        if let Some(prefix) = &pkg.tag_prefix {
+            git_name(
+                &format!("packages.{name}.tag_prefix"),
+                prefix,
+                safety::tag_prefix,
+            )?;
+        }
+        if let Some(repo) = &pkg.repository
+            && let Err(why) = safety::repository(repo)
+        {
+            return Err(bad(
+                &format!("packages.{name}.repository"),
+                &format!("must be \"owner/repo\", got {repo:?}: {why}"),
+            ));
+        }
+    }
+    if config.jobs == Some(0) {
+        return Err(bad("jobs", "must be at least 1"));
+    }
+    if config.llm.max_diff_bytes == 0 {
+        return Err(bad("llm.max_diff_bytes", "must be at least 1"));
+    }
+    if let Err((key, why)) = validate_docker(&config.docker) {
+        return Err(bad(&format!("docker.{key}"), &why));
+    }
+    Ok(())
+}
+
+/// The form of every `[tool.release_tool.docker]` value: `Err((key, why))` for the first bad
+/// one. Values end up in a Dockerfile and on engine command lines, so each is held to the
+/// characters its place allows (no spaces or quotes where a shell or an argv would split).
+pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, String)> {
+    fn one_of(key: &str, value: Option<&String>, valid: &[&str]) -> Result<(), (String, String)> {
+        match value {
+            Some(v) if !valid.contains(&v.as_str()) => Err((
+                key.to_owned(),
+                format!("must be one of {}, got {v:?}", quoted(valid)),
+            )),
+            _ => Ok(()),
+        }
+    }
+    fn check(ok: bool, key: &str, why: impl FnOnce() -> String) -> Result<(), (String, String)> {
+        if ok {
+            Ok(())
+        } else {
+            Err((key.to_owned(), why()))
+        }
+    }
+    one_of("preset", d.preset.as_ref(), &["slim", "cuda"])?;
+    one_of("python", d.python.as_ref(), &["system", "managed"])?;
+    one_of(
+        "engine",
+        d.engine.as_ref(),
+        &["auto", "docker", "podman", "buildah"],
+    )?;
+    for (key, value) in [
+        ("base_image", &d.base_image),
+        ("builder_image", &d.builder_image),
+    ] {
+        if let Some(v) = value {
+            check(is_image_ref(v), key, || {
+                format!("is not an image reference (like \"python:3.12-slim-bookworm\"), got {v:?}")
+            })?;
+        }
+    }
+    for (key, value) in [("uv_image", &d.uv_image), ("image", &d.image)] {
+        if let Some(v) = value {
+            check(is_image_ref(v), key, || {
+                format!("is not an image name (like \"registry.example.com/team/app\"), got {v:?}")
+            })?;
+            check(!has_tag(v), key, || {
+                let tags = if key == "image" {
+                    "`tags`"
+                } else {
+                    "`uv_version`"
+                };
+                format!("must not carry a tag (set it with {tags}), got {v:?}")
+            })?;
+        }
+    }
+    if let Some(v) = &d.uv_version {
+        check(is_version_like(v, 3), "uv_version", || {
+            format!("must be a uv release like \"0.13.9\", got {v:?}")
+        })?;
+    }
+    if let Some(v) = &d.python_version {
+        check(
+            v.starts_with("3.") && (is_version_like(v, 2) || is_version_like(v, 3)),
+            "python_version",
+            || format!("must be a Python version like \"3.12\" or \"3.12.7\", got {v:?}"),
+        )?;
+    }
+    if let Some(v) = &d.cuda_version {
+        check(
+            is_version_like(v, 2) || is_version_like(v, 3),
+            "cuda_version",
+            || format!("must be a CUDA version like \"12.6.3\", got {v:?}"),
+        )?;
+    }
+    for e in &d.extras {
+        // An extra's name has the form of a package name (PEP 685): never an option.
+        check(safety::package_name(e).is_ok(), "extras", || {
+            format!("holds {e:?}, which is not an extra's name")
+        })?;
+    }
+    for (key, list) in [
+        ("system_packages.runtime", &d.system_packages.runtime),
+        ("system_packages.build", &d.system_packages.build),
+    ] {
+        for p in list {
+            check(is_apt_package(p), key, || {
+                format!(
+                    "holds {p:?}, which is not an apt package name (like \"libgomp1\" or \"gcc=4:12.2.0-3\")"
+                )
+            })?;
+        }
+    }
+    for (key, value) in [("cmd", &d.cmd), ("entrypoint", &d.entrypoint)] {
+        if let Some(v) = value {
+            check(!v.is_empty(), key, || {
+                "must not be an empty list".to_owned()
+            })?;
+        }
+    }
+    if let Some(tags) = &d.tags {
+        check(!tags.is_empty(), "tags", || {
+            "must not be an empty list".to_owned()
+        })?;
+        for t in tags {
+            check(is_tag_template(t), "tags", || {
+                format!(
+                    "holds {t:?}: a tag is letters, digits, `_`, `.` and `-` (at most 128, not starting with `.` or `-`), with `{{version}}` and `{{revision}}` replaced"
+                )
+            })?;
+        }
+    }
+    for (key, value) in [("dockerfile", &d.dockerfile), ("context", &d.context)] {
+        if let Some(v) = value {
+            check(!v.is_empty() && is_safe_relative(v), key, || {
+                format!("must be a relative path inside the root, got {v:?}")
+            })?;
+        }
+    }
+    for c in &d.copy {
+        check(
+            !c.is_empty()
+                && is_safe_relative(c)
+                && !c
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || "\"'\\$`".contains(ch)),
+            "copy",
+            || {
+                format!(
+                    "holds {c:?}: each entry must be a relative path inside the context, without spaces or quotes"
+                )
+            },
+        )?;
+    }
+    for m in &d.mounts {
+        check(
+            !m.is_empty()
+                && !m
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || "\"'\\$`,=".contains(ch)),
+            "mounts",
+            || {
+                format!(
+                    "holds {m:?}: each entry is a directory path, without spaces, quotes, commas or `=`"
+                )
+            },
+        )?;
+    }
+    for (key, value) in [("ca_bundle", &d.ca_bundle), ("git_config", &d.git_config)] {
+        if let Some(v) = value {
+            check(!v.trim().is_empty() && !v.contains(','), key, || {
+                format!("must be a file path (without commas), got {v:?}")
+            })?;
+        }
+    }
+    for (k, v) in &d.build_args {
+        check(is_env_name(k), "build_args", || {
+            format!("holds the key {k:?}: build argument names are letters, digits and `_`")
+        })?;
+        check(!v.contains(['\n', '\r']), "build_args", || {
+            format!("`{k}` must be one line")
+        })?;
+    }
+    for name in &d.secret_env {
+        check(is_env_name(name), "secret_env", || {
+            format!("holds {name:?}, which is not an environment variable name")
+        })?;
+    }
+    for p in &d.platforms {
+        let parts: Vec<&str> = p.split('/').collect();
+        check(
+            (2..=3).contains(&parts.len())
+                && parts.iter().all(|s| {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                }),
+            "platforms",
+            || {
+                format!(
+                    "holds {p:?}: a platform is `os/arch` or `os/arch/variant`, like \"linux/amd64\""
+                )
+            },
+        )?;
+    }
+    for r in &d.insecure_registries {
+        check(
+            !r.is_empty()
+                && !r.contains("://")
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)),
+            "insecure_registries",
+            || format!("holds {r:?}: a registry is `host` or `host:port`, without a scheme"),
+        )?;
+    }
+    Ok(())
+}
+
+fn quoted(valid: &[&str]) -> String {
+    valid
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An image reference: `[registry[:port]/]path[:tag][@digest]` in the characters references
+/// use; nothing a shell or an argv would split, and no option.
+pub fn is_image_ref(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(['-', '/', ':', '.'])
+        && !s.ends_with(['/', ':'])
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@+".contains(c))
+}
+
+/// Whether an image reference carries a tag or a digest (a `:` after the last `/`, or `@`).
+pub fn has_tag(s: &str) -> bool {
+    s.contains('@') || s.rsplit('/').next().is_some_and(|last| last.contains(':'))
+}
+
+/// `N.N` (`parts` = 2) or `N.N.N` (`parts` = 3).
+fn is_version_like(s: &str, parts: usize) -> bool {
+    let split: Vec<&str> = s.split('.').collect();
+    split.len() == parts
+        && split
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_apt_package(s: &str) -> bool {
+    let (name, version) = s.split_once('=').map_or((s, None), |(n, v)| (n, Some(v)));
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c))
+        && version.is_none_or(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+        })
+}
+
+fn is_env_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A tag with `{version}` and `{revision}` standing for values that are valid in tags.
+fn is_tag_template(t: &str) -> bool {
+    let sample = t
+        .replace("{version}", "1.0.0")
+        .replace("{revision}", "0123abc");
+    is_tag(&sample)
+}
+
+/// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn is_tag(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 128
+        && t.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// A relative path with no `..` component, no absolute prefix, no component starting with `-`
+/// and no control characters.
+pub fn is_safe_relative(p: &str) -> bool {
+    let path = Path::new(p);
+    !p.chars().any(char::is_control)
+        && path.components().all(|c| match c {
+            std::path::Component::Normal(name) => !name.to_string_lossy().starts_with('-'),
+            std::path::Component::CurDir => true,
+            _ => false,
+        })
+}
+
+/// An error at a span of `text` in `path`, as `file:line:col`.
+fn at(path: &Path, text: &str, span: Option<std::ops::Range<usize>>, msg: &str) -> UserError {
+    match span {
+        Some(s) => {
+            let (line, col) = line_col(text, s.start);
+            UserError::usage(format!("{msg} in {}:{line}:{col}", path.display()))
+        }
+        None => UserError::usage(format!("{msg} in {}", path.display())),
+    }
+}
+
+impl Config {
+    /// The tag prefix of a package (override or global).
+    pub fn tag_prefix_for(&self, package: &str) -> &str {
+        self.packages
+            .get(package)
+            .and_then(|p| p.tag_prefix.as_deref())
+            .unwrap_or(&self.tag_prefix)
+    }
+
+    /// Whether a package is skipped by configuration.
+    pub fn is_skipped(&self, package: &str) -> bool {
+        self.packages.get(package).is_some_and(|p| p.skip)
+    }
+
+    /// Number of parallel workers: CLI `-j`, then `jobs`, then the CPU count.
+    pub fn effective_jobs(&self, cli: Option<usize>) -> usize {
+        cli.or(self.jobs)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            })
+            .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Result<Config> {
+        parse_config_file(Path::new("release_tool.toml"), text)
+    }
+
+    fn err(text: &str) -> String {
+        format!("{:#}", file(text).unwrap_err())
+    }
+
+    #[test]
+    fn defaults_match_the_original_tool() {
+        let c = Config::default();
+        assert_eq!(c.packages_dir, "packages");
+        assert_eq!(c.changes_output_dir, "release_tool/changes");
+        assert_eq!(c.changes_uncommitted_filename, "changes_uncommitted.txt");
+        assert_eq!(c.changes_since_tag_filename, "changes_since_tag.txt");
+        assert_eq!(c.commit_message_filename, "commit_message.txt");
+        assert_eq!(c.tag_message_filename, "tag_message.md");
+        assert_eq!(c.staging_pyproject_path, "staging/pyproject.toml");
+        assert_eq!(c.prod_pyproject_path, "prod/pyproject.toml");
+        assert_eq!(c.tag_prefix, "v");
+        assert_eq!(c.git_remote, "origin");
+        assert!(!c.dry_run);
+        assert_eq!(c.base_branch, "main");
+        assert_eq!(c.dev_branch, "dev_branch");
+        assert_eq!(c.prod_source, ProdSource::Git);
+        assert_eq!(c.changelog, "CHANGELOG.md");
+        assert_eq!(c.forge.kind, ForgeKind::Github);
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(file("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn tool_table_layout_is_accepted() {
+        let c =
+            file("[tool.release_tool]\ntag_prefix = \"rel-\"\nprod_source = \"index\"\n").unwrap();
+        assert_eq!(c.tag_prefix, "rel-");
+        assert_eq!(c.prod_source, ProdSource::Index);
+    }
+
+    #[test]
+    fn top_level_layout_with_tables() {
+        let c = file(
+            "packages_dir = \"libs\"\njobs = 4\n[forge]\nkind = \"gitea\"\napi_url = \"https://g.example/api/v1\"\n\
+             [llm]\nmodel = \"m\"\n[docker]\npreset = \"cuda\"\n[docker.system_packages]\nruntime = [\"libgomp1\"]\n\
+             [packages.alpha]\ntag_prefix = \"alpha-v\"\nskip = true\nrepository = \"org/alpha\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.packages_dir, "libs");
+        assert_eq!(c.jobs, Some(4));
+        assert_eq!(c.forge.kind, ForgeKind::Gitea);
+        assert_eq!(c.llm.model, "m");
+        assert_eq!(c.docker.system_packages.runtime, vec!["libgomp1"]);
+        assert_eq!(c.tag_prefix_for("alpha"), "alpha-v");
+        assert_eq!(c.tag_prefix_for("beta"), "v");
+        assert!(c.is_skipped("alpha"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_file_line_and_nearest() {
+        let e = err("tag_prefix = \"v\"\ntag_prefx = \"v\"\n");
+        assert_eq!(
+            e,
+            "Unknown configuration key `tag_prefx` in release_tool.toml:2:1; did you mean `tag_prefix`?"
+        );
+    }
+
+    #[test]
+    fn unknown_nested_key() {
+        let e = err("[tool.release_tool.forge]\nknd = \"github\"\n");
+        assert!(
+            e.starts_with(
+                "Unknown configuration key `tool.release_tool.forge.knd` in release_tool.toml:2:1"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("did you mean `kind`?"), "{e}");
+        let e = err("[packages.alpha]\nskipp = true\n");
+        assert!(
+            e.contains("`packages.alpha.skipp`") && e.contains("`skip`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_without_near_match_lists_valid_keys() {
+        let e = file("zzzzzzzzzzzz = 1\n").unwrap_err();
+        let (kind, hint) = crate::core::error::classify(&e);
+        assert_eq!(kind, crate::core::error::ExitKind::Usage);
+        assert!(hint.unwrap().starts_with("valid keys here: packages_dir"));
+    }
+
+    #[test]
+    fn wrong_type_and_bad_enum() {
+        let e = err("dry_run = \"yes\"\n");
+        assert!(e.starts_with("Invalid configuration:"), "{e}");
+        let e = err("prod_source = \"pypi\"\n");
+        assert!(e.contains("pypi"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_reports_line_and_col() {
+        let e = err("a = 1\nb = = 2\n");
+        assert!(
+            e.starts_with("Malformed TOML in release_tool.toml:2:5:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unsafe_paths_and_names_rejected() {
+        assert!(err("packages_dir = \"../x\"\n").contains("relative path inside the root"));
+        assert!(err("packages_dir = \"/abs\"\n").contains("relative path"));
+        assert!(err("tag_prefix = \"--upload-pack=x\"\n").contains("not a valid git name"));
+        assert!(err("commit_message_filename = \"a/b\"\n").contains("plain file name"));
+        assert!(err("jobs = 0\n").contains("at least 1"));
+        assert!(err("[packages.a]\nrepository = \"nope\"\n").contains("owner/repo"));
+        assert!(err("[packages.a]\nrepository = \"../admin\"\n").contains("owner/repo"));
+        assert!(err("[packages.\"../x\"]\nskip = true\n").contains("does not name a package"));
+        assert!(err("[docker]\nextras = [\"--upload-pack=x\"]\n").contains("extras"));
+        assert!(err("git_remote = \"up..stream\"\n").contains("`..`"));
+        assert!(err("base_branch = \"main.lock\"\n").contains("`.lock`"));
+    }
+
+    #[test]
+    fn keys_outside_tool_table_rejected() {
+        let e = err("tag_prefix = \"v\"\n[tool.release_tool]\ndry_run = true\n");
+        assert!(e.contains("outside [tool.release_tool]"), "{e}");
+    }
+
+    #[test]
+    fn pyproject_table() {
+        let p = Path::new("pyproject.toml");
+        assert!(
+            parse_pyproject(p, "[project]\nname = \"x\"\n")
+                .unwrap()
+                .is_none()
+        );
+        let c = parse_pyproject(
+            p,
+            "[project]\nname = \"x\"\n[tool.release_tool]\ndev_branch = \"develop\"\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.dev_branch, "develop");
+        let e = format!(
+            "{:#}",
+            parse_pyproject(p, "[tool.release_tool]\ndevbranch = 1\n").unwrap_err()
+        );
+        assert!(
+            e.contains("pyproject.toml:2:1") && e.contains("`dev_branch`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn docker_keys_are_checked() {
+        let c = file(
+            "[docker]\npreset = \"cuda\"\ncuda_version = \"12.6.3\"\nca_bundle = \"/etc/ssl/certs/ca-certificates.crt\"\n\
+             insecure_registries = [\"127.0.0.1:5000\"]\ncopy = [\"app\"]\nsecret_env = [\"UV_INDEX_TOKEN\"]\n\
+             git_config = \"ci/gitconfig\"\ntags = [\"{version}\", \"latest\", \"sha-{revision}\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.docker.insecure_registries, vec!["127.0.0.1:5000"]);
+        assert_eq!(c.docker.copy, vec!["app"]);
+        for (text, expected) in [
+            (
+                "preset = \"fat\"",
+                "`docker.preset` must be one of \"slim\", \"cuda\"",
+            ),
+            ("python = \"conda\"", "`docker.python` must be one of"),
+            ("engine = \"kaniko\"", "`docker.engine` must be one of"),
+            (
+                "base_image = \"python 3\"",
+                "`docker.base_image` is not an image reference",
+            ),
+            (
+                "image = \"reg.example/app:1.0\"",
+                "`docker.image` must not carry a tag",
+            ),
+            (
+                "uv_image = \"ghcr.io/astral-sh/uv:0.5.0\"",
+                "set it with `uv_version`",
+            ),
+            (
+                "uv_version = \"latest\"",
+                "`docker.uv_version` must be a uv release",
+            ),
+            (
+                "python_version = \"2.7\"",
+                "`docker.python_version` must be a Python version",
+            ),
+            ("cuda_version = \"12\"", "`docker.cuda_version`"),
+            ("extras = [\"a b\"]", "`docker.extras` holds \"a b\""),
+            ("tags = [\"-x\"]", "`docker.tags` holds \"-x\""),
+            ("tags = [\"{branch}\"]", "`docker.tags` holds \"{branch}\""),
+            ("tags = []", "`docker.tags` must not be an empty list"),
+            ("cmd = []", "`docker.cmd` must not be an empty list"),
+            (
+                "dockerfile = \"../Dockerfile\"",
+                "`docker.dockerfile` must be a relative path",
+            ),
+            (
+                "context = \"/\"",
+                "`docker.context` must be a relative path",
+            ),
+            ("copy = [\"a b\"]", "`docker.copy` holds"),
+            ("mounts = [\"/a,b\"]", "`docker.mounts` holds"),
+            ("secret_env = [\"A-B\"]", "`docker.secret_env` holds"),
+            ("platforms = [\"amd64\"]", "`docker.platforms` holds"),
+            (
+                "insecure_registries = [\"http://x\"]",
+                "`docker.insecure_registries` holds",
+            ),
+            (
+                "build_args = { \"A B\" = \"1\" }",
+                "`docker.build_args` holds the key",
+            ),
+            (
+                "[docker.system_packages]\nbuild = [\"gcc; rm -rf /\"]",
+                "`docker.system_packages.build` holds",
+            ),
+        ] {
+            let e = err(&format!("[docker]\n{text}\n"));
+            assert!(
+                e.starts_with("Invalid configuration in release_tool.toml: ")
+                    && e.contains(expected),
+                "{text}: {e}"
+            );
+        }
+        let e = err("[docker]\nca_bundel = \"x\"\n");
+        assert!(
+            e.contains("`docker.ca_bundel`") && e.contains("did you mean `ca_bundle`?"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nearest_key() {
+        assert_eq!(nearest("packages_dirr", TOP_KEYS), Some("packages_dir"));
+        assert_eq!(nearest("gitremote", TOP_KEYS), Some("git_remote"));
+        assert_eq!(nearest("qqqqqqqqqqqqqq", TOP_KEYS), None);
+    }
+}

@@ -1,0 +1,61 @@
+//! Small text helpers: positions in TOML text, argv for messages, template errors for users.
+
+/// 1-based line and column (in characters) of a byte offset; offsets past the end point at the
+/// end, and an offset inside a multi-byte character counts the characters before it.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = before.split(|&b| b == b'\n').count();
+    let line_text = before.rsplit(|&b| b == b'\n').next().unwrap_or_default();
+    let column = String::from_utf8_lossy(line_text).chars().count() + 1;
+    (line, column)
+}
+
+/// `program arg1 arg2...` for messages and logs (lossy for non-UTF-8 arguments).
+pub fn argv_string(program: &str, args: &[std::ffi::OsString]) -> String {
+    std::iter::once(program.to_owned())
+        .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text of a minijinja error for a user (`kind: detail`) and where it is (`:line`, or "").
+pub fn template_error_parts(e: &minijinja::Error) -> (String, String) {
+    let mut detail = e.kind().to_string();
+    if let Some(d) = e.detail() {
+        detail.push_str(": ");
+        detail.push_str(d);
+    }
+    let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    (detail, at)
+}
+
+/// argv as a copy-pasteable shell line.
+pub fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%^{}".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_col;
+
+    #[test]
+    fn counts_lines_and_characters() {
+        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
+        assert_eq!(line_col("abc", 0), (1, 1));
+        assert_eq!(line_col("", 10), (1, 1));
+        assert_eq!(line_col("a\n", 2), (2, 1));
+    }
+}

@@ -1,0 +1,372 @@
+//! `manifests`: keep the staging and prod manifests in step with the dev manifest (SPEC §1).
+//!
+//! Both get the dev manifest's `[project]` name, version and requires-python, its
+//! non-workspace dependencies (verbatim), and every workspace package the root needs
+//! (transitively) as a direct dependency with a pinned source:
+//!
+//! - staging: `{ git = URL, tag = T }`, T the newest tag of any kind on the package's remote;
+//! - prod: `{ git = URL, tag = T }`, T the newest final tag (neither pre- nor dev-release), or
+//!   with `prod_source = "index"` the requirement `name==X.Y.Z` and no source.
+//!
+//! Tags are read from the remotes (`git ls-remote --tags`), URLs from `.gitmodules`. A package
+//! without a suitable tag gets a warning and is left out: a pin is never invented. Everything
+//! else in the manifests (comments, indexes, other sections) is preserved.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::config::ProdSource;
+use crate::core::parallel;
+use crate::env::scaffold;
+use crate::git::Git;
+use crate::plan::Plan;
+use crate::python::pyproject::{self, PyProject, Source};
+use crate::python::version;
+use crate::workspace::{Package, Workspace};
+
+/// The pins of one package, as resolved from its remote.
+#[derive(Clone, Debug, Serialize)]
+pub struct PinRow {
+    pub name: String,
+    pub url: Option<String>,
+    pub staging_pin: Option<String>,
+    pub prod_pin: Option<String>,
+}
+
+/// What `manifests` found and would write.
+#[derive(Debug)]
+pub struct ManifestsPlan {
+    pub plan: Plan,
+    pub rows: Vec<PinRow>,
+    /// Packages left unpinned and why (each is a problem for `--check` and `check`).
+    pub warnings: Vec<String>,
+    pub staging_path: PathBuf,
+    pub prod_path: PathBuf,
+}
+
+/// Workspace packages the root needs: its direct workspace dependencies and theirs,
+/// transitively, in dependency order.
+pub fn needed_packages<'a>(ws: &'a Workspace, root_deps: &[String]) -> Vec<&'a Package> {
+    let mut needed: BTreeSet<String> = BTreeSet::new();
+    let mut queue: Vec<String> = root_deps
+        .iter()
+        .filter(|d| ws.package(d).is_some())
+        .cloned()
+        .collect();
+    while let Some(key) = queue.pop() {
+        if let Some(pkg) = ws.package(&key)
+            && needed.insert(pkg.key.clone())
+        {
+            queue.extend(pkg.workspace_deps.iter().cloned());
+        }
+    }
+    let order: Vec<&Package> = match ws.topo_order() {
+        Ok(order) => order.into_iter().map(|i| &ws.packages[i]).collect(),
+        Err(_) => ws.packages.iter().collect(),
+    };
+    order
+        .into_iter()
+        .filter(|p| needed.contains(&p.key))
+        .collect()
+}
+
+struct Resolved<'a> {
+    pkg: &'a Package,
+    url: Option<String>,
+    staging: Option<String>,
+    /// (tag, version) of the newest final tag.
+    prod: Option<(String, String)>,
+    error: Option<String>,
+}
+
+/// Build the plan that brings staging and prod in step with dev.
+pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
+    let dev_path = ws.root.join("pyproject.toml");
+    let dev = PyProject::load(&dev_path)?;
+    let keys: BTreeSet<&str> = ws.packages.iter().map(|p| p.key.as_str()).collect();
+    let dev_deps = dev.dependencies();
+    let dev_names = dev.dependency_names()?;
+    let root_ws_deps: Vec<String> = dev_names
+        .iter()
+        .filter(|n| keys.contains(n.as_str()))
+        .cloned()
+        .collect();
+    let third_party: Vec<(String, String)> = dev_deps
+        .iter()
+        .filter_map(|d| {
+            let name = requirement_name(d)?;
+            (!keys.contains(name.as_str())).then(|| (name, d.clone()))
+        })
+        .collect();
+    let needed = needed_packages(ws, &root_ws_deps);
+    let resolved: Vec<Resolved<'_>> =
+        parallel::map(&needed, ws.config.effective_jobs(jobs), |pkg| {
+            resolve(ws, pkg)
+        });
+
+    let mut warnings = Vec::new();
+    let mut rows = Vec::new();
+    for r in &resolved {
+        if let Some(e) = &r.error {
+            warnings.push(format!("{}: {e}; not pinned", r.pkg.name));
+        } else {
+            if r.staging.is_none() {
+                warnings.push(format!(
+                    "{}: no tag on its remote yet; not pinned in staging",
+                    r.pkg.name
+                ));
+            }
+            if r.prod.is_none() {
+                warnings.push(format!(
+                    "{}: no final release tag on its remote yet; not pinned in prod",
+                    r.pkg.name
+                ));
+            }
+        }
+        let prod_pin = r.prod.as_ref().map(|(tag, v)| match ws.config.prod_source {
+            ProdSource::Git => tag.clone(),
+            ProdSource::Index => format!("=={v}"),
+        });
+        rows.push(PinRow {
+            name: r.pkg.name.clone(),
+            url: r.url.clone(),
+            staging_pin: r.staging.clone(),
+            prod_pin,
+        });
+    }
+
+    let staging_path = ws.path(&ws.config.staging_pyproject_path);
+    let prod_path = ws.path(&ws.config.prod_pyproject_path);
+    let mut plan = Plan::new(&ws.root);
+    for (path, prod) in [(&staging_path, false), (&prod_path, true)] {
+        let mut doc = load_or_new(path, &dev, prod)?;
+        for key in ["name", "version", "requires-python"] {
+            if let Some(value) = project_string(&dev, key) {
+                doc.set_project_field(key, &value);
+            }
+        }
+        let mut desired: Vec<(String, String)> = third_party.clone();
+        for r in &resolved {
+            let name = r.pkg.name.clone();
+            let pin: Option<(String, Source)> = if prod {
+                match (&r.prod, ws.config.prod_source, &r.url) {
+                    (Some((tag, _)), ProdSource::Git, Some(url)) => Some((
+                        name.clone(),
+                        Source {
+                            git: Some(url.clone()),
+                            tag: Some(tag.clone()),
+                            ..Source::default()
+                        },
+                    )),
+                    (Some((_, v)), ProdSource::Index, _) => {
+                        desired.push((r.pkg.key.clone(), format!("{name}=={v}")));
+                        None
+                    }
+                    _ => None,
+                }
+            } else {
+                match (&r.staging, &r.url) {
+                    (Some(tag), Some(url)) => Some((
+                        name.clone(),
+                        Source {
+                            git: Some(url.clone()),
+                            tag: Some(tag.clone()),
+                            ..Source::default()
+                        },
+                    )),
+                    _ => None,
+                }
+            };
+            if let Some((name, source)) = pin {
+                desired.push((r.pkg.key.clone(), name.clone()));
+                doc.set_source(&name, &source);
+            } else if !(prod
+                && ws.config.prod_source == ProdSource::Index
+                && has_index_source(&doc, &r.pkg.key))
+            {
+                // Index pins keep a user's `{ index = "..." }` source (a private index);
+                // anything else without a pin (a git pin to drop, a workspace source) goes.
+                doc.remove_source(&name);
+            }
+        }
+        // Workspace packages the root no longer needs lose their pins too.
+        for pkg in &ws.packages {
+            if !resolved.iter().any(|r| r.pkg.key == pkg.key) {
+                doc.remove_source(&pkg.name);
+            }
+        }
+        sync_dependencies(&mut doc, &desired)?;
+        plan.write(None, path, doc.render());
+    }
+    Ok(ManifestsPlan {
+        plan,
+        rows,
+        warnings,
+        staging_path,
+        prod_path,
+    })
+}
+
+fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
+    let mut r = Resolved {
+        pkg,
+        url: crate::workspace::package_url(ws, pkg),
+        staging: None,
+        prod: None,
+        error: None,
+    };
+    let Some(url) = r.url.clone() else {
+        r.error = Some(format!(
+            "no remote URL (not a submodule, and no remote `{}`)",
+            ws.config.git_remote
+        ));
+        return r;
+    };
+    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let dir = if pkg.dir.join(".git").exists() {
+        pkg.dir.as_path()
+    } else {
+        ws.root.as_path()
+    };
+    match Git::new(dir).remote_tags(&url, prefix) {
+        Ok(tags) => {
+            let names = || tags.iter().map(|t| t.name.as_str());
+            r.staging = version::newest_tag(names(), prefix, false).map(|(t, _)| t);
+            r.prod = version::newest_tag(names(), prefix, true).map(|(t, v)| (t, v.to_string()));
+        }
+        Err(e) => r.error = Some(format!("cannot list the tags of {url}: {e}")),
+    }
+    r
+}
+
+fn has_index_source(doc: &PyProject, key: &str) -> bool {
+    doc.uv_sources()
+        .iter()
+        .any(|(n, s)| pyproject::normalize_name(n) == key && s.index.is_some() && s.git.is_none())
+}
+
+fn project_string(doc: &PyProject, key: &str) -> Option<String> {
+    doc.doc()
+        .get("project")?
+        .get(key)?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The normalised name of a PEP 508 requirement string.
+fn requirement_name(requirement: &str) -> Option<String> {
+    let end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    let name = requirement[..end].trim();
+    (!name.is_empty()).then(|| pyproject::normalize_name(name))
+}
+
+/// Make `[project].dependencies` exactly `desired` (normalised name → requirement), editing
+/// in place so unchanged entries keep their comments and position.
+fn sync_dependencies(doc: &mut PyProject, desired: &[(String, String)]) -> Result<()> {
+    for existing in doc.dependencies() {
+        if let Some(name) = requirement_name(&existing)
+            && !desired.iter().any(|(k, _)| *k == name)
+        {
+            doc.remove_dependency(&name);
+        }
+    }
+    let present: BTreeSet<String> = doc
+        .dependencies()
+        .iter()
+        .filter_map(|d| requirement_name(d))
+        .collect();
+    for (key, requirement) in desired {
+        if present.contains(key) {
+            doc.replace_dependency(key, requirement);
+        } else {
+            doc.add_dependency(requirement)?;
+        }
+    }
+    Ok(())
+}
+
+fn load_or_new(path: &Path, dev: &PyProject, prod: bool) -> Result<PyProject> {
+    if path.is_file() {
+        return Ok(PyProject::load(path)?);
+    }
+    let name = dev.name().unwrap_or("product");
+    let requires_python = dev
+        .requires_python()
+        .unwrap_or(scaffold::DEFAULT_REQUIRES_PYTHON);
+    let text = scaffold::manifest(
+        if prod {
+            scaffold::PROD_HEADER
+        } else {
+            scaffold::STAGING_HEADER
+        },
+        name,
+        requires_python,
+        false,
+    );
+    Ok(PyProject::parse(path, &text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::resolve_relative_url;
+
+    #[test]
+    fn relative_urls_resolve_like_git() {
+        assert_eq!(
+            resolve_relative_url("https://h/org/root.git", "../a.git"),
+            "https://h/org/a.git"
+        );
+        assert_eq!(
+            resolve_relative_url("git@h:org/root", "../a.git"),
+            "git@h:org/a.git"
+        );
+        assert_eq!(
+            resolve_relative_url("file:///srv/root.git/", "./a.git"),
+            "file:///srv/root.git/a.git"
+        );
+        assert_eq!(
+            resolve_relative_url("https://h/org/root", "../../x/a"),
+            "https://h/x/a"
+        );
+    }
+
+    #[test]
+    fn requirement_names() {
+        assert_eq!(
+            requirement_name("Core_Utils>=0.1; python_version>'3'").as_deref(),
+            Some("core-utils")
+        );
+        assert_eq!(requirement_name("numpy").as_deref(), Some("numpy"));
+        assert_eq!(
+            requirement_name("torch[cuda] ==2.1").as_deref(),
+            Some("torch")
+        );
+        assert_eq!(requirement_name(""), None);
+    }
+
+    #[test]
+    fn dependencies_are_synced_in_place() {
+        let text = "[project]\nname = \"p\"\ndependencies = [\n    \"numpy>=1\",  # keep me\n    \"old-pkg\",\n    \"core-utils>=0.1\",\n]\n";
+        let mut doc = PyProject::parse(Path::new("x.toml"), text).unwrap();
+        sync_dependencies(
+            &mut doc,
+            &[
+                ("numpy".to_owned(), "numpy>=1".to_owned()),
+                ("core-utils".to_owned(), "core-utils".to_owned()),
+                ("data-loader".to_owned(), "data-loader".to_owned()),
+            ],
+        )
+        .unwrap();
+        let out = doc.render();
+        assert!(out.contains("\"numpy>=1\",  # keep me\n"), "{out}");
+        assert!(!out.contains("old-pkg"), "{out}");
+        assert!(out.contains("\"core-utils\",\n"), "{out}");
+        assert!(out.contains("\"data-loader\",\n"), "{out}");
+    }
+}

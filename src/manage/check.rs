@@ -1,0 +1,249 @@
+//! `check`: workspace health for CI. Read-only; every problem names the package and what to do.
+
+use serde::Serialize;
+
+use crate::core::parallel;
+use crate::env::manifests;
+use crate::env::{self, Mode};
+use crate::git::Git;
+use crate::plan::StepKind;
+use crate::python::pyproject::PyProject;
+use crate::python::uv::Uv;
+use crate::python::version;
+use crate::workspace::{Level, Package, Workspace};
+
+/// One problem found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckProblem {
+    /// The package, or `None` for the root.
+    pub package: Option<String>,
+    /// Which check found it: `package`, `workspace-source`, `pins`, `manifests`, `submodules`,
+    /// `locks`.
+    pub check: &'static str,
+    pub message: String,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub root: String,
+    pub ok: bool,
+    pub checks: Vec<&'static str>,
+    pub problems: Vec<CheckProblem>,
+}
+
+/// What `check` needs.
+#[derive(Clone, Debug, Default)]
+pub struct CheckRequest {
+    pub jobs: Option<usize>,
+    /// Skip `uv lock --check` (needs uv and, for third-party dependencies, an index).
+    pub skip_locks: bool,
+}
+
+fn problem(package: Option<&str>, check: &'static str, message: impl Into<String>) -> CheckProblem {
+    CheckProblem {
+        package: package.map(str::to_owned),
+        check,
+        message: message.into(),
+    }
+}
+
+/// Run every check.
+pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
+    let mut checks = vec![
+        "package",
+        "workspace-source",
+        "pins",
+        "manifests",
+        "submodules",
+    ];
+    let jobs = ws.config.effective_jobs(req.jobs);
+    let per_package = parallel::map(&ws.packages.iter().collect::<Vec<_>>(), jobs, |pkg| {
+        package_problems(ws, pkg)
+    });
+    let mut problems: Vec<CheckProblem> = per_package.into_iter().flatten().collect();
+
+    for mode in [Mode::Staging, Mode::Prod] {
+        let manifest = env::manifest_path(ws, mode);
+        if manifest.is_file() {
+            match env::missing_pins(ws, &manifest, req.jobs) {
+                Ok(missing) => problems.extend(missing.into_iter().map(|m| {
+                    let (pkg, msg) = m.split_once(": ").map_or((None, m.clone()), |(p, r)| {
+                        (Some(p.to_owned()), r.to_owned())
+                    });
+                    CheckProblem {
+                        package: pkg,
+                        check: "pins",
+                        message: msg,
+                    }
+                })),
+                Err(e) => problems.push(problem(None, "pins", format!("{e:#}"))),
+            }
+        }
+    }
+
+    match manifests::plan(ws, req.jobs) {
+        Ok(planned) => {
+            for step in &planned.plan.steps {
+                if let StepKind::WriteFile { path, .. } = &step.kind {
+                    let rel = path
+                        .strip_prefix(&ws.root)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string();
+                    problems.push(problem(
+                        None,
+                        "manifests",
+                        format!("{rel} is out of date (run `release-tool manifests`)"),
+                    ));
+                }
+            }
+            for w in planned.warnings {
+                let (pkg, msg) = w.split_once(": ").map_or((None, w.clone()), |(p, r)| {
+                    (Some(p.to_owned()), r.to_owned())
+                });
+                problems.push(CheckProblem {
+                    package: pkg,
+                    check: "manifests",
+                    message: msg,
+                });
+            }
+        }
+        Err(e) => problems.push(problem(None, "manifests", format!("{e:#}"))),
+    }
+
+    match Git::new(&ws.root).moved_submodules() {
+        Ok(moved) => {
+            for path in moved {
+                let name = ws
+                    .packages
+                    .iter()
+                    .find(|p| p.rel_path == path)
+                    .map(|p| p.name.clone());
+                problems.push(CheckProblem {
+                    package: name,
+                    check: "submodules",
+                    message: format!("submodule pointer of {path} is not committed (git add {path} && git commit)"),
+                });
+            }
+        }
+        Err(e) => problems.push(problem(None, "submodules", e.to_string())),
+    }
+
+    if !req.skip_locks {
+        checks.push("locks");
+        problems.extend(lock_problems(ws));
+    }
+    problems
+        .sort_by(|a, b| (a.check, &a.package, &a.message).cmp(&(b.check, &b.package, &b.message)));
+    problems.dedup();
+    Ok(CheckReport {
+        root: ws.root.display().to_string(),
+        ok: problems.is_empty(),
+        checks,
+        problems,
+    })
+}
+
+fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
+    let name = Some(pkg.name.as_str());
+    let mut out: Vec<CheckProblem> = pkg
+        .problems
+        .iter()
+        .filter(|p| p.level == Level::Error)
+        .map(|p| problem(name, "package", p.message.clone()))
+        .collect();
+    let Some(meta) = &pkg.meta else { return out };
+    if !meta.hatchling {
+        out.push(problem(
+            name,
+            "package",
+            format!("build backend is not hatchling (set [build-system] build-backend = \"hatchling.build\" in {}/pyproject.toml)", pkg.rel_path),
+        ));
+    }
+    for source in &meta.workspace_sources {
+        out.push(problem(
+            name,
+            "workspace-source",
+            format!("`{source} = {{ workspace = true }}` in {}/pyproject.toml breaks installs outside the workspace (remove it: the root's sources apply to every member)", pkg.rel_path),
+        ));
+    }
+    // The latest release as users install it: its pyproject at the newest final tag.
+    let git = Git::new(&pkg.dir);
+    if pkg.dir.join(".git").exists()
+        && let Ok(tags) = git.tags(ws.config.tag_prefix_for(&pkg.name))
+        && let Some((tag, _)) = version::newest_tag(
+            tags.iter().map(|t| t.name.as_str()),
+            ws.config.tag_prefix_for(&pkg.name),
+            true,
+        )
+        && let Ok(Some(text)) = git.read_blob(&tag, "pyproject.toml")
+        && let Ok(doc) = PyProject::parse(std::path::Path::new("pyproject.toml"), &text)
+    {
+        for (source, s) in doc.uv_sources() {
+            if s.workspace {
+                out.push(problem(
+                    name,
+                    "workspace-source",
+                    format!("release {tag} carries `{source} = {{ workspace = true }}` in its pyproject.toml: installing it outside the workspace fails (release a fixed version)"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn lock_problems(ws: &Workspace) -> Vec<CheckProblem> {
+    let uv = match Uv::find() {
+        Ok(uv) => uv,
+        Err(e) => {
+            return vec![problem(
+                None,
+                "locks",
+                format!("{e} (cannot check the locks)"),
+            )];
+        }
+    };
+    let mut out = Vec::new();
+    for mode in Mode::ALL {
+        if !env::manifest_path(ws, mode).is_file() {
+            continue;
+        }
+        let dir = env::mode_dir(ws, mode);
+        let rel = dir
+            .strip_prefix(&ws.root)
+            .unwrap_or(&dir)
+            .join("uv.lock")
+            .display()
+            .to_string();
+        if !dir.join("uv.lock").is_file() {
+            out.push(problem(
+                None,
+                "locks",
+                format!("{mode}: no {rel} (run `release-tool lock {mode}`)"),
+            ));
+            continue;
+        }
+        match uv.run_captured(&dir, ["lock", "--check"]) {
+            Ok((true, _, _)) => {}
+            Ok((false, _, stderr)) => {
+                let reason = stderr
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
+                out.push(problem(
+                    None,
+                    "locks",
+                    format!(
+                        "{mode}: {rel} is out of date (run `release-tool lock {mode}`): {reason}"
+                    ),
+                ));
+            }
+            Err(e) => out.push(problem(None, "locks", format!("{mode}: {e:#}"))),
+        }
+    }
+    out
+}

@@ -1,0 +1,707 @@
+//! The executor: runs a [`Plan`] step by step, records every step in the [`Journal`], and
+//! never repeats a step that is already done (SPEC §4).
+//!
+//! - A plain plan runs in order. A grouped plan runs each package's steps in order, packages in
+//!   parallel (`jobs` workers), a package only once every package it waits for is done, and the
+//!   root's steps last. A failure stops that package and everything waiting for it; independent
+//!   packages finish.
+//! - Before running a step it checks whether the step's effect is already there: a file that
+//!   already has its new content, a commit made before the process stopped (HEAD moved and has
+//!   the message), a tag already on the same commit, refs already on the remote. Those count
+//!   as done. A file changed by someone else since the plan was made, or a tag on another
+//!   commit, is a failure, not something to overwrite.
+//! - For tests, the process can be made to die at a chosen step ([`crash_hook`]), to prove that
+//!   the probes above cover every moment a real crash can happen.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use anyhow::{Context as _, Result, anyhow};
+
+use crate::forge::{self, ForgeOutcome};
+use crate::git::Git;
+use crate::plan::journal::{Journal, Status};
+use crate::plan::{Guard, Plan, Step, StepKind};
+use crate::python::uv::Uv;
+
+/// How to run.
+pub struct Options<'a> {
+    pub uv: Option<&'a Uv>,
+    pub jobs: usize,
+    /// The forge client; `None` skips forge steps with `forge_unavailable` as the reason.
+    pub forge: Option<&'a forge::Client>,
+    pub forge_unavailable: Option<String>,
+    /// Write the journal after every step (off for commands that keep none).
+    pub write_journal: bool,
+}
+
+/// A step that failed.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The package, or "root".
+    pub package: String,
+    /// The step, in one line.
+    pub step: String,
+    pub cause: String,
+    /// What to do about it, when the cause says (a forge error's hint, a file that is not
+    /// writable).
+    pub hint: Option<String>,
+}
+
+/// What happened to one step.
+#[derive(Clone, Debug)]
+pub struct StepEvent {
+    pub index: usize,
+    pub package: String,
+    pub step: String,
+    pub outcome: Outcome,
+}
+
+/// How a step ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ran now; with a note (for example the URL of a forge release).
+    Ran(Option<String>),
+    /// Its effect was already there (a resumed run, or an earlier run that stopped).
+    AlreadyDone(String),
+    /// Done in an earlier run, per the journal.
+    DoneBefore,
+    /// Nothing to do, and why.
+    Skipped(String),
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub events: Vec<StepEvent>,
+    pub failures: Vec<Failure>,
+    /// Packages (or "root") not started because something they wait for failed, with what.
+    pub blocked: Vec<(String, Vec<String>)>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty() && self.blocked.is_empty()
+    }
+
+    /// Steps that ran now.
+    pub fn ran(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Ran(_)))
+            .count()
+    }
+}
+
+/// The test-only crash hook: the process kills itself (`SIGKILL`: no destructors, no flush, the
+/// lock file left behind) at a chosen step, as a power cut or the OOM killer would.
+///
+/// - `RELEASE_TOOL_FAIL_AFTER_STEP=N`: once the N-th step is done **and recorded** in the journal.
+/// - `RELEASE_TOOL_FAIL_AFTER_EFFECT=N`: once the N-th step has taken effect (the commit is made,
+///   the file written, the push or the forge call done) but **before** the journal records it,
+///   the window the probes must cover.
+///
+/// Steps are counted in the order they complete, from 1, across the whole run: the steps an
+/// earlier run completed count too (as the resumed run passes them; the hook never fires on
+/// them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
+/// a failed one does not. The variables are read once; an unset, empty or non-numeric value (or
+/// 0) turns the hook off. Documented in docs/development.md.
+pub mod crash_hook {
+    use super::OnceLock;
+
+    /// Die after the N-th step is recorded in the journal.
+    pub const AFTER_STEP_ENV: &str = "RELEASE_TOOL_FAIL_AFTER_STEP";
+    /// Die after the N-th step took effect, before the journal records it.
+    pub const AFTER_EFFECT_ENV: &str = "RELEASE_TOOL_FAIL_AFTER_EFFECT";
+
+    /// Where the hook fires.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Window {
+        /// After the journal recorded the step.
+        Recorded,
+        /// After the effect, before the journal records it.
+        Unrecorded,
+    }
+
+    fn read(var: &str) -> Option<usize> {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+    }
+
+    /// The step (1-based, in completion order) at which each window fires, read once.
+    pub(super) fn points() -> (Option<usize>, Option<usize>) {
+        static POINTS: OnceLock<(Option<usize>, Option<usize>)> = OnceLock::new();
+        *POINTS.get_or_init(|| (read(AFTER_STEP_ENV), read(AFTER_EFFECT_ENV)))
+    }
+
+    /// Fire when `window` is set to `count`.
+    pub(super) fn check(window: Window, count: usize, headline: &str) {
+        let (recorded, unrecorded) = points();
+        let at = match window {
+            Window::Recorded => recorded,
+            Window::Unrecorded => unrecorded,
+        };
+        if at == Some(count) {
+            let var = match window {
+                Window::Recorded => AFTER_STEP_ENV,
+                Window::Unrecorded => AFTER_EFFECT_ENV,
+            };
+            eprintln!(
+                "release-tool: {var}={count}: killing the process after step {count} ({headline})"
+            );
+            die();
+        }
+    }
+
+    #[cfg(unix)]
+    fn die() -> ! {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+        std::process::abort()
+    }
+
+    #[cfg(not(unix))]
+    fn die() -> ! {
+        std::process::abort()
+    }
+}
+
+struct Unit {
+    name: String,
+    steps: Vec<usize>,
+    waits: Vec<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UnitState {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Blocked,
+}
+
+fn who(step: &Step) -> String {
+    step.package.clone().unwrap_or_else(|| "root".to_owned())
+}
+
+fn units(plan: &Plan) -> Vec<Unit> {
+    if !plan.grouped {
+        return vec![Unit {
+            name: plan.steps.first().map_or_else(|| "root".to_owned(), who),
+            steps: (0..plan.steps.len()).collect(),
+            waits: Vec::new(),
+        }];
+    }
+    let mut units: Vec<Unit> = Vec::new();
+    let mut root = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        match &step.package {
+            None => root.push(i),
+            Some(name) => match units.iter_mut().find(|u| &u.name == name) {
+                Some(unit) => unit.steps.push(i),
+                None => units.push(Unit {
+                    name: name.clone(),
+                    steps: vec![i],
+                    waits: Vec::new(),
+                }),
+            },
+        }
+    }
+    let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
+    for unit in &mut units {
+        if let Some(after) = plan.after.get(&unit.name) {
+            unit.waits = after
+                .iter()
+                .filter_map(|dep| names.iter().position(|n| n == dep))
+                .collect();
+        }
+    }
+    if !root.is_empty() {
+        let waits = (0..units.len()).collect();
+        units.push(Unit {
+            name: "root".to_owned(),
+            steps: root,
+            waits,
+        });
+    }
+    units
+}
+
+/// Run the journal's plan, continuing after the steps it records as complete. The journal is
+/// updated (and, with `write_journal`, saved) after every step; it is marked finished when every
+/// step is complete.
+pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)> {
+    if opts.write_journal {
+        // Before the first step takes effect: a run killed during it must find its journal (and
+        // resume it), not a half-changed workspace that no new plan accepts.
+        journal.save()?;
+    }
+    let units = units(&journal.plan);
+    let plan = journal.plan.clone();
+    let shared = Mutex::new((journal, Report::default()));
+    let states = Mutex::new(vec![UnitState::Waiting; units.len()]);
+    let wake = Condvar::new();
+    let workers = opts.jobs.max(1).min(units.len().max(1));
+    // Steps complete so far, in completion order (the crash hook counts with it).
+    let completed = AtomicUsize::new(0);
+    let remaining = journal_remaining(&shared);
+    let progress = crate::core::ui::Progress::start(remaining);
+    let run_unit = |u: &Unit| -> bool {
+        for &i in &u.steps {
+            let step = &plan.steps[i];
+            let _count = StepDone(
+                &progress,
+                !shared.lock().expect("journal lock").0.steps[i]
+                    .status
+                    .is_complete(),
+            );
+            let prior = shared.lock().expect("journal lock").0.steps[i].clone();
+            if prior.status.is_complete() {
+                completed.fetch_add(1, Ordering::SeqCst);
+                record(&shared, i, &plan, Outcome::DoneBefore, opts);
+                continue;
+            }
+            match run_step(&plan, step, &prior, i, &shared, opts) {
+                Ok(outcome) => {
+                    let count = completed.fetch_add(1, Ordering::SeqCst) + 1;
+                    crash_hook::check(crash_hook::Window::Unrecorded, count, &plan.headline(step));
+                    record(&shared, i, &plan, outcome, opts);
+                    crash_hook::check(crash_hook::Window::Recorded, count, &plan.headline(step));
+                }
+                Err(e) => {
+                    let cause = format!("{e:#}");
+                    let mut guard = shared.lock().expect("journal lock");
+                    let (journal, report) = &mut *guard;
+                    journal.steps[i].status = Status::Failed;
+                    journal.steps[i].error = Some(cause.clone());
+                    if opts.write_journal {
+                        let _ = journal.save();
+                    }
+                    report.failures.push(Failure {
+                        package: who(step),
+                        step: plan.headline(step),
+                        cause,
+                        hint: crate::core::error::classify(&e).1.or_else(|| io_hint(&e)),
+                    });
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let next = {
+                        let mut st = states.lock().expect("scheduler lock");
+                        loop {
+                            // Anything waiting for a failed or blocked unit is blocked too.
+                            let mut changed = true;
+                            while changed {
+                                changed = false;
+                                for (k, unit) in units.iter().enumerate() {
+                                    if st[k] == UnitState::Waiting
+                                        && unit.waits.iter().any(|&w| {
+                                            matches!(st[w], UnitState::Failed | UnitState::Blocked)
+                                        })
+                                    {
+                                        st[k] = UnitState::Blocked;
+                                        changed = true;
+                                    }
+                                }
+                            }
+                            if let Some(k) = (0..units.len()).find(|&k| {
+                                st[k] == UnitState::Waiting
+                                    && units[k].waits.iter().all(|&w| st[w] == UnitState::Done)
+                            }) {
+                                st[k] = UnitState::Running;
+                                break Some(k);
+                            }
+                            if !st.contains(&UnitState::Running) {
+                                break None;
+                            }
+                            st = wake.wait(st).expect("scheduler lock");
+                        }
+                    };
+                    let Some(k) = next else {
+                        wake.notify_all();
+                        break;
+                    };
+                    let ok = run_unit(&units[k]);
+                    states.lock().expect("scheduler lock")[k] = if ok {
+                        UnitState::Done
+                    } else {
+                        UnitState::Failed
+                    };
+                    wake.notify_all();
+                }
+            });
+        }
+    });
+    let states = states.into_inner().expect("scheduler lock");
+    let (mut journal, mut report) = shared.into_inner().expect("journal lock");
+    for (k, unit) in units.iter().enumerate() {
+        if states[k] == UnitState::Blocked {
+            let failed_waits = unit
+                .waits
+                .iter()
+                .filter(|&&w| matches!(states[w], UnitState::Failed | UnitState::Blocked))
+                .map(|&w| units[w].name.clone())
+                .collect();
+            report.blocked.push((unit.name.clone(), failed_waits));
+        }
+    }
+    report.events.sort_by_key(|e| e.index);
+    journal.finished = journal.steps.iter().all(|s| s.status.is_complete());
+    if opts.write_journal {
+        journal.save()?;
+    }
+    Ok((journal, report))
+}
+
+/// Steps not complete yet: what the progress bar counts.
+fn journal_remaining(shared: &Mutex<(Journal, Report)>) -> usize {
+    let guard = shared.lock().expect("journal lock");
+    guard
+        .0
+        .steps
+        .iter()
+        .filter(|s| !s.status.is_complete())
+        .count()
+}
+
+/// One more step of the progress bar when a step that was not complete is over.
+struct StepDone<'a>(&'a crate::core::ui::Progress, bool);
+
+impl Drop for StepDone<'_> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.inc();
+        }
+    }
+}
+
+fn record(
+    shared: &Mutex<(Journal, Report)>,
+    index: usize,
+    plan: &Plan,
+    outcome: Outcome,
+    opts: &Options<'_>,
+) {
+    let step = &plan.steps[index];
+    let mut guard = shared.lock().expect("journal lock");
+    let (journal, report) = &mut *guard;
+    let state = &mut journal.steps[index];
+    match &outcome {
+        Outcome::Ran(note) => {
+            state.status = Status::Done;
+            state.note.clone_from(note);
+        }
+        Outcome::AlreadyDone(note) => {
+            state.status = Status::Done;
+            state.note = Some(note.clone());
+        }
+        Outcome::DoneBefore => {}
+        Outcome::Skipped(reason) => {
+            state.status = Status::Skipped;
+            state.note = Some(reason.clone());
+        }
+    }
+    state.error = None;
+    if opts.write_journal && outcome != Outcome::DoneBefore {
+        let _ = journal.save();
+    }
+    let headline = plan.headline(step);
+    match &outcome {
+        Outcome::Ran(_) => tracing::info!("{}: {headline}", who(step)),
+        Outcome::AlreadyDone(why) => tracing::info!("{}: {headline}: {why}", who(step)),
+        _ => {}
+    }
+    report.events.push(StepEvent {
+        index,
+        package: who(step),
+        step: headline,
+        outcome,
+    });
+}
+
+/// The hint for a step that could not write a file or directory.
+fn io_hint(e: &anyhow::Error) -> Option<String> {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            )
+        })
+        .then(|| {
+            "the path named above is not writable (permissions, a read-only mount or an \
+             immutable file): make it writable"
+                .to_owned()
+        })
+}
+
+/// Normalise a commit message the way `git commit -m` cleans it up (whitespace mode).
+fn clean_message(message: &str) -> String {
+    let mut out = Vec::new();
+    for line in message.lines().map(str::trim_end) {
+        if line.is_empty() && out.last().is_none_or(|l: &&str| l.is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
+}
+
+fn run_step(
+    plan: &Plan,
+    step: &Step,
+    prior: &crate::plan::journal::StepState,
+    index: usize,
+    shared: &Mutex<(Journal, Report)>,
+    opts: &Options<'_>,
+) -> Result<Outcome> {
+    match &step.kind {
+        StepKind::WriteFile {
+            path,
+            before,
+            after,
+        } => {
+            let current = fs_err::read_to_string(path).ok();
+            if current.as_deref() == Some(after.as_str()) {
+                return Ok(Outcome::AlreadyDone(
+                    "the file already has its new content".into(),
+                ));
+            }
+            if current != *before {
+                let what = if before.is_none() {
+                    "was created"
+                } else if current.is_none() {
+                    "was deleted"
+                } else {
+                    "was changed"
+                };
+                anyhow::bail!(
+                    "{} {what} since the plan was made; refusing to overwrite it",
+                    path.display()
+                );
+            }
+            plan.run_file_step(&step.kind)?;
+            Ok(Outcome::Ran(None))
+        }
+        StepKind::CreateDir { .. }
+        | StepKind::RemoveDir { .. }
+        | StepKind::RemoveFile { .. }
+        | StepKind::RemoveEmptyDir { .. } => {
+            plan.run_file_step(&step.kind)?;
+            Ok(Outcome::Ran(None))
+        }
+        StepKind::Git { dir, args } => {
+            let git = Git::new(dir);
+            match &step.guard {
+                Guard::Commit { message } => {
+                    let head = git.resolve("HEAD").unwrap_or(None).unwrap_or_default();
+                    if let Some(before) = &prior.head_before
+                        && *before != head
+                        && !head.is_empty()
+                    {
+                        let made = git.run(["log", "-1", "--format=%B", "HEAD"])?;
+                        if clean_message(&made) == clean_message(message) {
+                            return Ok(Outcome::AlreadyDone(format!(
+                                "commit {} was made before the run stopped",
+                                &head[..head.len().min(7)]
+                            )));
+                        }
+                    }
+                    {
+                        let mut guard = shared.lock().expect("journal lock");
+                        let state = &mut guard.0.steps[index];
+                        state.status = Status::Running;
+                        state.head_before = Some(head);
+                        if opts.write_journal {
+                            guard.0.save()?;
+                        }
+                    }
+                }
+                Guard::Tag { name, target } => {
+                    if let Some(existing) = git.resolve(&format!("refs/tags/{name}"))? {
+                        let wanted = git
+                            .resolve(target)?
+                            .ok_or_else(|| anyhow!("{target} does not name a commit"))?;
+                        if existing == wanted {
+                            return Ok(Outcome::AlreadyDone(format!(
+                                "tag {name} is already on {}",
+                                &wanted[..7.min(wanted.len())]
+                            )));
+                        }
+                        anyhow::bail!(
+                            "tag {name} already exists on commit {}, not on {target} ({}); \
+                             delete it if it is wrong (`git tag -d {name}`), or release another version",
+                            &existing[..7.min(existing.len())],
+                            &wanted[..7.min(wanted.len())]
+                        );
+                    }
+                }
+                Guard::Push { remote, refs } => {
+                    if refs_on_remote(&git, remote, refs) {
+                        return Ok(Outcome::AlreadyDone(format!(
+                            "{remote} already has {}",
+                            refs.join(", ")
+                        )));
+                    }
+                }
+                Guard::None => {}
+            }
+            git.run_batch(args)?;
+            Ok(Outcome::Ran(None))
+        }
+        StepKind::Uv { dir, args } => {
+            let uv = opts
+                .uv
+                .ok_or_else(|| anyhow!("uv is needed for this step"))?;
+            uv.run_streaming(dir, args)?;
+            Ok(Outcome::Ran(None))
+        }
+        StepKind::Engine { .. } => {
+            anyhow::bail!("engine steps run through the docker command, not the release executor")
+        }
+        StepKind::Forge { call } => {
+            let Some(client) = opts.forge else {
+                return Ok(Outcome::Skipped(
+                    opts.forge_unavailable
+                        .clone()
+                        .unwrap_or_else(|| "no forge configured".to_owned()),
+                ));
+            };
+            match client
+                .execute(call)
+                .with_context(|| format!("Forge call for {} failed", call.summary()))?
+            {
+                ForgeOutcome::Created { url } => Ok(Outcome::Ran(Some(url))),
+                ForgeOutcome::Existing { url } => Ok(Outcome::AlreadyDone(format!(
+                    "already there, updated: {url}"
+                ))),
+                ForgeOutcome::Skipped { reason } => Ok(Outcome::Skipped(reason)),
+            }
+        }
+    }
+}
+
+/// Whether `remote` has every one of `refs` (full names) at the local value.
+fn refs_on_remote(git: &Git, remote: &str, refs: &[String]) -> bool {
+    let mut local = Vec::new();
+    for r in refs {
+        match git.run(["rev-parse", "--verify", "--quiet", r.as_str()]) {
+            Ok(out) => local.push((r.clone(), out.trim().to_owned())),
+            Err(_) => return false,
+        }
+    }
+    let mut args = vec!["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()];
+    args.extend(refs.iter().cloned());
+    let Ok(out) = git.run_batch(&args) else {
+        return false;
+    };
+    local.iter().all(|(name, oid)| {
+        out.lines().any(|line| {
+            line.split_once('\t')
+                .is_some_and(|(o, n)| n == name && o == oid)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_compare_as_git_cleans_them() {
+        assert_eq!(
+            clean_message("\n\nrelease: a 1.0\n\n\nbody  \n\n"),
+            "release: a 1.0\n\nbody"
+        );
+    }
+
+    #[test]
+    fn grouped_units_wait_for_their_dependencies_and_root_goes_last() {
+        let mut plan = Plan::grouped("/r");
+        plan.git(Some("b"), "/r/b", ["status"]);
+        plan.git(None, "/r", ["status"]);
+        plan.git(Some("a"), "/r/a", ["status"]);
+        plan.git(Some("b"), "/r/b", ["log"]);
+        plan.after.insert("b".to_owned(), vec!["a".to_owned()]);
+        let units = units(&plan);
+        let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "root"]);
+        assert_eq!(units[0].steps, [0, 3]);
+        assert_eq!(units[0].waits, [1]);
+        assert_eq!(units[2].waits, [0, 1]);
+    }
+
+    #[test]
+    fn a_failure_blocks_dependents_and_independent_work_finishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut plan = Plan::grouped(root);
+        plan.write(Some("a"), root.join("a.txt"), "a");
+        plan.git(Some("b"), root.join("missing"), ["status"]);
+        plan.write(Some("c"), root.join("c.txt"), "c");
+        plan.write(Some("d"), root.join("d.txt"), "d");
+        plan.write(None, root.join("root.txt"), "root");
+        plan.after.insert("c".to_owned(), vec!["b".to_owned()]);
+        let opts = Options {
+            uv: None,
+            jobs: 2,
+            forge: None,
+            forge_unavailable: None,
+            write_journal: true,
+        };
+        let (journal, report) = execute(Journal::new("test", plan.clone()), &opts).unwrap();
+        assert!(!journal.finished);
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(report.failures[0].package, "b");
+        let blocked: Vec<&str> = report.blocked.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(blocked, ["c", "root"]);
+        assert!(root.join("a.txt").is_file() && root.join("d.txt").is_file());
+        assert!(!root.join("c.txt").exists() && !root.join("root.txt").exists());
+        // Fix the cause and resume from the journal: done steps are not run again.
+        std::fs::create_dir(root.join("missing")).unwrap();
+        Git::new(root.join("missing")).init("main").unwrap();
+        let journal = Journal::load(root).unwrap().unwrap();
+        let (journal, report) = execute(journal, &opts).unwrap();
+        assert!(journal.finished, "{:?}", report.failures);
+        assert_eq!(report.ran(), 3);
+        assert!(root.join("root.txt").is_file());
+    }
+
+    #[test]
+    fn a_file_changed_since_planning_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "one").unwrap();
+        let mut plan = Plan::new(dir.path());
+        plan.write(None, &path, "two");
+        std::fs::write(&path, "someone else").unwrap();
+        let opts = Options {
+            uv: None,
+            jobs: 1,
+            forge: None,
+            forge_unavailable: None,
+            write_journal: false,
+        };
+        let (_, report) = execute(Journal::new("t", plan), &opts).unwrap();
+        assert!(
+            report.failures[0]
+                .cause
+                .contains("was changed since the plan was made")
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "someone else");
+    }
+}

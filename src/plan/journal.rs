@@ -1,0 +1,394 @@
+//! The journal of a run (SPEC §4): `.release_tool/journal.json` under the root, git-ignored.
+//!
+//! It holds the command, the whole plan and the state of every step. A run that stops part
+//! way leaves it unfinished; running the same command again loads the plan from it (never
+//! re-planning from a half-changed workspace) and continues after the last completed step.
+//! It holds no secrets: forge steps carry no token, the LLM key is never planned, and the
+//! text is masked by [`crate::core::secrets::redact`] before it is written.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::core::error::UserError;
+use crate::core::fsutil::{STATE_DIR, atomic_write, state_dir};
+use crate::plan::Plan;
+
+/// The journal file in it.
+pub const JOURNAL_FILE: &str = "journal.json";
+const FORMAT: u32 = 1;
+/// One package in a planned release stage.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PackageRelease {
+    pub package: String,
+    pub from: String,
+    pub version: String,
+    /// The tag this stage makes (or finds) for the version, if any.
+    pub tag: Option<String>,
+    /// The next development version (`release`, `next`).
+    pub next: Option<String>,
+    pub prerelease: bool,
+}
+
+/// Where a step stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Pending,
+    /// Started and not known to be finished (the process stopped, or it failed).
+    Running,
+    Done,
+    /// Nothing to do (for example a forge call with no forge configured).
+    Skipped,
+    Failed,
+}
+
+impl Status {
+    /// Whether the step needs no more work.
+    pub fn is_complete(self) -> bool {
+        matches!(self, Self::Done | Self::Skipped)
+    }
+}
+
+/// The state of one step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepState {
+    pub status: Status,
+    /// HEAD before a commit step started (to tell a commit that happened from one that did not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_before: Option<String>,
+    /// What happened (a skipped step's reason, a forge release's URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Why the step failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The journal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Journal {
+    pub format: u32,
+    /// The command, as `release-tool <command>` would be typed again to resume it.
+    pub command: String,
+    pub finished: bool,
+    pub plan: Plan,
+    pub steps: Vec<StepState>,
+    /// What the run releases (package, versions, tag), reported again when it is resumed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageRelease>,
+}
+
+impl Journal {
+    /// A fresh journal for `plan`.
+    pub fn new(command: impl Into<String>, plan: Plan) -> Self {
+        let steps = vec![StepState::default(); plan.steps.len()];
+        Self {
+            format: FORMAT,
+            command: command.into(),
+            finished: false,
+            plan,
+            steps,
+            packages: Vec::new(),
+        }
+    }
+
+    /// The journal path of a root.
+    pub fn path(root: &Path) -> PathBuf {
+        root.join(STATE_DIR).join(JOURNAL_FILE)
+    }
+
+    /// The journal of a root, if there is one.
+    pub fn load(root: &Path) -> Result<Option<Self>> {
+        let path = Self::path(root);
+        let text = match fs_err::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let journal: Self = serde_json::from_str(&text).map_err(|e| {
+            UserError::failure(format!("Cannot read the journal {}: {e}", path.display()))
+                .with_hint("delete it to start over (check the state of the packages first)")
+        })?;
+        if journal.format != FORMAT || journal.steps.len() != journal.plan.steps.len() {
+            return Err(UserError::failure(format!(
+                "The journal {} is from another version of release-tool",
+                path.display()
+            ))
+            .with_hint("finish or abandon that run with the release-tool that started it, or delete the journal")
+            .into());
+        }
+        Ok(Some(journal))
+    }
+
+    /// Write the journal atomically (and the directory's `.gitignore`, so it is never committed).
+    pub fn save(&self) -> Result<()> {
+        let path = Self::path(&self.plan.root);
+        state_dir(&self.plan.root)?;
+        // Plans carry no secrets by construction; step errors quote git and servers, so the
+        // whole text is masked as a last line of defence (a no-op when there is nothing to mask).
+        let text = serde_json::to_string_pretty(self)?;
+        let text = crate::core::secrets::redact(&text);
+        atomic_write(&path, format!("{text}\n").as_bytes())
+            .with_context(|| format!("Cannot write the journal {}", path.display()))
+    }
+
+    /// Indexes of the steps that need no more work.
+    pub fn completed(&self) -> Vec<usize> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.status.is_complete())
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// The lock file that keeps two runs from working in one workspace at once.
+pub const LOCK_FILE: &str = "lock";
+
+/// An exclusive hold on a workspace for one run (`.release_tool/lock`, created with
+/// `O_EXCL`; it names the process, the command and, where `/proc` tells, when the process
+/// started). Dropping it releases the workspace. A lock left by a process that no longer exists
+/// (killed, or its pid now used by another process) is taken over.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+    /// The state directory, when this lock created it (removed again on release if nothing else
+    /// was written to it, so a run refused while planning leaves no trace).
+    created_dir: Option<PathBuf>,
+}
+
+impl RunLock {
+    /// Take the workspace for `command`, or fail naming the run that holds it.
+    pub fn acquire(root: &Path, command: &str) -> Result<Self> {
+        let dir = root.join(STATE_DIR);
+        let created_dir = (!dir.exists()).then(|| dir.clone());
+        state_dir(root).map_err(|e| state_dir_error(&dir, &e.to_string()))?;
+        let path = dir.join(LOCK_FILE);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    use std::io::Write as _;
+                    let pid = std::process::id();
+                    let started = process_start(pid)
+                        .map(|t| format!("started {t}\n"))
+                        .unwrap_or_default();
+                    // One write: a concurrent run never reads half a lock.
+                    file.write_all(format!("{pid}\n{command}\n{started}").as_bytes())?;
+                    return Ok(Self { path, created_dir });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = fs_err::read_to_string(&path).unwrap_or_default();
+                    let mut lines = text.lines();
+                    let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
+                    let holder = lines.next().unwrap_or("?").to_owned();
+                    let started = lines
+                        .next()
+                        .and_then(|l| l.strip_prefix("started "))
+                        .and_then(|t| t.trim().parse::<u64>().ok());
+                    if pid.is_some_and(|pid| !process_alive(pid, started)) {
+                        // Left by a run that was killed: take it over.
+                        tracing::info!(
+                            "taking over the lock {} of a run that is gone (`release-tool {holder}`)",
+                            path.display()
+                        );
+                        let _ = fs_err::remove_file(&path);
+                        continue;
+                    }
+                    return Err(UserError::failure(format!(
+                        "Another release-tool run (`release-tool {holder}`, process {}) is working in this workspace ({})",
+                        pid.map_or_else(|| "?".to_owned(), |p| p.to_string()),
+                        path.display()
+                    ))
+                    .with_hint("wait for it to finish, then run your command again; if that process is gone, delete the lock file")
+                    .into());
+                }
+                Err(e) => return Err(state_dir_error(&dir, &e.to_string())),
+            }
+        }
+        anyhow::bail!("Cannot take the lock {}", path.display())
+    }
+}
+
+/// A state directory that cannot be written: named, with what to do.
+fn state_dir_error(dir: &Path, cause: &str) -> anyhow::Error {
+    UserError::failure(format!(
+        "Cannot write release-tool's state directory {}: {cause}",
+        dir.display()
+    ))
+    .with_hint(
+        "make it writable (it holds the journal and the lock of a run), then run the command again",
+    )
+    .into()
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = &self.created_dir {
+            let only_ignore = std::fs::read_dir(dir)
+                .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".gitignore"));
+            if only_ignore {
+                let _ = std::fs::remove_file(dir.join(".gitignore"));
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+/// When a process started (field 22 of `/proc/<pid>/stat`, clock ticks since boot), where
+/// `/proc` tells: with the pid it names one process, even after the pid is used again.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the process that wrote a lock still runs: its pid exists and, when the lock says when
+/// it started, it is the same process. Where `/proc` cannot tell, assume it does, to be safe.
+fn process_alive(pid: u32, started: Option<u64>) -> bool {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return true;
+    }
+    if !proc.join(pid.to_string()).exists() {
+        return false;
+    }
+    match (started, process_start(pid)) {
+        (Some(wrote), Some(now)) => wrote == now,
+        _ => true,
+    }
+}
+
+/// What to do about an existing journal before running `command`.
+#[derive(Debug)]
+pub enum Resume {
+    /// No unfinished run: plan afresh.
+    Fresh,
+    /// An unfinished run of the same command: continue it.
+    Continue(Box<Journal>),
+}
+
+/// Look at the root's journal before running `command`: an unfinished run of the same command
+/// is continued; an unfinished run of another command is an error that says how to go on.
+pub fn resume_for(root: &Path, command: &str) -> Result<Resume> {
+    match Journal::load(root)? {
+        Some(j) if !j.finished && j.command == command => Ok(Resume::Continue(Box::new(j))),
+        Some(j) if !j.finished => {
+            let done = j.completed().len();
+            Err(UserError::failure(format!(
+                "An unfinished `release-tool {}` ({done} of {} steps done) is recorded in {}",
+                j.command,
+                j.steps.len(),
+                Journal::path(root).display()
+            ))
+            .with_hint(format!(
+                "run `release-tool {}` again to finish it, or delete the journal to abandon it",
+                j.command
+            ))
+            .into())
+        }
+        _ => Ok(Resume::Fresh),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_run_at_a_time_and_stale_locks_are_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        // A state directory of an earlier run (a lock that did not create it leaves it).
+        std::fs::create_dir(dir.path().join(STATE_DIR)).unwrap();
+        let lock = RunLock::acquire(dir.path(), "release --push").unwrap();
+        let err = format!("{:#}", RunLock::acquire(dir.path(), "tag").unwrap_err());
+        assert!(err.contains("`release-tool release --push`"), "{err}");
+        assert!(err.contains(&std::process::id().to_string()), "{err}");
+        drop(lock);
+        // A lock of a process that is gone (pid beyond any real one) is taken over.
+        let path = dir.path().join(STATE_DIR).join(LOCK_FILE);
+        std::fs::write(&path, "4294967\nrelease\n").unwrap();
+        let again = RunLock::acquire(dir.path(), "tag").unwrap();
+        let text = fs_err::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with(&format!("{}\ntag\n", std::process::id())),
+            "{text}"
+        );
+        drop(again);
+        assert!(!path.exists());
+        // A live pid that is not the process that wrote the lock (the pid was used again after
+        // the run was killed): taken over too. This test process did not start at tick 1.
+        std::fs::write(
+            &path,
+            format!("{}\nrelease\nstarted 1\n", std::process::id()),
+        )
+        .unwrap();
+        drop(RunLock::acquire(dir.path(), "tag").unwrap());
+    }
+
+    #[test]
+    fn a_lock_that_created_the_state_directory_leaves_none_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(RunLock::acquire(dir.path(), "release").unwrap());
+        assert!(!dir.path().join(STATE_DIR).exists());
+        // Once a journal is written there, the directory stays.
+        let lock = RunLock::acquire(dir.path(), "release").unwrap();
+        let journal = Journal::new("release", Plan::grouped(dir.path()));
+        journal.save().unwrap();
+        drop(lock);
+        assert!(Journal::path(dir.path()).is_file());
+        assert!(!dir.path().join(STATE_DIR).join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn round_trip_and_resume_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert!(matches!(
+            resume_for(root, "release").unwrap(),
+            Resume::Fresh
+        ));
+        let mut plan = Plan::grouped(root);
+        plan.commit(Some("a"), root, "release: a 1.0.0");
+        let mut journal = Journal::new("release --bump minor", plan);
+        journal.steps[0].status = Status::Running;
+        journal.steps[0].head_before = Some("abc".to_owned());
+        journal.packages = vec![PackageRelease {
+            package: "a".to_owned(),
+            from: "0.9.0".to_owned(),
+            version: "1.0.0".to_owned(),
+            tag: Some("v1.0.0".to_owned()),
+            next: Some("1.0.1.dev0".to_owned()),
+            prerelease: false,
+        }];
+        journal.save().unwrap();
+        assert_eq!(
+            fs_err::read_to_string(root.join(".release_tool/.gitignore")).unwrap(),
+            "# release-tool's own state (the journal of the last run, the lock, caches)\n*\n"
+        );
+        let Resume::Continue(loaded) = resume_for(root, "release --bump minor").unwrap() else {
+            panic!("expected a resume");
+        };
+        assert_eq!(loaded.steps, journal.steps);
+        assert_eq!(loaded.plan.steps, journal.plan.steps);
+        // What the run releases comes back too, to report it when the run is resumed.
+        assert_eq!(
+            serde_json::to_value(&loaded.packages).unwrap(),
+            serde_json::to_value(&journal.packages).unwrap()
+        );
+        let err = format!("{:#}", resume_for(root, "tag --push").unwrap_err());
+        assert!(err.contains("release --bump minor"), "{err}");
+        journal.finished = true;
+        journal.save().unwrap();
+        assert!(matches!(resume_for(root, "tag").unwrap(), Resume::Fresh));
+    }
+}

@@ -1,0 +1,898 @@
+//! Plans (SPEC §4): every mutating command first builds a plan, an ordered list of typed
+//! steps; `--dry-run` prints it and changes nothing, a real run executes exactly those steps.
+
+pub mod executor;
+pub mod journal;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::core::fsutil::atomic_write;
+use crate::core::text::shell_words;
+use crate::forge::ForgeCall;
+use crate::git::Git;
+use crate::python::uv::Uv;
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepKind {
+    /// Create or replace a file (`before` is `None` for a new file).
+    WriteFile {
+        path: PathBuf,
+        before: Option<String>,
+        after: String,
+    },
+    /// Create a directory (and its parents).
+    CreateDir { path: PathBuf },
+    /// Delete a directory and everything in it (only ever inside the plan's root).
+    RemoveDir { path: PathBuf },
+    /// Delete one file (only ever inside the plan's root; never a directory).
+    RemoveFile { path: PathBuf },
+    /// Delete a directory if it is empty by then (only ever inside the plan's root); a
+    /// directory that still holds something is left alone.
+    RemoveEmptyDir { path: PathBuf },
+    /// Run `git -C dir args...`.
+    Git { dir: PathBuf, args: Vec<String> },
+    /// Run `uv args...` in `dir`.
+    Uv { dir: PathBuf, args: Vec<String> },
+    /// A forge API call (a release, a pull request); the token is never part of it.
+    Forge { call: ForgeCall },
+    /// Run a container engine (`docker`, `podman`, `buildah`) with `args` in `dir`; run by
+    /// the `docker` command through [`crate::engine`].
+    Engine {
+        dir: PathBuf,
+        engine: String,
+        args: Vec<String>,
+    },
+}
+
+/// How the executor tells that a step is already done, so that a resumed run never repeats
+/// it (SPEC §4). File writes need no guard: their before/after contents say it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "guard", rename_all = "snake_case")]
+pub enum Guard {
+    #[default]
+    None,
+    /// A commit with this message: done when HEAD moved since the step started and HEAD's
+    /// message is this one.
+    Commit { message: String },
+    /// An annotated tag on `target`: done when the tag exists on that commit; an error when it
+    /// exists on another one.
+    Tag { name: String, target: String },
+    /// A push of full ref names: done when the remote has every ref at its local value.
+    Push { remote: String, refs: Vec<String> },
+}
+
+impl Guard {
+    fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The package the step belongs to; `None` for the root.
+    pub package: Option<String>,
+    #[serde(flatten)]
+    pub kind: StepKind,
+    #[serde(default, skip_serializing_if = "Guard::is_none")]
+    pub guard: Guard,
+}
+
+/// The JSON form of a step (SPEC §4): `{package, action, detail}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepJson {
+    pub package: Option<String>,
+    pub action: &'static str,
+    pub detail: String,
+}
+
+/// An ordered list of steps, built against a root directory (paths are shown relative to it).
+///
+/// A plain plan runs its steps one after the other. A *grouped* plan runs the steps of each
+/// package in order, packages in parallel, a package only after the packages it waits for
+/// (`after`), and the root's steps last, after every package.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Plan {
+    pub root: PathBuf,
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub grouped: bool,
+    /// package → the packages whose steps must be done before its own start (grouped plans).
+    #[serde(default)]
+    pub after: BTreeMap<String, Vec<String>>,
+    #[serde(skip)]
+    write_index: WriteIndex,
+}
+
+/// Where the last write of each path is among a plan's steps, for [`Plan::planned_content`]: a
+/// release of a thousand packages asks for thousands of files, and scanning every step each
+/// time made planning quadratic. Built lazily over the steps not indexed yet (steps are only
+/// ever appended); a clone starts empty and indexes again.
+#[derive(Debug, Default)]
+struct WriteIndex(std::sync::Mutex<(usize, std::collections::HashMap<PathBuf, usize>)>);
+
+impl Clone for WriteIndex {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl Plan {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            steps: Vec::new(),
+            grouped: false,
+            after: BTreeMap::new(),
+            write_index: WriteIndex::default(),
+        }
+    }
+
+    /// The index of the last step that writes `path`.
+    fn last_write(&self, path: &Path) -> Option<usize> {
+        let mut guard = self
+            .write_index
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (indexed, map) = &mut *guard;
+        if *indexed > self.steps.len() {
+            *indexed = 0;
+            map.clear();
+        }
+        for (i, step) in self.steps.iter().enumerate().skip(*indexed) {
+            if let StepKind::WriteFile { path, .. } = &step.kind {
+                map.insert(path.clone(), i);
+            }
+        }
+        *indexed = self.steps.len();
+        let i = *map.get(path)?;
+        matches!(&self.steps[i].kind, StepKind::WriteFile { path: p, .. } if p == path).then_some(i)
+    }
+
+    /// A grouped plan (see [`Plan`]).
+    pub fn grouped(root: impl Into<PathBuf>) -> Self {
+        Self {
+            grouped: true,
+            ..Self::new(root)
+        }
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    fn push(&mut self, package: Option<&str>, kind: StepKind) {
+        self.push_guarded(package, kind, Guard::None);
+    }
+
+    fn push_guarded(&mut self, package: Option<&str>, kind: StepKind, guard: Guard) {
+        self.steps.push(Step {
+            package: package.map(str::to_owned),
+            kind,
+            guard,
+        });
+    }
+
+    /// The content `path` has at this point of the plan: the last planned write, else the disk.
+    pub fn current_content(&self, path: &Path) -> Option<String> {
+        self.planned_content(path)
+            .or_else(|| fs_err::read_to_string(path).ok())
+    }
+
+    /// `git commit --quiet -m <message>` of what is staged, guarded so it is never made twice.
+    pub fn commit(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, message: &str) {
+        self.push_guarded(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args: vec![
+                    "commit".to_owned(),
+                    "--quiet".to_owned(),
+                    "-m".to_owned(),
+                    message.to_owned(),
+                ],
+            },
+            Guard::Commit {
+                message: message.to_owned(),
+            },
+        );
+    }
+
+    /// An annotated tag `name` on `target` with `message`, guarded: done when it is already
+    /// there on that commit, an error when it is on another one. The message is kept as it is
+    /// (`--cleanup=whitespace`): git's default for tags strips `#` lines, the Markdown headings of
+    /// release notes.
+    pub fn tag(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        name: &str,
+        target: &str,
+        message: &str,
+    ) {
+        self.push_guarded(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                // `--cleanup=whitespace`: git's default for tags (`strip`) drops every line
+                // that starts with `#`, the Markdown headings of the notes among them.
+                args: vec![
+                    "tag".to_owned(),
+                    "--annotate".to_owned(),
+                    "--cleanup=whitespace".to_owned(),
+                    "--message".to_owned(),
+                    message.to_owned(),
+                    "--".to_owned(),
+                    name.to_owned(),
+                    target.to_owned(),
+                ],
+            },
+            Guard::Tag {
+                name: name.to_owned(),
+                target: target.to_owned(),
+            },
+        );
+    }
+
+    /// `git push <remote> <ref>...` of full ref names (`refs/heads/main`, `refs/tags/v1.0.0`),
+    /// guarded: done when the remote already has them all at their local values. Several refs
+    /// go with `--atomic`: the remote takes all of them or none (never a branch with the release
+    /// commit but without its tag).
+    pub fn push_refs(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        remote: &str,
+        refs: &[String],
+    ) {
+        let mut args = vec!["push".to_owned(), "--quiet".to_owned()];
+        if refs.len() > 1 {
+            args.push("--atomic".to_owned());
+        }
+        args.push(remote.to_owned());
+        args.extend(refs.iter().map(|r| format!("{r}:{r}")));
+        self.push_guarded(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args,
+            },
+            Guard::Push {
+                remote: remote.to_owned(),
+                refs: refs.to_vec(),
+            },
+        );
+    }
+
+    /// A forge call.
+    pub fn forge(&mut self, package: Option<&str>, call: ForgeCall) {
+        self.push(package, StepKind::Forge { call });
+    }
+
+    /// Write `after` to `path` unless it already has exactly that content.
+    pub fn write(
+        &mut self,
+        package: Option<&str>,
+        path: impl Into<PathBuf>,
+        after: impl Into<String>,
+    ) {
+        let path = path.into();
+        let after = after.into();
+        let before = self.current_content(&path);
+        if before.as_deref() != Some(after.as_str()) {
+            self.push(
+                package,
+                StepKind::WriteFile {
+                    path,
+                    before,
+                    after,
+                },
+            );
+        }
+    }
+
+    /// Create `path` with `contents` only if it does not exist (never clobber).
+    pub fn create(
+        &mut self,
+        package: Option<&str>,
+        path: impl Into<PathBuf>,
+        contents: impl Into<String>,
+    ) {
+        let path = path.into();
+        if !path.exists() && !self.writes(&path) {
+            self.push(
+                package,
+                StepKind::WriteFile {
+                    path,
+                    before: None,
+                    after: contents.into(),
+                },
+            );
+        }
+    }
+
+    /// Whether an earlier step of this plan writes `path`.
+    pub fn writes(&self, path: &Path) -> bool {
+        self.last_write(path).is_some()
+    }
+
+    /// The content a file will have after the steps planned so far.
+    pub fn planned_content(&self, path: &Path) -> Option<String> {
+        match &self.steps[self.last_write(path)?].kind {
+            StepKind::WriteFile { after, .. } => Some(after.clone()),
+            _ => None,
+        }
+    }
+
+    /// Create a directory.
+    pub fn mkdir(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if !path.is_dir() {
+            self.push(package, StepKind::CreateDir { path });
+        }
+    }
+
+    /// Delete a directory inside the root and everything in it (nothing if it does not exist).
+    pub fn remove_dir(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if path.exists() {
+            self.push(package, StepKind::RemoveDir { path });
+        }
+    }
+
+    /// Delete one file inside the root (nothing if it does not exist).
+    pub fn remove_file(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if fs_err::symlink_metadata(&path).is_ok() {
+            self.push(package, StepKind::RemoveFile { path });
+        }
+    }
+
+    /// Delete a directory inside the root once it is empty (nothing if it does not exist).
+    pub fn remove_empty_dir(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        let path = path.into();
+        if path.is_dir() {
+            self.push(package, StepKind::RemoveEmptyDir { path });
+        }
+    }
+
+    /// Run git in `dir`.
+    pub fn git<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        self.push(
+            package,
+            StepKind::Git {
+                dir: dir.into(),
+                args,
+            },
+        );
+    }
+
+    /// Run uv in `dir`.
+    pub fn uv<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        self.push(
+            package,
+            StepKind::Uv {
+                dir: dir.into(),
+                args,
+            },
+        );
+    }
+
+    /// Run a container engine in `dir`.
+    pub fn engine(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        engine: &str,
+        args: Vec<String>,
+    ) {
+        self.push(
+            package,
+            StepKind::Engine {
+                dir: dir.into(),
+                engine: engine.to_owned(),
+                args,
+            },
+        );
+    }
+
+    /// An engine command as a shell line: `engine args` in the root, else in a subshell.
+    fn engine_line(&self, dir: &Path, engine: &str, args: &[String]) -> String {
+        let rel = self.rel(dir);
+        if rel == "." {
+            format!("{engine} {}", shell_words(args))
+        } else {
+            format!("(cd {rel} && {engine} {})", shell_words(args))
+        }
+    }
+
+    fn rel<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
+            Ok(rel) => rel.to_string_lossy(),
+            Err(_) => path.to_string_lossy(),
+        }
+    }
+
+    /// The steps as SPEC §4 JSON.
+    pub fn to_json(&self) -> Vec<StepJson> {
+        self.steps
+            .iter()
+            .map(|s| {
+                let (action, detail) = match &s.kind {
+                    StepKind::WriteFile { path, before, .. } => (
+                        if before.is_some() { "edit" } else { "create" },
+                        self.rel(path).into_owned(),
+                    ),
+                    StepKind::CreateDir { path } => ("mkdir", self.rel(path).into_owned()),
+                    StepKind::RemoveDir { path } | StepKind::RemoveFile { path } => {
+                        ("delete", self.rel(path).into_owned())
+                    }
+                    StepKind::RemoveEmptyDir { path } => ("rmdir", self.rel(path).into_owned()),
+                    StepKind::Git { dir, args } => (
+                        "git",
+                        format!("git -C {} {}", self.rel(dir), shell_words(args)),
+                    ),
+                    StepKind::Uv { dir, args } => (
+                        "uv",
+                        format!("(cd {} && uv {})", self.rel(dir), shell_words(args)),
+                    ),
+                    StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
+                    StepKind::Engine { dir, engine, args } => {
+                        ("engine", self.engine_line(dir, engine, args))
+                    }
+                };
+                StepJson {
+                    package: s.package.clone(),
+                    action,
+                    detail,
+                }
+            })
+            .collect()
+    }
+
+    /// The human rendering of the plan: one line per step, file edits as unified diffs.
+    pub fn render(&self) -> String {
+        self.render_marked(&[])
+    }
+
+    /// Like [`Plan::render`]; steps whose index is in `done` are marked as done (a resumed run).
+    pub fn render_marked(&self, done: &[usize]) -> String {
+        let mut out = String::new();
+        for (i, (step, json)) in self.steps.iter().zip(self.to_json()).enumerate() {
+            let who = json.package.as_deref().unwrap_or("root");
+            if done.contains(&i) {
+                let _ = writeln!(out, "{who}: (done) {}", self.headline(step));
+                continue;
+            }
+            // Commands read as themselves (`git -C . init`); file steps name their action.
+            if let StepKind::Forge { call } = &step.kind {
+                let _ = writeln!(
+                    out,
+                    "{who}: {} (authorization: token redacted)",
+                    call.describe(200)
+                );
+            } else if matches!(
+                step.kind,
+                StepKind::Git { .. } | StepKind::Uv { .. } | StepKind::Engine { .. }
+            ) {
+                let _ = writeln!(out, "{who}: {}", json.detail);
+            } else {
+                let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
+            }
+            if let StepKind::WriteFile {
+                before,
+                after,
+                path,
+            } = &step.kind
+            {
+                let old = before.as_deref().unwrap_or("");
+                let name = self.rel(path);
+                let diff = similar::TextDiff::from_lines(old, after.as_str());
+                let text = diff
+                    .unified_diff()
+                    .context_radius(2)
+                    .header(if before.is_some() { &name } else { "/dev/null" }, &name)
+                    .to_string();
+                for line in text.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+        out
+    }
+
+    /// One short line naming a step (messages cut to their first line), for progress output
+    /// and error messages.
+    pub fn headline(&self, step: &Step) -> String {
+        let first_lines = |args: &[String]| -> Vec<String> {
+            args.iter()
+                .map(|a| match a.split_once('\n') {
+                    Some((first, _)) => format!("{first}…"),
+                    None => a.clone(),
+                })
+                .collect()
+        };
+        match &step.kind {
+            StepKind::WriteFile { path, before, .. } => format!(
+                "{} {}",
+                if before.is_some() { "edit" } else { "create" },
+                self.rel(path)
+            ),
+            StepKind::CreateDir { path } => format!("mkdir {}", self.rel(path)),
+            StepKind::RemoveDir { path } | StepKind::RemoveFile { path } => {
+                format!("delete {}", self.rel(path))
+            }
+            StepKind::RemoveEmptyDir { path } => format!("rmdir {}", self.rel(path)),
+            StepKind::Git { dir, args } => format!(
+                "git -C {} {}",
+                self.rel(dir),
+                shell_words(&first_lines(args))
+            ),
+            StepKind::Uv { dir, args } => {
+                format!("(cd {} && uv {})", self.rel(dir), shell_words(args))
+            }
+            StepKind::Forge { call } => {
+                let (method, path) = call.method_path();
+                format!("{method} {path} ({})", call.summary())
+            }
+            StepKind::Engine { dir, engine, args } => self.engine_line(dir, engine, args),
+        }
+    }
+
+    /// Execute every step in order; stops at the first failure with the step named. uv's
+    /// output is streamed to stderr.
+    pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
+        self.run_steps(uv, false).map(drop)
+    }
+
+    /// Like [`Plan::execute`], but uv's output is captured instead of streamed: returns the
+    /// output of each uv step in order; a failed uv step's error carries uv's message.
+    pub fn execute_captured(&self, uv: Option<&Uv>) -> Result<Vec<String>> {
+        self.run_steps(uv, true)
+    }
+
+    fn run_steps(&self, uv: Option<&Uv>, capture: bool) -> Result<Vec<String>> {
+        let mut outputs = Vec::new();
+        // A bar over the steps when they take a while (a `commit --push` over many packages).
+        let progress = crate::core::ui::Progress::start(self.steps.len());
+        for (step, json) in self.steps.iter().zip(self.to_json()) {
+            let _inc = IncOnDrop(&progress);
+            let who = json.package.as_deref().unwrap_or("root");
+            tracing::info!("{who}: {} {}", json.action, json.detail);
+            let result: Result<()> = match &step.kind {
+                StepKind::Git { dir, args } => {
+                    Git::new(dir).run(args).map(drop).map_err(Into::into)
+                }
+                StepKind::Uv { dir, args } => match uv {
+                    Some(uv) if capture => uv.run_quiet(dir, args).map(|out| outputs.push(out)),
+                    Some(uv) => uv.run_streaming(dir, args),
+                    None => Err(anyhow::anyhow!("uv is needed for this step")),
+                },
+                StepKind::Forge { .. } => {
+                    Err(anyhow::anyhow!("forge steps run through the executor"))
+                }
+                StepKind::Engine { .. } => Err(anyhow::anyhow!(
+                    "engine steps run through the docker command"
+                )),
+                file_step => self.run_file_step(file_step),
+            };
+            result
+                .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
+        }
+        Ok(outputs)
+    }
+}
+
+/// Counts a step as done however it ends.
+struct IncOnDrop<'a>(&'a crate::core::ui::Progress);
+
+impl Drop for IncOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.inc();
+    }
+}
+
+impl Plan {
+    /// Run one file-system step (the executor's building block).
+    pub(crate) fn run_file_step(&self, kind: &StepKind) -> Result<()> {
+        match kind {
+            StepKind::WriteFile { path, after, .. } => {
+                if let Some(parent) = path.parent() {
+                    fs_err::create_dir_all(parent)?;
+                }
+                atomic_write(path, after.as_bytes()).map_err(Into::into)
+            }
+            StepKind::CreateDir { path } => fs_err::create_dir_all(path).map_err(Into::into),
+            StepKind::RemoveDir { path } => self.remove_dir_inside_root(path),
+            StepKind::RemoveFile { path } => self.remove_file_inside_root(path),
+            StepKind::RemoveEmptyDir { path } => self.remove_empty_dir_inside_root(path),
+            _ => anyhow::bail!("not a file step"),
+        }
+    }
+
+    /// `path` made absolute, or an error when it is not strictly inside the root.
+    fn inside_root(&self, path: &Path) -> Result<PathBuf> {
+        let root = std::path::absolute(&self.root)?;
+        let target = std::path::absolute(path)?;
+        let inside = target.starts_with(&root)
+            && target != root
+            && target.strip_prefix(&root).is_ok_and(|rel| {
+                rel.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            });
+        if !inside {
+            anyhow::bail!(
+                "Refusing to delete {}: it is not inside {}",
+                target.display(),
+                root.display()
+            );
+        }
+        Ok(target)
+    }
+
+    /// Delete one file (or symlink), refusing directories and anything outside the root.
+    fn remove_file_inside_root(&self, path: &Path) -> Result<()> {
+        let target = self.inside_root(path)?;
+        match fs_err::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => {
+                anyhow::bail!("Refusing to delete {}: it is a directory", target.display())
+            }
+            Ok(_) => fs_err::remove_file(&target)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Delete an empty directory; one that is not empty (or gone) is left as it is.
+    fn remove_empty_dir_inside_root(&self, path: &Path) -> Result<()> {
+        let target = self.inside_root(path)?;
+        match std::fs::remove_dir(&target) {
+            Ok(()) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::DirectoryNotEmpty
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(anyhow::Error::new(e)
+                .context(format!("Cannot remove directory {}", target.display()))),
+        }
+    }
+
+    /// Delete `path` recursively, refusing anything that is not strictly inside the root.
+    fn remove_dir_inside_root(&self, path: &Path) -> Result<()> {
+        let target = self.inside_root(path)?;
+        match fs_err::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(&target)?,
+            Ok(_) => fs_err::remove_file(&target)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planned_content_is_the_last_write_also_after_appends_and_clones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let mut plan = Plan::new(dir.path());
+        assert_eq!(plan.planned_content(&a), None);
+        plan.write(None, &a, "1");
+        plan.write(None, &b, "x");
+        plan.write(None, &a, "2");
+        assert_eq!(plan.planned_content(&a).as_deref(), Some("2"));
+        assert!(plan.writes(&b));
+        // Steps appended from elsewhere (as `update` and `publish` do) are seen too.
+        let mut other = Plan::new(dir.path());
+        other.write(None, &a, "3");
+        plan.steps.extend(other.steps);
+        assert_eq!(plan.planned_content(&a).as_deref(), Some("3"));
+        let copy = plan.clone();
+        assert_eq!(copy.planned_content(&a).as_deref(), Some("3"));
+        assert_eq!(copy.planned_content(&b).as_deref(), Some("x"));
+        plan.steps.truncate(1);
+        assert_eq!(plan.planned_content(&a).as_deref(), Some("1"));
+        assert!(!plan.writes(&b));
+    }
+
+    #[test]
+    fn json_and_render() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.toml"), "x = 1\ny = 2\n").unwrap();
+        let mut plan = Plan::new(root);
+        plan.write(Some("alpha"), root.join("a.toml"), "x = 1\ny = 3\n");
+        plan.write(None, root.join("same.toml"), "new\n");
+        plan.write(
+            None,
+            root.join("a.toml"),
+            "x = 1\ny = 2\n".to_owned().replace('2', "3"),
+        );
+        plan.git(None, root, ["commit", "-m", "feat: it's here"]);
+        let json = serde_json::to_value(plan.to_json()).unwrap();
+        assert_eq!(json[0]["action"], "edit");
+        assert_eq!(json[0]["package"], "alpha");
+        assert_eq!(json[1]["action"], "create");
+        // The second write of a.toml has the content already planned: nothing more to do.
+        assert_eq!(json.as_array().unwrap().len(), 3);
+        assert_eq!(
+            json[2]["detail"],
+            "git -C . commit -m 'feat: it'\\''s here'"
+        );
+        let text = plan.render();
+        assert!(
+            text.contains("alpha: edit a.toml\n    --- a.toml\n    +++ a.toml\n"),
+            "{text}"
+        );
+        assert!(text.contains("    -y = 2\n    +y = 3\n"), "{text}");
+        assert!(
+            text.contains("root: create same.toml\n    --- /dev/null\n    +++ same.toml\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unchanged_writes_and_existing_creates_are_not_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), "same").unwrap();
+        let mut plan = Plan::new(dir.path());
+        plan.write(None, dir.path().join("f"), "same");
+        plan.create(None, dir.path().join("f"), "other");
+        plan.mkdir(None, dir.path());
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn remove_dir_stays_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("pkg/sub")).unwrap();
+        std::fs::write(root.join("pkg/sub/f"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+        let mut plan = Plan::new(&root);
+        plan.remove_dir(None, root.join("pkg"));
+        assert_eq!(plan.to_json()[0].action, "delete");
+        assert_eq!(plan.to_json()[0].detail, "pkg");
+        plan.execute(None).unwrap();
+        assert!(!root.join("pkg").exists());
+        for bad in [root.join("../outside"), root.clone()] {
+            let plan = Plan {
+                root: root.clone(),
+                steps: vec![Step {
+                    package: None,
+                    kind: StepKind::RemoveDir { path: bad },
+                    guard: Guard::None,
+                }],
+                ..Plan::default()
+            };
+            assert!(plan.execute(None).is_err());
+        }
+        assert!(dir.path().join("outside").is_dir());
+        assert!(root.is_dir());
+    }
+
+    #[test]
+    fn remove_file_and_empty_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::create_dir_all(root.join("full")).unwrap();
+        std::fs::write(root.join("a/b/f"), "x").unwrap();
+        std::fs::write(root.join("full/keep"), "x").unwrap();
+        std::fs::write(dir.path().join("outside"), "x").unwrap();
+        let mut plan = Plan::new(&root);
+        plan.remove_file(None, root.join("a/b/f"));
+        plan.remove_file(None, root.join("missing"));
+        plan.remove_empty_dir(None, root.join("a/b"));
+        plan.remove_empty_dir(None, root.join("a"));
+        plan.remove_empty_dir(None, root.join("full"));
+        let json = plan.to_json();
+        assert_eq!(json.len(), 4);
+        assert_eq!(
+            (json[0].action, json[0].detail.as_str()),
+            ("delete", "a/b/f")
+        );
+        assert_eq!((json[1].action, json[1].detail.as_str()), ("rmdir", "a/b"));
+        plan.execute(None).unwrap();
+        assert!(!root.join("a").exists());
+        assert!(root.join("full/keep").is_file());
+        for bad in [root.join("../outside"), root.join("full")] {
+            let plan = Plan {
+                root: root.clone(),
+                steps: vec![Step {
+                    package: None,
+                    kind: StepKind::RemoveFile { path: bad },
+                    guard: Guard::None,
+                }],
+                ..Plan::default()
+            };
+            assert!(plan.execute(None).is_err());
+        }
+        assert!(dir.path().join("outside").is_file());
+    }
+
+    #[test]
+    fn tag_messages_keep_markdown_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = Git::new(root);
+        git.init("main").unwrap();
+        git.config_set("user.name", "T").unwrap();
+        git.config_set("user.email", "t@example.com").unwrap();
+        git.run(["commit", "-q", "--allow-empty", "-m", "one"])
+            .unwrap();
+        let message = "Release a 1.0.0\n\n### Added\n\n- x\n";
+        let mut plan = Plan::new(root);
+        plan.tag(None, root, "v1.0.0", "HEAD", message);
+        plan.execute(None).unwrap();
+        let kept = git
+            .run(["tag", "--list", "--format=%(contents)", "v1.0.0"])
+            .unwrap();
+        assert_eq!(kept.trim_end(), message.trim_end());
+    }
+
+    #[test]
+    fn execute_writes_files_and_creates_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = Plan::new(dir.path());
+        plan.mkdir(None, dir.path().join("a/b"));
+        plan.write(None, dir.path().join("a/b/c.txt"), "hi");
+        plan.execute(None).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a/b/c.txt")).unwrap(),
+            "hi"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+
+    #[test]
+    fn tag_messages_keep_markdown_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        git.init("main").unwrap();
+        git.config_set("user.name", "Test").unwrap();
+        git.config_set("user.email", "test@example.com").unwrap();
+        git.commit("chore: start", true).unwrap();
+        let message = "Release a 1.0.0\n\n### Added\n\n- x\n";
+        let mut plan = Plan::new(dir.path());
+        plan.tag(None, dir.path(), "v1.0.0", "HEAD", message);
+        plan.execute(None).unwrap();
+        let stored = git
+            .run(["for-each-ref", "--format=%(contents)", "refs/tags/v1.0.0"])
+            .unwrap();
+        assert_eq!(stored.trim_end(), message.trim_end());
+    }
+}

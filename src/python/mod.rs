@@ -1,0 +1,6 @@
+//! Python packaging: `pyproject.toml` reads and edits, PEP 440 versions, conventional commits and the `uv` wrapper.
+
+pub mod conventional;
+pub mod pyproject;
+pub mod uv;
+pub mod version;

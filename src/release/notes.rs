@@ -1,0 +1,231 @@
+//! `notes` (stage 3): for each package with commits since its last tag, write
+//! `<changes_output_dir>/<pkg>/<changes_since_tag_filename>` (commit log with bodies, then the
+//! diff) and a `<tag_message_filename>` template with `{VERSION}`/`{PREV_VERSION}` placeholders,
+//! grouped by conventional-commit type. An edited template is never overwritten.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::core::error::UserError;
+use crate::core::parallel;
+use crate::git::Git;
+use crate::plan::Plan;
+use crate::python::conventional;
+use crate::python::version;
+use crate::workspace::{Package, Workspace};
+
+/// The tree of an empty repository: what a package without a tag is diffed against.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
+/// What `notes` needs.
+#[derive(Clone, Debug, Default)]
+pub struct NotesRequest {
+    pub packages: Vec<String>,
+    /// `{package: tag}`: compare against these tags instead of each package's newest tag.
+    pub tags: BTreeMap<String, String>,
+    pub jobs: Option<usize>,
+}
+
+/// One package's notes.
+#[derive(Clone, Debug, Serialize)]
+pub struct PackageNotes {
+    pub package: String,
+    /// The tag compared against; `None` when the package has no tag yet (all commits count).
+    pub since_tag: Option<String>,
+    pub commits: usize,
+    pub changes_file: String,
+    pub tag_message_file: String,
+    /// Whether an edited tag message was kept as it is.
+    pub tag_message_kept: bool,
+    /// The commit log (hashes, subjects, bodies), for the LLM prompt.
+    #[serde(skip)]
+    pub log: String,
+    /// `--stat` and the full diff, for the LLM prompt.
+    #[serde(skip)]
+    pub diff: String,
+    /// The template grouped from conventional commits (the draft the LLM improves on).
+    #[serde(skip)]
+    pub template: String,
+}
+
+/// Read a `--tags-file` (JSON object `{package: tag}`).
+pub fn read_tags_file(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = fs_err::read_to_string(path)
+        .map_err(|e| UserError::usage(format!("Cannot read --tags-file: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        UserError::usage(format!("Invalid --tags-file {}: {e}", path.display()))
+            .with_hint("expected a JSON object like {\"core-utils\": \"v0.1.0\"}")
+            .into()
+    })
+}
+
+/// The template written when a package has no tag message yet.
+pub fn template(package: &str, messages: &[&str]) -> String {
+    let grouped = conventional::grouped_notes(messages);
+    let body = if grouped.is_empty() {
+        "- Maintenance release.\n".to_owned()
+    } else {
+        grouped
+    };
+    format!(
+        "<!-- Tag message of {package} {{VERSION}}: edit freely; {{VERSION}} and {{PREV_VERSION}} are filled in by `prepare`. -->\n\
+         Release {package} {{VERSION}}\n\nChanges since {{PREV_VERSION}}:\n\n{body}"
+    )
+}
+
+struct Gathered {
+    since_tag: Option<String>,
+    log: String,
+    messages: Vec<String>,
+    diff: String,
+    count: usize,
+}
+
+fn gather(
+    ws: &Workspace,
+    pkg: &Package,
+    tags: &BTreeMap<String, String>,
+) -> Result<Option<Gathered>> {
+    let git = Git::new(&pkg.dir);
+    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let chosen = tags
+        .iter()
+        .find(|(k, _)| ws.package(k).is_some_and(|p| p.key == pkg.key));
+    let since_tag = if let Some((_, tag)) = chosen {
+        if git.resolve(tag)?.is_none() {
+            return Err(UserError::usage(format!(
+                "Package {}: tag `{tag}` from --tags-file does not exist",
+                pkg.name
+            ))
+            .with_hint("fetch the tags (`release-tool status --fetch`) or fix the file")
+            .into());
+        }
+        Some(tag.clone())
+    } else {
+        // The names are all it takes: read from the repository's files when they can be.
+        let all: Vec<String> = match git.files().and_then(|f| f.tags(prefix)) {
+            Some(tags) => tags.into_iter().map(|t| t.name).collect(),
+            None => git.tags(prefix)?.into_iter().map(|t| t.name).collect(),
+        };
+        version::newest_tag(all.iter().map(String::as_str), prefix, false).map(|(t, _)| t)
+    };
+    let commits = git.log(since_tag.as_deref(), "HEAD")?;
+    if commits.is_empty() {
+        return Ok(None);
+    }
+    let mut log = String::new();
+    for c in &commits {
+        let _ = writeln!(log, "commit {}\n    {}", c.hash, c.subject);
+        for line in c.body.lines() {
+            let _ = writeln!(log, "    {line}");
+        }
+        log.push('\n');
+    }
+    // No tag yet: everything since the first commit, i.e. the whole tree (not just HEAD).
+    let base = since_tag.as_deref().unwrap_or(EMPTY_TREE);
+    let (stat, patch) = git.diff_stat_and_patch(base, Some("HEAD"))?;
+    let diff = format!("{stat}\n{patch}");
+    let messages = commits
+        .iter()
+        .map(|c| {
+            if c.body.is_empty() {
+                c.subject.clone()
+            } else {
+                format!("{}\n\n{}", c.subject, c.body)
+            }
+        })
+        .collect();
+    Ok(Some(Gathered {
+        since_tag,
+        log,
+        messages,
+        diff,
+        count: commits.len(),
+    }))
+}
+
+/// Plan the notes of the selected packages (those with commits since their tag).
+pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNotes>)> {
+    for name in req.tags.keys() {
+        if ws.package(name).is_none() {
+            return Err(UserError::usage(format!(
+                "--tags-file names `{name}`, which is not a package of this workspace"
+            ))
+            .into());
+        }
+    }
+    let selected: Vec<&Package> = ws
+        .select(&req.packages)?
+        .into_iter()
+        .filter(|p| !ws.config.is_skipped(&p.name))
+        .collect();
+    for pkg in &selected {
+        if pkg.meta.is_none() || !pkg.dir.join(".git").exists() {
+            return Err(UserError::failure(format!(
+                "Package {} cannot be read: {}",
+                pkg.name,
+                pkg.problems
+                    .first()
+                    .map_or("not a git repository", |p| p.message.as_str())
+            ))
+            .with_hint("fix it (see `release-tool status`) or leave it out with -p")
+            .into());
+        }
+    }
+    let gathered = parallel::map(&selected, ws.config.effective_jobs(req.jobs), |pkg| {
+        gather(ws, pkg, &req.tags)
+    });
+    let mut plan = Plan::new(&ws.root);
+    let mut out = Vec::new();
+    let out_dir = ws.root.join(&ws.config.changes_output_dir);
+    for (pkg, gathered) in selected.iter().zip(gathered) {
+        let Some(g) = gathered? else { continue };
+        let dir: PathBuf = out_dir.join(&pkg.name);
+        let changes = dir.join(&ws.config.changes_since_tag_filename);
+        let message = dir.join(&ws.config.tag_message_filename);
+        let header = match &g.since_tag {
+            Some(tag) => format!("# {}: {} commit(s) since {tag}\n\n", pkg.name, g.count),
+            None => format!("# {}: {} commit(s), no tag yet\n\n", pkg.name, g.count),
+        };
+        plan.write(
+            Some(&pkg.name),
+            &changes,
+            format!("{header}## Commits\n\n{}## Diff\n\n{}", g.log, g.diff),
+        );
+        let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
+        let template = template(&pkg.name, &messages);
+        // Kept: a message with text that is not the untouched template of these commits.
+        let kept =
+            fs_err::read_to_string(&message).is_ok_and(|t| !t.trim().is_empty() && t != template);
+        if !kept {
+            plan.write(Some(&pkg.name), &message, template.clone());
+        }
+        let rel = |p: &Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
+        out.push(PackageNotes {
+            package: pkg.name.clone(),
+            since_tag: g.since_tag,
+            commits: g.count,
+            changes_file: rel(&changes),
+            tag_message_file: rel(&message),
+            tag_message_kept: kept,
+            log: g.log,
+            diff: g.diff,
+            template,
+        });
+    }
+    Ok((plan, out))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn template_has_placeholders_and_groups() {
+        let t = super::template("core-utils", &["fix: b", "feat: a"]);
+        assert!(t.contains("Release core-utils {VERSION}\n\nChanges since {PREV_VERSION}:\n\n### Added\n\n- a\n\n### Fixed\n\n- b\n"), "{t}");
+        assert!(super::template("x", &["chore: y"]).ends_with("- Maintenance release.\n"));
+    }
+}

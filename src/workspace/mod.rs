@@ -1,0 +1,766 @@
+//! The workspace model: the root, its configuration, its packages and how they depend on each
+//! other (SPEC §1).
+//!
+//! Loading never stops at the first broken package: a package whose `pyproject.toml` cannot be
+//! read is kept with its problem, so `status` can show every other package. Commands that need a
+//! sound workspace call [`Workspace::require_sound`].
+
+pub mod status;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::config::{self, Config, ConfigSource, LoadedConfig};
+use crate::core::error::UserError;
+use crate::git::Git;
+use crate::python::pyproject::{self, PyProject, VersionSource};
+use crate::python::version::{self, Version};
+
+/// Severity of a problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Warning,
+    Error,
+}
+
+/// Something wrong with a package, shown by `status` and `check`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub level: Level,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            level: Level::Error,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self {
+            level: Level::Warning,
+            message: message.into(),
+        }
+    }
+}
+
+/// A `[submodule]` entry of `.gitmodules`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Submodule {
+    pub name: String,
+    pub path: String,
+    pub url: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// What is known of a package's `pyproject.toml`.
+#[derive(Clone, Debug)]
+pub struct PackageMeta {
+    /// `[project] name` as written.
+    pub name: String,
+    /// The version string as written (static or from the hatch version file).
+    pub version: Option<String>,
+    /// Parsed version, when valid.
+    pub parsed_version: Option<Version>,
+    /// Normalised names of all `[project].dependencies`.
+    pub dependencies: Vec<String>,
+    /// Names with a `{ workspace = true }` source in the package's own pyproject.
+    pub workspace_sources: Vec<String>,
+    pub hatchling: bool,
+}
+
+/// One package of the workspace.
+#[derive(Clone, Debug)]
+pub struct Package {
+    /// `[project] name`, or the directory name when the name cannot be read.
+    pub name: String,
+    /// PEP 503 normalised name: the key used for dependencies and sorting.
+    pub key: String,
+    /// Absolute directory.
+    pub dir: PathBuf,
+    /// Directory relative to the root, with `/` separators.
+    pub rel_path: String,
+    pub meta: Option<PackageMeta>,
+    pub submodule: Option<Submodule>,
+    /// Normalised names of the workspace packages this one depends on.
+    pub workspace_deps: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl Package {
+    /// The version as written, if known.
+    pub fn version(&self) -> Option<&str> {
+        self.meta.as_ref().and_then(|m| m.version.as_deref())
+    }
+
+    /// Whether any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.level == Level::Error)
+    }
+}
+
+/// The loaded workspace.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub config: Config,
+    pub config_source: ConfigSource,
+    pub warnings: Vec<String>,
+    pub submodules: Vec<Submodule>,
+    /// Sorted by normalised name.
+    pub packages: Vec<Package>,
+}
+
+/// The files that mark a workspace root.
+fn is_root(dir: &Path) -> bool {
+    if dir.join(config::CONFIG_FILE).is_file() {
+        return true;
+    }
+    let pyproject = dir.join("pyproject.toml");
+    let Ok(text) = fs_err::read_to_string(&pyproject) else {
+        return false;
+    };
+    // A malformed root pyproject still marks the root: loading reports the error with its
+    // position instead of silently walking past it.
+    match toml_edit::Document::parse(text.as_str()) {
+        Ok(doc) => doc.get("tool").is_some_and(|t| {
+            t.get("release_tool").is_some()
+                || t.get("uv").and_then(|u| u.get("workspace")).is_some()
+        }),
+        Err(_) => text.contains("[tool.release_tool") || text.contains("[tool.uv.workspace"),
+    }
+}
+
+/// Find the workspace root: `start` itself or the nearest parent that is one.
+pub fn find_root(start: &Path) -> Result<PathBuf> {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    if !start.is_dir() {
+        return Err(
+            UserError::usage(format!("Directory {} does not exist", start.display()))
+                .with_hint("pass an existing workspace root with -C DIR")
+                .into(),
+        );
+    }
+    for dir in start.ancestors() {
+        if is_root(dir) {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    Err(UserError::usage(format!(
+        "Not a release-tool workspace: no release_tool.toml, and no pyproject.toml with \
+         [tool.release_tool] or [tool.uv.workspace], in {} or any parent directory",
+        start.display()
+    ))
+    .with_hint("run `release-tool init` to create one, or pass the workspace root with -C DIR")
+    .into())
+}
+
+impl Workspace {
+    /// Print the warnings from loading the workspace on stderr.
+    pub fn print_warnings(&self) {
+        for w in &self.warnings {
+            crate::core::ui::warn(w);
+        }
+    }
+
+    /// Find the root from `start` and load the workspace.
+    pub fn discover(start: &Path) -> Result<Self> {
+        let root = find_root(start)?;
+        Self::load(&root)
+    }
+
+    /// Find the root from `start` and load its configuration only: no package and no
+    /// submodule is read (`packages` and `submodules` are empty). For commands that need
+    /// nothing else (`lock`, `sync dev`), so that they add next to nothing to the uv they run.
+    pub fn discover_config_only(start: &Path) -> Result<Self> {
+        let root = find_root(start)?;
+        let LoadedConfig {
+            config,
+            source,
+            warnings,
+        } = config::load(&root)?;
+        Ok(Self {
+            root,
+            config,
+            config_source: source,
+            warnings,
+            submodules: Vec::new(),
+            packages: Vec::new(),
+        })
+    }
+
+    /// Load the workspace at `root`.
+    pub fn load(root: &Path) -> Result<Self> {
+        let LoadedConfig {
+            config,
+            source,
+            warnings,
+        } = config::load(root)?;
+        let submodules = read_gitmodules(root)?;
+        let dirs = package_dirs(root, &config, &submodules)?;
+        let by_path: BTreeMap<&str, &Submodule> =
+            submodules.iter().map(|s| (s.path.as_str(), s)).collect();
+        // Reading and parsing a thousand pyproject files is most of a large workspace's load.
+        let mut packages: Vec<Package> =
+            crate::core::parallel::map(&dirs, config.effective_jobs(None), |rel| {
+                load_package(root, rel, by_path.get(rel.as_str()).copied())
+            });
+        packages.sort_by(|a, b| a.key.cmp(&b.key).then(a.rel_path.cmp(&b.rel_path)));
+        let mut ws = Self {
+            root: root.to_path_buf(),
+            config,
+            config_source: source,
+            warnings,
+            submodules,
+            packages,
+        };
+        ws.link_dependencies();
+        Ok(ws)
+    }
+
+    /// Record workspace dependencies, duplicate names and cycles as package problems.
+    fn link_dependencies(&mut self) {
+        let mut count: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in &self.packages {
+            count
+                .entry(p.key.clone())
+                .or_default()
+                .push(p.rel_path.clone());
+        }
+        let keys: BTreeSet<String> = count.keys().cloned().collect();
+        for p in &mut self.packages {
+            if let Some(paths) = count.get(&p.key).filter(|v| v.len() > 1) {
+                p.problems.push(Problem::error(format!(
+                    "duplicate package name `{}` in {}",
+                    p.name,
+                    paths.join(" and ")
+                )));
+            }
+            if let Some(meta) = &p.meta {
+                p.workspace_deps = meta
+                    .dependencies
+                    .iter()
+                    .filter(|d| keys.contains(*d) && **d != p.key)
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+            }
+        }
+        // With duplicate names the graph is ambiguous: report the duplicates only.
+        let has_duplicates = count.values().any(|v| v.len() > 1);
+        if !has_duplicates && let Err(cycle) = self.topo_order() {
+            for p in &mut self.packages {
+                if cycle.contains(&p.key) {
+                    p.problems.push(Problem::error(format!(
+                        "dependency cycle: {}",
+                        cycle.join(" -> ")
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Packages in dependency order (dependencies first, ties by name). On a cycle, returns the
+    /// cycle as a list of names that starts and ends with the same package.
+    pub fn topo_order(&self) -> std::result::Result<Vec<usize>, Vec<String>> {
+        fn visit(
+            i: usize,
+            ws: &Workspace,
+            index: &BTreeMap<&str, usize>,
+            state: &mut [u8],
+            stack: &mut Vec<usize>,
+            order: &mut Vec<usize>,
+        ) -> std::result::Result<(), Vec<String>> {
+            match state[i] {
+                2 => return Ok(()),
+                1 => {
+                    let start = stack.iter().position(|&s| s == i).unwrap_or(0);
+                    let mut cycle: Vec<String> = stack[start..]
+                        .iter()
+                        .map(|&s| ws.packages[s].name.clone())
+                        .collect();
+                    cycle.push(ws.packages[i].name.clone());
+                    return Err(cycle);
+                }
+                _ => {}
+            }
+            state[i] = 1;
+            stack.push(i);
+            for dep in &ws.packages[i].workspace_deps {
+                if let Some(&j) = index.get(dep.as_str()) {
+                    visit(j, ws, index, state, stack, order)?;
+                }
+            }
+            stack.pop();
+            state[i] = 2;
+            order.push(i);
+            Ok(())
+        }
+        let index: BTreeMap<&str, usize> = self
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.key.as_str(), i))
+            .collect();
+        // 0 = unvisited, 1 = on stack, 2 = done
+        let mut state = vec![0u8; self.packages.len()];
+        let mut order = Vec::with_capacity(self.packages.len());
+        let mut stack: Vec<usize> = Vec::new();
+        for i in 0..self.packages.len() {
+            visit(i, self, &index, &mut state, &mut stack, &mut order)?;
+        }
+        Ok(order)
+    }
+
+    /// Packages in dependency order, or an error naming the cycle.
+    pub fn dependency_order(&self) -> Result<Vec<&Package>> {
+        match self.topo_order() {
+            Ok(order) => Ok(order.into_iter().map(|i| &self.packages[i]).collect()),
+            Err(cycle) => Err(UserError::failure(format!(
+                "Dependency cycle: {}",
+                cycle.join(" -> ")
+            ))
+            .with_hint("remove one of these requirements so the packages form a tree")
+            .into()),
+        }
+    }
+
+    /// Workspace packages that depend on `key` directly.
+    pub fn dependents(&self, key: &str) -> Vec<&Package> {
+        self.packages
+            .iter()
+            .filter(|p| p.workspace_deps.iter().any(|d| d == key))
+            .collect()
+    }
+
+    /// A package by name (any spelling that normalises the same).
+    pub fn package(&self, name: &str) -> Option<&Package> {
+        let key = pyproject::normalize_name(name);
+        self.packages.iter().find(|p| p.key == key)
+    }
+
+    /// The packages selected by `-p NAME...` (all when empty). Unknown names are a usage error
+    /// that suggests the nearest name.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Package>> {
+        if names.is_empty() {
+            return Ok(self.packages.iter().collect());
+        }
+        let mut out = Vec::new();
+        for name in names {
+            let Some(p) = self.package(name) else {
+                let all: Vec<&str> = self.packages.iter().map(|p| p.name.as_str()).collect();
+                let mut err = UserError::usage(format!(
+                    "No package named `{name}` in {}",
+                    self.root.display()
+                ));
+                err = match config::nearest(name, &all) {
+                    Some(n) => err.with_hint(format!("did you mean `{n}`?")),
+                    None => err.with_hint("run `release-tool status` to list the packages"),
+                };
+                return Err(err.into());
+            };
+            if !out.iter().any(|o: &&Package| o.key == p.key) {
+                out.push(p);
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    /// Fail with the first error-level problem (for commands that change things).
+    pub fn require_sound(&self) -> Result<()> {
+        for p in &self.packages {
+            if let Some(problem) = p.problems.iter().find(|p| p.level == Level::Error) {
+                return Err(UserError::failure(format!(
+                    "Package {} ({}): {}",
+                    p.name, p.rel_path, problem.message
+                ))
+                .with_hint("fix it (see `release-tool status`) and run the command again")
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Path of a manifest relative to the root, resolved.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+}
+
+/// `.gitmodules` of the root, if any.
+pub fn read_gitmodules(root: &Path) -> Result<Vec<Submodule>> {
+    let file = root.join(".gitmodules");
+    if !file.is_file() {
+        return Ok(Vec::new());
+    }
+    // The plain form is read here; anything else (quoting, escapes...) by git itself.
+    let plain = fs_err::read_to_string(&file)
+        .ok()
+        .and_then(|text| crate::git::files::parse_plain_config(&text));
+    let entries = match plain {
+        Some(entries) => entries,
+        None => Git::new(root).config_file_entries(&file).map_err(|e| {
+            UserError::usage(format!("Cannot read {}: {e}", file.display()))
+                .with_hint("fix the file's syntax (it is git-config format)")
+        })?,
+    };
+    let mut by_name: BTreeMap<String, Submodule> = BTreeMap::new();
+    for (key, value) in entries {
+        let Some(rest) = key.strip_prefix("submodule.") else {
+            continue;
+        };
+        let Some((name, field)) = rest.rsplit_once('.') else {
+            continue;
+        };
+        let sm = by_name.entry(name.to_owned()).or_insert_with(|| Submodule {
+            name: name.to_owned(),
+            ..Submodule::default()
+        });
+        match field {
+            "path" => value.trim_end_matches('/').clone_into(&mut sm.path),
+            "url" => sm.url = Some(value),
+            "branch" => sm.branch = Some(value),
+            _ => {}
+        }
+    }
+    let mut subs: Vec<Submodule> = by_name
+        .into_values()
+        .filter(|s| !s.path.is_empty())
+        .collect();
+    for sm in &subs {
+        check_submodule(&file, sm)?;
+    }
+    subs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(subs)
+}
+
+/// A `.gitmodules` entry's name, path, URL and branch reach paths and git command lines: each
+/// must have a safe form ([`crate::core::safety`]), or loading stops with an error naming the entry.
+fn check_submodule(file: &Path, sm: &Submodule) -> Result<()> {
+    let bad = |key: &str, value: &str, why: String| -> anyhow::Error {
+        UserError::usage(format!(
+            "Invalid {} entry: submodule.{}.{key} = {value:?}: {why}",
+            file.display(),
+            sm.name.escape_debug()
+        ))
+        .with_hint(format!(
+            "fix or remove that entry of {} (`git config -f .gitmodules --remove-section \
+             'submodule.{}'`); release-tool runs nothing from it until then",
+            file.display(),
+            sm.name.escape_debug()
+        ))
+        .into()
+    };
+    crate::core::safety::submodule_name(&sm.name).map_err(|why| bad("name", &sm.name, why))?;
+    crate::core::safety::relative_path(&sm.path).map_err(|why| bad("path", &sm.path, why))?;
+    if let Some(url) = &sm.url {
+        crate::core::safety::remote_url(url).map_err(|why| bad("url", url, why))?;
+    }
+    // `branch = .` means "the superproject's branch" to git.
+    if let Some(branch) = sm.branch.as_deref().filter(|b| *b != ".") {
+        crate::core::safety::branch_name(branch).map_err(|why| bad("branch", branch, why))?;
+    }
+    Ok(())
+}
+
+/// Relative directories of all packages: `packages_dir/*`, uv workspace members minus excludes,
+/// and submodule paths inside those (even when not initialised).
+fn package_dirs(root: &Path, config: &Config, submodules: &[Submodule]) -> Result<Vec<String>> {
+    let mut dirs: BTreeSet<String> = BTreeSet::new();
+    let packages_dir = root.join(&config.packages_dir);
+    if packages_dir.is_dir() {
+        for entry in fs_err::read_dir(&packages_dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type()?.is_dir()
+                && !name.starts_with('.')
+                && entry.path().join("pyproject.toml").is_file()
+            {
+                let rel = format!("{}/{name}", config.packages_dir.trim_end_matches('/'));
+                if let Err(why) = crate::core::safety::relative_path(&rel) {
+                    return Err(UserError::usage(format!(
+                        "Invalid package directory {rel:?}: {why}"
+                    ))
+                    .with_hint(
+                        "rename the directory (a package's directory is a plain name that does                          not start with `-`), or move it out of packages_dir",
+                    )
+                    .into());
+                }
+                dirs.insert(rel);
+            }
+        }
+    }
+    let root_pyproject = root.join("pyproject.toml");
+    let mut member_globs = Vec::new();
+    let mut exclude = globset::GlobSetBuilder::new();
+    if root_pyproject.is_file() {
+        let doc = PyProject::load(&root_pyproject).map_err(|e| UserError::usage(e.to_string()))?;
+        if let Some((members, excludes)) = doc.workspace_members() {
+            for e in &excludes {
+                let glob = globset::Glob::new(e.trim_end_matches('/')).map_err(|err| {
+                    UserError::usage(format!(
+                        "Invalid exclude glob `{e}` in {}: {err}",
+                        root_pyproject.display()
+                    ))
+                })?;
+                exclude.add(glob);
+            }
+            member_globs = members;
+        }
+    }
+    let exclude = exclude.build().context("building exclude globs")?;
+    for pattern in &member_globs {
+        if !config::is_safe_relative(pattern.trim_start_matches("./")) {
+            return Err(UserError::usage(format!(
+                "Workspace member `{pattern}` in {} points outside the root",
+                root_pyproject.display()
+            ))
+            .into());
+        }
+        let full = root.join(pattern);
+        let paths = glob::glob(&full.to_string_lossy()).map_err(|e| {
+            UserError::usage(format!(
+                "Invalid member glob `{pattern}` in {}: {e}",
+                root_pyproject.display()
+            ))
+        })?;
+        for path in paths.flatten() {
+            if path.join("pyproject.toml").is_file() && path != root {
+                let rel = rel_path(root, &path);
+                if !exclude.is_match(&rel) {
+                    dirs.insert(rel);
+                }
+            }
+        }
+    }
+    // Uninitialised submodules have no pyproject.toml yet but are packages all the same.
+    let prefix = format!("{}/", config.packages_dir.trim_end_matches('/'));
+    for sm in submodules {
+        if sm.path.starts_with(&prefix)
+            || dirs.contains(&sm.path)
+            || member_globs.iter().any(|g| glob_matches(g, &sm.path))
+        {
+            dirs.insert(sm.path.clone());
+        }
+    }
+    Ok(dirs.into_iter().collect())
+}
+
+fn glob_matches(pattern: &str, path: &str) -> bool {
+    globset::Glob::new(pattern.trim_start_matches("./"))
+        .is_ok_and(|g| g.compile_matcher().is_match(path))
+}
+
+fn rel_path(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Package {
+    let dir = root.join(rel);
+    let dir_name = rel.rsplit('/').next().unwrap_or(rel).to_owned();
+    let submodule = submodule.cloned();
+    let mut pkg = Package {
+        name: dir_name.clone(),
+        key: pyproject::normalize_name(&dir_name),
+        dir: dir.clone(),
+        rel_path: rel.to_owned(),
+        meta: None,
+        submodule,
+        workspace_deps: Vec::new(),
+        problems: Vec::new(),
+    };
+    let file = dir.join("pyproject.toml");
+    if !file.is_file() {
+        if pkg.submodule.is_some() {
+            pkg.problems.push(Problem::error(format!(
+                "submodule not initialized (run `git submodule update --init {rel}`)"
+            )));
+        } else {
+            pkg.problems
+                .push(Problem::error(format!("no pyproject.toml in {rel}")));
+        }
+        return pkg;
+    }
+    let display = Path::new(rel).join("pyproject.toml");
+    let text = match fs_err::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            pkg.problems.push(Problem::error(format!(
+                "cannot read {}: {e}",
+                display.display()
+            )));
+            return pkg;
+        }
+    };
+    let doc = match PyProject::parse(&display, &text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            pkg.problems
+                .push(Problem::error(lowercase_first(&e.to_string())));
+            return pkg;
+        }
+    };
+    let Some(name) = doc.name().map(str::to_owned) else {
+        pkg.problems.push(Problem::error(format!(
+            "missing [project] name in {}",
+            display.display()
+        )));
+        return pkg;
+    };
+    // The name goes into paths (`changes/<name>/`) and messages: a PEP 508 name only.
+    if let Err(why) = crate::core::safety::package_name(&name) {
+        pkg.problems.push(Problem::error(format!(
+            "invalid [project] name {name:?} in {}: {why}; rename the project",
+            display.display()
+        )));
+        return pkg;
+    }
+    pkg.name.clone_from(&name);
+    pkg.key = pyproject::normalize_name(&name);
+    let version = match doc.version_source() {
+        VersionSource::Static(v) => Some(v),
+        VersionSource::Dynamic {
+            hatch_path: Some(path),
+        } if crate::core::safety::relative_path(path.trim_start_matches("./")).is_err() => {
+            pkg.problems.push(Problem::error(format!(
+                "[tool.hatch.version] path {path:?} in {} must be a relative path inside the package",
+                display.display()
+            )));
+            None
+        }
+        VersionSource::Dynamic {
+            hatch_path: Some(path),
+        } => match pyproject::read_version_file(&dir.join(&path)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                pkg.problems
+                    .push(Problem::error(lowercase_first(&e.to_string())));
+                None
+            }
+        },
+        VersionSource::Dynamic { hatch_path: None } => {
+            pkg.problems.push(Problem::error(format!(
+                "dynamic version without [tool.hatch.version] path in {}",
+                display.display()
+            )));
+            None
+        }
+        VersionSource::Missing => {
+            pkg.problems.push(Problem::error(format!(
+                "missing [project] version in {}",
+                display.display()
+            )));
+            None
+        }
+    };
+    let parsed_version = version.as_deref().and_then(|v| match version::parse(v) {
+        Ok(parsed) => Some(parsed),
+        Err(e) => {
+            pkg.problems.push(Problem::error(format!(
+                "{} (in {})",
+                lowercase_first(&e.to_string()),
+                display.display()
+            )));
+            None
+        }
+    });
+    let dependencies = match doc.dependency_names() {
+        Ok(d) => d,
+        Err(e) => {
+            pkg.problems
+                .push(Problem::error(lowercase_first(&e.to_string())));
+            Vec::new()
+        }
+    };
+    let workspace_sources: Vec<String> = doc
+        .uv_sources()
+        .into_iter()
+        .filter(|(_, s)| s.workspace)
+        .map(|(n, _)| n)
+        .collect();
+    pkg.meta = Some(PackageMeta {
+        name,
+        version,
+        parsed_version,
+        dependencies,
+        workspace_sources,
+        hatchling: doc.has_hatchling_backend(),
+    });
+    pkg
+}
+
+/// Errors are capitalised sentences; inside a problem list they read better in lower case.
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The remote URL of a package: its `.gitmodules` URL (relative URLs resolved against the
+/// root's remote, as git does), else its own remote's URL; always without credentials
+/// (`https://user:token@host/x` → `https://host/x`): it goes into manifests, workflows and
+/// messages, and credentials belong in git's credential helpers.
+pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
+    package_url_raw(ws, pkg).map(|u| crate::core::secrets::strip_url_credentials(&u))
+}
+
+fn package_url_raw(ws: &Workspace, pkg: &Package) -> Option<String> {
+    if let Some(url) = pkg.submodule.as_ref().and_then(|s| s.url.clone()) {
+        if url.starts_with("./") || url.starts_with("../") {
+            let base = crate::git::Git::new(&ws.root)
+                .remote_url(&ws.config.git_remote)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| ws.root.display().to_string());
+            return Some(resolve_relative_url(&base, &url));
+        }
+        return Some(url);
+    }
+    if pkg.dir.join(".git").exists() {
+        return crate::git::Git::new(&pkg.dir)
+            .remote_url(&ws.config.git_remote)
+            .ok()
+            .flatten();
+    }
+    None
+}
+
+/// `base` + `../x.git` the way git resolves relative submodule URLs.
+pub fn resolve_relative_url(base: &str, relative: &str) -> String {
+    let mut base = base.trim_end_matches('/').to_owned();
+    let mut rest = relative;
+    loop {
+        if let Some(r) = rest.strip_prefix("./") {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("../") {
+            rest = r;
+            match base.rfind(['/', ':']) {
+                Some(i) => base.truncate(i),
+                None => base.clear(),
+            }
+        } else {
+            break;
+        }
+    }
+    let sep = if base.ends_with(':') || base.is_empty() {
+        ""
+    } else {
+        "/"
+    };
+    format!("{base}{sep}{rest}")
+}

@@ -1,0 +1,359 @@
+//! `status`: the state of every package, computed in parallel (SPEC §5).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+
+use crate::config::{Config, ProdSource};
+use crate::core::parallel;
+use crate::git::statuscache::StatusCache;
+use crate::git::tagcache::TagCache;
+use crate::git::{Git, TagRef};
+use crate::python::pyproject::{self, PyProject};
+use crate::python::version::{self, Version};
+use crate::workspace::{Level, Package, Problem, Workspace};
+
+/// What `status` needs to know.
+#[derive(Clone, Debug, Default)]
+pub struct StatusRequest {
+    /// Package names to show (all when empty).
+    pub packages: Vec<String>,
+    /// Fetch every package's remote first.
+    pub fetch: bool,
+    pub jobs: Option<usize>,
+}
+
+/// One package's row (`status --json` field names are part of the contract).
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusRow {
+    pub name: String,
+    pub path: String,
+    pub version: Option<String>,
+    pub branch: Option<String>,
+    pub last_tag: Option<String>,
+    pub commits_since_tag: Option<u32>,
+    pub dirty: Option<usize>,
+    pub ahead: Option<u32>,
+    pub behind: Option<u32>,
+    pub staging_pin: Option<String>,
+    pub prod_pin: Option<String>,
+    #[serde(serialize_with = "problem_messages")]
+    pub problems: Vec<Problem>,
+    /// "ok", "warning" or "error": the worst problem level.
+    pub status: &'static str,
+}
+
+fn problem_messages<S: Serializer>(problems: &[Problem], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(problems.iter().map(|p| p.message.as_str()))
+}
+
+impl StatusRow {
+    /// Whether any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(|p| p.level == Level::Error)
+    }
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusReport {
+    pub root: String,
+    pub packages: Vec<StatusRow>,
+}
+
+impl StatusReport {
+    /// Whether any row has an error-level problem (exit 1).
+    pub fn has_errors(&self) -> bool {
+        self.packages.iter().any(StatusRow::has_errors)
+    }
+}
+
+/// Pins of every package in one manifest: normalised name → pin.
+#[derive(Debug, Default)]
+pub struct Pins {
+    /// Whether the manifest exists at all.
+    pub present: bool,
+    /// The first pin of each normalised name.
+    pins: HashMap<String, String>,
+}
+
+impl Pins {
+    /// Read the pins of a staging/prod manifest: the `tag` (or `rev`/`branch`) of its
+    /// `[tool.uv.sources]` entry, or `==version` of an exact requirement for index pins.
+    pub fn read(path: &Path, index: bool) -> Result<Self, pyproject::PyProjectError> {
+        if !path.is_file() {
+            return Ok(Self::default());
+        }
+        let doc = PyProject::load(path)?;
+        let mut pins = HashMap::new();
+        for (name, source) in doc.uv_sources() {
+            if let Some(pin) = source.tag.or(source.rev).or(source.branch) {
+                pins.entry(pyproject::normalize_name(&name)).or_insert(pin);
+            }
+        }
+        if index {
+            for dep in doc.dependencies() {
+                if let Ok(req) = crate::python::pyproject::parse_pep508(&dep)
+                    && let Some(pep508_rs::VersionOrUrl::VersionSpecifier(specs)) =
+                        &req.version_or_url
+                    && let [spec] = specs.iter().as_slice()
+                    && *spec.operator() == pep440_rs::Operator::Equal
+                {
+                    pins.entry(pyproject::normalize_name(req.name.as_ref()))
+                        .or_insert_with(|| format!("=={}", spec.version()));
+                }
+            }
+        }
+        Ok(Self {
+            present: true,
+            pins,
+        })
+    }
+
+    /// The pin of a package.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pins.get(key).map(String::as_str)
+    }
+}
+
+/// Compute the status of the selected packages.
+pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> {
+    let selected = ws.select(&req.packages)?;
+    let jobs = ws.config.effective_jobs(req.jobs);
+    let mut manifest_problems = Vec::new();
+    let staging =
+        Pins::read(&ws.path(&ws.config.staging_pyproject_path), false).unwrap_or_else(|e| {
+            manifest_problems.push(Problem::error(format!("staging manifest: {e}")));
+            Pins::default()
+        });
+    let prod = Pins::read(
+        &ws.path(&ws.config.prod_pyproject_path),
+        ws.config.prod_source == ProdSource::Index,
+    )
+    .unwrap_or_else(|e| {
+        manifest_problems.push(Problem::error(format!("prod manifest: {e}")));
+        Pins::default()
+    });
+    // Tag distances are cached between runs (see `tagcache`): a repeated `status` then starts
+    // one git process per package.
+    let cache = TagCache::open(&ws.root, true);
+    // And so is `git status` itself, for packages nobody touched since (see `statuscache`): a
+    // repeated `status` then starts no process for them at all.
+    let status_cache = StatusCache::open(&ws.root, true);
+    let caches = Caches {
+        tags: &cache,
+        status: &status_cache,
+    };
+    let rows = parallel::map(&selected, jobs, |pkg| {
+        let mut row = package_status(&ws.config, &caches, pkg, &staging, &prod, req.fetch);
+        row.problems.extend(manifest_problems.iter().cloned());
+        row.status = worst(&row.problems);
+        row
+    });
+    let paths: BTreeSet<&str> = ws.packages.iter().map(|p| p.rel_path.as_str()).collect();
+    cache.save(|key| paths.contains(key));
+    status_cache.save(|key| paths.contains(key));
+    Ok(StatusReport {
+        root: ws.root.display().to_string(),
+        packages: rows,
+    })
+}
+
+fn worst(problems: &[Problem]) -> &'static str {
+    match problems.iter().map(|p| p.level).max() {
+        Some(Level::Error) => "error",
+        Some(Level::Warning) => "warning",
+        None => "ok",
+    }
+}
+
+/// The caches `status` reads and fills.
+struct Caches<'a> {
+    tags: &'a TagCache,
+    status: &'a StatusCache,
+}
+
+fn package_status(
+    config: &Config,
+    caches: &Caches<'_>,
+    pkg: &Package,
+    staging: &Pins,
+    prod: &Pins,
+    fetch: bool,
+) -> StatusRow {
+    let mut row = StatusRow {
+        name: pkg.name.clone(),
+        path: pkg.rel_path.clone(),
+        version: pkg.version().map(str::to_owned),
+        branch: None,
+        last_tag: None,
+        commits_since_tag: None,
+        dirty: None,
+        ahead: None,
+        behind: None,
+        staging_pin: staging.get(&pkg.key).map(str::to_owned),
+        prod_pin: prod.get(&pkg.key).map(str::to_owned),
+        problems: pkg.problems.clone(),
+        status: "ok",
+    };
+    if let Some(meta) = &pkg.meta {
+        for name in &meta.workspace_sources {
+            row.problems.push(Problem::warning(format!(
+                "`{name} = {{ workspace = true }}` in its own pyproject.toml breaks installs outside the workspace"
+            )));
+        }
+    }
+    if !pkg.dir.join(".git").exists() {
+        if pkg.dir.join("pyproject.toml").is_file() {
+            row.problems.push(Problem::error(
+                "not a git repository (each package needs its own repo)",
+            ));
+        }
+        return row;
+    }
+    let git = Git::new(&pkg.dir);
+    let remote = &config.git_remote;
+    let has_remote = match git.has_remote(remote) {
+        Ok(has) => has,
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return row;
+        }
+    };
+    if !has_remote {
+        row.problems
+            .push(Problem::warning(format!("no remote `{remote}`")));
+    } else if fetch && let Err(e) = git.fetch(remote) {
+        row.problems
+            .push(Problem::warning(format!("fetch failed: {e}")));
+    }
+    let cache = caches.tags;
+    let status = match caches.status.status(&pkg.rel_path, &git) {
+        Ok(s) => s,
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return row;
+        }
+    };
+    row.dirty = Some(status.dirty);
+    row.ahead = Some(status.ahead);
+    row.behind = Some(status.behind);
+    row.branch.clone_from(&status.branch);
+    if status.branch.is_none() {
+        let head = status.head.as_deref().map_or("", |h| &h[..h.len().min(7)]);
+        row.problems.push(Problem::warning(format!(
+            "detached HEAD at {head} (run `git switch {}` in {})",
+            pkg.submodule
+                .as_ref()
+                .and_then(|s| s.branch.as_deref())
+                .unwrap_or(&config.base_branch),
+            pkg.rel_path
+        )));
+    }
+    let prefix = config.tag_prefix_for(&pkg.name);
+    let Some(head) = status.head.as_deref() else {
+        row.commits_since_tag = Some(0);
+        return row;
+    };
+    // Tags and the commits since each: one git call, or none when cached or there is no tag.
+    let tags = match cache.tag_distances(&pkg.rel_path, &git, prefix, head) {
+        Ok(t) => t,
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return row;
+        }
+    };
+    let newest = newest(&tags, prefix, false);
+    let since = match &newest {
+        Some((tag, _)) => tag
+            .since
+            .map_or_else(|| git.count_commits(Some(&tag.commit), head), Ok),
+        None => cache.commit_count(&pkg.rel_path, &git, head),
+    };
+    match since {
+        Ok(n) => row.commits_since_tag = Some(n),
+        Err(e) => row.problems.push(Problem::error(format!("git: {e}"))),
+    }
+    if let Some((tag, tag_version)) = &newest {
+        row.last_tag = Some(tag.name.clone());
+        let commits = row.commits_since_tag.unwrap_or(0);
+        if commits > 0
+            && let Some(v) = pkg.meta.as_ref().and_then(|m| m.parsed_version.as_ref())
+            && v == tag_version
+        {
+            row.problems.push(Problem::warning(format!(
+                "version {v} already tagged but {commits} commit{} since",
+                if commits == 1 { "" } else { "s" }
+            )));
+        }
+    }
+    pin_problems(&mut row, "staging", staging, newest.as_ref(), &tags, prefix);
+    let newest_final = newest_final_of(&tags, prefix);
+    if config.prod_source == ProdSource::Index {
+        if let (Some(pin), Some((tag, v))) = (&row.prod_pin, &newest_final)
+            && let Some(pinned) = pin.strip_prefix("==").and_then(|p| version::parse(p).ok())
+            && pinned < *v
+        {
+            row.problems.push(Problem::warning(format!(
+                "prod pin {pin} but latest release tag {}",
+                tag.name
+            )));
+        }
+    } else {
+        pin_problems(&mut row, "prod", prod, newest_final.as_ref(), &tags, prefix);
+    }
+    row
+}
+
+fn newest<'a>(
+    tags: &'a [TagRef],
+    prefix: &str,
+    finals_only: bool,
+) -> Option<(&'a TagRef, Version)> {
+    let (name, v) = version::newest_tag(tags.iter().map(|t| t.name.as_str()), prefix, finals_only)?;
+    tags.iter().find(|t| t.name == name).map(|t| (t, v))
+}
+
+fn newest_final_of<'a>(tags: &'a [TagRef], prefix: &str) -> Option<(&'a TagRef, Version)> {
+    newest(tags, prefix, true)
+}
+
+fn pin_problems(
+    row: &mut StatusRow,
+    mode: &str,
+    pins: &Pins,
+    newest: Option<&(&TagRef, Version)>,
+    tags: &[TagRef],
+    prefix: &str,
+) {
+    let pin = if mode == "staging" {
+        row.staging_pin.clone()
+    } else {
+        row.prod_pin.clone()
+    };
+    match (pin, newest) {
+        (Some(pin), newest) => {
+            if !tags.iter().any(|t| t.name == pin) {
+                row.problems.push(Problem::warning(format!(
+                    "{mode} pin {pin} is not a tag of this package"
+                )));
+            } else if let (Some(pinned), Some((tag, v))) =
+                (version::parse_tag(&pin, prefix), newest)
+                && pinned < *v
+            {
+                row.problems.push(Problem::warning(format!(
+                    "{mode} pin {pin} but latest tag {}",
+                    tag.name
+                )));
+            }
+        }
+        (None, Some((tag, _))) if pins.present => {
+            row.problems.push(Problem::warning(format!(
+                "not pinned in {mode} (latest tag {}; run `release-tool manifests`)",
+                tag.name
+            )));
+        }
+        _ => {}
+    }
+}
