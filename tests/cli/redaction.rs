@@ -204,7 +204,7 @@ fn no_token_or_key_reaches_output_files_remotes_or_servers() {
 
     let forge = FakeForge::github().token(GITHUB_TOKEN).start();
     let run = |args: &[&str], forge: &FakeForge| -> Output {
-        let mut cmd = env.cmd(&root);
+        let mut cmd = env.cmd_uv(&root);
         with_secrets(&mut cmd, forge);
         cmd.args(args).output().unwrap()
     };
