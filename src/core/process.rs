@@ -1,21 +1,39 @@
-//! The one wrapper for running a user's own command (`foreach`).
+//! The one process runner: every program release-tool starts (git, uv, container engines, the
+//! user's own commands in `foreach`) is started here, and only here.
 //!
-//! [`crate::git`] and [`crate::python::uv`] run the tools release-tool knows; this module runs whatever
-//! argv the user gave, and is used only by [`crate::manage::foreach`]. Rules:
+//! The wrappers ([`crate::git`], [`crate::python::uv`], [`crate::engine`],
+//! [`crate::manage::foreach`]) say *what* to run and what its output means; this module owns
+//! *how*, once for all of them:
 //!
-//! - **argv only, never a shell.** `argv[0]` is the program (looked up on `PATH` when it has no
-//!   `/`), the rest are its arguments, passed verbatim. Pipes, globs and `$VAR` need a shell the
-//!   user asks for explicitly: `sh -c 'cmd | other'`.
+//! - **argv only, never a shell.** The program is a path or a name looked up on `PATH`; the
+//!   arguments are passed verbatim. Pipes, globs and `$VAR` need a shell the user asks for
+//!   explicitly: `sh -c 'cmd | other'`.
 //! - **stdin is closed** (`/dev/null`): commands run in parallel and cannot share a terminal.
-//! - **output is captured**, either merged (stdout and stderr written into one pipe, so the
-//!   lines keep the order the command wrote them in) or separately (for `--json`).
-//! - A program that cannot be started is a [`ProcessError::Spawn`] with the reason (not found,
-//!   not executable); a program that ran and failed is an `Ok` [`ProcessOutput`] with its exit
-//!   code.
+//! - **the environment is inherited as it is**, plus the few variables a [`Process`] adds; a
+//!   process without extra variables starts without a copy of the environment (git runs
+//!   thousands of times in a large workspace).
+//! - **one way to show a command**: [`Process`]'s `Display`, `name args...` (the program's
+//!   short name, the directory it runs in apart), in the debug trace (`-vv`) and in errors. It
+//!   is built only when a trace or an error needs it.
+//! - **one text for how it ended**: [`Exit`], `exit 3` or `killed by signal 9`.
+//! - **one error type**: [`ProcessError`]: could not start (with the reason: not found, not
+//!   executable, no such directory), lost track of it, or failed (the command, the directory,
+//!   the [`Exit`] and what it said).
+//! - **secrets masked** ([`crate::core::secrets`]) in the output it echoes and in its errors.
+//!
+//! Ways to run: [`Process::run`] to the end with the output captured (merged, so the lines
+//! keep the order they were written in, or stdout and stderr apart);
+//! [`Process::run_to_stderr`] with the output going to our stderr (for a tool that draws its
+//! own progress); [`Process::run_lines`] with the merged output read line by line, echoed
+//! (masked) to our stderr and handed to the caller. A program that ran and failed is an `Ok`
+//! [`ProcessOutput`] (or [`Exit`]): the caller decides what a failure means
+//! ([`Process::failed`] makes the error).
 
-use std::ffi::OsString;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// How to capture a command's output.
@@ -27,12 +45,38 @@ pub enum Capture {
     Separate,
 }
 
-/// A command to run: argv, working directory and extra environment variables.
-#[derive(Clone, Debug)]
-pub struct Process {
-    pub argv: Vec<String>,
-    pub dir: PathBuf,
-    pub env: Vec<(String, String)>,
+/// How a command ended: its exit code, or the signal that killed it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exit {
+    /// Exit code; `None` when the command was killed by a signal.
+    pub code: Option<i32>,
+    /// The signal that killed it (Unix), if any.
+    pub signal: Option<i32>,
+}
+
+impl Exit {
+    fn of(status: std::process::ExitStatus) -> Self {
+        Self {
+            code: status.code(),
+            signal: signal_of(status),
+        }
+    }
+
+    /// Whether the command exited with 0.
+    pub fn success(self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// `exit 3`, `killed by signal 9` (or `killed` when the signal is unknown).
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "exit {code}"),
+            (None, Some(signal)) => write!(f, "killed by signal {signal}"),
+            (None, None) => f.write_str("killed"),
+        }
+    }
 }
 
 /// What a command did.
@@ -51,11 +95,19 @@ pub struct ProcessOutput {
 impl ProcessOutput {
     /// Whether the command exited with 0.
     pub fn success(&self) -> bool {
-        self.code == Some(0)
+        self.exit().success()
+    }
+
+    /// How it ended.
+    pub fn exit(&self) -> Exit {
+        Exit {
+            code: self.code,
+            signal: self.signal,
+        }
     }
 }
 
-/// A command that could not be run at all.
+/// A command that could not be run, or that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     /// An empty argv.
@@ -78,67 +130,195 @@ pub enum ProcessError {
         #[source]
         source: std::io::Error,
     },
+    /// It ran and failed ([`Process::failed`]): `output` is what it said about it (may be
+    /// empty), shown after a `:` on the same line when it is one line, below when it is more.
+    #[error("`{argv}` failed in {dir} ({exit}){}", shown(output))]
+    Failed {
+        argv: String,
+        dir: String,
+        exit: Exit,
+        output: String,
+    },
 }
 
-impl Process {
-    /// A command `argv` to run in `dir`.
-    pub fn new(argv: Vec<String>, dir: impl Into<PathBuf>) -> Self {
+/// `: line`, `:\nlines`, or nothing.
+fn shown(output: &str) -> String {
+    match output {
+        "" => String::new(),
+        one if !one.contains('\n') => format!(": {one}"),
+        more => format!(":\n{more}"),
+    }
+}
+
+impl ProcessError {
+    /// The exit code of a command that ran and failed.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Self::Failed { exit, .. } => exit.code,
+            _ => None,
+        }
+    }
+
+    /// What a command that ran and failed said ([`ProcessError::Failed`]'s `output`).
+    pub fn output(&self) -> Option<&str> {
+        match self {
+            Self::Failed { output, .. } => Some(output),
+            _ => None,
+        }
+    }
+}
+
+/// Where a process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Workdir {
+    /// In its directory (`current_dir`).
+    Chdir,
+    /// In ours, with the directory passed as `<flag> <dir>` before the arguments (git's `-C`).
+    Flag(&'static str),
+    /// In ours (the directory is only shown).
+    Inherit,
+}
+
+/// A command to run: the program, its arguments, the directory and extra environment
+/// variables. Borrows what it can from its wrapper (the program path, the directory), so that
+/// building one costs the arguments only.
+#[derive(Clone, Debug)]
+pub struct Process<'a> {
+    program: Cow<'a, OsStr>,
+    /// The program's name in messages (`uv` for `/home/me/.local/bin/uv`).
+    name: Cow<'a, str>,
+    args: Vec<OsString>,
+    dir: Cow<'a, Path>,
+    workdir: Workdir,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl<'a> Process<'a> {
+    /// `program` (a path, or a name looked up on `PATH`) to run in `dir`; messages call it by
+    /// `program` as given ([`Process::named`] to change that).
+    pub fn new(program: impl Into<Cow<'a, OsStr>>, dir: impl Into<Cow<'a, Path>>) -> Self {
+        let program = program.into();
+        let name = match &program {
+            Cow::Borrowed(p) => p.to_string_lossy(),
+            Cow::Owned(p) => Cow::Owned(p.to_string_lossy().into_owned()),
+        };
         Self {
-            argv,
+            program,
+            name,
+            args: Vec::new(),
             dir: dir.into(),
+            workdir: Workdir::Chdir,
             env: Vec::new(),
         }
     }
 
+    /// A user's argv (`argv[0]` the program) to run in `dir`. An empty argv fails to run
+    /// ([`ProcessError::Empty`]).
+    pub fn from_argv(argv: &[String], dir: impl Into<Cow<'a, Path>>) -> Self {
+        let (program, args) = argv.split_first().map_or(("", &[][..]), |(p, a)| (p, a));
+        Self::new(OsString::from(program), dir).args(args)
+    }
+
+    /// The name messages give the program (`uv`, `docker`), whatever its path.
+    #[must_use]
+    pub fn named(mut self, name: impl Into<Cow<'a, str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Add an argument.
+    #[must_use]
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Add arguments.
+    #[must_use]
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
     /// Add an environment variable.
     #[must_use]
-    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
         self
     }
 
-    /// The command as a copy-pasteable shell line (for plans and messages).
-    pub fn display(&self) -> String {
-        crate::core::text::shell_words(&self.argv)
+    /// Pass the directory to the program as `<flag> <dir>` before its arguments (git's `-C`)
+    /// instead of starting it there; messages still name the directory, not the flag.
+    #[must_use]
+    pub fn dir_flag(mut self, flag: &'static str) -> Self {
+        self.workdir = Workdir::Flag(flag);
+        self
     }
 
-    /// Run the command to its end and capture its output.
-    pub fn run(&self, capture: Capture) -> Result<ProcessOutput, ProcessError> {
-        let Some((program, args)) = self.argv.split_first() else {
+    /// Start the program in our own working directory (the directory is only shown).
+    #[must_use]
+    pub fn in_our_dir(mut self) -> Self {
+        self.workdir = Workdir::Inherit;
+        self
+    }
+
+    /// The directory the command runs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The command as messages show it: `name args...` (see the `Display` impl).
+    pub fn display(&self) -> String {
+        self.to_string()
+    }
+
+    /// The `Command` to start, traced (`-vv`).
+    fn command(&self) -> Result<Command, ProcessError> {
+        if self.program.is_empty() {
             return Err(ProcessError::Empty);
-        };
-        let mut cmd = Command::new(program);
-        cmd.args(args.iter().map(OsString::from))
-            .current_dir(&self.dir)
-            .stdin(Stdio::null());
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        tracing::debug!(dir = %self.dir.display(), "{}", self.display());
-        let io_error = |source| ProcessError::Io {
-            program: program.clone(),
-            dir: self.dir.display().to_string(),
-            source,
-        };
+        }
+        let mut cmd = Command::new(&*self.program);
+        match self.workdir {
+            Workdir::Chdir => {
+                cmd.current_dir(&*self.dir);
+            }
+            Workdir::Flag(flag) => {
+                cmd.arg(flag).arg(&*self.dir);
+            }
+            Workdir::Inherit => {}
+        }
+        cmd.args(&self.args).stdin(Stdio::null());
+        if !self.env.is_empty() {
+            cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        }
+        tracing::debug!(dir = %self.dir.display(), "{self}");
+        Ok(cmd)
+    }
+
+    /// Run the command to its end and capture its output. A command that ran is `Ok`, whatever
+    /// its exit.
+    pub fn run(&self, capture: Capture) -> Result<ProcessOutput, ProcessError> {
+        let mut cmd = self.command()?;
         let (status, stdout, stderr) = match capture {
             Capture::Separate => {
                 let out = cmd
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .output()
-                    .map_err(|e| self.spawn_error(program, e))?;
+                    .map_err(|e| self.spawn_error(e))?;
                 (out.status, out.stdout, out.stderr)
             }
             Capture::Merged => {
-                // One pipe for both streams: the command's writes land in the order it made them.
-                let (mut reader, writer) = std::io::pipe().map_err(io_error)?;
-                let writer2 = writer.try_clone().map_err(io_error)?;
-                cmd.stdout(writer).stderr(writer2);
-                let mut child = cmd.spawn().map_err(|e| self.spawn_error(program, e))?;
-                // The `Command` keeps our copies of the write end: drop them, or the read below
-                // never sees the end of the stream.
-                drop(cmd);
+                let (mut child, mut reader) = self.spawn_merged(cmd)?;
                 let mut merged = Vec::new();
-                reader.read_to_end(&mut merged).map_err(io_error)?;
-                let status = child.wait().map_err(io_error)?;
+                reader
+                    .read_to_end(&mut merged)
+                    .map_err(|e| self.io_error(e))?;
+                let status = child.wait().map_err(|e| self.io_error(e))?;
                 (status, merged, Vec::new())
             }
         };
@@ -150,13 +330,95 @@ impl Process {
         })
     }
 
-    fn spawn_error(&self, program: &str, source: std::io::Error) -> ProcessError {
+    /// Run the command with its stdout and stderr on our stderr (stdout stays for data), for a
+    /// tool that draws its own progress on the terminal: our progress bar steps aside
+    /// meanwhile ([`crate::core::ui::suspended`]).
+    pub fn run_to_stderr(&self) -> Result<Exit, ProcessError> {
+        let mut cmd = self.command()?;
+        let status = crate::core::ui::suspended(|| {
+            cmd.stdout(std::io::stderr())
+                .stderr(Stdio::inherit())
+                .status()
+        })
+        .map_err(|e| self.spawn_error(e))?;
+        Ok(Exit::of(status))
+    }
+
+    /// Run the command with stdout and stderr merged and read line by line: each line (without
+    /// its line end) goes to `on_line`, and with `echo` to our stderr, secrets masked.
+    pub fn run_lines(
+        &self,
+        echo: bool,
+        mut on_line: impl FnMut(&str),
+    ) -> Result<Exit, ProcessError> {
+        let cmd = self.command()?;
+        let (mut child, reader) = self.spawn_merged(cmd)?;
+        let mut reader = BufReader::new(reader);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.trim_end_matches(['\n', '\r']);
+            if echo {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{}", crate::core::secrets::redact(line));
+            }
+            on_line(line);
+        }
+        let status = child.wait().map_err(|e| self.io_error(e))?;
+        Ok(Exit::of(status))
+    }
+
+    /// The error for this command having ended with `exit`; `output` is what it said about it
+    /// (its stderr, say), shown after the command. Secrets are masked.
+    pub fn failed(&self, exit: Exit, output: &str) -> ProcessError {
+        use crate::core::secrets::redact;
+        ProcessError::Failed {
+            argv: redact(&self.to_string()).into_owned(),
+            dir: self.dir.display().to_string(),
+            exit,
+            output: redact(output).into_owned(),
+        }
+    }
+
+    /// Start `cmd` with stdout and stderr into one pipe, so that the command's writes land in
+    /// the order it made them; returns the child and the read end.
+    fn spawn_merged(
+        &self,
+        mut cmd: Command,
+    ) -> Result<(std::process::Child, std::io::PipeReader), ProcessError> {
+        let (reader, writer) = std::io::pipe().map_err(|e| self.io_error(e))?;
+        let writer2 = writer.try_clone().map_err(|e| self.io_error(e))?;
+        cmd.stdout(writer).stderr(writer2);
+        let child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
+        // The `Command` keeps our copies of the write end: drop them, or the read never sees
+        // the end of the stream.
+        drop(cmd);
+        Ok((child, reader))
+    }
+
+    fn io_error(&self, source: std::io::Error) -> ProcessError {
+        ProcessError::Io {
+            program: self.program.to_string_lossy().into_owned(),
+            dir: self.dir.display().to_string(),
+            source,
+        }
+    }
+
+    fn spawn_error(&self, source: std::io::Error) -> ProcessError {
+        let program = Path::new(&*self.program);
         let reason = match source.kind() {
-            std::io::ErrorKind::NotFound if !self.dir.is_dir() => {
+            std::io::ErrorKind::NotFound
+                if self.workdir == Workdir::Chdir && !self.dir.is_dir() =>
+            {
                 format!("directory {} does not exist", self.dir.display())
             }
             std::io::ErrorKind::NotFound => {
-                if Path::new(program).components().count() > 1 {
+                if program.components().count() > 1 {
                     "no such file".to_owned()
                 } else {
                     "command not found on PATH".to_owned()
@@ -168,11 +430,23 @@ impl Process {
             _ => source.to_string(),
         };
         ProcessError::Spawn {
-            program: program.to_owned(),
+            program: program.display().to_string(),
             dir: self.dir.display().to_string(),
             reason,
             source,
         }
+    }
+}
+
+/// `name arg1 arg2 ...`: the program's short name and the arguments as they are (no quoting),
+/// without the directory (and without git's `-C <dir>`).
+impl fmt::Display for Process<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        for arg in &self.args {
+            write!(f, " {}", arg.to_string_lossy())?;
+        }
+        Ok(())
     }
 }
 
@@ -191,11 +465,8 @@ fn signal_of(_status: std::process::ExitStatus) -> Option<i32> {
 mod tests {
     use super::*;
 
-    fn sh(script: &str) -> Process {
-        Process::new(
-            vec!["sh".into(), "-c".into(), script.into()],
-            std::env::temp_dir(),
-        )
+    fn sh(script: &str) -> Process<'static> {
+        Process::new(OsStr::new("sh"), std::env::temp_dir()).args(["-c", script])
     }
 
     #[test]
@@ -217,14 +488,16 @@ mod tests {
         assert!(!out.success());
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
+        assert_eq!(out.exit().to_string(), "exit 3");
     }
 
     #[test]
     fn environment_and_directory() {
         let dir = tempfile::tempdir().unwrap();
         let dir = dir.path().canonicalize().unwrap();
-        let mut p = sh("pwd; echo \"$RT_X\"").env("RT_X", "hello");
-        p.dir.clone_from(&dir);
+        let p = Process::new(OsStr::new("sh"), &dir)
+            .args(["-c", "pwd; echo \"$RT_X\""])
+            .env("RT_X", "hello");
         let out = p.run(Capture::Merged).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -233,9 +506,86 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_flag_instead_of_changing_into_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path().canonicalize().unwrap();
+        // `sh -C <dir> -c ...` would be wrong for sh; `echo` shows the argv it gets.
+        let p = Process::new(OsStr::new("echo"), &dir)
+            .dir_flag("-C")
+            .arg("x");
+        let out = p.run(Capture::Separate).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("-C {} x\n", dir.display())
+        );
+        assert_eq!(p.to_string(), "echo x", "the flag is not shown");
+    }
+
+    #[test]
+    fn the_display_names_the_program_by_its_short_name() {
+        let p = Process::new(OsStr::new("/opt/bin/uv"), Path::new("/w"))
+            .named("uv")
+            .args(["lock", "--check"]);
+        assert_eq!(p.display(), "uv lock --check");
+        assert_eq!(p.dir(), Path::new("/w"));
+    }
+
+    #[test]
+    fn a_failure_names_the_command_the_directory_the_exit_and_what_it_said() {
+        let p = Process::new(OsStr::new("git"), Path::new("/w")).args(["push", "origin"]);
+        let exit = Exit {
+            code: Some(128),
+            signal: None,
+        };
+        let err = p.failed(exit, "fatal: no");
+        assert_eq!(
+            err.to_string(),
+            "`git push origin` failed in /w (exit 128): fatal: no"
+        );
+        assert_eq!(err.exit_code(), Some(128));
+        assert_eq!(err.output(), Some("fatal: no"));
+        assert_eq!(
+            p.failed(exit, "one\ntwo").to_string(),
+            "`git push origin` failed in /w (exit 128):\none\ntwo"
+        );
+        let killed = Exit {
+            code: None,
+            signal: Some(9),
+        };
+        assert_eq!(
+            p.failed(killed, "").to_string(),
+            "`git push origin` failed in /w (killed by signal 9)"
+        );
+    }
+
+    #[test]
+    fn a_failure_masks_secrets() {
+        crate::core::secrets::register("s3cr3t-process-token");
+        let p = Process::new(OsStr::new("uv"), Path::new("/w")).args([
+            "publish",
+            "--token",
+            "s3cr3t-process-token",
+        ]);
+        let err = p
+            .failed(Exit::default(), "bad token s3cr3t-process-token")
+            .to_string();
+        assert!(!err.contains("s3cr3t-process-token"), "{err}");
+    }
+
+    #[test]
+    fn lines_are_handed_over_in_order() {
+        let mut lines = Vec::new();
+        let exit = sh("echo one; echo two >&2; printf three; exit 2")
+            .run_lines(false, |l| lines.push(l.to_owned()))
+            .unwrap();
+        assert_eq!(lines, ["one", "two", "three"]);
+        assert_eq!(exit.code, Some(2));
+    }
+
+    #[test]
     fn a_missing_program_is_a_spawn_error() {
-        let p = Process::new(
-            vec!["release-tool-no-such-program".into()],
+        let p = Process::from_argv(
+            &["release-tool-no-such-program".to_owned()],
             std::env::temp_dir(),
         );
         let err = p.run(Capture::Merged).unwrap_err();
@@ -249,9 +599,16 @@ mod tests {
             "{err}"
         );
         assert!(matches!(
-            Process::new(Vec::new(), ".").run(Capture::Merged),
+            Process::from_argv(&[], Path::new(".")).run(Capture::Merged),
             Err(ProcessError::Empty)
         ));
+        let gone = Process::new(OsStr::new("sh"), Path::new("/no/such/dir/here"));
+        assert!(
+            gone.run(Capture::Merged)
+                .unwrap_err()
+                .to_string()
+                .ends_with("directory /no/such/dir/here does not exist")
+        );
     }
 
     #[test]
@@ -259,5 +616,6 @@ mod tests {
         let out = sh("kill -9 $$").run(Capture::Merged).unwrap();
         assert_eq!(out.code, None);
         assert_eq!(out.signal, Some(9));
+        assert_eq!(out.exit().to_string(), "killed by signal 9");
     }
 }

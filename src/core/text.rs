@@ -11,14 +11,6 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// `program arg1 arg2...` for messages and logs (lossy for non-UTF-8 arguments).
-pub fn argv_string(program: &str, args: &[std::ffi::OsString]) -> String {
-    std::iter::once(program.to_owned())
-        .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The text of a minijinja error for a user (`kind: detail`) and where it is (`:line`, or "").
 pub fn template_error_parts(e: &minijinja::Error) -> (String, String) {
     let mut detail = e.kind().to_string();

@@ -3,21 +3,20 @@
 //! [`Engine::find`] picks the engine (`auto`: the first of docker, podman and buildah that
 //! works here; docker counts only when its daemon answers). The argv of every engine command
 //! is built by pure functions ([`Engine::build_argv`], [`Engine::push_argv`],
-//! [`Engine::run_argvs`]) so that plans can show them; [`Engine::run`] runs one, streaming the
-//! engine's output to stderr line by line, and turns a failure into an error that names the
-//! exit code and the build step that failed.
+//! [`Engine::run_argvs`]) so that plans can show them; [`Engine::run`] runs one through the
+//! process runner ([`crate::core::process`]), streaming the engine's output to stderr line by
+//! line (secrets masked), and turns a failure into an error that names the exit code and the
+//! build step that failed.
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::core::error::UserError;
+use crate::core::process::{Capture, Process};
 
 /// A container engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -260,60 +259,31 @@ impl Engine {
     /// order) to our stderr unless `quiet`. A failure is an error naming the command, the exit
     /// code and the last build step the engine started, with a hint for known causes.
     pub fn run(&self, dir: &Path, args: &[String], quiet: bool) -> Result<()> {
-        let argv = crate::core::text::argv_string(
-            self.name(),
-            &args.iter().map(OsString::from).collect::<Vec<_>>(),
-        );
-        tracing::debug!(dir = %dir.display(), "{argv}");
-        let mut cmd = Command::new(&self.program);
-        cmd.args(args).current_dir(dir).stdin(Stdio::null());
+        let mut process = Process::new(self.program.as_os_str(), dir)
+            .named(self.name())
+            .args(args);
         if self.kind == EngineKind::Docker {
             // Secrets and cache mounts need BuildKit (the default since Docker 23).
-            cmd.env("DOCKER_BUILDKIT", "1");
+            process = process.env("DOCKER_BUILDKIT", "1");
         }
-        let cannot = |e: std::io::Error| -> anyhow::Error {
-            UserError::failure(format!("Cannot run `{argv}` in {}: {e}", dir.display()))
-                .with_hint(INSTALL_HINT)
-                .into()
-        };
-        let (reader, writer) = std::io::pipe().map_err(cannot)?;
-        let writer2 = writer.try_clone().map_err(cannot)?;
-        cmd.stdout(writer).stderr(writer2);
-        let mut child = cmd.spawn().map_err(cannot)?;
-        drop(cmd);
         let mut tail: VecDeque<String> = VecDeque::new();
         let mut step: Option<String> = None;
-        let mut reader = BufReader::new(reader);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let line = String::from_utf8_lossy(&buf);
-            let line = line.trim_end_matches(['\n', '\r']);
-            if !quiet {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{}", crate::core::secrets::redact(line));
-            }
-            if let Some(s) = step_of(line) {
-                step = Some(s);
-            }
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line.to_owned());
-        }
-        let status = child.wait().map_err(cannot)?;
-        if status.success() {
+        let exit = process
+            .run_lines(!quiet, |line| {
+                if let Some(s) = step_of(line) {
+                    step = Some(s);
+                }
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line.to_owned());
+            })
+            .map_err(|e| UserError::failure(e.to_string()).with_hint(INSTALL_HINT))?;
+        if exit.success() {
             return Ok(());
         }
-        let code = status
-            .code()
-            .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}"));
         let output: Vec<String> = tail.into_iter().collect();
-        let mut message = format!("`{}` failed ({code})", shorten(&argv));
+        let mut message = format!("`{}` failed ({exit})", shorten(&process.display()));
         if let Some(step) = &step {
             let _ = write!(message, " at step `{}`", shorten(step));
         }
@@ -433,12 +403,13 @@ fn is_executable(p: &Path) -> bool {
 
 /// Whether docker's daemon answers (`docker version` reports a server).
 fn docker_daemon(program: &Path) -> Result<(), String> {
-    let out = Command::new(program)
+    let out = Process::new(program.as_os_str(), Path::new("."))
+        .named("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
-        .stdin(Stdio::null())
-        .output()
+        .in_our_dir()
+        .run(Capture::Separate)
         .map_err(|e| format!("`docker version` did not run: {e}"))?;
-    if out.status.success() && !out.stdout.trim_ascii().is_empty() {
+    if out.success() && !out.stdout.trim_ascii().is_empty() {
         return Ok(());
     }
     let err = String::from_utf8_lossy(&out.stderr);

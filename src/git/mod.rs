@@ -2,40 +2,50 @@
 //!
 //! Every git operation runs as `git -C <dir> <args...>` with argv (never a shell), so users'
 //! hooks, credentials, signing and submodule settings apply. Output is read in the
-//! machine-readable forms (`--porcelain=v2 -z`, `for-each-ref --format`). Errors carry the
-//! argv, the directory and git's stderr.
+//! machine-readable forms (`--porcelain=v2 -z`, `for-each-ref --format`). git is started by
+//! the process runner ([`crate::core::process`]); errors carry the argv, the directory, the exit
+//! and git's stderr.
 
 pub mod files;
 pub mod statuscache;
 pub mod tagcache;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+
+pub use crate::core::process::ProcessError;
+use crate::core::process::{Capture, Process, ProcessOutput};
 
 pub use crate::git::files::RepoFiles;
 
 /// A failed git invocation.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    /// git could not be started at all.
-    #[error("Cannot run git ({argv}): {source}")]
-    Spawn {
-        argv: String,
-        #[source]
-        source: std::io::Error,
-    },
     /// A revision, ref or remote name that git would read as an option.
     #[error("Refusing to pass {what} `{value}` to git: it starts with `-`")]
     BadArgument { what: &'static str, value: String },
-    /// git exited with a non-zero status.
-    #[error("`{argv}` failed in {dir} (exit {code}): {stderr}")]
-    Failed {
-        argv: String,
-        dir: String,
-        code: String,
-        stderr: String,
-    },
+    /// git could not be started, or exited with a non-zero status
+    /// ([`ProcessError::Failed`]: the argv, the directory, the exit and git's stderr).
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+}
+
+impl GitError {
+    /// git's exit code, when it ran and failed.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Self::Process(e) => e.exit_code(),
+            Self::BadArgument { .. } => None,
+        }
+    }
+
+    /// What git said when it ran and failed (its stderr, else its stdout, trimmed).
+    pub fn stderr(&self) -> Option<&str> {
+        match self {
+            Self::Process(e) => e.output(),
+            Self::BadArgument { .. } => None,
+        }
+    }
 }
 
 /// `git -C <dir>`: the handle all git calls go through.
@@ -193,22 +203,22 @@ impl Git {
         &self.dir
     }
 
-    fn command<I, S>(&self, args: I) -> (Command, String)
+    /// `git -C <dir> <args>` through the process runner, with this handle's environment.
+    fn process<I, S>(&self, args: I) -> Process<'_>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let argv = crate::core::text::argv_string("git", &args);
-        let mut cmd = Command::new("git");
-        cmd.arg("-C")
-            .arg(&self.dir)
-            .args(&args)
-            .stdin(Stdio::null());
-        (cmd, argv)
+        let mut process = Process::new(OsStr::new("git"), &self.dir)
+            .dir_flag("-C")
+            .args(args);
+        for (k, v) in &self.env {
+            process = process.env(k, v);
+        }
+        process
     }
 
-    fn output<I, S>(&self, args: I, extra_env: &[(&str, &str)]) -> Result<Output, GitError>
+    fn output<I, S>(&self, args: I, extra_env: &[(&str, &str)]) -> Result<ProcessOutput, GitError>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
@@ -222,39 +232,39 @@ impl Git {
         args: I,
         extra_env: &[(&str, &str)],
         also_ok: &[i32],
-    ) -> Result<Output, GitError>
+    ) -> Result<ProcessOutput, GitError>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let (mut cmd, argv) = self.command(args);
+        let mut process = self.process(args);
         for (k, v) in extra_env {
-            cmd.env(k, v);
+            process = process.env(k, v);
         }
-        tracing::debug!(dir = %self.dir.display(), "{argv}");
-        let out = cmd.output().map_err(|source| GitError::Spawn {
-            argv: argv.clone(),
-            source,
-        })?;
-        if out.status.success() || out.status.code().is_some_and(|c| also_ok.contains(&c)) {
-            Ok(out)
-        } else {
-            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-            let stderr = if stderr.is_empty() {
-                String::from_utf8_lossy(&out.stdout).trim().to_owned()
-            } else {
-                stderr
-            };
-            Err(GitError::Failed {
-                argv,
-                dir: self.dir.display().to_string(),
-                code: out
-                    .status
-                    .code()
-                    .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
-                stderr,
-            })
+        let out = process.run(Capture::Separate)?;
+        if out.success() || out.code.is_some_and(|c| also_ok.contains(&c)) {
+            return Ok(out);
         }
+        // git's diagnostics are on stderr; a few commands say why on stdout only.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = match stderr.trim() {
+            "" => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            text => text.to_owned(),
+        };
+        Err(process.failed(out.exit(), &said).into())
+    }
+
+    /// Run git; `Ok(None)` on exit status 1 (an unset config key, a detached HEAD, no such
+    /// revision), without building an error.
+    fn run_or_none<I, S>(&self, args: I) -> Result<Option<String>, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let out = self.output_allowing(args, &[], &[1])?;
+        Ok(out
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
     /// Run git and return its stdout (lossy UTF-8).
@@ -283,11 +293,7 @@ impl Git {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        match self.output(args, &[]) {
-            Ok(_) => Ok(true),
-            Err(GitError::Failed { code, .. }) if code == "1" => Ok(false),
-            Err(e) => Err(e),
-        }
+        Ok(self.output_allowing(args, &[], &[1])?.success())
     }
 
     /// Whether `dir` is the top of a git work tree (or a submodule's).
@@ -315,11 +321,9 @@ impl Git {
 
     /// A config value of this repository (`None` when unset).
     pub fn config_get(&self, key: &str) -> Result<Option<String>, GitError> {
-        match self.run(["config", "--get", "--", key]) {
-            Ok(v) => Ok(Some(v.trim().to_owned())),
-            Err(GitError::Failed { code, .. }) if code == "1" => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(self
+            .run_or_none(["config", "--get", "--", key])?
+            .map(|v| v.trim().to_owned()))
     }
 
     /// Set a config value in this repository's local config.
@@ -498,7 +502,7 @@ impl Git {
         );
         match self.run(["for-each-ref", &format, &pattern]) {
             Ok(out) => Ok(out.lines().filter_map(parse_tag_line).collect()),
-            Err(GitError::Failed { stderr, .. }) if stderr.contains("ahead-behind") => {
+            Err(e) if e.stderr().is_some_and(|s| s.contains("ahead-behind")) => {
                 let mut tags = self.tags(prefix)?;
                 for tag in &mut tags {
                     let (ahead, behind) = self.ahead_behind(&tag.commit, head)?;
@@ -523,11 +527,7 @@ impl Git {
             let header = format!("[remote \"{remote}\"]");
             return Ok(config.lines().any(|l| l.trim() == header));
         }
-        match self.run(["config", "--get", &format!("remote.{remote}.url")]) {
-            Ok(_) => Ok(true),
-            Err(GitError::Failed { code, .. }) if code == "1" => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.test(["config", "--get", &format!("remote.{remote}.url")])
     }
 
     /// Tags on a remote (`git ls-remote --tags`), peeled to commits.
@@ -817,7 +817,7 @@ impl Git {
     pub fn resolve(&self, rev: &str) -> Result<Option<String>, GitError> {
         match self.rev_parse(rev) {
             Ok(hash) => Ok(Some(hash)),
-            Err(GitError::Failed { code, .. }) if code == "1" => Ok(None),
+            Err(e) if e.exit_code() == Some(1) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -849,11 +849,9 @@ impl Git {
 
     /// The current branch, or `None` when HEAD is detached.
     pub fn current_branch(&self) -> Result<Option<String>, GitError> {
-        match self.run(["symbolic-ref", "--quiet", "--short", "HEAD"]) {
-            Ok(out) => Ok(Some(out.trim().to_owned())),
-            Err(GitError::Failed { code, .. }) if code == "1" => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(self
+            .run_or_none(["symbolic-ref", "--quiet", "--short", "HEAD"])?
+            .map(|out| out.trim().to_owned()))
     }
 
     /// Fetch one branch of a remote into its remote-tracking ref
@@ -916,12 +914,11 @@ impl Git {
             checked("revision", rev)?,
             path.trim_start_matches("./")
         );
-        let oid = match self.run(["rev-parse", "--verify", "--quiet", &spec]) {
-            Ok(oid) => oid.trim().to_owned(),
-            Err(GitError::Failed { code, .. }) if code == "1" => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(oid) = self.run_or_none(["rev-parse", "--verify", "--quiet", &spec])? else {
+            return Ok(None);
         };
-        self.run(["cat-file", "blob", &oid]).map(Some)
+        let oid = oid.trim();
+        self.run(["cat-file", "blob", oid]).map(Some)
     }
 
     /// The URL of a remote, or `None` if the remote does not exist.

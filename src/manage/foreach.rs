@@ -43,7 +43,7 @@ pub struct ForeachRequest {
 pub struct Target {
     pub package: String,
     pub path: String,
-    pub process: Process,
+    pub process: Process<'static>,
 }
 
 /// A package left out, and why.
@@ -90,11 +90,7 @@ impl RunResult {
     pub fn failure(&self) -> Option<String> {
         match &self.outcome {
             Outcome::Ran(out) if out.success() => None,
-            Outcome::Ran(out) => Some(match (out.code, out.signal) {
-                (Some(code), _) => format!("exit {code}"),
-                (None, Some(signal)) => format!("killed by signal {signal}"),
-                (None, None) => "killed".to_owned(),
-            }),
+            Outcome::Ran(out) => Some(out.exit().to_string()),
             Outcome::NotStarted(_) => Some("could not start".to_owned()),
         }
     }
@@ -165,7 +161,7 @@ pub fn plan(ws: &Workspace, req: &ForeachRequest) -> Result<ForeachPlan> {
             });
             continue;
         }
-        let process = Process::new(req.argv.clone(), &pkg.dir)
+        let process = Process::from_argv(&req.argv, pkg.dir.clone())
             .env(PACKAGE_ENV, &pkg.name)
             .env(ROOT_ENV, ws.root.display().to_string());
         targets.push(Target {

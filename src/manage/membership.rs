@@ -709,8 +709,8 @@ fn load_manifest(path: &Path) -> Result<PyProject> {
 
 /// git's own words for a failure (its stderr), without the argv and directory.
 fn reason(err: &GitError) -> String {
-    match err {
-        GitError::Failed { stderr, .. } => {
+    match err.stderr() {
+        Some(stderr) => {
             let mut text = String::new();
             for line in stderr.lines().map(str::trim).filter(|l| !l.is_empty()) {
                 if !text.is_empty() {
@@ -732,7 +732,7 @@ fn reason(err: &GitError) -> String {
             }
             text
         }
-        other => other.to_string(),
+        None => err.to_string(),
     }
 }
 
@@ -829,16 +829,19 @@ mod tests {
 
     #[test]
     fn git_reasons_read_as_sentences() {
-        let err = GitError::Failed {
+        let err = GitError::from(crate::core::process::ProcessError::Failed {
             argv: "git ls-remote".to_owned(),
             dir: "/tmp".to_owned(),
-            code: "128".to_owned(),
-            stderr: "fatal: 'x' does not appear to be a git repository\n\
+            exit: crate::core::process::Exit {
+                code: Some(128),
+                signal: None,
+            },
+            output: "fatal: 'x' does not appear to be a git repository\n\
                      fatal: Could not read from remote repository.\n\n\
                      Please make sure you have the correct access rights\n\
                      and the repository exists."
                 .to_owned(),
-        };
+        });
         assert_eq!(
             reason(&err),
             "'x' does not appear to be a git repository. Could not read from remote \

@@ -2,16 +2,17 @@
 //!
 //! uv is found as `$RELEASE_TOOL_UV`, else `uv` next to the release-tool executable (the `uv`
 //! that the release-tool wheel depends on, installed in the same environment's `bin`), else
-//! `uv` on `PATH`. Its progress output is streamed to
-//! our stderr (stdout stays for data); captured calls return stdout.
+//! `uv` on `PATH`. It is started by the process runner ([`crate::core::process`]); its
+//! progress output is streamed to our stderr (stdout stays for data); captured calls return
+//! stdout.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::Result;
 
 use crate::core::error::UserError;
+use crate::core::process::{Capture, Process, ProcessError};
 
 /// The uv version release-tool is tested with: the one the wheel brings, copied into images
 /// when `docker.uv_version` is not set.
@@ -104,26 +105,28 @@ impl Uv {
         self
     }
 
-    fn command<I, S>(&self, dir: &Path, args: I) -> (Command, String)
+    /// `uv <args>` in `dir`, through the process runner.
+    fn process<'a, I, S>(&'a self, dir: &'a Path, args: I) -> Process<'a>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        let argv = crate::core::text::argv_string("uv", &args);
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&args).current_dir(dir).stdin(Stdio::null());
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        (cmd, argv)
+        let mut process = Process::new(self.program.as_os_str(), dir)
+            .named("uv")
+            .args(args);
+        for (k, v) in &self.env {
+            process = process.env(k, v);
+        }
+        process
     }
 
     /// `uv --version`, e.g. `uv 0.13.9`.
     pub fn version(&self) -> Result<String> {
-        let out = Command::new(&self.program)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .output()?;
-        anyhow::ensure!(out.status.success(), "uv --version failed");
+        let process = self.process(Path::new("."), ["--version"]).in_our_dir();
+        let out = process.run(Capture::Separate).map_err(|e| cannot_run(&e))?;
+        if !out.success() {
+            return Err(process.failed(out.exit(), "").into());
+        }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
@@ -133,28 +136,12 @@ impl Uv {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let (mut cmd, argv) = self.command(dir, args);
-        tracing::debug!(dir = %dir.display(), "{argv}");
-        // uv writes to the terminal itself: a progress bar of ours steps aside meanwhile.
-        let status = crate::core::ui::suspended(|| {
-            cmd.stdout(std::io::stderr())
-                .stderr(Stdio::inherit())
-                .status()
-        })
-        .map_err(|e| {
-            UserError::failure(format!("Cannot run `{argv}`: {e}")).with_hint(INSTALL_HINT)
-        })?;
-        if status.success() {
+        let process = self.process(dir, args);
+        let exit = process.run_to_stderr().map_err(|e| cannot_run(&e))?;
+        if exit.success() {
             Ok(())
         } else {
-            Err(UserError::failure(format!(
-                "`{argv}` failed in {} (exit {})",
-                dir.display(),
-                status
-                    .code()
-                    .map_or_else(|| "signal".to_owned(), |c| c.to_string())
-            ))
-            .into())
+            Err(UserError::failure(process.failed(exit, "").to_string()).into())
         }
     }
 
@@ -165,29 +152,14 @@ impl Uv {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let (mut cmd, argv) = self.command(dir, args);
-        tracing::debug!(dir = %dir.display(), "{argv}");
-        let out = cmd.output().map_err(|e| {
-            UserError::failure(format!("Cannot run `{argv}`: {e}")).with_hint(INSTALL_HINT)
-        })?;
+        let process = self.process(dir, args);
+        let out = process.run(Capture::Separate).map_err(|e| cannot_run(&e))?;
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
-        if out.status.success() {
+        if out.success() {
             return Ok(text);
         }
-        let code = out
-            .status
-            .code()
-            .map_or_else(|| "signal".to_owned(), |c| c.to_string());
-        let message = text.trim_end();
-        Err(anyhow::anyhow!(if message.is_empty() {
-            format!("`{argv}` failed in {} (exit {code})", dir.display())
-        } else {
-            format!(
-                "`{argv}` failed in {} (exit {code}):\n{message}",
-                dir.display()
-            )
-        }))
+        Err(process.failed(out.exit(), text.trim_end()).into())
     }
 
     /// Run uv in `dir` and capture its output: `Ok((success, stdout, stderr))`.
@@ -196,17 +168,23 @@ impl Uv {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let (mut cmd, argv) = self.command(dir, args);
-        tracing::debug!(dir = %dir.display(), "{argv}");
-        let out = cmd
-            .output()
-            .map_err(|e| UserError::failure(format!("Cannot run `{argv}`: {e}")))?;
+        let out = self
+            .process(dir, args)
+            .run(Capture::Separate)
+            .map_err(|e| UserError::failure(e.to_string()))?;
         Ok((
-            out.status.success(),
+            out.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         ))
     }
+}
+
+/// uv could not be started: the runner's reason, with the install hint.
+fn cannot_run(e: &ProcessError) -> anyhow::Error {
+    UserError::failure(e.to_string())
+        .with_hint(INSTALL_HINT)
+        .into()
 }
 
 #[cfg(test)]

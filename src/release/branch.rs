@@ -616,8 +616,9 @@ fn pop(git: &Git, row: &mut BranchRow, name: &str, path: &str, dev: &str, hash: 
         if still_there {
             let reason = match e {
                 // `--index` says "Index was not unstashed." when the work tree conflicted.
-                GitError::Failed { stderr, .. }
-                    if stderr.contains("onflict") || stderr.contains("not unstashed") =>
+                e if e
+                    .stderr()
+                    .is_some_and(|s| s.contains("onflict") || s.contains("not unstashed")) =>
                 {
                     "conflicted".to_owned()
                 }

@@ -920,10 +920,7 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
     let out = match git.run_batch(&args) {
         Ok(out) => out,
         Err(e) => {
-            let why = match &e {
-                crate::git::GitError::Failed { stderr, .. } => stderr.clone(),
-                other => other.to_string(),
-            };
+            let why = e.stderr().map_or_else(|| e.to_string(), str::to_owned);
             return vec![format!(
                 "cannot reach its remote `{remote}`: {}",
                 why.lines().next().unwrap_or("")
@@ -1671,13 +1668,10 @@ mod tests {
     use super::*;
 
     fn git(dir: &Path, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-C"])
-            .arg(dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
+        let identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"];
+        if let Err(e) = crate::git::Git::new(dir).run(identity.iter().chain(args)) {
+            panic!("git {args:?}: {e}");
+        }
     }
 
     #[test]
