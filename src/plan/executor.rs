@@ -19,7 +19,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use anyhow::{Context as _, Result, anyhow};
 
 use crate::forge::{self, ForgeOutcome};
-use crate::git::Git;
+use crate::git::{self, Git};
 use crate::plan::journal::{Journal, Status};
 use crate::plan::{Guard, Plan, Step, StepKind};
 use crate::python::uv::Uv;
@@ -517,7 +517,7 @@ fn run_step(
                         if clean_message(&made) == clean_message(message) {
                             return Ok(Outcome::AlreadyDone(format!(
                                 "commit {} was made before the run stopped",
-                                &head[..head.len().min(7)]
+                                git::short_hash(&head)
                             )));
                         }
                     }
@@ -539,14 +539,14 @@ fn run_step(
                         if existing == wanted {
                             return Ok(Outcome::AlreadyDone(format!(
                                 "tag {name} is already on {}",
-                                &wanted[..7.min(wanted.len())]
+                                git::short_hash(&wanted)
                             )));
                         }
                         anyhow::bail!(
                             "tag {name} already exists on commit {}, not on {target} ({}); \
                              delete it if it is wrong (`git tag -d {name}`), or release another version",
-                            &existing[..7.min(existing.len())],
-                            &wanted[..7.min(wanted.len())]
+                            git::short_hash(&existing),
+                            git::short_hash(&wanted)
                         );
                     }
                 }

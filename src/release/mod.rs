@@ -27,8 +27,7 @@ use crate::git::{Git, RepoStatus};
 use crate::plan::Plan;
 use crate::python::pyproject::{self, PyProject, Source, VersionSource};
 use crate::python::version::{self, Bump, Version};
-use crate::release::stages::Skipped;
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Skipped, Workspace};
 
 /// What the release stages were asked for.
 #[derive(Clone, Debug)]
@@ -203,21 +202,21 @@ fn candidates<'a>(
             continue;
         }
         if ws.config.is_skipped(&pkg.name) {
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                reason: "skip = true in its [tool.release_tool.packages] configuration".into(),
-            });
+            skipped.push(Skipped::new(
+                pkg,
+                "skip = true in its [tool.release_tool.packages] configuration",
+            ));
             continue;
         }
         let git = Git::new(&pkg.dir);
         if !git.is_repo_root() {
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                reason: format!(
+            skipped.push(Skipped::new(
+                pkg,
+                format!(
                     "{} is not a git repository (run `git submodule update --init {}`)",
                     pkg.rel_path, pkg.rel_path
                 ),
-            });
+            ));
             continue;
         }
         let Some(text) = pkg.version() else {
@@ -489,7 +488,7 @@ fn plan_root(
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
             let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
-            let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
+            let lock_rel = ws.rel(&dir.join("uv.lock"));
             if req.push && req.lock {
                 // The tags are on the remotes by now: lock against them, so that `sync` (and
                 // the Docker image) install exactly what was released.
@@ -714,13 +713,13 @@ fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     if !c.messages.is_empty() {
         return false;
     }
-    skipped.push(Skipped {
-        package: c.pkg.name.clone(),
-        reason: format!(
+    skipped.push(Skipped::new(
+        c.pkg,
+        format!(
             "no commits since {}",
             c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
         ),
-    });
+    ));
     true
 }
 
@@ -1186,13 +1185,13 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
                 message.trim_end(),
             );
         } else {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
+            planned.skipped.push(Skipped::new(
+                c.pkg,
+                format!(
                     "already prepared at {} (its release commit is HEAD of {dev}); after the merge run `release-tool tag` to tag {tag}",
                     c.version
                 ),
-            });
+            ));
         }
     }
     let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
@@ -1439,12 +1438,9 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         // `prepare` tags a dev/pre version at once: one without its tag was never prepared
         // (a new package, a package with no changes this cycle), and is not a release.
         if !version::is_final(v) && !c.has_tag(&tag) {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
+            planned.skipped.push(Skipped::new(c.pkg, format!(
                     "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
-                ),
-            });
+                )));
             continue;
         }
         // The release commit: the newest commit that changed the version.
@@ -1480,17 +1476,17 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
                     c.pkg,
                     format!(
                         "tag {tag} already exists on {}, not on the release commit {}",
-                        &existing[..7],
-                        &target[..7]
+                        crate::git::short_hash(&existing),
+                        crate::git::short_hash(&target)
                     ),
                 );
                 continue;
             }
             if !req.push {
-                planned.skipped.push(Skipped {
-                    package: c.pkg.name.clone(),
-                    reason: format!("tag {tag} already exists on the release commit"),
-                });
+                planned.skipped.push(Skipped::new(
+                    c.pkg,
+                    format!("tag {tag} already exists on the release commit"),
+                ));
                 continue;
             }
         }
@@ -1558,10 +1554,10 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut todo = Vec::new();
     for c in cands {
         if !version::is_final(&c.version) {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!("{} is already a development version", c.version),
-            });
+            planned.skipped.push(Skipped::new(
+                c.pkg,
+                format!("{} is already a development version", c.version),
+            ));
             continue;
         }
         require_clean(&c, &mut problems);

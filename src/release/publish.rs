@@ -25,7 +25,7 @@ use crate::plan::Plan;
 use crate::python::pyproject::{self, PyProject, VersionSource};
 use crate::python::uv::Uv;
 use crate::python::version::{self, Version};
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Skipped, Workspace};
 
 /// What to publish and where.
 #[derive(Clone, Debug, Default)]
@@ -154,13 +154,6 @@ pub struct PackageJob {
     pub upload: Plan,
 }
 
-/// A selected package that is not published, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skipped {
-    pub name: String,
-    pub reason: String,
-}
-
 /// The plan of a `publish` run.
 #[derive(Clone, Debug)]
 pub struct PublishPlan {
@@ -208,14 +201,10 @@ pub fn plan(ws: &Workspace, request: &PublishRequest, work_dir: &Path) -> Result
         }
         match plan_package(ws, pkg, &index, work_dir) {
             Ok(job) => jobs.push(job),
-            Err(Outcome::Skip(reason)) => skipped.push(Skipped {
-                name: pkg.name.clone(),
-                reason,
-            }),
-            Err(Outcome::NoReleaseTag(reason)) if !explicit => skipped.push(Skipped {
-                name: pkg.name.clone(),
-                reason,
-            }),
+            Err(Outcome::Skip(reason)) => skipped.push(Skipped::new(pkg, reason)),
+            Err(Outcome::NoReleaseTag(reason)) if !explicit => {
+                skipped.push(Skipped::new(pkg, reason));
+            }
             Err(Outcome::NoReleaseTag(reason)) => problems.push(Problem {
                 message: format!("{}: {reason}", pkg.name),
                 hint: format!(
