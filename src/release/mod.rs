@@ -1046,10 +1046,11 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
         let mut next = None;
         if req.next && version::is_final(v) {
-            let n = version::next_dev(v)?.to_string();
-            let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+            let n = version::next_dev(v)?;
+            let ns = n.to_string();
+            let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
             write_and_add(&mut planned, pkg, &edits);
-            planned.plan.commit(name, &pkg.dir, &next_message(&n));
+            planned.plan.commit(name, &pkg.dir, &next_message(&ns));
             next = Some(n);
         }
         if req.push {
@@ -1072,8 +1073,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: vs,
+            from: c.version.clone(),
+            version: v.clone(),
             tag: Some(tag),
             next,
             prerelease: !version::is_final(v),
@@ -1165,8 +1166,8 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         );
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: vs,
+            from: c.version.clone(),
+            version: v.clone(),
             tag: (!final_version).then_some(tag),
             next: None,
             prerelease: !final_version,
@@ -1527,8 +1528,8 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         moved.push(pkg);
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: v.to_string(),
-            version: v.to_string(),
+            from: v.clone(),
+            version: v.clone(),
             tag: Some(tag),
             next: None,
             prerelease: !version::is_final(&v),
@@ -1596,7 +1597,8 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     for (c, restart) in &todo {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
-        let n = version::next_dev(&c.version)?.to_string();
+        let n = version::next_dev(&c.version)?;
+        let ns = n.to_string();
         if *restart {
             // dev_branch is missing, not checked out, or merged into base_branch (behind it):
             // (re)start it at base_branch.
@@ -1612,9 +1614,9 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
                 ],
             );
         }
-        let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+        let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
         write_and_add(&mut planned, pkg, &edits);
-        planned.plan.commit(name, &pkg.dir, &next_message(&n));
+        planned.plan.commit(name, &pkg.dir, &next_message(&ns));
         if req.push {
             planned.plan.push_refs(
                 name,
@@ -1635,8 +1637,8 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: c.version.to_string(),
+            from: c.version.clone(),
+            version: c.version.clone(),
             tag: None,
             next: Some(n),
             prerelease: false,
@@ -1649,7 +1651,11 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             planned
                 .packages
                 .iter()
-                .map(|p| format!("{} {}", p.package, p.next.as_deref().unwrap_or("")))
+                .map(|p| format!(
+                    "{} {}",
+                    p.package,
+                    p.next.as_ref().map(ToString::to_string).unwrap_or_default()
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

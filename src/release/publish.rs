@@ -142,7 +142,7 @@ pub struct PackageJob {
     pub name: String,
     pub key: String,
     /// Normalised version of the release tag.
-    pub version: String,
+    pub version: Version,
     pub tag: String,
     /// Keys of the workspace packages it depends on.
     pub workspace_deps: Vec<String>,
@@ -347,7 +347,7 @@ fn plan_package(
     Ok(PackageJob {
         name: name.to_owned(),
         key: pkg.key.clone(),
-        version: tag_version.to_string(),
+        version: tag_version,
         tag,
         workspace_deps: pkg.workspace_deps.clone(),
         dist_dir: dist,
@@ -432,7 +432,7 @@ fn check_tagged_version(
 #[derive(Clone, Debug, Serialize)]
 pub struct Published {
     pub package: String,
-    pub version: String,
+    pub version: Version,
     pub tag: String,
     /// File names built (wheel and sdist), sorted.
     pub files: Vec<String>,
@@ -588,10 +588,10 @@ pub fn dist_file_version(file: &str) -> Option<&str> {
 }
 
 fn check_built_versions(job: &PackageJob, files: &[String]) -> Result<()> {
-    let tag_version = version::parse(&job.version)?;
+    let tag_version = &job.version;
     for file in files {
         let built = dist_file_version(file).and_then(|v| version::parse(v).ok());
-        if built.as_ref() != Some(&tag_version) {
+        if built.as_ref() != Some(tag_version) {
             return Err(UserError::failure(format!(
                 "{}: built {file} at tag {} but the tag's version is {}; nothing uploaded",
                 job.name, job.tag, job.version

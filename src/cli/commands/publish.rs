@@ -166,7 +166,7 @@ fn print_summary(results: &[Published]) {
         };
         vec![
             ui::Cell::strong(r.package.clone()),
-            ui::Cell::plain(r.version.clone()),
+            ui::Cell::plain(r.version.to_string()),
             ui::Cell::plain(r.tag.clone()),
             result,
         ]
