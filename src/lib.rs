@@ -45,6 +45,7 @@ pub fn main_entry() -> ExitCode {
         - i8::try_from(cli.global.quiet).unwrap_or(i8::MAX);
     ui::init(cli.global.color, verbosity);
     init_tracing(verbosity);
+    #[cfg(debug_assertions)]
     secrets::test_panic_hook();
     match commands::dispatch(&cli.command, &cli.global) {
         Ok(kind) => ExitCode::from(kind.code()),
