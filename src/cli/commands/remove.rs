@@ -40,9 +40,8 @@ pub fn run(args: &RemoveArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         if let Some(dir) = &removed.kept_git_dir {
             let shown = ws.rel(dir);
             ui::note(&format!(
-                "  git keeps its repository in {} (a later `add` of the same URL reuses it; \
-                 delete it to reclaim the space)",
-                shown
+                "  git keeps its repository in {shown} (a later `add` of the same URL reuses it; \
+                 delete it to reclaim the space)"
             ));
         }
     }
