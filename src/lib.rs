@@ -1,13 +1,25 @@
 //! release-tool: the whole life of a Python product built from many micro-packages.
 //!
-//! The binary is a thin shell over this library. Layout:
-//! - [`cli`] and [`commands`]: clap arguments, one module per command, turned into requests;
-//! - core, which knows nothing of clap: [`config`], [`workspace`], [`pyproject`], [`version`],
-//!   [`git`], [`uv`], [`plan`], [`status`], [`scaffold`], [`membership`], [`update`], [`branch`],
-//!   [`foreach`], [`publish`], [`stages`], [`notes`], [`conventional`], [`docker`];
-//! - the only code that starts other programs: [`git`], [`uv`], [`engine`] (docker, podman,
-//!   buildah) and [`process`] (the user's own commands, for `foreach` only);
-//! - [`ui`]: output conventions (stdout for data, stderr for everything else).
+//! The binary is a thin shell over this library, cut into layers, one folder each; a layer uses
+//! only the layers before it in this list (docs/development.md, "Layout", checked by
+//! `tests/cli/architecture.rs`):
+//! - [`core`](crate::core): errors, text, atomic files, safety checks, secrets, parallel maps, output
+//!   conventions ([`core::ui`](crate::core::ui): stdout for data, stderr for everything else) and the process
+//!   runner ([`core::process`](crate::core::process)); nothing of release-tool's domain, nothing of clap;
+//! - [`config`]: `release_tool.toml`, its validation, schema and `config show`;
+//! - [`git`]: the `git` wrapper, the repository files read without git, the caches;
+//! - [`python`]: `pyproject.toml`, PEP 440 versions, conventional commits, the `uv` wrapper;
+//! - [`workspace`]: the root, packages, submodules, the dependency graph, `status`;
+//! - [`forge`]: the GitHub/Gitea client and its plan steps;
+//! - [`engine`]: the container engine wrapper (docker, podman, buildah);
+//! - [`plan`]: plans of typed steps, their executor and journal;
+//! - [`env`]: the three environments, their manifests, scaffolding;
+//! - [`manage`]: `add`/`remove`, `update`, `foreach`, `ci`, `check`;
+//! - [`release`]: the release pipeline (stages 0 to 6, `release`, `publish`);
+//! - [`docker`]: the image (stage 7);
+//! - [`llm`]: LLM-written messages;
+//! - [`cli`]: clap, the global flags and one module per command ([`cli::commands`]), whose
+//!   arguments are turned into plain requests for the layers before it.
 
 pub mod cli;
 pub mod config;
@@ -45,6 +57,7 @@ pub fn main_entry() -> ExitCode {
         - i8::try_from(cli.global.quiet).unwrap_or(i8::MAX);
     ui::init(cli.global.color, verbosity);
     init_tracing(verbosity);
+    #[cfg(debug_assertions)]
     secrets::test_panic_hook();
     match commands::dispatch(&cli.command, &cli.global) {
         Ok(kind) => ExitCode::from(kind.code()),

@@ -1,7 +1,6 @@
 //! The command line (SPEC §3): global flags and the list of commands. Each command's own
 //! arguments live in `commands/<name>.rs`.
 
-pub mod clidoc;
 pub mod commands;
 
 use std::path::PathBuf;

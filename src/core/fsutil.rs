@@ -97,6 +97,17 @@ pub const STATE_DIR: &str = ".release_tool";
 const STATE_IGNORE: &[u8] =
     b"# release-tool's own state (the journal of the last run, the lock, caches)\n*\n";
 
+/// `path` relative to `root`, for output: `/`-separated, empty for `root` itself, and `path` as
+/// it is when it is not under `root`.
+pub fn rel(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path).to_string_lossy();
+    if cfg!(windows) {
+        shown.replace('\\', "/")
+    } else {
+        shown.into_owned()
+    }
+}
+
 /// The state directory under `root`, created with its `.gitignore` (so nothing in it is ever
 /// committed) when missing.
 pub fn state_dir(root: &Path) -> io::Result<PathBuf> {

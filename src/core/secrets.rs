@@ -268,11 +268,11 @@ pub fn install_panic_hook() {
 }
 
 /// In debug builds only, `RELEASE_TOOL_TEST_PANIC=<message>` panics with that message (the
-/// redaction test proves panic messages are masked). Release builds have no such hook.
+/// redaction test proves panic messages are masked). Release builds have no such hook: it is
+/// compiled only with `cfg(debug_assertions)`, like `plan::executor::crash_hook`.
+#[cfg(debug_assertions)]
 pub fn test_panic_hook() {
-    if cfg!(debug_assertions)
-        && let Some(message) = std::env::var_os("RELEASE_TOOL_TEST_PANIC")
-    {
+    if let Some(message) = std::env::var_os("RELEASE_TOOL_TEST_PANIC") {
         panic!("{}", message.to_string_lossy());
     }
 }

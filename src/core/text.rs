@@ -11,15 +11,33 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The text of a minijinja error for a user (`kind: detail`) and where it is (`:line`, or "").
-pub fn template_error_parts(e: &minijinja::Error) -> (String, String) {
+/// A minijinja error as an error for the user. A user's template (`file`, relative to the root)
+/// is a usage error naming the file and line, with a hint (`docs`: where the template's variables
+/// are listed); a built-in one (`file` is `None`) is release-tool's own bug, named by `builtin`.
+/// `what` is the kind of template, as in "Prompt template".
+pub fn template_error(
+    e: &minijinja::Error,
+    what: &str,
+    file: Option<&str>,
+    builtin: &str,
+    docs: &str,
+) -> anyhow::Error {
     let mut detail = e.kind().to_string();
     if let Some(d) = e.detail() {
         detail.push_str(": ");
         detail.push_str(d);
     }
-    let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-    (detail, at)
+    match file {
+        Some(file) => {
+            let at = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+            crate::core::error::UserError::usage(format!("{what} {file}{at}: {detail}"))
+                .with_hint(format!(
+                    "fix the template (its variables are listed in {docs}), or delete {file} to use the built-in one"
+                ))
+                .into()
+        }
+        None => anyhow::anyhow!("Built-in {builtin}: {detail}"),
+    }
 }
 
 /// argv as a copy-pasteable shell line.

@@ -240,7 +240,7 @@ pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
         .parent()
         .map_or_else(|| ws.root.clone(), Path::to_path_buf);
     let lock_path = dir.join("uv.lock");
-    let rel_lock = rel_to(&ws.root, &lock_path);
+    let rel_lock = ws.rel(&lock_path);
     if !lock_path.is_file() {
         return Err(UserError::failure(format!(
             "No prod lock: {rel_lock} does not exist, and the image installs exactly what it pins"
@@ -332,13 +332,6 @@ pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
         git_sources,
         ships_code,
     })
-}
-
-fn rel_to(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
 }
 
 /// `uv.lock`, as far as the check needs it.
@@ -751,17 +744,8 @@ fn tidy(text: &str) -> String {
 }
 
 fn template_error(file: Option<&str>, e: &minijinja::Error) -> anyhow::Error {
-    let (detail, at) = crate::core::text::template_error_parts(e);
-    match file {
-        Some(file) => {
-            UserError::usage(format!("Dockerfile template {file}{at}: {detail}"))
-                .with_hint(format!(
-                    "fix the template (its variables are listed in docs/docker.md), or delete {file} to use the built-in one"
-                ))
-                .into()
-        }
-        None => anyhow::anyhow!("Built-in Dockerfile template: {detail}"),
-    }
+    let what = "Dockerfile template";
+    crate::core::text::template_error(e, what, file, what, "docs/docker.md")
 }
 
 /// The values a build passes that change with every commit: they are labels, not part of the

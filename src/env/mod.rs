@@ -93,7 +93,7 @@ pub fn missing_pins(ws: &Workspace, manifest: &Path, jobs: Option<usize>) -> Res
         ]) {
             Ok(out) if out.trim().is_empty() => Some(format!(
                 "{name}: tag {tag} pinned in {} does not exist on {url}",
-                rel(ws, manifest)
+                ws.rel(manifest)
             )),
             Ok(_) => None,
             Err(e) => Some(format!(
@@ -102,13 +102,6 @@ pub fn missing_pins(ws: &Workspace, manifest: &Path, jobs: Option<usize>) -> Res
         }
     });
     Ok(results.into_iter().flatten().collect())
-}
-
-fn rel(ws: &Workspace, path: &Path) -> String {
-    path.strip_prefix(&ws.root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// Plan `uv sync` for a mode: dev at the root (editable workspace), staging/prod in their

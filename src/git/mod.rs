@@ -18,6 +18,11 @@ use crate::core::process::{Capture, Process, ProcessOutput};
 
 pub use crate::git::files::RepoFiles;
 
+/// The short form of a commit hash (its first 7 characters), as shown in messages.
+pub fn short_hash(hash: &str) -> &str {
+    hash.get(..7).unwrap_or(hash)
+}
+
 /// A failed git invocation.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

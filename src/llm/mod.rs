@@ -216,10 +216,7 @@ pub fn jobs_or_warn(
         Ok(jobs) => Ok(jobs),
         Err(e) if llm => Err(e),
         Err(e) => {
-            crate::core::ui::warn(&format!(
-                "{} not written: {e:#}",
-                stages::rel(ws, &prompt_path(ws))
-            ));
+            crate::core::ui::warn(&format!("{} not written: {e:#}", ws.rel(&prompt_path(ws))));
             Ok(Vec::new())
         }
     }
@@ -512,7 +509,7 @@ pub fn report(ws: &Workspace, jobs: &[Job], filled: Filled) -> Result<()> {
     for (_, other) in failed {
         crate::core::ui::warn(&other.message);
     }
-    let prompt = stages::rel(ws, &prompt_path(ws));
+    let prompt = ws.rel(&prompt_path(ws));
     let hint = format!(
         "{}; the other files and {prompt} were written: run the command again with --llm to \
          retry (messages already written are kept), or paste {prompt} into a chat",

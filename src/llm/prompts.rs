@@ -143,18 +143,15 @@ fn normalise(text: &str) -> String {
     out
 }
 
+/// A template's error: the user's `file`, or the built-in template `name`.
 fn template_error(file: Option<&str>, name: &str, e: &minijinja::Error) -> anyhow::Error {
-    let (detail, at) = crate::core::text::template_error_parts(e);
-    match file {
-        Some(file) => {
-            UserError::usage(format!("Prompt template {file}{at}: {detail}"))
-                .with_hint(format!(
-                    "fix the template (variables are listed in docs/llm.md), or delete {file} to use the built-in prompt"
-                ))
-                .into()
-        }
-        None => anyhow::anyhow!("Built-in prompt template {name}: {detail}"),
-    }
+    crate::core::text::template_error(
+        e,
+        "Prompt template",
+        file,
+        &format!("prompt template {name}"),
+        "docs/llm.md",
+    )
 }
 
 #[cfg(test)]

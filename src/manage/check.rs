@@ -86,11 +86,7 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
         Ok(planned) => {
             for step in &planned.plan.steps {
                 if let StepKind::WriteFile { path, .. } = &step.kind {
-                    let rel = path
-                        .strip_prefix(&ws.root)
-                        .unwrap_or(path)
-                        .display()
-                        .to_string();
+                    let rel = ws.rel(path);
                     problems.push(problem(
                         None,
                         "manifests",
@@ -210,12 +206,7 @@ fn lock_problems(ws: &Workspace) -> Vec<CheckProblem> {
             continue;
         }
         let dir = env::mode_dir(ws, mode);
-        let rel = dir
-            .strip_prefix(&ws.root)
-            .unwrap_or(&dir)
-            .join("uv.lock")
-            .display()
-            .to_string();
+        let rel = ws.rel(&dir.join("uv.lock"));
         if !dir.join("uv.lock").is_file() {
             out.push(problem(
                 None,

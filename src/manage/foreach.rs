@@ -22,7 +22,7 @@ use crate::core::parallel;
 use crate::core::process::{Capture, Process, ProcessOutput};
 use crate::core::text::shell_words;
 use crate::plan::StepJson;
-use crate::workspace::Workspace;
+use crate::workspace::{Skipped, Workspace};
 
 /// The variable that names the package a command runs for.
 pub const PACKAGE_ENV: &str = "RELEASE_TOOL_PACKAGE";
@@ -44,14 +44,6 @@ pub struct Target {
     pub package: String,
     pub path: String,
     pub process: Process<'static>,
-}
-
-/// A package left out, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skipped {
-    pub package: String,
-    pub path: String,
-    pub reason: String,
 }
 
 /// What would run where.
@@ -154,11 +146,7 @@ pub fn plan(ws: &Workspace, req: &ForeachRequest) -> Result<ForeachPlan> {
             } else {
                 "no pyproject.toml".to_owned()
             };
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                path: pkg.rel_path.clone(),
-                reason,
-            });
+            skipped.push(Skipped::new(pkg, reason));
             continue;
         }
         let process = Process::from_argv(&req.argv, pkg.dir.clone())

@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::core::error::UserError;
 use crate::core::parallel;
-use crate::git::{Commit, Git};
+use crate::git::{Commit, Git, short_hash};
 use crate::plan::Plan;
 use crate::workspace::{Package, Workspace};
 
@@ -101,11 +101,6 @@ pub struct Survey {
     /// Packages not selected by name that update does not apply to (not a submodule, not
     /// initialized): a warning.
     pub skipped: Vec<Refusal>,
-}
-
-/// The short form of a commit hash.
-pub fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(7)]
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -314,7 +309,7 @@ fn inspect(
                     "Package {} ({path}) has {} and would be checked out at {}",
                     pkg.name,
                     plural(status.dirty(), "uncommitted change", "uncommitted changes"),
-                    short(&new)
+                    short_hash(&new)
                 ),
                 format!(
                     "commit or stash the changes (`git -C {path} stash`), then run `release-tool update {}` again",
@@ -409,7 +404,7 @@ fn inspect(
                         format!(
                             "Package {} ({path}) is on a detached HEAD at {} with commits no branch or tag holds",
                             pkg.name,
-                            short(&head)
+                            short_hash(&head)
                         ),
                         format!("keep them on a branch first: `git -C {path} switch -c NAME`"),
                     );
@@ -452,8 +447,8 @@ pub fn commit_message(moves: &[Move]) -> String {
             message,
             "- {} {} → {}",
             m.package,
-            short(&m.old),
-            short(&m.new)
+            short_hash(&m.old),
+            short_hash(&m.new)
         );
         for c in m.commits.iter().flatten() {
             let _ = writeln!(message, "  - {}", c.subject);
@@ -536,8 +531,8 @@ pub fn verify(root: &Path, moves: &[Move]) -> Result<()> {
                 "Package {} ({}): `git submodule update` left it at {}, not at {} ({} on the remote)",
                 m.package,
                 m.path,
-                short(&head),
-                short(&m.new),
+                short_hash(&head),
+                short_hash(&m.new),
                 m.branch
             ))
             .with_hint(format!(

@@ -14,12 +14,12 @@
 //!   the probes above cover every moment a real crash can happen.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex};
 
 use anyhow::{Context as _, Result, anyhow};
 
 use crate::forge::{self, ForgeOutcome};
-use crate::git::Git;
+use crate::git::{self, Git};
 use crate::plan::journal::{Journal, Status};
 use crate::plan::{Guard, Plan, Step, StepKind};
 use crate::python::uv::Uv;
@@ -106,8 +106,12 @@ impl Report {
 /// them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
 /// a failed one does not. The variables are read once; an unset, empty or non-numeric value (or
 /// 0) turns the hook off. Documented in docs/development.md.
+///
+/// Compiled into debug builds only (`cfg(debug_assertions)`: the builds `cargo test` runs); a
+/// release build has neither the hook nor its variables.
+#[cfg(debug_assertions)]
 pub mod crash_hook {
-    use super::OnceLock;
+    use std::sync::OnceLock;
 
     /// Die after the N-th step is recorded in the journal.
     pub const AFTER_STEP_ENV: &str = "RELEASE_TOOL_FAIL_AFTER_STEP";
@@ -266,9 +270,13 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
             }
             match run_step(&plan, step, &prior, i, &shared, opts) {
                 Ok(outcome) => {
+                    // The step's number in completion order: the crash hook's (debug builds only).
+                    #[cfg_attr(not(debug_assertions), allow(unused_variables))]
                     let count = completed.fetch_add(1, Ordering::SeqCst) + 1;
+                    #[cfg(debug_assertions)]
                     crash_hook::check(crash_hook::Window::Unrecorded, count, &plan.headline(step));
                     record(&shared, i, &plan, outcome, opts);
+                    #[cfg(debug_assertions)]
                     crash_hook::check(crash_hook::Window::Recorded, count, &plan.headline(step));
                 }
                 Err(e) => {
@@ -517,7 +525,7 @@ fn run_step(
                         if clean_message(&made) == clean_message(message) {
                             return Ok(Outcome::AlreadyDone(format!(
                                 "commit {} was made before the run stopped",
-                                &head[..head.len().min(7)]
+                                git::short_hash(&head)
                             )));
                         }
                     }
@@ -539,14 +547,14 @@ fn run_step(
                         if existing == wanted {
                             return Ok(Outcome::AlreadyDone(format!(
                                 "tag {name} is already on {}",
-                                &wanted[..7.min(wanted.len())]
+                                git::short_hash(&wanted)
                             )));
                         }
                         anyhow::bail!(
                             "tag {name} already exists on commit {}, not on {target} ({}); \
                              delete it if it is wrong (`git tag -d {name}`), or release another version",
-                            &existing[..7.min(existing.len())],
-                            &wanted[..7.min(wanted.len())]
+                            git::short_hash(&existing),
+                            git::short_hash(&wanted)
                         );
                     }
                 }

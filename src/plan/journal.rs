@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::error::UserError;
 use crate::core::fsutil::{STATE_DIR, atomic_write, state_dir};
 use crate::plan::Plan;
+use crate::python::version::Version;
 
 /// The journal file in it.
 pub const JOURNAL_FILE: &str = "journal.json";
@@ -22,12 +23,12 @@ const FORMAT: u32 = 1;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PackageRelease {
     pub package: String,
-    pub from: String,
-    pub version: String,
+    pub from: Version,
+    pub version: Version,
     /// The tag this stage makes (or finds) for the version, if any.
     pub tag: Option<String>,
     /// The next development version (`release`, `next`).
-    pub next: Option<String>,
+    pub next: Option<Version>,
     pub prerelease: bool,
 }
 
@@ -364,13 +365,23 @@ mod tests {
         journal.steps[0].head_before = Some("abc".to_owned());
         journal.packages = vec![PackageRelease {
             package: "a".to_owned(),
-            from: "0.9.0".to_owned(),
-            version: "1.0.0".to_owned(),
+            from: "0.9.0".parse().unwrap(),
+            version: "1.0.0".parse().unwrap(),
             tag: Some("v1.0.0".to_owned()),
-            next: Some("1.0.1.dev0".to_owned()),
+            next: Some("1.0.1.dev0".parse().unwrap()),
             prerelease: false,
         }];
         journal.save().unwrap();
+        // Versions are written as their PEP 440 text.
+        let text: serde_json::Value = serde_json::from_str(
+            &fs_err::read_to_string(root.join(".release_tool/journal.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            text["packages"][0],
+            serde_json::json!({"package": "a", "from": "0.9.0", "version": "1.0.0",
+                "tag": "v1.0.0", "next": "1.0.1.dev0", "prerelease": false})
+        );
         assert_eq!(
             fs_err::read_to_string(root.join(".release_tool/.gitignore")).unwrap(),
             "# release-tool's own state (the journal of the last run, the lock, caches)\n*\n"

@@ -426,12 +426,12 @@ impl Plan {
         }
     }
 
-    fn rel<'a>(&self, path: &'a Path) -> std::borrow::Cow<'a, str> {
-        match path.strip_prefix(&self.root) {
-            Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-            Ok(rel) => rel.to_string_lossy(),
-            Err(_) => path.to_string_lossy(),
+    /// `path` relative to the plan's root, for output (`.` for the root itself).
+    fn rel(&self, path: &Path) -> String {
+        if path == self.root {
+            return ".".to_owned();
         }
+        crate::core::fsutil::rel(&self.root, path)
     }
 
     /// The steps as SPEC §4 JSON.
@@ -442,13 +442,13 @@ impl Plan {
                 let (action, detail) = match &s.kind {
                     StepKind::WriteFile { path, before, .. } => (
                         if before.is_some() { "edit" } else { "create" },
-                        self.rel(path).into_owned(),
+                        self.rel(path),
                     ),
-                    StepKind::CreateDir { path } => ("mkdir", self.rel(path).into_owned()),
+                    StepKind::CreateDir { path } => ("mkdir", self.rel(path)),
                     StepKind::RemoveDir { path } | StepKind::RemoveFile { path } => {
-                        ("delete", self.rel(path).into_owned())
+                        ("delete", self.rel(path))
                     }
-                    StepKind::RemoveEmptyDir { path } => ("rmdir", self.rel(path).into_owned()),
+                    StepKind::RemoveEmptyDir { path } => ("rmdir", self.rel(path)),
                     StepKind::Git { dir, args } => (
                         "git",
                         format!("git -C {} {}", self.rel(dir), shell_words(args)),
@@ -871,28 +871,5 @@ mod tests {
             std::fs::read_to_string(dir.path().join("a/b/c.txt")).unwrap(),
             "hi"
         );
-    }
-}
-
-#[cfg(test)]
-mod tag_tests {
-    use super::*;
-
-    #[test]
-    fn tag_messages_keep_markdown_headings() {
-        let dir = tempfile::tempdir().unwrap();
-        let git = Git::new(dir.path());
-        git.init("main").unwrap();
-        git.config_set("user.name", "Test").unwrap();
-        git.config_set("user.email", "test@example.com").unwrap();
-        git.commit("chore: start", true).unwrap();
-        let message = "Release a 1.0.0\n\n### Added\n\n- x\n";
-        let mut plan = Plan::new(dir.path());
-        plan.tag(None, dir.path(), "v1.0.0", "HEAD", message);
-        plan.execute(None).unwrap();
-        let stored = git
-            .run(["for-each-ref", "--format=%(contents)", "refs/tags/v1.0.0"])
-            .unwrap();
-        assert_eq!(stored.trim_end(), message.trim_end());
     }
 }

@@ -24,8 +24,7 @@ use serde::Serialize;
 
 use crate::core::error::UserError;
 use crate::core::parallel;
-use crate::git::{self, Git, GitError};
-use crate::manage::update::short;
+use crate::git::{self, Git, GitError, short_hash};
 use crate::plan::Plan;
 use crate::workspace::{Package, Workspace};
 
@@ -439,8 +438,8 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
                 return Err((
                     format!(
                         "Package {name} ({path}): `{dev}` ({}) has diverged from {from} ({}); not reset, not merged",
-                        short(old),
-                        short(&start)
+                        short_hash(old),
+                        short_hash(&start)
                     ),
                     format!(
                         "bring them together yourself, e.g. `git -C {path} switch {dev} && git -C {path} rebase {from}`, then run `branch` again"
@@ -587,7 +586,7 @@ fn pop(git: &Git, row: &mut BranchRow, name: &str, path: &str, dev: &str, hash: 
             .stash_name(hash)
             .ok()
             .flatten()
-            .unwrap_or_else(|| format!("stash {}", short(hash)));
+            .unwrap_or_else(|| format!("stash {}", short_hash(hash)));
         let stash = format!("{entry}: {}", stash_message(dev));
         row.problem = Some(format!(
             "Package {name} ({path}): restoring the uncommitted work on `{dev}` {detail}; it is kept in {stash}"
@@ -602,7 +601,7 @@ fn pop(git: &Git, row: &mut BranchRow, name: &str, path: &str, dev: &str, hash: 
         Ok(None) => {
             row.problem = Some(format!(
                 "Package {name} ({path}): the stash {} made for `{dev}` is no longer in `git stash list`",
-                short(hash)
+                short_hash(hash)
             ));
             row.hint = Some(format!(
                 "recover it with `git -C {path} stash apply {hash}` (the commit is still in the object store)"

@@ -27,8 +27,7 @@ use crate::git::{Git, RepoStatus};
 use crate::plan::Plan;
 use crate::python::pyproject::{self, PyProject, Source, VersionSource};
 use crate::python::version::{self, Bump, Version};
-use crate::release::stages::Skipped;
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Skipped, Workspace};
 
 /// What the release stages were asked for.
 #[derive(Clone, Debug)]
@@ -203,21 +202,21 @@ fn candidates<'a>(
             continue;
         }
         if ws.config.is_skipped(&pkg.name) {
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                reason: "skip = true in its [tool.release_tool.packages] configuration".into(),
-            });
+            skipped.push(Skipped::new(
+                pkg,
+                "skip = true in its [tool.release_tool.packages] configuration",
+            ));
             continue;
         }
         let git = Git::new(&pkg.dir);
         if !git.is_repo_root() {
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                reason: format!(
+            skipped.push(Skipped::new(
+                pkg,
+                format!(
                     "{} is not a git repository (run `git submodule update --init {}`)",
                     pkg.rel_path, pkg.rel_path
                 ),
-            });
+            ));
             continue;
         }
         let Some(text) = pkg.version() else {
@@ -489,7 +488,7 @@ fn plan_root(
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
             let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
-            let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
+            let lock_rel = ws.rel(&dir.join("uv.lock"));
             if req.push && req.lock {
                 // The tags are on the remotes by now: lock against them, so that `sync` (and
                 // the Docker image) install exactly what was released.
@@ -714,13 +713,13 @@ fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     if !c.messages.is_empty() {
         return false;
     }
-    skipped.push(Skipped {
-        package: c.pkg.name.clone(),
-        reason: format!(
+    skipped.push(Skipped::new(
+        c.pkg,
+        format!(
             "no commits since {}",
             c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
         ),
-    });
+    ));
     true
 }
 
@@ -1044,10 +1043,11 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
         let mut next = None;
         if req.next && version::is_final(v) {
-            let n = version::next_dev(v)?.to_string();
-            let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+            let n = version::next_dev(v)?;
+            let ns = n.to_string();
+            let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
             write_and_add(&mut planned, pkg, &edits);
-            planned.plan.commit(name, &pkg.dir, &next_message(&n));
+            planned.plan.commit(name, &pkg.dir, &next_message(&ns));
             next = Some(n);
         }
         if req.push {
@@ -1070,8 +1070,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: vs,
+            from: c.version.clone(),
+            version: v.clone(),
             tag: Some(tag),
             next,
             prerelease: !version::is_final(v),
@@ -1163,8 +1163,8 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         );
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: vs,
+            from: c.version.clone(),
+            version: v.clone(),
             tag: (!final_version).then_some(tag),
             next: None,
             prerelease: !final_version,
@@ -1183,13 +1183,13 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
                 message.trim_end(),
             );
         } else {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
+            planned.skipped.push(Skipped::new(
+                c.pkg,
+                format!(
                     "already prepared at {} (its release commit is HEAD of {dev}); after the merge run `release-tool tag` to tag {tag}",
                     c.version
                 ),
-            });
+            ));
         }
     }
     let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
@@ -1436,12 +1436,9 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         // `prepare` tags a dev/pre version at once: one without its tag was never prepared
         // (a new package, a package with no changes this cycle), and is not a release.
         if !version::is_final(v) && !c.has_tag(&tag) {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
+            planned.skipped.push(Skipped::new(c.pkg, format!(
                     "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
-                ),
-            });
+                )));
             continue;
         }
         // The release commit: the newest commit that changed the version.
@@ -1477,17 +1474,17 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
                     c.pkg,
                     format!(
                         "tag {tag} already exists on {}, not on the release commit {}",
-                        &existing[..7],
-                        &target[..7]
+                        crate::git::short_hash(&existing),
+                        crate::git::short_hash(&target)
                     ),
                 );
                 continue;
             }
             if !req.push {
-                planned.skipped.push(Skipped {
-                    package: c.pkg.name.clone(),
-                    reason: format!("tag {tag} already exists on the release commit"),
-                });
+                planned.skipped.push(Skipped::new(
+                    c.pkg,
+                    format!("tag {tag} already exists on the release commit"),
+                ));
                 continue;
             }
         }
@@ -1528,8 +1525,8 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         moved.push(pkg);
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: v.to_string(),
-            version: v.to_string(),
+            from: v.clone(),
+            version: v.clone(),
             tag: Some(tag),
             next: None,
             prerelease: !version::is_final(&v),
@@ -1555,10 +1552,10 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut todo = Vec::new();
     for c in cands {
         if !version::is_final(&c.version) {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!("{} is already a development version", c.version),
-            });
+            planned.skipped.push(Skipped::new(
+                c.pkg,
+                format!("{} is already a development version", c.version),
+            ));
             continue;
         }
         require_clean(&c, &mut problems);
@@ -1597,7 +1594,8 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     for (c, restart) in &todo {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
-        let n = version::next_dev(&c.version)?.to_string();
+        let n = version::next_dev(&c.version)?;
+        let ns = n.to_string();
         if *restart {
             // dev_branch is missing, not checked out, or merged into base_branch (behind it):
             // (re)start it at base_branch.
@@ -1613,9 +1611,9 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
                 ],
             );
         }
-        let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+        let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
         write_and_add(&mut planned, pkg, &edits);
-        planned.plan.commit(name, &pkg.dir, &next_message(&n));
+        planned.plan.commit(name, &pkg.dir, &next_message(&ns));
         if req.push {
             planned.plan.push_refs(
                 name,
@@ -1636,8 +1634,8 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: c.version.to_string(),
+            from: c.version.clone(),
+            version: c.version.clone(),
             tag: None,
             next: Some(n),
             prerelease: false,
@@ -1650,7 +1648,11 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             planned
                 .packages
                 .iter()
-                .map(|p| format!("{} {}", p.package, p.next.as_deref().unwrap_or("")))
+                .map(|p| format!(
+                    "{} {}",
+                    p.package,
+                    p.next.as_ref().map(ToString::to_string).unwrap_or_default()
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -204,13 +204,12 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
         if !kept {
             plan.write(Some(&pkg.name), &message, template.clone());
         }
-        let rel = |p: &Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
         out.push(PackageNotes {
             package: pkg.name.clone(),
             since_tag: g.since_tag,
             commits: g.count,
-            changes_file: rel(&changes),
-            tag_message_file: rel(&message),
+            changes_file: ws.rel(&changes),
+            tag_message_file: ws.rel(&message),
             tag_message_kept: kept,
             log: g.log,
             diff: g.diff,

@@ -25,7 +25,7 @@ use crate::plan::Plan;
 use crate::python::pyproject::{self, PyProject, VersionSource};
 use crate::python::uv::Uv;
 use crate::python::version::{self, Version};
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Skipped, Workspace};
 
 /// What to publish and where.
 #[derive(Clone, Debug, Default)]
@@ -142,7 +142,7 @@ pub struct PackageJob {
     pub name: String,
     pub key: String,
     /// Normalised version of the release tag.
-    pub version: String,
+    pub version: Version,
     pub tag: String,
     /// Keys of the workspace packages it depends on.
     pub workspace_deps: Vec<String>,
@@ -152,13 +152,6 @@ pub struct PackageJob {
     pub build: Plan,
     /// `uv publish`.
     pub upload: Plan,
-}
-
-/// A selected package that is not published, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Skipped {
-    pub name: String,
-    pub reason: String,
 }
 
 /// The plan of a `publish` run.
@@ -208,14 +201,10 @@ pub fn plan(ws: &Workspace, request: &PublishRequest, work_dir: &Path) -> Result
         }
         match plan_package(ws, pkg, &index, work_dir) {
             Ok(job) => jobs.push(job),
-            Err(Outcome::Skip(reason)) => skipped.push(Skipped {
-                name: pkg.name.clone(),
-                reason,
-            }),
-            Err(Outcome::NoReleaseTag(reason)) if !explicit => skipped.push(Skipped {
-                name: pkg.name.clone(),
-                reason,
-            }),
+            Err(Outcome::Skip(reason)) => skipped.push(Skipped::new(pkg, reason)),
+            Err(Outcome::NoReleaseTag(reason)) if !explicit => {
+                skipped.push(Skipped::new(pkg, reason));
+            }
             Err(Outcome::NoReleaseTag(reason)) => problems.push(Problem {
                 message: format!("{}: {reason}", pkg.name),
                 hint: format!(
@@ -358,7 +347,7 @@ fn plan_package(
     Ok(PackageJob {
         name: name.to_owned(),
         key: pkg.key.clone(),
-        version: tag_version.to_string(),
+        version: tag_version,
         tag,
         workspace_deps: pkg.workspace_deps.clone(),
         dist_dir: dist,
@@ -443,7 +432,7 @@ fn check_tagged_version(
 #[derive(Clone, Debug, Serialize)]
 pub struct Published {
     pub package: String,
-    pub version: String,
+    pub version: Version,
     pub tag: String,
     /// File names built (wheel and sdist), sorted.
     pub files: Vec<String>,
@@ -599,10 +588,10 @@ pub fn dist_file_version(file: &str) -> Option<&str> {
 }
 
 fn check_built_versions(job: &PackageJob, files: &[String]) -> Result<()> {
-    let tag_version = version::parse(&job.version)?;
+    let tag_version = &job.version;
     for file in files {
         let built = dist_file_version(file).and_then(|v| version::parse(v).ok());
-        if built.as_ref() != Some(&tag_version) {
+        if built.as_ref() != Some(tag_version) {
             return Err(UserError::failure(format!(
                 "{}: built {file} at tag {} but the tag's version is {}; nothing uploaded",
                 job.name, job.tag, job.version

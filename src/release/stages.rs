@@ -15,20 +15,13 @@ use serde::Serialize;
 
 use crate::git::{self, Git};
 use crate::plan::Plan;
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Skipped, Workspace};
 
 /// The tree of an empty repository: what an unborn HEAD is diffed against.
 const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 /// The top-level file of the changes directory that `clear` also removes (the LLM prompt).
 pub const PROMPT_FILE: &str = "prompt.md";
-
-/// A package left out of a stage, and why (shown as a note or warning, not an error).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    pub package: String,
-    pub reason: String,
-}
 
 /// A package a stage refuses to touch: named, with what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,14 +36,6 @@ pub fn package_changes_dir(ws: &Workspace, package: &str) -> PathBuf {
     ws.root.join(&ws.config.changes_output_dir).join(package)
 }
 
-/// Path relative to the root, with `/` separators, for output.
-pub fn rel(ws: &Workspace, path: &Path) -> String {
-    path.strip_prefix(&ws.root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 /// The selected packages that are not skipped by configuration and are git repositories.
 fn selected<'a>(
     ws: &'a Workspace,
@@ -60,18 +45,18 @@ fn selected<'a>(
     let mut out = Vec::new();
     for pkg in ws.select(names)? {
         if ws.config.is_skipped(&pkg.name) {
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                reason: "skip = true in its [tool.release_tool.packages] configuration".to_owned(),
-            });
+            skipped.push(Skipped::new(
+                pkg,
+                "skip = true in its [tool.release_tool.packages] configuration",
+            ));
         } else if !Git::new(&pkg.dir).is_repo_root() {
-            skipped.push(Skipped {
-                package: pkg.name.clone(),
-                reason: format!(
+            skipped.push(Skipped::new(
+                pkg,
+                format!(
                     "{} is not a git repository (run `git submodule update --init {}`)",
                     pkg.rel_path, pkg.rel_path
                 ),
-            });
+            ));
         } else {
             out.push(pkg);
         }
@@ -157,8 +142,8 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
             package: pkg.name.clone(),
             path: pkg.rel_path.clone(),
             files: status.dirty(),
-            changes_file: rel(ws, &changes_file),
-            message_file: rel(ws, &message_file),
+            changes_file: ws.rel(&changes_file),
+            message_file: ws.rel(&message_file),
             message_kept,
             branch: status.branch.clone(),
             report,
@@ -291,10 +276,10 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
         }
         let Some(branch) = status.branch.clone() else {
             if !commits {
-                skipped.push(Skipped {
-                    package: pkg.name.clone(),
-                    reason: format!("HEAD is detached in {}; nothing pushed", pkg.rel_path),
-                });
+                skipped.push(Skipped::new(
+                    pkg,
+                    format!("HEAD is detached in {}; nothing pushed", pkg.rel_path),
+                ));
                 continue;
             }
             result.refused.push(Refused {
@@ -429,11 +414,11 @@ pub fn plan_clear(ws: &Workspace, names: &[String]) -> Result<ClearPlan> {
         }
         if !is_dir {
             if file_name == PROMPT_FILE {
-                result.removed.push(rel(ws, &path));
+                result.removed.push(ws.rel(&path));
                 result.plan.remove_file(None, &path);
             } else {
                 everything_removed = false;
-                result.kept.push(rel(ws, &path));
+                result.kept.push(ws.rel(&path));
             }
             continue;
         }
@@ -443,11 +428,11 @@ pub fn plan_clear(ws: &Workspace, names: &[String]) -> Result<ClearPlan> {
             let inner_path = inner.path();
             let inner_name = inner.file_name();
             if !inner.file_type()?.is_dir() && known.iter().any(|k| inner_name == k.as_str()) {
-                result.removed.push(rel(ws, &inner_path));
+                result.removed.push(ws.rel(&inner_path));
                 result.plan.remove_file(package, &inner_path);
             } else {
                 dir_emptied = false;
-                result.kept.push(rel(ws, &inner_path));
+                result.kept.push(ws.rel(&inner_path));
             }
         }
         if dir_emptied {

@@ -105,6 +105,26 @@ impl Package {
     }
 }
 
+/// A selected package a command leaves out, and why (shown as a note or a warning, not an
+/// error): the one type of `changes`, `commit`, the release stages, `publish` and `foreach`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub package: String,
+    /// Its path relative to the root.
+    pub path: String,
+    pub reason: String,
+}
+
+impl Skipped {
+    pub fn new(pkg: &Package, reason: impl Into<String>) -> Self {
+        Self {
+            package: pkg.name.clone(),
+            path: pkg.rel_path.clone(),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// The loaded workspace.
 #[derive(Clone, Debug)]
 pub struct Workspace {
@@ -162,6 +182,11 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
 }
 
 impl Workspace {
+    /// `path` relative to the root, for output (`/`-separated; see [`crate::core::fsutil::rel`]).
+    pub fn rel(&self, path: &Path) -> String {
+        crate::core::fsutil::rel(&self.root, path)
+    }
+
     /// Print the warnings from loading the workspace on stderr.
     pub fn print_warnings(&self) {
         for w in &self.warnings {

@@ -241,7 +241,7 @@ fn package_status(
     row.behind = Some(status.behind);
     row.branch.clone_from(&status.branch);
     if status.branch.is_none() {
-        let head = status.head.as_deref().map_or("", |h| &h[..h.len().min(7)]);
+        let head = status.head.as_deref().map_or("", crate::git::short_hash);
         row.problems.push(Problem::warning(format!(
             "detached HEAD at {head} (run `git switch {}` in {})",
             pkg.submodule

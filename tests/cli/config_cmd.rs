@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{TestEnv, outputs};
+use crate::support::{TestEnv, outputs, write_config};
 
 pub fn schema(env: &TestEnv) -> Value {
     let out = env.run(&env.path(), ["config", "schema"]);
@@ -30,7 +30,7 @@ pub fn schema_errors(schema: &Value, text: &str) -> Vec<String> {
 fn tool_accepts(env: &TestEnv, name: &str, text: &str) -> bool {
     let dir = env.path().join(name);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("release_tool.toml"), text).unwrap();
+    write_config(&dir, text);
     let out = env.run(&dir, ["config", "show"]);
     match out.status.code() {
         Some(0) => true,
@@ -183,11 +183,10 @@ fn schema_rejects_what_the_tool_rejects() {
 fn show_prints_each_value_with_its_source() {
     let env = TestEnv::new();
     let root = env.demo();
-    std::fs::write(
-        root.join("release_tool.toml"),
+    write_config(
+        &root,
         "[tool.release_tool]\ndev_branch = \"develop\"\n[tool.release_tool.forge]\nkind = \"none\"\n",
-    )
-    .unwrap();
+    );
     let out = env.run(&root.join("packages"), ["config", "show"]);
     let (stdout, stderr) = outputs(&out);
     assert!(out.status.success(), "{stderr}");
@@ -252,7 +251,7 @@ fn show_outside_a_workspace_and_with_a_bad_key_exit_2() {
             .1
             .starts_with("error: Not a release-tool workspace")
     );
-    std::fs::write(env.path().join("release_tool.toml"), "tag_prefx = \"v\"\n").unwrap();
+    write_config(&env.path(), "tag_prefx = \"v\"\n");
     let out = env.run(&env.path(), ["config", "show"]);
     assert_eq!(out.status.code(), Some(2));
     let (stdout, stderr) = outputs(&out);

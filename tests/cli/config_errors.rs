@@ -1,6 +1,6 @@
 //! Bad workspaces and configurations: a clear error, exit 2, and nothing changed on disk.
 
-use crate::support::{TestEnv, outputs, snapshot_tree};
+use crate::support::{TestEnv, outputs, snapshot_tree, write_config};
 
 #[test]
 fn not_a_workspace() {
@@ -27,11 +27,10 @@ fn root_dir_that_does_not_exist() {
 fn unknown_config_key_names_key_file_line_and_nearest() {
     let env = TestEnv::new();
     let root = env.demo();
-    std::fs::write(
-        root.join("release_tool.toml"),
+    write_config(
+        &root,
         "[tool.release_tool]\ntag_prefix = \"v\"\ngit_remot = \"origin\"\n",
-    )
-    .unwrap();
+    );
     let before = snapshot_tree(&root);
     let out = env.run(&root, ["status"]);
     assert_eq!(out.status.code(), Some(2));
@@ -65,11 +64,7 @@ fn config_in_root_pyproject_is_read_and_checked() {
 fn malformed_config_reports_position() {
     let env = TestEnv::new();
     let root = env.demo();
-    std::fs::write(
-        root.join("release_tool.toml"),
-        "[tool.release_tool]\ntag_prefix = \n",
-    )
-    .unwrap();
+    write_config(&root, "[tool.release_tool]\ntag_prefix = \n");
     let out = env.run(&root, ["status"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = outputs(&out).1;

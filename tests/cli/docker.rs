@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::containers::{self, GitDaemon, Registry};
-use crate::support::{TestEnv, UV_VERSION, commit_file, git, outputs, snapshot_tree};
+use crate::support::{TestEnv, UV_VERSION, commit_file, edit_config, git, outputs, snapshot_tree};
 
 /// `--ca-bundle <the host's bundle>`: HTTPS from inside a build may go through a proxy that
 /// re-signs TLS with a CA only the host trusts (uv fetches hatchling from `PyPI` there).
@@ -36,18 +36,19 @@ fn released_and_locked(env: &TestEnv) -> PathBuf {
 
 /// Set `[tool.release_tool.docker]` keys (TOML lines) in the demo's configuration.
 fn configure(root: &Path, keys: &str) {
-    let path = root.join("release_tool.toml");
-    let mut doc: toml_edit::DocumentMut = std::fs::read_to_string(&path).unwrap().parse().unwrap();
-    let new: toml_edit::DocumentMut = keys.parse().unwrap();
-    let tool = doc["tool"]["release_tool"].as_table_mut().unwrap();
-    if !tool.contains_key("docker") {
-        tool.insert("docker", toml_edit::Item::Table(toml_edit::Table::new()));
-    }
-    let docker = tool["docker"].as_table_mut().unwrap();
-    for (k, v) in new.iter() {
-        docker.insert(k, v.clone());
-    }
-    std::fs::write(&path, doc.to_string()).unwrap();
+    edit_config(root, |text| {
+        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        let new: toml_edit::DocumentMut = keys.parse().unwrap();
+        let tool = doc["tool"]["release_tool"].as_table_mut().unwrap();
+        if !tool.contains_key("docker") {
+            tool.insert("docker", toml_edit::Item::Table(toml_edit::Table::new()));
+        }
+        let docker = tool["docker"].as_table_mut().unwrap();
+        for (k, v) in new.iter() {
+            docker.insert(k, v.clone());
+        }
+        doc.to_string()
+    });
 }
 
 #[test]
@@ -289,10 +290,9 @@ fn bad_docker_configuration_is_a_usage_error() {
         stderr.contains("release_tool.toml: `docker.engine` must be one of \"auto\", \"docker\", \"podman\", \"buildah\", got \"kaniko\""),
         "{stderr}"
     );
-    let text = std::fs::read_to_string(root.join("release_tool.toml"))
-        .unwrap()
-        .replace("engine = \"kaniko\"", "extras = [\"gpu\"]");
-    std::fs::write(root.join("release_tool.toml"), text).unwrap();
+    edit_config(&root, |text| {
+        text.replace("engine = \"kaniko\"", "extras = [\"gpu\"]")
+    });
     let out = env.run(&root, ["docker"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(

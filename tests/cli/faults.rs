@@ -12,38 +12,17 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::support::fake_github::FakeForge;
-use crate::support::trunk::{self, NAMES};
-use crate::support::{TestEnv, git, outputs, snapshot_tree};
+use crate::support::trunk::{NAMES, World};
+use crate::support::{git, outputs, snapshot_tree};
 
-const EPOCH: &str = "1767225600";
 const RELEASE: [&str; 4] = ["release", "--bump", "minor", "--push"];
 
-/// A trunk world (`support::trunk`) in its own temp dir.
-struct World {
-    env: TestEnv,
-    root: PathBuf,
-}
-
+/// What only these tests do with the world ([`World`] is `support::trunk`'s).
 impl World {
-    fn new() -> Self {
-        let env = TestEnv::new();
-        let root = trunk::build(&env, &env.path());
-        Self { env, root }
-    }
-
-    fn remote(&self, name: &str) -> PathBuf {
-        self.env.path().join("remotes").join(format!("{name}.git"))
-    }
-
-    fn pkg(&self, name: &str) -> PathBuf {
-        self.root.join("packages").join(name)
-    }
-
     /// `release --bump minor --push ARGS` with uv, a fixed date, and the forge when given (fast
     /// retries, and `vars` on top).
     fn command(&self, forge: Option<&FakeForge>, vars: &[(&str, &str)], args: &[&str]) -> Command {
-        let mut cmd = self.env.cmd_uv(&self.root);
-        cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+        let mut cmd = self.cmd();
         if let Some(forge) = forge {
             cmd.env("GITHUB_TOKEN", &forge.opts.token)
                 .env("GITHUB_API_URL", forge.api_url())
@@ -56,13 +35,8 @@ impl World {
         cmd
     }
 
-    fn release(&self, forge: Option<&FakeForge>, vars: &[(&str, &str)]) -> Output {
+    fn release_against(&self, forge: Option<&FakeForge>, vars: &[(&str, &str)]) -> Output {
         self.command(forge, vars, &[]).output().unwrap()
-    }
-
-    fn journal(&self) -> Option<serde_json::Value> {
-        let text = std::fs::read_to_string(self.root.join(".release_tool/journal.json")).ok()?;
-        serde_json::from_str(&text).ok()
     }
 
     /// Every package released exactly once (one release commit, one next commit, the tag on
@@ -157,7 +131,7 @@ fn executable(path: &Path, script: &str) {
 #[test]
 fn a_run_killed_before_its_first_step_was_recorded_resumes() {
     let w = World::new();
-    let out = w.release(None, &[("RELEASE_TOOL_FAIL_AFTER_EFFECT", "1")]);
+    let out = w.release_against(None, &[("RELEASE_TOOL_FAIL_AFTER_EFFECT", "1")]);
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&out.status),
         Some(9),
@@ -174,7 +148,7 @@ fn a_run_killed_before_its_first_step_was_recorded_resumes() {
             .all(|s| s["status"] == "pending"),
         "{journal:#}"
     );
-    let stderr = ok(&w.release(None, &[("RELEASE_TOOL_LOG", "info")]));
+    let stderr = ok(&w.release_against(None, &[("RELEASE_TOOL_LOG", "info")]));
     contains_all(
         &stderr,
         &[
@@ -193,7 +167,7 @@ fn an_unreachable_remote_is_refused_before_anything_changes() {
     let away = w.env.path().join("remotes/b.git.away");
     std::fs::rename(w.remote("b"), &away).unwrap();
     let before = snapshot_tree(&w.env.path());
-    let stderr = failed(&w.release(None, &[]));
+    let stderr = failed(&w.release_against(None, &[]));
     contains_all(
         &stderr,
         &[
@@ -204,7 +178,7 @@ fn an_unreachable_remote_is_refused_before_anything_changes() {
     );
     assert_eq!(before, snapshot_tree(&w.env.path()), "nothing changed");
     std::fs::rename(&away, w.remote("b")).unwrap();
-    ok(&w.release(None, &[]));
+    ok(&w.release_against(None, &[]));
     w.assert_released_once();
 }
 
@@ -224,7 +198,7 @@ fn a_remote_lost_in_the_middle_of_the_run_fails_its_push_and_the_rerun_finishes(
             away.display()
         ),
     );
-    let stderr = failed(&w.release(None, &[]));
+    let stderr = failed(&w.release_against(None, &[]));
     contains_all(
         &stderr,
         &[
@@ -236,7 +210,7 @@ fn a_remote_lost_in_the_middle_of_the_run_fails_its_push_and_the_rerun_finishes(
     );
     std::fs::remove_file(w.remote("a").join("hooks/pre-receive")).unwrap();
     std::fs::rename(&away, &c).unwrap();
-    let stderr = ok(&w.release(None, &[]));
+    let stderr = ok(&w.release_against(None, &[]));
     assert!(stderr.contains("Resuming"), "{stderr}");
     w.assert_released_once();
 }
@@ -253,7 +227,7 @@ fn a_push_with_its_tag_refused_lands_nothing() {
         &b_remote.join("hooks/update"),
         "#!/bin/sh\ncase \"$1\" in refs/tags/*) echo \"tags are frozen: $1\" >&2; exit 1;; esac\nexit 0\n",
     );
-    let stderr = failed(&w.release(None, &[]));
+    let stderr = failed(&w.release_against(None, &[]));
     contains_all(
         &stderr,
         &[
@@ -269,7 +243,7 @@ fn a_push_with_its_tag_refused_lands_nothing() {
     );
     assert_eq!(git(&b_remote, &["tag", "--list"]), "");
     std::fs::remove_file(b_remote.join("hooks/update")).unwrap();
-    ok(&w.release(None, &[]));
+    ok(&w.release_against(None, &[]));
     w.assert_released_once();
 }
 
@@ -281,7 +255,7 @@ fn a_rate_limit_with_retry_after_is_waited_for() {
         .fail_first(1, 429)
         .retry_after("1")
         .start();
-    let stderr = ok(&w.release(Some(&forge), &[("RELEASE_TOOL_LOG", "info")]));
+    let stderr = ok(&w.release_against(Some(&forge), &[("RELEASE_TOOL_LOG", "info")]));
     assert!(stderr.contains("answered 429; retrying in 1s"), "{stderr}");
     one_release_each(&forge);
     w.assert_released_once();
@@ -296,7 +270,7 @@ fn a_rate_limit_asking_for_an_hour_stops_the_run_and_the_same_command_resumes() 
         .fail_first(1, 429)
         .retry_after("3600")
         .start();
-    let stderr = failed(&w.release(Some(&forge), &[]));
+    let stderr = failed(&w.release_against(Some(&forge), &[]));
     contains_all(
         &stderr,
         &[
@@ -307,7 +281,7 @@ fn a_rate_limit_asking_for_an_hour_stops_the_run_and_the_same_command_resumes() 
         ],
     );
     // The limit has reset: the same command finishes.
-    ok(&w.release(Some(&forge), &[]));
+    ok(&w.release_against(Some(&forge), &[]));
     one_release_each(&forge);
     assert_eq!(
         forge
@@ -330,7 +304,7 @@ fn a_forge_answer_lost_to_the_timeout_does_not_duplicate_the_release() {
     let forge = FakeForge::github()
         .slow(1, Some("POST"), Duration::from_secs(3))
         .start();
-    let stderr = ok(&w.release(
+    let stderr = ok(&w.release_against(
         Some(&forge),
         &[
             ("RELEASE_TOOL_FORGE_TIMEOUT_MS", "500"),
@@ -361,7 +335,7 @@ fn a_forge_that_never_answers_times_out_and_the_same_command_resumes() {
         .slow(usize::MAX, None, Duration::from_secs(20))
         .start();
     let vars = [("RELEASE_TOOL_FORGE_TIMEOUT_MS", "300")];
-    let stderr = failed(&w.release(Some(&silent), &vars));
+    let stderr = failed(&w.release_against(Some(&silent), &vars));
     contains_all(
         &stderr,
         &[
@@ -378,7 +352,7 @@ fn a_forge_that_never_answers_times_out_and_the_same_command_resumes() {
         "{stderr}"
     );
     let forge = FakeForge::github().start();
-    ok(&w.release(Some(&forge), &vars));
+    ok(&w.release_against(Some(&forge), &vars));
     one_release_each(&forge);
     w.assert_released_once();
 }
@@ -446,7 +420,7 @@ impl Drop for ReadOnly {
 fn a_read_only_package_directory_stops_its_package_and_the_rerun_finishes() {
     let w = World::new();
     let guard = ReadOnly::new(&w.pkg("b"));
-    let stderr = failed(&w.release(None, &[]));
+    let stderr = failed(&w.release_against(None, &[]));
     contains_all(
         &stderr,
         &[
@@ -463,7 +437,7 @@ fn a_read_only_package_directory_stops_its_package_and_the_rerun_finishes() {
         "a is released"
     );
     drop(guard);
-    ok(&w.release(None, &[]));
+    ok(&w.release_against(None, &[]));
     w.assert_released_once();
 }
 
@@ -476,7 +450,7 @@ fn a_read_only_state_directory_is_refused_before_anything_changes() {
     std::fs::create_dir(&state).unwrap();
     let guard = ReadOnly::new(&state);
     let before = snapshot_tree(&w.env.path());
-    let stderr = failed(&w.release(None, &[]));
+    let stderr = failed(&w.release_against(None, &[]));
     contains_all(
         &stderr,
         &[
@@ -487,7 +461,7 @@ fn a_read_only_state_directory_is_refused_before_anything_changes() {
     );
     assert_eq!(before, snapshot_tree(&w.env.path()), "nothing changed");
     drop(guard);
-    ok(&w.release(None, &[]));
+    ok(&w.release_against(None, &[]));
     w.assert_released_once();
 }
 

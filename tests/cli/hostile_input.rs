@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{TestEnv, outputs, snapshot_tree};
+use crate::support::{TestEnv, outputs, snapshot_tree, write_config};
 
 /// The payload: a command that leaves a marker file when git (or ssh) runs it.
 fn payload(env: &TestEnv) -> (String, PathBuf) {
@@ -278,7 +278,7 @@ fn configured_git_names_that_are_options_or_bad_refs_are_refused() {
     ] {
         let env = TestEnv::new();
         let root = env.demo();
-        std::fs::write(root.join("release_tool.toml"), format!("{line}\n")).unwrap();
+        write_config(&root, &format!("{line}\n"));
         for args in [&["status"][..], &["release", "--bump", "patch", "--push"]] {
             refused(
                 &env,

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree, venv_python};
+use crate::support::{
+    TestEnv, commit_file, git, outputs, snapshot_tree, venv_python, write_config,
+};
 
 fn ok(out: &std::process::Output) -> String {
     let (stdout, stderr) = outputs(out);
@@ -415,11 +417,7 @@ fn manifests_warn_without_tags_and_check_fails_with_diff() {
 fn index_prod_source_pins_exact_versions() {
     let env = TestEnv::new();
     let root = alpha_beta(&env);
-    std::fs::write(
-        root.join("release_tool.toml"),
-        "[tool.release_tool]\nprod_source = \"index\"\n",
-    )
-    .unwrap();
+    write_config(&root, "[tool.release_tool]\nprod_source = \"index\"\n");
     tag_all(&root, &["alpha", "beta"], "0.3.0");
     ok(&env.run(&root, ["manifests"]));
     let prod = std::fs::read_to_string(root.join("prod/pyproject.toml")).unwrap();

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Value, json};
 
 use crate::support::http::{FakeServer, Request, Response};
-use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree};
+use crate::support::{TestEnv, add_config, commit_file, git, outputs, snapshot_tree};
 
 /// The API key of every test: it must never show up anywhere.
 const KEY: &str = "sk-test-SECRET-123";
@@ -101,13 +101,13 @@ fn llm_server(answer: fn(&str) -> String) -> FakeServer {
 
 /// Point the workspace at the server.
 fn configure(root: &Path, server: &FakeServer, extra: &str) {
-    let config = root.join("release_tool.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "\n[tool.release_tool.llm]\nbase_url = \"{}/v1\"\nmodel = \"{MODEL}\"\n{extra}",
-        server.url
-    ));
-    std::fs::write(&config, text).unwrap();
+    add_config(
+        root,
+        &format!(
+            "\n[tool.release_tool.llm]\nbase_url = \"{}/v1\"\nmodel = \"{MODEL}\"\n{extra}",
+            server.url
+        ),
+    );
     git(root, &["commit", "-qam", "configure the LLM"]);
 }
 

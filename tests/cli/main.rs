@@ -13,6 +13,7 @@ mod add_remove;
 mod architecture;
 mod ci;
 mod cli_shape;
+mod clidoc;
 mod completions;
 mod config_cmd;
 mod config_errors;

@@ -4,11 +4,11 @@
 //! work tree, byte for byte: left alone, restored after an auto-stash, or, when restoring
 //! conflicts, kept in the stash that the message names.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use crate::support::trunk;
-use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree};
+use crate::support::trunk::{self, World};
+use crate::support::{commit_file, git, outputs, snapshot_tree};
 
 /// The user's files in a package: path and bytes, as planted.
 struct Work {
@@ -102,36 +102,6 @@ fn show(repo: &Path, spec: &str) -> Vec<u8> {
         .unwrap();
     assert!(out.status.success(), "git show {spec}: {out:?}");
     out.stdout
-}
-
-struct World {
-    env: TestEnv,
-    root: PathBuf,
-}
-
-impl World {
-    fn new() -> Self {
-        let env = TestEnv::new();
-        let root = trunk::build(&env, &env.path());
-        Self { env, root }
-    }
-
-    fn pkg(&self, name: &str) -> PathBuf {
-        self.root.join("packages").join(name)
-    }
-
-    fn remote(&self, name: &str) -> PathBuf {
-        self.env.path().join("remotes").join(format!("{name}.git"))
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.env
-            .cmd_uv(&self.root)
-            .env("SOURCE_DATE_EPOCH", "1767225600")
-            .args(args)
-            .output()
-            .unwrap()
-    }
 }
 
 fn code(out: &Output) -> Option<i32> {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::pypiserver::{PyPiServer, free_port};
-use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree, uv};
+use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree, uv, write_config};
 
 /// A token that must never show in any output.
 const TOKEN: &str = "pypi-FAKE-t0ken-must-never-show";
@@ -393,11 +393,7 @@ fn publish_failure_names_the_package_and_uv_message() {
 fn index_prod_source_publish_then_a_fresh_clone_syncs_prod_from_the_index() {
     let env = TestEnv::new();
     let root = env.demo();
-    std::fs::write(
-        root.join("release_tool.toml"),
-        "[tool.release_tool]\nprod_source = \"index\"\n",
-    )
-    .unwrap();
+    write_config(&root, "[tool.release_tool]\nprod_source = \"index\"\n");
     for name in ["core-utils", "data-loader", "model-api"] {
         let pkg = root.join("packages").join(name);
         set_version_and_tag(&pkg, "0.1.0", "v0.1.0");

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::support::fake_github::FakeForge;
 use crate::support::http::{FakeServer, Request, Response};
-use crate::support::{TestEnv, commit_file, git, hermetic, outputs};
+use crate::support::{TestEnv, add_config, commit_file, git, hermetic, outputs};
 
 const GITHUB_TOKEN: &str = "ghp_FAKEgithubTOKEN0123456789redact";
 const GH_TOKEN: &str = "gho_FAKEghTOKEN0123456789redact";
@@ -172,13 +172,14 @@ fn no_token_or_key_reaches_output_files_remotes_or_servers() {
         gitmodules.replace(&remotes, "../"),
     )
     .unwrap();
-    let mut config = std::fs::read_to_string(root.join("release_tool.toml")).unwrap();
-    config.push_str(&format!(
-        "\n[tool.release_tool.llm]\nbase_url = \"{}/v1\"\nmodel = \"test-model\"\n\
-         \n[tool.release_tool.docker]\nsecret_env = [\"RT_PRIVATE_INDEX\"]\n",
-        llm.url
-    ));
-    std::fs::write(root.join("release_tool.toml"), config).unwrap();
+    add_config(
+        &root,
+        &format!(
+            "\n[tool.release_tool.llm]\nbase_url = \"{}/v1\"\nmodel = \"test-model\"\n\
+             \n[tool.release_tool.docker]\nsecret_env = [\"RT_PRIVATE_INDEX\"]\n",
+            llm.url
+        ),
+    );
     git(
         &root,
         &[

@@ -6,14 +6,12 @@
 //! each with a `feat:` commit pushed to its bare remote, and a root with a bare remote too. No
 //! forge is configured (no token): forge steps are planned, printed, and skipped at run time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use crate::support::trunk::{self, NAMES, url};
-use crate::support::{TestEnv, clone_root, commit_file, git, outputs, snapshot_tree, venv_python};
+use crate::support::trunk::{NAMES, World, url};
+use crate::support::{clone_root, commit_file, git, outputs, venv_python};
 
-/// 2026-01-01T00:00:00Z, for a stable CHANGELOG date.
-const EPOCH: &str = "1767225600";
 const DATE: &str = "2026-01-01";
 const RELEASE: [&str; 3] = ["--bump", "minor", "--push"];
 const NEXT: &str = "chore: start 0.1.1.dev0 development";
@@ -38,64 +36,8 @@ fn failed(out: &Output, code: i32) -> String {
     stderr
 }
 
-/// A temp world: `<tmp>/product` (the root) and `<tmp>/remotes/{root,a,b,c}.git`.
-struct World {
-    env: TestEnv,
-    root: PathBuf,
-}
-
+/// What only these tests do to the world ([`World`] is `support::trunk`'s).
 impl World {
-    fn new() -> Self {
-        let env = TestEnv::new();
-        let root = trunk::build(&env, &env.path());
-        Self { env, root }
-    }
-
-    fn remote(&self, name: &str) -> PathBuf {
-        self.env.path().join("remotes").join(format!("{name}.git"))
-    }
-
-    fn pkg(&self, name: &str) -> PathBuf {
-        self.root.join("packages").join(name)
-    }
-
-    /// `release-tool release ARGS` in the root, with uv available and a fixed date.
-    fn release(&self, args: &[&str]) -> Output {
-        self.env
-            .cmd_uv(&self.root)
-            .env("SOURCE_DATE_EPOCH", EPOCH)
-            .arg("release")
-            .args(args)
-            .output()
-            .expect("run release-tool")
-    }
-
-    /// Every repository of the world: the root, its packages, and the bare remotes.
-    fn repos(&self) -> Vec<PathBuf> {
-        let mut repos = vec![self.root.clone()];
-        repos.extend(NAMES.iter().map(|n| self.pkg(n)));
-        repos.push(self.remote("root"));
-        repos.extend(NAMES.iter().map(|n| self.remote(n)));
-        repos
-    }
-
-    /// The whole state of the world: refs, stashes and status of every repository, then
-    /// every file (work trees, git directories, bare remotes). `git status` runs first, so
-    /// that an index whose stat data was stale is refreshed before the files are read.
-    fn state(&self) -> Vec<String> {
-        let mut state = Vec::new();
-        for repo in self.repos() {
-            state.push(format!("== {}", repo.display()));
-            state.push(git(&repo, &["for-each-ref"]));
-            if repo.extension().is_none_or(|e| e != "git") {
-                state.push(git(&repo, &["stash", "list"]));
-                state.push(git(&repo, &["status", "--porcelain"]));
-            }
-        }
-        state.extend(snapshot_tree(&self.env.path()));
-        state
-    }
-
     /// Install a `pre-receive` hook that rejects every push to `name`'s remote.
     fn freeze(&self, name: &str) {
         let hook = self.remote(name).join("hooks/pre-receive");
@@ -111,20 +53,6 @@ impl World {
 
     fn thaw(&self, name: &str) {
         std::fs::remove_file(self.remote(name).join("hooks/pre-receive")).unwrap();
-    }
-
-    fn journal(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.root.join(".release_tool/journal.json"))
-            .expect("a journal");
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn write_journal(&self, journal: &serde_json::Value) {
-        std::fs::write(
-            self.root.join(".release_tool/journal.json"),
-            serde_json::to_string_pretty(journal).unwrap(),
-        )
-        .unwrap();
     }
 }
 
@@ -230,7 +158,7 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
         );
     }
     // The journal ran exactly the planned steps, and finished.
-    let journal = w.journal();
+    let journal = w.journal().expect("a journal");
     assert_eq!(journal["finished"], true);
     assert_eq!(journal["command"], "release --bump minor --push");
     let ran: Vec<&serde_json::Value> = journal["plan"]["steps"]
@@ -515,7 +443,7 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     assert_eq!(git(&c, &["status", "--porcelain"]), "");
     assert_eq!(rev(&root_remote, "main"), root_before);
     assert_eq!(rev(&w.root, "HEAD"), root_before);
-    assert_eq!(w.journal()["finished"], false);
+    assert_eq!(w.journal().expect("a journal")["finished"], false);
 
     // Another command while the run is unfinished: a clear error, nothing changed.
     let before = w.state();
@@ -569,7 +497,7 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
             "the resumed run reports the whole release: {stdout}"
         );
     }
-    assert_eq!(w.journal()["finished"], true);
+    assert_eq!(w.journal().expect("a journal")["finished"], true);
     for name in NAMES {
         let remote = w.remote(name);
         assert_eq!(count(&remote, &format!("Release {name} ")), 1, "{name}");
@@ -806,7 +734,7 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     let b = w.pkg("b");
     let release = commit_of(&b, "Release b 0.1.0");
     git(&b, &["reset", "-q", "--hard", &release]);
-    let mut journal = w.journal();
+    let mut journal = w.journal().expect("a journal");
     let steps = journal["plan"]["steps"].as_array().unwrap().clone();
     let commit_step = steps
         .iter()
@@ -854,11 +782,11 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
         remote_tags(&remote),
         [("v0.1.0".to_owned(), release.clone())]
     );
-    assert_eq!(w.journal()["finished"], true);
+    assert_eq!(w.journal().expect("a journal")["finished"], true);
 
     // The same for the root: its commit made and pushed, the journal not told.
     let root_head = rev(&w.root, "HEAD");
-    let mut journal = w.journal();
+    let mut journal = w.journal().expect("a journal");
     let steps = journal["plan"]["steps"].as_array().unwrap().clone();
     let root_commit = steps
         .iter()

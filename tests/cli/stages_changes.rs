@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{TestEnv, git, outputs, snapshot_tree};
+use crate::support::{TestEnv, add_config, git, outputs, snapshot_tree};
 
 const CHANGES: &str = "release_tool/changes";
 
@@ -182,10 +182,10 @@ fn changes_json_selection_and_skip() {
     dirty_core_utils(&root);
     std::fs::write(pkg_dir(&root, "data-loader").join("x.txt"), "x\n").unwrap();
     std::fs::write(pkg_dir(&root, "model-api").join("y.txt"), "y\n").unwrap();
-    let config = root.join("release_tool.toml");
-    let mut text = read(&config);
-    text.push_str("\n[tool.release_tool.packages.model-api]\nskip = true\n");
-    std::fs::write(&config, text).unwrap();
+    add_config(
+        &root,
+        "\n[tool.release_tool.packages.model-api]\nskip = true\n",
+    );
 
     // -p selects (--llm is tested in the llm module).
     let (stdout, _) = ok(&env, &root, &["changes", "--json", "-p", "data-loader"]);

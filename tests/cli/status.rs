@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree};
+use crate::support::{TestEnv, commit_file, git, outputs, snapshot_tree, write_config};
 
 fn status_json(env: &TestEnv, dir: &Path, extra: &[&str]) -> (Option<i32>, Value) {
     let mut args = vec!["status", "--json"];
@@ -130,11 +130,10 @@ fn last_tag_is_the_highest_pep440_version_and_commits_are_counted_since() {
 fn per_package_tag_prefix_from_config() {
     let env = TestEnv::new();
     let root = env.demo();
-    std::fs::write(
-        root.join("release_tool.toml"),
+    write_config(
+        &root,
         "[tool.release_tool]\n[tool.release_tool.packages.core-utils]\ntag_prefix = \"core-utils-v\"\n",
-    )
-    .unwrap();
+    );
     let pkg = root.join("packages/core-utils");
     git(&pkg, &["tag", "v9.0.0"]);
     git(&pkg, &["tag", "core-utils-v0.3.0"]);
@@ -207,11 +206,7 @@ fn pins_are_read_from_staging_and_prod_and_stale_pins_reported() {
 fn index_pins_in_prod() {
     let env = TestEnv::new();
     let root = env.demo();
-    std::fs::write(
-        root.join("release_tool.toml"),
-        "[tool.release_tool]\nprod_source = \"index\"\n",
-    )
-    .unwrap();
+    write_config(&root, "[tool.release_tool]\nprod_source = \"index\"\n");
     let pkg = root.join("packages/core-utils");
     git(&pkg, &["tag", "v0.1.0"]);
     git(&pkg, &["tag", "v0.2.0"]);

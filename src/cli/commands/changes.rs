@@ -119,7 +119,7 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         } else {
             format!(
                 " (or have an LLM write them: `--llm`, or paste {} into a chat)",
-                stages::rel(&ws, &llm::prompt_path(&ws))
+                ws.rel(&llm::prompt_path(&ws))
             )
         };
         ui::hint(&format!(

@@ -69,13 +69,12 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     if !ran {
         return Ok(ExitKind::Success);
     }
-    let rel = |p: &std::path::Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
     let written: Vec<String> = planned
         .plan
         .steps
         .iter()
         .filter_map(|s| match &s.kind {
-            crate::plan::StepKind::WriteFile { path, .. } => Some(rel(path)),
+            crate::plan::StepKind::WriteFile { path, .. } => Some(ws.rel(path)),
             _ => None,
         })
         .collect();
@@ -84,7 +83,7 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             "written": written,
             "files": planned.files.iter().map(|(p, f)| serde_json::json!({
                 "package": p,
-                "path": rel(f),
+                "path": ws.rel(f),
             })).collect::<Vec<_>>(),
         }))?;
     }

@@ -70,7 +70,7 @@ pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             ui::note(&format!(
                 "{}: committed {} on {} ({} {files}): {subject}",
                 p.package,
-                &hash[..hash.len().min(7)],
+                crate::git::short_hash(hash),
                 p.branch,
                 p.files
             ));

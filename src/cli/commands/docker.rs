@@ -77,7 +77,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
     let input = RenderInput::for_workspace(&ws, settings, product)?;
     let rendered = docker::render(&input)?;
     let dockerfile = input.settings.dockerfile.clone();
-    let dockerignore = rel(&ws, &ws.path(&input.settings.context).join(".dockerignore"));
+    let dockerignore = ws.rel(&ws.path(&input.settings.context).join(".dockerignore"));
     if args.check {
         return check(
             &ws,
@@ -214,7 +214,7 @@ pub fn execute(
                 plan.run_file_step(kind)
                     .map_err(|e| e.context(format!("step `{}` failed", plan.headline(step))))?;
                 if let StepKind::WriteFile { path, .. } = kind {
-                    written.push(rel(ws, path));
+                    written.push(ws.rel(path));
                 }
             }
         }
@@ -304,11 +304,4 @@ fn cleanup(
     if made {
         let _ = engine.run(root, &["rm".to_owned(), name.to_owned()], true);
     }
-}
-
-fn rel(ws: &Workspace, path: &Path) -> String {
-    path.strip_prefix(&ws.root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
 }

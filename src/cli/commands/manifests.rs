@@ -38,13 +38,12 @@ pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind
     ws.print_warnings();
     ws.require_sound()?;
     let planned = manifests::plan(&ws, global.jobs())?;
-    let rel = |p: &std::path::Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
     let changed: Vec<String> = planned
         .plan
         .steps
         .iter()
         .filter_map(|s| match &s.kind {
-            crate::plan::StepKind::WriteFile { path, .. } => Some(rel(path)),
+            crate::plan::StepKind::WriteFile { path, .. } => Some(ws.rel(path)),
             _ => None,
         })
         .collect();
@@ -54,8 +53,8 @@ pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind
     if args.check || global.dry_run {
         if global.json {
             ui::print_json(&Report {
-                staging: rel(&planned.staging_path),
-                prod: rel(&planned.prod_path),
+                staging: ws.rel(&planned.staging_path),
+                prod: ws.rel(&planned.prod_path),
                 up_to_date: changed.is_empty(),
                 changed: changed.clone(),
                 packages: &planned.rows,
@@ -91,8 +90,8 @@ pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind
     planned.plan.execute(None)?;
     if global.json {
         ui::print_json(&Report {
-            staging: rel(&planned.staging_path),
-            prod: rel(&planned.prod_path),
+            staging: ws.rel(&planned.staging_path),
+            prod: ws.rel(&planned.prod_path),
             up_to_date: true,
             changed: changed.clone(),
             packages: &planned.rows,

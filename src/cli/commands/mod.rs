@@ -442,7 +442,7 @@ pub fn release_summary_rows(
         .iter()
         .map(|p| {
             let version = if p.from == p.version {
-                p.version.clone()
+                p.version.to_string()
             } else {
                 format!("{} → {}", p.from, p.version)
             };
@@ -488,7 +488,7 @@ pub fn release_summary_rows(
                 Cell::strong(p.package.clone()),
                 Cell::plain(version),
                 Cell::plain(p.tag.clone().unwrap_or_else(dash)),
-                Cell::plain(p.next.clone().unwrap_or_else(dash)),
+                Cell::plain(p.next.as_ref().map_or_else(dash, ToString::to_string)),
                 result,
             ]
         })

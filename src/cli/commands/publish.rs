@@ -64,7 +64,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     );
     let plan = publish::plan(&ws, &request, &work_dir)?;
     for s in &plan.skipped {
-        ui::warn(&format!("{}: skipped, {}", s.name, s.reason));
+        ui::warn(&format!("{}: skipped, {}", s.package, s.reason));
     }
     if global.dry_run {
         super::run_plan(&plan.steps(), global, None)?;
@@ -166,7 +166,7 @@ fn print_summary(results: &[Published]) {
         };
         vec![
             ui::Cell::strong(r.package.clone()),
-            ui::Cell::plain(r.version.clone()),
+            ui::Cell::plain(r.version.to_string()),
             ui::Cell::plain(r.tag.clone()),
             result,
         ]

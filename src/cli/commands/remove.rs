@@ -38,11 +38,10 @@ pub fn run(args: &RemoveArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             removed.name, removed.rel_path
         ));
         if let Some(dir) = &removed.kept_git_dir {
-            let shown = dir.strip_prefix(&ws.root).unwrap_or(dir);
+            let shown = ws.rel(dir);
             ui::note(&format!(
-                "  git keeps its repository in {} (a later `add` of the same URL reuses it; \
-                 delete it to reclaim the space)",
-                shown.display()
+                "  git keeps its repository in {shown} (a later `add` of the same URL reuses it; \
+                 delete it to reclaim the space)"
             ));
         }
     }

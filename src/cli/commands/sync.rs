@@ -41,11 +41,7 @@ pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         super::report_steps(&plan, global)?;
         let dir = env::mode_dir(&ws, mode);
         let venv = dir.join(".venv");
-        let shown = venv
-            .strip_prefix(&ws.root)
-            .unwrap_or(&venv)
-            .display()
-            .to_string();
+        let shown = ws.rel(&venv);
         ui::note(&format!("Active environment: {mode} ({shown})"));
         ui::hint(&format!("activate it with `source {shown}/bin/activate`"));
     }

@@ -7,8 +7,8 @@ use owo_colors::OwoColorize as _;
 use crate::cli::GlobalArgs;
 use crate::core::error::ExitKind;
 use crate::core::ui;
-use crate::git::Git;
-use crate::manage::update::{Move, Survey, UpdateReport, UpdateRequest, short};
+use crate::git::{Git, short_hash};
+use crate::manage::update::{Move, Survey, UpdateReport, UpdateRequest};
 use crate::plan::Plan;
 use crate::workspace::Workspace;
 
@@ -99,7 +99,10 @@ pub fn run(args: &UpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         if n == 1 { "" } else { "s" }
     );
     if let Some(hash) = &commit {
-        ui::note(&format!("Committed {what} in the root ({})", short(hash)));
+        ui::note(&format!(
+            "Committed {what} in the root ({})",
+            short_hash(hash)
+        ));
     } else {
         ui::note(&format!("Staged {what} in the root (not committed)"));
         ui::hint("review with `git diff --cached --submodule`, then `git commit`");
@@ -147,8 +150,8 @@ fn print_moves(moves: &[Move], dry_run: bool) {
             out,
             "{}  {} → {}  ({count})",
             name.bold(),
-            short(&m.old),
-            short(&m.new)
+            short_hash(&m.old),
+            short_hash(&m.new)
         );
         for c in m.commits.iter().flatten() {
             let _ = writeln!(out, "    {}", c.subject);

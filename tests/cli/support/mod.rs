@@ -219,6 +219,29 @@ pub fn clone_root(env: &TestEnv, root: &Path, init: &[&str]) -> PathBuf {
     clone
 }
 
+/// The workspace configuration file under `root`.
+pub const CONFIG_FILE: &str = "release_tool.toml";
+
+/// Write `text` as the `release_tool.toml` of the workspace at `root` (replacing it).
+pub fn write_config(root: &Path, text: &str) {
+    std::fs::write(root.join(CONFIG_FILE), text).unwrap();
+}
+
+/// Append `text` to the `release_tool.toml` of the workspace at `root`.
+pub fn add_config(root: &Path, text: &str) {
+    edit_config(root, |mut config| {
+        config.push_str(text);
+        config
+    });
+}
+
+/// Rewrite the `release_tool.toml` of the workspace at `root` with `edit`.
+pub fn edit_config(root: &Path, edit: impl FnOnce(String) -> String) {
+    let path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+}
+
 /// Commit a file change in a repo.
 pub fn commit_file(repo: &Path, file: &str, contents: &str, message: &str) {
     let path = repo.join(file);

@@ -1,24 +1,28 @@
-//! The command-line reference in Markdown, generated from the clap command tree: an index
-//! (`docs/cli/README.md`: the global options once, every command with its alias) and one page
-//! per command (`docs/cli/<command>.md`: about, usage, arguments, options with their values and
-//! defaults, subcommands). The committed pages are kept equal to this output by a test;
-//! `UPDATE_DOCS=1 cargo test --lib clidoc` rewrites them.
+//! The command-line reference in Markdown, generated from the clap command tree
+//! (`release_tool::cli::Cli`): an index (`docs/cli/README.md`: the global options once, every
+//! command with its alias) and one page per command (`docs/cli/<command>.md`: about, usage,
+//! arguments, options with their values and defaults, subcommands). The committed pages are kept
+//! equal to this output by a test; `UPDATE_DOCS=1 cargo test --test cli clidoc` rewrites them.
+//! The docs tests: every `release-tool …` line of README.md and docs/ parses with the real
+//! command line, and every `[tool.release_tool]` TOML example with the real configuration parser.
+//!
+//! Test code only: it lives here, not in the library, so the release binary does not carry it.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use clap::CommandFactory as _;
-
-use crate::cli::Cli;
+use release_tool::cli::Cli;
 
 /// Where the pages live, relative to the repository.
-pub const DIR: &str = "docs/cli";
+const DIR: &str = "docs/cli";
 
 /// The banner under each page's title.
-const GENERATED: &str = "<!-- Generated from the command line (src/cli.rs, src/commands/); do not edit. \
-Regenerate with `UPDATE_DOCS=1 cargo test --lib clidoc`. -->";
+const GENERATED: &str = "<!-- Generated from the command line (src/cli/); do not edit. \
+Regenerate with `UPDATE_DOCS=1 cargo test --test cli clidoc`. -->";
 
 /// Every page: (file name, Markdown), the index first.
-pub fn pages() -> Vec<(String, String)> {
+fn pages() -> Vec<(String, String)> {
     let mut cmd = Cli::command();
     cmd.build();
     let mut pages = vec![("README.md".to_owned(), index(&cmd))];
@@ -304,7 +308,7 @@ fn escape_cell(text: &str) -> String {
 /// Every `release-tool …` command line the Markdown `text` shows, in code blocks and inline
 /// code: the words after `release-tool`, up to the end of the shell command (`|`, `&&`, `;`,
 /// `>`, a comment, the end of the code span). Synopses (`[ARGS]`, `<COMMAND>`, `...`) are left out.
-pub fn command_lines(text: &str) -> Vec<(usize, Vec<String>)> {
+fn command_lines(text: &str) -> Vec<(usize, Vec<String>)> {
     let mut found = Vec::new();
     // `Some(language)` inside a fenced block.
     let mut block: Option<String> = None;
@@ -394,73 +398,17 @@ fn shell_words(text: &str) -> Option<Vec<String>> {
     (!synopsis).then_some(words)
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    /// Every `release-tool …` line in README.md and docs/ parses with the real command line:
-    /// no page names a command, flag or value that does not exist. A line may leave out a
-    /// required argument (prose says `release-tool new` for the command), nothing else.
-    #[test]
-    fn docs_name_only_real_commands_and_flags() {
-        use clap::Parser as _;
-        use clap::error::ErrorKind;
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = vec![root.join("README.md")];
-        for dir in ["docs", super::DIR] {
-            let mut pages: Vec<_> = std::fs::read_dir(root.join(dir))
-                .unwrap()
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "md"))
-                .collect();
-            pages.sort();
-            files.extend(pages);
-        }
-        let mut checked = 0;
-        let mut bad = Vec::new();
-        for file in &files {
-            let text = std::fs::read_to_string(file).unwrap();
-            for (line, words) in super::command_lines(&text) {
-                checked += 1;
-                let argv = std::iter::once("release-tool".to_owned()).chain(words.iter().cloned());
-                if let Err(e) = crate::cli::Cli::try_parse_from(argv) {
-                    let fine = matches!(
-                        e.kind(),
-                        ErrorKind::DisplayHelp
-                            | ErrorKind::DisplayVersion
-                            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-                            | ErrorKind::MissingRequiredArgument
-                            | ErrorKind::MissingSubcommand
-                    );
-                    if !fine {
-                        let shown = file.strip_prefix(root).unwrap_or(file).display();
-                        let first = e.to_string().lines().next().unwrap_or("").to_owned();
-                        bad.push(format!(
-                            "{shown}:{line}: release-tool {}: {first}",
-                            words.join(" ")
-                        ));
-                    }
-                }
-            }
-        }
-        assert!(
-            bad.is_empty(),
-            "{} bad command lines:\n{}",
-            bad.len(),
-            bad.join("\n")
-        );
-        assert!(checked > 90, "only {checked} command lines found");
-    }
-
-    /// Every TOML code block of README.md and docs/ that configures release-tool
-    /// (`[tool.release_tool…]`) is accepted by the real configuration parser: no example names
-    /// a key or value that does not exist.
-    #[test]
-    fn docs_configuration_examples_are_valid() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = vec![root.join("README.md")];
-        let mut pages: Vec<_> = std::fs::read_dir(root.join("docs"))
+/// Every `release-tool …` line in README.md and docs/ parses with the real command line:
+/// no page names a command, flag or value that does not exist. A line may leave out a
+/// required argument (prose says `release-tool new` for the command), nothing else.
+#[test]
+fn docs_name_only_real_commands_and_flags() {
+    use clap::Parser as _;
+    use clap::error::ErrorKind;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    for dir in ["docs", DIR] {
+        let mut pages: Vec<_> = std::fs::read_dir(root.join(dir))
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -468,141 +416,192 @@ mod tests {
             .collect();
         pages.sort();
         files.extend(pages);
-        let mut checked = 0;
-        let mut bad = Vec::new();
-        for file in &files {
-            let text = std::fs::read_to_string(file).unwrap();
-            let mut block: Option<(usize, String)> = None;
-            for (n, line) in text.lines().enumerate() {
-                let fence = line.trim_start();
-                match &mut block {
-                    None if fence == "```toml" => block = Some((n + 2, String::new())),
-                    Some((start, body)) if fence == "```" => {
-                        if body.contains("[tool.release_tool") {
-                            checked += 1;
-                            let shown = file.strip_prefix(root).unwrap_or(file);
-                            let at = Path::new("pyproject.toml");
-                            if let Err(e) = crate::config::parse_pyproject(at, body) {
-                                bad.push(format!("{}:{start}: {e:#}", shown.display()));
-                            }
+    }
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line, words) in command_lines(&text) {
+            checked += 1;
+            let argv = std::iter::once("release-tool".to_owned()).chain(words.iter().cloned());
+            if let Err(e) = Cli::try_parse_from(argv) {
+                let fine = matches!(
+                    e.kind(),
+                    ErrorKind::DisplayHelp
+                        | ErrorKind::DisplayVersion
+                        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+                        | ErrorKind::MissingRequiredArgument
+                        | ErrorKind::MissingSubcommand
+                );
+                if !fine {
+                    let shown = file.strip_prefix(root).unwrap_or(file).display();
+                    let first = e.to_string().lines().next().unwrap_or("").to_owned();
+                    bad.push(format!(
+                        "{shown}:{line}: release-tool {}: {first}",
+                        words.join(" ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} bad command lines:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    assert!(checked > 90, "only {checked} command lines found");
+}
+
+/// Every TOML code block of README.md and docs/ that configures release-tool
+/// (`[tool.release_tool…]`) is accepted by the real configuration parser: no example names
+/// a key or value that does not exist.
+#[test]
+fn docs_configuration_examples_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let mut pages: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    files.extend(pages);
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut block: Option<(usize, String)> = None;
+        for (n, line) in text.lines().enumerate() {
+            let fence = line.trim_start();
+            match &mut block {
+                None if fence == "```toml" => block = Some((n + 2, String::new())),
+                Some((start, body)) if fence == "```" => {
+                    if body.contains("[tool.release_tool") {
+                        checked += 1;
+                        let shown = file.strip_prefix(root).unwrap_or(file);
+                        let at = Path::new("pyproject.toml");
+                        if let Err(e) = release_tool::config::parse_pyproject(at, body) {
+                            bad.push(format!("{}:{start}: {e:#}", shown.display()));
                         }
-                        block = None;
                     }
-                    Some((_, body)) => {
-                        body.push_str(line.trim_start_matches(' '));
-                        body.push('\n');
-                    }
-                    None => {}
+                    block = None;
                 }
-            }
-        }
-        assert!(
-            bad.is_empty(),
-            "{} bad examples:\n{}",
-            bad.len(),
-            bad.join("\n")
-        );
-        assert!(checked > 10, "only {checked} configuration examples found");
-    }
-
-    #[test]
-    fn command_lines_are_found_in_blocks_and_spans() {
-        let text = "Run `release-tool status --json | jq` or `release-tool sync [dev|prod]`.\n\
-                    ```console\n$ release-tool -C \"/tmp/a b\" release --dry-run   # look first\n\
-                    warning: release-tool does not write it; run `release-tool lock prod`\n```\n\
-                    ```sh\nuvx --from . release-tool --help && release-tool man > x\n\
-                    git commit -m \"ci: release-tool workflows\"\n\
-                    release-tool-stage0\n# Build release-tool and run it\n```\n";
-        let found: Vec<(usize, String)> = super::command_lines(text)
-            .into_iter()
-            .map(|(n, w)| (n, w.join(" ")))
-            .collect();
-        assert_eq!(
-            found,
-            [
-                (1, "status --json".to_owned()),
-                (3, "-C /tmp/a b release --dry-run".to_owned()),
-                (4, "lock prod".to_owned()),
-                (7, "--help".to_owned()),
-                (7, "man".to_owned()),
-            ]
-        );
-    }
-
-    /// `docs/cli/` is exactly what [`super::pages`] renders: no page stale, none missing, none
-    /// left over from a removed command. `UPDATE_DOCS=1` rewrites the directory instead.
-    #[test]
-    fn committed_cli_reference_is_current() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(super::DIR);
-        let pages = super::pages();
-        let update = std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1");
-        let existing: Vec<String> = std::fs::read_dir(&dir)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| {
-                        Path::new(n)
-                            .extension()
-                            .is_some_and(|e| e.eq_ignore_ascii_case("md"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if update {
-            std::fs::create_dir_all(&dir).unwrap();
-            for name in &existing {
-                if !pages.iter().any(|(n, _)| n == name) {
-                    std::fs::remove_file(dir.join(name)).unwrap();
+                Some((_, body)) => {
+                    body.push_str(line.trim_start_matches(' '));
+                    body.push('\n');
                 }
-            }
-            for (name, text) in &pages {
-                std::fs::write(dir.join(name), text).unwrap();
-            }
-            return;
-        }
-        let mut problems = Vec::new();
-        for (name, text) in &pages {
-            match std::fs::read_to_string(dir.join(name)) {
-                Ok(committed) if committed == *text => {}
-                Ok(_) => problems.push(format!("{name} is stale")),
-                Err(_) => problems.push(format!("{name} is missing")),
+                None => {}
             }
         }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} bad examples:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    assert!(checked > 10, "only {checked} configuration examples found");
+}
+
+#[test]
+fn command_lines_are_found_in_blocks_and_spans() {
+    let text = "Run `release-tool status --json | jq` or `release-tool sync [dev|prod]`.\n\
+                ```console\n$ release-tool -C \"/tmp/a b\" release --dry-run   # look first\n\
+                warning: release-tool does not write it; run `release-tool lock prod`\n```\n\
+                ```sh\nuvx --from . release-tool --help && release-tool man > x\n\
+                git commit -m \"ci: release-tool workflows\"\n\
+                release-tool-stage0\n# Build release-tool and run it\n```\n";
+    let found: Vec<(usize, String)> = command_lines(text)
+        .into_iter()
+        .map(|(n, w)| (n, w.join(" ")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "status --json".to_owned()),
+            (3, "-C /tmp/a b release --dry-run".to_owned()),
+            (4, "lock prod".to_owned()),
+            (7, "--help".to_owned()),
+            (7, "man".to_owned()),
+        ]
+    );
+}
+
+/// `docs/cli/` is exactly what [`pages`] renders: no page stale, none missing, none
+/// left over from a removed command. `UPDATE_DOCS=1` rewrites the directory instead.
+#[test]
+fn committed_cli_reference_is_current() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR);
+    let pages = pages();
+    let update = std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1");
+    let existing: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    Path::new(n)
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if update {
+        std::fs::create_dir_all(&dir).unwrap();
         for name in &existing {
             if !pages.iter().any(|(n, _)| n == name) {
-                problems.push(format!("{name} documents no command"));
+                std::fs::remove_file(dir.join(name)).unwrap();
             }
         }
-        assert!(
-            problems.is_empty(),
-            "{}/: {}; run `UPDATE_DOCS=1 cargo test --lib clidoc` and commit the result",
-            super::DIR,
-            problems.join(", ")
-        );
+        for (name, text) in &pages {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        return;
     }
+    let mut problems = Vec::new();
+    for (name, text) in &pages {
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(committed) if committed == *text => {}
+            Ok(_) => problems.push(format!("{name} is stale")),
+            Err(_) => problems.push(format!("{name} is missing")),
+        }
+    }
+    for name in &existing {
+        if !pages.iter().any(|(n, _)| n == name) {
+            problems.push(format!("{name} documents no command"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}/: {}; run `UPDATE_DOCS=1 cargo test --test cli clidoc` and commit the result",
+        DIR,
+        problems.join(", ")
+    );
+}
 
-    #[test]
-    fn every_command_has_a_page_with_its_usage() {
-        let pages = super::pages();
-        let status = &pages.iter().find(|(n, _)| n == "status.md").unwrap().1;
-        assert!(status.starts_with("# release-tool status\n"), "{status}");
-        assert!(
-            status.contains("```text\nrelease-tool status [OPTIONS]\n```"),
-            "{status}"
-        );
-        assert!(status.contains("- `--fetch`: "), "{status}");
-        // Global options are on the index only.
-        assert!(!status.contains("--dry-run`:"), "{status}");
-        let index = &pages[0].1;
-        assert!(index.contains("- `--color <WHEN>`: "), "{index}");
-        assert!(
-            index.contains("| [`prepare`](prepare.md) | `stage4` |"),
-            "{index}"
-        );
-        let prepare = &pages.iter().find(|(n, _)| n == "prepare.md").unwrap().1;
-        assert!(prepare.contains("Default: `auto`."), "{prepare}");
-        assert!(prepare.contains("Alias: `stage4`."), "{prepare}");
-        let config = &pages.iter().find(|(n, _)| n == "config.md").unwrap().1;
-        assert!(config.contains("## `release-tool config show`"), "{config}");
-    }
+#[test]
+fn every_command_has_a_page_with_its_usage() {
+    let pages = pages();
+    let status = &pages.iter().find(|(n, _)| n == "status.md").unwrap().1;
+    assert!(status.starts_with("# release-tool status\n"), "{status}");
+    assert!(
+        status.contains("```text\nrelease-tool status [OPTIONS]\n```"),
+        "{status}"
+    );
+    assert!(status.contains("- `--fetch`: "), "{status}");
+    // Global options are on the index only.
+    assert!(!status.contains("--dry-run`:"), "{status}");
+    let index = &pages[0].1;
+    assert!(index.contains("- `--color <WHEN>`: "), "{index}");
+    assert!(
+        index.contains("| [`prepare`](prepare.md) | `stage4` |"),
+        "{index}"
+    );
+    let prepare = &pages.iter().find(|(n, _)| n == "prepare.md").unwrap().1;
+    assert!(prepare.contains("Default: `auto`."), "{prepare}");
+    assert!(prepare.contains("Alias: `stage4`."), "{prepare}");
+    let config = &pages.iter().find(|(n, _)| n == "config.md").unwrap().1;
+    assert!(config.contains("## `release-tool config show`"), "{config}");
 }
