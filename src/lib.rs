@@ -9,6 +9,7 @@
 //!   buildah) and [`process`] (the user's own commands, for `foreach` only);
 //! - [`ui`]: output conventions (stdout for data, stderr for everything else).
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;

@@ -25,6 +25,7 @@ use crate::plan::{Guard, Plan, Step, StepKind};
 use crate::python::uv::Uv;
 
 /// How to run.
+#[derive(Default)]
 pub struct Options<'a> {
     pub uv: Option<&'a Uv>,
     pub jobs: usize,

@@ -96,7 +96,8 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         ca_bundle: args.ca_bundle.as_ref().map(|p| cwd.join(p)),
         git_config: args.git_config.as_ref().map(|p| cwd.join(p)),
     };
-    let dry_run = global.dry_run || ws.config.dry_run;
+    let settings = global.resolve(&ws.config);
+    let dry_run = settings.dry_run;
     let engine = if actions.build {
         match Engine::find(input.settings.engine) {
             Ok(engine) => Some(engine),
