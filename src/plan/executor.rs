@@ -11,7 +11,7 @@
 //!   as done. A file changed by someone else since the plan was made, or a tag on another
 //!   commit, is a failure, not something to overwrite.
 //! - Every step kind runs here: files, git, uv, forge calls, container engine steps. A plan
-//!   run once with no journal ([`crate::plan::Plan::execute`], `docker`) is a *plain* run:
+//!   run once with no journal ([`crate::plan::Plan::execute`], `docker`) is a *direct* run:
 //!   steps in the plan's order, no probes, no crash points.
 //! - For tests, the process can be made to die at a chosen step ([`crash_hook`]), to prove that
 //!   the probes above cover every moment a real crash can happen.
@@ -43,7 +43,7 @@ pub struct Options<'a> {
     /// A plan run once, right after it was made, with no journal to resume ([`Plan::execute`]):
     /// every step runs as planned, in the plan's order, without the probes that make a resumed
     /// run safe (a file's content before, the commit, tag and push guards).
-    pub plain: bool,
+    pub direct: bool,
     /// Capture uv's output ([`Report::uv_outputs`]) instead of streaming it to stderr.
     pub capture_uv: bool,
     /// Hide the container engine's output (`-q`); otherwise each engine step is headed by its
@@ -272,8 +272,8 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
     let completed = AtomicUsize::new(0);
     let remaining = journal_remaining(&shared);
     let progress = crate::core::ui::Progress::start(if opts.no_progress { 0 } else { remaining });
-    // A plain run traces each step as it starts, in the plan's words.
-    let announced = if opts.plain {
+    // A direct run traces each step as it starts, in the plan's words.
+    let announced = if opts.direct {
         plan.to_json()
     } else {
         Vec::new()
@@ -299,8 +299,8 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
             match run_step(&plan, step, &prior, i, &shared, opts) {
                 Ok(outcome) => {
                     let count = completed.fetch_add(1, Ordering::SeqCst) + 1;
-                    // The crash points are a journaled run's: a plain run has nothing to resume.
-                    let crash = !opts.plain;
+                    // The crash points are a journaled run's: a direct run has nothing to resume.
+                    let crash = !opts.direct;
                     if crash {
                         crash_hook::check(
                             crash_hook::Window::Unrecorded,
@@ -464,7 +464,7 @@ fn record(
     }
     let headline = plan.headline(step);
     match &outcome {
-        Outcome::Ran(_) if !opts.plain => tracing::info!("{}: {headline}", who(step)),
+        Outcome::Ran(_) if !opts.direct => tracing::info!("{}: {headline}", who(step)),
         Outcome::AlreadyDone(why) => tracing::info!("{}: {headline}: {why}", who(step)),
         _ => {}
     }
@@ -522,7 +522,7 @@ fn run_step(
             before,
             after,
         } => {
-            if opts.plain {
+            if opts.direct {
                 plan.run_file_step(&step.kind)?;
                 return Ok(Outcome::Ran(None));
             }
@@ -555,7 +555,7 @@ fn run_step(
             plan.run_file_step(&step.kind)?;
             Ok(Outcome::Ran(None))
         }
-        StepKind::Git { dir, args } if opts.plain => {
+        StepKind::Git { dir, args } if opts.direct => {
             Git::new(dir).run(args)?;
             Ok(Outcome::Ran(None))
         }

@@ -560,7 +560,7 @@ impl Plan {
     }
 
     /// Execute every step in order; stops at the first failure with the step named. uv's
-    /// output is streamed to stderr. Run by the [`executor`] as a plain run (no journal, no
+    /// output is streamed to stderr. Run by the [`executor`] as a direct run (no journal, no
     /// probes, in the plan's order).
     pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
         self.run_plain(uv, false).map(drop)
@@ -581,7 +581,7 @@ impl Plan {
             &executor::Options {
                 uv,
                 jobs: 1,
-                plain: true,
+                direct: true,
                 capture_uv: capture,
                 ..executor::Options::default()
             },

@@ -204,7 +204,7 @@ pub fn execute(
         &executor::Options {
             jobs: 1,
             engine,
-            plain: true,
+            direct: true,
             quiet,
             no_progress: true,
             ..executor::Options::default()
