@@ -729,6 +729,7 @@ mod tests {
             forge: None,
             forge_unavailable: None,
             write_journal: true,
+            ..Options::default()
         };
         let (journal, report) = execute(Journal::new("test", plan.clone()), &opts).unwrap();
         assert!(!journal.finished);
@@ -762,6 +763,7 @@ mod tests {
             forge: None,
             forge_unavailable: None,
             write_journal: false,
+            ..Options::default()
         };
         let (_, report) = execute(Journal::new("t", plan), &opts).unwrap();
         assert!(

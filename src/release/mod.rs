@@ -1755,6 +1755,49 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
 mod tests {
     use super::*;
 
+    fn request(stage: Stage, packages: &[&str]) -> Request {
+        Request {
+            stage,
+            packages: packages.iter().map(|p| (*p).to_owned()).collect(),
+            bump: Bump::Minor,
+            push: true,
+            next: stage == Stage::Release,
+            root_commit: true,
+            delete_branch: false,
+            lock: true,
+        }
+    }
+
+    #[test]
+    fn a_request_keys_its_journal_by_what_shapes_the_plan() {
+        let a = request(Stage::Release, &["b", "a"]);
+        assert_eq!(a.command_line(), "release --bump minor --push -p a -p b");
+        // The packages in any order, and what does not shape the plan, give the same key.
+        let b = Request {
+            delete_branch: true,
+            lock: false,
+            ..request(Stage::Release, &["a", "b"])
+        };
+        assert_eq!(a.key(), b.key());
+        let no_next = Request {
+            next: false,
+            root_commit: false,
+            ..a.clone()
+        };
+        assert_ne!(a.key(), no_next.key());
+        assert_eq!(
+            no_next.command_line(),
+            "release --bump minor --push --no-next --no-root-commit -p a -p b"
+        );
+        assert_ne!(a.key(), request(Stage::Prepare, &["a", "b"]).key());
+        // `tag` and `next` take no --bump.
+        let tag = Request {
+            bump: Bump::Patch,
+            ..request(Stage::Tag, &[])
+        };
+        assert_eq!(tag.command_line(), "tag --push");
+    }
+
     fn git(dir: &Path, args: &[&str]) {
         let out = std::process::Command::new("git")
             .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-C"])
