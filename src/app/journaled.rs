@@ -45,17 +45,40 @@ impl Run<'_> {
         held: Option<RunLock>,
         build: impl FnOnce() -> Result<Planned>,
     ) -> Result<ExitKind> {
-        let env = |k: &str| std::env::var(k).ok();
-        if self.require_forge {
-            forge::require(&self.ws.config.forge, &env)?;
-        }
+        self.check_forge()?;
         // One run at a time per workspace: a second one refuses before it reads the journal or
         // plans anything.
         let _lock = match held {
             Some(lock) => Some(lock),
             None => workspace_lock(self.ws, self.settings, &self.command)?,
         };
-        let journal = self.open_journal(build)?;
+        let resume = self.resume()?;
+        self.run_resumed(resume, leading, build)
+    }
+
+    /// [`Run::run`] once the caller holds the lock (or runs dry) and has read the journal
+    /// (`resume`): `tag --sync` syncs in between.
+    pub fn run_resumed(
+        &self,
+        resume: journal::Resume,
+        leading: &[StepJson],
+        build: impl FnOnce() -> Result<Planned>,
+    ) -> Result<ExitKind> {
+        self.check_forge()?;
+        let journal = self.open_journal(resume, build)?;
+        self.run_journal(journal, leading)
+    }
+
+    /// `--require-forge`: a usage error, before anything changes, when no forge token is set.
+    fn check_forge(&self) -> Result<()> {
+        if self.require_forge {
+            forge::require(&self.ws.config.forge, &|k: &str| std::env::var(k).ok())?;
+        }
+        Ok(())
+    }
+
+    /// Print the journal's plan (`--dry-run`) or run what is left of it, and report.
+    pub fn run_journal(&self, journal: Journal, leading: &[StepJson]) -> Result<ExitKind> {
         if journal.plan.is_empty() {
             if self.settings.json {
                 // Still the JSON promised: an empty plan (`--dry-run`) or no package released.
@@ -65,7 +88,8 @@ impl Run<'_> {
             ui::note("Nothing to do");
             return Ok(ExitKind::Success);
         }
-        let forge_reason = forge::unavailable_reason(&self.ws.config.forge, &env);
+        let forge_reason =
+            forge::unavailable_reason(&self.ws.config.forge, &|k: &str| std::env::var(k).ok());
         if self.settings.dry_run {
             self.print_dry_run(&journal, leading, forge_reason.as_deref())?;
             return Ok(ExitKind::Success);
@@ -99,18 +123,20 @@ impl Run<'_> {
         Ok(ExitKind::Success)
     }
 
-    /// Whether an unfinished run of this request is recorded (and would be resumed).
-    pub fn resumes(&self) -> Result<bool> {
-        Ok(matches!(
-            journal::resume_for(&self.ws.root, &self.command, self.request.as_ref())?,
-            journal::Resume::Continue(_)
-        ))
+    /// The root's journal read for this run: an unfinished run of the same request to
+    /// continue, or none (an unfinished run of another command is an error).
+    pub fn resume(&self) -> Result<journal::Resume> {
+        journal::resume_for(&self.ws.root, &self.command, self.request.as_ref())
     }
 
     /// The journal to run: the unfinished one of the same request, or a fresh one for the plan
     /// `build` makes (its skipped packages and notes said first).
-    pub fn open_journal(&self, build: impl FnOnce() -> Result<Planned>) -> Result<Journal> {
-        match journal::resume_for(&self.ws.root, &self.command, self.request.as_ref())? {
+    pub fn open_journal(
+        &self,
+        resume: journal::Resume,
+        build: impl FnOnce() -> Result<Planned>,
+    ) -> Result<Journal> {
+        match resume {
             journal::Resume::Continue(j) => {
                 ui::note(&format!(
                     "Resuming `release-tool {}`: {} of {} steps were done (journal {})",

@@ -8,7 +8,7 @@ use crate::app::{Settings, run_plan, workspace_lock};
 use crate::core::error::ExitKind;
 use crate::core::ui;
 use crate::plan::executor::{self, Report};
-use crate::plan::journal::Journal;
+use crate::plan::journal::{Journal, Resume};
 use crate::python::uv::Uv;
 use crate::release::{self, Request, Stage};
 use crate::workspace::Workspace;
@@ -32,13 +32,15 @@ pub fn run(
     if req.stage != Stage::Tag {
         return run.run(&[], None, || req.plan(ws));
     }
-    // The lock first: the sync steps below change the packages too.
+    // The lock first: the sync steps below change the packages too. The journal is read once:
+    // a resumed run does not sync again.
     let lock = workspace_lock(ws, settings, &run.command)?;
-    if sync && !run.resumes()? {
+    let resume = run.resume()?;
+    if sync && matches!(resume, Resume::Fresh) {
         let sync = release::plan_tag_sync(ws, req)?;
         if settings.dry_run && settings.json {
             // One JSON document: the sync's steps, then the tag's.
-            return run.run(&sync.plan.to_json(), None, || {
+            return run.run_resumed(resume, &sync.plan.to_json(), || {
                 release::plan_tag_after_sync(ws, req)
             });
         }
@@ -52,13 +54,14 @@ pub fn run(
                 "Then (planned from {}/{} as last fetched; the sync fetches first):",
                 ws.config.git_remote, ws.config.base_branch
             ));
-            return run.run(&[], None, || release::plan_tag_after_sync(ws, req));
+            return run.run_resumed(resume, &[], || release::plan_tag_after_sync(ws, req));
         }
     }
     // Plan from the synced state.
     let ws = &Workspace::load(&ws.root)?;
     let run = Run { ws, ..run };
-    run.run(&[], lock, || release::plan_tag(ws, req))
+    let _lock = lock;
+    run.run_resumed(resume, &[], || release::plan_tag(ws, req))
 }
 
 /// Run a stage unattended, as the demo does: planned afresh, journaled, no forge; returns the
