@@ -1,9 +1,10 @@
 //! The journaled run (SPEC §4): plan (or resume) a command, then print the plan (`--dry-run`)
 //! or run it with the executor, the journal recording every step, and report what happened.
 //!
-//! [`run`] is the whole of it; its parts have names of their own: [`open_journal`] (resume or
-//! plan afresh), [`print_dry_run`], [`execute`] (forge client, uv, executor), [`report_events`],
-//! [`report_failures`] and the closing table ([`print_release_summary`]).
+//! [`Run::run`] is the whole of it; its parts have names of their own: the workspace lock,
+//! [`Run::resume`] (read the journal), [`Run::open_journal`] (resume or plan afresh),
+//! [`Run::run_journal`] (the dry-run rendering, or the executor with the forge client and uv,
+//! then [`report_events`], the failures and the closing table [`print_release_summary`]).
 
 use anyhow::Result;
 
