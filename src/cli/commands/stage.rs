@@ -196,3 +196,62 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command};
+    use crate::python::version::Bump;
+    use crate::release::Stage;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("release-tool").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn each_stage_builds_its_request_from_the_shared_flags() {
+        let cli = parse(&["release", "--no-next", "--push", "-p", "b", "-p", "a"]);
+        let Command::Release(args) = &cli.command else {
+            panic!("release")
+        };
+        let req = args.stage.request(&cli.global.packages);
+        assert_eq!(req.stage, Stage::Release);
+        assert_eq!(req.bump, Bump::Auto);
+        assert!(req.push && !req.next && req.root_commit && req.lock);
+        assert_eq!(
+            req.command_line(),
+            "release --bump auto --push --no-next -p a -p b"
+        );
+
+        let cli = parse(&["prepare", "--bump", "minor", "--no-root-commit"]);
+        let Command::Prepare(args) = &cli.command else {
+            panic!("prepare")
+        };
+        let req = args.stage.request(&[]);
+        assert_eq!(
+            (req.bump, req.next, req.root_commit),
+            (Bump::Minor, false, false)
+        );
+
+        let cli = parse(&["tag", "--sync", "--delete-branch", "--require-forge"]);
+        let Command::Tag(args) = &cli.command else {
+            panic!("tag")
+        };
+        assert!(args.stage.sync && args.stage.require_forge);
+        let req = args.stage.request(&[]);
+        assert!(req.delete_branch);
+        assert_eq!(req.command_line(), "tag");
+
+        let cli = parse(&["next", "--push"]);
+        let Command::Next(args) = &cli.command else {
+            panic!("next")
+        };
+        let req = args.stage.request(&[]);
+        assert!(req.next && req.push);
+        assert_eq!(req.command_line(), "next --push");
+        // A flag another stage takes is refused, as before.
+        assert!(Cli::try_parse_from(["release-tool", "next", "--require-forge"]).is_err());
+        assert!(Cli::try_parse_from(["release-tool", "tag", "--bump", "minor"]).is_err());
+    }
+}
