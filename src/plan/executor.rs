@@ -128,8 +128,8 @@ impl Report {
 /// earlier run completed count too (as the resumed run passes them; the hook never fires on
 /// them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
 /// a failed one does not. A direct run ([`Options::direct`]) has no crash points. The variables
-/// are read once; an unset, empty or non-numeric value (or
-/// 0) turns the hook off. Documented in docs/development.md.
+/// are read once; an unset, empty or non-numeric value (or 0) turns the hook off. Documented in
+/// docs/development.md.
 pub mod crash_hook {
     use super::OnceLock;
 
