@@ -21,6 +21,7 @@
 //! - [`cli`]: clap, the global flags and one module per command ([`cli::commands`]), whose
 //!   arguments are turned into plain requests for the layers before it.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;

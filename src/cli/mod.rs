@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::app::Settings;
+
 /// Run the whole life of a Python product built from many micro-packages: a uv workspace of
 /// git-submodule packages with dev, staging and prod environments.
 #[derive(Debug, Parser)]
@@ -60,6 +62,31 @@ impl GlobalArgs {
     /// `-j` as a worker count.
     pub fn jobs(&self) -> Option<usize> {
         self.jobs.map(usize::from)
+    }
+
+    /// The flags merged with the loaded configuration, once (`--dry-run` or `dry_run = true`,
+    /// `-j` or `jobs`): what a command that reads the workspace runs with.
+    pub fn resolve(&self, config: &crate::config::Config) -> Settings {
+        Settings {
+            packages: self.packages.clone(),
+            dry_run: self.dry_run || config.dry_run,
+            json: self.json,
+            jobs: config.effective_jobs(self.jobs()),
+        }
+    }
+
+    /// The flags alone, for a command that runs without a configuration (`init`, `demo`) or
+    /// does not read `dry_run` from it (`add`, `new`, `remove`, `sync`, `lock`, `update`: there
+    /// it only decides the workspace lock).
+    pub fn flags(&self) -> Settings {
+        Settings {
+            packages: self.packages.clone(),
+            dry_run: self.dry_run,
+            json: self.json,
+            jobs: self.jobs().unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            }),
+        }
     }
 }
 

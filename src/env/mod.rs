@@ -15,8 +15,8 @@ use crate::plan::Plan;
 use crate::python::pyproject::{self, PyProject};
 use crate::workspace::Workspace;
 
-/// An environment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// An environment (also the `MODE` argument of `sync` and `lock`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Mode {
     Dev,
     Staging,

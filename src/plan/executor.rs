@@ -10,6 +10,9 @@
 //!   the message), a tag already on the same commit, refs already on the remote. Those count
 //!   as done. A file changed by someone else since the plan was made, or a tag on another
 //!   commit, is a failure, not something to overwrite.
+//! - Every step kind runs here: files, git, uv, forge calls, container engine steps. A plan
+//!   run once with no journal ([`crate::plan::Plan::execute`], `docker`) is a *direct* run:
+//!   steps in the plan's order, no probes, no crash points.
 //! - For tests, the process can be made to die at a chosen step ([`crash_hook`]), to prove that
 //!   the probes above cover every moment a real crash can happen.
 
@@ -18,6 +21,7 @@ use std::sync::{Condvar, Mutex};
 
 use anyhow::{Context as _, Result, anyhow};
 
+use crate::engine::Engine;
 use crate::forge::{self, ForgeOutcome};
 use crate::git::{self, Git};
 use crate::plan::journal::{Journal, Status};
@@ -25,14 +29,28 @@ use crate::plan::{Guard, Plan, Step, StepKind};
 use crate::python::uv::Uv;
 
 /// How to run.
+#[derive(Default)]
 pub struct Options<'a> {
     pub uv: Option<&'a Uv>,
     pub jobs: usize,
     /// The forge client; `None` skips forge steps with `forge_unavailable` as the reason.
     pub forge: Option<&'a forge::Client>,
     pub forge_unavailable: Option<String>,
+    /// The container engine of engine steps (`docker --build`).
+    pub engine: Option<&'a Engine>,
     /// Write the journal after every step (off for commands that keep none).
     pub write_journal: bool,
+    /// A plan run once, right after it was made, with no journal to resume ([`Plan::execute`]):
+    /// every step runs as planned, in the plan's order, without the probes that make a resumed
+    /// run safe (a file's content before, the commit, tag and push guards).
+    pub direct: bool,
+    /// Capture uv's output ([`Report::uv_outputs`]) instead of streaming it to stderr.
+    pub capture_uv: bool,
+    /// Hide the container engine's output (`-q`); otherwise each engine step is headed by its
+    /// command line and streams its output to stderr.
+    pub quiet: bool,
+    /// No progress bar (the engine's own output streams instead).
+    pub no_progress: bool,
 }
 
 /// A step that failed.
@@ -75,6 +93,11 @@ pub enum Outcome {
 pub struct Report {
     pub events: Vec<StepEvent>,
     pub failures: Vec<Failure>,
+    /// The error of each failed step, by step index, for a caller that returns it as it is
+    /// (its exit kind and hint kept).
+    pub errors: Vec<(usize, anyhow::Error)>,
+    /// With [`Options::capture_uv`]: the output of each uv step, in order.
+    pub uv_outputs: Vec<String>,
     /// Packages (or "root") not started because something they wait for failed, with what.
     pub blocked: Vec<(String, Vec<String>)>,
 }
@@ -104,8 +127,9 @@ impl Report {
 /// Steps are counted in the order they complete, from 1, across the whole run: the steps an
 /// earlier run completed count too (as the resumed run passes them; the hook never fires on
 /// them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
-/// a failed one does not. The variables are read once; an unset, empty or non-numeric value (or
-/// 0) turns the hook off. Documented in docs/development.md.
+/// a failed one does not. A direct run ([`Options::direct`]) has no crash points. The variables
+/// are read once; an unset, empty or non-numeric value (or 0) turns the hook off. Documented in
+/// docs/development.md.
 ///
 /// Compiled into debug builds only (`cfg(debug_assertions)`: the builds `cargo test` runs); a
 /// release build has neither the hook nor its variables.
@@ -252,7 +276,13 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
     // Steps complete so far, in completion order (the crash hook counts with it).
     let completed = AtomicUsize::new(0);
     let remaining = journal_remaining(&shared);
-    let progress = crate::core::ui::Progress::start(remaining);
+    let progress = crate::core::ui::Progress::start(if opts.no_progress { 0 } else { remaining });
+    // A direct run traces each step as it starts, in the plan's words.
+    let announced = if opts.direct {
+        plan.to_json()
+    } else {
+        Vec::new()
+    };
     let run_unit = |u: &Unit| -> bool {
         for &i in &u.steps {
             let step = &plan.steps[i];
@@ -268,16 +298,34 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
                 record(&shared, i, &plan, Outcome::DoneBefore, opts);
                 continue;
             }
+            if let Some(json) = announced.get(i) {
+                tracing::info!("{}: {} {}", who(step), json.action, json.detail);
+            }
             match run_step(&plan, step, &prior, i, &shared, opts) {
                 Ok(outcome) => {
                     // The step's number in completion order: the crash hook's (debug builds only).
                     #[cfg_attr(not(debug_assertions), allow(unused_variables))]
                     let count = completed.fetch_add(1, Ordering::SeqCst) + 1;
+                    // The crash points are a journaled run's: a direct run has nothing to resume.
                     #[cfg(debug_assertions)]
-                    crash_hook::check(crash_hook::Window::Unrecorded, count, &plan.headline(step));
+                    let crash = !opts.direct;
+                    #[cfg(debug_assertions)]
+                    if crash {
+                        crash_hook::check(
+                            crash_hook::Window::Unrecorded,
+                            count,
+                            &plan.headline(step),
+                        );
+                    }
                     record(&shared, i, &plan, outcome, opts);
                     #[cfg(debug_assertions)]
-                    crash_hook::check(crash_hook::Window::Recorded, count, &plan.headline(step));
+                    if crash {
+                        crash_hook::check(
+                            crash_hook::Window::Recorded,
+                            count,
+                            &plan.headline(step),
+                        );
+                    }
                 }
                 Err(e) => {
                     let cause = format!("{e:#}");
@@ -294,6 +342,7 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
                         cause,
                         hint: crate::core::error::classify(&e).1.or_else(|| io_hint(&e)),
                     });
+                    report.errors.push((i, e));
                     return false;
                 }
             }
@@ -425,7 +474,7 @@ fn record(
     }
     let headline = plan.headline(step);
     match &outcome {
-        Outcome::Ran(_) => tracing::info!("{}: {headline}", who(step)),
+        Outcome::Ran(_) if !opts.direct => tracing::info!("{}: {headline}", who(step)),
         Outcome::AlreadyDone(why) => tracing::info!("{}: {headline}: {why}", who(step)),
         _ => {}
     }
@@ -483,6 +532,10 @@ fn run_step(
             before,
             after,
         } => {
+            if opts.direct {
+                plan.run_file_step(&step.kind)?;
+                return Ok(Outcome::Ran(None));
+            }
             let current = fs_err::read_to_string(path).ok();
             if current.as_deref() == Some(after.as_str()) {
                 return Ok(Outcome::AlreadyDone(
@@ -510,6 +563,10 @@ fn run_step(
         | StepKind::RemoveFile { .. }
         | StepKind::RemoveEmptyDir { .. } => {
             plan.run_file_step(&step.kind)?;
+            Ok(Outcome::Ran(None))
+        }
+        StepKind::Git { dir, args } if opts.direct => {
+            Git::new(dir).run(args)?;
             Ok(Outcome::Ran(None))
         }
         StepKind::Git { dir, args } => {
@@ -575,11 +632,23 @@ fn run_step(
             let uv = opts
                 .uv
                 .ok_or_else(|| anyhow!("uv is needed for this step"))?;
-            uv.run_streaming(dir, args)?;
+            if opts.capture_uv {
+                let out = uv.run_quiet(dir, args)?;
+                shared.lock().expect("journal lock").1.uv_outputs.push(out);
+            } else {
+                uv.run_streaming(dir, args)?;
+            }
             Ok(Outcome::Ran(None))
         }
-        StepKind::Engine { .. } => {
-            anyhow::bail!("engine steps run through the docker command, not the release executor")
+        StepKind::Engine { dir, args, .. } => {
+            let engine = opts
+                .engine
+                .ok_or_else(|| anyhow!("no engine for `{}`", plan.headline(step)))?;
+            if !opts.quiet {
+                crate::core::ui::section(&plan.headline(step));
+            }
+            engine.run(dir, args, opts.quiet)?;
+            Ok(Outcome::Ran(None))
         }
         StepKind::Forge { call } => {
             let Some(client) = opts.forge else {
@@ -670,6 +739,7 @@ mod tests {
             forge: None,
             forge_unavailable: None,
             write_journal: true,
+            ..Options::default()
         };
         let (journal, report) = execute(Journal::new("test", plan.clone()), &opts).unwrap();
         assert!(!journal.finished);
@@ -703,6 +773,7 @@ mod tests {
             forge: None,
             forge_unavailable: None,
             write_journal: false,
+            ..Options::default()
         };
         let (_, report) = execute(Journal::new("t", plan), &opts).unwrap();
         assert!(

@@ -74,6 +74,10 @@ pub struct Journal {
     pub format: u32,
     /// The command, as `release-tool <command>` would be typed again to resume it.
     pub command: String,
+    /// The typed request the run was made for (serialised): a run resumes when the request is
+    /// the same value. A journal written without one is matched by `command`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<serde_json::Value>,
     pub finished: bool,
     pub plan: Plan,
     pub steps: Vec<StepState>,
@@ -89,6 +93,7 @@ impl Journal {
         Self {
             format: FORMAT,
             command: command.into(),
+            request: None,
             finished: false,
             plan,
             steps,
@@ -278,11 +283,21 @@ pub enum Resume {
     Continue(Box<Journal>),
 }
 
-/// Look at the root's journal before running `command`: an unfinished run of the same command
-/// is continued; an unfinished run of another command is an error that says how to go on.
-pub fn resume_for(root: &Path, command: &str) -> Result<Resume> {
+/// Look at the root's journal before running `command` (made for `request`, the typed request
+/// serialised, when there is one): an unfinished run of the same request (or, without one, of
+/// the same command) is continued; an unfinished run of another command is an error that says
+/// how to go on.
+pub fn resume_for(
+    root: &Path,
+    command: &str,
+    request: Option<&serde_json::Value>,
+) -> Result<Resume> {
+    let same = |j: &Journal| match (&j.request, request) {
+        (Some(recorded), Some(request)) => recorded == request,
+        _ => j.command == command,
+    };
     match Journal::load(root)? {
-        Some(j) if !j.finished && j.command == command => Ok(Resume::Continue(Box::new(j))),
+        Some(j) if !j.finished && same(&j) => Ok(Resume::Continue(Box::new(j))),
         Some(j) if !j.finished => {
             let done = j.completed().len();
             Err(UserError::failure(format!(
@@ -355,7 +370,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         assert!(matches!(
-            resume_for(root, "release").unwrap(),
+            resume_for(root, "release", None).unwrap(),
             Resume::Fresh
         ));
         let mut plan = Plan::grouped(root);
@@ -386,7 +401,8 @@ mod tests {
             fs_err::read_to_string(root.join(".release_tool/.gitignore")).unwrap(),
             "# release-tool's own state (the journal of the last run, the lock, caches)\n*\n"
         );
-        let Resume::Continue(loaded) = resume_for(root, "release --bump minor").unwrap() else {
+        let Resume::Continue(loaded) = resume_for(root, "release --bump minor", None).unwrap()
+        else {
             panic!("expected a resume");
         };
         assert_eq!(loaded.steps, journal.steps);
@@ -396,10 +412,13 @@ mod tests {
             serde_json::to_value(&loaded.packages).unwrap(),
             serde_json::to_value(&journal.packages).unwrap()
         );
-        let err = format!("{:#}", resume_for(root, "tag --push").unwrap_err());
+        let err = format!("{:#}", resume_for(root, "tag --push", None).unwrap_err());
         assert!(err.contains("release --bump minor"), "{err}");
         journal.finished = true;
         journal.save().unwrap();
-        assert!(matches!(resume_for(root, "tag").unwrap(), Resume::Fresh));
+        assert!(matches!(
+            resume_for(root, "tag", None).unwrap(),
+            Resume::Fresh
+        ));
     }
 }

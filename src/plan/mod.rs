@@ -9,13 +9,12 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::core::fsutil::atomic_write;
 use crate::core::text::shell_words;
 use crate::forge::ForgeCall;
-use crate::git::Git;
 use crate::python::uv::Uv;
 
 /// What a step does.
@@ -43,8 +42,8 @@ pub enum StepKind {
     Uv { dir: PathBuf, args: Vec<String> },
     /// A forge API call (a release, a pull request); the token is never part of it.
     Forge { call: ForgeCall },
-    /// Run a container engine (`docker`, `podman`, `buildah`) with `args` in `dir`; run by
-    /// the `docker` command through [`crate::engine`].
+    /// Run a container engine (`docker`, `podman`, `buildah`) with `args` in `dir`; the
+    /// executor runs it with the engine the `docker` command found ([`executor::Options`]).
     Engine {
         dir: PathBuf,
         engine: String,
@@ -561,55 +560,41 @@ impl Plan {
     }
 
     /// Execute every step in order; stops at the first failure with the step named. uv's
-    /// output is streamed to stderr.
+    /// output is streamed to stderr. Run by the [`executor`] as a direct run (no journal, no
+    /// probes, in the plan's order).
     pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
-        self.run_steps(uv, false).map(drop)
+        self.run_plain(uv, false).map(drop)
     }
 
     /// Like [`Plan::execute`], but uv's output is captured instead of streamed: returns the
     /// output of each uv step in order; a failed uv step's error carries uv's message.
     pub fn execute_captured(&self, uv: Option<&Uv>) -> Result<Vec<String>> {
-        self.run_steps(uv, true)
+        self.run_plain(uv, true)
     }
 
-    fn run_steps(&self, uv: Option<&Uv>, capture: bool) -> Result<Vec<String>> {
-        let mut outputs = Vec::new();
-        // A bar over the steps when they take a while (a `commit --push` over many packages).
-        let progress = crate::core::ui::Progress::start(self.steps.len());
-        for (step, json) in self.steps.iter().zip(self.to_json()) {
-            let _inc = IncOnDrop(&progress);
+    fn run_plain(&self, uv: Option<&Uv>, capture: bool) -> Result<Vec<String>> {
+        let mut plan = self.clone();
+        // One step after the other, in the plan's order.
+        plan.grouped = false;
+        let (_, mut report) = executor::execute(
+            journal::Journal::new(String::new(), plan),
+            &executor::Options {
+                uv,
+                jobs: 1,
+                direct: true,
+                capture_uv: capture,
+                ..executor::Options::default()
+            },
+        )?;
+        if let Some((i, e)) = report.errors.pop() {
+            let json = &self.to_json()[i];
             let who = json.package.as_deref().unwrap_or("root");
-            tracing::info!("{who}: {} {}", json.action, json.detail);
-            let result: Result<()> = match &step.kind {
-                StepKind::Git { dir, args } => {
-                    Git::new(dir).run(args).map(drop).map_err(Into::into)
-                }
-                StepKind::Uv { dir, args } => match uv {
-                    Some(uv) if capture => uv.run_quiet(dir, args).map(|out| outputs.push(out)),
-                    Some(uv) => uv.run_streaming(dir, args),
-                    None => Err(anyhow::anyhow!("uv is needed for this step")),
-                },
-                StepKind::Forge { .. } => {
-                    Err(anyhow::anyhow!("forge steps run through the executor"))
-                }
-                StepKind::Engine { .. } => Err(anyhow::anyhow!(
-                    "engine steps run through the docker command"
-                )),
-                file_step => self.run_file_step(file_step),
-            };
-            result
-                .with_context(|| format!("{who}: step `{} {}` failed", json.action, json.detail))?;
+            return Err(e.context(format!(
+                "{who}: step `{} {}` failed",
+                json.action, json.detail
+            )));
         }
-        Ok(outputs)
-    }
-}
-
-/// Counts a step as done however it ends.
-struct IncOnDrop<'a>(&'a crate::core::ui::Progress);
-
-impl Drop for IncOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.inc();
+        Ok(report.uv_outputs)
     }
 }
 
@@ -699,6 +684,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::Git;
 
     #[test]
     fn planned_content_is_the_last_write_also_after_appends_and_clones() {

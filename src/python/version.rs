@@ -67,19 +67,26 @@ pub fn parse(s: &str) -> Result<Version, VersionError> {
 }
 
 /// The kind of version bump to apply, see [`bump`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Also the `--bump` values of the command line (`clap::ValueEnum`) and the journal's record of
+/// a request (serde). The variants' notes are plain comments: a doc comment would become the
+/// value's help text in `--help`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Bump {
-    /// Increment the third release part (`1.2.3` → `1.2.4`).
+    // Increment the third release part (`1.2.3` → `1.2.4`).
     Patch,
-    /// Increment the second release part (`1.2.3` → `1.3.0`).
+    // Increment the second release part (`1.2.3` → `1.3.0`).
     Minor,
-    /// Increment the first release part (`1.2.3` → `2.0.0`).
+    // Increment the first release part (`1.2.3` → `2.0.0`).
     Major,
-    /// Increment the dev-release number (`1.2.3.dev1` → `1.2.3.dev2`).
+    // Increment the dev-release number (`1.2.3.dev1` → `1.2.3.dev2`).
     Dev,
-    /// Produce the next release candidate (`1.2.3rc1` → `1.2.3rc2`).
+    // Produce the next release candidate (`1.2.3rc1` → `1.2.3rc2`).
     Pre,
-    /// Choose patch/minor/major from conventional commits, see [`bump_auto`].
+    // Choose patch/minor/major from conventional commits, see [`bump_auto`].
     Auto,
 }
 
@@ -94,7 +101,8 @@ impl Bump {
         Bump::Auto,
     ];
 
-    fn as_str(self) -> &'static str {
+    /// The value as typed (`--bump minor`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Bump::Patch => "patch",
             Bump::Minor => "minor",

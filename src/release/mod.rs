@@ -29,9 +29,43 @@ use crate::python::pyproject::{self, PyProject, Source, VersionSource};
 use crate::python::version::{self, Bump, Version};
 use crate::workspace::{Package, Skipped, Workspace};
 
+/// A release stage run through the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Prepare,
+    Tag,
+    Next,
+    Release,
+}
+
+impl Stage {
+    /// The command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Prepare => "prepare",
+            Stage::Tag => "tag",
+            Stage::Next => "next",
+            Stage::Release => "release",
+        }
+    }
+
+    /// Whether the stage takes `--bump`.
+    pub fn bumps(self) -> bool {
+        matches!(self, Stage::Prepare | Stage::Release)
+    }
+}
+
 /// What the release stages were asked for.
-#[derive(Clone, Debug)]
+///
+/// Serialised, it is the key of the journal a run is recorded under (see [`Request::key`]):
+/// the fields that shape the plan, so that the same request resumes it. `delete_branch` and
+/// `lock` do not shape the plan of the stage and are left out.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Request {
+    pub stage: Stage,
+    /// The selected packages (`-p`), compared in any order.
+    #[serde(serialize_with = "sorted")]
     pub packages: Vec<String>,
     pub bump: Bump,
     pub push: bool,
@@ -40,9 +74,60 @@ pub struct Request {
     /// Make the root's bookkeeping commit (`--no-root-commit` turns it off).
     pub root_commit: bool,
     /// `tag`: delete `dev_branch` after syncing `base_branch`.
+    #[serde(skip)]
     pub delete_branch: bool,
     /// Refresh the locks of the manifests the stage changes (needs uv).
+    #[serde(skip)]
     pub lock: bool,
+}
+
+fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
+    let mut packages = packages.to_vec();
+    packages.sort();
+    serde::Serialize::serialize(&packages, s)
+}
+
+impl Request {
+    /// The journal key of this request: the request as a value, compared as a value.
+    pub fn key(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a request serialises")
+    }
+
+    /// The command line that makes this request again, as the journal and the workspace lock
+    /// name the run (`release --bump minor --push -p alpha`).
+    pub fn command_line(&self) -> String {
+        let mut line = self.stage.name().to_owned();
+        if self.stage.bumps() {
+            line.push_str(" --bump ");
+            line.push_str(self.bump.as_str());
+        }
+        if self.push {
+            line.push_str(" --push");
+        }
+        if self.stage == Stage::Release && !self.next {
+            line.push_str(" --no-next");
+        }
+        if !self.root_commit {
+            line.push_str(" --no-root-commit");
+        }
+        let mut packages = self.packages.clone();
+        packages.sort();
+        for p in packages {
+            line.push_str(" -p ");
+            line.push_str(&p);
+        }
+        line
+    }
+
+    /// Plan the stage (`tag` without `--sync`).
+    pub fn plan(&self, ws: &Workspace) -> Result<Planned> {
+        match self.stage {
+            Stage::Prepare => plan_prepare(ws, self),
+            Stage::Tag => plan_tag(ws, self),
+            Stage::Next => plan_next(ws, self),
+            Stage::Release => plan_release(ws, self),
+        }
+    }
 }
 
 pub use crate::plan::journal::PackageRelease;
@@ -1668,6 +1753,49 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request(stage: Stage, packages: &[&str]) -> Request {
+        Request {
+            stage,
+            packages: packages.iter().map(|p| (*p).to_owned()).collect(),
+            bump: Bump::Minor,
+            push: true,
+            next: stage == Stage::Release,
+            root_commit: true,
+            delete_branch: false,
+            lock: true,
+        }
+    }
+
+    #[test]
+    fn a_request_keys_its_journal_by_what_shapes_the_plan() {
+        let a = request(Stage::Release, &["b", "a"]);
+        assert_eq!(a.command_line(), "release --bump minor --push -p a -p b");
+        // The packages in any order, and what does not shape the plan, give the same key.
+        let b = Request {
+            delete_branch: true,
+            lock: false,
+            ..request(Stage::Release, &["a", "b"])
+        };
+        assert_eq!(a.key(), b.key());
+        let no_next = Request {
+            next: false,
+            root_commit: false,
+            ..a.clone()
+        };
+        assert_ne!(a.key(), no_next.key());
+        assert_eq!(
+            no_next.command_line(),
+            "release --bump minor --push --no-next --no-root-commit -p a -p b"
+        );
+        assert_ne!(a.key(), request(Stage::Prepare, &["a", "b"]).key());
+        // `tag` and `next` take no --bump.
+        let tag = Request {
+            bump: Bump::Patch,
+            ..request(Stage::Tag, &[])
+        };
+        assert_eq!(tag.command_line(), "tag --push");
+    }
 
     fn git(dir: &Path, args: &[&str]) {
         let identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"];

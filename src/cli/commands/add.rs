@@ -47,8 +47,8 @@ pub fn run(args: &AddArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     for warning in &added.warnings {
         ui::warn(warning);
     }
-    if super::run_plan(&added.plan, global, None)? {
-        super::report_steps(&added.plan, global)?;
+    if super::run_plan(&added.plan, &global.flags(), None)? {
+        super::report_steps(&added.plan, &global.flags())?;
         ui::note(&format!(
             "Added package {} in {} (branch {}) from {}",
             added.name, added.rel_path, added.branch, added.url

@@ -28,9 +28,10 @@ pub fn run(args: &BranchArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
     let _lock = super::workspace_lock(&ws, global, "branch")?;
     ws.print_warnings();
-    let dry_run = global.dry_run || ws.config.dry_run;
+    let settings = &global.resolve(&ws.config);
+    let dry_run = settings.dry_run;
     let request = BranchRequest {
-        packages: global.packages.clone(),
+        packages: settings.packages.clone(),
         dry_run,
         no_stash: args.no_stash,
         push: args.push,
@@ -67,12 +68,10 @@ pub fn run(args: &BranchArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     };
     if dry_run {
         let plan = report.plan(&ws.root, &ws.config.git_remote, &ws.config.dev_branch);
-        if !global.json {
+        if !settings.json {
             print_table(&report, true);
         }
-        let mut global = global.clone();
-        global.dry_run = true;
-        super::run_plan(&plan, &global, None)?;
+        super::run_plan(&plan, settings, None)?;
         return Ok(failed);
     }
     if global.json {

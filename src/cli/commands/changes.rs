@@ -22,10 +22,7 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let _lock = super::workspace_lock(&ws, global, "changes")?;
     ws.print_warnings();
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
-    let global = &GlobalArgs {
-        dry_run: global.dry_run || ws.config.dry_run,
-        ..global.clone()
-    };
+    let settings = &global.resolve(&ws.config);
     let mut planned = stages::plan_changes(&ws, &global.packages)?;
     for s in &planned.skipped {
         ui::note(&format!("{}: skipped, {}", s.package, s.reason));
@@ -59,11 +56,11 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         );
     }
     let asks = args.llm && !jobs.is_empty();
-    if global.dry_run {
+    if settings.dry_run {
         if asks {
-            llm::print_dry_run(&ws, &planned.plan, &jobs, global.json, &env)?;
+            llm::print_dry_run(&ws, &planned.plan, &jobs, settings.json, &env)?;
         } else {
-            super::run_plan(&planned.plan, global, None)?;
+            super::run_plan(&planned.plan, settings, None)?;
         }
         return Ok(ExitKind::Success);
     }
@@ -78,8 +75,8 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     } else {
         None
     };
-    super::run_plan(&planned.plan, global, None)?;
-    if global.json {
+    super::run_plan(&planned.plan, settings, None)?;
+    if settings.json {
         ui::print_json(&planned.packages)?;
     }
     for p in &planned.packages {

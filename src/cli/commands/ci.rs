@@ -50,10 +50,8 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
                 .into(),
         );
     }
-    let global = &GlobalArgs {
-        dry_run: global.dry_run || ws.config.dry_run,
-        ..global.clone()
-    };
+    // `dry_run = true` in the configuration: as if `--dry-run` were given.
+    let settings = &global.resolve(&ws.config);
     let packages = ws.select(&global.packages)?;
     let opts = ci::Options {
         trunk: args.trunk,
@@ -65,7 +63,7 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         packages: !args.no_packages,
     };
     let planned = ci::plan(&ws, &packages, &opts)?;
-    let ran = super::run_plan(&planned.plan, global, None)?;
+    let ran = super::run_plan(&planned.plan, settings, None)?;
     if !ran {
         return Ok(ExitKind::Success);
     }
@@ -78,7 +76,7 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             _ => None,
         })
         .collect();
-    if global.json {
+    if settings.json {
         ui::print_json(&serde_json::json!({
             "written": written,
             "files": planned.files.iter().map(|(p, f)| serde_json::json!({

@@ -16,22 +16,19 @@ pub fn run(_args: &ClearArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let _lock = super::workspace_lock(&ws, global, "clear")?;
     ws.print_warnings();
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
-    let global = &GlobalArgs {
-        dry_run: global.dry_run || ws.config.dry_run,
-        ..global.clone()
-    };
+    let settings = &global.resolve(&ws.config);
     let planned = stages::plan_clear(&ws, &global.packages)?;
     for kept in &planned.kept {
         ui::warn(&format!(
             "kept {kept}: release-tool does not write it (remove it yourself if you want)"
         ));
     }
-    if global.dry_run {
-        super::run_plan(&planned.plan, global, None)?;
+    if settings.dry_run {
+        super::run_plan(&planned.plan, settings, None)?;
         return Ok(ExitKind::Success);
     }
-    super::run_plan(&planned.plan, global, None)?;
-    if global.json {
+    super::run_plan(&planned.plan, settings, None)?;
+    if settings.json {
         ui::print_json(&serde_json::json!({
             "removed": planned.removed,
             "kept": planned.kept,

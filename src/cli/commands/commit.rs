@@ -25,10 +25,7 @@ pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let _lock = super::workspace_lock(&ws, global, "commit")?;
     ws.print_warnings();
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
-    let global = &GlobalArgs {
-        dry_run: global.dry_run || ws.config.dry_run,
-        ..global.clone()
-    };
+    let settings = &global.resolve(&ws.config);
     let request = CommitRequest {
         commit: !args.no_commit,
         push: args.push || args.no_commit,
@@ -51,17 +48,17 @@ pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     } else {
         ExitKind::Failure
     };
-    if global.dry_run {
-        super::run_plan(&planned.plan, global, None)?;
+    if settings.dry_run {
+        super::run_plan(&planned.plan, settings, None)?;
         return Ok(outcome);
     }
-    super::run_plan(&planned.plan, global, None)?;
+    super::run_plan(&planned.plan, settings, None)?;
     for p in &mut planned.packages {
         if p.subject.is_some() {
             p.commit = Some(Git::new(ws.root.join(&p.path)).rev_parse("HEAD")?);
         }
     }
-    if global.json {
+    if settings.json {
         ui::print_json(&planned.packages)?;
     }
     for p in &planned.packages {

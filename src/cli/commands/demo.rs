@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::app::journaled;
 use crate::cli::GlobalArgs;
 use crate::core::error::{ExitKind, UserError};
 use crate::core::ui;
@@ -178,39 +179,26 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
     )?;
     Git::new(&pkg).commit_all("feat: add shout()")?;
     Git::new(&pkg).push(&ws.config.git_remote, &["main"])?;
-    ui::note("\n$ release-tool release --bump minor --push");
-    let planned = crate::release::plan_release(
-        ws,
-        &crate::release::Request {
-            packages: Vec::new(),
-            bump: crate::python::version::Bump::Minor,
-            push: true,
-            next: true,
-            root_commit: true,
-            delete_branch: false,
-            lock: uv.is_some(),
-        },
-    )?;
-    let mut journal =
-        crate::plan::journal::Journal::new("release --bump minor --push", planned.plan);
-    journal.packages = planned.packages;
-    let (journal, report) = crate::plan::executor::execute(
-        journal,
-        &crate::plan::executor::Options {
-            uv,
-            jobs: ws.config.effective_jobs(global.jobs()),
-            forge: None,
-            forge_unavailable: Some("the demo has no forge".to_owned()),
-            write_journal: true,
-        },
-    )?;
+    let req = crate::release::Request {
+        stage: crate::release::Stage::Release,
+        packages: Vec::new(),
+        bump: crate::python::version::Bump::Minor,
+        push: true,
+        next: true,
+        root_commit: true,
+        delete_branch: false,
+        lock: uv.is_some(),
+    };
+    ui::note(&format!("\n$ release-tool {}", req.command_line()));
+    let settings = global.resolve(&ws.config);
+    let (journal, report) = crate::app::stage::run_unattended(ws, &settings, &req, uv)?;
     if let Some(f) = report.failures.first() {
         anyhow::bail!("{}: step `{}` failed: {}", f.package, f.step, f.cause);
     }
     // The command's closing table (on stderr here: the demo's transcript is all on stderr).
     ui::note(&ui::render_table(
-        &["package", "version", "tag", "next", "result"],
-        super::release_summary_rows(&journal, Some(&report)),
+        &journaled::SUMMARY_HEADERS,
+        journaled::release_summary_rows(&journal, Some(&report)),
         false,
     ));
     Ok(())

@@ -13,6 +13,8 @@ use crate::core::ui;
 use crate::docker::{self, Actions, RenderInput, Rendered, Settings};
 use crate::engine::{Engine, EngineChoice, EngineKind};
 use crate::plan::StepKind;
+use crate::plan::executor;
+use crate::plan::journal::Journal;
 use crate::workspace::Workspace;
 
 /// Stage 7.
@@ -96,7 +98,8 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         ca_bundle: args.ca_bundle.as_ref().map(|p| cwd.join(p)),
         git_config: args.git_config.as_ref().map(|p| cwd.join(p)),
     };
-    let dry_run = global.dry_run || ws.config.dry_run;
+    let settings = global.resolve(&ws.config);
+    let dry_run = settings.dry_run;
     let engine = if actions.build {
         match Engine::find(input.settings.engine) {
             Ok(engine) => Some(engine),
@@ -186,9 +189,9 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
     Ok(ExitKind::Success)
 }
 
-/// Run a planned `docker`: its file steps, and its engine steps with the engine's output
-/// streamed to stderr (unless `quiet`). After a failed engine step, the working container
-/// buildah's `--run` made is removed. Returns the files written, relative to the root.
+/// Run a planned `docker` with the executor: its file steps, and its engine steps with the
+/// engine's output streamed to stderr (unless `quiet`). After a failed engine step, the working
+/// container buildah's `--run` made is removed. Returns the files written, relative to the root.
 pub fn execute(
     ws: &Workspace,
     planned: &docker::Planned,
@@ -196,30 +199,35 @@ pub fn execute(
     quiet: bool,
 ) -> Result<Vec<String>> {
     let plan = &planned.plan;
-    let mut written = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
-        match &step.kind {
-            StepKind::Engine { dir, args, .. } => {
-                let engine = engine
-                    .ok_or_else(|| anyhow::anyhow!("no engine for `{}`", plan.headline(step)))?;
-                if !quiet {
-                    ui::section(&plan.headline(step));
-                }
-                if let Err(e) = engine.run(dir, args, quiet) {
-                    cleanup(engine, &ws.root, planned.container.as_deref(), plan, i);
-                    return Err(e);
-                }
+    let (_, mut report) = executor::execute(
+        Journal::new("docker", plan.clone()),
+        &executor::Options {
+            jobs: 1,
+            engine,
+            direct: true,
+            quiet,
+            no_progress: true,
+            ..executor::Options::default()
+        },
+    )?;
+    if let Some((i, e)) = report.errors.pop() {
+        let step = &plan.steps[i];
+        if let StepKind::Engine { .. } = step.kind {
+            if let Some(engine) = engine {
+                cleanup(engine, &ws.root, planned.container.as_deref(), plan, i);
             }
-            kind => {
-                plan.run_file_step(kind)
-                    .map_err(|e| e.context(format!("step `{}` failed", plan.headline(step))))?;
-                if let StepKind::WriteFile { path, .. } = kind {
-                    written.push(ws.rel(path));
-                }
-            }
+            return Err(e);
         }
+        return Err(e.context(format!("step `{}` failed", plan.headline(step))));
     }
-    Ok(written)
+    Ok(plan
+        .steps
+        .iter()
+        .filter_map(|step| match &step.kind {
+            StepKind::WriteFile { path, .. } => Some(ws.rel(path)),
+            _ => None,
+        })
+        .collect())
 }
 
 /// `--check`: exit 1 (with the diff on stdout) when a file on disk differs from its rendering.

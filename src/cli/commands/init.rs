@@ -39,15 +39,15 @@ pub fn run(args: &InitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         requires_python,
     })?;
     if plan.is_empty() && !global.dry_run {
-        super::report_steps(&plan, global)?;
+        super::report_steps(&plan, &global.flags())?;
         ui::note(&format!(
             "Workspace in {} is complete; nothing to do",
             dir.display()
         ));
         return Ok(ExitKind::Success);
     }
-    if super::run_plan(&plan, global, None)? {
-        super::report_steps(&plan, global)?;
+    if super::run_plan(&plan, &global.flags(), None)? {
+        super::report_steps(&plan, &global.flags())?;
         ui::note(&format!("Initialized workspace in {}", dir.display()));
         ui::hint("add a package with `release-tool new NAME --remote URL`");
     }

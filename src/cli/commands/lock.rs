@@ -7,14 +7,12 @@ use crate::env;
 use crate::python::uv::Uv;
 use crate::workspace::Workspace;
 
-use super::Mode;
-
 /// Lock an environment (default: dev).
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {
     /// Environment to lock.
     #[arg(value_enum, conflicts_with = "all")]
-    pub mode: Option<Mode>,
+    pub mode: Option<env::Mode>,
     /// Lock dev, staging and prod.
     #[arg(long)]
     pub all: bool,
@@ -29,7 +27,7 @@ pub fn run(args: &LockArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let modes: Vec<env::Mode> = if args.all {
         env::Mode::ALL.to_vec()
     } else {
-        vec![args.mode.map_or(env::Mode::Dev, env::Mode::from)]
+        vec![args.mode.unwrap_or(env::Mode::Dev)]
     };
     let uv = if global.dry_run {
         None
@@ -37,8 +35,8 @@ pub fn run(args: &LockArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         Some(Uv::find()?)
     };
     let plan = env::plan_lock(&ws, &modes)?;
-    if super::run_plan(&plan, global, uv.as_ref())? {
-        super::report_steps(&plan, global)?;
+    if super::run_plan(&plan, &global.flags(), uv.as_ref())? {
+        super::report_steps(&plan, &global.flags())?;
         let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
         ui::note(&format!("Locked {}", names.join(", ")));
     }

@@ -35,8 +35,8 @@ pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         remote: args.remote.clone(),
     };
     let plan = scaffold::plan_new(&ws.root, &ws.config, &existing, &request)?;
-    if super::run_plan(&plan, global, None)? {
-        super::report_steps(&plan, global)?;
+    if super::run_plan(&plan, &global.flags(), None)? {
+        super::report_steps(&plan, &global.flags())?;
         ui::note(&format!(
             "Created package {} in {}/{}",
             args.name, ws.config.packages_dir, args.name

@@ -27,10 +27,7 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let _lock = super::workspace_lock(&ws, global, "notes")?;
     ws.print_warnings();
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
-    let global = &GlobalArgs {
-        dry_run: global.dry_run || ws.config.dry_run,
-        ..global.clone()
-    };
+    let settings = &global.resolve(&ws.config);
     let tags = match &args.tags_file {
         Some(path) => notes::read_tags_file(path)?,
         None => std::collections::BTreeMap::default(),
@@ -69,11 +66,11 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         );
     }
     let asks = args.llm && !jobs.is_empty();
-    if global.dry_run {
+    if settings.dry_run {
         if asks {
-            llm::print_dry_run(&ws, &plan, &jobs, global.json, &env)?;
+            llm::print_dry_run(&ws, &plan, &jobs, settings.json, &env)?;
         } else {
-            super::run_plan(&plan, global, None)?;
+            super::run_plan(&plan, settings, None)?;
         }
         return Ok(ExitKind::Success);
     }
@@ -88,8 +85,8 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     } else {
         None
     };
-    super::run_plan(&plan, global, None)?;
-    if global.json {
+    super::run_plan(&plan, settings, None)?;
+    if settings.json {
         ui::print_json(&written)?;
     } else {
         for n in &written {
@@ -113,7 +110,7 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
                  `release-tool prepare`",
             );
         }
-        None if !global.json => {
+        None if !settings.json => {
             ui::hint("edit the tag_message.md files, then `release-tool prepare`");
         }
         None => {}

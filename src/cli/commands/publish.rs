@@ -36,10 +36,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let ws = Workspace::discover(&super::start_dir(global))?;
     ws.print_warnings();
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
-    let global = &GlobalArgs {
-        dry_run: global.dry_run || ws.config.dry_run,
-        ..global.clone()
-    };
+    let settings = &global.resolve(&ws.config);
     let mut packages = args.names.clone();
     packages.extend(global.packages.iter().cloned());
     let request = PublishRequest {
@@ -49,7 +46,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     };
     // The real run builds in a fresh temporary directory (removed at the end, also on error);
     // a dry run only names one.
-    let temp = if global.dry_run {
+    let temp = if settings.dry_run {
         None
     } else {
         Some(
@@ -66,12 +63,12 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     for s in &plan.skipped {
         ui::warn(&format!("{}: skipped, {}", s.package, s.reason));
     }
-    if global.dry_run {
-        super::run_plan(&plan.steps(), global, None)?;
+    if settings.dry_run {
+        super::run_plan(&plan.steps(), settings, None)?;
         return Ok(ExitKind::Success);
     }
     if plan.jobs.is_empty() {
-        if global.json {
+        if settings.json {
             ui::print_json(&Vec::<Published>::new())?;
         }
         ui::note("Nothing to publish");
@@ -84,7 +81,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let uv = Uv::find()?;
     let jobs = ws.config.effective_jobs(global.jobs());
     let results = publish::execute(&plan, &uv, jobs, &mut report_line);
-    if global.json {
+    if settings.json {
         ui::print_json(&results)?;
     } else {
         print_summary(&results);

@@ -31,8 +31,8 @@ pub fn run(args: &RemoveArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     for warning in &removed.warnings {
         ui::warn(warning);
     }
-    if super::run_plan(&removed.plan, global, None)? {
-        super::report_steps(&removed.plan, global)?;
+    if super::run_plan(&removed.plan, &global.flags(), None)? {
+        super::report_steps(&removed.plan, &global.flags())?;
         ui::note(&format!(
             "Removed package {} ({})",
             removed.name, removed.rel_path

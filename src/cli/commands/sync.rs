@@ -7,20 +7,18 @@ use crate::env;
 use crate::python::uv::Uv;
 use crate::workspace::Workspace;
 
-use super::Mode;
-
 /// Install an environment.
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
     /// Environment to install: dev (editable workspace at the root), staging or prod (pinned, in
     /// their directories).
-    #[arg(value_enum, default_value_t = Mode::Dev)]
-    pub mode: Mode,
+    #[arg(value_enum, default_value_t = env::Mode::Dev)]
+    pub mode: env::Mode,
 }
 
 /// Run `sync`.
 pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
-    let mode = env::Mode::from(args.mode);
+    let mode = args.mode;
     // dev needs the root manifest's path only; staging and prod check their pins against the
     // packages' remotes.
     let start = super::start_dir(global);
@@ -37,8 +35,8 @@ pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         Some(Uv::find()?)
     };
     let plan = env::plan_sync(&ws, mode, global.jobs())?;
-    if super::run_plan(&plan, global, uv.as_ref())? {
-        super::report_steps(&plan, global)?;
+    if super::run_plan(&plan, &global.flags(), uv.as_ref())? {
+        super::report_steps(&plan, &global.flags())?;
         let dir = env::mode_dir(&ws, mode);
         let venv = dir.join(".venv");
         let shown = ws.rel(&venv);

@@ -62,7 +62,7 @@ pub fn run(args: &UpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         let mut plan = Plan::new(&ws.root);
         plan.steps.extend(checkout.steps);
         plan.steps.extend(record.steps);
-        super::run_plan(&plan, global, None)?;
+        super::run_plan(&plan, &global.flags(), None)?;
         if !global.json && survey.moves.iter().any(|m| m.commits.is_none()) {
             ui::note(
                 "Nothing was fetched: the new heads come from `git ls-remote`, commit subjects are shown on a real run",
@@ -79,9 +79,9 @@ pub fn run(args: &UpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         }
         return Ok(failed);
     }
-    super::run_plan(&checkout, global, None)?;
+    super::run_plan(&checkout, &global.flags(), None)?;
     crate::manage::update::verify(&ws.root, &survey.moves)?;
-    super::run_plan(&record, global, None)?;
+    super::run_plan(&record, &global.flags(), None)?;
     let commit = if args.no_commit {
         None
     } else {

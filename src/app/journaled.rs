@@ -1,0 +1,383 @@
+//! The journaled run (SPEC §4): plan (or resume) a command, then print the plan (`--dry-run`)
+//! or run it with the executor, the journal recording every step, and report what happened.
+//!
+//! [`Run::run`] is the whole of it; its parts have names of their own: the workspace lock,
+//! [`Run::resume`] (read the journal), [`Run::open_journal`] (resume or plan afresh),
+//! [`Run::run_journal`] (the dry-run rendering, or the executor with the forge client and uv,
+//! then [`report_events`], the failures and the closing table [`print_release_summary`]).
+
+use anyhow::Result;
+
+use crate::app::{Settings, workspace_lock};
+use crate::core::error::ExitKind;
+use crate::core::ui::{self, Cell};
+use crate::forge::{self, ForgeAction};
+use crate::plan::executor::{self, Outcome, Report};
+use crate::plan::journal::{self, Journal, RunLock, Status};
+use crate::plan::{Guard, StepJson, StepKind};
+use crate::python::uv::Uv;
+use crate::release::Planned;
+use crate::workspace::Workspace;
+
+/// A journaled run of one command.
+pub struct Run<'a> {
+    pub ws: &'a Workspace,
+    pub settings: &'a Settings,
+    /// How the run is named: `release-tool <command>` runs it again (the journal, the lock).
+    pub command: String,
+    /// The typed request, serialised: the journal's key (see [`journal::resume_for`]).
+    pub request: Option<serde_json::Value>,
+    /// Fail (exit 2) instead of skipping forge steps when no forge token is set.
+    pub require_forge: bool,
+}
+
+impl Run<'_> {
+    /// Plan (or resume) the command, then print it (`--dry-run`) or run it with the journal.
+    /// `build` plans afresh; it is not called when an unfinished run of the same request is
+    /// resumed from the journal.
+    ///
+    /// `leading`: steps planned before this one and shown with it by `--dry-run --json` (the
+    /// `--sync` steps of `tag`), so that the output stays one JSON document. `held`: the
+    /// workspace lock when the caller took it already (`tag --sync` takes it before its sync
+    /// steps); otherwise the run takes it.
+    pub fn run(
+        &self,
+        leading: &[StepJson],
+        held: Option<RunLock>,
+        build: impl FnOnce() -> Result<Planned>,
+    ) -> Result<ExitKind> {
+        self.check_forge()?;
+        // One run at a time per workspace: a second one refuses before it reads the journal or
+        // plans anything.
+        let _lock = match held {
+            Some(lock) => Some(lock),
+            None => workspace_lock(self.ws, self.settings, &self.command)?,
+        };
+        let resume = self.resume()?;
+        self.run_resumed(resume, leading, build)
+    }
+
+    /// [`Run::run`] once the caller holds the lock (or runs dry) and has read the journal
+    /// (`resume`): `tag --sync` syncs in between.
+    pub fn run_resumed(
+        &self,
+        resume: journal::Resume,
+        leading: &[StepJson],
+        build: impl FnOnce() -> Result<Planned>,
+    ) -> Result<ExitKind> {
+        self.check_forge()?;
+        let journal = self.open_journal(resume, build)?;
+        self.run_journal(journal, leading)
+    }
+
+    /// `--require-forge`: a usage error, before anything changes, when no forge token is set.
+    fn check_forge(&self) -> Result<()> {
+        if self.require_forge {
+            forge::require(&self.ws.config.forge, &|k: &str| std::env::var(k).ok())?;
+        }
+        Ok(())
+    }
+
+    /// Print the journal's plan (`--dry-run`) or run what is left of it, and report.
+    pub fn run_journal(&self, journal: Journal, leading: &[StepJson]) -> Result<ExitKind> {
+        if journal.plan.is_empty() {
+            if self.settings.json {
+                // Still the JSON promised: an empty plan (`--dry-run`) or no package released.
+                let steps: &[StepJson] = if self.settings.dry_run { leading } else { &[] };
+                ui::print_json(&steps)?;
+            }
+            ui::note("Nothing to do");
+            return Ok(ExitKind::Success);
+        }
+        let forge_reason =
+            forge::unavailable_reason(&self.ws.config.forge, &|k: &str| std::env::var(k).ok());
+        if self.settings.dry_run {
+            self.print_dry_run(&journal, leading, forge_reason.as_deref())?;
+            return Ok(ExitKind::Success);
+        }
+        let (journal, report) = self.execute(journal, forge_reason)?;
+        report_events(self.ws, &journal, &report);
+        if !self.settings.json {
+            print_release_summary(&journal, Some(&report));
+        }
+        if !report.ok() {
+            self.report_failures(&report);
+            return Ok(ExitKind::Failure);
+        }
+        // From the journal, so that a resumed run reports what the whole run did, like a fresh
+        // one.
+        if self.settings.json {
+            ui::print_json(&journal.packages)?;
+        }
+        ui::summary(
+            &format!(
+                "Done: {} step(s) run{}",
+                report.ran(),
+                if journal.finished {
+                    ""
+                } else {
+                    " (unfinished)"
+                }
+            ),
+            false,
+        );
+        Ok(ExitKind::Success)
+    }
+
+    /// The root's journal read for this run: an unfinished run of the same request to
+    /// continue, or none (an unfinished run of another command is an error).
+    pub fn resume(&self) -> Result<journal::Resume> {
+        journal::resume_for(&self.ws.root, &self.command, self.request.as_ref())
+    }
+
+    /// The journal to run: the unfinished one of the same request, or a fresh one for the plan
+    /// `build` makes (its skipped packages and notes said first).
+    pub fn open_journal(
+        &self,
+        resume: journal::Resume,
+        build: impl FnOnce() -> Result<Planned>,
+    ) -> Result<Journal> {
+        match resume {
+            journal::Resume::Continue(j) => {
+                ui::note(&format!(
+                    "Resuming `release-tool {}`: {} of {} steps were done (journal {})",
+                    self.command,
+                    j.completed().len(),
+                    j.steps.len(),
+                    Journal::path(&self.ws.root).display()
+                ));
+                Ok(*j)
+            }
+            journal::Resume::Fresh => {
+                let planned = build()?;
+                for s in &planned.skipped {
+                    ui::note(&format!("{}: skipped, {}", s.package, s.reason));
+                }
+                for n in &planned.notes {
+                    ui::note(&format!("note: {n}"));
+                }
+                Ok(self.journal(planned))
+            }
+        }
+    }
+
+    /// A fresh journal for a planned run of this request.
+    pub fn journal(&self, planned: Planned) -> Journal {
+        let mut journal = Journal::new(self.command.clone(), planned.plan);
+        journal.request.clone_from(&self.request);
+        journal.packages = planned.packages;
+        journal
+    }
+
+    /// `--dry-run`: the steps a real run would still run (a resumed run skips the completed
+    /// ones), as text or JSON, and what becomes of the forge steps.
+    fn print_dry_run(
+        &self,
+        journal: &Journal,
+        leading: &[StepJson],
+        forge_reason: Option<&str>,
+    ) -> Result<()> {
+        let plan = &journal.plan;
+        let done = journal.completed();
+        if self.settings.json {
+            // As many steps as the count below.
+            let remaining: Vec<_> = leading
+                .iter()
+                .cloned()
+                .chain(
+                    plan.to_json()
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !done.contains(i))
+                        .map(|(_, s)| s),
+                )
+                .collect();
+            ui::print_json(&remaining)?;
+        } else {
+            ui::print_text(&plan.render_marked(&done));
+        }
+        if has_forge_steps(journal) {
+            match forge_reason {
+                Some(reason) => ui::note(&format!("note: forge steps will be skipped: {reason}")),
+                None => ui::note(
+                    "note: forge calls send the token from the environment; it is never shown",
+                ),
+            }
+        }
+        ui::note(&format!(
+            "Dry run: {} step(s) planned, nothing changed",
+            plan.steps.len() - done.len()
+        ));
+        Ok(())
+    }
+
+    /// Run the journal with the executor: the forge client from the configuration (forge steps
+    /// skipped, with a warning, when there is none), uv when the plan has uv steps.
+    fn execute(&self, journal: Journal, forge_reason: Option<String>) -> Result<(Journal, Report)> {
+        let env = |k: &str| std::env::var(k).ok();
+        let client = forge::Client::from_config(&self.ws.config.forge, &env)?;
+        if has_forge_steps(&journal)
+            && let Some(reason) = &forge_reason
+        {
+            ui::warn(&format!(
+                "forge steps will be skipped: {reason} (pass --require-forge to make this an error)"
+            ));
+        }
+        let uv = if journal
+            .plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, StepKind::Uv { .. }))
+        {
+            Some(Uv::find()?)
+        } else {
+            None
+        };
+        executor::execute(
+            journal,
+            &executor::Options {
+                uv: uv.as_ref(),
+                jobs: self.settings.jobs,
+                forge: client.as_ref(),
+                forge_unavailable: forge_reason,
+                write_journal: true,
+                ..executor::Options::default()
+            },
+        )
+    }
+
+    /// A failed run: each failure with its hint, the packages that did not start, and how to
+    /// go on.
+    fn report_failures(&self, report: &Report) {
+        for f in &report.failures {
+            ui::error(&format!(
+                "{}: step `{}` failed: {}",
+                f.package, f.step, f.cause
+            ));
+            if let Some(hint) = &f.hint {
+                ui::hint(&format!("{}: {hint}", f.package));
+            }
+        }
+        for (name, waits) in &report.blocked {
+            ui::warn(&format!(
+                "{name}: not started: waits for {}",
+                waits.join(", ")
+            ));
+        }
+        ui::hint(&format!(
+            "fix it and run the same command again (`release-tool {}`): the journal {} keeps what is done, nothing is repeated",
+            self.command,
+            Journal::path(&self.ws.root).display()
+        ));
+    }
+}
+
+fn has_forge_steps(journal: &Journal) -> bool {
+    journal
+        .plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Forge { .. }))
+}
+
+/// What the steps said as they ran: skipped steps (with the pull request to open by hand),
+/// notes (a forge release's URL), with `-v` the steps found already done.
+pub fn report_events(ws: &Workspace, journal: &Journal, report: &Report) {
+    for e in &report.events {
+        match &e.outcome {
+            Outcome::Skipped(reason) => {
+                ui::note(&format!("{}: skipped {}: {reason}", e.package, e.step));
+                if let StepKind::Forge { call } = &journal.plan.steps[e.index].kind
+                    && let ForgeAction::OpenPullRequest { head, base, .. } = &call.action
+                    && let Some(pkg) = ws.package(&e.package)
+                {
+                    ui::note(&format!(
+                        "{}: open the pull request by hand: {}",
+                        e.package,
+                        crate::release::compare_url(ws, pkg, base, head)
+                    ));
+                }
+            }
+            Outcome::Ran(Some(note)) => ui::note(&format!("{}: {}: {note}", e.package, e.step)),
+            Outcome::AlreadyDone(why) if ui::verbosity() > 0 => {
+                ui::note(&format!("{}: {} (already done: {why})", e.package, e.step));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The closing table of a release stage, on stdout: one row per package of the run, with its
+/// version change, tag, next development version and what became of it.
+pub fn print_release_summary(journal: &Journal, report: Option<&Report>) {
+    if journal.packages.is_empty() {
+        return;
+    }
+    let rows = release_summary_rows(journal, report);
+    ui::print_table(&SUMMARY_HEADERS, rows);
+}
+
+/// The headers of [`print_release_summary`].
+pub const SUMMARY_HEADERS: [&str; 5] = ["package", "version", "tag", "next", "result"];
+
+/// The rows of [`print_release_summary`].
+pub fn release_summary_rows(journal: &Journal, report: Option<&Report>) -> Vec<Vec<Cell>> {
+    journal
+        .packages
+        .iter()
+        .map(|p| {
+            let version = if p.from == p.version {
+                p.version.to_string()
+            } else {
+                format!("{} → {}", p.from, p.version)
+            };
+            let failed = report.and_then(|r| r.failures.iter().find(|f| f.package == p.package));
+            let blocked = report.and_then(|r| r.blocked.iter().find(|(n, _)| *n == p.package));
+            let result = if let Some(f) = failed {
+                Cell::error(format!("failed at `{}`", f.step))
+            } else if let Some((_, waits)) = blocked {
+                Cell::warning(format!("not started: waits for {}", waits.join(", ")))
+            } else {
+                Cell::plain(package_result(journal, &p.package))
+            };
+            let dash = || "-".to_owned();
+            vec![
+                Cell::strong(p.package.clone()),
+                Cell::plain(version),
+                Cell::plain(p.tag.clone().unwrap_or_else(dash)),
+                Cell::plain(p.next.as_ref().map_or_else(dash, ToString::to_string)),
+                result,
+            ]
+        })
+        .collect()
+}
+
+/// What became of a package that did not fail: pushed or local only, and its forge steps.
+fn package_result(journal: &Journal, package: &str) -> String {
+    let mut done = Vec::new();
+    let steps = journal
+        .plan
+        .steps
+        .iter()
+        .zip(&journal.steps)
+        .filter(|(s, _)| s.package.as_deref() == Some(package));
+    let mut pushed = false;
+    for (step, state) in steps {
+        match (&step.guard, &step.kind, state.status) {
+            (Guard::Push { .. }, _, Status::Done) => pushed = true,
+            (_, StepKind::Forge { call }, status) => {
+                let what = match call.action {
+                    ForgeAction::CreateRelease { .. } => "forge release",
+                    ForgeAction::OpenPullRequest { .. } => "pull request",
+                };
+                done.push(match status {
+                    Status::Done => what.to_owned(),
+                    _ => format!("{what} skipped"),
+                });
+            }
+            _ => {}
+        }
+    }
+    done.insert(0, if pushed { "pushed" } else { "local only" }.to_owned());
+    done.join(", ")
+}

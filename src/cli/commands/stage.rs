@@ -1,0 +1,257 @@
+//! The flags of the release stages (`prepare`, `tag`, `next`, `release`): one arg group,
+//! flattened into each stage's command, and the one request built from it.
+//!
+//! The group is the same for every stage; which flags a stage takes and how its `--help`
+//! words them come from the stage (`StageArgs<Tag>`), so that each command keeps its own
+//! flags, in the same order, with the same help.
+
+use std::marker::PhantomData;
+
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+
+use crate::python::version::Bump;
+use crate::release::{Request, Stage};
+
+/// A stage, as a type: `StageArgs<Prepare>` is the arg group of `prepare`.
+pub trait StageKind {
+    const STAGE: Stage;
+    /// The help of `--push`.
+    const PUSH: &'static str;
+    /// The help of `--no-root-commit`.
+    const NO_ROOT_COMMIT: &'static str;
+}
+
+/// `prepare` (stage 4).
+#[derive(Debug)]
+pub struct Prepare;
+/// `tag` (stage 5).
+#[derive(Debug)]
+pub struct Tag;
+/// `next` (stage 6).
+#[derive(Debug)]
+pub struct Next;
+/// `release` (the one-shot).
+#[derive(Debug)]
+pub struct Release;
+
+impl StageKind for Prepare {
+    const STAGE: Stage = Stage::Prepare;
+    const PUSH: &'static str =
+        "Push the branch (and a dev/pre tag) and open a pull request `dev_branch` -> `base_branch`";
+    const NO_ROOT_COMMIT: &'static str =
+        "Do not make the root's bookkeeping commit (staging pins, submodule pointers)";
+}
+
+impl StageKind for Tag {
+    const STAGE: Stage = Stage::Tag;
+    const PUSH: &'static str = "Push the tag and create the forge release; push the root commit";
+    const NO_ROOT_COMMIT: &'static str =
+        "Do not make the root's bookkeeping commit (pins, submodule pointers)";
+}
+
+impl StageKind for Next {
+    const STAGE: Stage = Stage::Next;
+    const PUSH: &'static str = "Push the dev branch (and set its upstream)";
+    const NO_ROOT_COMMIT: &'static str =
+        "Do not make the root's bookkeeping commit (submodule pointers)";
+}
+
+impl StageKind for Release {
+    const STAGE: Stage = Stage::Release;
+    const PUSH: &'static str = "Push commits and tags, create forge releases, push the root commit";
+    const NO_ROOT_COMMIT: &'static str =
+        "Do not make the root's bookkeeping commit (pins, submodule pointers)";
+}
+
+/// The flags of a release stage. A flag the stage does not take is never on the command
+/// line and keeps its default here.
+#[derive(Debug)]
+pub struct StageArgs<S> {
+    /// `--bump` (`prepare`, `release`).
+    pub bump: Bump,
+    /// `--sync` (`tag`).
+    pub sync: bool,
+    /// `--delete-branch` (`tag`, with `--sync`).
+    pub delete_branch: bool,
+    pub push: bool,
+    /// `--no-next` (`release`).
+    pub no_next: bool,
+    /// `--require-forge` (all but `next`).
+    pub require_forge: bool,
+    pub no_root_commit: bool,
+    stage: PhantomData<S>,
+}
+
+impl<S: StageKind> StageArgs<S> {
+    /// The request of this stage for the selected packages.
+    pub fn request(&self, packages: &[String]) -> Request {
+        Request {
+            stage: S::STAGE,
+            packages: packages.to_vec(),
+            bump: if S::STAGE.bumps() {
+                self.bump
+            } else {
+                Bump::Patch
+            },
+            push: self.push,
+            next: match S::STAGE {
+                Stage::Release => !self.no_next,
+                Stage::Next => true,
+                Stage::Prepare | Stage::Tag => false,
+            },
+            root_commit: !self.no_root_commit,
+            delete_branch: self.delete_branch,
+            lock: true,
+        }
+    }
+}
+
+fn flag(id: &'static str, help: &'static str) -> Arg {
+    let long = match id {
+        "delete_branch" => "delete-branch",
+        "no_next" => "no-next",
+        "require_forge" => "require-forge",
+        "no_root_commit" => "no-root-commit",
+        _ => id,
+    };
+    Arg::new(id)
+        .long(long)
+        .action(ArgAction::SetTrue)
+        .value_parser(clap::value_parser!(bool))
+        .help(help)
+}
+
+impl<S: StageKind> Args for StageArgs<S> {
+    fn augment_args(cmd: Command) -> Command {
+        // In the order `--help` lists them.
+        let mut cmd = cmd;
+        if S::STAGE.bumps() {
+            cmd = cmd.arg(
+                Arg::new("bump")
+                    .long("bump")
+                    .value_name("BUMP")
+                    .action(ArgAction::Set)
+                    .value_parser(clap::builder::EnumValueParser::<Bump>::new())
+                    .default_value("auto")
+                    .help("How to change the version"),
+            );
+        }
+        if S::STAGE == Stage::Tag {
+            cmd = cmd
+                .arg(flag(
+                    "sync",
+                    "First fetch, check out and fast-forward `base_branch` in each package",
+                ))
+                .arg(
+                    flag(
+                        "delete_branch",
+                        "With `--sync`: delete the merged `dev_branch` (only if merged; `git branch -d`)",
+                    )
+                    .requires("sync"),
+                );
+        }
+        cmd = cmd.arg(flag("push", S::PUSH));
+        if S::STAGE == Stage::Release {
+            cmd = cmd.arg(flag(
+                "no_next",
+                "Do not start the next development cycle (no `X.Y.(Z+1).dev0` commit)",
+            ));
+        }
+        if S::STAGE != Stage::Next {
+            cmd = cmd.arg(flag(
+                "require_forge",
+                "Fail (exit 2) instead of skipping forge steps when no forge token is set",
+            ));
+        }
+        cmd.arg(flag("no_root_commit", S::NO_ROOT_COMMIT))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl<S: StageKind> FromArgMatches for StageArgs<S> {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let has = |id: &str| m.try_contains_id(id).unwrap_or(false);
+        let on = |id: &str| has(id) && m.get_flag(id);
+        Ok(Self {
+            bump: if has("bump") {
+                m.get_one::<Bump>("bump").copied().unwrap_or(Bump::Auto)
+            } else {
+                Bump::Auto
+            },
+            sync: on("sync"),
+            delete_branch: on("delete_branch"),
+            push: on("push"),
+            no_next: on("no_next"),
+            require_forge: on("require_forge"),
+            no_root_commit: on("no_root_commit"),
+            stage: PhantomData,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command};
+    use crate::python::version::Bump;
+    use crate::release::Stage;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("release-tool").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn each_stage_builds_its_request_from_the_shared_flags() {
+        let cli = parse(&["release", "--no-next", "--push", "-p", "b", "-p", "a"]);
+        let Command::Release(args) = &cli.command else {
+            panic!("release")
+        };
+        let req = args.stage.request(&cli.global.packages);
+        assert_eq!(req.stage, Stage::Release);
+        assert_eq!(req.bump, Bump::Auto);
+        assert!(req.push && !req.next && req.root_commit && req.lock);
+        assert_eq!(
+            req.command_line(),
+            "release --bump auto --push --no-next -p a -p b"
+        );
+
+        let cli = parse(&["prepare", "--bump", "minor", "--no-root-commit"]);
+        let Command::Prepare(args) = &cli.command else {
+            panic!("prepare")
+        };
+        let req = args.stage.request(&[]);
+        assert_eq!(
+            (req.bump, req.next, req.root_commit),
+            (Bump::Minor, false, false)
+        );
+
+        let cli = parse(&["tag", "--sync", "--delete-branch", "--require-forge"]);
+        let Command::Tag(args) = &cli.command else {
+            panic!("tag")
+        };
+        assert!(args.stage.sync && args.stage.require_forge);
+        let req = args.stage.request(&[]);
+        assert!(req.delete_branch);
+        assert_eq!(req.command_line(), "tag");
+
+        let cli = parse(&["next", "--push"]);
+        let Command::Next(args) = &cli.command else {
+            panic!("next")
+        };
+        let req = args.stage.request(&[]);
+        assert!(req.next && req.push);
+        assert_eq!(req.command_line(), "next --push");
+        // A flag another stage takes is refused, as before.
+        assert!(Cli::try_parse_from(["release-tool", "next", "--require-forge"]).is_err());
+        assert!(Cli::try_parse_from(["release-tool", "tag", "--bump", "minor"]).is_err());
+    }
+}
