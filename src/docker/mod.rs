@@ -20,9 +20,10 @@ use anyhow::Result;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::config::DockerConfig;
+pub use crate::config::PythonMode;
+use crate::config::{DockerConfig, EngineChoice, Preset};
 use crate::core::error::UserError;
-use crate::engine::{BuildSpec, Engine, EngineChoice, Secret};
+use crate::engine::{BuildSpec, Engine, Secret};
 use crate::git::Git;
 use crate::plan::Plan;
 use crate::python::pyproject::{PyProject, normalize_name};
@@ -48,20 +49,10 @@ pub const DEFAULT_DOCKERFILE_TEMPLATE: &str = include_str!("Dockerfile.j2");
 /// The built-in `.dockerignore` template.
 pub const DEFAULT_DOCKERIGNORE_TEMPLATE: &str = include_str!("dockerignore.j2");
 
-/// Where the image's Python comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PythonMode {
-    /// The base image's own Python (`UV_PYTHON_DOWNLOADS=0`).
-    System,
-    /// A Python installed by uv into `/python` (bases without Python, like CUDA's).
-    Managed,
-}
-
 /// `[tool.release_tool.docker]` with presets and defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    pub preset: Option<String>,
+    pub preset: Option<Preset>,
     pub base_image: String,
     pub builder_image: String,
     pub uv_image: String,
@@ -105,18 +96,13 @@ impl Settings {
     pub fn from_config(c: &DockerConfig) -> Self {
         let preset = c
             .preset
-            .clone()
-            .or_else(|| c.base_image.is_none().then(|| "slim".to_owned()));
-        let cuda = preset.as_deref() == Some("cuda");
-        let managed = match c.python.as_deref() {
-            Some(mode) => mode == "managed",
-            None => cuda && c.base_image.is_none(),
-        };
-        let python = if managed {
+            .or_else(|| c.base_image.is_none().then_some(Preset::Slim));
+        let cuda = preset == Some(Preset::Cuda);
+        let python = c.python.unwrap_or(if cuda && c.base_image.is_none() {
             PythonMode::Managed
         } else {
             PythonMode::System
-        };
+        });
         let python_version = c.python_version.clone().or_else(|| {
             (preset.is_some() || python == PythonMode::Managed)
                 .then(|| DEFAULT_PYTHON_VERSION.to_owned())
@@ -135,7 +121,7 @@ impl Settings {
             }
         });
         Self {
-            preset: c.preset.clone(),
+            preset: c.preset,
             builder_image: c
                 .builder_image
                 .clone()
@@ -166,10 +152,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_DOCKERFILE.to_owned()),
             context: c.context.clone().unwrap_or_else(|| ".".to_owned()),
-            engine: c
-                .engine
-                .as_deref()
-                .map_or(EngineChoice::Auto, EngineChoice::parse),
+            engine: c.engine.unwrap_or(EngineChoice::Auto),
             build_args: c.build_args.clone(),
             platforms: c.platforms.clone(),
             copy: c.copy.clone(),
@@ -484,7 +467,7 @@ pub fn lock_mismatches(manifest: &PyProject, lock_text: &str) -> Result<Vec<Stri
 /// The values the templates see (documented in docs/docker.md).
 #[derive(Clone, Debug, Serialize)]
 struct TemplateContext {
-    preset: Option<String>,
+    preset: Option<Preset>,
     base_image: String,
     builder_image: String,
     uv_image: String,
@@ -644,7 +627,7 @@ pub fn render(input: &RenderInput) -> Result<Rendered> {
     let s = &input.settings;
     let json = |v: &[String]| serde_json::to_string(v).expect("strings serialise");
     let ctx = TemplateContext {
-        preset: s.preset.clone(),
+        preset: s.preset,
         base_image: s.base_image.clone(),
         builder_image: s.builder_image.clone(),
         uv_image: s.uv_image.clone(),
