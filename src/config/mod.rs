@@ -865,13 +865,28 @@ fn invalid(path: &Path, key: &str, why: &str) -> anyhow::Error {
 /// one. Values end up in a Dockerfile and on engine command lines, so each is held to the
 /// characters its place allows (no spaces or quotes where a shell or an argv would split).
 pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, String)> {
-    fn check(ok: bool, key: &str, why: impl FnOnce() -> String) -> Result<(), (String, String)> {
-        if ok {
-            Ok(())
-        } else {
-            Err((key.to_owned(), why()))
-        }
+    check_docker_images(d)?;
+    check_docker_versions(d)?;
+    check_docker_packages(d)?;
+    check_docker_commands_and_tags(d)?;
+    check_docker_paths(d)?;
+    check_docker_build_inputs(d)
+}
+
+/// A bad `[docker]` value: its key (below `docker.`) and why.
+type BadValue = (String, String);
+
+/// `Err((key, why()))` unless `ok`.
+fn check(ok: bool, key: &str, why: impl FnOnce() -> String) -> Result<(), BadValue> {
+    if ok {
+        Ok(())
+    } else {
+        Err((key.to_owned(), why()))
     }
+}
+
+/// The image references: `base_image`, `builder_image`, and the untagged `uv_image`, `image`.
+fn check_docker_images(d: &DockerConfig) -> Result<(), BadValue> {
     for (key, value) in [
         ("base_image", &d.base_image),
         ("builder_image", &d.builder_image),
@@ -897,6 +912,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// The versions: `uv_version`, `python_version`, `cuda_version`.
+fn check_docker_versions(d: &DockerConfig) -> Result<(), BadValue> {
     if let Some(v) = &d.uv_version {
         check(is_version_like(v, 3), "uv_version", || {
             format!("must be a uv release like \"0.13.9\", got {v:?}")
@@ -916,6 +936,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             || format!("must be a CUDA version like \"12.6.3\", got {v:?}"),
         )?;
     }
+    Ok(())
+}
+
+/// What is installed: `extras` and the apt `system_packages`.
+fn check_docker_packages(d: &DockerConfig) -> Result<(), BadValue> {
     for e in &d.extras {
         // An extra's name has the form of a package name (PEP 685): never an option.
         check(safety::package_name(e).is_ok(), "extras", || {
@@ -934,6 +959,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// The image's `cmd`, `entrypoint` and `tags`.
+fn check_docker_commands_and_tags(d: &DockerConfig) -> Result<(), BadValue> {
     for (key, value) in [("cmd", &d.cmd), ("entrypoint", &d.entrypoint)] {
         if let Some(v) = value {
             check(!v.is_empty(), key, || {
@@ -953,6 +983,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// The paths: `dockerfile`, `context`, `copy`, `mounts`, `ca_bundle`, `git_config`.
+fn check_docker_paths(d: &DockerConfig) -> Result<(), BadValue> {
     for (key, value) in [("dockerfile", &d.dockerfile), ("context", &d.context)] {
         if let Some(v) = value {
             check(!v.is_empty() && is_safe_relative(v), key, || {
@@ -996,6 +1031,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// What the build is given: `build_args`, `secret_env`, `platforms`, `insecure_registries`.
+fn check_docker_build_inputs(d: &DockerConfig) -> Result<(), BadValue> {
     for (k, v) in &d.build_args {
         check(is_env_name(k), "build_args", || {
             format!("holds the key {k:?}: build argument names are letters, digits and `_`")
