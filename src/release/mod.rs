@@ -418,14 +418,7 @@ fn plan_root(
     req: &Request,
 ) -> Result<()> {
     let mut changed_files = Vec::new();
-    let needed: BTreeSet<String> = {
-        let dev = PyProject::load(&ws.root.join("pyproject.toml"))?;
-        let names = dev.dependency_names().unwrap_or_default();
-        manifests::needed_packages(ws, &names)
-            .into_iter()
-            .map(|p| p.key.clone())
-            .collect()
-    };
+    let needed = needed_package_keys(ws)?;
     for (rel, prod) in [
         (&ws.config.staging_pyproject_path, false),
         (&ws.config.prod_pyproject_path, true),
@@ -436,70 +429,12 @@ fn plan_root(
         }
         let text = planned.plan.current_content(&path).unwrap_or_default();
         let mut doc = PyProject::parse(&path, &text)?;
-        // Read once, kept up to date below (asking the document for each package made planning
-        // quadratic in the number of packages).
-        let mut listed: BTreeSet<String> = doc
-            .dependency_names()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let entries: Vec<(&String, String, Option<&Version>)> = if prod {
-            pins.prod
-                .iter()
-                .map(|(k, (t, v))| (k, t.clone(), Some(v)))
-                .collect()
-        } else {
-            pins.staging
-                .iter()
-                .map(|(k, t)| (k, t.clone(), None))
-                .collect()
-        };
-        for (key, tag, v) in entries {
-            let Some(pkg) = ws.package(key) else { continue };
-            if !needed.contains(&pkg.key) {
-                continue;
-            }
-            if prod && ws.config.prod_source == ProdSource::Index {
-                if let Some(v) = v {
-                    let req = format!("{}=={v}", pkg.name);
-                    if !doc.replace_dependency(&pkg.name, &req) {
-                        doc.add_dependency(&req)?;
-                    }
-                }
-                continue;
-            }
-            let Some(url) = crate::workspace::package_url(ws, pkg) else {
-                continue;
-            };
-            doc.set_source(
-                &pkg.name,
-                &Source {
-                    git: Some(url),
-                    tag: Some(tag),
-                    ..Source::default()
-                },
-            );
-            if !listed.contains(&pkg.key) {
-                doc.add_dependency(&pkg.name)?;
-                listed.insert(pkg.key.clone());
-            }
-        }
+        pin_packages(ws, &mut doc, pins, &needed, prod)?;
         let after = doc.render();
         if after != text {
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
-            let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
-            let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
-            if req.push && req.lock {
-                // The tags are on the remotes by now: lock against them, so that `sync` (and
-                // the Docker image) install exactly what was released.
-                planned.plan.uv(None, &dir, ["lock"]);
-                changed_files.push(lock_rel);
-            } else if dir.join("uv.lock").is_file() {
-                planned.notes.push(format!(
-                    "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
-                ));
-            }
+            plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
         }
     }
     // The dev lock records every workspace member's version and requirements: left as it was,
@@ -509,9 +444,114 @@ fn plan_root(
         planned.plan.uv(None, &ws.root, ["lock"]);
         changed_files.push("uv.lock".to_owned());
     }
-    if !req.root_commit {
-        return Ok(());
+    if req.root_commit {
+        plan_root_commit(ws, planned, changed_files, moved, summary, req)?;
     }
+    Ok(())
+}
+
+/// The keys of the packages the root's dev manifest needs (its dependencies and theirs): the
+/// only ones pinned in staging and prod.
+fn needed_package_keys(ws: &Workspace) -> Result<BTreeSet<String>> {
+    let dev = PyProject::load(&ws.root.join("pyproject.toml"))?;
+    let names = dev.dependency_names().unwrap_or_default();
+    Ok(manifests::needed_packages(ws, &names)
+        .into_iter()
+        .map(|p| p.key.clone())
+        .collect())
+}
+
+/// Pin the needed packages in the staging (`prod` false) or prod manifest `doc`: a git source
+/// at the tag, or `name==version` when prod pins come from an index.
+fn pin_packages(
+    ws: &Workspace,
+    doc: &mut PyProject,
+    pins: &Pins,
+    needed: &BTreeSet<String>,
+    prod: bool,
+) -> Result<()> {
+    let mut listed: BTreeSet<String> = doc
+        .dependency_names()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let entries: Vec<(&String, String, Option<&Version>)> = if prod {
+        pins.prod
+            .iter()
+            .map(|(k, (t, v))| (k, t.clone(), Some(v)))
+            .collect()
+    } else {
+        pins.staging
+            .iter()
+            .map(|(k, t)| (k, t.clone(), None))
+            .collect()
+    };
+    for (key, tag, v) in entries {
+        let Some(pkg) = ws.package(key) else { continue };
+        if !needed.contains(&pkg.key) {
+            continue;
+        }
+        if prod && ws.config.prod_source == ProdSource::Index {
+            if let Some(v) = v {
+                let req = format!("{}=={v}", pkg.name);
+                if !doc.replace_dependency(&pkg.name, &req) {
+                    doc.add_dependency(&req)?;
+                }
+            }
+            continue;
+        }
+        let Some(url) = crate::workspace::package_url(ws, pkg) else {
+            continue;
+        };
+        doc.set_source(
+            &pkg.name,
+            &Source {
+                git: Some(url),
+                tag: Some(tag),
+                ..Source::default()
+            },
+        );
+        if !listed.contains(&pkg.key) {
+            doc.add_dependency(&pkg.name)?;
+            listed.insert(pkg.key.clone());
+        }
+    }
+    Ok(())
+}
+
+/// After a manifest changed: its lock, refreshed with `--push` (the tags are on the remotes),
+/// else a note that it is stale.
+fn plan_manifest_lock(
+    ws: &Workspace,
+    planned: &mut Planned,
+    path: &Path,
+    req: &Request,
+    changed_files: &mut Vec<String>,
+) {
+    let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
+    let lock_rel = stages::rel(ws, &dir.join("uv.lock"));
+    if req.push && req.lock {
+        // The tags are on the remotes by now: lock against them, so that `sync` (and
+        // the Docker image) install exactly what was released.
+        planned.plan.uv(None, &dir, ["lock"]);
+        changed_files.push(lock_rel);
+    } else if dir.join("uv.lock").is_file() {
+        planned.notes.push(format!(
+            "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
+        ));
+    }
+}
+
+/// The root commit of the pins, the locks and the moved submodule pointers, and (with
+/// `push`) its push; nothing when the root is no repository or nothing changed.
+fn plan_root_commit(
+    ws: &Workspace,
+    planned: &mut Planned,
+    changed_files: Vec<String>,
+    moved: &[&Package],
+    summary: &str,
+    req: &Request,
+) -> Result<()> {
     let root_git = Git::new(&ws.root);
     if !root_git.is_repo_root() {
         planned
@@ -538,23 +578,7 @@ fn plan_root(
     let mut args = vec!["add".to_owned(), "--".to_owned()];
     args.extend(paths);
     planned.plan.git(None, &ws.root, args);
-    let mut message = format!("{summary}\n\n");
-    for p in &planned.packages {
-        let _ = std::fmt::Write::write_fmt(
-            &mut message,
-            format_args!(
-                "- {} {}{}\n",
-                p.package,
-                p.version,
-                match (&p.tag, &p.next) {
-                    (Some(t), _) => format!(" ({t})"),
-                    // `next`: the version the new cycle starts.
-                    (None, Some(n)) => format!(" → {n}"),
-                    (None, None) => String::new(),
-                }
-            ),
-        );
-    }
+    let message = root_commit_message(summary, &planned.packages);
     planned.plan.commit(None, &ws.root, message.trim_end());
     if req.push {
         match root_git.current_branch()? {
@@ -573,6 +597,29 @@ fn plan_root(
         }
     }
     Ok(())
+}
+
+/// The root commit's message: `summary`, then a line per package with its version and tag
+/// (or the version its next cycle starts).
+fn root_commit_message(summary: &str, packages: &[PackageRelease]) -> String {
+    let mut message = format!("{summary}\n\n");
+    for p in packages {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!(
+                "- {} {}{}\n",
+                p.package,
+                p.version,
+                match (&p.tag, &p.next) {
+                    (Some(t), _) => format!(" ({t})"),
+                    // `next`: the version the new cycle starts.
+                    (None, Some(n)) => format!(" → {n}"),
+                    (None, None) => String::new(),
+                }
+            ),
+        );
+    }
+    message
 }
 
 /// The root files a release commit may add besides submodule pointers: the staging and prod
