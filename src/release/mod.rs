@@ -1432,6 +1432,16 @@ fn version_at(c: &Candidate<'_>, rev: &str) -> Result<Option<Version>> {
     Ok(found.and_then(|s| version::parse(&s).ok()))
 }
 
+/// A package `tag` tags: its tag on the release commit `target`, with that commit's message.
+struct TagStep {
+    /// The index of the package in the candidates.
+    index: usize,
+    tag: String,
+    target: String,
+    version: Version,
+    message: String,
+}
+
 fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planned> {
     ws.require_sound()?;
     let mut planned = Planned::new(ws);
@@ -1444,105 +1454,14 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         "HEAD".to_owned()
     };
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
-    let mut pins = Pins::default();
-    let mut moved = Vec::new();
-    let mut steps: Vec<(usize, String, String, Version, String)> = Vec::new();
-    for (i, c) in cands.iter().enumerate() {
-        let v = if after_sync {
-            // A read-only look at the remote: say when the plan is from a stale fetch.
-            let branch_ref = format!("refs/heads/{base}");
-            if let Ok(out) = c
-                .git
-                .run_batch(["ls-remote", "--", remote, branch_ref.as_str()])
-                && let Some(on_remote) = out.split_whitespace().next()
-                && c.git.resolve(&tip)?.as_deref() != Some(on_remote)
-            {
-                planned.notes.push(format!(
-                    "{}: {remote}/{base} has moved since it was last fetched; this plan is from the last fetch (`release-tool status --fetch` refreshes it)",
-                    c.pkg.name
-                ));
-            }
-            let Some(v) = version_at(c, &tip)? else {
-                problem(
-                    &mut problems,
-                    c.pkg,
-                    format!(
-                        "has no readable version on {remote}/{base}; fetch it first (`git -C {} fetch {remote}`)",
-                        c.pkg.rel_path
-                    ),
-                );
-                continue;
-            };
-            v
-        } else {
-            if c.branch.as_deref() != Some(base.as_str()) {
-                require_branch(c, &base, &mut problems);
-                continue;
-            }
-            c.version.clone()
-        };
-        let v = &v;
-        let tag = format!("{}{v}", c.prefix);
-        // `prepare` tags a dev/pre version at once: one without its tag was never prepared
-        // (a new package, a package with no changes this cycle), and is not a release.
-        if !version::is_final(v) && !c.has_tag(&tag) {
-            planned.skipped.push(Skipped {
-                package: c.pkg.name.clone(),
-                reason: format!(
-                    "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
-                ),
-            });
+    let mut steps = Vec::new();
+    for (index, c) in cands.iter().enumerate() {
+        let Some(v) = version_to_tag(ws, c, &tip, after_sync, &mut planned, &mut problems)? else {
             continue;
-        }
-        // The release commit: the newest commit that changed the version.
-        let file = "pyproject.toml";
-        let target = c
-            .git
-            .run(["log", "-1", "--format=%H", tip.as_str(), "--", file])?
-            .trim()
-            .to_owned();
-        if target.is_empty() {
-            problem(&mut problems, c.pkg, "has no commit to tag");
-            continue;
-        }
-        let at_target = c.git.read_blob(&target, file)?.unwrap_or_default();
-        let target_version = PyProject::parse(&c.pkg.dir.join(file), &at_target)
-            .ok()
-            .and_then(|d| match d.version_source() {
-                VersionSource::Static(s) => Some(s),
-                _ => None,
-            });
-        let target = if target_version
-            .as_deref()
-            .is_some_and(|s| version::parse(s).ok().as_ref() == Some(v))
-        {
-            target
-        } else {
-            c.git.rev_parse(&tip)?
         };
-        if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
-            if existing != target {
-                problem(
-                    &mut problems,
-                    c.pkg,
-                    format!(
-                        "tag {tag} already exists on {}, not on the release commit {}",
-                        &existing[..7],
-                        &target[..7]
-                    ),
-                );
-                continue;
-            }
-            if !req.push {
-                planned.skipped.push(Skipped {
-                    package: c.pkg.name.clone(),
-                    reason: format!("tag {tag} already exists on the release commit"),
-                });
-                continue;
-            }
+        if let Some(step) = tag_step(c, index, &tip, v, req, &mut planned, &mut problems)? {
+            steps.push(step);
         }
-        let message = c.git.run(["log", "-1", "--format=%B", &target])?;
-        steps.push((i, tag, target, v.clone(), message.trim_end().to_owned()));
     }
     if !steps.is_empty() {
         // Its root commit would take along whatever the user staged there.
@@ -1551,42 +1470,201 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
     fail_on(&problems, "tag")?;
     let in_run: BTreeSet<String> = steps
         .iter()
-        .map(|(i, ..)| cands[*i].pkg.key.clone())
+        .map(|s| cands[s.index].pkg.key.clone())
         .collect();
-    for (i, tag, target, v, message) in steps {
-        let c = &cands[i];
-        let pkg = c.pkg;
-        let name = Some(pkg.name.as_str());
-        planned.plan.tag(name, &pkg.dir, &tag, &target, &message);
-        if req.push {
-            planned.plan.push_refs(
-                name,
-                &pkg.dir,
-                &ws.config.git_remote,
-                &[format!("refs/tags/{tag}")],
-            );
-            plan_release_call(ws, &mut planned, pkg, &tag, &v, &message);
-        }
-        planned.plan.after.insert(
-            pkg.name.clone(),
-            waits_for(ws, pkg, &|k| in_run.contains(k)),
-        );
-        pins.staging.insert(pkg.key.clone(), tag.clone());
-        if version::is_final(&v) {
-            pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
-        }
+    let mut pins = Pins::default();
+    let mut moved = Vec::new();
+    for step in steps {
+        let pkg = cands[step.index].pkg;
+        plan_package_tag(ws, &mut planned, &mut pins, pkg, step, &in_run, req);
         moved.push(pkg);
-        planned.packages.push(PackageRelease {
-            package: pkg.name.clone(),
-            from: v.to_string(),
-            version: v.to_string(),
-            tag: Some(tag),
-            next: None,
-            prerelease: !version::is_final(&v),
-        });
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;
     Ok(planned)
+}
+
+/// The version `tag` releases: the one on `<remote>/<base_branch>` after a sync (with a note
+/// when that ref is behind the remote), else the package's own on `base_branch`. `None`
+/// refuses the package (a problem).
+fn version_to_tag(
+    ws: &Workspace,
+    c: &Candidate<'_>,
+    tip: &str,
+    after_sync: bool,
+    planned: &mut Planned,
+    problems: &mut Vec<String>,
+) -> Result<Option<Version>> {
+    let base = &ws.config.base_branch;
+    let remote = &ws.config.git_remote;
+    if !after_sync {
+        if c.branch.as_deref() != Some(base.as_str()) {
+            require_branch(c, base, problems);
+            return Ok(None);
+        }
+        return Ok(Some(c.version.clone()));
+    }
+    // A read-only look at the remote: say when the plan is from a stale fetch.
+    let branch_ref = format!("refs/heads/{base}");
+    if let Ok(out) = c
+        .git
+        .run_batch(["ls-remote", "--", remote, branch_ref.as_str()])
+        && let Some(on_remote) = out.split_whitespace().next()
+        && c.git.resolve(tip)?.as_deref() != Some(on_remote)
+    {
+        planned.notes.push(format!(
+        "{}: {remote}/{base} has moved since it was last fetched; this plan is from the last fetch (`release-tool status --fetch` refreshes it)",
+        c.pkg.name
+    ));
+    }
+    let v = version_at(c, tip)?;
+    if v.is_none() {
+        problem(
+            problems,
+            c.pkg,
+            format!(
+                "has no readable version on {remote}/{base}; fetch it first (`git -C {} fetch {remote}`)",
+                c.pkg.rel_path
+            ),
+        );
+    }
+    Ok(v)
+}
+
+/// The package's step at version `v`, or `None` when it is skipped (an untagged development
+/// version, a tag already on the release commit without `push`) or refused (a problem: no
+/// commit to tag, the tag elsewhere).
+fn tag_step(
+    c: &Candidate<'_>,
+    index: usize,
+    tip: &str,
+    v: Version,
+    req: &Request,
+    planned: &mut Planned,
+    problems: &mut Vec<String>,
+) -> Result<Option<TagStep>> {
+    let tag = format!("{}{v}", c.prefix);
+    // `prepare` tags a dev/pre version at once: one without its tag was never prepared
+    // (a new package, a package with no changes this cycle), and is not a release.
+    if !version::is_final(&v) && !c.has_tag(&tag) {
+        planned.skipped.push(Skipped {
+            package: c.pkg.name.clone(),
+            reason: format!(
+                "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
+            ),
+        });
+        return Ok(None);
+    }
+    let Some(target) = release_commit(c, tip, &v)? else {
+        problem(problems, c.pkg, "has no commit to tag");
+        return Ok(None);
+    };
+    if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
+        if existing != target {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "tag {tag} already exists on {}, not on the release commit {}",
+                    &existing[..7],
+                    &target[..7]
+                ),
+            );
+            return Ok(None);
+        }
+        if !req.push {
+            planned.skipped.push(Skipped {
+                package: c.pkg.name.clone(),
+                reason: format!("tag {tag} already exists on the release commit"),
+            });
+            return Ok(None);
+        }
+    }
+    let message = c.git.run(["log", "-1", "--format=%B", &target])?;
+    Ok(Some(TagStep {
+        index,
+        tag,
+        target,
+        version: v,
+        message: message.trim_end().to_owned(),
+    }))
+}
+
+/// The release commit below `tip`: the newest commit that changed the version, when it has
+/// version `v`, else `tip` itself; `None` when no commit changed `pyproject.toml`.
+fn release_commit(c: &Candidate<'_>, tip: &str, v: &Version) -> Result<Option<String>> {
+    let file = "pyproject.toml";
+    let target = c
+        .git
+        .run(["log", "-1", "--format=%H", tip, "--", file])?
+        .trim()
+        .to_owned();
+    if target.is_empty() {
+        return Ok(None);
+    }
+    let at_target = c.git.read_blob(&target, file)?.unwrap_or_default();
+    let target_version = PyProject::parse(&c.pkg.dir.join(file), &at_target)
+        .ok()
+        .and_then(|d| match d.version_source() {
+            VersionSource::Static(s) => Some(s),
+            _ => None,
+        });
+    Ok(Some(
+        if target_version
+            .as_deref()
+            .is_some_and(|s| version::parse(s).ok().as_ref() == Some(v))
+        {
+            target
+        } else {
+            c.git.rev_parse(tip)?
+        },
+    ))
+}
+
+/// The steps of one package's tag: the tag, with `push` its push and forge release; its pins
+/// and its line in the report.
+fn plan_package_tag(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &mut Pins,
+    pkg: &Package,
+    step: TagStep,
+    in_run: &BTreeSet<String>,
+    req: &Request,
+) {
+    let TagStep {
+        tag,
+        target,
+        version: v,
+        message,
+        ..
+    } = step;
+    let name = Some(pkg.name.as_str());
+    planned.plan.tag(name, &pkg.dir, &tag, &target, &message);
+    if req.push {
+        planned.plan.push_refs(
+            name,
+            &pkg.dir,
+            &ws.config.git_remote,
+            &[format!("refs/tags/{tag}")],
+        );
+        plan_release_call(ws, planned, pkg, &tag, &v, &message);
+    }
+    planned.plan.after.insert(
+        pkg.name.clone(),
+        waits_for(ws, pkg, &|k| in_run.contains(k)),
+    );
+    pins.staging.insert(pkg.key.clone(), tag.clone());
+    if version::is_final(&v) {
+        pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
+    }
+    planned.packages.push(PackageRelease {
+        package: pkg.name.clone(),
+        from: v.to_string(),
+        version: v.to_string(),
+        tag: Some(tag),
+        next: None,
+        prerelease: !version::is_final(&v),
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
