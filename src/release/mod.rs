@@ -1008,37 +1008,82 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut problems = Vec::new();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let known = known_statuses(&cands);
+    let todo = releasable(ws, req, cands, &mut planned, &mut problems)?;
+    require_root_ready(ws, req, &mut problems);
+    let versions = release_versions(&todo, req, &mut problems);
+    if req.push && problems.is_empty() {
+        check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
+    }
+    fail_on(&problems, "release")?;
+    let released = released_versions(&todo, &versions);
+    let mut pins = Pins {
+        versions_changed: true,
+        ..Pins::default()
+    };
+    for (c, v) in todo.iter().zip(&versions) {
+        plan_package_release(ws, &mut planned, &mut pins, c, v, &released, req)?;
+    }
+    if !req.push && !todo.is_empty() {
+        planned.notes.push(format!(
+            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
+            remote = ws.config.git_remote
+        ),
+        );
+    }
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
+    finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
+    Ok(planned)
+}
+
+/// The candidates with commits since their last tag (the others skipped), each checked for
+/// what a release needs: clean, on a branch, (with `push`) a remote.
+fn releasable<'a>(
+    ws: &Workspace,
+    req: &Request,
+    cands: Vec<Candidate<'a>>,
+    planned: &mut Planned,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Candidate<'a>>> {
     let mut todo = Vec::new();
     for c in cands {
         if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
-        require_clean(&c, &mut problems);
+        require_clean(&c, problems);
         if c.branch.is_none() {
             problem(
-                &mut problems,
+                problems,
                 c.pkg,
                 "is on a detached HEAD; check out a branch first",
             );
         }
         if req.push && !c.git.has_remote(&ws.config.git_remote)? {
             problem(
-                &mut problems,
+                problems,
                 c.pkg,
                 format!("has no remote `{}` to push to", ws.config.git_remote),
             );
         }
         todo.push(c);
     }
-    require_root_ready(ws, req, &mut problems);
+    Ok(todo)
+}
+
+/// The version each package is released at (`--bump`); a problem when it cannot be bumped or
+/// its tag exists (then its current version stands in).
+fn release_versions(
+    todo: &[Candidate<'_>],
+    req: &Request,
+    problems: &mut Vec<String>,
+) -> Vec<Version> {
     let mut versions = Vec::new();
-    for c in &todo {
+    for c in todo {
         match new_version(c, req.bump) {
             Ok(v) => {
                 let tag = format!("{}{v}", c.prefix);
                 if c.has_tag(&tag) {
                     problem(
-                        &mut problems,
+                        problems,
                         c.pkg,
                         format!("tag {tag} already exists; choose another --bump"),
                     );
@@ -1051,92 +1096,99 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             }
         }
     }
-    if req.push && problems.is_empty() {
-        let mut checks: Vec<RemoteCheck> = todo
-            .iter()
-            .zip(&versions)
-            .map(|(c, v)| RemoteCheck {
-                who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
-                dir: c.pkg.dir.clone(),
-                rel: c.pkg.rel_path.clone(),
-                branch: c.branch.clone().unwrap_or_default(),
-                tag: Some(format!("{}{v}", c.prefix)),
-            })
-            .collect();
-        let root = Git::new(&ws.root);
-        if req.root_commit
-            && !todo.is_empty()
-            && root.is_repo_root()
-            && root.has_remote(&ws.config.git_remote)?
-            && let Some(branch) = root.current_branch()?
-        {
-            checks.push(RemoteCheck {
-                who: "the root".to_owned(),
-                dir: ws.root.clone(),
-                rel: ".".to_owned(),
-                branch,
-                tag: None,
-            });
-        }
-        check_remotes(ws, &checks, &mut problems);
-    }
-    fail_on(&problems, "release")?;
-    let released = released_versions(&todo, &versions);
-    let mut pins = Pins {
-        versions_changed: true,
-        ..Pins::default()
-    };
-    for (c, v) in todo.iter().zip(&versions) {
-        let pkg = c.pkg;
-        let name = Some(pkg.name.as_str());
-        let vs = v.to_string();
-        let (tag, message) = plan_release_commit(ws, &mut planned, c, &vs, &released)?;
-        planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
-        let mut next = None;
-        if req.next && version::is_final(v) {
-            let n = version::next_dev(v)?.to_string();
-            let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
-            write_and_add(&mut planned, pkg, &edits);
-            planned.plan.commit(name, &pkg.dir, &next_message(&n));
-            next = Some(n);
-        }
-        if req.push {
-            let branch = c.branch.clone().unwrap_or_default();
-            planned.plan.push_refs(
-                name,
-                &pkg.dir,
-                &ws.config.git_remote,
-                &[format!("refs/heads/{branch}"), format!("refs/tags/{tag}")],
-            );
-            plan_release_call(ws, &mut planned, pkg, &tag, v, &message);
-        }
-        planned.plan.after.insert(
-            pkg.name.clone(),
-            waits_for(ws, pkg, &|k| released.contains_key(k)),
-        );
-        pins.staging.insert(pkg.key.clone(), tag.clone());
-        if version::is_final(v) {
-            pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
-        }
-        planned.packages.push(PackageRelease {
-            package: pkg.name.clone(),
-            from: c.version.to_string(),
-            version: vs,
-            tag: Some(tag),
-            next,
-            prerelease: !version::is_final(v),
+    versions
+}
+
+/// With `push`: the remotes of the packages (and of the root, when it commits) take the
+/// push: branch not ahead, tag not there, remote reachable.
+fn check_release_remotes(
+    ws: &Workspace,
+    req: &Request,
+    todo: &[Candidate<'_>],
+    versions: &[Version],
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let mut checks: Vec<RemoteCheck> = todo
+        .iter()
+        .zip(versions)
+        .map(|(c, v)| RemoteCheck {
+            who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
+            dir: c.pkg.dir.clone(),
+            rel: c.pkg.rel_path.clone(),
+            branch: c.branch.clone().unwrap_or_default(),
+            tag: Some(format!("{}{v}", c.prefix)),
+        })
+        .collect();
+    let root = Git::new(&ws.root);
+    if req.root_commit
+        && !todo.is_empty()
+        && root.is_repo_root()
+        && root.has_remote(&ws.config.git_remote)?
+        && let Some(branch) = root.current_branch()?
+    {
+        checks.push(RemoteCheck {
+            who: "the root".to_owned(),
+            dir: ws.root.clone(),
+            rel: ".".to_owned(),
+            branch,
+            tag: None,
         });
     }
-    if !req.push && !todo.is_empty() {
-        planned.notes.push(format!(
-            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
-            remote = ws.config.git_remote
-        ),
-        );
+    check_remotes(ws, &checks, problems);
+    Ok(())
+}
+
+/// One package's release steps: release commit, tag, (`next`) next-dev commit, (`push`) push
+/// and forge release; its pins and its line in the report.
+fn plan_package_release(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &mut Pins,
+    c: &Candidate<'_>,
+    v: &Version,
+    released: &BTreeMap<String, Version>,
+    req: &Request,
+) -> Result<()> {
+    let pkg = c.pkg;
+    let name = Some(pkg.name.as_str());
+    let vs = v.to_string();
+    let (tag, message) = plan_release_commit(ws, planned, c, &vs, released)?;
+    planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
+    let mut next = None;
+    if req.next && version::is_final(v) {
+        let n = version::next_dev(v)?.to_string();
+        let edits = version_edits(&planned.plan, pkg, &n, |_| Ok(()))?;
+        write_and_add(planned, pkg, &edits);
+        planned.plan.commit(name, &pkg.dir, &next_message(&n));
+        next = Some(n);
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
-    finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
-    Ok(planned)
+    if req.push {
+        let branch = c.branch.clone().unwrap_or_default();
+        planned.plan.push_refs(
+            name,
+            &pkg.dir,
+            &ws.config.git_remote,
+            &[format!("refs/heads/{branch}"), format!("refs/tags/{tag}")],
+        );
+        plan_release_call(ws, planned, pkg, &tag, v, &message);
+    }
+    planned.plan.after.insert(
+        pkg.name.clone(),
+        waits_for(ws, pkg, &|k| released.contains_key(k)),
+    );
+    pins.staging.insert(pkg.key.clone(), tag.clone());
+    if version::is_final(v) {
+        pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
+    }
+    planned.packages.push(PackageRelease {
+        package: pkg.name.clone(),
+        from: c.version.to_string(),
+        version: vs,
+        tag: Some(tag),
+        next,
+        prerelease: !version::is_final(v),
+    });
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
