@@ -866,132 +866,14 @@ pub fn plan(
     let mut notes = Vec::new();
     let mut container = None;
     if actions.build || actions.push || actions.run.is_some() {
-        let mut secrets = Vec::new();
-        let cli_or_config = |cli: Option<&PathBuf>, config: Option<&String>| {
-            cli.map(|p| p.display().to_string())
-                .or_else(|| config.cloned())
-        };
-        for (id, file, what) in [
-            (
-                "ca_bundle",
-                cli_or_config(actions.ca_bundle.as_ref(), s.ca_bundle.as_ref()),
-                "CA bundle",
-            ),
-            (
-                "gitconfig",
-                cli_or_config(actions.git_config.as_ref(), s.git_config.as_ref()),
-                "git config",
-            ),
-        ] {
-            let Some(file) = file else { continue };
-            let path = ws.root.join(&file);
-            if !path.is_file() {
-                return Err(UserError::usage(format!(
-                    "The {what} {file} does not exist (it is passed to the build as the secret `{id}`)"
-                ))
-                .with_hint(format!(
-                    "give an existing file (relative paths in the configuration are relative to the root), e.g. {}",
-                    if id == "ca_bundle" {
-                        "/etc/ssl/certs/ca-certificates.crt"
-                    } else {
-                        "a file with `[url \"https://TOKEN@host/\"] insteadOf = https://host/`"
-                    }
-                ))
-                .into());
-            }
-            if id == "gitconfig" && !input.product.git_sources {
-                notes.push(format!(
-                    "the git config {file} is not used: no package in {} comes from git",
-                    ws.config.prod_pyproject_path
-                ));
-                continue;
-            }
-            secrets.push(Secret::File {
-                id: id.to_owned(),
-                path: file,
-            });
-        }
-        for var in &s.secret_env {
-            if env(var).is_some() {
-                secrets.push(Secret::Env {
-                    id: var.clone(),
-                    var: var.clone(),
-                });
-            } else {
-                notes.push(format!(
-                    "secret_env: {var} is not set, the build runs without it"
-                ));
-            }
-        }
-        let mut build_args: Vec<(String, String)> = s
-            .build_args
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        build_args.extend([
-            ("VERSION".to_owned(), stamp.version.clone()),
-            ("REVISION".to_owned(), stamp.revision.clone()),
-            ("CREATED".to_owned(), stamp.created.clone()),
-        ]);
-        let spec = BuildSpec {
-            dockerfile: s.dockerfile.clone(),
-            context: s.context.clone(),
-            tags: references.clone(),
-            build_args,
-            secrets,
-            platforms: s.platforms.clone(),
-            contexts: input
-                .mounts
-                .iter()
-                .map(|m| (m.name.clone(), m.path.clone()))
-                .collect(),
-            insecure: [&s.base_image, &s.builder_image, &s.uv_image]
-                .iter()
-                .any(|i| s.is_insecure(i)),
-        };
+        let secrets = build_secrets(ws, input, actions, env, &mut notes)?;
+        let spec = build_spec(input, stamp, &references, secrets);
         plan.engine(None, &ws.root, engine.name(), engine.build_argv(&spec));
         if let Some(cmd) = &actions.run {
-            let first = references.first().cloned().unwrap_or_default();
-            let name = format!(
-                "release-tool-run-{}",
-                normalize_name(name.rsplit('/').next().unwrap_or("image"))
-            );
-            let image = (
-                s.entrypoint.as_deref().unwrap_or_default(),
-                s.cmd.as_deref().unwrap_or_default(),
-            );
-            let Some(steps) = engine.run_argvs(&first, cmd, image, &name) else {
-                return Err(UserError::usage(
-                    "Nothing to run: `--run` has no command after `--`, and the image has none",
-                )
-                .with_hint("give one (`--run -- python -c 'import app'`), or set `cmd` in [tool.release_tool.docker]")
-                .into());
-            };
-            for args in steps {
-                plan.engine(None, &ws.root, engine.name(), args);
-            }
-            if engine.kind == crate::engine::EngineKind::Buildah {
-                container = Some(name);
-            }
+            container = plan_run(&mut plan, ws, s, engine, cmd, &references, &name)?;
         }
         if actions.push {
-            for reference in &references {
-                plan.engine(
-                    None,
-                    &ws.root,
-                    engine.name(),
-                    engine.push_argv(reference, s.is_insecure(reference)),
-                );
-            }
-            if engine.kind == crate::engine::EngineKind::Docker
-                && references.iter().any(|r| s.is_insecure(r))
-            {
-                notes.push(
-                    "docker takes insecure registries from its daemon's configuration \
-                     (`insecure-registries` in daemon.json), not from the command line"
-                        .to_owned(),
-                );
-            }
+            plan_push(&mut plan, ws, s, engine, &references, &mut notes);
         }
     }
     Ok(Planned {
@@ -1000,6 +882,175 @@ pub fn plan(
         notes,
         container,
     })
+}
+
+/// The build's secrets: the CA bundle and git config files (the command line's, else the
+/// configuration's; the git config only when a package comes from git), and the
+/// `secret_env` variables that are set. What is left out gets a note.
+fn build_secrets(
+    ws: &Workspace,
+    input: &RenderInput,
+    actions: &Actions,
+    env: &dyn Fn(&str) -> Option<String>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Secret>> {
+    let s = &input.settings;
+    let mut secrets = Vec::new();
+    let cli_or_config = |cli: Option<&PathBuf>, config: Option<&String>| {
+        cli.map(|p| p.display().to_string())
+            .or_else(|| config.cloned())
+    };
+    for (id, file, what) in [
+        (
+            "ca_bundle",
+            cli_or_config(actions.ca_bundle.as_ref(), s.ca_bundle.as_ref()),
+            "CA bundle",
+        ),
+        (
+            "gitconfig",
+            cli_or_config(actions.git_config.as_ref(), s.git_config.as_ref()),
+            "git config",
+        ),
+    ] {
+        let Some(file) = file else { continue };
+        let path = ws.root.join(&file);
+        if !path.is_file() {
+            return Err(UserError::usage(format!(
+                "The {what} {file} does not exist (it is passed to the build as the secret `{id}`)"
+            ))
+            .with_hint(format!(
+                "give an existing file (relative paths in the configuration are relative to the root), e.g. {}",
+                if id == "ca_bundle" {
+                    "/etc/ssl/certs/ca-certificates.crt"
+                } else {
+                    "a file with `[url \"https://TOKEN@host/\"] insteadOf = https://host/`"
+                }
+            ))
+            .into());
+        }
+        if id == "gitconfig" && !input.product.git_sources {
+            notes.push(format!(
+                "the git config {file} is not used: no package in {} comes from git",
+                ws.config.prod_pyproject_path
+            ));
+            continue;
+        }
+        secrets.push(Secret::File {
+            id: id.to_owned(),
+            path: file,
+        });
+    }
+    for var in &s.secret_env {
+        if env(var).is_some() {
+            secrets.push(Secret::Env {
+                id: var.clone(),
+                var: var.clone(),
+            });
+        } else {
+            notes.push(format!(
+                "secret_env: {var} is not set, the build runs without it"
+            ));
+        }
+    }
+    Ok(secrets)
+}
+
+/// What the engine builds: the Dockerfile and context, the tags, the build arguments (the
+/// configured ones, then `VERSION`, `REVISION`, `CREATED`), secrets, platforms, mounts.
+fn build_spec(
+    input: &RenderInput,
+    stamp: &Stamp,
+    references: &[String],
+    secrets: Vec<Secret>,
+) -> BuildSpec {
+    let s = &input.settings;
+    let mut build_args: Vec<(String, String)> = s
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    build_args.extend([
+        ("VERSION".to_owned(), stamp.version.clone()),
+        ("REVISION".to_owned(), stamp.revision.clone()),
+        ("CREATED".to_owned(), stamp.created.clone()),
+    ]);
+    BuildSpec {
+        dockerfile: s.dockerfile.clone(),
+        context: s.context.clone(),
+        tags: references.to_vec(),
+        build_args,
+        secrets,
+        platforms: s.platforms.clone(),
+        contexts: input
+            .mounts
+            .iter()
+            .map(|m| (m.name.clone(), m.path.clone()))
+            .collect(),
+        insecure: [&s.base_image, &s.builder_image, &s.uv_image]
+            .iter()
+            .any(|i| s.is_insecure(i)),
+    }
+}
+
+/// `--run`: the image run with `cmd` (else its own command); the container's name when the
+/// engine (buildah) leaves one to remove.
+fn plan_run(
+    plan: &mut Plan,
+    ws: &Workspace,
+    s: &Settings,
+    engine: &Engine,
+    cmd: &[String],
+    references: &[String],
+    image_name: &str,
+) -> Result<Option<String>> {
+    let first = references.first().cloned().unwrap_or_default();
+    let name = format!(
+        "release-tool-run-{}",
+        normalize_name(image_name.rsplit('/').next().unwrap_or("image"))
+    );
+    let image = (
+        s.entrypoint.as_deref().unwrap_or_default(),
+        s.cmd.as_deref().unwrap_or_default(),
+    );
+    let Some(steps) = engine.run_argvs(&first, cmd, image, &name) else {
+        return Err(UserError::usage(
+            "Nothing to run: `--run` has no command after `--`, and the image has none",
+        )
+        .with_hint("give one (`--run -- python -c 'import app'`), or set `cmd` in [tool.release_tool.docker]")
+        .into());
+    };
+    for args in steps {
+        plan.engine(None, &ws.root, engine.name(), args);
+    }
+    Ok((engine.kind == crate::engine::EngineKind::Buildah).then_some(name))
+}
+
+/// `--push`: every reference pushed (insecure registries without TLS verification).
+fn plan_push(
+    plan: &mut Plan,
+    ws: &Workspace,
+    s: &Settings,
+    engine: &Engine,
+    references: &[String],
+    notes: &mut Vec<String>,
+) {
+    for reference in references {
+        plan.engine(
+            None,
+            &ws.root,
+            engine.name(),
+            engine.push_argv(reference, s.is_insecure(reference)),
+        );
+    }
+    if engine.kind == crate::engine::EngineKind::Docker
+        && references.iter().any(|r| s.is_insecure(r))
+    {
+        notes.push(
+            "docker takes insecure registries from its daemon's configuration \
+             (`insecure-registries` in daemon.json), not from the command line"
+                .to_owned(),
+        );
+    }
 }
 
 #[cfg(test)]
