@@ -109,40 +109,39 @@ impl Engine {
     /// Find the engine `choice` names (`auto`: the first that works). Errors (exit 1) list
     /// what was tried and how to install an engine.
     pub fn find(choice: EngineChoice) -> Result<Self> {
-        match EngineKind::chosen(choice) {
-            Some(kind) => match on_path(kind.name()) {
+        if let Some(kind) = EngineKind::chosen(choice) {
+            match on_path(kind.name()) {
                 Some(program) => Ok(Self { kind, program }),
                 None => Err(UserError::failure(format!(
                     "The container engine `{kind}` is not installed (not found on PATH)"
                 ))
                 .with_hint(INSTALL_HINT)
                 .into()),
-            },
-            None => {
-                let mut tried = Vec::new();
-                for kind in EngineKind::ALL {
-                    let Some(program) = on_path(kind.name()) else {
-                        tried.push(format!("{kind}: not found on PATH"));
-                        continue;
-                    };
-                    if kind == EngineKind::Docker
-                        && let Err(why) = docker_daemon(&program)
-                    {
-                        tried.push(format!("docker: found, but {why}"));
-                        continue;
-                    }
-                    if !tried.is_empty() {
-                        tracing::info!("engine auto: {kind} ({})", tried.join("; "));
-                    }
-                    return Ok(Self { kind, program });
-                }
-                Err(UserError::failure(format!(
-                    "No container engine found (tried {})",
-                    tried.join("; ")
-                ))
-                .with_hint(INSTALL_HINT)
-                .into())
             }
+        } else {
+            let mut tried = Vec::new();
+            for kind in EngineKind::ALL {
+                let Some(program) = on_path(kind.name()) else {
+                    tried.push(format!("{kind}: not found on PATH"));
+                    continue;
+                };
+                if kind == EngineKind::Docker
+                    && let Err(why) = docker_daemon(&program)
+                {
+                    tried.push(format!("docker: found, but {why}"));
+                    continue;
+                }
+                if !tried.is_empty() {
+                    tracing::info!("engine auto: {kind} ({})", tried.join("; "));
+                }
+                return Ok(Self { kind, program });
+            }
+            Err(UserError::failure(format!(
+                "No container engine found (tried {})",
+                tried.join("; ")
+            ))
+            .with_hint(INSTALL_HINT)
+            .into())
         }
     }
 

@@ -123,7 +123,7 @@ pub fn is_local_url(url: &str) -> bool {
 
 enum Inspected {
     Up(String),
-    Moves(Move),
+    Moves(Box<Move>),
     Refused(Refusal),
     Skipped(Refusal),
 }
@@ -173,7 +173,7 @@ pub fn survey(ws: &Workspace, req: &UpdateRequest) -> Result<Survey> {
                     .up_to_date
                     .push((pkg.name.clone(), pkg.rel_path.clone(), hash));
             }
-            Inspected::Moves(m) => survey.moves.push(m),
+            Inspected::Moves(m) => survey.moves.push(*m),
             Inspected::Refused(r) => survey.refused.push(r),
             Inspected::Skipped(r) => survey.skipped.push(r),
         }
@@ -284,7 +284,7 @@ fn inspect(
         let known = s.git.resolve(&new).map_err(|e| s.git_error(&e))?.is_some();
         let checkout = checkout_for(&s, &status, &head, &new, &branch, known)?;
         let (commits, back) = commits_between(&s.git, known, old, &new);
-        Ok(Inspected::Moves(Move {
+        Ok(Inspected::Moves(Box::new(Move {
             package: pkg.name.clone(),
             path: pkg.rel_path.clone(),
             submodule: sm.name.clone(),
@@ -295,7 +295,7 @@ fn inspect(
             commits,
             back,
             local_url: is_local_url(&url) || sm.url.as_deref().is_some_and(is_local_url),
-        }))
+        })))
     };
     match survey() {
         Ok(outcome) | Err(outcome) => outcome,

@@ -305,7 +305,7 @@ struct Repo<'a> {
 
 impl Repo<'_> {
     /// A git error refuses the package.
-    fn git_error(&self, e: GitError) -> Refusal {
+    fn git_error(&self, e: &GitError) -> Refusal {
         (
             format!("Package {} ({}): {e}", self.name, self.path),
             "fix the repository (see `release-tool status`) and run `branch` again".to_owned(),
@@ -313,7 +313,7 @@ impl Repo<'_> {
     }
 
     /// The remote cannot be read.
-    fn unreachable(&self, remote: &str, e: GitError) -> Refusal {
+    fn unreachable(&self, remote: &str, e: &GitError) -> Refusal {
         let path = self.path;
         (
             format!(
@@ -334,7 +334,7 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
     };
     check_repository(ctx, &repo)?;
     // A dirty package that must switch is refused before anything is fetched.
-    let status = repo.git.status().map_err(|e| repo.git_error(e))?;
+    let status = repo.git.status().map_err(|e| repo.git_error(&e))?;
     let on_dev = status.branch.as_deref() == Some(ctx.dev);
     if ctx.req.no_stash && !on_dev && status.dirty() > 0 {
         return Err(no_stash_refusal(repo.name, repo.path, status.dirty()));
@@ -382,7 +382,7 @@ fn check_repository(ctx: &Ctx<'_>, repo: &Repo) -> Result<(), Refusal> {
     if repo
         .git
         .remote_url(remote)
-        .map_err(|e| repo.git_error(e))?
+        .map_err(|e| repo.git_error(&e))?
         .is_none()
     {
         return Err((
@@ -397,8 +397,8 @@ fn check_repository(ctx: &Ctx<'_>, repo: &Repo) -> Result<(), Refusal> {
 /// on a dry run (nothing written), from the fetched remote-tracking refs on a real run.
 fn remote_branches(ctx: &Ctx<'_>, repo: &Repo) -> Result<(Option<String>, bool), Refusal> {
     let (git, remote, base, dev) = (&repo.git, ctx.remote, ctx.base, ctx.dev);
-    let unreachable = |e| repo.unreachable(remote, e);
-    let git_error = |e| repo.git_error(e);
+    let unreachable = |e| repo.unreachable(remote, &e);
+    let git_error = |e| repo.git_error(&e);
     if ctx.req.dry_run {
         Ok((
             git.remote_branch_head(remote, base).map_err(unreachable)?,
@@ -427,7 +427,7 @@ fn start_point(
 ) -> Result<(String, String), Refusal> {
     let (name, path, git) = (repo.name, repo.path, &repo.git);
     let (remote, base, dev) = (ctx.remote, ctx.base, ctx.dev);
-    let git_error = |e| repo.git_error(e);
+    let git_error = |e| repo.git_error(&e);
     if let Some(hash) = remote_base {
         return Ok((hash, format!("{remote}/{base}")));
     }
@@ -472,7 +472,7 @@ fn move_dev(
     on_dev: bool,
 ) -> Result<Option<Op>, Refusal> {
     let (name, path, git, dev) = (repo.name, repo.path, &repo.git, ctx.dev);
-    let git_error = |e| repo.git_error(e);
+    let git_error = |e| repo.git_error(&e);
     let local_dev = git
         .resolve(&format!("refs/heads/{dev}"))
         .map_err(git_error)?;
@@ -532,7 +532,7 @@ fn move_dev(
 /// Whether the local `dev_branch` already tracks `<remote>/<dev_branch>`.
 fn tracks_remote_dev(ctx: &Ctx<'_>, repo: &Repo) -> Result<bool, Refusal> {
     let (git, remote, dev) = (&repo.git, ctx.remote, ctx.dev);
-    let git_error = |e| repo.git_error(e);
+    let git_error = |e| repo.git_error(&e);
     Ok(git
         .config_get(&format!("branch.{dev}.remote"))
         .map_err(git_error)?
