@@ -129,21 +129,117 @@ pub struct SystemPackages {
     pub build: Vec<String>,
 }
 
+/// `docker.preset`: a preset of base images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// `python:3.X-slim-bookworm`, the system Python.
+    Slim,
+    /// The `nvidia/cuda` runtime, a managed Python.
+    Cuda,
+}
+
+/// `docker.python`: where the image's Python comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PythonMode {
+    /// The base image's own Python (`UV_PYTHON_DOWNLOADS=0`).
+    System,
+    /// A Python installed by uv into `/python` (bases without Python, like CUDA's).
+    Managed,
+}
+
+/// `docker.engine` and `docker --engine`: the container engine, or `auto` (the first that
+/// works: docker with a daemon, podman, buildah).
+// The variants have no doc comments: `--help` lists the values on one line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    #[default]
+    Auto,
+    Docker,
+    Podman,
+    Buildah,
+}
+
+/// A configuration value from a fixed list of strings: parsed when the configuration loads,
+/// with an error that names its key and the valid values.
+trait Choice: Sized + Copy + 'static {
+    /// The key path, for errors.
+    const KEY: &'static str;
+    /// Every value with its string, in the order errors list them.
+    const ALL: &'static [(&'static str, Self)];
+
+    /// The value spelled `s`, or the error `validate` reports for its key.
+    fn parse(s: &str) -> std::result::Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(name, _)| *name).collect();
+                format!(
+                    "`{}` must be one of {}, got {s:?}",
+                    Self::KEY,
+                    quoted(&names)
+                )
+            })
+    }
+}
+
+impl Choice for Preset {
+    const KEY: &'static str = "docker.preset";
+    const ALL: &'static [(&'static str, Self)] = &[("slim", Self::Slim), ("cuda", Self::Cuda)];
+}
+
+impl Choice for PythonMode {
+    const KEY: &'static str = "docker.python";
+    const ALL: &'static [(&'static str, Self)] =
+        &[("system", Self::System), ("managed", Self::Managed)];
+}
+
+impl Choice for EngineChoice {
+    const KEY: &'static str = "docker.engine";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("auto", Self::Auto),
+        ("docker", Self::Docker),
+        ("podman", Self::Podman),
+        ("buildah", Self::Buildah),
+    ];
+}
+
+/// The keys of the [`Choice`] values, whose deserialisation errors are reported like
+/// [`validate`]'s.
+const CHOICE_KEYS: &[&str] = &[Preset::KEY, PythonMode::KEY, EngineChoice::KEY];
+
+macro_rules! deserialize_choice {
+    ($($ty:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                <$ty as Choice>::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+deserialize_choice!(Preset, PythonMode, EngineChoice);
+
 /// `[tool.release_tool.docker]` (SPEC §6). Each value's form is checked here (see
-/// [`validate_docker`]); presets and defaults are applied by [`crate::docker::Settings`].
+/// [`validate_docker`]; the values from a list are typed); presets and defaults are applied
+/// by [`crate::docker::Settings`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DockerConfig {
     /// `"slim"` (python:3.X-slim-bookworm, system Python) or `"cuda"` (nvidia/cuda runtime,
     /// managed Python).
-    pub preset: Option<String>,
+    pub preset: Option<Preset>,
     pub base_image: Option<String>,
     pub builder_image: Option<String>,
     /// The image uv is copied from (without a tag; `uv_version` is the tag).
     pub uv_image: Option<String>,
     pub uv_version: Option<String>,
     /// `"system"` (the base image's Python) or `"managed"` (installed by uv into `/python`).
-    pub python: Option<String>,
+    pub python: Option<PythonMode>,
     pub python_version: Option<String>,
     /// The CUDA version of the `cuda` preset's base image.
     pub cuda_version: Option<String>,
@@ -158,7 +254,7 @@ pub struct DockerConfig {
     pub dockerfile: Option<String>,
     pub context: Option<String>,
     /// `"auto"`, `"docker"`, `"podman"` or `"buildah"`.
-    pub engine: Option<String>,
+    pub engine: Option<EngineChoice>,
     pub build_args: BTreeMap<String, String>,
     pub platforms: Vec<String>,
     /// Application files (relative to the context) copied into `/app` of the runtime image.
@@ -623,7 +719,7 @@ fn deserialize<T: serde::de::DeserializeOwned + AsConfig>(
     path: &Path,
     text: &str,
 ) -> Result<Config> {
-    let value: T = toml_edit::de::from_str(text).map_err(|e| {
+    let value: T = toml_edit::de::from_str(text).map_err(|e| -> anyhow::Error {
         let msg = e
             .message()
             .lines()
@@ -631,12 +727,19 @@ fn deserialize<T: serde::de::DeserializeOwned + AsConfig>(
             .unwrap_or("invalid value")
             .trim()
             .to_owned();
+        // A value outside a fixed list is reported as `validate` reports a bad value.
+        if let Some((key, why)) = msg.strip_prefix('`').and_then(|rest| rest.split_once("` "))
+            && CHOICE_KEYS.contains(&key)
+        {
+            return invalid(path, key, why);
+        }
         at(
             path,
             text,
             e.span(),
             &format!("Invalid configuration: {msg}"),
         )
+        .into()
     })?;
     let config = value.into_config();
     validate(path, &config)?;
@@ -661,17 +764,7 @@ impl AsConfig for ToolWrapper {
 
 /// Checks that need more than a type: relative paths, sane names.
 fn validate(path: &Path, config: &Config) -> Result<()> {
-    let bad = |key: &str, why: &str| -> anyhow::Error {
-        UserError::usage(format!(
-            "Invalid configuration in {}: `{key}` {why}",
-            path.display()
-        ))
-        .with_hint(format!(
-            "fix `{key}` in {} (see `release-tool config schema` for every key's form)",
-            path.display()
-        ))
-        .into()
-    };
+    let bad = |key: &str, why: &str| invalid(path, key, why);
     for (key, value) in [
         ("packages_dir", &config.packages_dir),
         ("changes_output_dir", &config.changes_output_dir),
@@ -755,33 +848,45 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// The error for the bad value of `key` in the configuration file `path`.
+fn invalid(path: &Path, key: &str, why: &str) -> anyhow::Error {
+    UserError::usage(format!(
+        "Invalid configuration in {}: `{key}` {why}",
+        path.display()
+    ))
+    .with_hint(format!(
+        "fix `{key}` in {} (see `release-tool config schema` for every key's form)",
+        path.display()
+    ))
+    .into()
+}
+
 /// The form of every `[tool.release_tool.docker]` value: `Err((key, why))` for the first bad
 /// one. Values end up in a Dockerfile and on engine command lines, so each is held to the
 /// characters its place allows (no spaces or quotes where a shell or an argv would split).
 pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, String)> {
-    fn one_of(key: &str, value: Option<&String>, valid: &[&str]) -> Result<(), (String, String)> {
-        match value {
-            Some(v) if !valid.contains(&v.as_str()) => Err((
-                key.to_owned(),
-                format!("must be one of {}, got {v:?}", quoted(valid)),
-            )),
-            _ => Ok(()),
-        }
+    check_docker_images(d)?;
+    check_docker_versions(d)?;
+    check_docker_packages(d)?;
+    check_docker_commands_and_tags(d)?;
+    check_docker_paths(d)?;
+    check_docker_build_inputs(d)
+}
+
+/// A bad `[docker]` value: its key (below `docker.`) and why.
+type BadValue = (String, String);
+
+/// `Err((key, why()))` unless `ok`.
+fn check(ok: bool, key: &str, why: impl FnOnce() -> String) -> Result<(), BadValue> {
+    if ok {
+        Ok(())
+    } else {
+        Err((key.to_owned(), why()))
     }
-    fn check(ok: bool, key: &str, why: impl FnOnce() -> String) -> Result<(), (String, String)> {
-        if ok {
-            Ok(())
-        } else {
-            Err((key.to_owned(), why()))
-        }
-    }
-    one_of("preset", d.preset.as_ref(), &["slim", "cuda"])?;
-    one_of("python", d.python.as_ref(), &["system", "managed"])?;
-    one_of(
-        "engine",
-        d.engine.as_ref(),
-        &["auto", "docker", "podman", "buildah"],
-    )?;
+}
+
+/// The image references: `base_image`, `builder_image`, and the untagged `uv_image`, `image`.
+fn check_docker_images(d: &DockerConfig) -> Result<(), BadValue> {
     for (key, value) in [
         ("base_image", &d.base_image),
         ("builder_image", &d.builder_image),
@@ -807,6 +912,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// The versions: `uv_version`, `python_version`, `cuda_version`.
+fn check_docker_versions(d: &DockerConfig) -> Result<(), BadValue> {
     if let Some(v) = &d.uv_version {
         check(is_version_like(v, 3), "uv_version", || {
             format!("must be a uv release like \"0.13.9\", got {v:?}")
@@ -826,6 +936,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             || format!("must be a CUDA version like \"12.6.3\", got {v:?}"),
         )?;
     }
+    Ok(())
+}
+
+/// What is installed: `extras` and the apt `system_packages`.
+fn check_docker_packages(d: &DockerConfig) -> Result<(), BadValue> {
     for e in &d.extras {
         // An extra's name has the form of a package name (PEP 685): never an option.
         check(safety::package_name(e).is_ok(), "extras", || {
@@ -844,6 +959,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// The image's `cmd`, `entrypoint` and `tags`.
+fn check_docker_commands_and_tags(d: &DockerConfig) -> Result<(), BadValue> {
     for (key, value) in [("cmd", &d.cmd), ("entrypoint", &d.entrypoint)] {
         if let Some(v) = value {
             check(!v.is_empty(), key, || {
@@ -863,6 +983,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// The paths: `dockerfile`, `context`, `copy`, `mounts`, `ca_bundle`, `git_config`.
+fn check_docker_paths(d: &DockerConfig) -> Result<(), BadValue> {
     for (key, value) in [("dockerfile", &d.dockerfile), ("context", &d.context)] {
         if let Some(v) = value {
             check(!v.is_empty() && is_safe_relative(v), key, || {
@@ -906,6 +1031,11 @@ pub fn validate_docker(d: &DockerConfig) -> std::result::Result<(), (String, Str
             })?;
         }
     }
+    Ok(())
+}
+
+/// What the build is given: `build_args`, `secret_env`, `platforms`, `insecure_registries`.
+fn check_docker_build_inputs(d: &DockerConfig) -> Result<(), BadValue> {
     for (k, v) in &d.build_args {
         check(is_env_name(k), "build_args", || {
             format!("holds the key {k:?}: build argument names are letters, digits and `_`")

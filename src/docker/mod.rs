@@ -20,9 +20,10 @@ use anyhow::Result;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::config::DockerConfig;
+pub use crate::config::PythonMode;
+use crate::config::{DockerConfig, EngineChoice, Preset};
 use crate::core::error::UserError;
-use crate::engine::{BuildSpec, Engine, EngineChoice, Secret};
+use crate::engine::{BuildSpec, Engine, Secret};
 use crate::git::Git;
 use crate::plan::Plan;
 use crate::python::pyproject::{PyProject, normalize_name};
@@ -48,20 +49,10 @@ pub const DEFAULT_DOCKERFILE_TEMPLATE: &str = include_str!("Dockerfile.j2");
 /// The built-in `.dockerignore` template.
 pub const DEFAULT_DOCKERIGNORE_TEMPLATE: &str = include_str!("dockerignore.j2");
 
-/// Where the image's Python comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PythonMode {
-    /// The base image's own Python (`UV_PYTHON_DOWNLOADS=0`).
-    System,
-    /// A Python installed by uv into `/python` (bases without Python, like CUDA's).
-    Managed,
-}
-
 /// `[tool.release_tool.docker]` with presets and defaults applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    pub preset: Option<String>,
+    pub preset: Option<Preset>,
     pub base_image: String,
     pub builder_image: String,
     pub uv_image: String,
@@ -105,18 +96,13 @@ impl Settings {
     pub fn from_config(c: &DockerConfig) -> Self {
         let preset = c
             .preset
-            .clone()
-            .or_else(|| c.base_image.is_none().then(|| "slim".to_owned()));
-        let cuda = preset.as_deref() == Some("cuda");
-        let managed = match c.python.as_deref() {
-            Some(mode) => mode == "managed",
-            None => cuda && c.base_image.is_none(),
-        };
-        let python = if managed {
+            .or_else(|| c.base_image.is_none().then_some(Preset::Slim));
+        let cuda = preset == Some(Preset::Cuda);
+        let python = c.python.unwrap_or(if cuda && c.base_image.is_none() {
             PythonMode::Managed
         } else {
             PythonMode::System
-        };
+        });
         let python_version = c.python_version.clone().or_else(|| {
             (preset.is_some() || python == PythonMode::Managed)
                 .then(|| DEFAULT_PYTHON_VERSION.to_owned())
@@ -135,7 +121,7 @@ impl Settings {
             }
         });
         Self {
-            preset: c.preset.clone(),
+            preset: c.preset,
             builder_image: c
                 .builder_image
                 .clone()
@@ -166,10 +152,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_DOCKERFILE.to_owned()),
             context: c.context.clone().unwrap_or_else(|| ".".to_owned()),
-            engine: c
-                .engine
-                .as_deref()
-                .map_or(EngineChoice::Auto, EngineChoice::parse),
+            engine: c.engine.unwrap_or(EngineChoice::Auto),
             build_args: c.build_args.clone(),
             platforms: c.platforms.clone(),
             copy: c.copy.clone(),
@@ -477,7 +460,7 @@ pub fn lock_mismatches(manifest: &PyProject, lock_text: &str) -> Result<Vec<Stri
 /// The values the templates see (documented in docs/docker.md).
 #[derive(Clone, Debug, Serialize)]
 struct TemplateContext {
-    preset: Option<String>,
+    preset: Option<Preset>,
     base_image: String,
     builder_image: String,
     uv_image: String,
@@ -637,7 +620,7 @@ pub fn render(input: &RenderInput) -> Result<Rendered> {
     let s = &input.settings;
     let json = |v: &[String]| serde_json::to_string(v).expect("strings serialise");
     let ctx = TemplateContext {
-        preset: s.preset.clone(),
+        preset: s.preset,
         base_image: s.base_image.clone(),
         builder_image: s.builder_image.clone(),
         uv_image: s.uv_image.clone(),
@@ -867,132 +850,14 @@ pub fn plan(
     let mut notes = Vec::new();
     let mut container = None;
     if actions.build || actions.push || actions.run.is_some() {
-        let mut secrets = Vec::new();
-        let cli_or_config = |cli: Option<&PathBuf>, config: Option<&String>| {
-            cli.map(|p| p.display().to_string())
-                .or_else(|| config.cloned())
-        };
-        for (id, file, what) in [
-            (
-                "ca_bundle",
-                cli_or_config(actions.ca_bundle.as_ref(), s.ca_bundle.as_ref()),
-                "CA bundle",
-            ),
-            (
-                "gitconfig",
-                cli_or_config(actions.git_config.as_ref(), s.git_config.as_ref()),
-                "git config",
-            ),
-        ] {
-            let Some(file) = file else { continue };
-            let path = ws.root.join(&file);
-            if !path.is_file() {
-                return Err(UserError::usage(format!(
-                    "The {what} {file} does not exist (it is passed to the build as the secret `{id}`)"
-                ))
-                .with_hint(format!(
-                    "give an existing file (relative paths in the configuration are relative to the root), e.g. {}",
-                    if id == "ca_bundle" {
-                        "/etc/ssl/certs/ca-certificates.crt"
-                    } else {
-                        "a file with `[url \"https://TOKEN@host/\"] insteadOf = https://host/`"
-                    }
-                ))
-                .into());
-            }
-            if id == "gitconfig" && !input.product.git_sources {
-                notes.push(format!(
-                    "the git config {file} is not used: no package in {} comes from git",
-                    ws.config.prod_pyproject_path
-                ));
-                continue;
-            }
-            secrets.push(Secret::File {
-                id: id.to_owned(),
-                path: file,
-            });
-        }
-        for var in &s.secret_env {
-            if env(var).is_some() {
-                secrets.push(Secret::Env {
-                    id: var.clone(),
-                    var: var.clone(),
-                });
-            } else {
-                notes.push(format!(
-                    "secret_env: {var} is not set, the build runs without it"
-                ));
-            }
-        }
-        let mut build_args: Vec<(String, String)> = s
-            .build_args
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        build_args.extend([
-            ("VERSION".to_owned(), stamp.version.clone()),
-            ("REVISION".to_owned(), stamp.revision.clone()),
-            ("CREATED".to_owned(), stamp.created.clone()),
-        ]);
-        let spec = BuildSpec {
-            dockerfile: s.dockerfile.clone(),
-            context: s.context.clone(),
-            tags: references.clone(),
-            build_args,
-            secrets,
-            platforms: s.platforms.clone(),
-            contexts: input
-                .mounts
-                .iter()
-                .map(|m| (m.name.clone(), m.path.clone()))
-                .collect(),
-            insecure: [&s.base_image, &s.builder_image, &s.uv_image]
-                .iter()
-                .any(|i| s.is_insecure(i)),
-        };
+        let secrets = build_secrets(ws, input, actions, env, &mut notes)?;
+        let spec = build_spec(input, stamp, &references, secrets);
         plan.engine(None, &ws.root, engine.name(), engine.build_argv(&spec));
         if let Some(cmd) = &actions.run {
-            let first = references.first().cloned().unwrap_or_default();
-            let name = format!(
-                "release-tool-run-{}",
-                normalize_name(name.rsplit('/').next().unwrap_or("image"))
-            );
-            let image = (
-                s.entrypoint.as_deref().unwrap_or_default(),
-                s.cmd.as_deref().unwrap_or_default(),
-            );
-            let Some(steps) = engine.run_argvs(&first, cmd, image, &name) else {
-                return Err(UserError::usage(
-                    "Nothing to run: `--run` has no command after `--`, and the image has none",
-                )
-                .with_hint("give one (`--run -- python -c 'import app'`), or set `cmd` in [tool.release_tool.docker]")
-                .into());
-            };
-            for args in steps {
-                plan.engine(None, &ws.root, engine.name(), args);
-            }
-            if engine.kind == crate::engine::EngineKind::Buildah {
-                container = Some(name);
-            }
+            container = plan_run(&mut plan, ws, s, engine, cmd, &references, &name)?;
         }
         if actions.push {
-            for reference in &references {
-                plan.engine(
-                    None,
-                    &ws.root,
-                    engine.name(),
-                    engine.push_argv(reference, s.is_insecure(reference)),
-                );
-            }
-            if engine.kind == crate::engine::EngineKind::Docker
-                && references.iter().any(|r| s.is_insecure(r))
-            {
-                notes.push(
-                    "docker takes insecure registries from its daemon's configuration \
-                     (`insecure-registries` in daemon.json), not from the command line"
-                        .to_owned(),
-                );
-            }
+            plan_push(&mut plan, ws, s, engine, &references, &mut notes);
         }
     }
     Ok(Planned {
@@ -1001,6 +866,175 @@ pub fn plan(
         notes,
         container,
     })
+}
+
+/// The build's secrets: the CA bundle and git config files (the command line's, else the
+/// configuration's; the git config only when a package comes from git), and the
+/// `secret_env` variables that are set. What is left out gets a note.
+fn build_secrets(
+    ws: &Workspace,
+    input: &RenderInput,
+    actions: &Actions,
+    env: &dyn Fn(&str) -> Option<String>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Secret>> {
+    let s = &input.settings;
+    let mut secrets = Vec::new();
+    let cli_or_config = |cli: Option<&PathBuf>, config: Option<&String>| {
+        cli.map(|p| p.display().to_string())
+            .or_else(|| config.cloned())
+    };
+    for (id, file, what) in [
+        (
+            "ca_bundle",
+            cli_or_config(actions.ca_bundle.as_ref(), s.ca_bundle.as_ref()),
+            "CA bundle",
+        ),
+        (
+            "gitconfig",
+            cli_or_config(actions.git_config.as_ref(), s.git_config.as_ref()),
+            "git config",
+        ),
+    ] {
+        let Some(file) = file else { continue };
+        let path = ws.root.join(&file);
+        if !path.is_file() {
+            return Err(UserError::usage(format!(
+                "The {what} {file} does not exist (it is passed to the build as the secret `{id}`)"
+            ))
+            .with_hint(format!(
+                "give an existing file (relative paths in the configuration are relative to the root), e.g. {}",
+                if id == "ca_bundle" {
+                    "/etc/ssl/certs/ca-certificates.crt"
+                } else {
+                    "a file with `[url \"https://TOKEN@host/\"] insteadOf = https://host/`"
+                }
+            ))
+            .into());
+        }
+        if id == "gitconfig" && !input.product.git_sources {
+            notes.push(format!(
+                "the git config {file} is not used: no package in {} comes from git",
+                ws.config.prod_pyproject_path
+            ));
+            continue;
+        }
+        secrets.push(Secret::File {
+            id: id.to_owned(),
+            path: file,
+        });
+    }
+    for var in &s.secret_env {
+        if env(var).is_some() {
+            secrets.push(Secret::Env {
+                id: var.clone(),
+                var: var.clone(),
+            });
+        } else {
+            notes.push(format!(
+                "secret_env: {var} is not set, the build runs without it"
+            ));
+        }
+    }
+    Ok(secrets)
+}
+
+/// What the engine builds: the Dockerfile and context, the tags, the build arguments (the
+/// configured ones, then `VERSION`, `REVISION`, `CREATED`), secrets, platforms, mounts.
+fn build_spec(
+    input: &RenderInput,
+    stamp: &Stamp,
+    references: &[String],
+    secrets: Vec<Secret>,
+) -> BuildSpec {
+    let s = &input.settings;
+    let mut build_args: Vec<(String, String)> = s
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    build_args.extend([
+        ("VERSION".to_owned(), stamp.version.clone()),
+        ("REVISION".to_owned(), stamp.revision.clone()),
+        ("CREATED".to_owned(), stamp.created.clone()),
+    ]);
+    BuildSpec {
+        dockerfile: s.dockerfile.clone(),
+        context: s.context.clone(),
+        tags: references.to_vec(),
+        build_args,
+        secrets,
+        platforms: s.platforms.clone(),
+        contexts: input
+            .mounts
+            .iter()
+            .map(|m| (m.name.clone(), m.path.clone()))
+            .collect(),
+        insecure: [&s.base_image, &s.builder_image, &s.uv_image]
+            .iter()
+            .any(|i| s.is_insecure(i)),
+    }
+}
+
+/// `--run`: the image run with `cmd` (else its own command); the container's name when the
+/// engine (buildah) leaves one to remove.
+fn plan_run(
+    plan: &mut Plan,
+    ws: &Workspace,
+    s: &Settings,
+    engine: &Engine,
+    cmd: &[String],
+    references: &[String],
+    image_name: &str,
+) -> Result<Option<String>> {
+    let first = references.first().cloned().unwrap_or_default();
+    let name = format!(
+        "release-tool-run-{}",
+        normalize_name(image_name.rsplit('/').next().unwrap_or("image"))
+    );
+    let image = (
+        s.entrypoint.as_deref().unwrap_or_default(),
+        s.cmd.as_deref().unwrap_or_default(),
+    );
+    let Some(steps) = engine.run_argvs(&first, cmd, image, &name) else {
+        return Err(UserError::usage(
+            "Nothing to run: `--run` has no command after `--`, and the image has none",
+        )
+        .with_hint("give one (`--run -- python -c 'import app'`), or set `cmd` in [tool.release_tool.docker]")
+        .into());
+    };
+    for args in steps {
+        plan.engine(None, &ws.root, engine.name(), args);
+    }
+    Ok((engine.kind == crate::engine::EngineKind::Buildah).then_some(name))
+}
+
+/// `--push`: every reference pushed (insecure registries without TLS verification).
+fn plan_push(
+    plan: &mut Plan,
+    ws: &Workspace,
+    s: &Settings,
+    engine: &Engine,
+    references: &[String],
+    notes: &mut Vec<String>,
+) {
+    for reference in references {
+        plan.engine(
+            None,
+            &ws.root,
+            engine.name(),
+            engine.push_argv(reference, s.is_insecure(reference)),
+        );
+    }
+    if engine.kind == crate::engine::EngineKind::Docker
+        && references.iter().any(|r| s.is_insecure(r))
+    {
+        notes.push(
+            "docker takes insecure registries from its daemon's configuration \
+             (`insecure-registries` in daemon.json), not from the command line"
+                .to_owned(),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
+pub use crate::config::EngineChoice;
 use crate::core::error::UserError;
 use crate::core::process::{Capture, Process};
 
@@ -40,31 +41,20 @@ impl EngineKind {
         }
     }
 
-    /// The engine named `name`, if any.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+    /// The engine `choice` names; `None` for `auto`.
+    pub fn chosen(choice: EngineChoice) -> Option<Self> {
+        match choice {
+            EngineChoice::Auto => None,
+            EngineChoice::Docker => Some(Self::Docker),
+            EngineChoice::Podman => Some(Self::Podman),
+            EngineChoice::Buildah => Some(Self::Buildah),
+        }
     }
 }
 
 impl std::fmt::Display for EngineKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// The `engine` setting.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum EngineChoice {
-    /// The first engine that works: docker (with a daemon), podman, buildah.
-    #[default]
-    Auto,
-    Kind(EngineKind),
-}
-
-impl EngineChoice {
-    /// `auto` or an engine name (anything else is `auto`; configuration is checked earlier).
-    pub fn parse(s: &str) -> Self {
-        EngineKind::from_name(s).map_or(Self::Auto, Self::Kind)
     }
 }
 
@@ -118,40 +108,39 @@ impl Engine {
     /// Find the engine `choice` names (`auto`: the first that works). Errors (exit 1) list
     /// what was tried and how to install an engine.
     pub fn find(choice: EngineChoice) -> Result<Self> {
-        match choice {
-            EngineChoice::Kind(kind) => match on_path(kind.name()) {
+        if let Some(kind) = EngineKind::chosen(choice) {
+            match on_path(kind.name()) {
                 Some(program) => Ok(Self { kind, program }),
                 None => Err(UserError::failure(format!(
                     "The container engine `{kind}` is not installed (not found on PATH)"
                 ))
                 .with_hint(INSTALL_HINT)
                 .into()),
-            },
-            EngineChoice::Auto => {
-                let mut tried = Vec::new();
-                for kind in EngineKind::ALL {
-                    let Some(program) = on_path(kind.name()) else {
-                        tried.push(format!("{kind}: not found on PATH"));
-                        continue;
-                    };
-                    if kind == EngineKind::Docker
-                        && let Err(why) = docker_daemon(&program)
-                    {
-                        tried.push(format!("docker: found, but {why}"));
-                        continue;
-                    }
-                    if !tried.is_empty() {
-                        tracing::info!("engine auto: {kind} ({})", tried.join("; "));
-                    }
-                    return Ok(Self { kind, program });
-                }
-                Err(UserError::failure(format!(
-                    "No container engine found (tried {})",
-                    tried.join("; ")
-                ))
-                .with_hint(INSTALL_HINT)
-                .into())
             }
+        } else {
+            let mut tried = Vec::new();
+            for kind in EngineKind::ALL {
+                let Some(program) = on_path(kind.name()) else {
+                    tried.push(format!("{kind}: not found on PATH"));
+                    continue;
+                };
+                if kind == EngineKind::Docker
+                    && let Err(why) = docker_daemon(&program)
+                {
+                    tried.push(format!("docker: found, but {why}"));
+                    continue;
+                }
+                if !tried.is_empty() {
+                    tracing::info!("engine auto: {kind} ({})", tried.join("; "));
+                }
+                return Ok(Self { kind, program });
+            }
+            Err(UserError::failure(format!(
+                "No container engine found (tried {})",
+                tried.join("; ")
+            ))
+            .with_hint(INSTALL_HINT)
+            .into())
         }
     }
 
@@ -557,7 +546,7 @@ mod tests {
 
     #[test]
     fn a_missing_engine_names_what_was_tried() {
-        let err = Engine::find(EngineChoice::Kind(EngineKind::Buildah));
+        let err = Engine::find(EngineChoice::Buildah);
         if on_path("buildah").is_none() {
             let err = err.unwrap_err();
             assert!(

@@ -267,6 +267,41 @@ pub fn plan_new(
     existing: &[String],
     req: &NewPackageRequest,
 ) -> Result<Plan> {
+    check_new_request(root, existing, req)?;
+    let rel = format!("{}/{}", config.packages_dir.trim_end_matches('/'), req.name);
+    let dir = root.join(&rel);
+    if dir.exists() {
+        return Err(
+            UserError::usage(format!("{} already exists", dir.display()))
+                .with_hint("choose another name, or remove the directory first")
+                .into(),
+        );
+    }
+    let root_manifest = root.join("pyproject.toml");
+    let mut dev = PyProject::load(&root_manifest)?;
+    let requires_python = dev
+        .requires_python()
+        .unwrap_or(DEFAULT_REQUIRES_PYTHON)
+        .to_owned();
+    let module = module_name(&req.name);
+    let pkg = Some(req.name.as_str());
+    let mut plan = Plan::new(root);
+    plan.mkdir(pkg, dir.join("src").join(&module));
+    plan.mkdir(pkg, dir.join("tests"));
+    for (file, text) in new_package_files(req, &module, &requires_python) {
+        plan.create(pkg, dir.join(file), text);
+    }
+    plan_first_commit(&mut plan, root, &dir, req);
+    if let Some(url) = &req.remote {
+        plan_push_and_submodule(&mut plan, root, &dir, &rel, url, config, req);
+    }
+    plan_root_registration(&mut plan, root, &mut dev, &rel, req)?;
+    Ok(plan)
+}
+
+/// The request's own checks: a valid name no package has yet, `--dep`s that are packages of
+/// the workspace, a remote URL git takes as one.
+fn check_new_request(root: &Path, existing: &[String], req: &NewPackageRequest) -> Result<()> {
     if !is_valid_name(&req.name) {
         return Err(UserError::usage(format!("Invalid package name `{}`", req.name))
             .with_hint("use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit")
@@ -312,36 +347,25 @@ pub fn plan_new(
                 .into(),
         );
     }
-    let rel = format!("{}/{}", config.packages_dir.trim_end_matches('/'), req.name);
-    let dir = root.join(&rel);
-    if dir.exists() {
-        return Err(
-            UserError::usage(format!("{} already exists", dir.display()))
-                .with_hint("choose another name, or remove the directory first")
-                .into(),
-        );
-    }
-    let root_manifest = root.join("pyproject.toml");
-    let mut dev = PyProject::load(&root_manifest)?;
-    let requires_python = dev
-        .requires_python()
-        .unwrap_or(DEFAULT_REQUIRES_PYTHON)
-        .to_owned();
-    let module = module_name(&req.name);
-    let pkg = Some(req.name.as_str());
-    let mut plan = Plan::new(root);
-    plan.mkdir(pkg, dir.join("src").join(&module));
-    plan.mkdir(pkg, dir.join("tests"));
+    Ok(())
+}
+
+/// The starter files of a new package, relative to its directory.
+fn new_package_files(
+    req: &NewPackageRequest,
+    module: &str,
+    requires_python: &str,
+) -> [(String, String); 6] {
     let summary = req
         .description
         .as_deref()
         .unwrap_or(&req.name)
         .trim_end_matches('.')
         .to_owned();
-    let files = [
+    [
         (
             "pyproject.toml".to_owned(),
-            package_pyproject(req, &requires_python),
+            package_pyproject(req, requires_python),
         ),
         (
             format!("src/{module}/__init__.py"),
@@ -372,22 +396,25 @@ pub fn plan_new(
             ".gitignore".to_owned(),
             ".venv/\n__pycache__/\n*.pyc\ndist/\n".to_owned(),
         ),
-    ];
-    for (file, text) in &files {
-        plan.create(pkg, dir.join(file), text.clone());
-    }
-    plan.git(pkg, &dir, ["init", "--quiet", "-b", "main"]);
+    ]
+}
+
+/// The package's own repository: `git init` on `main`, the root's local identity, the first
+/// commit.
+fn plan_first_commit(plan: &mut Plan, root: &Path, dir: &Path, req: &NewPackageRequest) {
+    let pkg = Some(req.name.as_str());
+    plan.git(pkg, dir, ["init", "--quiet", "-b", "main"]);
     // A package inherits an identity set locally in the root repository (as `demo` does).
     let root_git = Git::new(root);
     for key in ["user.name", "user.email"] {
         if let Ok(value) = root_git.run(["config", "--local", "--get", key]) {
-            plan.git(pkg, &dir, ["config", "--local", key, value.trim()]);
+            plan.git(pkg, dir, ["config", "--local", key, value.trim()]);
         }
     }
-    plan.git(pkg, &dir, ["add", "--all"]);
+    plan.git(pkg, dir, ["add", "--all"]);
     plan.git(
         pkg,
-        &dir,
+        dir,
         [
             "commit",
             "--quiet",
@@ -395,23 +422,47 @@ pub fn plan_new(
             &format!("chore: scaffold {}", req.name),
         ],
     );
-    if let Some(url) = &req.remote {
-        let remote = config.git_remote.as_str();
-        plan.git(pkg, &dir, ["remote", "add", "--", remote, url]);
-        plan.git(
-            pkg,
-            &dir,
-            ["push", "--quiet", "--set-upstream", remote, "main:main"],
-        );
-        let mut add: Vec<&str> = Vec::new();
-        if url.starts_with("file:") || Path::new(url).is_absolute() {
-            // git refuses local transports for submodules unless allowed for the call.
-            add.extend(["-c", "protocol.file.allow=always"]);
-        }
-        add.extend(["submodule", "add", "--quiet", "-b", "main", "--", url, &rel]);
-        plan.git(None, root, add);
-        plan.git(None, root, ["submodule", "absorbgitdirs", "--", &rel]);
+}
+
+/// With a remote: push the package and register it as a submodule of the root
+/// (`branch = main`).
+fn plan_push_and_submodule(
+    plan: &mut Plan,
+    root: &Path,
+    dir: &Path,
+    rel: &str,
+    url: &str,
+    config: &Config,
+    req: &NewPackageRequest,
+) {
+    let pkg = Some(req.name.as_str());
+    let remote = config.git_remote.as_str();
+    plan.git(pkg, dir, ["remote", "add", "--", remote, url]);
+    plan.git(
+        pkg,
+        dir,
+        ["push", "--quiet", "--set-upstream", remote, "main:main"],
+    );
+    let mut add: Vec<&str> = Vec::new();
+    if url.starts_with("file:") || Path::new(url).is_absolute() {
+        // git refuses local transports for submodules unless allowed for the call.
+        add.extend(["-c", "protocol.file.allow=always"]);
     }
+    add.extend(["submodule", "add", "--quiet", "-b", "main", "--", url, rel]);
+    plan.git(None, root, add);
+    plan.git(None, root, ["submodule", "absorbgitdirs", "--", rel]);
+}
+
+/// The root's side: the dependency and its `{ workspace = true }` source in the dev manifest,
+/// then a root commit.
+fn plan_root_registration(
+    plan: &mut Plan,
+    root: &Path,
+    dev: &mut PyProject,
+    rel: &str,
+    req: &NewPackageRequest,
+) -> Result<()> {
+    let root_manifest = root.join("pyproject.toml");
     dev.add_dependency(&req.name)?;
     dev.set_source(
         &req.name,
@@ -423,7 +474,7 @@ pub fn plan_new(
     plan.write(None, &root_manifest, dev.render());
     let mut add = vec!["add", "--", "pyproject.toml"];
     if req.remote.is_some() {
-        add.extend([".gitmodules", rel.as_str()]);
+        add.extend([".gitmodules", rel]);
     }
     plan.git(None, root, add);
     plan.git(
@@ -436,7 +487,7 @@ pub fn plan_new(
             &format!("feat: add package {}", req.name),
         ],
     );
-    Ok(plan)
+    Ok(())
 }
 
 #[cfg(test)]

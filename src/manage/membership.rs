@@ -17,7 +17,7 @@ use crate::env::scaffold::is_valid_name;
 use crate::git::{Git, GitError};
 use crate::plan::Plan;
 use crate::python::pyproject::{self, PyProject, Source};
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Submodule, Workspace};
 
 /// The branch tracked when the remote does not say which branch its `HEAD` is.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -489,6 +489,43 @@ pub fn plan_remove(ws: &Workspace, req: &RemoveRequest) -> Result<RemovePlan> {
         .ok_or_else(|| UserError::usage(format!("No package named `{}`", req.name)))?;
     let name = pkg.name.clone();
     let rel = pkg.rel_path.clone();
+    refuse_dependents(ws, pkg)?;
+    let root_git = Git::new(&ws.root);
+    let submodule = removable_submodule(ws, &root_git, pkg, req)?;
+    let warnings = removal_warnings(pkg, req)?;
+    if submodule.is_some() && root_git.has_unstaged_changes(".gitmodules")? {
+        return Err(UserError::failure(format!(
+            "Cannot remove {name}: .gitmodules has unstaged changes, and git must rewrite it"
+        ))
+        .with_hint("commit, stage or stash the changes to .gitmodules first")
+        .into());
+    }
+
+    let mut plan = Plan::new(&ws.root);
+    let (mut paths, kept_git_dir) = plan_remove_files(&mut plan, ws, &root_git, pkg, submodule)?;
+    paths.extend(plan_unregister(&mut plan, ws, &name, &rel)?);
+    if !paths.is_empty() {
+        let message = format!("feat: remove package {name}");
+        plan.git(
+            None,
+            &ws.root,
+            ["commit", "--quiet", "-m", &message, "--"]
+                .into_iter()
+                .chain(paths.iter().map(String::as_str)),
+        );
+    }
+    Ok(RemovePlan {
+        plan,
+        name,
+        rel_path: rel,
+        kept_git_dir,
+        warnings,
+    })
+}
+
+/// Refuses to remove a package other packages depend on.
+fn refuse_dependents(ws: &Workspace, pkg: &Package) -> Result<()> {
+    let name = &pkg.name;
     let dependents = ws.dependents(&pkg.key);
     if !dependents.is_empty() {
         let names: Vec<&str> = dependents.iter().map(|p| p.name.as_str()).collect();
@@ -511,12 +548,22 @@ pub fn plan_remove(ws: &Workspace, req: &RemoveRequest) -> Result<RemovePlan> {
         ))
         .into());
     }
+    Ok(())
+}
 
-    let root_git = Git::new(&ws.root);
+/// The package's submodule (`None`: a plain directory, removed only with `force`); refuses a
+/// half submodule (`.gitmodules` and the root's index disagree).
+fn removable_submodule<'a>(
+    ws: &Workspace,
+    root_git: &Git,
+    pkg: &'a Package,
+    req: &RemoveRequest,
+) -> Result<Option<&'a Submodule>> {
+    let (name, rel) = (&pkg.name, &pkg.rel_path);
     let gitlink = root_git
         .submodule_pointers()?
         .iter()
-        .any(|(path, _)| *path == rel);
+        .any(|(path, _)| path == rel);
     let submodule = match (&pkg.submodule, gitlink) {
         (Some(sm), true) => Some(sm),
         (None, false) => None,
@@ -540,6 +587,13 @@ pub fn plan_remove(ws: &Workspace, req: &RemoveRequest) -> Result<RemovePlan> {
         .with_hint("pass --force to delete it, or move it out of the workspace first")
         .into());
     }
+    Ok(submodule)
+}
+
+/// Warnings for what the removal cannot do or discards (`force`); without `force`, work that
+/// would be lost refuses the removal.
+fn removal_warnings(pkg: &Package, req: &RemoveRequest) -> Result<Vec<String>> {
+    let (name, rel) = (&pkg.name, &pkg.rel_path);
     let mut warnings = Vec::new();
     if pkg.meta.is_none() {
         warnings.push(format!(
@@ -568,35 +622,45 @@ pub fn plan_remove(ws: &Workspace, req: &RemoveRequest) -> Result<RemovePlan> {
             .into());
         }
     }
-    if submodule.is_some() && root_git.has_unstaged_changes(".gitmodules")? {
-        return Err(UserError::failure(format!(
-            "Cannot remove {name}: .gitmodules has unstaged changes, and git must rewrite it"
-        ))
-        .with_hint("commit, stage or stash the changes to .gitmodules first")
-        .into());
-    }
+    Ok(warnings)
+}
 
-    let mut plan = Plan::new(&ws.root);
+/// The package's files go: the submodule deinitialised and `git rm`ed, or the directory
+/// deleted (and `git rm`ed when tracked). The paths to commit, and the git directory git keeps
+/// in `.git/modules`.
+fn plan_remove_files(
+    plan: &mut Plan,
+    ws: &Workspace,
+    root_git: &Git,
+    pkg: &Package,
+    submodule: Option<&Submodule>,
+) -> Result<(Vec<String>, Option<PathBuf>)> {
+    let (name, rel) = (pkg.name.as_str(), pkg.rel_path.as_str());
     let mut paths: Vec<String> = Vec::new();
     let mut kept_git_dir = None;
     if let Some(sm) = submodule {
         plan.git(
             None,
             &ws.root,
-            ["submodule", "deinit", "--quiet", "--force", "--", &rel],
+            ["submodule", "deinit", "--quiet", "--force", "--", rel],
         );
-        plan.git(None, &ws.root, ["rm", "--quiet", "-r", "-f", "--", &rel]);
-        paths.extend([".gitmodules".to_owned(), rel.clone()]);
+        plan.git(None, &ws.root, ["rm", "--quiet", "-r", "-f", "--", rel]);
+        paths.extend([".gitmodules".to_owned(), rel.to_owned()]);
         let module_dir = root_git.git_path(&format!("modules/{}", sm.name))?;
         kept_git_dir = module_dir.exists().then_some(module_dir);
     } else {
-        if root_git.is_tracked(&rel)? {
-            plan.git(None, &ws.root, ["rm", "--quiet", "-r", "-f", "--", &rel]);
-            paths.push(rel.clone());
+        if root_git.is_tracked(rel)? {
+            plan.git(None, &ws.root, ["rm", "--quiet", "-r", "-f", "--", rel]);
+            paths.push(rel.to_owned());
         }
-        plan.remove_dir(Some(&name), &pkg.dir);
+        plan.remove_dir(Some(name), &pkg.dir);
     }
+    Ok((paths, kept_git_dir))
+}
 
+/// The package unregistered from the dev (dependency, source, workspace member), staging and
+/// prod manifests, and the edited ones staged: the paths to commit.
+fn plan_unregister(plan: &mut Plan, ws: &Workspace, name: &str, rel: &str) -> Result<Vec<String>> {
     let mut manifests = vec![("pyproject.toml".to_owned(), true)];
     for extra in [
         &ws.config.staging_pyproject_path,
@@ -611,10 +675,10 @@ pub fn plan_remove(ws: &Workspace, req: &RemoveRequest) -> Result<RemovePlan> {
             continue;
         }
         let mut doc = load_manifest(&file)?;
-        doc.remove_dependency(&name);
-        doc.remove_source(&name);
+        doc.remove_dependency(name);
+        doc.remove_source(name);
         if dev {
-            doc.remove_workspace_member(&rel);
+            doc.remove_workspace_member(rel);
         }
         if doc.is_changed() {
             plan.write(None, &file, doc.render());
@@ -630,24 +694,7 @@ pub fn plan_remove(ws: &Workspace, req: &RemoveRequest) -> Result<RemovePlan> {
                 .chain(edited.iter().map(String::as_str)),
         );
     }
-    paths.extend(edited);
-    if !paths.is_empty() {
-        let message = format!("feat: remove package {name}");
-        plan.git(
-            None,
-            &ws.root,
-            ["commit", "--quiet", "-m", &message, "--"]
-                .into_iter()
-                .chain(paths.iter().map(String::as_str)),
-        );
-    }
-    Ok(RemovePlan {
-        plan,
-        name,
-        rel_path: rel,
-        kept_git_dir,
-        warnings,
-    })
+    Ok(edited)
 }
 
 /// Work that deleting the package's directory would lose: uncommitted changes, commits on no

@@ -32,9 +32,9 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::core::error::UserError;
 use crate::core::parallel;
-use crate::git::{Commit, Git, short_hash};
+use crate::git::{Commit, Git, RepoStatus, short_hash};
 use crate::plan::Plan;
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Package, Submodule, Workspace};
 
 /// What `update` needs to know.
 #[derive(Clone, Debug, Default)]
@@ -118,7 +118,7 @@ pub fn is_local_url(url: &str) -> bool {
 
 enum Inspected {
     Up(String),
-    Moves(Move),
+    Moves(Box<Move>),
     Refused(Refusal),
     Skipped(Refusal),
 }
@@ -168,7 +168,7 @@ pub fn survey(ws: &Workspace, req: &UpdateRequest) -> Result<Survey> {
                     .up_to_date
                     .push((pkg.name.clone(), pkg.rel_path.clone(), hash));
             }
-            Inspected::Moves(m) => survey.moves.push(m),
+            Inspected::Moves(m) => survey.moves.push(*m),
             Inspected::Refused(r) => survey.refused.push(r),
             Inspected::Skipped(r) => survey.skipped.push(r),
         }
@@ -176,6 +176,70 @@ pub fn survey(ws: &Workspace, req: &UpdateRequest) -> Result<Survey> {
     Ok(survey)
 }
 
+/// A step of [`inspect`]: its value, or the package's outcome when the survey stops there.
+type Step<T> = std::result::Result<T, Inspected>;
+
+/// One package under survey: its names for messages, its repository and remote.
+struct Surveyed<'a> {
+    pkg: &'a Package,
+    path: &'a str,
+    git: Git,
+    remote: &'a str,
+}
+
+impl Surveyed<'_> {
+    /// The package is refused with `message` and `hint`.
+    fn refuse(&self, message: String, hint: String) -> Inspected {
+        refused(self.pkg, message, hint)
+    }
+
+    /// A git error in the package's repository refuses it.
+    fn git_error(&self, e: &crate::git::GitError) -> Inspected {
+        self.refuse(
+            format!("Package {} ({}): {e}", self.pkg.name, self.path),
+            "fix the repository (see `release-tool status`) and run `update` again".to_owned(),
+        )
+    }
+
+    /// `branch` is not on the remote.
+    fn not_found(&self, sm: &Submodule, branch: &str, url: &str) -> Inspected {
+        let (path, remote) = (self.path, self.remote);
+        self.refuse(
+            format!(
+                "Package {} ({path}): branch `{branch}` not found on `{remote}` ({url})",
+                self.pkg.name
+            ),
+            format!(
+                "push it, or set the branch the submodule follows: `git config -f .gitmodules submodule.{}.branch NAME`",
+                sm.name
+            ),
+        )
+    }
+
+    /// The remote cannot be read.
+    fn unreachable(&self, branch: &str, e: &crate::git::GitError) -> Inspected {
+        let (path, remote) = (self.path, self.remote);
+        self.refuse(
+            format!(
+                "Package {} ({path}): cannot read branch `{branch}` of `{remote}`: {e}",
+                self.pkg.name
+            ),
+            format!("check the remote and your access: `git -C {path} fetch {remote} {branch}`"),
+        )
+    }
+}
+
+/// The refusal of `pkg` with `message` and `hint`.
+fn refused(pkg: &Package, message: String, hint: String) -> Inspected {
+    Inspected::Refused(Refusal {
+        package: pkg.name.clone(),
+        path: pkg.rel_path.clone(),
+        message,
+        hint,
+    })
+}
+
+/// Look at one package: up to date, a move, or refused/skipped with the reason.
 fn inspect(
     config: &Config,
     pkg: &Package,
@@ -184,25 +248,74 @@ fn inspect(
     explicit: bool,
     dry_run: bool,
 ) -> Inspected {
-    let path = pkg.rel_path.as_str();
-    let refuse = |message: String, hint: String| {
-        Inspected::Refused(Refusal {
+    let survey = || -> Step<Inspected> {
+        let (sm, old) = initialized_submodule(pkg, old, explicit)?;
+        let s = Surveyed {
+            pkg,
+            path: &pkg.rel_path,
+            git: Git::new(&pkg.dir),
+            remote: &config.git_remote,
+        };
+        let url = remote_url(&s)?;
+        let branch = followed_branch(&s, sm, root_branch, config)?;
+        // The branch head on the remote, read without changing any ref.
+        let new = match s.git.remote_branch_head(s.remote, &branch) {
+            Ok(Some(new)) => new,
+            Ok(None) => return Err(s.not_found(sm, &branch, &url)),
+            Err(e) => return Err(s.unreachable(&branch, &e)),
+        };
+        if new == old {
+            return Ok(Inspected::Up(new));
+        }
+        let status = s.git.status().map_err(|e| s.git_error(&e))?;
+        let head = status.head.clone().unwrap_or_default();
+        // Refusals that need no fetch come first: they leave every ref as it was.
+        if head != new {
+            refuse_local_work(&s, &status, &branch, &new)?;
+        }
+        let new = fetched_head(&s, sm, &branch, &url, old, new, dry_run)?;
+        // Whether the new commit is here (always after a fetch; on a dry run only when
+        // fetched before).
+        let known = s.git.resolve(&new).map_err(|e| s.git_error(&e))?.is_some();
+        let checkout = checkout_for(&s, &status, &head, &new, &branch, known)?;
+        let (commits, back) = commits_between(&s.git, known, old, &new);
+        Ok(Inspected::Moves(Box::new(Move {
             package: pkg.name.clone(),
-            path: path.to_owned(),
-            message,
-            hint,
-        })
+            path: pkg.rel_path.clone(),
+            submodule: sm.name.clone(),
+            branch,
+            old: old.to_owned(),
+            new,
+            checkout,
+            commits,
+            back,
+            local_url: is_local_url(&url) || sm.url.as_deref().is_some_and(is_local_url),
+        })))
     };
+    match survey() {
+        Ok(outcome) | Err(outcome) => outcome,
+    }
+}
+
+/// The package's submodule and the pointer the root records, when it is an initialized
+/// submodule the root has a commit for.
+fn initialized_submodule<'a>(
+    pkg: &'a Package,
+    old: Option<&'a str>,
+    explicit: bool,
+) -> Step<(&'a Submodule, &'a str)> {
+    let path = pkg.rel_path.as_str();
     let Some(sm) = &pkg.submodule else {
-        return Inspected::Skipped(Refusal {
+        return Err(Inspected::Skipped(Refusal {
             package: pkg.name.clone(),
             path: path.to_owned(),
             message: format!("Skipping {} ({path}): not a git submodule", pkg.name),
             hint: String::new(),
-        });
+        }));
     };
     let Some(old) = old else {
-        return refuse(
+        return Err(refused(
+            pkg,
             format!(
                 "Package {} ({path}) is in .gitmodules but the root records no commit for it",
                 pkg.name
@@ -210,13 +323,13 @@ fn inspect(
             format!(
                 "stage it in the root with `git add {path}` (or remove its stale .gitmodules entry)"
             ),
-        );
+        ));
     };
     if !pkg.dir.join(".git").exists() {
         let message = format!("Package {} ({path}): submodule not initialized", pkg.name);
         let hint = format!("run `git submodule update --init -- {path}` first");
-        return if explicit {
-            refuse(message, hint)
+        return Err(if explicit {
+            refused(pkg, message, hint)
         } else {
             Inspected::Skipped(Refusal {
                 package: pkg.name.clone(),
@@ -227,216 +340,199 @@ fn inspect(
                 ),
                 hint,
             })
-        };
+        });
     }
-    let git = Git::new(&pkg.dir);
-    let git_error = |e: crate::git::GitError| {
-        refuse(
-            format!("Package {} ({path}): {e}", pkg.name),
-            "fix the repository (see `release-tool status`) and run `update` again".to_owned(),
-        )
-    };
-    let remote = config.git_remote.as_str();
-    let url = match git.remote_url(remote) {
-        Ok(Some(url)) => url,
-        Ok(None) => {
-            return refuse(
-                format!("Package {} ({path}) has no remote `{remote}`", pkg.name),
-                format!("add it with `git -C {path} remote add {remote} URL`"),
-            );
-        }
-        Err(e) => return git_error(e),
-    };
-    let branch = match sm.branch.as_deref() {
+    Ok((sm, old))
+}
+
+/// The URL of the package's `git_remote`.
+fn remote_url(s: &Surveyed) -> Step<String> {
+    let (path, remote) = (s.path, s.remote);
+    match s.git.remote_url(remote) {
+        Ok(Some(url)) => Ok(url),
+        Ok(None) => Err(s.refuse(
+            format!("Package {} ({path}) has no remote `{remote}`", s.pkg.name),
+            format!("add it with `git -C {path} remote add {remote} URL`"),
+        )),
+        Err(e) => Err(s.git_error(&e)),
+    }
+}
+
+/// The branch the submodule follows: `branch` in `.gitmodules` (`.` = the root's branch),
+/// else the remote's default branch, else `base_branch`.
+fn followed_branch(
+    s: &Surveyed,
+    sm: &Submodule,
+    root_branch: Option<&str>,
+    config: &Config,
+) -> Step<String> {
+    Ok(match sm.branch.as_deref() {
         Some(".") => match root_branch {
             Some(b) => b.to_owned(),
             None => {
-                return refuse(
+                return Err(s.refuse(
                     format!(
-                        "Package {} ({path}) follows the root's branch (`branch = .`), but the root is on a detached HEAD",
-                        pkg.name
+                        "Package {} ({}) follows the root's branch (`branch = .`), but the root is on a detached HEAD",
+                        s.pkg.name, s.path
                     ),
                     "switch the root to a branch first".to_owned(),
-                );
+                ));
             }
         },
         Some(b) => b.to_owned(),
-        None => match git.remote_default_branch(remote) {
+        None => match s.git.remote_default_branch(s.remote) {
             Ok(Some(b)) => b,
             Ok(None) | Err(_) => config.base_branch.clone(),
         },
-    };
-    // The branch head on the remote, read without changing any ref.
-    let not_found = || {
-        refuse(
+    })
+}
+
+/// Refuses a package that would lose or hide work when checked out at `new`: uncommitted
+/// changes, another branch checked out.
+fn refuse_local_work(s: &Surveyed, status: &RepoStatus, branch: &str, new: &str) -> Step<()> {
+    let path = s.path;
+    let name = &s.pkg.name;
+    if status.dirty() > 0 {
+        return Err(s.refuse(
             format!(
-                "Package {} ({path}): branch `{branch}` not found on `{remote}` ({url})",
-                pkg.name
+                "Package {name} ({path}) has {} and would be checked out at {}",
+                plural(status.dirty(), "uncommitted change", "uncommitted changes"),
+                short_hash(new)
             ),
             format!(
-                "push it, or set the branch the submodule follows: `git config -f .gitmodules submodule.{}.branch NAME`",
-                sm.name
+                "commit or stash the changes (`git -C {path} stash`), then run `release-tool update {name}` again"
             ),
-        )
-    };
-    let unreachable = |e: crate::git::GitError| {
-        refuse(
-            format!(
-                "Package {} ({path}): cannot read branch `{branch}` of `{remote}`: {e}",
-                pkg.name
-            ),
-            format!("check the remote and your access: `git -C {path} fetch {remote} {branch}`"),
-        )
-    };
-    let new = match git.remote_branch_head(remote, &branch) {
-        Ok(Some(new)) => new,
-        Ok(None) => return not_found(),
-        Err(e) => return unreachable(e),
-    };
-    if new == old {
-        return Inspected::Up(new);
+        ));
     }
-    let status = match git.status() {
-        Ok(s) => s,
-        Err(e) => return git_error(e),
-    };
-    let head = status.head.clone().unwrap_or_default();
-    // Refusals that need no fetch come first: they leave every ref as it was.
-    if head != new {
-        if status.dirty() > 0 {
-            return refuse(
-                format!(
-                    "Package {} ({path}) has {} and would be checked out at {}",
-                    pkg.name,
-                    plural(status.dirty(), "uncommitted change", "uncommitted changes"),
-                    short_hash(&new)
-                ),
-                format!(
-                    "commit or stash the changes (`git -C {path} stash`), then run `release-tool update {}` again",
-                    pkg.name
-                ),
-            );
-        }
-        if let Some(b) = status.branch.as_deref()
-            && b != branch
-        {
-            return refuse(
-                format!(
-                    "Package {} ({path}) is on branch `{b}`, but its submodule follows `{branch}`",
-                    pkg.name
-                ),
-                format!(
-                    "switch it with `git -C {path} switch {branch}`, or set the branch it follows in .gitmodules"
-                ),
-            );
-        }
+    if let Some(b) = status.branch.as_deref()
+        && b != branch
+    {
+        return Err(s.refuse(
+            format!(
+                "Package {name} ({path}) is on branch `{b}`, but its submodule follows `{branch}`"
+            ),
+            format!(
+                "switch it with `git -C {path} switch {branch}`, or set the branch it follows in .gitmodules"
+            ),
+        ));
     }
-    // A real run fetches the new commits into `refs/remotes/<remote>/<branch>`, the ref
-    // `git submodule update --remote` reads.
-    let new = if dry_run {
-        new
-    } else {
-        if let Err(e) = git.fetch_branch(remote, &branch) {
-            return unreachable(e);
-        }
-        match git.resolve(&format!("refs/remotes/{remote}/{branch}")) {
-            // The remote may have moved since `ls-remote`: the fetched head wins.
-            Ok(Some(fetched)) if fetched == old => return Inspected::Up(fetched),
-            Ok(Some(fetched)) => fetched,
-            Ok(None) => return not_found(),
-            Err(e) => return git_error(e),
-        }
-    };
-    // Whether the new commit is here (always after a fetch; on a dry run only when fetched
-    // before).
-    let known = match git.resolve(&new) {
-        Ok(k) => k.is_some(),
-        Err(e) => return git_error(e),
-    };
-    let checkout = if head == new {
-        Checkout::None
-    } else if status.branch.is_some() {
+    Ok(())
+}
+
+/// The commit to move to: on a real run, the branch fetched into
+/// `refs/remotes/<remote>/<branch>` (the ref `git submodule update --remote` reads); on a dry
+/// run, `new` as `ls-remote` gave it. Up to date when the fetched head is the pointer.
+fn fetched_head(
+    s: &Surveyed,
+    sm: &Submodule,
+    branch: &str,
+    url: &str,
+    old: &str,
+    new: String,
+    dry_run: bool,
+) -> Step<String> {
+    if dry_run {
+        return Ok(new);
+    }
+    let remote = s.remote;
+    if let Err(e) = s.git.fetch_branch(remote, branch) {
+        return Err(s.unreachable(branch, &e));
+    }
+    match s.git.resolve(&format!("refs/remotes/{remote}/{branch}")) {
+        // The remote may have moved since `ls-remote`: the fetched head wins.
+        Ok(Some(fetched)) if fetched == old => Err(Inspected::Up(fetched)),
+        Ok(Some(fetched)) => Ok(fetched),
+        Ok(None) => Err(s.not_found(sm, branch, url)),
+        Err(e) => Err(s.git_error(&e)),
+    }
+}
+
+/// How the work tree gets from `head` to `new`, refusing local commits the remote does not
+/// have, a diverged branch, and commits on a detached HEAD that no ref holds.
+fn checkout_for(
+    s: &Surveyed,
+    status: &RepoStatus,
+    head: &str,
+    new: &str,
+    branch: &str,
+    known: bool,
+) -> Step<Checkout> {
+    let (path, remote, name) = (s.path, s.remote, &s.pkg.name);
+    let git = &s.git;
+    if head == new {
+        return Ok(Checkout::None);
+    }
+    if status.branch.is_some() {
         if known {
-            let ahead = match (git.is_ancestor(&head, &new), git.is_ancestor(&new, &head)) {
+            let ahead = match (git.is_ancestor(head, new), git.is_ancestor(new, head)) {
                 (Ok(behind), Ok(ahead)) => (behind, ahead),
-                (Err(e), _) | (_, Err(e)) => return git_error(e),
+                (Err(e), _) | (_, Err(e)) => return Err(s.git_error(&e)),
             };
             match ahead {
                 (true, _) => {}
                 (false, true) => {
-                    let n = git.count_commits(Some(&new), &head).unwrap_or(0);
-                    return refuse(
+                    let n = git.count_commits(Some(new), head).unwrap_or(0);
+                    return Err(s.refuse(
                         format!(
-                            "Package {} ({path}) has {} on `{branch}` that `{remote}` does not have",
-                            pkg.name,
+                            "Package {name} ({path}) has {} on `{branch}` that `{remote}` does not have",
                             plural(n as usize, "commit", "commits")
                         ),
                         format!("push them first: `git -C {path} push {remote} {branch}`"),
-                    );
+                    ));
                 }
                 (false, false) => {
-                    return refuse(
+                    return Err(s.refuse(
                         format!(
-                            "Package {} ({path}): `{branch}` has diverged from `{remote}/{branch}`",
-                            pkg.name
+                            "Package {name} ({path}): `{branch}` has diverged from `{remote}/{branch}`"
                         ),
                         format!(
                             "bring them together with `git -C {path} pull --rebase {remote} {branch}` and push, then run update again"
                         ),
-                    );
+                    ));
                 }
             }
         }
-        Checkout::FastForward
-    } else {
-        if known && !head.is_empty() {
-            let safe = git.is_ancestor(&head, &new).and_then(|behind| {
-                if behind {
-                    Ok(true)
-                } else {
-                    git.is_on_any_ref(&head)
-                }
-            });
-            match safe {
-                Ok(true) => {}
-                Ok(false) => {
-                    return refuse(
-                        format!(
-                            "Package {} ({path}) is on a detached HEAD at {} with commits no branch or tag holds",
-                            pkg.name,
-                            short_hash(&head)
-                        ),
-                        format!("keep them on a branch first: `git -C {path} switch -c NAME`"),
-                    );
-                }
-                Err(e) => return git_error(e),
+        return Ok(Checkout::FastForward);
+    }
+    if known && !head.is_empty() {
+        let safe = git.is_ancestor(head, new).and_then(|behind| {
+            if behind {
+                Ok(true)
+            } else {
+                git.is_on_any_ref(head)
             }
+        });
+        match safe {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(s.refuse(
+                    format!(
+                        "Package {name} ({path}) is on a detached HEAD at {} with commits no branch or tag holds",
+                        short_hash(head)
+                    ),
+                    format!("keep them on a branch first: `git -C {path} switch -c NAME`"),
+                ));
+            }
+            Err(e) => return Err(s.git_error(&e)),
         }
-        Checkout::Detach
-    };
-    let (commits, back) = if known && git.resolve(old).ok().flatten().is_some() {
-        let commits = git.log(Some(old), &new).ok();
+    }
+    Ok(Checkout::Detach)
+}
+
+/// The commits in `old..new` (newest first) and, when there are none, how many `new` is
+/// behind `old`; unknown when either commit is not here.
+fn commits_between(git: &Git, known: bool, old: &str, new: &str) -> (Option<Vec<Commit>>, u32) {
+    if known && git.resolve(old).ok().flatten().is_some() {
+        let commits = git.log(Some(old), new).ok();
         let back = if commits.as_ref().is_some_and(Vec::is_empty) {
-            git.count_commits(Some(&new), old).unwrap_or(0)
+            git.count_commits(Some(new), old).unwrap_or(0)
         } else {
             0
         };
         (commits, back)
     } else {
         (None, 0)
-    };
-    Inspected::Moves(Move {
-        package: pkg.name.clone(),
-        path: path.to_owned(),
-        submodule: sm.name.clone(),
-        branch,
-        old: old.to_owned(),
-        new,
-        checkout,
-        commits,
-        back,
-        local_url: is_local_url(&url) || sm.url.as_deref().is_some_and(is_local_url),
-    })
+    }
 }
 
 /// The root commit message: a line per moved package and its commit subjects.

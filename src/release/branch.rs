@@ -295,113 +295,193 @@ fn branch_package(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
 
 type Refusal = (String, String);
 
-/// Gather the facts and fill `row` with the action and the steps; `Err` refuses the package.
-fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refusal> {
-    let (name, path) = (pkg.name.as_str(), pkg.rel_path.as_str());
-    let (remote, base, dev) = (ctx.remote, ctx.base, ctx.dev);
-    let git = Git::new(&pkg.dir);
-    let git_error = |e: GitError| {
+/// One package's repository, named for refusals.
+struct Repo<'a> {
+    name: &'a str,
+    path: &'a str,
+    git: Git,
+}
+
+impl Repo<'_> {
+    /// A git error refuses the package.
+    fn git_error(&self, e: &GitError) -> Refusal {
         (
-            format!("Package {name} ({path}): {e}"),
+            format!("Package {} ({}): {e}", self.name, self.path),
             "fix the repository (see `release-tool status`) and run `branch` again".to_owned(),
         )
+    }
+
+    /// The remote cannot be read.
+    fn unreachable(&self, remote: &str, e: &GitError) -> Refusal {
+        let path = self.path;
+        (
+            format!(
+                "Package {} ({path}): cannot read `{remote}`: {e}",
+                self.name
+            ),
+            format!("check the remote and your access: `git -C {path} fetch {remote}`"),
+        )
+    }
+}
+
+/// Gather the facts and fill `row` with the action and the steps; `Err` refuses the package.
+fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refusal> {
+    let repo = Repo {
+        name: &pkg.name,
+        path: &pkg.rel_path,
+        git: Git::new(&pkg.dir),
     };
-    if !git.is_repo_root() {
+    check_repository(ctx, &repo)?;
+    // A dirty package that must switch is refused before anything is fetched.
+    let status = repo.git.status().map_err(|e| repo.git_error(&e))?;
+    let on_dev = status.branch.as_deref() == Some(ctx.dev);
+    if ctx.req.no_stash && !on_dev && status.dirty() > 0 {
+        return Err(no_stash_refusal(repo.name, repo.path, status.dirty()));
+    }
+    let (remote_base, remote_dev) = remote_branches(ctx, &repo)?;
+    row.ops.push(Op::Fetch);
+    let (start, from) = start_point(ctx, &repo, remote_base)?;
+    row.from = Some(from.clone());
+    row.start = Some(start.clone());
+    let move_op = move_dev(ctx, &repo, row, &start, &from, on_dev)?;
+    let touches_tree = !on_dev || matches!(move_op, Some(Op::FastForwardCheckedOut { .. }));
+    let stash = touches_tree && status.dirty() > 0;
+    if stash && ctx.req.no_stash {
+        return Err(no_stash_refusal(repo.name, repo.path, status.dirty()));
+    }
+    if stash {
+        row.ops.push(Op::StashPush);
+        row.stashed = true;
+    }
+    let creates = matches!(move_op, Some(Op::Create { .. }));
+    row.ops.extend(move_op);
+    if !on_dev && !creates {
+        row.ops.push(Op::Switch);
+    }
+    if stash {
+        row.ops.push(Op::StashPop);
+    }
+    if ctx.req.push {
+        row.ops.push(Op::Push);
+    } else if remote_dev && !tracks_remote_dev(ctx, &repo)? {
+        row.ops.push(Op::SetUpstream);
+    }
+    Ok(())
+}
+
+/// The package is a git repository with the remote `git_remote`.
+fn check_repository(ctx: &Ctx<'_>, repo: &Repo) -> Result<(), Refusal> {
+    let (name, path, remote) = (repo.name, repo.path, ctx.remote);
+    if !repo.git.is_repo_root() {
         return Err((
             format!("Package {name} ({path}) is not a git repository"),
             format!("initialize it with `git submodule update --init -- {path}`"),
         ));
     }
-    if git.remote_url(remote).map_err(git_error)?.is_none() {
+    if repo
+        .git
+        .remote_url(remote)
+        .map_err(|e| repo.git_error(&e))?
+        .is_none()
+    {
         return Err((
             format!("Package {name} ({path}) has no remote `{remote}`"),
             format!("add it with `git -C {path} remote add {remote} URL`"),
         ));
     }
-    let unreachable = |e: GitError| {
-        (
-            format!("Package {name} ({path}): cannot read `{remote}`: {e}"),
-            format!("check the remote and your access: `git -C {path} fetch {remote}`"),
-        )
-    };
-    // A dirty package that must switch is refused before anything is fetched.
-    let status = git.status().map_err(git_error)?;
-    let on_dev = status.branch.as_deref() == Some(dev);
-    if ctx.req.no_stash && !on_dev && status.dirty() > 0 {
-        return Err(no_stash_refusal(name, path, status.dirty()));
-    }
-    // The remote base branch and whether the remote has dev_branch: from `ls-remote` on a dry
-    // run (nothing written), from the fetched remote-tracking refs on a real run.
-    let (remote_base, remote_dev) = if ctx.req.dry_run {
-        (
+    Ok(())
+}
+
+/// The remote base branch's head and whether the remote has `dev_branch`: from `ls-remote`
+/// on a dry run (nothing written), from the fetched remote-tracking refs on a real run.
+fn remote_branches(ctx: &Ctx<'_>, repo: &Repo) -> Result<(Option<String>, bool), Refusal> {
+    let (git, remote, base, dev) = (&repo.git, ctx.remote, ctx.base, ctx.dev);
+    let unreachable = |e| repo.unreachable(remote, &e);
+    let git_error = |e| repo.git_error(&e);
+    if ctx.req.dry_run {
+        Ok((
             git.remote_branch_head(remote, base).map_err(unreachable)?,
             git.remote_branch_head(remote, dev)
                 .map_err(unreachable)?
                 .is_some(),
-        )
+        ))
     } else {
         git.fetch_prune(remote).map_err(unreachable)?;
-        (
+        Ok((
             git.resolve(&format!("refs/remotes/{remote}/{base}"))
                 .map_err(git_error)?,
             git.resolve(&format!("refs/remotes/{remote}/{dev}"))
                 .map_err(git_error)?
                 .is_some(),
-        )
-    };
-    row.ops.push(Op::Fetch);
-    let (start, from) = if let Some(hash) = remote_base {
-        (hash, format!("{remote}/{base}"))
-    } else {
-        let missing =
-            format!("`{remote}/{base}` does not exist (no branch `{base}` on `{remote}`)");
-        match ctx.req.fallback {
-            Fallback::None => {
-                return Err((
-                    format!("Package {name} ({path}): {missing}"),
-                    format!(
-                        "push `{base}` to `{remote}`, or start `{dev}` from the package's HEAD with `--fallback-head` or from its local `{base}` with `--fallback-local`"
-                    ),
-                ));
-            }
-            Fallback::Head => match git.resolve("HEAD").map_err(git_error)? {
-                Some(h) => (h, "HEAD".to_owned()),
-                None => {
-                    return Err((
-                        format!("Package {name} ({path}): {missing}, and HEAD has no commit"),
-                        format!("make a first commit in {path}"),
-                    ));
-                }
-            },
-            Fallback::Local => match git
-                .resolve(&format!("refs/heads/{base}"))
-                .map_err(git_error)?
-            {
-                Some(h) => (h, base.to_owned()),
-                None => {
-                    return Err((
-                        format!(
-                            "Package {name} ({path}): {missing}, and there is no local branch `{base}`"
-                        ),
-                        "use `--fallback-head` to start from HEAD".to_owned(),
-                    ));
-                }
-            },
-        }
-    };
-    row.from = Some(from.clone());
-    row.start = Some(start.clone());
+        ))
+    }
+}
+
+/// Where `dev_branch` starts, and the name of that place: the remote base branch, else the
+/// `--fallback-*` the request chose.
+fn start_point(
+    ctx: &Ctx<'_>,
+    repo: &Repo,
+    remote_base: Option<String>,
+) -> Result<(String, String), Refusal> {
+    let (name, path, git) = (repo.name, repo.path, &repo.git);
+    let (remote, base, dev) = (ctx.remote, ctx.base, ctx.dev);
+    let git_error = |e| repo.git_error(&e);
+    if let Some(hash) = remote_base {
+        return Ok((hash, format!("{remote}/{base}")));
+    }
+    let missing = format!("`{remote}/{base}` does not exist (no branch `{base}` on `{remote}`)");
+    match ctx.req.fallback {
+        Fallback::None => Err((
+            format!("Package {name} ({path}): {missing}"),
+            format!(
+                "push `{base}` to `{remote}`, or start `{dev}` from the package's HEAD with `--fallback-head` or from its local `{base}` with `--fallback-local`"
+            ),
+        )),
+        Fallback::Head => match git.resolve("HEAD").map_err(git_error)? {
+            Some(h) => Ok((h, "HEAD".to_owned())),
+            None => Err((
+                format!("Package {name} ({path}): {missing}, and HEAD has no commit"),
+                format!("make a first commit in {path}"),
+            )),
+        },
+        Fallback::Local => match git
+            .resolve(&format!("refs/heads/{base}"))
+            .map_err(git_error)?
+        {
+            Some(h) => Ok((h, base.to_owned())),
+            None => Err((
+                format!(
+                    "Package {name} ({path}): {missing}, and there is no local branch `{base}`"
+                ),
+                "use `--fallback-head` to start from HEAD".to_owned(),
+            )),
+        },
+    }
+}
+
+/// How the local `dev_branch` gets to `start` (created, fast-forwarded, or left: up to date
+/// or ahead), with `row.action` set; a diverged `dev_branch` refuses the package.
+fn move_dev(
+    ctx: &Ctx<'_>,
+    repo: &Repo,
+    row: &mut BranchRow,
+    start: &str,
+    from: &str,
+    on_dev: bool,
+) -> Result<Option<Op>, Refusal> {
+    let (name, path, git, dev) = (repo.name, repo.path, &repo.git, ctx.dev);
+    let git_error = |e| repo.git_error(&e);
     let local_dev = git
         .resolve(&format!("refs/heads/{dev}"))
         .map_err(git_error)?;
     // On a dry run the remote head may not have been fetched yet.
-    let known = git.resolve(&start).map_err(git_error)?.is_some();
-    let move_op = match &local_dev {
+    let known = git.resolve(start).map_err(git_error)?.is_some();
+    let start = start.to_owned();
+    Ok(match &local_dev {
         None => {
             row.action = Action::Created;
-            Some(Op::Create {
-                start: start.clone(),
-            })
+            Some(Op::Create { start })
         }
         Some(old) if *old == start => {
             row.action = Action::UpToDate;
@@ -422,12 +502,10 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
             if behind {
                 row.action = Action::FastForwarded;
                 Some(if on_dev {
-                    Op::FastForwardCheckedOut {
-                        start: start.clone(),
-                    }
+                    Op::FastForwardCheckedOut { start }
                 } else {
                     Op::FastForwardRef {
-                        start: start.clone(),
+                        start,
                         old: old.clone(),
                     }
                 })
@@ -447,41 +525,22 @@ fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refus
                 ));
             }
         }
-    };
-    let touches_tree = !on_dev || matches!(move_op, Some(Op::FastForwardCheckedOut { .. }));
-    let stash = touches_tree && status.dirty() > 0;
-    if stash && ctx.req.no_stash {
-        return Err(no_stash_refusal(name, path, status.dirty()));
-    }
-    if stash {
-        row.ops.push(Op::StashPush);
-        row.stashed = true;
-    }
-    let creates = matches!(move_op, Some(Op::Create { .. }));
-    row.ops.extend(move_op);
-    if !on_dev && !creates {
-        row.ops.push(Op::Switch);
-    }
-    if stash {
-        row.ops.push(Op::StashPop);
-    }
-    if ctx.req.push {
-        row.ops.push(Op::Push);
-    } else if remote_dev {
-        let tracked = git
-            .config_get(&format!("branch.{dev}.remote"))
+    })
+}
+
+/// Whether the local `dev_branch` already tracks `<remote>/<dev_branch>`.
+fn tracks_remote_dev(ctx: &Ctx<'_>, repo: &Repo) -> Result<bool, Refusal> {
+    let (git, remote, dev) = (&repo.git, ctx.remote, ctx.dev);
+    let git_error = |e| repo.git_error(&e);
+    Ok(git
+        .config_get(&format!("branch.{dev}.remote"))
+        .map_err(git_error)?
+        .as_deref()
+        == Some(remote)
+        && git
+            .config_get(&format!("branch.{dev}.merge"))
             .map_err(git_error)?
-            .as_deref()
-            == Some(remote)
-            && git
-                .config_get(&format!("branch.{dev}.merge"))
-                .map_err(git_error)?
-                == Some(format!("refs/heads/{dev}"));
-        if !tracked {
-            row.ops.push(Op::SetUpstream);
-        }
-    }
-    Ok(())
+            == Some(format!("refs/heads/{dev}")))
 }
 
 fn no_stash_refusal(name: &str, path: &str, n: usize) -> Refusal {

@@ -502,14 +502,7 @@ fn plan_root(
     req: &Request,
 ) -> Result<()> {
     let mut changed_files = Vec::new();
-    let needed: BTreeSet<String> = {
-        let dev = PyProject::load(&ws.root.join("pyproject.toml"))?;
-        let names = dev.dependency_names().unwrap_or_default();
-        manifests::needed_packages(ws, &names)
-            .into_iter()
-            .map(|p| p.key.clone())
-            .collect()
-    };
+    let needed = needed_package_keys(ws)?;
     for (rel, prod) in [
         (&ws.config.staging_pyproject_path, false),
         (&ws.config.prod_pyproject_path, true),
@@ -520,70 +513,12 @@ fn plan_root(
         }
         let text = planned.plan.current_content(&path).unwrap_or_default();
         let mut doc = PyProject::parse(&path, &text)?;
-        // Read once, kept up to date below (asking the document for each package made planning
-        // quadratic in the number of packages).
-        let mut listed: BTreeSet<String> = doc
-            .dependency_names()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let entries: Vec<(&String, String, Option<&Version>)> = if prod {
-            pins.prod
-                .iter()
-                .map(|(k, (t, v))| (k, t.clone(), Some(v)))
-                .collect()
-        } else {
-            pins.staging
-                .iter()
-                .map(|(k, t)| (k, t.clone(), None))
-                .collect()
-        };
-        for (key, tag, v) in entries {
-            let Some(pkg) = ws.package(key) else { continue };
-            if !needed.contains(&pkg.key) {
-                continue;
-            }
-            if prod && ws.config.prod_source == ProdSource::Index {
-                if let Some(v) = v {
-                    let req = format!("{}=={v}", pkg.name);
-                    if !doc.replace_dependency(&pkg.name, &req) {
-                        doc.add_dependency(&req)?;
-                    }
-                }
-                continue;
-            }
-            let Some(url) = crate::workspace::package_url(ws, pkg) else {
-                continue;
-            };
-            doc.set_source(
-                &pkg.name,
-                &Source {
-                    git: Some(url),
-                    tag: Some(tag),
-                    ..Source::default()
-                },
-            );
-            if !listed.contains(&pkg.key) {
-                doc.add_dependency(&pkg.name)?;
-                listed.insert(pkg.key.clone());
-            }
-        }
+        pin_packages(ws, &mut doc, pins, &needed, prod)?;
         let after = doc.render();
         if after != text {
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
-            let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
-            let lock_rel = ws.rel(&dir.join("uv.lock"));
-            if req.push && req.lock {
-                // The tags are on the remotes by now: lock against them, so that `sync` (and
-                // the Docker image) install exactly what was released.
-                planned.plan.uv(None, &dir, ["lock"]);
-                changed_files.push(lock_rel);
-            } else if dir.join("uv.lock").is_file() {
-                planned.notes.push(format!(
-                    "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
-                ));
-            }
+            plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
         }
     }
     // The dev lock records every workspace member's version and requirements: left as it was,
@@ -593,9 +528,114 @@ fn plan_root(
         planned.plan.uv(None, &ws.root, ["lock"]);
         changed_files.push("uv.lock".to_owned());
     }
-    if !req.root_commit {
-        return Ok(());
+    if req.root_commit {
+        plan_root_commit(ws, planned, changed_files, moved, summary, req)?;
     }
+    Ok(())
+}
+
+/// The keys of the packages the root's dev manifest needs (its dependencies and theirs): the
+/// only ones pinned in staging and prod.
+fn needed_package_keys(ws: &Workspace) -> Result<BTreeSet<String>> {
+    let dev = PyProject::load(&ws.root.join("pyproject.toml"))?;
+    let names = dev.dependency_names().unwrap_or_default();
+    Ok(manifests::needed_packages(ws, &names)
+        .into_iter()
+        .map(|p| p.key.clone())
+        .collect())
+}
+
+/// Pin the needed packages in the staging (`prod` false) or prod manifest `doc`: a git source
+/// at the tag, or `name==version` when prod pins come from an index.
+fn pin_packages(
+    ws: &Workspace,
+    doc: &mut PyProject,
+    pins: &Pins,
+    needed: &BTreeSet<String>,
+    prod: bool,
+) -> Result<()> {
+    let mut listed: BTreeSet<String> = doc
+        .dependency_names()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let entries: Vec<(&String, String, Option<&Version>)> = if prod {
+        pins.prod
+            .iter()
+            .map(|(k, (t, v))| (k, t.clone(), Some(v)))
+            .collect()
+    } else {
+        pins.staging
+            .iter()
+            .map(|(k, t)| (k, t.clone(), None))
+            .collect()
+    };
+    for (key, tag, v) in entries {
+        let Some(pkg) = ws.package(key) else { continue };
+        if !needed.contains(&pkg.key) {
+            continue;
+        }
+        if prod && ws.config.prod_source == ProdSource::Index {
+            if let Some(v) = v {
+                let req = format!("{}=={v}", pkg.name);
+                if !doc.replace_dependency(&pkg.name, &req) {
+                    doc.add_dependency(&req)?;
+                }
+            }
+            continue;
+        }
+        let Some(url) = crate::workspace::package_url(ws, pkg) else {
+            continue;
+        };
+        doc.set_source(
+            &pkg.name,
+            &Source {
+                git: Some(url),
+                tag: Some(tag),
+                ..Source::default()
+            },
+        );
+        if !listed.contains(&pkg.key) {
+            doc.add_dependency(&pkg.name)?;
+            listed.insert(pkg.key.clone());
+        }
+    }
+    Ok(())
+}
+
+/// After a manifest changed: its lock, refreshed with `--push` (the tags are on the remotes),
+/// else a note that it is stale.
+fn plan_manifest_lock(
+    ws: &Workspace,
+    planned: &mut Planned,
+    path: &Path,
+    req: &Request,
+    changed_files: &mut Vec<String>,
+) {
+    let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
+    let lock_rel = ws.rel(&dir.join("uv.lock"));
+    if req.push && req.lock {
+        // The tags are on the remotes by now: lock against them, so that `sync` (and
+        // the Docker image) install exactly what was released.
+        planned.plan.uv(None, &dir, ["lock"]);
+        changed_files.push(lock_rel);
+    } else if dir.join("uv.lock").is_file() {
+        planned.notes.push(format!(
+            "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
+        ));
+    }
+}
+
+/// The root commit of the pins, the locks and the moved submodule pointers, and (with
+/// `push`) its push; nothing when the root is no repository or nothing changed.
+fn plan_root_commit(
+    ws: &Workspace,
+    planned: &mut Planned,
+    changed_files: Vec<String>,
+    moved: &[&Package],
+    summary: &str,
+    req: &Request,
+) -> Result<()> {
     let root_git = Git::new(&ws.root);
     if !root_git.is_repo_root() {
         planned
@@ -622,23 +662,7 @@ fn plan_root(
     let mut args = vec!["add".to_owned(), "--".to_owned()];
     args.extend(paths);
     planned.plan.git(None, &ws.root, args);
-    let mut message = format!("{summary}\n\n");
-    for p in &planned.packages {
-        let _ = std::fmt::Write::write_fmt(
-            &mut message,
-            format_args!(
-                "- {} {}{}\n",
-                p.package,
-                p.version,
-                match (&p.tag, &p.next) {
-                    (Some(t), _) => format!(" ({t})"),
-                    // `next`: the version the new cycle starts.
-                    (None, Some(n)) => format!(" → {n}"),
-                    (None, None) => String::new(),
-                }
-            ),
-        );
-    }
+    let message = root_commit_message(summary, &planned.packages);
     planned.plan.commit(None, &ws.root, message.trim_end());
     if req.push {
         match root_git.current_branch()? {
@@ -657,6 +681,29 @@ fn plan_root(
         }
     }
     Ok(())
+}
+
+/// The root commit's message: `summary`, then a line per package with its version and tag
+/// (or the version its next cycle starts).
+fn root_commit_message(summary: &str, packages: &[PackageRelease]) -> String {
+    let mut message = format!("{summary}\n\n");
+    for p in packages {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!(
+                "- {} {}{}\n",
+                p.package,
+                p.version,
+                match (&p.tag, &p.next) {
+                    (Some(t), _) => format!(" ({t})"),
+                    // `next`: the version the new cycle starts.
+                    (None, Some(n)) => format!(" → {n}"),
+                    (None, None) => String::new(),
+                }
+            ),
+        );
+    }
+    message
 }
 
 /// The root files a release commit may add besides submodule pointers: the staging and prod
@@ -1042,37 +1089,82 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut problems = Vec::new();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let known = known_statuses(&cands);
+    let todo = releasable(ws, req, cands, &mut planned, &mut problems)?;
+    require_root_ready(ws, req, &mut problems);
+    let versions = release_versions(&todo, req, &mut problems);
+    if req.push && problems.is_empty() {
+        check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
+    }
+    fail_on(&problems, "release")?;
+    let released = released_versions(&todo, &versions);
+    let mut pins = Pins {
+        versions_changed: true,
+        ..Pins::default()
+    };
+    for (c, v) in todo.iter().zip(&versions) {
+        plan_package_release(ws, &mut planned, &mut pins, c, v, &released, req)?;
+    }
+    if !req.push && !todo.is_empty() {
+        planned.notes.push(format!(
+            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
+            remote = ws.config.git_remote
+        ),
+        );
+    }
+    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
+    finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
+    Ok(planned)
+}
+
+/// The candidates with commits since their last tag (the others skipped), each checked for
+/// what a release needs: clean, on a branch, (with `push`) a remote.
+fn releasable<'a>(
+    ws: &Workspace,
+    req: &Request,
+    cands: Vec<Candidate<'a>>,
+    planned: &mut Planned,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Candidate<'a>>> {
     let mut todo = Vec::new();
     for c in cands {
         if skipped_unchanged(&c, &mut planned.skipped) {
             continue;
         }
-        require_clean(&c, &mut problems);
+        require_clean(&c, problems);
         if c.branch.is_none() {
             problem(
-                &mut problems,
+                problems,
                 c.pkg,
                 "is on a detached HEAD; check out a branch first",
             );
         }
         if req.push && !c.git.has_remote(&ws.config.git_remote)? {
             problem(
-                &mut problems,
+                problems,
                 c.pkg,
                 format!("has no remote `{}` to push to", ws.config.git_remote),
             );
         }
         todo.push(c);
     }
-    require_root_ready(ws, req, &mut problems);
+    Ok(todo)
+}
+
+/// The version each package is released at (`--bump`); a problem when it cannot be bumped or
+/// its tag exists (then its current version stands in).
+fn release_versions(
+    todo: &[Candidate<'_>],
+    req: &Request,
+    problems: &mut Vec<String>,
+) -> Vec<Version> {
     let mut versions = Vec::new();
-    for c in &todo {
+    for c in todo {
         match new_version(c, req.bump) {
             Ok(v) => {
                 let tag = format!("{}{v}", c.prefix);
                 if c.has_tag(&tag) {
                     problem(
-                        &mut problems,
+                        problems,
                         c.pkg,
                         format!("tag {tag} already exists; choose another --bump"),
                     );
@@ -1085,93 +1177,100 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             }
         }
     }
-    if req.push && problems.is_empty() {
-        let mut checks: Vec<RemoteCheck> = todo
-            .iter()
-            .zip(&versions)
-            .map(|(c, v)| RemoteCheck {
-                who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
-                dir: c.pkg.dir.clone(),
-                rel: c.pkg.rel_path.clone(),
-                branch: c.branch.clone().unwrap_or_default(),
-                tag: Some(format!("{}{v}", c.prefix)),
-            })
-            .collect();
-        let root = Git::new(&ws.root);
-        if req.root_commit
-            && !todo.is_empty()
-            && root.is_repo_root()
-            && root.has_remote(&ws.config.git_remote)?
-            && let Some(branch) = root.current_branch()?
-        {
-            checks.push(RemoteCheck {
-                who: "the root".to_owned(),
-                dir: ws.root.clone(),
-                rel: ".".to_owned(),
-                branch,
-                tag: None,
-            });
-        }
-        check_remotes(ws, &checks, &mut problems);
-    }
-    fail_on(&problems, "release")?;
-    let released = released_versions(&todo, &versions);
-    let mut pins = Pins {
-        versions_changed: true,
-        ..Pins::default()
-    };
-    for (c, v) in todo.iter().zip(&versions) {
-        let pkg = c.pkg;
-        let name = Some(pkg.name.as_str());
-        let vs = v.to_string();
-        let (tag, message) = plan_release_commit(ws, &mut planned, c, &vs, &released)?;
-        planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
-        let mut next = None;
-        if req.next && version::is_final(v) {
-            let n = version::next_dev(v)?;
-            let ns = n.to_string();
-            let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
-            write_and_add(&mut planned, pkg, &edits);
-            planned.plan.commit(name, &pkg.dir, &next_message(&ns));
-            next = Some(n);
-        }
-        if req.push {
-            let branch = c.branch.clone().unwrap_or_default();
-            planned.plan.push_refs(
-                name,
-                &pkg.dir,
-                &ws.config.git_remote,
-                &[format!("refs/heads/{branch}"), format!("refs/tags/{tag}")],
-            );
-            plan_release_call(ws, &mut planned, pkg, &tag, v, &message);
-        }
-        planned.plan.after.insert(
-            pkg.name.clone(),
-            waits_for(ws, pkg, &|k| released.contains_key(k)),
-        );
-        pins.staging.insert(pkg.key.clone(), tag.clone());
-        if version::is_final(v) {
-            pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
-        }
-        planned.packages.push(PackageRelease {
-            package: pkg.name.clone(),
-            from: c.version.clone(),
-            version: v.clone(),
-            tag: Some(tag),
-            next,
-            prerelease: !version::is_final(v),
+    versions
+}
+
+/// With `push`: the remotes of the packages (and of the root, when it commits) take the
+/// push: branch not ahead, tag not there, remote reachable.
+fn check_release_remotes(
+    ws: &Workspace,
+    req: &Request,
+    todo: &[Candidate<'_>],
+    versions: &[Version],
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let mut checks: Vec<RemoteCheck> = todo
+        .iter()
+        .zip(versions)
+        .map(|(c, v)| RemoteCheck {
+            who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
+            dir: c.pkg.dir.clone(),
+            rel: c.pkg.rel_path.clone(),
+            branch: c.branch.clone().unwrap_or_default(),
+            tag: Some(format!("{}{v}", c.prefix)),
+        })
+        .collect();
+    let root = Git::new(&ws.root);
+    if req.root_commit
+        && !todo.is_empty()
+        && root.is_repo_root()
+        && root.has_remote(&ws.config.git_remote)?
+        && let Some(branch) = root.current_branch()?
+    {
+        checks.push(RemoteCheck {
+            who: "the root".to_owned(),
+            dir: ws.root.clone(),
+            rel: ".".to_owned(),
+            branch,
+            tag: None,
         });
     }
-    if !req.push && !todo.is_empty() {
-        planned.notes.push(format!(
-            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
-            remote = ws.config.git_remote
-        ),
-        );
+    check_remotes(ws, &checks, problems);
+    Ok(())
+}
+
+/// One package's release steps: release commit, tag, (`next`) next-dev commit, (`push`) push
+/// and forge release; its pins and its line in the report.
+fn plan_package_release(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &mut Pins,
+    c: &Candidate<'_>,
+    v: &Version,
+    released: &BTreeMap<String, Version>,
+    req: &Request,
+) -> Result<()> {
+    let pkg = c.pkg;
+    let name = Some(pkg.name.as_str());
+    let vs = v.to_string();
+    let (tag, message) = plan_release_commit(ws, planned, c, &vs, released)?;
+    planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
+    let mut next = None;
+    if req.next && version::is_final(v) {
+        let n = version::next_dev(v)?;
+        let ns = n.to_string();
+        let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
+        write_and_add(planned, pkg, &edits);
+        planned.plan.commit(name, &pkg.dir, &next_message(&ns));
+        next = Some(n);
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
-    finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
-    Ok(planned)
+    if req.push {
+        let branch = c.branch.clone().unwrap_or_default();
+        planned.plan.push_refs(
+            name,
+            &pkg.dir,
+            &ws.config.git_remote,
+            &[format!("refs/heads/{branch}"), format!("refs/tags/{tag}")],
+        );
+        plan_release_call(ws, planned, pkg, &tag, v, &message);
+    }
+    planned.plan.after.insert(
+        pkg.name.clone(),
+        waits_for(ws, pkg, &|k| released.contains_key(k)),
+    );
+    pins.staging.insert(pkg.key.clone(), tag.clone());
+    if version::is_final(v) {
+        pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
+    }
+    planned.packages.push(PackageRelease {
+        package: pkg.name.clone(),
+        from: c.version.clone(),
+        version: v.clone(),
+        tag: Some(tag),
+        next,
+        prerelease: !version::is_final(v),
+    });
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1467,6 +1566,16 @@ fn version_at(c: &Candidate<'_>, rev: &str) -> Result<Option<Version>> {
     Ok(found.and_then(|s| version::parse(&s).ok()))
 }
 
+/// A package `tag` tags: its tag on the release commit `target`, with that commit's message.
+struct TagStep {
+    /// The index of the package in the candidates.
+    index: usize,
+    tag: String,
+    target: String,
+    version: Version,
+    message: String,
+}
+
 fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planned> {
     ws.require_sound()?;
     let mut planned = Planned::new(ws);
@@ -1479,102 +1588,14 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         "HEAD".to_owned()
     };
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
-    let mut pins = Pins::default();
-    let mut moved = Vec::new();
-    let mut steps: Vec<(usize, String, String, Version, String)> = Vec::new();
-    for (i, c) in cands.iter().enumerate() {
-        let v = if after_sync {
-            // A read-only look at the remote: say when the plan is from a stale fetch.
-            let branch_ref = format!("refs/heads/{base}");
-            if let Ok(out) = c
-                .git
-                .run_batch(["ls-remote", "--", remote, branch_ref.as_str()])
-                && let Some(on_remote) = out.split_whitespace().next()
-                && c.git.resolve(&tip)?.as_deref() != Some(on_remote)
-            {
-                planned.notes.push(format!(
-                    "{}: {remote}/{base} has moved since it was last fetched; this plan is from the last fetch (`release-tool status --fetch` refreshes it)",
-                    c.pkg.name
-                ));
-            }
-            let Some(v) = version_at(c, &tip)? else {
-                problem(
-                    &mut problems,
-                    c.pkg,
-                    format!(
-                        "has no readable version on {remote}/{base}; fetch it first (`git -C {} fetch {remote}`)",
-                        c.pkg.rel_path
-                    ),
-                );
-                continue;
-            };
-            v
-        } else {
-            if c.branch.as_deref() != Some(base.as_str()) {
-                require_branch(c, &base, &mut problems);
-                continue;
-            }
-            c.version.clone()
-        };
-        let v = &v;
-        let tag = format!("{}{v}", c.prefix);
-        // `prepare` tags a dev/pre version at once: one without its tag was never prepared
-        // (a new package, a package with no changes this cycle), and is not a release.
-        if !version::is_final(v) && !c.has_tag(&tag) {
-            planned.skipped.push(Skipped::new(c.pkg, format!(
-                    "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
-                )));
+    let mut steps = Vec::new();
+    for (index, c) in cands.iter().enumerate() {
+        let Some(v) = version_to_tag(ws, c, &tip, after_sync, &mut planned, &mut problems)? else {
             continue;
-        }
-        // The release commit: the newest commit that changed the version.
-        let file = "pyproject.toml";
-        let target = c
-            .git
-            .run(["log", "-1", "--format=%H", tip.as_str(), "--", file])?
-            .trim()
-            .to_owned();
-        if target.is_empty() {
-            problem(&mut problems, c.pkg, "has no commit to tag");
-            continue;
-        }
-        let at_target = c.git.read_blob(&target, file)?.unwrap_or_default();
-        let target_version = PyProject::parse(&c.pkg.dir.join(file), &at_target)
-            .ok()
-            .and_then(|d| match d.version_source() {
-                VersionSource::Static(s) => Some(s),
-                _ => None,
-            });
-        let target = if target_version
-            .as_deref()
-            .is_some_and(|s| version::parse(s).ok().as_ref() == Some(v))
-        {
-            target
-        } else {
-            c.git.rev_parse(&tip)?
         };
-        if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
-            if existing != target {
-                problem(
-                    &mut problems,
-                    c.pkg,
-                    format!(
-                        "tag {tag} already exists on {}, not on the release commit {}",
-                        crate::git::short_hash(&existing),
-                        crate::git::short_hash(&target)
-                    ),
-                );
-                continue;
-            }
-            if !req.push {
-                planned.skipped.push(Skipped::new(
-                    c.pkg,
-                    format!("tag {tag} already exists on the release commit"),
-                ));
-                continue;
-            }
+        if let Some(step) = tag_step(c, index, &tip, v, req, &mut planned, &mut problems)? {
+            steps.push(step);
         }
-        let message = c.git.run(["log", "-1", "--format=%B", &target])?;
-        steps.push((i, tag, target, v.clone(), message.trim_end().to_owned()));
     }
     if !steps.is_empty() {
         // Its root commit would take along whatever the user staged there.
@@ -1583,42 +1604,201 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
     fail_on(&problems, "tag")?;
     let in_run: BTreeSet<String> = steps
         .iter()
-        .map(|(i, ..)| cands[*i].pkg.key.clone())
+        .map(|s| cands[s.index].pkg.key.clone())
         .collect();
-    for (i, tag, target, v, message) in steps {
-        let c = &cands[i];
-        let pkg = c.pkg;
-        let name = Some(pkg.name.as_str());
-        planned.plan.tag(name, &pkg.dir, &tag, &target, &message);
-        if req.push {
-            planned.plan.push_refs(
-                name,
-                &pkg.dir,
-                &ws.config.git_remote,
-                &[format!("refs/tags/{tag}")],
-            );
-            plan_release_call(ws, &mut planned, pkg, &tag, &v, &message);
-        }
-        planned.plan.after.insert(
-            pkg.name.clone(),
-            waits_for(ws, pkg, &|k| in_run.contains(k)),
-        );
-        pins.staging.insert(pkg.key.clone(), tag.clone());
-        if version::is_final(&v) {
-            pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
-        }
+    let mut pins = Pins::default();
+    let mut moved = Vec::new();
+    for step in steps {
+        let pkg = cands[step.index].pkg;
+        plan_package_tag(ws, &mut planned, &mut pins, pkg, step, &in_run, req);
         moved.push(pkg);
-        planned.packages.push(PackageRelease {
-            package: pkg.name.clone(),
-            from: v.clone(),
-            version: v.clone(),
-            tag: Some(tag),
-            next: None,
-            prerelease: !version::is_final(&v),
-        });
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;
     Ok(planned)
+}
+
+/// The version `tag` releases: the one on `<remote>/<base_branch>` after a sync (with a note
+/// when that ref is behind the remote), else the package's own on `base_branch`. `None`
+/// refuses the package (a problem).
+fn version_to_tag(
+    ws: &Workspace,
+    c: &Candidate<'_>,
+    tip: &str,
+    after_sync: bool,
+    planned: &mut Planned,
+    problems: &mut Vec<String>,
+) -> Result<Option<Version>> {
+    let base = &ws.config.base_branch;
+    let remote = &ws.config.git_remote;
+    if !after_sync {
+        if c.branch.as_deref() != Some(base.as_str()) {
+            require_branch(c, base, problems);
+            return Ok(None);
+        }
+        return Ok(Some(c.version.clone()));
+    }
+    // A read-only look at the remote: say when the plan is from a stale fetch.
+    let branch_ref = format!("refs/heads/{base}");
+    if let Ok(out) = c
+        .git
+        .run_batch(["ls-remote", "--", remote, branch_ref.as_str()])
+        && let Some(on_remote) = out.split_whitespace().next()
+        && c.git.resolve(tip)?.as_deref() != Some(on_remote)
+    {
+        planned.notes.push(format!(
+        "{}: {remote}/{base} has moved since it was last fetched; this plan is from the last fetch (`release-tool status --fetch` refreshes it)",
+        c.pkg.name
+    ));
+    }
+    let v = version_at(c, tip)?;
+    if v.is_none() {
+        problem(
+            problems,
+            c.pkg,
+            format!(
+                "has no readable version on {remote}/{base}; fetch it first (`git -C {} fetch {remote}`)",
+                c.pkg.rel_path
+            ),
+        );
+    }
+    Ok(v)
+}
+
+/// The package's step at version `v`, or `None` when it is skipped (an untagged development
+/// version, a tag already on the release commit without `push`) or refused (a problem: no
+/// commit to tag, the tag elsewhere).
+fn tag_step(
+    c: &Candidate<'_>,
+    index: usize,
+    tip: &str,
+    v: Version,
+    req: &Request,
+    planned: &mut Planned,
+    problems: &mut Vec<String>,
+) -> Result<Option<TagStep>> {
+    let tag = format!("{}{v}", c.prefix);
+    // `prepare` tags a dev/pre version at once: one without its tag was never prepared
+    // (a new package, a package with no changes this cycle), and is not a release.
+    if !version::is_final(&v) && !c.has_tag(&tag) {
+        planned.skipped.push(Skipped::new(
+            c.pkg,
+            format!(
+                "{v} is a development version that `prepare` did not tag; nothing to release (`prepare --bump dev|pre` tags one)"
+            ),
+        ));
+        return Ok(None);
+    }
+    let Some(target) = release_commit(c, tip, &v)? else {
+        problem(problems, c.pkg, "has no commit to tag");
+        return Ok(None);
+    };
+    if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
+        if existing != target {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "tag {tag} already exists on {}, not on the release commit {}",
+                    crate::git::short_hash(&existing),
+                    crate::git::short_hash(&target)
+                ),
+            );
+            return Ok(None);
+        }
+        if !req.push {
+            planned.skipped.push(Skipped::new(
+                c.pkg,
+                format!("tag {tag} already exists on the release commit"),
+            ));
+            return Ok(None);
+        }
+    }
+    let message = c.git.run(["log", "-1", "--format=%B", &target])?;
+    Ok(Some(TagStep {
+        index,
+        tag,
+        target,
+        version: v,
+        message: message.trim_end().to_owned(),
+    }))
+}
+
+/// The release commit below `tip`: the newest commit that changed the version, when it has
+/// version `v`, else `tip` itself; `None` when no commit changed `pyproject.toml`.
+fn release_commit(c: &Candidate<'_>, tip: &str, v: &Version) -> Result<Option<String>> {
+    let file = "pyproject.toml";
+    let target = c
+        .git
+        .run(["log", "-1", "--format=%H", tip, "--", file])?
+        .trim()
+        .to_owned();
+    if target.is_empty() {
+        return Ok(None);
+    }
+    let at_target = c.git.read_blob(&target, file)?.unwrap_or_default();
+    let target_version = PyProject::parse(&c.pkg.dir.join(file), &at_target)
+        .ok()
+        .and_then(|d| match d.version_source() {
+            VersionSource::Static(s) => Some(s),
+            _ => None,
+        });
+    Ok(Some(
+        if target_version
+            .as_deref()
+            .is_some_and(|s| version::parse(s).ok().as_ref() == Some(v))
+        {
+            target
+        } else {
+            c.git.rev_parse(tip)?
+        },
+    ))
+}
+
+/// The steps of one package's tag: the tag, with `push` its push and forge release; its pins
+/// and its line in the report.
+fn plan_package_tag(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &mut Pins,
+    pkg: &Package,
+    step: TagStep,
+    in_run: &BTreeSet<String>,
+    req: &Request,
+) {
+    let TagStep {
+        tag,
+        target,
+        version: v,
+        message,
+        ..
+    } = step;
+    let name = Some(pkg.name.as_str());
+    planned.plan.tag(name, &pkg.dir, &tag, &target, &message);
+    if req.push {
+        planned.plan.push_refs(
+            name,
+            &pkg.dir,
+            &ws.config.git_remote,
+            &[format!("refs/tags/{tag}")],
+        );
+        plan_release_call(ws, planned, pkg, &tag, &v, &message);
+    }
+    planned.plan.after.insert(
+        pkg.name.clone(),
+        waits_for(ws, pkg, &|k| in_run.contains(k)),
+    );
+    pins.staging.insert(pkg.key.clone(), tag.clone());
+    if version::is_final(&v) {
+        pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
+    }
+    planned.packages.push(PackageRelease {
+        package: pkg.name.clone(),
+        from: v.clone(),
+        version: v.clone(),
+        tag: Some(tag),
+        next: None,
+        prerelease: !version::is_final(&v),
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

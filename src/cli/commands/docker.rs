@@ -37,8 +37,8 @@ pub struct DockerArgs {
     #[arg(long, conflicts_with_all = ["build", "push", "run"])]
     pub check: bool,
     /// The container engine (default: `engine` from the configuration, else auto).
-    #[arg(long, value_name = "ENGINE", value_parser = ["auto", "docker", "podman", "buildah"])]
-    pub engine: Option<String>,
+    #[arg(long, value_name = "ENGINE", value_enum)]
+    pub engine: Option<EngineChoice>,
     /// A CA bundle for HTTPS inside the build (a build secret, never in a layer); overrides
     /// `ca_bundle`.
     #[arg(long, value_name = "FILE")]
@@ -72,8 +72,8 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
     ws.print_warnings();
     let mut settings = Settings::from_config(&ws.config.docker);
-    if let Some(engine) = &args.engine {
-        settings.engine = EngineChoice::parse(engine);
+    if let Some(engine) = args.engine {
+        settings.engine = engine;
     }
     let product = docker::inspect(&ws, &settings)?;
     let input = RenderInput::for_workspace(&ws, settings, product)?;
@@ -104,10 +104,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
         match Engine::find(input.settings.engine) {
             Ok(engine) => Some(engine),
             Err(e) if dry_run => {
-                let kind = match input.settings.engine {
-                    EngineChoice::Kind(kind) => kind,
-                    EngineChoice::Auto => EngineKind::Docker,
-                };
+                let kind = EngineKind::chosen(input.settings.engine).unwrap_or(EngineKind::Docker);
                 ui::warn(&format!("{e}; the plan shows {kind}'s commands"));
                 Some(Engine::unchecked(kind))
             }
