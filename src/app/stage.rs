@@ -50,9 +50,16 @@ pub fn run(
         run_plan(&sync.plan, settings, None)?;
         if settings.dry_run {
             // The sync did not run: plan from what it would check out.
+            let bases: std::collections::BTreeSet<&str> =
+                ws.packages.iter().map(|p| ws.base_branch(p)).collect();
+            let base = match bases.len() {
+                0 => ws.config.base_branch.clone(),
+                1 => bases.into_iter().collect(),
+                _ => format!("{{{}}}", bases.into_iter().collect::<Vec<_>>().join(",")),
+            };
             ui::note(&format!(
-                "Then (planned from {}/{} as last fetched; the sync fetches first):",
-                ws.config.git_remote, ws.config.base_branch
+                "Then (planned from {}/{base} as last fetched; the sync fetches first):",
+                ws.config.git_remote
             ));
             return run.run_resumed(resume, &[], || release::plan_tag_after_sync(ws, req));
         }

@@ -284,6 +284,8 @@ pub struct PackageOverride {
     pub skip: bool,
     /// `owner/repo` on the forge, when the remote URL does not say it.
     pub repository: Option<String>,
+    /// This package's release branch (default: detected, see docs/workspace.md "Base branch").
+    pub base_branch: Option<String>,
 }
 
 /// The effective configuration: `[tool.release_tool]` in `release_tool.toml` or the root
@@ -315,7 +317,9 @@ pub struct Config {
     pub git_remote: String,
     /// Behave as if `--dry-run` were always given.
     pub dry_run: bool,
-    /// Release branch of every package.
+    /// Release branch of every package. Left at "main", a package whose own branch is
+    /// detected (`.gitmodules`, the remote's `HEAD`) uses that; any other value applies to
+    /// every package without a `[packages.NAME] base_branch` or a `.gitmodules` branch.
     pub base_branch: String,
     /// Development branch (stage 0).
     pub dev_branch: String,
@@ -417,7 +421,7 @@ const DOCKER_KEYS: &[&str] = &[
     "mounts",
 ];
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
-const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository"];
+const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository", "base_branch"];
 
 /// Every key path accepted, for documentation and `config schema`.
 pub fn known_keys() -> Vec<String> {
@@ -827,6 +831,13 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
                 safety::tag_prefix,
             )?;
         }
+        if let Some(branch) = &pkg.base_branch {
+            git_name(
+                &format!("packages.{name}.base_branch"),
+                branch,
+                safety::branch_name,
+            )?;
+        }
         if let Some(repo) = &pkg.repository
             && let Err(why) = safety::repository(repo)
         {
@@ -1175,6 +1186,14 @@ impl Config {
             .get(package)
             .and_then(|p| p.tag_prefix.as_deref())
             .unwrap_or(&self.tag_prefix)
+    }
+
+    /// The base branch a package's `[packages.NAME] base_branch` sets, if any (see
+    /// `Workspace::base_branch` for the detected one).
+    pub fn base_branch_override(&self, package: &str) -> Option<&str> {
+        self.packages
+            .get(package)
+            .and_then(|p| p.base_branch.as_deref())
     }
 
     /// Whether a package is skipped by configuration.

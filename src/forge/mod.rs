@@ -1032,6 +1032,7 @@ mod tests {
             }),
             workspace_deps: Vec::new(),
             problems: Vec::new(),
+            detected_base: std::sync::OnceLock::new(),
         };
         let mut config = Config::default();
         config.packages.insert(

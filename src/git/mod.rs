@@ -891,6 +891,54 @@ impl Git {
         }))
     }
 
+    /// The branch this clone knows as the remote's default, read from local refs only (one
+    /// `git for-each-ref`, no network): `refs/remotes/<remote>/HEAD`'s target; else, when
+    /// `<remote>/<fallback>` is not there, the branch of `<remote>` the checked-out branch
+    /// tracks (not `exclude`, the development branch). `None`: nothing says (use `fallback`).
+    pub fn local_default_branch(
+        &self,
+        remote: &str,
+        fallback: &str,
+        exclude: &str,
+    ) -> Result<Option<String>, GitError> {
+        let remote = checked("remote", remote)?;
+        let head_ref = format!("refs/remotes/{remote}/HEAD");
+        let fallback_ref = format!("refs/remotes/{remote}/{fallback}");
+        let out = self.run_batch([
+            "for-each-ref",
+            "--format=%(HEAD)%09%(refname)%09%(symref)%09%(upstream)",
+            &head_ref,
+            &fallback_ref,
+            "refs/heads",
+        ])?;
+        let prefix = format!("refs/remotes/{remote}/");
+        let valid = |b: &str| crate::core::safety::branch_name(b).is_ok();
+        let mut fallback_exists = false;
+        let mut tracked = None;
+        for line in out.lines() {
+            let mut cols = line.split('\t');
+            let (current, name, symref, upstream) = (
+                cols.next().unwrap_or_default(),
+                cols.next().unwrap_or_default(),
+                cols.next().unwrap_or_default(),
+                cols.next().unwrap_or_default(),
+            );
+            if name == head_ref {
+                if let Some(b) = symref.strip_prefix(&prefix).filter(|b| valid(b)) {
+                    return Ok(Some(b.to_owned()));
+                }
+            } else if name == fallback_ref {
+                fallback_exists = true;
+            } else if current == "*" {
+                tracked = upstream
+                    .strip_prefix(&prefix)
+                    .filter(|b| valid(b) && *b != exclude)
+                    .map(str::to_owned);
+            }
+        }
+        Ok(if fallback_exists { None } else { tracked })
+    }
+
     /// The branch a remote's HEAD points to (`git ls-remote --symref <remote> HEAD`).
     pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>, GitError> {
         let out = self.run_batch([

@@ -367,12 +367,12 @@ pub fn package_workflow(ws: &Workspace, pkg: &Package, opts: &Options) -> Result
             if let Some(url) = crate::workspace::package_url(ws, dep) {
                 install.push(format!(
                     "{name} @ {}",
-                    pip_git_url(&url, &ws.config.base_branch)
+                    pip_git_url(&url, ws.base_branch(dep))
                 ));
             }
         }
     }
-    let base = &ws.config.base_branch;
+    let base = ws.base_branch(pkg);
     let dev = &ws.config.dev_branch;
     let mut out = String::new();
     header(

@@ -5,9 +5,9 @@
 //!
 //! 1. **survey** ([`survey`], in parallel): for every selected package, the pointer the root
 //!    records in its last commit (`git ls-tree HEAD`; `git ls-files --stage` for a submodule
-//!    not committed yet), the branch its submodule follows (`branch` in
-//!    `.gitmodules`, `.` = the root's branch; unset = the remote's default branch, else
-//!    `base_branch`), and that branch's head on `git_remote`, read with `git ls-remote`. A
+//!    not committed yet), the branch its submodule follows (`[packages.NAME] base_branch`,
+//!    else `branch` in `.gitmodules`, `.` = the root's branch; unset = the remote's default
+//!    branch, else `base_branch`), and that branch's head on `git_remote`, read with `git ls-remote`. A
 //!    package whose pointer is already there is up to date and left alone. Every way the move
 //!    could lose or hide work refuses that package with a hint, before anything is fetched:
 //!    uncommitted changes, another branch checked out. A real run then fetches the branch into
@@ -358,14 +358,18 @@ fn remote_url(s: &Surveyed) -> Step<String> {
     }
 }
 
-/// The branch the submodule follows: `branch` in `.gitmodules` (`.` = the root's branch),
-/// else the remote's default branch, else `base_branch`.
+/// The branch the submodule follows: `[packages.NAME] base_branch`, else `branch` in
+/// `.gitmodules` (`.` = the root's branch), else the remote's default branch, else
+/// `base_branch`.
 fn followed_branch(
     s: &Surveyed,
     sm: &Submodule,
     root_branch: Option<&str>,
     config: &Config,
 ) -> Step<String> {
+    if let Some(b) = config.base_branch_override(&s.pkg.name) {
+        return Ok(b.to_owned());
+    }
     Ok(match sm.branch.as_deref() {
         Some(".") => match root_branch {
             Some(b) => b.to_owned(),

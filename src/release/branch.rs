@@ -1,5 +1,6 @@
 //! `branch` (stage 0): create or fast-forward `dev_branch` from `<git_remote>/<base_branch>` in
-//! every selected package and switch the package to it (SPEC §3).
+//! every selected package and switch the package to it (SPEC §3); `base_branch` is each
+//! package's own ([`Workspace::base_branch`]).
 //!
 //! For each package (in parallel, each in its own repository):
 //!
@@ -207,8 +208,10 @@ impl BranchReport {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Ctx<'a> {
     remote: &'a str,
+    /// The package's base branch ([`Workspace::base_branch`]).
     base: &'a str,
     dev: &'a str,
     req: &'a BranchRequest,
@@ -250,7 +253,13 @@ pub fn run(ws: &Workspace, req: &BranchRequest) -> Result<BranchReport> {
         req,
     };
     let jobs = config.effective_jobs(req.jobs);
-    report.rows = parallel::map(&todo, jobs, |pkg| branch_package(&ctx, pkg));
+    report.rows = parallel::map(&todo, jobs, |pkg| {
+        let ctx = Ctx {
+            base: ws.base_branch(pkg),
+            ..ctx
+        };
+        branch_package(&ctx, pkg)
+    });
     report.rows.sort_by(|a, b| {
         crate::python::pyproject::normalize_name(&a.package)
             .cmp(&crate::python::pyproject::normalize_name(&b.package))
@@ -435,7 +444,7 @@ fn start_point(
         Fallback::None => Err((
             format!("Package {name} ({path}): {missing}"),
             format!(
-                "push `{base}` to `{remote}`, or start `{dev}` from the package's HEAD with `--fallback-head` or from its local `{base}` with `--fallback-local`"
+                "push `{base}` to `{remote}`, set the package's branch with `base_branch` in [tool.release_tool.packages.{name}], or start `{dev}` from the package's HEAD with `--fallback-head` or from its local `{base}` with `--fallback-local`"
             ),
         )),
         Fallback::Head => match git.resolve("HEAD").map_err(git_error)? {

@@ -1305,7 +1305,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         if already_prepared(&c)? {
             prepared.push(c);
         } else {
-            require_not_prepared_earlier(&c, &ws.config.base_branch, &mut problems)?;
+            require_not_prepared_earlier(&c, ws.base_branch(c.pkg), &mut problems)?;
             todo.push(c);
         }
     }
@@ -1440,7 +1440,7 @@ fn plan_pull_request(
     message: &str,
 ) {
     let name = Some(pkg.name.as_str());
-    let (dev, base) = (&ws.config.dev_branch, &ws.config.base_branch);
+    let (dev, base) = (&ws.config.dev_branch, ws.base_branch(pkg));
     planned
         .plan
         .push_refs(name, &pkg.dir, &ws.config.git_remote, refs);
@@ -1453,7 +1453,7 @@ fn plan_pull_request(
                 repo,
                 action: ForgeAction::OpenPullRequest {
                     head: dev.clone(),
-                    base: base.clone(),
+                    base: base.to_owned(),
                     title: message.lines().next().unwrap_or("").to_owned(),
                     body: message.to_owned(),
                 },
@@ -1489,16 +1489,16 @@ pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> Str
 pub fn plan_tag_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
-    let base = &ws.config.base_branch;
     let remote = &ws.config.git_remote;
     for c in candidates(ws, &req.packages, &mut planned.skipped, &mut problems)? {
+        let base = ws.base_branch(c.pkg);
         require_clean(&c, &mut problems);
         let name = Some(c.pkg.name.as_str());
         let dir = &c.pkg.dir;
         planned
             .plan
             .git(name, dir, ["fetch", "--quiet", "--tags", "--", remote]);
-        if c.branch.as_deref() != Some(base.as_str()) {
+        if c.branch.as_deref() != Some(base) {
             planned.plan.git(name, dir, ["checkout", "--quiet", base]);
         }
         planned.plan.git(
@@ -1580,16 +1580,15 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
     ws.require_sound()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
-    let base = ws.config.base_branch.clone();
     let remote = &ws.config.git_remote;
-    let tip = if after_sync {
-        format!("refs/remotes/{remote}/{base}")
-    } else {
-        "HEAD".to_owned()
-    };
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let mut steps = Vec::new();
     for (index, c) in cands.iter().enumerate() {
+        let tip = if after_sync {
+            format!("refs/remotes/{remote}/{}", ws.base_branch(c.pkg))
+        } else {
+            "HEAD".to_owned()
+        };
         let Some(v) = version_to_tag(ws, c, &tip, after_sync, &mut planned, &mut problems)? else {
             continue;
         };
@@ -1628,10 +1627,10 @@ fn version_to_tag(
     planned: &mut Planned,
     problems: &mut Vec<String>,
 ) -> Result<Option<Version>> {
-    let base = &ws.config.base_branch;
+    let base = ws.base_branch(c.pkg);
     let remote = &ws.config.git_remote;
     if !after_sync {
-        if c.branch.as_deref() != Some(base.as_str()) {
+        if c.branch.as_deref() != Some(base) {
             require_branch(c, base, problems);
             return Ok(None);
         }
@@ -1812,10 +1811,10 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
-    let base = ws.config.base_branch.clone();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let mut todo = Vec::new();
     for c in cands {
+        let base = ws.base_branch(c.pkg);
         if !version::is_final(&c.version) {
             planned.skipped.push(Skipped::new(
                 c.pkg,
@@ -1825,7 +1824,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
         }
         require_clean(&c, &mut problems);
         let on = c.branch.as_deref();
-        if on != Some(dev.as_str()) && on != Some(base.as_str()) {
+        if on != Some(dev.as_str()) && on != Some(base) {
             require_branch(&c, &dev, &mut problems);
             continue;
         }
@@ -1849,14 +1848,14 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             continue;
         }
         let restart = on != Some(dev.as_str()) || dev_head.as_deref() != Some(base_head.as_str());
-        todo.push((c, restart));
+        todo.push((c, restart, base));
     }
     if !todo.is_empty() {
         // Its root commit would take along whatever the user staged there.
         require_root_ready(ws, req, &mut problems);
     }
     fail_on(&problems, "start the next development cycle")?;
-    for (c, restart) in &todo {
+    for (c, restart, base) in &todo {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
         let n = version::next_dev(&c.version)?;
@@ -1907,7 +1906,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
         });
     }
     if !planned.packages.is_empty() {
-        let moved: Vec<&Package> = todo.iter().map(|(c, _)| c.pkg).collect();
+        let moved: Vec<&Package> = todo.iter().map(|(c, _, _)| c.pkg).collect();
         let summary = format!(
             "next: {}",
             planned

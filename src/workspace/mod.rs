@@ -91,6 +91,8 @@ pub struct Package {
     /// Normalised names of the workspace packages this one depends on.
     pub workspace_deps: Vec<String>,
     pub problems: Vec<Problem>,
+    /// The detected base branch, once asked for ([`Workspace::base_branch`]).
+    pub detected_base: std::sync::OnceLock<String>,
 }
 
 impl Package {
@@ -371,6 +373,35 @@ impl Workspace {
         self.packages.iter().find(|p| p.key == key)
     }
 
+    /// The package's base branch (its release branch): `[packages.NAME] base_branch`; else the
+    /// submodule's `branch` in `.gitmodules` (not `.`); else the global `base_branch` when it is
+    /// not the default `main`; else the remote's default branch as this clone knows it
+    /// ([`Git::local_default_branch`]); else `base_branch`. Detected once per package and run.
+    pub fn base_branch<'a>(&'a self, pkg: &'a Package) -> &'a str {
+        if let Some(b) = self.config.base_branch_override(&pkg.name) {
+            return b;
+        }
+        if let Some(b) = pkg
+            .submodule
+            .as_ref()
+            .and_then(|s| s.branch.as_deref())
+            .filter(|b| *b != "." && crate::core::safety::branch_name(b).is_ok())
+        {
+            return b;
+        }
+        let global = &self.config.base_branch;
+        if *global != Config::default().base_branch {
+            return global;
+        }
+        pkg.detected_base.get_or_init(|| {
+            Git::new(&pkg.dir)
+                .local_default_branch(&self.config.git_remote, global, &self.config.dev_branch)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| global.clone())
+        })
+    }
+
     /// The packages selected by `-p NAME...` (all when empty). Unknown names are a usage error
     /// that suggests the nearest name.
     pub fn select(&self, names: &[String]) -> Result<Vec<&Package>> {
@@ -606,6 +637,7 @@ fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Packag
         submodule,
         workspace_deps: Vec::new(),
         problems: Vec::new(),
+        detected_base: std::sync::OnceLock::new(),
     };
     let file = dir.join("pyproject.toml");
     if !file.is_file() {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Serialize, Serializer};
 
-use crate::config::{Config, ProdSource};
+use crate::config::ProdSource;
 use crate::core::parallel;
 use crate::git::statuscache::StatusCache;
 use crate::git::tagcache::TagCache;
@@ -146,7 +146,7 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
         status: &status_cache,
     };
     let rows = parallel::map(&selected, jobs, |pkg| {
-        let mut row = package_status(&ws.config, &caches, pkg, &staging, &prod, req.fetch);
+        let mut row = package_status(ws, &caches, pkg, &staging, &prod, req.fetch);
         row.problems.extend(manifest_problems.iter().cloned());
         row.status = worst(&row.problems);
         row
@@ -175,7 +175,7 @@ struct Caches<'a> {
 }
 
 fn package_status(
-    config: &Config,
+    ws: &Workspace,
     caches: &Caches<'_>,
     pkg: &Package,
     staging: &Pins,
@@ -213,7 +213,7 @@ fn package_status(
         return row;
     }
     let git = Git::new(&pkg.dir);
-    let remote = &config.git_remote;
+    let remote = &ws.config.git_remote;
     let has_remote = match git.has_remote(remote) {
         Ok(has) => has,
         Err(e) => {
@@ -244,14 +244,11 @@ fn package_status(
         let head = status.head.as_deref().map_or("", crate::git::short_hash);
         row.problems.push(Problem::warning(format!(
             "detached HEAD at {head} (run `git switch {}` in {})",
-            pkg.submodule
-                .as_ref()
-                .and_then(|s| s.branch.as_deref())
-                .unwrap_or(&config.base_branch),
+            ws.base_branch(pkg),
             pkg.rel_path
         )));
     }
-    let prefix = config.tag_prefix_for(&pkg.name);
+    let prefix = ws.config.tag_prefix_for(&pkg.name);
     let Some(head) = status.head.as_deref() else {
         row.commits_since_tag = Some(0);
         return row;
@@ -290,7 +287,7 @@ fn package_status(
     }
     pin_problems(&mut row, "staging", staging, newest.as_ref(), &tags, prefix);
     let newest_final = newest_final_of(&tags, prefix);
-    if config.prod_source == ProdSource::Index {
+    if ws.config.prod_source == ProdSource::Index {
         if let (Some(pin), Some((tag, v))) = (&row.prod_pin, &newest_final)
             && let Some(pinned) = pin.strip_prefix("==").and_then(|p| version::parse(p).ok())
             && pinned < *v
