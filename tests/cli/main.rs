@@ -11,6 +11,7 @@ mod support;
 
 mod add_remove;
 mod architecture;
+mod base_branch;
 mod ci;
 mod cli_shape;
 mod clidoc;
