@@ -821,3 +821,101 @@ pub fn resolve_relative_url(base: &str, relative: &str) -> String {
     };
     format!("{base}{sep}{rest}")
 }
+
+#[cfg(test)]
+mod base_branch_tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let identity = ["-c", "user.name=T", "-c", "user.email=t@example.com"];
+        if let Err(e) = Git::new(dir).run(identity.iter().chain(args)) {
+            panic!("git {args:?}: {e}");
+        }
+    }
+
+    fn package(dir: &Path, branch: Option<&str>) -> Package {
+        Package {
+            name: "p".to_owned(),
+            key: "p".to_owned(),
+            dir: dir.to_path_buf(),
+            rel_path: "packages/p".to_owned(),
+            meta: None,
+            submodule: Some(Submodule {
+                name: "packages/p".to_owned(),
+                path: "packages/p".to_owned(),
+                url: None,
+                branch: branch.map(str::to_owned),
+            }),
+            workspace_deps: Vec::new(),
+            problems: Vec::new(),
+            detected_base: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn workspace(root: &Path, config: Config) -> Workspace {
+        Workspace {
+            root: root.to_path_buf(),
+            config,
+            config_source: ConfigSource::Defaults,
+            warnings: Vec::new(),
+            submodules: Vec::new(),
+            packages: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn base_branch_is_configured_then_gitmodules_then_global_then_detected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (remote, work) = (tmp.path().join("remote.git"), tmp.path().join("work"));
+        let s = |p: &Path| p.to_str().unwrap().to_owned();
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", "-b", "master", &s(&remote)],
+        );
+        git(tmp.path(), &["init", "-q", "-b", "master", &s(&work)]);
+        git(&work, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(&work, &["remote", "add", "origin", &s(&remote)]);
+        git(&work, &["push", "-q", "-u", "origin", "master"]);
+        let ws = workspace(tmp.path(), Config::default());
+        // No origin/HEAD, no origin/main: the branch the checked-out one tracks.
+        assert_eq!(ws.base_branch(&package(&work, None)), "master");
+        // Checked out on dev_branch (tracking origin/dev_branch): nothing is detected.
+        git(&work, &["switch", "-q", "-c", "dev_branch"]);
+        git(&work, &["push", "-q", "-u", "origin", "dev_branch"]);
+        assert_eq!(ws.base_branch(&package(&work, None)), "main");
+        // origin/HEAD says it, whatever is checked out.
+        git(&work, &["remote", "set-head", "origin", "master"]);
+        let pkg = package(&work, None);
+        assert_eq!(ws.base_branch(&pkg), "master");
+        // Detected once per package: the answer is kept.
+        git(&work, &["remote", "set-head", "origin", "dev_branch"]);
+        assert_eq!(ws.base_branch(&pkg), "master");
+        assert_eq!(ws.base_branch(&package(&work, None)), "dev_branch");
+        git(&work, &["remote", "set-head", "origin", "master"]);
+        // `.gitmodules` before detection (`.` is passed over).
+        assert_eq!(ws.base_branch(&package(&work, Some("rel"))), "rel");
+        assert_eq!(ws.base_branch(&package(&work, Some("."))), "master");
+        // A global base_branch other than the default before detection, not before
+        // `.gitmodules`.
+        let trunk = workspace(
+            tmp.path(),
+            Config {
+                base_branch: "trunk".to_owned(),
+                ..Config::default()
+            },
+        );
+        assert_eq!(trunk.base_branch(&package(&work, None)), "trunk");
+        assert_eq!(trunk.base_branch(&package(&work, Some("rel"))), "rel");
+        // The package's own setting first.
+        let mut config = Config::default();
+        config.packages.insert(
+            "p".to_owned(),
+            config::PackageOverride {
+                base_branch: Some("stable".to_owned()),
+                ..config::PackageOverride::default()
+            },
+        );
+        let own = workspace(tmp.path(), config);
+        assert_eq!(own.base_branch(&package(&work, Some("rel"))), "stable");
+    }
+}
