@@ -187,7 +187,32 @@ jobs:
           git config --global user.email '41898282+github-actions[bot]@users.noreply.github.com'
 ",
     );
-    if opts.trunk {
+    // Each submodule package's own base branch, when one differs from `base_branch`.
+    let own: Vec<(&str, &str)> = ws
+        .packages
+        .iter()
+        .filter(|p| p.submodule.is_some())
+        .map(|p| (p.rel_path.as_str(), ws.base_branch(p)))
+        .collect();
+    if opts.trunk && own.iter().any(|(_, b)| b != base) {
+        out.push_str(
+            "      - name: Put every package on the head of its base branch\n        run: |\n",
+        );
+        for (path, b) in own {
+            let _ = writeln!(
+                out,
+                "          git -C {} checkout --quiet -B {} {}",
+                q(path),
+                q(b),
+                q(&format!("refs/remotes/{remote}/{b}"))
+            );
+        }
+        out.push_str(
+            "      - name: Release every package with commits since its last tag
+        run: release-tool release --push
+",
+        );
+    } else if opts.trunk {
         let _ = write!(
             out,
             "      - name: Put every package on the head of {base}

@@ -135,6 +135,29 @@ fn a_master_package_is_released_branched_and_built_on_master() {
             workflow(name)
         );
     }
+    // ci --trunk: the root's release puts each package on the head of its own base branch.
+    ok(&w.run(&["ci", "--trunk", "--no-packages"]));
+    let release = w.root.join(".github/workflows/release.yml");
+    let text = std::fs::read_to_string(&release).unwrap();
+    for (name, branch) in [("a", "main"), ("b", "master"), ("c", "main")] {
+        assert!(
+            text.contains(&format!(
+                "git -C 'packages/{name}' checkout --quiet -B '{branch}' 'refs/remotes/origin/{branch}'"
+            )),
+            "{text}"
+        );
+    }
+    let files = [
+        release,
+        w.root.join(".github/workflows/check.yml"),
+        w.pkg("b").join(".github/workflows/ci.yml"),
+    ];
+    let out = std::process::Command::new(crate::support::actionlint())
+        .args(["-no-color", "-shellcheck=", "-pyflakes="])
+        .args(&files)
+        .output()
+        .expect("run actionlint");
+    ok(&out);
 }
 
 #[test]
