@@ -266,3 +266,33 @@ fn a_configured_branch_missing_on_the_remote_is_refused_by_name() {
         assert_eq!(crate::support::snapshot_tree(&pkg), before_tree);
     }
 }
+
+#[test]
+fn a_configured_base_branch_that_is_not_a_branch_name_is_refused() {
+    let w = World::new();
+    let config = std::fs::read_to_string(w.root.join(crate::support::CONFIG_FILE)).unwrap();
+    for (value, why) in [
+        ("-x", "must not start with `-`"),
+        ("a..b", "`..`"),
+        ("x.lock", "`.lock`"),
+    ] {
+        crate::support::write_config(
+            &w.root,
+            &format!("{config}\n[tool.release_tool.packages.b]\nbase_branch = \"{value}\"\n"),
+        );
+        let before = w.state();
+        for args in [&["branch"][..], &["ci", "--dry-run"], &["status"]] {
+            let out = w.run(args);
+            let (stdout, stderr) = outputs(&out);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stdout}\n{stderr}");
+            assert!(
+                stderr.contains("Invalid configuration in")
+                    && stderr.contains("packages.b.base_branch")
+                    && stderr.contains(why)
+                    && stderr.contains("hint:"),
+                "{args:?}: {stderr}"
+            );
+        }
+        assert_eq!(w.state(), before, "nothing changed");
+    }
+}
