@@ -296,3 +296,35 @@ fn a_configured_base_branch_that_is_not_a_branch_name_is_refused() {
         assert_eq!(w.state(), before, "nothing changed");
     }
 }
+
+#[test]
+fn the_pull_request_flow_tags_and_restarts_from_master() {
+    let w = World::new();
+    to_master(&w, "b", true);
+    let pkg = w.pkg("b");
+    ok(&w.run(&["branch", "-p", "b"]));
+    ok(&w.run(&["prepare", "-p", "b", "--bump", "minor"]));
+    // The pull request dev_branch → master is merged (a fast-forward on the remote).
+    git(&pkg, &["push", "-q", "origin", "dev_branch:master"]);
+    let merged = rev(&pkg, "dev_branch");
+
+    ok(&w.run(&["tag", "-p", "b", "--sync"]));
+    assert_eq!(
+        git(&pkg, &["symbolic-ref", "--short", "HEAD"]).trim(),
+        "master"
+    );
+    assert_eq!(rev(&pkg, "master"), merged);
+    assert_eq!(rev(&pkg, "v0.1.0^{commit}"), merged);
+
+    ok(&w.run(&["next", "-p", "b"]));
+    assert_eq!(
+        git(&pkg, &["symbolic-ref", "--short", "HEAD"]).trim(),
+        "dev_branch"
+    );
+    assert_eq!(rev(&pkg, "dev_branch~1"), merged, "restarted from master");
+    assert!(
+        !branches(&pkg).contains(&"main".to_owned()),
+        "{:?}",
+        branches(&pkg)
+    );
+}
