@@ -85,7 +85,7 @@ pub fn download(
     let index = index_url(env);
     let shown = strip_url_credentials(&index);
     let project = format!("{}/uv/", index.trim_end_matches('/'));
-    let agent = agent();
+    let agent = agent(env).map_err(|e| fail(format!("Cannot download uv {version}: {e:#}")))?;
     let files = project_files(&agent, &project)
         .map_err(|e| fail(format!("Cannot download uv {version} from {shown}: {e:#}")))?;
     let Some(file) = pick_wheel(&files, version, &Platform::current()) else {
@@ -143,15 +143,34 @@ pub fn download(
     Ok(uv)
 }
 
-fn agent() -> ureq::Agent {
-    // Proxies: ureq reads ALL_PROXY / HTTPS_PROXY / HTTP_PROXY and NO_PROXY by default.
-    ureq::Agent::config_builder()
+/// The HTTP client: proxies from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY`
+/// (ureq's defaults); the CA certificates of `SSL_CERT_FILE` when it is set (as uv and pip do,
+/// for networks whose TLS goes through a proxy with its own CA), else the Mozilla roots.
+fn agent(env: &dyn Fn(&str) -> Option<String>) -> Result<ureq::Agent> {
+    let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .user_agent(format!("release-tool/{}", env!("CARGO_PKG_VERSION")))
         .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(600)))
-        .build()
-        .into()
+        .timeout_global(Some(Duration::from_secs(600)));
+    if let Some(file) = env("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        let pem = fs_err::read(&file)?;
+        let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
+                _ => None,
+            })
+            .collect();
+        anyhow::ensure!(
+            !certs.is_empty(),
+            "SSL_CERT_FILE {file} holds no certificate"
+        );
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    Ok(config.build().into())
 }
 
 /// The files of the index's project page `url` (JSON when the index speaks PEP 691, else the
