@@ -151,7 +151,7 @@ fn agent(env: &dyn Fn(&str) -> Option<String>) -> Result<ureq::Agent> {
         .http_status_as_error(false)
         .user_agent(format!("release-tool/{}", env!("CARGO_PKG_VERSION")))
         .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(600)));
+        .timeout_global(Some(Duration::from_mins(10)));
     if let Some(file) = env("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
         let pem = fs_err::read(&file)?;
         let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
