@@ -104,6 +104,7 @@ pub fn download(
     let parent = dest.parent().expect("uv-<version> has a parent");
     fs_err::create_dir_all(parent)
         .map_err(|e| fail(format!("Cannot download uv {version}: {e}")))?;
+    remove_stale_downloads(parent);
     // Everything is written inside a temp dir next to the final one (removed on any error),
     // then renamed into place: the cache never holds a half-written uv.
     let staging = tempfile::Builder::new()
@@ -146,6 +147,26 @@ pub fn download(
 /// The HTTP client: proxies from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` and `NO_PROXY`
 /// (ureq's defaults); the CA certificates of `SSL_CERT_FILE` when it is set (as uv and pip do,
 /// for networks whose TLS goes through a proxy with its own CA), else the Mozilla roots.
+/// Temp dirs of downloads killed midway (older than an hour: a running download is younger).
+fn remove_stale_downloads(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_hours(1));
+        if name.starts_with(".uv-") && name.contains("-download-") && old {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn agent(env: &dyn Fn(&str) -> Option<String>) -> Result<ureq::Agent> {
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
