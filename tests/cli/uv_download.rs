@@ -22,6 +22,19 @@ fn wheel_name() -> String {
     format!("uv-{UV_VERSION}-py3-none-{WHEEL_PLATFORM}.whl")
 }
 
+/// A wheel laid out like uv's, holding `uv` (stored, not compressed: it may be the real one).
+fn wheel_with(uv: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(uv.len() > 0xFFFF_0000)
+        .unix_permissions(0o755);
+    zip.start_file(format!("uv-{UV_VERSION}.data/scripts/uv"), options)
+        .unwrap();
+    zip.write_all(uv).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
 /// A wheel laid out like uv's, whose `uv` is a script that answers `--version` like uv and
 /// logs every other call to `log`.
 fn wheel(log: &Path) -> Vec<u8> {
@@ -319,4 +332,51 @@ fn a_uv_older_than_the_minimum_is_reported_with_the_hint() {
         "{stderr}"
     );
     assert!(stderr.contains("hint: install uv"), "{stderr}");
+}
+
+/// README's command 1 on a machine without uv: the demo gets the pinned uv from the index (here
+/// a local one serving the real uv binary in a wheel) and does the whole job.
+#[test]
+fn the_demo_does_the_whole_job_without_an_installed_uv() {
+    let env = TestEnv::new();
+    let real = std::fs::read(crate::support::uv()).unwrap();
+    let wheel = wheel_with(&real);
+    let hash = sha256(&wheel);
+    let server = index(wheel, hash, Page::Json);
+    // The test's PATH (git, its helpers, python3 for uv) without any directory that holds uv.
+    let path = std::env::join_paths(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .filter(|d| !d.join("uv").exists()),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_release-tool"));
+    hermetic(&mut cmd);
+    for (k, v) in crate::support::uv_env() {
+        cmd.env(k, v);
+    }
+    // PIP_INDEX_URL: release-tool reads it, uv does not (uv's own builds use PyPI, as always).
+    cmd.env_remove("RELEASE_TOOL_UV")
+        .env_remove("RELEASE_TOOL_NO_UV_DOWNLOAD")
+        .env_remove("UV_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX")
+        .env("PIP_INDEX_URL", format!("{}/simple", server.url))
+        .env("PATH", &path)
+        .env("XDG_CACHE_HOME", env.path().join("cache"))
+        .current_dir(env.path())
+        .args(["demo", "d", "--no-build"]);
+    let out = cmd.output().unwrap();
+    let (_, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    for expected in [
+        &format!("Downloaded uv {UV_VERSION} from {}/simple", server.url),
+        "core_utils.hello() after an edit:  Hello from an edited core-utils!",
+        "$ release-tool release --bump minor --push",
+        "prod: PROD RUNS CORE-UTILS 0.1.0!",
+        "Wrote docker/Dockerfile and .dockerignore",
+        "All checks passed",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(env.path().join("d/workspace/docker/Dockerfile").is_file());
 }
