@@ -121,21 +121,61 @@ impl Uv {
             program,
             env: Vec::new(),
         };
-        if let Ok(text) = uv.version()
-            && let (Some(found), Some(min)) = (
-                parse_version(&text),
-                parse_version(&format!("uv {MIN_UV_VERSION}")),
-            )
-            && found < min
-        {
+        uv.check_version()?;
+        Ok(uv)
+    }
+
+    /// Refuse a uv older than [`MIN_UV_VERSION`]. `uv --version` costs ~10 ms, more than
+    /// release-tool's own work for `lock`: a binary found recent enough is remembered (path,
+    /// size, modification time) in the user cache's `release-tool/uv-checked`, and asked again
+    /// only when it changes.
+    fn check_version(&self) -> Result<()> {
+        let env = |k: &str| std::env::var(k).ok();
+        let record = crate::python::uv_download::cache_dir(DEFAULT_UV_VERSION, &env)
+            .and_then(|dir| Some(dir.parent()?.join("uv-checked")));
+        let key = std::fs::metadata(&self.program).ok().map(|m| {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}\t{}\t{mtime}", self.program.display(), m.len())
+        });
+        let known = record
+            .as_ref()
+            .and_then(|r| std::fs::read_to_string(r).ok())
+            .unwrap_or_default();
+        if key.as_ref().is_some_and(|k| known.lines().any(|l| l == k)) {
+            return Ok(());
+        }
+        let Ok(text) = self.version() else {
+            return Ok(());
+        };
+        let (Some(found), Some(min)) = (
+            parse_version(&text),
+            parse_version(&format!("uv {MIN_UV_VERSION}")),
+        ) else {
+            return Ok(());
+        };
+        if found < min {
             return Err(UserError::failure(format!(
                 "{text} at {} is older than the oldest uv release-tool supports ({MIN_UV_VERSION})",
-                uv.program.display()
+                self.program.display()
             ))
             .with_hint(INSTALL_HINT)
             .into());
         }
-        Ok(uv)
+        if let (Some(record), Some(key)) = (record, key) {
+            // The last few binaries seen; a lost race only costs another `uv --version`.
+            let mut lines: Vec<&str> = known.lines().rev().take(15).collect();
+            lines.reverse();
+            lines.push(&key);
+            let _ = crate::core::fsutil::atomic_write(
+                &record,
+                format!("{}\n", lines.join("\n")).as_bytes(),
+            );
+        }
+        Ok(())
     }
 
     /// No uv installed: the pinned uv from the user cache, downloaded on first use.
