@@ -1,4 +1,4 @@
-//! The journaled run (SPEC §4): plan (or resume) a command, then print the plan (`--dry-run`)
+//! The journaled run (docs/reference.md §4): plan (or resume) a command, then print the plan (`--dry-run`)
 //! or run it with the executor, the journal recording every step, and report what happened.
 //!
 //! [`Run::run`] is the whole of it; its parts have names of their own: the workspace lock,

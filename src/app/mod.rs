@@ -31,7 +31,7 @@ pub struct Settings {
     pub jobs: usize,
 }
 
-/// One run at a time per workspace (`.release_tool/lock`, SPEC §4): a command that changes
+/// One run at a time per workspace (`.release_tool/lock`, docs/reference.md §4): a command that changes
 /// packages or the root's files holds the lock for its whole run, and a second one refuses
 /// before it reads or changes anything, naming the run that holds it. A dry run only reads and
 /// takes no lock. `command` is how the holder is named (`release --bump minor --push`).

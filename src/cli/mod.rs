@@ -1,4 +1,4 @@
-//! The command line (SPEC §3): global flags and the list of commands. Each command's own
+//! The command line (docs/reference.md §3): global flags and the list of commands. Each command's own
 //! arguments live in `commands/<name>.rs`.
 
 pub mod commands;
@@ -90,7 +90,7 @@ impl GlobalArgs {
     }
 }
 
-/// Every command of SPEC §3.
+/// Every command of docs/reference.md §3.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // --- Workspace ---

@@ -1,5 +1,5 @@
 //! Configuration: `release_tool.toml` or `[tool.release_tool]` in the root `pyproject.toml`
-//! (SPEC §2).
+//! (docs/reference.md §2).
 //!
 //! `release_tool.toml` may hold the keys under `[tool.release_tool]` (the original Python
 //! tool's layout) or at the top level (like `ruff.toml`). When both `release_tool.toml` and
@@ -224,7 +224,7 @@ macro_rules! deserialize_choice {
 }
 deserialize_choice!(Preset, PythonMode, EngineChoice);
 
-/// `[tool.release_tool.docker]` (SPEC §6). Each value's form is checked here (see
+/// `[tool.release_tool.docker]` (docs/reference.md §6). Each value's form is checked here (see
 /// [`validate_docker`]; the values from a list are typed); presets and defaults are applied
 /// by [`crate::docker::Settings`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

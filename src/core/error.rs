@@ -1,4 +1,4 @@
-//! Errors users see, and how they map to exit codes (SPEC §5).
+//! Errors users see, and how they map to exit codes (docs/reference.md §5).
 //!
 //! Library code returns `anyhow::Result`. Errors that are the user's to fix (bad usage, bad
 //! configuration, not a workspace) are raised as [`UserError`] with [`ExitKind::Usage`], so

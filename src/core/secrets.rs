@@ -1,4 +1,4 @@
-//! Secrets never shown (SPEC §5: tokens and API keys never appear in any output, log, plan or
+//! Secrets never shown (docs/reference.md §5: tokens and API keys never appear in any output, log, plan or
 //! journal).
 //!
 //! Two kinds of secret are masked wherever text leaves the process (stdout, stderr, logs, the

@@ -1,4 +1,4 @@
-//! Output conventions (SPEC §5): data (tables, JSON) on stdout; notes, warnings, hints and
+//! Output conventions (docs/reference.md §5): data (tables, JSON) on stdout; notes, warnings, hints and
 //! errors on stderr. Colour only on a terminal or with `CLICOLOR_FORCE`, never with `NO_COLOR`
 //! (which wins over `CLICOLOR_FORCE`); `--color always|never` wins over both. anstream strips
 //! styles where they are not wanted. Progress bars ([`Progress`]) only on a terminal. Everything

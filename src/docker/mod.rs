@@ -1,4 +1,4 @@
-//! The production image (SPEC §6, stage 7): a `Dockerfile` and `.dockerignore` rendered from
+//! The production image (docs/reference.md §6, stage 7): a `Dockerfile` and `.dockerignore` rendered from
 //! the prod manifest and lock, and the engine commands that build, push and run it.
 //!
 //! - [`Settings`]: `[tool.release_tool.docker]` with presets and defaults applied;

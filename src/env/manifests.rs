@@ -1,4 +1,4 @@
-//! `manifests`: keep the staging and prod manifests in step with the dev manifest (SPEC §1).
+//! `manifests`: keep the staging and prod manifests in step with the dev manifest (docs/reference.md §1).
 //!
 //! Both get the dev manifest's `[project]` name, version and requires-python, its
 //! non-workspace dependencies (verbatim), and every workspace package the root needs

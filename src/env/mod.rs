@@ -1,4 +1,4 @@
-//! The three environments (SPEC §1): dev at the root, staging and prod in the directories of
+//! The three environments (docs/reference.md §1): dev at the root, staging and prod in the directories of
 //! their manifests, each with its own `uv.lock` and `.venv`.
 
 pub mod manifests;

@@ -1,4 +1,4 @@
-//! Scaffolding: a root workspace and standalone micro-packages (SPEC §1).
+//! Scaffolding: a root workspace and standalone micro-packages (docs/reference.md §1).
 //!
 //! Used by `demo` today and by `init`/`new` (which add their plans and checks on top).
 //! Nothing here overwrites an existing file: it only creates what is missing.

@@ -1,4 +1,4 @@
-//! Forge calls (SPEC §7): GitHub / GitHub Enterprise / Gitea releases and pull requests.
+//! Forge calls (docs/reference.md §7): GitHub / GitHub Enterprise / Gitea releases and pull requests.
 //!
 //! A [`ForgeCall`] is a plan step: it is built while planning, printed by `--dry-run` as
 //! `POST /repos/o/r/releases {"tag_name": …}` (the token is never part of it), and executed

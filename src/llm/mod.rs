@@ -1,4 +1,4 @@
-//! LLM help for `changes --llm` and `notes --llm` (SPEC §7).
+//! LLM help for `changes --llm` and `notes --llm` (docs/reference.md §7).
 //!
 //! - [`redact`]: what the model may see of a diff (pure functions: files left out, secrets
 //!   masked, a byte budget);
@@ -317,7 +317,7 @@ fn positions(plan: &Plan, jobs: &[Job]) -> Vec<usize> {
         .collect()
 }
 
-/// The plan with the LLM requests in it, as SPEC §4 JSON steps (`action = "llm"`).
+/// The plan with the LLM requests in it, as docs/reference.md §4 JSON steps (`action = "llm"`).
 pub fn dry_run_json(plan: &Plan, jobs: &[Job], endpoint: &str, model: &str) -> Vec<StepJson> {
     let at = positions(plan, jobs);
     let steps = plan.to_json();

@@ -1,4 +1,4 @@
-//! What an LLM may see of a diff (SPEC §7): lock files, binaries and generated files are left
+//! What an LLM may see of a diff (docs/reference.md §7): lock files, binaries and generated files are left
 //! out, secrets are masked, and the rest is cut to a byte budget with a note of what was cut.
 //!
 //! Everything here is pure (text in, text out) so it is tested without git or a network.

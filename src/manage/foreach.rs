@@ -1,4 +1,4 @@
-//! `foreach`: run one command in every selected package directory, in parallel (SPEC §3).
+//! `foreach`: run one command in every selected package directory, in parallel (docs/reference.md §3).
 //!
 //! The command is an argv (no shell, see [`crate::core::process`]), run with the package directory as
 //! its working directory, stdin closed, and `RELEASE_TOOL_PACKAGE=<name>` and
@@ -167,7 +167,7 @@ pub fn plan(ws: &Workspace, req: &ForeachRequest) -> Result<ForeachPlan> {
 }
 
 impl ForeachPlan {
-    /// The runs as plan steps (SPEC §4 `--dry-run --json`): `{package, action: "run", detail}`.
+    /// The runs as plan steps (docs/reference.md §4 `--dry-run --json`): `{package, action: "run", detail}`.
     pub fn to_json(&self) -> Vec<StepJson> {
         self.targets
             .iter()

@@ -1,4 +1,4 @@
-//! Workspace membership (SPEC §3): `add` an existing package repository as a submodule and
+//! Workspace membership (docs/reference.md §3): `add` an existing package repository as a submodule and
 //! register it like `new` does; `remove` a package from the three manifests, the submodules and
 //! the disk. Both only plan: `--dry-run` prints the plan, a real run executes it.
 //!

@@ -1,5 +1,5 @@
 //! `update`: move submodule packages to the heads of their branches and record the new pointers
-//! in the root (SPEC §3).
+//! in the root (docs/reference.md §3).
 //!
 //! Three phases:
 //!

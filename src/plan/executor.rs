@@ -1,5 +1,5 @@
 //! The executor: runs a [`Plan`] step by step, records every step in the [`Journal`], and
-//! never repeats a step that is already done (SPEC §4).
+//! never repeats a step that is already done (docs/reference.md §4).
 //!
 //! - A plain plan runs in order. A grouped plan runs each package's steps in order, packages in
 //!   parallel (`jobs` workers), a package only once every package it waits for is done, and the

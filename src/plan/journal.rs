@@ -1,4 +1,4 @@
-//! The journal of a run (SPEC §4): `.release_tool/journal.json` under the root, git-ignored.
+//! The journal of a run (docs/reference.md §4): `.release_tool/journal.json` under the root, git-ignored.
 //!
 //! It holds the command, the whole plan and the state of every step. A run that stops part
 //! way leaves it unfinished; running the same command again loads the plan from it (never

@@ -1,4 +1,4 @@
-//! Plans (SPEC §4): every mutating command first builds a plan, an ordered list of typed
+//! Plans (docs/reference.md §4): every mutating command first builds a plan, an ordered list of typed
 //! steps; `--dry-run` prints it and changes nothing, a real run executes exactly those steps.
 
 pub mod executor;
@@ -52,7 +52,7 @@ pub enum StepKind {
 }
 
 /// How the executor tells that a step is already done, so that a resumed run never repeats
-/// it (SPEC §4). File writes need no guard: their before/after contents say it.
+/// it (docs/reference.md §4). File writes need no guard: their before/after contents say it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "guard", rename_all = "snake_case")]
 pub enum Guard {
@@ -85,7 +85,7 @@ pub struct Step {
     pub guard: Guard,
 }
 
-/// The JSON form of a step (SPEC §4): `{package, action, detail}`.
+/// The JSON form of a step (docs/reference.md §4): `{package, action, detail}`.
 #[derive(Clone, Debug, Serialize)]
 pub struct StepJson {
     pub package: Option<String>,
@@ -433,7 +433,7 @@ impl Plan {
         crate::core::fsutil::rel(&self.root, path)
     }
 
-    /// The steps as SPEC §4 JSON.
+    /// The steps as docs/reference.md §4 JSON.
     pub fn to_json(&self) -> Vec<StepJson> {
         self.steps
             .iter()

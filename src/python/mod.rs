@@ -3,4 +3,5 @@
 pub mod conventional;
 pub mod pyproject;
 pub mod uv;
+pub mod uv_download;
 pub mod version;

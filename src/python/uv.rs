@@ -2,7 +2,8 @@
 //!
 //! uv is found as `$RELEASE_TOOL_UV`, else `uv` next to the release-tool executable (the `uv`
 //! that the release-tool wheel depends on, installed in the same environment's `bin`), else
-//! `uv` on `PATH`. It is started by the process runner ([`crate::core::process`]); its
+//! `uv` on `PATH`, else the pinned uv that release-tool downloads into the user cache
+//! (`uv_download`). It is started by the process runner ([`crate::core::process`]); its
 //! progress output is streamed to our stderr (stdout stays for data); captured calls return
 //! stdout.
 
@@ -73,28 +74,132 @@ fn is_executable(path: &Path) -> bool {
 pub const INSTALL_HINT: &str = "install uv (`pip install uv`, `pipx install uv` or \
     `curl -LsSf https://astral.sh/uv/install.sh | sh`), or point RELEASE_TOOL_UV at the binary";
 
+/// The oldest uv release-tool works with (`uv sync --locked --no-install-project`, `uv build`,
+/// `uv publish`, the lock format it reads): an older uv is refused by [`Uv::find`].
+pub const MIN_UV_VERSION: &str = "0.5.0";
+
+/// `uv 0.13.9 (abc 2025-01-01)` → `(0, 13, 9)`.
+fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let word = text.split_whitespace().nth(1)?;
+    let mut parts = word
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|p| p.parse::<u64>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
+}
+
 impl Uv {
-    /// Find uv: `$RELEASE_TOOL_UV`, else `uv` next to this executable, else `uv` on `PATH`.
-    /// Errors (exit 1) with the install hint. It looks for an executable file only and does not
-    /// run it (a `uv --version` would cost as much as a quick `uv lock`); a uv that cannot run
-    /// fails on its first real call, with the same hint.
+    /// Find uv: `$RELEASE_TOOL_UV`, else `uv` next to this executable, else `uv` on `PATH`,
+    /// else the pinned uv ([`DEFAULT_UV_VERSION`]) in the user cache, downloaded there from
+    /// the package index on first use (`python::uv_download`; one line on stderr says so)
+    /// unless `RELEASE_TOOL_NO_UV_DOWNLOAD=1`. Errors (exit 1) with the install hint: no uv
+    /// (`RELEASE_TOOL_UV` naming a missing file is never replaced by a download), a failed
+    /// download, or a uv older than [`MIN_UV_VERSION`] (asked with `uv --version`; a uv whose
+    /// answer cannot be read fails on its first real call, with the same hint).
     pub fn find() -> Result<Self> {
-        let wanted = std::env::var_os("RELEASE_TOOL_UV")
-            .map(PathBuf::from)
+        let explicit = std::env::var_os("RELEASE_TOOL_UV").map(PathBuf::from);
+        let wanted = explicit
+            .clone()
             .or_else(sibling)
             .unwrap_or_else(|| PathBuf::from("uv"));
-        match locate(&wanted) {
-            Some(program) => Ok(Self {
-                program,
-                env: Vec::new(),
-            }),
-            None => Err(UserError::failure(format!(
-                "uv not found (looked for `{}`)",
-                wanted.display()
+        let program = match locate(&wanted) {
+            Some(program) => program,
+            None if explicit.is_none() => return Self::pinned(),
+            None => {
+                return Err(UserError::failure(format!(
+                    "uv not found (looked for `{}`)",
+                    wanted.display()
+                ))
+                .with_hint(INSTALL_HINT)
+                .into());
+            }
+        };
+        let uv = Self {
+            program,
+            env: Vec::new(),
+        };
+        uv.check_version()?;
+        Ok(uv)
+    }
+
+    /// Refuse a uv older than [`MIN_UV_VERSION`]. `uv --version` costs ~10 ms, more than
+    /// release-tool's own work for `lock`: a binary found recent enough is remembered (path,
+    /// size, modification time) in the user cache's `release-tool/uv-checked`, and asked again
+    /// only when it changes.
+    fn check_version(&self) -> Result<()> {
+        let env = |k: &str| std::env::var(k).ok();
+        let record = crate::python::uv_download::cache_dir(DEFAULT_UV_VERSION, &env)
+            .and_then(|dir| Some(dir.parent()?.join("uv-checked")));
+        let key = std::fs::metadata(&self.program).ok().map(|m| {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}\t{}\t{mtime}", self.program.display(), m.len())
+        });
+        let known = record
+            .as_ref()
+            .and_then(|r| std::fs::read_to_string(r).ok())
+            .unwrap_or_default();
+        if key.as_ref().is_some_and(|k| known.lines().any(|l| l == k)) {
+            return Ok(());
+        }
+        let Ok(text) = self.version() else {
+            return Ok(());
+        };
+        let (Some(found), Some(min)) = (
+            parse_version(&text),
+            parse_version(&format!("uv {MIN_UV_VERSION}")),
+        ) else {
+            return Ok(());
+        };
+        if found < min {
+            return Err(UserError::failure(format!(
+                "{text} at {} is older than the oldest uv release-tool supports ({MIN_UV_VERSION})",
+                self.program.display()
             ))
             .with_hint(INSTALL_HINT)
-            .into()),
+            .into());
         }
+        if let (Some(record), Some(key)) = (record, key) {
+            // The last few binaries seen; a lost race only costs another `uv --version`.
+            let mut lines: Vec<&str> = known.lines().rev().take(15).collect();
+            lines.reverse();
+            lines.push(&key);
+            let _ = crate::core::fsutil::atomic_write(
+                &record,
+                format!("{}\n", lines.join("\n")).as_bytes(),
+            );
+        }
+        Ok(())
+    }
+
+    /// No uv installed: the pinned uv from the user cache, downloaded on first use.
+    fn pinned() -> Result<Self> {
+        let env = |k: &str| std::env::var(k).ok();
+        let program = match crate::python::uv_download::cached(DEFAULT_UV_VERSION, &env) {
+            Some(program) => program,
+            None if env("RELEASE_TOOL_NO_UV_DOWNLOAD")
+                .is_some_and(|v| !v.is_empty() && v != "0") =>
+            {
+                return Err(UserError::failure(
+                    "uv not found (looked for `RELEASE_TOOL_UV`, `uv` next to release-tool and on PATH; \
+                     RELEASE_TOOL_NO_UV_DOWNLOAD is set, so it is not downloaded)",
+                )
+                .with_hint(INSTALL_HINT)
+                .into());
+            }
+            None => crate::python::uv_download::download(DEFAULT_UV_VERSION, &env, INSTALL_HINT)?,
+        };
+        Ok(Self {
+            program,
+            env: Vec::new(),
+        })
     }
 
     /// The same handle with extra environment variables for every call.
@@ -209,5 +314,16 @@ mod tests {
             super::locate(std::path::Path::new("release-tool-no-such-uv")),
             None
         );
+    }
+
+    #[test]
+    fn reads_uv_versions() {
+        assert_eq!(
+            super::parse_version("uv 0.13.9 (abc 2025-11-01)"),
+            Some((0, 13, 9))
+        );
+        assert_eq!(super::parse_version("uv 0.5"), Some((0, 5, 0)));
+        assert_eq!(super::parse_version("garbage"), None);
+        assert!(super::parse_version("uv 0.4.30") < super::parse_version("uv 0.5.0"));
     }
 }

@@ -1,5 +1,5 @@
 //! `branch` (stage 0): create or fast-forward `dev_branch` from `<git_remote>/<base_branch>` in
-//! every selected package and switch the package to it (SPEC §3); `base_branch` is each
+//! every selected package and switch the package to it (docs/reference.md §3); `base_branch` is each
 //! package's own ([`Workspace::base_branch`]).
 //!
 //! For each package (in parallel, each in its own repository):

@@ -1,4 +1,4 @@
-//! The release stages as plans (SPEC §3): `prepare` (stage 4), `tag` (stage 5), `next`
+//! The release stages as plans (docs/reference.md §3): `prepare` (stage 4), `tag` (stage 5), `next`
 //! (stage 6) and the trunk-based one-shot `release`, with the root's bookkeeping commit.
 //!
 //! Everything here only *plans*: it reads the workspace and returns a grouped [`Plan`] (each

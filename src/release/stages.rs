@@ -1,4 +1,4 @@
-//! Release stages 1 and 2 and `clear` (SPEC §3): change files for uncommitted work, commits
+//! Release stages 1 and 2 and `clear` (docs/reference.md §3): change files for uncommitted work, commits
 //! from message files, and removing the change files again.
 //!
 //! Every function here builds a [`Plan`] and reports what it found; nothing is changed until the

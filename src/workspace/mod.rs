@@ -1,5 +1,5 @@
 //! The workspace model: the root, its configuration, its packages and how they depend on each
-//! other (SPEC §1).
+//! other (docs/reference.md §1).
 //!
 //! Loading never stops at the first broken package: a package whose `pyproject.toml` cannot be
 //! read is kept with its problem, so `status` can show every other package. Commands that need a

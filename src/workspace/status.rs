@@ -1,4 +1,4 @@
-//! `status`: the state of every package, computed in parallel (SPEC §5).
+//! `status`: the state of every package, computed in parallel (docs/reference.md §5).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

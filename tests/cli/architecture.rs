@@ -135,8 +135,8 @@ fn violations(files: &[(String, String, String)], layers: &[String]) -> Vec<Stri
             match rank.get(used.as_str()) {
                 Some(&r) if r < own => {}
                 Some(_) => found.push(format!(
-                    "{file}: uses `crate::{used}`, a layer below `{layer}` in the table \
-                     (a lower layer must not import a higher one)"
+                    "{file}: uses `crate::{used}`, which stands below `{layer}` in the layers table \
+                     of docs/development.md: a lower layer must not import a higher one"
                 )),
                 None => found.push(format!(
                     "{file}: uses `crate::{used}`, which is not a layer of the table"

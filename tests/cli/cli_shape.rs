@@ -1,4 +1,4 @@
-//! The shape of the command line: version, help listing every SPEC §3 command, stubs.
+//! The shape of the command line: version, help listing every docs/reference.md §3 command, stubs.
 
 use crate::support::{TestEnv, outputs};
 

@@ -43,4 +43,5 @@ mod status;
 mod status_cache;
 mod support_selftest;
 mod update;
+mod uv_download;
 mod uv_sibling;

@@ -1,4 +1,4 @@
-//! No lost work (issue 8, SPEC §4): the user's uncommitted changes, staged changes (a file staged
+//! No lost work (issue 8, docs/reference.md §4): the user's uncommitted changes, staged changes (a file staged
 //! and then edited again: two versions, both the user's), untracked files (binary bytes, odd
 //! names), ignored files and their own stashes survive every command that can touch a package's
 //! work tree, byte for byte: left alone, restored after an auto-stash, or, when restoring

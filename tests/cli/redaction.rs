@@ -1,4 +1,4 @@
-//! Tokens and API keys never appear anywhere (SPEC §5): a broad set of commands runs with fake
+//! Tokens and API keys never appear anywhere (docs/reference.md §5): a broad set of commands runs with fake
 //! secrets in the environment and in the remotes' URLs (`file://x-access-token:<token>@/…`, which
 //! git still fetches and pushes through), including a failing forge that echoes the token, verbose
 //! logs of every git argv, the journal, a usage error and a forced panic; then stdout, stderr, every file and

@@ -61,11 +61,27 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     }
     let root = build(&dir)?;
     let ws = Workspace::load(&root)?;
-    let uv = if args.no_sync { None } else { Uv::find().ok() };
-    match &uv {
-        Some(uv) => environments(&ws, uv, global)?,
-        None if args.no_sync => {}
-        None => ui::warn("uv not found: skipping `sync dev` and the editable-install check"),
+    // uv as every command finds it: installed, else the pinned uv downloaded into the user
+    // cache (see docs/commands.md "Finding uv"); only when that fails too are the steps that
+    // need uv skipped.
+    let uv = if args.no_sync {
+        None
+    } else {
+        match Uv::find() {
+            Ok(uv) => Some(uv),
+            Err(e) => {
+                ui::warn(&format!(
+                    "{e:#}: skipping `sync dev`, the editable-install check, `sync prod` and the image"
+                ));
+                if let (_, Some(hint)) = crate::core::error::classify(&e) {
+                    ui::hint(&hint);
+                }
+                None
+            }
+        }
+    };
+    if let Some(uv) = &uv {
+        environments(&ws, uv, global)?;
     }
     if !args.no_release {
         release(&ws, uv.as_ref(), global)?;

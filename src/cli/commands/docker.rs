@@ -1,6 +1,6 @@
 //! `docker` (stage 7): write the production `Dockerfile` and `.dockerignore` from the prod
 //! manifest and lock, and with `--build`, `--push` or `--run` build, push or try the image
-//! with docker, podman or buildah (SPEC §6, docs/docker.md).
+//! with docker, podman or buildah (docs/reference.md §6, docs/docker.md).
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,4 @@
-//! `status`: one row per package (SPEC §5).
+//! `status`: one row per package (docs/reference.md §5).
 
 use std::fmt::Write as _;
 

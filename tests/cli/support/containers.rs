@@ -1,8 +1,9 @@
 //! Container tools for the `docker` tests: real builds with Debian's daemonless tools (see
-//! the recipe in the project's shared notes, containers.md).
+//! docs/development.md "Tests").
 //!
-//! - [`require_tools`]: buildah, podman, skopeo, docker-registry, runc and debootstrap must be
-//!   installed (`.ci/run` installs them); a test that needs them and finds them missing fails.
+//! - [`require_tools`]: buildah, podman, skopeo, docker-registry, runc and debootstrap,
+//!   installed with apt-get on first use when the tests run as root (else a test that needs
+//!   them and finds them missing fails, naming them and the command that installs them).
 //! - [`base_image`]: `localhost/python-base:bookworm` (Debian minbase with python3, no git),
 //!   built once per machine with debootstrap and cached as an OCI archive in
 //!   `target/test-tools/`, restored into the engines' storage in seconds.
@@ -43,21 +44,88 @@ fn tools_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools")
 }
 
-/// Panic, naming every missing tool and the command that installs them.
+/// The container tools the tests need, provisioned the way uv and pypiserver are: when some are
+/// missing and the tests run as root on a machine with `apt-get`, they are installed once
+/// (`apt-get update`, then `apt-get install -y` of the missing packages, under a file lock in
+/// `target/test-tools` so that parallel tests and test binaries install once); otherwise, or
+/// when that fails, the test panics naming every missing tool and the one command that installs
+/// them.
 pub fn require_tools() {
-    let missing: Vec<&str> = TOOLS
-        .iter()
-        .filter(|(tool, _)| !on_path(tool))
-        .map(|(_, package)| *package)
-        .collect();
+    static PROVISIONED: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = PROVISIONED.get_or_init(|| {
+        if missing_packages().is_empty() {
+            return Ok(());
+        }
+        let can_install = rustix::process::geteuid().is_root() && on_path("apt-get");
+        if !can_install {
+            return Err(String::new());
+        }
+        locked("apt-install", || {
+            let missing = missing_packages();
+            if missing.is_empty() {
+                return Ok(());
+            }
+            eprintln!(
+                "the docker tests need {}: installing them with apt-get (once)",
+                missing.join(", ")
+            );
+            apt_get(&["update", "-qq"])?;
+            let mut args = vec!["install", "-y", "-qq"];
+            args.extend(missing.iter().copied());
+            apt_get(&args)
+        })
+    });
+    let missing = missing_packages();
+    let why = match result {
+        Err(e) if !e.is_empty() => format!("\n(installing them failed: {e})"),
+        _ => String::new(),
+    };
     assert!(
         missing.is_empty(),
         "the docker tests need real container tools, missing: {}\n\
-         install them: apt-get update && apt-get install -y {}\n\
-         (`bash .ci/run` installs them on CI machines)",
+         install them: {}apt-get update && {}apt-get install -y {}\n\
+         (the tests install them themselves when they run as root on a machine with apt-get){why}",
         missing.join(", "),
+        if rustix::process::geteuid().is_root() {
+            ""
+        } else {
+            "sudo "
+        },
+        if rustix::process::geteuid().is_root() {
+            ""
+        } else {
+            "sudo "
+        },
         missing.join(" ")
     );
+}
+
+/// The Debian packages of [`TOOLS`] whose tool is not on `PATH`.
+fn missing_packages() -> Vec<&'static str> {
+    TOOLS
+        .iter()
+        .filter(|(tool, _)| !on_path(tool))
+        .map(|(_, package)| *package)
+        .collect()
+}
+
+fn apt_get(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`apt-get {}` failed: {}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
 
 fn on_path(tool: &str) -> bool {

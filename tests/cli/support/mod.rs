@@ -67,6 +67,13 @@ pub fn hermetic(cmd: &mut Command) {
     for (k, v) in GIT_ENV {
         cmd.env(k, v);
     }
+    // No uv is downloaded behind a test's back, and the developer's cached uv is not used:
+    // a test that wants uv passes `RELEASE_TOOL_UV` (`uv_env`), `uv_download` its own index.
+    cmd.env("RELEASE_TOOL_NO_UV_DOWNLOAD", "1");
+    cmd.env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/xdg-cache"),
+    );
     for k in UNSET {
         cmd.env_remove(k);
     }
