@@ -213,7 +213,7 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
 fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
     let mut r = Resolved {
         pkg,
-        url: crate::workspace::package_url(ws, pkg),
+        url: crate::workspace::package_pin_url(ws, pkg),
         staging: None,
         prod: None,
         error: None,
