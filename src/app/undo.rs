@@ -3,10 +3,11 @@
 //! again once its cause is fixed.
 //!
 //! The state is captured before the plan runs: the package's directory (it does not exist yet:
-//! both commands refuse an existing one), the submodule's git directory in `.git/modules`, its
-//! `submodule.<path>` section in the root's git configuration, and the root's `pyproject.toml`
-//! and `.gitmodules`. A failure before the last step (the root commit) leaves the root's
-//! history as it was, so restoring these and the index entries of their paths is enough.
+//! both commands refuse an existing one), the submodule's git directory in `.git/modules`, and
+//! the root's `pyproject.toml`, `.gitmodules`, git index and git configuration, byte for byte.
+//! A failure before the last step (the root commit) leaves the root's history as it was, so
+//! restoring these is enough: the root is as it was, to the byte. What was pushed to the
+//! package's remote stays there (a later step failed after the push).
 
 use std::path::{Path, PathBuf};
 
@@ -20,14 +21,13 @@ use crate::git::Git;
 #[derive(Debug)]
 pub struct Undo {
     root: PathBuf,
-    rel: String,
     /// The outermost directory the plan creates (the package's, or `packages/` when missing).
     created_dir: Option<PathBuf>,
-    /// `.git/modules/<rel>`, when it did not exist before.
+    /// The outermost directory of `.git/modules/<rel>` that did not exist before.
     new_module_dir: Option<PathBuf>,
-    /// Whether the root's git configuration had a `submodule.<rel>` section.
-    had_config_section: bool,
-    /// Root files the plan may edit, with their content before (`None`: absent).
+    /// Files the plan may edit, with their content before (`None`: absent): the root's
+    /// `pyproject.toml` and `.gitmodules`, its git index and configuration (`submodule add`
+    /// stages paths and adds a `submodule.<rel>` section).
     files: Vec<(PathBuf, Option<Vec<u8>>)>,
 }
 
@@ -41,27 +41,28 @@ impl Undo {
             .last()
             .map(Path::to_path_buf);
         let git = Git::new(root);
-        let module_dir = git.git_path(&format!("modules/{rel}"))?;
-        let new_module_dir = (!module_dir.exists()).then_some(module_dir);
-        let had_config_section = git
-            .config_get(&format!("submodule.{rel}.url"))
-            .ok()
-            .flatten()
-            .is_some();
-        let files = ["pyproject.toml", ".gitmodules"]
-            .iter()
-            .map(|f| {
-                let path = root.join(f);
+        let modules = git.git_path("modules")?;
+        let module_dir = modules.join(rel);
+        let new_module_dir = module_dir
+            .ancestors()
+            .take_while(|a| a.starts_with(&modules) && !a.exists())
+            .last()
+            .map(Path::to_path_buf);
+        let mut paths = vec![root.join("pyproject.toml"), root.join(".gitmodules")];
+        for inside in ["index", "config"] {
+            paths.push(git.git_path(inside)?);
+        }
+        let files = paths
+            .into_iter()
+            .map(|path| {
                 let before = std::fs::read(&path).ok();
                 (path, before)
             })
             .collect();
         Ok(Self {
             root: root.to_path_buf(),
-            rel: rel.to_owned(),
             created_dir,
             new_module_dir,
-            had_config_section,
             files,
         })
     }
@@ -88,20 +89,11 @@ impl Undo {
     /// Take back what the plan did; returns what could not be taken back.
     fn apply(&self) -> Vec<String> {
         let mut left = Vec::new();
-        let git = Git::new(&self.root);
-        // The index entries of the edited paths (and of the submodule) back to HEAD.
-        if let Err(e) = git.run([
-            "reset",
-            "--quiet",
-            "HEAD",
-            "--",
-            "pyproject.toml",
-            ".gitmodules",
-            &self.rel,
-        ]) {
-            left.push(format!("the index of {}: {e}", self.root.display()));
-        }
         for (path, before) in &self.files {
+            let now = std::fs::read(path).ok();
+            if now == *before {
+                continue;
+            }
             let result = match before {
                 Some(bytes) => atomic_write(path, bytes).map_err(anyhow::Error::from),
                 None if path.exists() => std::fs::remove_file(path).map_err(Into::into),
@@ -116,18 +108,6 @@ impl Undo {
                 && let Err(e) = std::fs::remove_dir_all(dir)
             {
                 left.push(format!("{}: {e}", dir.display()));
-            }
-        }
-        if !self.had_config_section {
-            let section = format!("submodule.{}", self.rel);
-            if git
-                .config_get(&format!("{section}.url"))
-                .ok()
-                .flatten()
-                .is_some()
-                && let Err(e) = git.run(["config", "--remove-section", "--", &section])
-            {
-                left.push(format!("the root's git configuration: {e}"));
             }
         }
         left

@@ -801,7 +801,11 @@ pub fn uv_git_url_problem(url: &str) -> Option<String> {
             "a path, not a URL".to_owned()
         });
     }
-    let scheme = bare.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let scheme = bare
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if ["https", "http", "ssh", "file"].contains(&scheme.as_str()) {
         None
     } else {
@@ -813,7 +817,10 @@ pub fn uv_git_url_problem(url: &str) -> Option<String> {
 
 /// `scheme:` (letters, digits, `+-.` after a first letter) followed by `//`, or `file:`.
 fn has_scheme(url: &str) -> bool {
-    if url.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("file:")) {
+    if url
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+    {
         return true;
     }
     url.split_once("://").is_some_and(|(scheme, _)| {
@@ -893,8 +900,14 @@ mod remote_url_tests {
             ("file:///srv/x.git", "file:///srv/x.git"),
             ("git@github.com:org/x.git", "ssh://git@github.com/org/x.git"),
             ("host:/abs/x.git", "ssh://host/abs/x.git"),
-            ("ssh://git@host:2222/org/x.git", "ssh://git@host:2222/org/x.git"),
-            ("https://github.com/org/x.git", "https://github.com/org/x.git"),
+            (
+                "ssh://git@host:2222/org/x.git",
+                "ssh://git@host:2222/org/x.git",
+            ),
+            (
+                "https://github.com/org/x.git",
+                "https://github.com/org/x.git",
+            ),
         ] {
             assert_eq!(pin_url(given, root), pinned, "{given}");
             assert_eq!(uv_git_url_problem(pinned), None, "{pinned}");
@@ -904,7 +917,12 @@ mod remote_url_tests {
             "git@github.com:org/x.git"
         );
         assert_eq!(local_remote_url("/srv/x.git", root), "file:///srv/x.git");
-        for bad in ["/srv/x.git", "git@host:org/x.git", "../x.git", "git://host/x.git"] {
+        for bad in [
+            "/srv/x.git",
+            "git@host:org/x.git",
+            "../x.git",
+            "git://host/x.git",
+        ] {
             assert!(uv_git_url_problem(bad).is_some(), "{bad}");
         }
         assert_eq!(uv_git_url_problem("git+ssh://git@host/x.git"), None);
