@@ -340,7 +340,7 @@ fn check_leftover_git_dir(module_dir: &Path, url: &str, rel: &str) -> Result<boo
         .flatten();
     if old.as_deref().is_some_and(|old| {
         // A git directory left by an `add` of the same repository given as a plain path.
-        let old = crate::workspace::local_remote_url(&old, Path::new("/"));
+        let old = crate::workspace::local_remote_url(old, Path::new("/"));
         old.trim_end_matches('/') == url.trim_end_matches('/')
     }) {
         return Ok(true);
