@@ -77,7 +77,7 @@ impl Undo {
                 "Took back the failed {what}: nothing of it is left in {}",
                 self.root.display()
             ));
-            ui::hint("fix the cause, then run the same command again");
+            ui::hint("fix the cause named below, then run the same command again");
         } else {
             for problem in &left {
                 ui::warn(&format!("Could not take back the failed {what}: {problem}"));

@@ -254,6 +254,39 @@ fn scp_like_remotes_are_pinned_as_ssh_urls() {
 }
 
 #[test]
+fn a_plain_path_already_in_gitmodules_is_pinned_as_a_file_url() {
+    let env = TestEnv::new();
+    let root = product(&env);
+    let remote = bare(&env, "alpha");
+    ok(&env.run(
+        &root,
+        ["new", "alpha", "--remote", remote.to_str().unwrap()],
+    ));
+    tag(&root, "alpha", "0.1.0");
+    // A workspace set up by hand (or by an older version) with a plain path in .gitmodules.
+    let plain = remote.to_str().unwrap();
+    git(
+        &root,
+        &[
+            "config",
+            "-f",
+            ".gitmodules",
+            "submodule.packages/alpha.url",
+            plain,
+        ],
+    );
+    git(&root, &["submodule", "sync", "-q"]);
+    git(&root, &["commit", "-q", "-am", "chore: plain path"]);
+    ok(&env.run(&root, ["manifests"]));
+    let staging = read(&root.join("staging/pyproject.toml"));
+    assert_eq!(
+        source_line(&staging, "alpha"),
+        format!("alpha = {{ git = \"file://{plain}\", tag = \"v0.1.0\" }}")
+    );
+    assert!(read(&root.join(".gitmodules")).contains(&format!("\turl = {plain}\n")));
+}
+
+#[test]
 fn check_flags_a_hand_written_pin_uv_would_refuse() {
     let env = TestEnv::new();
     let root = product(&env);
