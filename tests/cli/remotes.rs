@@ -345,10 +345,15 @@ fn a_failed_new_leaves_nothing_behind_and_the_same_command_then_works() {
     std::fs::create_dir_all(env.path().join("remotes")).unwrap();
     let args = ["new", "ingest", "--remote", remote.to_str().unwrap()];
     let before = snapshot_tree(&env.path());
-    let out = env.run(&root, args);
+    // `-v` traces each step as it starts: the trace, like the error, reads `git -C ...`.
+    let out = env.run(&root, ["-v"].iter().chain(&args));
     let (stdout, stderr) = outputs(&out);
     assert_ne!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("ingest: git -C packages/ingest init --quiet -b main\n"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("ingest: step `git -C packages/ingest push --quiet --set-upstream origin main:main` failed"),
         "{stderr}"
