@@ -6,9 +6,11 @@
 //! - [`journaled`]: the journaled run: the workspace lock, resume or plan, the dry-run
 //!   rendering, the forge client and uv, the executor, the report.
 //! - [`stage`]: a release stage from its [`crate::release::Request`] (`tag --sync` first syncs).
+//! - [`undo`]: a failed `new` or `add` taken back.
 
 pub mod journaled;
 pub mod stage;
+pub mod undo;
 
 use anyhow::Result;
 

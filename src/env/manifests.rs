@@ -213,7 +213,7 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
 fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
     let mut r = Resolved {
         pkg,
-        url: crate::workspace::package_url(ws, pkg),
+        url: crate::workspace::package_pin_url(ws, pkg),
         staging: None,
         prod: None,
         error: None,
@@ -231,7 +231,10 @@ fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
     } else {
         ws.root.as_path()
     };
-    match Git::new(dir).remote_tags(&url, prefix) {
+    // Tags are listed from the URL as git has it (an scp-like URL keeps the user's
+    // `insteadOf` rewrites); the pin is the form uv reads.
+    let listed = crate::workspace::package_url(ws, pkg).unwrap_or_else(|| url.clone());
+    match Git::new(dir).remote_tags(&listed, prefix) {
         Ok(tags) => {
             let names = || tags.iter().map(|t| t.name.as_str());
             r.staging = version::newest_tag(names(), prefix, false).map(|(t, _)| t);

@@ -255,7 +255,8 @@ fn package_pyproject(req: &NewPackageRequest, requires_python: &str) -> String {
 }
 
 /// Plan a standalone package in `<packages_dir>/<name>` with its own repository (branch `main`,
-/// first commit); with a remote, push it and register it as a submodule (`branch = main`); then
+/// first commit); with a remote (a local path is stored as a `file://` URL, a relative one taken
+/// from the root), push it and register it as a submodule (`branch = main`); then
 /// register it in the dev manifest (a dependency, and `{ workspace = true }` in the root's
 /// sources) and commit the root.
 ///
@@ -292,8 +293,11 @@ pub fn plan_new(
         plan.create(pkg, dir.join(file), text);
     }
     plan_first_commit(&mut plan, root, &dir, req);
-    if let Some(url) = &req.remote {
-        plan_push_and_submodule(&mut plan, root, &dir, &rel, url, config, req);
+    if let Some(given) = &req.remote {
+        // A path (absolute, or relative to the root) is stored as a `file://` URL: git reads it
+        // the same, and the staging and prod pins made from it are URLs uv reads.
+        let url = crate::workspace::local_remote_url(given, root);
+        plan_push_and_submodule(&mut plan, root, &dir, &rel, &url, config, req);
     }
     plan_root_registration(&mut plan, root, &mut dev, &rel, req)?;
     Ok(plan)

@@ -82,6 +82,8 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
         }
     }
 
+    problems.extend(unreadable_git_sources(ws));
+
     match manifests::plan(ws, req.jobs) {
         Ok(planned) => {
             for step in &planned.plan.steps {
@@ -139,6 +141,46 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
         checks,
         problems,
     })
+}
+
+/// Git sources uv would refuse (a path, `user@host:path`, `git://`) in the three manifests:
+/// uv fails on them at `sync`, `lock` and in the Docker build, long after they were written.
+fn unreadable_git_sources(ws: &Workspace) -> Vec<CheckProblem> {
+    let mut out = Vec::new();
+    for mode in Mode::ALL {
+        let path = env::manifest_path(ws, mode);
+        let Ok(doc) = PyProject::load(&path) else {
+            continue;
+        };
+        let base = path.parent().unwrap_or(&ws.root);
+        for (name, source) in doc.uv_sources() {
+            let Some(url) = source.git.as_deref() else {
+                continue;
+            };
+            let Some(why) = crate::workspace::uv_git_url_problem(url) else {
+                continue;
+            };
+            let fix = crate::workspace::pin_url(url, base);
+            let hint = if crate::workspace::uv_git_url_problem(&fix).is_none() {
+                format!("write it as `{fix}`, or run `release-tool manifests` to pin it again")
+            } else {
+                "use an https, ssh or file URL, or run `release-tool manifests` to pin it again"
+                    .to_owned()
+            };
+            let package = ws
+                .package(&name)
+                .map_or_else(|| name.clone(), |p| p.name.clone());
+            out.push(problem(
+                Some(&package),
+                "pins",
+                format!(
+                    "{}: the git source `{url}` of {name} is {why}; uv refuses it (hint: {hint})",
+                    ws.rel(&path)
+                ),
+            ));
+        }
+    }
+    out
 }
 
 fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {

@@ -197,7 +197,8 @@ pub fn plan_add(ws: &Workspace, req: &AddRequest) -> Result<AddPlan> {
 }
 
 /// The URL to hand to git, and whether it is local (`file://` or a path). A local path is made
-/// absolute from `cwd`; git would otherwise read `./x` and `../x` relative to the root's remote.
+/// absolute from `cwd` (git would otherwise read `./x` and `../x` relative to the root's
+/// remote) and written as a `file://` URL.
 fn resolve_url(url: &str, cwd: &Path) -> Result<(String, bool)> {
     let trimmed = url.trim();
     if let Err(why) = crate::core::safety::remote_url(trimmed) {
@@ -220,7 +221,9 @@ fn resolve_url(url: &str, cwd: &Path) -> Result<(String, bool)> {
         .canonicalize()
         .or_else(|_| std::path::absolute(&path))
         .unwrap_or(path);
-    Ok((path.to_string_lossy().into_owned(), true))
+    // Stored as a `file://` URL: git reads it the same, and the staging and prod pins made from
+    // it are URLs uv reads (uv refuses a path as `git = ...`).
+    Ok((format!("file://{}", path.display()), true))
 }
 
 /// `user@host:path` or `host:path` (git's scp-like syntax): a colon before any slash.
@@ -335,10 +338,11 @@ fn check_leftover_git_dir(module_dir: &Path, url: &str, rel: &str) -> Result<boo
         .config_get("remote.origin.url")
         .ok()
         .flatten();
-    if old
-        .as_deref()
-        .is_some_and(|old| old.trim_end_matches('/') == url.trim_end_matches('/'))
-    {
+    if old.as_deref().is_some_and(|old| {
+        // A git directory left by an `add` of the same repository given as a plain path.
+        let old = crate::workspace::local_remote_url(old, Path::new("/"));
+        old.trim_end_matches('/') == url.trim_end_matches('/')
+    }) {
         return Ok(true);
     }
     Err(UserError::usage(format!(
@@ -833,7 +837,7 @@ mod tests {
         let cwd = Path::new("/work/here");
         assert_eq!(
             resolve_url("../extra-pkg.git", cwd).unwrap(),
-            ("/work/here/../extra-pkg.git".to_owned(), true)
+            ("file:///work/here/../extra-pkg.git".to_owned(), true)
         );
         assert!(resolve_url("file:///srv/x.git", cwd).unwrap().1);
         assert!(!resolve_url("https://example.com/x.git", cwd).unwrap().1);

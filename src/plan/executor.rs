@@ -277,12 +277,6 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
     let completed = AtomicUsize::new(0);
     let remaining = journal_remaining(&shared);
     let progress = crate::core::ui::Progress::start(if opts.no_progress { 0 } else { remaining });
-    // A direct run traces each step as it starts, in the plan's words.
-    let announced = if opts.direct {
-        plan.to_json()
-    } else {
-        Vec::new()
-    };
     let run_unit = |u: &Unit| -> bool {
         for &i in &u.steps {
             let step = &plan.steps[i];
@@ -298,8 +292,10 @@ pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)
                 record(&shared, i, &plan, Outcome::DoneBefore, opts);
                 continue;
             }
-            if let Some(json) = announced.get(i) {
-                tracing::info!("{}: {} {}", who(step), json.action, json.detail);
+            if opts.direct {
+                // A direct run traces each step as it starts, as the command it runs
+                // (`git -C dir push`, not `git git -C dir push`).
+                tracing::info!("{}: {}", who(step), plan.headline(step));
             }
             match run_step(&plan, step, &prior, i, &shared, opts) {
                 Ok(outcome) => {

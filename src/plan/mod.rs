@@ -587,12 +587,11 @@ impl Plan {
             },
         )?;
         if let Some((i, e)) = report.errors.pop() {
-            let json = &self.to_json()[i];
-            let who = json.package.as_deref().unwrap_or("root");
-            return Err(e.context(format!(
-                "{who}: step `{} {}` failed",
-                json.action, json.detail
-            )));
+            let step = &self.steps[i];
+            let who = step.package.as_deref().unwrap_or("root");
+            // The headline reads as the command itself (`git -C dir push`), as in the journaled
+            // run's report; `action detail` would double it (`git git -C ...`).
+            return Err(e.context(format!("{who}: step `{}` failed", self.headline(step))));
         }
         Ok(report.uv_outputs)
     }

@@ -584,7 +584,7 @@ fn pin_packages(
             }
             continue;
         }
-        let Some(url) = crate::workspace::package_url(ws, pkg) else {
+        let Some(url) = crate::workspace::package_pin_url(ws, pkg) else {
             continue;
         };
         doc.set_source(

@@ -776,6 +776,102 @@ pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
     package_url_raw(ws, pkg).map(|u| crate::core::secrets::strip_url_credentials(&u))
 }
 
+/// The URL a package is pinned to in staging and prod (`{ git = URL, tag = ... }`):
+/// [`package_url`] in a form uv reads (see [`pin_url`]); a relative path is taken from the
+/// root for a submodule, from the package's directory for its own remote.
+pub fn package_pin_url(ws: &Workspace, pkg: &Package) -> Option<String> {
+    let url = package_url(ws, pkg)?;
+    let base = if pkg.submodule.is_some() {
+        &ws.root
+    } else {
+        &pkg.dir
+    };
+    Some(pin_url(&url, base))
+}
+
+/// A remote as both git and uv read it in a `git = ...` source: a local path (absolute, or
+/// relative to `base`) becomes a `file://` URL, `user@host:path` (git's scp-like form, which
+/// uv refuses) becomes `ssh://user@host/path`; URLs stay as they are.
+pub fn pin_url(url: &str, base: &Path) -> String {
+    let url = local_remote_url(url, base);
+    match scp_like(&url) {
+        Some((host, path)) => format!("ssh://{host}/{}", path.trim_start_matches('/')),
+        None => url,
+    }
+}
+
+/// A remote as `new` and `add` store it (in `.gitmodules` and the package's own remote): a
+/// local path (absolute, or relative to `base`) becomes a `file://` URL, which git and uv both
+/// read; URLs and scp-like `user@host:path` (git reads those) stay as they are.
+pub fn local_remote_url(url: &str, base: &Path) -> String {
+    let url = url.trim();
+    if has_scheme(url) || scp_like(url).is_some() {
+        return url.to_owned();
+    }
+    let mut path = PathBuf::new();
+    for part in base.join(url).components() {
+        match part {
+            std::path::Component::ParentDir => {
+                path.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => path.push(other),
+        }
+    }
+    format!("file://{}", path.display())
+}
+
+/// Why uv would refuse `url` as the `git` of a source, or `None` when uv reads it: uv takes
+/// `https:`, `http:`, `ssh:` and `file:` URLs (optionally written `git+https:` ...), not
+/// paths, not scp-like `user@host:path`, not `git://`.
+pub fn uv_git_url_problem(url: &str) -> Option<String> {
+    let bare = url.strip_prefix("git+").unwrap_or(url);
+    if !has_scheme(bare) {
+        return Some(if scp_like(bare).is_some() {
+            "an scp-like address (`user@host:path`), which uv does not read".to_owned()
+        } else {
+            "a path, not a URL".to_owned()
+        });
+    }
+    let scheme = bare
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if ["https", "http", "ssh", "file"].contains(&scheme.as_str()) {
+        None
+    } else {
+        Some(format!(
+            "its scheme `{scheme}:` is not one uv reads (https, ssh or file)"
+        ))
+    }
+}
+
+/// `scheme:` (letters, digits, `+-.` after a first letter) followed by `//`, or `file:`.
+fn has_scheme(url: &str) -> bool {
+    if url
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+    {
+        return true;
+    }
+    url.split_once("://").is_some_and(|(scheme, _)| {
+        let mut chars = scheme.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    })
+}
+
+/// `[user@]host:path` (git's scp-like syntax: a colon before any slash, more than one letter
+/// before it, since `C:` is a drive): the host part and the path.
+fn scp_like(url: &str) -> Option<(&str, &str)> {
+    if has_scheme(url) {
+        return None;
+    }
+    let (host, path) = url.split_once(':')?;
+    (host.len() > 1 && !host.contains('/') && !host.contains('\\')).then_some((host, path))
+}
+
 fn package_url_raw(ws: &Workspace, pkg: &Package) -> Option<String> {
     if let Some(url) = pkg.submodule.as_ref().and_then(|s| s.url.clone()) {
         if url.starts_with("./") || url.starts_with("../") {
@@ -917,5 +1013,48 @@ mod base_branch_tests {
         );
         let own = workspace(tmp.path(), config);
         assert_eq!(own.base_branch(&package(&work, Some("rel"))), "stable");
+    }
+}
+
+#[cfg(test)]
+mod remote_url_tests {
+    use super::*;
+
+    #[test]
+    fn pins_are_urls_uv_reads() {
+        let root = Path::new("/work/root");
+        for (given, pinned) in [
+            ("/srv/git/ingest.git", "file:///srv/git/ingest.git"),
+            ("../remotes/x.git", "file:///work/remotes/x.git"),
+            ("./x.git", "file:///work/root/x.git"),
+            ("file:///srv/x.git", "file:///srv/x.git"),
+            ("git@github.com:org/x.git", "ssh://git@github.com/org/x.git"),
+            ("host:/abs/x.git", "ssh://host/abs/x.git"),
+            (
+                "ssh://git@host:2222/org/x.git",
+                "ssh://git@host:2222/org/x.git",
+            ),
+            (
+                "https://github.com/org/x.git",
+                "https://github.com/org/x.git",
+            ),
+        ] {
+            assert_eq!(pin_url(given, root), pinned, "{given}");
+            assert_eq!(uv_git_url_problem(pinned), None, "{pinned}");
+        }
+        assert_eq!(
+            local_remote_url("git@github.com:org/x.git", root),
+            "git@github.com:org/x.git"
+        );
+        assert_eq!(local_remote_url("/srv/x.git", root), "file:///srv/x.git");
+        for bad in [
+            "/srv/x.git",
+            "git@host:org/x.git",
+            "../x.git",
+            "git://host/x.git",
+        ] {
+            assert!(uv_git_url_problem(bad).is_some(), "{bad}");
+        }
+        assert_eq!(uv_git_url_problem("git+ssh://git@host/x.git"), None);
     }
 }

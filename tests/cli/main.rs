@@ -36,6 +36,7 @@ mod redaction;
 mod release_forge;
 mod release_prflow;
 mod release_trunk;
+mod remotes;
 mod stage_branch;
 mod stage_notes;
 mod stages_changes;

@@ -47,7 +47,10 @@ pub fn run(args: &AddArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     for warning in &added.warnings {
         ui::warn(warning);
     }
-    if super::run_plan(&added.plan, &global.flags(), None)? {
+    let undo = crate::app::undo::Undo::capture(&ws.root, &added.rel_path)?;
+    let ran = super::run_plan(&added.plan, &global.flags(), None)
+        .map_err(|e| undo.after_failure(e, &format!("`add {}`", args.url)))?;
+    if ran {
         super::report_steps(&added.plan, &global.flags())?;
         ui::note(&format!(
             "Added package {} in {} (branch {}) from {}",

@@ -35,7 +35,15 @@ pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         remote: args.remote.clone(),
     };
     let plan = scaffold::plan_new(&ws.root, &ws.config, &existing, &request)?;
-    if super::run_plan(&plan, &global.flags(), None)? {
+    let rel = format!(
+        "{}/{}",
+        ws.config.packages_dir.trim_end_matches('/'),
+        args.name
+    );
+    let undo = crate::app::undo::Undo::capture(&ws.root, &rel)?;
+    let ran = super::run_plan(&plan, &global.flags(), None)
+        .map_err(|e| undo.after_failure(e, &format!("`new {}`", args.name)))?;
+    if ran {
         super::report_steps(&plan, &global.flags())?;
         ui::note(&format!(
             "Created package {} in {}/{}",
