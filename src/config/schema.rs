@@ -6,7 +6,7 @@
 //! TOML has no `null`, so optional keys are plain types without a `null` default; the
 //! `[tool.release_tool]` layout of `release_tool.toml` is accepted through a `tool` property;
 //! keys without a doc comment get their description from [`EXTRA_DESCRIPTIONS`]; the
-//! obsolete keys of the Python release_tool ([`super::OBSOLETE_KEYS`]) are listed as
+//! obsolete keys of the Python `release_tool` ([`super::OBSOLETE_KEYS`]) are listed as
 //! `deprecated` (accepted with a warning).
 
 use serde_json::{Map, Value};

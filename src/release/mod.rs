@@ -458,7 +458,7 @@ fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)])
 
 /// The tag message of a package: its `tag_message.md` when written, else notes grouped from
 /// the conventional commits; comments removed and placeholders filled. The Python
-/// release_tool's untouched template counts as unwritten, as it did there.
+/// `release_tool`'s untouched template counts as unwritten, as it did there.
 fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
     let file = stages::package_changes_dir(ws, &c.pkg.name).join(&ws.config.tag_message_filename);
     let written = fs_err::read_to_string(&file).ok().filter(|t| {
