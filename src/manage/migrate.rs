@@ -19,7 +19,7 @@ use toml_edit::{DocumentMut, Item, TableLike};
 use crate::config::{self, Config, ConfigSource};
 use crate::core::error::UserError;
 use crate::git::Git;
-use crate::plan::Plan;
+use crate::plan::{Guard, Plan, Step, StepKind};
 use crate::python::pyproject::{PyProject, normalize_name};
 use crate::workspace::{Submodule, Workspace};
 
@@ -123,16 +123,6 @@ pub fn plan_migrate(ws: &Workspace) -> Result<MigratePlan> {
         }
         out.done.push(line);
     }
-    if !kept.is_empty() {
-        for (path, text) in &kept {
-            plan.write(None, path, text.clone());
-        }
-        out.done.push(format!(
-            "kept {} work file(s) of {} (ignored, outside any repository now)",
-            kept.len(),
-            ws.config.changes_output_dir
-        ));
-    }
     let mut edited: Vec<String> = Vec::new();
     for edit in manifests {
         plan.write(None, &edit.path, edit.text);
@@ -171,6 +161,26 @@ pub fn plan_migrate(ws: &Workspace) -> Result<MigratePlan> {
         );
         out.done
             .push(format!("committed in the root: {COMMIT_MESSAGE}"));
+    }
+    // After the commit: git must not find the directory while it commits the removal.
+    if !kept.is_empty() {
+        for (path, text) in &kept {
+            // Created afresh: the removal of the submodule deletes them first.
+            plan.steps.push(Step {
+                package: None,
+                kind: StepKind::WriteFile {
+                    path: path.clone(),
+                    before: None,
+                    after: text.clone(),
+                },
+                guard: Guard::None,
+            });
+        }
+        out.done.push(format!(
+            "kept {} work file(s) of {} (ignored, outside any repository now)",
+            kept.len(),
+            ws.config.changes_output_dir
+        ));
     }
     Ok(out)
 }
