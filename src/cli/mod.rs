@@ -110,7 +110,7 @@ pub enum Command {
     Foreach(commands::foreach::ForeachArgs),
     /// Check workspace health (for CI).
     Check(commands::check::CheckArgs),
-    /// Take the Python release_tool out of the workspace and keep its settings.
+    /// Take the old Python release tool out of the workspace and keep its settings.
     Migrate(commands::migrate::MigrateArgs),
 
     // --- Environments ---

@@ -11,6 +11,7 @@
 //! inside the submodule (tag messages being written) are written back after the submodule
 //! goes. Everything that can refuse is checked before the plan is built.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -118,7 +119,7 @@ pub fn plan_migrate(ws: &Workspace) -> Result<MigratePlan> {
             let module_dir = root_git.git_path(&format!("modules/{}", sm.name))?;
             if module_dir.exists() {
                 plan.remove_dir(None, &module_dir);
-                line.push_str(&format!(" and {}", ws.rel(&module_dir)));
+                let _ = write!(line, " and {}", ws.rel(&module_dir));
             }
         }
         out.done.push(line);
@@ -531,16 +532,18 @@ fn settings_edit(ws: &Workspace, submodules: &[&Submodule]) -> Result<Option<Edi
         }
     };
 
-    let (path, rel, text, mut doc) = match target_doc(ws)? {
-        Some((path, _, doc)) => {
-            let text = doc.to_string();
-            (path.clone(), ws.rel(&path), text, doc)
-        }
-        None => {
-            let path = root_file.clone();
-            let doc = DocumentMut::new();
-            (path, config::CONFIG_FILE.to_owned(), String::new(), doc)
-        }
+    let (path, rel, text, mut doc) = if let Some((path, _, doc)) = target_doc(ws)? {
+        let text = doc.to_string();
+        let rel = ws.rel(&path);
+        (path, rel, text, doc)
+    } else {
+        let doc = DocumentMut::new();
+        (
+            root_file.clone(),
+            config::CONFIG_FILE.to_owned(),
+            String::new(),
+            doc,
+        )
     };
     let mut what = Vec::new();
     let table = target_table_mut(&mut doc)
