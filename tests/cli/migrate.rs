@@ -369,3 +369,49 @@ fn the_old_tools_untouched_template_counts_as_unwritten() {
         outputs(&out).1
     );
 }
+
+#[test]
+fn an_uninitialised_old_tool_submodule_is_removed_too() {
+    let env = TestEnv::new();
+    let root = the_old_workspace(&env);
+    // A clone that never initialised the old tool's submodule.
+    let clone = crate::support::clone_root(
+        &env,
+        &root,
+        &[
+            "packages/core-utils",
+            "packages/data-loader",
+            "packages/model-api",
+        ],
+    );
+    let out = env.run(&clone, ["migrate"]);
+    let err = outputs(&out).1;
+    assert!(out.status.success(), "{err}");
+    assert!(!read(&clone.join(".gitmodules")).contains("release_tool"));
+    assert_eq!(git(&clone, &["ls-files", "--", "release_tool"]), "");
+    assert!(!clone.join("release_tool").exists());
+    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+    assert!(
+        env.run(&clone, ["migrate"]).status.success()
+            && outputs(&env.run(&clone, ["migrate"]))
+                .1
+                .contains("Nothing to migrate")
+    );
+}
+
+#[test]
+fn unstaged_gitmodules_changes_are_refused_with_nothing_changed() {
+    let env = TestEnv::new();
+    let root = the_old_workspace(&env);
+    let gitmodules = root.join(".gitmodules");
+    std::fs::write(&gitmodules, format!("{}# mine\n", read(&gitmodules))).unwrap();
+    let before = snapshot_tree(&env.path());
+    let out = env.run(&root, ["migrate"]);
+    let err = outputs(&out).1;
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Cannot migrate: .gitmodules has unstaged changes") && err.contains("hint:"),
+        "{err}"
+    );
+    assert_eq!(before, snapshot_tree(&env.path()));
+}
