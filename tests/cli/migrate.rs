@@ -31,6 +31,11 @@ fn read(path: &Path) -> String {
 /// The old tool's own repository (its root is the Python package), pushed to a bare remote;
 /// returns the remote's URL.
 fn old_tool_remote(env: &TestEnv) -> String {
+    old_tool_remote_with(env, &[])
+}
+
+/// [`old_tool_remote`] with `extra` files (path, text) in the old tool's repository.
+fn old_tool_remote_with(env: &TestEnv, extra: &[(&str, &str)]) -> String {
     let work = env.path().join("oldtool/work");
     std::fs::create_dir_all(work.join("core")).unwrap();
     git(&work, &["init", "-q", "-b", "main"]);
@@ -49,6 +54,9 @@ fn old_tool_remote(env: &TestEnv) -> String {
     .unwrap();
     std::fs::write(work.join("stage1.py"), "def run():\n    pass\n").unwrap();
     std::fs::write(work.join(".gitignore"), "changes/\n").unwrap();
+    for (path, text) in extra {
+        std::fs::write(work.join(path), text).unwrap();
+    }
     git(&work, &["add", "--all"]);
     git(&work, &["commit", "-q", "-m", "init"]);
     let remote = env.path().join("oldtool/release_tool.git");
@@ -414,4 +422,44 @@ fn unstaged_gitmodules_changes_are_refused_with_nothing_changed() {
         "{err}"
     );
     assert_eq!(before, snapshot_tree(&env.path()));
+}
+
+#[test]
+fn settings_of_the_old_tools_own_configuration_file_are_kept() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    // No configuration at the root: the old tool read the one in its own submodule.
+    let bundled = "[tool.release_tool]\npackages_dir = \"packages\"\n\
+                   tag_message_filename = \"tag_message.txt\"\ntag_prefix = \"v\"\n\
+                   git_remote = \"origin\"\n";
+    let url = old_tool_remote_with(&env, &[("release_tool.toml", bundled)]);
+    git(&root, &["submodule", "add", "-q", &url, "release_tool"]);
+    std::fs::remove_file(root.join("release_tool.toml")).unwrap();
+    git(&root, &["add", "--all"]);
+    git(
+        &root,
+        &["commit", "-q", "-m", "chore: the Python release_tool"],
+    );
+
+    let out = env.run(&root, ["migrate"]);
+    let err = outputs(&out).1;
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("release_tool.toml: set tag_message_filename = \"tag_message.txt\""),
+        "{err}"
+    );
+    assert_eq!(
+        read(&root.join("release_tool.toml")),
+        "# release-tool configuration (migrated from the Python release_tool)\n\
+         tag_message_filename = \"tag_message.txt\"\n"
+    );
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    let out = env.run(&root, ["config", "show"]);
+    assert!(
+        outputs(&out)
+            .0
+            .contains("tag_message_filename = \"tag_message.txt\""),
+        "{}",
+        outputs(&out).0
+    );
 }
