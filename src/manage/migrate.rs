@@ -49,6 +49,7 @@ pub fn plan_migrate(ws: &Workspace) -> Result<MigratePlan> {
         .submodules
         .iter()
         .filter(|s| OLD_TOOL_PATHS.contains(&s.path.trim_end_matches('/')))
+        .filter(|s| looks_like_the_old_tool(&ws.root.join(s.path.trim_end_matches('/'))))
         .collect();
     let manifests = manifest_edits(ws, &submodules)?;
     let obsolete = target_has_obsolete_keys(ws)?;
@@ -184,6 +185,21 @@ pub fn plan_migrate(ws: &Workspace) -> Result<MigratePlan> {
         ));
     }
     Ok(out)
+}
+
+/// Whether the submodule checked out at `dir` is the old tool: not checked out (nothing to
+/// tell), a `pyproject.toml` named `release-tool`/`release_tool`, or the old tool's stage
+/// scripts (its first versions had no `pyproject.toml`).
+fn looks_like_the_old_tool(dir: &Path) -> bool {
+    let pyproject = dir.join("pyproject.toml");
+    if pyproject.is_file() {
+        return PyProject::load(&pyproject)
+            .ok()
+            .and_then(|p| p.name().map(normalize_name))
+            .is_some_and(|name| name == OLD_TOOL_NAME);
+    }
+    let checked_out = fs_err::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+    !checked_out || dir.join("stage1.py").is_file() || dir.join("stages").is_dir()
 }
 
 /// Refuses when the old tool's submodule holds work that removing it would lose.

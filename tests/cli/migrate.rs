@@ -463,3 +463,27 @@ fn settings_of_the_old_tools_own_configuration_file_are_kept() {
         outputs(&out).0
     );
 }
+
+#[test]
+fn a_submodule_at_the_old_place_that_is_not_the_old_tool_is_left_alone() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let url = old_tool_remote_with(
+        &env,
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"release-notes-helper\"\nversion = \"1.0.0\"\n",
+        )],
+    );
+    git(
+        &root,
+        &["submodule", "add", "-q", &url, "tools/release_tool"],
+    );
+    git(&root, &["commit", "-q", "-m", "chore: a helper"]);
+    let before = snapshot_tree(&env.path());
+    let out = env.run(&root, ["migrate"]);
+    let err = outputs(&out).1;
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Nothing to migrate"), "{err}");
+    assert_eq!(before, snapshot_tree(&env.path()));
+}
