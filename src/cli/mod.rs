@@ -110,6 +110,8 @@ pub enum Command {
     Foreach(commands::foreach::ForeachArgs),
     /// Check workspace health (for CI).
     Check(commands::check::CheckArgs),
+    /// Take the old Python release tool out of the workspace and keep its settings.
+    Migrate(commands::migrate::MigrateArgs),
 
     // --- Environments ---
     /// Install an environment: dev, staging or prod.

@@ -6,7 +6,9 @@
 //! `[tool.release_tool]` exist, `release_tool.toml` wins and a warning names the other.
 //!
 //! Every key is checked before anything is read: an unknown key is an error naming the key,
-//! `file:line:col` and the nearest valid key, and exits with 2.
+//! `file:line:col` and the nearest valid key, and exits with 2. The keys the Python
+//! `release_tool` once had and release-tool does not read ([`OBSOLETE_KEYS`]) are the
+//! exception: each is ignored with a warning naming it and what replaced it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -423,6 +425,33 @@ const DOCKER_KEYS: &[&str] = &[
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
 const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository", "base_branch"];
 
+/// Keys the Python `release_tool` once had and release-tool does not read, each with what
+/// replaced it: read, ignored, and named in a warning (never an error), so that an old
+/// configuration loads; `release-tool migrate` removes them. Top level only: the old tool had
+/// no sub-tables.
+pub const OBSOLETE_KEYS: &[(&str, &str)] = &[
+    (
+        "changes_filename",
+        "the old tool stopped reading it in June 2025; stage 1 writes \
+         `changes_uncommitted_filename` and stage 3 `changes_since_tag_filename`, both in \
+         `changes_output_dir/<package>/`",
+    ),
+    (
+        "_config_source",
+        "the old tool's loader set it to say where its configuration came from; \
+         `release-tool config show` tells that now",
+    ),
+];
+
+/// What replaced an obsolete key of the Python `release_tool` ([`OBSOLETE_KEYS`]).
+#[must_use]
+pub fn obsolete_key(key: &str) -> Option<&'static str> {
+    OBSOLETE_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, why)| *why)
+}
+
 /// Every key path accepted, for documentation and `config schema`.
 pub fn known_keys() -> Vec<String> {
     let mut keys: Vec<String> = TOP_KEYS.iter().map(|k| (*k).to_owned()).collect();
@@ -472,7 +501,8 @@ fn load_unregistered(root: &Path) -> Result<LoadedConfig> {
     let mut warnings = Vec::new();
     if file.is_file() {
         let text = read(&file)?;
-        let config = parse_config_file(&file, &text)?;
+        let (config, obsolete) = parse_config_file_warned(&file, &text)?;
+        warnings.extend(obsolete);
         if pyproject.is_file()
             && let Ok(text) = fs_err::read_to_string(&pyproject)
             // Parsed only when it may have the table (a large root manifest takes a while).
@@ -497,7 +527,8 @@ fn load_unregistered(root: &Path) -> Result<LoadedConfig> {
     }
     if pyproject.is_file() {
         let text = read(&pyproject)?;
-        if let Some(config) = parse_pyproject(&pyproject, &text)? {
+        if let Some((config, obsolete)) = parse_pyproject_warned(&pyproject, &text)? {
+            warnings.extend(obsolete);
             return Ok(LoadedConfig {
                 config,
                 source: ConfigSource::Pyproject(pyproject),
@@ -518,6 +549,11 @@ fn read(path: &Path) -> Result<String> {
 
 /// Parse `release_tool.toml`: keys under `[tool.release_tool]` or at the top level.
 pub fn parse_config_file(path: &Path, text: &str) -> Result<Config> {
+    parse_config_file_warned(path, text).map(|(config, _)| config)
+}
+
+/// [`parse_config_file`], with the warnings about obsolete keys ([`OBSOLETE_KEYS`]).
+pub fn parse_config_file_warned(path: &Path, text: &str) -> Result<(Config, Vec<String>)> {
     let doc = parse_doc(path, text)?;
     let root = doc.as_table();
     if let Some(item) = root.get("tool") {
@@ -543,11 +579,55 @@ pub fn parse_config_file(path: &Path, text: &str) -> Result<Config> {
                 .into());
             }
             check_item(path, text, rt, "tool.release_tool")?;
-            return deserialize::<ToolWrapper>(path, text);
+            let (read, warnings) =
+                without_obsolete(path, text, rt.as_table_like(), "tool.release_tool.");
+            return Ok((deserialize::<ToolWrapper>(path, &read)?, warnings));
         }
     }
     check_table_like(path, text, root, "", TOP_KEYS)?;
-    deserialize::<Config>(path, text)
+    let (read, warnings) = without_obsolete(path, text, Some(root), "");
+    Ok((deserialize::<Config>(path, &read)?, warnings))
+}
+
+/// `text` with the obsolete keys of `table` ([`OBSOLETE_KEYS`]) blanked out (spaces in
+/// place, so that positions in errors stay true), and a warning for each.
+fn without_obsolete(
+    path: &Path,
+    text: &str,
+    table: Option<&dyn toml_edit::TableLike>,
+    prefix: &str,
+) -> (String, Vec<String>) {
+    let mut read = text.to_owned();
+    let mut warnings = Vec::new();
+    let Some(table) = table else {
+        return (read, warnings);
+    };
+    for (key, item) in table.iter() {
+        let Some(why) = obsolete_key(key) else {
+            continue;
+        };
+        let key_span = table.key(key).and_then(toml_edit::Key::span);
+        let position = key_span.as_ref().map_or_else(String::new, |s| {
+            let (line, col) = line_col(text, s.start);
+            format!(":{line}:{col}")
+        });
+        warnings.push(format!(
+            "Obsolete configuration key `{prefix}{key}` in {}{position} (the Python \
+             release_tool's) is ignored: {why}; remove it, or run `release-tool migrate`",
+            path.display()
+        ));
+        if let (Some(k), Some(v)) = (key_span, item.span())
+            && k.start <= v.end
+            && v.end <= read.len()
+        {
+            let blank: String = read[k.start..v.end]
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' })
+                .collect();
+            read.replace_range(k.start..v.end, &blank);
+        }
+    }
+    (read, warnings)
 }
 
 /// `[tool.release_tool]` inside a document with other tables (ignored).
@@ -565,11 +645,18 @@ struct ToolTable {
 
 /// Parse `[tool.release_tool]` from a root `pyproject.toml`; `None` when the table is absent.
 pub fn parse_pyproject(path: &Path, text: &str) -> Result<Option<Config>> {
+    parse_pyproject_warned(path, text).map(|found| found.map(|(config, _)| config))
+}
+
+/// [`parse_pyproject`], with the warnings about obsolete keys ([`OBSOLETE_KEYS`]).
+pub fn parse_pyproject_warned(path: &Path, text: &str) -> Result<Option<(Config, Vec<String>)>> {
     let doc = parse_doc(path, text)?;
     match doc.get("tool").and_then(|t| t.get("release_tool")) {
         Some(item) => {
             check_item(path, text, item, "tool.release_tool")?;
-            deserialize::<ToolWrapper>(path, text).map(Some)
+            let (read, warnings) =
+                without_obsolete(path, text, item.as_table_like(), "tool.release_tool.");
+            Ok(Some((deserialize::<ToolWrapper>(path, &read)?, warnings)))
         }
         None => Ok(None),
     }
@@ -614,6 +701,9 @@ fn check_table_like(
     keys: &[&str],
 ) -> Result<()> {
     for (key, item) in table.iter() {
+        if std::ptr::eq(keys, TOP_KEYS) && obsolete_key(key).is_some() {
+            continue;
+        }
         if !keys.contains(&key) {
             let span = table.key(key).and_then(toml_edit::Key::span);
             return Err(unknown_key(
@@ -1282,6 +1372,41 @@ mod tests {
             e,
             "Unknown configuration key `tag_prefx` in release_tool.toml:2:1; did you mean `tag_prefix`?"
         );
+    }
+
+    #[test]
+    fn obsolete_keys_of_the_python_tool_warn_and_are_ignored() {
+        let text = "[tool.release_tool]\npackages_dir = \"packages\"\n\
+                    changes_filename = \"release_changes.txt\"\n_config_source = \"x\"\n\
+                    tag_prefix = \"\"\n";
+        let (c, warnings) = parse_config_file_warned(Path::new("release_tool.toml"), text).unwrap();
+        assert_eq!(c.tag_prefix, "");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with(
+                "Obsolete configuration key `tool.release_tool.changes_filename` in \
+                 release_tool.toml:3:1"
+            ) && warnings[0].contains("changes_uncommitted_filename"),
+            "{warnings:?}"
+        );
+        // Top level: positions after a blanked multi-line value stay true.
+        let e = parse_config_file_warned(
+            Path::new("release_tool.toml"),
+            "changes_filename = [\n  \"a\",\n]\ndev_branch = 3\n",
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("release_tool.toml:4:"), "{e:#}");
+        // In a pyproject.
+        let (_, warnings) = parse_pyproject_warned(
+            Path::new("pyproject.toml"),
+            "[tool.release_tool]\nchanges_filename = \"x\"\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(warnings.len(), 1);
+        // A key the old tool never had is still an error, and obsolete keys are top-level only.
+        assert!(err("changes_filenam = \"x\"\n").contains("Unknown configuration key"));
+        assert!(err("[forge]\nchanges_filename = \"x\"\n").contains("Unknown configuration key"));
     }
 
     #[test]

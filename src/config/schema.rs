@@ -5,7 +5,9 @@
 //! Adjustments to what schemars derives, for TOML editors (taplo, Even Better TOML):
 //! TOML has no `null`, so optional keys are plain types without a `null` default; the
 //! `[tool.release_tool]` layout of `release_tool.toml` is accepted through a `tool` property;
-//! keys without a doc comment get their description from [`EXTRA_DESCRIPTIONS`].
+//! keys without a doc comment get their description from [`EXTRA_DESCRIPTIONS`]; the
+//! obsolete keys of the Python `release_tool` ([`super::OBSOLETE_KEYS`]) are listed as
+//! `deprecated` (accepted with a warning).
 
 use serde_json::{Map, Value};
 
@@ -187,6 +189,18 @@ pub fn schema() -> Value {
             "additionalProperties": false
         }),
     );
+    for (key, why) in super::OBSOLETE_KEYS {
+        properties.insert(
+            (*key).to_owned(),
+            serde_json::json!({
+                "description": format!(
+                    "Obsolete (the Python release_tool's): ignored with a warning; {why}. \
+                     `release-tool migrate` removes it."
+                ),
+                "deprecated": true
+            }),
+        );
+    }
     schema
 }
 
@@ -304,7 +318,7 @@ mod tests {
         let s = schema();
         let mut from_schema = Vec::new();
         walk(&s, &s, "", &mut from_schema);
-        from_schema.retain(|k| k != "tool");
+        from_schema.retain(|k| k != "tool" && crate::config::obsolete_key(k).is_none());
         from_schema.sort();
         let mut known = crate::config::known_keys();
         known.sort();

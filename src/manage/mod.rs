@@ -1,7 +1,8 @@
-//! Workspace management commands' core: `add`/`remove`, `update`, `foreach`, `ci` and `check`.
+//! Workspace management commands' core: `add`/`remove`, `update`, `foreach`, `ci`, `check` and `migrate`.
 
 pub mod check;
 pub mod ci;
 pub mod foreach;
 pub mod membership;
+pub mod migrate;
 pub mod update;

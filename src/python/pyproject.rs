@@ -786,6 +786,38 @@ impl PyProject {
         changed
     }
 
+    /// Remove the requirement(s) with this normalised name from every `[dependency-groups]`
+    /// group; returns the groups it was removed from. An emptied group stays (empty).
+    pub fn remove_group_dependency(&mut self, name: &str) -> Vec<String> {
+        self.doc_mut();
+        let target = normalize_name(name);
+        let Some(groups) = self.get_table_mut(&["dependency-groups"]) else {
+            return Vec::new();
+        };
+        let mut removed = Vec::new();
+        for (group, item) in groups.iter_mut() {
+            let Some(array) = item.as_array_mut() else {
+                continue;
+            };
+            let mut changed = false;
+            for index in (0..array.len()).rev() {
+                let matches = array
+                    .get(index)
+                    .and_then(Value::as_str)
+                    .and_then(requirement_name)
+                    .is_some_and(|existing| existing == target);
+                if matches {
+                    remove_from_array(array, index);
+                    changed = true;
+                }
+            }
+            if changed {
+                removed.push(group.get().to_owned());
+            }
+        }
+        removed
+    }
+
     /// The document as text.
     #[must_use]
     pub fn render(&self) -> String {

@@ -8,6 +8,20 @@ All notable changes to this project are documented in this file.\n\n\
 The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/),\n\
 and versions follow [PEP 440](https://peps.python.org/pep-0440/).\n";
 
+/// The tag message template the Python `release_tool`'s stage 3 wrote (June 2025 on). Left
+/// untouched, it meant "no message" to that tool, and it does here too
+/// ([`is_old_tool_template`]).
+pub const OLD_TOOL_TEMPLATE: &str = "## Релиз {VERSION}\n\n\
+_Изменения по сравнению с {PREV_VERSION}_\n\n\
+<!-- Опишите основные изменения здесь -->\n";
+
+/// Whether a tag message file still holds the Python `release_tool`'s untouched template,
+/// compared as that tool did: equal once whitespace is trimmed at both ends.
+#[must_use]
+pub fn is_old_tool_template(text: &str) -> bool {
+    text.trim() == OLD_TOOL_TEMPLATE.trim()
+}
+
 /// Remove `<!-- … -->` comments (the instructions of a template) and surrounding blank lines.
 pub fn strip_comments(text: &str) -> String {
     let mut out = String::new();
@@ -135,6 +149,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_python_tools_untouched_template_is_recognised() {
+        let text = "## Релиз {VERSION}\n\n_Изменения по сравнению с {PREV_VERSION}_\n\n\
+                    <!-- Опишите основные изменения здесь -->\n";
+        assert_eq!(text.len(), 160);
+        assert!(is_old_tool_template(text));
+        assert!(is_old_tool_template(&format!("\n  {text}\n\n")));
+        assert!(!is_old_tool_template(&text.replace("здесь", "здесь!")));
+        assert!(!is_old_tool_template(&text.replace('\n', "\r\n")));
+        assert!(!is_old_tool_template(&format!("{text}- fixed a bug\n")));
+    }
 
     #[test]
     fn dates() {

@@ -457,12 +457,13 @@ fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)])
 }
 
 /// The tag message of a package: its `tag_message.md` when written, else notes grouped from
-/// the conventional commits; comments removed and placeholders filled.
+/// the conventional commits; comments removed and placeholders filled. The Python
+/// `release_tool`'s untouched template counts as unwritten, as it did there.
 fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
     let file = stages::package_changes_dir(ws, &c.pkg.name).join(&ws.config.tag_message_filename);
-    let written = fs_err::read_to_string(&file)
-        .ok()
-        .filter(|t| !changelog::strip_comments(t).trim().is_empty());
+    let written = fs_err::read_to_string(&file).ok().filter(|t| {
+        !changelog::strip_comments(t).trim().is_empty() && !changelog::is_old_tool_template(t)
+    });
     let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
     let template = written.unwrap_or_else(|| notes::template(&c.pkg.name, &refs));
     let prev = c

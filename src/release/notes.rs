@@ -16,6 +16,7 @@ use crate::git::Git;
 use crate::plan::Plan;
 use crate::python::conventional;
 use crate::python::version;
+use crate::release::changelog;
 use crate::workspace::{Package, Workspace};
 
 /// The tree of an empty repository: what a package without a tag is diffed against.
@@ -198,9 +199,11 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
         );
         let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
         let template = template(&pkg.name, &messages);
-        // Kept: a message with text that is not the untouched template of these commits.
-        let kept =
-            fs_err::read_to_string(&message).is_ok_and(|t| !t.trim().is_empty() && t != template);
+        // Kept: a message with text that is not the untouched template of these commits, nor
+        // the Python release_tool's untouched template.
+        let kept = fs_err::read_to_string(&message).is_ok_and(|t| {
+            !t.trim().is_empty() && t != template && !changelog::is_old_tool_template(&t)
+        });
         if !kept {
             plan.write(Some(&pkg.name), &message, template.clone());
         }

@@ -29,6 +29,7 @@ fn help_lists_every_command() {
         "update",
         "foreach",
         "check",
+        "migrate",
         "sync",
         "lock",
         "manifests",

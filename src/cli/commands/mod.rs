@@ -16,6 +16,7 @@ pub mod init;
 pub mod lock;
 pub mod man;
 pub mod manifests;
+pub mod migrate;
 pub mod new;
 pub mod next;
 pub mod notes;
@@ -56,6 +57,7 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::New(a) => new::run(a, global),
         Command::Add(a) => add::run(a, global),
         Command::Remove(a) => remove::run(a, global),
+        Command::Migrate(a) => migrate::run(a, global),
         Command::Status(a) => status::run(a, global),
         Command::Update(a) => update::run(a, global),
         Command::Foreach(a) => foreach::run(a, global),
