@@ -41,5 +41,6 @@ mod stages_changes;
 mod status;
 mod status_cache;
 mod support_selftest;
+mod tag_spellings;
 mod update;
 mod uv_sibling;
