@@ -182,3 +182,31 @@ fn mixed_spellings_are_ordered_by_pep440_and_pins_keep_their_form() {
         "{staging}"
     );
 }
+
+/// A version is tagged once, however spelled: with `v0.0.2` already there, releasing 0.0.2 (whose
+/// tag would be `0.0.2`) is refused before anything changes.
+#[test]
+fn a_version_tagged_in_another_spelling_is_not_tagged_again() {
+    let (w, _) = world();
+    let a = w.pkg("a");
+    // Tagged on a side commit (not merged into main, so `main` still has changes to release).
+    git(&a, &["switch", "-q", "-c", "side"]);
+    commit_file(&a, "side.txt", "side\n", "chore: side");
+    git(&a, &["tag", "-a", "v0.0.2", "-m", "v0.0.2"]);
+    git(&a, &["switch", "-q", "main"]);
+    git(&a, &["branch", "-q", "-D", "side"]);
+    git(&a, &["push", "-q", "origin", "v0.0.2"]);
+    let before = w.state();
+    let out = w.release(&["-p", "a", "--bump", "patch", "--push"]);
+    let (stdout, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("a (packages/a): tag v0.0.2 already exists; choose another --bump"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing was changed") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert_eq!(w.state(), before, "nothing changed");
+}
