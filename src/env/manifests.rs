@@ -237,6 +237,7 @@ fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
     match Git::new(dir).remote_tags(&listed, prefix) {
         Ok(tags) => {
             let names = || tags.iter().map(|t| t.name.as_str());
+            version::note_ignored_tags(&pkg.name, names(), prefix);
             r.staging = version::newest_tag(names(), prefix, false).map(|(t, _)| t);
             r.prod = version::newest_tag(names(), prefix, true).map(|(t, v)| (t, v.to_string()));
         }

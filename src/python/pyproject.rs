@@ -175,6 +175,15 @@ impl Source {
         }
     }
 
+    /// A git source and nothing else (`git` with at most `tag`/`branch`/`rev`).
+    fn is_plain_git(&self) -> bool {
+        self.git.is_some()
+            && !self.workspace
+            && self.path.is_none()
+            && self.index.is_none()
+            && self.editable.is_none()
+    }
+
     fn to_inline_table(&self) -> InlineTable {
         let mut table = InlineTable::new();
         let strings = [
@@ -646,6 +655,11 @@ impl PyProject {
     /// e.g. {git=..., tag=...} or {workspace=true}. Replaces an existing entry
     /// (matched by normalised name) in place. Returns whether anything changed;
     /// false also if `tool`, `tool.uv` or `tool.uv.sources` is not a table.
+    ///
+    /// A git pin replacing a git pin (an inline or standard table) changes only the values of
+    /// `git`, `tag`, `branch` and `rev` (each keeps its place, quotes and spacing; one the new
+    /// pin lacks goes): every other key the user wrote (`subdirectory = "."`, `marker`,
+    /// `extra`, `lfs`, ...) and the table's formatting stay.
     pub fn set_source(&mut self, name: &str, source: &Source) -> bool {
         self.doc_mut();
         let Some(sources) = self.ensure_table(&["tool", "uv", "sources"]) else {
@@ -667,6 +681,28 @@ impl PyProject {
             sources.insert(name, Item::Value(Value::InlineTable(new_table)));
             return true;
         };
+        if item
+            .as_table_like()
+            .is_some_and(|table| Source::from_table(table).git.is_some())
+            && source.is_plain_git()
+        {
+            let Item::Value(Value::InlineTable(inline)) = item else {
+                return item
+                    .as_table_like_mut()
+                    .is_some_and(|table| update_git_source(table, source));
+            };
+            // The space before `}` stays there, whichever value ends up last.
+            let suffix = inline.iter_mut().last().and_then(|(_, last)| {
+                let suffix = last.decor().suffix().cloned();
+                last.decor_mut().set_suffix("");
+                suffix
+            });
+            let changed = update_git_source(inline, source);
+            if let (Some(suffix), Some((_, last))) = (suffix, inline.iter_mut().last()) {
+                last.decor_mut().set_suffix(suffix);
+            }
+            return changed;
+        }
         match item {
             Item::Value(value) => {
                 if value
@@ -1313,6 +1349,37 @@ fn string_like(template: Option<&Value>, text: &str) -> Value {
         return value;
     }
     Value::from(text)
+}
+
+/// Point an existing git source at `source` (a plain git source, see [`PyProject::set_source`]):
+/// only the values of `git`, `tag`, `branch` and `rev` change; returns whether one did.
+fn update_git_source(table: &mut dyn TableLike, source: &Source) -> bool {
+    let mut changed = false;
+    for (key, wanted) in [
+        ("git", &source.git),
+        ("tag", &source.tag),
+        ("branch", &source.branch),
+        ("rev", &source.rev),
+    ] {
+        match (wanted, table.get_mut(key)) {
+            (Some(text), Some(Item::Value(value))) if value.is_str() => {
+                if value.as_str() != Some(text.as_str()) {
+                    replace_string(value, text);
+                    changed = true;
+                }
+            }
+            (Some(text), _) => {
+                table.insert(key, Item::Value(Value::from(text.as_str())));
+                changed = true;
+            }
+            (None, Some(_)) => {
+                table.remove(key);
+                changed = true;
+            }
+            (None, None) => {}
+        }
+    }
+    changed
 }
 
 /// Replace a string value, keeping its decoration and quote style.
@@ -2128,6 +2195,35 @@ mod tests {
                 "data-loader = { git = \"https://example.com/dl.git\", rev = \"abc123\" }   #"
             )
         );
+    }
+
+    /// A git pin moving to another tag changes only the tag value: `subdirectory = "."` and
+    /// every other key, the spacing, the quotes, comments and a standard table's layout stay.
+    #[test]
+    fn set_source_git_to_git_changes_only_the_pin() {
+        let text = "[project]\nname = \"p\"\n\n[tool.uv.sources]\n\
+            core = {git='file:///srv/core.git',tag='v0.1.2.dev3',subdirectory=\".\"} # pinned\n\
+            data = { git = \"file:///srv/data.git\", branch = \"main\", marker = \"sys_platform == 'linux'\" }\n\
+            \n[tool.uv.sources.io]\n# the io package\ngit = \"file:///srv/io.git\"\nsubdirectory = \".\"\ntag = \"0.0.1\"\n";
+        let mut project = parse(text);
+        let pin = |url: &str, tag: &str| {
+            source(|s| {
+                s.git = Some(url.into());
+                s.tag = Some(tag.into());
+            })
+        };
+        assert!(project.set_source("core", &pin("file:///srv/core.git", "0.1.2.dev4")));
+        assert!(!project.set_source("core", &pin("file:///srv/core.git", "0.1.2.dev4")));
+        assert!(project.set_source("data", &pin("file:///srv/data.git", "v1.0")));
+        assert!(project.set_source("io", &pin("file:///srv/io.git", "0.0.2")));
+        let expected = text
+            .replace("tag='v0.1.2.dev3'", "tag='0.1.2.dev4'")
+            .replace(
+                "branch = \"main\", marker = \"sys_platform == 'linux'\" }",
+                "marker = \"sys_platform == 'linux'\", tag = \"v1.0\" }",
+            )
+            .replace("tag = \"0.0.1\"", "tag = \"0.0.2\"");
+        assert_eq!(project.render(), expected);
     }
 
     #[test]

@@ -321,15 +321,23 @@ pub fn is_final(v: &Version) -> bool {
     !v.is_pre() && !v.is_dev()
 }
 
-/// Parse a tag `<prefix><version>`: `Some(version)` if `tag` is exactly `prefix`
-/// followed by a valid PEP 440 version, else `None`.
+/// Parse a tag `<prefix><version>`: `Some(version)` if `tag` is `prefix` followed by a valid
+/// PEP 440 version, else `None`.
 ///
-/// The version part must start with a digit and contain no whitespace, so a
-/// leading `v` (which PEP 440 would tolerate) is never accepted in place of the
-/// prefix: `parse_tag("v1.0.0", "")` and `parse_tag("1.0.0", "v")` are `None`.
+/// The version may be spelled any way PEP 440 accepts (`0.0.1-dev0`, `0.0.1dev1`, `0.0.1.dev2`,
+/// `1.0.0-RC.1`): the returned version is normalised, and tags are compared by it, never by
+/// their text. The version part must contain no whitespace.
+///
+/// The leading `v` PEP 440 tolerates (`v1.0` is `1.0`) is read only with the empty prefix:
+/// `parse_tag("v1.0.0", "")` is `1.0.0`, like `parse_tag("1.0.0", "")`. A non-empty prefix
+/// is matched exactly and must be followed by a digit, so `parse_tag("1.0.0", "v")` and
+/// `parse_tag("vv1.0.0", "v")` are `None`.
 #[must_use]
 pub fn parse_tag(tag: &str, prefix: &str) -> Option<Version> {
-    let rest = tag.strip_prefix(prefix)?;
+    let mut rest = tag.strip_prefix(prefix)?;
+    if prefix.is_empty() {
+        rest = rest.strip_prefix(['v', 'V']).unwrap_or(rest);
+    }
     if !rest.starts_with(|c: char| c.is_ascii_digit()) || rest.contains(char::is_whitespace) {
         return None;
     }
@@ -351,6 +359,44 @@ pub fn newest_tag<'a>(
         .filter(|(_, v)| !finals_only || is_final(v))
         .max_by(|(ta, va), (tb, vb)| va.cmp(vb).then_with(|| tb.cmp(ta)))
         .map(|(tag, v)| (tag.to_string(), v))
+}
+
+/// The tag among `tags` that holds version `v` (however it is spelled: with prefix `""`,
+/// `v0.0.1` and `0.0.1` both hold `0.0.1`); the lexicographically smallest when several do.
+pub fn tag_of_version<'a>(
+    tags: impl IntoIterator<Item = &'a str>,
+    prefix: &str,
+    v: &Version,
+) -> Option<&'a str> {
+    tags.into_iter()
+        .filter(|tag| parse_tag(tag, prefix).as_ref() == Some(v))
+        .min()
+}
+
+/// The tags among `tags` that start with `prefix` but are not `<prefix><PEP 440 version>`
+/// (see [`parse_tag`]): the tags a package's tag listing ignores, in their input order.
+pub fn ignored_tags<'a>(tags: impl IntoIterator<Item = &'a str>, prefix: &str) -> Vec<&'a str> {
+    tags.into_iter()
+        .filter(|tag| tag.starts_with(prefix) && parse_tag(tag, prefix).is_none())
+        .collect()
+}
+
+/// Log (at `info`, shown with `-v`) the tags of `package` that [`ignored_tags`] ignores, so a
+/// user whose tags are spelled in an unexpected way can see why they do not count.
+pub fn note_ignored_tags<'a>(package: &str, tags: impl IntoIterator<Item = &'a str>, prefix: &str) {
+    let ignored = ignored_tags(tags, prefix);
+    if !ignored.is_empty() {
+        tracing::info!(
+            "{package}: ignored tag{} {} (not {prefix}<PEP 440 version>{})",
+            if ignored.len() == 1 { "" } else { "s" },
+            ignored.join(", "),
+            if prefix.is_empty() {
+                ", optionally with a leading v"
+            } else {
+                ""
+            }
+        );
+    }
 }
 
 #[cfg(test)]
@@ -647,7 +693,13 @@ mod tests {
             ("alpha-v2.1", "alpha-v", Some("2.1")),
             ("v1!2.0", "v", Some("1!2.0")),
             ("1.0.0", "v", None),
-            ("v1.0.0", "", None),
+            // The empty prefix reads PEP 440's optional leading `v`; other prefixes are exact.
+            ("v1.0.0", "", Some("1.0.0")),
+            ("V1.0.0", "", Some("1.0.0")),
+            ("vv1.0.0", "", None),
+            ("v", "", None),
+            ("V1.0.0", "v", None),
+            ("1.0.0", "alpha-v", None),
             ("vv1.0.0", "v", None),
             ("v", "v", None),
             ("", "", None),
@@ -700,12 +752,114 @@ mod tests {
         assert_eq!(newest(&mixed, "v", true), some("v1.0.0"));
         assert_eq!(newest(&mixed, "alpha-v", true), some("alpha-v3.0.0"));
         assert_eq!(newest(&mixed, "", true), some("9.0.0"));
-        assert_eq!(newest(&["v1.0", "release"], "", true), None);
+        assert_eq!(newest(&["v1.0", "release"], "", true), some("v1.0"));
+        assert_eq!(newest(&["release", "latest"], "", true), None);
         assert_eq!(newest(&[], "v", false), None);
         // Equal versions: the smallest tag wins regardless of order.
         assert_eq!(newest(&["v1.0.0", "v1.0"], "v", true), some("v1.0"));
         assert_eq!(newest(&["v1.0", "v1.0.0"], "v", true), some("v1.0"));
         // Epochs outrank release numbers.
         assert_eq!(newest(&["v1!0.1", "v9.0"], "v", true), some("v1!0.1"));
+    }
+
+    /// Tags as real repositories have them: one package, `tag_prefix = ""`, spellings mixed.
+    const REAL_TAGS: [&str; 5] = [
+        "v0.0.1-dev0",
+        "v0.0.1dev1",
+        "0.0.1.dev2",
+        "0.0.1",
+        "0.0.2.dev0",
+    ];
+
+    #[test]
+    fn non_normalised_spellings_parse() {
+        let cases = [
+            ("v0.0.1-dev0", "0.0.1.dev0"),
+            ("v0.0.1dev1", "0.0.1.dev1"),
+            ("0.0.1.dev2", "0.0.1.dev2"),
+            ("0.0.1", "0.0.1"),
+            ("0.0.2.dev0", "0.0.2.dev0"),
+            ("v0.1.2.dev3", "0.1.2.dev3"),
+            ("0.0.1_dev4", "0.0.1.dev4"),
+            ("1.0.0-RC.1", "1.0.0rc1"),
+            ("1.0.0.alpha2", "1.0.0a2"),
+            ("1.0-post1", "1.0.post1"),
+            ("V2.0", "2.0"),
+        ];
+        for (tag, normalised) in cases {
+            let version = parse_tag(tag, "").unwrap_or_else(|| panic!("{tag}"));
+            assert_eq!(version.to_string(), normalised, "{tag}");
+        }
+        // With prefix `v` only the `v` spellings belong to the package.
+        assert_eq!(
+            parse_tag("v0.0.1-dev0", "v")
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some("0.0.1.dev0")
+        );
+        assert_eq!(parse_tag("0.0.1.dev2", "v"), None);
+    }
+
+    #[test]
+    fn mixed_spellings_order_by_pep440() {
+        let some = |s: &str| Some(s.to_string());
+        // Every input order gives the same answer (never string or date order).
+        let mut tags = REAL_TAGS;
+        for _ in 0..tags.len() {
+            tags.rotate_left(1);
+            assert_eq!(newest(&tags, "", false), some("0.0.2.dev0"));
+            assert_eq!(newest(&tags, "", true), some("0.0.1"));
+            let mut reversed = tags;
+            reversed.reverse();
+            assert_eq!(newest(&reversed, "", false), some("0.0.2.dev0"));
+        }
+        let mut sorted: Vec<Version> = REAL_TAGS
+            .iter()
+            .map(|t| parse_tag(t, "").unwrap())
+            .collect();
+        sorted.sort();
+        let texts: Vec<String> = sorted.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            [
+                "0.0.1.dev0",
+                "0.0.1.dev1",
+                "0.0.1.dev2",
+                "0.0.1",
+                "0.0.2.dev0"
+            ]
+        );
+        // Without the newest, a `v` dev tag is the newest.
+        assert_eq!(newest(&REAL_TAGS[..2], "", false), some("v0.0.1dev1"));
+        // The next release after them: 0.0.2.dev0 + patch finalises, + minor goes to 0.1.0.
+        let (_, last) = newest_tag(REAL_TAGS, "", false).unwrap();
+        assert_eq!(bump(&last, Bump::Patch).unwrap().to_string(), "0.0.2");
+        assert_eq!(bump(&last, Bump::Minor).unwrap().to_string(), "0.1.0");
+        // With prefix `v` only the `v` tags count.
+        assert_eq!(newest(&REAL_TAGS, "v", false), some("v0.0.1dev1"));
+        assert_eq!(newest(&REAL_TAGS, "v", true), None);
+        // The same version spelled twice: the smallest tag.
+        assert_eq!(newest(&["v0.0.1", "0.0.1"], "", true), some("0.0.1"));
+    }
+
+    #[test]
+    fn tags_of_versions_and_ignored_tags() {
+        assert_eq!(
+            tag_of_version(REAL_TAGS, "", &v("0.0.1.dev1")),
+            Some("v0.0.1dev1")
+        );
+        assert_eq!(tag_of_version(REAL_TAGS, "", &v("0.0.1")), Some("0.0.1"));
+        assert_eq!(tag_of_version(REAL_TAGS, "", &v("0.0.3")), None);
+        assert_eq!(
+            tag_of_version(["v1.0", "1.0.0"], "", &v("1")),
+            Some("1.0.0")
+        );
+        let tags = ["v1.0", "latest", "v1.x", "1.0 ", "alpha-v2", "release-1"];
+        assert_eq!(
+            ignored_tags(tags, ""),
+            ["latest", "v1.x", "1.0 ", "alpha-v2", "release-1"]
+        );
+        assert_eq!(ignored_tags(tags, "v"), ["v1.x"]);
+        assert_eq!(ignored_tags(REAL_TAGS, ""), Vec::<&str>::new());
     }
 }

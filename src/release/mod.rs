@@ -184,9 +184,17 @@ struct Candidate<'a> {
 }
 
 impl Candidate<'_> {
-    /// Whether the package has a tag named `tag` (one with its prefix).
-    fn has_tag(&self, tag: &str) -> bool {
-        self.tags.iter().any(|t| t == tag)
+    /// The package's tag holding version `v`, however it is spelled (with prefix `""`,
+    /// `v0.0.1` holds 0.0.1): versions are compared, not tag names.
+    fn tagged(&self, v: &Version) -> Option<&str> {
+        version::tag_of_version(self.tags.iter().map(String::as_str), &self.prefix, v)
+    }
+
+    /// The tag of version `v`: its existing tag, else the one this tool creates
+    /// (`<prefix><v>`, normalised).
+    fn tag_name(&self, v: &Version) -> String {
+        self.tagged(v)
+            .map_or_else(|| format!("{}{v}", self.prefix), str::to_owned)
     }
 }
 
@@ -223,6 +231,7 @@ fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Ga
     let tags = cache
         .tag_distances(&pkg.rel_path, git, prefix, &head)
         .with_context(|| format!("{}: cannot read its tags", pkg.name))?;
+    version::note_ignored_tags(&pkg.name, tags.iter().map(|t| t.name.as_str()), prefix);
     let merged: Vec<String> = if tags.iter().all(|t| t.ahead.is_some()) {
         // `ahead` = commits of the tag that HEAD lacks: 0 means merged into HEAD.
         tags.iter()
@@ -1162,8 +1171,7 @@ fn release_versions(
     for c in todo {
         match new_version(c, req.bump) {
             Ok(v) => {
-                let tag = format!("{}{v}", c.prefix);
-                if c.has_tag(&tag) {
+                if let Some(tag) = c.tagged(&v) {
                     problem(
                         problems,
                         c.pkg,
@@ -1356,7 +1364,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         });
     }
     for c in &prepared {
-        let tag = format!("{}{}", c.prefix, c.version);
+        let tag = c.tag_name(&c.version);
         if req.push {
             // Prepared by an earlier run: push it and open (or find) its pull request.
             let message = c.git.run(["log", "-1", "--format=%B", "HEAD"])?;
@@ -1391,7 +1399,7 @@ fn require_not_prepared_earlier(
     base: &str,
     problems: &mut Vec<String>,
 ) -> Result<()> {
-    if !version::is_final(&c.version) || c.has_tag(&format!("{}{}", c.prefix, c.version)) {
+    if !version::is_final(&c.version) || c.tagged(&c.version).is_some() {
         return Ok(());
     }
     match version_at(c, &format!("refs/heads/{base}"))? {
@@ -1412,7 +1420,7 @@ fn require_not_prepared_earlier(
 /// final version that has no tag yet (the release commit waiting for its merge). Preparing it
 /// again would bump it twice.
 fn already_prepared(c: &Candidate<'_>) -> Result<bool> {
-    if !version::is_final(&c.version) || c.has_tag(&format!("{}{}", c.prefix, c.version)) {
+    if !version::is_final(&c.version) || c.tagged(&c.version).is_some() {
         return Ok(false);
     }
     let Some(parent) = c.git.resolve("HEAD^")? else {
@@ -1676,10 +1684,10 @@ fn tag_step(
     planned: &mut Planned,
     problems: &mut Vec<String>,
 ) -> Result<Option<TagStep>> {
-    let tag = format!("{}{v}", c.prefix);
+    let tag = c.tag_name(&v);
     // `prepare` tags a dev/pre version at once: one without its tag was never prepared
     // (a new package, a package with no changes this cycle), and is not a release.
-    if !version::is_final(&v) && !c.has_tag(&tag) {
+    if !version::is_final(&v) && c.tagged(&v).is_none() {
         planned.skipped.push(Skipped::new(
             c.pkg,
             format!(

@@ -261,6 +261,7 @@ fn package_status(
             return row;
         }
     };
+    version::note_ignored_tags(&pkg.name, tags.iter().map(|t| t.name.as_str()), prefix);
     let newest = newest(&tags, prefix, false);
     let since = match &newest {
         Some((tag, _)) => tag

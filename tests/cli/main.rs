@@ -44,6 +44,7 @@ mod stages_changes;
 mod status;
 mod status_cache;
 mod support_selftest;
+mod tag_spellings;
 mod update;
 mod uv_download;
 mod uv_sibling;
