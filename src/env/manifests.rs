@@ -1,8 +1,10 @@
 //! `manifests`: keep the staging and prod manifests in step with the dev manifest (SPEC §1).
 //!
 //! Both get the dev manifest's `[project]` name, version and requires-python, its
-//! non-workspace dependencies (verbatim), and every workspace package the root needs
-//! (transitively) as a direct dependency with a pinned source:
+//! non-workspace dependencies (verbatim), what the product needs to install
+//! ([`PRODUCT_SETTINGS`] and the `[tool.uv.sources]` of its non-member dependencies, see
+//! [`sync_product`]), and every workspace package the root needs (transitively) as a direct
+//! dependency with a pinned source, spelled as the dev manifest spells it:
 //!
 //! - staging: `{ git = URL, tag = T }`, T the newest tag of any kind on the package's remote;
 //! - prod: `{ git = URL, tag = T }`, T the newest final tag (neither pre- nor dev-release), or
@@ -10,13 +12,15 @@
 //!
 //! Tags are read from the remotes (`git ls-remote --tags`), URLs from `.gitmodules`. A package
 //! without a suitable tag gets a warning and is left out: a pin is never invented. Everything
-//! else in the manifests (comments, indexes, other sections) is preserved.
+//! else in the manifests (comments, other sections) is preserved, and a setting already equal
+//! in value to dev's keeps its formatting.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Serialize;
+use toml_edit::{ArrayOfTables, Item, Table, Value};
 
 use crate::config::ProdSource;
 use crate::core::parallel;
@@ -45,7 +49,27 @@ pub struct ManifestsPlan {
     pub warnings: Vec<String>,
     pub staging_path: PathBuf,
     pub prod_path: PathBuf,
+    /// Per manifest path: the product settings ([`PRODUCT_SETTINGS`], sources) that are not in
+    /// step with dev, as `check` names them.
+    pub drift: Vec<(PathBuf, Vec<String>)>,
 }
+
+/// What staging and prod take from the dev manifest as it is, besides the dependencies: the
+/// settings the product needs to install (its extras, its package indexes, and uv's resolver
+/// settings), as (keys, how messages name it).
+pub const PRODUCT_SETTINGS: [(&[&str], &str); 5] = [
+    (
+        &["project", "optional-dependencies"],
+        "[project.optional-dependencies]",
+    ),
+    (&["tool", "uv", "index"], "[[tool.uv.index]]"),
+    (&["tool", "uv", "conflicts"], "[tool.uv] conflicts"),
+    (&["tool", "uv", "environments"], "[tool.uv] environments"),
+    (
+        &["tool", "uv", "required-environments"],
+        "[tool.uv] required-environments",
+    ),
+];
 
 /// Workspace packages the root needs: its direct workspace dependencies and theirs,
 /// transitively, in dependency order.
@@ -101,6 +125,20 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
             (!keys.contains(name.as_str())).then(|| (name, d.clone()))
         })
         .collect();
+    // A package is written as the dev manifest spells it (PEP 503 finds it, in any spelling).
+    let spelled: HashMap<String, String> = dev_deps
+        .iter()
+        .filter_map(|d| {
+            let name = pyproject::requirement_spelling(d)?;
+            Some((pyproject::normalize_name(name), name.to_owned()))
+        })
+        .collect();
+    let spelling = |pkg: &Package| {
+        spelled
+            .get(&pkg.key)
+            .cloned()
+            .unwrap_or_else(|| pkg.name.clone())
+    };
     let needed = needed_packages(ws, &root_ws_deps);
     let resolved: Vec<Resolved<'_>> =
         parallel::map(&needed, ws.config.effective_jobs(jobs), |pkg| {
@@ -141,16 +179,24 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
     let staging_path = ws.path(&ws.config.staging_pyproject_path);
     let prod_path = ws.path(&ws.config.prod_pyproject_path);
     let mut plan = Plan::new(&ws.root);
-    for (path, prod) in [(&staging_path, false), (&prod_path, true)] {
+    let mut drift = Vec::new();
+    for (path, rel, prod) in [
+        (&staging_path, &ws.config.staging_pyproject_path, false),
+        (&prod_path, &ws.config.prod_pyproject_path, true),
+    ] {
         let mut doc = load_or_new(path, &dev, prod)?;
         for key in ["name", "version", "requires-python"] {
             if let Some(value) = project_string(&dev, key) {
                 doc.set_project_field(key, &value);
             }
         }
+        let drifted = sync_product(&mut doc, &dev, &keys, path_prefix(rel).as_deref());
+        if !drifted.is_empty() {
+            drift.push((path.clone(), drifted));
+        }
         let mut desired: Vec<(String, String)> = third_party.clone();
         for r in &resolved {
-            let name = r.pkg.name.clone();
+            let name = spelling(r.pkg);
             let pin: Option<(String, Source)> = if prod {
                 match (&r.prod, ws.config.prod_source, &r.url) {
                     (Some((tag, _)), ProdSource::Git, Some(url)) => Some((
@@ -207,7 +253,178 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
         warnings,
         staging_path,
         prod_path,
+        drift,
     })
+}
+
+/// Bring the product settings of a staging or prod manifest `doc` in step with `dev`; returns
+/// the settings that changed, named for `check`.
+///
+/// - every [`PRODUCT_SETTINGS`] entry is made equal in value to dev's (absent when dev has
+///   none), except that `conflicts` sets naming a `group` stay out (dependency groups are
+///   dev's only) and an index of the manifest's own that a member's `{ index = ... }` source
+///   names (a private index with `prod_source = "index"`) is kept after dev's;
+/// - `[tool.uv.sources]` entries of the product's non-member dependencies (in `dependencies`
+///   or an extra) are copied, relative `path`s rebased by `prefix`; sources of non-members
+///   that dev does not have for them go. Member sources are left to the pins, and dev-only
+///   things (`[dependency-groups]`, `workspace = true` sources, `[tool.uv.workspace]`) stay
+///   out.
+pub fn sync_product(
+    doc: &mut PyProject,
+    dev: &PyProject,
+    members: &BTreeSet<&str>,
+    prefix: Option<&str>,
+) -> Vec<String> {
+    let mut drift = Vec::new();
+    for (keys, label) in PRODUCT_SETTINGS {
+        let wanted = match keys {
+            ["tool", "uv", "conflicts"] => dev.item(keys).and_then(product_conflicts),
+            ["tool", "uv", "index"] => wanted_indexes(doc, dev, members),
+            _ => dev.item(keys).cloned(),
+        };
+        if doc.set_item(keys, wanted.as_ref()) {
+            drift.push(label.to_owned());
+        }
+    }
+
+    let mut product: BTreeSet<String> = dev
+        .dependencies()
+        .iter()
+        .filter_map(|d| requirement_name(d))
+        .collect();
+    if let Some(extras) = dev
+        .item(&["project", "optional-dependencies"])
+        .and_then(Item::as_table_like)
+    {
+        for (_, list) in extras.iter() {
+            let names = list.as_array().into_iter().flatten();
+            product.extend(names.filter_map(|v| requirement_name(v.as_str()?)));
+        }
+    }
+    let dev_workspace: BTreeSet<String> = dev
+        .uv_sources()
+        .into_iter()
+        .filter(|(_, s)| s.workspace)
+        .map(|(k, _)| pyproject::normalize_name(&k))
+        .collect();
+    let wanted: Vec<(String, Item)> = dev
+        .uv_source_items()
+        .into_iter()
+        .filter(|(key, _)| {
+            let key = pyproject::normalize_name(key);
+            product.contains(&key)
+                && !members.contains(key.as_str())
+                && !dev_workspace.contains(&key)
+        })
+        .map(|(key, item)| {
+            let mut item = item.clone();
+            if let Some(prefix) = prefix {
+                pyproject::rebase_source_paths(&mut item, prefix);
+            }
+            (key.to_owned(), item)
+        })
+        .collect();
+    let wanted_keys: BTreeSet<String> = wanted
+        .iter()
+        .map(|(k, _)| pyproject::normalize_name(k))
+        .collect();
+    let stale: Vec<String> = doc
+        .uv_source_items()
+        .into_iter()
+        .map(|(key, _)| key.to_owned())
+        .filter(|key| {
+            let key = pyproject::normalize_name(key);
+            !members.contains(key.as_str()) && !wanted_keys.contains(&key)
+        })
+        .collect();
+    for key in stale {
+        if doc.set_source_item(&key, None) {
+            drift.push(format!("[tool.uv.sources] {key}"));
+        }
+    }
+    for (key, item) in wanted {
+        if doc.set_source_item(&key, Some(&item)) {
+            drift.push(format!("[tool.uv.sources] {key}"));
+        }
+    }
+    drift
+}
+
+/// Dev's `conflicts` without the sets that name a dependency group (`None` when none is left).
+fn product_conflicts(item: &Item) -> Option<Item> {
+    let Some(sets) = item.as_array() else {
+        return Some(item.clone());
+    };
+    let names_group = |set: &Value| {
+        set.as_array().is_some_and(|set| {
+            set.iter()
+                .any(|v| v.as_inline_table().is_some_and(|t| t.contains_key("group")))
+        })
+    };
+    if !sets.iter().any(names_group) {
+        return Some(item.clone());
+    }
+    let mut kept = sets.clone();
+    kept.retain(|set| !names_group(set));
+    (!kept.is_empty()).then(|| Item::Value(Value::Array(kept)))
+}
+
+/// The `[[tool.uv.index]]` a manifest should have: dev's, then the manifest's own indexes that
+/// dev does not define and a member's source names.
+fn wanted_indexes(doc: &PyProject, dev: &PyProject, members: &BTreeSet<&str>) -> Option<Item> {
+    let keys = ["tool", "uv", "index"];
+    let dev_item = dev.item(&keys);
+    let dev_tables = dev_item.map(index_tables).unwrap_or_default();
+    let index_name = |t: &Table| t.get("name").and_then(Item::as_str).map(str::to_owned);
+    let dev_names: BTreeSet<String> = dev_tables.iter().filter_map(index_name).collect();
+    let named: BTreeSet<String> = doc
+        .uv_sources()
+        .into_iter()
+        .filter(|(k, _)| members.contains(pyproject::normalize_name(k).as_str()))
+        .filter_map(|(_, s)| s.index)
+        .collect();
+    let own: Vec<Table> = doc
+        .item(&keys)
+        .map(index_tables)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| index_name(t).is_some_and(|n| named.contains(&n) && !dev_names.contains(&n)))
+        .collect();
+    if own.is_empty() {
+        return dev_item.cloned();
+    }
+    let mut tables = ArrayOfTables::new();
+    for table in dev_tables.into_iter().chain(own) {
+        tables.push(table);
+    }
+    Some(Item::ArrayOfTables(tables))
+}
+
+/// The tables of an index list, written `[[tool.uv.index]]` or `index = [{ ... }]`.
+fn index_tables(item: &Item) -> Vec<Table> {
+    match item {
+        Item::ArrayOfTables(tables) => tables.iter().cloned().collect(),
+        Item::Value(Value::Array(array)) => array
+            .iter()
+            .filter_map(Value::as_inline_table)
+            .map(|t| t.clone().into_table())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What a relative path in the root becomes in the directory of the manifest at `rel`
+/// (`staging/pyproject.toml` → `../`); `None` when that directory is not below the root.
+fn path_prefix(rel: &str) -> Option<String> {
+    let mut prefix = String::new();
+    for component in Path::new(rel).parent()?.components() {
+        match component {
+            std::path::Component::Normal(_) => prefix.push_str("../"),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(prefix)
 }
 
 fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
@@ -282,12 +499,26 @@ fn sync_dependencies(doc: &mut PyProject, desired: &[(String, String)]) -> Resul
         .collect();
     for (key, requirement) in desired {
         if present.contains(key) {
-            doc.replace_dependency(key, requirement);
+            // The same requirement with the name spelled otherwise is left as written.
+            let same = doc.dependencies().iter().any(|existing| {
+                requirement_name(existing).as_deref() == Some(key.as_str())
+                    && unspelled(existing) == unspelled(requirement)
+            });
+            if !same {
+                doc.replace_dependency(key, requirement);
+            }
         } else {
             doc.add_dependency(requirement)?;
         }
     }
     Ok(())
+}
+
+/// A requirement with its name normalised and spaces dropped, for comparisons.
+fn unspelled(requirement: &str) -> String {
+    let name = pyproject::requirement_spelling(requirement).unwrap_or("");
+    let rest = requirement.trim_start()[name.len()..].replace(' ', "");
+    format!("{}{rest}", pyproject::normalize_name(name))
 }
 
 fn load_or_new(path: &Path, dev: &PyProject, prod: bool) -> Result<PyProject> {

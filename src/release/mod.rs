@@ -509,6 +509,23 @@ fn plan_root(
     ] {
         let path = ws.path(rel);
         if !path.is_file() {
+            // A pin is never skipped silently: a root without the manifest (an adopted uv
+            // workspace) is refused before the first step.
+            let pinned = if prod {
+                pins.prod.keys().any(|k| needed.contains(k))
+            } else {
+                pins.staging.keys().any(|k| needed.contains(k))
+            };
+            if pinned {
+                let mode = if prod { "prod" } else { "staging" };
+                return Err(UserError::usage(format!(
+                    "No {mode} manifest: {rel} does not exist, so the release could not pin its packages there; nothing was changed"
+                ))
+                .with_hint(format!(
+                    "run `release-tool manifests` to create {rel} from the dev manifest, commit it, then run the same command again"
+                ))
+                .into());
+            }
             continue;
         }
         let text = planned.plan.current_content(&path).unwrap_or_default();
@@ -577,7 +594,10 @@ fn pin_packages(
         }
         if prod && ws.config.prod_source == ProdSource::Index {
             if let Some(v) = v {
-                let req = format!("{}=={v}", pkg.name);
+                let name = doc
+                    .dependency_spelling(&pkg.name)
+                    .unwrap_or_else(|| pkg.name.clone());
+                let req = format!("{name}=={v}");
                 if !doc.replace_dependency(&pkg.name, &req) {
                     doc.add_dependency(&req)?;
                 }
