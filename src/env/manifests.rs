@@ -258,17 +258,18 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
 }
 
 /// Bring the product settings of a staging or prod manifest `doc` in step with `dev`; returns
-/// the settings that changed, named for `check`.
+/// the settings that changed, named for `check`. Where dev says something, dev wins; what only
+/// the manifest has (a private index, a source of its own) stays:
 ///
-/// - every [`PRODUCT_SETTINGS`] entry is made equal in value to dev's (absent when dev has
-///   none), except that `conflicts` sets naming a `group` stay out (dependency groups are
-///   dev's only) and an index of the manifest's own that a member's `{ index = ... }` source
-///   names (a private index with `prod_source = "index"`) is kept after dev's;
-/// - `[tool.uv.sources]` entries of the product's non-member dependencies (in `dependencies`
-///   or an extra) are copied, relative `path`s rebased by `prefix`; sources of non-members
-///   that dev does not have for them go. Member sources are left to the pins, and dev-only
-///   things (`[dependency-groups]`, `workspace = true` sources, `[tool.uv.workspace]`) stay
-///   out.
+/// - `[project.optional-dependencies]`, `conflicts`, `environments` and
+///   `required-environments` are made equal in value to dev's (absent when dev has none),
+///   except that `conflicts` sets naming a `group` stay out (dependency groups are dev's);
+/// - every `[[tool.uv.index]]` of dev (matched by `name`, else `url`) is made equal to dev's,
+///   added at the end when missing; the manifest's other indexes stay;
+/// - every `[tool.uv.sources]` entry dev has for a non-member dependency of the product (in
+///   `dependencies` or an extra) is copied, relative `path`s rebased by `prefix`. Member
+///   sources are left to the pins, and dev-only things (`[dependency-groups]` and their
+///   sources, `workspace = true` sources, `[tool.uv.workspace]`) stay out.
 pub fn sync_product(
     doc: &mut PyProject,
     dev: &PyProject,
@@ -277,12 +278,14 @@ pub fn sync_product(
 ) -> Vec<String> {
     let mut drift = Vec::new();
     for (keys, label) in PRODUCT_SETTINGS {
-        let wanted = match keys {
-            ["tool", "uv", "conflicts"] => dev.item(keys).and_then(product_conflicts),
-            ["tool", "uv", "index"] => wanted_indexes(doc, dev, members),
-            _ => dev.item(keys).cloned(),
+        let changed = match keys {
+            ["tool", "uv", "index"] => dev.item(keys).is_some_and(|d| merge_indexes(doc, d)),
+            ["tool", "uv", "conflicts"] => {
+                doc.set_item(keys, dev.item(keys).and_then(product_conflicts).as_ref())
+            }
+            _ => doc.set_item(keys, dev.item(keys)),
         };
-        if doc.set_item(keys, wanted.as_ref()) {
+        if changed {
             drift.push(label.to_owned());
         }
     }
@@ -324,24 +327,6 @@ pub fn sync_product(
             (key.to_owned(), item)
         })
         .collect();
-    let wanted_keys: BTreeSet<String> = wanted
-        .iter()
-        .map(|(k, _)| pyproject::normalize_name(k))
-        .collect();
-    let stale: Vec<String> = doc
-        .uv_source_items()
-        .into_iter()
-        .map(|(key, _)| key.to_owned())
-        .filter(|key| {
-            let key = pyproject::normalize_name(key);
-            !members.contains(key.as_str()) && !wanted_keys.contains(&key)
-        })
-        .collect();
-    for key in stale {
-        if doc.set_source_item(&key, None) {
-            drift.push(format!("[tool.uv.sources] {key}"));
-        }
-    }
     for (key, item) in wanted {
         if doc.set_source_item(&key, Some(&item)) {
             drift.push(format!("[tool.uv.sources] {key}"));
@@ -369,35 +354,79 @@ fn product_conflicts(item: &Item) -> Option<Item> {
     (!kept.is_empty()).then(|| Item::Value(Value::Array(kept)))
 }
 
-/// The `[[tool.uv.index]]` a manifest should have: dev's, then the manifest's own indexes that
-/// dev does not define and a member's source names.
-fn wanted_indexes(doc: &PyProject, dev: &PyProject, members: &BTreeSet<&str>) -> Option<Item> {
-    let keys = ["tool", "uv", "index"];
-    let dev_item = dev.item(&keys);
-    let dev_tables = dev_item.map(index_tables).unwrap_or_default();
-    let index_name = |t: &Table| t.get("name").and_then(Item::as_str).map(str::to_owned);
-    let dev_names: BTreeSet<String> = dev_tables.iter().filter_map(index_name).collect();
-    let named: BTreeSet<String> = doc
-        .uv_sources()
-        .into_iter()
-        .filter(|(k, _)| members.contains(pyproject::normalize_name(k).as_str()))
-        .filter_map(|(_, s)| s.index)
-        .collect();
-    let own: Vec<Table> = doc
-        .item(&keys)
-        .map(index_tables)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|t| index_name(t).is_some_and(|n| named.contains(&n) && !dev_names.contains(&n)))
-        .collect();
-    if own.is_empty() {
-        return dev_item.cloned();
+/// How an index is matched between manifests: its `name`, else its `url`.
+fn index_id(table: &Table) -> Option<String> {
+    table
+        .get("name")
+        .or_else(|| table.get("url"))
+        .and_then(Item::as_str)
+        .map(str::to_owned)
+}
+
+/// Make every index of dev's `[[tool.uv.index]]` (`dev_item`) equal in `doc`, in place (an
+/// index's comments and place are kept) or added at the end; returns whether `doc` changed.
+fn merge_indexes(doc: &mut PyProject, dev_item: &Item) -> bool {
+    const KEYS: [&str; 3] = ["tool", "uv", "index"];
+    let dev_tables = index_tables(dev_item);
+    let Some(current) = doc.item(&KEYS) else {
+        return doc.set_item(&KEYS, Some(dev_item));
+    };
+    let current_tables = index_tables(current);
+    let find = |tables: &[Table], id: &Option<String>| {
+        tables
+            .iter()
+            .position(|t| id.is_some() && index_id(t) == *id)
+    };
+    let stale = dev_tables.iter().any(|t| {
+        find(&current_tables, &index_id(t)).is_none_or(|i| {
+            !pyproject::same_value(
+                &Item::Table(current_tables[i].clone()),
+                &Item::Table(t.clone()),
+            )
+        })
+    });
+    if !stale {
+        return false;
+    }
+    if let Some(tables) = doc
+        .doc_mut()
+        .get_mut("tool")
+        .and_then(|t| t.get_mut("uv"))
+        .and_then(|t| t.get_mut("index"))
+        .and_then(Item::as_array_of_tables_mut)
+    {
+        for mut table in dev_tables {
+            table.set_position(None);
+            let id = index_id(&table);
+            let at = tables
+                .iter()
+                .position(|t| id.is_some() && index_id(t) == id);
+            match at.and_then(|i| tables.get_mut(i)) {
+                Some(existing) => {
+                    let decor = existing.decor().clone();
+                    let position = existing.position();
+                    *existing = table;
+                    *existing.decor_mut() = decor;
+                    existing.set_position(position);
+                }
+                None => tables.push(table),
+            }
+        }
+        return true;
+    }
+    // Written inline (`index = [{ ... }]`): the merged list, as tables.
+    let mut merged = current_tables;
+    for table in dev_tables {
+        match find(&merged, &index_id(&table)) {
+            Some(i) => merged[i] = table,
+            None => merged.push(table),
+        }
     }
     let mut tables = ArrayOfTables::new();
-    for table in dev_tables.into_iter().chain(own) {
+    for table in merged {
         tables.push(table);
     }
-    Some(Item::ArrayOfTables(tables))
+    doc.set_item(&KEYS, Some(&Item::ArrayOfTables(tables)))
 }
 
 /// The tables of an index list, written `[[tool.uv.index]]` or `index = [{ ... }]`.

@@ -12,7 +12,7 @@ pub mod notes;
 pub mod publish;
 pub mod stages;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -562,6 +562,20 @@ fn needed_package_keys(ws: &Workspace) -> Result<BTreeSet<String>> {
         .collect())
 }
 
+/// The names the root's dev manifest lists, as spelled there, by normalised name.
+fn dev_spellings(ws: &Workspace) -> HashMap<String, String> {
+    let Ok(dev) = PyProject::load(&ws.root.join("pyproject.toml")) else {
+        return HashMap::new();
+    };
+    dev.dependencies()
+        .iter()
+        .filter_map(|d| {
+            let name = pyproject::requirement_spelling(d)?;
+            Some((pyproject::normalize_name(name), name.to_owned()))
+        })
+        .collect()
+}
+
 /// Pin the needed packages in the staging (`prod` false) or prod manifest `doc`: a git source
 /// at the tag, or `name==version` when prod pins come from an index.
 fn pin_packages(
@@ -571,6 +585,7 @@ fn pin_packages(
     needed: &BTreeSet<String>,
     prod: bool,
 ) -> Result<()> {
+    let spelled = dev_spellings(ws);
     let mut listed: BTreeSet<String> = doc
         .dependency_names()
         .unwrap_or_default()
@@ -616,7 +631,12 @@ fn pin_packages(
             },
         );
         if !listed.contains(&pkg.key) {
-            doc.add_dependency(&pkg.name)?;
+            // Spelled as the dev manifest lists it (a name matches in any spelling).
+            let name = spelled
+                .get(&pkg.key)
+                .cloned()
+                .unwrap_or_else(|| pkg.name.clone());
+            doc.add_dependency(&name)?;
             listed.insert(pkg.key.clone());
         }
     }
