@@ -109,7 +109,9 @@ struct Resolved<'a> {
 /// Build the plan that brings staging and prod in step with dev.
 pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
     let dev_path = ws.root.join("pyproject.toml");
-    let dev = PyProject::load(&dev_path)?;
+    let mut dev = PyProject::load(&dev_path)?;
+    // Editable, so that what is copied from it carries its own text (comments, layout).
+    dev.doc_mut();
     let keys: BTreeSet<&str> = ws.packages.iter().map(|p| p.key.as_str()).collect();
     let dev_deps = dev.dependencies();
     let dev_names = dev.dependency_names()?;

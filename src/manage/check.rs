@@ -92,7 +92,9 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
                         .drift
                         .iter()
                         .find(|(p, _)| p == path)
-                        .map(|(_, d)| format!(": not in step with the dev manifest: {}", d.join(", ")))
+                        .map(|(_, d)| {
+                            format!(": not in step with the dev manifest: {}", d.join(", "))
+                        })
                         .unwrap_or_default();
                     problems.push(problem(
                         None,

@@ -28,6 +28,7 @@ mod git_wrapper;
 mod hostile_input;
 mod lifecycle;
 mod llm;
+mod manifests_sync;
 mod no_lost_work;
 mod output;
 mod publish;
