@@ -612,6 +612,100 @@ mod tests {
         assert_eq!(requirement_name(""), None);
     }
 
+    fn product(dev: &str, manifest: &str, members: &[&str]) -> (String, Vec<String>) {
+        let mut dev = PyProject::parse(Path::new("pyproject.toml"), dev).unwrap();
+        dev.doc_mut();
+        let mut doc = PyProject::parse(Path::new("prod/pyproject.toml"), manifest).unwrap();
+        let members: BTreeSet<&str> = members.iter().copied().collect();
+        let drift = sync_product(&mut doc, &dev, &members, Some("../"));
+        (doc.render(), drift)
+    }
+
+    const DEV: &str = "[project]\nname = \"p\"\ndependencies = [\"core\", \"vendored\"]\n\n\
+        [project.optional-dependencies]\ncu124 = [\"torch\"]\n\n\
+        [dependency-groups]\ndev = [\"pytest\"]\n\n\
+        [tool.uv]\nconflicts = [[{ extra = \"cu124\" }, { group = \"dev\" }]]\n\n\
+        [tool.uv.sources]\ncore = { workspace = true }\nvendored = { path = \"vendor/v\" }\n\
+        torch = [{ index = \"cu124\", extra = \"cu124\" }]\npytest = { path = \"tools/pytest\" }\n\n\
+        [[tool.uv.index]]\nname = \"cu124\"\nurl = \"https://x/cu124\"\nexplicit = true\n";
+
+    #[test]
+    fn product_settings_follow_dev_and_dev_only_things_stay_out() {
+        let manifest = "[project]\nname = \"p\"\ndependencies = []\n\n[tool.uv]\npackage = false\n\n\
+            [tool.uv.sources]\ncore = { git = \"u\", tag = \"v1\" }\n\n\
+            # ours\n[[tool.uv.index]]\nname = \"private\"\nurl = \"https://p\"\n";
+        let (out, drift) = product(DEV, manifest, &["core"]);
+        assert_eq!(
+            drift,
+            [
+                "[project.optional-dependencies]",
+                "[[tool.uv.index]]",
+                "[tool.uv.sources] vendored",
+                "[tool.uv.sources] torch"
+            ]
+        );
+        assert!(out.contains("cu124 = [\"torch\"]"), "{out}");
+        // The only conflict set names a group: none is left.
+        assert!(!out.contains("conflicts"), "{out}");
+        assert!(
+            !out.contains("pytest") && !out.contains("dependency-groups"),
+            "{out}"
+        );
+        assert!(
+            out.contains("vendored = { path = \"../vendor/v\" }"),
+            "{out}"
+        );
+        assert!(
+            out.contains("core = { git = \"u\", tag = \"v1\" }"),
+            "{out}"
+        );
+        assert!(!out.contains("workspace"), "{out}");
+        // The manifest's own index stays, with its comment; dev's comes after it.
+        let own = out
+            .find("# ours\n[[tool.uv.index]]\nname = \"private\"")
+            .unwrap();
+        let dev = out.find("name = \"cu124\"").unwrap();
+        assert!(own < dev, "{out}");
+        // In step: nothing more to do, and the text stays byte for byte.
+        let (again, drift) = product(DEV, &out, &["core"]);
+        assert!(drift.is_empty(), "{drift:?}");
+        assert_eq!(again, out);
+    }
+
+    #[test]
+    fn a_changed_index_is_updated_in_place_and_equal_values_keep_their_formatting() {
+        let manifest = "[project]\nname = \"p\"\n\n[project.optional-dependencies]\n\
+            cu124 = [ \"torch\" ]  # spaced\n\n\
+            # the CUDA index\n[[tool.uv.index]]\nname = \"cu124\"\nurl = \"https://old\"\n\n\
+            [tool.uv.sources]\ntorch = [{ index = \"cu124\", extra = \"cu124\" }]\n\
+            vendored = { path = \"../vendor/v\" }\n";
+        let (out, drift) = product(DEV, manifest, &["core"]);
+        assert_eq!(drift, ["[[tool.uv.index]]"]);
+        assert!(out.contains("cu124 = [ \"torch\" ]  # spaced"), "{out}");
+        assert!(
+            out.contains("# the CUDA index\n[[tool.uv.index]]\nname = \"cu124\"\nurl = \"https://x/cu124\"\nexplicit = true\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("[[tool.uv.index]]").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn a_requirement_spelled_otherwise_is_the_same() {
+        assert_eq!(unspelled("Model_Qwen2.5-VL"), unspelled("model-qwen2-5-vl"));
+        assert_eq!(unspelled("A_b >= 1"), unspelled("a-b>=1"));
+        assert_ne!(unspelled("a-b>=1"), unspelled("a-b>=2"));
+        assert_eq!(
+            path_prefix("staging/pyproject.toml").as_deref(),
+            Some("../")
+        );
+        assert_eq!(
+            path_prefix("env/prod/pyproject.toml").as_deref(),
+            Some("../../")
+        );
+        assert_eq!(path_prefix("pyproject.toml").as_deref(), Some(""));
+        assert_eq!(path_prefix("../prod/pyproject.toml"), None);
+    }
+
     #[test]
     fn dependencies_are_synced_in_place() {
         let text = "[project]\nname = \"p\"\ndependencies = [\n    \"numpy>=1\",  # keep me\n    \"old-pkg\",\n    \"core-utils>=0.1\",\n]\n";
