@@ -1157,12 +1157,13 @@ pub fn same_value(a: &Item, b: &Item) -> bool {
 
 /// A text that two items share exactly when their values are equal.
 fn canonical(item: &Item) -> String {
+    use std::fmt::Write as _;
     fn table(table: &dyn TableLike, out: &mut String) {
         let mut entries: Vec<(&str, &Item)> = table.iter().collect();
         entries.sort_by_key(|(key, _)| *key);
         out.push('{');
         for (key, item) in entries {
-            out.push_str(&format!("{key:?}="));
+            let _ = write!(out, "{key:?}=");
             walk(item, out);
             out.push(',');
         }
@@ -1170,9 +1171,13 @@ fn canonical(item: &Item) -> String {
     }
     fn value(v: &Value, out: &mut String) {
         match v {
-            Value::String(s) => out.push_str(&format!("{:?}", s.value())),
+            Value::String(s) => {
+                let _ = write!(out, "{:?}", s.value());
+            }
             Value::Integer(i) => out.push_str(&i.value().to_string()),
-            Value::Float(f) => out.push_str(&format!("{:?}", f.value())),
+            Value::Float(f) => {
+                let _ = write!(out, "{:?}", f.value());
+            }
             Value::Boolean(b) => out.push_str(&b.value().to_string()),
             Value::Datetime(d) => out.push_str(&d.value().to_string()),
             Value::Array(array) => {
