@@ -446,7 +446,7 @@ fn index_tables(item: &Item) -> Vec<Table> {
 
 /// What a relative path in the root becomes in the directory of the manifest at `rel`
 /// (`staging/pyproject.toml` → `../`); `None` when that directory is not below the root.
-fn path_prefix(rel: &str) -> Option<String> {
+pub fn path_prefix(rel: &str) -> Option<String> {
     let mut prefix = String::new();
     for component in Path::new(rel).parent()?.components() {
         match component {

@@ -371,3 +371,33 @@ fn release_refuses_a_root_without_staging_and_prod_manifests() {
         assert!(prod.contains(&pin), "{pin}\n{prod}");
     }
 }
+
+/// `init` in an existing uv workspace: the staging and prod manifests it creates start with
+/// what the product needs from the dev manifest (dev-only things left out); `manifests` then
+/// has only the dependencies and pins to add.
+#[test]
+fn init_in_an_existing_root_starts_the_manifests_from_dev() {
+    let env = TestEnv::new();
+    let base = env.path();
+    let root = base.join("adopted");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("pyproject.toml"), dev_manifest(&base)).unwrap();
+    ok(&env.run(&root, ["init"]));
+    for file in ["staging/pyproject.toml", "prod/pyproject.toml"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for wanted in [
+            "name = \"product\"\n",
+            "[project.optional-dependencies]\n# One extra per CUDA build of torchlike.\n\
+             cu124 = [\"torchlike==1.0.0\"]\ncu128 = [\"torchlike==1.0.0\"]\n",
+            "conflicts = [\n    [{ extra = \"cu124\" }, { extra = \"cu128\" }],\n]\n",
+            "environments = [\"sys_platform == 'linux'\"]\n",
+            "torchlike = [\n    { index = \"torch-cu124\", extra = \"cu124\" },\n",
+            "[[tool.uv.index]]\nname = \"torch-cu128\"\n",
+        ] {
+            assert!(text.contains(wanted), "{file}: {wanted}\n{text}");
+        }
+        for unwanted in ["pytest-lite", "group", "workspace", "dependency-groups"] {
+            assert!(!text.contains(unwanted), "{file}: {unwanted}\n{text}");
+        }
+    }
+}
