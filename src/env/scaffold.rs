@@ -173,8 +173,10 @@ pub fn plan_init(req: &InitRequest) -> Result<Plan> {
     }
     let config = Config::default();
     let root_manifest = dir.join("pyproject.toml");
+    let mut dev = None;
     if root_manifest.is_file() {
         let mut doc = PyProject::load(&root_manifest)?;
+        dev = Some(doc.clone());
         if doc.workspace_members().is_none() {
             doc.add_workspace_member(&format!("{}/*", config.packages_dir));
             plan.write(None, &root_manifest, doc.render());
@@ -186,14 +188,39 @@ pub fn plan_init(req: &InitRequest) -> Result<Plan> {
             manifest("", &req.name, &req.requires_python, true),
         );
     }
+    // In an existing root, the staging and prod manifests start in step with its dev manifest:
+    // its name and requires-python, and what the product needs to install (its extras,
+    // indexes, resolver settings and non-member sources); `manifests` adds the pins.
+    let from_dev = |rel: &str, header: &str| -> Result<String> {
+        let Some(dev) = &dev else {
+            return Ok(manifest(header, &req.name, &req.requires_python, false));
+        };
+        let mut dev = dev.clone();
+        dev.doc_mut();
+        let text = manifest(
+            header,
+            dev.name().unwrap_or(&req.name),
+            dev.requires_python().unwrap_or(&req.requires_python),
+            false,
+        );
+        let mut doc = PyProject::parse(&dir.join(rel), &text)?;
+        let prefix = super::manifests::path_prefix(rel);
+        super::manifests::sync_product(
+            &mut doc,
+            &dev,
+            &std::collections::BTreeSet::new(),
+            prefix.as_deref(),
+        );
+        Ok(doc.render())
+    };
     let files: Vec<(String, String)> = vec![
         (
             config.staging_pyproject_path.clone(),
-            manifest(STAGING_HEADER, &req.name, &req.requires_python, false),
+            from_dev(&config.staging_pyproject_path, STAGING_HEADER)?,
         ),
         (
             config.prod_pyproject_path.clone(),
-            manifest(PROD_HEADER, &req.name, &req.requires_python, false),
+            from_dev(&config.prod_pyproject_path, PROD_HEADER)?,
         ),
         (crate::config::CONFIG_FILE.to_owned(), default_config_text()),
         (

@@ -89,10 +89,19 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
             for step in &planned.plan.steps {
                 if let StepKind::WriteFile { path, .. } = &step.kind {
                     let rel = ws.rel(path);
+                    // The product settings that differ from dev, when those are what drifted.
+                    let settings = planned
+                        .drift
+                        .iter()
+                        .find(|(p, _)| p == path)
+                        .map(|(_, d)| {
+                            format!(": not in step with the dev manifest: {}", d.join(", "))
+                        })
+                        .unwrap_or_default();
                     problems.push(problem(
                         None,
                         "manifests",
-                        format!("{rel} is out of date (run `release-tool manifests`)"),
+                        format!("{rel} is out of date (run `release-tool manifests`){settings}"),
                     ));
                 }
             }

@@ -748,6 +748,79 @@ impl PyProject {
         sources.remove(&key).is_some()
     }
 
+    /// The item at a path of keys (`["tool", "uv", "index"]`), as written.
+    #[must_use]
+    pub fn item(&self, keys: &[&str]) -> Option<&Item> {
+        self.get(keys)
+    }
+
+    /// Make the item at `keys` equal in value to `value` (`None`: absent). An item of equal
+    /// value is left as written, whatever its formatting; a different one is replaced by a
+    /// copy of `value` in its place, a missing one added (parent tables are created). Returns
+    /// whether the document changed.
+    pub fn set_item(&mut self, keys: &[&str], value: Option<&Item>) -> bool {
+        let Some((last, parents)) = keys.split_last() else {
+            return false;
+        };
+        match (self.get(keys), value) {
+            (None, None) => return false,
+            (Some(current), Some(wanted)) if same_value(current, wanted) => return false,
+            _ => {}
+        }
+        self.doc_mut();
+        let Some(wanted) = value else {
+            return self
+                .get_table_mut(parents)
+                .is_some_and(|table| table.remove(last).is_some());
+        };
+        let Some(table) = self.ensure_table(parents) else {
+            return false;
+        };
+        let mut wanted = wanted.clone();
+        unplace(&mut wanted);
+        match table.get_mut(last) {
+            Some(existing) => *existing = wanted,
+            None => {
+                table.insert(last, wanted);
+            }
+        }
+        true
+    }
+
+    /// `[tool.uv.sources]` entries as written (key, item), in file order.
+    #[must_use]
+    pub fn uv_source_items(&self) -> Vec<(&str, &Item)> {
+        self.get(&["tool", "uv", "sources"])
+            .and_then(Item::as_table_like)
+            .map(|sources| sources.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Make `[tool.uv.sources].<name>` (matched by normalised name; an existing key keeps its
+    /// spelling) equal in value to `value`, like [`PyProject::set_item`]. Returns whether the
+    /// document changed.
+    pub fn set_source_item(&mut self, name: &str, value: Option<&Item>) -> bool {
+        let target = normalize_name(name);
+        let key = self
+            .uv_source_items()
+            .into_iter()
+            .map(|(key, _)| key)
+            .find(|key| normalize_name(key) == target)
+            .unwrap_or(name)
+            .to_owned();
+        self.set_item(&["tool", "uv", "sources", &key], value)
+    }
+
+    /// The name of the first dependency with this normalised name, spelled as written.
+    #[must_use]
+    pub fn dependency_spelling(&self, name: &str) -> Option<String> {
+        let target = normalize_name(name);
+        self.dependencies()
+            .iter()
+            .find_map(|d| requirement_spelling(d).filter(|n| normalize_name(n) == target))
+            .map(str::to_owned)
+    }
+
     /// Remove every `workspace = true` source entry; returns the removed names
     /// (as written).
     pub fn strip_workspace_sources(&mut self) -> Vec<String> {
@@ -1141,6 +1214,134 @@ fn version_in_line(line: &str) -> Option<Range<usize>> {
 
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Whether two items hold the same value, whatever their formatting (comments, whitespace,
+/// quoting, inline or standard tables, key order).
+#[must_use]
+pub fn same_value(a: &Item, b: &Item) -> bool {
+    canonical(a) == canonical(b)
+}
+
+/// A text that two items share exactly when their values are equal.
+fn canonical(item: &Item) -> String {
+    use std::fmt::Write as _;
+    fn table(table: &dyn TableLike, out: &mut String) {
+        let mut entries: Vec<(&str, &Item)> = table.iter().collect();
+        entries.sort_by_key(|(key, _)| *key);
+        out.push('{');
+        for (key, item) in entries {
+            let _ = write!(out, "{key:?}=");
+            walk(item, out);
+            out.push(',');
+        }
+        out.push('}');
+    }
+    fn value(v: &Value, out: &mut String) {
+        match v {
+            Value::String(s) => {
+                let _ = write!(out, "{:?}", s.value());
+            }
+            Value::Integer(i) => out.push_str(&i.value().to_string()),
+            Value::Float(f) => {
+                let _ = write!(out, "{:?}", f.value());
+            }
+            Value::Boolean(b) => out.push_str(&b.value().to_string()),
+            Value::Datetime(d) => out.push_str(&d.value().to_string()),
+            Value::Array(array) => {
+                out.push('[');
+                for v in array {
+                    value(v, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            Value::InlineTable(t) => table(t, out),
+        }
+    }
+    fn walk(item: &Item, out: &mut String) {
+        match item {
+            Item::None => out.push_str("none"),
+            Item::Value(v) => value(v, out),
+            Item::Table(t) => table(t, out),
+            Item::ArrayOfTables(tables) => {
+                out.push('[');
+                for t in tables {
+                    table(t, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(item, &mut out);
+    out
+}
+
+/// Forget the positions of the tables in `item` (copied from another document): they follow
+/// the table they are put in.
+fn unplace(item: &mut Item) {
+    match item {
+        Item::Table(table) => {
+            table.set_position(None);
+            for (_, child) in table.iter_mut() {
+                unplace(child);
+            }
+        }
+        Item::ArrayOfTables(tables) => {
+            for table in tables.iter_mut() {
+                table.set_position(None);
+                for (_, child) in table.iter_mut() {
+                    unplace(child);
+                }
+            }
+        }
+        Item::None | Item::Value(_) => {}
+    }
+}
+
+/// The name of a requirement string as written (`Model_Qwen>=1` → `Model_Qwen`).
+#[must_use]
+pub fn requirement_spelling(requirement: &str) -> Option<&str> {
+    let trimmed = requirement.trim_start();
+    let end = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(trimmed.len());
+    let name = &trimmed[..end];
+    (!name.is_empty()).then_some(name)
+}
+
+/// Rewrite the relative `path` values of a source entry (a table, or an array of them) for a
+/// manifest `prefix` deeper (`"../"` for `staging/pyproject.toml`), keeping their quoting.
+pub fn rebase_source_paths(item: &mut Item, prefix: &str) {
+    fn rebase(table: &mut dyn TableLike, prefix: &str) {
+        if let Some(value) = table.get_mut("path").and_then(Item::as_value_mut)
+            && let Some(path) = value.as_str()
+            && !path.starts_with('/')
+            && !path.contains(':')
+        {
+            let rebased = format!("{prefix}{}", path.trim_start_matches("./"));
+            replace_string(value, &rebased);
+        }
+    }
+    match item {
+        Item::Value(Value::Array(array)) => {
+            for value in array.iter_mut() {
+                if let Some(table) = value.as_inline_table_mut() {
+                    rebase(table, prefix);
+                }
+            }
+        }
+        Item::Value(Value::InlineTable(table)) => rebase(table, prefix),
+        Item::Table(table) => rebase(table, prefix),
+        Item::ArrayOfTables(tables) => {
+            for table in tables.iter_mut() {
+                rebase(table, prefix);
+            }
+        }
+        Item::None | Item::Value(_) => {}
+    }
 }
 
 /// Highest table position in the document.

@@ -12,7 +12,7 @@ pub mod notes;
 pub mod publish;
 pub mod stages;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -519,6 +519,23 @@ fn plan_root(
     ] {
         let path = ws.path(rel);
         if !path.is_file() {
+            // A pin is never skipped silently: a root without the manifest (an adopted uv
+            // workspace) is refused before the first step.
+            let pinned = if prod {
+                pins.prod.keys().any(|k| needed.contains(k))
+            } else {
+                pins.staging.keys().any(|k| needed.contains(k))
+            };
+            if pinned {
+                let mode = if prod { "prod" } else { "staging" };
+                return Err(UserError::usage(format!(
+                    "No {mode} manifest: {rel} does not exist, so the release could not pin its packages there; nothing was changed"
+                ))
+                .with_hint(format!(
+                    "run `release-tool manifests` to create {rel} from the dev manifest, commit it, then run the same command again"
+                ))
+                .into());
+            }
             continue;
         }
         let text = planned.plan.current_content(&path).unwrap_or_default();
@@ -555,6 +572,20 @@ fn needed_package_keys(ws: &Workspace) -> Result<BTreeSet<String>> {
         .collect())
 }
 
+/// The names the root's dev manifest lists, as spelled there, by normalised name.
+fn dev_spellings(ws: &Workspace) -> HashMap<String, String> {
+    let Ok(dev) = PyProject::load(&ws.root.join("pyproject.toml")) else {
+        return HashMap::new();
+    };
+    dev.dependencies()
+        .iter()
+        .filter_map(|d| {
+            let name = pyproject::requirement_spelling(d)?;
+            Some((pyproject::normalize_name(name), name.to_owned()))
+        })
+        .collect()
+}
+
 /// Pin the needed packages in the staging (`prod` false) or prod manifest `doc`: a git source
 /// at the tag, or `name==version` when prod pins come from an index.
 fn pin_packages(
@@ -564,6 +595,7 @@ fn pin_packages(
     needed: &BTreeSet<String>,
     prod: bool,
 ) -> Result<()> {
+    let spelled = dev_spellings(ws);
     let mut listed: BTreeSet<String> = doc
         .dependency_names()
         .unwrap_or_default()
@@ -587,7 +619,10 @@ fn pin_packages(
         }
         if prod && ws.config.prod_source == ProdSource::Index {
             if let Some(v) = v {
-                let req = format!("{}=={v}", pkg.name);
+                let name = doc
+                    .dependency_spelling(&pkg.name)
+                    .unwrap_or_else(|| pkg.name.clone());
+                let req = format!("{name}=={v}");
                 if !doc.replace_dependency(&pkg.name, &req) {
                     doc.add_dependency(&req)?;
                 }
@@ -606,7 +641,12 @@ fn pin_packages(
             },
         );
         if !listed.contains(&pkg.key) {
-            doc.add_dependency(&pkg.name)?;
+            // Spelled as the dev manifest lists it (a name matches in any spelling).
+            let name = spelled
+                .get(&pkg.key)
+                .cloned()
+                .unwrap_or_else(|| pkg.name.clone());
+            doc.add_dependency(&name)?;
             listed.insert(pkg.key.clone());
         }
     }

@@ -29,6 +29,7 @@ mod git_wrapper;
 mod hostile_input;
 mod lifecycle;
 mod llm;
+mod manifests_sync;
 mod migrate;
 mod no_lost_work;
 mod output;
