@@ -201,11 +201,11 @@ fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
         .map(|p| problem(name, "package", p.message.clone()))
         .collect();
     let Some(meta) = &pkg.meta else { return out };
-    if !meta.hatchling {
+    if !meta.hatchling && !meta.uv_build {
         out.push(problem(
             name,
             "package",
-            format!("build backend is not hatchling (set [build-system] build-backend = \"hatchling.build\" in {}/pyproject.toml)", pkg.rel_path),
+            format!("build backend is neither hatchling nor uv_build (set [build-system] build-backend = \"hatchling.build\" in {}/pyproject.toml)", pkg.rel_path),
         ));
     }
     for source in &meta.workspace_sources {

@@ -451,6 +451,15 @@ impl PyProject {
             == Some("hatchling.build")
     }
 
+    /// Whether `[build-system] build-backend` is `uv_build` (uv's own backend: static versions
+    /// only, which is what the release writes).
+    #[must_use]
+    pub fn has_uv_build_backend(&self) -> bool {
+        self.get(&["build-system", "build-backend"])
+            .and_then(Item::as_str)
+            == Some("uv_build")
+    }
+
     /// The `[tool.<name>]` item, if present.
     #[must_use]
     pub fn tool(&self, name: &str) -> Option<&Item> {
@@ -1896,6 +1905,17 @@ mod tests {
             serde_json::to_value(&sources[6].1).unwrap()["path"],
             "vendor/local-utils"
         );
+    }
+
+    #[test]
+    fn tells_the_uv_build_backend_from_hatchling() {
+        let project = parse(
+            "[project]\nname = \"x\"\nversion = \"0.1.0\"\n\n\
+             [build-system]\nrequires = [\"uv_build>=0.9,<1\"]\nbuild-backend = \"uv_build\"\n",
+        );
+        assert!(project.has_uv_build_backend());
+        assert!(!project.has_hatchling_backend());
+        assert!(!parse(DYNAMIC).has_uv_build_backend());
     }
 
     #[test]

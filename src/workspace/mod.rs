@@ -73,6 +73,8 @@ pub struct PackageMeta {
     /// Names with a `{ workspace = true }` source in the package's own pyproject.
     pub workspace_sources: Vec<String>,
     pub hatchling: bool,
+    /// `[build-system] build-backend = "uv_build"`.
+    pub uv_build: bool,
 }
 
 /// One package of the workspace.
@@ -755,6 +757,7 @@ fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Packag
         dependencies,
         workspace_sources,
         hatchling: doc.has_hatchling_backend(),
+        uv_build: doc.has_uv_build_backend(),
     });
     pkg
 }

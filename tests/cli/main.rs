@@ -34,6 +34,7 @@ mod migrate;
 mod no_lost_work;
 mod output;
 mod publish;
+mod real_workspace;
 mod redaction;
 mod release_forge;
 mod release_prflow;
