@@ -558,16 +558,14 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
         ".venv/\n__pycache__/\n# release-tool: work files and state\nrelease_tool/changes/\n\
          .release_tool/\n"
     );
-    let gitmodules: String = PACKAGES
-        .iter()
-        .map(|p| {
-            format!(
-                "[submodule \"packages/{n}\"]\n\tpath = packages/{n}\n\turl = {}\n",
-                url(&remote(&base, p.name)),
-                n = p.name
-            )
-        })
-        .collect();
+    let mut gitmodules = String::new();
+    for pkg in &PACKAGES {
+        gitmodules.push_str(&format!(
+            "[submodule \"packages/{n}\"]\n\tpath = packages/{n}\n\turl = {}\n",
+            url(&remote(&base, pkg.name)),
+            n = pkg.name
+        ));
+    }
     assert_eq!(read(&root.join(".gitmodules")), gitmodules);
     assert!(!root.join("release_tool").exists());
     assert!(!root.join(".git/modules/release_tool").exists());
