@@ -630,6 +630,21 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
          serving 0.1.0\ntrainer 0.1.0\n"
     );
 
+    // The prod lock resolves the torch parts from the explicit index of the extra asked for.
+    let out = Command::new(crate::support::uv())
+        .envs(crate::support::uv_env())
+        .current_dir(root.join("prod"))
+        .args(["sync", "--locked", "--extra", "cu128"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let (imported, stdout, err) = venv_python(
+        &root.join("prod/.venv"),
+        "import torchlike, serving; print(torchlike.VARIANT)",
+    );
+    assert!(imported, "{err}");
+    assert_eq!(stdout.trim(), "cu128");
+
     // check: everything in step; the only problem left is the dev lock nobody asked for.
     let (_, err) = ok(&run(&env, &root, &["check", "--no-locks"]));
     assert!(err.contains("All checks passed"), "{err}");
