@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 
-use crate::app::{Settings, workspace_lock};
+use crate::app::{Settings, run_lock};
 use crate::core::error::ExitKind;
 use crate::core::ui::{self, Cell};
 use crate::forge::{self, ForgeAction};
@@ -51,7 +51,7 @@ impl Run<'_> {
         // plans anything.
         let _lock = match held {
             Some(lock) => Some(lock),
-            None => workspace_lock(self.ws, self.settings, &self.command)?,
+            None => run_lock(self.ws, self.settings, &self.command)?,
         };
         let resume = self.resume()?;
         self.run_resumed(resume, leading, build)
@@ -265,8 +265,8 @@ impl Run<'_> {
             ));
         }
         ui::hint(&format!(
-            "fix it and run the same command again (`release-tool {}`): the journal {} keeps what is done, nothing is repeated",
-            self.command,
+            "{}; the journal {} keeps what is done, nothing is repeated",
+            journal::ways_forward(&self.command),
             Journal::path(&self.ws.root).display()
         ));
     }

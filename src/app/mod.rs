@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use crate::core::ui;
 use crate::plan::Plan;
-use crate::plan::journal::RunLock;
+use crate::plan::journal::{self, RunLock};
 use crate::python::uv::Uv;
 use crate::workspace::Workspace;
 
@@ -37,7 +37,25 @@ pub struct Settings {
 /// packages or the root's files holds the lock for its whole run, and a second one refuses
 /// before it reads or changes anything, naming the run that holds it. A dry run only reads and
 /// takes no lock. `command` is how the holder is named (`release --bump minor --push`).
+///
+/// It is also where every mutating command other than the journaled stages refuses while a
+/// journaled run is unfinished (docs/release.md, "Plans, dry run, journal, resume"): that run's
+/// plan expects the packages and the root as it left them.
 pub fn workspace_lock(
+    ws: &Workspace,
+    settings: &Settings,
+    command: &str,
+) -> anyhow::Result<Option<RunLock>> {
+    let lock = run_lock(ws, settings, command)?;
+    if lock.is_some() {
+        journal::refuse_if_unfinished(&ws.root, command)?;
+    }
+    Ok(lock)
+}
+
+/// The workspace lock of a journaled run (`prepare`, `tag`, `next`, `release`): the run itself
+/// reads the journal (to resume it, re-plan it or refuse), so an unfinished one is no error here.
+pub fn run_lock(
     ws: &Workspace,
     settings: &Settings,
     command: &str,

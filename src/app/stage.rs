@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::app::journaled::Run;
-use crate::app::{Settings, run_plan, workspace_lock};
+use crate::app::{Settings, run_lock, run_plan};
 use crate::core::error::ExitKind;
 use crate::core::ui;
 use crate::plan::executor::{self, Report};
@@ -34,7 +34,7 @@ pub fn run(
     }
     // The lock first: the sync steps below change the packages too. The journal is read once:
     // a resumed run does not sync again.
-    let lock = workspace_lock(ws, settings, &run.command)?;
+    let lock = run_lock(ws, settings, &run.command)?;
     let resume = run.resume()?;
     if sync && matches!(resume, Resume::Fresh) {
         let sync = release::plan_tag_sync(ws, req)?;

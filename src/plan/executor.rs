@@ -546,10 +546,14 @@ fn run_step(
                 } else {
                     "was changed"
                 };
-                anyhow::bail!(
+                return Err(crate::core::error::UserError::failure(format!(
                     "{} {what} since the plan was made; refusing to overwrite it",
                     path.display()
-                );
+                ))
+                .with_hint(
+                    "to keep that change, run the same command with --replan: what is done is kept and the rest is planned again from the files as they are now; or `release-tool abort` to abandon the run",
+                )
+                .into());
             }
             plan.run_file_step(&step.kind)?;
             Ok(Outcome::Ran(None))

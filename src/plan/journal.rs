@@ -298,21 +298,39 @@ pub fn resume_for(
     };
     match Journal::load(root)? {
         Some(j) if !j.finished && same(&j) => Ok(Resume::Continue(Box::new(j))),
-        Some(j) if !j.finished => {
-            let done = j.completed().len();
-            Err(UserError::failure(format!(
-                "An unfinished `release-tool {}` ({done} of {} steps done) is recorded in {}",
-                j.command,
-                j.steps.len(),
-                Journal::path(root).display()
-            ))
-            .with_hint(format!(
-                "run `release-tool {}` again to finish it, or delete the journal to abandon it",
-                j.command
-            ))
-            .into())
-        }
+        Some(j) if !j.finished => Err(unfinished_error(root, &j, command)),
         _ => Ok(Resume::Fresh),
+    }
+}
+
+/// The ways forward from an unfinished run of `command` (the hint of every error that meets
+/// one): run it again, re-plan it, or abandon it.
+pub fn ways_forward(command: &str) -> String {
+    format!(
+        "fix it and run the same command again (`release-tool {command}`), or `release-tool {command} --replan` after changing files by hand (what is done is kept, the rest is planned again from the workspace as it is), or `release-tool abort` to abandon the run (it shows what the run did first)"
+    )
+}
+
+/// The error of `command` meeting the unfinished run `j`.
+fn unfinished_error(root: &Path, j: &Journal, command: &str) -> anyhow::Error {
+    UserError::failure(format!(
+        "An unfinished `release-tool {}` ({} of {} steps done) is recorded in {}; `{}` refuses to run until it is finished or abandoned",
+        j.command,
+        j.completed().len(),
+        j.steps.len(),
+        Journal::path(root).display(),
+        command.split_whitespace().next().unwrap_or(command),
+    ))
+    .with_hint(ways_forward(&j.command))
+    .into()
+}
+
+/// A command that changes packages or the root, other than the journaled run itself: refused
+/// while a journaled run is unfinished (its plan expects the workspace as the run left it).
+pub fn refuse_if_unfinished(root: &Path, command: &str) -> Result<()> {
+    match Journal::load(root)? {
+        Some(j) if !j.finished => Err(unfinished_error(root, &j, command)),
+        _ => Ok(()),
     }
 }
 

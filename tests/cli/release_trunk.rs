@@ -454,7 +454,7 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("run `release-tool release --bump minor --push` again to finish it"),
+        stderr.contains("hint: fix it and run the same command again (`release-tool release --bump minor --push`), or `release-tool release --bump minor --push --replan`"),
         "{stderr}"
     );
     assert_eq!(before, w.state());

@@ -52,6 +52,7 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     }
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
     let settings = &global.resolve(&ws.config);
+    let _lock = crate::app::workspace_lock(&ws, settings, "ci")?;
     let packages = ws.select(&global.packages)?;
     let opts = ci::Options {
         trunk: args.trunk,

@@ -71,6 +71,12 @@ struct Report {
 pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
     let ws = Workspace::discover(&super::start_dir(global))?;
     ws.print_warnings();
+    // `--check` only reads; the other runs write the Dockerfile from the prod manifest.
+    let _lock = if args.check {
+        None
+    } else {
+        crate::app::workspace_lock(&ws, &global.resolve(&ws.config), "docker")?
+    };
     let mut settings = Settings::from_config(&ws.config.docker);
     if let Some(engine) = args.engine {
         settings.engine = engine;

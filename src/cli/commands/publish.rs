@@ -37,6 +37,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     ws.print_warnings();
     // `dry_run = true` in the configuration: as if `--dry-run` were given.
     let settings = &global.resolve(&ws.config);
+    let _lock = crate::app::workspace_lock(&ws, settings, "publish")?;
     let mut packages = args.names.clone();
     packages.extend(global.packages.iter().cloned());
     let request = PublishRequest {

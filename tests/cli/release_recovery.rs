@@ -1,0 +1,151 @@
+//! Never stuck, and push later (issue 17, items 4 and 8): an unfinished run refuses every other
+//! mutating command, `--replan` plans again what is not done from the workspace as it is,
+//! `abort` abandons a run after showing what it did, and a later `release --push` pushes what a
+//! `release` without `--push` left local.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::git;
+use crate::support::outputs;
+use crate::support::trunk::{NAMES, World};
+
+const RELEASE: [&str; 3] = ["--bump", "minor", "--push"];
+
+fn ok(out: &Output) -> (String, String) {
+    let (stdout, stderr) = outputs(out);
+    assert!(
+        out.status.success(),
+        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
+        out.status.code()
+    );
+    (stdout, stderr)
+}
+
+fn failed(out: &Output, code: i32) -> String {
+    let (stdout, stderr) = outputs(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stderr
+}
+
+/// What only these tests do to the world.
+impl World {
+    /// Reject every push to `name`'s remote (a `pre-receive` hook).
+    fn block_pushes(&self, name: &str) {
+        let hook = self.remote(name).join("hooks/pre-receive");
+        std::fs::write(
+            &hook,
+            format!("#!/bin/sh\necho 'rejected by policy: {name} is frozen' >&2\nexit 1\n"),
+        )
+        .unwrap();
+        let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&hook, perms).unwrap();
+    }
+
+    fn allow_pushes(&self, name: &str) {
+        std::fs::remove_file(self.remote(name).join("hooks/pre-receive")).unwrap();
+    }
+
+    /// A `release --bump minor --push` stopped by b's remote: a released, b committed and
+    /// tagged but not pushed, c and the root waiting.
+    fn unfinished_release(&self) {
+        self.block_pushes("b");
+        let out = self.release(&RELEASE);
+        failed(&out, 1);
+        assert_eq!(self.journal().expect("a journal")["finished"], false);
+    }
+}
+
+/// The tags of a (bare) repository, by name.
+fn tags(repo: &Path) -> Vec<String> {
+    git(repo, &["tag", "--list"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The lines of two world states that differ (a readable failure).
+fn diff(before: &[String], after: &[String]) -> Vec<String> {
+    let gone = before
+        .iter()
+        .filter(|l| !after.contains(l))
+        .map(|l| format!("- {l}"));
+    let new = after
+        .iter()
+        .filter(|l| !before.contains(l))
+        .map(|l| format!("+ {l}"));
+    gone.chain(new).collect()
+}
+
+fn rev(repo: &Path, rev: &str) -> String {
+    git(repo, &["rev-parse", rev]).trim().to_owned()
+}
+
+/// Item 4: while a run is unfinished, every other command that changes packages or the root
+/// refuses, names the run and the ways forward, and changes nothing; read-only commands and dry
+/// runs still work.
+#[test]
+fn an_unfinished_run_refuses_every_other_mutating_command() {
+    let w = World::new();
+    w.unfinished_release();
+    let before = w.state();
+    let remote_c = crate::support::trunk::url(&w.remote("c"));
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["branch"],
+        vec!["changes"],
+        vec!["commit"],
+        vec!["notes"],
+        vec!["clear"],
+        vec!["manifests"],
+        vec!["lock"],
+        vec!["sync"],
+        vec!["update"],
+        vec!["new", "zeta"],
+        vec!["add", remote_c.as_str(), "--path", "packages/c2"],
+        vec!["remove", "c"],
+        vec!["migrate"],
+        vec!["ci"],
+        vec!["docker"],
+        vec!["publish"],
+    ];
+    for args in &commands {
+        let out = w.run(args);
+        let stderr = failed(&out, 1);
+        assert!(
+            stderr.contains("error: An unfinished `release-tool release --bump minor --push` (")
+                && stderr.contains(&format!(
+                    "`{}` refuses to run until it is finished or abandoned",
+                    args[0]
+                )),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("hint: fix it and run the same command again (`release-tool release --bump minor --push`), or `release-tool release --bump minor --push --replan` after changing files by hand")
+                && stderr.contains("or `release-tool abort` to abandon the run"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(diff(&before, &w.state()), Vec::<String>::new(), "{args:?}");
+    }
+    // Read-only commands and dry runs still work.
+    for args in [
+        vec!["status"],
+        vec!["branch", "--dry-run"],
+        vec!["manifests", "--check"],
+        vec!["release", "--bump", "minor", "--push", "--dry-run"],
+    ] {
+        let out = w.run(&args);
+        let (_, stderr) = outputs(&out);
+        assert!(!stderr.contains("refuses to run"), "{args:?}: {stderr}");
+    }
+    // `status` keeps its cache; nothing else changed.
+    let changed: Vec<String> = diff(&before, &w.state())
+        .into_iter()
+        .filter(|l| !l.contains(".release_tool/cache/"))
+        .collect();
+    assert_eq!(changed, Vec::<String>::new());
+}
