@@ -8,6 +8,7 @@
 //! - [`stage`]: a release stage from its [`crate::release::Request`] (`tag --sync` first syncs).
 //! - [`undo`]: a failed `new` or `add` taken back.
 
+pub mod abort;
 pub mod journaled;
 pub mod stage;
 pub mod undo;

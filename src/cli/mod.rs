@@ -158,6 +158,8 @@ pub enum Command {
     Release(commands::release::ReleaseArgs),
     /// Remove the change files.
     Clear(commands::clear::ClearArgs),
+    /// Abandon an unfinished run after showing what it did (it undoes nothing).
+    Abort(commands::abort::AbortArgs),
 
     /// Build a complete example workspace to try the tool on.
     Demo(commands::demo::DemoArgs),

@@ -149,3 +149,103 @@ fn an_unfinished_run_refuses_every_other_mutating_command() {
         .collect();
     assert_eq!(changed, Vec::<String>::new());
 }
+
+/// Item 4: `abort` shows what the unfinished run did and did not, with the commands that undo
+/// it by hand; it needs `--yes` off a terminal; then it moves the journal aside (nothing
+/// undone) and the other commands run again.
+#[test]
+fn abort_shows_what_the_run_did_then_abandons_it() {
+    let w = World::new();
+    w.unfinished_release();
+    let before = w.state();
+
+    // Not a terminal, no --yes: refused, nothing changed (the report is shown first).
+    let out = w.run(&["abort"]);
+    let stderr = failed(&out, 2);
+    assert!(
+        stderr.contains(
+            "error: Not abandoning `release-tool release --bump minor --push` without confirmation"
+        ) && stderr.contains("hint: run `release-tool abort --yes`"),
+        "{stderr}"
+    );
+    assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
+
+    // --dry-run --json: the report as data, nothing changed.
+    let out = w.run(&["abort", "--dry-run", "--json"]);
+    let (stdout, _) = ok(&out);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["command"], "release --bump minor --push");
+    let pkg = |name: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["package"] == name)
+            .unwrap_or_else(|| panic!("{name} in {stdout}"))
+            .clone()
+    };
+    let lines = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let a = pkg("a");
+    assert!(lines(&a["not_done"]).is_empty(), "{a}");
+    assert!(
+        lines(&a["undo"]).contains(&"git -C packages/a push origin --delete v0.1.0".to_owned()),
+        "{a}"
+    );
+    let b = pkg("b");
+    assert!(
+        lines(&b["done"])
+            .iter()
+            .any(|d| d.starts_with("git -C packages/b tag --annotate")),
+        "{b}"
+    );
+    assert!(
+        lines(&b["not_done"])
+            .iter()
+            .any(|d| d.starts_with("git -C packages/b push") && d.ends_with("(failed)")),
+        "{b}"
+    );
+    let b_undo = lines(&b["undo"]);
+    assert!(
+        b_undo.contains(&"git -C packages/b tag -d v0.1.0".to_owned())
+            && b_undo
+                .iter()
+                .any(|u| u.starts_with("git -C packages/b reset --keep ")),
+        "{b}"
+    );
+    assert!(lines(&pkg("c")["done"]).is_empty());
+    assert!(lines(&pkg("root")["done"]).is_empty());
+    assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
+
+    // --yes: the text report on stdout, the journal moved aside, nothing undone.
+    let out = w.run(&["abort", "--yes"]);
+    let (stdout, stderr) = ok(&out);
+    assert!(
+        stdout.contains("Unfinished run: `release-tool release --bump minor --push`")
+            && stdout.contains("to undo by hand:")
+            && stdout.contains("git -C packages/b tag -d v0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("Abandoned `release-tool release --bump minor --push`: nothing was undone; its journal is kept as .release_tool/journal-aborted-"),
+        "{stderr}"
+    );
+    assert!(w.journal().is_none());
+    let kept: Vec<_> = std::fs::read_dir(w.root.join(".release_tool"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("journal-aborted-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(tags(&w.pkg("b")), ["v0.1.0"]);
+    // Nothing left to abort; other commands run again.
+    let (_, stderr) = ok(&w.run(&["abort"]));
+    assert!(stderr.contains("No unfinished run to abort"), "{stderr}");
+    ok(&w.run(&["clear"]));
+}

@@ -1,5 +1,6 @@
 //! One module per command: clap arguments, turned into plain request structs for the core.
 
+pub mod abort;
 pub mod add;
 pub mod branch;
 pub mod changes;
@@ -76,6 +77,7 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::Docker(a) => docker::run(a, global),
         Command::Release(a) => release::run(a, global),
         Command::Clear(a) => clear::run(a, global),
+        Command::Abort(a) => abort::run(a, global),
         Command::Demo(a) => demo::run(a, global),
         Command::Ci(a) => ci::run(a, global),
         Command::Config(a) => config::run(a, global),
