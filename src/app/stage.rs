@@ -29,6 +29,9 @@ pub fn run(
         request: Some(req.key()),
         require_forge,
     };
+    if req.replan {
+        return replan(&run, req);
+    }
     if req.stage != Stage::Tag {
         return run.run(&[], None, || req.plan(ws));
     }
@@ -69,6 +72,41 @@ pub fn run(
     let run = Run { ws, ..run };
     let _lock = lock;
     run.run_resumed(resume, &[], || release::plan_tag(ws, req))
+}
+
+/// `--replan`: the unfinished run of the same request keeps what it did (its journal is moved
+/// aside, `.release_tool/journal-replanned-<time>.json`) and the rest is planned again from the
+/// workspace as it is, knowing what that run releases ([`Request::earlier`]); the new plan is
+/// journaled under the same request, so the plain command resumes it. Without an unfinished
+/// run it plans afresh, as without `--replan`. `tag --sync` does not sync again.
+fn replan(run: &Run<'_>, req: &Request) -> Result<ExitKind> {
+    let ws = run.ws;
+    let _lock = run_lock(ws, run.settings, &run.command)?;
+    let resume = run.resume()?;
+    let Resume::Continue(old) = resume else {
+        ui::note("No unfinished run of this command to re-plan: planning afresh");
+        return run.run_resumed(Resume::Fresh, &[], || req.plan(ws));
+    };
+    let mut req = req.clone();
+    req.earlier.clone_from(&old.packages);
+    let journal = run.open_journal(Resume::Fresh, || req.plan(ws))?;
+    ui::note(&format!(
+        "Re-planning `release-tool {}`: {} of {} steps were done; {} step(s) planned from the workspace as it is",
+        run.command,
+        old.completed().len(),
+        old.steps.len(),
+        journal.plan.steps.len()
+    ));
+    if !run.settings.dry_run {
+        let path = Journal::path(&ws.root);
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let kept = path.with_file_name(format!("journal-replanned-{stamp}.json"));
+        fs_err::rename(&path, &kept)?;
+        ui::note(&format!("The old plan is kept as {}", ws.rel(&kept)));
+    }
+    run.run_journal(journal, &[])
 }
 
 /// Run a stage unattended, as the demo does: planned afresh, journaled, no forge; returns the

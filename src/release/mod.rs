@@ -79,6 +79,14 @@ pub struct Request {
     /// Refresh the locks of the manifests the stage changes (needs uv).
     #[serde(skip)]
     pub lock: bool,
+    /// `--replan`: plan again, from the workspace as it is, what an unfinished run of this
+    /// request did not do (the journal's request stays the key).
+    #[serde(skip)]
+    pub replan: bool,
+    /// With `replan`: what the unfinished run releases (its journal's packages); a package
+    /// whose tag the run made counts as released (pinned, reported, pushed when still local).
+    #[serde(skip)]
+    pub earlier: Vec<PackageRelease>,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -546,6 +554,11 @@ fn plan_root(
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
+        } else if req.replan && committed_differs(ws, rel, &after) {
+            // `--replan`: the unfinished run (or the user) already wrote the pins; its lock and
+            // commit are still to make.
+            changed_files.push(rel.clone());
+            plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
         }
     }
     // The dev lock records every workspace member's version and requirements: left as it was,
@@ -559,6 +572,14 @@ fn plan_root(
         plan_root_commit(ws, planned, changed_files, moved, summary, req)?;
     }
     Ok(())
+}
+
+/// Whether the root's committed `rel` (at HEAD) differs from `text` (a file not committed
+/// differs).
+fn committed_differs(ws: &Workspace, rel: &str, text: &str) -> bool {
+    Git::new(&ws.root)
+        .run(["show", &format!("HEAD:{rel}")])
+        .map_or(true, |committed| committed.trim_end() != text.trim_end())
 }
 
 /// The keys of the packages the root's dev manifest needs (its dependencies and theirs): the
@@ -780,6 +801,25 @@ fn require_root_ready(ws: &Workspace, req: &Request, problems: &mut Vec<String>)
     }
     let git = Git::new(&ws.root);
     if !git.is_repo_root() || git.resolve("HEAD").ok().flatten().is_none() {
+        return;
+    }
+    if req.replan {
+        // The unfinished run may have written and added its own root files: only other staged
+        // changes are refused.
+        let ours = root_release_files(ws);
+        let staged = git
+            .run(["diff", "--cached", "--name-only", "--ignore-submodules=all"])
+            .unwrap_or_default();
+        let other: Vec<&str> = staged
+            .lines()
+            .filter(|l| !l.is_empty() && !ours.iter().any(|o| o == l))
+            .collect();
+        if !other.is_empty() {
+            problems.push(format!(
+                "the root has staged changes in {}; commit or unstage them first (the release makes its own root commit)",
+                other.join(", ")
+            ));
+        }
         return;
     }
     if let Ok(false) = git.test(["diff", "--cached", "--quiet", "--ignore-submodules=all"]) {
@@ -1139,7 +1179,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut problems = Vec::new();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let known = known_statuses(&cands);
-    let todo = releasable(ws, req, cands, &mut planned, &mut problems)?;
+    let mut unchanged = Vec::new();
+    let todo = releasable(ws, req, cands, &mut planned, &mut problems, &mut unchanged)?;
     require_root_ready(ws, req, &mut problems);
     let versions = release_versions(&todo, req, &mut problems);
     if req.push && problems.is_empty() {
@@ -1161,9 +1202,39 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         ),
         );
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
+    let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
+    moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
     finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
     Ok(planned)
+}
+
+/// `--replan`: the packages the unfinished run already released (their tag exists, so the
+/// planner sees no commits since it): pinned, reported and moved in the root as the run would
+/// have; their pushes come from [`plan_still_local`]. Returns those packages.
+fn plan_earlier<'a>(
+    planned: &mut Planned,
+    pins: &mut Pins,
+    unchanged: &[Candidate<'a>],
+    req: &Request,
+) -> Vec<&'a Package> {
+    let mut moved = Vec::new();
+    for p in &req.earlier {
+        let Some(tag) = &p.tag else { continue };
+        let Some(c) = unchanged
+            .iter()
+            .find(|c| c.pkg.name == p.package && c.tags.contains(tag))
+        else {
+            continue;
+        };
+        pins.staging.insert(c.pkg.key.clone(), tag.clone());
+        if version::is_final(&p.version) {
+            pins.prod
+                .insert(c.pkg.key.clone(), (tag.clone(), p.version.clone()));
+        }
+        planned.packages.push(p.clone());
+        moved.push(c.pkg);
+    }
+    moved
 }
 
 /// The candidates with commits since their last tag (the others skipped), each checked for
@@ -1174,10 +1245,12 @@ fn releasable<'a>(
     cands: Vec<Candidate<'a>>,
     planned: &mut Planned,
     problems: &mut Vec<String>,
+    unchanged: &mut Vec<Candidate<'a>>,
 ) -> Result<Vec<Candidate<'a>>> {
     let mut todo = Vec::new();
     for c in cands {
         if skipped_unchanged(&c, &mut planned.skipped) {
+            unchanged.push(c);
             continue;
         }
         require_clean(&c, problems);
@@ -1992,6 +2065,8 @@ mod tests {
             root_commit: true,
             delete_branch: false,
             lock: true,
+            replan: false,
+            earlier: Vec::new(),
         }
     }
 

@@ -249,3 +249,134 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     assert!(stderr.contains("No unfinished run to abort"), "{stderr}");
     ok(&w.run(&["clear"]));
 }
+
+/// Break or mend the staging and prod manifests of the world's root: a dependency on a path
+/// that does not exist, which `uv lock` refuses.
+fn bogus_dependency(root: &Path, on: bool) {
+    for rel in ["staging/pyproject.toml", "prod/pyproject.toml"] {
+        let path = root.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = if on {
+            text.replacen("dependencies = [", "dependencies = [\"bogus\", ", 1)
+                .replacen(
+                    "[tool.uv.sources]\n",
+                    "[tool.uv.sources]\nbogus = { path = \"../nowhere\" }\n",
+                    1,
+                )
+        } else {
+            text.replacen("\"bogus\", ", "", 1).replacen(
+                "bogus = { path = \"../nowhere\" }\n",
+                "",
+                1,
+            )
+        };
+        std::fs::write(&path, text).unwrap();
+    }
+}
+
+/// Item 4: a root step fails after every package was released and pushed (`uv lock` refuses
+/// the staging manifest); the user fixes both manifests by hand. Running the same command
+/// replays the recorded edit and refuses to overwrite the fix, naming `--replan`; `--replan`
+/// keeps what is done and plans the rest from the manifests as they are: one root commit with
+/// the pins and locks, pushed; nothing released twice.
+#[test]
+fn replan_after_a_manual_fix_finishes_the_run_from_the_workspace_as_it_is() {
+    let w = World::new();
+    bogus_dependency(&w.root, true);
+    git(&w.root, &["commit", "-qam", "chore: a bogus dependency"]);
+    git(&w.root, &["push", "-q", "origin", "main"]);
+    let root_before = rev(&w.root, "HEAD");
+
+    let out = w.release(&RELEASE);
+    let stderr = failed(&out, 1);
+    assert!(
+        stderr.contains("error: root: step `(cd staging && uv lock)` failed"),
+        "{stderr}"
+    );
+    for name in NAMES {
+        assert_eq!(tags(&w.remote(name)), ["v0.1.0"], "{name}");
+    }
+    assert_eq!(rev(&w.root, "HEAD"), root_before);
+
+    // The fix, by hand, in both manifests; the same command replays the planned edit of prod.
+    bogus_dependency(&w.root, false);
+    let out = w.release(&RELEASE);
+    let stderr = failed(&out, 1);
+    assert!(
+        stderr.contains(
+            "prod/pyproject.toml was changed since the plan was made; refusing to overwrite it"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: root: to keep that change, run the same command with --replan"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "or `release-tool release --bump minor --push --replan` after changing files by hand"
+        ),
+        "{stderr}"
+    );
+
+    // --replan --dry-run shows the new plan and changes nothing.
+    let before = w.state();
+    let out = w.release(&["--bump", "minor", "--push", "--replan", "--dry-run"]);
+    let (stdout, stderr) = ok(&out);
+    assert!(
+        stderr.contains("Re-planning `release-tool release --bump minor --push`"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("uv lock"), "{stdout}");
+    assert!(
+        !stdout.contains("Release a 0.1.0"),
+        "nothing released twice: {stdout}"
+    );
+    assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
+
+    let out = w.release(&["--bump", "minor", "--push", "--replan"]);
+    let (stdout, stderr) = ok(&out);
+    assert!(
+        stderr.contains("The old plan is kept as .release_tool/journal-replanned-"),
+        "{stderr}"
+    );
+    for name in NAMES {
+        assert!(
+            crate::support::table_row(&stdout, name)
+                .is_some_and(|r| r.starts_with(&format!("{name} 0.1.0.dev0 → 0.1.0 v0.1.0"))),
+            "{stdout}"
+        );
+        assert_eq!(tags(&w.remote(name)), ["v0.1.0"], "{name}");
+        assert_eq!(
+            git(&w.remote(name), &["log", "--format=%s", "main"])
+                .lines()
+                .filter(|s| s.starts_with("Release "))
+                .count(),
+            1,
+            "{name}"
+        );
+    }
+    assert_eq!(w.journal().expect("a journal")["finished"], true);
+    // One root commit, pushed, with the fixed manifests pinned and locked.
+    assert_eq!(
+        git(
+            &w.root,
+            &["log", "--format=%s", &format!("{root_before}..HEAD")]
+        )
+        .trim(),
+        "release: a 0.1.0, b 0.1.0, c 0.1.0"
+    );
+    assert_eq!(rev(&w.root, "HEAD"), rev(&w.remote("root"), "main"));
+    assert_eq!(git(&w.root, &["status", "--porcelain"]), "");
+    let prod = std::fs::read_to_string(w.root.join("prod/pyproject.toml")).unwrap();
+    assert!(
+        !prod.contains("bogus") && prod.contains("tag = \"v0.1.0\""),
+        "{prod}"
+    );
+    assert!(w.root.join("prod/uv.lock").is_file());
+    assert!(w.root.join("staging/uv.lock").is_file());
+
+    // Done: the same command finds nothing left.
+    let (_, stderr) = ok(&w.release(&RELEASE));
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+}

@@ -79,6 +79,8 @@ pub struct StageArgs<S> {
     /// `--require-forge` (all but `next`).
     pub require_forge: bool,
     pub no_root_commit: bool,
+    /// `--replan`: plan again what an unfinished run did not do.
+    pub replan: bool,
     stage: PhantomData<S>,
 }
 
@@ -102,6 +104,8 @@ impl<S: StageKind> StageArgs<S> {
             root_commit: !self.no_root_commit,
             delete_branch: self.delete_branch,
             lock: true,
+            replan: self.replan,
+            earlier: Vec::new(),
         }
     }
 }
@@ -163,7 +167,10 @@ impl<S: StageKind> Args for StageArgs<S> {
                 "Fail (exit 2) instead of skipping forge steps when no forge token is set",
             ));
         }
-        cmd.arg(flag("no_root_commit", S::NO_ROOT_COMMIT))
+        cmd.arg(flag("no_root_commit", S::NO_ROOT_COMMIT)).arg(flag(
+            "replan",
+            "After a failed run and files changed by hand: keep what the unfinished run did and plan the rest again from the workspace as it is",
+        ))
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
@@ -187,6 +194,7 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
             no_next: on("no_next"),
             require_forge: on("require_forge"),
             no_root_commit: on("no_root_commit"),
+            replan: on("replan"),
             stage: PhantomData,
         })
     }
