@@ -720,13 +720,33 @@ fn plan_root_commit(
         .into_iter()
         .map(|(p, _)| p)
         .collect();
+    let mut pointers: Vec<String> = moved
+        .iter()
+        .filter(|p| gitlinks.contains(&p.rel_path))
+        .map(|p| p.rel_path.clone())
+        .collect();
+    if req.replan && !pointers.is_empty() {
+        // `--replan`: the unfinished run may have committed them already; only pointers that
+        // differ from HEAD, and no commit when neither they nor a manifest changed.
+        let mut args = vec![
+            "diff".to_owned(),
+            "--name-only".to_owned(),
+            "HEAD".to_owned(),
+            "--".to_owned(),
+        ];
+        args.extend(pointers.iter().cloned());
+        let differ = root_git.run(&args).unwrap_or_default();
+        pointers.retain(|p| differ.lines().any(|l| l == p));
+        let manifests = [
+            &ws.config.staging_pyproject_path,
+            &ws.config.prod_pyproject_path,
+        ];
+        if pointers.is_empty() && !changed_files.iter().any(|f| manifests.contains(&f)) {
+            return Ok(());
+        }
+    }
     let mut paths = changed_files;
-    paths.extend(
-        moved
-            .iter()
-            .filter(|p| gitlinks.contains(&p.rel_path))
-            .map(|p| p.rel_path.clone()),
-    );
+    paths.extend(pointers);
     if paths.is_empty() {
         return Ok(());
     }
@@ -1196,16 +1216,203 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         plan_package_release(ws, &mut planned, &mut pins, c, v, &released, req)?;
     }
     if !req.push && !todo.is_empty() {
-        planned.notes.push(format!(
-            "without --push nothing is pushed and no forge release is made, and a later `release --push` finds nothing left to release: push by hand afterwards (`release-tool foreach -- git push --follow-tags {remote} HEAD`, then `git push` in the root)",
-            remote = ws.config.git_remote
-        ),
+        planned.notes.push(
+            "without --push nothing is pushed and no forge release is made: push later with `release-tool release --push` (it pushes what is still local: branches, tags, forge releases, the root)".to_owned(),
         );
     }
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
+    if req.push {
+        plan_still_local(ws, &mut planned, &unchanged, &mut problems);
+        fail_on(&problems, "release")?;
+    }
     finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
+    if req.push {
+        plan_root_still_local(ws, &mut planned, req, &mut problems)?;
+        fail_on(&problems, "release")?;
+    }
     Ok(planned)
+}
+
+/// What a remote has of a package's branch and tag (one `git ls-remote`).
+struct RemoteRefs {
+    branch: Option<String>,
+    tag: Option<String>,
+}
+
+fn remote_refs(git: &Git, remote: &str, branch: &str, tag: Option<&str>) -> Result<RemoteRefs> {
+    let branch_ref = format!("refs/heads/{branch}");
+    let tag_ref = tag.map(|t| format!("refs/tags/{t}"));
+    let mut args = vec![
+        "ls-remote".to_owned(),
+        "--".to_owned(),
+        remote.to_owned(),
+        branch_ref.clone(),
+    ];
+    args.extend(tag_ref.clone());
+    let out = git.run_batch(&args).map_err(|e| {
+        let why = e.stderr().map_or_else(|| e.to_string(), str::to_owned);
+        anyhow::anyhow!(
+            "cannot reach its remote `{remote}`: {}",
+            why.lines().next().unwrap_or("")
+        )
+    })?;
+    let mut refs = RemoteRefs {
+        branch: None,
+        tag: None,
+    };
+    for (oid, name) in out.lines().filter_map(|l| l.split_once('\t')) {
+        if name == branch_ref {
+            refs.branch = Some(oid.to_owned());
+        } else if Some(name) == tag_ref.as_deref() {
+            refs.tag = Some(oid.to_owned());
+        }
+    }
+    Ok(refs)
+}
+
+/// `release --push` after a `release` without it (docs/release.md, "Release now, push later"):
+/// for each package with nothing new to release, what is still local is pushed: its last tag
+/// when the remote lacks it (then its forge release is made too), its branch when it is ahead
+/// of the remote. One `git ls-remote` per such package, in parallel; nothing when all is there.
+fn plan_still_local(
+    ws: &Workspace,
+    planned: &mut Planned,
+    unchanged: &[Candidate<'_>],
+    problems: &mut Vec<String>,
+) {
+    let remote = &ws.config.git_remote;
+    let looked: Vec<&Candidate<'_>> = unchanged
+        .iter()
+        .filter(|c| c.branch.is_some() && c.git.has_remote(remote).unwrap_or(false))
+        .collect();
+    let found = crate::core::parallel::map(&looked, ws.config.effective_jobs(None), |c| {
+        let branch = c.branch.as_deref().unwrap_or_default();
+        remote_refs(
+            &c.git,
+            remote,
+            branch,
+            c.last_tag.as_ref().map(|(t, _)| t.as_str()),
+        )
+    });
+    for (c, found) in looked.into_iter().zip(found) {
+        let refs = match found {
+            Ok(refs) => refs,
+            Err(e) => {
+                problem(problems, c.pkg, format!("{e:#}"));
+                continue;
+            }
+        };
+        let branch = c.branch.clone().unwrap_or_default();
+        let head = c.status.head.clone().unwrap_or_default();
+        let mut push = Vec::new();
+        let mut new_tag = None;
+        if let Some((tag, v)) = &c.last_tag
+            && refs.tag.is_none()
+        {
+            push.push(format!("refs/tags/{tag}"));
+            new_tag = Some((tag.clone(), v.clone()));
+        }
+        match &refs.branch {
+            Some(oid) if *oid == head => {}
+            Some(oid)
+                if !(c.git.resolve(oid).ok().flatten().is_some()
+                    && c.git.is_ancestor(oid, "HEAD").unwrap_or(false)) =>
+            {
+                if !push.is_empty() {
+                    planned.notes.push(format!(
+                        "{}: branch {branch} not pushed: `{remote}` has commits on it that are not in HEAD (pull them first)",
+                        c.pkg.name
+                    ));
+                }
+            }
+            _ => push.insert(0, format!("refs/heads/{branch}")),
+        }
+        if push.is_empty() {
+            continue;
+        }
+        let name = Some(c.pkg.name.as_str());
+        planned.plan.push_refs(name, &c.pkg.dir, remote, &push);
+        if let Some((tag, v)) = &new_tag {
+            let message = c
+                .git
+                .run([
+                    "for-each-ref",
+                    "--format=%(contents)",
+                    &format!("refs/tags/{tag}"),
+                ])
+                .unwrap_or_default();
+            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
+        }
+        if !planned.packages.iter().any(|p| p.package == c.pkg.name) {
+            let version = new_tag
+                .as_ref()
+                .or(c.last_tag.as_ref())
+                .map_or_else(|| c.version.clone(), |(_, v)| v.clone());
+            planned.packages.push(PackageRelease {
+                package: c.pkg.name.clone(),
+                from: version.clone(),
+                next: (c.version != version).then(|| c.version.clone()),
+                prerelease: !version::is_final(&version),
+                version,
+                tag: new_tag.map(|(t, _)| t),
+            });
+        }
+    }
+}
+
+/// With `push`: the root's branch pushed when it is ahead of its remote and the plan pushes it
+/// no other way, when packages are pushed too or its HEAD is a release's bookkeeping commit
+/// (made by a `release` without `--push`); other unpushed root commits are left alone.
+fn plan_root_still_local(
+    ws: &Workspace,
+    planned: &mut Planned,
+    req: &Request,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let root = Git::new(&ws.root);
+    let remote = &ws.config.git_remote;
+    let pushes_root = planned
+        .plan
+        .steps
+        .iter()
+        .any(|s| s.package.is_none() && matches!(s.guard, crate::plan::Guard::Push { .. }));
+    if pushes_root || !req.root_commit || !root.is_repo_root() || !root.has_remote(remote)? {
+        return Ok(());
+    }
+    let Some(branch) = root.current_branch()? else {
+        return Ok(());
+    };
+    let packages_pushed = planned
+        .plan
+        .steps
+        .iter()
+        .any(|s| s.package.is_some() && matches!(s.guard, crate::plan::Guard::Push { .. }));
+    let bookkeeping = root
+        .run(["log", "-1", "--format=%s", "HEAD"])
+        .is_ok_and(|s| s.starts_with("release: "));
+    if !packages_pushed && !bookkeeping {
+        return Ok(());
+    }
+    let refs = match remote_refs(&root, remote, &branch, None) {
+        Ok(refs) => refs,
+        Err(e) => {
+            problems.push(format!("the root: {e:#}"));
+            return Ok(());
+        }
+    };
+    let head = root.resolve("HEAD")?.unwrap_or_default();
+    let ahead = match &refs.branch {
+        Some(oid) if *oid == head => false,
+        Some(oid) => root.resolve(oid).ok().flatten().is_some() && root.is_ancestor(oid, "HEAD")?,
+        None => true,
+    };
+    if ahead {
+        planned
+            .plan
+            .push_refs(None, &ws.root, remote, &[format!("refs/heads/{branch}")]);
+    }
+    Ok(())
 }
 
 /// `--replan`: the packages the unfinished run already released (their tag exists, so the

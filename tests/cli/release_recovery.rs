@@ -248,6 +248,17 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     let (_, stderr) = ok(&w.run(&["abort"]));
     assert!(stderr.contains("No unfinished run to abort"), "{stderr}");
     ok(&w.run(&["clear"]));
+
+    // Then the same release again: what the abandoned run left local (b's commits and tag) is
+    // pushed, c is released; nothing twice.
+    w.allow_pushes("b");
+    ok(&w.release(&RELEASE));
+    for name in NAMES {
+        let remote = w.remote(name);
+        assert_eq!(tags(&remote), ["v0.1.0"], "{name}");
+        assert_eq!(rev(&remote, "main"), rev(&w.pkg(name), "HEAD"), "{name}");
+    }
+    assert_eq!(rev(&w.remote("root"), "main"), rev(&w.root, "HEAD"));
 }
 
 /// Break or mend the staging and prod manifests of the world's root: a dependency on a path
@@ -379,4 +390,94 @@ fn replan_after_a_manual_fix_finishes_the_run_from_the_workspace_as_it_is() {
     // Done: the same command finds nothing left.
     let (_, stderr) = ok(&w.release(&RELEASE));
     assert!(stderr.contains("Nothing to do"), "{stderr}");
+}
+
+/// Item 8: `release` without `--push`, then `release --push` pushes what is still local:
+/// package branches and tags (b's branch was pushed by hand: only its tag is left), the forge
+/// releases (on the fake GitHub), the root's release commit. A second `--push` does nothing.
+#[test]
+fn release_now_push_later_pushes_what_is_still_local() {
+    use crate::support::fake_github::FakeForge;
+    let w = World::new();
+    let forge = FakeForge::github().start();
+    let run = |args: &[&str]| {
+        w.cmd()
+            .env("GITHUB_TOKEN", &forge.opts.token)
+            .env("GITHUB_API_URL", forge.api_url())
+            .arg("release")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let root_remote_before = rev(&w.remote("root"), "main");
+    let (_, stderr) = ok(&run(&["--bump", "minor"]));
+    assert!(
+        stderr.contains("push later with `release-tool release --push`"),
+        "{stderr}"
+    );
+    for name in NAMES {
+        assert!(tags(&w.remote(name)).is_empty(), "{name}");
+    }
+    assert!(forge.requests().is_empty());
+    // Partly pushed by hand: b's branch, not its tag.
+    git(&w.pkg("b"), &["push", "-q", "origin", "main"]);
+
+    // The dry run shows the pushes and forge releases left, and sends nothing.
+    let before = w.state();
+    let (stdout, _) = ok(&run(&["--bump", "minor", "--push", "--dry-run"]));
+    assert!(
+        stdout.contains("git -C packages/a push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("git -C packages/b push --quiet origin refs/tags/v0.1.0:refs/tags/v0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("POST /repos/remotes/c/releases"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("git -C . push"), "{stdout}");
+    assert!(
+        !stdout.contains(" commit --quiet") && !stdout.contains(" tag --annotate"),
+        "nothing is released again: {stdout}"
+    );
+    assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
+    assert!(forge.requests().is_empty());
+
+    let (stdout, stderr) = ok(&run(&["--bump", "minor", "--push"]));
+    for name in NAMES {
+        let remote = w.remote(name);
+        assert_eq!(tags(&remote), ["v0.1.0"], "{name}");
+        assert_eq!(rev(&remote, "main"), rev(&w.pkg(name), "HEAD"), "{name}");
+        let releases = forge.releases(&format!("remotes/{name}"));
+        assert_eq!(releases.len(), 1, "{name}: {releases:?}");
+        assert_eq!(releases[0]["tag_name"], "v0.1.0");
+        assert!(
+            releases[0]["body"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Release {name} 0.1.0")),
+            "{releases:?}"
+        );
+        assert!(
+            crate::support::table_row(&stdout, name)
+                .is_some_and(|r| r.contains("v0.1.0") && r.contains("pushed, forge release")),
+            "{stdout}\n{stderr}"
+        );
+    }
+    assert_eq!(rev(&w.remote("root"), "main"), rev(&w.root, "HEAD"));
+    assert_ne!(rev(&w.remote("root"), "main"), root_remote_before);
+
+    // All pushed: a second --push does nothing and sends nothing.
+    let calls = forge.requests().len();
+    let before = w.state();
+    let (_, stderr) = ok(&run(&["--bump", "minor", "--push"]));
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+    assert_eq!(forge.requests().len(), calls);
+    let changed: Vec<String> = diff(&before, &w.state())
+        .into_iter()
+        .filter(|l| !l.contains(".release_tool/"))
+        .collect();
+    assert_eq!(changed, Vec::<String>::new());
 }
