@@ -201,12 +201,7 @@ pub fn run(ws: &Workspace, settings: &Settings, yes: bool) -> Result<ExitKind> {
             return Ok(ExitKind::Failure);
         }
     }
-    let path = Journal::path(&ws.root);
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let kept = path.with_file_name(format!("journal-aborted-{stamp}.json"));
-    fs_err::rename(&path, &kept)?;
+    let kept = Journal::archive(&ws.root, "aborted")?;
     ui::summary(
         &format!(
             "Abandoned `release-tool {}`: nothing was undone; its journal is kept as {}",

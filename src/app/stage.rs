@@ -89,24 +89,19 @@ fn replan(run: &Run<'_>, req: &Request) -> Result<ExitKind> {
     };
     let mut req = req.clone();
     req.earlier.clone_from(&old.packages);
-    let journal = run.open_journal(Resume::Fresh, || req.plan(ws))?;
+    let planned = req.plan(ws)?;
     ui::note(&format!(
         "Re-planning `release-tool {}`: {} of {} steps were done; {} step(s) planned from the workspace as it is",
         run.command,
         old.completed().len(),
         old.steps.len(),
-        journal.plan.steps.len()
+        planned.plan.steps.len()
     ));
     if !run.settings.dry_run {
-        let path = Journal::path(&ws.root);
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let kept = path.with_file_name(format!("journal-replanned-{stamp}.json"));
-        fs_err::rename(&path, &kept)?;
+        let kept = Journal::archive(&ws.root, "replanned")?;
         ui::note(&format!("The old plan is kept as {}", ws.rel(&kept)));
     }
-    run.run_journal(journal, &[])
+    run.run_resumed(Resume::Fresh, &[], move || Ok(planned))
 }
 
 /// Run a stage unattended, as the demo does: planned afresh, journaled, no forge; returns the

@@ -141,6 +141,23 @@ impl Journal {
             .with_context(|| format!("Cannot write the journal {}", path.display()))
     }
 
+    /// Move the root's journal aside as `.release_tool/journal-<why>-<unix time>.json` (an
+    /// abandoned or re-planned run: nothing of it is lost); returns where it went.
+    pub fn archive(root: &Path, why: &str) -> Result<PathBuf> {
+        let path = Self::path(root);
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut kept = path.with_file_name(format!("journal-{why}-{stamp}.json"));
+        let mut n = 1;
+        while kept.exists() {
+            n += 1;
+            kept = path.with_file_name(format!("journal-{why}-{stamp}-{n}.json"));
+        }
+        fs_err::rename(&path, &kept)?;
+        Ok(kept)
+    }
+
     /// Indexes of the steps that need no more work.
     pub fn completed(&self) -> Vec<usize> {
         self.steps
