@@ -1618,8 +1618,10 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     let known = known_statuses(&cands);
     let mut todo = Vec::new();
     let mut prepared = Vec::new();
+    let mut unchanged = Vec::new();
     for c in cands {
         if skipped_unchanged(&c, &mut planned.skipped) {
+            unchanged.push(c);
             continue;
         }
         require_clean(&c, &mut problems);
@@ -1683,8 +1685,14 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             prerelease: !final_version,
         });
     }
+    let mut replanned = Vec::new();
     for c in &prepared {
         let tag = c.tag_name(&c.version);
+        // `--replan`: prepared by the unfinished run, so still part of it (the root commit).
+        if let Some(p) = req.earlier.iter().find(|p| p.package == c.pkg.name) {
+            planned.packages.push(p.clone());
+            replanned.push(c.pkg);
+        }
         if req.push {
             // Prepared by an earlier run: push it and open (or find) its pull request.
             let message = c.git.run(["log", "-1", "--format=%B", "HEAD"])?;
@@ -1705,7 +1713,9 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             ));
         }
     }
-    let moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
+    let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
+    moved.extend(replanned);
+    moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
 }

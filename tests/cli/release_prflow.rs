@@ -989,3 +989,49 @@ fn a_failed_prepare_resumes_without_repeating_a_step() {
     );
     assert_eq!(journal_finished(&root), Some(true));
 }
+
+/// `--replan` after a failed `prepare` (issue 17, item 4): what is done is kept, the packages
+/// already prepared are not bumped twice, the rest (b's push, the root commit) is planned again
+/// from the workspace and the run finishes.
+#[test]
+fn a_failed_prepare_replans_without_bumping_twice() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    let hook = remote(&env, "b").join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'b is frozen' >&2\nexit 1\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let start = rev(&root, "HEAD");
+    let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "patch", "--push"], 1);
+    assert!(
+        stderr.contains("or `release-tool prepare --bump patch --push --replan`"),
+        "{stderr}"
+    );
+    let b = pkg(&root, "b");
+    let release_b = rev(&b, "HEAD");
+    std::fs::remove_file(&hook).unwrap();
+    let (_, stderr) = ok(
+        &env,
+        &root,
+        &["prepare", "--bump", "patch", "--push", "--replan"],
+    );
+    assert!(
+        stderr.contains("Re-planning `release-tool prepare --bump patch --push`"),
+        "{stderr}"
+    );
+    assert_eq!(rev(&b, "HEAD"), release_b, "no second release commit");
+    assert_eq!(version_of(&root, "a"), "0.1.0", "not bumped twice");
+    assert_eq!(version_of(&root, "b"), "0.1.0", "not bumped twice");
+    assert_eq!(
+        on_remote(&env, "b", "refs/heads/dev_branch"),
+        Some(release_b)
+    );
+    assert_eq!(
+        root_commits_since(&root, &start),
+        ["prepare: a 0.1.0, b 0.1.0"]
+    );
+    assert_eq!(journal_finished(&root), Some(true));
+}
