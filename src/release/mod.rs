@@ -2043,7 +2043,8 @@ fn tag_step(
             );
             return Ok(None);
         }
-        if !req.push {
+        // `--replan`: a tag the unfinished run made stays part of it (pins, root commit).
+        if !req.push && !req.earlier.iter().any(|p| p.package == c.pkg.name) {
             planned.skipped.push(Skipped::new(
                 c.pkg,
                 format!("tag {tag} already exists on the release commit"),
@@ -2152,8 +2153,18 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     let dev = ws.config.dev_branch.clone();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let mut todo = Vec::new();
+    let mut replanned = Vec::new();
     for c in cands {
         let base = ws.base_branch(c.pkg);
+        if let Some(p) = req
+            .earlier
+            .iter()
+            .find(|p| p.package == c.pkg.name && p.next.as_ref() == Some(&c.version))
+        {
+            // `--replan`: its next cycle was started by the unfinished run.
+            replanned.push((c.pkg, p.clone()));
+            continue;
+        }
         if !version::is_final(&c.version) {
             planned.skipped.push(Skipped::new(
                 c.pkg,
@@ -2244,8 +2255,34 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             prerelease: false,
         });
     }
+    for (pkg, p) in &replanned {
+        if req.push {
+            let name = Some(pkg.name.as_str());
+            planned.plan.push_refs(
+                name,
+                &pkg.dir,
+                &ws.config.git_remote,
+                &[format!("refs/heads/{dev}")],
+            );
+            planned.plan.git(
+                name,
+                &pkg.dir,
+                [
+                    "branch",
+                    "--quiet",
+                    &format!("--set-upstream-to={}/{dev}", ws.config.git_remote),
+                    &dev,
+                ],
+            );
+        }
+        planned.packages.push(p.clone());
+    }
     if !planned.packages.is_empty() {
-        let moved: Vec<&Package> = todo.iter().map(|(c, _, _)| c.pkg).collect();
+        let moved: Vec<&Package> = todo
+            .iter()
+            .map(|(c, _, _)| c.pkg)
+            .chain(replanned.iter().map(|(p, _)| *p))
+            .collect();
         let summary = format!(
             "next: {}",
             planned

@@ -1035,3 +1035,81 @@ fn a_failed_prepare_replans_without_bumping_twice() {
     );
     assert_eq!(journal_finished(&root), Some(true));
 }
+
+/// `--replan` after a failed `tag` and a failed `next` (issue 17, item 4): the packages the
+/// unfinished run tagged or moved to their next cycle stay part of it (pins, root commit), are
+/// not tagged or bumped twice, and what was not pushed is pushed.
+#[test]
+fn failed_tag_and_next_replan_without_repeating() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    merge_on_remote(&env, "a");
+    merge_on_remote(&env, "b");
+    let hook = remote(&env, "b").join("hooks/pre-receive");
+    let freeze = || {
+        std::fs::write(&hook, "#!/bin/sh\necho 'b is frozen' >&2\nexit 1\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    };
+
+    freeze();
+    let start = rev(&root, "HEAD");
+    let (_, stderr) = expect(&env, &root, &["tag", "--sync", "--push"], 1);
+    assert!(stderr.contains("b is frozen"), "{stderr}");
+    std::fs::remove_file(&hook).unwrap();
+    let (_, stderr) = ok(&env, &root, &["tag", "--sync", "--push", "--replan"]);
+    assert!(
+        stderr.contains("Re-planning `release-tool tag --push`"),
+        "{stderr}"
+    );
+    for name in ["a", "b"] {
+        let p = pkg(&root, name);
+        assert_eq!(git(&p, &["tag", "--list"]).trim(), "v0.1.0", "{name}");
+        assert_eq!(
+            on_remote(&env, name, "refs/tags/v0.1.0"),
+            Some(rev(&p, "v0.1.0^{commit}")),
+            "{name}"
+        );
+    }
+    assert_eq!(root_commits_since(&root, &start), ["tag: a 0.1.0, b 0.1.0"]);
+    let prod = read(&root.join("prod/pyproject.toml"));
+    for name in ["a", "b"] {
+        assert!(prod.contains(&pin(&env, name, "v0.1.0")), "{prod}");
+    }
+    assert_eq!(journal_finished(&root), Some(true));
+
+    freeze();
+    let start = rev(&root, "HEAD");
+    let (_, stderr) = expect(&env, &root, &["next", "--push"], 1);
+    assert!(stderr.contains("b is frozen"), "{stderr}");
+    std::fs::remove_file(&hook).unwrap();
+    let (stdout, stderr) = ok(&env, &root, &["next", "--push", "--replan"]);
+    assert!(
+        stderr.contains("Re-planning `release-tool next --push`"),
+        "{stderr}"
+    );
+    for name in ["a", "b"] {
+        let p = pkg(&root, name);
+        assert_eq!(version_of(&root, name), "0.1.1.dev0", "{name}");
+        assert_eq!(
+            git(&p, &["log", "--format=%s", "main..HEAD"]).trim(),
+            "chore: start 0.1.1.dev0 development",
+            "{name}: one next commit"
+        );
+        assert_eq!(
+            on_remote(&env, name, "refs/heads/dev_branch"),
+            Some(rev(&p, "HEAD")),
+            "{name}: pushed"
+        );
+        assert!(
+            crate::support::table_row(&stdout, name).is_some_and(|r| r.contains("0.1.1.dev0")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(root_commits_since(&root, &start).len(), 1);
+    assert_eq!(journal_finished(&root), Some(true));
+}
