@@ -131,6 +131,15 @@ fn an_unfinished_run_refuses_every_other_mutating_command() {
         );
         assert_eq!(diff(&before, &w.state()), Vec::<String>::new(), "{args:?}");
     }
+    // --replan of another request does not take the unfinished run over.
+    let out = w.release(&["--bump", "patch", "--push", "--replan"]);
+    let stderr = failed(&out, 1);
+    assert!(
+        stderr.contains("error: An unfinished `release-tool release --bump minor --push` (")
+            && stderr.contains("hint: fix it and run the same command again"),
+        "{stderr}"
+    );
+    assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
     // Read-only commands and dry runs still work.
     for args in [
         vec!["status"],
@@ -480,4 +489,54 @@ fn release_now_push_later_pushes_what_is_still_local() {
         .filter(|l| !l.contains(".release_tool/"))
         .collect();
     assert_eq!(changed, Vec::<String>::new());
+}
+
+/// `release-tool abort` on a terminal (`script` gives it one) with `answer` typed in.
+fn abort_on_a_terminal(w: &World, answer: &str) -> Option<String> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return None;
+    }
+    let line = format!("{} abort", env!("CARGO_BIN_EXE_release-tool"));
+    let mut script = Command::new("script");
+    crate::support::hermetic(&mut script);
+    let mut child = script
+        .env("TERM", "dumb")
+        .current_dir(&w.root)
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some(outputs(&out).0)
+}
+
+/// `abort` on a terminal asks first: "n" keeps the run, "y" abandons it.
+#[test]
+fn abort_asks_on_a_terminal() {
+    let w = World::new();
+    w.unfinished_release();
+    let Some(shown) = abort_on_a_terminal(&w, "n\n") else {
+        return;
+    };
+    assert!(
+        shown.contains(
+            "Abandon `release-tool release --bump minor --push`? Nothing is undone. [y/N]"
+        ) && shown.contains("Not abandoned; nothing changed"),
+        "{shown}"
+    );
+    assert_eq!(w.journal().expect("kept")["finished"], false);
+    let shown = abort_on_a_terminal(&w, "y\n").unwrap();
+    assert!(shown.contains("Abandoned `release-tool release"), "{shown}");
+    assert!(w.journal().is_none());
 }
