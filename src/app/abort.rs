@@ -77,6 +77,7 @@ pub fn unfinished_report(ws: &Workspace, j: &Journal) -> Unfinished {
             StepKind::Git { dir, .. } => ws.rel(dir),
             _ => String::new(),
         };
+        let dir = if dir.is_empty() { ".".to_owned() } else { dir };
         match (&step.guard, &step.kind) {
             (Guard::Commit { .. }, _) => {
                 // The first commit of the run in this repository: its HEAD before.

@@ -1273,8 +1273,8 @@ fn remote_refs(git: &Git, remote: &str, branch: &str, tag: Option<&str>) -> Resu
 
 /// `release --push` after a `release` without it (docs/release.md, "Release now, push later"):
 /// for each package with nothing new to release, what is still local is pushed: its last tag
-/// when the remote lacks it (then its forge release is made too), its branch when it is ahead
-/// of the remote. One `git ls-remote` per such package, in parallel; nothing when all is there.
+/// when the remote lacks it (then its forge release is made too), its branch when it is the
+/// base branch and ahead of the remote. One `git ls-remote` per such package, in parallel; nothing when all is there.
 fn plan_still_local(
     ws: &Workspace,
     planned: &mut Planned,
@@ -1315,6 +1315,8 @@ fn plan_still_local(
         }
         match &refs.branch {
             Some(oid) if *oid == head => {}
+            // Only the base branch a release is made on; other branches are the user's.
+            _ if branch != ws.base_branch(c.pkg) => {}
             Some(oid)
                 if !(c.git.resolve(oid).ok().flatten().is_some()
                     && c.git.is_ancestor(oid, "HEAD").unwrap_or(false)) =>
