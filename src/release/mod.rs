@@ -79,6 +79,13 @@ pub struct Request {
     /// Refresh the locks of the manifests the stage changes (needs uv).
     #[serde(skip)]
     pub lock: bool,
+    /// `--set-version NAME=VERSION` (`prepare`, `release`): the version of a package instead
+    /// of `--bump`, by normalised package name, the version normalised.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub set_versions: BTreeMap<String, String>,
+    /// `release --allow-branch`: release packages that are not on their base branch.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_branch: bool,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -100,6 +107,12 @@ impl Request {
         if self.stage.bumps() {
             line.push_str(" --bump ");
             line.push_str(self.bump.as_str());
+            for (name, v) in &self.set_versions {
+                line.push_str(" --set-version ");
+                line.push_str(name);
+                line.push('=');
+                line.push_str(v);
+            }
         }
         if self.push {
             line.push_str(" --push");
@@ -109,6 +122,9 @@ impl Request {
         }
         if !self.root_commit {
             line.push_str(" --no-root-commit");
+        }
+        if self.allow_branch {
+            line.push_str(" --allow-branch");
         }
         let mut packages = self.packages.clone();
         packages.sort();
@@ -482,13 +498,104 @@ fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
     changelog::fill(&template, version, &prev)
 }
 
-fn new_version(c: &Candidate<'_>, bump: Bump) -> Result<Version> {
-    let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
-    let v = match bump {
-        Bump::Auto => version::bump_auto(&c.version, &refs),
-        other => version::bump(&c.version, other),
+/// The version a package is released at: its `--set-version`, which must be newer than every
+/// tag of the package, else `--bump` (`auto` read from its commits), moved past the newest tag
+/// of the package when it would land at or below it (with a note saying so). A version that
+/// cannot be had is a problem; the current version stands in.
+fn new_version(
+    c: &Candidate<'_>,
+    req: &Request,
+    notes: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) -> Version {
+    let newest = version::newest_tag(c.tags.iter().map(String::as_str), &c.prefix, false);
+    if let Some(text) = req.set_versions.get(&c.pkg.key) {
+        let v = version::parse(text).unwrap_or_else(|_| c.version.clone());
+        if let Some((tag, _)) = newest.as_ref().filter(|(_, t)| v <= *t) {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "--set-version {}={v} is not newer than its tag {tag}; a release must be newer than every tag of the package: choose a higher version",
+                    c.pkg.name
+                ),
+            );
+        }
+        return v;
+    }
+    let kind = match req.bump {
+        Bump::Auto => {
+            let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+            version::auto_bump_kind(&c.version, &refs)
+        }
+        other => other,
     };
-    v.with_context(|| format!("{}: cannot bump {}", c.pkg.name, c.version))
+    match version::bump_past(&c.version, kind, newest.as_ref().map(|(_, v)| v)) {
+        Ok((v, moved)) => {
+            if let (Some(plain), Some((tag, _))) = (moved, &newest) {
+                notes.push(format!(
+                    "{}: {plain} is already tagged (its newest tag is {tag}): --bump {kind} moves past it to {v}",
+                    c.pkg.name
+                ));
+            }
+            v
+        }
+        Err(e) => {
+            problems.push(format!("{}: cannot bump {}: {e}", c.pkg.name, c.version));
+            c.version.clone()
+        }
+    }
+}
+
+/// Every `--set-version` names a package this run releases: else a usage error (nothing has
+/// changed yet) naming it and why it is not released.
+fn require_set_versions_released(
+    ws: &Workspace,
+    req: &Request,
+    todo: &[Candidate<'_>],
+    skipped: &[Skipped],
+) -> Result<()> {
+    for (key, v) in &req.set_versions {
+        if todo.iter().any(|c| &c.pkg.key == key) {
+            continue;
+        }
+        let (why, hint) = match ws.package(key) {
+            None => (
+                format!("there is no package `{key}` in the workspace"),
+                "name a workspace member (`release-tool status` lists them)".to_owned(),
+            ),
+            Some(pkg) => match skipped.iter().find(|s| s.package == pkg.name) {
+                Some(s) => (
+                    format!("`{}` is not released by this run: {}", pkg.name, s.reason),
+                    format!("drop --set-version {}={v}", pkg.name),
+                ),
+                None if !req.packages.is_empty()
+                    && !req
+                        .packages
+                        .iter()
+                        .any(|p| crate::python::pyproject::normalize_name(p) == *key) =>
+                {
+                    (
+                        format!("`{}` is not selected", pkg.name),
+                        format!(
+                            "add `-p {}`, or drop --set-version {}={v}",
+                            pkg.name, pkg.name
+                        ),
+                    )
+                }
+                None => (
+                    format!("`{}` is not released by this run", pkg.name),
+                    format!("drop --set-version {}={v}", pkg.name),
+                ),
+            },
+        };
+        return Err(UserError::usage(format!(
+            "Cannot use --set-version {key}={v}: {why}; nothing was changed"
+        ))
+        .with_hint(hint)
+        .into());
+    }
+    Ok(())
 }
 
 /// What the root gets: package → tag (staging), package → (tag, version) (prod), and whether
@@ -1140,8 +1247,9 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
     let known = known_statuses(&cands);
     let todo = releasable(ws, req, cands, &mut planned, &mut problems)?;
+    require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
-    let versions = release_versions(&todo, req, &mut problems);
+    let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
     if req.push && problems.is_empty() {
         check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
     }
@@ -1200,33 +1308,17 @@ fn releasable<'a>(
     Ok(todo)
 }
 
-/// The version each package is released at (`--bump`); a problem when it cannot be bumped or
-/// its tag exists (then its current version stands in).
+/// The version each package is released at ([`new_version`]); a problem when it cannot be
+/// had (then its current version stands in).
 fn release_versions(
     todo: &[Candidate<'_>],
     req: &Request,
+    notes: &mut Vec<String>,
     problems: &mut Vec<String>,
 ) -> Vec<Version> {
-    let mut versions = Vec::new();
-    for c in todo {
-        match new_version(c, req.bump) {
-            Ok(v) => {
-                if let Some(tag) = c.tagged(&v) {
-                    problem(
-                        problems,
-                        c.pkg,
-                        format!("tag {tag} already exists; choose another --bump"),
-                    );
-                }
-                versions.push(v);
-            }
-            Err(e) => {
-                problems.push(format!("{e:#}"));
-                versions.push(c.version.clone());
-            }
-        }
-    }
-    versions
+    todo.iter()
+        .map(|c| new_version(c, req, notes, problems))
+        .collect()
 }
 
 /// With `push`: the remotes of the packages (and of the root, when it commits) take the
@@ -1358,17 +1450,9 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             todo.push(c);
         }
     }
+    require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
-    let mut versions = Vec::new();
-    for c in &todo {
-        match new_version(c, req.bump) {
-            Ok(v) => versions.push(v),
-            Err(e) => {
-                problems.push(format!("{e:#}"));
-                versions.push(c.version.clone());
-            }
-        }
-    }
+    let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
     fail_on(&problems, "prepare")?;
     let released = released_versions(&todo, &versions);
     let mut pins = Pins {
@@ -1992,6 +2076,8 @@ mod tests {
             root_commit: true,
             delete_branch: false,
             lock: true,
+            set_versions: BTreeMap::new(),
+            allow_branch: false,
         }
     }
 
@@ -2017,6 +2103,30 @@ mod tests {
             "release --bump minor --push --no-next --no-root-commit -p a -p b"
         );
         assert_ne!(a.key(), request(Stage::Prepare, &["a", "b"]).key());
+        // --set-version and --allow-branch shape the plan.
+        let set = Request {
+            set_versions: BTreeMap::from([("a".to_owned(), "0.3.0".to_owned())]),
+            ..a.clone()
+        };
+        assert_ne!(a.key(), set.key());
+        let other = Request {
+            set_versions: BTreeMap::from([("a".to_owned(), "0.4.0".to_owned())]),
+            ..a.clone()
+        };
+        assert_ne!(set.key(), other.key());
+        let allow = Request {
+            allow_branch: true,
+            ..a.clone()
+        };
+        assert_ne!(a.key(), allow.key());
+        assert_eq!(
+            Request {
+                allow_branch: true,
+                ..set.clone()
+            }
+            .command_line(),
+            "release --bump minor --set-version a=0.3.0 --push --allow-branch -p a -p b"
+        );
         // `tag` and `next` take no --bump.
         let tag = Request {
             bump: Bump::Patch,

@@ -204,6 +204,8 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         root_commit: true,
         delete_branch: false,
         lock: uv.is_some(),
+        set_versions: std::collections::BTreeMap::new(),
+        allow_branch: false,
     };
     ui::note(&format!("\n$ release-tool {}", req.command_line()));
     let settings = global.resolve(&ws.config);

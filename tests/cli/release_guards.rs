@@ -1,0 +1,191 @@
+//! Guards of `release`/`prepare` (issue 17, items 5, 9 and 10): a bump never lands on a version
+//! that is already tagged, `--set-version` and the bump kinds of `uv version --bump`; `release`
+//! refuses packages that are not on their base branch; no forge steps for `file://` or path
+//! remotes unless a forge is configured.
+//!
+//! Every workspace here is the trunk world (`a` <- `b` <- `c`, all at `0.1.0.dev0`, each with a
+//! `feat:` commit pushed to its bare `file://` remote).
+
+use std::process::Output;
+
+use crate::support::trunk::World;
+use crate::support::{add_config, git, outputs};
+
+fn ok(out: &Output) -> (String, String) {
+    let (stdout, stderr) = outputs(out);
+    assert!(
+        out.status.success(),
+        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
+        out.status.code()
+    );
+    (stdout, stderr)
+}
+
+fn failed(out: &Output, code: i32) -> String {
+    let (stdout, stderr) = outputs(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stderr
+}
+
+/// The tags of `name`'s work tree.
+fn tags(w: &World, name: &str) -> Vec<String> {
+    git(&w.pkg(name), &["tag", "--list"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What only these tests do to the world.
+impl World {
+    /// Tag `a`'s commit before its `feat:` commit `v0.1.0` (the version its next patch or minor
+    /// release would get) and push the tag: `0.1.0` exists, `a` is still at `0.1.0.dev0`.
+    fn tag_a_010_earlier(&self) {
+        let a = self.pkg("a");
+        git(&a, &["tag", "-a", "-m", "a 0.1.0", "v0.1.0", "HEAD~1"]);
+        git(&a, &["push", "-q", "origin", "v0.1.0"]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 5: versions that already exist
+
+/// A package at `0.1.0.dev0` whose `0.1.0` is already tagged: `--bump patch` (and `minor`)
+/// used to refuse (`tag v0.1.0 already exists; choose another --bump`) and block the whole
+/// release; now the bump moves past the newest tag and the plan says why, in one line.
+#[test]
+fn a_bump_moves_past_a_version_already_tagged() {
+    let w = World::new();
+    w.tag_a_010_earlier();
+    let (stdout, stderr) = ok(&w.release(&["--bump", "patch", "--dry-run"]));
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("v0.1.1"), "{all}");
+    let why: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("already tagged"))
+        .collect();
+    assert_eq!(why.len(), 1, "{stderr}");
+    assert!(
+        why[0].contains("a:") && why[0].contains("0.1.0") && why[0].contains("0.1.1"),
+        "{}",
+        why[0]
+    );
+    // b and c are untouched by it: 0.1.0 is theirs.
+    assert!(
+        all.contains("packages/b") && all.contains("v0.1.0"),
+        "{all}"
+    );
+
+    ok(&w.release(&["--bump", "minor", "--push"]));
+    assert!(
+        tags(&w, "a").contains(&"v0.2.0".to_owned()),
+        "{:?}",
+        tags(&w, "a")
+    );
+    assert!(tags(&w, "b").contains(&"v0.1.0".to_owned()));
+    let pyproject = std::fs::read_to_string(w.pkg("a").join("pyproject.toml")).unwrap();
+    assert!(
+        pyproject.contains("version = \"0.2.1.dev0\""),
+        "{pyproject}"
+    );
+}
+
+/// `--set-version NAME=VERSION` releases that version (name matched normalised, version
+/// normalised); a version not newer than every tag, an unknown or unselected package and a
+/// version that is not PEP 440 are refused before anything changes.
+#[test]
+fn set_version_releases_that_version_and_refuses_bad_ones() {
+    let w = World::new();
+    w.tag_a_010_earlier();
+    let before = w.state();
+
+    let stderr = failed(
+        &w.release(&["-p", "a", "--set-version", "a=0.0.9", "--push"]),
+        1,
+    );
+    assert!(
+        stderr.contains("a (packages/a)")
+            && stderr.contains("0.0.9")
+            && stderr.contains("v0.1.0")
+            && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        w.state(),
+        before,
+        "a refused --set-version changed something"
+    );
+
+    let stderr = failed(&w.release(&["-p", "a", "--set-version", "b=0.5.0"]), 2);
+    assert!(
+        stderr.contains("error: ") && stderr.contains("`b`") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    let stderr = failed(&w.release(&["--set-version", "zeta=0.5.0"]), 2);
+    assert!(
+        stderr.contains("zeta") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    for bad in ["a=0.x", "a", "a=1.0+local", "=1.0"] {
+        let stderr = failed(&w.release(&["--set-version", bad]), 2);
+        assert!(stderr.contains("--set-version"), "{bad}: {stderr}");
+    }
+    assert_eq!(
+        w.state(),
+        before,
+        "a refused --set-version changed something"
+    );
+
+    // Normalised name (`A` is `a`), normalised version (`0.3.0-rc.1` is `0.3.0rc1`); the others
+    // follow --bump.
+    ok(&w.release(&["--bump", "minor", "--set-version", "A=0.3.0-rc.1", "--push"]));
+    assert!(
+        tags(&w, "a").contains(&"v0.3.0rc1".to_owned()),
+        "{:?}",
+        tags(&w, "a")
+    );
+    assert!(tags(&w, "b").contains(&"v0.1.0".to_owned()));
+}
+
+/// The bump kinds users know from `uv version --bump`: `alpha`, `beta`, `rc`, `post`,
+/// `stable`.
+#[test]
+fn uv_bump_kinds_release() {
+    let w = World::new();
+    ok(&w.release(&["-p", "a", "--bump", "alpha", "--push"]));
+    assert!(
+        tags(&w, "a").contains(&"v0.1.0a1".to_owned()),
+        "{:?}",
+        tags(&w, "a")
+    );
+    crate::support::commit_file(&w.pkg("a"), "x.txt", "x\n", "fix: x");
+    ok(&w.release(&["-p", "a", "--bump", "rc", "--push"]));
+    assert!(
+        tags(&w, "a").contains(&"v0.1.0rc1".to_owned()),
+        "{:?}",
+        tags(&w, "a")
+    );
+    crate::support::commit_file(&w.pkg("a"), "y.txt", "y\n", "fix: y");
+    ok(&w.release(&["-p", "a", "--bump", "stable", "--no-next", "--push"]));
+    assert!(
+        tags(&w, "a").contains(&"v0.1.0".to_owned()),
+        "{:?}",
+        tags(&w, "a")
+    );
+    crate::support::commit_file(&w.pkg("a"), "z.txt", "z\n", "fix: z");
+    ok(&w.release(&["-p", "a", "--bump", "post", "--no-next", "--push"]));
+    assert!(
+        tags(&w, "a").contains(&"v0.1.0.post1".to_owned()),
+        "{:?}",
+        tags(&w, "a")
+    );
+}
+
+/// Keep `add_config` used by the later items of this file.
+#[allow(dead_code)]
+fn _uses() {
+    let _ = add_config;
+}
