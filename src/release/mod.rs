@@ -1253,6 +1253,19 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     if req.push && problems.is_empty() {
         check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
     }
+    if problems
+        .iter()
+        .any(|p| p.contains(", not on its base branch "))
+    {
+        return Err(UserError::failure(format!(
+            "Cannot release; nothing was changed:\n  {}",
+            problems.join("\n  ")
+        ))
+        .with_hint(
+            "`release` releases each package from its base branch: check out the base branch (merge the work first), or pass --allow-branch to release from the branch checked out",
+        )
+        .into());
+    }
     fail_on(&problems, "release")?;
     let released = released_versions(&todo, &versions);
     let mut pins = Pins {
@@ -1289,7 +1302,24 @@ fn releasable<'a>(
             continue;
         }
         require_clean(&c, problems);
-        if c.branch.is_none() {
+        let base = ws.base_branch(c.pkg);
+        if !req.allow_branch && c.branch.as_deref() != Some(base) {
+            // Releasing from another branch would tag and pin unmerged work.
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "is on {}, not on its base branch {base}; check out {base} first (`git -C {} checkout {base}`){}",
+                    c.branch
+                        .as_deref()
+                        .map_or_else(|| "a detached HEAD".to_owned(), |b| format!("branch {b}")),
+                    c.pkg.rel_path,
+                    c.branch.as_deref().map_or_else(String::new, |b| format!(
+                        ", or pass --allow-branch to release from {b}"
+                    )),
+                ),
+            );
+        } else if c.branch.is_none() {
             problem(
                 problems,
                 c.pkg,

@@ -184,6 +184,67 @@ fn uv_bump_kinds_release() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Item 9: the right branch
+
+/// `release --push` on packages checked out on `dev_branch` (after `branch`) used to plan final
+/// tags and prod pins from unmerged work; now it refuses every package that is not on its base
+/// branch (a detached HEAD too), naming it, with the hint (check out the base branch, or
+/// `--allow-branch`), and changes nothing. `--allow-branch` releases from that branch.
+#[test]
+fn release_refuses_packages_not_on_their_base_branch() {
+    let w = World::new();
+    ok(&w.run(&["branch"]));
+    for name in ["a", "b"] {
+        let branch = git(&w.pkg(name), &["branch", "--show-current"]);
+        assert_eq!(branch.trim(), "dev_branch");
+    }
+    // c stays on main; a on a detached HEAD.
+    git(&w.pkg("c"), &["checkout", "-q", "main"]);
+    git(&w.pkg("a"), &["checkout", "-q", "--detach"]);
+    let before = w.state();
+    for args in [
+        &["--bump", "minor", "--push"][..],
+        &["--bump", "minor", "--push", "--dry-run"][..],
+    ] {
+        let stderr = failed(&w.release(args), 1);
+        assert!(
+            stderr.contains("a (packages/a): is on a detached HEAD, not on its base branch main"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("b (packages/b): is on branch dev_branch, not on its base branch main"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("c (packages/c)"), "{stderr}");
+        let hint = stderr
+            .lines()
+            .find(|l| l.starts_with("hint:"))
+            .unwrap_or("");
+        assert!(
+            hint.contains("check out") && hint.contains("--allow-branch"),
+            "{stderr}"
+        );
+        assert_eq!(w.state(), before, "{args:?} changed something");
+    }
+    // --allow-branch: a detached HEAD still cannot be released (nothing to push).
+    let stderr = failed(&w.release(&["--allow-branch", "--dry-run"]), 1);
+    assert!(
+        stderr.contains("a (packages/a): is on a detached HEAD"),
+        "{stderr}"
+    );
+    git(&w.pkg("a"), &["checkout", "-q", "dev_branch"]);
+    let (stdout, stderr) = ok(&w.release(&["--bump", "minor", "--allow-branch", "--dry-run"]));
+    assert!(
+        format!("{stdout}{stderr}").contains("v0.1.0"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(
+        git(&w.pkg("a"), &["branch", "--show-current"]).trim(),
+        "dev_branch"
+    );
+}
+
 /// Keep `add_config` used by the later items of this file.
 #[allow(dead_code)]
 fn _uses() {
