@@ -1073,6 +1073,19 @@ fn release_call(
     })
 }
 
+/// Whether forge steps are off for `pkg` (a local remote and no forge configured, see
+/// [`crate::forge::off_for_local_remote`]); the plan says so once, not per package.
+fn forge_off_locally(ws: &Workspace, planned: &mut Planned, pkg: &Package) -> bool {
+    if !crate::forge::off_for_local_remote(ws, pkg) {
+        return false;
+    }
+    let note = crate::forge::LOCAL_REMOTES_NOTE;
+    if !planned.notes.iter().any(|n| n == note) {
+        planned.notes.push(note.to_owned());
+    }
+    true
+}
+
 /// The forge step of a release, or a note saying why there is none.
 fn plan_release_call(
     ws: &Workspace,
@@ -1082,6 +1095,9 @@ fn plan_release_call(
     version: &Version,
     body: &str,
 ) {
+    if forge_off_locally(ws, planned, pkg) {
+        return;
+    }
     match release_call(ws, pkg, tag, version, body) {
         Some(call) => planned.plan.forge(Some(&pkg.name), call),
         None if ws.config.forge.releases
@@ -1607,6 +1623,9 @@ fn plan_pull_request(
     planned
         .plan
         .push_refs(name, &pkg.dir, &ws.config.git_remote, refs);
+    if forge_off_locally(ws, planned, pkg) {
+        return;
+    }
     let forge_on =
         ws.config.forge.pull_requests && ws.config.forge.kind != crate::config::ForgeKind::None;
     match crate::forge::repo_for(ws, pkg) {
@@ -1622,17 +1641,29 @@ fn plan_pull_request(
                 },
             },
         ),
-        _ => planned.notes.push(format!(
-            "{}: open the pull request by hand: {}",
-            pkg.name,
-            compare_url(ws, pkg, base, dev)
-        )),
+        _ => planned.notes.push(open_by_hand(ws, pkg, base, dev)),
     }
 }
 
-/// A web URL to compare `head` with `base` (to open a pull request by hand).
-pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> String {
-    let url = crate::workspace::package_url(ws, pkg).unwrap_or_default();
+/// The note that says to open the pull request `head` → `base` by hand, with the compare URL
+/// when there is one.
+pub fn open_by_hand(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> String {
+    match compare_url(ws, pkg, base, head) {
+        Some(url) => format!("{}: open the pull request by hand: {url}", pkg.name),
+        None => format!(
+            "{}: open the pull request {head} → {base} by hand",
+            pkg.name
+        ),
+    }
+}
+
+/// A web URL to compare `head` with `base` (to open a pull request by hand); `None` for a
+/// remote that is no web server's (a `file://` URL or a path) or unknown.
+pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> Option<String> {
+    let url = crate::workspace::package_url(ws, pkg)?;
+    if crate::workspace::is_local_url(&url) {
+        return None;
+    }
     let web = if let Some(rest) = url.strip_prefix("git@") {
         format!("https://{}", rest.replacen(':', "/", 1))
     } else if let Some(rest) = url.strip_prefix("ssh://git@") {
@@ -1641,7 +1672,7 @@ pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> Str
         url
     };
     let web = web.trim_end_matches('/').trim_end_matches(".git");
-    format!("{web}/compare/{base}...{head}?expand=1")
+    Some(format!("{web}/compare/{base}...{head}?expand=1"))
 }
 
 // ---------------------------------------------------------------------------------------------

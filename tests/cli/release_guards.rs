@@ -245,8 +245,80 @@ fn release_refuses_packages_not_on_their_base_branch() {
     );
 }
 
-/// Keep `add_config` used by the later items of this file.
-#[allow(dead_code)]
-fn _uses() {
-    let _ = add_config;
+// ---------------------------------------------------------------------------------------------
+// Item 10: forges only where there is one
+
+const LOCAL_NOTE: &str = "forge steps are off: the package remotes are local";
+
+/// With `file://` remotes and no `[tool.release_tool.forge]`, every run used to plan forge
+/// steps (`skipped POST /repos/remotes/a/releases`), warn about a missing token and build a
+/// pull-request URL from a file path. Now no forge is inferred: one quiet note, once per run.
+#[test]
+fn no_forge_is_inferred_from_file_remotes() {
+    let w = World::new();
+    let (stdout, stderr) = ok(&w.release(&["--bump", "minor", "--push", "--dry-run"]));
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(all.matches(LOCAL_NOTE).count(), 1, "{all}");
+    assert!(!all.contains("POST /repos"), "{all}");
+    assert!(!all.contains("forge steps will be skipped"), "{all}");
+
+    let (stdout, stderr) = ok(&w.release(&["--bump", "minor", "--push"]));
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(all.matches(LOCAL_NOTE).count(), 1, "{all}");
+    assert!(!all.contains("skipped POST"), "{all}");
+    assert!(!all.contains("token"), "{all}");
+    assert!(!all.contains("warning"), "{all}");
+
+    // The pull-request flow: no compare URL built from a file path.
+    ok(&w.run(&["branch"]));
+    crate::support::commit_file(&w.pkg("a"), "more.py", "MORE = 1\n", "feat: more");
+    for args in [
+        &[
+            "prepare",
+            "-p",
+            "a",
+            "--bump",
+            "minor",
+            "--push",
+            "--dry-run",
+        ][..],
+        &["prepare", "-p", "a", "--bump", "minor", "--push"][..],
+    ] {
+        let (stdout, stderr) = ok(&w.run(args));
+        let all = format!("{stdout}{stderr}");
+        assert_eq!(all.matches(LOCAL_NOTE).count(), 1, "{args:?}: {all}");
+        assert!(!all.contains("/compare/"), "{args:?}: {all}");
+        assert!(!all.contains("pull request"), "{args:?}: {all}");
+        assert!(!all.contains("token"), "{args:?}: {all}");
+    }
+}
+
+/// A forge configured explicitly still applies to `file://` remotes, the repository taken from
+/// the remote's path (`remotes/a`) or from `repository`.
+#[test]
+fn an_explicit_forge_applies_to_file_remotes() {
+    let w = World::new();
+    add_config(
+        &w.root,
+        "\n[tool.release_tool.forge]\nkind = \"github\"\n\n[tool.release_tool.packages.c]\nrepository = \"acme/c\"\n",
+    );
+    git(&w.root, &["commit", "-q", "-am", "chore: a forge"]);
+    let (stdout, stderr) = ok(&w.release(&["--bump", "minor", "--push", "--dry-run"]));
+    let all = format!("{stdout}{stderr}");
+    assert!(!all.contains(LOCAL_NOTE), "{all}");
+    assert!(all.contains("POST /repos/remotes/a/releases"), "{all}");
+    assert!(all.contains("POST /repos/remotes/b/releases"), "{all}");
+    assert!(all.contains("POST /repos/acme/c/releases"), "{all}");
+
+    let forge = crate::support::fake_github::FakeForge::github().start();
+    let out = w
+        .cmd()
+        .env("GITHUB_TOKEN", &forge.opts.token)
+        .env("GITHUB_API_URL", forge.api_url())
+        .args(["release", "--bump", "minor", "--push"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(forge.releases("remotes/a").len(), 1);
+    assert_eq!(forge.releases("acme/c").len(), 1);
 }

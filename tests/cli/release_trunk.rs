@@ -4,7 +4,7 @@
 //!
 //! Every workspace here is `a` <- `b` <- `c` (c depends on b, b on a), all at `0.1.0.dev0`,
 //! each with a `feat:` commit pushed to its bare remote, and a root with a bare remote too. No
-//! forge is configured (no token): forge steps are planned, printed, and skipped at run time.
+//! forge is configured and the remotes are `file://` ones: no forge steps (one note says so).
 
 use std::path::Path;
 use std::process::Output;
