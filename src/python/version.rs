@@ -298,12 +298,16 @@ fn next_patch(v: &Version) -> Result<Version, VersionError> {
     bump_release(&v.clone().with_pre(None).with_post(None).with_dev(None), 2)
 }
 
-/// [`bump`], never to a version at or below `newest`, the newest existing tag of the package:
-/// when `bump(v)` is not newer than `newest`, the same bump is applied to `newest` instead
-/// (`0.0.1.dev1` + patch with `0.0.1` tagged → `0.0.2`), and when that is still not newer
-/// (`dev`, a pre-release kind or `stable` on a final `newest`), to the patch after it
-/// (`0.0.1` tagged, `dev` → `0.0.2.dev1`). Returns the version and, when it moved, the version
-/// the plain bump gave (for the plan to say why).
+/// [`bump`], never to a version that is taken: one already tagged (`taken`), or one at or below
+/// `floor`, the last release of this line (the newest tag merged into HEAD). A taken version
+/// is moved past: the same bump is applied to the version in the way instead
+/// (`0.0.1.dev1` + patch with `0.0.1` tagged → `0.0.2`), or, when that is not newer than it
+/// (`dev`, a pre-release kind or `stable` on a final version), to the patch after it (`dev`
+/// past `0.0.1` → `0.0.2.dev1`); again while the result is tagged. Returns the version and,
+/// when it moved, the version the plain bump gave (for the plan to say why).
+///
+/// Tags above the floor that HEAD does not contain (another line: `2.0.0` while this branch
+/// maintains 1.x) are not in the way unless they hold the very version.
 ///
 /// # Errors
 ///
@@ -311,18 +315,27 @@ fn next_patch(v: &Version) -> Result<Version, VersionError> {
 pub fn bump_past(
     v: &Version,
     kind: Bump,
-    newest: Option<&Version>,
+    floor: Option<&Version>,
+    taken: impl Fn(&Version) -> bool,
 ) -> Result<(Version, Option<Version>), VersionError> {
-    let out = bump(v, kind)?;
-    let Some(newest) = newest.filter(|t| out <= **t) else {
-        return Ok((out, None));
-    };
-    let moved = match bump(newest, kind) {
-        Ok(m) if m > *newest => m,
-        _ if kind == Bump::Stable => next_patch(newest)?,
-        _ => bump(&next_patch(newest)?, kind)?,
-    };
-    Ok((moved, Some(out)))
+    let plain = bump(v, kind)?;
+    let mut out = plain.clone();
+    let mut moved = false;
+    // Each round moves past one tag: bounded, but guard against a `taken` that never ends.
+    for _ in 0..10_000 {
+        let blocker = match floor {
+            Some(f) if out <= *f => f.clone(),
+            _ if taken(&out) => out.clone(),
+            _ => break,
+        };
+        moved = true;
+        out = match bump(&blocker, kind) {
+            Ok(m) if m > blocker => m,
+            _ if kind == Bump::Stable => next_patch(&blocker)?,
+            _ => bump(&next_patch(&blocker)?, kind)?,
+        };
+    }
+    Ok((out, moved.then_some(plain)))
 }
 
 fn rc(number: u64) -> Prerelease {
@@ -657,39 +670,63 @@ mod tests {
         }
     }
 
-    /// A bump never lands at or below the newest existing tag: it moves past it.
+    /// A bump never lands on a tagged version, nor at or below the last release of its line:
+    /// it moves past it.
     #[test]
-    fn bumps_move_past_the_newest_tag() {
+    fn bumps_move_past_taken_versions() {
         use Bump::{Alpha, Dev, Minor, Patch, Post, Pre, Stable};
-        let cases = [
-            // The reported case: 0.0.1.dev1 with 0.0.1 tagged.
-            ("0.0.1.dev1", Patch, Some("0.0.1"), "0.0.2", true),
-            ("0.0.1.dev1", Minor, Some("0.0.1"), "0.1.0", false),
-            ("0.1.0.dev0", Minor, Some("0.1.0"), "0.2.0", true),
-            ("0.0.1.dev1", Dev, Some("0.0.1"), "0.0.2.dev1", true),
-            ("0.0.1.dev1", Dev, Some("0.0.1.dev4"), "0.0.1.dev5", true),
-            ("0.0.1.dev1", Alpha, Some("0.0.1"), "0.0.2a1", true),
-            ("1.0.0rc1", Pre, Some("1.0.0rc2"), "1.0.0rc3", true),
-            ("0.0.1.dev1", Stable, Some("0.0.1"), "0.0.2", true),
-            ("1.0.0", Post, Some("1.0.0.post1"), "1.0.0.post2", true),
-            // A newer tag elsewhere (another branch): past it too.
-            ("0.0.2.dev0", Patch, Some("1.0.0"), "1.0.1", true),
+        // (current, bump, floor (newest merged tag), other tags, expected, moved)
+        type Case<'a> = (&'a str, Bump, Option<&'a str>, &'a [&'a str], &'a str, bool);
+        let cases: &[Case<'_>] = &[
+            // The reported case: 0.0.1.dev1 with 0.0.1 tagged (merged or not).
+            ("0.0.1.dev1", Patch, Some("0.0.1"), &[], "0.0.2", true),
+            ("0.0.1.dev1", Patch, None, &["0.0.1"], "0.0.2", true),
+            (
+                "0.0.1.dev1",
+                Patch,
+                None,
+                &["0.0.1", "0.0.2"],
+                "0.0.3",
+                true,
+            ),
+            ("0.0.1.dev1", Minor, Some("0.0.1"), &[], "0.1.0", false),
+            ("0.1.0.dev0", Minor, None, &["0.1.0"], "0.2.0", true),
+            ("0.0.1.dev1", Dev, Some("0.0.1"), &[], "0.0.2.dev1", true),
+            (
+                "0.0.1.dev1",
+                Dev,
+                Some("0.0.1.dev4"),
+                &[],
+                "0.0.1.dev5",
+                true,
+            ),
+            ("0.0.1.dev1", Alpha, Some("0.0.1"), &[], "0.0.2a1", true),
+            ("1.0.0rc1", Pre, Some("1.0.0rc2"), &[], "1.0.0rc3", true),
+            ("0.0.1.dev1", Stable, Some("0.0.1"), &[], "0.0.2", true),
+            ("1.0.0", Post, Some("1.0.0.post1"), &[], "1.0.0.post2", true),
+            // A newer tag of another line (not merged) is not in the way: 1.x is maintained.
+            (
+                "1.2.4.dev0",
+                Patch,
+                Some("1.2.3"),
+                &["2.0.0"],
+                "1.2.4",
+                false,
+            ),
             // Nothing in the way.
-            ("0.0.1.dev1", Patch, Some("0.0.0"), "0.0.1", false),
-            ("0.0.1.dev1", Patch, None, "0.0.1", false),
+            ("0.0.1.dev1", Patch, Some("0.0.0"), &[], "0.0.1", false),
+            ("0.0.1.dev1", Patch, None, &[], "0.0.1", false),
         ];
-        for (input, kind, newest, expected, moved) in cases {
-            let newest = newest.map(v);
-            let (out, from) = bump_past(&v(input), kind, newest.as_ref()).unwrap();
-            assert_eq!(
-                out.to_string(),
-                expected,
-                "{input} + {kind} past {newest:?}"
-            );
-            assert_eq!(from.is_some(), moved, "{input} + {kind} past {newest:?}");
-            if let Some(t) = &newest {
-                assert!(out > *t, "{input} + {kind}: {out} not past {t}");
-            }
+        for (input, kind, floor, others, expected, moved) in cases {
+            let floor = floor.map(v);
+            let mut tags: Vec<Version> = others.iter().map(|t| v(t)).collect();
+            tags.extend(floor.clone());
+            let (out, from) =
+                bump_past(&v(input), *kind, floor.as_ref(), |x| tags.contains(x)).unwrap();
+            let what = format!("{input} + {kind} past {floor:?} {others:?}");
+            assert_eq!(out.to_string(), *expected, "{what}");
+            assert_eq!(from.is_some(), *moved, "{what}");
+            assert!(!tags.contains(&out), "{what}");
         }
     }
 

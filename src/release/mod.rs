@@ -498,26 +498,35 @@ fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
     changelog::fill(&template, version, &prev)
 }
 
-/// The version a package is released at: its `--set-version`, which must be newer than every
-/// tag of the package, else `--bump` (`auto` read from its commits), moved past the newest tag
-/// of the package when it would land at or below it (with a note saying so). A version that
-/// cannot be had is a problem; the current version stands in.
+/// The version a package is released at: its `--set-version`, which must be neither tagged
+/// already nor at or below the last release of the package's line (its newest tag merged into
+/// HEAD), else `--bump` (`auto` read from its commits), moved past such a version when it
+/// would land on one (with a note saying so). A version that cannot be had is a problem; the
+/// current version stands in.
 fn new_version(
     c: &Candidate<'_>,
     req: &Request,
     notes: &mut Vec<String>,
     problems: &mut Vec<String>,
 ) -> Version {
-    let newest = version::newest_tag(c.tags.iter().map(String::as_str), &c.prefix, false);
+    let floor = c.last_tag.as_ref();
     if let Some(text) = req.set_versions.get(&c.pkg.key) {
         let v = version::parse(text).unwrap_or_else(|_| c.version.clone());
-        if let Some((tag, _)) = newest.as_ref().filter(|(_, t)| v <= *t) {
+        let name = &c.pkg.name;
+        if let Some(tag) = c.tagged(&v) {
             problem(
                 problems,
                 c.pkg,
                 format!(
-                    "--set-version {}={v} is not newer than its tag {tag}; a release must be newer than every tag of the package: choose a higher version",
-                    c.pkg.name
+                    "--set-version {name}={v}: {v} is already tagged ({tag}); choose a version that is not released yet"
+                ),
+            );
+        } else if let Some((tag, last)) = floor.filter(|(_, last)| v <= *last) {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "--set-version {name}={v} is not newer than {last}, its last release ({tag}); choose a higher version"
                 ),
             );
         }
@@ -530,11 +539,19 @@ fn new_version(
         }
         other => other,
     };
-    match version::bump_past(&c.version, kind, newest.as_ref().map(|(_, v)| v)) {
+    let taken = |v: &Version| c.tagged(v).is_some();
+    match version::bump_past(&c.version, kind, floor.map(|(_, v)| v), taken) {
         Ok((v, moved)) => {
-            if let (Some(plain), Some((tag, _))) = (moved, &newest) {
+            if let Some(plain) = moved {
+                let why = match (c.tagged(&plain), floor) {
+                    (Some(tag), _) => format!("{plain} is already tagged ({tag})"),
+                    (None, Some((tag, last))) => {
+                        format!("{plain} is not newer than {last}, the last release ({tag})")
+                    }
+                    (None, None) => format!("{plain} is taken"),
+                };
                 notes.push(format!(
-                    "{}: {plain} is already tagged (its newest tag is {tag}): --bump {kind} moves past it to {v}",
+                    "{}: {why}: --bump {kind} moves past it to {v}",
                     c.pkg.name
                 ));
             }

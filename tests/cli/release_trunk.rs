@@ -139,21 +139,20 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
         stdout.starts_with("PACKAGE  VERSION  "),
         "the closing table: {stdout}"
     );
+    // No forge is inferred from `file://` remotes: no forge step, no token warning, one note.
+    assert!(
+        !stderr.contains("POST /repos") && !stderr.contains("no forge token"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("note: forge steps are off").count(),
+        1,
+        "{stderr}"
+    );
     for name in NAMES {
-        assert!(
-            stderr.contains(&format!(
-                "{name}: skipped POST /repos/remotes/{name}/releases"
-            )) && stderr.contains("no forge token"),
-            "forge steps skipped without a token: {stderr}"
-        );
         assert_eq!(
             crate::support::table_row(&stdout, name).as_deref(),
-            Some(
-                format!(
-                    "{name} 0.1.0.dev0 → 0.1.0 v0.1.0 0.1.1.dev0 pushed, forge release skipped"
-                )
-                .as_str()
-            ),
+            Some(format!("{name} 0.1.0.dev0 → 0.1.0 v0.1.0 0.1.1.dev0 pushed").as_str()),
             "{stdout}"
         );
     }
@@ -325,10 +324,13 @@ fn dry_run_prints_every_step_and_changes_nothing() {
             format!(
                 "{name}: git -C packages/{name} push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"
             ),
-            format!("{name}: POST /repos/remotes/{name}/releases"),
         ] {
             assert!(stdout.contains(&step), "{step}\n{stdout}");
         }
+        assert!(
+            !stdout.contains("POST /repos"),
+            "no forge for file:// remotes: {stdout}"
+        );
     }
     for step in [
         "root: edit prod/pyproject.toml",
@@ -338,7 +340,7 @@ fn dry_run_prints_every_step_and_changes_nothing() {
         assert!(stdout.contains(step), "{step}\n{stdout}");
     }
     assert!(
-        stderr.contains("note: forge steps will be skipped: no forge token"),
+        stderr.contains("note: forge steps are off: the package remotes are local"),
         "{stderr}"
     );
     assert!(
@@ -375,7 +377,7 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
     order.dedup();
     assert_eq!(order, ["a", "b", "c", "root"]);
     let count = |action: &str| steps.iter().filter(|s| s["action"] == action).count();
-    assert_eq!(count("forge"), 3);
+    assert_eq!(count("forge"), 0, "no forge for file:// remotes");
     assert_eq!(count("create"), 3, "three changelogs");
     let details: Vec<&str> = steps
         .iter()

@@ -200,9 +200,7 @@ fn a_version_tagged_in_another_spelling_is_not_tagged_again() {
     let (stdout, stderr) = outputs(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains(
-            "a: 0.0.2 is already tagged (its newest tag is v0.0.2): --bump patch moves past it to 0.0.3"
-        ),
+        stderr.contains("a: 0.0.2 is already tagged (v0.0.2): --bump patch moves past it to 0.0.3"),
         "{stderr}"
     );
     let tags = git(&a, &["tag", "--list"]);

@@ -179,7 +179,7 @@ impl<S: StageKind> Args for StageArgs<S> {
                     .action(ArgAction::Append)
                     .value_parser(parse_set_version)
                     .help(
-                        "Release package NAME at VERSION instead of --bump (repeatable; newer than every tag of the package)",
+                        "Release package NAME at VERSION instead of --bump (repeatable; not tagged yet, newer than its last release)",
                     ),
             );
         }
