@@ -90,6 +90,13 @@ pub struct ForgeConfig {
     pub configured: bool,
 }
 
+impl ForgeConfig {
+    /// No `[forge]` table: the forge is inferred from the remotes (see `configured`).
+    fn inferred(&self) -> bool {
+        !self.configured
+    }
+}
+
 /// [`ForgeConfig::configured`] of a `[forge]` table that was read.
 fn table_present() -> bool {
     true
@@ -346,6 +353,8 @@ pub struct Config {
     #[schemars(range(min = 1))]
     pub jobs: Option<usize>,
     /// The forge: releases and pull requests.
+    // Written back only when configured (a `[forge]` table is what configures it).
+    #[serde(skip_serializing_if = "ForgeConfig::inferred")]
     pub forge: ForgeConfig,
     /// The LLM for `changes --llm` and `notes --llm`.
     pub llm: LlmConfig,

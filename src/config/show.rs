@@ -145,7 +145,10 @@ pub fn effective(root: &Path) -> Result<Effective> {
 /// Every key of `config` in the documented order, with its value (`null` when unset). Maps
 /// whose keys are the user's (`docker.build_args`) are one value.
 fn entries(config: &Config) -> Vec<(Vec<String>, Value)> {
-    let json = serde_json::to_value(config).expect("the configuration serialises");
+    // Every value is shown, the forge's too when no `[forge]` table configures it.
+    let mut config = config.clone();
+    config.forge.configured = true;
+    let json = serde_json::to_value(&config).expect("the configuration serialises");
     let mut out = Vec::new();
     let mut leaf = |path: &[&str]| {
         let mut v = &json;
