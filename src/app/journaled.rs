@@ -291,11 +291,7 @@ pub fn report_events(ws: &Workspace, journal: &Journal, report: &Report) {
                     && let ForgeAction::OpenPullRequest { head, base, .. } = &call.action
                     && let Some(pkg) = ws.package(&e.package)
                 {
-                    ui::note(&format!(
-                        "{}: open the pull request by hand: {}",
-                        e.package,
-                        crate::release::compare_url(ws, pkg, base, head)
-                    ));
+                    ui::note(&crate::release::open_by_hand(ws, pkg, base, head));
                 }
             }
             Outcome::Ran(Some(note)) => ui::note(&format!("{}: {}: {note}", e.package, e.step)),

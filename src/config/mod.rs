@@ -82,6 +82,24 @@ pub struct ForgeConfig {
     pub releases: bool,
     /// Open pull requests `dev_branch` → `base_branch` (`prepare --push`).
     pub pull_requests: bool,
+    /// Whether the configuration has a `[tool.release_tool.forge]` table (not a key of it: set
+    /// when the table is read). Without one, no forge is inferred from `file://` or path
+    /// remotes.
+    #[serde(skip_serializing, default = "table_present")]
+    #[schemars(skip)]
+    pub configured: bool,
+}
+
+impl ForgeConfig {
+    /// No `[forge]` table: the forge is inferred from the remotes (see `configured`).
+    fn inferred(&self) -> bool {
+        !self.configured
+    }
+}
+
+/// [`ForgeConfig::configured`] of a `[forge]` table that was read.
+fn table_present() -> bool {
+    true
 }
 
 impl Default for ForgeConfig {
@@ -92,6 +110,7 @@ impl Default for ForgeConfig {
             token_env: None,
             releases: true,
             pull_requests: true,
+            configured: false,
         }
     }
 }
@@ -334,6 +353,8 @@ pub struct Config {
     #[schemars(range(min = 1))]
     pub jobs: Option<usize>,
     /// The forge: releases and pull requests.
+    // Written back only when configured (a `[forge]` table is what configures it).
+    #[serde(skip_serializing_if = "ForgeConfig::inferred")]
     pub forge: ForgeConfig,
     /// The LLM for `changes --llm` and `notes --llm`.
     pub llm: LlmConfig,
@@ -1337,6 +1358,27 @@ mod tests {
     #[test]
     fn empty_file_gives_defaults() {
         assert_eq!(file("").unwrap(), Config::default());
+    }
+
+    /// A `[forge]` table, even with defaults only, configures the forge explicitly (it then
+    /// applies to `file://` remotes too); `configured` is no key.
+    #[test]
+    fn a_forge_table_configures_the_forge() {
+        assert!(!file("").unwrap().forge.configured);
+        assert!(
+            !file("[tool.release_tool]\ntag_prefix = \"v\"\n")
+                .unwrap()
+                .forge
+                .configured
+        );
+        for text in [
+            "[forge]\nkind = \"github\"\n",
+            "[forge]\n",
+            "[tool.release_tool.forge]\nreleases = false\n",
+        ] {
+            assert!(file(text).unwrap().forge.configured, "{text}");
+        }
+        assert!(file("[forge]\nconfigured = false\n").is_err());
     }
 
     #[test]

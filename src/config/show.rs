@@ -145,7 +145,10 @@ pub fn effective(root: &Path) -> Result<Effective> {
 /// Every key of `config` in the documented order, with its value (`null` when unset). Maps
 /// whose keys are the user's (`docker.build_args`) are one value.
 fn entries(config: &Config) -> Vec<(Vec<String>, Value)> {
-    let json = serde_json::to_value(config).expect("the configuration serialises");
+    // Every value is shown, the forge's too when no `[forge]` table configures it.
+    let mut config = config.clone();
+    config.forge.configured = true;
+    let json = serde_json::to_value(&config).expect("the configuration serialises");
     let mut out = Vec::new();
     let mut leaf = |path: &[&str]| {
         let mut v = &json;
@@ -290,11 +293,12 @@ mod tests {
             text.contains("[tool.release_tool.docker.system_packages]"),
             "{text}"
         );
-        // The output is TOML that the tool itself accepts.
-        assert_eq!(
-            super::super::parse_config_file(Path::new("x.toml"), &text).unwrap(),
-            Config::default()
-        );
+        // The output is TOML that the tool itself accepts (its forge table configures the
+        // forge explicitly).
+        let mut parsed = super::super::parse_config_file(Path::new("x.toml"), &text).unwrap();
+        assert!(parsed.forge.configured);
+        parsed.forge.configured = false;
+        assert_eq!(parsed, Config::default());
     }
 
     #[test]

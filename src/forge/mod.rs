@@ -291,16 +291,36 @@ pub fn require(cfg: &ForgeConfig, env: &dyn Fn(&str) -> Option<String>) -> anyho
 }
 
 /// The `owner/repo` of a package on the forge: the `repository` override of
-/// `[tool.release_tool.packages.<name>]`, else the last two path segments of its remote URL.
+/// `[tool.release_tool.packages.<name>]`, else the last two path segments of its remote URL;
+/// `None` when forge steps are off for it ([`off_for_local_remote`]).
 pub fn repo_for(ws: &Workspace, pkg: &Package) -> Option<String> {
-    let configured = ws
-        .config
+    if off_for_local_remote(ws, pkg) {
+        return None;
+    }
+    configured_repository(ws, pkg)
+        .or_else(|| crate::workspace::package_url(ws, pkg).and_then(|u| parse_repo(&u)))
+}
+
+fn configured_repository(ws: &Workspace, pkg: &Package) -> Option<String> {
+    ws.config
         .packages
         .get(&pkg.name)
         .or_else(|| ws.config.packages.get(&pkg.key))
-        .and_then(|p| p.repository.clone());
-    configured.or_else(|| crate::workspace::package_url(ws, pkg).and_then(|u| parse_repo(&u)))
+        .and_then(|p| p.repository.clone())
 }
+
+/// Whether forge steps are off for `pkg` because no forge can be inferred: its remote is a
+/// `file://` URL or a path, and neither a `[tool.release_tool.forge]` table nor the package's
+/// `repository` names one. A forge configured explicitly still applies to local remotes.
+pub fn off_for_local_remote(ws: &Workspace, pkg: &Package) -> bool {
+    !ws.config.forge.configured
+        && configured_repository(ws, pkg).is_none()
+        && crate::workspace::package_url(ws, pkg)
+            .is_some_and(|u| crate::workspace::is_local_url(&u))
+}
+
+/// The note a plan gives once when [`off_for_local_remote`] turned forge steps off.
+pub const LOCAL_REMOTES_NOTE: &str = "forge steps are off: the package remotes are local (file:// or paths), so no forge is inferred from them (configure one under [tool.release_tool.forge] to use it)";
 
 /// The token permissions forge calls need, said in hints.
 pub(crate) fn scopes(kind: ForgeKind) -> &'static str {

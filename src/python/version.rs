@@ -24,7 +24,9 @@ pub enum VersionError {
         reason: VersionParseError,
     },
     /// The input is not a known bump kind.
-    #[error("Invalid bump \"{input}\": expected one of patch, minor, major, dev, pre, auto")]
+    #[error(
+        "Invalid bump \"{input}\": expected one of patch, minor, major, dev, pre, alpha, beta, rc, post, stable, auto"
+    )]
     InvalidBump {
         /// The rejected input.
         input: String,
@@ -45,6 +47,16 @@ pub enum VersionError {
     NotFinal {
         /// The offending version.
         version: Version,
+    },
+    /// The bump would not give a newer version (`stable` on a final version).
+    #[error("Cannot bump \"{version}\" with {bump}: {result} is not newer")]
+    NoIncrease {
+        /// The version bumped.
+        version: Version,
+        /// The bump asked for.
+        bump: Bump,
+        /// What it gave.
+        result: Version,
     },
     /// A version number would exceed `u64::MAX`.
     #[error("Cannot bump \"{version}\": a version number would overflow")]
@@ -86,18 +98,33 @@ pub enum Bump {
     Dev,
     // Produce the next release candidate (`1.2.3rc1` → `1.2.3rc2`).
     Pre,
+    // The next alpha, as `uv version --bump alpha` (`1.2.3a1` → `1.2.3a2`, `1.2.3.dev0` → `1.2.3a1`).
+    Alpha,
+    // The next beta, as `uv version --bump beta` (`1.2.3a2` → `1.2.3b1`).
+    Beta,
+    // The next release candidate, as `uv version --bump rc` (`1.2.3b1` → `1.2.3rc1`).
+    Rc,
+    // The next post-release, as `uv version --bump post` (`1.2.3` → `1.2.3.post1`).
+    Post,
+    // The final version, as `uv version --bump stable` (`1.2.3rc2` → `1.2.3`).
+    Stable,
     // Choose patch/minor/major from conventional commits, see [`bump_auto`].
     Auto,
 }
 
 impl Bump {
     /// All bump kinds, in the order they are listed to users.
-    pub const ALL: [Bump; 6] = [
+    pub const ALL: [Bump; 11] = [
         Bump::Patch,
         Bump::Minor,
         Bump::Major,
         Bump::Dev,
         Bump::Pre,
+        Bump::Alpha,
+        Bump::Beta,
+        Bump::Rc,
+        Bump::Post,
+        Bump::Stable,
         Bump::Auto,
     ];
 
@@ -109,6 +136,11 @@ impl Bump {
             Bump::Major => "major",
             Bump::Dev => "dev",
             Bump::Pre => "pre",
+            Bump::Alpha => "alpha",
+            Bump::Beta => "beta",
+            Bump::Rc => "rc",
+            Bump::Post => "post",
+            Bump::Stable => "stable",
             Bump::Auto => "auto",
         }
     }
@@ -117,7 +149,7 @@ impl Bump {
 impl FromStr for Bump {
     type Err = VersionError;
 
-    /// Parse one of `patch`, `minor`, `major`, `dev`, `pre`, `auto` (exact, lowercase).
+    /// Parse one of the [`Bump::ALL`] names (exact, lowercase).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Bump::ALL
             .into_iter()
@@ -157,6 +189,17 @@ impl fmt::Display for Bump {
 ///
 /// `dev` and `pre` keep release parts beyond the third, except when `pre`
 /// bumps the patch of a final version.
+///
+/// The kinds of `uv version --bump` follow uv:
+/// - `alpha`/`beta`/`rc`: the same kind of pre-release numbered one more, else that kind
+///   numbered 1; post and dev parts dropped (`1.2.3a1` + alpha → `1.2.3a2`, `1.2.3a2.dev1` +
+///   alpha → `1.2.3a3`, `1.2.3.dev0` + beta → `1.2.3b1`, `1.2.3a2` + rc → `1.2.3rc1`). Where uv
+///   refuses because that is not newer (a final `1.2.3`, or `1.2.3b1` + alpha), the patch is
+///   raised first, as `pre` does: `1.2.4a1`.
+/// - `post`: the post number plus one, else `.post1`; the dev part dropped (`1.2.3` →
+///   `1.2.3.post1`, `1.2.3.post1` → `1.2.3.post2`).
+/// - `stable`: pre, post and dev parts dropped (`1.2.3rc2` → `1.2.3`); an error
+///   ([`VersionError::NoIncrease`]) when that is not newer (`1.2.3`, `1.2.3.post1`).
 ///
 /// # Errors
 ///
@@ -205,7 +248,94 @@ pub fn bump(v: &Version, bump: Bump) -> Result<Version, VersionError> {
                 .with_post(None)
                 .with_dev(None))
         }
+        Bump::Alpha | Bump::Beta | Bump::Rc => {
+            let kind = match bump {
+                Bump::Alpha => PrereleaseKind::Alpha,
+                Bump::Beta => PrereleaseKind::Beta,
+                _ => PrereleaseKind::Rc,
+            };
+            let step = |base: &Version| -> Result<Version, VersionError> {
+                let number = match base.pre() {
+                    Some(p) if p.kind == kind => p.number.checked_add(1).ok_or_else(overflow)?,
+                    _ => 1,
+                };
+                Ok(padded(base)
+                    .with_pre(Some(Prerelease { kind, number }))
+                    .with_post(None)
+                    .with_dev(None))
+            };
+            let out = step(v)?;
+            if out > *v {
+                Ok(out)
+            } else {
+                step(&next_patch(v)?)
+            }
+        }
+        Bump::Post => {
+            let post = match v.post() {
+                Some(n) => n.checked_add(1).ok_or_else(overflow)?,
+                None => 1,
+            };
+            Ok(padded(v).with_post(Some(post)).with_dev(None))
+        }
+        Bump::Stable => {
+            let out = padded(v).with_pre(None).with_post(None).with_dev(None);
+            if out > *v {
+                Ok(out)
+            } else {
+                Err(VersionError::NoIncrease {
+                    version: v.clone(),
+                    bump,
+                    result: out,
+                })
+            }
+        }
     }
+}
+
+/// The plain `X.Y.(Z+1)` after `v`, whatever its pre, post and dev parts.
+fn next_patch(v: &Version) -> Result<Version, VersionError> {
+    bump_release(&v.clone().with_pre(None).with_post(None).with_dev(None), 2)
+}
+
+/// [`bump`], never to a version that is taken: one already tagged (`taken`), or one at or below
+/// `floor`, the last release of this line (the newest tag merged into HEAD). A taken version
+/// is moved past: the same bump is applied to the version in the way instead
+/// (`0.0.1.dev1` + patch with `0.0.1` tagged → `0.0.2`), or, when that is not newer than it
+/// (`dev`, a pre-release kind or `stable` on a final version), to the patch after it (`dev`
+/// past `0.0.1` → `0.0.2.dev1`); again while the result is tagged. Returns the version and,
+/// when it moved, the version the plain bump gave (for the plan to say why).
+///
+/// Tags above the floor that HEAD does not contain (another line: `2.0.0` while this branch
+/// maintains 1.x) are not in the way unless they hold the very version.
+///
+/// # Errors
+///
+/// As for [`bump`].
+pub fn bump_past(
+    v: &Version,
+    kind: Bump,
+    floor: Option<&Version>,
+    taken: impl Fn(&Version) -> bool,
+) -> Result<(Version, Option<Version>), VersionError> {
+    let plain = bump(v, kind)?;
+    let mut out = plain.clone();
+    let mut moved = false;
+    // Each round moves past one tag: bounded, but guard against a `taken` that never ends.
+    for _ in 0..10_000 {
+        let blocker = match floor {
+            Some(f) if out <= *f => f.clone(),
+            _ if taken(&out) => out.clone(),
+            _ => break,
+        };
+        moved = true;
+        out = match bump(&blocker, kind) {
+            Ok(m) if m > blocker => m,
+            _ if kind == Bump::Stable => next_patch(&blocker)?,
+            _ => bump(&next_patch(&blocker)?, kind)?,
+        };
+    }
+    Ok((out, moved.then_some(plain)))
 }
 
 fn rc(number: u64) -> Prerelease {
@@ -497,6 +627,109 @@ mod tests {
         }
     }
 
+    /// The kinds of `uv version --bump`, as uv gives them (and a patch first where uv refuses
+    /// because the result would not be newer).
+    #[test]
+    fn uv_bump_kinds() {
+        use Bump::{Alpha, Beta, Post, Rc, Stable};
+        let cases = [
+            ("1.2.3a4", Alpha, "1.2.3a5"),
+            ("1.2.3b4", Beta, "1.2.3b5"),
+            ("1.2.3rc4", Rc, "1.2.3rc5"),
+            ("1.2.3.dev0", Alpha, "1.2.3a1"),
+            ("1.2.3.dev0", Beta, "1.2.3b1"),
+            ("1.2.3.dev0", Rc, "1.2.3rc1"),
+            ("1.2.3a2", Beta, "1.2.3b1"),
+            ("1.2.3b2", Rc, "1.2.3rc1"),
+            ("1.2.3a2.dev1", Alpha, "1.2.3a3"),
+            ("1.2.3a1.post1", Alpha, "1.2.3a2"),
+            // uv refuses these (not newer): the patch is raised first.
+            ("1.2.3", Alpha, "1.2.4a1"),
+            ("1.2.3", Rc, "1.2.4rc1"),
+            ("1.2.3b1", Alpha, "1.2.4a1"),
+            ("1.2.3.post1", Beta, "1.2.4b1"),
+            ("1.2", Alpha, "1.2.1a1"),
+            ("1.2.3", Post, "1.2.3.post1"),
+            ("1.2.3.post5", Post, "1.2.3.post6"),
+            ("1.2.3.post5.dev6", Post, "1.2.3.post6"),
+            ("1.2.3rc1", Post, "1.2.3rc1.post1"),
+            ("1.2.3b4.dev6", Stable, "1.2.3"),
+            ("1.2.3rc2", Stable, "1.2.3"),
+            ("1.2.3.dev0", Stable, "1.2.3"),
+            ("2!1.0.0a1", Stable, "2!1.0.0"),
+        ];
+        for (input, kind, expected) in cases {
+            let out = bump(&v(input), kind).unwrap();
+            assert_eq!(out.to_string(), expected, "{input} + {kind}");
+            assert!(out > v(input), "{input} + {kind} went backwards");
+        }
+        for input in ["1.2.3", "1.2.3.post1"] {
+            let err = bump(&v(input), Stable).unwrap_err();
+            assert!(matches!(err, VersionError::NoIncrease { .. }), "{input}");
+            assert!(err.to_string().contains("is not newer"), "{err}");
+        }
+    }
+
+    /// A bump never lands on a tagged version, nor at or below the last release of its line:
+    /// it moves past it.
+    #[test]
+    fn bumps_move_past_taken_versions() {
+        use Bump::{Alpha, Dev, Minor, Patch, Post, Pre, Stable};
+        // (current, bump, floor (newest merged tag), other tags, expected, moved)
+        type Case<'a> = (&'a str, Bump, Option<&'a str>, &'a [&'a str], &'a str, bool);
+        let cases: &[Case<'_>] = &[
+            // The reported case: 0.0.1.dev1 with 0.0.1 tagged (merged or not).
+            ("0.0.1.dev1", Patch, Some("0.0.1"), &[], "0.0.2", true),
+            ("0.0.1.dev1", Patch, None, &["0.0.1"], "0.0.2", true),
+            (
+                "0.0.1.dev1",
+                Patch,
+                None,
+                &["0.0.1", "0.0.2"],
+                "0.0.3",
+                true,
+            ),
+            ("0.0.1.dev1", Minor, Some("0.0.1"), &[], "0.1.0", false),
+            ("0.1.0.dev0", Minor, None, &["0.1.0"], "0.2.0", true),
+            ("0.0.1.dev1", Dev, Some("0.0.1"), &[], "0.0.2.dev1", true),
+            (
+                "0.0.1.dev1",
+                Dev,
+                Some("0.0.1.dev4"),
+                &[],
+                "0.0.1.dev5",
+                true,
+            ),
+            ("0.0.1.dev1", Alpha, Some("0.0.1"), &[], "0.0.2a1", true),
+            ("1.0.0rc1", Pre, Some("1.0.0rc2"), &[], "1.0.0rc3", true),
+            ("0.0.1.dev1", Stable, Some("0.0.1"), &[], "0.0.2", true),
+            ("1.0.0", Post, Some("1.0.0.post1"), &[], "1.0.0.post2", true),
+            // A newer tag of another line (not merged) is not in the way: 1.x is maintained.
+            (
+                "1.2.4.dev0",
+                Patch,
+                Some("1.2.3"),
+                &["2.0.0"],
+                "1.2.4",
+                false,
+            ),
+            // Nothing in the way.
+            ("0.0.1.dev1", Patch, Some("0.0.0"), &[], "0.0.1", false),
+            ("0.0.1.dev1", Patch, None, &[], "0.0.1", false),
+        ];
+        for (input, kind, floor, others, expected, moved) in cases {
+            let floor = floor.map(v);
+            let mut tags: Vec<Version> = others.iter().map(|t| v(t)).collect();
+            tags.extend(floor.clone());
+            let (out, from) =
+                bump_past(&v(input), *kind, floor.as_ref(), |x| tags.contains(x)).unwrap();
+            let what = format!("{input} + {kind} past {floor:?} {others:?}");
+            assert_eq!(out.to_string(), *expected, "{what}");
+            assert_eq!(from.is_some(), *moved, "{what}");
+            assert!(!tags.contains(&out), "{what}");
+        }
+    }
+
     #[test]
     fn release_bumps_never_go_backwards() {
         let releases = ["0", "0.0.1", "0.1", "1.0.0", "1.2.3", "1.0.0.1", "0.0.0.0"];
@@ -576,7 +809,7 @@ mod tests {
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "Invalid bump \"{bad}\": expected one of patch, minor, major, dev, pre, auto"
+                    "Invalid bump \"{bad}\": expected one of patch, minor, major, dev, pre, alpha, beta, rc, post, stable, auto"
                 )
             );
         }

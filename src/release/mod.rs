@@ -87,6 +87,13 @@ pub struct Request {
     /// whose tag the run made counts as released (pinned, reported, pushed when still local).
     #[serde(skip)]
     pub earlier: Vec<PackageRelease>,
+    /// `--set-version NAME=VERSION` (`prepare`, `release`): the version of a package instead
+    /// of `--bump`, by normalised package name, the version normalised.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub set_versions: BTreeMap<String, String>,
+    /// `release --allow-branch`: release packages that are not on their base branch.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_branch: bool,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -108,6 +115,12 @@ impl Request {
         if self.stage.bumps() {
             line.push_str(" --bump ");
             line.push_str(self.bump.as_str());
+            for (name, v) in &self.set_versions {
+                line.push_str(" --set-version ");
+                line.push_str(name);
+                line.push('=');
+                line.push_str(v);
+            }
         }
         if self.push {
             line.push_str(" --push");
@@ -117,6 +130,9 @@ impl Request {
         }
         if !self.root_commit {
             line.push_str(" --no-root-commit");
+        }
+        if self.allow_branch {
+            line.push_str(" --allow-branch");
         }
         let mut packages = self.packages.clone();
         packages.sort();
@@ -490,13 +506,121 @@ fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
     changelog::fill(&template, version, &prev)
 }
 
-fn new_version(c: &Candidate<'_>, bump: Bump) -> Result<Version> {
-    let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
-    let v = match bump {
-        Bump::Auto => version::bump_auto(&c.version, &refs),
-        other => version::bump(&c.version, other),
+/// The version a package is released at: its `--set-version`, which must be neither tagged
+/// already nor at or below the last release of the package's line (its newest tag merged into
+/// HEAD), else `--bump` (`auto` read from its commits), moved past such a version when it
+/// would land on one (with a note saying so). A version that cannot be had is a problem; the
+/// current version stands in.
+fn new_version(
+    c: &Candidate<'_>,
+    req: &Request,
+    notes: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) -> Version {
+    let floor = c.last_tag.as_ref();
+    if let Some(text) = req.set_versions.get(&c.pkg.key) {
+        let v = version::parse(text).unwrap_or_else(|_| c.version.clone());
+        let name = &c.pkg.name;
+        if let Some(tag) = c.tagged(&v) {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "--set-version {name}={v}: {v} is already tagged ({tag}); choose a version that is not released yet"
+                ),
+            );
+        } else if let Some((tag, last)) = floor.filter(|(_, last)| v <= *last) {
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "--set-version {name}={v} is not newer than {last}, its last release ({tag}); choose a higher version"
+                ),
+            );
+        }
+        return v;
+    }
+    let kind = match req.bump {
+        Bump::Auto => {
+            let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+            version::auto_bump_kind(&c.version, &refs)
+        }
+        other => other,
     };
-    v.with_context(|| format!("{}: cannot bump {}", c.pkg.name, c.version))
+    let taken = |v: &Version| c.tagged(v).is_some();
+    match version::bump_past(&c.version, kind, floor.map(|(_, v)| v), taken) {
+        Ok((v, moved)) => {
+            if let Some(plain) = moved {
+                let why = match (c.tagged(&plain), floor) {
+                    (Some(tag), _) => format!("{plain} is already tagged ({tag})"),
+                    (None, Some((tag, last))) => {
+                        format!("{plain} is not newer than {last}, the last release ({tag})")
+                    }
+                    (None, None) => format!("{plain} is taken"),
+                };
+                notes.push(format!(
+                    "{}: {why}: --bump {kind} moves past it to {v}",
+                    c.pkg.name
+                ));
+            }
+            v
+        }
+        Err(e) => {
+            problems.push(format!("{}: cannot bump {}: {e}", c.pkg.name, c.version));
+            c.version.clone()
+        }
+    }
+}
+
+/// Every `--set-version` names a package this run releases: else a usage error (nothing has
+/// changed yet) naming it and why it is not released.
+fn require_set_versions_released(
+    ws: &Workspace,
+    req: &Request,
+    todo: &[Candidate<'_>],
+    skipped: &[Skipped],
+) -> Result<()> {
+    for (key, v) in &req.set_versions {
+        if todo.iter().any(|c| &c.pkg.key == key) {
+            continue;
+        }
+        let (why, hint) = match ws.package(key) {
+            None => (
+                format!("there is no package `{key}` in the workspace"),
+                "name a workspace member (`release-tool status` lists them)".to_owned(),
+            ),
+            Some(pkg) => match skipped.iter().find(|s| s.package == pkg.name) {
+                Some(s) => (
+                    format!("`{}` is not released by this run: {}", pkg.name, s.reason),
+                    format!("drop --set-version {}={v}", pkg.name),
+                ),
+                None if !req.packages.is_empty()
+                    && !req
+                        .packages
+                        .iter()
+                        .any(|p| crate::python::pyproject::normalize_name(p) == *key) =>
+                {
+                    (
+                        format!("`{}` is not selected", pkg.name),
+                        format!(
+                            "add `-p {}`, or drop --set-version {}={v}",
+                            pkg.name, pkg.name
+                        ),
+                    )
+                }
+                None => (
+                    format!("`{}` is not released by this run", pkg.name),
+                    format!("drop --set-version {}={v}", pkg.name),
+                ),
+            },
+        };
+        return Err(UserError::usage(format!(
+            "Cannot use --set-version {key}={v}: {why}; nothing was changed"
+        ))
+        .with_hint(hint)
+        .into());
+    }
+    Ok(())
 }
 
 /// What the root gets: package → tag (staging), package → (tag, version) (prod), and whether
@@ -1026,6 +1150,19 @@ fn release_call(
     })
 }
 
+/// Whether forge steps are off for `pkg` (a local remote and no forge configured, see
+/// [`crate::forge::off_for_local_remote`]); the plan says so once, not per package.
+fn forge_off_locally(ws: &Workspace, planned: &mut Planned, pkg: &Package) -> bool {
+    if !crate::forge::off_for_local_remote(ws, pkg) {
+        return false;
+    }
+    let note = crate::forge::LOCAL_REMOTES_NOTE;
+    if !planned.notes.iter().any(|n| n == note) {
+        planned.notes.push(note.to_owned());
+    }
+    true
+}
+
 /// The forge step of a release, or a note saying why there is none.
 fn plan_release_call(
     ws: &Workspace,
@@ -1035,6 +1172,9 @@ fn plan_release_call(
     version: &Version,
     body: &str,
 ) {
+    if forge_off_locally(ws, planned, pkg) {
+        return;
+    }
     match release_call(ws, pkg, tag, version, body) {
         Some(call) => planned.plan.forge(Some(&pkg.name), call),
         None if ws.config.forge.releases
@@ -1201,10 +1341,24 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let known = known_statuses(&cands);
     let mut unchanged = Vec::new();
     let todo = releasable(ws, req, cands, &mut planned, &mut problems, &mut unchanged)?;
+    require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
-    let versions = release_versions(&todo, req, &mut problems);
+    let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
     if req.push && problems.is_empty() {
         check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
+    }
+    if problems
+        .iter()
+        .any(|p| p.contains(", not on its base branch "))
+    {
+        return Err(UserError::failure(format!(
+            "Cannot release; nothing was changed:\n  {}",
+            problems.join("\n  ")
+        ))
+        .with_hint(
+            "`release` releases each package from its base branch: check out the base branch (merge the work first), or pass --allow-branch to release from the branch checked out",
+        )
+        .into());
     }
     fail_on(&problems, "release")?;
     let released = released_versions(&todo, &versions);
@@ -1463,7 +1617,24 @@ fn releasable<'a>(
             continue;
         }
         require_clean(&c, problems);
-        if c.branch.is_none() {
+        let base = ws.base_branch(c.pkg);
+        if !req.allow_branch && c.branch.as_deref() != Some(base) {
+            // Releasing from another branch would tag and pin unmerged work.
+            problem(
+                problems,
+                c.pkg,
+                format!(
+                    "is on {}, not on its base branch {base}; check out {base} first (`git -C {} checkout {base}`){}",
+                    c.branch
+                        .as_deref()
+                        .map_or_else(|| "a detached HEAD".to_owned(), |b| format!("branch {b}")),
+                    c.pkg.rel_path,
+                    c.branch.as_deref().map_or_else(String::new, |b| format!(
+                        ", or pass --allow-branch to release from {b}"
+                    )),
+                ),
+            );
+        } else if c.branch.is_none() {
             problem(
                 problems,
                 c.pkg,
@@ -1482,33 +1653,17 @@ fn releasable<'a>(
     Ok(todo)
 }
 
-/// The version each package is released at (`--bump`); a problem when it cannot be bumped or
-/// its tag exists (then its current version stands in).
+/// The version each package is released at ([`new_version`]); a problem when it cannot be
+/// had (then its current version stands in).
 fn release_versions(
     todo: &[Candidate<'_>],
     req: &Request,
+    notes: &mut Vec<String>,
     problems: &mut Vec<String>,
 ) -> Vec<Version> {
-    let mut versions = Vec::new();
-    for c in todo {
-        match new_version(c, req.bump) {
-            Ok(v) => {
-                if let Some(tag) = c.tagged(&v) {
-                    problem(
-                        problems,
-                        c.pkg,
-                        format!("tag {tag} already exists; choose another --bump"),
-                    );
-                }
-                versions.push(v);
-            }
-            Err(e) => {
-                problems.push(format!("{e:#}"));
-                versions.push(c.version.clone());
-            }
-        }
-    }
-    versions
+    todo.iter()
+        .map(|c| new_version(c, req, notes, problems))
+        .collect()
 }
 
 /// With `push`: the remotes of the packages (and of the root, when it commits) take the
@@ -1642,17 +1797,9 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
             todo.push(c);
         }
     }
+    require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
-    let mut versions = Vec::new();
-    for c in &todo {
-        match new_version(c, req.bump) {
-            Ok(v) => versions.push(v),
-            Err(e) => {
-                problems.push(format!("{e:#}"));
-                versions.push(c.version.clone());
-            }
-        }
-    }
+    let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
     fail_on(&problems, "prepare")?;
     let released = released_versions(&todo, &versions);
     let mut pins = Pins {
@@ -1785,6 +1932,9 @@ fn plan_pull_request(
     planned
         .plan
         .push_refs(name, &pkg.dir, &ws.config.git_remote, refs);
+    if forge_off_locally(ws, planned, pkg) {
+        return;
+    }
     let forge_on =
         ws.config.forge.pull_requests && ws.config.forge.kind != crate::config::ForgeKind::None;
     match crate::forge::repo_for(ws, pkg) {
@@ -1800,17 +1950,29 @@ fn plan_pull_request(
                 },
             },
         ),
-        _ => planned.notes.push(format!(
-            "{}: open the pull request by hand: {}",
-            pkg.name,
-            compare_url(ws, pkg, base, dev)
-        )),
+        _ => planned.notes.push(open_by_hand(ws, pkg, base, dev)),
     }
 }
 
-/// A web URL to compare `head` with `base` (to open a pull request by hand).
-pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> String {
-    let url = crate::workspace::package_url(ws, pkg).unwrap_or_default();
+/// The note that says to open the pull request `head` → `base` by hand, with the compare URL
+/// when there is one.
+pub fn open_by_hand(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> String {
+    match compare_url(ws, pkg, base, head) {
+        Some(url) => format!("{}: open the pull request by hand: {url}", pkg.name),
+        None => format!(
+            "{}: open the pull request {head} → {base} by hand",
+            pkg.name
+        ),
+    }
+}
+
+/// A web URL to compare `head` with `base` (to open a pull request by hand); `None` for a
+/// remote that is no web server's (a `file://` URL or a path) or unknown.
+pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> Option<String> {
+    let url = crate::workspace::package_url(ws, pkg)?;
+    if crate::workspace::is_local_url(&url) {
+        return None;
+    }
     let web = if let Some(rest) = url.strip_prefix("git@") {
         format!("https://{}", rest.replacen(':', "/", 1))
     } else if let Some(rest) = url.strip_prefix("ssh://git@") {
@@ -1819,7 +1981,7 @@ pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> Str
         url
     };
     let web = web.trim_end_matches('/').trim_end_matches(".git");
-    format!("{web}/compare/{base}...{head}?expand=1")
+    Some(format!("{web}/compare/{base}...{head}?expand=1"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2323,6 +2485,8 @@ mod tests {
             lock: true,
             replan: false,
             earlier: Vec::new(),
+            set_versions: BTreeMap::new(),
+            allow_branch: false,
         }
     }
 
@@ -2348,6 +2512,30 @@ mod tests {
             "release --bump minor --push --no-next --no-root-commit -p a -p b"
         );
         assert_ne!(a.key(), request(Stage::Prepare, &["a", "b"]).key());
+        // --set-version and --allow-branch shape the plan.
+        let set = Request {
+            set_versions: BTreeMap::from([("a".to_owned(), "0.3.0".to_owned())]),
+            ..a.clone()
+        };
+        assert_ne!(a.key(), set.key());
+        let other = Request {
+            set_versions: BTreeMap::from([("a".to_owned(), "0.4.0".to_owned())]),
+            ..a.clone()
+        };
+        assert_ne!(set.key(), other.key());
+        let allow = Request {
+            allow_branch: true,
+            ..a.clone()
+        };
+        assert_ne!(a.key(), allow.key());
+        assert_eq!(
+            Request {
+                allow_branch: true,
+                ..set.clone()
+            }
+            .command_line(),
+            "release --bump minor --set-version a=0.3.0 --push --allow-branch -p a -p b"
+        );
         // `tag` and `next` take no --bump.
         let tag = Request {
             bump: Bump::Patch,

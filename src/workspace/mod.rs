@@ -824,6 +824,16 @@ pub fn local_remote_url(url: &str, base: &Path) -> String {
     format!("file://{}", path.display())
 }
 
+/// Whether a remote is on this machine: a `file:` URL or a path (absolute or relative), not a
+/// URL of a server (`https:`, `ssh:`, scp-like `user@host:path`). No forge is inferred from
+/// such a remote.
+pub fn is_local_url(url: &str) -> bool {
+    let url = url.trim();
+    url.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("file:"))
+        || (!has_scheme(url) && scp_like(url).is_none())
+}
+
 /// Why uv would refuse `url` as the `git` of a source, or `None` when uv reads it: uv takes
 /// `https:`, `http:`, `ssh:` and `file:` URLs (optionally written `git+https:` ...), not
 /// paths, not scp-like `user@host:path`, not `git://`.
@@ -1050,6 +1060,23 @@ mod remote_url_tests {
             "git@github.com:org/x.git"
         );
         assert_eq!(local_remote_url("/srv/x.git", root), "file:///srv/x.git");
+        for local in [
+            "file:///srv/x.git",
+            "FILE:///x",
+            "/srv/x.git",
+            "../remotes/x.git",
+            "x.git",
+        ] {
+            assert!(is_local_url(local), "{local}");
+        }
+        for server in [
+            "https://github.com/o/r.git",
+            "ssh://git@host/o/r.git",
+            "git@github.com:o/r.git",
+            "http://gitea.local/o/r",
+        ] {
+            assert!(!is_local_url(server), "{server}");
+        }
         for bad in [
             "/srv/x.git",
             "git@host:org/x.git",

@@ -83,6 +83,7 @@ fn a_master_package_is_released_branched_and_built_on_master() {
     // Detected from the clone's `origin/HEAD`: `.gitmodules` names no branch for b.
     to_master(&w, "b", false);
     let forge = FakeForge::github().start();
+    crate::support::explicit_forge(&w.root);
 
     // release (trunk): b's release and next-dev commits and its tag go to `master`.
     let out = w
@@ -195,6 +196,7 @@ fn the_configured_base_branch_wins_and_takes_the_pull_request() {
     // prepare --push opens b's pull request dev_branch → stable.
     commit_file(&pkg, "src/b/more.py", "MORE = 1\n", "feat: b learns more");
     let forge = FakeForge::github().start();
+    crate::support::explicit_forge(&w.root);
     let out = w
         .cmd()
         .env("GITHUB_TOKEN", &forge.opts.token)

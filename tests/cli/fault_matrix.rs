@@ -60,6 +60,7 @@ pub fn template(env: &TestEnv) -> PathBuf {
         &root,
         &["commit", "-q", "-am", "chore: relative submodule URLs"],
     );
+    crate::support::explicit_forge(&root);
     git(&root, &["push", "-q", "origin", "main"]);
     base
 }

@@ -24,6 +24,7 @@ impl World {
     fn command(&self, forge: Option<&FakeForge>, vars: &[(&str, &str)], args: &[&str]) -> Command {
         let mut cmd = self.cmd();
         if let Some(forge) = forge {
+            crate::support::explicit_forge(&self.root);
             cmd.env("GITHUB_TOKEN", &forge.opts.token)
                 .env("GITHUB_API_URL", forge.api_url())
                 .env("RELEASE_TOOL_FORGE_RETRY_BASE_MS", "10");
@@ -66,7 +67,9 @@ impl World {
             assert_eq!(git(&pkg, &["status", "--porcelain"]), "", "{name}");
         }
         let root_remote = self.remote("root");
-        let subjects = git(&root_remote, &["log", "--format=%s", "main"]);
+        // (The forge configured for the fake GitHub is a root commit of its own.)
+        let subjects =
+            git(&root_remote, &["log", "--format=%s", "main"]).replace("chore: the forge\n", "");
         assert!(
             subjects
                 .starts_with("release: a 0.1.0, b 0.1.0, c 0.1.0\nchore: packages with features\n"),

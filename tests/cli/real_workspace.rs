@@ -462,6 +462,7 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
     // release: every package from its newest tag (however spelled) to 0.1.0, tagged without
     // a prefix, one forge release each.
     let forge = FakeForge::github().start();
+    crate::support::explicit_forge(&root);
     let out = cmd(&env, &root)
         .env("GITHUB_TOKEN", &forge.opts.token)
         .env("GITHUB_API_URL", forge.api_url())
@@ -552,6 +553,7 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
     assert_eq!(
         read(&root.join("release_tool.toml")),
         OLD_CONFIG.replace("changes_filename = \"release_changes.txt\"\n", "")
+            + "\n[tool.release_tool.forge]\nkind = \"github\"\n"
     );
     assert_eq!(
         read(&root.join(".gitignore")),

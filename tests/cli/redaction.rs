@@ -35,6 +35,9 @@ const SECRETS: &[&str] = &[
 const PACKAGES: [&str; 3] = ["core-utils", "data-loader", "model-api"];
 
 fn with_secrets(cmd: &mut Command, forge: &FakeForge) {
+    if let Some(root) = cmd.get_current_dir() {
+        crate::support::explicit_forge(root);
+    }
     cmd.env("GITHUB_TOKEN", GITHUB_TOKEN)
         .env("GH_TOKEN", GH_TOKEN)
         .env("GITEA_TOKEN", GITEA_TOKEN)

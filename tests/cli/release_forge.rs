@@ -23,6 +23,7 @@ fn workspace_with_features(env: &TestEnv) -> PathBuf {
 }
 
 fn run_with_forge(env: &TestEnv, root: &Path, forge: &FakeForge, args: &[&str]) -> Output {
+    crate::support::explicit_forge(root);
     env.cmd_uv(root)
         .env("GITHUB_TOKEN", &forge.opts.token)
         .env("GITHUB_API_URL", forge.api_url())
@@ -273,10 +274,42 @@ fn prepare_push_opens_one_pull_request_and_a_second_run_does_not_duplicate_it() 
     assert_token_nowhere(&env, &forge.opts.token, &[&out, &again]);
 }
 
+/// The compare URL comes from the package's URL (here its `.gitmodules` one on a forge; the
+/// package's own `origin` stays the local bare remote, so the push works). A `file://` or path
+/// remote has no compare URL (`release_guards.rs`).
 #[test]
 fn prepare_push_without_a_forge_token_prints_the_compare_url() {
     let env = TestEnv::new();
     let root = env.demo_released();
+    let key = git(
+        &root,
+        &["config", "-f", ".gitmodules", "--get-regexp", "url$"],
+    )
+    .lines()
+    .find(|l| l.contains("core-utils"))
+    .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+    .unwrap();
+    git(
+        &root,
+        &[
+            "config",
+            "-f",
+            ".gitmodules",
+            &key,
+            "https://github.com/acme/core-utils.git",
+        ],
+    );
+    git(
+        &root,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "chore: on a forge",
+            "--",
+            ".gitmodules",
+        ],
+    );
     let pkg = root.join("packages/core-utils");
     git(&pkg, &["checkout", "-q", "-b", "dev_branch"]);
     commit_file(&pkg, "fix.txt", "fixed\n", "fix: a bug");
@@ -291,7 +324,9 @@ fn prepare_push_without_a_forge_token_prints_the_compare_url() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("remotes/core-utils/compare/main...dev_branch?expand=1"),
+        stderr.contains(
+            "core-utils: open the pull request by hand: https://github.com/acme/core-utils/compare/main...dev_branch?expand=1"
+        ),
         "{stderr}"
     );
 }

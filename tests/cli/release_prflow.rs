@@ -3,7 +3,8 @@
 //! `prepare --push` → (the pull request is merged on the remote) → `tag --sync --push` →
 //! `next --push`, their dry runs and aliases, refusals and `--no-root-commit`.
 //!
-//! No forge is reachable (no token in the environment): forge steps are planned and skipped.
+//! No forge is configured and the remotes are `file://` ones: no forge is inferred, so there are
+//! no forge steps (one note says so) and no compare URL.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -284,27 +285,23 @@ fn the_pull_request_flow_releases_a_patch_version() {
         .map(|n| rev(&pkg(&root, n), "HEAD"))
         .collect();
 
-    // prepare: the release commit on dev_branch, pushed; the pull request is left to the user.
+    // prepare: the release commit on dev_branch, pushed; no forge for `file://` remotes, so the
+    // pull request is left to the user, with no compare URL (no web page for a file path).
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
-    for name in ["a", "b"] {
-        let web = url(&env, name);
-        let web = web.trim_end_matches(".git");
-        assert!(
-            stderr.contains(&format!(
-                "{name}: open the pull request by hand: {web}/compare/main...dev_branch?expand=1"
-            )),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains(&format!(
-                "{name}: skipped POST /repos/remotes/{name}/pulls (pull request dev_branch → main on remotes/{name}): no forge token"
-            )),
-            "{stderr}"
-        );
-    }
+    assert_eq!(
+        stderr
+            .matches("note: forge steps are off: the package remotes are local")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("/compare/") && !stderr.contains("POST /repos"),
+        "{stderr}"
+    );
     assert_eq!(
         crate::support::table_row(&stdout, "a").as_deref(),
-        Some("a 0.1.0.dev0 → 0.1.0 - - pushed, pull request skipped"),
+        Some("a 0.1.0.dev0 → 0.1.0 - - pushed"),
         "{stdout}"
     );
     let mut release = Vec::new();
@@ -410,12 +407,7 @@ fn the_pull_request_flow_releases_a_patch_version() {
             Some(release[i].clone()),
             "{name}: tag pushed"
         );
-        assert!(
-            stderr.contains(&format!(
-                "{name}: skipped POST /repos/remotes/{name}/releases (release v0.1.0 on remotes/{name}): no forge token"
-            )),
-            "{stderr}"
-        );
+        assert!(!stderr.contains("POST /repos"), "{stderr}");
     }
     // b's tag message keeps its Markdown heading (git's default cleanup would drop `#` lines).
     assert!(tag_message(&b, "v0.1.0").contains("### Fixed"));

@@ -206,6 +206,8 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         lock: uv.is_some(),
         replan: false,
         earlier: Vec::new(),
+        set_versions: std::collections::BTreeMap::new(),
+        allow_branch: false,
     };
     ui::note(&format!("\n$ release-tool {}", req.command_line()));
     let settings = global.resolve(&ws.config);

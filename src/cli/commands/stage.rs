@@ -5,6 +5,7 @@
 //! words them come from the stage (`StageArgs<Tag>`), so that each command keeps its own
 //! flags, in the same order, with the same help.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
@@ -69,6 +70,11 @@ impl StageKind for Release {
 pub struct StageArgs<S> {
     /// `--bump` (`prepare`, `release`).
     pub bump: Bump,
+    /// `--set-version NAME=VERSION` (`prepare`, `release`): normalised name → normalised
+    /// version.
+    pub set_versions: BTreeMap<String, String>,
+    /// `--allow-branch` (`release`).
+    pub allow_branch: bool,
     /// `--sync` (`tag`).
     pub sync: bool,
     /// `--delete-branch` (`tag`, with `--sync`).
@@ -106,8 +112,38 @@ impl<S: StageKind> StageArgs<S> {
             lock: true,
             replan: self.replan,
             earlier: Vec::new(),
+            set_versions: if S::STAGE.bumps() {
+                self.set_versions.clone()
+            } else {
+                BTreeMap::new()
+            },
+            allow_branch: S::STAGE == Stage::Release && self.allow_branch,
         }
     }
+}
+
+/// One `--set-version NAME=VERSION`: the name normalised (PEP 503), the version a PEP 440
+/// version that can be released (no local part), normalised.
+fn parse_set_version(value: &str) -> Result<(String, String), String> {
+    let Some((name, text)) = value.split_once('=') else {
+        return Err("expected NAME=VERSION (e.g. `my-package=1.2.0`)".to_owned());
+    };
+    let name = name.trim();
+    if crate::core::safety::package_name(name).is_err() {
+        return Err(format!(
+            "`{name}` is not a package name; expected NAME=VERSION (e.g. `my-package=1.2.0`)"
+        ));
+    }
+    let version = crate::python::version::parse(text.trim()).map_err(|e| e.to_string())?;
+    if version.is_local() {
+        return Err(format!(
+            "{version} has a local part (`+...`), which cannot be released"
+        ));
+    }
+    Ok((
+        crate::python::pyproject::normalize_name(name),
+        version.to_string(),
+    ))
 }
 
 fn flag(id: &'static str, help: &'static str) -> Arg {
@@ -116,6 +152,7 @@ fn flag(id: &'static str, help: &'static str) -> Arg {
         "no_next" => "no-next",
         "require_forge" => "require-forge",
         "no_root_commit" => "no-root-commit",
+        "allow_branch" => "allow-branch",
         _ => id,
     };
     Arg::new(id)
@@ -138,6 +175,16 @@ impl<S: StageKind> Args for StageArgs<S> {
                     .value_parser(clap::builder::EnumValueParser::<Bump>::new())
                     .default_value("auto")
                     .help("How to change the version"),
+            )
+            .arg(
+                Arg::new("set_version")
+                    .long("set-version")
+                    .value_name("NAME=VERSION")
+                    .action(ArgAction::Append)
+                    .value_parser(parse_set_version)
+                    .help(
+                        "Release package NAME at VERSION instead of --bump (repeatable; not tagged yet, newer than its last release)",
+                    ),
             );
         }
         if S::STAGE == Stage::Tag {
@@ -156,10 +203,15 @@ impl<S: StageKind> Args for StageArgs<S> {
         }
         cmd = cmd.arg(flag("push", S::PUSH));
         if S::STAGE == Stage::Release {
-            cmd = cmd.arg(flag(
-                "no_next",
-                "Do not start the next development cycle (no `X.Y.(Z+1).dev0` commit)",
-            ));
+            cmd = cmd
+                .arg(flag(
+                    "no_next",
+                    "Do not start the next development cycle (no `X.Y.(Z+1).dev0` commit)",
+                ))
+                .arg(flag(
+                    "allow_branch",
+                    "Release packages that are not on their base branch (checked out on another branch)",
+                ));
         }
         if S::STAGE != Stage::Next {
             cmd = cmd.arg(flag(
@@ -182,7 +234,28 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
         let has = |id: &str| m.try_contains_id(id).unwrap_or(false);
         let on = |id: &str| has(id) && m.get_flag(id);
+        let mut set_versions = BTreeMap::new();
+        if has("set_version") {
+            for (name, version) in m
+                .get_many::<(String, String)>("set_version")
+                .into_iter()
+                .flatten()
+            {
+                if let Some(other) = set_versions.insert(name.clone(), version.clone())
+                    && other != *version
+                {
+                    return Err(clap::Error::raw(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!(
+                            "--set-version gives `{name}` two versions, {other} and {version}; give one\n"
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Self {
+            set_versions,
+            allow_branch: on("allow_branch"),
             bump: if has("bump") {
                 m.get_one::<Bump>("bump").copied().unwrap_or(Bump::Auto)
             } else {

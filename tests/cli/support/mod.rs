@@ -249,6 +249,30 @@ pub fn edit_config(root: &Path, edit: impl FnOnce(String) -> String) {
     std::fs::write(&path, edit(text)).unwrap();
 }
 
+/// Configure the forge explicitly in the workspace at `root` (`[tool.release_tool.forge]`
+/// `kind = "github"`) and commit it in the root, once: no forge is inferred from the `file://`
+/// remotes of the test workspaces, so the tests that talk to the fake GitHub configure one.
+pub fn explicit_forge(root: &Path) {
+    let path = root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    if text
+        .lines()
+        .any(|l| l.trim() == "[tool.release_tool.forge]")
+    {
+        return;
+    }
+    std::fs::write(
+        &path,
+        format!("{text}\n[tool.release_tool.forge]\nkind = \"github\"\n"),
+    )
+    .unwrap();
+    git(root, &["add", "--", CONFIG_FILE]);
+    git(
+        root,
+        &["commit", "-q", "-m", "chore: the forge", "--", CONFIG_FILE],
+    );
+}
+
 /// Commit a file change in a repo.
 pub fn commit_file(repo: &Path, file: &str, contents: &str, message: &str) {
     let path = repo.join(file);
