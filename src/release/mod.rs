@@ -848,6 +848,10 @@ fn plan_dependent_bounds(
             if doc.raise_lower_bound(name, &v.to_string())? {
                 what.push(format!("{name}>={v}"));
             }
+            let tag = release_tag(ws, name, v);
+            if !doc.repoint_git_references(name, &tag).is_empty() {
+                what.push(format!("{name} @ {tag}"));
+            }
         }
         if what.is_empty() {
             continue;
@@ -880,6 +884,11 @@ fn plan_dependent_bounds(
         touched.push(pkg.name.clone());
     }
     Ok(touched)
+}
+
+/// The tag a release of `name` at `v` makes: `<tag_prefix><v>`.
+fn release_tag(ws: &Workspace, name: &str, v: &Version) -> String {
+    format!("{}{v}", ws.config.tag_prefix_for(name))
 }
 
 /// New version of each package of a run, by key.
@@ -927,9 +936,13 @@ fn release_edits(
     let mut edits = version_edits(plan, pkg, version, |doc| {
         doc.strip_workspace_sources();
         for (key, v) in raised {
+            let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
             if pkg.workspace_deps.contains(key) {
-                let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
                 doc.raise_lower_bound(name, &v.to_string())?;
+            }
+            // `name @ git+URL@TAG` (dependencies, extras, groups) moves to the new tag.
+            if *key != pkg.key {
+                doc.repoint_git_references(name, &release_tag(ws, name, v));
             }
         }
         Ok(())
