@@ -543,6 +543,27 @@ fn plan_root(
         pin_packages(ws, &mut doc, pins, &needed, prod)?;
         let after = doc.render();
         if after != text {
+            let run_pins: BTreeMap<String, String> = if prod {
+                pins.prod
+                    .iter()
+                    .map(|(k, (t, _))| (k.clone(), t.clone()))
+                    .collect()
+            } else {
+                pins.staging.clone()
+            };
+            let checked = check_pins(ws, planned, rel, &doc, &run_pins, pins, &needed)?;
+            if req.push && req.lock {
+                planned
+                    .plan
+                    .prove_lock(&path, after.clone(), proof_redirects(ws, &run_pins));
+                planned.notes.push(format!(
+                    "{rel}: the pins of {checked} package(s) agree with the versions and tags this release makes; before its first push the run also proves that {rel} resolves (`uv lock` in a temporary copy, the new tags fetched from the local repositories)"
+                ));
+            } else if checked > 0 {
+                planned.notes.push(format!(
+                    "{rel}: the pins of {checked} package(s) agree with the versions and tags this release makes"
+                ));
+            }
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
@@ -559,6 +580,148 @@ fn plan_root(
         plan_root_commit(ws, planned, changed_files, moved, summary, req)?;
     }
     Ok(())
+}
+
+/// Where the pre-push proof fetches the packages this run tags: each one's remote (as the
+/// manifest pins it, and as git names it; with and without `.git`, so that git's longest
+/// `insteadOf` prefix always is the whole URL) from its local repository.
+fn proof_redirects(
+    ws: &Workspace,
+    run_pins: &BTreeMap<String, String>,
+) -> Vec<crate::plan::Redirect> {
+    let mut out: Vec<crate::plan::Redirect> = Vec::new();
+    for key in run_pins.keys() {
+        let Some(pkg) = ws.package(key) else { continue };
+        let to = format!("file://{}", pkg.dir.display());
+        let urls = [
+            crate::workspace::package_pin_url(ws, pkg),
+            crate::workspace::package_url(ws, pkg),
+        ];
+        for url in urls.into_iter().flatten() {
+            let bare = url.strip_suffix(".git").unwrap_or(&url).to_owned();
+            for from in [format!("{bare}.git"), bare] {
+                if !out.iter().any(|r| r.from == from) {
+                    out.push(crate::plan::Redirect {
+                        from,
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The static half of the pre-push proof, run while planning (so `--dry-run` shows it): in the
+/// manifest `doc` as the release leaves it, every requirement of an installed member on another
+/// member (their `[project] dependencies`, markers aside) must hold for what the manifest
+/// installs: a direct reference at the tag pinned (uv refuses two URLs for one package), a
+/// version specifier containing the version released (or tagged). Members of this run are read
+/// as planned; other members that depend on one of them, at their pinned tag. Returns how many
+/// members were checked; the problems stop the command before anything changes.
+fn check_pins(
+    ws: &Workspace,
+    planned: &Planned,
+    rel: &str,
+    doc: &PyProject,
+    run_pins: &BTreeMap<String, String>,
+    pins: &Pins,
+    needed: &BTreeSet<String>,
+) -> Result<usize> {
+    // What the manifest installs: member key -> (tag, version).
+    let mut installed: BTreeMap<String, (String, Option<Version>)> = BTreeMap::new();
+    for (name, source) in doc.uv_sources() {
+        let (Some(pkg), Some(tag)) = (ws.package(&name), source.tag) else {
+            continue;
+        };
+        let v = planned
+            .packages
+            .iter()
+            .find(|p| p.package == pkg.name && p.tag.as_deref() == Some(tag.as_str()))
+            .map(|p| p.version.clone())
+            .or_else(|| version::parse_tag(&tag, ws.config.tag_prefix_for(&pkg.name)));
+        installed.insert(pkg.key.clone(), (tag, v));
+    }
+    for (key, (tag, v)) in &pins.prod {
+        if ws.config.prod_source == ProdSource::Index && run_pins.contains_key(key) {
+            installed.insert(key.clone(), (tag.clone(), Some(v.clone())));
+        }
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for key in needed {
+        let Some(pkg) = ws.package(key) else { continue };
+        let Some((tag, _)) = installed.get(key) else {
+            continue;
+        };
+        let text = if run_pins.contains_key(key) {
+            planned
+                .plan
+                .current_content(&pkg.dir.join("pyproject.toml"))
+        } else if pkg.workspace_deps.iter().any(|d| run_pins.contains_key(d)) {
+            Git::new(&pkg.dir)
+                .read_blob(tag, "pyproject.toml")
+                .ok()
+                .flatten()
+        } else {
+            continue;
+        };
+        let Some(text) = text else { continue };
+        checked += 1;
+        let at = format!("{} {tag}", pkg.name);
+        for requirement in PyProject::parse(&pkg.dir.join("pyproject.toml"), &text)
+            .map(|d| d.dependencies())
+            .unwrap_or_default()
+        {
+            let Ok(parsed) = pyproject::parse_pep508(&requirement) else {
+                continue;
+            };
+            if !parsed.marker.is_true() {
+                continue;
+            }
+            let dep_key = pyproject::normalize_name(parsed.name.as_ref());
+            let Some((dep_tag, dep_version)) = installed.get(&dep_key) else {
+                continue;
+            };
+            let dep = ws
+                .package(&dep_key)
+                .map_or(dep_key.as_str(), |p| p.name.as_str());
+            match &parsed.version_or_url {
+                Some(pep508_rs::VersionOrUrl::Url(_)) => {
+                    if let Some((_, range)) = pyproject::git_reference_ref(&requirement)
+                        && requirement[range.clone()] != *dep_tag
+                    {
+                        problems.push(format!(
+                            "{rel}: {at} requires `{requirement}`, but {rel} pins {dep} at {dep_tag}: uv refuses two URLs for one package (point the reference at @{dep_tag}, or release {} too)",
+                            pkg.name
+                        ));
+                    }
+                }
+                Some(pep508_rs::VersionOrUrl::VersionSpecifier(spec)) => {
+                    if let Some(v) = dep_version
+                        && !spec.contains(v)
+                    {
+                        problems.push(format!(
+                            "{rel}: {at} requires `{requirement}`, but {rel} installs {dep} {v} ({dep_tag}): no version satisfies both (widen the requirement in {}/pyproject.toml, or choose another --bump for {dep})",
+                            pkg.rel_path
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(UserError::usage(format!(
+            "The new pins would not install; nothing was changed:\n  {}",
+            problems.join("\n  ")
+        ))
+        .with_hint(
+            "fix the requirements named above (commit them in the package), then run the same command again; `--dry-run` shows this check",
+        )
+        .into());
+    }
+    Ok(checked)
 }
 
 /// The keys of the packages the root's dev manifest needs (its dependencies and theirs): the

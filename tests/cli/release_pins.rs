@@ -98,3 +98,103 @@ fn check_reports_a_direct_reference_older_than_the_members_newest_release() {
         "{all}"
     );
 }
+
+impl World {
+    /// Rewrite b's requirement on a as `requirement`, committed and pushed.
+    fn b_requires(&self, requirement: &str) {
+        let b = self.pkg("b");
+        let text = std::fs::read_to_string(b.join("pyproject.toml")).unwrap();
+        let edited = text.replacen("\"a\"", &format!("\"{requirement}\""), 1);
+        assert_ne!(edited, text, "{text}");
+        std::fs::write(b.join("pyproject.toml"), edited).unwrap();
+        git(&b, &["commit", "-q", "-am", "fix: b pins a"]);
+        git(&b, &["push", "-q", "origin", "main"]);
+        git(&self.root, &["add", "-A"]);
+        git(&self.root, &["commit", "-q", "-m", "chore: b pins a"]);
+        git(&self.root, &["push", "-q", "origin", "main"]);
+    }
+
+    /// Every ref of every remote (what a push would change).
+    fn remote_refs(&self) -> Vec<String> {
+        ["root", "a", "b", "c"]
+            .iter()
+            .map(|n| format!("{n}: {}", git(&self.remote(n), &["for-each-ref"])))
+            .collect()
+    }
+}
+
+#[test]
+fn a_release_whose_pins_cannot_install_is_refused_while_planning_and_the_dry_run_says_so() {
+    let w = World::new();
+    // The release makes a 0.1.0, which b's requirement excludes (its bound raised to >=0.1.0).
+    w.b_requires("a<0.1.0");
+    let before = w.state();
+    for dry in [true, false] {
+        let mut args = vec!["--bump", "minor", "--push"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = w.release(&args);
+        let (stdout, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+        assert!(
+            stderr.contains("error: The new pins would not install; nothing was changed:\n  staging/pyproject.toml: b v0.1.0 requires `a>=0.1.0,<0.1.0`, but staging/pyproject.toml installs a 0.1.0 (v0.1.0): no version satisfies both (widen the requirement in packages/b/pyproject.toml, or choose another --bump for a)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("hint: fix the requirements named above"),
+            "{stderr}"
+        );
+        assert_eq!(w.state(), before, "nothing changed (dry run: {dry})");
+    }
+}
+
+#[test]
+fn the_dry_run_shows_the_pin_check_and_the_proof_step_before_the_first_push() {
+    let w = World::new();
+    let out = w.release(&["--bump", "minor", "--push", "--dry-run"]);
+    let (stdout, stderr) = ok(&out);
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("staging/pyproject.toml: the pins of 3 package(s) agree with the versions and tags this release makes; before its first push the run also proves that staging/pyproject.toml resolves"),
+        "{all}"
+    );
+    assert!(
+        all.contains("root: prove staging/pyproject.toml resolves (uv lock in a temporary copy, before the first push)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("root: prove prod/pyproject.toml resolves"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_release_whose_staging_lock_fails_stops_before_any_push() {
+    let w = World::new();
+    // A marker keeps the requirement out of the static check: only uv's lock finds it.
+    w.b_requires("a<0.1.0; python_version >= '3'");
+    let refs = w.remote_refs();
+    let out = w.release(&["--bump", "minor", "--push"]);
+    let (stdout, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("staging/pyproject.toml would not resolve with this release's pins (`uv lock` against the local release commits, before any push); nothing was pushed:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nerror: No solution found when resolving dependencies\n  cause: Because b==0.1.0 depends on a<0.1.0 and a>=0.1.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: root: make the requirements uv names agree"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: a: not started: waits for the pre-push proof"),
+        "{stderr}"
+    );
+    assert_eq!(w.remote_refs(), refs, "nothing was pushed:\n{stderr}");
+    // The release commits and tags are local.
+    assert_eq!(git(&w.pkg("a"), &["tag", "--list"]), "v0.1.0\n");
+}
