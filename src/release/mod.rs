@@ -552,7 +552,10 @@ fn plan_root(
                 pins.staging.clone()
             };
             let checked = check_pins(ws, planned, rel, &doc, &run_pins, pins, &needed)?;
-            if req.push && req.lock {
+            // Prod pins from an index (`name==version`) are not installable before `publish`:
+            // only the planning check applies to them.
+            let from_index = prod && ws.config.prod_source == ProdSource::Index;
+            if req.push && req.lock && !from_index {
                 planned
                     .plan
                     .prove_lock(&path, after.clone(), proof_redirects(ws, &run_pins));
