@@ -651,24 +651,55 @@ fn check_pins(
         }
     }
     let mut problems = Vec::new();
-    let mut checked = 0;
+    // A pin of a member outside the run to a tag its repository does not have (told from the
+    // files; a repository the files cannot tell about is left to uv).
+    for (key, (tag, _)) in &installed {
+        let Some(pkg) = ws.package(key) else { continue };
+        if run_pins.contains_key(key) || !needed.contains(key) {
+            continue;
+        }
+        let missing = crate::git::files::RepoFiles::open(&pkg.dir)
+            .and_then(|files| files.read_ref(&format!("refs/tags/{tag}")))
+            .is_some_and(|oid| oid.is_none());
+        if missing {
+            problems.push(format!(
+                "{rel}: pins {} at {tag}, which is neither a tag of {} ({}) nor made by this release (pin an existing tag: `release-tool manifests`; or fetch it: `git -C {} fetch --tags`)",
+                pkg.name, pkg.name, pkg.rel_path, pkg.rel_path
+            ));
+        }
+    }
+    // The members to check: those of the run as planned, and (one git call each, in
+    // parallel) the pinned releases of the others that depend on one of them.
+    let mut outside = Vec::new();
+    let mut texts = Vec::new();
     for key in needed {
         let Some(pkg) = ws.package(key) else { continue };
         let Some((tag, _)) = installed.get(key) else {
             continue;
         };
-        let text = if run_pins.contains_key(key) {
-            planned
+        if run_pins.contains_key(key) {
+            let text = planned
                 .plan
-                .current_content(&pkg.dir.join("pyproject.toml"))
+                .current_content(&pkg.dir.join("pyproject.toml"));
+            texts.push((pkg, tag, text));
         } else if pkg.workspace_deps.iter().any(|d| run_pins.contains_key(d)) {
-            Git::new(&pkg.dir)
-                .read_blob(tag, "pyproject.toml")
-                .ok()
-                .flatten()
-        } else {
-            continue;
-        };
+            outside.push((pkg, tag));
+        }
+    }
+    let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
+        Git::new(&pkg.dir)
+            .read_blob(tag, "pyproject.toml")
+            .ok()
+            .flatten()
+    });
+    texts.extend(
+        outside
+            .into_iter()
+            .zip(read)
+            .map(|((p, t), text)| (p, t, text)),
+    );
+    let mut checked = 0;
+    for (pkg, tag, text) in texts {
         let Some(text) = text else { continue };
         checked += 1;
         let at = format!("{} {tag}", pkg.name);

@@ -198,3 +198,45 @@ fn a_release_whose_staging_lock_fails_stops_before_any_push() {
     // The release commits and tags are local.
     assert_eq!(git(&w.pkg("a"), &["tag", "--list"]), "v0.1.0\n");
 }
+
+#[test]
+fn releasing_a_alone_moves_the_direct_reference_of_its_dependent_in_a_deps_commit() {
+    let w = World::new();
+    let reference = w.with_direct_reference();
+    ok(&w.release(&["--bump", "minor", "--push", "-p", "a"]));
+    let b = w.pkg("b");
+    assert_eq!(
+        git(&b, &["log", "-1", "--format=%s"]).trim(),
+        "chore(deps): require a @ v0.2.0"
+    );
+    let moved = reference.replace("@v0.1.0", "@v0.2.0");
+    let text = std::fs::read_to_string(b.join("pyproject.toml")).unwrap();
+    assert!(text.contains(&format!("\"{moved}\"")), "{text}");
+    // Pushed, and b itself is not released.
+    assert_eq!(
+        git(&w.remote("b"), &["log", "-1", "--format=%s", "main"]).trim(),
+        "chore(deps): require a @ v0.2.0"
+    );
+    assert_eq!(remote_tags(&w, "b"), "v0.1.0\n");
+}
+
+#[test]
+fn a_pin_to_a_tag_that_neither_exists_nor_is_made_is_refused_while_planning() {
+    let w = World::new();
+    w.with_direct_reference();
+    let staging = w.root.join("staging/pyproject.toml");
+    let text = std::fs::read_to_string(&staging).unwrap();
+    let edited = text.replacen("c.git\", tag = \"v0.1.0\"", "c.git\", tag = \"v9.9.9\"", 1);
+    assert_ne!(edited, text, "{text}");
+    std::fs::write(&staging, edited).unwrap();
+    git(&w.root, &["commit", "-q", "-am", "chore: a bad pin"]);
+    let before = w.state();
+    let out = w.release(&["--bump", "minor", "--push", "-p", "a"]);
+    let (stdout, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("  staging/pyproject.toml: pins c at v9.9.9, which is neither a tag of c (packages/c) nor made by this release (pin an existing tag: `release-tool manifests`; or fetch it: `git -C packages/c fetch --tags`)"),
+        "{stderr}"
+    );
+    assert_eq!(w.state(), before);
+}
