@@ -868,6 +868,40 @@ mod tests {
     }
 
     #[test]
+    fn with_a_proof_every_local_step_runs_before_it_and_every_push_after_it() {
+        let mut plan = Plan::grouped("/r");
+        plan.commit(Some("a"), "/r/a", "release a");
+        plan.push_refs(Some("a"), "/r/a", "origin", &["refs/heads/main".to_owned()]);
+        plan.commit(Some("b"), "/r/b", "release b");
+        plan.push_refs(Some("b"), "/r/b", "origin", &["refs/heads/main".to_owned()]);
+        plan.commit(Some("c"), "/r/c", "local only");
+        plan.prove_lock("/r/staging/pyproject.toml", String::new(), Vec::new());
+        plan.git(None, "/r", ["commit"]);
+        plan.after.insert("b".to_owned(), vec!["a".to_owned()]);
+        let units = units(&plan);
+        let shape: Vec<(&str, &[usize], &[usize])> = units
+            .iter()
+            .map(|u| (u.name.as_str(), u.steps.as_slice(), u.waits.as_slice()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                // The local parts, as they waited before.
+                ("a", &[0][..], &[][..]),
+                ("b", &[2][..], &[0][..]),
+                ("c", &[4][..], &[][..]),
+                // The proof after every local part.
+                ("the pre-push proof", &[5][..], &[0, 1, 2][..]),
+                // Each push after its local part, the proof and its dependencies' pushes.
+                ("a", &[1][..], &[0, 3][..]),
+                ("b", &[3][..], &[4, 1, 3][..]),
+                // The root after everything.
+                ("root", &[6][..], &[0, 1, 2, 3, 4, 5][..]),
+            ]
+        );
+    }
+
+    #[test]
     fn grouped_units_wait_for_their_dependencies_and_root_goes_last() {
         let mut plan = Plan::grouped("/r");
         plan.git(Some("b"), "/r/b", ["status"]);
