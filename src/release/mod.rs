@@ -632,16 +632,19 @@ fn check_pins(
     needed: &BTreeSet<String>,
 ) -> Result<usize> {
     // What the manifest installs: member key -> (tag, version).
+    let made: HashMap<(&str, &str), &Version> = planned
+        .packages
+        .iter()
+        .filter_map(|p| Some(((p.package.as_str(), p.tag.as_deref()?), &p.version)))
+        .collect();
     let mut installed: BTreeMap<String, (String, Option<Version>)> = BTreeMap::new();
     for (name, source) in doc.uv_sources() {
         let (Some(pkg), Some(tag)) = (ws.package(&name), source.tag) else {
             continue;
         };
-        let v = planned
-            .packages
-            .iter()
-            .find(|p| p.package == pkg.name && p.tag.as_deref() == Some(tag.as_str()))
-            .map(|p| p.version.clone())
+        let v = made
+            .get(&(pkg.name.as_str(), tag.as_str()))
+            .map(|v| (*v).clone())
             .or_else(|| version::parse_tag(&tag, ws.config.tag_prefix_for(&pkg.name)));
         installed.insert(pkg.key.clone(), (tag, v));
     }
@@ -1133,12 +1136,24 @@ fn release_edits(
     let mut edits = version_edits(plan, pkg, version, |doc| {
         doc.strip_workspace_sources();
         for (key, v) in raised {
-            let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
             if pkg.workspace_deps.contains(key) {
+                let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
                 doc.raise_lower_bound(name, &v.to_string())?;
             }
-            // `name @ git+URL@TAG` (dependencies, extras, groups) moves to the new tag.
-            if *key != pkg.key {
+        }
+        // `name @ git+URL@TAG` (dependencies, extras, groups) on a package of the run moves to
+        // its new tag: only the names referenced are looked up (a release of many packages).
+        let mut referenced: Vec<String> = doc
+            .git_references()
+            .into_iter()
+            .map(|(key, _, _)| key)
+            .collect();
+        referenced.dedup();
+        for key in referenced {
+            if let Some(v) = raised.get(&key)
+                && key != pkg.key
+            {
+                let name = ws.package(&key).map_or(key.as_str(), |p| p.name.as_str());
                 doc.repoint_git_references(name, &release_tag(ws, name, v));
             }
         }
