@@ -827,7 +827,7 @@ fn prove_lock(
             "{rel} would not resolve with this release's pins (`uv lock` against the local release commits, before any push); nothing was pushed:\n{said}"
         ))
         .with_hint(
-            "make the requirements uv names agree with the versions and tags this release makes (a member's bound, pin or direct reference), commit, then run again; the release commits and tags made so far are local only",
+            "make the requirements uv names agree with the versions and tags this release makes (a member's bound, pin or direct reference); the release commits and tags made so far are local only",
         )
     })?;
     Ok(())
