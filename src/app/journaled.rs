@@ -227,7 +227,7 @@ impl Run<'_> {
             .plan
             .steps
             .iter()
-            .any(|s| matches!(s.kind, StepKind::Uv { .. }))
+            .any(|s| matches!(s.kind, StepKind::Uv { .. } | StepKind::ProveLock { .. }))
         {
             Some(Uv::find()?)
         } else {

@@ -61,7 +61,15 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
     let per_package = parallel::map(&ws.packages.iter().collect::<Vec<_>>(), jobs, |pkg| {
         package_problems(ws, pkg)
     });
-    let mut problems: Vec<CheckProblem> = per_package.into_iter().flatten().collect();
+    let mut newest = std::collections::HashMap::new();
+    let mut problems: Vec<CheckProblem> = Vec::new();
+    for (pkg, (found, release)) in ws.packages.iter().zip(per_package) {
+        problems.extend(found);
+        if let Some(release) = release {
+            newest.insert(pkg.key.clone(), release);
+        }
+    }
+    problems.extend(stale_direct_references(ws, &newest));
 
     for mode in [Mode::Staging, Mode::Prod] {
         let manifest = env::manifest_path(ws, mode);
@@ -192,7 +200,50 @@ fn unreadable_git_sources(ws: &Workspace) -> Vec<CheckProblem> {
     out
 }
 
-fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
+/// Direct git references between members (`a @ git+URL@v0.1.0` in b's dependencies, extras or
+/// dependency groups) to a tag older than the member's newest release: installing b then brings
+/// an old a, and a manifest pinning the newest a conflicts with it.
+fn stale_direct_references(
+    ws: &Workspace,
+    newest: &std::collections::HashMap<String, (String, version::Version)>,
+) -> Vec<CheckProblem> {
+    let mut out = Vec::new();
+    for pkg in &ws.packages {
+        let path = pkg.dir.join("pyproject.toml");
+        let Ok(doc) = PyProject::load(&path) else {
+            continue;
+        };
+        for (key, reference, requirement) in doc.git_references() {
+            let Some(member) = ws.package(&key).filter(|m| m.key != pkg.key) else {
+                continue;
+            };
+            let Some((tag, latest)) = newest.get(&member.key) else {
+                continue;
+            };
+            let prefix = ws.config.tag_prefix_for(&member.name);
+            let Some(referenced) = version::parse_tag(&reference, prefix) else {
+                continue;
+            };
+            if referenced < *latest {
+                out.push(problem(
+                    Some(&pkg.name),
+                    "pins",
+                    format!(
+                        "{}/pyproject.toml requires `{requirement}`: {reference} is older than {}'s newest release {tag} (hint: point it at @{tag}; a release of both moves it)",
+                        pkg.rel_path, member.name
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A package's problems, and its newest final release (tag and version) when it has one.
+fn package_problems(
+    ws: &Workspace,
+    pkg: &Package,
+) -> (Vec<CheckProblem>, Option<(String, version::Version)>) {
     let name = Some(pkg.name.as_str());
     let mut out: Vec<CheckProblem> = pkg
         .problems
@@ -200,7 +251,9 @@ fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
         .filter(|p| p.level == Level::Error)
         .map(|p| problem(name, "package", p.message.clone()))
         .collect();
-    let Some(meta) = &pkg.meta else { return out };
+    let Some(meta) = &pkg.meta else {
+        return (out, None);
+    };
     if !meta.hatchling && !meta.uv_build {
         out.push(problem(
             name,
@@ -217,14 +270,19 @@ fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
     }
     // The latest release as users install it: its pyproject at the newest final tag.
     let git = Git::new(&pkg.dir);
-    if pkg.dir.join(".git").exists()
+    let release = if pkg.dir.join(".git").exists()
         && let Ok(tags) = git.tags(ws.config.tag_prefix_for(&pkg.name))
-        && let Some((tag, _)) = version::newest_tag(
+    {
+        version::newest_tag(
             tags.iter().map(|t| t.name.as_str()),
             ws.config.tag_prefix_for(&pkg.name),
             true,
         )
-        && let Ok(Some(text)) = git.read_blob(&tag, "pyproject.toml")
+    } else {
+        None
+    };
+    if let Some((tag, _)) = &release
+        && let Ok(Some(text)) = git.read_blob(tag, "pyproject.toml")
         && let Ok(doc) = PyProject::parse(std::path::Path::new("pyproject.toml"), &text)
     {
         for (source, s) in doc.uv_sources() {
@@ -237,7 +295,7 @@ fn package_problems(ws: &Workspace, pkg: &Package) -> Vec<CheckProblem> {
             }
         }
     }
-    out
+    (out, release)
 }
 
 fn lock_problems(ws: &Workspace) -> Vec<CheckProblem> {

@@ -247,6 +247,15 @@ fn units(plan: &Plan) -> Vec<Unit> {
                 .collect();
         }
     }
+    let proofs: Vec<usize> = root
+        .iter()
+        .copied()
+        .filter(|&i| matches!(plan.steps[i].kind, StepKind::ProveLock { .. }))
+        .collect();
+    if !proofs.is_empty() {
+        root.retain(|i| !proofs.contains(i));
+        units = gate_publishing(plan, units, proofs);
+    }
     if !root.is_empty() {
         let waits = (0..units.len()).collect();
         units.push(Unit {
@@ -256,6 +265,64 @@ fn units(plan: &Plan) -> Vec<Unit> {
         });
     }
     units
+}
+
+/// Whether a step makes anything public: a push or a forge call.
+fn publishes(step: &Step) -> bool {
+    matches!(step.guard, Guard::Push { .. }) || matches!(step.kind, StepKind::Forge { .. })
+}
+
+/// A grouped plan with pre-push proofs: each package unit is cut before its first push or
+/// forge call; the local parts run first (as they waited before), then the proofs (after every
+/// local part), then the publishing parts (each after the proofs, its own local part and the
+/// publishing parts of the packages it waited for).
+fn gate_publishing(plan: &Plan, units: Vec<Unit>, proofs: Vec<usize>) -> Vec<Unit> {
+    let count = units.len();
+    let mut heads = Vec::with_capacity(count);
+    let mut tails = Vec::new();
+    // tail_of[k]: the unit index of package k's publishing part, if it has one.
+    let mut tail_of = vec![None; count];
+    for (k, unit) in units.into_iter().enumerate() {
+        let cut = unit
+            .steps
+            .iter()
+            .position(|&i| publishes(&plan.steps[i]))
+            .unwrap_or(unit.steps.len());
+        let (local, public) = unit.steps.split_at(cut);
+        if !public.is_empty() {
+            tail_of[k] = Some(count + 1 + tails.len());
+            tails.push(Unit {
+                name: unit.name.clone(),
+                steps: public.to_vec(),
+                waits: unit.waits.clone(),
+            });
+        }
+        heads.push(Unit {
+            name: unit.name,
+            steps: local.to_vec(),
+            waits: unit.waits,
+        });
+    }
+    let proof = Unit {
+        name: "the pre-push proof".to_owned(),
+        steps: proofs,
+        waits: (0..count).collect(),
+    };
+    for (k, tail) in tail_of.iter().enumerate() {
+        let Some(t) = tail else { continue };
+        let unit = &mut tails[t - count - 1];
+        let deps: Vec<usize> = unit
+            .waits
+            .iter()
+            .map(|&w| tail_of[w].unwrap_or(w))
+            .collect();
+        unit.waits = deps;
+        unit.waits.extend([k, count]);
+    }
+    let mut out = heads;
+    out.push(proof);
+    out.extend(tails);
+    out
 }
 
 /// Run the journal's plan, continuing after the steps it records as complete. The journal is
@@ -650,6 +717,17 @@ fn run_step(
             engine.run(dir, args, opts.quiet)?;
             Ok(Outcome::Ran(None))
         }
+        StepKind::ProveLock {
+            manifest,
+            content,
+            redirects,
+        } => {
+            let uv = opts
+                .uv
+                .ok_or_else(|| anyhow!("uv is needed for this step"))?;
+            prove_lock(uv, &plan.root, manifest, content, redirects)?;
+            Ok(Outcome::Ran(None))
+        }
         StepKind::Forge { call } => {
             let Some(client) = opts.forge else {
                 return Ok(Outcome::Skipped(
@@ -670,6 +748,93 @@ fn run_step(
             }
         }
     }
+}
+
+/// [`StepKind::ProveLock`]: `uv lock` of `content` in a temporary directory (relative `path`
+/// sources made absolute, the manifest's own `uv.lock` as the starting point), git told by
+/// `url.<to>.insteadOf <from>` (added to the `GIT_CONFIG_COUNT` variables already set) to fetch
+/// each redirected remote from the local repository, so the tags not pushed yet resolve and the
+/// URLs stay the ones the manifest and the packages name. Nothing outside the temporary
+/// directory changes, so running it again is always safe.
+fn prove_lock(
+    uv: &Uv,
+    root: &std::path::Path,
+    manifest: &std::path::Path,
+    content: &str,
+    redirects: &[crate::plan::Redirect],
+) -> Result<()> {
+    use crate::core::error::UserError;
+    let rel = crate::core::fsutil::rel(root, manifest);
+    let base = manifest.parent().unwrap_or(root);
+    let mut doc = crate::python::pyproject::PyProject::parse(manifest, content)?;
+    let prefix = format!("{}/", base.display());
+    let names: Vec<String> = doc
+        .uv_source_items()
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    for name in names {
+        if let Some(item) = doc.item(&["tool", "uv", "sources", &name]) {
+            let mut item = item.clone();
+            crate::python::pyproject::rebase_source_paths(&mut item, &prefix);
+            doc.set_item(&["tool", "uv", "sources", &name], Some(&item));
+        }
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("release-tool-proof-")
+        .tempdir()
+        .context("Cannot create a temporary directory for the pre-push proof")?;
+    fs_err::write(dir.path().join("pyproject.toml"), doc.render())?;
+    if let Ok(lock) = fs_err::read(base.join("uv.lock")) {
+        fs_err::write(dir.path().join("uv.lock"), lock)?;
+    }
+    let start = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut env: Vec<(String, String)> = Vec::new();
+    for (i, r) in redirects.iter().enumerate() {
+        env.push((
+            format!("GIT_CONFIG_KEY_{}", start + i),
+            format!("url.{}.insteadOf", r.to),
+        ));
+        env.push((format!("GIT_CONFIG_VALUE_{}", start + i), r.from.clone()));
+    }
+    env.push((
+        "GIT_CONFIG_COUNT".to_owned(),
+        (start + redirects.len()).to_string(),
+    ));
+    // A tag not pushed yet is not on GitHub: resolve refs with git, not its API.
+    env.push(("UV_NO_GITHUB_FAST_PATH".to_owned(), "1".to_owned()));
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let uv = uv.clone().with_env(&env_refs);
+    uv.run_quiet(dir.path(), ["lock"]).map_err(|e| {
+        // The runner's first line names the temporary directory; uv's own words follow it
+        // (its progress lines left out).
+        let text = format!("{e:#}");
+        let (first, rest) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+        let mut said: Vec<&str> = first.split_once("): ").map(|(_, s)| s).into_iter().collect();
+        said.extend(rest.lines());
+        let said = said
+            .into_iter()
+            .filter(|l| {
+                let t = l.trim_start();
+                !(t.is_empty()
+                    || t.starts_with("Using ")
+                    || t.starts_with("Updating ")
+                    || t.starts_with("Updated ")
+                    || t.starts_with('/'))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        UserError::failure(format!(
+            "{rel} would not resolve with this release's pins (`uv lock` against the local release commits, before any push); nothing was pushed:\n{said}"
+        ))
+        .with_hint(
+            "make the requirements uv names agree with the versions and tags this release makes (a member's bound, pin or direct reference); the release commits and tags made so far are local only",
+        )
+    })?;
+    Ok(())
 }
 
 /// Whether `remote` has every one of `refs` (full names) at the local value.
@@ -703,6 +868,40 @@ mod tests {
         assert_eq!(
             clean_message("\n\nrelease: a 1.0\n\n\nbody  \n\n"),
             "release: a 1.0\n\nbody"
+        );
+    }
+
+    #[test]
+    fn with_a_proof_every_local_step_runs_before_it_and_every_push_after_it() {
+        let mut plan = Plan::grouped("/r");
+        plan.commit(Some("a"), "/r/a", "release a");
+        plan.push_refs(Some("a"), "/r/a", "origin", &["refs/heads/main".to_owned()]);
+        plan.commit(Some("b"), "/r/b", "release b");
+        plan.push_refs(Some("b"), "/r/b", "origin", &["refs/heads/main".to_owned()]);
+        plan.commit(Some("c"), "/r/c", "local only");
+        plan.prove_lock("/r/staging/pyproject.toml", String::new(), Vec::new());
+        plan.git(None, "/r", ["commit"]);
+        plan.after.insert("b".to_owned(), vec!["a".to_owned()]);
+        let units = units(&plan);
+        let shape: Vec<(&str, &[usize], &[usize])> = units
+            .iter()
+            .map(|u| (u.name.as_str(), u.steps.as_slice(), u.waits.as_slice()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                // The local parts, as they waited before.
+                ("a", &[0][..], &[][..]),
+                ("b", &[2][..], &[0][..]),
+                ("c", &[4][..], &[][..]),
+                // The proof after every local part.
+                ("the pre-push proof", &[5][..], &[0, 1, 2][..]),
+                // Each push after its local part, the proof and its dependencies' pushes.
+                ("a", &[1][..], &[0, 3][..]),
+                ("b", &[3][..], &[4, 1, 3][..]),
+                // The root after everything.
+                ("root", &[6][..], &[0, 1, 2, 3, 4, 5][..]),
+            ]
         );
     }
 

@@ -42,6 +42,17 @@ pub enum StepKind {
     Uv { dir: PathBuf, args: Vec<String> },
     /// A forge API call (a release, a pull request); the token is never part of it.
     Forge { call: ForgeCall },
+    /// Prove that a manifest resolves before anything is pushed: `uv lock` of `content` (the
+    /// manifest as the plan will write it) in a temporary directory, with git told to fetch
+    /// each URL of `redirects` (`from`, the remote as the manifest and the packages name it)
+    /// from `to` (the local repository that holds the tags not pushed yet). Changes nothing;
+    /// in a grouped plan it runs after every package's local steps and before the first push
+    /// or forge call.
+    ProveLock {
+        manifest: PathBuf,
+        content: String,
+        redirects: Vec<Redirect>,
+    },
     /// Run a container engine (`docker`, `podman`, `buildah`) with `args` in `dir`; the
     /// executor runs it with the engine the `docker` command found ([`executor::Options`]).
     Engine {
@@ -49,6 +60,13 @@ pub enum StepKind {
         engine: String,
         args: Vec<String>,
     },
+}
+
+/// A remote URL fetched from somewhere else ([`StepKind::ProveLock`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    pub from: String,
+    pub to: String,
 }
 
 /// How the executor tells that a step is already done, so that a resumed run never repeats
@@ -397,6 +415,24 @@ impl Plan {
         );
     }
 
+    /// Prove that `manifest` with `content` resolves before the first push
+    /// ([`StepKind::ProveLock`]).
+    pub fn prove_lock(
+        &mut self,
+        manifest: impl Into<PathBuf>,
+        content: String,
+        redirects: Vec<Redirect>,
+    ) {
+        self.push(
+            None,
+            StepKind::ProveLock {
+                manifest: manifest.into(),
+                content,
+                redirects,
+            },
+        );
+    }
+
     /// Run a container engine in `dir`.
     pub fn engine(
         &mut self,
@@ -460,6 +496,7 @@ impl Plan {
                     StepKind::Engine { dir, engine, args } => {
                         ("engine", self.engine_line(dir, engine, args))
                     }
+                    StepKind::ProveLock { .. } => ("prove", self.headline(s)),
                 };
                 StepJson {
                     package: s.package.clone(),
@@ -493,7 +530,10 @@ impl Plan {
                 );
             } else if matches!(
                 step.kind,
-                StepKind::Git { .. } | StepKind::Uv { .. } | StepKind::Engine { .. }
+                StepKind::Git { .. }
+                    | StepKind::Uv { .. }
+                    | StepKind::Engine { .. }
+                    | StepKind::ProveLock { .. }
             ) {
                 let _ = writeln!(out, "{who}: {}", json.detail);
             } else {
@@ -556,6 +596,20 @@ impl Plan {
                 format!("{method} {path} ({})", call.summary())
             }
             StepKind::Engine { dir, engine, args } => self.engine_line(dir, engine, args),
+            StepKind::ProveLock {
+                manifest,
+                redirects,
+                ..
+            } => {
+                let mut line = format!(
+                    "prove {} resolves (uv lock in a temporary copy, before the first push)",
+                    self.rel(manifest)
+                );
+                if !redirects.is_empty() {
+                    line.push_str(", the new tags fetched from the local repositories");
+                }
+                line
+            }
         }
     }
 

@@ -830,6 +830,106 @@ impl PyProject {
             .map(str::to_owned)
     }
 
+    /// Every direct git reference (`name @ git+URL@REF`) of `[project] dependencies`,
+    /// `[project.optional-dependencies]` and `[dependency-groups]`: `(normalised name, REF,
+    /// the whole requirement)`, in file order. References without a ref (a branch's head) are
+    /// left out.
+    #[must_use]
+    pub fn git_references(&self) -> Vec<(String, String, String)> {
+        let mut found = Vec::new();
+        for array in self.requirement_arrays() {
+            for value in array {
+                let Some(text) = value.as_str() else { continue };
+                if let Some((name, range)) = git_reference_ref(text) {
+                    found.push((name, text[range].to_owned(), text.to_owned()));
+                }
+            }
+        }
+        found
+    }
+
+    /// Move every direct git reference to `name` (`name @ git+URL@REF`, in `[project]
+    /// dependencies`, `[project.optional-dependencies]` and `[dependency-groups]`) to `new_ref`:
+    /// only REF changes, the rest of each string (URL, `#subdirectory=`, extras, markers) stays
+    /// as written. Returns the refs replaced (none when every reference was there already).
+    pub fn repoint_git_references(&mut self, name: &str, new_ref: &str) -> Vec<String> {
+        let target = normalize_name(name);
+        let mut old = Vec::new();
+        self.doc_mut();
+        for array in self.requirement_arrays_mut() {
+            for value in array.iter_mut() {
+                let Some(text) = value.as_str() else { continue };
+                let Some((found, range)) = git_reference_ref(text) else {
+                    continue;
+                };
+                if found != target || &text[range.clone()] == new_ref {
+                    continue;
+                }
+                old.push(text[range.clone()].to_owned());
+                let new = format!("{}{new_ref}{}", &text[..range.start], &text[range.end..]);
+                replace_string(value, &new);
+            }
+        }
+        old
+    }
+
+    /// The arrays of requirement strings: `[project] dependencies`, each
+    /// `[project.optional-dependencies]` extra, each `[dependency-groups]` group.
+    fn requirement_arrays(&self) -> Vec<&Array> {
+        let mut arrays = Vec::new();
+        if let Some(project) = self.project() {
+            arrays.extend(project.get("dependencies").and_then(Item::as_array));
+            if let Some(extras) = project
+                .get("optional-dependencies")
+                .and_then(Item::as_table_like)
+            {
+                arrays.extend(extras.iter().filter_map(|(_, item)| item.as_array()));
+            }
+        }
+        if let Some(groups) = self
+            .doc()
+            .get("dependency-groups")
+            .and_then(Item::as_table_like)
+        {
+            arrays.extend(groups.iter().filter_map(|(_, item)| item.as_array()));
+        }
+        arrays
+    }
+
+    fn requirement_arrays_mut(&mut self) -> Vec<&mut Array> {
+        let mut arrays = Vec::new();
+        let doc = self.doc_mut().as_table_mut();
+        for (key, item) in doc.iter_mut() {
+            match key.get() {
+                "project" => {
+                    let Some(project) = item.as_table_like_mut() else {
+                        continue;
+                    };
+                    for (key, item) in project.iter_mut() {
+                        match key.get() {
+                            "dependencies" => arrays.extend(item.as_array_mut()),
+                            "optional-dependencies" => {
+                                if let Some(extras) = item.as_table_like_mut() {
+                                    arrays.extend(
+                                        extras.iter_mut().filter_map(|(_, i)| i.as_array_mut()),
+                                    );
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                "dependency-groups" => {
+                    if let Some(groups) = item.as_table_like_mut() {
+                        arrays.extend(groups.iter_mut().filter_map(|(_, i)| i.as_array_mut()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        arrays
+    }
+
     /// Remove every `workspace = true` source entry; returns the removed names
     /// (as written).
     pub fn strip_workspace_sources(&mut self) -> Vec<String> {
@@ -1407,6 +1507,31 @@ pub fn parse_pep508(requirement: &str) -> Result<Requirement, String> {
     Requirement::from_str(requirement).map_err(|err| first_line(&err.message.to_string()))
 }
 
+/// A direct git reference `name @ git+URL@REF[#fragment]` (parsed as PEP 508): the
+/// normalised name and the byte range of REF in `requirement`; `None` for anything else (a
+/// version specifier, a URL that is not git, a git URL without a ref).
+#[must_use]
+pub fn git_reference_ref(requirement: &str) -> Option<(String, Range<usize>)> {
+    let parsed = parse_pep508(requirement).ok()?;
+    if !matches!(parsed.version_or_url, Some(VersionOrUrl::Url(_))) {
+        return None;
+    }
+    // PEP 508: the URL follows `@` and ends at whitespace (a marker needs a space before `;`);
+    // a name or extra never contains `+`, so the first `git+` starts the URL.
+    let start = requirement.find("git+")?;
+    let end = requirement[start..]
+        .find(char::is_whitespace)
+        .map_or(requirement.len(), |i| start + i);
+    let url = &requirement[start..end];
+    let url = url.split('#').next().unwrap_or(url);
+    // The ref follows the last `@` of the path (an `@` before it is the user of `ssh://git@`).
+    let path_start = url.find("://").map_or(0, |i| i + 3);
+    let slash = url[path_start..].find('/').map(|i| path_start + i)?;
+    let at = url[slash..].rfind('@').map(|i| slash + i)?;
+    let range = start + at + 1..start + url.len();
+    (!range.is_empty()).then(|| (normalize_name(parsed.name.as_ref()), range))
+}
+
 /// Normalised name of a requirement; falls back to its leading name
 /// characters when it is not valid PEP 508.
 fn requirement_name(requirement: &str) -> Option<String> {
@@ -1722,6 +1847,58 @@ mod tests {
     fn replaced(original: &str, old: &str, new: &str) -> String {
         assert_eq!(original.matches(old).count(), 1, "{old:?} must occur once");
         original.replacen(old, new, 1)
+    }
+
+    #[test]
+    fn direct_git_references_move_to_the_new_tag_and_nothing_else_changes() {
+        let text = r#"[project]
+name = "b"
+dependencies = [
+    "model-interface @ git+https://host/org/model_interface.git@0.1.2",  # pinned
+    'model-interface[fast] @ git+ssh://git@host/org/mi.git@v0.1.2#subdirectory=py ; python_version >= "3.10"',
+    "model-interface>=0.1",
+    "other @ git+file:///srv/other.git@v1.0.0",
+    "model-interface @ git+https://host/org/model_interface.git",
+    "model-interface @ https://host/mi-0.1.2.tar.gz",
+]
+[project.optional-dependencies]
+extra = ["model_interface @ git+file:///r/mi.git@0.1.2"]
+[dependency-groups]
+dev = [{ include-group = "x" }, "Model.Interface @ git+file:///r/mi.git@0.1.0"]
+"#;
+        let mut doc = parse(text);
+        let refs: Vec<(String, String)> = doc
+            .git_references()
+            .into_iter()
+            .map(|(n, r, _)| (n, r))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("model-interface", "0.1.2"),
+                ("model-interface", "v0.1.2"),
+                ("other", "v1.0.0"),
+                ("model-interface", "0.1.2"),
+                ("model-interface", "0.1.0"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+        let old = doc.repoint_git_references("Model_Interface", "0.2.0");
+        assert_eq!(old, ["0.1.2", "v0.1.2", "0.1.2", "0.1.0"]);
+        let mut want = text.to_owned();
+        for (from, to) in [
+            ("model_interface.git@0.1.2\"", "model_interface.git@0.2.0\""),
+            ("mi.git@v0.1.2#", "mi.git@0.2.0#"),
+            ("r/mi.git@0.1.2", "r/mi.git@0.2.0"),
+            ("r/mi.git@0.1.0", "r/mi.git@0.2.0"),
+        ] {
+            want = replaced(&want, from, to);
+        }
+        assert_eq!(doc.render(), want);
+        assert!(
+            doc.repoint_git_references("model-interface", "0.2.0")
+                .is_empty()
+        );
     }
 
     fn source(f: impl FnOnce(&mut Source)) -> Source {

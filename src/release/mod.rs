@@ -632,6 +632,20 @@ struct Pins {
     versions_changed: bool,
 }
 
+impl Pins {
+    /// Package → tag of what this run pins in the prod (`prod`) or staging manifest.
+    fn tags(&self, prod: bool) -> BTreeMap<String, String> {
+        if prod {
+            self.prod
+                .iter()
+                .map(|(k, (t, _))| (k.clone(), t.clone()))
+                .collect()
+        } else {
+            self.staging.clone()
+        }
+    }
+}
+
 /// The steps every package-moving stage ends with: staging/prod pins, (with `push`) the locks
 /// of manifests that have one, the dev lock when versions changed, and one root commit with the
 /// pins, the locks and the submodule pointers.
@@ -675,12 +689,36 @@ fn plan_root(
         pin_packages(ws, &mut doc, pins, &needed, prod)?;
         let after = doc.render();
         if after != text {
+            let run_pins = pins.tags(prod);
+            let checked = check_pins(ws, planned, rel, &doc, &run_pins, pins, &needed)?;
+            // Prod pins from an index (`name==version`) are not installable before `publish`:
+            // only the planning check applies to them.
+            let from_index = prod && ws.config.prod_source == ProdSource::Index;
+            if req.push && req.lock && !from_index {
+                planned
+                    .plan
+                    .prove_lock(&path, after.clone(), proof_redirects(ws, &run_pins));
+                planned.notes.push(format!(
+                    "{rel}: the pins of {checked} package(s) agree with the versions and tags this release makes; before its first push the run also proves that {rel} resolves (`uv lock` in a temporary copy, the new tags fetched from the local repositories)"
+                ));
+            } else if checked > 0 {
+                planned.notes.push(format!(
+                    "{rel}: the pins of {checked} package(s) agree with the versions and tags this release makes"
+                ));
+            }
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
         } else if req.replan && committed_differs(ws, rel, &after) {
             // `--replan`: the unfinished run (or the user) already wrote the pins; its lock and
-            // commit are still to make.
+            // commit are still to make, and (before a first push) the proof that they resolve.
+            let from_index = prod && ws.config.prod_source == ProdSource::Index;
+            if req.push && req.lock && !from_index {
+                let run_pins = pins.tags(prod);
+                planned
+                    .plan
+                    .prove_lock(&path, after.clone(), proof_redirects(ws, &run_pins));
+            }
             changed_files.push(rel.clone());
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
         }
@@ -704,6 +742,182 @@ fn committed_differs(ws: &Workspace, rel: &str, text: &str) -> bool {
     Git::new(&ws.root)
         .run(["show", &format!("HEAD:{rel}")])
         .map_or(true, |committed| committed.trim_end() != text.trim_end())
+}
+
+/// Where the pre-push proof fetches the packages this run tags: each one's remote (as the
+/// manifest pins it, and as git names it; with and without `.git`, so that git's longest
+/// `insteadOf` prefix always is the whole URL) from its local repository.
+fn proof_redirects(
+    ws: &Workspace,
+    run_pins: &BTreeMap<String, String>,
+) -> Vec<crate::plan::Redirect> {
+    let mut out: Vec<crate::plan::Redirect> = Vec::new();
+    for key in run_pins.keys() {
+        let Some(pkg) = ws.package(key) else { continue };
+        let to = format!("file://{}", pkg.dir.display());
+        let urls = [
+            crate::workspace::package_pin_url(ws, pkg),
+            crate::workspace::package_url(ws, pkg),
+        ];
+        for url in urls.into_iter().flatten() {
+            let bare = url.strip_suffix(".git").unwrap_or(&url).to_owned();
+            for from in [format!("{bare}.git"), bare] {
+                if !out.iter().any(|r| r.from == from) {
+                    out.push(crate::plan::Redirect {
+                        from,
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The static half of the pre-push proof, run while planning (so `--dry-run` shows it): in the
+/// manifest `doc` as the release leaves it, every requirement of an installed member on another
+/// member (their `[project] dependencies`, markers aside) must hold for what the manifest
+/// installs: a direct reference at the tag pinned (uv refuses two URLs for one package), a
+/// version specifier containing the version released (or tagged). Members of this run are read
+/// as planned; other members that depend on one of them, at their pinned tag. Returns how many
+/// members were checked; the problems stop the command before anything changes.
+fn check_pins(
+    ws: &Workspace,
+    planned: &Planned,
+    rel: &str,
+    doc: &PyProject,
+    run_pins: &BTreeMap<String, String>,
+    pins: &Pins,
+    needed: &BTreeSet<String>,
+) -> Result<usize> {
+    // What the manifest installs: member key -> (tag, version).
+    let made: HashMap<(&str, &str), &Version> = planned
+        .packages
+        .iter()
+        .filter_map(|p| Some(((p.package.as_str(), p.tag.as_deref()?), &p.version)))
+        .collect();
+    let mut installed: BTreeMap<String, (String, Option<Version>)> = BTreeMap::new();
+    for (name, source) in doc.uv_sources() {
+        let (Some(pkg), Some(tag)) = (ws.package(&name), source.tag) else {
+            continue;
+        };
+        let v = made
+            .get(&(pkg.name.as_str(), tag.as_str()))
+            .map(|v| (*v).clone())
+            .or_else(|| version::parse_tag(&tag, ws.config.tag_prefix_for(&pkg.name)));
+        installed.insert(pkg.key.clone(), (tag, v));
+    }
+    for (key, (tag, v)) in &pins.prod {
+        if ws.config.prod_source == ProdSource::Index && run_pins.contains_key(key) {
+            installed.insert(key.clone(), (tag.clone(), Some(v.clone())));
+        }
+    }
+    let mut problems = Vec::new();
+    // A pin of a member outside the run to a tag its repository does not have (told from the
+    // files; a repository the files cannot tell about is left to uv).
+    for (key, (tag, _)) in &installed {
+        let Some(pkg) = ws.package(key) else { continue };
+        if run_pins.contains_key(key) || !needed.contains(key) {
+            continue;
+        }
+        let missing = crate::git::files::RepoFiles::open(&pkg.dir)
+            .and_then(|files| files.read_ref(&format!("refs/tags/{tag}")))
+            .is_some_and(|oid| oid.is_none());
+        if missing {
+            problems.push(format!(
+                "{rel}: pins {} at {tag}, which is neither a tag of {} ({}) nor made by this release (pin an existing tag: `release-tool manifests`; or fetch it: `git -C {} fetch --tags`)",
+                pkg.name, pkg.name, pkg.rel_path, pkg.rel_path
+            ));
+        }
+    }
+    // The members to check: those of the run as planned, and (one git call each, in
+    // parallel) the pinned releases of the others that depend on one of them.
+    let mut outside = Vec::new();
+    let mut texts = Vec::new();
+    for key in needed {
+        let Some(pkg) = ws.package(key) else { continue };
+        let Some((tag, _)) = installed.get(key) else {
+            continue;
+        };
+        if run_pins.contains_key(key) {
+            let text = planned
+                .plan
+                .current_content(&pkg.dir.join("pyproject.toml"));
+            texts.push((pkg, tag, text));
+        } else if pkg.workspace_deps.iter().any(|d| run_pins.contains_key(d)) {
+            outside.push((pkg, tag));
+        }
+    }
+    let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
+        Git::new(&pkg.dir)
+            .read_blob(tag, "pyproject.toml")
+            .ok()
+            .flatten()
+    });
+    texts.extend(
+        outside
+            .into_iter()
+            .zip(read)
+            .map(|((p, t), text)| (p, t, text)),
+    );
+    let mut checked = 0;
+    for (pkg, tag, text) in texts {
+        let Some(text) = text else { continue };
+        checked += 1;
+        let at = format!("{} {tag}", pkg.name);
+        for requirement in PyProject::parse(&pkg.dir.join("pyproject.toml"), &text)
+            .map(|d| d.dependencies())
+            .unwrap_or_default()
+        {
+            let Ok(parsed) = pyproject::parse_pep508(&requirement) else {
+                continue;
+            };
+            if !parsed.marker.is_true() {
+                continue;
+            }
+            let dep_key = pyproject::normalize_name(parsed.name.as_ref());
+            let Some((dep_tag, dep_version)) = installed.get(&dep_key) else {
+                continue;
+            };
+            let dep = ws
+                .package(&dep_key)
+                .map_or(dep_key.as_str(), |p| p.name.as_str());
+            match &parsed.version_or_url {
+                Some(pep508_rs::VersionOrUrl::Url(_)) => {
+                    if let Some((_, range)) = pyproject::git_reference_ref(&requirement)
+                        && requirement[range.clone()] != *dep_tag
+                    {
+                        problems.push(format!(
+                            "{rel}: {at} requires `{requirement}`, but {rel} pins {dep} at {dep_tag}: uv refuses two URLs for one package (point the reference at @{dep_tag}, or release {} too)",
+                            pkg.name
+                        ));
+                    }
+                }
+                Some(pep508_rs::VersionOrUrl::VersionSpecifier(spec)) => {
+                    if let Some(v) = dep_version
+                        && !spec.contains(v)
+                    {
+                        problems.push(format!(
+                            "{rel}: {at} requires `{requirement}`, but {rel} installs {dep} {v} ({dep_tag}): no version satisfies both (widen the requirement in {}/pyproject.toml, or choose another --bump for {dep})",
+                            pkg.rel_path
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(UserError::usage(format!(
+            "The new pins would not install; nothing was changed:\n  {}",
+            problems.join("\n  ")
+        ))
+        .with_hint(
+            "fix the requirements named above (commit them in the package), then run the same command again; `--dry-run` shows this check",
+        )
+        .into());
+    }
+    Ok(checked)
 }
 
 /// The keys of the packages the root's dev manifest needs (its dependencies and theirs): the
@@ -1032,6 +1246,10 @@ fn plan_dependent_bounds(
             if doc.raise_lower_bound(name, &v.to_string())? {
                 what.push(format!("{name}>={v}"));
             }
+            let tag = release_tag(ws, name, v);
+            if !doc.repoint_git_references(name, &tag).is_empty() {
+                what.push(format!("{name} @ {tag}"));
+            }
         }
         if what.is_empty() {
             continue;
@@ -1064,6 +1282,11 @@ fn plan_dependent_bounds(
         touched.push(pkg.name.clone());
     }
     Ok(touched)
+}
+
+/// The tag a release of `name` at `v` makes: `<tag_prefix><v>`.
+fn release_tag(ws: &Workspace, name: &str, v: &Version) -> String {
+    format!("{}{v}", ws.config.tag_prefix_for(name))
 }
 
 /// New version of each package of a run, by key.
@@ -1114,6 +1337,22 @@ fn release_edits(
             if pkg.workspace_deps.contains(key) {
                 let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
                 doc.raise_lower_bound(name, &v.to_string())?;
+            }
+        }
+        // `name @ git+URL@TAG` (dependencies, extras, groups) on a package of the run moves to
+        // its new tag: only the names referenced are looked up (a release of many packages).
+        let mut referenced: Vec<String> = doc
+            .git_references()
+            .into_iter()
+            .map(|(key, _, _)| key)
+            .collect();
+        referenced.dedup();
+        for key in referenced {
+            if let Some(v) = raised.get(&key)
+                && key != pkg.key
+            {
+                let name = ws.package(&key).map_or(key.as_str(), |p| p.name.as_str());
+                doc.repoint_git_references(name, &release_tag(ws, name, v));
             }
         }
         Ok(())

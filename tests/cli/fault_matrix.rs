@@ -291,6 +291,12 @@ fn killed_at_every_step_in_both_windows_the_same_command_finishes_the_release_ex
         .unwrap();
     assert!(dry.status.success(), "{}", outputs(&dry).1);
     let steps: Vec<serde_json::Value> = serde_json::from_slice(&dry.stdout).unwrap();
+    // The pre-push proofs (staging and prod) are steps like any other: killed around them too.
+    assert_eq!(
+        steps.iter().filter(|s| s["action"] == "prove").count(),
+        2,
+        "{steps:#?}"
+    );
     let out = release(&env, &base, &forge, &[]);
     assert!(out.status.success(), "{}", outputs(&out).1);
     let journal: serde_json::Value = serde_json::from_str(

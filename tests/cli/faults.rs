@@ -418,7 +418,8 @@ impl Drop for ReadOnly {
 }
 
 /// b's directory cannot be written: b's first edit fails naming the file and the directory, with
-/// a hint; a is released, c waits. Writable again, the same command finishes.
+/// a hint; a is released locally but not pushed (the pre-push proof waits for every package's
+/// local steps), c waits. Writable again, the same command finishes.
 #[test]
 fn a_read_only_package_directory_stops_its_package_and_the_rerun_finishes() {
     let w = World::new();
@@ -434,10 +435,18 @@ fn a_read_only_package_directory_stops_its_package_and_the_rerun_finishes() {
             "hint: fix it and run the same command again",
         ],
     );
-    let a = w.remote("a");
     assert!(
-        git(&a, &["tag", "--list"]).contains("v0.1.0"),
-        "a is released"
+        git(&w.pkg("a"), &["tag", "--list"]).contains("v0.1.0"),
+        "a is released locally"
+    );
+    assert_eq!(
+        git(&w.remote("a"), &["tag", "--list"]),
+        "",
+        "nothing is pushed before the pre-push proof"
+    );
+    assert!(
+        stderr.contains("a: not started: waits for the pre-push proof"),
+        "{stderr}"
     );
     drop(guard);
     ok(&w.release_against(None, &[]));

@@ -397,8 +397,9 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
     assert!(!w.root.join(".release_tool").exists());
 }
 
-/// A push rejected by b's remote: a is released, c waits, the root is untouched, and the
-/// same command resumes after the fix without repeating anything.
+/// A push rejected by b's remote: a is released, c's push waits (its local release was made
+/// before the pre-push proof, like every package's), the root is untouched, and the same
+/// command resumes after the fix without repeating anything.
 #[test]
 fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     let w = World::new();
@@ -430,18 +431,15 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
         [("v0.1.0".to_owned(), commit_of(&a, "Release a 0.1.0"))]
     );
     assert_eq!(subjects(&a)[0], NEXT);
-    // b's remote has nothing new; c is untouched; no root commit.
+    // b's remote has nothing new; c is released locally (before the pre-push proof) but not
+    // pushed; no root commit.
     assert!(remote_tags(&w.remote("b")).is_empty());
     assert_eq!(count(&w.remote("b"), "Release b"), 0);
     let c = w.pkg("c");
-    assert_eq!(rev(&c, "HEAD"), c_before);
-    assert_eq!(git(&c, &["tag", "--list"]), "");
+    assert_eq!(subjects(&c)[0], NEXT);
+    assert_eq!(git(&c, &["tag", "--list"]), "v0.1.0\n");
     assert!(remote_tags(&w.remote("c")).is_empty());
-    assert!(
-        std::fs::read_to_string(c.join("pyproject.toml"))
-            .unwrap()
-            .contains("version = \"0.1.0.dev0\"")
-    );
+    assert_eq!(rev(&w.remote("c"), "main"), c_before);
     assert_eq!(git(&c, &["status", "--porcelain"]), "");
     assert_eq!(rev(&root_remote, "main"), root_before);
     assert_eq!(rev(&w.root, "HEAD"), root_before);
