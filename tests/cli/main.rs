@@ -37,6 +37,7 @@ mod publish;
 mod real_workspace;
 mod redaction;
 mod release_forge;
+mod release_messages;
 mod release_prflow;
 mod release_trunk;
 mod remotes;
