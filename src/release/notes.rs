@@ -156,23 +156,22 @@ pub fn message_state(
     if changelog::strip_comments(text).trim().is_empty() || changelog::is_old_tool_template(text) {
         return MessageState::Unwritten;
     }
-    match read_marker(text) {
-        Some(m) if m.package != package || m.after.as_deref() != newest => {
-            MessageState::Stale(format!(
-                "it was written for the release of {} after {}, and {} was released since",
-                m.package,
-                m.after.as_deref().unwrap_or("its start"),
-                newest.unwrap_or("it")
-            ))
-        }
-        Some(m) if m.untouched => MessageState::Unwritten,
-        Some(_) => MessageState::Written,
-        None if newest.is_some() && released_after_file() => MessageState::Stale(format!(
+    let stale = match read_marker(text) {
+        Some(m) if m.package != package || m.after.as_deref() != newest => Some(format!(
+            "it was written for the release of {} after {}, and {} was released since",
+            m.package,
+            m.after.as_deref().unwrap_or("its start"),
+            newest.unwrap_or("it")
+        )),
+        Some(m) if m.untouched => return MessageState::Unwritten,
+        // Without a marker: written for the newest release when it is older than that.
+        None if newest.is_some() && released_after_file() => Some(format!(
             "it is older than the release {}",
             newest.unwrap_or_default()
         )),
-        None => MessageState::Written,
-    }
+        Some(_) | None => None,
+    };
+    stale.map_or(MessageState::Written, MessageState::Stale)
 }
 
 /// Whether the tag `tag` was made after `file` was last modified (one git process): a tag
@@ -365,6 +364,56 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
 
 #[cfg(test)]
 mod tests {
+    use super::{MessageState, marker, message_state, read_marker};
+
+    #[test]
+    fn a_marker_names_the_release_it_follows_and_tells_an_untouched_template() {
+        let body = "Release a {VERSION}\n\n- x\n";
+        let text = format!("{}{body}", marker("a", Some("v0.1.0"), body));
+        let m = read_marker(&text).unwrap();
+        assert_eq!(
+            (m.package.as_str(), m.after.as_deref(), m.untouched),
+            ("a", Some("v0.1.0"), true)
+        );
+        assert_eq!(
+            message_state(&text, "a", Some("v0.1.0"), || unreachable!()),
+            MessageState::Unwritten
+        );
+        let edited = format!("{text}- y\n");
+        assert_eq!(
+            message_state(&edited, "a", Some("v0.1.0"), || unreachable!()),
+            MessageState::Written
+        );
+        assert!(matches!(
+            message_state(&edited, "a", Some("v0.2.0"), || unreachable!()),
+            MessageState::Stale(_)
+        ));
+        let first = format!("{}{body}- y\n", marker("a", None, body));
+        assert!(read_marker(&first).unwrap().after.is_none());
+        assert!(matches!(
+            message_state(&first, "a", Some("v0.1.0"), || unreachable!()),
+            MessageState::Stale(_)
+        ));
+        // No marker: the file's age decides.
+        assert_eq!(
+            message_state("hand\n", "a", Some("v0.1.0"), || false),
+            MessageState::Written
+        );
+        assert!(matches!(
+            message_state("hand\n", "a", Some("v0.1.0"), || true),
+            MessageState::Stale(_)
+        ));
+        assert_eq!(
+            message_state("hand\n", "a", None, || true),
+            MessageState::Written
+        );
+        // The marker is a comment: filled, it is gone.
+        assert_eq!(
+            crate::release::changelog::fill(&text, "1.0.0", "0.1.0"),
+            "Release a 1.0.0\n\n- x\n"
+        );
+    }
+
     #[test]
     fn template_has_placeholders_and_groups() {
         let t = super::template("core-utils", &["fix: b", "feat: a"]);
