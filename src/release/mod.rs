@@ -180,8 +180,6 @@ struct Candidate<'a> {
     /// commits (`next` commits, the release commits of tags) and merges; empty when the tree
     /// is the released tree but for the version.
     messages: Vec<String>,
-    /// There are commits since `last_tag`, but none changes anything but the version.
-    only_bookkeeping: bool,
     branch: Option<String>,
     /// The work tree's state when planning started (branch, HEAD, uncommitted changes).
     status: RepoStatus,
@@ -214,7 +212,6 @@ struct Gathered {
     tags: Vec<String>,
     last_tag: Option<(String, Version)>,
     messages: Vec<String>,
-    only_bookkeeping: bool,
 }
 
 /// The commits in `from..to` (all of `to` without `from`), newest first, each with whether it
@@ -328,7 +325,6 @@ fn gather(
             tags: Vec::new(),
             last_tag: None,
             messages: Vec::new(),
-            only_bookkeeping: false,
         });
     };
     let tags = cache
@@ -361,7 +357,6 @@ fn gather(
         .as_ref()
         .and_then(|(name, _)| tags.iter().find(|t| t.name == *name)?.since);
     let mut messages = Vec::new();
-    let mut only_bookkeeping = false;
     if since != Some(0) {
         // Commits since the release: changes only when the tree differs from the released
         // tree by more than the version (merges that bring nothing, `next` commits do not).
@@ -383,9 +378,7 @@ fn gather(
                 unchanged = true;
             }
         }
-        if unchanged {
-            only_bookkeeping = true;
-        } else {
+        if !unchanged {
             let from = last_tag.as_ref().map(|(t, _)| t.as_str());
             // The release commits of tags since (dev releases before a final one) are the
             // tool's own; their changes are the commits below them.
@@ -421,7 +414,6 @@ fn gather(
         tags: tags.into_iter().map(|t| t.name).collect(),
         last_tag,
         messages,
-        only_bookkeeping,
     })
 }
 
@@ -501,7 +493,6 @@ fn candidates_since<'a>(
             version,
             last_tag: g.last_tag,
             messages: g.messages,
-            only_bookkeeping: g.only_bookkeeping,
             branch: g.status.branch.clone(),
             status: g.status,
             tags: g.tags,
@@ -654,7 +645,9 @@ fn tag_message(
                 ));
             }
         }
-        if stale.is_none() {
+        // Consumed: a message written for this release, or this tool's untouched template
+        // for it (not the Python tool's, nor an empty file: never written for a release).
+        if written.is_some() || stale.is_none() && notes::read_marker(&text).is_some() {
             used = Some((file, text));
         }
     }
@@ -1097,19 +1090,17 @@ fn released_versions(todo: &[Candidate<'_>], versions: &[Version]) -> BTreeMap<S
         .collect()
 }
 
-/// Skip (with a note) a package that has no commits since its last tag; true when skipped.
+/// Skip (with a note) a package that has no changes since its last release; true when skipped.
 fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     if !c.messages.is_empty() {
         return false;
     }
-    let since = c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str());
     skipped.push(Skipped::new(
         c.pkg,
-        if c.only_bookkeeping {
-            format!("no changes since {since} (its commits since change only the version, or merge what it has)")
-        } else {
-            format!("no commits since {since}")
-        },
+        format!(
+            "no changes since {}",
+            c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
+        ),
     ));
     true
 }

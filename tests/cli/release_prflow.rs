@@ -1029,9 +1029,7 @@ fn a_merge_commit_and_the_next_commit_are_not_changes() {
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "auto", "--dry-run"]);
     for name in ["a", "b"] {
         assert!(
-            stderr.contains(&format!(
-                "{name}: skipped, no changes since v0.1.0 (its commits since change only the version, or merge what it has)"
-            )),
+            stderr.contains(&format!("{name}: skipped, no changes since v0.1.0")),
             "{stderr}"
         );
     }
@@ -1049,7 +1047,7 @@ fn a_final_release_after_a_dev_release_counts_the_commits_since_the_last_final_o
     let root = ready_to_prepare(&env);
     ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--dry-run"]);
-    assert!(!stderr.contains("no commits since"), "{stderr}");
+    assert!(!stderr.contains("skipped"), "{stderr}");
     assert!(
         stdout.contains("a: git -C packages/a commit --quiet -m 'Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n'"),
         "{stdout}"
