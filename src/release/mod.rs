@@ -196,9 +196,13 @@ struct Candidate<'a> {
     git: Git,
     prefix: String,
     version: Version,
-    /// Newest tag merged into HEAD (any kind) and its version.
+    /// The release the changes are counted from and its version: the newest tag merged into
+    /// HEAD (any kind; only final ones for a final release, see [`counts_since_final`]), or a
+    /// newer tag off HEAD's history whose tree HEAD has (a squash merge).
     last_tag: Option<(String, Version)>,
-    /// Full messages of the commits since that tag, newest first, without `next` commits.
+    /// Full messages of the commits since that tag, newest first, without the tool's own
+    /// commits (`next` commits, the release commits of tags) and merges; empty when the tree
+    /// is the released tree but for the version.
     messages: Vec<String>,
     branch: Option<String>,
     /// The work tree's state when planning started (branch, HEAD, uncommitted changes).
@@ -234,10 +238,105 @@ struct Gathered {
     messages: Vec<String>,
 }
 
+/// The commits in `from..to` (all of `to` without `from`), newest first, each with whether it
+/// is a merge: one `git log`.
+fn log_with_merges(
+    git: &Git,
+    from: Option<&str>,
+    to: &str,
+) -> Result<Vec<(bool, crate::git::Commit)>> {
+    let range = from.map_or_else(|| to.to_owned(), |from| format!("{from}..{to}"));
+    let out = git.run(["log", "-z", "--format=%H%x1f%P%x1f%s%x1f%b", &range, "--"])?;
+    Ok(out
+        .split('\0')
+        .filter(|r| !r.trim().is_empty())
+        .filter_map(|record| {
+            let mut parts = record.trim_start_matches('\n').splitn(4, '\x1f');
+            let hash = parts.next()?.to_owned();
+            let merge = parts.next()?.split_whitespace().count() > 1;
+            Some((
+                merge,
+                crate::git::Commit {
+                    hash,
+                    subject: parts.next()?.to_owned(),
+                    body: parts.next().unwrap_or("").trim_end().to_owned(),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Whether a `--bump` makes a final release, which counts the commits since the last *final*
+/// release (a dev/pre release counts since the newest tag of any kind). Compared by name so
+/// that every pre-release kind (`pre`, `alpha`, `beta`, `rc`) counts as one.
+fn counts_since_final(bump: Bump) -> bool {
+    !matches!(bump.as_str(), "dev" | "pre" | "alpha" | "beta" | "rc")
+}
+
+/// Whether the tree of `to` differs from the tree of `from` by more than version assignments
+/// (the `next` commit's `version = "…"` in pyproject.toml, or a hatch version file's
+/// `__version__ = "…"`): one `git diff -U0`.
+fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
+    let out = git.run([
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-renames",
+        "-U0",
+        from,
+        to,
+        "--",
+    ])?;
+    let is_version_line = |line: &str| {
+        let line = line.trim();
+        ["version", "__version__", "VERSION"].iter().any(|name| {
+            line.strip_prefix(name)
+                .map(str::trim_start)
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::trim)
+                .is_some_and(|value| {
+                    value.len() >= 2
+                        && (value.starts_with('"') && value.ends_with('"')
+                            || value.starts_with('\'') && value.ends_with('\''))
+                        && !value[1..value.len() - 1].contains(['"', '\''])
+                })
+        })
+    };
+    let (mut removed, mut added) = (0usize, 0usize);
+    for line in out.lines() {
+        if line.starts_with("+++ ") || line.starts_with("--- ") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('+') {
+            added += 1;
+            if !is_version_line(rest) {
+                return Ok(true);
+            }
+        } else if let Some(rest) = line.strip_prefix('-') {
+            removed += 1;
+            if !is_version_line(rest) {
+                return Ok(true);
+            }
+        } else if line.starts_with("Binary files")
+            || line.starts_with("new file")
+            || line.starts_with("deleted file")
+        {
+            return Ok(true);
+        }
+    }
+    Ok(added != removed)
+}
+
 /// A package's git state for planning: `git status`, its tags with their distance to HEAD
 /// (from the tag cache when valid, see [`crate::git::tagcache`]) and, when there are commits since
 /// the newest merged tag, their messages: two or three git processes, one when nothing changed.
-fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Gathered> {
+fn gather(
+    cache: &TagCache,
+    pkg: &Package,
+    git: &Git,
+    prefix: &str,
+    since_final: bool,
+) -> Result<Gathered> {
     let status = git
         .status()
         .with_context(|| format!("{}: cannot read its git status", pkg.name))?;
@@ -277,26 +376,63 @@ fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Ga
         .map(|l| l.trim().to_owned())
         .collect()
     };
-    let last_tag = version::newest_tag(merged.iter().map(String::as_str), prefix, false);
+    let mut last_tag = version::newest_tag(merged.iter().map(String::as_str), prefix, since_final);
     let since = last_tag
         .as_ref()
         .and_then(|(name, _)| tags.iter().find(|t| t.name == *name)?.since);
-    let messages = if since == Some(0) {
-        Vec::new()
-    } else {
-        git.log(last_tag.as_ref().map(|(t, _)| t.as_str()), &head)
-            .with_context(|| format!("{}: cannot read its commits", pkg.name))?
-            .into_iter()
-            .filter(|c| !is_next_commit(&c.subject))
-            .map(|c| {
+    let mut messages = Vec::new();
+    if since != Some(0) {
+        // Commits since the release: changes only when the tree differs from the released
+        // tree by more than the version (merges that bring nothing, `next` commits do not).
+        let released = |tag: &str| tree_differs(git, &format!("refs/tags/{tag}"), &head);
+        let mut unchanged = match &last_tag {
+            Some((tag, _)) => !released(tag)?,
+            None => false,
+        };
+        if !unchanged {
+            // A newer tag off HEAD's history (the release commit squash-merged): HEAD has its
+            // tree, so it is the release HEAD comes from.
+            let newest =
+                version::newest_tag(tags.iter().map(|t| t.name.as_str()), prefix, since_final);
+            if let Some((tag, v)) = newest
+                && last_tag.as_ref().is_none_or(|(_, last)| v > *last)
+                && !released(&tag)?
+            {
+                last_tag = Some((tag, v));
+                unchanged = true;
+            }
+        }
+        if !unchanged {
+            let from = last_tag.as_ref().map(|(t, _)| t.as_str());
+            // The release commits of tags since (dev releases before a final one) are the
+            // tool's own; their changes are the commits below them.
+            let tagged: BTreeSet<&str> = tags.iter().map(|t| t.commit.as_str()).collect();
+            let commits = log_with_merges(git, from, &head)
+                .with_context(|| format!("{}: cannot read its commits", pkg.name))?;
+            let full = |(_, c): &(bool, crate::git::Commit)| {
                 if c.body.is_empty() {
-                    c.subject
+                    c.subject.clone()
                 } else {
                     format!("{}\n\n{}", c.subject, c.body)
                 }
-            })
-            .collect()
-    };
+            };
+            messages = commits
+                .iter()
+                .filter(|(merge, c)| {
+                    !merge && !is_next_commit(&c.subject) && !tagged.contains(c.hash.as_str())
+                })
+                .map(full)
+                .collect();
+            if messages.is_empty() {
+                // The tree changed in merges or release commits only: they are the changes.
+                messages = commits
+                    .iter()
+                    .filter(|(_, c)| !is_next_commit(&c.subject))
+                    .map(full)
+                    .collect();
+            }
+        }
+    }
     Ok(Gathered {
         status,
         tags: tags.into_iter().map(|t| t.name).collect(),
@@ -310,6 +446,18 @@ fn gather(cache: &TagCache, pkg: &Package, git: &Git, prefix: &str) -> Result<Ga
 fn candidates<'a>(
     ws: &'a Workspace,
     names: &[String],
+    skipped: &mut Vec<Skipped>,
+    problems: &mut Vec<String>,
+) -> Result<Vec<Candidate<'a>>> {
+    candidates_since(ws, names, false, skipped, problems)
+}
+
+/// [`candidates`] with the changes counted since the last final release (`since_final`, for a
+/// final release) or since the newest tag of any kind.
+fn candidates_since<'a>(
+    ws: &'a Workspace,
+    names: &[String],
+    since_final: bool,
     skipped: &mut Vec<Skipped>,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Candidate<'a>>> {
@@ -357,7 +505,7 @@ fn candidates<'a>(
     let gathered = parallel::map(
         &eligible,
         ws.config.effective_jobs(None),
-        |(pkg, git, prefix, _)| gather(&cache, pkg, git, prefix),
+        |(pkg, git, prefix, _)| gather(&cache, pkg, git, prefix, since_final),
     );
     let mut out = Vec::new();
     for ((pkg, git, prefix, version), g) in eligible.into_iter().zip(gathered) {
@@ -489,21 +637,73 @@ fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)])
     plan.plan.git(name, &pkg.dir, args);
 }
 
-/// The tag message of a package: its `tag_message.md` when written, else notes grouped from
-/// the conventional commits; comments removed and placeholders filled. The Python
-/// `release_tool`'s untouched template counts as unwritten, as it did there.
-fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> String {
+/// The tag message of a package: its `tag_message.md` when written for this release, else
+/// notes grouped from the conventional commits; comments removed and placeholders filled. The
+/// Python `release_tool`'s untouched template, and this tool's, count as unwritten, as they
+/// did there. Also the file with its text when there is one for this release (the release
+/// consumes it), or why it is not used (a message written for an earlier release).
+fn tag_message(
+    ws: &Workspace,
+    c: &Candidate<'_>,
+    version: &str,
+) -> (String, Option<(PathBuf, String)>, Option<String>) {
     let file = stages::package_changes_dir(ws, &c.pkg.name).join(&ws.config.tag_message_filename);
-    let written = fs_err::read_to_string(&file).ok().filter(|t| {
-        !changelog::strip_comments(t).trim().is_empty() && !changelog::is_old_tool_template(t)
-    });
+    let newest =
+        version::newest_tag(c.tags.iter().map(String::as_str), &c.prefix, false).map(|(t, _)| t);
+    let mut stale = None;
+    let mut used = None;
+    let mut written = None;
+    if let Ok(text) = fs_err::read_to_string(&file) {
+        match notes::message_state(&text, &c.pkg.name, newest.as_deref(), || {
+            newest
+                .as_deref()
+                .is_some_and(|tag| notes::released_after(&c.git, tag, &file))
+        }) {
+            notes::MessageState::Written => written = Some(text.clone()),
+            notes::MessageState::Unwritten => {}
+            notes::MessageState::Stale(why) => {
+                stale = Some(format!(
+                    "{}: {} is not used: {why}; the notes grouped from the commits stand in (`release-tool notes` writes a new one)",
+                    c.pkg.name,
+                    ws.rel(&file)
+                ));
+            }
+        }
+        // Consumed: a message written for this release, or this tool's untouched template
+        // for it (not the Python tool's, nor an empty file: never written for a release).
+        if written.is_some() || stale.is_none() && notes::read_marker(&text).is_some() {
+            used = Some((file, text));
+        }
+    }
     let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
     let template = written.unwrap_or_else(|| notes::template(&c.pkg.name, &refs));
     let prev = c
         .last_tag
         .as_ref()
         .map_or_else(|| "the first commit".to_owned(), |(_, v)| v.to_string());
-    changelog::fill(&template, version, &prev)
+    (changelog::fill(&template, version, &prev), used, stale)
+}
+
+/// Consume a tag message a release used: archived as
+/// `.release_tool/released/<package>/<tag>.md` and removed, so that the next release does not
+/// use it again (steps of the plan: shown by `--dry-run`, done once on resume).
+fn plan_consume_message(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pkg: &Package,
+    tag: &str,
+    used: Option<(PathBuf, String)>,
+) {
+    let Some((file, text)) = used else { return };
+    let name = Some(pkg.name.as_str());
+    let archive = ws
+        .root
+        .join(crate::core::fsutil::STATE_DIR)
+        .join("released")
+        .join(&pkg.name)
+        .join(format!("{tag}.md"));
+    planned.plan.write(name, archive, text);
+    planned.plan.remove_file(name, file);
 }
 
 /// The version a package is released at: its `--set-version`, which must be neither tagged
@@ -1297,7 +1497,7 @@ fn released_versions(todo: &[Candidate<'_>], versions: &[Version]) -> BTreeMap<S
         .collect()
 }
 
-/// Skip (with a note) a package that has no commits since its last tag; true when skipped.
+/// Skip (with a note) a package that has no changes since its last release; true when skipped.
 fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     if !c.messages.is_empty() {
         return false;
@@ -1305,7 +1505,7 @@ fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     skipped.push(Skipped::new(
         c.pkg,
         format!(
-            "no commits since {}",
+            "no changes since {}",
             c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
         ),
     ));
@@ -1438,12 +1638,14 @@ fn plan_release_commit(
     released: &BTreeMap<String, Version>,
 ) -> Result<(String, String)> {
     let tag = format!("{}{version}", c.prefix);
-    let message = tag_message(ws, c, version);
+    let (message, used, stale) = tag_message(ws, c, version);
+    planned.notes.extend(stale);
     let edits = release_edits(ws, &planned.plan, c.pkg, version, &message, released)?;
     write_and_add(planned, c.pkg, &edits);
     planned
         .plan
         .commit(Some(c.pkg.name.as_str()), &c.pkg.dir, &message);
+    plan_consume_message(ws, planned, c.pkg, &tag, used);
     Ok((tag, message))
 }
 
@@ -1576,7 +1778,13 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     ws.require_sound()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
-    let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let cands = candidates_since(
+        ws,
+        &req.packages,
+        counts_since_final(req.bump),
+        &mut planned.skipped,
+        &mut problems,
+    )?;
     let known = known_statuses(&cands);
     let mut unchanged = Vec::new();
     let todo = releasable(ws, req, cands, &mut planned, &mut problems, &mut unchanged)?;
@@ -2010,7 +2218,13 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
-    let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
+    let cands = candidates_since(
+        ws,
+        &req.packages,
+        counts_since_final(req.bump),
+        &mut planned.skipped,
+        &mut problems,
+    )?;
     let known = known_statuses(&cands);
     let mut todo = Vec::new();
     let mut prepared = Vec::new();

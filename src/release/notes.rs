@@ -42,6 +42,10 @@ pub struct PackageNotes {
     pub tag_message_file: String,
     /// Whether an edited tag message was kept as it is.
     pub tag_message_kept: bool,
+    /// Why the message there was written anew although it had text: it was written for an
+    /// earlier release (see [`message_state`]).
+    #[serde(skip)]
+    pub tag_message_stale: Option<String>,
     /// The commit log (hashes, subjects, bodies), for the LLM prompt.
     #[serde(skip)]
     pub log: String,
@@ -78,7 +82,121 @@ pub fn template(package: &str, messages: &[&str]) -> String {
     )
 }
 
+/// The first line `notes` writes in a tag message: what it was written for, so that a release
+/// made since is recognised (the message belongs to the version it was written for), and a
+/// digest of the template below it, so that an untouched template is told from an edited one.
+/// An HTML comment: it never reaches a tag or a changelog.
+pub fn marker(package: &str, after: Option<&str>, body: &str) -> String {
+    format!(
+        "<!-- release-tool: tag message of {package} after {}, template {} -->\n",
+        after.unwrap_or(NO_RELEASE),
+        digest(body)
+    )
+}
+
+const MARKER_START: &str = "<!-- release-tool: tag message of ";
+const NO_RELEASE: &str = "no release";
+
+/// FNV-1a (64 bits) of `text`, in hex: stable across versions and platforms.
+fn digest(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A tag message file's marker, read back.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub package: String,
+    /// The newest tag of the package when the message was written (`None`: no tag yet).
+    pub after: Option<String>,
+    /// The text below the marker is the template exactly as `notes` wrote it.
+    pub untouched: bool,
+}
+
+/// The marker of a tag message file (its first line), when it has one.
+pub fn read_marker(text: &str) -> Option<Marker> {
+    let (first, body) = text.split_once('\n').unwrap_or((text, ""));
+    let rest = first.strip_prefix(MARKER_START)?.strip_suffix(" -->")?;
+    let (head, hash) = rest.rsplit_once(", template ")?;
+    let (package, after) = head.split_once(" after ")?;
+    Some(Marker {
+        package: package.to_owned(),
+        after: (after != NO_RELEASE).then(|| after.to_owned()),
+        untouched: digest(body) == hash,
+    })
+}
+
+/// What a tag message file holding `text` is worth for a package whose newest tag (any kind,
+/// merged or not) is `newest`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MessageState {
+    /// Written by the user for the coming release: used as it is.
+    Written,
+    /// Nothing written (empty, only comments, the Python tool's or this tool's untouched
+    /// template): the notes grouped from the commits stand in.
+    Unwritten,
+    /// Written for an earlier release (a release was made since): not used; the reason.
+    Stale(String),
+}
+
+/// Judge a tag message file (see [`MessageState`]). With a marker, it is stale when the
+/// marker's package is another one or its release is no longer the newest. Without one (written
+/// by hand, or by an older version of this tool), it is stale when the newest tag was made
+/// after the file was last modified: `released_after_file` answers that (asked only then).
+pub fn message_state(
+    text: &str,
+    package: &str,
+    newest: Option<&str>,
+    released_after_file: impl FnOnce() -> bool,
+) -> MessageState {
+    if changelog::strip_comments(text).trim().is_empty() || changelog::is_old_tool_template(text) {
+        return MessageState::Unwritten;
+    }
+    let stale = match read_marker(text) {
+        Some(m) if m.package != package || m.after.as_deref() != newest => Some(format!(
+            "it was written for the release of {} after {}, and {} was released since",
+            m.package,
+            m.after.as_deref().unwrap_or("its start"),
+            newest.unwrap_or("it")
+        )),
+        Some(m) if m.untouched => return MessageState::Unwritten,
+        // Without a marker: written for the newest release when it is older than that.
+        None if newest.is_some() && released_after_file() => Some(format!(
+            "it is older than the release {}",
+            newest.unwrap_or_default()
+        )),
+        Some(_) | None => None,
+    };
+    stale.map_or(MessageState::Written, MessageState::Stale)
+}
+
+/// Whether the tag `tag` was made after `file` was last modified (one git process): a tag
+/// message without a marker older than the package's newest release was written for that one.
+pub fn released_after(git: &Git, tag: &str, file: &Path) -> bool {
+    let Some(modified) = fs_err::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+    else {
+        return false;
+    };
+    git.run([
+        "for-each-ref",
+        "--format=%(creatordate:unix)",
+        &format!("refs/tags/{tag}"),
+    ])
+    .ok()
+    .and_then(|out| out.trim().parse::<u64>().ok())
+    .is_some_and(|made| made > modified.as_secs())
+}
+
 struct Gathered {
+    /// The newest tag of the package, merged or not (what a tag message is written after).
+    newest: Option<String>,
     since_tag: Option<String>,
     log: String,
     messages: Vec<String>,
@@ -93,6 +211,12 @@ fn gather(
 ) -> Result<Option<Gathered>> {
     let git = Git::new(&pkg.dir);
     let prefix = ws.config.tag_prefix_for(&pkg.name);
+    // The names are all it takes: read from the repository's files when they can be.
+    let all: Vec<String> = match git.files().and_then(|f| f.tags(prefix)) {
+        Some(tags) => tags.into_iter().map(|t| t.name).collect(),
+        None => git.tags(prefix)?.into_iter().map(|t| t.name).collect(),
+    };
+    let newest = version::newest_tag(all.iter().map(String::as_str), prefix, false).map(|(t, _)| t);
     let chosen = tags
         .iter()
         .find(|(k, _)| ws.package(k).is_some_and(|p| p.key == pkg.key));
@@ -107,12 +231,7 @@ fn gather(
         }
         Some(tag.clone())
     } else {
-        // The names are all it takes: read from the repository's files when they can be.
-        let all: Vec<String> = match git.files().and_then(|f| f.tags(prefix)) {
-            Some(tags) => tags.into_iter().map(|t| t.name).collect(),
-            None => git.tags(prefix)?.into_iter().map(|t| t.name).collect(),
-        };
-        version::newest_tag(all.iter().map(String::as_str), prefix, false).map(|(t, _)| t)
+        newest.clone()
     };
     let commits = git.log(since_tag.as_deref(), "HEAD")?;
     if commits.is_empty() {
@@ -141,6 +260,7 @@ fn gather(
         })
         .collect();
     Ok(Some(Gathered {
+        newest,
         since_tag,
         log,
         messages,
@@ -199,13 +319,32 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
         );
         let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
         let template = template(&pkg.name, &messages);
-        // Kept: a message with text that is not the untouched template of these commits, nor
-        // the Python release_tool's untouched template.
-        let kept = fs_err::read_to_string(&message).is_ok_and(|t| {
-            !t.trim().is_empty() && t != template && !changelog::is_old_tool_template(&t)
+        // Kept: a message with text that is not an untouched template (this tool's, of any
+        // commits, or the Python release_tool's), written for the coming release (no release
+        // since it was written).
+        let newest = g.newest.as_deref();
+        let state = fs_err::read_to_string(&message).ok().map(|t| {
+            let body =
+                read_marker(&t).map_or(t.as_str(), |_| t.split_once('\n').map_or("", |(_, b)| b));
+            if body == template {
+                MessageState::Unwritten
+            } else {
+                message_state(&t, &pkg.name, newest, || {
+                    newest.is_some_and(|tag| released_after(&Git::new(&pkg.dir), tag, &message))
+                })
+            }
         });
+        let kept = state == Some(MessageState::Written);
+        let stale = match state {
+            Some(MessageState::Stale(why)) => Some(why),
+            _ => None,
+        };
         if !kept {
-            plan.write(Some(&pkg.name), &message, template.clone());
+            plan.write(
+                Some(&pkg.name),
+                &message,
+                format!("{}{template}", marker(&pkg.name, newest, &template)),
+            );
         }
         out.push(PackageNotes {
             package: pkg.name.clone(),
@@ -214,6 +353,7 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             changes_file: ws.rel(&changes),
             tag_message_file: ws.rel(&message),
             tag_message_kept: kept,
+            tag_message_stale: stale,
             log: g.log,
             diff: g.diff,
             template,
@@ -224,6 +364,56 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
 
 #[cfg(test)]
 mod tests {
+    use super::{MessageState, marker, message_state, read_marker};
+
+    #[test]
+    fn a_marker_names_the_release_it_follows_and_tells_an_untouched_template() {
+        let body = "Release a {VERSION}\n\n- x\n";
+        let text = format!("{}{body}", marker("a", Some("v0.1.0"), body));
+        let m = read_marker(&text).unwrap();
+        assert_eq!(
+            (m.package.as_str(), m.after.as_deref(), m.untouched),
+            ("a", Some("v0.1.0"), true)
+        );
+        assert_eq!(
+            message_state(&text, "a", Some("v0.1.0"), || unreachable!()),
+            MessageState::Unwritten
+        );
+        let edited = format!("{text}- y\n");
+        assert_eq!(
+            message_state(&edited, "a", Some("v0.1.0"), || unreachable!()),
+            MessageState::Written
+        );
+        assert!(matches!(
+            message_state(&edited, "a", Some("v0.2.0"), || unreachable!()),
+            MessageState::Stale(_)
+        ));
+        let first = format!("{}{body}- y\n", marker("a", None, body));
+        assert!(read_marker(&first).unwrap().after.is_none());
+        assert!(matches!(
+            message_state(&first, "a", Some("v0.1.0"), || unreachable!()),
+            MessageState::Stale(_)
+        ));
+        // No marker: the file's age decides.
+        assert_eq!(
+            message_state("hand\n", "a", Some("v0.1.0"), || false),
+            MessageState::Written
+        );
+        assert!(matches!(
+            message_state("hand\n", "a", Some("v0.1.0"), || true),
+            MessageState::Stale(_)
+        ));
+        assert_eq!(
+            message_state("hand\n", "a", None, || true),
+            MessageState::Written
+        );
+        // The marker is a comment: filled, it is gone.
+        assert_eq!(
+            crate::release::changelog::fill(&text, "1.0.0", "0.1.0"),
+            "Release a 1.0.0\n\n- x\n"
+        );
+    }
+
     #[test]
     fn template_has_placeholders_and_groups() {
         let t = super::template("core-utils", &["fix: b", "feat: a"]);

@@ -62,8 +62,16 @@ pub fn template(env: &TestEnv) -> PathBuf {
     );
     crate::support::explicit_forge(&root);
     git(&root, &["push", "-q", "origin", "main"]);
+    // b's tag message, written for this release: the release consumes it (archives it under
+    // `.release_tool/released/`, removes it), two steps of the plan the matrix crashes in too.
+    let message = root.join("release_tool/changes/b/tag_message.md");
+    std::fs::create_dir_all(message.parent().unwrap()).unwrap();
+    std::fs::write(&message, TAG_MESSAGE_B).unwrap();
     base
 }
+
+/// The tag message of `b` in the world (see [`template`]).
+const TAG_MESSAGE_B: &str = "b {VERSION}: the written notes\n\n- b learns a feature.\n";
 
 /// Copy the world at `from` to `to` (files with their modes, symlinks as links), then point the
 /// copy's git configs (the root's, its submodules') at the copy's own remotes.
@@ -169,6 +177,12 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
         ));
         out.push(format!("stashes: {:?}", git(&pkg, &["stash", "list"])));
     }
+    // b's tag message consumed exactly once: archived with its text, gone from the changes.
+    out.push(format!(
+        "b's message left: {}, archived: {:?}",
+        root.join("release_tool/changes/b/tag_message.md").exists(),
+        std::fs::read_to_string(root.join(".release_tool/released/b/v0.1.0.md")).ok()
+    ));
     out.push("== root".to_owned());
     out.push(format!(
         "commits: {}",
@@ -319,15 +333,35 @@ fn killed_at_every_step_in_both_windows_the_same_command_finishes_the_release_ex
     for name in NAMES {
         let remote = base.join("remotes").join(format!("{name}.git"));
         let subjects = git(&remote, &["log", "--format=%s", "main"]);
+        let release = if name == "b" {
+            "b 0.1.0: the written notes".to_owned()
+        } else {
+            format!("Release {name} 0.1.0")
+        };
         assert!(
             subjects.starts_with(&format!(
-                "chore: start 0.1.1.dev0 development\nRelease {name} 0.1.0\nfeat: {name}"
+                "chore: start 0.1.1.dev0 development\n{release}\nfeat: {name}"
             )),
             "{subjects}"
         );
         assert_eq!(git(&remote, &["tag", "--list"]), "v0.1.0\n");
         assert_eq!(forge.releases(&format!("remotes/{name}")).len(), 1);
     }
+    assert!(
+        reference.contains(&format!(
+            "b's message left: false, archived: {:?}",
+            Some(TAG_MESSAGE_B)
+        )),
+        "{reference:#?}"
+    );
+    assert!(
+        git(
+            &base.join("remotes/b.git"),
+            &["log", "-1", "--format=%B", "v0.1.0"]
+        )
+        .starts_with("b 0.1.0: the written notes"),
+        "b's release used its message"
+    );
     assert!(
         reference
             .iter()

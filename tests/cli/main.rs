@@ -38,6 +38,7 @@ mod real_workspace;
 mod redaction;
 mod release_forge;
 mod release_guards;
+mod release_messages;
 mod release_pins;
 mod release_prflow;
 mod release_recovery;

@@ -1105,3 +1105,179 @@ fn failed_tag_and_next_replan_without_repeating() {
     assert_eq!(root_commits_since(&root, &start).len(), 1);
     assert_eq!(journal_finished(&root), Some(true));
 }
+
+/// "Squash-merge the pull request on the remote", as forges do: in a scratch clone, the changes
+/// of `origin/dev_branch` in one new commit on `main` (with the release commit's message), pushed,
+/// and the merged `dev_branch` deleted on the remote.
+fn squash_merge_on_remote(env: &TestEnv, name: &str) {
+    let scratch = env.path().join(format!("scratch-{name}"));
+    if scratch.exists() {
+        git(&scratch, &["fetch", "-q", "--prune", "origin"]);
+        git(&scratch, &["reset", "-q", "--hard", "origin/main"]);
+    } else {
+        git(
+            &env.path(),
+            &["clone", "-q", &url(env, name), scratch.to_str().unwrap()],
+        );
+    }
+    git(&scratch, &["merge", "-q", "--squash", "origin/dev_branch"]);
+    let subject = message(&scratch, "origin/dev_branch");
+    git(&scratch, &["commit", "-q", "-m", &subject]);
+    git(&scratch, &["push", "-q", "origin", "main"]);
+    git(
+        &scratch,
+        &["push", "-q", "origin", "--delete", "dev_branch"],
+    );
+}
+
+/// Issue 17, item 7: after a release merged with a merge commit (`--no-ff`) and tagged, the
+/// merge commit and the `next` commit change nothing: `prepare` has nothing to do.
+#[test]
+fn a_merge_commit_and_the_next_commit_are_not_changes() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    merge_on_remote(&env, "a");
+    merge_on_remote(&env, "b");
+    ok(&env, &root, &["tag", "--sync", "--push"]);
+    ok(&env, &root, &["next", "--push"]);
+    let before = state(&env, &root);
+    let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "auto", "--dry-run"]);
+    for name in ["a", "b"] {
+        assert!(
+            stderr.contains(&format!("{name}: skipped, no changes since v0.1.0")),
+            "{stderr}"
+        );
+    }
+    assert!(!stdout.contains("Maintenance release"), "{stdout}");
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+    assert_eq!(before, state(&env, &root), "nothing changed");
+}
+
+/// Issue 17, item 6: after `prepare --bump dev --push` made v0.1.0.dev1 (staging), a final
+/// release counts every commit since the last final release (here: none), not since the dev
+/// tag, and its notes cover them all (the dev release commit itself is the tool's own).
+#[test]
+fn a_final_release_after_a_dev_release_counts_the_commits_since_the_last_final_one() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
+    let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--dry-run"]);
+    assert!(!stderr.contains("skipped"), "{stderr}");
+    assert!(
+        stdout.contains("a: git -C packages/a commit --quiet -m 'Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n'"),
+        "{stdout}"
+    );
+    ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    let (a, b) = (pkg(&root, "a"), pkg(&root, "b"));
+    assert_eq!(version_of(&root, "a"), "0.1.0");
+    assert_eq!(
+        message(&a, "HEAD"),
+        "Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X"
+    );
+    assert_eq!(
+        message(&b, "HEAD"),
+        "Release b 0.1.0\n\nChanges since the first commit:\n\n### Fixed\n\n- handle Y"
+    );
+    // The dev release (auto bump counts since v0.1.0.dev1 only for dev/pre bumps): a `feat`
+    // since the last final release makes `auto` a minor release too.
+    let changelog = read(&a.join("CHANGELOG.md"));
+    assert!(
+        changelog.contains(
+            "## [0.1.0] - 2026-01-01\n\nChanges since the first commit:\n\n### Added\n\n- add X\n"
+        ),
+        "{changelog}"
+    );
+}
+
+/// The acceptance of issue 17 for the pull-request flow: a first round merged with a merge
+/// commit (`--no-ff`), a second squash-merged; nothing is released twice or with stale notes.
+#[test]
+fn two_rounds_merged_with_a_merge_commit_then_squashed_release_each_change_once() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    let changes = root.join("release_tool/changes");
+    let (a, b) = (pkg(&root, "a"), pkg(&root, "b"));
+
+    // Round 1: merge commits.
+    ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    // a's edited message went into its release commit and was consumed (archived).
+    assert!(!changes.join("a/tag_message.md").exists());
+    assert_eq!(
+        read(&root.join(".release_tool/released/a/v0.1.0.md")),
+        MESSAGE_A
+    );
+    merge_on_remote(&env, "a");
+    merge_on_remote(&env, "b");
+    ok(&env, &root, &["tag", "--sync", "--push"]);
+    ok(&env, &root, &["next", "--push"]);
+
+    // Round 2: new work, fresh notes (a's message of round 1 is not "kept").
+    crate::support::commit_file(&a, "src/a/z.py", "Z = 3\n", "feat: add Z");
+    crate::support::commit_file(&b, "src/b/w.py", "W = 4\n", "fix: b handles W");
+    let (_, stderr) = ok(&env, &root, &["notes"]);
+    assert!(!stderr.contains("edited message kept"), "{stderr}");
+    let notes_a = read(&changes.join("a/tag_message.md"));
+    assert!(
+        notes_a.contains("- add Z") && !notes_a.contains("the X release"),
+        "{notes_a}"
+    );
+    ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
+    assert_eq!(
+        message(&a, "HEAD"),
+        "Release a 0.1.1\n\nChanges since 0.1.0:\n\n### Added\n\n- add Z"
+    );
+    assert_eq!(
+        message(&b, "HEAD"),
+        "Release b 0.1.1\n\nChanges since 0.1.0:\n\n### Fixed\n\n- b handles W"
+    );
+    squash_merge_on_remote(&env, "a");
+    squash_merge_on_remote(&env, "b");
+    ok(&env, &root, &["tag", "--sync", "--push"]);
+    for (p, name) in [(&a, "a"), (&b, "b")] {
+        assert_eq!(
+            rev(p, "v0.1.1^{commit}"),
+            on_remote(&env, name, "refs/heads/main").unwrap(),
+            "{name}: tagged on the squash commit"
+        );
+        assert!(tag_message(p, "v0.1.1").starts_with(&format!("Release {name} 0.1.1")));
+    }
+
+    // The squashed dev_branch (its release commit not in main's history, its tree the tagged
+    // one) has nothing new: no release of 0.1.1's changes again.
+    for p in [&a, &b] {
+        git(p, &["switch", "-q", "dev_branch"]);
+    }
+    let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "auto", "--dry-run"]);
+    for name in ["a", "b"] {
+        assert!(
+            stderr.contains(&format!("{name}: skipped, no changes since v0.1.1")),
+            "{stderr}"
+        );
+    }
+    // The user drops the squashed branch; the next cycle starts from main.
+    for p in [&a, &b] {
+        git(p, &["switch", "-q", "main"]);
+        git(p, &["branch", "-q", "-D", "dev_branch"]);
+    }
+    ok(&env, &root, &["next", "--push"]);
+    let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "auto", "--dry-run"]);
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
+    for (p, name) in [(&a, "a"), (&b, "b")] {
+        assert_eq!(version_of(&root, name), "0.1.2.dev0");
+        assert_eq!(
+            git(p, &["tag", "--list"]),
+            "v0.1.0\nv0.1.1\n",
+            "{name}: each version once"
+        );
+        let changelog = read(&p.join("CHANGELOG.md"));
+        for v in ["0.1.0", "0.1.1"] {
+            assert_eq!(
+                changelog.matches(&format!("## [{v}]")).count(),
+                1,
+                "{changelog}"
+            );
+        }
+    }
+    assert!(!read(&a.join("CHANGELOG.md")).contains("Maintenance release"));
+}

@@ -639,7 +639,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let (_, stderr) = ok(&w.release(&RELEASE));
     for name in NAMES {
         assert!(
-            stderr.contains(&format!("{name}: skipped, no commits since v0.1.0")),
+            stderr.contains(&format!("{name}: skipped, no changes since v0.1.0")),
             "{stderr}"
         );
     }
@@ -827,7 +827,7 @@ fn releasing_a_alone_raises_its_dependents_bound() {
 
     let (stdout, stderr) = ok(&w.release(&["--bump", "auto", "--push"]));
     assert!(
-        stderr.contains("b: skipped, no commits since v0.1.0")
+        stderr.contains("b: skipped, no changes since v0.1.0")
             && crate::support::table_row(&stdout, "a")
                 .is_some_and(|r| r.starts_with("a 0.1.1.dev0 → 0.1.1 v0.1.1 0.1.2.dev0 pushed")),
         "fix → patch: {stdout}\n{stderr}"
@@ -930,7 +930,7 @@ fn the_last_release_is_the_newest_tag_merged_into_head() {
     let (cold, stderr) = ok(&cold);
     assert_eq!(cold, ok(&warm).0);
     assert!(
-        stderr.contains("b: skipped, no commits since v0.1.0"),
+        stderr.contains("b: skipped, no changes since v0.1.0"),
         "{stderr}"
     );
     let steps: serde_json::Value = serde_json::from_str(&cold).unwrap();

@@ -100,6 +100,12 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
                 "{}: {} commit(s) since {since} -> {}, {}{kept}",
                 n.package, n.commits, n.changes_file, n.tag_message_file
             ));
+            if let Some(why) = &n.tag_message_stale {
+                ui::note(&format!(
+                    "{}: {} written anew: {why}",
+                    n.package, n.tag_message_file
+                ));
+            }
         }
     }
     match filled {
