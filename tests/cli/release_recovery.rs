@@ -51,8 +51,9 @@ impl World {
         std::fs::remove_file(self.remote(name).join("hooks/pre-receive")).unwrap();
     }
 
-    /// A `release --bump minor --push` stopped by b's remote: a released, b committed and
-    /// tagged but not pushed, c and the root waiting.
+    /// A `release --bump minor --push` stopped by b's remote: every package committed and
+    /// tagged (before the pre-push proof), a pushed, b's push refused, c's and the root's
+    /// waiting.
     fn unfinished_release(&self) {
         self.block_pushes("b");
         let out = self.release(&RELEASE);
@@ -227,8 +228,28 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
                 .any(|u| u.starts_with("git -C packages/b reset --keep ")),
         "{b}"
     );
-    assert!(lines(&pkg("c")["done"]).is_empty());
-    assert!(lines(&pkg("root")["done"]).is_empty());
+    // c was released locally before the pre-push proof; its push waits for b's.
+    let c = pkg("c");
+    assert!(
+        lines(&c["done"])
+            .iter()
+            .any(|d| d.starts_with("git -C packages/c tag --annotate")),
+        "{c}"
+    );
+    assert!(
+        lines(&c["not_done"])
+            .iter()
+            .any(|d| d.starts_with("git -C packages/c push")),
+        "{c}"
+    );
+    // The root: only the pre-push proofs ran (they change nothing; nothing to undo).
+    let root = pkg("root");
+    assert!(
+        !lines(&root["done"]).is_empty()
+            && lines(&root["done"]).iter().all(|d| d.starts_with("prove ")),
+        "{root}"
+    );
+    assert!(lines(&root["undo"]).is_empty(), "{root}");
     assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
 
     // --yes: the text report on stdout, the journal moved aside, nothing undone.
@@ -294,11 +315,11 @@ fn bogus_dependency(root: &Path, on: bool) {
     }
 }
 
-/// Item 4: a root step fails after every package was released and pushed (`uv lock` refuses
-/// the staging manifest); the user fixes both manifests by hand. Running the same command
-/// replays the recorded edit and refuses to overwrite the fix, naming `--replan`; `--replan`
-/// keeps what is done and plans the rest from the manifests as they are: one root commit with
-/// the pins and locks, pushed; nothing released twice.
+/// Items 3 and 4: the pre-push proof fails (`uv lock` refuses the staging manifest) after
+/// every package was released locally and before anything was pushed; the user fixes both
+/// manifests by hand. Running the same command replays the planned (broken) manifest and fails
+/// again, naming `--replan`; `--replan` keeps what is done and plans the rest from the manifests
+/// as they are: proved, pushed, one root commit with the pins and locks; nothing released twice.
 #[test]
 fn replan_after_a_manual_fix_finishes_the_run_from_the_workspace_as_it_is() {
     let w = World::new();
@@ -310,32 +331,31 @@ fn replan_after_a_manual_fix_finishes_the_run_from_the_workspace_as_it_is() {
     let out = w.release(&RELEASE);
     let stderr = failed(&out, 1);
     assert!(
-        stderr.contains("error: root: step `(cd staging && uv lock)` failed"),
+        stderr.contains("error: root: step `prove staging/pyproject.toml resolves")
+            && stderr.contains("nothing was pushed"),
         "{stderr}"
     );
     for name in NAMES {
-        assert_eq!(tags(&w.remote(name)), ["v0.1.0"], "{name}");
+        assert!(tags(&w.remote(name)).is_empty(), "{name}: nothing pushed");
+        assert_eq!(tags(&w.pkg(name)), ["v0.1.0"], "{name}: released locally");
     }
     assert_eq!(rev(&w.root, "HEAD"), root_before);
 
-    // The fix, by hand, in both manifests; the same command replays the planned edit of prod.
+    // The fix, by hand, in both manifests; the same command replays the planned manifest.
     bogus_dependency(&w.root, false);
     let out = w.release(&RELEASE);
     let stderr = failed(&out, 1);
     assert!(
-        stderr.contains(
-            "prod/pyproject.toml was changed since the plan was made; refusing to overwrite it"
-        ),
+        stderr.contains("error: root: step `prove staging/pyproject.toml resolves"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("hint: root: to keep that change, run the same command with --replan"),
-        "{stderr}"
-    );
+    for name in NAMES {
+        assert!(tags(&w.remote(name)).is_empty(), "{name}: nothing pushed");
+    }
     assert!(
         stderr.contains(
             "or `release-tool release --bump minor --push --replan` after changing files by hand"
-        ),
+        ) && stderr.contains("or `release-tool abort` to abandon the run"),
         "{stderr}"
     );
 
@@ -408,6 +428,7 @@ fn replan_after_a_manual_fix_finishes_the_run_from_the_workspace_as_it_is() {
 fn release_now_push_later_pushes_what_is_still_local() {
     use crate::support::fake_github::FakeForge;
     let w = World::new();
+    crate::support::explicit_forge(&w.root);
     let forge = FakeForge::github().start();
     let run = |args: &[&str]| {
         w.cmd()
