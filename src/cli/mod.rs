@@ -139,7 +139,7 @@ pub enum Command {
     /// Stage 2: commit each package with its message file.
     #[command(visible_alias = "stage2")]
     Commit(commands::commit::CommitArgs),
-    /// Stage 3: write release notes material for packages with commits since their tag.
+    /// Stage 3: write release notes material for packages with changes since their last release.
     #[command(visible_alias = "stage3")]
     Notes(commands::notes::NotesArgs),
     /// Stage 4: bump versions, update changelogs, make the release commit.

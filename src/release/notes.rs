@@ -233,7 +233,27 @@ fn gather(
     } else {
         newest.clone()
     };
-    let commits = git.log(since_tag.as_deref(), "HEAD")?;
+    // As `prepare` counts them (docs/release.md, "Which packages"): no changes when the tree
+    // is the released tree but for the version; merges and `next` commits are not notes
+    // (unless the tree changed in merges only).
+    if let Some(tag) = &since_tag
+        && !super::tree_differs(&git, &format!("refs/tags/{tag}"), "HEAD")?
+    {
+        return Ok(None);
+    }
+    let all = super::log_with_merges(&git, since_tag.as_deref(), "HEAD")?;
+    let mut commits: Vec<_> = all
+        .iter()
+        .filter(|(merge, c)| !merge && !super::is_next_commit(&c.subject))
+        .map(|(_, c)| c.clone())
+        .collect();
+    if commits.is_empty() {
+        commits = all
+            .into_iter()
+            .filter(|(_, c)| !super::is_next_commit(&c.subject))
+            .map(|(_, c)| c)
+            .collect();
+    }
     if commits.is_empty() {
         return Ok(None);
     }
@@ -269,7 +289,7 @@ fn gather(
     }))
 }
 
-/// Plan the notes of the selected packages (those with commits since their tag).
+/// Plan the notes of the selected packages (those with changes since their last release).
 pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNotes>)> {
     for name in req.tags.keys() {
         if ws.package(name).is_none() {

@@ -1152,6 +1152,12 @@ fn a_merge_commit_and_the_next_commit_are_not_changes() {
     assert!(!stdout.contains("Maintenance release"), "{stdout}");
     assert!(stderr.contains("Nothing to do"), "{stderr}");
     assert_eq!(before, state(&env, &root), "nothing changed");
+    // `notes` counts the same way: nothing to write.
+    let (_, stderr) = ok(&env, &root, &["notes"]);
+    assert!(
+        stderr.contains("No package has changes since its last release: nothing to write"),
+        "{stderr}"
+    );
 }
 
 /// Issue 17, item 6: after `prepare --bump dev --push` made v0.1.0.dev1 (staging), a final

@@ -39,7 +39,7 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     };
     let (mut plan, written) = notes::plan(&ws, &request)?;
     if written.is_empty() {
-        ui::note("No package has commits since its last tag: nothing to write");
+        ui::note("No package has changes since its last release: nothing to write");
         return Ok(ExitKind::Success);
     }
     let env = llm::process_env;
