@@ -416,13 +416,38 @@ fn gather(
                     format!("{}\n\n{}", c.subject, c.body)
                 }
             };
-            messages = commits
-                .iter()
-                .filter(|(merge, c)| {
-                    !merge && !is_next_commit(&c.subject) && !tagged.contains(c.hash.as_str())
-                })
-                .map(full)
+            // A dev/pre release squash-merged (a final release after it): the squash commit
+            // stands for the commits of that release, which are not in HEAD's history.
+            let squashed = if since_final {
+                squashed_releases(git, prefix, &tags, last_tag.as_ref().map(|(_, v)| v), from, &head)?
+            } else {
+                HashMap::new()
+            };
+            let tagged: BTreeSet<&str> = tagged
+                .into_iter()
+                .chain(squashed.values().flatten().map(|(_, c)| c.hash.as_str()))
                 .collect();
+            messages = Vec::new();
+            for commit in &commits {
+                let (merge, c) = commit;
+                if let Some(inner) = squashed.get(&c.hash) {
+                    messages.extend(
+                        inner
+                            .iter()
+                            .filter(|(merge, c)| {
+                                !merge
+                                    && !is_next_commit(&c.subject)
+                                    && !tags.iter().any(|t| t.commit == c.hash)
+                            })
+                            .map(full),
+                    );
+                } else if !merge
+                    && !is_next_commit(&c.subject)
+                    && !tagged.contains(c.hash.as_str())
+                {
+                    messages.push(full(commit));
+                }
+            }
             if messages.is_empty() {
                 // The tree changed in merges or release commits only: they are the changes.
                 messages = commits
@@ -439,6 +464,48 @@ fn gather(
         last_tag,
         messages,
     })
+}
+
+/// The squash merges of dev/pre releases in `from..head`: commit → the commits of the release
+/// it squashed (`head..tag`, the release commit included). A release counts when its tag is
+/// newer than `last` (the last final release), not merged into HEAD, and a commit of HEAD's
+/// history has exactly its tree. Only asked when such a tag exists (two git processes more).
+fn squashed_releases(
+    git: &Git,
+    prefix: &str,
+    tags: &[crate::git::TagRef],
+    last: Option<&Version>,
+    from: Option<&str>,
+    head: &str,
+) -> Result<HashMap<String, Vec<(bool, crate::git::Commit)>>> {
+    let unmerged: Vec<&crate::git::TagRef> = tags
+        .iter()
+        .filter(|t| t.ahead.is_some_and(|a| a > 0))
+        .filter(|t| {
+            version::parse_tag(&t.name, prefix)
+                .is_some_and(|v| !version::is_final(&v) && last.is_none_or(|l| v > *l))
+        })
+        .collect();
+    let mut out = HashMap::new();
+    if unmerged.is_empty() {
+        return Ok(out);
+    }
+    let range = from.map_or_else(|| head.to_owned(), |from| format!("{from}..{head}"));
+    let trees: HashMap<String, String> = git
+        .run(["log", "--format=%T %H", &range, "--"])?
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(tree, commit)| (tree.to_owned(), commit.to_owned()))
+        .collect();
+    for tag in unmerged {
+        let tree = git.run(["rev-parse", &format!("{}^{{tree}}", tag.commit)])?;
+        if let Some(commit) = trees.get(tree.trim()) {
+            // What the squash brought: the release's commits HEAD's history lacks.
+            let inner = log_with_merges(git, Some(head), &tag.commit)?;
+            out.insert(commit.clone(), inner);
+        }
+    }
+    Ok(out)
 }
 
 /// Look at each selected package: version, tags, commits, branch, cleanliness. The git work
@@ -2648,7 +2715,10 @@ fn tag_step(
         return Ok(None);
     };
     if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
-        if existing != target {
+        // A squash merge: the tagged release commit (a dev/pre release `prepare` tagged on
+        // `dev_branch`) is not in the history, but its tree is the release commit's.
+        let squashed = existing != target && !tree_differs(&c.git, &existing, &target)?;
+        if existing != target && !squashed {
             problem(
                 problems,
                 c.pkg,
@@ -2661,12 +2731,31 @@ fn tag_step(
             return Ok(None);
         }
         // `--replan`: a tag the unfinished run made stays part of it (pins, root commit).
+        let on = if squashed {
+            format!(
+                "the release commit (squash-merged as {})",
+                crate::git::short_hash(&target)
+            )
+        } else {
+            "the release commit".to_owned()
+        };
         if !req.push && !req.earlier.iter().any(|p| p.package == c.pkg.name) {
             planned.skipped.push(Skipped::new(
                 c.pkg,
-                format!("tag {tag} already exists on the release commit"),
+                format!("tag {tag} already exists on {on}"),
             ));
             return Ok(None);
+        }
+        if squashed {
+            // The tag stays where it is (pushed when still local, pinned as it is).
+            let message = c.git.run(["log", "-1", "--format=%B", &existing])?;
+            return Ok(Some(TagStep {
+                index,
+                tag,
+                target: existing,
+                version: v,
+                message: message.trim_end().to_owned(),
+            }));
         }
     }
     let message = c.git.run(["log", "-1", "--format=%B", &target])?;

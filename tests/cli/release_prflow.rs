@@ -1287,3 +1287,41 @@ fn two_rounds_merged_with_a_merge_commit_then_squashed_release_each_change_once(
     }
     assert!(!read(&a.join("CHANGELOG.md")).contains("Maintenance release"));
 }
+
+/// Issue 17, items 6 and 7: a dev release (tagged by `prepare` on `dev_branch`) squash-merged:
+/// `tag --sync` finds the dev tag on the squashed release commit, whose tree main's squash
+/// commit has, and skips it (not an error, nothing re-made); the final release that follows
+/// counts the commits since the last final release.
+#[test]
+fn a_squash_merged_dev_release_is_not_tagged_again() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
+    let (a, b) = (pkg(&root, "a"), pkg(&root, "b"));
+    let dev_tags = [rev(&a, "refs/tags/v0.1.0.dev1"), rev(&b, "refs/tags/v0.1.0.dev1")];
+    squash_merge_on_remote(&env, "a");
+    squash_merge_on_remote(&env, "b");
+    let (_, stderr) = ok(&env, &root, &["tag", "--sync"]);
+    for (i, (p, name)) in [(&a, "a"), (&b, "b")].into_iter().enumerate() {
+        assert!(
+            stderr.contains(&format!(
+                "{name}: skipped, tag v0.1.0.dev1 already exists on the release commit (squash-merged as"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(branch(p), "main");
+        assert_eq!(rev(p, "refs/tags/v0.1.0.dev1"), dev_tags[i], "not re-made");
+        assert_eq!(git(p, &["tag", "--list"]), "v0.1.0.dev1\n", "{name}");
+    }
+    // The final release (from a fresh dev_branch off main): every commit since the first (no
+    // final release yet).
+    for p in [&a, &b] {
+        git(p, &["switch", "-q", "-C", "dev_branch", "main"]);
+    }
+    let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--dry-run"]);
+    assert!(!stderr.contains("skipped"), "{stderr}");
+    assert!(
+        stdout.contains("Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n"),
+        "{stdout}"
+    );
+}
