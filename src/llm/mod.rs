@@ -49,6 +49,10 @@ pub struct Job {
     pub cut: Vec<String>,
     /// Secrets masked.
     pub masked: usize,
+    /// A first line kept above the answer: a tag message's marker (what it was written for,
+    /// docs/release.md "Tag messages"), so that the answer counts as an edited message for
+    /// that release and as stale after it. Empty for other files.
+    pub header: String,
 }
 
 impl Job {
@@ -150,6 +154,7 @@ pub fn commit_job(
         omitted: prepared.omitted,
         cut: prepared.cut,
         masked: prepared.masked,
+        header: String::new(),
     })
 }
 
@@ -170,6 +175,7 @@ pub fn tag_job(
         .collect::<Vec<_>>()
         .join("\n");
     let (draft, _) = redact::mask_secrets(draft.trim(), None, &known);
+    let header = notes.marker.clone();
     let path = ws
         .package(&notes.package)
         .map_or_else(String::new, |p| p.rel_path.clone());
@@ -200,6 +206,7 @@ pub fn tag_job(
         omitted: prepared.omitted,
         cut: prepared.cut,
         masked: prepared.masked,
+        header,
     })
 }
 
@@ -466,7 +473,12 @@ pub fn fill(
     for (i, (job, result)) in jobs.iter().zip(results).enumerate() {
         match result {
             Some(Ok(answer)) => {
-                set_content(plan, &job.package, &job.target, answer.text.clone());
+                set_content(
+                    plan,
+                    &job.package,
+                    &job.target,
+                    format!("{}{}", job.header, answer.text),
+                );
                 filled.answered.push((i, answer));
             }
             Some(Err(e)) => filled.failed.push((job.package.clone(), e.error)),
@@ -543,6 +555,7 @@ mod tests {
             omitted: vec![("uv.lock".to_owned(), "lock file")],
             cut: Vec::new(),
             masked: 2,
+            header: String::new(),
         }
     }
 

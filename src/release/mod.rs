@@ -419,7 +419,14 @@ fn gather(
             // A dev/pre release squash-merged (a final release after it): the squash commit
             // stands for the commits of that release, which are not in HEAD's history.
             let squashed = if since_final {
-                squashed_releases(git, prefix, &tags, last_tag.as_ref().map(|(_, v)| v), from, &head)?
+                squashed_releases(
+                    git,
+                    prefix,
+                    &tags,
+                    last_tag.as_ref().map(|(_, v)| v),
+                    from,
+                    &head,
+                )?
             } else {
                 HashMap::new()
             };
@@ -441,9 +448,7 @@ fn gather(
                             })
                             .map(full),
                     );
-                } else if !merge
-                    && !is_next_commit(&c.subject)
-                    && !tagged.contains(c.hash.as_str())
+                } else if !merge && !is_next_commit(&c.subject) && !tagged.contains(c.hash.as_str())
                 {
                     messages.push(full(commit));
                 }

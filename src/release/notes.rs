@@ -55,6 +55,10 @@ pub struct PackageNotes {
     /// The template grouped from conventional commits (the draft the LLM improves on).
     #[serde(skip)]
     pub template: String,
+    /// The marker line of a message written for the coming release (what `--llm` keeps above
+    /// its answer, see [`marker`]).
+    #[serde(skip)]
+    pub marker: String,
 }
 
 /// Read a `--tags-file` (JSON object `{package: tag}`).
@@ -359,12 +363,9 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             Some(MessageState::Stale(why)) => Some(why),
             _ => None,
         };
+        let marker = marker(&pkg.name, newest, &template);
         if !kept {
-            plan.write(
-                Some(&pkg.name),
-                &message,
-                format!("{}{template}", marker(&pkg.name, newest, &template)),
-            );
+            plan.write(Some(&pkg.name), &message, format!("{marker}{template}"));
         }
         out.push(PackageNotes {
             package: pkg.name.clone(),
@@ -377,6 +378,7 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             log: g.log,
             diff: g.diff,
             template,
+            marker,
         });
     }
     Ok((plan, out))

@@ -231,10 +231,14 @@ fn notes_llm_fills_the_tag_message_from_a_filtered_masked_diff() {
     let out = run_llm(&env, &root, &["-p", "core-utils", "notes", "--llm"]);
     let (stdout, stderr) = outputs(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert_eq!(
-        read(&changes(&root, "core-utils", "tag_message.md")),
-        TAG_ANSWER
+    // The answer, below the marker of the release it is written for (after v0.1.0).
+    let written = read(&changes(&root, "core-utils", "tag_message.md"));
+    let (marker, answer) = written.split_once('\n').unwrap();
+    assert!(
+        marker.starts_with("<!-- release-tool: tag message of core-utils after v0.1.0, template "),
+        "{written}"
     );
+    assert_eq!(answer, TAG_ANSWER);
     assert!(
         stderr.contains("core-utils: tag message by test-model → release_tool/changes/core-utils/tag_message.md: Release core-utils {VERSION}"),
         "{stderr}"
@@ -326,9 +330,16 @@ fn notes_llm_replaces_an_untouched_template_but_not_an_edited_one() {
     let out = run_llm(&env, &root, &["notes", "--llm", "-j", "3"]);
     assert!(out.status.success(), "{}", outputs(&out).1);
     for name in ["core-utils", "data-loader"] {
-        assert_eq!(
-            read(&changes(&root, name, "tag_message.md")),
-            format!("Release {name} {{VERSION}}\n\n- Better.\n")
+        let written = read(&changes(&root, name, "tag_message.md"));
+        assert!(
+            written.starts_with(&format!(
+                "<!-- release-tool: tag message of {name} after no release, template "
+            )),
+            "{written}"
+        );
+        assert!(
+            written.ends_with(&format!("-->\nRelease {name} {{VERSION}}\n\n- Better.\n")),
+            "{written}"
         );
     }
     assert_eq!(read(&edited), "Mine {VERSION}\n");
@@ -353,6 +364,25 @@ fn notes_llm_replaces_an_untouched_template_but_not_an_edited_one() {
         ),
         "{prompt}"
     );
+    // The model's message is an edited message for the coming release: kept by `notes`...
+    let out = env.run(&root, ["-p", "core-utils", "notes"]);
+    let (_, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        read(&changes(&root, "core-utils", "tag_message.md")).contains("- Better."),
+        "{stderr}"
+    );
+    // ...and stale once a release was made after it: written anew, saying why.
+    let core = pkg(&root, "core-utils");
+    git(&core, &["tag", "-a", "-m", "0.1.0", "v0.1.0"]);
+    commit_file(&core, "src/core_utils/more.py", "X = 1\n", "feat: more");
+    let out = env.run(&root, ["-p", "core-utils", "notes"]);
+    let (_, stderr) = outputs(&out);
+    assert!(
+        stderr.contains("written anew: it was written for the release of core-utils after its start, and v0.1.0 was released since"),
+        "{stderr}"
+    );
+    assert!(!read(&changes(&root, "core-utils", "tag_message.md")).contains("- Better."));
 }
 
 #[test]

@@ -1298,7 +1298,10 @@ fn a_squash_merged_dev_release_is_not_tagged_again() {
     let root = ready_to_prepare(&env);
     ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
     let (a, b) = (pkg(&root, "a"), pkg(&root, "b"));
-    let dev_tags = [rev(&a, "refs/tags/v0.1.0.dev1"), rev(&b, "refs/tags/v0.1.0.dev1")];
+    let dev_tags = [
+        rev(&a, "refs/tags/v0.1.0.dev1"),
+        rev(&b, "refs/tags/v0.1.0.dev1"),
+    ];
     squash_merge_on_remote(&env, "a");
     squash_merge_on_remote(&env, "b");
     let (_, stderr) = ok(&env, &root, &["tag", "--sync"]);
@@ -1321,7 +1324,9 @@ fn a_squash_merged_dev_release_is_not_tagged_again() {
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--dry-run"]);
     assert!(!stderr.contains("skipped"), "{stderr}");
     assert!(
-        stdout.contains("Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n"),
+        stdout.contains(
+            "Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n"
+        ),
         "{stdout}"
     );
 }
