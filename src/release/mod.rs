@@ -1489,9 +1489,16 @@ fn plan_dependent_bounds(
         if released.contains_key(&pkg.key) || ws.config.is_skipped(&pkg.name) {
             continue;
         }
+        // Its requirements, and its direct git references anywhere (an extra, a group).
         let raises: Vec<(&String, &Version)> = released
             .iter()
-            .filter(|(k, _)| pkg.workspace_deps.contains(k))
+            .filter(|(k, _)| {
+                pkg.workspace_deps.contains(k)
+                    || pkg
+                        .meta
+                        .as_ref()
+                        .is_some_and(|m| m.git_references.contains(k))
+            })
             .collect();
         if raises.is_empty() {
             continue;

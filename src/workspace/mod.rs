@@ -72,6 +72,9 @@ pub struct PackageMeta {
     pub dependencies: Vec<String>,
     /// Names with a `{ workspace = true }` source in the package's own pyproject.
     pub workspace_sources: Vec<String>,
+    /// Normalised names of its direct git references at a ref (`name @ git+URL@REF`, in
+    /// dependencies, extras or dependency groups): what a release of such a member repoints.
+    pub git_references: Vec<String>,
     pub hatchling: bool,
     /// `[build-system] build-backend = "uv_build"`.
     pub uv_build: bool,
@@ -756,6 +759,11 @@ fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Packag
         parsed_version,
         dependencies,
         workspace_sources,
+        git_references: doc
+            .git_references()
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect(),
         hatchling: doc.has_hatchling_backend(),
         uv_build: doc.has_uv_build_backend(),
     });

@@ -240,3 +240,42 @@ fn a_pin_to_a_tag_that_neither_exists_nor_is_made_is_refused_while_planning() {
     );
     assert_eq!(w.state(), before);
 }
+
+/// Item 2, the references no requirement shows: `c` requires `a` only by a direct reference in
+/// an extra and in a dependency group. Releasing `a` alone moves both in c's deps commit.
+#[test]
+fn a_direct_reference_in_an_extra_or_a_group_of_a_dependent_moves_too() {
+    let w = World::new();
+    ok(&w.release(&["--bump", "minor", "--push"]));
+    let c = w.pkg("c");
+    let reference = format!("a @ git+{}@v0.1.0", url(&w.remote("a")));
+    let text = std::fs::read_to_string(c.join("pyproject.toml")).unwrap();
+    std::fs::write(
+        c.join("pyproject.toml"),
+        format!(
+            "{text}\n[project.optional-dependencies]\ntools = [\"{reference}\"]\n\n[dependency-groups]\ndev = [\"{reference}\"]\n"
+        ),
+    )
+    .unwrap();
+    git(&c, &["add", "pyproject.toml"]);
+    git(
+        &c,
+        &["commit", "-q", "-m", "chore: a in an extra and a group"],
+    );
+    git(&c, &["push", "-q", "origin", "main"]);
+    commit_file(&w.pkg("a"), "src/a/more.py", "MORE = 1\n", "feat: a grows");
+    git(&w.pkg("a"), &["push", "-q", "origin", "main"]);
+    git(&w.root, &["add", "-A"]);
+    git(&w.root, &["commit", "-q", "-m", "chore: c refers to a"]);
+
+    ok(&w.release(&["--bump", "minor", "--push", "-p", "a"]));
+    assert_eq!(
+        git(&c, &["log", "-1", "--format=%s"]).trim(),
+        "chore(deps): require a @ v0.2.0"
+    );
+    let text = std::fs::read_to_string(c.join("pyproject.toml")).unwrap();
+    let moved = reference.replace("@v0.1.0", "@v0.2.0");
+    assert_eq!(text.matches(&format!("\"{moved}\"")).count(), 2, "{text}");
+    assert!(!text.contains("@v0.1.0"), "{text}");
+    assert_eq!(remote_tags(&w, "c"), "v0.1.0\n");
+}
