@@ -1869,7 +1869,22 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let todo = releasable(ws, req, cands, &mut planned, &mut problems, &mut unchanged)?;
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
-    let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
+    // `--replan`: a release commit the unfinished run made (not yet tagged) is not bumped again.
+    let committed = todo
+        .iter()
+        .map(|c| committed_earlier(req, c))
+        .collect::<Result<Vec<bool>>>()?;
+    let versions: Vec<Version> = todo
+        .iter()
+        .zip(&committed)
+        .map(|(c, &done)| {
+            if done {
+                c.version.clone()
+            } else {
+                new_version(c, req, &mut planned.notes, &mut problems)
+            }
+        })
+        .collect();
     if req.push && problems.is_empty() {
         check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
     }
@@ -1892,8 +1907,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         versions_changed: true,
         ..Pins::default()
     };
-    for (c, v) in todo.iter().zip(&versions) {
-        plan_package_release(ws, &mut planned, &mut pins, c, v, &released, req)?;
+    for ((c, v), &done) in todo.iter().zip(&versions).zip(&committed) {
+        plan_package_release(ws, &mut planned, &mut pins, c, v, &released, req, done)?;
     }
     if !req.push && !todo.is_empty() {
         planned.notes.push(
@@ -2192,6 +2207,19 @@ fn release_versions(
         .collect()
 }
 
+/// `--replan` of a `release`: whether the unfinished run made this package's release commit
+/// (HEAD sets the version the run planned) but not its tag, so that the plan tags HEAD
+/// instead of bumping again.
+fn committed_earlier(req: &Request, c: &Candidate<'_>) -> Result<bool> {
+    let Some(p) = req.earlier.iter().find(|p| p.package == c.pkg.name) else {
+        return Ok(false);
+    };
+    if !req.replan || p.version != c.version || c.tagged(&c.version).is_some() {
+        return Ok(false);
+    }
+    head_sets_version(c)
+}
+
 /// With `push`: the remotes of the packages (and of the root, when it commits) take the
 /// push: branch not ahead, tag not there, remote reachable.
 fn check_release_remotes(
@@ -2233,6 +2261,7 @@ fn check_release_remotes(
 
 /// One package's release steps: release commit, tag, (`next`) next-dev commit, (`push`) push
 /// and forge release; its pins and its line in the report.
+#[allow(clippy::too_many_arguments)]
 fn plan_package_release(
     ws: &Workspace,
     planned: &mut Planned,
@@ -2241,11 +2270,22 @@ fn plan_package_release(
     v: &Version,
     released: &BTreeMap<String, Version>,
     req: &Request,
+    committed: bool,
 ) -> Result<()> {
     let pkg = c.pkg;
     let name = Some(pkg.name.as_str());
     let vs = v.to_string();
-    let (tag, message) = plan_release_commit(ws, planned, c, &vs, released)?;
+    let (tag, message) = if committed {
+        // The release commit is HEAD (made by the unfinished run): tag it with its message.
+        let message = c.git.run(["log", "-1", "--format=%B", "HEAD"])?;
+        planned.notes.push(format!(
+            "{}: its release commit for {vs} is HEAD (made by the unfinished run): tagged, not bumped again",
+            pkg.name
+        ));
+        (c.tag_name(v), message.trim_end().to_owned())
+    } else {
+        plan_release_commit(ws, planned, c, &vs, released)?
+    };
     planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
     let mut next = None;
     if req.next && version::is_final(v) {
@@ -2434,6 +2474,11 @@ fn already_prepared(c: &Candidate<'_>) -> Result<bool> {
     if !version::is_final(&c.version) || c.tagged(&c.version).is_some() {
         return Ok(false);
     }
+    head_sets_version(c)
+}
+
+/// Whether HEAD's commit changed the package's (static) version to the one it has now.
+fn head_sets_version(c: &Candidate<'_>) -> Result<bool> {
     let Some(parent) = c.git.resolve("HEAD^")? else {
         return Ok(false);
     };

@@ -561,3 +561,53 @@ fn abort_asks_on_a_terminal() {
     assert!(shown.contains("Abandoned `release-tool release"), "{shown}");
     assert!(w.journal().is_none());
 }
+
+/// Item 4, a half-made package: the run made b's release commit, then could not tag it (a
+/// stale ref lock in b's repository). `--replan` tags that commit: b is not bumped again, has
+/// one release commit and its tag on it; c follows; the run finishes.
+#[test]
+fn replan_tags_a_release_commit_the_run_made_instead_of_bumping_again() {
+    let w = World::new();
+    let b = w.pkg("b");
+    let git_dir = git(&b, &["rev-parse", "--absolute-git-dir"]);
+    let lock = Path::new(git_dir.trim()).join("refs/tags/v0.1.0.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let stderr = failed(&w.release(&RELEASE), 1);
+    assert!(stderr.contains("v0.1.0.lock"), "{stderr}");
+    let release_b = rev(&b, "HEAD");
+    assert_eq!(
+        git(&b, &["log", "-1", "--format=%s"]).trim(),
+        "Release b 0.1.0"
+    );
+    assert!(tags(&b).is_empty());
+
+    std::fs::remove_file(&lock).unwrap();
+    let (stdout, stderr) = ok(&w.release(&["--bump", "minor", "--push", "--replan"]));
+    assert!(
+        stderr.contains("b: its release commit for 0.1.0 is HEAD (made by the unfinished run): tagged, not bumped again"),
+        "{stderr}"
+    );
+    assert_eq!(
+        rev(&b, "v0.1.0^{commit}"),
+        release_b,
+        "the run's commit tagged"
+    );
+    for name in NAMES {
+        assert!(
+            crate::support::table_row(&stdout, name).is_some_and(|r| r.contains("0.1.0 v0.1.0")),
+            "{name}: {stdout}"
+        );
+        assert_eq!(tags(&w.remote(name)), ["v0.1.0"], "{name}");
+        assert_eq!(
+            git(&w.pkg(name), &["log", "--format=%s"])
+                .lines()
+                .filter(|s| s.starts_with("Release "))
+                .count(),
+            1,
+            "{name}: one release commit"
+        );
+    }
+    assert_eq!(w.journal().expect("a journal")["finished"], true);
+    assert_eq!(rev(&w.root, "HEAD"), rev(&w.remote("root"), "main"));
+}
