@@ -17,7 +17,9 @@
 //!    the journal now says exactly what a fresh run killed after recording step N would say;
 //! 3. no hook: the same command finishes the release from there.
 //!
-//! The copies run on a few threads at once.
+//! The copies run on a few threads at once. A second matrix does the same for push later
+//! (issue 17, item 8): the world released without `--push` first, then the later
+//! `release --push` killed at each of its steps.
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
@@ -197,7 +199,19 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
         "prod/uv.lock",
     ] {
         out.push(format!("-- {file}"));
-        out.push(norm(git(&root, &["show", &format!("HEAD:{file}")])));
+        // A lock a release without `--push` could not make is absent (push later).
+        let mut cmd = std::process::Command::new("git");
+        crate::support::hermetic(&mut cmd);
+        let shown = cmd
+            .current_dir(&root)
+            .args(["show", &format!("HEAD:{file}")])
+            .output()
+            .unwrap();
+        out.push(if shown.status.success() {
+            norm(String::from_utf8_lossy(&shown.stdout).into_owned())
+        } else {
+            "(not committed)".to_owned()
+        });
     }
     out.push(format!(
         "status: {:?}",
@@ -288,9 +302,39 @@ fn crash_and_resume(
 
 #[test]
 fn killed_at_every_step_in_both_windows_the_same_command_finishes_the_release_exactly_once() {
-    let started = Instant::now();
     let env = TestEnv::new();
     let template = template(&env);
+    let total = matrix(&env, &template, 2);
+    assert!(total > 30, "{total} steps");
+}
+
+/// Release now, push later (issue 17, item 8): the world released without `--push` first; the
+/// later `release --bump minor --push` (pushes of branches and tags, forge releases, the root)
+/// is killed at every step of its own and must end where an uninterrupted push-later run ends,
+/// which is where a release with `--push` ends.
+#[test]
+fn push_later_killed_at_every_step_finishes_exactly_once() {
+    let env = TestEnv::new();
+    let template = template(&env);
+    let out = env
+        .cmd_uv(&template.join("product"))
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .args(["release", "--bump", "minor"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let total = matrix(&env, &template, 0);
+    // Three pushes, three forge releases, the root's push.
+    assert_eq!(total, 7);
+}
+
+/// The reference run of `release --bump minor --push` in a copy of `template` (its dry run has
+/// `proofs` pre-push proofs), then every step index crashed and resumed in a copy of its own:
+/// the end state must be the reference's. Returns the number of steps.
+fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
+    let started = Instant::now();
+    let env = env;
+    let template = template.to_path_buf();
 
     // The reference: an uninterrupted run in a copy of its own.
     let base = copy_world(&template, &env.path().join("reference"));
@@ -308,7 +352,7 @@ fn killed_at_every_step_in_both_windows_the_same_command_finishes_the_release_ex
     // The pre-push proofs (staging and prod) are steps like any other: killed around them too.
     assert_eq!(
         steps.iter().filter(|s| s["action"] == "prove").count(),
-        2,
+        proofs,
         "{steps:#?}"
     );
     let out = release(&env, &base, &forge, &[]);
@@ -403,4 +447,5 @@ fn killed_at_every_step_in_both_windows_the_same_command_finishes_the_release_ex
         "fault matrix: {total} steps, killed in both windows, finished in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    total
 }
