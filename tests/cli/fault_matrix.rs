@@ -333,7 +333,6 @@ fn push_later_killed_at_every_step_finishes_exactly_once() {
 /// the end state must be the reference's. Returns the number of steps.
 fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
     let started = Instant::now();
-    let env = env;
     let template = template.to_path_buf();
 
     // The reference: an uninterrupted run in a copy of its own.
@@ -355,7 +354,7 @@ fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
         proofs,
         "{steps:#?}"
     );
-    let out = release(&env, &base, &forge, &[]);
+    let out = release(env, &base, &forge, &[]);
     assert!(out.status.success(), "{}", outputs(&out).1);
     let journal: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(base.join("product/.release_tool/journal.json")).unwrap(),
@@ -424,7 +423,7 @@ fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
                     if n > total {
                         break;
                     }
-                    if let Err(e) = crash_and_resume(&env, &template, n, &reference) {
+                    if let Err(e) = crash_and_resume(env, &template, n, &reference) {
                         let step = &steps[n - 1];
                         failures.lock().unwrap().push(format!(
                             "step {n} ({}: {}): {e}",
