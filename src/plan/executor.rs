@@ -695,10 +695,24 @@ fn run_step(
             git.run_batch(args)?;
             Ok(Outcome::Ran(None))
         }
-        StepKind::Uv { dir, args } => {
+        StepKind::Uv {
+            dir,
+            args,
+            redirects,
+        } => {
             let uv = opts
                 .uv
                 .ok_or_else(|| anyhow!("uv is needed for this step"))?;
+            let env = redirect_env(redirects);
+            let env_refs: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let redirected;
+            let uv = if env.is_empty() {
+                uv
+            } else {
+                redirected = uv.clone().with_env(&env_refs);
+                &redirected
+            };
             if opts.capture_uv {
                 let out = uv.run_quiet(dir, args)?;
                 shared.lock().expect("journal lock").1.uv_outputs.push(out);
@@ -750,6 +764,34 @@ fn run_step(
     }
 }
 
+/// The environment that makes git (uv's) fetch each `redirects` URL from its local repository
+/// (`url.<to>.insteadOf <from>`, added to the `GIT_CONFIG_COUNT` variables already set), and
+/// uv resolve refs with git rather than GitHub's API (a tag not pushed yet is not there).
+/// Empty without redirects.
+fn redirect_env(redirects: &[crate::plan::Redirect]) -> Vec<(String, String)> {
+    if redirects.is_empty() {
+        return Vec::new();
+    }
+    let start = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut env: Vec<(String, String)> = Vec::new();
+    for (i, r) in redirects.iter().enumerate() {
+        env.push((
+            format!("GIT_CONFIG_KEY_{}", start + i),
+            format!("url.{}.insteadOf", r.to),
+        ));
+        env.push((format!("GIT_CONFIG_VALUE_{}", start + i), r.from.clone()));
+    }
+    env.push((
+        "GIT_CONFIG_COUNT".to_owned(),
+        (start + redirects.len()).to_string(),
+    ));
+    env.push(("UV_NO_GITHUB_FAST_PATH".to_owned(), "1".to_owned()));
+    env
+}
+
 /// [`StepKind::ProveLock`]: `uv lock` of `content` in a temporary directory (relative `path`
 /// sources made absolute, the manifest's own `uv.lock` as the starting point), git told by
 /// `url.<to>.insteadOf <from>` (added to the `GIT_CONFIG_COUNT` variables already set) to fetch
@@ -788,24 +830,7 @@ fn prove_lock(
     if let Ok(lock) = fs_err::read(base.join("uv.lock")) {
         fs_err::write(dir.path().join("uv.lock"), lock)?;
     }
-    let start = std::env::var("GIT_CONFIG_COUNT")
-        .ok()
-        .and_then(|n| n.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut env: Vec<(String, String)> = Vec::new();
-    for (i, r) in redirects.iter().enumerate() {
-        env.push((
-            format!("GIT_CONFIG_KEY_{}", start + i),
-            format!("url.{}.insteadOf", r.to),
-        ));
-        env.push((format!("GIT_CONFIG_VALUE_{}", start + i), r.from.clone()));
-    }
-    env.push((
-        "GIT_CONFIG_COUNT".to_owned(),
-        (start + redirects.len()).to_string(),
-    ));
-    // A tag not pushed yet is not on GitHub: resolve refs with git, not its API.
-    env.push(("UV_NO_GITHUB_FAST_PATH".to_owned(), "1".to_owned()));
+    let env = redirect_env(redirects);
     let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let uv = uv.clone().with_env(&env_refs);
     uv.run_quiet(dir.path(), ["lock"]).map_err(|e| {

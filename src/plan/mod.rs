@@ -38,8 +38,14 @@ pub enum StepKind {
     RemoveEmptyDir { path: PathBuf },
     /// Run `git -C dir args...`.
     Git { dir: PathBuf, args: Vec<String> },
-    /// Run `uv args...` in `dir`.
-    Uv { dir: PathBuf, args: Vec<String> },
+    /// Run `uv args...` in `dir`; git (uv's) fetches each URL of `redirects` from the local
+    /// repository that holds the tags not pushed yet (as [`StepKind::ProveLock`] does).
+    Uv {
+        dir: PathBuf,
+        args: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        redirects: Vec<Redirect>,
+    },
     /// A forge API call (a release, a pull request); the token is never part of it.
     Forge { call: ForgeCall },
     /// Prove that a manifest resolves before anything is pushed: `uv lock` of `content` (the
@@ -411,6 +417,25 @@ impl Plan {
             StepKind::Uv {
                 dir: dir.into(),
                 args,
+                redirects: Vec::new(),
+            },
+        );
+    }
+
+    /// Run uv in `dir` with `redirects` ([`StepKind::Uv`]): a lock of tags not pushed yet.
+    pub fn uv_redirected(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        args: &[&str],
+        redirects: Vec<Redirect>,
+    ) {
+        self.push(
+            package,
+            StepKind::Uv {
+                dir: dir.into(),
+                args: args.iter().map(|a| (*a).to_owned()).collect(),
+                redirects,
             },
         );
     }
@@ -488,10 +513,7 @@ impl Plan {
                         "git",
                         format!("git -C {} {}", self.rel(dir), shell_words(args)),
                     ),
-                    StepKind::Uv { dir, args } => (
-                        "uv",
-                        format!("(cd {} && uv {})", self.rel(dir), shell_words(args)),
-                    ),
+                    StepKind::Uv { .. } => ("uv", self.headline(s)),
                     StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
                     StepKind::Engine { dir, engine, args } => {
                         ("engine", self.engine_line(dir, engine, args))
@@ -588,8 +610,16 @@ impl Plan {
                 self.rel(dir),
                 shell_words(&first_lines(args))
             ),
-            StepKind::Uv { dir, args } => {
-                format!("(cd {} && uv {})", self.rel(dir), shell_words(args))
+            StepKind::Uv {
+                dir,
+                args,
+                redirects,
+            } => {
+                let mut line = format!("(cd {} && uv {})", self.rel(dir), shell_words(args));
+                if !redirects.is_empty() {
+                    line.push_str(", the new tags fetched from the local repositories");
+                }
+                line
             }
             StepKind::Forge { call } => {
                 let (method, path) = call.method_path();

@@ -980,19 +980,21 @@ fn plan_root(
             }
             planned.plan.write(None, &path, after);
             changed_files.push(rel.clone());
-            plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
+            let local = (!from_index).then(|| proof_redirects(ws, &run_pins));
+            plan_manifest_lock(ws, planned, &path, req, &mut changed_files, local);
         } else if req.replan && committed_differs(ws, rel, &after) {
             // `--replan`: the unfinished run (or the user) already wrote the pins; its lock and
             // commit are still to make, and (before a first push) the proof that they resolve.
             let from_index = prod && ws.config.prod_source == ProdSource::Index;
+            let run_pins = pins.tags(prod);
             if req.push && req.lock && !from_index {
-                let run_pins = pins.tags(prod);
                 planned
                     .plan
                     .prove_lock(&path, after.clone(), proof_redirects(ws, &run_pins));
             }
             changed_files.push(rel.clone());
-            plan_manifest_lock(ws, planned, &path, req, &mut changed_files);
+            let local = (!from_index).then(|| proof_redirects(ws, &run_pins));
+            plan_manifest_lock(ws, planned, &path, req, &mut changed_files, local);
         }
     }
     // The dev lock records every workspace member's version and requirements: left as it was,
@@ -1292,6 +1294,7 @@ fn plan_manifest_lock(
     path: &Path,
     req: &Request,
     changed_files: &mut Vec<String>,
+    local: Option<Vec<crate::plan::Redirect>>,
 ) {
     let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
     let lock_rel = ws.rel(&dir.join("uv.lock"));
@@ -1300,9 +1303,21 @@ fn plan_manifest_lock(
         // the Docker image) install exactly what was released.
         planned.plan.uv(None, &dir, ["lock"]);
         changed_files.push(lock_rel);
+    } else if req.lock
+        && let Some(redirects) = local
+    {
+        // Not pushed: the tags are fetched from the local repositories (the lock records the
+        // remotes' URLs and the commits, which the later push makes true).
+        planned.plan.uv_redirected(None, &dir, &["lock"], redirects);
+        changed_files.push(lock_rel);
     } else if dir.join("uv.lock").is_file() {
+        let why = if req.lock {
+            "without --push (its pins name index versions not published yet): publish, then run"
+        } else {
+            "(no uv): run"
+        };
         planned.notes.push(format!(
-            "{lock_rel} is not refreshed without --push (the new tags are not on the remotes yet): push, then run `release-tool lock --all`"
+            "{lock_rel} is not refreshed {why} `release-tool lock --all`"
         ));
     }
 }
@@ -2773,8 +2788,13 @@ fn tag_step(
     };
     if let Some(existing) = c.git.resolve(&format!("refs/tags/{tag}"))? {
         // A squash merge: the tagged release commit (a dev/pre release `prepare` tagged on
-        // `dev_branch`) is not in the history, but its tree is the release commit's.
-        let squashed = existing != target && !tree_differs(&c.git, &existing, &target)?;
+        // `dev_branch`) is not in the history, but its tree is exactly the release commit's.
+        let tree = |commit: &str| {
+            c.git
+                .run(["rev-parse", "--verify", &format!("{commit}^{{tree}}")])
+                .map(|t| t.trim().to_owned())
+        };
+        let squashed = existing != target && tree(&existing)? == tree(&target)?;
         if existing != target && !squashed {
             problem(
                 problems,

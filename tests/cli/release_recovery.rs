@@ -449,6 +449,18 @@ fn release_now_push_later_pushes_what_is_still_local() {
         assert!(tags(&w.remote(name)).is_empty(), "{name}");
     }
     assert!(forge.requests().is_empty());
+    // The staging and prod locks are made already, from the local tags: the remotes' URLs and
+    // the tagged commits, which the push below makes true.
+    for rel in ["staging/uv.lock", "prod/uv.lock"] {
+        let lock = git(&w.root, &["show", &format!("HEAD:{rel}")]);
+        for name in NAMES {
+            let commit = rev(&w.pkg(name), "v0.1.0^{commit}");
+            assert!(
+                lock.contains(&format!("{name}.git?tag=v0.1.0#{commit}")),
+                "{rel}: {lock}"
+            );
+        }
+    }
     // Partly pushed by hand: b's branch, not its tag.
     git(&w.pkg("b"), &["push", "-q", "origin", "main"]);
 
