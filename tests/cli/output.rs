@@ -83,6 +83,10 @@ fn on_a_terminal(root: &Path, args: &str) -> Option<String> {
     let line = format!("{} {args} >/dev/null", env!("CARGO_BIN_EXE_release-tool"));
     let mut script = Command::new("script");
     crate::support::hermetic(&mut script);
+    // uv as the tool finds it (a release locks its staging/prod manifests).
+    for (k, v) in crate::support::uv_env() {
+        script.env(k, v);
+    }
     let out = script
         .env("RELEASE_TOOL_PROGRESS_DELAY_MS", "0")
         .env("TERM", "xterm")
@@ -90,8 +94,9 @@ fn on_a_terminal(root: &Path, args: &str) -> Option<String> {
         .args(["-qec", &line, "/dev/null"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", outputs(&out).1);
-    Some(outputs(&out).0)
+    let (shown, stderr) = outputs(&out);
+    assert!(out.status.success(), "{args}: {stderr}\n{shown}");
+    Some(shown)
 }
 
 #[test]
