@@ -144,6 +144,7 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
         }
         Err(e) => problems.push(problem(None, "submodules", e.to_string())),
     }
+    problems.extend(unpublished_pointers(ws, jobs));
 
     if !req.skip_locks {
         checks.push("locks");
@@ -158,6 +159,59 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
         checks,
         problems,
     })
+}
+
+/// Submodule pointers of the root's HEAD that no remote of their package has: a clone of the
+/// root fails on them (`git clone --recurse-submodules`: "not our ref"). Offline, from the last
+/// fetch or push: a commit counts as on a remote when a remote-tracking ref contains it. A
+/// package with no remote-tracking ref at all (never fetched, no remote) is not judged.
+fn unpublished_pointers(ws: &Workspace, jobs: usize) -> Vec<CheckProblem> {
+    let Ok(Some(pointers)) = Git::new(&ws.root).submodule_pointers_at("HEAD") else {
+        return Vec::new();
+    };
+    let todo: Vec<(&Package, String)> = ws
+        .packages
+        .iter()
+        .filter(|p| p.dir.join(".git").exists())
+        .filter_map(|p| {
+            let (_, commit) = pointers.iter().find(|(path, _)| *path == p.rel_path)?;
+            Some((p, commit.clone()))
+        })
+        .collect();
+    let found = parallel::map(&todo, jobs, |(pkg, commit)| {
+        let git = Git::new(&pkg.dir);
+        let on_remote = |args: &[&str]| git.run(args).is_ok_and(|out| !out.trim().is_empty());
+        let contains = [
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname)",
+            "--contains",
+            commit.as_str(),
+            "refs/remotes",
+        ];
+        if on_remote(&contains)
+            || !on_remote(&[
+                "for-each-ref",
+                "--count=1",
+                "--format=%(refname)",
+                "refs/remotes",
+            ])
+        {
+            return None;
+        }
+        Some(problem(
+            Some(&pkg.name),
+            "submodules",
+            format!(
+                "the root points {} at {}, a commit no remote of {} has (as of the last fetch): a clone of the root cannot check it out (push it: `git -C {} push`, or `release-tool release --push`; or point the root at a pushed commit)",
+                pkg.rel_path,
+                crate::git::short_hash(commit),
+                pkg.name,
+                pkg.rel_path,
+            ),
+        ))
+    });
+    found.into_iter().flatten().collect()
 }
 
 /// Git sources uv would refuse (a path, `user@host:path`, `git://`) in the three manifests:

@@ -24,7 +24,7 @@ use anyhow::{Context as _, Result, anyhow};
 use crate::engine::Engine;
 use crate::forge::{self, ForgeOutcome};
 use crate::git::{self, Git};
-use crate::plan::journal::{Journal, Status};
+use crate::plan::journal::{Journal, RepoAt, Status};
 use crate::plan::{Guard, Plan, Step, StepKind};
 use crate::python::uv::Uv;
 
@@ -328,7 +328,10 @@ fn gate_publishing(plan: &Plan, units: Vec<Unit>, proofs: Vec<usize>) -> Vec<Uni
 /// Run the journal's plan, continuing after the steps it records as complete. The journal is
 /// updated (and, with `write_journal`, saved) after every step; it is marked finished when every
 /// step is complete.
-pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)> {
+pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)> {
+    if !opts.direct {
+        record_heads(&mut journal, opts.jobs);
+    }
     if opts.write_journal {
         // Before the first step takes effect: a run killed during it must find its journal (and
         // resume it), not a half-changed workspace that no new plan accepts.
@@ -647,12 +650,14 @@ fn run_step(
                     {
                         let made = git.run(["log", "-1", "--format=%B", "HEAD"])?;
                         if clean_message(&made) == clean_message(message) {
+                            moved_by_run(shared, dir, &git);
                             return Ok(Outcome::AlreadyDone(format!(
                                 "commit {} was made before the run stopped",
                                 git::short_hash(&head)
                             )));
                         }
                     }
+                    require_where_expected(plan, step, shared, &git)?;
                     {
                         let mut guard = shared.lock().expect("journal lock");
                         let state = &mut guard.0.steps[index];
@@ -681,6 +686,7 @@ fn run_step(
                             git::short_hash(&wanted)
                         );
                     }
+                    require_where_expected(plan, step, shared, &git)?;
                 }
                 Guard::Push { remote, refs } => {
                     if refs_on_remote(&git, remote, refs) {
@@ -689,10 +695,18 @@ fn run_step(
                             refs.join(", ")
                         )));
                     }
+                    require_where_expected(plan, step, shared, &git)?;
                 }
                 Guard::None => {}
             }
             git.run_batch(args)?;
+            let moves_head = matches!(step.guard, Guard::Commit { .. })
+                || args
+                    .first()
+                    .is_some_and(|a| MOVES_HEAD.contains(&a.as_str()));
+            if moves_head {
+                moved_by_run(shared, dir, &git);
+            }
             Ok(Outcome::Ran(None))
         }
         StepKind::Uv {
@@ -860,6 +874,145 @@ fn prove_lock(
         )
     })?;
     Ok(())
+}
+
+/// The git commands of plan steps that move HEAD or switch the branch by design: after one, a
+/// repository is expected where the step left it.
+const MOVES_HEAD: &[&str] = &[
+    "checkout",
+    "switch",
+    "reset",
+    "merge",
+    "pull",
+    "rebase",
+    "commit",
+    "cherry-pick",
+    "revert",
+    "am",
+];
+
+/// A repository's HEAD and branch, in one `git rev-parse`; `None` without a commit.
+fn repo_at(git: &Git) -> Option<RepoAt> {
+    let out = git
+        .run(["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"])
+        .ok()?;
+    let mut lines = out.lines();
+    let head = lines.next()?.trim().to_owned();
+    let branch = lines
+        .next()
+        .and_then(|l| l.trim().strip_prefix("refs/heads/"))
+        .map(str::to_owned);
+    Some(RepoAt { head, branch })
+}
+
+/// Record where each repository the plan commits, tags or pushes in is (HEAD and branch), for
+/// those the journal has no record of yet: a fresh run records them all before its first step,
+/// in parallel (one `git rev-parse` per repository).
+fn record_heads(journal: &mut Journal, jobs: usize) {
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    for step in &journal.plan.steps {
+        if let StepKind::Git { dir, .. } = &step.kind
+            && !step.guard.is_none()
+            && !journal.heads.contains_key(dir)
+            && !dirs.contains(dir)
+        {
+            dirs.push(dir.clone());
+        }
+    }
+    let found = crate::core::parallel::map(&dirs, jobs, |dir| repo_at(&Git::new(dir)));
+    for (dir, at) in dirs.into_iter().zip(found) {
+        if let Some(at) = at {
+            journal.heads.insert(dir, at);
+        }
+    }
+}
+
+/// The run moved `dir`'s HEAD (its own commit, checkout, merge): expect it where it is now.
+fn moved_by_run(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, git: &Git) {
+    let mut guard = shared.lock().expect("journal lock");
+    if guard.0.heads.contains_key(dir)
+        && let Some(at) = repo_at(git)
+    {
+        guard.0.heads.insert(dir.to_path_buf(), at);
+    }
+}
+
+/// Before a commit, tag or push: the repository must be where the run left it (HEAD and
+/// branch). Someone who committed, reset or checked out another branch meanwhile gets an error
+/// naming the package and what moved, and nothing is made or pushed on top of their HEAD.
+fn require_where_expected(
+    plan: &Plan,
+    step: &Step,
+    shared: &Mutex<(Journal, Report)>,
+    git: &Git,
+) -> Result<()> {
+    let StepKind::Git { dir, .. } = &step.kind else {
+        return Ok(());
+    };
+    let Some(expected) = shared
+        .lock()
+        .expect("journal lock")
+        .0
+        .heads
+        .get(dir)
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let now = repo_at(git);
+    if now.as_ref() == Some(&expected) {
+        return Ok(());
+    }
+    let rel = plan.rel(dir);
+    let who = who(step);
+    let named = |b: &Option<String>| {
+        b.as_deref()
+            .map_or_else(|| "a detached HEAD".to_owned(), |b| format!("branch `{b}`"))
+    };
+    let now_head = now
+        .as_ref()
+        .map_or("no commit", |n| git::short_hash(&n.head));
+    let want = git::short_hash(&expected.head);
+    let (what, hint) = if now.as_ref().map(|n| &n.branch) == Some(&expected.branch) {
+        (
+            format!(
+                "HEAD of {rel} moved from {want} to {now_head} during the run (a commit, reset or checkout made meanwhile)"
+            ),
+            if now
+                .as_ref()
+                .is_some_and(|n| git.is_ancestor(&expected.head, &n.head).unwrap_or(false))
+            {
+                format!(
+                    "put it back where the run left it: `git -C {rel} reset --soft {want}` keeps your changes staged (your commit stays reachable as `ORIG_HEAD`)"
+                )
+            } else {
+                format!(
+                    "put it back where the run left it: `git -C {rel} reset --keep {want}` (it keeps your uncommitted changes, or refuses)"
+                )
+            },
+        )
+    } else {
+        (
+            format!(
+                "{} is checked out in {rel}, the run works on {} (at {want})",
+                now.as_ref()
+                    .map_or_else(|| "nothing".to_owned(), |n| named(&n.branch)),
+                named(&expected.branch)
+            ),
+            match &expected.branch {
+                Some(b) => format!("check out `{b}` again (`git -C {rel} switch {b}`)"),
+                None => format!("check out {want} again (`git -C {rel} checkout --detach {want}`)"),
+            },
+        )
+    };
+    Err(crate::core::error::UserError::failure(format!(
+        "{who}: {what}; stopped before `{}`: nothing was made or pushed on top of it",
+        plan.headline(step)
+    ))
+    .with_hint(format!(
+        "{hint}, then run the same command again to continue; or `--replan` to release from where {rel} is now, or `release-tool abort`"
+    ))
+    .into())
 }
 
 /// Whether `remote` has every one of `refs` (full names) at the local value.

@@ -84,6 +84,20 @@ pub struct Journal {
     /// What the run releases (package, versions, tag), reported again when it is resumed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PackageRelease>,
+    /// Where each repository the run commits, tags or pushes in is expected to be: recorded
+    /// when the run starts, moved by the run's own commits (and checkouts); a repository found
+    /// elsewhere before a commit, tag or push (the user committed, reset or checked out another
+    /// branch meanwhile) stops that package (docs/release.md, crash safety).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub heads: std::collections::BTreeMap<PathBuf, RepoAt>,
+}
+
+/// A repository's HEAD and branch (`None`: detached) as the run expects them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoAt {
+    pub head: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
 }
 
 impl Journal {
@@ -98,6 +112,7 @@ impl Journal {
             plan,
             steps,
             packages: Vec::new(),
+            heads: std::collections::BTreeMap::new(),
         }
     }
 

@@ -214,16 +214,35 @@ impl Plan {
 
     /// `git commit --quiet -m <message>` of what is staged, guarded so it is never made twice.
     pub fn commit(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, message: &str) {
+        self.commit_paths(package, dir, message, &[]);
+    }
+
+    /// `git commit --quiet -m <message> --only -- <paths>`: a commit of exactly `paths` (as
+    /// an earlier step wrote and added them), whatever else is staged: a file the user staged
+    /// meanwhile stays staged and out of the commit. Guarded so it is never made twice. No
+    /// paths: what is staged ([`Plan::commit`]).
+    pub fn commit_paths(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        message: &str,
+        paths: &[String],
+    ) {
+        let mut args = vec![
+            "commit".to_owned(),
+            "--quiet".to_owned(),
+            "-m".to_owned(),
+            message.to_owned(),
+        ];
+        if !paths.is_empty() {
+            args.extend(["--only".to_owned(), "--".to_owned()]);
+            args.extend(paths.iter().cloned());
+        }
         self.push_guarded(
             package,
             StepKind::Git {
                 dir: dir.into(),
-                args: vec![
-                    "commit".to_owned(),
-                    "--quiet".to_owned(),
-                    "-m".to_owned(),
-                    message.to_owned(),
-                ],
+                args,
             },
             Guard::Commit {
                 message: message.to_owned(),

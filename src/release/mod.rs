@@ -696,8 +696,9 @@ fn rel_in(pkg: &Package, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Plan writing `edits` and `git add` of them in a package.
-fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)]) {
+/// Plan writing `edits` and `git add` of them in a package; returns the paths added (relative
+/// to the package), the paths its commit takes ([`Plan::commit_paths`]).
+fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)]) -> Vec<String> {
     let name = Some(pkg.name.as_str());
     let mut paths = Vec::new();
     for (path, content) in edits {
@@ -705,8 +706,9 @@ fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)])
         paths.push(rel_in(pkg, path));
     }
     let mut args = vec!["add".to_owned(), "--".to_owned()];
-    args.extend(paths);
+    args.extend(paths.iter().cloned());
     plan.plan.git(name, &pkg.dir, args);
+    paths
 }
 
 /// The tag message of a package: its `tag_message.md` when written for this release, else
@@ -1376,10 +1378,12 @@ fn plan_root_commit(
         return Ok(());
     }
     let mut args = vec!["add".to_owned(), "--".to_owned()];
-    args.extend(paths);
+    args.extend(paths.iter().cloned());
     planned.plan.git(None, &ws.root, args);
     let message = root_commit_message(summary, &planned.packages);
-    planned.plan.commit(None, &ws.root, message.trim_end());
+    planned
+        .plan
+        .commit_paths(None, &ws.root, message.trim_end(), &paths);
     if req.push {
         match root_git.current_branch()? {
             Some(branch) if root_git.has_remote(&ws.config.git_remote)? => {
@@ -1549,12 +1553,13 @@ fn plan_dependent_bounds(
             continue;
         }
         let after = doc.render();
-        write_and_add(planned, pkg, &[(path, after)]);
+        let paths = write_and_add(planned, pkg, &[(path, after)]);
         let name = Some(pkg.name.as_str());
-        planned.plan.commit(
+        planned.plan.commit_paths(
             name,
             &pkg.dir,
             &format!("chore(deps): require {}", what.join(", ")),
+            &paths,
         );
         if req.push
             && let Some(branch) = status.and_then(|s| s.branch)
@@ -1735,10 +1740,10 @@ fn plan_release_commit(
     let (message, used, stale) = tag_message(ws, c, version);
     planned.notes.extend(stale);
     let edits = release_edits(ws, &planned.plan, c.pkg, version, &message, released)?;
-    write_and_add(planned, c.pkg, &edits);
+    let paths = write_and_add(planned, c.pkg, &edits);
     planned
         .plan
-        .commit(Some(c.pkg.name.as_str()), &c.pkg.dir, &message);
+        .commit_paths(Some(c.pkg.name.as_str()), &c.pkg.dir, &message, &paths);
     plan_consume_message(ws, planned, c.pkg, &tag, used);
     Ok((tag, message))
 }
@@ -2307,8 +2312,10 @@ fn plan_package_release(
         let n = version::next_dev(v)?;
         let ns = n.to_string();
         let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
-        write_and_add(planned, pkg, &edits);
-        planned.plan.commit(name, &pkg.dir, &next_message(&ns));
+        let paths = write_and_add(planned, pkg, &edits);
+        planned
+            .plan
+            .commit_paths(name, &pkg.dir, &next_message(&ns), &paths);
         next = Some(n);
     }
     if req.push {
@@ -3009,8 +3016,10 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             );
         }
         let edits = version_edits(&planned.plan, pkg, &ns, |_| Ok(()))?;
-        write_and_add(&mut planned, pkg, &edits);
-        planned.plan.commit(name, &pkg.dir, &next_message(&ns));
+        let paths = write_and_add(&mut planned, pkg, &edits);
+        planned
+            .plan
+            .commit_paths(name, &pkg.dir, &next_message(&ns), &paths);
         if req.push {
             planned.plan.push_refs(
                 name,

@@ -16,6 +16,7 @@ mod ci;
 mod cli_shape;
 mod clidoc;
 mod completions;
+mod concurrent_user;
 mod config_cmd;
 mod config_errors;
 mod demo;
