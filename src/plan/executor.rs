@@ -1136,6 +1136,91 @@ mod tests {
         assert!(root.join("root.txt").is_file());
     }
 
+    fn repo(dir: &std::path::Path) -> Git {
+        let git = Git::new(dir);
+        git.init("main").unwrap();
+        git.config_set("user.name", "T").unwrap();
+        git.config_set("user.email", "t@example.com").unwrap();
+        git.run(["commit", "-q", "--allow-empty", "-m", "one"])
+            .unwrap();
+        git
+    }
+
+    fn journaled() -> Options<'static> {
+        Options {
+            jobs: 1,
+            write_journal: false,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_commit_takes_its_paths_only_and_what_else_is_staged_stays_staged() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = repo(root);
+        std::fs::write(root.join("mine.txt"), "the user's\n").unwrap();
+        git.run(["add", "--", "mine.txt"]).unwrap();
+        let mut plan = Plan::new(root);
+        plan.write(None, root.join("planned.txt"), "planned\n");
+        plan.git(None, root, ["add", "--", "planned.txt"]);
+        plan.commit_paths(None, root, "release", &["planned.txt".to_owned()]);
+        let (journal, report) = execute(Journal::new("t", plan), &journaled()).unwrap();
+        assert!(journal.finished, "{:?}", report.failures);
+        let files = git
+            .run(["show", "--name-only", "--format=", "HEAD"])
+            .unwrap();
+        assert_eq!(files.trim(), "planned.txt");
+        let staged = git.run(["diff", "--cached", "--name-only"]).unwrap();
+        assert_eq!(staged.trim(), "mine.txt");
+    }
+
+    #[test]
+    fn a_head_or_branch_moved_by_someone_else_stops_the_tag_and_the_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = repo(root);
+        let mut plan = Plan::new(root);
+        plan.tag(Some("a"), root, "v1", "HEAD", "Release a 1");
+        let mut journal = Journal::new("t", plan.clone());
+        record_heads(&mut journal, 1);
+        // The user commits after the run started: the tag is not put on their commit.
+        git.run(["commit", "-q", "--allow-empty", "-m", "theirs"])
+            .unwrap();
+        let (journal, report) = execute(journal, &journaled()).unwrap();
+        assert!(!journal.finished);
+        let cause = &report.failures[0].cause;
+        assert!(cause.starts_with("a: HEAD of . moved from "), "{cause}");
+        assert!(
+            report.failures[0]
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("reset --soft")),
+            "{:?}",
+            report.failures[0].hint
+        );
+        assert_eq!(git.resolve("refs/tags/v1").unwrap(), None);
+        // Another branch checked out: the commit is refused too.
+        let mut plan = Plan::new(root);
+        plan.commit(Some("a"), root, "release");
+        let mut journal = Journal::new("t", plan);
+        record_heads(&mut journal, 1);
+        git.run(["checkout", "-q", "-b", "other"]).unwrap();
+        let (_, report) = execute(journal, &journaled()).unwrap();
+        let cause = &report.failures[0].cause;
+        assert!(
+            cause.contains("branch `other` is checked out in ., the run works on branch `main`"),
+            "{cause}"
+        );
+        // Where the run left it, a plan's own checkout moves what it expects.
+        git.run(["checkout", "-q", "main"]).unwrap();
+        let mut plan = Plan::new(root);
+        plan.git(Some("a"), root, ["checkout", "-q", "other"]);
+        plan.tag(Some("a"), root, "v2", "HEAD", "Release a 2");
+        let (journal, report) = execute(Journal::new("t", plan), &journaled()).unwrap();
+        assert!(journal.finished, "{:?}", report.failures);
+    }
+
     #[test]
     fn a_file_changed_since_planning_is_not_overwritten() {
         let dir = tempfile::tempdir().unwrap();
