@@ -940,27 +940,54 @@ fn moved_by_run(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, git: &
 /// Before a commit, tag or push: the repository must be where the run left it (HEAD and
 /// branch). Someone who committed, reset or checked out another branch meanwhile gets an error
 /// naming the package and what moved, and nothing is made or pushed on top of their HEAD.
+///
+/// A commit of submodule paths (the root's bookkeeping commit takes each package's pointer
+/// from the package's HEAD) checks those packages too: the root never points at a commit the
+/// user made meanwhile (one no remote has).
 fn require_where_expected(
     plan: &Plan,
     step: &Step,
     shared: &Mutex<(Journal, Report)>,
     git: &Git,
 ) -> Result<()> {
-    let StepKind::Git { dir, .. } = &step.kind else {
+    let StepKind::Git { dir, args } = &step.kind else {
         return Ok(());
     };
-    let Some(expected) = shared
-        .lock()
-        .expect("journal lock")
-        .0
-        .heads
-        .get(dir)
-        .cloned()
-    else {
-        return Ok(());
-    };
+    let mut repos = vec![(dir.clone(), None)];
+    if matches!(step.guard, Guard::Commit { .. })
+        && let Some(at) = args.iter().position(|a| a == "--")
+    {
+        repos.extend(
+            args[at + 1..]
+                .iter()
+                .map(|p| (dir.join(p), Some(Git::new(dir.join(p))))),
+        );
+    }
+    for (repo, own) in repos {
+        let expected = shared
+            .lock()
+            .expect("journal lock")
+            .0
+            .heads
+            .get(&repo)
+            .cloned();
+        if let Some(expected) = expected {
+            where_expected(plan, step, &repo, &expected, own.as_ref().unwrap_or(git))?;
+        }
+    }
+    Ok(())
+}
+
+/// [`require_where_expected`] for one repository.
+fn where_expected(
+    plan: &Plan,
+    step: &Step,
+    dir: &std::path::Path,
+    expected: &RepoAt,
+    git: &Git,
+) -> Result<()> {
     let now = repo_at(git);
-    if now.as_ref() == Some(&expected) {
+    if now.as_ref() == Some(expected) {
         return Ok(());
     }
     let rel = plan.rel(dir);

@@ -24,16 +24,19 @@ struct Pause {
 
 impl Pause {
     fn install(w: &World, pkg: &str, at: usize) -> Self {
+        let hooks = git(&w.pkg(pkg), &["rev-parse", "--git-path", "hooks"]);
+        Self::hook(w, &w.pkg(pkg).join(hooks.trim()).join("post-commit"), at)
+    }
+
+    /// The same pause in any hook (a remote's `pre-receive`: the push waits).
+    fn hook(w: &World, hook: &Path, at: usize) -> Self {
         let dir = w.env.path().join("pause");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("at"), at.to_string()).unwrap();
-        let hooks = git(&w.pkg(pkg), &["rev-parse", "--git-path", "hooks"]);
-        let hooks = w.pkg(pkg).join(hooks.trim());
-        std::fs::create_dir_all(&hooks).unwrap();
-        let hook = hooks.join("post-commit");
+        std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
         let d = dir.display();
         std::fs::write(
-            &hook,
+            hook,
             format!(
                 "#!/bin/sh\n\
                  n=$(cat '{d}/count' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{d}/count'\n\
@@ -43,9 +46,9 @@ impl Pause {
             ),
         )
         .unwrap();
-        let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+        let mut perms = std::fs::metadata(hook).unwrap().permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        std::fs::set_permissions(&hook, perms).unwrap();
+        std::fs::set_permissions(hook, perms).unwrap();
         Self { dir }
     }
 
@@ -294,6 +297,39 @@ fn a_reset_in_the_package_being_released_stops_its_push() {
     );
     // a's remote has neither the tag nor a main without the release commit under it.
     assert_eq!(remote_refs(&w)[1], remotes_before[1]);
+}
+
+#[test]
+fn a_package_commit_made_after_its_push_is_not_what_the_root_points_at() {
+    let w = World::new();
+    // c's push waits (its remote's pre-receive hook): a is pushed, the root not committed yet.
+    let pause = Pause::hook(&w, &w.remote("c").join("hooks/pre-receive"), 1);
+    let a = w.pkg("a");
+    let root_remote_before = rev(&w.remote("root"), "main");
+    let mut pushed_a = String::new();
+    let out = pause.during(&w, &RELEASE, || {
+        pushed_a = rev(&a, "HEAD");
+        commit_file(&a, "user.txt", "mine\n", "wip: the user's commit");
+    });
+    let stderr = failed(&out);
+    assert!(
+        stderr.contains(&format!(
+            "root: HEAD of packages/a moved from {} to ",
+            &pushed_a[..7]
+        )),
+        "{stderr}"
+    );
+    // No root commit pointing at the user's commit, nothing pushed to the root's remote.
+    assert_eq!(
+        git(&w.root, &["log", "-1", "--format=%s"]).trim(),
+        "chore: packages with features"
+    );
+    assert_eq!(rev(&w.remote("root"), "main"), root_remote_before);
+    // Put back: the root commit points at what a's remote has.
+    git(&a, &["reset", "-q", "--soft", &pushed_a]);
+    ok(&w.cmd().args(RELEASE).output().unwrap());
+    assert_eq!(rev(&w.root, "HEAD:packages/a"), pushed_a);
+    assert_eq!(rev(&w.remote("a"), "main"), pushed_a);
 }
 
 #[test]
