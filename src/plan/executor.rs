@@ -329,6 +329,8 @@ fn gate_publishing(plan: &Plan, units: Vec<Unit>, proofs: Vec<usize>) -> Vec<Uni
 /// updated (and, with `write_journal`, saved) after every step; it is marked finished when every
 /// step is complete.
 pub fn execute(journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)> {
+    // Before the journal is saved or any step runs: no step writes through a symbolic link.
+    journal.plan.refuse_links(&journal.completed())?;
     if opts.write_journal {
         // Before the first step takes effect: a run killed during it must find its journal (and
         // resume it), not a half-changed workspace that no new plan accepts.
