@@ -182,6 +182,18 @@ pub fn rel(root: &Path, path: &Path) -> String {
 /// committed) when missing.
 pub fn state_dir(root: &Path) -> io::Result<PathBuf> {
     let dir = root.join(STATE_DIR);
+    // The journal, the lock and the caches are never written through a link (a committed
+    // `.release_tool -> /somewhere` would have them land outside the workspace).
+    if let Some(link) = link_below(root, &dir, true) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link (to {}): release-tool keeps its state only in a real directory; remove the link",
+                link.path.display(),
+                link.target.display()
+            ),
+        ));
+    }
     fs_err::create_dir_all(&dir)?;
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
@@ -305,6 +317,19 @@ mod tests {
                 .unwrap()
                 .inside
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_directory_is_never_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), root.join(STATE_DIR)).unwrap();
+        let err = state_dir(&root).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        assert!(!tmp.path().join("elsewhere/.gitignore").exists());
     }
 
     #[test]

@@ -702,6 +702,7 @@ fn run_step(
             args,
             redirects,
         } => {
+            plan.refuse_link_now(&step.kind)?;
             let uv = opts
                 .uv
                 .ok_or_else(|| anyhow!("uv is needed for this step"))?;

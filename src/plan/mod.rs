@@ -685,43 +685,49 @@ impl Plan {
 const LINK_HINT: &str = "release-tool writes only regular files below the workspace root: replace the link with the file it points to (`cp --remove-destination \"$(readlink -f LINK)\" LINK`, for a directory copy it in place of the link), commit that, then run the same command again";
 
 impl Plan {
-    /// The path a file step changes, and whether the path itself (not only the directories on
-    /// the way to it) must not be a link: a write, a new directory or uv's lock follow it; a
-    /// deletion removes the link itself.
-    fn touched(kind: &StepKind) -> Option<(&Path, bool)> {
+    /// The paths a step changes, and whether each path itself (not only the directories on the
+    /// way to it) must not be a link: a write, a new directory, uv's directory and its `uv.lock`
+    /// follow it; a deletion removes the link itself.
+    fn touched(kind: &StepKind) -> Vec<(PathBuf, bool)> {
         match kind {
             StepKind::WriteFile { path, .. } | StepKind::CreateDir { path } => {
-                Some((path.as_path(), true))
+                vec![(path.clone(), true)]
             }
             StepKind::RemoveDir { path }
             | StepKind::RemoveFile { path }
-            | StepKind::RemoveEmptyDir { path } => Some((path.as_path(), false)),
-            StepKind::Uv { dir, .. } => Some((dir.as_path(), true)),
-            _ => None,
+            | StepKind::RemoveEmptyDir { path } => vec![(path.clone(), false)],
+            StepKind::Uv { dir, .. } => vec![(dir.clone(), true), (dir.join("uv.lock"), true)],
+            _ => Vec::new(),
         }
     }
 
     /// One line per symbolic link a step would write through: the link, what it holds, and
     /// whether that leaves the workspace.
-    fn link_problem(&self, step: &Step) -> Option<String> {
-        let (path, last) = Self::touched(&step.kind)?;
-        let link = crate::core::fsutil::link_below(&self.root, path, last)?;
-        let who = step.package.as_deref().unwrap_or("root");
-        let place = if link.inside {
-            "inside the workspace"
-        } else {
-            "outside the workspace"
-        };
-        let through = if link.path.as_path() == path {
-            String::new()
-        } else {
-            format!(" (on the way to {})", self.rel(path))
-        };
-        Some(format!(
-            "{who}: {} is a symbolic link to {}, {place}{through}",
-            self.rel(&link.path),
-            link.target.display()
-        ))
+    fn link_problems(&self, step: &Step, out: &mut Vec<String>) {
+        for (path, last) in Self::touched(&step.kind) {
+            let Some(link) = crate::core::fsutil::link_below(&self.root, &path, last) else {
+                continue;
+            };
+            let who = step.package.as_deref().unwrap_or("root");
+            let place = if link.inside {
+                "inside the workspace"
+            } else {
+                "outside the workspace"
+            };
+            let through = if link.path == path {
+                String::new()
+            } else {
+                format!(" (on the way to {})", self.rel(&path))
+            };
+            let line = format!(
+                "{who}: {} is a symbolic link to {}, {place}{through}",
+                self.rel(&link.path),
+                link.target.display()
+            );
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
     }
 
     /// Refuse, before any step runs, a plan whose pending steps (those not in `done`) would
@@ -736,11 +742,7 @@ impl Plan {
             if done.contains(&i) {
                 continue;
             }
-            if let Some(p) = self.link_problem(step)
-                && !problems.contains(&p)
-            {
-                problems.push(p);
-            }
+            self.link_problems(step, &mut problems);
         }
         if problems.is_empty() {
             return Ok(());
@@ -756,8 +758,15 @@ impl Plan {
     /// Run one file-system step (the executor's building block). A symbolic link on the way
     /// (made since the plan was checked) is refused here too, before anything is written.
     pub(crate) fn run_file_step(&self, kind: &StepKind) -> Result<()> {
-        if let Some((path, last)) = Self::touched(kind)
-            && let Some(link) = crate::core::fsutil::link_below(&self.root, path, last)
+        self.refuse_link_now(kind)?;
+        self.run_checked_file_step(kind)
+    }
+
+    /// A symbolic link on the way to what `kind` changes, checked as the step starts.
+    pub(crate) fn refuse_link_now(&self, kind: &StepKind) -> Result<()> {
+        if let Some(link) = Self::touched(kind)
+            .iter()
+            .find_map(|(path, last)| crate::core::fsutil::link_below(&self.root, path, *last))
         {
             return Err(crate::core::error::UserError::failure(format!(
                 "Refusing to write through the symbolic link {} (to {})",
@@ -767,6 +776,10 @@ impl Plan {
             .with_hint(LINK_HINT)
             .into());
         }
+        Ok(())
+    }
+
+    fn run_checked_file_step(&self, kind: &StepKind) -> Result<()> {
         match kind {
             StepKind::WriteFile { path, after, .. } => {
                 if let Some(parent) = path.parent() {

@@ -227,3 +227,36 @@ fn tag_message_file_linked_outside_is_never_read_into_a_tag() {
     );
     assert!(!stderr.contains("TOP SECRET"), "{stderr}");
 }
+
+#[test]
+fn manifest_lock_linked_outside_is_refused_before_uv_writes_it() {
+    let world = World::new();
+    let outside = world.env.path().join("outside.lock");
+    std::fs::write(&outside, "keep\n").unwrap();
+    symlink(&outside, world.root.join("staging/uv.lock")).unwrap();
+    refused(
+        &world,
+        &["--bump", "patch", "--push"],
+        &[
+            "root: staging/uv.lock is a symbolic link to",
+            "outside the workspace",
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep\n");
+}
+
+#[test]
+fn state_directory_linked_outside_is_refused_before_the_lock_or_journal_is_written() {
+    let world = World::new();
+    let outside = world.env.path().join("outside-state");
+    std::fs::create_dir_all(&outside).unwrap();
+    symlink(&outside, world.root.join(".release_tool")).unwrap();
+    let out = world.release(&["--bump", "patch", "--push"]);
+    let (stdout, stderr) = outputs(&out);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(".release_tool is a symbolic link") && stderr.contains("hint: "),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
