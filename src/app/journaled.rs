@@ -92,6 +92,8 @@ impl Run<'_> {
         let forge_reason =
             forge::unavailable_reason(&self.ws.config.forge, &|k: &str| std::env::var(k).ok());
         if self.settings.dry_run {
+            // What the real run refuses (the executor checks again), the dry run refuses too.
+            journal.plan.refuse_links(&journal.completed())?;
             self.print_dry_run(&journal, leading, forge_reason.as_deref())?;
             return Ok(ExitKind::Success);
         }

@@ -71,6 +71,7 @@ pub fn run_lock(
 /// the same plan. Returns whether it ran.
 pub fn run_plan(plan: &Plan, settings: &Settings, uv: Option<&Uv>) -> Result<bool> {
     if settings.dry_run {
+        plan.refuse_links(&[])?;
         if settings.json {
             ui::print_json(&plan.to_json())?;
         } else if plan.is_empty() {

@@ -86,6 +86,76 @@ fn resolve_symlink(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
+/// A symbolic link on the way to a file: the link (absolute) and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub path: PathBuf,
+    pub target: PathBuf,
+    /// Whether what it points to (resolved) is still under the root it was found below.
+    pub inside: bool,
+}
+
+/// The first symbolic link on the way from `root` (not included: the root may well be reached
+/// through links) down to `path`, `path` itself included when `last` (a write follows it) and
+/// left out otherwise (a deletion removes the link, not what it points to). Stops at the first
+/// component that does not exist: nothing below it can be a link. A `path` that is not under
+/// `root` is checked only for itself. One `lstat` per component, no process.
+pub fn link_below(root: &Path, path: &Path, last: bool) -> Option<Link> {
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let (base, rel) = match path.strip_prefix(&root) {
+        Ok(rel) => (root.clone(), rel.to_path_buf()),
+        Err(_) => match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => (parent.to_path_buf(), PathBuf::from(name)),
+            _ => return None,
+        },
+    };
+    let count = rel.components().count();
+    let mut cur = base;
+    for (i, component) in rel.components().enumerate() {
+        cur.push(component);
+        if i + 1 == count && !last {
+            break;
+        }
+        match std::fs::symlink_metadata(&cur) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&cur).unwrap_or_default();
+                // A dangling link: where it would lead, from its real directory.
+                let resolved = std::fs::canonicalize(&cur).unwrap_or_else(|_| {
+                    let dir = cur
+                        .parent()
+                        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+                    let mut out = PathBuf::new();
+                    for c in dir.unwrap_or_default().join(&target).components() {
+                        match c {
+                            std::path::Component::ParentDir => {
+                                out.pop();
+                            }
+                            std::path::Component::CurDir => {}
+                            c => out.push(c),
+                        }
+                    }
+                    out
+                });
+                let real_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+                let inside = resolved.starts_with(&real_root)
+                    && resolved.strip_prefix(&real_root).is_ok_and(|r| {
+                        r.components()
+                            .all(|c| matches!(c, std::path::Component::Normal(_)))
+                    });
+                return Some(Link {
+                    path: cur,
+                    target,
+                    inside,
+                });
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    None
+}
+
 #[allow(clippy::needless_pass_by_value)] // used directly in `map_err`
 fn with_path(err: io::Error, action: &str, path: &Path) -> io::Error {
     io::Error::new(err.kind(), format!("{action} {}: {err}", path.display()))
@@ -112,6 +182,18 @@ pub fn rel(root: &Path, path: &Path) -> String {
 /// committed) when missing.
 pub fn state_dir(root: &Path) -> io::Result<PathBuf> {
     let dir = root.join(STATE_DIR);
+    // The journal, the lock and the caches are never written through a link (a committed
+    // `.release_tool -> /somewhere` would have them land outside the workspace).
+    if let Some(link) = link_below(root, &dir, true) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link (to {}): release-tool keeps its state only in a real directory; remove the link",
+                link.path.display(),
+                link.target.display()
+            ),
+        ));
+    }
     fs_err::create_dir_all(&dir)?;
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
@@ -196,6 +278,58 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "b\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_below_the_root_are_found_and_the_root_itself_is_not_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outer = tmp.path().join("outer");
+        std::fs::create_dir_all(outer.join("ws/pkg")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+        // The root reached through a link: fine.
+        std::os::unix::fs::symlink(outer.join("ws"), tmp.path().join("via")).unwrap();
+        let root = tmp.path().join("via");
+        std::fs::write(root.join("pkg/real.toml"), "x").unwrap();
+        assert_eq!(link_below(&root, &root.join("pkg/real.toml"), true), None);
+        assert_eq!(
+            link_below(&root, &root.join("pkg/new/deep.toml"), true),
+            None
+        );
+        std::os::unix::fs::symlink("real.toml", root.join("pkg/link.toml")).unwrap();
+        let found = link_below(&root, &root.join("pkg/link.toml"), true).unwrap();
+        assert_eq!(found.path, root.join("pkg/link.toml"));
+        assert_eq!(found.target, PathBuf::from("real.toml"));
+        assert!(found.inside);
+        // A deletion removes the link itself.
+        assert_eq!(link_below(&root, &root.join("pkg/link.toml"), false), None);
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), root.join("pkg/out")).unwrap();
+        let found = link_below(&root, &root.join("pkg/out/f.md"), false).unwrap();
+        assert_eq!(found.path, root.join("pkg/out"));
+        assert!(!found.inside);
+        // Dangling, pointing outside.
+        std::os::unix::fs::symlink("../../../gone.md", root.join("pkg/dangling.md")).unwrap();
+        let found = link_below(&root, &root.join("pkg/dangling.md"), true).unwrap();
+        assert!(!found.inside);
+        std::os::unix::fs::symlink("./sub/../missing.md", root.join("pkg/later.md")).unwrap();
+        assert!(
+            link_below(&root, &root.join("pkg/later.md"), true)
+                .unwrap()
+                .inside
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_directory_is_never_a_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), root.join(STATE_DIR)).unwrap();
+        let err = state_dir(&root).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        assert!(!tmp.path().join("elsewhere/.gitignore").exists());
     }
 
     #[test]

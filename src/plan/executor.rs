@@ -329,6 +329,8 @@ fn gate_publishing(plan: &Plan, units: Vec<Unit>, proofs: Vec<usize>) -> Vec<Uni
 /// updated (and, with `write_journal`, saved) after every step; it is marked finished when every
 /// step is complete.
 pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Report)> {
+    // Before the journal is saved or any step runs: no step writes through a symbolic link.
+    journal.plan.refuse_links(&journal.completed())?;
     if !opts.direct {
         record_heads(&mut journal, opts.jobs);
     }
@@ -714,6 +716,7 @@ fn run_step(
             args,
             redirects,
         } => {
+            plan.refuse_link_now(&step.kind)?;
             let uv = opts
                 .uv
                 .ok_or_else(|| anyhow!("uv is needed for this step"))?;

@@ -700,9 +700,105 @@ impl Plan {
     }
 }
 
+/// The hint of a refused symbolic link (docs/security.md, "Symbolic links").
+const LINK_HINT: &str = "release-tool writes only regular files below the workspace root: replace the link with the file it points to (`cp --remove-destination \"$(readlink -f LINK)\" LINK`, for a directory copy it in place of the link), commit that, then run the same command again";
+
 impl Plan {
-    /// Run one file-system step (the executor's building block).
+    /// The paths a step changes, and whether each path itself (not only the directories on the
+    /// way to it) must not be a link: a write, a new directory, uv's directory and its `uv.lock`
+    /// follow it; a deletion removes the link itself.
+    fn touched(kind: &StepKind) -> Vec<(PathBuf, bool)> {
+        match kind {
+            StepKind::WriteFile { path, .. } | StepKind::CreateDir { path } => {
+                vec![(path.clone(), true)]
+            }
+            StepKind::RemoveDir { path }
+            | StepKind::RemoveFile { path }
+            | StepKind::RemoveEmptyDir { path } => vec![(path.clone(), false)],
+            StepKind::Uv { dir, .. } => vec![(dir.clone(), true), (dir.join("uv.lock"), true)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// One line per symbolic link a step would write through: the link, what it holds, and
+    /// whether that leaves the workspace.
+    fn link_problems(&self, step: &Step, out: &mut Vec<String>) {
+        for (path, last) in Self::touched(&step.kind) {
+            let Some(link) = crate::core::fsutil::link_below(&self.root, &path, last) else {
+                continue;
+            };
+            let who = step.package.as_deref().unwrap_or("root");
+            let place = if link.inside {
+                "inside the workspace"
+            } else {
+                "outside the workspace"
+            };
+            let through = if link.path == path {
+                String::new()
+            } else {
+                format!(" (on the way to {})", self.rel(&path))
+            };
+            let line = format!(
+                "{who}: {} is a symbolic link to {}, {place}{through}",
+                self.rel(&link.path),
+                link.target.display()
+            );
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+
+    /// Refuse, before any step runs, a plan whose pending steps (those not in `done`) would
+    /// write through a symbolic link below the root (docs/security.md, "Symbolic links"): a
+    /// link leaving the workspace would have the run change a file nobody reviewed, one inside
+    /// would have it edit a file git does not stage under the planned name. Every link is named,
+    /// with where it points. One `lstat` per path component, no process.
+    pub fn refuse_links(&self, done: &[usize]) -> Result<()> {
+        let done: std::collections::HashSet<usize> = done.iter().copied().collect();
+        let mut problems: Vec<String> = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            if done.contains(&i) {
+                continue;
+            }
+            self.link_problems(step, &mut problems);
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(crate::core::error::UserError::failure(format!(
+            "Refusing to write through symbolic links; nothing was changed:\n  {}",
+            problems.join("\n  ")
+        ))
+        .with_hint(LINK_HINT)
+        .into())
+    }
+
+    /// Run one file-system step (the executor's building block). A symbolic link on the way
+    /// (made since the plan was checked) is refused here too, before anything is written.
     pub(crate) fn run_file_step(&self, kind: &StepKind) -> Result<()> {
+        self.refuse_link_now(kind)?;
+        self.run_checked_file_step(kind)
+    }
+
+    /// A symbolic link on the way to what `kind` changes, checked as the step starts.
+    pub(crate) fn refuse_link_now(&self, kind: &StepKind) -> Result<()> {
+        if let Some(link) = Self::touched(kind)
+            .iter()
+            .find_map(|(path, last)| crate::core::fsutil::link_below(&self.root, path, *last))
+        {
+            return Err(crate::core::error::UserError::failure(format!(
+                "Refusing to write through the symbolic link {} (to {})",
+                link.path.display(),
+                link.target.display()
+            ))
+            .with_hint(LINK_HINT)
+            .into());
+        }
+        Ok(())
+    }
+
+    fn run_checked_file_step(&self, kind: &StepKind) -> Result<()> {
         match kind {
             StepKind::WriteFile { path, after, .. } => {
                 if let Some(parent) = path.parent() {
@@ -926,6 +1022,50 @@ mod tests {
             assert!(plan.execute(None).is_err());
         }
         assert!(dir.path().join("outside").is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_through_symbolic_links_below_the_root_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::write(dir.path().join("outside.md"), "keep").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.md"), root.join("pkg/CHANGELOG.md"))
+            .unwrap();
+        std::os::unix::fs::symlink(dir.path(), root.join("pkg/out")).unwrap();
+        let mut plan = Plan::new(&root);
+        plan.write(Some("pkg"), root.join("pkg/ok.txt"), "fine");
+        plan.write(Some("pkg"), root.join("pkg/CHANGELOG.md"), "new");
+        plan.write(None, root.join("pkg/out/x.txt"), "new");
+        let err = plan.refuse_links(&[]).unwrap_err().to_string();
+        assert!(
+            err.contains("pkg: pkg/CHANGELOG.md is a symbolic link to")
+                && err.contains("root: pkg/out is a symbolic link to")
+                && err.contains("(on the way to pkg/out/x.txt)"),
+            "{err}"
+        );
+        // Done steps are not checked again; the executor refuses before the first step.
+        assert!(plan.refuse_links(&[1, 2]).is_ok());
+        assert!(plan.execute(None).is_err());
+        assert!(!root.join("pkg/ok.txt").exists());
+        // Each step checks again when it runs (a link made after the plan was checked).
+        let step = plan.steps[1].kind.clone();
+        let err = plan.run_file_step(&step).unwrap_err().to_string();
+        assert!(
+            err.contains("Refusing to write through the symbolic link"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("outside.md")).unwrap(),
+            "keep"
+        );
+        assert!(!dir.path().join("x.txt").exists());
+        // Deleting a link removes the link, never what it points to.
+        let mut plan = Plan::new(&root);
+        plan.remove_file(None, root.join("pkg/CHANGELOG.md"));
+        plan.execute(None).unwrap();
+        assert!(dir.path().join("outside.md").is_file());
     }
 
     #[test]

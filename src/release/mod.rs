@@ -711,17 +711,32 @@ fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)])
     paths
 }
 
+/// A tag message, the file it came from with its text (consumed by the release), and why a
+/// file was not used.
+type TagMessage = (String, Option<(PathBuf, String)>, Option<String>);
+
 /// The tag message of a package: its `tag_message.md` when written for this release, else
 /// notes grouped from the conventional commits; comments removed and placeholders filled. The
 /// Python `release_tool`'s untouched template, and this tool's, count as unwritten, as they
 /// did there. Also the file with its text when there is one for this release (the release
-/// consumes it), or why it is not used (a message written for an earlier release).
-fn tag_message(
-    ws: &Workspace,
-    c: &Candidate<'_>,
-    version: &str,
-) -> (String, Option<(PathBuf, String)>, Option<String>) {
+/// consumes it), or why it is not used (a message written for an earlier release). A file
+/// reached through a symbolic link is refused, never read: its text would go into a tag and a
+/// forge release (docs/security.md, "Symbolic links").
+fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> Result<TagMessage> {
     let file = stages::package_changes_dir(ws, &c.pkg.name).join(&ws.config.tag_message_filename);
+    if let Some(link) = crate::core::fsutil::link_below(&ws.root, &file, true) {
+        return Err(UserError::failure(format!(
+            "Refusing to read the tag message of {} through a symbolic link; nothing was changed: {} is a symbolic link to {}",
+            c.pkg.name,
+            ws.rel(&link.path),
+            link.target.display()
+        ))
+        .with_hint(format!(
+            "write the message in {} itself (`release-tool notes` makes one), then run the same command again",
+            ws.rel(&file)
+        ))
+        .into());
+    }
     let newest =
         version::newest_tag(c.tags.iter().map(String::as_str), &c.prefix, false).map(|(t, _)| t);
     let mut stale = None;
@@ -755,7 +770,7 @@ fn tag_message(
         .last_tag
         .as_ref()
         .map_or_else(|| "the first commit".to_owned(), |(_, v)| v.to_string());
-    (changelog::fill(&template, version, &prev), used, stale)
+    Ok((changelog::fill(&template, version, &prev), used, stale))
 }
 
 /// Consume a tag message a release used: archived as
@@ -1737,7 +1752,7 @@ fn plan_release_commit(
     released: &BTreeMap<String, Version>,
 ) -> Result<(String, String)> {
     let tag = format!("{}{version}", c.prefix);
-    let (message, used, stale) = tag_message(ws, c, version);
+    let (message, used, stale) = tag_message(ws, c, version)?;
     planned.notes.extend(stale);
     let edits = release_edits(ws, &planned.plan, c.pkg, version, &message, released)?;
     let paths = write_and_add(planned, c.pkg, &edits);

@@ -51,6 +51,7 @@ mod stages_changes;
 mod status;
 mod status_cache;
 mod support_selftest;
+mod symlinks;
 mod tag_spellings;
 mod update;
 mod uv_download;
