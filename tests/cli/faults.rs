@@ -539,3 +539,108 @@ fn a_second_run_while_one_is_in_progress_refuses_and_the_journal_is_intact() {
     ok(&out);
     w.assert_released_once();
 }
+
+/// The lock left by a run that is gone, and two runs started together that both find it (each
+/// waiting 300 ms between looking at the lock and taking it): exactly one runs, the other is
+/// refused naming it, and the release is made once with its journal finished. The bug: both
+/// read the stale lock, one unlinked the lock the other had just made, both ran steps, and the
+/// journal stayed failed.
+#[test]
+fn two_runs_racing_for_a_stale_lock_never_both_run() {
+    let w = World::new();
+    let state = w.root.join(".release_tool");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(state.join("lock"), "4294967\nrelease --bump minor --push\n").unwrap();
+    let spawn = || {
+        w.command(None, &[("RELEASE_TOOL_TEST_LOCK_DELAY_MS", "300")], &[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (one, two) = (spawn(), spawn());
+    let outs = [
+        one.wait_with_output().unwrap(),
+        two.wait_with_output().unwrap(),
+    ];
+    let refused: Vec<String> = outs
+        .iter()
+        .filter(|o| !o.status.success())
+        .map(failed)
+        .collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "exactly one run is refused: {:#?}",
+        outs.iter().map(outputs).collect::<Vec<_>>()
+    );
+    contains_all(
+        &refused[0],
+        &[
+            "error: Another release-tool run (`release-tool release --bump minor --push`, process ",
+            "hint: wait for it to finish",
+        ],
+    );
+    assert!(!refused[0].contains("Resuming"), "{}", refused[0]);
+    w.assert_released_once();
+}
+
+/// A run killed with SIGKILL leaves its lock file; the kernel released the lock with the
+/// process, so the next run takes it without a word and resumes.
+#[test]
+fn the_lock_of_a_killed_run_is_taken_without_ceremony() {
+    let w = World::new();
+    let out = w.release_against(None, &[("RELEASE_TOOL_FAIL_AFTER_STEP", "2")]);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9),
+        "{}",
+        outputs(&out).1
+    );
+    let lock = w.root.join(".release_tool/lock");
+    assert!(lock.is_file(), "the killed run left its lock file");
+    let stderr = ok(&w.release_against(None, &[]));
+    assert!(!stderr.contains("lock"), "{stderr}");
+    contains_all(
+        &stderr,
+        &["Resuming `release-tool release --bump minor --push`: 2 of"],
+    );
+    w.assert_released_once();
+}
+
+/// An empty lock file and one holding garbage name no run that holds the workspace: the run
+/// takes them. The bug: they were refused as held by "process ?" forever.
+#[test]
+fn an_empty_or_garbage_lock_file_is_taken() {
+    for text in ["", "not a pid\n\u{0}\u{1}garbage"] {
+        let w = World::new();
+        let state = w.root.join(".release_tool");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::write(state.join("lock"), text).unwrap();
+        ok(&w.release_against(None, &[]));
+        w.assert_released_once();
+    }
+}
+
+/// A directory where the lock file goes: refused before anything changes, naming it, with a
+/// hint; removed, the release runs.
+#[test]
+fn a_lock_that_is_a_directory_is_refused_before_anything_changes() {
+    let w = World::new();
+    let lock = w.root.join(".release_tool/lock");
+    std::fs::create_dir_all(&lock).unwrap();
+    let before = snapshot_tree(&w.env.path());
+    let stderr = failed(&w.release_against(None, &[]));
+    contains_all(
+        &stderr,
+        &[
+            "error: The lock file ",
+            ".release_tool/lock is a directory",
+            "hint: remove it",
+        ],
+    );
+    assert_eq!(before, snapshot_tree(&w.env.path()), "nothing changed");
+    std::fs::remove_dir(&lock).unwrap();
+    ok(&w.release_against(None, &[]));
+    w.assert_released_once();
+}
