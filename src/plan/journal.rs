@@ -109,15 +109,22 @@ impl Journal {
     /// The journal of a root, if there is one.
     pub fn load(root: &Path) -> Result<Option<Self>> {
         let path = Self::path(root);
-        let text = match fs_err::read_to_string(&path) {
+        let unreadable = |cause: &dyn std::fmt::Display| -> anyhow::Error {
+            UserError::failure(format!("Cannot read the journal {}: {cause}", path.display()))
+                .with_hint(format!(
+                    "move it away (`mv {} {}`) and run the command again; the run it recorded may have stopped part way, so check the packages first (`release-tool status`; `release-tool abort` cannot read it either)",
+                    path.display(),
+                    path.with_file_name("journal-broken.json").display()
+                ))
+                .into()
+        };
+        let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+            // A directory, unreadable bytes, no permission: what it is, and what to do.
+            Err(e) => return Err(unreadable(&e)),
         };
-        let journal: Self = serde_json::from_str(&text).map_err(|e| {
-            UserError::failure(format!("Cannot read the journal {}: {e}", path.display()))
-                .with_hint("delete it to start over (check the state of the packages first)")
-        })?;
+        let journal: Self = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
         if journal.format != FORMAT || journal.steps.len() != journal.plan.steps.len() {
             return Err(UserError::failure(format!(
                 "The journal {} is from another version of release-tool",
@@ -248,6 +255,12 @@ impl RunLock {
                     return Err(state_dir_error(&dir, &e.to_string()));
                 }
             }
+            // Temporary files of runs killed mid-write (the lock is ours: no run of ours is
+            // writing; a `status` writing its cache meanwhile is alive, and its files stay).
+            let removed = crate::core::fsutil::remove_stale_temp_files(root);
+            if removed > 0 {
+                tracing::info!("removed {removed} temporary file(s) left by a run that was killed");
+            }
             return Ok(Self {
                 path,
                 file: Some(file),
@@ -330,6 +343,8 @@ impl Drop for RunLock {
         let _ = std::fs::remove_file(&self.path);
         drop(self.file.take());
         if let Some(dir) = &self.created_dir {
+            // The temporary files' directory, empty once every write was renamed into place.
+            let _ = std::fs::remove_dir(dir.join("tmp"));
             let only_ignore = std::fs::read_dir(dir)
                 .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".gitignore"));
             if only_ignore {
