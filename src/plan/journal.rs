@@ -239,6 +239,9 @@ impl RunLock {
             if !same_file(&file, &path) {
                 continue;
             }
+            if held_by_older_release_tool(&path) {
+                return Err(held_error(&path));
+            }
             let pid = std::process::id();
             let started = process_start(pid)
                 .map(|t| format!("started {t}\n"))
@@ -286,6 +289,26 @@ fn same_file(file: &std::fs::File, path: &Path) -> bool {
     {
         let _ = file;
         path.is_file()
+    }
+}
+
+/// Whether the lock file names a process that still runs, and is the very process that wrote it
+/// (its start time, as `/proc` tells, is the one recorded): a run of an older release-tool,
+/// which made the file exclusively and never locked it. Without a recorded start time (or
+/// without `/proc`) the file names no one for sure: it is taken.
+fn held_by_older_release_tool(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines();
+    let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
+    let started = lines
+        .nth(1)
+        .and_then(|l| l.strip_prefix("started "))
+        .and_then(|t| t.trim().parse::<u64>().ok());
+    match (pid, started) {
+        (Some(pid), Some(started)) => {
+            pid != std::process::id() && process_start(pid) == Some(started)
+        }
+        _ => false,
     }
 }
 
@@ -450,6 +473,24 @@ mod tests {
             );
             drop(again);
             assert!(!path.exists());
+        }
+        // A pid used again after its run was killed (this process did not start at tick 1):
+        // taken.
+        std::fs::write(
+            &path,
+            format!("{}\nrelease\nstarted 1\n", std::process::id()),
+        )
+        .unwrap();
+        drop(RunLock::acquire(dir.path(), "tag").unwrap());
+        // A run of an older release-tool (an exclusive file, no kernel lock) that still runs:
+        // refused. The parent of this test process stands for it.
+        #[cfg(unix)]
+        if let Some(started) = process_start(std::os::unix::process::parent_id()) {
+            let parent = std::os::unix::process::parent_id();
+            std::fs::write(&path, format!("{parent}\nrelease\nstarted {started}\n")).unwrap();
+            let err = format!("{:#}", RunLock::acquire(dir.path(), "tag").unwrap_err());
+            assert!(err.contains(&format!("process {parent})")), "{err}");
+            assert!(path.exists());
         }
     }
 
