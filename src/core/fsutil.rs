@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 /// the file it points to is replaced and the link is kept.
 ///
 /// The temporary file goes where git never sees it, so that a process killed between writing
-/// it and renaming it leaves no stray file in a work tree: into `.release_tool/tmp/` of the
-/// nearest directory above the target that has a state directory ([`temp_dir_for`]; its
-/// `.gitignore` ignores everything in it), named after this process
-/// (`<pid>.<name>.XXXXXX.tmp`, so that [`remove_stale_temp_files`] can tell a dead run's
+/// it and renaming it leaves no stray file in a work tree: into the state directory
+/// `.release_tool/` of the nearest directory above the target that has one ([`temp_dir_for`];
+/// its `.gitignore` ignores everything in it), named after this process
+/// (`.tmp.<pid>.<name>.XXXXXX.tmp`, so that [`remove_stale_temp_files`] can tell a dead run's
 /// leftover from a live one's). Where there is none, or the rename from there fails (it would
 /// cross filesystems, or the target's directory refuses it), the write is made next to the
 /// target (`.<name>.XXXXXX.tmp`), as before.
@@ -43,10 +43,8 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> io::Result<()> {
         .file_name()
         .map_or_else(|| "file".into(), |name| name.to_string_lossy().into_owned());
     if let Some(tmp_dir) = temp_dir_for(&dir) {
-        let prefix = format!("{}.{file_name}.", std::process::id());
-        let tmp = fs_err::create_dir_all(&tmp_dir)
-            .and_then(|()| write_temp(&tmp_dir, &prefix, &target, contents, existing.as_ref()));
-        if let Ok(tmp) = tmp {
+        let prefix = format!("{TEMP_PREFIX}{}.{file_name}.", std::process::id());
+        if let Ok(tmp) = write_temp(&tmp_dir, &prefix, &target, contents, existing.as_ref()) {
             test_hook::before_rename(&target);
             // Another filesystem (a package on a mount of its own), or the rename refused: the
             // temporary file is removed, and the write is made next to the target instead (whose
@@ -113,51 +111,43 @@ fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
-/// The directory of temporary files: `tmp` in the state directory.
-const TEMP_DIR: &str = "tmp";
+/// How the temporary files of [`atomic_write`] in the state directory begin (then the pid).
+const TEMP_PREFIX: &str = ".tmp.";
 
-/// Where the temporary file of a write into `dir` goes: `.release_tool/tmp` of `dir` or of the
-/// nearest directory above it whose state directory exists with its `.gitignore` (so git, of the
-/// root and of any package under it, never sees the file). `None` outside a workspace.
+/// Where the temporary file of a write into `dir` goes: the state directory `.release_tool` of
+/// `dir` or of the nearest directory above it where it exists with its `.gitignore` (so git, of
+/// the root and of any package under it, never sees the file). `None` outside a workspace.
 fn temp_dir_for(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .map(|a| a.join(STATE_DIR))
         .find(|state| state.join(".gitignore").is_file())
-        .map(|state| state.join(TEMP_DIR))
 }
 
 /// Remove the temporary files that runs which are gone left in the state directory of `root`
-/// (killed between writing a temporary file and renaming it): those in `.release_tool/tmp/`
-/// named after a process that no longer runs, and the `.<name>.XXXXXX.tmp` files older
-/// releases wrote into `.release_tool/` itself (once older than a minute). Best effort; returns
-/// how many were removed.
+/// (killed between writing a temporary file and renaming it): `.tmp.<pid>.*.tmp` of a process
+/// that no longer runs, and the `.<name>.XXXXXX.tmp` files older releases wrote there (once
+/// older than a minute). Best effort; returns how many were removed.
 pub fn remove_stale_temp_files(root: &Path) -> usize {
-    let state = root.join(STATE_DIR);
+    let Ok(entries) = std::fs::read_dir(root.join(STATE_DIR)) else {
+        return 0;
+    };
     let mut removed = 0;
-    if let Ok(entries) = std::fs::read_dir(state.join(TEMP_DIR)) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let pid = name.split('.').next().and_then(|p| p.parse::<u32>().ok());
-            let stale = match pid {
-                Some(pid) => !process_runs(pid) || older_than(&entry, 24 * 3600),
-                None => older_than(&entry, 60),
-            };
-            if stale && is_tmp(&name) && std::fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') || !is_tmp(&name) || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
         }
-    }
-    if let Ok(entries) = std::fs::read_dir(&state) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.')
-                && is_tmp(&name)
-                && entry.file_type().is_ok_and(|t| t.is_file())
-                && older_than(&entry, 60)
-                && std::fs::remove_file(entry.path()).is_ok()
-            {
-                removed += 1;
-            }
+        let pid = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let stale = match pid {
+            Some(pid) => !process_runs(pid) || older_than(&entry, 24 * 3600),
+            None => older_than(&entry, 60),
+        };
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
         }
     }
     removed
@@ -372,20 +362,22 @@ mod tests {
         let root = tmp.path();
         state_dir(root).unwrap();
         let target = root.join("packages/a/pyproject.toml");
-        assert_eq!(
-            temp_dir_for(target.parent().unwrap()),
-            Some(root.join(STATE_DIR).join(TEMP_DIR))
-        );
+        let state = root.join(STATE_DIR);
+        assert_eq!(temp_dir_for(target.parent().unwrap()), Some(state.clone()));
         atomic_write(&target, b"x\n").unwrap();
         assert_eq!(dir_entries(target.parent().unwrap()), ["pyproject.toml"]);
-        let temps = root.join(STATE_DIR).join(TEMP_DIR);
-        assert!(dir_entries(&temps).is_empty());
-        // Leftovers: one of a process that is gone, one of this (live) process.
-        std::fs::write(temps.join("4294967.pyproject.toml.abc123.tmp"), "").unwrap();
-        let live = format!("{}.journal.json.abc123.tmp", std::process::id());
-        std::fs::write(temps.join(&live), "").unwrap();
+        assert_eq!(dir_entries(&state), [".gitignore"]);
+        // Leftovers: one of a process that is gone, one of this (live) process, and one of an
+        // older release-tool, just written.
+        std::fs::write(state.join(".tmp.4294967.pyproject.toml.abc123.tmp"), "").unwrap();
+        let live = format!(".tmp.{}.journal.json.abc123.tmp", std::process::id());
+        std::fs::write(state.join(&live), "").unwrap();
+        std::fs::write(state.join(".journal.json.abc123.tmp"), "").unwrap();
         assert_eq!(remove_stale_temp_files(root), 1);
-        assert_eq!(dir_entries(&temps), [live]);
+        assert_eq!(
+            dir_entries(&state),
+            [".gitignore", ".journal.json.abc123.tmp", live.as_str()]
+        );
         // Outside a workspace: next to the target, as before.
         let other = tempfile::tempdir().unwrap();
         assert_eq!(temp_dir_for(other.path()), None);

@@ -366,8 +366,6 @@ impl Drop for RunLock {
         let _ = std::fs::remove_file(&self.path);
         drop(self.file.take());
         if let Some(dir) = &self.created_dir {
-            // The temporary files' directory, empty once every write was renamed into place.
-            let _ = std::fs::remove_dir(dir.join("tmp"));
             let only_ignore = std::fs::read_dir(dir)
                 .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".gitignore"));
             if only_ignore {
