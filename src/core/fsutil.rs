@@ -5,14 +5,22 @@ use std::path::{Path, PathBuf};
 
 /// Atomically replace the contents of `path` with `contents`.
 ///
-/// The data is written to a temporary file in the same directory, flushed to
-/// disk, given the permissions of the existing file (if there is one), and then
-/// renamed over the target, so readers only ever see the old or the new
-/// contents. Missing parent directories are created. If `path` is a symlink, the
-/// file it points to is replaced and the link is kept.
+/// The data is written to a temporary file, flushed to disk, given the permissions of the
+/// existing file (if there is one), and then renamed over the target, so readers only ever see
+/// the old or the new contents. Missing parent directories are created. If `path` is a symlink,
+/// the file it points to is replaced and the link is kept.
 ///
-/// A newly created file gets the usual default permissions (`0o666` minus the
-/// umask on Unix) rather than the private `0o600` of temporary files.
+/// The temporary file goes where git never sees it, so that a process killed between writing
+/// it and renaming it leaves no stray file in a work tree: into the state directory
+/// `.release_tool/` of the nearest directory above the target that has one ([`temp_dir_for`];
+/// its `.gitignore` ignores everything in it), named after this process
+/// (`.tmp.<pid>.<name>.XXXXXX.tmp`, so that [`remove_stale_temp_files`] can tell a dead run's
+/// leftover from a live one's). Where there is none, or the rename from there fails (it would
+/// cross filesystems, or the target's directory refuses it), the write is made next to the
+/// target (`.<name>.XXXXXX.tmp`), as before.
+///
+/// A newly created file gets the usual default permissions (`0o666` minus the umask on Unix)
+/// rather than the private `0o600` of temporary files.
 ///
 /// # Errors
 ///
@@ -34,37 +42,173 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> io::Result<()> {
     let file_name = target
         .file_name()
         .map_or_else(|| "file".into(), |name| name.to_string_lossy().into_owned());
-    let prefix = format!(".{file_name}.");
+    if let Some(tmp_dir) = temp_dir_for(&dir) {
+        let prefix = format!("{TEMP_PREFIX}{}.{file_name}.", std::process::id());
+        if let Ok(tmp) = write_temp(&tmp_dir, &prefix, &target, contents, existing.as_ref()) {
+            test_hook::before_rename(&target);
+            // Another filesystem (a package on a mount of its own), or the rename refused: the
+            // temporary file is removed, and the write is made next to the target instead (whose
+            // error, if it fails too, is the one reported).
+            if tmp.persist(&target).is_ok() {
+                sync_dir(&dir);
+                return Ok(());
+            }
+        }
+    }
+    let tmp = write_temp(
+        &dir,
+        &format!(".{file_name}."),
+        &target,
+        contents,
+        existing.as_ref(),
+    )?;
+    test_hook::before_rename(&target);
+    tmp.persist(&target)
+        .map_err(|err| with_path(err.error, "failed to replace", &target))?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+/// `contents` in a new temporary file `<prefix>XXXXXX.tmp` in `dir`, flushed to disk, with
+/// `permissions` when given.
+fn write_temp(
+    dir: &Path,
+    prefix: &str,
+    target: &Path,
+    contents: &[u8],
+    permissions: Option<&std::fs::Permissions>,
+) -> io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
+    builder.prefix(prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|err| with_path(err, "failed to create a temporary file in", &dir))?;
-
-    let write_err = |err| with_path(err, "failed to write", &target);
+        .tempfile_in(dir)
+        .map_err(|err| with_path(err, "failed to create a temporary file in", dir))?;
+    let write_err = |err| with_path(err, "failed to write", target);
     tmp.write_all(contents).map_err(write_err)?;
     tmp.flush().map_err(write_err)?;
-    if let Some(permissions) = existing {
+    if let Some(permissions) = permissions {
         tmp.as_file()
-            .set_permissions(permissions)
-            .map_err(|err| with_path(err, "failed to set permissions for", &target))?;
+            .set_permissions(permissions.clone())
+            .map_err(|err| with_path(err, "failed to set permissions for", target))?;
     }
     tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(&target)
-        .map_err(|err| with_path(err.error, "failed to replace", &target))?;
+    Ok(tmp)
+}
 
-    // Make the rename itself durable; not all platforms/filesystems support
-    // syncing a directory, so this is best effort.
+/// Make a rename in `dir` durable; not all platforms/filesystems support syncing a directory,
+/// so this is best effort.
+fn sync_dir(dir: &Path) {
     #[cfg(unix)]
-    if let Ok(dir_handle) = std::fs::File::open(&dir) {
+    if let Ok(dir_handle) = std::fs::File::open(dir) {
         let _ = dir_handle.sync_all();
     }
-    Ok(())
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// How the temporary files of [`atomic_write`] in the state directory begin (then the pid).
+const TEMP_PREFIX: &str = ".tmp.";
+
+/// Where the temporary file of a write into `dir` goes: the state directory `.release_tool` of
+/// `dir` or of the nearest directory above it where it exists with its `.gitignore` (so git, of
+/// the root and of any package under it, never sees the file). `None` outside a workspace.
+fn temp_dir_for(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|a| a.join(STATE_DIR))
+        .find(|state| state.join(".gitignore").is_file())
+}
+
+/// Remove the temporary files that runs which are gone left in the state directory of `root`
+/// (killed between writing a temporary file and renaming it): `.tmp.<pid>.*.tmp` of a process
+/// that no longer runs, and the `.<name>.XXXXXX.tmp` files older releases wrote there (once
+/// older than a minute). Best effort; returns how many were removed.
+pub fn remove_stale_temp_files(root: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(root.join(STATE_DIR)) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') || !is_tmp(&name) || !entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            continue;
+        }
+        let pid = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let stale = match pid {
+            Some(pid) => !process_runs(pid) || older_than(&entry, 24 * 3600),
+            None => older_than(&entry, 60),
+        };
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether a file name is a temporary file's (`*.tmp`).
+fn is_tmp(name: &str) -> bool {
+    Path::new(name).extension().is_some_and(|e| e == "tmp")
+}
+
+/// Whether `entry` was last modified more than `secs` seconds ago.
+fn older_than(entry: &std::fs::DirEntry, secs: u64) -> bool {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() > secs)
+}
+
+/// Whether a process with this pid runs (where `/proc` tells; elsewhere assume it does).
+fn process_runs(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// Test-only (debug builds): `RELEASE_TOOL_TEST_KILL_IN_WRITE=<file name>` kills the process
+/// (`SIGKILL`) in the first atomic write of a file of that name, after its temporary file is
+/// written and before it is renamed over the target: the window a kill leaves a temporary file
+/// in. Read once.
+mod test_hook {
+    use std::path::Path;
+
+    #[cfg(debug_assertions)]
+    pub(super) fn before_rename(target: &Path) {
+        use std::sync::OnceLock;
+        static NAME: OnceLock<Option<String>> = OnceLock::new();
+        let name = NAME.get_or_init(|| {
+            std::env::var("RELEASE_TOOL_TEST_KILL_IN_WRITE")
+                .ok()
+                .filter(|v| !v.is_empty())
+        });
+        if name
+            .as_deref()
+            .is_some_and(|name| target.file_name().is_some_and(|f| f == name))
+        {
+            eprintln!(
+                "release-tool: RELEASE_TOOL_TEST_KILL_IN_WRITE: killing the process before {} is renamed into place",
+                target.display()
+            );
+            #[cfg(unix)]
+            let _ = rustix::process::kill_process(
+                rustix::process::getpid(),
+                rustix::process::Signal::KILL,
+            );
+            std::process::abort();
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub(super) fn before_rename(_target: &Path) {}
 }
 
 /// Follow `path` if it is a symlink, so that the link itself survives the write.
@@ -344,5 +488,32 @@ mod tests {
             err.to_string().contains(&blocker.display().to_string()),
             "{err}"
         );
+    }
+
+    #[test]
+    fn temporary_files_go_to_the_state_directory_and_stale_ones_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        state_dir(root).unwrap();
+        let target = root.join("packages/a/pyproject.toml");
+        let state = root.join(STATE_DIR);
+        assert_eq!(temp_dir_for(target.parent().unwrap()), Some(state.clone()));
+        atomic_write(&target, b"x\n").unwrap();
+        assert_eq!(dir_entries(target.parent().unwrap()), ["pyproject.toml"]);
+        assert_eq!(dir_entries(&state), [".gitignore"]);
+        // Leftovers: one of a process that is gone, one of this (live) process, and one of an
+        // older release-tool, just written.
+        std::fs::write(state.join(".tmp.4294967.pyproject.toml.abc123.tmp"), "").unwrap();
+        let live = format!(".tmp.{}.journal.json.abc123.tmp", std::process::id());
+        std::fs::write(state.join(&live), "").unwrap();
+        std::fs::write(state.join(".journal.json.abc123.tmp"), "").unwrap();
+        assert_eq!(remove_stale_temp_files(root), 1);
+        assert_eq!(
+            dir_entries(&state),
+            [".gitignore", ".journal.json.abc123.tmp", live.as_str()]
+        );
+        // Outside a workspace: next to the target, as before.
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(temp_dir_for(other.path()), None);
     }
 }

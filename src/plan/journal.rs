@@ -124,15 +124,22 @@ impl Journal {
     /// The journal of a root, if there is one.
     pub fn load(root: &Path) -> Result<Option<Self>> {
         let path = Self::path(root);
-        let text = match fs_err::read_to_string(&path) {
+        let unreadable = |cause: &dyn std::fmt::Display| -> anyhow::Error {
+            UserError::failure(format!("Cannot read the journal {}: {cause}", path.display()))
+                .with_hint(format!(
+                    "move it away (`mv {} {}`) and run the command again; the run it recorded may have stopped part way, so check the packages first (`release-tool status`; `release-tool abort` cannot read it either)",
+                    path.display(),
+                    path.with_file_name("journal-broken.json").display()
+                ))
+                .into()
+        };
+        let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+            // A directory, unreadable bytes, no permission: what it is, and what to do.
+            Err(e) => return Err(unreadable(&e)),
         };
-        let journal: Self = serde_json::from_str(&text).map_err(|e| {
-            UserError::failure(format!("Cannot read the journal {}: {e}", path.display()))
-                .with_hint("delete it to start over (check the state of the packages first)")
-        })?;
+        let journal: Self = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
         if journal.format != FORMAT || journal.steps.len() != journal.plan.steps.len() {
             return Err(UserError::failure(format!(
                 "The journal {} is from another version of release-tool",
@@ -187,13 +194,18 @@ impl Journal {
 /// The lock file that keeps two runs from working in one workspace at once.
 pub const LOCK_FILE: &str = "lock";
 
-/// An exclusive hold on a workspace for one run (`.release_tool/lock`, created with
-/// `O_EXCL`; it names the process, the command and, where `/proc` tells, when the process
-/// started). Dropping it releases the workspace. A lock left by a process that no longer exists
-/// (killed, or its pid now used by another process) is taken over.
+/// An exclusive hold on a workspace for one run: a kernel lock (`flock`, [`std::fs::File::try_lock`])
+/// on `.release_tool/lock`, held for the whole run. The kernel releases it when the process ends,
+/// however it ends (killed, power cut aside), so a lock file left by a run that is gone is simply
+/// locked again: there is no takeover step for two runs to race in. The file's text names the
+/// holder (its pid, the command and, where `/proc` tells, when the process started), for the
+/// message of a run that is refused; an empty or garbage text is just overwritten. Dropping the
+/// hold removes the file (while still holding it) and releases the workspace.
 #[derive(Debug)]
 pub struct RunLock {
     path: PathBuf,
+    /// The open, locked file: the lock lives as long as it does.
+    file: Option<std::fs::File>,
     /// The state directory, when this lock created it (removed again on release if nothing else
     /// was written to it, so a run refused while planning leaves no trace).
     created_dir: Option<PathBuf>,
@@ -204,54 +216,149 @@ impl RunLock {
     pub fn acquire(root: &Path, command: &str) -> Result<Self> {
         let dir = root.join(STATE_DIR);
         let created_dir = (!dir.exists()).then(|| dir.clone());
-        state_dir(root).map_err(|e| state_dir_error(&dir, &e.to_string()))?;
         let path = dir.join(LOCK_FILE);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
+        if path.is_dir() {
+            return Err(UserError::failure(format!(
+                "The lock file {} is a directory",
+                path.display()
+            ))
+            .with_hint(format!(
+                "remove it (`rmdir {}`): release-tool keeps the lock of a run there as a file",
+                path.display()
+            ))
+            .into());
+        }
+        state_dir(root).map_err(|e| state_dir_error(&dir, &e.to_string()))?;
+        // The file may be unlinked by the run that held it between our open and our lock: a
+        // lock on a file no longer at `path` holds nothing, so look again (a few times: each
+        // round needs another run to finish in between).
+        for _ in 0..20 {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(false)
                 .open(&path)
-            {
-                Ok(mut file) => {
-                    use std::io::Write as _;
-                    let pid = std::process::id();
-                    let started = process_start(pid)
-                        .map(|t| format!("started {t}\n"))
-                        .unwrap_or_default();
-                    // One write: a concurrent run never reads half a lock.
-                    file.write_all(format!("{pid}\n{command}\n{started}").as_bytes())?;
-                    return Ok(Self { path, created_dir });
+                .map_err(|e| state_dir_error(&dir, &e.to_string()))?;
+            test_delay();
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Err(held_error(&path)),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(state_dir_error(
+                        &dir,
+                        &format!("cannot lock {}: {e}", path.display()),
+                    ));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = fs_err::read_to_string(&path).unwrap_or_default();
-                    let mut lines = text.lines();
-                    let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
-                    let holder = lines.next().unwrap_or("?").to_owned();
-                    let started = lines
-                        .next()
-                        .and_then(|l| l.strip_prefix("started "))
-                        .and_then(|t| t.trim().parse::<u64>().ok());
-                    if pid.is_some_and(|pid| !process_alive(pid, started)) {
-                        // Left by a run that was killed: take it over.
-                        tracing::info!(
-                            "taking over the lock {} of a run that is gone (`release-tool {holder}`)",
-                            path.display()
-                        );
-                        let _ = fs_err::remove_file(&path);
-                        continue;
-                    }
-                    return Err(UserError::failure(format!(
-                        "Another release-tool run (`release-tool {holder}`, process {}) is working in this workspace ({})",
-                        pid.map_or_else(|| "?".to_owned(), |p| p.to_string()),
-                        path.display()
-                    ))
-                    .with_hint("wait for it to finish, then run your command again; if that process is gone, delete the lock file")
-                    .into());
-                }
-                Err(e) => return Err(state_dir_error(&dir, &e.to_string())),
             }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            if held_by_older_release_tool(&path) {
+                return Err(held_error(&path));
+            }
+            let pid = std::process::id();
+            let started = process_start(pid)
+                .map(|t| format!("started {t}\n"))
+                .unwrap_or_default();
+            let text = format!("{pid}\n{command}\n{started}");
+            {
+                use std::io::{Seek as _, Write as _};
+                let written = file
+                    .set_len(0)
+                    .and_then(|()| file.seek(std::io::SeekFrom::Start(0)))
+                    // One write: a refused run reads the whole text or none.
+                    .and_then(|_| file.write_all(text.as_bytes()));
+                if let Err(e) = written {
+                    return Err(state_dir_error(&dir, &e.to_string()));
+                }
+            }
+            // Temporary files of runs killed mid-write (the lock is ours: no run of ours is
+            // writing; a `status` writing its cache meanwhile is alive, and its files stay).
+            let removed = crate::core::fsutil::remove_stale_temp_files(root);
+            if removed > 0 {
+                tracing::info!("removed {removed} temporary file(s) left by a run that was killed");
+            }
+            return Ok(Self {
+                path,
+                file: Some(file),
+                created_dir,
+            });
         }
         anyhow::bail!("Cannot take the lock {}", path.display())
+    }
+}
+
+/// Whether the open `file` is still the one at `path` (not unlinked or replaced since it was
+/// opened).
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(now)) => open.dev() == now.dev() && open.ino() == now.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.is_file()
+    }
+}
+
+/// Whether the lock file names a process that still runs, and is the very process that wrote it
+/// (its start time, as `/proc` tells, is the one recorded): a run of an older release-tool,
+/// which made the file exclusively and never locked it. Without a recorded start time (or
+/// without `/proc`) the file names no one for sure: it is taken.
+fn held_by_older_release_tool(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines();
+    let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
+    let started = lines
+        .nth(1)
+        .and_then(|l| l.strip_prefix("started "))
+        .and_then(|t| t.trim().parse::<u64>().ok());
+    match (pid, started) {
+        (Some(pid), Some(started)) => {
+            pid != std::process::id() && process_start(pid) == Some(started)
+        }
+        _ => false,
+    }
+}
+
+/// The error of a run refused because another one holds the lock at `path`, naming it from the
+/// lock file's text (read again shortly when the holder has not written it yet).
+fn held_error(path: &Path) -> anyhow::Error {
+    let mut text = String::new();
+    for _ in 0..10 {
+        text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.lines().nth(1).is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut lines = text.lines();
+    let pid = lines.next().and_then(|l| l.trim().parse::<u32>().ok());
+    let holder = lines.next().unwrap_or("?").to_owned();
+    UserError::failure(format!(
+        "Another release-tool run (`release-tool {holder}`, process {}) is working in this workspace ({})",
+        pid.map_or_else(|| "?".to_owned(), |p| p.to_string()),
+        path.display()
+    ))
+    .with_hint("wait for it to finish, then run your command again (the lock is released when that process ends, however it ends)")
+    .into()
+}
+
+/// Test-only (debug builds): `RELEASE_TOOL_TEST_LOCK_DELAY_MS=N` waits N ms between opening the
+/// lock file and locking it, to widen the window two runs race in.
+fn test_delay() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("RELEASE_TOOL_TEST_LOCK_DELAY_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 
@@ -269,7 +376,10 @@ fn state_dir_error(dir: &Path, cause: &str) -> anyhow::Error {
 
 impl Drop for RunLock {
     fn drop(&mut self) {
+        // Unlink while still holding the lock, then release it: a run that opened the old file
+        // meanwhile finds it gone once it holds it, and opens the path again.
         let _ = std::fs::remove_file(&self.path);
+        drop(self.file.take());
         if let Some(dir) = &self.created_dir {
             let only_ignore = std::fs::read_dir(dir)
                 .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".gitignore"));
@@ -288,22 +398,6 @@ fn process_start(pid: u32) -> Option<u64> {
     // The command name (field 2) is in parentheses and may hold spaces: count after the last `)`.
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// Whether the process that wrote a lock still runs: its pid exists and, when the lock says when
-/// it started, it is the same process. Where `/proc` cannot tell, assume it does, to be safe.
-fn process_alive(pid: u32, started: Option<u64>) -> bool {
-    let proc = Path::new("/proc");
-    if !proc.join("self").exists() {
-        return true;
-    }
-    if !proc.join(pid.to_string()).exists() {
-        return false;
-    }
-    match (started, process_start(pid)) {
-        (Some(wrote), Some(now)) => wrote == now,
-        _ => true,
-    }
 }
 
 /// What to do about an existing journal before running `command`.
@@ -380,25 +474,37 @@ mod tests {
         assert!(err.contains("`release-tool release --push`"), "{err}");
         assert!(err.contains(&std::process::id().to_string()), "{err}");
         drop(lock);
-        // A lock of a process that is gone (pid beyond any real one) is taken over.
+        // A lock file nobody holds (its run is gone), whatever it says, is simply locked.
         let path = dir.path().join(STATE_DIR).join(LOCK_FILE);
-        std::fs::write(&path, "4294967\nrelease\n").unwrap();
-        let again = RunLock::acquire(dir.path(), "tag").unwrap();
-        let text = fs_err::read_to_string(&path).unwrap();
-        assert!(
-            text.starts_with(&format!("{}\ntag\n", std::process::id())),
-            "{text}"
-        );
-        drop(again);
-        assert!(!path.exists());
-        // A live pid that is not the process that wrote the lock (the pid was used again after
-        // the run was killed): taken over too. This test process did not start at tick 1.
+        for text in ["4294967\nrelease\n", "", "garbage"] {
+            std::fs::write(&path, text).unwrap();
+            let again = RunLock::acquire(dir.path(), "tag").unwrap();
+            let text = fs_err::read_to_string(&path).unwrap();
+            assert!(
+                text.starts_with(&format!("{}\ntag\n", std::process::id())),
+                "{text}"
+            );
+            drop(again);
+            assert!(!path.exists());
+        }
+        // A pid used again after its run was killed (this process did not start at tick 1):
+        // taken.
         std::fs::write(
             &path,
             format!("{}\nrelease\nstarted 1\n", std::process::id()),
         )
         .unwrap();
         drop(RunLock::acquire(dir.path(), "tag").unwrap());
+        // A run of an older release-tool (an exclusive file, no kernel lock) that still runs:
+        // refused. The parent of this test process stands for it.
+        #[cfg(unix)]
+        if let Some(started) = process_start(std::os::unix::process::parent_id()) {
+            let parent = std::os::unix::process::parent_id();
+            std::fs::write(&path, format!("{parent}\nrelease\nstarted {started}\n")).unwrap();
+            let err = format!("{:#}", RunLock::acquire(dir.path(), "tag").unwrap_err());
+            assert!(err.contains(&format!("process {parent})")), "{err}");
+            assert!(path.exists());
+        }
     }
 
     #[test]

@@ -539,3 +539,222 @@ fn a_second_run_while_one_is_in_progress_refuses_and_the_journal_is_intact() {
     ok(&out);
     w.assert_released_once();
 }
+
+/// The lock left by a run that is gone, and two runs started together that both find it (each
+/// waiting 300 ms between looking at the lock and taking it): exactly one runs, the other is
+/// refused naming it, and the release is made once with its journal finished. The bug: both
+/// read the stale lock, one unlinked the lock the other had just made, both ran steps, and the
+/// journal stayed failed.
+#[test]
+fn two_runs_racing_for_a_stale_lock_never_both_run() {
+    let w = World::new();
+    let state = w.root.join(".release_tool");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::write(state.join("lock"), "4294967\nrelease --bump minor --push\n").unwrap();
+    let spawn = || {
+        w.command(None, &[("RELEASE_TOOL_TEST_LOCK_DELAY_MS", "300")], &[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (one, two) = (spawn(), spawn());
+    let outs = [
+        one.wait_with_output().unwrap(),
+        two.wait_with_output().unwrap(),
+    ];
+    let refused: Vec<String> = outs
+        .iter()
+        .filter(|o| !o.status.success())
+        .map(failed)
+        .collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "exactly one run is refused: {:#?}",
+        outs.iter().map(outputs).collect::<Vec<_>>()
+    );
+    contains_all(
+        &refused[0],
+        &[
+            "error: Another release-tool run (`release-tool release --bump minor --push`, process ",
+            "hint: wait for it to finish",
+        ],
+    );
+    assert!(!refused[0].contains("Resuming"), "{}", refused[0]);
+    w.assert_released_once();
+}
+
+/// A run killed with SIGKILL leaves its lock file; the kernel released the lock with the
+/// process, so the next run takes it without a word and resumes.
+#[test]
+fn the_lock_of_a_killed_run_is_taken_without_ceremony() {
+    let w = World::new();
+    let out = w.release_against(None, &[("RELEASE_TOOL_FAIL_AFTER_STEP", "2")]);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9),
+        "{}",
+        outputs(&out).1
+    );
+    let lock = w.root.join(".release_tool/lock");
+    assert!(lock.is_file(), "the killed run left its lock file");
+    let stderr = ok(&w.release_against(None, &[]));
+    assert!(!stderr.contains("lock"), "{stderr}");
+    contains_all(
+        &stderr,
+        &["Resuming `release-tool release --bump minor --push`: 2 of"],
+    );
+    w.assert_released_once();
+}
+
+/// An empty lock file and one holding garbage name no run that holds the workspace: the run
+/// takes them. The bug: they were refused as held by "process ?" forever.
+#[test]
+fn an_empty_or_garbage_lock_file_is_taken() {
+    for text in ["", "not a pid\n\u{0}\u{1}garbage"] {
+        let w = World::new();
+        let state = w.root.join(".release_tool");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::write(state.join("lock"), text).unwrap();
+        ok(&w.release_against(None, &[]));
+        w.assert_released_once();
+    }
+}
+
+/// A directory where the lock file goes: refused before anything changes, naming it, with a
+/// hint; removed, the release runs.
+#[test]
+fn a_lock_that_is_a_directory_is_refused_before_anything_changes() {
+    let w = World::new();
+    let lock = w.root.join(".release_tool/lock");
+    std::fs::create_dir_all(&lock).unwrap();
+    let before = snapshot_tree(&w.env.path());
+    let stderr = failed(&w.release_against(None, &[]));
+    contains_all(
+        &stderr,
+        &[
+            "error: The lock file ",
+            ".release_tool/lock is a directory",
+            "hint: remove it",
+        ],
+    );
+    assert_eq!(before, snapshot_tree(&w.env.path()), "nothing changed");
+    std::fs::remove_dir(&lock).unwrap();
+    ok(&w.release_against(None, &[]));
+    w.assert_released_once();
+}
+
+/// Every file under `dir` (recursively) whose name ends in `.tmp`.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != ".git" {
+                found.extend(temp_files(&path));
+            }
+        } else if path.to_string_lossy().ends_with(".tmp") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A run killed (`SIGKILL`) between writing the temporary file of a's `pyproject.toml` and
+/// renaming it into place leaves nothing git sees: the package is clean for git and for
+/// `status`, the same command finishes the release, and no temporary file is left. The bug: the
+/// temporary file sat next to the target (`packages/a/.pyproject.toml.XXXXXX.tmp`), `status`
+/// showed the package dirty and the next release was refused.
+#[test]
+fn a_run_killed_mid_write_leaves_no_file_git_sees() {
+    let w = World::new();
+    let out = w.release_against(
+        None,
+        &[("RELEASE_TOOL_TEST_KILL_IN_WRITE", "pyproject.toml")],
+    );
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9),
+        "{}",
+        outputs(&out).1
+    );
+    for repo in [w.root.clone(), w.pkg("a")] {
+        assert_eq!(
+            git(&repo, &["status", "--porcelain", "--ignored=no"]),
+            "",
+            "{}",
+            repo.display()
+        );
+    }
+    let status = w.run(&["status"]);
+    let (stdout, stderr) = outputs(&status);
+    assert!(status.status.success(), "{stdout}\n{stderr}");
+    for line in stdout.lines().skip(1) {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(columns.get(6), Some(&"0"), "DIRTY 0:\n{stdout}");
+    }
+    ok(&w.release_against(None, &[]));
+    w.assert_released_once();
+    assert_eq!(temp_files(&w.root), Vec::<PathBuf>::new());
+}
+
+/// A run killed while writing its journal (the temporary file written, not yet renamed): the
+/// next run removes the leftover, so temporary files of the journal never pile up in
+/// `.release_tool`.
+#[test]
+fn journal_temporary_files_of_killed_runs_do_not_pile_up() {
+    let w = World::new();
+    let out = w.release_against(None, &[("RELEASE_TOOL_TEST_KILL_IN_WRITE", "journal.json")]);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(9),
+        "{}",
+        outputs(&out).1
+    );
+    assert_eq!(git(&w.root, &["status", "--porcelain"]), "");
+    ok(&w.release_against(None, &[]));
+    w.assert_released_once();
+    assert_eq!(temp_files(&w.root), Vec::<PathBuf>::new());
+}
+
+/// A journal that is garbage, and a journal that is a directory: refused before anything
+/// changes, naming the file, with a hint that says what to do; moved away, the release runs.
+#[test]
+fn a_garbage_or_directory_journal_is_refused_with_a_hint() {
+    for garbage in [true, false] {
+        let w = World::new();
+        let journal = w.root.join(".release_tool/journal.json");
+        std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+        std::fs::write(w.root.join(".release_tool/.gitignore"), "*\n").unwrap();
+        if garbage {
+            std::fs::write(&journal, "{\"format\": 1, garb\u{0}age").unwrap();
+        } else {
+            std::fs::create_dir(&journal).unwrap();
+        }
+        let before = snapshot_tree(&w.env.path());
+        for args in [&RELEASE[..], &["branch"][..], &["abort"][..]] {
+            let stderr = failed(&w.run(args));
+            contains_all(
+                &stderr,
+                &[
+                    "error: Cannot read the journal ",
+                    ".release_tool/journal.json",
+                    "hint: move it away",
+                ],
+            );
+            assert_eq!(
+                before,
+                snapshot_tree(&w.env.path()),
+                "{args:?}: nothing changed"
+            );
+        }
+        let aside = w.root.join(".release_tool/journal-broken.json");
+        std::fs::rename(&journal, &aside).unwrap();
+        ok(&w.release_against(None, &[]));
+        w.assert_released_once();
+    }
+}

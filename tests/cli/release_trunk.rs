@@ -884,7 +884,7 @@ fn releasing_a_alone_raises_its_dependents_bound() {
 #[test]
 fn a_second_concurrent_run_refuses_and_changes_nothing() {
     let w = World::new();
-    // A run in progress: the lock names this (live) test process.
+    // A run in progress: this (live) test process holds the kernel lock, and the file names it.
     let state_dir = w.root.join(".release_tool");
     std::fs::create_dir_all(&state_dir).unwrap();
     std::fs::write(state_dir.join(".gitignore"), "*\n").unwrap();
@@ -893,6 +893,8 @@ fn a_second_concurrent_run_refuses_and_changes_nothing() {
         format!("{}\nrelease --bump minor --push\n", std::process::id()),
     )
     .unwrap();
+    let held = std::fs::File::open(state_dir.join("lock")).unwrap();
+    held.try_lock().unwrap();
     let before = w.state();
     let stderr = failed(&w.release(&RELEASE), 1);
     assert!(
@@ -905,7 +907,8 @@ fn a_second_concurrent_run_refuses_and_changes_nothing() {
         !state_dir.join("journal.json").exists(),
         "no journal written"
     );
-    // Once that run is gone (its lock left behind by a killed process), the release runs.
+    // Once that run is gone (its lock file left behind by a killed process), the release runs.
+    drop(held);
     std::fs::write(state_dir.join("lock"), "4294967\nrelease\n").unwrap();
     ok(&w.release(&RELEASE));
     assert!(!state_dir.join("lock").exists(), "the lock is released");
