@@ -1836,10 +1836,9 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
     let out = match git.run_batch(&args) {
         Ok(out) => out,
         Err(e) => {
-            let why = e.stderr().map_or_else(|| e.to_string(), str::to_owned);
             return vec![format!(
                 "cannot reach its remote `{remote}`: {}",
-                why.lines().next().unwrap_or("")
+                e.unreachable_reason()
             )];
         }
     };
@@ -1961,10 +1960,9 @@ fn remote_refs(git: &Git, remote: &str, branch: &str, tag: Option<&str>) -> Resu
     ];
     args.extend(tag_ref.clone());
     let out = git.run_batch(&args).map_err(|e| {
-        let why = e.stderr().map_or_else(|| e.to_string(), str::to_owned);
         anyhow::anyhow!(
             "cannot reach its remote `{remote}`: {}",
-            why.lines().next().unwrap_or("")
+            e.unreachable_reason()
         )
     })?;
     let mut refs = RemoteRefs {
