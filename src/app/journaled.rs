@@ -70,10 +70,15 @@ impl Run<'_> {
         self.run_journal(journal, leading)
     }
 
-    /// `--require-forge`: a usage error, before anything changes, when no forge token is set.
+    /// `--require-forge`: a usage error, before anything changes, when no forge token is set;
+    /// and always a usage error when the token's variable holds something that is no token
+    /// (a line break inside), before the first step rather than after the pushes.
     fn check_forge(&self) -> Result<()> {
+        let env = |k: &str| std::env::var(k).ok();
         if self.require_forge {
-            forge::require(&self.ws.config.forge, &|k: &str| std::env::var(k).ok())?;
+            forge::require(&self.ws.config.forge, &env)?;
+        } else {
+            forge::Client::from_config(&self.ws.config.forge, &env)?;
         }
         Ok(())
     }

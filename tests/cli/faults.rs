@@ -673,3 +673,38 @@ fn a_bad_git_time_limit_is_a_usage_error() {
     }
     assert_eq!(before, snapshot_tree(&w.env.path()), "nothing changed");
 }
+
+/// A `GITHUB_TOKEN` with a line break inside (two tokens pasted, say) is a usage error naming
+/// the variable, before the first step: nothing is pushed (issue 18, item 6). The bug: the run
+/// pushed every package, then failed each forge call with "check the network".
+#[test]
+fn a_token_with_a_line_break_is_refused_before_anything_is_pushed() {
+    let w = World::new();
+    let forge = FakeForge::github().start();
+    for dry_run in [true, false] {
+        let extra: &[&str] = if dry_run { &["--dry-run"] } else { &[] };
+        let mut cmd = w.command(
+            Some(&forge),
+            &[("GITHUB_TOKEN", "ghp_firstSECRET\nghp_secondSECRET")],
+            extra,
+        );
+        let before = w.state();
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = outputs(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "stdout: {stdout}\nstderr: {stderr}"
+        );
+        contains_all(
+            &stderr,
+            &[
+                "GITHUB_TOKEN does not hold a forge token: it contains a line break",
+                "hint: Export GITHUB_TOKEN with the token alone, on one line",
+            ],
+        );
+        assert!(!stderr.contains("SECRET"), "{stderr}");
+        assert_eq!(before, w.state(), "nothing changed");
+        assert!(forge.calls().is_empty(), "{:?}", forge.calls());
+    }
+}
