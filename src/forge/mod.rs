@@ -716,7 +716,9 @@ mod tests {
         ] {
             let pairs = [("GITHUB_TOKEN", bad)];
             let env = env_of(&pairs);
-            let err = Client::from_config(&cfg, &env).err().expect(bad);
+            let Err(err) = Client::from_config(&cfg, &env) else {
+                panic!("{bad:?} was taken");
+            };
             let text = format!("{err:#}");
             assert!(
                 text.starts_with("GITHUB_TOKEN does not hold a forge token: it contains"),
