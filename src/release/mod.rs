@@ -1868,7 +1868,7 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
 /// order: bump, changelog, release commit, annotated tag, (next-dev commit), push, forge
 /// release; then the root's pins and commit.
 pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let cands = candidates_since(
@@ -2346,7 +2346,7 @@ fn plan_package_release(
 /// release commit; a dev/pre version is tagged at once and pinned in staging. With `push`, push
 /// the branch (and tag) and open a pull request `dev_branch` → `base_branch`.
 pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
@@ -2670,7 +2670,7 @@ struct TagStep {
 }
 
 fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let remote = &ws.config.git_remote;
@@ -2928,7 +2928,7 @@ fn plan_package_tag(
 /// fast-forwarded to, `base_branch`): version → next dev, commit `chore: start … development`,
 /// and with `push` push the branch.
 pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
