@@ -1830,6 +1830,7 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
         "ls-remote".to_owned(),
         "--".to_owned(),
         remote.to_owned(),
+        "HEAD".to_owned(),
         branch_ref.clone(),
     ];
     args.extend(tag_ref.clone());
@@ -1843,6 +1844,20 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
         }
     };
     let mut problems = Vec::new();
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, n)| n))
+        .collect();
+    // A remote with a HEAD has branches: the release pushes to one of them, it never creates
+    // one (a branch without upstream would land there as a new branch). An empty remote (a new
+    // package's first push) gets its first branch.
+    if names.contains(&"HEAD") && !names.contains(&branch_ref.as_str()) {
+        problems.push(format!(
+            "`{remote}` has no branch {branch}: the release would create it there; release from a branch the remote has, or publish this one first (`git -C {rel} push -u {remote} {branch}`)",
+            branch = c.branch,
+            rel = c.rel,
+        ));
+    }
     for (oid, name) in out.lines().filter_map(|l| l.split_once('\t')) {
         if Some(name) == tag_ref.as_deref() {
             problems.push(format!(
