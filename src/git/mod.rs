@@ -66,7 +66,7 @@ impl GitError {
             && let Some(limit) = e.time_limit()
         {
             return format!(
-                "no answer within {} (git was stopped; set {TIME_LIMIT_ENV} to wait longer)",
+                "no answer within {} (git was stopped; set {TIME_LIMIT_ENV} or `git_timeout` to wait longer)",
                 crate::core::process::seconds(limit)
             );
         }
@@ -83,7 +83,19 @@ pub const TIME_LIMIT_ENV: &str = "RELEASE_TOOL_GIT_TIMEOUT";
 /// The time limit of a network git call when nothing sets one.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_mins(2);
 
+/// [`TIME_LIMIT_ENV`], when set.
 static TIME_LIMIT: OnceLock<Duration> = OnceLock::new();
+
+/// The configuration's `git_timeout`, when set ([`configure_time_limit`]).
+static CONFIGURED_TIME_LIMIT: OnceLock<Duration> = OnceLock::new();
+
+/// The configuration's `git_timeout` (seconds), set when the workspace loads;
+/// [`TIME_LIMIT_ENV`] still goes first.
+pub fn configure_time_limit(seconds: Option<u64>) {
+    if let Some(seconds) = seconds.filter(|s| *s > 0) {
+        let _ = CONFIGURED_TIME_LIMIT.set(Duration::from_secs(seconds));
+    }
+}
 
 /// A time limit in seconds (`120`, `0.5`): a positive number, at most a day.
 pub fn parse_time_limit(value: &str) -> Option<Duration> {
@@ -117,9 +129,13 @@ pub fn init_time_limit_from_env() -> Result<(), crate::core::error::UserError> {
 }
 
 /// The time limit of every network git call (fetch, push, ls-remote, clone, submodule, pull):
-/// [`TIME_LIMIT_ENV`], else [`DEFAULT_TIME_LIMIT`].
+/// [`TIME_LIMIT_ENV`], else the configuration's `git_timeout`, else [`DEFAULT_TIME_LIMIT`].
 pub fn network_time_limit() -> Duration {
-    *TIME_LIMIT.get_or_init(|| DEFAULT_TIME_LIMIT)
+    TIME_LIMIT
+        .get()
+        .or_else(|| CONFIGURED_TIME_LIMIT.get())
+        .copied()
+        .unwrap_or(DEFAULT_TIME_LIMIT)
 }
 
 /// Whether git's argv (after `-C <dir>`) runs a subcommand that talks to a remote.

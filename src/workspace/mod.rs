@@ -224,6 +224,7 @@ impl Workspace {
             source,
             warnings,
         } = config::load(&root)?;
+        crate::git::configure_time_limit(config.git_timeout);
         Ok(Self {
             root,
             config,
@@ -241,6 +242,7 @@ impl Workspace {
             source,
             warnings,
         } = config::load(root)?;
+        crate::git::configure_time_limit(config.git_timeout);
         let submodules = read_gitmodules(root)?;
         let dirs = package_dirs(root, &config, &submodules)?;
         let by_path: BTreeMap<&str, &Submodule> =

@@ -556,7 +556,7 @@ fn silent_server() -> u16 {
 
 /// A package remote that accepts the connection and never replies (`git://` to a silent
 /// server): `release --push --dry-run`, `release --push` and `status --fetch` each end within
-/// the time limit (`RELEASE_TOOL_GIT_TIMEOUT`) with the "cannot reach its remote" refusal naming
+/// the time limit (`RELEASE_TOOL_GIT_TIMEOUT`, then `git_timeout` in the configuration) with the "cannot reach its remote" refusal naming
 /// the package, nothing changed; with the remote back, the release runs. The bug: each waited
 /// forever.
 #[test]
@@ -588,7 +588,7 @@ fn a_remote_that_never_answers_is_refused_within_the_time_limit() {
             &stderr,
             &[
                 "Cannot release; nothing was changed",
-                "b (packages/b): cannot reach its remote `origin`: no answer within 1 s (git was stopped; set RELEASE_TOOL_GIT_TIMEOUT to wait longer)",
+                "b (packages/b): cannot reach its remote `origin`: no answer within 1 s (git was stopped; set RELEASE_TOOL_GIT_TIMEOUT or `git_timeout` to wait longer)",
             ],
         );
         assert_eq!(
@@ -597,13 +597,10 @@ fn a_remote_that_never_answers_is_refused_within_the_time_limit() {
             "{args:?}: nothing changed"
         );
     }
+    // The limit from the configuration (`git_timeout`) this time.
+    crate::support::add_config(&w.root, "git_timeout = 1\n");
     let started = std::time::Instant::now();
-    let out = w
-        .cmd()
-        .envs(limit)
-        .args(["status", "--fetch"])
-        .output()
-        .unwrap();
+    let out = w.cmd().args(["status", "--fetch"]).output().unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",
@@ -615,6 +612,7 @@ fn a_remote_that_never_answers_is_refused_within_the_time_limit() {
             .contains("cannot reach its remote `origin`: no answer within 1 s"),
         "stdout: {stdout}\nstderr: {stderr}"
     );
+    git(&w.root, &["checkout", "-q", "--", "release_tool.toml"]);
     git(&b, &["remote", "set-url", "origin", good_url.trim()]);
     ok(&w.release_against(None, &limit));
     w.assert_released_once();
