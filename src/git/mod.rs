@@ -152,7 +152,7 @@ fn is_network_call(args: &[OsString]) -> bool {
         }
         return matches!(
             &*arg,
-            "fetch" | "push" | "pull" | "ls-remote" | "clone" | "submodule" | "remote" | "archive"
+            "fetch" | "push" | "pull" | "ls-remote" | "clone" | "submodule"
         );
     }
     false
@@ -1332,6 +1332,28 @@ pub fn parse_status(out: &str) -> RepoStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_calls_are_told_from_local_ones() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        for net in [
+            &["fetch", "--quiet", "origin"][..],
+            &["push", "origin", "main"],
+            &["-c", "protocol.file.allow=always", "ls-remote", "--", "u"],
+            &["-c", "x=y", "clone", "u", "d"],
+            &["submodule", "update", "--init"],
+        ] {
+            assert!(is_network_call(&args(net)), "{net:?}");
+        }
+        for local in [
+            &["commit", "-m", "push it"][..],
+            &["-c", "fetch", "status"],
+            &["remote", "get-url", "--", "origin"],
+            &["tag", "-a", "v1"],
+        ] {
+            assert!(!is_network_call(&args(local)), "{local:?}");
+        }
+    }
 
     #[test]
     fn parses_porcelain_v2() {
