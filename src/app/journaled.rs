@@ -78,7 +78,7 @@ impl Run<'_> {
         if self.require_forge {
             forge::require(&self.ws.config.forge, &env)?;
         } else {
-            forge::Client::from_config(&self.ws.config.forge, &env)?;
+            forge::check_token(&self.ws.config.forge, &env)?;
         }
         Ok(())
     }

@@ -251,6 +251,21 @@ pub fn unavailable_reason(
     }
 }
 
+/// The token's form ([`check_token_form`]), when a forge is configured and a token variable is
+/// set; nothing else (the client itself is made where it is used).
+pub fn check_token(cfg: &ForgeConfig, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    if cfg.kind == ForgeKind::None {
+        return Ok(());
+    }
+    match token_vars(cfg)
+        .into_iter()
+        .find_map(|v| env(&v).filter(|t| !t.trim().is_empty()).map(|t| (v, t)))
+    {
+        Some((var, token)) => check_token_form(&var, &token),
+        None => Ok(()),
+    }
+}
+
 /// A token is one word of visible ASCII (leading and trailing whitespace aside, which is
 /// dropped): a line break, a space or a control character inside it would make every request
 /// fail (an HTTP header cannot carry it), after the run had already pushed. A usage error naming
