@@ -60,7 +60,10 @@ pub fn main_entry() -> ExitCode {
     init_tracing(verbosity);
     #[cfg(debug_assertions)]
     secrets::test_panic_hook();
-    match commands::dispatch(&cli.command, &cli.global) {
+    let outcome = crate::git::init_time_limit_from_env()
+        .map_err(anyhow::Error::from)
+        .and_then(|()| commands::dispatch(&cli.command, &cli.global));
+    match outcome {
         Ok(kind) => ExitCode::from(kind.code()),
         Err(err) => {
             let (kind, hint) = classify(&err);

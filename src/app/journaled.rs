@@ -70,10 +70,15 @@ impl Run<'_> {
         self.run_journal(journal, leading)
     }
 
-    /// `--require-forge`: a usage error, before anything changes, when no forge token is set.
+    /// `--require-forge`: a usage error, before anything changes, when no forge token is set;
+    /// and always a usage error when the token's variable holds something that is no token
+    /// (a line break inside), before the first step rather than after the pushes.
     fn check_forge(&self) -> Result<()> {
+        let env = |k: &str| std::env::var(k).ok();
         if self.require_forge {
-            forge::require(&self.ws.config.forge, &|k: &str| std::env::var(k).ok())?;
+            forge::require(&self.ws.config.forge, &env)?;
+        } else {
+            forge::check_token(&self.ws.config.forge, &env)?;
         }
         Ok(())
     }
@@ -141,6 +146,7 @@ impl Run<'_> {
     ) -> Result<Journal> {
         match resume {
             journal::Resume::Continue(j) => {
+                self.check_resumed_pushes(&j)?;
                 ui::note(&format!(
                     "Resuming `release-tool {}`: {} of {} steps were done (journal {})",
                     self.command,
@@ -161,6 +167,62 @@ impl Run<'_> {
                 Ok(self.journal(planned))
             }
         }
+    }
+
+    /// Before a resumed run pushes: the branches it pushes still hold what it made. A user
+    /// who reset a package meanwhile (`git reset --hard origin/main`) took its release commits
+    /// off the branch: the pending push would put the tag on a commit the branch does not have
+    /// (or the run would tag a commit it did not make). Refused, naming the package, before any
+    /// step; the run is kept. One check per repository with a pending push, in parallel.
+    fn check_resumed_pushes(&self, journal: &Journal) -> Result<()> {
+        use std::collections::BTreeMap;
+        // Per repository: the HEADs its done commits started from, and its pending pushes.
+        let mut repos: BTreeMap<&std::path::Path, ResumedRepo<'_>> = BTreeMap::new();
+        for (step, state) in journal.plan.steps.iter().zip(&journal.steps) {
+            let StepKind::Git { dir, .. } = &step.kind else {
+                continue;
+            };
+            let entry = repos
+                .entry(dir.as_path())
+                .or_insert_with(|| (step.package.as_deref(), Vec::new(), Vec::new()));
+            match &step.guard {
+                Guard::Commit { .. } if state.status == Status::Done => {
+                    entry.1.extend(state.head_before.as_deref());
+                }
+                Guard::Push { refs, .. } if !state.status.is_complete() => entry.2.push(refs),
+                _ => {}
+            }
+        }
+        let repos: Vec<_> = repos
+            .into_iter()
+            .filter(|(_, (_, _, pushes))| !pushes.is_empty())
+            .collect();
+        let found = crate::core::parallel::map(&repos, self.settings.jobs, |(dir, repo)| {
+            moved_off_the_run(dir, &repo.1, &repo.2)
+        });
+        let problems: Vec<String> = repos
+            .iter()
+            .zip(found)
+            .flat_map(|((dir, (package, _, _)), found)| {
+                let who = match package {
+                    Some(name) => format!("{name} ({})", self.ws.rel(dir)),
+                    None => "the root".to_owned(),
+                };
+                found.into_iter().map(move |p| format!("{who}: {p}"))
+            })
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(crate::core::error::UserError::failure(format!(
+            "Cannot resume `release-tool {}`; nothing was changed:\n  {}",
+            self.command,
+            problems.join("\n  ")
+        ))
+        .with_hint(
+            "bring the run's commits back onto the branch (`git reflog` in the package lists them; `git reset --hard <commit>`) and run the same command again, or abandon the run with `release-tool abort` (it shows what the run did) and release again",
+        )
+        .into())
     }
 
     /// A fresh journal for a planned run of this request.
@@ -378,4 +440,55 @@ fn package_result(journal: &Journal, package: &str) -> String {
     }
     done.insert(0, if pushed { "pushed" } else { "local only" }.to_owned());
     done.join(", ")
+}
+
+/// A repository of a resumed run: its package (`None`: the root), the HEADs its done commits
+/// started from, its pending pushes (full ref names).
+type ResumedRepo<'a> = (Option<&'a str>, Vec<&'a str>, Vec<&'a [String]>);
+
+/// What keeps a resumed run from pushing in `dir`: a tag of a pending push that is not on the
+/// branch pushed with it, or a commit the run made that the branch no longer has (its HEAD
+/// before the commit is the branch's tip again, or not under it at all).
+fn moved_off_the_run(dir: &std::path::Path, heads: &[&str], pushes: &[&[String]]) -> Vec<String> {
+    use crate::git::{Git, short_hash};
+    let git = Git::new(dir);
+    let mut problems = Vec::new();
+    for refs in pushes {
+        let branches: Vec<&str> = refs
+            .iter()
+            .filter_map(|r| r.strip_prefix("refs/heads/"))
+            .collect();
+        for branch in &branches {
+            let Ok(Some(tip)) = git.resolve(&format!("refs/heads/{branch}")) else {
+                problems.push(format!(
+                    "branch {branch}, which the run pushes, is gone; check it out again"
+                ));
+                continue;
+            };
+            for head in heads {
+                let under = git.is_ancestor(head, &tip).unwrap_or(false);
+                if !under || *head == tip {
+                    problems.push(format!(
+                        "the commit the run made on top of {} is not on branch {branch} any more ({branch} is at {}: reset or moved since the run stopped)",
+                        short_hash(head),
+                        short_hash(&tip)
+                    ));
+                    break;
+                }
+            }
+            for tag in refs.iter().filter_map(|r| r.strip_prefix("refs/tags/")) {
+                let Ok(Some(commit)) = git.resolve(&format!("refs/tags/{tag}^{{commit}}")) else {
+                    continue;
+                };
+                if !git.is_ancestor(&commit, &tip).unwrap_or(false) {
+                    problems.push(format!(
+                        "tag {tag} is on commit {}, which branch {branch} does not have: pushing both would put the tag on a commit off {branch}",
+                        short_hash(&commit)
+                    ));
+                }
+            }
+        }
+    }
+    problems.dedup();
+    problems
 }

@@ -352,6 +352,11 @@ pub struct Config {
     /// Parallel workers (default: the CPU count; `-j` overrides).
     #[schemars(range(min = 1))]
     pub jobs: Option<usize>,
+    /// Seconds a network git call (fetch, push, ls-remote, clone, submodule) may take before
+    /// it is stopped and its remote counts as unreachable (default 120;
+    /// `RELEASE_TOOL_GIT_TIMEOUT` overrides).
+    #[schemars(range(min = 1, max = 86400))]
+    pub git_timeout: Option<u64>,
     /// The forge: releases and pull requests.
     // Written back only when configured (a `[forge]` table is what configures it).
     #[serde(skip_serializing_if = "ForgeConfig::inferred")]
@@ -383,6 +388,7 @@ impl Default for Config {
             prod_source: ProdSource::Git,
             changelog: "CHANGELOG.md".to_owned(),
             jobs: None,
+            git_timeout: None,
             forge: ForgeConfig::default(),
             llm: LlmConfig::default(),
             docker: DockerConfig::default(),
@@ -409,6 +415,7 @@ const TOP_KEYS: &[&str] = &[
     "prod_source",
     "changelog",
     "jobs",
+    "git_timeout",
     "forge",
     "llm",
     "docker",
@@ -961,6 +968,12 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
     if config.jobs == Some(0) {
         return Err(bad("jobs", "must be at least 1"));
     }
+    if config.git_timeout.is_some_and(|t| t == 0 || t > 86_400) {
+        return Err(bad(
+            "git_timeout",
+            "must be a number of seconds from 1 to 86400",
+        ));
+    }
     if config.llm.max_diff_bytes == 0 {
         return Err(bad("llm.max_diff_bytes", "must be at least 1"));
     }
@@ -1500,6 +1513,8 @@ mod tests {
         assert!(err("tag_prefix = \"--upload-pack=x\"\n").contains("not a valid git name"));
         assert!(err("commit_message_filename = \"a/b\"\n").contains("plain file name"));
         assert!(err("jobs = 0\n").contains("at least 1"));
+        assert!(err("git_timeout = 0\n").contains("from 1 to 86400"));
+        assert!(err("git_timeout = 86401\n").contains("from 1 to 86400"));
         assert!(err("[packages.a]\nrepository = \"nope\"\n").contains("owner/repo"));
         assert!(err("[packages.a]\nrepository = \"../admin\"\n").contains("owner/repo"));
         assert!(err("[packages.\"../x\"]\nskip = true\n").contains("does not name a package"));

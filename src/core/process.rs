@@ -28,6 +28,11 @@
 //! (masked) to our stderr and handed to the caller. A program that ran and failed is an `Ok`
 //! [`ProcessOutput`] (or [`Exit`]): the caller decides what a failure means
 //! ([`Process::failed`] makes the error).
+//!
+//! **Time limits.** [`Process::time_limit`] bounds [`Process::run`]: the program is started in
+//! a process group of its own, and when the limit passes before it ends (its output closed and
+//! its exit seen) the whole group is killed (`SIGKILL`: git's helpers, `git-remote-http` or
+//! `ssh`, go too) and the run ends in [`ProcessError::TimedOut`] with what it said so far.
 
 use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
@@ -35,6 +40,8 @@ use std::fmt;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// How to capture a command's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +146,24 @@ pub enum ProcessError {
         exit: Exit,
         output: String,
     },
+    /// It did not end within its time limit ([`Process::time_limit`]) and was killed with its
+    /// process group; `output` is what it said until then.
+    #[error("`{argv}` gave no answer within {} in {dir} and was stopped{}", seconds(*limit), shown(output))]
+    TimedOut {
+        argv: String,
+        dir: String,
+        limit: Duration,
+        output: String,
+    },
+}
+
+/// `2 s`, `0.5 s`.
+pub fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 /// `: line`, `:\nlines`, or nothing.
@@ -163,6 +188,14 @@ impl ProcessError {
     pub fn output(&self) -> Option<&str> {
         match self {
             Self::Failed { output, .. } => Some(output),
+            _ => None,
+        }
+    }
+
+    /// The time limit a command was stopped at ([`ProcessError::TimedOut`]).
+    pub fn time_limit(&self) -> Option<Duration> {
+        match self {
+            Self::TimedOut { limit, .. } => Some(*limit),
             _ => None,
         }
     }
@@ -191,6 +224,8 @@ pub struct Process<'a> {
     dir: Cow<'a, Path>,
     workdir: Workdir,
     env: Vec<(OsString, OsString)>,
+    /// [`Process::time_limit`].
+    limit: Option<Duration>,
 }
 
 impl<'a> Process<'a> {
@@ -209,6 +244,7 @@ impl<'a> Process<'a> {
             dir: dir.into(),
             workdir: Workdir::Chdir,
             env: Vec::new(),
+            limit: None,
         }
     }
 
@@ -259,6 +295,20 @@ impl<'a> Process<'a> {
         self
     }
 
+    /// Bound [`Process::run`] to `limit` (`None`: no limit): past it the program and its
+    /// process group are killed and the run is a [`ProcessError::TimedOut`]. The other ways to
+    /// run take no limit.
+    #[must_use]
+    pub fn time_limit(mut self, limit: Option<Duration>) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The arguments (without the program and the directory flag).
+    pub fn arguments(&self) -> &[OsString] {
+        &self.args
+    }
+
     /// Start the program in our own working directory (the directory is only shown).
     #[must_use]
     pub fn in_our_dir(mut self) -> Self {
@@ -302,6 +352,9 @@ impl<'a> Process<'a> {
     /// Run the command to its end and capture its output. A command that ran is `Ok`, whatever
     /// its exit.
     pub fn run(&self, capture: Capture) -> Result<ProcessOutput, ProcessError> {
+        if let Some(limit) = self.limit {
+            return self.run_limited(capture, limit);
+        }
         let mut cmd = self.command()?;
         let (status, stdout, stderr) = match capture {
             Capture::Separate => {
@@ -401,6 +454,118 @@ impl<'a> Process<'a> {
         Ok((child, reader))
     }
 
+    /// [`Process::run`] within `limit`: the output is read by one thread per pipe, which hand
+    /// it over when the pipe closes; the program runs in its own process group, killed whole
+    /// when the limit passes first.
+    fn run_limited(
+        &self,
+        capture: Capture,
+        limit: Duration,
+    ) -> Result<ProcessOutput, ProcessError> {
+        let deadline = Instant::now() + limit;
+        let mut cmd = self.command()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt as _;
+            cmd.process_group(0);
+        }
+        let (tx, rx) = mpsc::channel::<(usize, Vec<u8>)>();
+        let read_into = |index: usize, mut pipe: Box<dyn std::io::Read + Send>| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = pipe.read_to_end(&mut buf);
+                let _ = tx.send((index, buf));
+            });
+        };
+        let (mut child, pipes) = match capture {
+            Capture::Separate => {
+                let mut child = cmd
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| self.spawn_error(e))?;
+                let out = child.stdout.take().expect("piped stdout");
+                let err = child.stderr.take().expect("piped stderr");
+                read_into(0, Box::new(out));
+                read_into(1, Box::new(err));
+                (child, 2)
+            }
+            Capture::Merged => {
+                let (child, reader) = self.spawn_merged(cmd)?;
+                read_into(0, Box::new(reader));
+                (child, 1)
+            }
+        };
+        drop(tx);
+        let mut outputs = [Vec::new(), Vec::new()];
+        let mut received = 0;
+        while received < pipes {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((index, buf)) => {
+                    outputs[index] = buf;
+                    received += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        // The pipes are closed (or the time is up): the program has ended or ends now.
+        let mut status = None;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match child.try_wait() {
+                Ok(Some(s)) => {
+                    status = Some(s);
+                    break;
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(
+                        pause.min(deadline.saturating_duration_since(Instant::now())),
+                    );
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.io_error(e)),
+            }
+        }
+        if received < pipes || status.is_none() {
+            kill_group(&mut child);
+            let _ = child.wait();
+            // What it said until then: the pipes close once the group is gone.
+            while received < pipes {
+                match rx.recv_timeout(Duration::from_secs(1)) {
+                    Ok((index, buf)) => {
+                        outputs[index] = buf;
+                        received += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            let [out, err] = outputs;
+            let (out, err) = (String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+            let said = if err.trim().is_empty() {
+                out.trim()
+            } else {
+                err.trim()
+            };
+            return Err(ProcessError::TimedOut {
+                argv: crate::core::secrets::redact(&self.to_string()).into_owned(),
+                dir: self.dir.display().to_string(),
+                limit,
+                output: crate::core::secrets::redact(said).into_owned(),
+            });
+        }
+        let status = status.expect("the program ended");
+        let [stdout, stderr] = outputs;
+        Ok(ProcessOutput {
+            code: status.code(),
+            signal: signal_of(status),
+            stdout,
+            stderr,
+        })
+    }
+
     fn io_error(&self, source: std::io::Error) -> ProcessError {
         ProcessError::Io {
             program: self.program.to_string_lossy().into_owned(),
@@ -448,6 +613,18 @@ impl fmt::Display for Process<'_> {
         }
         Ok(())
     }
+}
+
+/// Kill a child started in its own process group, with the group (the helpers it started).
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
 }
 
 #[cfg(unix)]
@@ -609,6 +786,52 @@ mod tests {
                 .to_string()
                 .ends_with("directory /no/such/dir/here does not exist")
         );
+    }
+
+    #[test]
+    fn a_time_limit_kills_the_process_group_and_keeps_what_it_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("grandchild-lived");
+        // A child that says something, then waits in a grandchild that would write the marker.
+        let script = format!(
+            "echo said-so-far >&2; (sleep 2; touch '{}') & wait",
+            marker.display()
+        );
+        let started = Instant::now();
+        let err = sh(&script)
+            .time_limit(Some(Duration::from_millis(300)))
+            .run(Capture::Separate)
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(err.time_limit(), Some(Duration::from_millis(300)));
+        let text = err.to_string();
+        assert!(text.starts_with("`sh -c "), "{text}");
+        assert!(text.contains("gave no answer within 0.3 s in "), "{text}");
+        assert!(text.ends_with(": said-so-far"), "{text}");
+        std::thread::sleep(Duration::from_millis(2200));
+        assert!(!marker.exists(), "the grandchild was killed with the group");
+    }
+
+    #[test]
+    fn a_time_limit_does_not_change_a_run_that_ends_in_time() {
+        for capture in [Capture::Separate, Capture::Merged] {
+            let out = sh("echo out; echo err >&2; exit 4")
+                .time_limit(Some(Duration::from_secs(30)))
+                .run(capture)
+                .unwrap();
+            assert_eq!(out.code, Some(4));
+            match capture {
+                Capture::Separate => {
+                    assert_eq!(out.stdout, b"out\n");
+                    assert_eq!(out.stderr, b"err\n");
+                }
+                Capture::Merged => assert_eq!(out.stdout, b"out\nerr\n"),
+            }
+        }
     }
 
     #[test]

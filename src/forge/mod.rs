@@ -251,6 +251,44 @@ pub fn unavailable_reason(
     }
 }
 
+/// The token's form ([`check_token_form`]), when a forge is configured and a token variable is
+/// set; nothing else (the client itself is made where it is used).
+pub fn check_token(cfg: &ForgeConfig, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    if cfg.kind == ForgeKind::None {
+        return Ok(());
+    }
+    match token_vars(cfg)
+        .into_iter()
+        .find_map(|v| env(&v).filter(|t| !t.trim().is_empty()).map(|t| (v, t)))
+    {
+        Some((var, token)) => check_token_form(&var, &token),
+        None => Ok(()),
+    }
+}
+
+/// A token is one word of visible ASCII (leading and trailing whitespace aside, which is
+/// dropped): a line break, a space or a control character inside it would make every request
+/// fail (an HTTP header cannot carry it), after the run had already pushed. A usage error naming
+/// the variable and what is wrong, never the value.
+fn check_token_form(var: &str, token: &str) -> anyhow::Result<()> {
+    let Some(bad) = token.trim().chars().find(|c| !c.is_ascii_graphic()) else {
+        return Ok(());
+    };
+    let what = match bad {
+        '\n' | '\r' => "a line break",
+        c if c.is_whitespace() => "whitespace",
+        c if c.is_control() => "a control character",
+        _ => "a character that is not ASCII",
+    };
+    Err(UserError::usage(format!(
+        "{var} does not hold a forge token: it contains {what} (its value is not shown)"
+    ))
+    .with_hint(format!(
+        "Export {var} with the token alone, on one line (`export {var}=\"$(cat token-file)\"` drops the final line break)"
+    ))
+    .into())
+}
+
 /// The environment variables a token is read from, in order.
 pub fn token_vars(cfg: &ForgeConfig) -> Vec<String> {
     match &cfg.token_env {
@@ -450,6 +488,7 @@ impl Client {
         else {
             return Ok(None);
         };
+        check_token_form(&token_var, &token)?;
         let mut client = Self::build(cfg.kind, api_url, token_var, &token);
         let millis = |var: &str| {
             env(var)
@@ -679,6 +718,33 @@ mod tests {
         let c = Client::from_config(&cfg, &env).unwrap().unwrap();
         assert_eq!(c.timeout, Duration::from_mins(1));
         assert_eq!(c.retry, RetryPolicy::default());
+    }
+
+    #[test]
+    fn a_token_with_a_line_break_inside_is_refused_naming_the_variable() {
+        let cfg = ForgeConfig::default();
+        for (bad, what) in [
+            ("ghp_one\nghp_two", "a line break"),
+            ("ghp one", "whitespace"),
+            ("ghp\u{7}x", "a control character"),
+            ("ghp_é", "not ASCII"),
+        ] {
+            let pairs = [("GITHUB_TOKEN", bad)];
+            let env = env_of(&pairs);
+            let Err(err) = Client::from_config(&cfg, &env) else {
+                panic!("{bad:?} was taken");
+            };
+            let text = format!("{err:#}");
+            assert!(
+                text.starts_with("GITHUB_TOKEN does not hold a forge token: it contains"),
+                "{text}"
+            );
+            assert!(text.contains(what), "{text}");
+            assert!(!text.contains("ghp"), "the value is not shown: {text}");
+        }
+        // Surrounding whitespace is dropped, as before.
+        let env = env_of(&[("GITHUB_TOKEN", "  ghp_ok\n")]);
+        assert!(Client::from_config(&cfg, &env).unwrap().is_some());
     }
 
     #[test]

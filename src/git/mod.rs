@@ -12,6 +12,8 @@ pub mod tagcache;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 pub use crate::core::process::ProcessError;
 use crate::core::process::{Capture, Process, ProcessOutput};
@@ -51,6 +53,171 @@ impl GitError {
             Self::BadArgument { .. } => None,
         }
     }
+
+    /// Whether git was stopped at the network call's time limit ([`network_time_limit`]).
+    pub fn timed_out(&self) -> bool {
+        matches!(self, Self::Process(e) if e.time_limit().is_some())
+    }
+
+    /// Why a remote could not be reached, in one line: the network call's time limit
+    /// ([`network_time_limit`]) when git was stopped at it, else git's first line.
+    pub fn unreachable_reason(&self) -> String {
+        if let Self::Process(e) = self
+            && let Some(limit) = e.time_limit()
+        {
+            return format!(
+                "no answer within {} (git was stopped; set {TIME_LIMIT_ENV} or `git_timeout` to wait longer)",
+                crate::core::process::seconds(limit)
+            );
+        }
+        let why = self
+            .stderr()
+            .map_or_else(|| self.to_string(), str::to_owned);
+        why.lines().next().unwrap_or("").to_owned()
+    }
+}
+
+/// The environment variable that sets the time limit of every network git call, in seconds.
+pub const TIME_LIMIT_ENV: &str = "RELEASE_TOOL_GIT_TIMEOUT";
+
+/// The time limit of a network git call when nothing sets one.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_mins(2);
+
+/// [`TIME_LIMIT_ENV`], when set.
+static TIME_LIMIT: OnceLock<Duration> = OnceLock::new();
+
+/// The configuration's `git_timeout`, when set ([`configure_time_limit`]).
+static CONFIGURED_TIME_LIMIT: OnceLock<Duration> = OnceLock::new();
+
+/// The configuration's `git_timeout` (seconds), set when the workspace loads;
+/// [`TIME_LIMIT_ENV`] still goes first.
+pub fn configure_time_limit(seconds: Option<u64>) {
+    if let Some(seconds) = seconds.filter(|s| *s > 0) {
+        let _ = CONFIGURED_TIME_LIMIT.set(Duration::from_secs(seconds));
+    }
+}
+
+/// A time limit in seconds (`120`, `0.5`): a positive number, at most a day.
+pub fn parse_time_limit(value: &str) -> Option<Duration> {
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs.is_finite() && secs > 0.0 && secs <= 86_400.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Read [`TIME_LIMIT_ENV`] once, before any git runs: a value that is not a positive number of
+/// seconds is a usage error naming the variable.
+pub fn init_time_limit_from_env() -> Result<(), crate::core::error::UserError> {
+    let Some(value) = std::env::var_os(TIME_LIMIT_ENV) else {
+        return Ok(());
+    };
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    match parse_time_limit(&text) {
+        Some(limit) => {
+            let _ = TIME_LIMIT.set(limit);
+            Ok(())
+        }
+        None => Err(crate::core::error::UserError::usage(format!(
+            "{TIME_LIMIT_ENV}=`{text}` is not a time limit: give the seconds a network git call may take (a positive number, at most 86400)"
+        ))
+        .with_hint(format!(
+            "unset it for the default ({} s), or set e.g. {TIME_LIMIT_ENV}=300",
+            DEFAULT_TIME_LIMIT.as_secs()
+        ))),
+    }
+}
+
+/// The time limit of every network git call (fetch, push, ls-remote, clone, submodule, pull):
+/// [`TIME_LIMIT_ENV`], else the configuration's `git_timeout`, else [`DEFAULT_TIME_LIMIT`].
+pub fn network_time_limit() -> Duration {
+    TIME_LIMIT
+        .get()
+        .or_else(|| CONFIGURED_TIME_LIMIT.get())
+        .copied()
+        .unwrap_or(DEFAULT_TIME_LIMIT)
+}
+
+/// Whether git's argv (after `-C <dir>`) runs a subcommand that talks to a remote.
+fn is_network_call(args: &[OsString]) -> bool {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy();
+        if arg == "-c" {
+            args.next();
+            continue;
+        }
+        if arg.starts_with('-') {
+            continue;
+        }
+        return matches!(
+            &*arg,
+            "fetch" | "push" | "pull" | "ls-remote" | "clone" | "submodule"
+        );
+    }
+    false
+}
+
+/// Whether the user chose how git runs ssh (`GIT_SSH_COMMAND`, `GIT_SSH`, or `core.sshCommand`
+/// in the global or system configuration, or in the repository's own), asked once per process
+/// for the environment and the global configuration.
+fn user_set_ssh(dir: &Path) -> bool {
+    static GLOBAL: OnceLock<bool> = OnceLock::new();
+    let global = *GLOBAL.get_or_init(|| {
+        if std::env::var_os("GIT_SSH_COMMAND").is_some() || std::env::var_os("GIT_SSH").is_some() {
+            return true;
+        }
+        ["--global", "--system"].iter().any(|scope| {
+            Process::new(OsStr::new("git"), std::env::temp_dir())
+                .in_our_dir()
+                .args(["config", scope, "--get", "core.sshCommand"])
+                .run(Capture::Separate)
+                .is_ok_and(|out| out.success())
+        })
+    });
+    global
+        || RepoFiles::open(dir)
+            .and_then(|f| f.config_text())
+            .is_some_and(|text| text.to_ascii_lowercase().contains("sshcommand"))
+}
+
+/// What bounds a network git call: git's own low-speed limit for HTTP (a transfer slower than
+/// 1 byte/s for the limit's seconds, at most 30, ends), ssh's `ConnectTimeout` when the user
+/// has not chosen an ssh command, and the overall limit, past which git and its helpers are
+/// killed ([`Process::time_limit`]). The settings go through the environment
+/// (`GIT_CONFIG_COUNT`, after any the user set), so messages show git's argv as given.
+fn limit_network_call<'a>(
+    mut process: Process<'a>,
+    dir: &Path,
+    count: Option<&str>,
+) -> Process<'a> {
+    let limit = network_time_limit();
+    let low_speed_time = limit.as_secs().clamp(1, 30).to_string();
+    let first: usize = count
+        .map(str::to_owned)
+        .or_else(|| std::env::var("GIT_CONFIG_COUNT").ok())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    for (i, (key, value)) in [
+        ("http.lowSpeedLimit", "1"),
+        ("http.lowSpeedTime", low_speed_time.as_str()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        process = process
+            .env(format!("GIT_CONFIG_KEY_{}", first + i), key)
+            .env(format!("GIT_CONFIG_VALUE_{}", first + i), value);
+    }
+    process = process.env("GIT_CONFIG_COUNT", (first + 2).to_string());
+    if !user_set_ssh(dir) {
+        let connect = limit.as_secs().clamp(1, 30);
+        process = process.env(
+            "GIT_SSH_COMMAND",
+            format!("ssh -o ConnectTimeout={connect}"),
+        );
+    }
+    process.time_limit(Some(limit))
 }
 
 /// `git -C <dir>`: the handle all git calls go through.
@@ -219,6 +386,15 @@ impl Git {
             .args(args);
         for (k, v) in &self.env {
             process = process.env(k, v);
+        }
+        if is_network_call(process.arguments()) {
+            let count = self
+                .env
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "GIT_CONFIG_COUNT")
+                .map(|(_, v)| v.as_str());
+            process = limit_network_call(process, &self.dir, count);
         }
         process
     }
@@ -1156,6 +1332,28 @@ pub fn parse_status(out: &str) -> RepoStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_calls_are_told_from_local_ones() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        for net in [
+            &["fetch", "--quiet", "origin"][..],
+            &["push", "origin", "main"],
+            &["-c", "protocol.file.allow=always", "ls-remote", "--", "u"],
+            &["-c", "x=y", "clone", "u", "d"],
+            &["submodule", "update", "--init"],
+        ] {
+            assert!(is_network_call(&args(net)), "{net:?}");
+        }
+        for local in [
+            &["commit", "-m", "push it"][..],
+            &["-c", "fetch", "status"],
+            &["remote", "get-url", "--", "origin"],
+            &["tag", "-a", "v1"],
+        ] {
+            assert!(!is_network_call(&args(local)), "{local:?}");
+        }
+    }
 
     #[test]
     fn parses_porcelain_v2() {

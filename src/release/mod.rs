@@ -1850,20 +1850,34 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
         "ls-remote".to_owned(),
         "--".to_owned(),
         remote.to_owned(),
+        "HEAD".to_owned(),
         branch_ref.clone(),
     ];
     args.extend(tag_ref.clone());
     let out = match git.run_batch(&args) {
         Ok(out) => out,
         Err(e) => {
-            let why = e.stderr().map_or_else(|| e.to_string(), str::to_owned);
             return vec![format!(
                 "cannot reach its remote `{remote}`: {}",
-                why.lines().next().unwrap_or("")
+                e.unreachable_reason()
             )];
         }
     };
     let mut problems = Vec::new();
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, n)| n))
+        .collect();
+    // A remote with a HEAD has branches: the release pushes to one of them, it never creates
+    // one (a branch without upstream would land there as a new branch). An empty remote (a new
+    // package's first push) gets its first branch.
+    if names.contains(&"HEAD") && !names.contains(&branch_ref.as_str()) {
+        problems.push(format!(
+            "`{remote}` has no branch {branch}: the release would create it there; release from a branch the remote has, or publish this one first (`git -C {rel} push -u {remote} {branch}`)",
+            branch = c.branch,
+            rel = c.rel,
+        ));
+    }
     for (oid, name) in out.lines().filter_map(|l| l.split_once('\t')) {
         if Some(name) == tag_ref.as_deref() {
             problems.push(format!(
@@ -1889,7 +1903,7 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
 /// order: bump, changelog, release commit, annotated tag, (next-dev commit), push, forge
 /// release; then the root's pins and commit.
 pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let cands = candidates_since(
@@ -1981,10 +1995,9 @@ fn remote_refs(git: &Git, remote: &str, branch: &str, tag: Option<&str>) -> Resu
     ];
     args.extend(tag_ref.clone());
     let out = git.run_batch(&args).map_err(|e| {
-        let why = e.stderr().map_or_else(|| e.to_string(), str::to_owned);
         anyhow::anyhow!(
             "cannot reach its remote `{remote}`: {}",
-            why.lines().next().unwrap_or("")
+            e.unreachable_reason()
         )
     })?;
     let mut refs = RemoteRefs {
@@ -2370,7 +2383,7 @@ fn plan_package_release(
 /// release commit; a dev/pre version is tagged at once and pinned in staging. With `push`, push
 /// the branch (and tag) and open a pull request `dev_branch` → `base_branch`.
 pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
@@ -2694,7 +2707,7 @@ struct TagStep {
 }
 
 fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let remote = &ws.config.git_remote;
@@ -2952,7 +2965,7 @@ fn plan_package_tag(
 /// fast-forwarded to, `base_branch`): version → next dev, commit `chore: start … development`,
 /// and with `push` push the branch.
 pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
-    ws.require_sound()?;
+    ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();

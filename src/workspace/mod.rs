@@ -106,6 +106,13 @@ impl Package {
         self.meta.as_ref().and_then(|m| m.version.as_deref())
     }
 
+    /// Whether it is a submodule that is not initialised (no repository, no `pyproject.toml`).
+    pub fn is_uninitialized(&self) -> bool {
+        self.submodule.is_some()
+            && !self.dir.join(".git").exists()
+            && !self.dir.join("pyproject.toml").exists()
+    }
+
     /// Whether any problem is an error.
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(|p| p.level == Level::Error)
@@ -217,6 +224,7 @@ impl Workspace {
             source,
             warnings,
         } = config::load(&root)?;
+        crate::git::configure_time_limit(config.git_timeout);
         Ok(Self {
             root,
             config,
@@ -234,6 +242,7 @@ impl Workspace {
             source,
             warnings,
         } = config::load(root)?;
+        crate::git::configure_time_limit(config.git_timeout);
         let submodules = read_gitmodules(root)?;
         let dirs = package_dirs(root, &config, &submodules)?;
         let by_path: BTreeMap<&str, &Submodule> =
@@ -437,7 +446,17 @@ impl Workspace {
 
     /// Fail with the first error-level problem (for commands that change things).
     pub fn require_sound(&self) -> Result<()> {
-        for p in &self.packages {
+        self.require_sound_but(|_| false)
+    }
+
+    /// [`Workspace::require_sound`] for the release stages, which skip a package whose
+    /// submodule is not initialised (with a note, docs/release.md) instead of refusing.
+    pub fn require_sound_but_uninitialized(&self) -> Result<()> {
+        self.require_sound_but(Package::is_uninitialized)
+    }
+
+    fn require_sound_but(&self, skipped: impl Fn(&Package) -> bool) -> Result<()> {
+        for p in self.packages.iter().filter(|p| !skipped(p)) {
             if let Some(problem) = p.problems.iter().find(|p| p.level == Level::Error) {
                 return Err(UserError::failure(format!(
                     "Package {} ({}): {}",

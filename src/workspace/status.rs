@@ -225,8 +225,14 @@ fn package_status(
         row.problems
             .push(Problem::warning(format!("no remote `{remote}`")));
     } else if fetch && let Err(e) = git.fetch(remote) {
-        row.problems
-            .push(Problem::warning(format!("fetch failed: {e}")));
+        row.problems.push(Problem::warning(if e.timed_out() {
+            format!(
+                "cannot reach its remote `{remote}`: {}",
+                e.unreachable_reason()
+            )
+        } else {
+            format!("fetch failed: {e}")
+        }));
     }
     let cache = caches.tags;
     let status = match caches.status.status(&pkg.rel_path, &git) {

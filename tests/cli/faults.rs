@@ -758,3 +758,170 @@ fn a_garbage_or_directory_journal_is_refused_with_a_hint() {
         w.assert_released_once();
     }
 }
+
+/// A TCP server that accepts every connection and never answers (issue 18, item 5): the
+/// connections are kept open until the test ends. Returns its port.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            open.push(stream);
+        }
+    });
+    port
+}
+
+/// A package remote that accepts the connection and never replies (`git://` to a silent
+/// server): `release --push --dry-run`, `release --push` and `status --fetch` each end within
+/// the time limit (`RELEASE_TOOL_GIT_TIMEOUT`, then `git_timeout` in the configuration) with the "cannot reach its remote" refusal naming
+/// the package, nothing changed; with the remote back, the release runs. The bug: each waited
+/// forever.
+#[test]
+fn a_remote_that_never_answers_is_refused_within_the_time_limit() {
+    let w = World::new();
+    let port = silent_server();
+    let b = w.pkg("b");
+    let good_url = git(&b, &["remote", "get-url", "origin"]);
+    git(
+        &b,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("git://127.0.0.1:{port}/b.git"),
+        ],
+    );
+    let limit = [("RELEASE_TOOL_GIT_TIMEOUT", "1")];
+    let before = snapshot_tree(&w.env.path());
+    for args in [&["--dry-run"][..], &[]] {
+        let started = std::time::Instant::now();
+        let stderr = failed(&w.command(None, &limit, args).output().unwrap());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        contains_all(
+            &stderr,
+            &[
+                "Cannot release; nothing was changed",
+                "b (packages/b): cannot reach its remote `origin`: no answer within 1 s (git was stopped; set RELEASE_TOOL_GIT_TIMEOUT or `git_timeout` to wait longer)",
+            ],
+        );
+        assert_eq!(
+            before,
+            snapshot_tree(&w.env.path()),
+            "{args:?}: nothing changed"
+        );
+    }
+    // The limit from the configuration (`git_timeout`) this time.
+    crate::support::add_config(&w.root, "git_timeout = 1\n");
+    let started = std::time::Instant::now();
+    let out = w.cmd().args(["status", "--fetch"]).output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let (stdout, stderr) = outputs(&out);
+    assert!(
+        format!("{stdout}{stderr}")
+            .contains("cannot reach its remote `origin`: no answer within 1 s"),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    git(&w.root, &["checkout", "-q", "--", "release_tool.toml"]);
+    git(&b, &["remote", "set-url", "origin", good_url.trim()]);
+    ok(&w.release_against(None, &limit));
+    w.assert_released_once();
+}
+
+/// A push that never ends (b's remote's `pre-receive` hook sleeps) is stopped at the time
+/// limit, with its helpers; the run fails naming the step and the limit, and once the remote
+/// answers again, the same command finishes, nothing made twice.
+#[test]
+fn a_push_that_never_ends_is_stopped_and_the_same_command_resumes() {
+    let w = World::new();
+    let hook = w.remote("b").join("hooks/pre-receive");
+    executable(&hook, "#!/bin/sh\nsleep 60\n");
+    let limit = [("RELEASE_TOOL_GIT_TIMEOUT", "2")];
+    let started = std::time::Instant::now();
+    let stderr = failed(&w.release_against(None, &limit));
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "{:?}",
+        started.elapsed()
+    );
+    contains_all(
+        &stderr,
+        &[
+            "error: b: step `git -C packages/b push --quiet --atomic origin",
+            "gave no answer within 2 s",
+            "c: not started: waits for b",
+        ],
+    );
+    std::fs::remove_file(&hook).unwrap();
+    let stderr = ok(&w.release_against(None, &limit));
+    assert!(stderr.contains("Resuming"), "{stderr}");
+    w.assert_released_once();
+}
+
+/// `RELEASE_TOOL_GIT_TIMEOUT` that is not a positive number of seconds is a usage error naming
+/// the variable, before anything runs.
+#[test]
+fn a_bad_git_time_limit_is_a_usage_error() {
+    let w = World::new();
+    let before = snapshot_tree(&w.env.path());
+    for bad in ["soon", "0", "-3", "1e9"] {
+        let out = w
+            .command(None, &[("RELEASE_TOOL_GIT_TIMEOUT", bad)], &[])
+            .output()
+            .unwrap();
+        let (_, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        contains_all(
+            &stderr,
+            &[
+                &format!("RELEASE_TOOL_GIT_TIMEOUT=`{bad}` is not a time limit"),
+                "hint: unset it for the default (120 s)",
+            ],
+        );
+    }
+    assert_eq!(before, snapshot_tree(&w.env.path()), "nothing changed");
+}
+
+/// A `GITHUB_TOKEN` with a line break inside (two tokens pasted, say) is a usage error naming
+/// the variable, before the first step: nothing is pushed (issue 18, item 6). The bug: the run
+/// pushed every package, then failed each forge call with "check the network".
+#[test]
+fn a_token_with_a_line_break_is_refused_before_anything_is_pushed() {
+    let w = World::new();
+    let forge = FakeForge::github().start();
+    for dry_run in [true, false] {
+        let extra: &[&str] = if dry_run { &["--dry-run"] } else { &[] };
+        let mut cmd = w.command(
+            Some(&forge),
+            &[("GITHUB_TOKEN", "ghp_firstSECRET\nghp_secondSECRET")],
+            extra,
+        );
+        let before = w.state();
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = outputs(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "stdout: {stdout}\nstderr: {stderr}"
+        );
+        contains_all(
+            &stderr,
+            &[
+                "GITHUB_TOKEN does not hold a forge token: it contains a line break",
+                "hint: Export GITHUB_TOKEN with the token alone, on one line",
+            ],
+        );
+        assert!(!stderr.contains("SECRET"), "{stderr}");
+        assert_eq!(before, w.state(), "nothing changed");
+        assert!(forge.calls().is_empty(), "{:?}", forge.calls());
+    }
+}

@@ -322,3 +322,42 @@ fn an_explicit_forge_applies_to_file_remotes() {
     assert_eq!(forge.releases("remotes/a").len(), 1);
     assert_eq!(forge.releases("acme/c").len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18, item 6: a branch the remote does not have
+
+/// A package released from a branch its remote does not have (`--allow-branch` on a local
+/// branch without upstream): `release --push` used to release from it and create the branch on
+/// the remote. Now the plan refuses, naming the package and the branch, with the command that
+/// publishes the branch on purpose; nothing changes. Once the branch is on the remote, the
+/// release runs.
+#[test]
+fn release_push_never_creates_a_branch_on_a_remote() {
+    let w = World::new();
+    let b = w.pkg("b");
+    git(&b, &["checkout", "-q", "-b", "topic"]);
+    let before = w.state();
+    for args in [
+        &["--bump", "minor", "--push", "--allow-branch"][..],
+        &["--bump", "minor", "--push", "--allow-branch", "--dry-run"][..],
+    ] {
+        let stderr = failed(&w.release(args), 1);
+        assert!(
+            stderr.contains(
+                "b (packages/b): `origin` has no branch topic: the release would create it there"
+            ),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("git -C packages/b push -u origin topic"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("a (packages/a): `origin`"), "{stderr}");
+        assert_eq!(w.state(), before, "{args:?} changed something");
+    }
+    assert_eq!(git(&w.remote("b"), &["branch", "--list", "topic"]), "");
+    // Published on purpose, the branch is released from.
+    git(&b, &["push", "-q", "-u", "origin", "topic"]);
+    ok(&w.release(&["--bump", "minor", "--push", "--allow-branch"]));
+    assert_eq!(git(&w.remote("b"), &["tag", "--list"]), "v0.1.0\n");
+}

@@ -623,3 +623,46 @@ fn replan_tags_a_release_commit_the_run_made_instead_of_bumping_again() {
     assert_eq!(w.journal().expect("a journal")["finished"], true);
     assert_eq!(rev(&w.root, "HEAD"), rev(&w.remote("root"), "main"));
 }
+
+/// Issue 18, item 6: after an unfinished run, the user reset a package to the remote's branch
+/// (`git reset --hard origin/main`: the run's release commits are gone from `main`, its tag
+/// stays on them). Resuming used to push the tag onto a commit `main` does not have, with exit
+/// 0. Now the resume (and its dry run) refuses before any step, naming the package, the tag and
+/// the branch, nothing changed; with the commits back on the branch, it resumes and finishes.
+#[test]
+fn a_resume_after_the_branch_was_reset_refuses_to_push_the_tag_off_the_branch() {
+    let w = World::new();
+    w.unfinished_release();
+    w.allow_pushes("b");
+    let b = w.pkg("b");
+    let released = rev(&b, "HEAD");
+    git(&b, &["reset", "-q", "--hard", "origin/main"]);
+    let before = w.state();
+    for dry_run in [true, false] {
+        let mut args = RELEASE.to_vec();
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let stderr = failed(&w.release(&args), 1);
+        assert!(
+            stderr.contains("b (packages/b): tag v0.1.0 is on commit")
+                && stderr.contains("which branch main does not have"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("hint: "), "{stderr}");
+        assert_eq!(
+            diff(&before, &w.state()),
+            Vec::<String>::new(),
+            "dry run: {dry_run}"
+        );
+    }
+    assert_eq!(tags(&w.remote("b")), Vec::<String>::new(), "no tag pushed");
+    // The commits back on main: the same command finishes.
+    git(&b, &["reset", "-q", "--hard", &released]);
+    ok(&w.release(&RELEASE));
+    assert_eq!(
+        rev(&w.remote("b"), "v0.1.0^{commit}"),
+        rev(&w.remote("b"), "main~1"),
+        "the tag is on the release commit, on main"
+    );
+}

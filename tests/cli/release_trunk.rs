@@ -948,3 +948,37 @@ fn the_last_release_is_the_newest_tag_merged_into_head() {
     assert!(detail.contains("Changes since 0.1.0"), "{detail}");
     assert!(!detail.contains("experiment"), "{detail}");
 }
+
+/// A package whose submodule is not initialised (`git submodule deinit`) is skipped with a note,
+/// as docs/release.md says; the others are released (issue 18, item 6). The bug: the whole
+/// release was refused (`submodule not initialized`).
+#[test]
+fn an_uninitialised_submodule_is_skipped_with_a_note() {
+    let w = World::new();
+    git(&w.root, &["submodule", "deinit", "-q", "-f", "packages/c"]);
+    let (stdout, stderr) = ok(&w.release(&RELEASE));
+    let text = format!("{stdout}{stderr}");
+    assert!(
+        text.contains(
+            "packages/c is not a git repository (run `git submodule update --init packages/c`)"
+        ),
+        "{text}"
+    );
+    for name in ["a", "b"] {
+        assert_eq!(
+            git(&w.remote(name), &["tag", "--list"]),
+            "v0.1.0\n",
+            "{name} released"
+        );
+    }
+    assert_eq!(git(&w.remote("c"), &["tag", "--list"]), "", "c untouched");
+    assert_eq!(git(&w.root, &["status", "--porcelain"]), "");
+    // Initialised again, c is released on its own.
+    git(
+        &w.root,
+        &["submodule", "update", "-q", "--init", "packages/c"],
+    );
+    git(&w.pkg("c"), &["checkout", "-q", "main"]);
+    ok(&w.release(&RELEASE));
+    assert_eq!(git(&w.remote("c"), &["tag", "--list"]), "v0.1.0\n");
+}
