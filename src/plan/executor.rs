@@ -402,7 +402,7 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
                     journal.steps[i].status = Status::Failed;
                     journal.steps[i].error = Some(cause.clone());
                     if opts.write_journal {
-                        let _ = journal.save();
+                        let _ = journal.log_step(i);
                     }
                     report.failures.push(Failure {
                         package: who(step),
@@ -538,7 +538,7 @@ fn record(
     }
     state.error = None;
     if opts.write_journal && outcome != Outcome::DoneBefore {
-        let _ = journal.save();
+        let _ = journal.log_step(index);
     }
     let headline = plan.headline(step);
     match &outcome {
@@ -666,7 +666,7 @@ fn run_step(
                         state.status = Status::Running;
                         state.head_before = Some(head);
                         if opts.write_journal {
-                            guard.0.save()?;
+                            guard.0.log_step(index)?;
                         }
                     }
                 }
@@ -936,7 +936,7 @@ fn moved_by_run(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, git: &
     if guard.0.heads.contains_key(dir)
         && let Some(at) = repo_at(git)
     {
-        guard.0.heads.insert(dir.to_path_buf(), at);
+        guard.0.move_head(dir, at);
     }
 }
 

@@ -18,6 +18,9 @@ use crate::python::version::Version;
 
 /// The journal file in it.
 pub const JOURNAL_FILE: &str = "journal.json";
+/// The journal's log: one JSON line per step state change since `journal.json` was last
+/// written (appended and fsynced; folded into `journal.json` when the run ends).
+pub const LOG_FILE: &str = "journal.log";
 const FORMAT: u32 = 1;
 /// One package in a planned release stage.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -90,6 +93,19 @@ pub struct Journal {
     /// branch meanwhile) stops that package (docs/release.md, crash safety).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub heads: std::collections::BTreeMap<PathBuf, RepoAt>,
+    /// Repositories whose entry in `heads` moved since the last log record.
+    #[serde(skip)]
+    moved_heads: std::collections::BTreeSet<PathBuf>,
+}
+
+/// One line of the journal's log: the new state of step `i`, and where the repositories the
+/// run moved since the previous line now are.
+#[derive(Serialize, Deserialize)]
+struct LogRecord {
+    i: usize,
+    state: StepState,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    heads: std::collections::BTreeMap<PathBuf, RepoAt>,
 }
 
 /// A repository's HEAD and branch (`None`: detached) as the run expects them.
@@ -113,6 +129,7 @@ impl Journal {
             steps,
             packages: Vec::new(),
             heads: std::collections::BTreeMap::new(),
+            moved_heads: std::collections::BTreeSet::new(),
         }
     }
 
@@ -139,7 +156,7 @@ impl Journal {
             // A directory, unreadable bytes, no permission: what it is, and what to do.
             Err(e) => return Err(unreadable(&e)),
         };
-        let journal: Self = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
+        let mut journal: Self = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
         if journal.format != FORMAT || journal.steps.len() != journal.plan.steps.len() {
             return Err(UserError::failure(format!(
                 "The journal {} is from another version of release-tool",
@@ -148,7 +165,70 @@ impl Journal {
             .with_hint("finish or abandon that run with the release-tool that started it, or delete the journal")
             .into());
         }
+        journal.replay_log()?;
         Ok(Some(journal))
+    }
+
+    /// The log's path next to the journal.
+    fn log_path(root: &Path) -> PathBuf {
+        root.join(STATE_DIR).join(LOG_FILE)
+    }
+
+    /// Apply the log's records, in order. A last line cut short (the process died while
+    /// appending it) is not a record: its step is found done or not done by its probe.
+    fn replay_log(&mut self) -> Result<()> {
+        let text = match std::fs::read_to_string(Self::log_path(&self.plan.root)) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "Cannot read the journal's log {}",
+                    Self::log_path(&self.plan.root).display()
+                )));
+            }
+        };
+        for line in text.lines() {
+            let Ok(record) = serde_json::from_str::<LogRecord>(line) else {
+                break;
+            };
+            if let Some(state) = self.steps.get_mut(record.i) {
+                *state = record.state;
+            }
+            self.heads.extend(record.heads);
+        }
+        Ok(())
+    }
+
+    /// Record that the run moved the repository `dir` to `at` (logged with the next step).
+    pub fn move_head(&mut self, dir: &Path, at: RepoAt) {
+        self.heads.insert(dir.to_path_buf(), at);
+        self.moved_heads.insert(dir.to_path_buf());
+    }
+
+    /// Append step `index`'s state (and the heads moved since the last record) to the log, and
+    /// fsync it: O(one step) per change, where [`Journal::save`] writes the whole journal.
+    pub fn log_step(&mut self, index: usize) -> Result<()> {
+        use std::io::Write as _;
+        let heads = std::mem::take(&mut self.moved_heads)
+            .into_iter()
+            .filter_map(|dir| self.heads.get(&dir).map(|at| (dir, at.clone())))
+            .collect();
+        let record = LogRecord {
+            i: index,
+            state: self.steps[index].clone(),
+            heads,
+        };
+        let json = serde_json::to_string(&record)?;
+        let line = crate::core::secrets::redact(&json);
+        let path = Self::log_path(&self.plan.root);
+        let mut file = fs_err::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        file.write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| file.sync_data())
+            .with_context(|| format!("Cannot write the journal's log {}", path.display()))?;
+        Ok(())
     }
 
     /// Write the journal atomically (and the directory's `.gitignore`, so it is never committed).
@@ -160,13 +240,25 @@ impl Journal {
         let text = serde_json::to_string_pretty(self)?;
         let text = crate::core::secrets::redact(&text);
         atomic_write(&path, format!("{text}\n").as_bytes())
-            .with_context(|| format!("Cannot write the journal {}", path.display()))
+            .with_context(|| format!("Cannot write the journal {}", path.display()))?;
+        // Everything the log said is in the journal now.
+        match std::fs::remove_file(Self::log_path(&self.plan.root)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow::Error::new(e)
+                .context("Cannot remove the journal's log after writing the journal")),
+            _ => Ok(()),
+        }
     }
 
     /// Move the root's journal aside as `.release_tool/journal-<why>-<unix time>.json` (an
     /// abandoned or re-planned run: nothing of it is lost); returns where it went.
     pub fn archive(root: &Path, why: &str) -> Result<PathBuf> {
         let path = Self::path(root);
+        // The log folded in first: the archived journal is the whole record.
+        if Self::log_path(root).exists()
+            && let Some(journal) = Self::load(root)?
+        {
+            journal.save()?;
+        }
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -519,6 +611,51 @@ mod tests {
         drop(lock);
         assert!(Journal::path(dir.path()).is_file());
         assert!(!dir.path().join(STATE_DIR).join(LOCK_FILE).exists());
+    }
+
+    #[test]
+    fn step_changes_go_to_the_log_and_are_folded_in_when_the_journal_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut plan = Plan::grouped(root);
+        plan.commit(Some("a"), root, "one");
+        plan.commit(Some("a"), root, "two");
+        plan.commit(Some("a"), root, "three");
+        let mut journal = Journal::new("release", plan);
+        journal.save().unwrap();
+        let base = std::fs::read(Journal::path(root)).unwrap();
+        journal.steps[0].status = Status::Done;
+        journal.log_step(0).unwrap();
+        journal.move_head(
+            root,
+            RepoAt {
+                head: "abc".to_owned(),
+                branch: Some("main".to_owned()),
+            },
+        );
+        journal.steps[1].status = Status::Running;
+        journal.steps[1].head_before = Some("abc".to_owned());
+        journal.log_step(1).unwrap();
+        // The journal file is not rewritten per step: one line each in the log.
+        assert_eq!(std::fs::read(Journal::path(root)).unwrap(), base);
+        let log = root.join(STATE_DIR).join(LOG_FILE);
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+        // A line cut short by a kill is not a record.
+        let mut text = std::fs::read_to_string(&log).unwrap();
+        text.push_str("{\"i\":2,\"state\":{\"sta");
+        std::fs::write(&log, text).unwrap();
+        let loaded = Journal::load(root).unwrap().unwrap();
+        assert_eq!(loaded.steps[0].status, Status::Done);
+        assert_eq!(loaded.steps[1].status, Status::Running);
+        assert_eq!(loaded.steps[1].head_before.as_deref(), Some("abc"));
+        assert_eq!(loaded.steps[2].status, Status::Pending);
+        assert_eq!(loaded.heads[root].head, "abc");
+        // Written whole (the end of a run): the log is gone, nothing lost.
+        loaded.save().unwrap();
+        assert!(!log.exists());
+        let again = Journal::load(root).unwrap().unwrap();
+        assert_eq!(again.steps[1].status, Status::Running);
+        assert_eq!(again.heads[root].head, "abc");
     }
 
     #[test]
