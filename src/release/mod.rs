@@ -1418,6 +1418,18 @@ fn plan_root_commit(
     Ok(())
 }
 
+/// The subject of the root's commit: `verb: a 0.1.0, b 0.1.0` while that fits a subject line
+/// (72 characters), else `verb: 750 packages` (the body lists them, one line each).
+fn root_subject(verb: &str, items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    let names = format!("{verb}: {}", items.join(", "));
+    if names.chars().count() <= 72 {
+        names
+    } else {
+        format!("{verb}: {} packages", items.len())
+    }
+}
+
 /// The root commit's message: `summary`, then a line per package with its version and tag
 /// (or the version its next cycle starts).
 fn root_commit_message(summary: &str, packages: &[PackageRelease]) -> String {
@@ -1776,14 +1788,12 @@ fn finish_with_root(
     if planned.packages.is_empty() {
         return Ok(());
     }
-    let summary = format!(
-        "{verb}: {}",
+    let summary = root_subject(
+        verb,
         planned
             .packages
             .iter()
-            .map(|p| format!("{} {}", p.package, p.version))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .map(|p| format!("{} {}", p.package, p.version)),
     );
     plan_root(ws, planned, pins, moved, &summary, req)
 }
@@ -3103,18 +3113,15 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             .map(|(c, _, _)| c.pkg)
             .chain(replanned.iter().map(|(p, _)| *p))
             .collect();
-        let summary = format!(
-            "next: {}",
-            planned
-                .packages
-                .iter()
-                .map(|p| format!(
+        let summary = root_subject(
+            "next",
+            planned.packages.iter().map(|p| {
+                format!(
                     "{} {}",
                     p.package,
                     p.next.as_ref().map(ToString::to_string).unwrap_or_default()
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
+                )
+            }),
         );
         let pins = Pins {
             versions_changed: true,
@@ -3282,6 +3289,17 @@ mod tests {
 
     #[test]
     fn next_commits_are_recognised() {
+        assert_eq!(
+            root_subject(
+                "release",
+                ["a 0.1.0", "b 0.1.0"].map(String::from).into_iter()
+            ),
+            "release: a 0.1.0, b 0.1.0"
+        );
+        assert_eq!(
+            root_subject("release", (0..750).map(|i| format!("package-{i} 1.0.{i}"))),
+            "release: 750 packages"
+        );
         assert!(is_next_commit(&next_message("0.1.1.dev0")));
         assert!(!is_next_commit("chore: start over"));
     }
