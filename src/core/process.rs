@@ -608,8 +608,13 @@ impl<'a> Process<'a> {
 impl fmt::Display for Process<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
-        for arg in &self.args {
+        let shown = crate::core::text::SHOWN_ARGS;
+        let long = self.args.len() > shown + 4;
+        for arg in self.args.iter().take(if long { shown } else { usize::MAX }) {
             write!(f, " {}", arg.to_string_lossy())?;
+        }
+        if long {
+            write!(f, " … (+{} more)", self.args.len() - shown)?;
         }
         Ok(())
     }

@@ -40,6 +40,22 @@ pub fn template_error(
     }
 }
 
+/// How many arguments a displayed command shows before `… (+N more)` (a commit of 1000 paths is
+/// not one 1000-name line in a plan or an error).
+pub const SHOWN_ARGS: usize = 20;
+
+/// argv for display: [`shell_words`] of at most [`SHOWN_ARGS`] arguments, then `… (+N more)`.
+pub fn shell_words_shown(args: &[String]) -> String {
+    if args.len() <= SHOWN_ARGS + 4 {
+        return shell_words(args);
+    }
+    format!(
+        "{} … (+{} more)",
+        shell_words(&args[..SHOWN_ARGS]),
+        args.len() - SHOWN_ARGS
+    )
+}
+
 /// argv as a copy-pasteable shell line.
 pub fn shell_words(args: &[String]) -> String {
     args.iter()
@@ -60,6 +76,18 @@ pub fn shell_words(args: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::line_col;
+
+    #[test]
+    fn long_argv_is_shown_short() {
+        let few: Vec<String> = (0..24).map(|i| format!("p{i}")).collect();
+        assert_eq!(super::shell_words_shown(&few), super::shell_words(&few));
+        let many: Vec<String> = (0..1000).map(|i| format!("p{i}")).collect();
+        let shown = super::shell_words_shown(&many);
+        assert!(
+            shown.starts_with("p0 p1 ") && shown.ends_with("p19 … (+980 more)"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn counts_lines_and_characters() {

@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::core::fsutil::atomic_write;
-use crate::core::text::shell_words;
+use crate::core::text::shell_words_shown;
 use crate::forge::ForgeCall;
 use crate::python::uv::Uv;
 
@@ -499,9 +499,9 @@ impl Plan {
     fn engine_line(&self, dir: &Path, engine: &str, args: &[String]) -> String {
         let rel = self.rel(dir);
         if rel == "." {
-            format!("{engine} {}", shell_words(args))
+            format!("{engine} {}", shell_words_shown(args))
         } else {
-            format!("(cd {rel} && {engine} {})", shell_words(args))
+            format!("(cd {rel} && {engine} {})", shell_words_shown(args))
         }
     }
 
@@ -530,7 +530,7 @@ impl Plan {
                     StepKind::RemoveEmptyDir { path } => ("rmdir", self.rel(path)),
                     StepKind::Git { dir, args } => (
                         "git",
-                        format!("git -C {} {}", self.rel(dir), shell_words(args)),
+                        format!("git -C {} {}", self.rel(dir), shell_words_shown(args)),
                     ),
                     StepKind::Uv { .. } => ("uv", self.headline(s)),
                     StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
@@ -627,14 +627,14 @@ impl Plan {
             StepKind::Git { dir, args } => format!(
                 "git -C {} {}",
                 self.rel(dir),
-                shell_words(&first_lines(args))
+                shell_words_shown(&first_lines(args))
             ),
             StepKind::Uv {
                 dir,
                 args,
                 redirects,
             } => {
-                let mut line = format!("(cd {} && uv {})", self.rel(dir), shell_words(args));
+                let mut line = format!("(cd {} && uv {})", self.rel(dir), shell_words_shown(args));
                 if !redirects.is_empty() {
                     line.push_str(", the new tags fetched from the local repositories");
                 }
