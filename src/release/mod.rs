@@ -1418,6 +1418,27 @@ fn plan_root_commit(
     Ok(())
 }
 
+/// `next --push`: push the package's `dev` branch and make it track the remote's.
+fn plan_dev_branch_push(ws: &Workspace, planned: &mut Planned, pkg: &Package, dev: &str) {
+    let name = Some(pkg.name.as_str());
+    planned.plan.push_refs(
+        name,
+        &pkg.dir,
+        &ws.config.git_remote,
+        &[format!("refs/heads/{dev}")],
+    );
+    planned.plan.git(
+        name,
+        &pkg.dir,
+        [
+            "branch",
+            "--quiet",
+            &format!("--set-upstream-to={}/{dev}", ws.config.git_remote),
+            dev,
+        ],
+    );
+}
+
 /// The subject of the root's commit: `verb: a 0.1.0, b 0.1.0` while that fits a subject line
 /// (72 characters), else `verb: 750 packages` (the body lists them, one line each).
 fn root_subject(verb: &str, items: impl Iterator<Item = String>) -> String {
@@ -3059,22 +3080,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
             .plan
             .commit_paths(name, &pkg.dir, &next_message(&ns), &paths);
         if req.push {
-            planned.plan.push_refs(
-                name,
-                &pkg.dir,
-                &ws.config.git_remote,
-                &[format!("refs/heads/{dev}")],
-            );
-            planned.plan.git(
-                name,
-                &pkg.dir,
-                [
-                    "branch",
-                    "--quiet",
-                    &format!("--set-upstream-to={}/{dev}", ws.config.git_remote),
-                    &dev,
-                ],
-            );
+            plan_dev_branch_push(ws, &mut planned, pkg, &dev);
         }
         planned.packages.push(PackageRelease {
             package: pkg.name.clone(),
@@ -3087,23 +3093,7 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     }
     for (pkg, p) in &replanned {
         if req.push {
-            let name = Some(pkg.name.as_str());
-            planned.plan.push_refs(
-                name,
-                &pkg.dir,
-                &ws.config.git_remote,
-                &[format!("refs/heads/{dev}")],
-            );
-            planned.plan.git(
-                name,
-                &pkg.dir,
-                [
-                    "branch",
-                    "--quiet",
-                    &format!("--set-upstream-to={}/{dev}", ws.config.git_remote),
-                    &dev,
-                ],
-            );
+            plan_dev_branch_push(ws, &mut planned, pkg, &dev);
         }
         planned.packages.push(p.clone());
     }
