@@ -10,6 +10,7 @@
 #
 # Layout (what release-tool discovers through release_tool.toml):
 #   WORKDIR/remotes/pkgNNN.git   bare remotes, branch main
+#   WORKDIR/remotes/_root.git    the root's bare remote (origin), branch main
 #   WORKDIR/ws/                  root repo: release_tool.toml, pyproject.toml (uv workspace whose
 #                                dependencies are all packages, each a `{ workspace = true }`
 #                                source), staging/ and prod/ manifests pinning every package to
@@ -173,5 +174,9 @@ while read -r sha path; do
 done <"$gitlinks" | git -C "$WS" update-index --add --index-info
 git -C "$WS" add .gitignore release_tool.toml pyproject.toml staging/pyproject.toml prod/pyproject.toml .gitmodules
 git -C "$WS" commit -q -m "Benchmark workspace with $N packages"
+# The root's own remote (`release --push` pushes the root last).
+git init -q --bare -b main "$WORKDIR/remotes/_root.git"
+git -C "$WS" remote add origin "file://$WORKDIR/remotes/_root.git"
+git -C "$WS" push -q -u origin main
 t1=$(now)
 echo "setup: $(elapsed "$t0" "$t1")s (packages and remotes $(elapsed "$t0" "$t_pkgs")s, root repo $(elapsed "$t_pkgs" "$t1")s)"

@@ -31,11 +31,17 @@ it stores no package changed in the last 3 seconds) does not hide what it does.
 | changes       | changes                      | foreach: git status --porcelain; if dirty: diff --stat, diff, one diff per untracked file |
 | notes         | notes                        | foreach: newest tag, and if commits since: log, diff --stat, diff |
 | release       | release --dry-run            | foreach: newest merged tag, log since it, status     |
+| release-run   | release --bump patch         | foreach: version edit, changelog, commit, tag, next-dev commit; root commit |
+| release-push  | release --bump patch --push  | the same, plus one atomic push per package and the root's push |
 | foreach       | foreach -- git status        | git submodule foreach --quiet git status             |
 | lock          | lock dev                     | uv lock (offline, warm cache)                        |
 | sync          | sync dev                     | uv sync (offline, warm cache)                        |
 | lock-fresh    | lock dev, uv.lock removed    | uv lock, uv.lock removed (a full resolution)         |
 | sync-fresh    | sync dev, .venv removed      | uv sync, .venv removed (every package installed)     |
+
+The release cases change the workspace: a pristine copy (taken once, not timed) is put back
+before every run, and uv is a stub that only writes a stub `uv.lock`, so they time release-tool's
+own work as the baseline does (`lock`/`sync` time uv).
 
 Every case also reports its ratio to the `status` baseline
 (`git submodule foreach --quiet git status --porcelain`), which issue #8's targets refer to.
@@ -79,6 +85,32 @@ RELEASE_SH = (
     "git log --format=%H%n%s%n%b ${t:+$t..}HEAD; git status --porcelain --branch"
 )
 FETCH_SH = "git fetch --quiet --tags origin && git status --porcelain"
+# The serial baseline of a real release (issue #19): per package with commits since its newest
+# tag, what `release --bump patch` does with git, by hand: version edit, a changelog written from
+# the log, one commit, an annotated tag, the next-dev edit and its commit (and, with --push, one
+# atomic push of the branch and the tag); then one root commit of the new submodule pointers (and
+# its push). Every bench package is at 0.1.0, so the edits are fixed strings.
+RELEASE_PKG_SH = (
+    't=$(git describe --tags --abbrev=0 --match "v*" 2>/dev/null); '
+    'if [ -n "$(git rev-list ${t:+$t..}HEAD)" ]; then '
+    'n=${sm_path##*/}; '
+    "sed -i 's/^version = \"0.1.0\"$/version = \"0.1.1\"/' pyproject.toml && "
+    '{ printf "## [0.1.1]\\n\\n"; git log --format="- %s" ${t:+$t..}HEAD; } >CHANGELOG.md && '
+    "git add -- pyproject.toml CHANGELOG.md && "
+    'git commit -q -m "Release $n 0.1.1" -- pyproject.toml CHANGELOG.md && '
+    'git tag -a -m "Release $n 0.1.1" v0.1.1 && '
+    "sed -i 's/^version = \"0.1.1\"$/version = \"0.1.2.dev0\"/' pyproject.toml && "
+    'git commit -q -m "chore: start 0.1.2.dev0 development" -- pyproject.toml'
+    "{push}; fi"
+)
+
+
+def release_baseline(push: bool) -> list[str]:
+    pkg = RELEASE_PKG_SH.replace("{push}", " && git -c protocol.file.allow=always push -q --atomic origin main v0.1.1" if push else "")
+    root = "git add -- packages && git commit -q -m 'release: packages'"
+    if push:
+        root += " && git push -q origin main"
+    return ["sh", "-c", f"{shlex.join(foreach(pkg))} && {root}"]
 
 
 def foreach(script: str) -> list[str]:
@@ -123,6 +155,23 @@ CASES = {
         "state": "clean",
         "baseline": foreach(RELEASE_SH),
         "commands": [("release --dry-run", ["release", "--dry-run"], None)],
+        "ok": {0},
+    },
+    # A real release, on a fresh copy of the workspace before every run (the restore is not timed).
+    # uv is a no-op stub here (it writes a stub uv.lock for `uv lock`), so the numbers are
+    # release-tool's own work, as in the baseline; `lock`/`sync` measure uv's part.
+    "release-run": {
+        "state": "clean",
+        "fresh": True,
+        "baseline": release_baseline(False),
+        "commands": [("release --bump patch", ["release", "--bump", "patch"], None)],
+        "ok": {0},
+    },
+    "release-push": {
+        "state": "clean",
+        "fresh": True,
+        "baseline": release_baseline(True),
+        "commands": [("release --bump patch --push", ["release", "--bump", "patch", "--push"], None)],
         "ok": {0},
     },
     "foreach": {
@@ -287,6 +336,32 @@ def prepare_uv(ws: Path, uv: str, env: dict[str, str]) -> None:
     log(f"   done in {time.time() - t0:.1f}s")
 
 
+def uv_stub(base: Path) -> Path:
+    """A uv that does nothing but write a stub `uv.lock` for `uv lock` (the release cases)."""
+    stub = base / "uv-stub"
+    if not stub.is_file():
+        stub.write_text('#!/bin/sh\n[ "$1" = lock ] && echo "# stub" >uv.lock\nexit 0\n')
+        stub.chmod(0o755)
+    return stub
+
+
+def fresh_copy(ws: Workspace, base: Path, _stub: Path) -> list[str]:
+    """The prepare command of a case that changes the workspace (a release): it puts back a
+    pristine copy of the workspace and its remotes, taken now, before every run. The workspace
+    directory itself stays (hyperfine's and the commands' working directory)."""
+    pristine = base / f"n{ws.n}-pristine"
+    if not pristine.is_dir():
+        log(f"== pristine copy of N={ws.n} for the release cases")
+        pristine.mkdir()
+        for part in ("ws", "remotes"):
+            subprocess.run(["cp", "-a", str(ws.dir / part), str(pristine / part)], check=True)
+    script = " && ".join(
+        f"find {shlex.quote(str(ws.dir / part))} -mindepth 1 -delete && "
+        f"cp -a {shlex.quote(str(pristine / part))}/. {shlex.quote(str(ws.dir / part))}/"
+        for part in ("ws", "remotes"))
+    return ["sh", "-c", script]
+
+
 def expand(argv: list[str], uv: str) -> list[str]:
     return [uv if a == "{uv}" else a for a in argv]
 
@@ -428,6 +503,10 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
         for label, tool_args, cache in case["commands"]:
             commands.append((label, [rt, *tool_args], cache))
         prepare = case.get("prepare")
+        if case.get("fresh"):
+            prepare = fresh_copy(ws, base, uv_stub(base))
+            run_env = dict(run_env, RELEASE_TOOL_UV=str(uv_stub(base)), RELEASE_TOOL_NO_UV_DOWNLOAD="1")
+            ws.env = run_env
         # Sanity: each command runs and exits as expected before it is timed.
         for label, argv, _ in commands:
             if prepare:
@@ -513,6 +592,8 @@ def bench_size(n: int, base: Path, args, env: dict[str, str]) -> list[dict]:
                 "load_after": load_after,
             }
             rows.append(row)
+        if case.get("fresh"):
+            run_once(prepare, ws.ws, run_env)  # the next case finds the workspace unreleased
         ws.env = saved_env
     if status_base is None and any(r["case"] != "status" for r in rows):
         # Every ratio to the status baseline needs it: time it alone.
