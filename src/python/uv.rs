@@ -27,7 +27,7 @@ pub struct Uv {
 }
 
 /// `uv` in the directory of the running executable: `pip install release-tool` or
-/// `uv tool install release-tool` put the `uv` the wheel depends on there, even when that
+/// `uv tool install release-tool-cli` put the `uv` the wheel depends on there, even when that
 /// directory is not on `PATH` (uv tools link only their own commands).
 fn sibling() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;

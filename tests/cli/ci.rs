@@ -165,7 +165,7 @@ fn ci_writes_valid_workflows_that_use_real_commands() {
     assert!(
         lines.iter().any(|l| l
             == &format!(
-                "uv tool install release-tool=={}",
+                "uv tool install release-tool-cli=={}",
                 env!("CARGO_PKG_VERSION")
             )),
         "{lines:?}"

@@ -20,7 +20,7 @@ pub struct CiArgs {
     #[arg(long)]
     pub trunk: bool,
     /// What the workflows install with `uv tool install` (default: this version of
-    /// release-tool from the package index).
+    /// release-tool from the package index: `release-tool-cli==<version>`).
     #[arg(long, value_name = "SPEC")]
     pub install: Option<String>,
     /// The repository secret holding a token that can push to every repository.
@@ -59,7 +59,7 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         install: args
             .install
             .clone()
-            .unwrap_or_else(|| format!("release-tool=={}", env!("CARGO_PKG_VERSION"))),
+            .unwrap_or_else(|| format!("{}=={}", crate::manage::ci::DISTRIBUTION, env!("CARGO_PKG_VERSION"))),
         token_secret: args.token_secret.clone(),
         packages: !args.no_packages,
     };
