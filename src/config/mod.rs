@@ -25,6 +25,7 @@ use crate::core::text::line_col;
 
 pub mod schema;
 pub mod show;
+mod typeerror;
 
 /// The file name of the standalone configuration file.
 pub const CONFIG_FILE: &str = "release_tool.toml";
@@ -855,6 +856,19 @@ fn deserialize<T: serde::de::DeserializeOwned + AsConfig>(
         {
             return invalid(path, key, why);
         }
+        // A value of the wrong type: name the key and say what it takes, in words.
+        if let Some(span) = e.span()
+            && let Some(why) = typeerror::explain(text, &span, &msg)
+        {
+            let (line, col) = line_col(text, span.start);
+            return UserError::usage(format!(
+                "Invalid configuration in {}:{line}:{col}: {}",
+                path.display(),
+                why.message
+            ))
+            .with_hint(why.hint)
+            .into();
+        }
         at(
             path,
             text,
@@ -1492,7 +1506,12 @@ mod tests {
     #[test]
     fn wrong_type_and_bad_enum() {
         let e = err("dry_run = \"yes\"\n");
-        assert!(e.starts_with("Invalid configuration:"), "{e}");
+        assert!(
+            e.starts_with(
+                "Invalid configuration in release_tool.toml:1:11: `dry_run` must be true or false"
+            ),
+            "{e}"
+        );
         let e = err("prod_source = \"pypi\"\n");
         assert!(e.contains("pypi"), "{e}");
     }

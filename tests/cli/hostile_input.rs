@@ -277,6 +277,22 @@ fn configured_git_names_that_are_options_or_bad_refs_are_refused() {
             "packages_dir",
             "relative path inside the root",
         ),
+        // Values of the wrong type: the key, what it takes in words, the file:line:col.
+        (
+            "jobs = \"many\"".to_owned(),
+            "jobs",
+            "must be a whole number, at least 1, not the string \"many\"",
+        ),
+        (
+            "dry_run = \"yes\"".to_owned(),
+            "dry_run",
+            "must be true or false",
+        ),
+        (
+            "[docker]\nplatforms = \"linux/amd64\"".to_owned(),
+            "docker.platforms",
+            "must be a list of strings in quotes",
+        ),
     ] {
         let env = TestEnv::new();
         let root = env.demo();
