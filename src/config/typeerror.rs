@@ -200,7 +200,7 @@ fn plural(words: &str) -> String {
     }
 }
 
-/// serde's `string "many"` → `the string "many"`; `integer `3`` → `the number 3`.
+/// serde's `string "many"` → `the string "many"`; an integer 3 → `the number 3`.
 fn found_words(found: &str) -> String {
     let found = found.replace('`', "");
     for (serde, words) in [
