@@ -39,8 +39,6 @@ pub mod workspace;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 use crate::cli::commands;
 use crate::core::{secrets, ui};
 
@@ -50,7 +48,7 @@ use crate::core::error::{ExitKind, classify};
 pub fn main_entry() -> ExitCode {
     secrets::init_from_env();
     secrets::install_panic_hook();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return clap_error(&e),
     };

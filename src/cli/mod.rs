@@ -16,7 +16,6 @@ use crate::app::Settings;
     name = "release-tool",
     version,
     propagate_version = true,
-    disable_help_subcommand = true,
     max_term_width = 100,
     after_help = "Docs: README.md and docs/ in the release-tool repository."
 )]
@@ -176,6 +175,125 @@ pub enum Command {
     Man(commands::man::ManArgs),
 }
 
+/// Global flags a command does not use, with the reason: hidden from that command's help and
+/// completions, and refused on its command line with the reason (a flag is offered only where it
+/// means something: `status --dry-run` or `sync -p NAME` doing nothing would mislead).
+pub const NOT_USED: &[(&str, &str, &str)] = &[
+    ("status", "dry_run", "it changes nothing"),
+    ("check", "dry_run", "it changes nothing"),
+    ("check", "packages", "it checks the whole workspace"),
+    ("config", "dry_run", "it changes nothing"),
+    ("config", "packages", "the configuration is the workspace's"),
+    ("config", "jobs", "it does not run in parallel"),
+    ("completions", "dry_run", "it changes nothing"),
+    (
+        "completions",
+        "packages",
+        "it prints a script for the shell",
+    ),
+    ("completions", "json", "it prints a script for the shell"),
+    ("completions", "jobs", "it does not run in parallel"),
+    ("man", "packages", "it prints the manual"),
+    ("man", "json", "it prints the manual"),
+    ("man", "jobs", "it does not run in parallel"),
+    ("init", "packages", "it sets up the whole workspace"),
+    ("init", "jobs", "it does not run in parallel"),
+    ("demo", "packages", "it builds its own workspace"),
+    (
+        "sync",
+        "packages",
+        "an environment is installed whole: every package its manifest names",
+    ),
+    ("lock", "packages", "an environment is locked whole"),
+    ("manifests", "packages", "the manifests pin every package"),
+    (
+        "docker",
+        "packages",
+        "the image installs the whole prod environment",
+    ),
+    ("abort", "packages", "it abandons the whole unfinished run"),
+    ("migrate", "packages", "it migrates the whole workspace"),
+    ("add", "packages", "the package is named by its argument"),
+    ("new", "packages", "the package is named by its argument"),
+    ("remove", "packages", "the package is named by its argument"),
+];
+
+/// The command line as parsed: [`Cli`] with the global flags a command does not use hidden
+/// from its help ([`NOT_USED`]). Help, completions and the manual use this.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    let mut cmd = Cli::command();
+    let order: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    // The command gets its own hidden copy of the flag: clap then does not give it the global
+    // one, and `parse_from` finds it on that command's matches.
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    for (sub, id, _) in NOT_USED {
+        let arg = globals
+            .iter()
+            .find(|a| a.get_id() == *id)
+            .expect("NOT_USED names global flags")
+            .clone()
+            .global(false)
+            .hide(true);
+        cmd = cmd.mut_subcommand(*sub, |s| s.arg(arg));
+    }
+    // `mut_subcommand` moves a command to the end: touching each in order restores the order
+    // of `--help` and the docs.
+    for name in &order {
+        cmd = cmd.mut_subcommand(name, |s| s);
+    }
+    cmd.build();
+    cmd
+}
+
+/// Parses `args` (the program name first), refusing a global flag the command does not use
+/// (exit code 2, as any usage error).
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches as _;
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some((name, sub)) = matches.subcommand() {
+        for (_, id, why) in NOT_USED.iter().filter(|(s, ..)| *s == name) {
+            if sub.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+                continue;
+            }
+            let sc = cmd
+                .find_subcommand_mut(name)
+                .expect("the parsed subcommand exists");
+            let flag = sc
+                .get_arguments()
+                .find(|a| a.get_id() == *id)
+                .map_or_else(|| (*id).to_owned(), flag_name);
+            return Err(sc.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("`{flag}` does not apply to `release-tool {name}`: {why}"),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches)
+}
+
+/// `-p/--package`, `--dry-run`: how a flag is spelled on the command line.
+fn flag_name(arg: &clap::Arg) -> String {
+    match (arg.get_short(), arg.get_long()) {
+        (Some(s), Some(l)) => format!("-{s}/--{l}"),
+        (None, Some(l)) => format!("--{l}"),
+        (Some(s), None) => format!("-{s}"),
+        (None, None) => arg.get_id().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -183,5 +301,60 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         super::Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<super::Cli, clap::Error> {
+        super::parse_from(std::iter::once("release-tool").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_global_flag_a_command_does_not_use_is_refused_with_the_reason() {
+        for args in [
+            &["status", "--dry-run"][..],
+            &["--dry-run", "status"],
+            &["sync", "dev", "-p", "train"],
+            &["-p", "train", "sync", "dev"],
+            &["init", "-j", "2"],
+        ] {
+            let e = parse(args).expect_err(&format!("{args:?} is refused"));
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{args:?}"
+            );
+            let text = e.to_string();
+            assert!(text.contains("does not apply to `release-tool "), "{text}");
+        }
+        let text = parse(&["sync", "dev", "-p", "train"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("`-p/--package` does not apply to `release-tool sync`: an environment is installed whole"),
+            "{text}"
+        );
+        // Where they mean something they are accepted.
+        for args in [
+            &["status", "-p", "a", "-j", "2", "--json"][..],
+            &["release", "--dry-run", "-p", "a"],
+            &["sync", "dev", "--dry-run"],
+        ] {
+            assert!(parse(args).is_ok(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn every_entry_names_a_real_command_and_flag() {
+        let cmd = super::command();
+        for (sub, id, _) in super::NOT_USED {
+            let sc = cmd
+                .find_subcommand(sub)
+                .unwrap_or_else(|| panic!("no command {sub}"));
+            let arg = sc
+                .get_arguments()
+                .find(|a| a.get_id() == *id)
+                .unwrap_or_else(|| panic!("no flag {id} on {sub}"));
+            assert!(arg.is_hide_set(), "{sub} {id} is hidden from its help");
+        }
     }
 }

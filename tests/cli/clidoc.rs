@@ -11,9 +11,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use clap::CommandFactory as _;
-use release_tool::cli::Cli;
-
 /// Where the pages live, relative to the repository.
 const DIR: &str = "docs/cli";
 
@@ -23,10 +20,12 @@ Regenerate with `UPDATE_DOCS=1 cargo test --test cli clidoc`. -->";
 
 /// Every page: (file name, Markdown), the index first.
 fn pages() -> Vec<(String, String)> {
-    let mut cmd = Cli::command();
-    cmd.build();
+    let cmd = release_tool::cli::command();
     let mut pages = vec![("README.md".to_owned(), index(&cmd))];
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         pages.push((format!("{}.md", sub.get_name()), page(sub)));
     }
     pages
@@ -47,8 +46,11 @@ fn index(cmd: &clap::Command) -> String {
     let _ = writeln!(out, "## Usage\n\n```text\n{}\n```\n", usage(cmd));
     let _ = writeln!(
         out,
-        "## Global options\n\nAccepted by every command, before or after its name \
-         (`release-tool --json status` = `release-tool status --json`).\n"
+        "## Global options\n\nAccepted before or after a command's name \
+         (`release-tool --json status` = `release-tool status --json`) by every command they \
+         mean something to. A command that does not use one hides it from its help and refuses \
+         it, saying why (`status --dry-run`: it changes nothing; `sync -p NAME`: an environment \
+         is installed whole); its page lists them under *Not used here*.\n"
     );
     let globals: Vec<&clap::Arg> = cmd
         .get_arguments()
@@ -59,7 +61,10 @@ fn index(cmd: &clap::Command) -> String {
         out,
         "## Commands\n\n| command | alias | what it does |\n|---|---|---|"
     );
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let name = sub.get_name();
         let aliases: Vec<String> = sub
             .get_visible_aliases()
@@ -91,6 +96,25 @@ fn page(cmd: &clap::Command) -> String {
         "Global options (`-C`, `-p`, `--dry-run`, `--json`, `-j`, `-q`, `-v`, `--color`): see \
          [the index](README.md#global-options)."
     );
+    let not_used: Vec<String> = release_tool::cli::NOT_USED
+        .iter()
+        .filter(|(sub, ..)| *sub == cmd.get_name())
+        .map(|(_, id, why)| {
+            let arg = cmd
+                .get_arguments()
+                .find(|a| a.get_id() == *id)
+                .expect("a refused flag exists");
+            let long = arg.get_long().expect("global flags are long");
+            format!("`--{long}` ({why})")
+        })
+        .collect();
+    if !not_used.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n*Not used here* (refused with that reason): {}.",
+            not_used.join("; ")
+        );
+    }
     out
 }
 
@@ -124,7 +148,10 @@ fn body(out: &mut String, cmd: &clap::Command, level: usize) {
         let _ = writeln!(out, "{h} Notes\n");
         push_paragraphs(out, Some(after));
     }
-    let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|s| !s.is_hide_set()).collect();
+    let subs: Vec<&clap::Command> = cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        .collect();
     for sub in subs {
         let bin = sub.get_bin_name().unwrap_or(sub.get_name());
         let _ = writeln!(out, "{h} `{bin}`\n");
@@ -403,7 +430,6 @@ fn shell_words(text: &str) -> Option<Vec<String>> {
 /// required argument (prose says `release-tool new` for the command), nothing else.
 #[test]
 fn docs_name_only_real_commands_and_flags() {
-    use clap::Parser as _;
     use clap::error::ErrorKind;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md")];
@@ -424,7 +450,7 @@ fn docs_name_only_real_commands_and_flags() {
         for (line, words) in command_lines(&text) {
             checked += 1;
             let argv = std::iter::once("release-tool".to_owned()).chain(words.iter().cloned());
-            if let Err(e) = Cli::try_parse_from(argv) {
+            if let Err(e) = release_tool::cli::parse_from(argv) {
                 let fine = matches!(
                     e.kind(),
                     ErrorKind::DisplayHelp

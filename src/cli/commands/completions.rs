@@ -1,9 +1,7 @@
 //! `completions`: shell completion scripts, generated from the command line itself
 //! (`clap_complete`), so they never drift from `--help`.
 
-use clap::CommandFactory as _;
-
-use crate::cli::{Cli, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::core::error::ExitKind;
 
 /// Print a completion script for a shell.
@@ -29,7 +27,7 @@ pub fn run(args: &CompletionsArgs, _global: &GlobalArgs) -> anyhow::Result<ExitK
 
 /// Write the completion script for `shell`.
 pub fn write(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     let name = cmd.get_name().to_owned();
     clap_complete::generate(shell, &mut cmd, name, out);
 }

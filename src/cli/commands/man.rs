@@ -3,9 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::CommandFactory as _;
-
-use crate::cli::{Cli, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::core::error::{ExitKind, UserError};
 use crate::core::ui;
 
@@ -35,7 +33,7 @@ pub fn run(args: &ManArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             return Ok(ExitKind::Success);
         }
         fs_err::create_dir_all(dir)?;
-        clap_mangen::generate_to(Cli::command(), dir).map_err(|e| {
+        clap_mangen::generate_to(crate::cli::command(), dir).map_err(|e| {
             UserError::failure(format!(
                 "Cannot write manual pages to {}: {e}",
                 dir.display()
@@ -52,8 +50,7 @@ pub fn run(args: &ManArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
 
 /// Render the main page, or the page of one command (aliases such as `stage4` work).
 pub fn render(command: Option<&str>, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    let mut cmd = Cli::command();
-    cmd.build();
+    let cmd = crate::cli::command();
     let page = match command {
         None => cmd,
         Some(name) => {
