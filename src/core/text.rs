@@ -56,6 +56,23 @@ pub fn shell_words_shown(args: &[String]) -> String {
     )
 }
 
+/// How many names a list in a message shows before `… (+N more)`.
+pub const SHOWN_NAMES: usize = 5;
+
+/// Names for a message line: all of them when few, else the first [`SHOWN_NAMES`] and
+/// `… (+N more)` (a hint never lists 1000 paths).
+pub fn names_shown<S: AsRef<str>>(names: &[S]) -> String {
+    let all: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    if all.len() <= SHOWN_NAMES + 1 {
+        return all.join(", ");
+    }
+    format!(
+        "{} … (+{} more)",
+        all[..SHOWN_NAMES].join(", "),
+        all.len() - SHOWN_NAMES
+    )
+}
+
 /// argv as a copy-pasteable shell line.
 pub fn shell_words(args: &[String]) -> String {
     args.iter()

@@ -643,7 +643,7 @@ fn fail_on(problems: &[String], what: &str) -> Result<()> {
         "Cannot {what}; nothing was changed:\n  {}",
         problems.join("\n  ")
     ))
-    .with_hint("fix the packages named above, then run the same command again")
+    .with_hint("fix what is named above, then run the same command again")
     .into())
 }
 

@@ -127,3 +127,47 @@ fn exit_codes_are_0_ok_1_failure_2_usage() {
     let outside = env.run(&env.path(), ["status"]).status.code();
     assert_eq!(outside, Some(2), "not a workspace");
 }
+
+/// A global flag the command does not use is refused with the reason (exit 2), before anything
+/// runs; `help <command>` shows that command's help without the flag (issue #23).
+#[test]
+fn a_global_flag_a_command_does_not_use_is_refused_and_help_works() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let before = crate::support::snapshot_tree(&root);
+    for (args, says) in [
+        (
+            &["status", "--dry-run"][..],
+            "`--dry-run` does not apply to `release-tool status`: it changes nothing",
+        ),
+        (
+            &["sync", "dev", "-p", "core-utils"],
+            "`-p/--package` does not apply to `release-tool sync`",
+        ),
+        (
+            &["-p", "core-utils", "lock", "dev"],
+            "`-p/--package` does not apply to `release-tool lock`",
+        ),
+    ] {
+        let out = env.run(&root, args);
+        let (_, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert_eq!(
+        crate::support::snapshot_tree(&root),
+        before,
+        "nothing changed"
+    );
+    let out = env.run(&root, ["help", "status"]);
+    let (stdout, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("Usage: release-tool status"), "{stdout}");
+    assert!(!stdout.contains("--dry-run"), "{stdout}");
+    let out = env.run(&root, ["sync", "--help"]);
+    assert!(
+        !outputs(&out).0.contains("--package"),
+        "{}",
+        outputs(&out).0
+    );
+}

@@ -456,3 +456,25 @@ fn changes_and_clear_never_touch_the_users_work() {
     assert_eq!(git(&core, &["ls-files", "--stage"]), index);
     assert_eq!(git(&core, &["status", "--porcelain"]), status);
 }
+
+/// With several packages to commit, the hint names the message files' pattern and the count,
+/// not every path on one line (issue #23).
+#[test]
+fn changes_hint_names_the_pattern_and_the_count() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    dirty_core_utils(&root);
+    let dir = pkg_dir(&root, "data-loader");
+    std::fs::write(dir.join("scratch.txt"), "x\n").unwrap();
+    let (_, stderr) = ok(&env, &root, &["changes"]);
+    assert!(
+        stderr.contains(
+            "hint: write each commit message in release_tool/changes/<package>/commit_message.txt (2 packages)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("core-utils/commit_message.txt"),
+        "{stderr}"
+    );
+}

@@ -60,7 +60,7 @@ pub fn run(args: &AddArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             ui::note("  reused the git directory a removed submodule had left in .git/modules");
         }
         ui::hint(
-            "install it with `uv sync`; pin it in staging and prod with `release-tool manifests`",
+            "install it with `release-tool sync dev`; pin it in staging and prod with `release-tool manifests`",
         );
     }
     Ok(ExitKind::Success)

@@ -98,19 +98,25 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         };
         ui::note(&format!(
             "Kept the existing message in {}{llm_note}",
-            kept.join(", ")
+            crate::core::text::names_shown(&kept)
         ));
     }
     if let Some(filled) = filled {
         llm::report(&ws, &jobs, filled)?;
         ui::hint("review the commit messages, then run `release-tool commit`");
     } else {
-        let files = planned
-            .packages
-            .iter()
-            .map(|p| p.message_file.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // One file: its path; more: the pattern and the count (never every path on one line).
+        let files = match planned.packages.as_slice() {
+            [one] => one.message_file.clone(),
+            many => format!(
+                "{} ({} packages)",
+                ws.rel(
+                    &stages::package_changes_dir(&ws, "<package>")
+                        .join(&ws.config.commit_message_filename)
+                ),
+                many.len()
+            ),
+        };
         let helpers = if jobs.is_empty() {
             String::new()
         } else {
