@@ -381,23 +381,109 @@ fn lock_problems(ws: &Workspace) -> Vec<CheckProblem> {
         match uv.run_captured(&dir, ["lock", "--check"]) {
             Ok((true, _, _)) => {}
             Ok((false, _, stderr)) => {
-                let reason = stderr
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .trim()
-                    .to_owned();
-                out.push(problem(
-                    None,
-                    "locks",
-                    format!(
-                        "{mode}: {rel} is out of date (run `release-tool lock {mode}`): {reason}"
+                let line = match uv_failure(&stderr) {
+                    UvFailure::OutOfDate => {
+                        format!("{mode}: {rel} is out of date (run `release-tool lock {mode}`)")
+                    }
+                    UvFailure::Error(cause) => format!(
+                        "{mode}: {rel} cannot be checked: {cause} (fix that, then run `release-tool lock {mode}`)"
                     ),
-                ));
+                };
+                out.push(problem(None, "locks", line));
             }
             Err(e) => out.push(problem(None, "locks", format!("{mode}: {e:#}"))),
         }
     }
     out
+}
+
+/// What a failed `uv lock --check` says.
+#[derive(Debug, PartialEq, Eq)]
+enum UvFailure {
+    /// The lock is valid but no longer matches the manifests.
+    OutOfDate,
+    /// Something else stopped uv (a malformed pyproject.toml, a resolution failure): its
+    /// error and causes on one line, without uv's generic hints.
+    Error(String),
+}
+
+/// Reads uv's stderr: its `error:` line and the `cause:`/`Caused by:` lines under it; the
+/// caret diagrams of TOML errors and uv's `hint:` lines are left out (the hint to run `uv lock`
+/// is wrong when a file is malformed).
+fn uv_failure(stderr: &str) -> UvFailure {
+    let mut parts: Vec<String> = Vec::new();
+    let mut in_error = false;
+    for line in stderr.lines() {
+        let t = line.trim();
+        if let Some(msg) = t.strip_prefix("error:") {
+            if msg.contains("needs to be updated") {
+                return UvFailure::OutOfDate;
+            }
+            in_error = true;
+            parts.push(msg.trim().to_owned());
+        } else if in_error
+            && let Some(cause) = t
+                .strip_prefix("cause:")
+                .or_else(|| t.strip_prefix("Caused by:"))
+        {
+            parts.push(cause.trim().to_owned());
+        } else if in_error && !t.is_empty() && !t.starts_with('|') && !t.starts_with("hint:") {
+            // The last words of a TOML error (`invalid basic string, expected `"``).
+            if !t.chars().next().is_some_and(|c| c.is_ascii_digit()) && !t.starts_with('^') {
+                parts.push(t.to_owned());
+            }
+        } else if t.starts_with("hint:") {
+            in_error = false;
+        }
+    }
+    if parts.is_empty() {
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("uv failed")
+            .trim();
+        return UvFailure::Error(last.to_owned());
+    }
+    let mut text = parts.join(": ");
+    // A git failure inside uv: what git said, not the command line uv ran.
+    if let (Some(i), Some(j)) = (
+        text.find("process didn't exit successfully"),
+        text.find("--- stderr:"),
+    ) && i < j
+    {
+        text = format!(
+            "{}{}",
+            &text[..i],
+            text[j + "--- stderr:".len()..].trim_start()
+        );
+    }
+    UvFailure::Error(text)
+}
+
+#[cfg(test)]
+mod uv_failure_tests {
+    use super::{UvFailure, uv_failure};
+
+    #[test]
+    fn an_out_of_date_lock_is_told_apart_from_a_malformed_manifest() {
+        let stale = "Resolved 1 package in 7ms\nerror: The lockfile at `uv.lock` needs to be updated, but `--check` was provided.\n\nhint: To update the lockfile, run `uv lock`.\n";
+        assert_eq!(uv_failure(stale), UvFailure::OutOfDate);
+        let malformed = "warning: Failed to parse `pyproject.toml` during settings discovery:\n  TOML parse error at line 15, column 6\n     |\n  15 | x = \"\n     |      ^\n  invalid basic string, expected `\"`\n\nerror: Failed to parse: packages/a/pyproject.toml\n  cause: TOML parse error at line 15, column 6\n            |\n         15 | x = \"\n            |      ^\n         invalid basic string, expected `\"`\n";
+        assert_eq!(
+            uv_failure(malformed),
+            UvFailure::Error(
+                "Failed to parse: packages/a/pyproject.toml: TOML parse error at line 15, column 6: invalid basic string, expected `\"`".to_owned()
+            )
+        );
+        let unsolvable = "error: No solution found when resolving dependencies\n  cause: Because idna was not found in the cache, we can conclude that your project's requirements are unsatisfiable.\n\nhint: Packages were unavailable because the network was disabled.\n";
+        let UvFailure::Error(e) = uv_failure(unsolvable) else {
+            panic!("an error")
+        };
+        assert!(
+            e.starts_with("No solution found when resolving dependencies: Because idna"),
+            "{e}"
+        );
+        assert!(!e.contains("hint"), "{e}");
+    }
 }

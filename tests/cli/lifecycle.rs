@@ -550,8 +550,12 @@ fn lock_all_and_check_a_healthy_workspace_then_each_injected_problem() {
         has("pins alpha tag v0.0.9 pinned in staging/pyproject.toml does not exist"),
         "{problems:#?}"
     );
+    // The lock pins a tag that does not exist: uv's own cause, not "out of date".
     assert!(
-        has("locks - staging: staging/uv.lock is out of date"),
+        has("locks - staging: staging/uv.lock cannot be checked: ")
+            && has(
+                "failed to fetch tag `v0.0.9`: fatal: couldn't find remote ref refs/tags/v0.0.9"
+            ),
         "{problems:#?}"
     );
     assert_eq!(before, snapshot_tree(&env.path()), "check changes nothing");
