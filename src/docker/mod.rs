@@ -66,7 +66,7 @@ pub struct Settings {
     pub entrypoint: Option<Vec<String>>,
     /// `None`: the prod project's name.
     pub image: Option<String>,
-    /// Tag templates (`{version}`, `{revision}`).
+    /// Tag templates (`{version}`, `{major}`, `{minor}`, `{revision}`; see [`tags`]).
     pub tags: Vec<String>,
     /// Relative to the root.
     pub dockerfile: String,
@@ -735,7 +735,7 @@ fn template_error(file: Option<&str>, e: &minijinja::Error) -> anyhow::Error {
 /// Dockerfile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stamp {
-    /// The prod project's version (empty when it has none).
+    /// The product's version ([`product_version`]; empty when it has none).
     pub version: String,
     /// The root's commit.
     pub revision: String,
@@ -743,14 +743,37 @@ pub struct Stamp {
     pub created: String,
 }
 
+/// The product's version: the static `[project] version` of the root `pyproject.toml` (the
+/// product, which a release bumps and writes to the staging and prod manifests alike), else
+/// the prod manifest's.
+pub fn product_version(ws: &Workspace, product: &Product) -> Option<String> {
+    let root = ws.root.join("pyproject.toml");
+    fs_err::read_to_string(&root)
+        .ok()
+        .and_then(|text| static_version(&root, &text))
+        .or_else(|| product.version.clone())
+}
+
+/// The static `[project] version` of a `pyproject.toml` text, if it has one.
+pub fn static_version(path: &Path, text: &str) -> Option<String> {
+    match PyProject::parse(path, text).ok()?.version_source() {
+        crate::python::pyproject::VersionSource::Static(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, when set to a number.
+fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+}
+
 /// The stamp of the root's HEAD.
 pub fn stamp(ws: &Workspace, product: &Product) -> Result<Stamp> {
     let git = Git::new(&ws.root);
     let revision = git.rev_parse("HEAD").unwrap_or_default();
-    let epoch = match std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    {
+    let epoch = match source_date_epoch() {
         Some(epoch) => epoch,
         None => git
             .run(["log", "-1", "--format=%ct", "HEAD"])
@@ -759,27 +782,60 @@ pub fn stamp(ws: &Workspace, product: &Product) -> Result<Stamp> {
             .unwrap_or(0),
     };
     Ok(Stamp {
-        version: product.version.clone().unwrap_or_default(),
+        version: product_version(ws, product).unwrap_or_default(),
         revision,
         created: crate::release::changelog::rfc3339(epoch),
     })
 }
 
-/// The tags, with `{version}` and `{revision}` (12 characters) replaced. A `{version}` tag
-/// without a version is an error.
+/// Whether a tag template moves from release to release among final versions only: `latest`,
+/// and any tag made of `{major}` or `{minor}` (a pre-release never takes them over).
+pub fn is_floating(template: &str) -> bool {
+    template == "latest" || template.contains("{major}") || template.contains("{minor}")
+}
+
+/// The tags, with `{version}` (`+` as `-`), `{major}`, `{minor}` and `{revision}` (12
+/// characters) replaced. The floating tags ([`is_floating`]) are left out for a version that
+/// is not final (dev, alpha, beta, rc). A `{version}` tag without a version is an error, and
+/// so is a list that leaves no tag.
 pub fn tags(settings: &Settings, stamp: &Stamp, manifest: &str) -> Result<Vec<String>> {
+    let parsed = (!stamp.version.is_empty())
+        .then(|| crate::python::version::parse(&stamp.version).ok())
+        .flatten();
+    let is_final = parsed.as_ref().is_none_or(crate::python::version::is_final);
     let mut out: Vec<String> = Vec::new();
     for t in &settings.tags {
-        if t.contains("{version}") && stamp.version.is_empty() {
+        let needs_parts = t.contains("{major}") || t.contains("{minor}");
+        if (t.contains("{version}") || needs_parts) && stamp.version.is_empty() {
             return Err(UserError::usage(format!(
                 "The image tag `{t}` needs a version, and {manifest} has no static [project] version"
             ))
-            .with_hint("set `version` in its [project] table, or `tags` in [tool.release_tool.docker] without {version}")
+            .with_hint("set `version` in its [project] table, or `tags` in [tool.release_tool.docker] without {version}, {major} or {minor}")
             .into());
         }
+        if needs_parts && parsed.is_none() {
+            return Err(UserError::usage(format!(
+                "The image tag `{t}` needs the major and minor version, and the product's version `{}` ({manifest}) is not a PEP 440 version",
+                stamp.version
+            ))
+            .with_hint("fix `version` in its [project] table")
+            .into());
+        }
+        if is_floating(t) && !is_final {
+            continue;
+        }
         let revision: String = stamp.revision.chars().take(12).collect();
+        let (major, minor) = parsed.as_ref().map_or((0, 0), |v| {
+            let release = v.release();
+            (
+                release.first().copied().unwrap_or(0),
+                release.get(1).copied().unwrap_or(0),
+            )
+        });
         let tag = t
             .replace("{version}", &stamp.version.replace('+', "-"))
+            .replace("{major}", &major.to_string())
+            .replace("{minor}", &minor.to_string())
             .replace("{revision}", &revision);
         if !crate::config::is_tag(&tag) {
             return Err(UserError::usage(format!(
@@ -791,6 +847,15 @@ pub fn tags(settings: &Settings, stamp: &Stamp, manifest: &str) -> Result<Vec<St
         if !out.contains(&tag) {
             out.push(tag);
         }
+    }
+    if out.is_empty() {
+        return Err(UserError::usage(format!(
+            "No image tag for the product's version {}: every tag in `tags` ({}) is for final versions only",
+            stamp.version,
+            settings.tags.join(", ")
+        ))
+        .with_hint("add a tag with {version} to `tags` in [tool.release_tool.docker]")
+        .into());
     }
     Ok(out)
 }
@@ -843,7 +908,7 @@ pub fn plan(
         rendered.dockerignore.clone(),
     );
     let name = s.image_name(&input.product);
-    let references: Vec<String> = tags(s, stamp, &ws.config.prod_pyproject_path)?
+    let references: Vec<String> = tags(s, stamp, "pyproject.toml")?
         .iter()
         .map(|t| format!("{name}:{t}"))
         .collect();

@@ -37,6 +37,7 @@ mod output;
 mod publish;
 mod real_workspace;
 mod redaction;
+mod release_dependents;
 mod release_forge;
 mod release_guards;
 mod release_messages;
