@@ -204,6 +204,12 @@ pub struct Product {
 /// Read the prod manifest and lock; the lock must exist and match the manifest. Errors name
 /// the file and end with `hint: ... release-tool lock prod`.
 pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
+    inspect_checked(ws, settings, true)
+}
+
+/// [`inspect`]; `check_lock`: whether the prod lock must exist and match the manifest now (not
+/// when a release refreshes it before the image is built).
+fn inspect_checked(ws: &Workspace, settings: &Settings, check_lock: bool) -> Result<Product> {
     let manifest_path = ws.path(&ws.config.prod_pyproject_path);
     let rel_manifest = ws.config.prod_pyproject_path.clone();
     if !manifest_path.is_file() {
@@ -224,32 +230,8 @@ pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
         .map_or_else(|| ws.root.clone(), Path::to_path_buf);
     let lock_path = dir.join("uv.lock");
     let rel_lock = ws.rel(&lock_path);
-    if !lock_path.is_file() {
-        return Err(UserError::failure(format!(
-            "No prod lock: {rel_lock} does not exist, and the image installs exactly what it pins"
-        ))
-        .with_hint(format!(
-            "run `release-tool lock prod`, then commit {rel_lock}"
-        ))
-        .into());
-    }
-    let lock_text = fs_err::read_to_string(&lock_path)?;
-    let problems = lock_mismatches(&doc, &lock_text).map_err(|e| {
-        UserError::failure(format!("Cannot read {rel_lock}: {e}"))
-            .with_hint("run `release-tool lock prod` to write it again")
-    })?;
-    if let Some(first) = problems.first() {
-        let more = match problems.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        return Err(UserError::failure(format!(
-            "The prod lock {rel_lock} is out of date with {rel_manifest}: {first}{more}"
-        ))
-        .with_hint(format!(
-            "run `release-tool lock prod`, then commit {rel_lock}"
-        ))
-        .into());
+    if check_lock {
+        check_prod_lock(&doc, &lock_path, &rel_lock, &rel_manifest)?;
     }
     let optional: BTreeSet<String> = doc
         .doc()
@@ -315,6 +297,44 @@ pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
         git_sources,
         ships_code,
     })
+}
+
+/// The prod lock exists and matches the manifest (errors name the file and end with `hint:
+/// ... release-tool lock prod`).
+fn check_prod_lock(
+    doc: &PyProject,
+    lock_path: &Path,
+    rel_lock: &str,
+    rel_manifest: &str,
+) -> Result<()> {
+    if !lock_path.is_file() {
+        return Err(UserError::failure(format!(
+            "No prod lock: {rel_lock} does not exist, and the image installs exactly what it pins"
+        ))
+        .with_hint(format!(
+            "run `release-tool lock prod`, then commit {rel_lock}"
+        ))
+        .into());
+    }
+    let lock_text = fs_err::read_to_string(lock_path)?;
+    let problems = lock_mismatches(doc, &lock_text).map_err(|e| {
+        UserError::failure(format!("Cannot read {rel_lock}: {e}"))
+            .with_hint("run `release-tool lock prod` to write it again")
+    })?;
+    if let Some(first) = problems.first() {
+        let more = match problems.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        return Err(UserError::failure(format!(
+            "The prod lock {rel_lock} is out of date with {rel_manifest}: {first}{more}"
+        ))
+        .with_hint(format!(
+            "run `release-tool lock prod`, then commit {rel_lock}"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// `uv.lock`, as far as the check needs it.
@@ -824,7 +844,12 @@ pub fn tags(settings: &Settings, stamp: &Stamp, manifest: &str) -> Result<Vec<St
         if is_floating(t) && !is_final {
             continue;
         }
-        let revision: String = stamp.revision.chars().take(12).collect();
+        // A release's image: the root's commit is known when the step runs (plan::ROOT_HEAD).
+        let revision: String = if stamp.revision == crate::plan::ROOT_HEAD {
+            crate::plan::ROOT_HEAD_SHORT.to_owned()
+        } else {
+            stamp.revision.chars().take(12).collect()
+        };
         let (major, minor) = parsed.as_ref().map_or((0, 0), |v| {
             let release = v.release();
             (
@@ -837,7 +862,7 @@ pub fn tags(settings: &Settings, stamp: &Stamp, manifest: &str) -> Result<Vec<St
             .replace("{major}", &major.to_string())
             .replace("{minor}", &minor.to_string())
             .replace("{revision}", &revision);
-        if !crate::config::is_tag(&tag) {
+        if !crate::config::is_tag(&tag.replace(crate::plan::ROOT_HEAD_SHORT, "0123456789ab")) {
             return Err(UserError::usage(format!(
                 "The image tag `{t}` gives `{tag}`, which is not a valid tag"
             ))
@@ -931,6 +956,96 @@ pub fn plan(
         notes,
         container,
     })
+}
+
+/// The image steps of a release ([`plan_release_image`]).
+#[derive(Clone, Debug)]
+pub struct ReleaseImage {
+    /// Full references the image is tagged with and pushed as.
+    pub references: Vec<String>,
+    /// Notes to show (secrets left out and why).
+    pub notes: Vec<String>,
+}
+
+/// `release --push --image` (or `on_release = true`): the image's build and the push of each
+/// tag, appended to a release plan as root steps, so that they run last, after every package's
+/// tag and the root's commit and push (and as a plan, they are shown by `--dry-run` and resumed
+/// like every other step: a build or push that did not finish runs again).
+///
+/// The release does not write the Dockerfile (it would leave the root changed after its
+/// commit): the committed `Dockerfile` and `.dockerignore` must be current, and the prod lock
+/// must match its manifest, else the release is refused before anything changes. The
+/// version is the root project's as the plan leaves it (a product bump of the same run
+/// included); the revision and creation time are the root's `HEAD` when the build runs
+/// ([`crate::plan::ROOT_HEAD`]; `SOURCE_DATE_EPOCH` when set).
+pub fn plan_release_image(
+    ws: &Workspace,
+    plan: &mut Plan,
+    engine: &Engine,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ReleaseImage> {
+    let settings = Settings::from_config(&ws.config.docker);
+    // The prod lock the release refreshes (with `uv lock` in prod's directory) is checked by
+    // that step; one it leaves must match its manifest already.
+    let prod_dir = ws
+        .path(&ws.config.prod_pyproject_path)
+        .parent()
+        .map_or_else(|| ws.root.clone(), Path::to_path_buf);
+    let locks_prod = plan.steps.iter().any(|step| {
+        matches!(&step.kind, crate::plan::StepKind::Uv { dir, args, .. }
+            if *dir == prod_dir && args.first().is_some_and(|a| a == "lock"))
+    });
+    let product = inspect_checked(ws, &settings, !locks_prod)?;
+    let input = RenderInput::for_workspace(ws, settings, product)?;
+    let rendered = render(&input)?;
+    let s = &input.settings;
+    let dockerignore = ws.path(&s.context).join(".dockerignore");
+    for (path, text) in [
+        (ws.path(&s.dockerfile), &rendered.dockerfile),
+        (dockerignore, &rendered.dockerignore),
+    ] {
+        let current = fs_err::read_to_string(&path).ok();
+        if current.as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        let rel = ws.rel(&path);
+        let state = if current.is_some() {
+            "is out of date"
+        } else {
+            "does not exist"
+        };
+        return Err(UserError::usage(format!(
+            "The release cannot build the image: {rel} {state} (generated from {} and [tool.release_tool.docker]); nothing was changed",
+            ws.config.prod_pyproject_path
+        ))
+        .with_hint("run `release-tool docker` and commit the result, then run the same command again (or release without --image)")
+        .into());
+    }
+    let root_manifest = ws.root.join("pyproject.toml");
+    let version = plan
+        .current_content(&root_manifest)
+        .and_then(|text| static_version(&root_manifest, &text))
+        .or_else(|| input.product.version.clone())
+        .unwrap_or_default();
+    let stamp = Stamp {
+        version,
+        revision: crate::plan::ROOT_HEAD.to_owned(),
+        created: source_date_epoch().map_or_else(
+            || crate::plan::ROOT_HEAD_TIME.to_owned(),
+            crate::release::changelog::rfc3339,
+        ),
+    };
+    let name = s.image_name(&input.product);
+    let references: Vec<String> = tags(s, &stamp, "pyproject.toml")?
+        .iter()
+        .map(|t| format!("{name}:{t}"))
+        .collect();
+    let mut notes = Vec::new();
+    let secrets = build_secrets(ws, &input, &Actions::default(), env, &mut notes)?;
+    let spec = build_spec(&input, &stamp, &references, secrets);
+    plan.engine(None, &ws.root, engine.name(), engine.build_argv(&spec));
+    plan_push(plan, ws, s, engine, &references, &mut notes);
+    Ok(ReleaseImage { references, notes })
 }
 
 /// The build's secrets: the CA bundle and git config files (the command line's, else the

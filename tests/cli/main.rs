@@ -40,6 +40,7 @@ mod redaction;
 mod release_dependents;
 mod release_forge;
 mod release_guards;
+mod release_image;
 mod release_messages;
 mod release_pins;
 mod release_prflow;
