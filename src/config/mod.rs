@@ -1640,7 +1640,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.docker.insecure_registries, vec!["127.0.0.1:5000"]);
+
         assert_eq!(c.docker.copy, vec!["app"]);
+        let c2 = file("[docker]\ntags = [\"{major}.{minor}\", \"v{major}\"]\non_release = true\n")
+            .unwrap();
+        assert!(c2.docker.on_release);
+        assert!(err("[docker]\non_release = \"yes\"\n").contains("Invalid configuration"));
         for (text, expected) in [
             (
                 "preset = \"fat\"",
@@ -1672,6 +1677,7 @@ mod tests {
             ("extras = [\"a b\"]", "`docker.extras` holds \"a b\""),
             ("tags = [\"-x\"]", "`docker.tags` holds \"-x\""),
             ("tags = [\"{branch}\"]", "`docker.tags` holds \"{branch}\""),
+            ("tags = [\"{patch}\"]", "`docker.tags` holds \"{patch}\""),
             ("tags = []", "`docker.tags` must not be an empty list"),
             ("cmd = []", "`docker.cmd` must not be an empty list"),
             (

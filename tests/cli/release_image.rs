@@ -214,6 +214,33 @@ fn on_release_builds_with_the_push_and_a_killed_run_resumes_after_the_build() {
     assert_eq!(w.journal().unwrap()["finished"], true);
 }
 
+/// Killed after the build took effect but before the journal recorded it: the resumed run
+/// builds again (the engine's cache makes it cheap) and pushes once.
+#[test]
+fn a_run_killed_inside_the_build_step_builds_again_and_pushes_once() {
+    let w = world("", true);
+    let (bin, log) = fake_engine(&w);
+    let args = ["--bump", "minor", "--push", "--image"];
+    let mut dry = args.to_vec();
+    dry.extend(["--dry-run", "--json"]);
+    let (stdout, _) = ok(&release_with_engine(&w, &bin, &dry, &[]));
+    let steps: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let build = (steps.as_array().unwrap().len() - 2).to_string();
+    let out = release_with_engine(
+        &w,
+        &bin,
+        &args,
+        &[("RELEASE_TOOL_FAIL_AFTER_EFFECT", build.as_str())],
+    );
+    assert!(!out.status.success(), "{}", outputs(&out).1);
+    ok(&release_with_engine(&w, &bin, &args, &[]));
+    let lines = engine_log(&log);
+    let builds = lines.iter().filter(|l| l.starts_with("bud ")).count();
+    let pushes = lines.iter().filter(|l| l.starts_with("push ")).count();
+    assert_eq!((builds, pushes), (2, 2), "{lines:?}");
+    assert_eq!(w.journal().unwrap()["finished"], true);
+}
+
 #[test]
 fn a_stale_dockerfile_or_no_push_refuses_the_image_and_changes_nothing() {
     let w = world("", false);
