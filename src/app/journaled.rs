@@ -297,10 +297,12 @@ impl Run<'_> {
         } else {
             None
         };
+        let engine = journal_engine(&journal)?;
         executor::execute(
             journal,
             &executor::Options {
                 uv: uv.as_ref(),
+                engine: engine.as_ref(),
                 jobs: self.settings.jobs,
                 forge: client.as_ref(),
                 forge_unavailable: forge_reason,
@@ -334,6 +336,21 @@ impl Run<'_> {
             Journal::path(&self.ws.root).display()
         ));
     }
+}
+
+/// The container engine of the plan's engine steps (`release --image`: the engine found while
+/// planning, found again on this machine), when it has any.
+fn journal_engine(journal: &Journal) -> Result<Option<crate::engine::Engine>> {
+    let name = journal.plan.steps.iter().find_map(|s| match &s.kind {
+        StepKind::Engine { engine, .. } => Some(engine.as_str()),
+        _ => None,
+    });
+    let Some(name) = name else { return Ok(None) };
+    let choice = crate::engine::EngineKind::from_name(name).map_or(
+        crate::engine::EngineChoice::Auto,
+        crate::engine::EngineKind::choice,
+    );
+    Ok(Some(crate::engine::Engine::find(choice)?))
 }
 
 fn has_forge_steps(journal: &Journal) -> bool {

@@ -7,6 +7,7 @@ use crate::app::journaled::Run;
 use crate::app::{Settings, run_lock, run_plan};
 use crate::core::error::ExitKind;
 use crate::core::ui;
+use crate::engine::{Engine, EngineKind};
 use crate::plan::executor::{self, Report};
 use crate::plan::journal::{Journal, Resume};
 use crate::python::uv::Uv;
@@ -33,7 +34,7 @@ pub fn run(
         return replan(&run, req);
     }
     if req.stage != Stage::Tag {
-        return run.run(&[], None, || req.plan(ws));
+        return run.run(&[], None, || plan_stage(ws, settings, req));
     }
     // The lock first: the sync steps below change the packages too. The journal is read once:
     // a resumed run does not sync again.
@@ -74,6 +75,39 @@ pub fn run(
     run.run_resumed(resume, &[], || release::plan_tag(ws, req))
 }
 
+/// The stage's plan; a `release --push` with `--image` (or `on_release = true` in
+/// `[tool.release_tool.docker]`) gets the image's build and push as its last steps, after
+/// every tag and pin is pushed (`docker::plan_release_image`). The engine is found while
+/// planning, so that a missing one refuses the run before anything changes (a dry run shows
+/// the configured engine's commands instead, with a warning).
+fn plan_stage(ws: &Workspace, settings: &Settings, req: &Request) -> Result<release::Planned> {
+    let mut planned = req.plan(ws)?;
+    let image =
+        req.stage == Stage::Release && req.push && (req.image || ws.config.docker.on_release);
+    if !image || planned.plan.is_empty() {
+        return Ok(planned);
+    }
+    let choice = ws.config.docker.engine.unwrap_or_default();
+    let engine = match Engine::find(choice) {
+        Ok(engine) => engine,
+        Err(e) if settings.dry_run => {
+            let kind = EngineKind::chosen(choice).unwrap_or(EngineKind::Docker);
+            ui::warn(&format!("{e}; the plan shows {kind}'s commands"));
+            Engine::unchecked(kind)
+        }
+        Err(e) => return Err(e),
+    };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let image = crate::docker::plan_release_image(ws, &mut planned.plan, &engine, &env)?;
+    planned.notes.extend(image.notes);
+    planned.notes.push(format!(
+        "the image is built with {} and pushed last, after every tag and pin: {}",
+        engine.name(),
+        image.references.join(", ")
+    ));
+    Ok(planned)
+}
+
 /// `--replan`: the unfinished run of the same request keeps what it did (its journal is moved
 /// aside, `.release_tool/journal-replanned-<time>.json`) and the rest is planned again from the
 /// workspace as it is, knowing what that run releases ([`Request::earlier`]); the new plan is
@@ -85,11 +119,11 @@ fn replan(run: &Run<'_>, req: &Request) -> Result<ExitKind> {
     let resume = run.resume()?;
     let Resume::Continue(old) = resume else {
         ui::note("No unfinished run of this command to re-plan: planning afresh");
-        return run.run_resumed(Resume::Fresh, &[], || req.plan(ws));
+        return run.run_resumed(Resume::Fresh, &[], || plan_stage(ws, run.settings, req));
     };
     let mut req = req.clone();
     req.earlier.clone_from(&old.packages);
-    let planned = req.plan(ws)?;
+    let planned = plan_stage(ws, run.settings, &req)?;
     ui::note(&format!(
         "Re-planning `release-tool {}`: {} of {} steps were done; {} step(s) planned from the workspace as it is",
         run.command,

@@ -184,6 +184,30 @@ pub enum EngineChoice {
     Buildah,
 }
 
+/// `dependents` and `--dependents`: what a release does to the requirements of the members
+/// that depend on a package it releases (their `[project]` requirements and their direct
+/// references to it).
+// The variants have no doc comments: `--help` lists the values on one line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Dependents {
+    #[default]
+    Raise,
+    Exact,
+    Keep,
+}
+
+impl Dependents {
+    /// The configuration value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Raise => "raise",
+            Self::Exact => "exact",
+            Self::Keep => "keep",
+        }
+    }
+}
+
 /// A configuration value from a fixed list of strings: parsed when the configuration loads,
 /// with an error that names its key and the valid values.
 trait Choice: Sized + Copy + 'static {
@@ -230,9 +254,23 @@ impl Choice for EngineChoice {
     ];
 }
 
+impl Choice for Dependents {
+    const KEY: &'static str = "dependents";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("raise", Self::Raise),
+        ("exact", Self::Exact),
+        ("keep", Self::Keep),
+    ];
+}
+
 /// The keys of the [`Choice`] values, whose deserialisation errors are reported like
 /// [`validate`]'s.
-const CHOICE_KEYS: &[&str] = &[Preset::KEY, PythonMode::KEY, EngineChoice::KEY];
+const CHOICE_KEYS: &[&str] = &[
+    Preset::KEY,
+    PythonMode::KEY,
+    EngineChoice::KEY,
+    Dependents::KEY,
+];
 
 macro_rules! deserialize_choice {
     ($($ty:ty),*) => {$(
@@ -244,7 +282,7 @@ macro_rules! deserialize_choice {
         }
     )*};
 }
-deserialize_choice!(Preset, PythonMode, EngineChoice);
+deserialize_choice!(Preset, PythonMode, EngineChoice, Dependents);
 
 /// `[tool.release_tool.docker]` (docs/reference.md §6). Each value's form is checked here (see
 /// [`validate_docker`]; the values from a list are typed); presets and defaults are applied
@@ -271,7 +309,9 @@ pub struct DockerConfig {
     pub entrypoint: Option<Vec<String>>,
     /// Image name, without a tag (default: the prod project's name).
     pub image: Option<String>,
-    /// Tags; `{version}` and `{revision}` are replaced (default: `{version}`, `latest`).
+    /// Tags; `{version}` (the product's version: the root project's), `{major}`, `{minor}` and
+    /// `{revision}` (the root's commit) are replaced; `latest` and the tags with `{major}` or
+    /// `{minor}` are made for final versions only (default: `{version}`, `latest`).
     pub tags: Option<Vec<String>>,
     pub dockerfile: Option<String>,
     pub context: Option<String>,
@@ -294,6 +334,8 @@ pub struct DockerConfig {
     /// Directories of the build machine the dependency install reads (`file://` git remotes,
     /// path sources): each is a named build context, mounted read-only at the same path.
     pub mounts: Vec<String>,
+    /// `release --push` builds and pushes the image as its last step (as `release --image`).
+    pub on_release: bool,
 }
 
 /// `[tool.release_tool.packages.<name>]`: per-package overrides.
@@ -350,6 +392,12 @@ pub struct Config {
     pub prod_source: ProdSource,
     /// Changelog file in each package; "" disables changelog updates.
     pub changelog: String,
+    /// What a release does to the requirements of the members that depend on a package it
+    /// releases (in the same run or not): "raise" raises their lower bound to the new version
+    /// (`a>=0.2.0`), "exact" pins it (`a==0.2.0`), "keep" leaves them as written. Direct
+    /// references (`a @ git+URL@TAG`) move to the new tag with "raise" and "exact", and stay
+    /// with "keep". `release --dependents` overrides it.
+    pub dependents: Dependents,
     /// Parallel workers (default: the CPU count; `-j` overrides).
     #[schemars(range(min = 1))]
     pub jobs: Option<usize>,
@@ -388,6 +436,7 @@ impl Default for Config {
             dev_branch: "dev_branch".to_owned(),
             prod_source: ProdSource::Git,
             changelog: "CHANGELOG.md".to_owned(),
+            dependents: Dependents::Raise,
             jobs: None,
             git_timeout: None,
             forge: ForgeConfig::default(),
@@ -415,6 +464,7 @@ const TOP_KEYS: &[&str] = &[
     "dev_branch",
     "prod_source",
     "changelog",
+    "dependents",
     "jobs",
     "git_timeout",
     "forge",
@@ -450,6 +500,7 @@ const DOCKER_KEYS: &[&str] = &[
     "insecure_registries",
     "cuda_version",
     "mounts",
+    "on_release",
 ];
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
 const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository", "base_branch"];
@@ -1127,7 +1178,7 @@ fn check_docker_commands_and_tags(d: &DockerConfig) -> Result<(), BadValue> {
         for t in tags {
             check(is_tag_template(t), "tags", || {
                 format!(
-                    "holds {t:?}: a tag is letters, digits, `_`, `.` and `-` (at most 128, not starting with `.` or `-`), with `{{version}}` and `{{revision}}` replaced"
+                    "holds {t:?}: a tag is letters, digits, `_`, `.` and `-` (at most 128, not starting with `.` or `-`), with `{{version}}`, `{{major}}`, `{{minor}}` and `{{revision}}` replaced"
                 )
             })?;
         }
@@ -1277,10 +1328,13 @@ fn is_env_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A tag with `{version}` and `{revision}` standing for values that are valid in tags.
+/// A tag with `{version}`, `{major}`, `{minor}` and `{revision}` standing for values that are
+/// valid in tags.
 fn is_tag_template(t: &str) -> bool {
     let sample = t
         .replace("{version}", "1.0.0")
+        .replace("{major}", "1")
+        .replace("{minor}", "0")
         .replace("{revision}", "0123abc");
     is_tag(&sample)
 }
@@ -1517,6 +1571,29 @@ mod tests {
     }
 
     #[test]
+    fn dependents_is_one_of_three_policies() {
+        assert_eq!(Config::default().dependents, Dependents::Raise);
+        for (text, policy) in [
+            ("raise", Dependents::Raise),
+            ("exact", Dependents::Exact),
+            ("keep", Dependents::Keep),
+        ] {
+            assert_eq!(
+                file(&format!("dependents = \"{text}\"\n"))
+                    .unwrap()
+                    .dependents,
+                policy
+            );
+        }
+        let e = err("[tool.release_tool]\ndependents = \"pin\"\n");
+        assert_eq!(
+            e,
+            "Invalid configuration in release_tool.toml: `dependents` must be one of \"raise\", \"exact\", \"keep\", got \"pin\""
+        );
+        assert!(err("dependents = true\n").contains("Invalid configuration"));
+    }
+
+    #[test]
     fn malformed_toml_reports_line_and_col() {
         let e = err("a = 1\nb = = 2\n");
         assert!(
@@ -1582,7 +1659,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.docker.insecure_registries, vec!["127.0.0.1:5000"]);
+
         assert_eq!(c.docker.copy, vec!["app"]);
+        let c2 = file("[docker]\ntags = [\"{major}.{minor}\", \"v{major}\"]\non_release = true\n")
+            .unwrap();
+        assert!(c2.docker.on_release);
+        assert!(err("[docker]\non_release = \"yes\"\n").contains("Invalid configuration"));
         for (text, expected) in [
             (
                 "preset = \"fat\"",
@@ -1614,6 +1696,7 @@ mod tests {
             ("extras = [\"a b\"]", "`docker.extras` holds \"a b\""),
             ("tags = [\"-x\"]", "`docker.tags` holds \"-x\""),
             ("tags = [\"{branch}\"]", "`docker.tags` holds \"{branch}\""),
+            ("tags = [\"{patch}\"]", "`docker.tags` holds \"{patch}\""),
             ("tags = []", "`docker.tags` must not be an empty list"),
             ("cmd = []", "`docker.cmd` must not be an empty list"),
             (

@@ -66,7 +66,7 @@ pub struct Settings {
     pub entrypoint: Option<Vec<String>>,
     /// `None`: the prod project's name.
     pub image: Option<String>,
-    /// Tag templates (`{version}`, `{revision}`).
+    /// Tag templates (`{version}`, `{major}`, `{minor}`, `{revision}`; see [`tags`]).
     pub tags: Vec<String>,
     /// Relative to the root.
     pub dockerfile: String,
@@ -204,6 +204,12 @@ pub struct Product {
 /// Read the prod manifest and lock; the lock must exist and match the manifest. Errors name
 /// the file and end with `hint: ... release-tool lock prod`.
 pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
+    inspect_checked(ws, settings, true)
+}
+
+/// [`inspect`]; `check_lock`: whether the prod lock must exist and match the manifest now (not
+/// when a release refreshes it before the image is built).
+fn inspect_checked(ws: &Workspace, settings: &Settings, check_lock: bool) -> Result<Product> {
     let manifest_path = ws.path(&ws.config.prod_pyproject_path);
     let rel_manifest = ws.config.prod_pyproject_path.clone();
     if !manifest_path.is_file() {
@@ -224,32 +230,8 @@ pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
         .map_or_else(|| ws.root.clone(), Path::to_path_buf);
     let lock_path = dir.join("uv.lock");
     let rel_lock = ws.rel(&lock_path);
-    if !lock_path.is_file() {
-        return Err(UserError::failure(format!(
-            "No prod lock: {rel_lock} does not exist, and the image installs exactly what it pins"
-        ))
-        .with_hint(format!(
-            "run `release-tool lock prod`, then commit {rel_lock}"
-        ))
-        .into());
-    }
-    let lock_text = fs_err::read_to_string(&lock_path)?;
-    let problems = lock_mismatches(&doc, &lock_text).map_err(|e| {
-        UserError::failure(format!("Cannot read {rel_lock}: {e}"))
-            .with_hint("run `release-tool lock prod` to write it again")
-    })?;
-    if let Some(first) = problems.first() {
-        let more = match problems.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        return Err(UserError::failure(format!(
-            "The prod lock {rel_lock} is out of date with {rel_manifest}: {first}{more}"
-        ))
-        .with_hint(format!(
-            "run `release-tool lock prod`, then commit {rel_lock}"
-        ))
-        .into());
+    if check_lock {
+        check_prod_lock(&doc, &lock_path, &rel_lock, &rel_manifest)?;
     }
     let optional: BTreeSet<String> = doc
         .doc()
@@ -315,6 +297,44 @@ pub fn inspect(ws: &Workspace, settings: &Settings) -> Result<Product> {
         git_sources,
         ships_code,
     })
+}
+
+/// The prod lock exists and matches the manifest (errors name the file and end with `hint:
+/// ... release-tool lock prod`).
+fn check_prod_lock(
+    doc: &PyProject,
+    lock_path: &Path,
+    rel_lock: &str,
+    rel_manifest: &str,
+) -> Result<()> {
+    if !lock_path.is_file() {
+        return Err(UserError::failure(format!(
+            "No prod lock: {rel_lock} does not exist, and the image installs exactly what it pins"
+        ))
+        .with_hint(format!(
+            "run `release-tool lock prod`, then commit {rel_lock}"
+        ))
+        .into());
+    }
+    let lock_text = fs_err::read_to_string(lock_path)?;
+    let problems = lock_mismatches(doc, &lock_text).map_err(|e| {
+        UserError::failure(format!("Cannot read {rel_lock}: {e}"))
+            .with_hint("run `release-tool lock prod` to write it again")
+    })?;
+    if let Some(first) = problems.first() {
+        let more = match problems.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        return Err(UserError::failure(format!(
+            "The prod lock {rel_lock} is out of date with {rel_manifest}: {first}{more}"
+        ))
+        .with_hint(format!(
+            "run `release-tool lock prod`, then commit {rel_lock}"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// `uv.lock`, as far as the check needs it.
@@ -735,7 +755,7 @@ fn template_error(file: Option<&str>, e: &minijinja::Error) -> anyhow::Error {
 /// Dockerfile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stamp {
-    /// The prod project's version (empty when it has none).
+    /// The product's version ([`product_version`]; empty when it has none).
     pub version: String,
     /// The root's commit.
     pub revision: String,
@@ -743,14 +763,37 @@ pub struct Stamp {
     pub created: String,
 }
 
+/// The product's version: the static `[project] version` of the root `pyproject.toml` (the
+/// product, which a release bumps and writes to the staging and prod manifests alike), else
+/// the prod manifest's.
+pub fn product_version(ws: &Workspace, product: &Product) -> Option<String> {
+    let root = ws.root.join("pyproject.toml");
+    fs_err::read_to_string(&root)
+        .ok()
+        .and_then(|text| static_version(&root, &text))
+        .or_else(|| product.version.clone())
+}
+
+/// The static `[project] version` of a `pyproject.toml` text, if it has one.
+pub fn static_version(path: &Path, text: &str) -> Option<String> {
+    match PyProject::parse(path, text).ok()?.version_source() {
+        crate::python::pyproject::VersionSource::Static(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, when set to a number.
+fn source_date_epoch() -> Option<i64> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+}
+
 /// The stamp of the root's HEAD.
 pub fn stamp(ws: &Workspace, product: &Product) -> Result<Stamp> {
     let git = Git::new(&ws.root);
     let revision = git.rev_parse("HEAD").unwrap_or_default();
-    let epoch = match std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    {
+    let epoch = match source_date_epoch() {
         Some(epoch) => epoch,
         None => git
             .run(["log", "-1", "--format=%ct", "HEAD"])
@@ -759,29 +802,67 @@ pub fn stamp(ws: &Workspace, product: &Product) -> Result<Stamp> {
             .unwrap_or(0),
     };
     Ok(Stamp {
-        version: product.version.clone().unwrap_or_default(),
+        version: product_version(ws, product).unwrap_or_default(),
         revision,
         created: crate::release::changelog::rfc3339(epoch),
     })
 }
 
-/// The tags, with `{version}` and `{revision}` (12 characters) replaced. A `{version}` tag
-/// without a version is an error.
+/// Whether a tag template moves from release to release among final versions only: `latest`,
+/// and any tag made of `{major}` or `{minor}` (a pre-release never takes them over).
+pub fn is_floating(template: &str) -> bool {
+    template == "latest" || template.contains("{major}") || template.contains("{minor}")
+}
+
+/// The tags, with `{version}` (`+` as `-`), `{major}`, `{minor}` and `{revision}` (12
+/// characters) replaced. The floating tags ([`is_floating`]) are left out for a version that
+/// is not final (dev, alpha, beta, rc). A `{version}` tag without a version is an error, and
+/// so is a list that leaves no tag.
 pub fn tags(settings: &Settings, stamp: &Stamp, manifest: &str) -> Result<Vec<String>> {
+    let parsed = (!stamp.version.is_empty())
+        .then(|| crate::python::version::parse(&stamp.version).ok())
+        .flatten();
+    let is_final = parsed.as_ref().is_none_or(crate::python::version::is_final);
     let mut out: Vec<String> = Vec::new();
     for t in &settings.tags {
-        if t.contains("{version}") && stamp.version.is_empty() {
+        let needs_parts = t.contains("{major}") || t.contains("{minor}");
+        if (t.contains("{version}") || needs_parts) && stamp.version.is_empty() {
             return Err(UserError::usage(format!(
                 "The image tag `{t}` needs a version, and {manifest} has no static [project] version"
             ))
-            .with_hint("set `version` in its [project] table, or `tags` in [tool.release_tool.docker] without {version}")
+            .with_hint("set `version` in its [project] table, or `tags` in [tool.release_tool.docker] without {version}, {major} or {minor}")
             .into());
         }
-        let revision: String = stamp.revision.chars().take(12).collect();
+        if needs_parts && parsed.is_none() {
+            return Err(UserError::usage(format!(
+                "The image tag `{t}` needs the major and minor version, and the product's version `{}` ({manifest}) is not a PEP 440 version",
+                stamp.version
+            ))
+            .with_hint("fix `version` in its [project] table")
+            .into());
+        }
+        if is_floating(t) && !is_final {
+            continue;
+        }
+        // A release's image: the root's commit is known when the step runs (plan::ROOT_HEAD).
+        let revision: String = if stamp.revision == crate::plan::ROOT_HEAD {
+            crate::plan::ROOT_HEAD_SHORT.to_owned()
+        } else {
+            stamp.revision.chars().take(12).collect()
+        };
+        let (major, minor) = parsed.as_ref().map_or((0, 0), |v| {
+            let release = v.release();
+            (
+                release.first().copied().unwrap_or(0),
+                release.get(1).copied().unwrap_or(0),
+            )
+        });
         let tag = t
             .replace("{version}", &stamp.version.replace('+', "-"))
+            .replace("{major}", &major.to_string())
+            .replace("{minor}", &minor.to_string())
             .replace("{revision}", &revision);
-        if !crate::config::is_tag(&tag) {
+        if !crate::config::is_tag(&tag.replace(crate::plan::ROOT_HEAD_SHORT, "0123456789ab")) {
             return Err(UserError::usage(format!(
                 "The image tag `{t}` gives `{tag}`, which is not a valid tag"
             ))
@@ -791,6 +872,15 @@ pub fn tags(settings: &Settings, stamp: &Stamp, manifest: &str) -> Result<Vec<St
         if !out.contains(&tag) {
             out.push(tag);
         }
+    }
+    if out.is_empty() {
+        return Err(UserError::usage(format!(
+            "No image tag for the product's version {}: every tag in `tags` ({}) is for final versions only",
+            stamp.version,
+            settings.tags.join(", ")
+        ))
+        .with_hint("add a tag with {version} to `tags` in [tool.release_tool.docker]")
+        .into());
     }
     Ok(out)
 }
@@ -843,7 +933,7 @@ pub fn plan(
         rendered.dockerignore.clone(),
     );
     let name = s.image_name(&input.product);
-    let references: Vec<String> = tags(s, stamp, &ws.config.prod_pyproject_path)?
+    let references: Vec<String> = tags(s, stamp, "pyproject.toml")?
         .iter()
         .map(|t| format!("{name}:{t}"))
         .collect();
@@ -866,6 +956,96 @@ pub fn plan(
         notes,
         container,
     })
+}
+
+/// The image steps of a release ([`plan_release_image`]).
+#[derive(Clone, Debug)]
+pub struct ReleaseImage {
+    /// Full references the image is tagged with and pushed as.
+    pub references: Vec<String>,
+    /// Notes to show (secrets left out and why).
+    pub notes: Vec<String>,
+}
+
+/// `release --push --image` (or `on_release = true`): the image's build and the push of each
+/// tag, appended to a release plan as root steps, so that they run last, after every package's
+/// tag and the root's commit and push (and as a plan, they are shown by `--dry-run` and resumed
+/// like every other step: a build or push that did not finish runs again).
+///
+/// The release does not write the Dockerfile (it would leave the root changed after its
+/// commit): the committed `Dockerfile` and `.dockerignore` must be current, and the prod lock
+/// must match its manifest, else the release is refused before anything changes. The
+/// version is the root project's as the plan leaves it (a product bump of the same run
+/// included); the revision and creation time are the root's `HEAD` when the build runs
+/// ([`crate::plan::ROOT_HEAD`]; `SOURCE_DATE_EPOCH` when set).
+pub fn plan_release_image(
+    ws: &Workspace,
+    plan: &mut Plan,
+    engine: &Engine,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ReleaseImage> {
+    let settings = Settings::from_config(&ws.config.docker);
+    // The prod lock the release refreshes (with `uv lock` in prod's directory) is checked by
+    // that step; one it leaves must match its manifest already.
+    let prod_dir = ws
+        .path(&ws.config.prod_pyproject_path)
+        .parent()
+        .map_or_else(|| ws.root.clone(), Path::to_path_buf);
+    let locks_prod = plan.steps.iter().any(|step| {
+        matches!(&step.kind, crate::plan::StepKind::Uv { dir, args, .. }
+            if *dir == prod_dir && args.first().is_some_and(|a| a == "lock"))
+    });
+    let product = inspect_checked(ws, &settings, !locks_prod)?;
+    let input = RenderInput::for_workspace(ws, settings, product)?;
+    let rendered = render(&input)?;
+    let s = &input.settings;
+    let dockerignore = ws.path(&s.context).join(".dockerignore");
+    for (path, text) in [
+        (ws.path(&s.dockerfile), &rendered.dockerfile),
+        (dockerignore, &rendered.dockerignore),
+    ] {
+        let current = fs_err::read_to_string(&path).ok();
+        if current.as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        let rel = ws.rel(&path);
+        let state = if current.is_some() {
+            "is out of date"
+        } else {
+            "does not exist"
+        };
+        return Err(UserError::usage(format!(
+            "The release cannot build the image: {rel} {state} (generated from {} and [tool.release_tool.docker]); nothing was changed",
+            ws.config.prod_pyproject_path
+        ))
+        .with_hint("run `release-tool docker` and commit the result, then run the same command again (or release without --image)")
+        .into());
+    }
+    let root_manifest = ws.root.join("pyproject.toml");
+    let version = plan
+        .current_content(&root_manifest)
+        .and_then(|text| static_version(&root_manifest, &text))
+        .or_else(|| input.product.version.clone())
+        .unwrap_or_default();
+    let stamp = Stamp {
+        version,
+        revision: crate::plan::ROOT_HEAD.to_owned(),
+        created: source_date_epoch().map_or_else(
+            || crate::plan::ROOT_HEAD_TIME.to_owned(),
+            crate::release::changelog::rfc3339,
+        ),
+    };
+    let name = s.image_name(&input.product);
+    let references: Vec<String> = tags(s, &stamp, "pyproject.toml")?
+        .iter()
+        .map(|t| format!("{name}:{t}"))
+        .collect();
+    let mut notes = Vec::new();
+    let secrets = build_secrets(ws, &input, &Actions::default(), env, &mut notes)?;
+    let spec = build_spec(&input, &stamp, &references, secrets);
+    plan.engine(None, &ws.root, engine.name(), engine.build_argv(&spec));
+    plan_push(plan, ws, s, engine, &references, &mut notes);
+    Ok(ReleaseImage { references, notes })
 }
 
 /// The build's secrets: the CA bundle and git config files (the command line's, else the

@@ -245,6 +245,63 @@ fn tags_replace_version_and_revision() {
     );
 }
 
+/// `{major}`, `{minor}`, and the floating tags (`latest`, `{major}.{minor}`) for final versions
+/// only: a dev, alpha, beta or rc product gets its own version's tag and no `latest`.
+#[test]
+fn floating_tags_are_for_final_versions_only() {
+    let settings = Settings::from_config(
+        &toml_edit::de::from_str(
+            "tags = [\"{version}\", \"{major}.{minor}\", \"v{major}\", \"latest\", \"sha-{revision}\"]",
+        )
+        .unwrap(),
+    );
+    let stamp = |version: &str| Stamp {
+        version: version.to_owned(),
+        revision: "0123456789abcdef0123".to_owned(),
+        created: "2026-01-01T00:00:00Z".to_owned(),
+    };
+    assert_eq!(
+        tags(&settings, &stamp("1.2.3"), "pyproject.toml").unwrap(),
+        ["1.2.3", "1.2", "v1", "latest", "sha-0123456789ab"]
+    );
+    assert_eq!(
+        tags(&settings, &stamp("2.0.0.post1"), "pyproject.toml").unwrap(),
+        ["2.0.0.post1", "2.0", "v2", "latest", "sha-0123456789ab"]
+    );
+    for pre in ["1.3.0.dev1", "1.3.0rc1", "1.3.0a2", "1.3.0b1.dev0"] {
+        assert_eq!(
+            tags(&settings, &stamp(pre), "pyproject.toml").unwrap(),
+            [pre, "sha-0123456789ab"],
+            "{pre}"
+        );
+    }
+    // The default: `{version}` and `latest`.
+    let default = Settings::from_config(&DockerConfig::default());
+    assert_eq!(
+        tags(&default, &stamp("0.2.0.dev1"), "pyproject.toml").unwrap(),
+        ["0.2.0.dev1"]
+    );
+    assert_eq!(
+        tags(&default, &stamp("0.2.0"), "pyproject.toml").unwrap(),
+        ["0.2.0", "latest"]
+    );
+    // Only floating tags and a pre-release: no tag at all is an error.
+    let only_latest =
+        Settings::from_config(&toml_edit::de::from_str("tags = [\"latest\"]").unwrap());
+    let err = tags(&only_latest, &stamp("1.0.0rc1"), "pyproject.toml").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("No image tag for the product's version 1.0.0rc1: every tag in `tags` (latest) is for final versions only"),
+        "{err}"
+    );
+    // `{major}` needs a PEP 440 version.
+    let err = tags(&settings, &stamp("nightly"), "pyproject.toml").unwrap_err();
+    assert!(
+        err.to_string().contains("is not a PEP 440 version"),
+        "{err}"
+    );
+}
+
 const MANIFEST: &str = r#"[project]
 name = "demo-product"
 version = "0.1.0"

@@ -41,6 +41,20 @@ impl EngineKind {
         }
     }
 
+    /// The engine of a program name ([`EngineKind::name`]), as plans record it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The choice that names this engine.
+    pub fn choice(self) -> EngineChoice {
+        match self {
+            Self::Docker => EngineChoice::Docker,
+            Self::Podman => EngineChoice::Podman,
+            Self::Buildah => EngineChoice::Buildah,
+        }
+    }
+
     /// The engine `choice` names; `None` for `auto`.
     pub fn chosen(choice: EngineChoice) -> Option<Self> {
         match choice {

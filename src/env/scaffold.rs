@@ -101,6 +101,7 @@ pub fn default_config_text() -> String {
          # dev_branch = \"{}\"\n\
          # prod_source = \"git\"          # or \"index\": prod pins name==version from a package index\n\
          # changelog = \"{}\"     # \"\" disables changelog updates\n\
+         # dependents = \"raise\"        # dependents' requirements on a released package: \"raise\" (>=), \"exact\" (==) or \"keep\"\n\
          # jobs = 8                      # parallel workers (default: CPU count)\n\
          \n\
          # [tool.release_tool.forge]\n\
@@ -124,6 +125,7 @@ pub fn default_config_text() -> String {
          # tags = [\"{{version}}\", \"latest\"]\n\
          # cmd = [\"python\", \"-m\", \"app\"]\n\
          # engine = \"auto\"               # \"docker\", \"podman\" or \"buildah\"\n\
+         # on_release = false            # `release --push` builds and pushes the image last (as --image)\n\
          \n\
          # [tool.release_tool.packages.my-package]\n\
          # tag_prefix = \"my-package-v\"\n\

@@ -745,7 +745,8 @@ fn run_step(
             if !opts.quiet {
                 crate::core::ui::section(&plan.headline(step));
             }
-            engine.run(dir, args, opts.quiet)?;
+            let args = crate::plan::resolve_root_head(&plan.root, args)?;
+            engine.run(dir, &args, opts.quiet)?;
             Ok(Outcome::Ran(None))
         }
         StepKind::ProveLock {

@@ -68,6 +68,44 @@ pub enum StepKind {
     },
 }
 
+/// In the arguments of a [`StepKind::Engine`] step: the root's `HEAD` when the step runs (the
+/// full commit hash). The image a release builds as its last step is stamped with the root's
+/// release commit, which does not exist yet when the plan is made; `--dry-run` shows the token.
+pub const ROOT_HEAD: &str = "{root_head}";
+/// The same, cut to 12 characters (an image tag's `{revision}`).
+pub const ROOT_HEAD_SHORT: &str = "{root_head_short}";
+/// The commit time of the root's `HEAD` when the step runs, RFC 3339 in UTC.
+pub const ROOT_HEAD_TIME: &str = "{root_head_time}";
+
+/// `args` with [`ROOT_HEAD`], [`ROOT_HEAD_SHORT`] and [`ROOT_HEAD_TIME`] replaced by what the
+/// root's `HEAD` is now (no git call when no argument has one).
+pub fn resolve_root_head(root: &Path, args: &[String]) -> Result<Vec<String>> {
+    if !args.iter().any(|a| a.contains("{root_head")) {
+        return Ok(args.to_vec());
+    }
+    let git = crate::git::Git::new(root).with_env(&[("TZ", "UTC")]);
+    let head = git.rev_parse("HEAD")?;
+    let time = git
+        .run([
+            "log",
+            "-1",
+            "--format=%cd",
+            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+            "HEAD",
+        ])?
+        .trim()
+        .to_owned();
+    let short: String = head.chars().take(12).collect();
+    Ok(args
+        .iter()
+        .map(|a| {
+            a.replace(ROOT_HEAD_SHORT, &short)
+                .replace(ROOT_HEAD_TIME, &time)
+                .replace(ROOT_HEAD, &head)
+        })
+        .collect())
+}
+
 /// A remote URL fetched from somewhere else ([`StepKind::ProveLock`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redirect {

@@ -659,6 +659,48 @@ impl PyProject {
         Ok(changed)
     }
 
+    /// Pin the requirement exactly: for `name` with any specifier (or none) make it
+    /// `name==new_version`, keeping extras and markers (the whole specifier is replaced, an
+    /// upper bound too); returns whether it changed. Entries pointing at a URL are left alone
+    /// (see [`PyProject::repoint_git_references`]); every entry with this name is updated.
+    ///
+    /// # Errors
+    ///
+    /// [`PyProjectError::InvalidVersion`] if `new_version` is not PEP 440,
+    /// [`PyProjectError::InvalidRequirement`] if a matching entry is not PEP 508.
+    pub fn pin_exact(&mut self, name: &str, new_version: &str) -> Result<bool, PyProjectError> {
+        self.doc_mut();
+        self.check_version(new_version)?;
+        let target = normalize_name(name);
+        let path = self.path.clone();
+        let Some(array) = self.dependencies_mut() else {
+            return Ok(false);
+        };
+        let mut changed = false;
+        for value in array.iter_mut() {
+            let Some(text) = value.as_str() else {
+                continue;
+            };
+            if requirement_name(text).as_deref() != Some(target.as_str()) {
+                continue;
+            }
+            let pinned = pin_requirement(text, new_version).map_err(|reason| {
+                PyProjectError::InvalidRequirement {
+                    path: path.clone(),
+                    requirement: text.to_owned(),
+                    reason,
+                }
+            })?;
+            if let Some(pinned) = pinned
+                && pinned != text
+            {
+                replace_string(value, &pinned);
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
     /// Set [tool.uv.sources].<name> to an inline table (create tables as
     /// needed, with `[tool.uv.sources]` a standard table, not dotted/inline),
     /// e.g. {git=..., tag=...} or {workspace=true}. Replaces an existing entry
@@ -1641,6 +1683,27 @@ fn raise_requirement(
     Ok(Some(format!("{before}{new_inner}{after}")))
 }
 
+/// The requirement with its whole specifier replaced by `==new_text` (extras and markers kept),
+/// or `None` when it points at a URL. Errors are short reasons.
+fn pin_requirement(requirement: &str, new_text: &str) -> Result<Option<String>, String> {
+    let parsed = parse_pep508(requirement)?;
+    if matches!(parsed.version_or_url, Some(VersionOrUrl::Url(_))) {
+        return Ok(None);
+    }
+    let spec_start = specifier_start(requirement);
+    let spec_end = requirement[spec_start..]
+        .find(';')
+        .map_or(requirement.len(), |i| spec_start + i);
+    let region = &requirement[spec_start..spec_end];
+    // The space before a marker stays (`a >=1 ; python_version > "3"`).
+    let trail = &region[region.trim_end().len()..];
+    Ok(Some(format!(
+        "{}=={new_text}{trail}{}",
+        &requirement[..spec_start],
+        &requirement[spec_end..]
+    )))
+}
+
 // ---- array and string formatting helpers ---------------------------------
 
 fn prefix_of(value: &Value) -> &str {
@@ -2500,6 +2563,25 @@ dev = [{ include-group = "x" }, "Model.Interface @ git+file:///r/mi.git@0.1.0"]
             project.raise_lower_bound("numpy", "nope"),
             Err(PyProjectError::InvalidVersion { .. })
         ));
+    }
+
+    #[test]
+    fn pin_exact_replaces_the_specifier_and_keeps_extras_and_markers() {
+        let text = "[project]\nname = \"b\"\ndependencies = [\n  \"a\",\n  \"A[x]>=0.1,<2 ; python_version > '3'\",\n  \"a (>=0.1)\",\n  \"a @ git+https://h/a.git@v0.1.0\",\n  \"other>=1\",\n]\n";
+        let mut doc = PyProject::parse(Path::new("pyproject.toml"), text).unwrap();
+        assert!(doc.pin_exact("a", "0.2.0").unwrap());
+        assert_eq!(
+            doc.dependencies(),
+            [
+                "a==0.2.0",
+                "A[x]==0.2.0 ; python_version > '3'",
+                "a==0.2.0",
+                "a @ git+https://h/a.git@v0.1.0",
+                "other>=1",
+            ]
+        );
+        assert!(!doc.pin_exact("a", "0.2.0").unwrap());
+        assert!(doc.pin_exact("a", "not a version").is_err());
     }
 
     #[test]

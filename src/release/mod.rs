@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::config::ProdSource;
+use crate::config::{Dependents, ProdSource};
 use crate::core::error::UserError;
 use crate::core::parallel;
 use crate::env::manifests;
@@ -94,6 +94,15 @@ pub struct Request {
     /// `release --allow-branch`: release packages that are not on their base branch.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_branch: bool,
+    /// `--dependents` (`prepare`, `release`): the pin policy for dependents instead of the
+    /// configuration's `dependents` (see [`Request::dependents`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependents: Option<Dependents>,
+    /// `release --push --image`: build and push the production image as the run's last steps
+    /// (also when `[tool.release_tool.docker] on_release = true`; the application layer adds
+    /// the steps, see `docker::plan_release_image`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub image: bool,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -134,6 +143,13 @@ impl Request {
         if self.allow_branch {
             line.push_str(" --allow-branch");
         }
+        if let Some(d) = self.dependents {
+            line.push_str(" --dependents ");
+            line.push_str(d.as_str());
+        }
+        if self.image {
+            line.push_str(" --image");
+        }
         let mut packages = self.packages.clone();
         packages.sort();
         for p in packages {
@@ -141,6 +157,12 @@ impl Request {
             line.push_str(&p);
         }
         line
+    }
+
+    /// The pin policy for dependents of the packages this run releases: `--dependents`, else
+    /// the configuration's `dependents`.
+    pub fn dependents(&self, ws: &Workspace) -> Dependents {
+        self.dependents.unwrap_or(ws.config.dependents)
     }
 
     /// Plan the stage (`tag` without `--sync`).
@@ -1542,8 +1564,9 @@ fn require_root_ready(ws: &Workspace, req: &Request, problems: &mut Vec<String>)
     }
 }
 
-/// For each dependent of a released package that is not released in this run: raise its
-/// requirement in a `chore(deps)` commit (pushed with `push`) so its next release carries it.
+/// For each dependent of a released package that is not released in this run: raise (or pin,
+/// see [`Request::dependents`]) its requirement in a `chore(deps)` commit (pushed with `push`)
+/// so its next release carries it; nothing with `dependents = "keep"`.
 fn plan_dependent_bounds(
     ws: &Workspace,
     planned: &mut Planned,
@@ -1552,6 +1575,10 @@ fn plan_dependent_bounds(
     req: &Request,
 ) -> Result<Vec<String>> {
     let mut touched = Vec::new();
+    let policy = req.dependents(ws);
+    if policy == Dependents::Keep {
+        return Ok(touched);
+    }
     for pkg in ws.dependency_order()? {
         if released.contains_key(&pkg.key) || ws.config.is_skipped(&pkg.name) {
             continue;
@@ -1589,8 +1616,13 @@ fn plan_dependent_bounds(
         let mut what = Vec::new();
         for (key, v) in &raises {
             let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
-            if doc.raise_lower_bound(name, &v.to_string())? {
-                what.push(format!("{name}>={v}"));
+            if require_version(&mut doc, name, v, policy)? {
+                let op = if policy == Dependents::Exact {
+                    "=="
+                } else {
+                    ">="
+                };
+                what.push(format!("{name}{op}{v}"));
             }
             let tag = release_tag(ws, name, v);
             if !doc.repoint_git_references(name, &tag).is_empty() {
@@ -1631,6 +1663,21 @@ fn plan_dependent_bounds(
     Ok(touched)
 }
 
+/// A dependent's requirement on `name`, released at `v`, as `policy` wants it: its lower bound
+/// raised (`raise`), pinned (`exact`), or left alone (`keep`); whether it changed.
+fn require_version(
+    doc: &mut PyProject,
+    name: &str,
+    v: &Version,
+    policy: Dependents,
+) -> Result<bool> {
+    Ok(match policy {
+        Dependents::Raise => doc.raise_lower_bound(name, &v.to_string())?,
+        Dependents::Exact => doc.pin_exact(name, &v.to_string())?,
+        Dependents::Keep => false,
+    })
+}
+
 /// The tag a release of `name` at `v` makes: `<tag_prefix><v>`.
 fn release_tag(ws: &Workspace, name: &str, v: &Version) -> String {
     format!("{}{v}", ws.config.tag_prefix_for(name))
@@ -1669,7 +1716,7 @@ fn waits_for(ws: &Workspace, pkg: &Package, in_run: &dyn Fn(&str) -> bool) -> Ve
 }
 
 /// The release edits of a package: version, own workspace sources stripped, requirements on
-/// packages released in this run raised, CHANGELOG entry.
+/// packages released in this run raised or pinned (`policy`), CHANGELOG entry.
 fn release_edits(
     ws: &Workspace,
     plan: &Plan,
@@ -1677,13 +1724,17 @@ fn release_edits(
     version: &str,
     message: &str,
     raised: &BTreeMap<String, Version>,
+    policy: Dependents,
 ) -> Result<Vec<(PathBuf, String)>> {
     let mut edits = version_edits(plan, pkg, version, |doc| {
         doc.strip_workspace_sources();
+        if policy == Dependents::Keep {
+            return Ok(());
+        }
         for (key, v) in raised {
             if pkg.workspace_deps.contains(key) {
                 let name = ws.package(key).map_or(key.as_str(), |p| p.name.as_str());
-                doc.raise_lower_bound(name, &v.to_string())?;
+                require_version(doc, name, v, policy)?;
             }
         }
         // `name @ git+URL@TAG` (dependencies, extras, groups) on a package of the run moves to
@@ -1783,11 +1834,20 @@ fn plan_release_commit(
     c: &Candidate<'_>,
     version: &str,
     released: &BTreeMap<String, Version>,
+    policy: Dependents,
 ) -> Result<(String, String)> {
     let tag = format!("{}{version}", c.prefix);
     let (message, used, stale) = tag_message(ws, c, version)?;
     planned.notes.extend(stale);
-    let edits = release_edits(ws, &planned.plan, c.pkg, version, &message, released)?;
+    let edits = release_edits(
+        ws,
+        &planned.plan,
+        c.pkg,
+        version,
+        &message,
+        released,
+        policy,
+    )?;
     let paths = write_and_add(planned, c.pkg, &edits);
     planned
         .plan
@@ -2363,7 +2423,7 @@ fn plan_package_release(
         ));
         (c.tag_name(v), message.trim_end().to_owned())
     } else {
-        plan_release_commit(ws, planned, c, &vs, released)?
+        plan_release_commit(ws, planned, c, &vs, released, req.dependents(ws))?
     };
     planned.plan.tag(name, &pkg.dir, &tag, "HEAD", &message);
     let mut next = None;
@@ -2463,7 +2523,8 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         let pkg = c.pkg;
         let name = Some(pkg.name.as_str());
         let vs = v.to_string();
-        let (tag, message) = plan_release_commit(ws, &mut planned, c, &vs, &released)?;
+        let (tag, message) =
+            plan_release_commit(ws, &mut planned, c, &vs, &released, req.dependents(ws))?;
         let final_version = version::is_final(v);
         let mut refs = vec![format!("refs/heads/{dev}")];
         if !final_version {
@@ -3140,6 +3201,8 @@ mod tests {
             earlier: Vec::new(),
             set_versions: BTreeMap::new(),
             allow_branch: false,
+            dependents: None,
+            image: false,
         }
     }
 
@@ -3188,6 +3251,17 @@ mod tests {
             }
             .command_line(),
             "release --bump minor --set-version a=0.3.0 --push --allow-branch -p a -p b"
+        );
+        // --dependents and --image shape the plan.
+        let exact = Request {
+            dependents: Some(Dependents::Exact),
+            image: true,
+            ..a.clone()
+        };
+        assert_ne!(a.key(), exact.key());
+        assert_eq!(
+            exact.command_line(),
+            "release --bump minor --push --dependents exact --image -p a -p b"
         );
         // `tag` and `next` take no --bump.
         let tag = Request {

@@ -189,6 +189,108 @@ fn dry_run_shows_the_files_and_the_engine_commands_and_changes_nothing() {
     assert_eq!(before, snapshot_tree(&root));
 }
 
+/// Set the product's version: the root project's `[project] version` (what a product release
+/// bumps), committed.
+fn set_product_version(root: &Path, version: &str) {
+    let path = root.join("pyproject.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("\nversion = \"").unwrap() + "\nversion = \"".len();
+    let end = start + text[start..].find('"').unwrap();
+    std::fs::write(
+        &path,
+        format!("{}{version}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    git(
+        root,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            &format!("release: product {version}"),
+        ],
+    );
+}
+
+/// The `-t` references of the build line of a `docker --build --dry-run`, and its `VERSION`.
+fn planned_tags(env: &TestEnv, root: &Path) -> (Vec<String>, String) {
+    let out = env.run(root, ["docker", "--build", "--dry-run"]);
+    let (stdout, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    let build = stdout
+        .lines()
+        .find(|l| l.starts_with("root: buildah bud "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let words: Vec<&str> = build.split(' ').collect();
+    let mut tags = Vec::new();
+    let mut version = String::new();
+    for pair in words.windows(2) {
+        match pair[0] {
+            "-t" => tags.push(pair[1].to_owned()),
+            "--build-arg" if pair[1].starts_with("VERSION=") => {
+                pair[1]["VERSION=".len()..].clone_into(&mut version);
+            }
+            _ => {}
+        }
+    }
+    (tags, version)
+}
+
+/// Issue 20, item 3: the image carries the product's version (the root project's, not what
+/// `init` once wrote in prod), `{major}.{minor}` and `latest` only for a final version.
+#[test]
+fn the_image_is_tagged_with_the_products_version_and_latest_only_when_final() {
+    let env = TestEnv::new();
+    let root = released_and_locked(&env);
+    configure(&root, "engine = \"buildah\"\n");
+    set_product_version(&root, "1.4.0");
+    assert_eq!(
+        planned_tags(&env, &root),
+        (
+            vec![
+                "demo-product:1.4.0".to_owned(),
+                "demo-product:latest".to_owned()
+            ],
+            "1.4.0".to_owned()
+        )
+    );
+    configure(
+        &root,
+        "tags = [\"{version}\", \"{major}.{minor}\", \"latest\", \"sha-{revision}\"]\n",
+    );
+    let head = git(&root, &["rev-parse", "HEAD"]);
+    let sha = format!("demo-product:sha-{}", &head.trim()[..12]);
+    assert_eq!(
+        planned_tags(&env, &root).0,
+        [
+            "demo-product:1.4.0",
+            "demo-product:1.4",
+            "demo-product:latest",
+            sha.as_str()
+        ]
+    );
+    // A dev version: its own tag, no `latest`, no `1.5`.
+    set_product_version(&root, "1.5.0.dev1");
+    let head = git(&root, &["rev-parse", "HEAD"]);
+    let sha = format!("demo-product:sha-{}", &head.trim()[..12]);
+    assert_eq!(
+        planned_tags(&env, &root),
+        (
+            vec!["demo-product:1.5.0.dev1".to_owned(), sha],
+            "1.5.0.dev1".to_owned()
+        )
+    );
+    // Only floating tags for a pre-release: a clear error, nothing built.
+    configure(&root, "tags = [\"latest\"]\n");
+    let out = env.run(&root, ["docker", "--build", "--dry-run"]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: No image tag for the product's version 1.5.0.dev1: every tag in `tags` (latest) is for final versions only\nhint: add a tag with {version} to `tags` in [tool.release_tool.docker]"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_missing_or_stale_prod_lock_is_a_clear_error() {
     let env = TestEnv::new();
@@ -330,6 +432,8 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
         ),
     );
     commit_file(&root, "app/main.py", APP, "feat: the demo app");
+    // A product release bumped the product (the root project) past what prod's manifest says.
+    set_product_version(&root, "0.2.0");
     let release_tool = |args: &[&str]| {
         let mut cmd = env.cmd(&root);
         cmd.args(args);
@@ -339,7 +443,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
         cmd.output().unwrap()
     };
     let references = [
-        format!("{host}/demo-product:0.1.0"),
+        format!("{host}/demo-product:0.2.0"),
         format!("{host}/demo-product:latest"),
     ];
 
@@ -375,7 +479,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
         )),
         "{stderr}"
     );
-    assert_eq!(registry.tags("demo-product"), ["0.1.0", "latest"]);
+    assert_eq!(registry.tags("demo-product"), ["0.2.0", "latest"]);
 
     // The runtime image: no uv, no build tools, no caches; labels from the release.
     let check = "for t in uv uvx git gcc cc make; do if command -v $t; then exit 1; fi; done; \
@@ -397,7 +501,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
     ))
     .unwrap();
     let head = git(&root, &["rev-parse", "HEAD"]);
-    assert_eq!(labels["org.opencontainers.image.version"], "0.1.0");
+    assert_eq!(labels["org.opencontainers.image.version"], "0.2.0");
     assert_eq!(labels["org.opencontainers.image.revision"], head.trim());
     assert_eq!(
         labels["org.opencontainers.image.created"],

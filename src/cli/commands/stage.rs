@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
+use crate::config::Dependents;
 use crate::python::version::Bump;
 use crate::release::{Request, Stage};
 
@@ -87,6 +88,10 @@ pub struct StageArgs<S> {
     pub no_root_commit: bool,
     /// `--replan`: plan again what an unfinished run did not do.
     pub replan: bool,
+    /// `--dependents` (`prepare`, `release`).
+    pub dependents: Option<Dependents>,
+    /// `--image` (`release`).
+    pub image: bool,
     stage: PhantomData<S>,
 }
 
@@ -118,6 +123,12 @@ impl<S: StageKind> StageArgs<S> {
                 BTreeMap::new()
             },
             allow_branch: S::STAGE == Stage::Release && self.allow_branch,
+            dependents: if S::STAGE.bumps() {
+                self.dependents
+            } else {
+                None
+            },
+            image: S::STAGE == Stage::Release && self.image,
         }
     }
 }
@@ -185,6 +196,16 @@ impl<S: StageKind> Args for StageArgs<S> {
                     .help(
                         "Release package NAME at VERSION instead of --bump (repeatable; not tagged yet, newer than its last release)",
                     ),
+            )
+            .arg(
+                Arg::new("dependents")
+                    .long("dependents")
+                    .value_name("POLICY")
+                    .action(ArgAction::Set)
+                    .value_parser(clap::builder::EnumValueParser::<Dependents>::new())
+                    .help(
+                        "What dependents' requirements on a released package become: its lower bound raised, pinned `==`, or kept as written (default: `dependents` from the configuration, else raise)",
+                    ),
             );
         }
         if S::STAGE == Stage::Tag {
@@ -211,7 +232,11 @@ impl<S: StageKind> Args for StageArgs<S> {
                 .arg(flag(
                     "allow_branch",
                     "Release packages that are not on their base branch (checked out on another branch)",
-                ));
+                ))
+                .arg(flag(
+                    "image",
+                    "With --push: build and push the production image (`docker --push`) as the last step, after every tag and pin is pushed (default: `on_release` in [tool.release_tool.docker])",
+                ).requires("push"));
         }
         if S::STAGE != Stage::Next {
             cmd = cmd.arg(flag(
@@ -268,6 +293,12 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
             require_forge: on("require_forge"),
             no_root_commit: on("no_root_commit"),
             replan: on("replan"),
+            dependents: if has("dependents") {
+                m.get_one::<Dependents>("dependents").copied()
+            } else {
+                None
+            },
+            image: on("image"),
             stage: PhantomData,
         })
     }
