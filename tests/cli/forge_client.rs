@@ -353,6 +353,57 @@ fn rate_limits_honour_retry_after() {
     assert_eq!(forge.requests().len(), 4);
 }
 
+/// `secs` from now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), by the system's `date`.
+fn http_date_in(secs: u64) -> String {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + secs;
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{at}"), "+%a, %d %b %Y %H:%M:%S GMT"])
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    // Two seconds from now as a date: waited for (at least 1 s, the date has whole seconds),
+    // not the 2 ms backoff.
+    let forge = FakeForge::github()
+        .fail_first(1, 429)
+        .retry_after(&http_date_in(2))
+        .start();
+    let client = fast_client(&forge);
+    let start = Instant::now();
+    created(
+        client
+            .execute(&pull("acme/alpha", "dev_branch", "main"))
+            .unwrap(),
+    );
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_secs(1), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+
+    // An hour from now: more than the client waits, refused at once with what was asked.
+    let forge = FakeForge::github()
+        .fail_first(1, 403)
+        .retry_after(&http_date_in(3600))
+        .start();
+    let client = fast_client(&forge);
+    let err = client
+        .execute(&release("acme/alpha", "v0.2.0", "", false))
+        .unwrap_err();
+    assert_eq!(forge.requests().len(), 1);
+    let text = err.to_string();
+    assert!(
+        text.contains("GitHub asks to wait 3600 s") || text.contains("GitHub asks to wait 3599 s"),
+        "{text}"
+    );
+}
+
 #[test]
 fn secondary_rate_limit_is_retried_and_a_long_wait_refused() {
     let forge = FakeForge::github()

@@ -56,10 +56,13 @@ pub fn run(args: &CiArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let packages = ws.select(&global.packages)?;
     let opts = ci::Options {
         trunk: args.trunk,
-        install: args
-            .install
-            .clone()
-            .unwrap_or_else(|| format!("{}=={}", crate::manage::ci::DISTRIBUTION, env!("CARGO_PKG_VERSION"))),
+        install: args.install.clone().unwrap_or_else(|| {
+            format!(
+                "{}=={}",
+                crate::manage::ci::DISTRIBUTION,
+                env!("CARGO_PKG_VERSION")
+            )
+        }),
         token_secret: args.token_secret.clone(),
         packages: !args.no_packages,
     };
