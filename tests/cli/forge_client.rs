@@ -724,6 +724,45 @@ fn gitea_pages_through_open_pull_requests_and_handles_conflicts() {
     assert_eq!(forge.pulls("acme/alpha").len(), 1);
 }
 
+/// Gitea's list has no head filter: an open pull request past the 20th page (1,050 open ones
+/// before it) is still found, not opened a second time.
+#[test]
+fn gitea_finds_an_open_pull_request_beyond_twenty_pages() {
+    let forge = FakeForge::gitea().start();
+    for i in 0..1_050 {
+        forge.seed_pull("acme/alpha", &format!("feature-{i}"), "main");
+    }
+    let target = forge.seed_pull("acme/alpha", "dev_branch", "main");
+    let client = fast_client(&forge);
+    let url = existing(
+        client
+            .execute(&pull("acme/alpha", "dev_branch", "main"))
+            .unwrap(),
+    );
+    assert_eq!(url, target["html_url"].as_str().unwrap());
+    let calls = forge.calls();
+    assert_eq!(calls.len(), 22, "{calls:?}");
+    assert_eq!(
+        calls[21],
+        "GET /repos/acme/alpha/pulls?state=open&limit=50&page=22"
+    );
+    assert_eq!(forge.pulls("acme/alpha").len(), 1_051);
+
+    // None of them matches: every page is read (22, the last one short), then it is opened.
+    let forge = FakeForge::gitea().start();
+    for i in 0..1_050 {
+        forge.seed_pull("acme/alpha", &format!("feature-{i}"), "main");
+    }
+    created(
+        fast_client(&forge)
+            .execute(&pull("acme/alpha", "dev_branch", "main"))
+            .unwrap(),
+    );
+    let calls = forge.calls();
+    assert_eq!(calls.len(), 23, "{calls:?}");
+    assert_eq!(calls[22], "POST /repos/acme/alpha/pulls");
+}
+
 #[test]
 fn gitea_release_conflict_is_updated() {
     let forge = FakeForge::gitea().stale_reads(1).start();
