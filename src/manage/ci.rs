@@ -35,7 +35,7 @@ const SETUP_UV: &str = "astral-sh/setup-uv@v6";
 const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@v6";
 
 /// The name of this tool's distribution on the package index, which the generated workflows
-/// install (`release-tool` on PyPI is an unrelated project: installing it would run someone
+/// install (`release-tool` on `PyPI` is an unrelated project: installing it would run someone
 /// else's code). The command it installs is `release-tool`.
 pub const DISTRIBUTION: &str = "release-tool-cli";
 

@@ -10,6 +10,7 @@ use release_tool::forge::{Client, ForgeAction, ForgeCall, ForgeOutcome, RetryPol
 
 use crate::support::fake_github::{FakeForge, Flavor};
 use crate::support::http::Request;
+use crate::support::openapi::Description;
 
 /// Delays of a few ms: retries are exercised without slowing the suite.
 const FAST: RetryPolicy = RetryPolicy {
@@ -825,7 +826,8 @@ fn gitea_bad_token_and_missing_repo() {
 /// The fake is as strict as the real API, so the tests above prove something.
 #[test]
 fn fake_forge_is_strict() {
-    let forge = FakeForge::github().start();
+    // It sends requests GitHub refuses (a release without its tag_name) on purpose.
+    let forge = FakeForge::github().unchecked().start();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .user_agent("selftest")
@@ -902,4 +904,141 @@ fn fake_forge_is_strict() {
     assert_eq!(list("state=open&head=a%3Adev&base=main"), 1);
     assert_eq!(list("state=open&head=a%3Aother&base=main"), 0);
     assert_eq!(list("state=open&head=a%3Adev&base=release"), 0);
+}
+
+/// GitHub's `OpenAPI` description (`@octokit/openapi`) refuses what GitHub would: an unknown path,
+/// a method the path does not have, an undocumented or ill-typed query parameter, a path
+/// parameter of the wrong type, a body of the wrong type or without a required field; it
+/// accepts the requests the client makes (api.github.com and GitHub Enterprise Server alike).
+#[test]
+fn openapi_description_refuses_requests_that_break_githubs_contract() {
+    let json = Some("application/json");
+    for d in [Description::GithubCom, Description::Ghes] {
+        let ok = |method: &str, path: &str, body: &str| {
+            let ct = (!body.is_empty()).then_some("application/json");
+            let problems = d.check(method, path, ct, body.as_bytes());
+            assert!(problems.is_empty(), "{d:?} {method} {path}: {problems:?}");
+        };
+        ok(
+            "GET",
+            "/repos/acme/alpha/releases/tags/alpha%2Fv1.0%2Blocal",
+            "",
+        );
+        ok(
+            "POST",
+            "/repos/acme/alpha/releases",
+            r#"{"tag_name":"v1","name":"a 1","body":"","prerelease":false}"#,
+        );
+        ok(
+            "PATCH",
+            "/repos/acme/alpha/releases/7",
+            r#"{"name":"a 1","prerelease":true}"#,
+        );
+        ok(
+            "GET",
+            "/repos/acme/alpha/pulls?state=open&head=acme%3Adev&base=main&per_page=100",
+            "",
+        );
+        ok(
+            "POST",
+            "/repos/acme/alpha/pulls",
+            r#"{"title":"t","head":"dev","base":"main","body":"b"}"#,
+        );
+    }
+    let d = Description::GithubCom;
+    let one = |method: &str, path: &str, body: &str| {
+        let ct = (!body.is_empty()).then_some("application/json");
+        let problems = d.check(method, path, ct, body.as_bytes());
+        assert_eq!(problems.len(), 1, "{method} {path}: {problems:?}");
+        problems.into_iter().next().unwrap()
+    };
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/pulls?state=open&head_ref=dev", ""),
+        "GET /repos/{owner}/{repo}/pulls: query parameter `head_ref` is not documented \
+         (documented: base, direction, head, page, per_page, sort, state)"
+    );
+    assert!(
+        one("GET", "/repos/acme/alpha/pulls?state=opened", "")
+            .starts_with("GET /repos/{owner}/{repo}/pulls: query parameter `state` = \"opened\": "),
+    );
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/pulls?per_page=lots", ""),
+        "GET /repos/{owner}/{repo}/pulls: query parameter `per_page` = \"lots\": not an integer"
+    );
+    assert_eq!(
+        one(
+            "POST",
+            "/repos/acme/alpha/releases",
+            r#"{"tag_name":"v1","prerelease":"yes"}"#
+        ),
+        "POST /repos/{owner}/{repo}/releases: body at /prerelease: \"yes\" is not of type \"boolean\""
+    );
+    assert!(
+        one("POST", "/repos/acme/alpha/releases", r#"{"name":"no tag"}"#)
+            .contains("\"tag_name\" is a required property"),
+    );
+    assert_eq!(
+        one(
+            "PATCH",
+            "/repos/acme/alpha/releases/v1.0",
+            r#"{"name":"x"}"#
+        ),
+        "PATCH /repos/{owner}/{repo}/releases/{release_id}: path parameter `release_id` = \"v1.0\": not an integer"
+    );
+    assert_eq!(
+        one("PUT", "/repos/acme/alpha/releases", r#"{"tag_name":"v1"}"#),
+        "PUT is not documented for /repos/{owner}/{repo}/releases (documented: GET, POST)"
+    );
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/release/tags/v1", ""),
+        "no documented path matches /repos/acme/alpha/release/tags/v1"
+    );
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/releases/tags/v1", r#"{"x":1}"#),
+        "GET /repos/{owner}/{repo}/releases/tags/{tag}: takes no request body, got 7 bytes"
+    );
+    assert!(
+        d.check("POST", "/repos/acme/alpha/releases", json, b"not json")[0]
+            .contains("the body is not JSON")
+    );
+
+    // Through the fake: a wrong request is recorded, listed, and fails the test on drop.
+    let forge = FakeForge::github().start();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent("selftest")
+        .build()
+        .into();
+    let status = agent
+        .get(format!(
+            "{}/repos/acme/alpha/pulls?state=open&head_ref=dev",
+            forge.api_url()
+        ))
+        .header("Authorization", &format!("Bearer {}", forge.opts.token))
+        .header("Accept", "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .call()
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 200, "the fake itself lets it through");
+    assert_eq!(
+        forge.contract_violations(),
+        [
+            "#1 GET /repos/acme/alpha/pulls?state=open&head_ref=dev: GET /repos/{owner}/{repo}/pulls: \
+          query parameter `head_ref` is not documented (documented: base, direction, head, page, \
+          per_page, sort, state)"
+        ]
+    );
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(forge)))
+        .expect_err("dropping the fake fails the test");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    eprintln!("{message}");
+    assert!(
+        message.starts_with(
+            "requests sent to the fake GitHub break GitHub's REST API description \
+             (@octokit/openapi 23.0.2, api.github.com.json):\n#1 GET"
+        ),
+        "{message}"
+    );
 }
