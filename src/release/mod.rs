@@ -2453,6 +2453,9 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
     let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
+    if req.push && problems.is_empty() {
+        check_prepare_tags(ws, &todo, &versions, &mut problems);
+    }
     fail_on(&problems, "prepare")?;
     let released = released_versions(&todo, &versions);
     let mut pins = Pins {
@@ -2520,6 +2523,47 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
+}
+
+/// `prepare --push` tags a dev/pre version at once and pushes the tag with `dev_branch`: ask
+/// each such package's remote (one `git ls-remote` per package, in parallel; a dry run too, it
+/// only reads) before anything changes, so that a tag already there (someone prepared the same
+/// version) or an unreachable remote stops the run before the release commit, not at the push.
+fn check_prepare_tags(
+    ws: &Workspace,
+    todo: &[Candidate<'_>],
+    versions: &[Version],
+    problems: &mut Vec<String>,
+) {
+    let remote = &ws.config.git_remote;
+    let checks: Vec<(&Candidate<'_>, String)> = todo
+        .iter()
+        .zip(versions)
+        .filter(|(_, v)| !version::is_final(v))
+        .map(|(c, v)| (c, format!("{}{v}", c.prefix)))
+        .collect();
+    let found = crate::core::parallel::map(&checks, ws.config.effective_jobs(None), |(c, tag)| {
+        let tag_ref = format!("refs/tags/{tag}");
+        match c
+            .git
+            .run_batch(["ls-remote", "--", remote.as_str(), tag_ref.as_str()])
+        {
+            Ok(out) if out.lines().any(|l| l.ends_with(&format!("\t{tag_ref}"))) => Some(format!(
+                "tag {tag} already exists on `{remote}` (fetch it with `git -C {} fetch --tags {remote}`); choose another --bump",
+                c.pkg.rel_path
+            )),
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "cannot reach its remote `{remote}`: {}",
+                e.unreachable_reason()
+            )),
+        }
+    });
+    for ((c, _), found) in checks.iter().zip(found) {
+        if let Some(p) = found {
+            problem(problems, c.pkg, p);
+        }
+    }
 }
 
 /// A final version that is not tagged and not on `base_branch` yet, whose release commit is
