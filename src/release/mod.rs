@@ -1998,7 +1998,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
     if req.push {
-        plan_still_local(ws, &mut planned, &unchanged, &mut problems);
+        let owed = crate::forge::owed::Owed::load(&ws.root);
+        plan_still_local(ws, &mut planned, &unchanged, &owed, &mut problems);
         fail_on(&problems, "release")?;
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
@@ -2053,6 +2054,7 @@ fn plan_still_local(
     ws: &Workspace,
     planned: &mut Planned,
     unchanged: &[Candidate<'_>],
+    owed: &crate::forge::owed::Owed,
     problems: &mut Vec<String>,
 ) {
     let remote = &ws.config.git_remote;
@@ -2062,21 +2064,63 @@ fn plan_still_local(
         .collect();
     let found = crate::core::parallel::map(&looked, ws.config.effective_jobs(None), |c| {
         let branch = c.branch.as_deref().unwrap_or_default();
-        remote_refs(
+        let refs = remote_refs(
             &c.git,
             remote,
             branch,
             c.last_tag.as_ref().map(|(t, _)| t.as_str()),
-        )
+        )?;
+        // Older tags whose forge release is owed: on the remote too? (one more `ls-remote`,
+        // only for a package that owes one).
+        let older: Vec<&str> = owed
+            .tags_of(&c.pkg.name)
+            .filter(|t| c.last_tag.as_ref().is_none_or(|(last, _)| last != t))
+            .filter(|t| c.tags.iter().any(|have| have == t))
+            .collect();
+        let older_on_remote = if older.is_empty() {
+            Vec::new()
+        } else {
+            owed_tags_on_remote(&c.git, remote, &older)?
+        };
+        Ok::<_, anyhow::Error>((refs, older_on_remote))
     });
     for (c, found) in looked.into_iter().zip(found) {
-        let refs = match found {
-            Ok(refs) => refs,
+        let (refs, older_owed) = match found {
+            Ok(found) => found,
             Err(e) => {
                 problem(problems, c.pkg, format!("{e:#}"));
                 continue;
             }
         };
+        // Forge releases skipped for lack of a token by an earlier run (their tags are on the
+        // remote): made now (skipped again, and still owed, without a token).
+        let mut owed_tags: Vec<(String, Version)> = Vec::new();
+        if let Some((tag, v)) = &c.last_tag
+            && refs.tag.is_some()
+            && owed.owes(&c.pkg.name, tag)
+        {
+            owed_tags.push((tag.clone(), v.clone()));
+        }
+        for tag in older_owed {
+            if let Some(v) = version::parse_tag(&tag, &c.prefix) {
+                owed_tags.push((tag, v));
+            }
+        }
+        for (tag, v) in &owed_tags {
+            let message = tag_contents(&c.git, tag);
+            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
+        }
+        if !owed_tags.is_empty() && !planned.packages.iter().any(|p| p.package == c.pkg.name) {
+            let (tag, version) = owed_tags[0].clone();
+            planned.packages.push(PackageRelease {
+                package: c.pkg.name.clone(),
+                from: version.clone(),
+                next: (c.version != version).then(|| c.version.clone()),
+                prerelease: !version::is_final(&version),
+                version,
+                tag: Some(tag),
+            });
+        }
         let branch = c.branch.clone().unwrap_or_default();
         let head = c.status.head.clone().unwrap_or_default();
         let mut push = Vec::new();
@@ -2110,14 +2154,7 @@ fn plan_still_local(
         let name = Some(c.pkg.name.as_str());
         planned.plan.push_refs(name, &c.pkg.dir, remote, &push);
         if let Some((tag, v)) = &new_tag {
-            let message = c
-                .git
-                .run([
-                    "for-each-ref",
-                    "--format=%(contents)",
-                    &format!("refs/tags/{tag}"),
-                ])
-                .unwrap_or_default();
+            let message = tag_contents(&c.git, tag);
             plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
         }
         if !planned.packages.iter().any(|p| p.package == c.pkg.name) {
@@ -2135,6 +2172,38 @@ fn plan_still_local(
             });
         }
     }
+}
+
+/// The message of an annotated tag (`git for-each-ref --format=%(contents)`): a forge
+/// release's body.
+fn tag_contents(git: &Git, tag: &str) -> String {
+    git.run([
+        "for-each-ref",
+        "--format=%(contents)",
+        &format!("refs/tags/{tag}"),
+    ])
+    .unwrap_or_default()
+}
+
+/// Which of `tags` a remote has (one `git ls-remote`).
+fn owed_tags_on_remote(git: &Git, remote: &str, tags: &[&str]) -> Result<Vec<String>> {
+    let mut args = vec!["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()];
+    args.extend(tags.iter().map(|t| format!("refs/tags/{t}")));
+    let out = git.run_batch(&args).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach its remote `{remote}`: {}",
+            e.unreachable_reason()
+        )
+    })?;
+    Ok(tags
+        .iter()
+        .filter(|t| {
+            let wanted = format!("refs/tags/{t}");
+            out.lines()
+                .any(|l| l.split_once('\t').is_some_and(|(_, n)| n == wanted))
+        })
+        .map(|t| (*t).to_owned())
+        .collect())
 }
 
 /// With `push`: the root's branch pushed when it is ahead of its remote and the plan pushes it
