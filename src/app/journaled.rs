@@ -365,6 +365,11 @@ fn record_owed_releases(ws: &Workspace, journal: &Journal) {
             "could not record the forge releases still to make in {}: {e}",
             forge::owed::Owed::path(&ws.root).display()
         ));
+    } else if !skipped.is_empty() {
+        ui::note(&format!(
+            "{} forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them",
+            skipped.len()
+        ));
     }
 }
 

@@ -180,6 +180,10 @@ fn a_release_skipped_without_a_token_is_made_by_a_later_run_with_one() {
         stderr.contains("no forge token (set GITHUB_TOKEN or GH_TOKEN)"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("3 forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them"),
+        "{stderr}"
+    );
     assert!(forge.requests().is_empty());
     let owed = std::fs::read_to_string(root.join(".release_tool/forge-owed.json")).unwrap();
     for name in PACKAGES {
@@ -407,6 +411,10 @@ fn prepare_push_without_a_forge_token_prints_the_compare_url() {
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains("no forge token (set GITHUB_TOKEN or GH_TOKEN)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them"),
         "{stderr}"
     );
     assert!(
