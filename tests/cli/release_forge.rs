@@ -215,8 +215,11 @@ fn a_release_skipped_without_a_token_is_made_by_a_later_run_with_one() {
     let later = run_with_forge(&env, &root, &forge, &["release", "--push"]);
     let (_, stderr) = outputs(&later);
     assert!(later.status.success(), "{stderr}");
+    // Owed releases wait for nothing: they run in parallel, in any order.
+    let mut made = posts(&forge, "/releases");
+    made.sort();
     assert_eq!(
-        posts(&forge, "/releases"),
+        made,
         [
             "POST /repos/remotes/core-utils/releases",
             "POST /repos/remotes/data-loader/releases",
@@ -411,10 +414,6 @@ fn prepare_push_without_a_forge_token_prints_the_compare_url() {
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains("no forge token (set GITHUB_TOKEN or GH_TOKEN)"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("3 forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them"),
         "{stderr}"
     );
     assert!(
