@@ -103,6 +103,7 @@ impl Run<'_> {
             return Ok(ExitKind::Success);
         }
         let (journal, report) = self.execute(journal, forge_reason)?;
+        record_owed_releases(self.ws, &journal);
         report_events(self.ws, &journal, &report);
         if !self.settings.json {
             print_release_summary(&journal, Some(&report));
@@ -351,6 +352,42 @@ fn journal_engine(journal: &Journal) -> Result<Option<crate::engine::Engine>> {
         crate::engine::EngineKind::choice,
     );
     Ok(Some(crate::engine::Engine::find(choice)?))
+}
+
+/// The forge releases this run skipped (no token) are owed, those it made (or found) are not
+/// any more: `.release_tool/forge-owed.json`, written once at the end of the run and only when
+/// it changes ([`forge::owed`]). A later `release --push` makes the owed ones.
+fn record_owed_releases(ws: &Workspace, journal: &Journal) {
+    let (mut skipped, mut done) = (Vec::new(), Vec::new());
+    for (step, state) in journal.plan.steps.iter().zip(&journal.steps) {
+        if let (Some(package), StepKind::Forge { call }) = (&step.package, &step.kind)
+            && let ForgeAction::CreateRelease { tag, .. } = &call.action
+        {
+            let owed = forge::owed::OwedRelease {
+                package: package.clone(),
+                tag: tag.clone(),
+            };
+            match state.status {
+                Status::Skipped => skipped.push(owed),
+                Status::Done => done.push(owed),
+                _ => {}
+            }
+        }
+    }
+    if skipped.is_empty() && done.is_empty() {
+        return;
+    }
+    if let Err(e) = forge::owed::Owed::update(&ws.root, &skipped, &done) {
+        ui::warn(&format!(
+            "could not record the forge releases still to make in {}: {e}",
+            forge::owed::Owed::path(&ws.root).display()
+        ));
+    } else if !skipped.is_empty() {
+        ui::note(&format!(
+            "{} forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them",
+            skipped.len()
+        ));
+    }
 }
 
 fn has_forge_steps(journal: &Journal) -> bool {

@@ -194,9 +194,12 @@ fn matches(pr: &Value, p: &Pull) -> bool {
 fn find_pull(client: &Client, p: &Pull, full: &str) -> anyhow::Result<Option<String>> {
     let base_path = format!("{}/pulls", repo_path(p.owner, p.repo));
     if client.kind == ForgeKind::Gitea {
-        // Gitea ignores head/base filters on the list: page through the open ones.
+        // Gitea ignores head/base filters on the list: page through the open ones, to the
+        // last page however many there are (a short or empty page ends the list; a page equal
+        // to the one before means the server ignores `page`, and ends it too).
         const LIMIT: usize = 50;
-        for page in 1..=20 {
+        let mut previous: Option<Vec<Value>> = None;
+        for page in 1.. {
             let path = format!("{base_path}?state=open&limit={LIMIT}&page={page}");
             let reply = client.request(Method::Get, &path, None)?;
             expect(client, Method::Get, &path, full, &reply, &[200])?;
@@ -204,9 +207,10 @@ fn find_pull(client: &Client, p: &Pull, full: &str) -> anyhow::Result<Option<Str
             if let Some(pr) = items.iter().find(|pr| matches(pr, p)) {
                 return Ok(Some(html_url(pr)));
             }
-            if items.len() < LIMIT {
+            if items.len() < LIMIT || previous.as_ref() == Some(&items) {
                 break;
             }
+            previous = Some(items);
         }
         return Ok(None);
     }

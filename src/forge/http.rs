@@ -188,6 +188,72 @@ fn header_u64(resp: &ureq::http::Response<ureq::Body>, name: &str) -> Option<u64
         .and_then(|s| s.trim().parse().ok())
 }
 
+/// The wait a `Retry-After` value asks for, in seconds: delay-seconds (`120`), or an HTTP date
+/// (RFC 9110 §5.6.7: `Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete RFC 850 and asctime
+/// forms a recipient must also accept), counted from `now` (Unix seconds; a date in the past
+/// is no wait). `None` for anything else.
+pub(super) fn retry_after_secs(value: &str, now: u64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    http_date(value).map(|at| at.saturating_sub(now))
+}
+
+/// Unix seconds of an HTTP date in any of the three forms of RFC 9110 §5.6.7.
+fn http_date(value: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = |m: &str| MONTHS.iter().position(|n| *n == m).map(|i| i as u64 + 1);
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let (day, mon, year, time): (u64, u64, u64, &str) = match words.as_slice() {
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        [wd, d, m, y, t, "GMT"] if wd.ends_with(',') => {
+            (d.parse().ok()?, month(m)?, y.parse::<u64>().ok()?, *t)
+        }
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (a two-digit year within 50 years from now,
+        // as RFC 9110 asks: taken as 19xx from 70 on, else 20xx)
+        [wd, dmy, t, "GMT"] if wd.ends_with(',') => {
+            let mut parts = dmy.split('-');
+            let d = parts.next()?.parse().ok()?;
+            let m = month(parts.next()?)?;
+            let y: u64 = parts.next()?.parse().ok()?;
+            let y = if y >= 100 {
+                y
+            } else if y >= 70 {
+                1900 + y
+            } else {
+                2000 + y
+            };
+            (d, m, y, *t)
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        [_, m, d, t, y] => (d.parse().ok()?, month(m)?, y.parse().ok()?, *t),
+        _ => return None,
+    };
+    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if hms.next().is_some() || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    if year < 1970 {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    let (y, m) = if mon <= 2 {
+        (year - 1, mon + 9)
+    } else {
+        (year, mon - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + h * 3_600 + mi * 60 + s)
+}
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -239,7 +305,11 @@ impl Client {
         };
         let mut resp = result?;
         let status = resp.status().as_u16();
-        let retry_after = header_u64(&resp, "retry-after");
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after_secs(v, now()));
         let rate_remaining = header_u64(&resp, "x-ratelimit-remaining");
         let rate_reset = header_u64(&resp, "x-ratelimit-reset");
         let text = resp
@@ -563,6 +633,48 @@ mod tests {
         assert_eq!(reply(500, Value::Null).message(), None);
         let long = reply(422, serde_json::json!({"message": "x".repeat(1000)}));
         assert_eq!(long.message().unwrap().chars().count(), 301);
+    }
+
+    #[test]
+    fn retry_after_as_seconds_or_an_http_date() {
+        // 1994-11-06 08:49:37 UTC.
+        let at = 784_111_777;
+        for date in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(http_date(date), Some(at), "{date}");
+            assert_eq!(retry_after_secs(date, at - 90), Some(90), "{date}");
+            // A date in the past: no wait.
+            assert_eq!(retry_after_secs(date, at + 5), Some(0), "{date}");
+        }
+        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            http_date("Tue, 29 Feb 2028 23:59:59 GMT"),
+            Some(1_835_481_599)
+        );
+        assert_eq!(retry_after_secs(" 120 ", 0), Some(120));
+        for bad in [
+            "",
+            "soon",
+            "-1",
+            "1.5",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+        ] {
+            assert_eq!(retry_after_secs(bad, 0), None, "{bad:?}");
+        }
+        // The verdict waits what the date asks for.
+        let mut r = reply(429, Value::Null);
+        r.retry_after = retry_after_secs("Sun, 06 Nov 1994 08:49:40 GMT", at);
+        assert_eq!(
+            verdict(&r, 0, &FAST, at),
+            Verdict::Retry(Duration::from_secs(3))
+        );
     }
 
     #[test]

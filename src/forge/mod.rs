@@ -12,10 +12,12 @@
 //! token. `docs/forge.md` describes endpoints, configuration and messages.
 //!
 //! - `api`: the release and pull-request flows (GitHub, GitHub Enterprise, Gitea);
-//! - `http`: one request with retries, and the error messages.
+//! - `http`: one request with retries, and the error messages;
+//! - `owed`: the releases skipped for lack of a token, made by a later run.
 
 mod api;
 mod http;
+pub mod owed;
 
 use std::time::Duration;
 

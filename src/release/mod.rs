@@ -2058,7 +2058,8 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
     if req.push {
-        plan_still_local(ws, &mut planned, &unchanged, &mut problems);
+        let owed = crate::forge::owed::Owed::load(&ws.root);
+        plan_still_local(ws, &mut planned, &unchanged, &owed, &mut problems);
         fail_on(&problems, "release")?;
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "release", req)?;
@@ -2113,6 +2114,7 @@ fn plan_still_local(
     ws: &Workspace,
     planned: &mut Planned,
     unchanged: &[Candidate<'_>],
+    owed: &crate::forge::owed::Owed,
     problems: &mut Vec<String>,
 ) {
     let remote = &ws.config.git_remote;
@@ -2122,21 +2124,63 @@ fn plan_still_local(
         .collect();
     let found = crate::core::parallel::map(&looked, ws.config.effective_jobs(None), |c| {
         let branch = c.branch.as_deref().unwrap_or_default();
-        remote_refs(
+        let refs = remote_refs(
             &c.git,
             remote,
             branch,
             c.last_tag.as_ref().map(|(t, _)| t.as_str()),
-        )
+        )?;
+        // Older tags whose forge release is owed: on the remote too? (one more `ls-remote`,
+        // only for a package that owes one).
+        let older: Vec<&str> = owed
+            .tags_of(&c.pkg.name)
+            .filter(|t| c.last_tag.as_ref().is_none_or(|(last, _)| last != t))
+            .filter(|t| c.tags.iter().any(|have| have == t))
+            .collect();
+        let older_on_remote = if older.is_empty() {
+            Vec::new()
+        } else {
+            owed_tags_on_remote(&c.git, remote, &older)?
+        };
+        Ok::<_, anyhow::Error>((refs, older_on_remote))
     });
     for (c, found) in looked.into_iter().zip(found) {
-        let refs = match found {
-            Ok(refs) => refs,
+        let (refs, older_owed) = match found {
+            Ok(found) => found,
             Err(e) => {
                 problem(problems, c.pkg, format!("{e:#}"));
                 continue;
             }
         };
+        // Forge releases skipped for lack of a token by an earlier run (their tags are on the
+        // remote): made now (skipped again, and still owed, without a token).
+        let mut owed_tags: Vec<(String, Version)> = Vec::new();
+        if let Some((tag, v)) = &c.last_tag
+            && refs.tag.is_some()
+            && owed.owes(&c.pkg.name, tag)
+        {
+            owed_tags.push((tag.clone(), v.clone()));
+        }
+        for tag in older_owed {
+            if let Some(v) = version::parse_tag(&tag, &c.prefix) {
+                owed_tags.push((tag, v));
+            }
+        }
+        for (tag, v) in &owed_tags {
+            let message = tag_contents(&c.git, tag);
+            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
+        }
+        if !owed_tags.is_empty() && !planned.packages.iter().any(|p| p.package == c.pkg.name) {
+            let (tag, version) = owed_tags[0].clone();
+            planned.packages.push(PackageRelease {
+                package: c.pkg.name.clone(),
+                from: version.clone(),
+                next: (c.version != version).then(|| c.version.clone()),
+                prerelease: !version::is_final(&version),
+                version,
+                tag: Some(tag),
+            });
+        }
         let branch = c.branch.clone().unwrap_or_default();
         let head = c.status.head.clone().unwrap_or_default();
         let mut push = Vec::new();
@@ -2170,14 +2214,7 @@ fn plan_still_local(
         let name = Some(c.pkg.name.as_str());
         planned.plan.push_refs(name, &c.pkg.dir, remote, &push);
         if let Some((tag, v)) = &new_tag {
-            let message = c
-                .git
-                .run([
-                    "for-each-ref",
-                    "--format=%(contents)",
-                    &format!("refs/tags/{tag}"),
-                ])
-                .unwrap_or_default();
+            let message = tag_contents(&c.git, tag);
             plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
         }
         if !planned.packages.iter().any(|p| p.package == c.pkg.name) {
@@ -2195,6 +2232,38 @@ fn plan_still_local(
             });
         }
     }
+}
+
+/// The message of an annotated tag (`git for-each-ref --format=%(contents)`): a forge
+/// release's body.
+fn tag_contents(git: &Git, tag: &str) -> String {
+    git.run([
+        "for-each-ref",
+        "--format=%(contents)",
+        &format!("refs/tags/{tag}"),
+    ])
+    .unwrap_or_default()
+}
+
+/// Which of `tags` a remote has (one `git ls-remote`).
+fn owed_tags_on_remote(git: &Git, remote: &str, tags: &[&str]) -> Result<Vec<String>> {
+    let mut args = vec!["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()];
+    args.extend(tags.iter().map(|t| format!("refs/tags/{t}")));
+    let out = git.run_batch(&args).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach its remote `{remote}`: {}",
+            e.unreachable_reason()
+        )
+    })?;
+    Ok(tags
+        .iter()
+        .filter(|t| {
+            let wanted = format!("refs/tags/{t}");
+            out.lines()
+                .any(|l| l.split_once('\t').is_some_and(|(_, n)| n == wanted))
+        })
+        .map(|t| (*t).to_owned())
+        .collect())
 }
 
 /// With `push`: the root's branch pushed when it is ahead of its remote and the plan pushes it
@@ -2513,6 +2582,9 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
     let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
+    if req.push && problems.is_empty() {
+        check_prepare_tags(ws, &todo, &versions, &mut problems);
+    }
     fail_on(&problems, "prepare")?;
     let released = released_versions(&todo, &versions);
     let mut pins = Pins {
@@ -2581,6 +2653,47 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
+}
+
+/// `prepare --push` tags a dev/pre version at once and pushes the tag with `dev_branch`: ask
+/// each such package's remote (one `git ls-remote` per package, in parallel; a dry run too, it
+/// only reads) before anything changes, so that a tag already there (someone prepared the same
+/// version) or an unreachable remote stops the run before the release commit, not at the push.
+fn check_prepare_tags(
+    ws: &Workspace,
+    todo: &[Candidate<'_>],
+    versions: &[Version],
+    problems: &mut Vec<String>,
+) {
+    let remote = &ws.config.git_remote;
+    let checks: Vec<(&Candidate<'_>, String)> = todo
+        .iter()
+        .zip(versions)
+        .filter(|(_, v)| !version::is_final(v))
+        .map(|(c, v)| (c, format!("{}{v}", c.prefix)))
+        .collect();
+    let found = crate::core::parallel::map(&checks, ws.config.effective_jobs(None), |(c, tag)| {
+        let tag_ref = format!("refs/tags/{tag}");
+        match c
+            .git
+            .run_batch(["ls-remote", "--", remote.as_str(), tag_ref.as_str()])
+        {
+            Ok(out) if out.lines().any(|l| l.ends_with(&format!("\t{tag_ref}"))) => Some(format!(
+                "tag {tag} already exists on `{remote}` (fetch it with `git -C {} fetch --tags {remote}`); choose another --bump",
+                c.pkg.rel_path
+            )),
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "cannot reach its remote `{remote}`: {}",
+                e.unreachable_reason()
+            )),
+        }
+    });
+    for ((c, _), found) in checks.iter().zip(found) {
+        if let Some(p) = found {
+            problem(problems, c.pkg, p);
+        }
+    }
 }
 
 /// A final version that is not tagged and not on `base_branch` yet, whose release commit is

@@ -10,6 +10,7 @@ use release_tool::forge::{Client, ForgeAction, ForgeCall, ForgeOutcome, RetryPol
 
 use crate::support::fake_github::{FakeForge, Flavor};
 use crate::support::http::Request;
+use crate::support::openapi::Description;
 
 /// Delays of a few ms: retries are exercised without slowing the suite.
 const FAST: RetryPolicy = RetryPolicy {
@@ -353,6 +354,57 @@ fn rate_limits_honour_retry_after() {
     assert_eq!(forge.requests().len(), 4);
 }
 
+/// `secs` from now as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), by the system's `date`.
+fn http_date_in(secs: u64) -> String {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + secs;
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{at}"), "+%a, %d %b %Y %H:%M:%S GMT"])
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    // Two seconds from now as a date: waited for (at least 1 s, the date has whole seconds),
+    // not the 2 ms backoff.
+    let forge = FakeForge::github()
+        .fail_first(1, 429)
+        .retry_after(&http_date_in(2))
+        .start();
+    let client = fast_client(&forge);
+    let start = Instant::now();
+    created(
+        client
+            .execute(&pull("acme/alpha", "dev_branch", "main"))
+            .unwrap(),
+    );
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_secs(1), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+
+    // An hour from now: more than the client waits, refused at once with what was asked.
+    let forge = FakeForge::github()
+        .fail_first(1, 403)
+        .retry_after(&http_date_in(3600))
+        .start();
+    let client = fast_client(&forge);
+    let err = client
+        .execute(&release("acme/alpha", "v0.2.0", "", false))
+        .unwrap_err();
+    assert_eq!(forge.requests().len(), 1);
+    let text = err.to_string();
+    assert!(
+        text.contains("GitHub asks to wait 3600 s") || text.contains("GitHub asks to wait 3599 s"),
+        "{text}"
+    );
+}
+
 #[test]
 fn secondary_rate_limit_is_retried_and_a_long_wait_refused() {
     let forge = FakeForge::github()
@@ -673,6 +725,45 @@ fn gitea_pages_through_open_pull_requests_and_handles_conflicts() {
     assert_eq!(forge.pulls("acme/alpha").len(), 1);
 }
 
+/// Gitea's list has no head filter: an open pull request past the 20th page (1,050 open ones
+/// before it) is still found, not opened a second time.
+#[test]
+fn gitea_finds_an_open_pull_request_beyond_twenty_pages() {
+    let forge = FakeForge::gitea().start();
+    for i in 0..1_050 {
+        forge.seed_pull("acme/alpha", &format!("feature-{i}"), "main");
+    }
+    let target = forge.seed_pull("acme/alpha", "dev_branch", "main");
+    let client = fast_client(&forge);
+    let url = existing(
+        client
+            .execute(&pull("acme/alpha", "dev_branch", "main"))
+            .unwrap(),
+    );
+    assert_eq!(url, target["html_url"].as_str().unwrap());
+    let calls = forge.calls();
+    assert_eq!(calls.len(), 22, "{calls:?}");
+    assert_eq!(
+        calls[21],
+        "GET /repos/acme/alpha/pulls?state=open&limit=50&page=22"
+    );
+    assert_eq!(forge.pulls("acme/alpha").len(), 1_051);
+
+    // None of them matches: every page is read (22, the last one short), then it is opened.
+    let forge = FakeForge::gitea().start();
+    for i in 0..1_050 {
+        forge.seed_pull("acme/alpha", &format!("feature-{i}"), "main");
+    }
+    created(
+        fast_client(&forge)
+            .execute(&pull("acme/alpha", "dev_branch", "main"))
+            .unwrap(),
+    );
+    let calls = forge.calls();
+    assert_eq!(calls.len(), 23, "{calls:?}");
+    assert_eq!(calls[22], "POST /repos/acme/alpha/pulls");
+}
+
 #[test]
 fn gitea_release_conflict_is_updated() {
     let forge = FakeForge::gitea().stale_reads(1).start();
@@ -735,7 +826,8 @@ fn gitea_bad_token_and_missing_repo() {
 /// The fake is as strict as the real API, so the tests above prove something.
 #[test]
 fn fake_forge_is_strict() {
-    let forge = FakeForge::github().start();
+    // It sends requests GitHub refuses (a release without its tag_name) on purpose.
+    let forge = FakeForge::github().unchecked().start();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .user_agent("selftest")
@@ -812,4 +904,141 @@ fn fake_forge_is_strict() {
     assert_eq!(list("state=open&head=a%3Adev&base=main"), 1);
     assert_eq!(list("state=open&head=a%3Aother&base=main"), 0);
     assert_eq!(list("state=open&head=a%3Adev&base=release"), 0);
+}
+
+/// GitHub's `OpenAPI` description (`@octokit/openapi`) refuses what GitHub would: an unknown path,
+/// a method the path does not have, an undocumented or ill-typed query parameter, a path
+/// parameter of the wrong type, a body of the wrong type or without a required field; it
+/// accepts the requests the client makes (api.github.com and GitHub Enterprise Server alike).
+#[test]
+fn openapi_description_refuses_requests_that_break_githubs_contract() {
+    let json = Some("application/json");
+    for d in [Description::GithubCom, Description::Ghes] {
+        let ok = |method: &str, path: &str, body: &str| {
+            let ct = (!body.is_empty()).then_some("application/json");
+            let problems = d.check(method, path, ct, body.as_bytes());
+            assert!(problems.is_empty(), "{d:?} {method} {path}: {problems:?}");
+        };
+        ok(
+            "GET",
+            "/repos/acme/alpha/releases/tags/alpha%2Fv1.0%2Blocal",
+            "",
+        );
+        ok(
+            "POST",
+            "/repos/acme/alpha/releases",
+            r#"{"tag_name":"v1","name":"a 1","body":"","prerelease":false}"#,
+        );
+        ok(
+            "PATCH",
+            "/repos/acme/alpha/releases/7",
+            r#"{"name":"a 1","prerelease":true}"#,
+        );
+        ok(
+            "GET",
+            "/repos/acme/alpha/pulls?state=open&head=acme%3Adev&base=main&per_page=100",
+            "",
+        );
+        ok(
+            "POST",
+            "/repos/acme/alpha/pulls",
+            r#"{"title":"t","head":"dev","base":"main","body":"b"}"#,
+        );
+    }
+    let d = Description::GithubCom;
+    let one = |method: &str, path: &str, body: &str| {
+        let ct = (!body.is_empty()).then_some("application/json");
+        let problems = d.check(method, path, ct, body.as_bytes());
+        assert_eq!(problems.len(), 1, "{method} {path}: {problems:?}");
+        problems.into_iter().next().unwrap()
+    };
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/pulls?state=open&head_ref=dev", ""),
+        "GET /repos/{owner}/{repo}/pulls: query parameter `head_ref` is not documented \
+         (documented: base, direction, head, page, per_page, sort, state)"
+    );
+    assert!(
+        one("GET", "/repos/acme/alpha/pulls?state=opened", "")
+            .starts_with("GET /repos/{owner}/{repo}/pulls: query parameter `state` = \"opened\": "),
+    );
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/pulls?per_page=lots", ""),
+        "GET /repos/{owner}/{repo}/pulls: query parameter `per_page` = \"lots\": not an integer"
+    );
+    assert_eq!(
+        one(
+            "POST",
+            "/repos/acme/alpha/releases",
+            r#"{"tag_name":"v1","prerelease":"yes"}"#
+        ),
+        "POST /repos/{owner}/{repo}/releases: body at /prerelease: \"yes\" is not of type \"boolean\""
+    );
+    assert!(
+        one("POST", "/repos/acme/alpha/releases", r#"{"name":"no tag"}"#)
+            .contains("\"tag_name\" is a required property"),
+    );
+    assert_eq!(
+        one(
+            "PATCH",
+            "/repos/acme/alpha/releases/v1.0",
+            r#"{"name":"x"}"#
+        ),
+        "PATCH /repos/{owner}/{repo}/releases/{release_id}: path parameter `release_id` = \"v1.0\": not an integer"
+    );
+    assert_eq!(
+        one("PUT", "/repos/acme/alpha/releases", r#"{"tag_name":"v1"}"#),
+        "PUT is not documented for /repos/{owner}/{repo}/releases (documented: GET, POST)"
+    );
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/release/tags/v1", ""),
+        "no documented path matches /repos/acme/alpha/release/tags/v1"
+    );
+    assert_eq!(
+        one("GET", "/repos/acme/alpha/releases/tags/v1", r#"{"x":1}"#),
+        "GET /repos/{owner}/{repo}/releases/tags/{tag}: takes no request body, got 7 bytes"
+    );
+    assert!(
+        d.check("POST", "/repos/acme/alpha/releases", json, b"not json")[0]
+            .contains("the body is not JSON")
+    );
+
+    // Through the fake: a wrong request is recorded, listed, and fails the test on drop.
+    let forge = FakeForge::github().start();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent("selftest")
+        .build()
+        .into();
+    let status = agent
+        .get(format!(
+            "{}/repos/acme/alpha/pulls?state=open&head_ref=dev",
+            forge.api_url()
+        ))
+        .header("Authorization", &format!("Bearer {}", forge.opts.token))
+        .header("Accept", "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .call()
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 200, "the fake itself lets it through");
+    assert_eq!(
+        forge.contract_violations(),
+        [
+            "#1 GET /repos/acme/alpha/pulls?state=open&head_ref=dev: GET /repos/{owner}/{repo}/pulls: \
+          query parameter `head_ref` is not documented (documented: base, direction, head, page, \
+          per_page, sort, state)"
+        ]
+    );
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(forge)))
+        .expect_err("dropping the fake fails the test");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    eprintln!("{message}");
+    assert!(
+        message.starts_with(
+            "requests sent to the fake GitHub break GitHub's REST API description \
+             (@octokit/openapi 23.0.2, api.github.com.json):\n#1 GET"
+        ),
+        "{message}"
+    );
 }

@@ -156,6 +156,99 @@ fn release_push_creates_one_forge_release_per_package_in_dependency_order() {
     assert_token_nowhere(&env, &forge.opts.token, &[&dry, &out, &again]);
 }
 
+/// A forge release skipped for lack of a token is owed, not done: a later `release --push` with
+/// a token makes it (the tags are on the remote already: nothing else is pushed), and a third
+/// run has nothing left to do.
+#[test]
+fn a_release_skipped_without_a_token_is_made_by_a_later_run_with_one() {
+    let env = TestEnv::new();
+    let root = workspace_with_features(&env);
+    let forge = FakeForge::github().start();
+    crate::support::explicit_forge(&root);
+    let without_token = |args: &[&str]| {
+        env.cmd_uv(&root)
+            .env("GITHUB_API_URL", forge.api_url())
+            .env("SOURCE_DATE_EPOCH", "1767225600")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = without_token(&["release", "--bump", "minor", "--push"]);
+    let (_, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no forge token (set GITHUB_TOKEN or GH_TOKEN)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them"),
+        "{stderr}"
+    );
+    assert!(forge.requests().is_empty());
+    let owed = std::fs::read_to_string(root.join(".release_tool/forge-owed.json")).unwrap();
+    for name in PACKAGES {
+        assert!(owed.contains(&format!("\"package\": \"{name}\"")), "{owed}");
+        let remote = env.path().join(format!("demo/remotes/{name}.git"));
+        assert!(git(&remote, &["tag", "--list", "v0.2.0"]).contains("v0.2.0"));
+    }
+
+    // Still no token: the owed releases are planned, skipped again, and still owed.
+    let out = without_token(&["release", "--push"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    assert!(forge.requests().is_empty());
+    assert!(root.join(".release_tool/forge-owed.json").is_file());
+
+    // The dry run with a token shows the three releases and nothing else.
+    let dry = run_with_forge(&env, &root, &forge, &["release", "--push", "--dry-run"]);
+    let (stdout, stderr) = outputs(&dry);
+    assert!(dry.status.success(), "{stderr}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("POST /repos/"))
+            .count(),
+        3,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("git push"), "{stdout}");
+
+    let later = run_with_forge(&env, &root, &forge, &["release", "--push"]);
+    let (_, stderr) = outputs(&later);
+    assert!(later.status.success(), "{stderr}");
+    // Owed releases wait for nothing: they run in parallel, in any order.
+    let mut made = posts(&forge, "/releases");
+    made.sort();
+    assert_eq!(
+        made,
+        [
+            "POST /repos/remotes/core-utils/releases",
+            "POST /repos/remotes/data-loader/releases",
+            "POST /repos/remotes/model-api/releases",
+        ]
+    );
+    for name in PACKAGES {
+        let releases = forge.releases(&format!("remotes/{name}"));
+        assert_eq!(releases.len(), 1, "{releases:?}");
+        assert_eq!(releases[0]["tag_name"], "v0.2.0");
+        let body = releases[0]["body"].as_str().unwrap();
+        assert!(
+            body.starts_with(&format!("Release {name} 0.2.0\n")),
+            "{body}"
+        );
+    }
+    assert!(
+        !root.join(".release_tool/forge-owed.json").exists(),
+        "nothing owed any more"
+    );
+
+    // Nothing left: a third run sends nothing.
+    let before = forge.requests().len();
+    let again = run_with_forge(&env, &root, &forge, &["release", "--push"]);
+    assert!(again.status.success(), "{}", outputs(&again).1);
+    assert_eq!(forge.requests().len(), before);
+    assert_token_nowhere(&env, &forge.opts.token, &[&later, &again]);
+}
+
 #[test]
 fn server_errors_are_retried_to_success() {
     let env = TestEnv::new();

@@ -574,6 +574,63 @@ fn a_dev_version_is_tagged_at_once_and_pinned_in_staging() {
     assert!(stderr.contains("Nothing to do"), "{stderr}");
 }
 
+/// `prepare --push` asks the remote for the dev tag it will push before its first step: a tag
+/// already there (someone prepared the same version) stops the run with nothing changed, instead
+/// of a push refused after the release commit and the local tag were made.
+#[test]
+fn prepare_push_refuses_a_dev_tag_already_on_the_remote_before_its_first_step() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    let a = pkg(&root, "a");
+    // The remote has v0.1.0.dev1 (on another commit); the local repository does not.
+    git(
+        &a,
+        &["push", "-q", "origin", "HEAD~1:refs/tags/v0.1.0.dev1"],
+    );
+    assert!(git(&a, &["tag", "--list"]).trim().is_empty());
+    let before = state(&env, &root);
+    for args in [
+        &["prepare", "--bump", "dev", "--push", "--dry-run"][..],
+        &["prepare", "--bump", "dev", "--push"][..],
+    ] {
+        let (_, stderr) = expect(&env, &root, args, 1);
+        assert!(
+            stderr.contains(
+                "Cannot prepare; nothing was changed:\n  a (packages/a): tag v0.1.0.dev1 already exists on `origin` (fetch it with `git -C packages/a fetch --tags origin`); choose another --bump"
+            ),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("b (packages/b)"), "{stderr}");
+        assert!(
+            stderr.contains("hint: fix the packages named above, then run the same command again"),
+            "{stderr}"
+        );
+        assert_eq!(before, state(&env, &root), "{args:?}");
+    }
+
+    // An unreachable remote is refused the same way, before anything changes.
+    git(&a, &["push", "-q", "origin", ":refs/tags/v0.1.0.dev1"]);
+    git(
+        &a,
+        &["remote", "set-url", "origin", "file:///nonexistent/a.git"],
+    );
+    let before = state(&env, &root);
+    let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "dev", "--push"], 1);
+    assert!(
+        stderr.contains("a (packages/a): cannot reach its remote `origin`"),
+        "{stderr}"
+    );
+    assert_eq!(before, state(&env, &root));
+    git(&a, &["remote", "set-url", "origin", &url(&env, "a")]);
+
+    // With the tag gone and the remote back, the same command goes through.
+    ok(&env, &root, &["prepare", "--bump", "dev", "--push"]);
+    assert_eq!(
+        on_remote(&env, "a", "refs/tags/v0.1.0.dev1"),
+        Some(rev(&a, "HEAD")),
+    );
+}
+
 #[test]
 fn tag_skips_a_tag_on_the_release_commit_and_refuses_one_elsewhere() {
     let env = TestEnv::new();

@@ -100,6 +100,26 @@ pub fn require_tools() {
     );
 }
 
+/// Make `tool` available: when it is not on `PATH` and the tests run as root on a machine with
+/// `apt-get`, install Debian's `package` once (under the same file lock as the container tools).
+/// An error says why not; the caller panics with its own hint.
+pub fn apt_provide(tool: &str, package: &str) -> Result<(), String> {
+    if on_path(tool) {
+        return Ok(());
+    }
+    if !(rustix::process::geteuid().is_root() && on_path("apt-get")) {
+        return Err(format!("{tool} is not on PATH"));
+    }
+    locked("apt-install", || {
+        if on_path(tool) {
+            return Ok(());
+        }
+        eprintln!("the tests need {tool}: installing Debian's {package} with apt-get (once)");
+        apt_get(&["update", "-qq"])?;
+        apt_get(&["install", "-y", "-qq", package])
+    })
+}
+
 /// The Debian packages of [`TOOLS`] whose tool is not on `PATH`.
 fn missing_packages() -> Vec<&'static str> {
     TOOLS

@@ -10,6 +10,13 @@
 //! others), pretend the first N reads see nothing (a create race), echo the auth header in
 //! its error messages (redaction tests), and answer the first N requests late (each applied at
 //! once, answered after a delay: past a client's timeout the answer is lost). Every request is recorded.
+//!
+//! In its GitHub flavour every recorded request is also checked against GitHub's own contract,
+//! the official `OpenAPI` description ([`super::openapi`]: api.github.com's, or GitHub Enterprise
+//! Server's under the `/api/v3` prefix): when the fake is dropped at the end of a test, a request
+//! whose path, method, query parameters or JSON body the description does not allow fails that
+//! test, whatever the fake answered. A test that sends wrong requests on purpose says so with
+//! [`Builder::unchecked`].
 
 #![allow(dead_code)]
 
@@ -19,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 
 use super::http::{FakeServer, Request, Response};
+use super::openapi::Description;
 
 /// Which API the fake speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +63,9 @@ pub struct Options {
     pub slow_first: usize,
     pub slow_method: Option<String>,
     pub slow_delay: std::time::Duration,
+    /// Do not check the recorded requests against GitHub's `OpenAPI` description on drop (a test
+    /// that sends wrong requests on purpose).
+    pub unchecked: bool,
 }
 
 /// A builder: `FakeForge::github().fail_first(2, 500).start()`.
@@ -108,6 +119,13 @@ impl Builder {
         self.0.slow_first = n;
         self.0.slow_method = method.map(str::to_owned);
         self.0.slow_delay = delay;
+        self
+    }
+
+    /// No contract check on drop: for a test that sends requests GitHub's description refuses
+    /// on purpose.
+    pub fn unchecked(mut self) -> Self {
+        self.0.unchecked = true;
         self
     }
 
@@ -181,6 +199,7 @@ impl FakeForge {
             slow_first: 0,
             slow_method: None,
             slow_delay: std::time::Duration::ZERO,
+            unchecked: false,
         })
     }
 
@@ -210,6 +229,37 @@ impl FakeForge {
                 format!("{} {path}", r.method)
             })
             .collect()
+    }
+
+    /// The description GitHub requests are checked against (`None` for Gitea, which is not
+    /// GitHub).
+    pub fn description(&self) -> Option<Description> {
+        match self.opts.flavor {
+            Flavor::Gitea => None,
+            Flavor::Github if self.opts.prefix == "/api/v3" => Some(Description::Ghes),
+            Flavor::Github => Some(Description::GithubCom),
+        }
+    }
+
+    /// What breaks GitHub's contract in the requests recorded so far: one line per problem,
+    /// `#<n> METHOD path: …` (n counts requests from 1). Empty for Gitea.
+    pub fn contract_violations(&self) -> Vec<String> {
+        let Some(description) = self.description() else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        for (i, req) in self.requests().iter().enumerate() {
+            // GitHub Enterprise serves uploads under /api/uploads, the API under /api/v3.
+            let path = req
+                .path
+                .strip_prefix(&self.opts.prefix)
+                .or_else(|| req.path.strip_prefix("/api/uploads"))
+                .unwrap_or(&req.path);
+            for p in description.check(&req.method, path, req.header("content-type"), &req.body) {
+                problems.push(format!("#{} {} {path}: {p}", i + 1, req.method));
+            }
+        }
+        problems
     }
 
     /// The releases of `owner/repo`.
@@ -246,6 +296,25 @@ impl FakeForge {
             .or_default()
             .push(pull.clone());
         pull
+    }
+}
+
+impl Drop for FakeForge {
+    /// Every recorded request is checked against GitHub's `OpenAPI` description: a request that
+    /// breaks it fails the test that made it (unless the test already failed).
+    fn drop(&mut self) {
+        if self.opts.unchecked || std::thread::panicking() {
+            return;
+        }
+        let problems = self.contract_violations();
+        assert!(
+            problems.is_empty(),
+            "requests sent to the fake GitHub break {}:\n{}",
+            self.description()
+                .map(Description::name)
+                .unwrap_or_default(),
+            problems.join("\n")
+        );
     }
 }
 

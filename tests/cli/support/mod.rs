@@ -7,6 +7,7 @@
 pub mod containers;
 pub mod fake_github;
 pub mod http;
+pub mod openapi;
 pub mod pypiserver;
 pub mod trunk;
 
