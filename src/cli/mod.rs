@@ -46,7 +46,7 @@ pub struct GlobalArgs {
     /// Parallel workers (default: `jobs` from the configuration, else the CPU count).
     #[arg(short = 'j', long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
-    /// Less output (repeat for even less).
+    /// Less output (repeat for even less); passed on to uv (`-qq`: its errors only).
     #[arg(short = 'q', long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
     /// More output (repeat for git/uv commands as they run).

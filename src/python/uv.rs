@@ -235,12 +235,18 @@ impl Uv {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
-    /// Run uv in `dir` with its output streamed to our stderr.
+    /// Run uv in `dir` with its output streamed to our stderr. `-q` is passed on (`-q` gives uv
+    /// `--quiet`, `-qq` gives it `--quiet --quiet`: errors only), so `sync dev -qq` prints no
+    /// resolution lines.
     pub fn run_streaming<I, S>(&self, dir: &Path, args: I) -> Result<()>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
+        let quiet = usize::from((-crate::core::ui::verbosity()).clamp(0, 2).unsigned_abs());
+        let args: Vec<OsString> = std::iter::repeat_n(OsString::from("--quiet"), quiet)
+            .chain(args.into_iter().map(Into::into))
+            .collect();
         let process = self.process(dir, args);
         let exit = process.run_to_stderr().map_err(|e| cannot_run(&e))?;
         if exit.success() {

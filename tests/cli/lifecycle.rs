@@ -298,6 +298,19 @@ fn sync_dev_installs_the_workspace_editable() {
     std::fs::write(&init, text).unwrap();
     let (_, stdout, _) = venv_python(&venv, "import alpha; print(alpha.hello())");
     assert_eq!(stdout.trim(), "Edited alpha!");
+    // `-qq` is passed on to uv: none of its resolution or install lines (issue #23).
+    std::fs::remove_dir_all(&venv).unwrap();
+    let out = env.run_uv(&root, ["sync", "dev", "-qq"]);
+    ok(&out);
+    let stderr = outputs(&out).1;
+    assert!(
+        !stderr.contains("Resolved") && !stderr.contains("Installed"),
+        "{stderr}"
+    );
+    assert!(
+        venv.join("pyvenv.cfg").is_file(),
+        "the environment is installed"
+    );
 }
 
 #[test]
