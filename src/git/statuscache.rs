@@ -175,6 +175,15 @@ impl StatusCache {
         })
     }
 
+    /// Whether the cache holds the package at `key` as clean right now (its fingerprint exactly
+    /// the same, no changed path), without a process; `false` whenever it cannot tell.
+    pub fn holds_clean(&self, key: &str, git: &Git) -> bool {
+        self.global
+            .and_then(|global| Fingerprint::take(git.dir(), global))
+            .and_then(|fp| self.lookup(key, &fp))
+            .is_some_and(|s| s.dirty == 0)
+    }
+
     /// The cached summary when the fingerprint holds and `usable` accepts it, else git's
     /// answer (stored when it may be).
     fn query(

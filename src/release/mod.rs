@@ -237,6 +237,21 @@ struct PlanCaches {
     status: StatusCache,
 }
 
+impl PlanCaches {
+    /// Whether the tag `tag` of `pkg` points at its HEAD and its work tree is clean, as far as
+    /// both caches tell without a process (`false` whenever they cannot): then the files of
+    /// that release are the files on disk.
+    fn release_is_clean_head(&self, pkg: &Package, git: &Git, prefix: &str, tag: &str) -> bool {
+        let Some(Some(head)) = git.files().and_then(|f| f.head()).map(|(_, h)| h) else {
+            return false;
+        };
+        self.tags
+            .cached_distances(&pkg.rel_path, git, prefix, &head)
+            .is_some_and(|tags| tags.iter().any(|t| t.name == tag && t.commit == head))
+            && self.status.holds_clean(&pkg.rel_path, git)
+    }
+}
+
 /// What git says about a candidate (gathered for all packages in parallel).
 struct Gathered {
     status: RepoStatus,
@@ -1163,11 +1178,21 @@ fn check_pins(
             outside.push((pkg, tag));
         }
     }
+    // A release at HEAD of a clean work tree (as the caches `status` fills tell, without a
+    // process) is the file on disk; any other is read from git.
+    let caches = (!outside.is_empty()).then(|| PlanCaches {
+        tags: TagCache::open(&ws.root, false),
+        status: StatusCache::open(&ws.root, false),
+    });
     let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
-        Git::new(&pkg.dir)
-            .read_blob(tag, "pyproject.toml")
-            .ok()
-            .flatten()
+        let git = Git::new(&pkg.dir);
+        if let Some(caches) = &caches
+            && caches.release_is_clean_head(pkg, &git, ws.config.tag_prefix_for(&pkg.name), tag)
+            && let Ok(text) = fs_err::read_to_string(pkg.dir.join("pyproject.toml"))
+        {
+            return Some(text);
+        }
+        git.read_blob(tag, "pyproject.toml").ok().flatten()
     });
     texts.extend(
         outside

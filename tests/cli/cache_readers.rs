@@ -254,3 +254,47 @@ fn release_planning_reads_both_caches_and_never_trusts_a_stale_one() {
     let (stdout, stderr) = ok(&traced(&w, &dry));
     assert_eq!(planned(&stdout), ["a", "b", "c"], "{stderr}");
 }
+
+/// A package outside the run pinned at a release its dependency's new release must satisfy:
+/// when that release is the clean HEAD the caches vouch for, its `pyproject.toml` is read from
+/// disk (no process); edited since, it is read from git again.
+#[test]
+fn release_planning_reads_a_pinned_release_at_a_clean_head_from_disk() {
+    let w = World::new();
+    git(
+        &w.pkg("c"),
+        &["tag", "-a", "-m", "Release c 0.1.0.dev0", "v0.1.0.dev0"],
+    );
+    git(&w.pkg("c"), &["push", "-q", "origin", "v0.1.0.dev0"]);
+    ok(&w.run(&["manifests"]));
+    if !git(&w.root, &["status", "--porcelain"]).trim().is_empty() {
+        git(&w.root, &["add", "-A"]);
+        git(&w.root, &["commit", "-q", "-m", "chore: pin c"]);
+    }
+    let staging = std::fs::read_to_string(w.root.join("staging/pyproject.toml")).unwrap();
+    assert!(staging.contains("v0.1.0.dev0"), "{staging}");
+    fill_caches(&w);
+    let dry = ["release", "--bump", "dev", "--dry-run", "--json"];
+    let out = traced(&w, &dry);
+    let (stdout, stderr) = ok(&out);
+    assert_eq!(planned(&stdout), ["a", "b"], "{stderr}");
+    assert_eq!(
+        processes_in(&stderr, &w.pkg("c")),
+        Vec::<String>::new(),
+        "c: its release is its clean HEAD, read from disk"
+    );
+
+    // Edited since: the release is read from git (and c, dirty now, gets no bound commit).
+    let file = w.pkg("c").join("pyproject.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}# edited\n")).unwrap();
+    let out = traced(&w, &dry);
+    let (again, stderr) = ok(&out);
+    assert_eq!(planned(&again), ["a", "b"], "{stderr}");
+    assert!(
+        processes_in(&stderr, &w.pkg("c"))
+            .iter()
+            .any(|p| p.contains("v0.1.0.dev0:pyproject.toml")),
+        "{stderr}"
+    );
+}
