@@ -3327,6 +3327,54 @@ mod tests {
     }
 
     #[test]
+    fn change_commits_leave_out_merges_next_and_release_commits_and_open_squashes() {
+        let c = |hash: &str, subject: &str| crate::git::Commit {
+            hash: hash.to_owned(),
+            subject: subject.to_owned(),
+            body: String::new(),
+        };
+        let subjects = |v: Vec<&crate::git::Commit>| -> Vec<String> {
+            v.into_iter().map(|c| c.subject.clone()).collect()
+        };
+        let log = vec![
+            (false, c("1", &next_message("0.1.1.dev0"))),
+            (true, c("2", "Merge pull request #1")),
+            (false, c("3", "Release a 0.1.0.dev1")),
+            (false, c("4", "feat: x")),
+            (false, c("5", "squash of 0.1.0.dev1")),
+        ];
+        let none = HashMap::new();
+        // Merges, `next` commits and the commits `tool_made` names are left out.
+        assert_eq!(
+            subjects(change_commits(&log, &none, |h| h == "3")),
+            ["feat: x", "squash of 0.1.0.dev1"]
+        );
+        // A squash merge stands for the commits it squashed (under the same rule), and those
+        // are not counted twice.
+        let squashed = HashMap::from([(
+            "5".to_owned(),
+            vec![
+                (false, c("4", "feat: x")),
+                (false, c("6", "fix: y")),
+                (false, c("3", "Release a 0.1.0.dev1")),
+            ],
+        )]);
+        assert_eq!(
+            subjects(change_commits(&log, &squashed, |h| h == "3")),
+            ["feat: x", "fix: y"]
+        );
+        // Only merges and the tool's commits: they are the changes, but never `next` commits.
+        let merges = vec![
+            (false, c("1", &next_message("0.1.1.dev0"))),
+            (true, c("2", "Merge pull request #1")),
+        ];
+        assert_eq!(
+            subjects(change_commits(&merges, &none, |_| false)),
+            ["Merge pull request #1"]
+        );
+    }
+
+    #[test]
     fn next_commits_are_recognised() {
         assert_eq!(
             root_subject(
