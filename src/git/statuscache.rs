@@ -30,6 +30,12 @@
 //! beyond the plain form, a config that includes other files or names an ignore or attributes
 //! file it cannot find. Like the tag cache, the file is derived data: only `status` writes it;
 //! a missing or corrupt file counts as empty; `RELEASE_TOOL_NO_CACHE=1` turns it off.
+//!
+//! Readers: `status` ([`StatusCache::status`], the summary), `changes` and release planning
+//! ([`StatusCache::repo_status`]: a package held as clean costs no process; a dirty one is
+//! asked of git for its changed paths, which the cache does not keep). They open it read-only:
+//! an entry is used under the same rule (the fingerprint taken now equals the stored one), so a
+//! package edited since, however little, is asked of git again and can never pass for clean.
 
 use std::ffi::OsString;
 use std::hash::{DefaultHasher, Hasher as _};
@@ -85,6 +91,14 @@ struct Entry {
     status: Summary,
 }
 
+/// Where an answer came from.
+enum Answer {
+    /// The cache's summary (no process).
+    Cached(Summary),
+    /// A real `git status`.
+    Asked(RepoStatus),
+}
+
 /// The status cache of one workspace, shared by the workers of a command.
 #[derive(Debug)]
 pub struct StatusCache {
@@ -135,18 +149,63 @@ impl StatusCache {
     /// the cache when its fingerprint still holds, else from git (and then remembered when it
     /// may be).
     pub fn status(&self, key: &str, git: &Git) -> Result<Summary, GitError> {
+        Ok(match self.query(key, git, |_| true)? {
+            Answer::Cached(summary) => summary,
+            Answer::Asked(status) => Summary::from(&status),
+        })
+    }
+
+    /// The whole `git status` of the package at `key`, for the commands that need the changed
+    /// paths themselves (`changes`, release planning): a package the cache holds as clean
+    /// (fingerprint unchanged, no changed path) is answered without a process, with no changed
+    /// or untracked path; a dirty one, or one the cache cannot vouch for, is asked of git (one
+    /// `git status`, remembered like [`StatusCache::status`] does).
+    pub fn repo_status(&self, key: &str, git: &Git) -> Result<RepoStatus, GitError> {
+        Ok(match self.query(key, git, |s| s.dirty == 0)? {
+            Answer::Cached(s) => RepoStatus {
+                branch: s.branch,
+                head: s.head,
+                upstream: s.upstream,
+                ahead: s.ahead,
+                behind: s.behind,
+                changed: Vec::new(),
+                untracked: Vec::new(),
+            },
+            Answer::Asked(status) => status,
+        })
+    }
+
+    /// Whether the cache holds the package at `key` as clean right now (its fingerprint exactly
+    /// the same, no changed path), without a process; `false` whenever it cannot tell.
+    pub fn holds_clean(&self, key: &str, git: &Git) -> bool {
+        self.global
+            .and_then(|global| Fingerprint::take(git.dir(), global))
+            .and_then(|fp| self.lookup(key, &fp))
+            .is_some_and(|s| s.dirty == 0)
+    }
+
+    /// The cached summary when the fingerprint holds and `usable` accepts it, else git's
+    /// answer (stored when it may be).
+    fn query(
+        &self,
+        key: &str,
+        git: &Git,
+        usable: impl Fn(&Summary) -> bool,
+    ) -> Result<Answer, GitError> {
         let Some(global) = self.global else {
-            return git.status().map(|s| Summary::from(&s));
+            return git.status().map(Answer::Asked);
         };
         let start = now_ns();
         let before = Fingerprint::take(git.dir(), global);
         if let Some(fp) = &before
             && let Some(hit) = self.lookup(key, fp)
+            && usable(&hit)
         {
             tracing::debug!("{key}: status cache hit");
-            return Ok(hit);
+            return Ok(Answer::Cached(hit));
         }
-        let summary = Summary::from(&git.status()?);
+        let status = git.status()?;
+        let summary = Summary::from(&status);
         if let Some(fp) = before {
             let agrees = fp.head == summary.head
                 && fp
@@ -175,7 +234,7 @@ impl StatusCache {
                 );
             }
         }
-        Ok(summary)
+        Ok(Answer::Asked(status))
     }
 
     fn lookup(&self, key: &str, fp: &Fingerprint) -> Option<Summary> {

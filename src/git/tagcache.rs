@@ -10,7 +10,8 @@
 //! refs), or whose refs cannot be read from the files, are never cached.
 //!
 //! The file is derived data: `status` writes it (atomically, only when something changed, only
-//! entries of packages that still exist); planning commands and dry runs only read it. A
+//! entries of packages that still exist); planning commands (`notes`, release planning) and dry
+//! runs only read it. A
 //! missing, unreadable, corrupt or other-format file counts as empty, and a file that cannot be
 //! written is left alone: the cache can make a command faster, never wrong or failing.
 //! `RELEASE_TOOL_NO_CACHE=1` turns it off.
@@ -280,6 +281,27 @@ impl TagCache {
             }
         }
         Ok(tags)
+    }
+
+    /// [`TagCache::tag_distances`] when it can be answered without a process (the
+    /// repository has no such tag, or the cache holds them for `head`), else `None`: for a
+    /// caller that can do without the counts and would rather not start git for them.
+    pub fn cached_distances(
+        &self,
+        key: &str,
+        git: &Git,
+        prefix: &str,
+        head: &str,
+    ) -> Option<Vec<TagRef>> {
+        let files = git.files()?;
+        let disk = files.tags(prefix)?;
+        if disk.is_empty() {
+            return Some(Vec::new());
+        }
+        if !(self.store.is_on() && is_object_id(head) && files.history_is_plain()) {
+            return None;
+        }
+        self.lookup(key, head, prefix, &disk)
     }
 
     fn lookup(&self, key: &str, head: &str, prefix: &str, disk: &[DiskTag]) -> Option<Vec<TagRef>> {

@@ -22,6 +22,7 @@ use crate::core::error::UserError;
 use crate::core::parallel;
 use crate::env::manifests;
 use crate::forge::{ForgeAction, ForgeCall};
+use crate::git::statuscache::StatusCache;
 use crate::git::tagcache::TagCache;
 use crate::git::{Git, RepoStatus};
 use crate::plan::Plan;
@@ -252,6 +253,27 @@ fn problem(problems: &mut Vec<String>, pkg: &Package, text: impl std::fmt::Displ
     problems.push(format!("{} ({}): {text}", pkg.name, pkg.rel_path));
 }
 
+/// The caches planning reads (never writes).
+struct PlanCaches {
+    tags: TagCache,
+    status: StatusCache,
+}
+
+impl PlanCaches {
+    /// Whether the tag `tag` of `pkg` points at its HEAD and its work tree is clean, as far as
+    /// both caches tell without a process (`false` whenever they cannot): then the files of
+    /// that release are the files on disk.
+    fn release_is_clean_head(&self, pkg: &Package, git: &Git, prefix: &str, tag: &str) -> bool {
+        let Some(Some(head)) = git.files().and_then(|f| f.head()).map(|(_, h)| h) else {
+            return false;
+        };
+        self.tags
+            .cached_distances(&pkg.rel_path, git, prefix, &head)
+            .is_some_and(|tags| tags.iter().any(|t| t.name == tag && t.commit == head))
+            && self.status.holds_clean(&pkg.rel_path, git)
+    }
+}
+
 /// What git says about a candidate (gathered for all packages in parallel).
 struct Gathered {
     status: RepoStatus,
@@ -286,6 +308,44 @@ fn log_with_merges(
             ))
         })
         .collect())
+}
+
+/// The commits that are a release's changes, of `commits` ([`log_with_merges`], newest first):
+/// neither merges nor the tool's own commits (`next` commits, and the commits `tool_made`
+/// names: the release commits of tags); a squash merge of a release (a key of `squashed`)
+/// stands for the commits it squashed, under the same rule, and those are not counted again
+/// where HEAD's history has them too. When that leaves none, the tree changed in merges or the
+/// tool's release commits only, and they are the changes (all but the `next` commits). The one
+/// rule of `notes` and release planning.
+fn change_commits<'c>(
+    commits: &'c [(bool, crate::git::Commit)],
+    squashed: &'c HashMap<String, Vec<(bool, crate::git::Commit)>>,
+    tool_made: impl Fn(&str) -> bool,
+) -> Vec<&'c crate::git::Commit> {
+    let inner: BTreeSet<&str> = squashed
+        .values()
+        .flatten()
+        .map(|(_, c)| c.hash.as_str())
+        .collect();
+    let counts = |merge: bool, c: &crate::git::Commit| {
+        !merge && !is_next_commit(&c.subject) && !tool_made(&c.hash)
+    };
+    let mut out = Vec::new();
+    for (merge, c) in commits {
+        if let Some(squash) = squashed.get(&c.hash) {
+            out.extend(squash.iter().filter(|(m, c)| counts(*m, c)).map(|(_, c)| c));
+        } else if counts(*merge, c) && !inner.contains(c.hash.as_str()) {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        out = commits
+            .iter()
+            .filter(|(_, c)| !is_next_commit(&c.subject))
+            .map(|(_, c)| c)
+            .collect();
+    }
+    out
 }
 
 /// Whether a `--bump` makes a final release, which counts the commits since the last *final*
@@ -349,18 +409,22 @@ fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
     Ok(added != removed)
 }
 
-/// A package's git state for planning: `git status`, its tags with their distance to HEAD
-/// (from the tag cache when valid, see [`crate::git::tagcache`]) and, when there are commits since
-/// the newest merged tag, their messages: two or three git processes, one when nothing changed.
+/// A package's git state for planning: `git status` (from the status cache when it holds the
+/// package as clean, see [`crate::git::statuscache`]), its tags with their distance to HEAD
+/// (from the tag cache when valid, see [`crate::git::tagcache`]) and, when there are commits
+/// since the newest merged tag, their messages: two or three git processes, none when nothing
+/// changed and both caches hold.
 fn gather(
-    cache: &TagCache,
+    caches: &PlanCaches,
     pkg: &Package,
     git: &Git,
     prefix: &str,
     since_final: bool,
 ) -> Result<Gathered> {
-    let status = git
-        .status()
+    let cache = &caches.tags;
+    let status = caches
+        .status
+        .repo_status(&pkg.rel_path, git)
         .with_context(|| format!("{}: cannot read its git status", pkg.name))?;
     let Some(head) = status.head.clone() else {
         // An unborn branch: no tag, no commit (git log says so, as before).
@@ -431,13 +495,6 @@ fn gather(
             let tagged: BTreeSet<&str> = tags.iter().map(|t| t.commit.as_str()).collect();
             let commits = log_with_merges(git, from, &head)
                 .with_context(|| format!("{}: cannot read its commits", pkg.name))?;
-            let full = |(_, c): &(bool, crate::git::Commit)| {
-                if c.body.is_empty() {
-                    c.subject.clone()
-                } else {
-                    format!("{}\n\n{}", c.subject, c.body)
-                }
-            };
             // A dev/pre release squash-merged (a final release after it): the squash commit
             // stands for the commits of that release, which are not in HEAD's history.
             let squashed = if since_final {
@@ -452,37 +509,16 @@ fn gather(
             } else {
                 HashMap::new()
             };
-            let tagged: BTreeSet<&str> = tagged
+            messages = change_commits(&commits, &squashed, |hash| tagged.contains(hash))
                 .into_iter()
-                .chain(squashed.values().flatten().map(|(_, c)| c.hash.as_str()))
+                .map(|c| {
+                    if c.body.is_empty() {
+                        c.subject.clone()
+                    } else {
+                        format!("{}\n\n{}", c.subject, c.body)
+                    }
+                })
                 .collect();
-            messages = Vec::new();
-            for commit in &commits {
-                let (merge, c) = commit;
-                if let Some(inner) = squashed.get(&c.hash) {
-                    messages.extend(
-                        inner
-                            .iter()
-                            .filter(|(merge, c)| {
-                                !merge
-                                    && !is_next_commit(&c.subject)
-                                    && !tags.iter().any(|t| t.commit == c.hash)
-                            })
-                            .map(full),
-                    );
-                } else if !merge && !is_next_commit(&c.subject) && !tagged.contains(c.hash.as_str())
-                {
-                    messages.push(full(commit));
-                }
-            }
-            if messages.is_empty() {
-                // The tree changed in merges or release commits only: they are the changes.
-                messages = commits
-                    .iter()
-                    .filter(|(_, c)| !is_next_commit(&c.subject))
-                    .map(full)
-                    .collect();
-            }
         }
     }
     Ok(Gathered {
@@ -593,13 +629,16 @@ fn candidates_since<'a>(
         let prefix = ws.config.tag_prefix_for(&pkg.name).to_owned();
         eligible.push((pkg, git, prefix, version));
     }
-    // Planning changes nothing on disk: the cache is read (a `status` run fills it), never
+    // Planning changes nothing on disk: the caches are read (a `status` run fills them), never
     // written.
-    let cache = TagCache::open(&ws.root, false);
+    let caches = PlanCaches {
+        tags: TagCache::open(&ws.root, false),
+        status: StatusCache::open(&ws.root, false),
+    };
     let gathered = parallel::map(
         &eligible,
         ws.config.effective_jobs(None),
-        |(pkg, git, prefix, _)| gather(&cache, pkg, git, prefix, since_final),
+        |(pkg, git, prefix, _)| gather(&caches, pkg, git, prefix, since_final),
     );
     let mut out = Vec::new();
     for ((pkg, git, prefix, version), g) in eligible.into_iter().zip(gathered) {
@@ -1161,11 +1200,21 @@ fn check_pins(
             outside.push((pkg, tag));
         }
     }
+    // A release at HEAD of a clean work tree (as the caches `status` fills tell, without a
+    // process) is the file on disk; any other is read from git.
+    let caches = (!outside.is_empty()).then(|| PlanCaches {
+        tags: TagCache::open(&ws.root, false),
+        status: StatusCache::open(&ws.root, false),
+    });
     let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
-        Git::new(&pkg.dir)
-            .read_blob(tag, "pyproject.toml")
-            .ok()
-            .flatten()
+        let git = Git::new(&pkg.dir);
+        if let Some(caches) = &caches
+            && caches.release_is_clean_head(pkg, &git, ws.config.tag_prefix_for(&pkg.name), tag)
+            && let Ok(text) = fs_err::read_to_string(pkg.dir.join("pyproject.toml"))
+        {
+            return Some(text);
+        }
+        git.read_blob(tag, "pyproject.toml").ok().flatten()
     });
     texts.extend(
         outside
@@ -3461,6 +3510,54 @@ mod tests {
         assert!(
             found.len() == 1 && found[0].starts_with("cannot reach its remote `origin`: "),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn change_commits_leave_out_merges_next_and_release_commits_and_open_squashes() {
+        let c = |hash: &str, subject: &str| crate::git::Commit {
+            hash: hash.to_owned(),
+            subject: subject.to_owned(),
+            body: String::new(),
+        };
+        let subjects = |v: Vec<&crate::git::Commit>| -> Vec<String> {
+            v.into_iter().map(|c| c.subject.clone()).collect()
+        };
+        let log = vec![
+            (false, c("1", &next_message("0.1.1.dev0"))),
+            (true, c("2", "Merge pull request #1")),
+            (false, c("3", "Release a 0.1.0.dev1")),
+            (false, c("4", "feat: x")),
+            (false, c("5", "squash of 0.1.0.dev1")),
+        ];
+        let none = HashMap::new();
+        // Merges, `next` commits and the commits `tool_made` names are left out.
+        assert_eq!(
+            subjects(change_commits(&log, &none, |h| h == "3")),
+            ["feat: x", "squash of 0.1.0.dev1"]
+        );
+        // A squash merge stands for the commits it squashed (under the same rule), and those
+        // are not counted twice.
+        let squashed = HashMap::from([(
+            "5".to_owned(),
+            vec![
+                (false, c("4", "feat: x")),
+                (false, c("6", "fix: y")),
+                (false, c("3", "Release a 0.1.0.dev1")),
+            ],
+        )]);
+        assert_eq!(
+            subjects(change_commits(&log, &squashed, |h| h == "3")),
+            ["feat: x", "fix: y"]
+        );
+        // Only merges and the tool's commits: they are the changes, but never `next` commits.
+        let merges = vec![
+            (false, c("1", &next_message("0.1.1.dev0"))),
+            (true, c("2", "Merge pull request #1")),
+        ];
+        assert_eq!(
+            subjects(change_commits(&merges, &none, |_| false)),
+            ["Merge pull request #1"]
         );
     }
 

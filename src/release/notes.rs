@@ -3,7 +3,7 @@
 //! diff) and a `<tag_message_filename>` template with `{VERSION}`/`{PREV_VERSION}` placeholders,
 //! grouped by conventional-commit type. An edited template is never overwritten.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,8 @@ use serde::Serialize;
 use crate::core::error::UserError;
 use crate::core::parallel;
 use crate::git::Git;
+use crate::git::files::RepoFiles;
+use crate::git::tagcache::TagCache;
 use crate::plan::Plan;
 use crate::python::conventional;
 use crate::python::version;
@@ -210,13 +212,16 @@ struct Gathered {
 
 fn gather(
     ws: &Workspace,
+    cache: &TagCache,
     pkg: &Package,
     tags: &BTreeMap<String, String>,
 ) -> Result<Option<Gathered>> {
     let git = Git::new(&pkg.dir);
     let prefix = ws.config.tag_prefix_for(&pkg.name);
     // The names are all it takes: read from the repository's files when they can be.
-    let all: Vec<String> = match git.files().and_then(|f| f.tags(prefix)) {
+    let files = git.files();
+    let from_files = files.as_ref().and_then(|f| f.tags(prefix));
+    let all: Vec<String> = match from_files {
         Some(tags) => tags.into_iter().map(|t| t.name).collect(),
         None => git.tags(prefix)?.into_iter().map(|t| t.name).collect(),
     };
@@ -225,7 +230,8 @@ fn gather(
         .iter()
         .find(|(k, _)| ws.package(k).is_some_and(|p| p.key == pkg.key));
     let since_tag = if let Some((_, tag)) = chosen {
-        if git.resolve(tag)?.is_none() {
+        // A tag of the list exists; another one is asked of git.
+        if !all.contains(tag) && git.resolve(tag)?.is_none() {
             return Err(UserError::usage(format!(
                 "Package {}: tag `{tag}` from --tags-file does not exist",
                 pkg.name
@@ -237,6 +243,16 @@ fn gather(
     } else {
         newest.clone()
     };
+    // No commit since the tag (HEAD is in its history): nothing to write, and no process when
+    // the tag cache holds the distances for this HEAD (see `git::tagcache`).
+    if let Some(tag) = &since_tag
+        && let Some(Some(head)) = files.as_ref().and_then(RepoFiles::head).map(|(_, h)| h)
+        && cache
+            .cached_distances(&pkg.rel_path, &git, prefix, &head)
+            .is_some_and(|d| d.iter().any(|t| t.name == *tag && t.since == Some(0)))
+    {
+        return Ok(None);
+    }
     // As `prepare` counts them (docs/release.md, "Which packages"): no changes when the tree
     // is the released tree but for the version; merges and `next` commits are not notes
     // (unless the tree changed in merges only).
@@ -246,18 +262,8 @@ fn gather(
         return Ok(None);
     }
     let all = super::log_with_merges(&git, since_tag.as_deref(), "HEAD")?;
-    let mut commits: Vec<_> = all
-        .iter()
-        .filter(|(merge, c)| !merge && !super::is_next_commit(&c.subject))
-        .map(|(_, c)| c.clone())
-        .collect();
-    if commits.is_empty() {
-        commits = all
-            .into_iter()
-            .filter(|(_, c)| !super::is_next_commit(&c.subject))
-            .map(|(_, c)| c)
-            .collect();
-    }
+    let no_squash = HashMap::new();
+    let commits = super::change_commits(&all, &no_squash, |_| false);
     if commits.is_empty() {
         return Ok(None);
     }
@@ -321,8 +327,10 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             .into());
         }
     }
+    // Planning: the tag cache is read (a `status` run fills it), never written.
+    let cache = TagCache::open(&ws.root, false);
     let gathered = parallel::map(&selected, ws.config.effective_jobs(req.jobs), |pkg| {
-        gather(ws, pkg, &req.tags)
+        gather(ws, &cache, pkg, &req.tags)
     });
     let mut plan = Plan::new(&ws.root);
     let mut out = Vec::new();

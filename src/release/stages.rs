@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use crate::git::statuscache::StatusCache;
 use crate::git::{self, Git};
 use crate::plan::Plan;
 use crate::workspace::{Package, Skipped, Workspace};
@@ -109,12 +110,15 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
         skipped: Vec::new(),
     };
     let pkgs = selected(ws, names, &mut skipped)?;
-    // The git work of every package in parallel: `git status`, and for a dirty package its
-    // short status, diff and untracked files.
+    // Which packages are dirty: from the status cache (a `status` run fills it; read here, never
+    // written), so a package nobody touched since costs no process. The git work of every
+    // other package in parallel: `git status`, and for a dirty package its short status, diff
+    // and untracked files.
+    let cache = StatusCache::open(&ws.root, false);
     let looked = crate::core::parallel::map(&pkgs, ws.config.effective_jobs(None), |pkg| {
         let git = Git::new(&pkg.dir);
-        let status = git
-            .status()
+        let status = cache
+            .repo_status(&pkg.rel_path, &git)
             .with_context(|| format!("{} ({}): cannot read git status", pkg.name, pkg.rel_path))?;
         if status.changed.is_empty() {
             return Ok((status, None));

@@ -12,6 +12,7 @@ mod support;
 mod add_remove;
 mod architecture;
 mod base_branch;
+mod cache_readers;
 mod ci;
 mod cli_shape;
 mod clidoc;

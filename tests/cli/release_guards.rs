@@ -6,30 +6,8 @@
 //! Every workspace here is the trunk world (`a` <- `b` <- `c`, all at `0.1.0.dev0`, each with a
 //! `feat:` commit pushed to its bare `file://` remote).
 
-use std::process::Output;
-
 use crate::support::trunk::World;
-use crate::support::{add_config, git, outputs};
-
-fn ok(out: &Output) -> (String, String) {
-    let (stdout, stderr) = outputs(out);
-    assert!(
-        out.status.success(),
-        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
-        out.status.code()
-    );
-    (stdout, stderr)
-}
-
-fn failed(out: &Output, code: i32) -> String {
-    let (stdout, stderr) = outputs(out);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stderr
-}
+use crate::support::{add_config, failed, git, ok};
 
 /// The tags of `name`'s work tree.
 fn tags(w: &World, name: &str) -> Vec<String> {

@@ -4,33 +4,12 @@
 //! `release` without `--push` left local.
 
 use std::path::Path;
-use std::process::Output;
 
 use crate::support::git;
-use crate::support::outputs;
 use crate::support::trunk::{NAMES, World};
+use crate::support::{failed, ok, outputs};
 
 const RELEASE: [&str; 3] = ["--bump", "minor", "--push"];
-
-fn ok(out: &Output) -> (String, String) {
-    let (stdout, stderr) = outputs(out);
-    assert!(
-        out.status.success(),
-        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
-        out.status.code()
-    );
-    (stdout, stderr)
-}
-
-fn failed(out: &Output, code: i32) -> String {
-    let (stdout, stderr) = outputs(out);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stderr
-}
 
 /// What only these tests do to the world.
 impl World {

@@ -7,34 +7,13 @@
 //! forge is configured and the remotes are `file://` ones: no forge steps (one note says so).
 
 use std::path::Path;
-use std::process::Output;
 
 use crate::support::trunk::{NAMES, World, url};
-use crate::support::{clone_root, commit_file, git, outputs, venv_python};
+use crate::support::{clone_root, commit_file, failed, git, ok, venv_python};
 
 const DATE: &str = "2026-01-01";
 const RELEASE: [&str; 3] = ["--bump", "minor", "--push"];
 const NEXT: &str = "chore: start 0.1.1.dev0 development";
-
-fn ok(out: &Output) -> (String, String) {
-    let (stdout, stderr) = outputs(out);
-    assert!(
-        out.status.success(),
-        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
-        out.status.code()
-    );
-    (stdout, stderr)
-}
-
-fn failed(out: &Output, code: i32) -> String {
-    let (stdout, stderr) = outputs(out);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stderr
-}
 
 /// What only these tests do to the world ([`World`] is `support::trunk`'s).
 impl World {

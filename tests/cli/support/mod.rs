@@ -291,6 +291,29 @@ pub fn outputs(out: &Output) -> (String, String) {
     )
 }
 
+/// stdout and stderr of a run that must have succeeded (else the test fails showing both).
+pub fn ok(out: &Output) -> (String, String) {
+    let (stdout, stderr) = outputs(out);
+    assert!(
+        out.status.success(),
+        "failed ({:?}):\nstdout: {stdout}\nstderr: {stderr}",
+        out.status.code()
+    );
+    (stdout, stderr)
+}
+
+/// stderr of a run that must have exited with `code` (else the test fails showing both
+/// outputs).
+pub fn failed(out: &Output, code: i32) -> String {
+    let (stdout, stderr) = outputs(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stderr
+}
+
 /// A listing of every file (path, size, content hash) and every git ref under `dir`, to prove
 /// a command changed nothing.
 pub fn snapshot_tree(dir: &Path) -> Vec<String> {
