@@ -250,6 +250,22 @@ impl LocalRepo {
         Some(Some(short.to_owned()))
     }
 
+    /// The commit HEAD resolves to and the branch it names (short, only under `refs/heads/`),
+    /// as `git rev-parse HEAD --symbolic-full-name HEAD` tells them: `Some(None)` when HEAD
+    /// names no commit (an unborn branch), `None` when unsure.
+    pub fn head_and_branch(&self) -> Option<Option<(String, Option<String>)>> {
+        let head = self.repo.head().ok()?;
+        let branch = match head.referent_name() {
+            Some(name) => std::str::from_utf8(name.as_bstr())
+                .ok()?
+                .strip_prefix("refs/heads/")
+                .map(str::to_owned),
+            None => None,
+        };
+        let commit = self.resolve("HEAD")?;
+        Some(commit.map(|c| (c, branch)))
+    }
+
     /// The tags whose name starts with `prefix` (as `git for-each-ref refs/tags/<prefix>*`
     /// matches them: the rest holds no `/`), sorted by name, each with its object and the
     /// commit it peels to. `None` when unsure (a symbolic tag ref, a tag of something other
@@ -574,6 +590,20 @@ mod tests {
             .unwrap()
             .map(|s| s.trim().to_owned());
         assert_eq!(local.current_branch(), Some(branch), "current branch");
+        let at = Git::new(dir)
+            .with_env(ENV)
+            .run(["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"])
+            .ok()
+            .map(|out| {
+                let mut lines = out.lines();
+                let head = lines.next().unwrap().trim().to_owned();
+                let branch = lines
+                    .next()
+                    .and_then(|l| l.trim().strip_prefix("refs/heads/"))
+                    .map(str::to_owned);
+                (head, branch)
+            });
+        assert_eq!(local.head_and_branch(), Some(at), "HEAD and branch");
         for prefix in ["v", "other-", "none-", "v0.2"] {
             assert_eq!(
                 local.tags(prefix),
