@@ -242,6 +242,8 @@ impl LocalRepo {
         let name = std::str::from_utf8(name.as_bstr()).ok()?;
         let short = name.strip_prefix("refs/heads/")?;
         if short.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            || self.git_dir.join(short).exists()
+            || self.common_dir.join(short).exists()
             || self.read_ref(&format!("refs/{short}"))?.is_some()
             || self.read_ref(&format!("refs/tags/{short}"))?.is_some()
         {
