@@ -80,16 +80,23 @@ impl RepoFiles {
     /// grafts and no replace refs (each of them changes what `rev-list` counts).
     pub fn history_is_plain(&self) -> bool {
         let exists = |p: &str| self.common.join(p).exists() || self.git_dir.join(p).exists();
-        if exists("shallow") || exists("info/grafts") {
-            return false;
+        !exists("shallow") && !self.history_rewritten()
+    }
+
+    /// Whether grafts or replace refs change what the objects say (what git reads then differs
+    /// from the objects, for ancestry and for peeling).
+    pub fn history_rewritten(&self) -> bool {
+        let exists = |p: &str| self.common.join(p).exists() || self.git_dir.join(p).exists();
+        if exists("info/grafts") {
+            return true;
         }
         let replace = self.common.join("refs/replace");
         if std::fs::read_dir(&replace).is_ok_and(|mut d| d.next().is_some()) {
-            return false;
+            return true;
         }
         match std::fs::read_to_string(self.common.join("packed-refs")) {
-            Ok(text) => !text.contains(" refs/replace/"),
-            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            Ok(text) => text.contains(" refs/replace/"),
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
         }
     }
 
@@ -211,7 +218,8 @@ impl RepoFiles {
         }
     }
 
-    fn uses_reftable(&self) -> bool {
+    /// Whether the repository may use the reftable backend (or its config cannot be read).
+    pub fn uses_reftable(&self) -> bool {
         self.common.join("reftable").exists()
             || self.config_text().is_none_or(|c| {
                 c.to_ascii_lowercase()

@@ -7,6 +7,7 @@
 //! and git's stderr.
 
 pub mod files;
+pub mod local;
 pub mod statuscache;
 pub mod tagcache;
 
@@ -19,6 +20,20 @@ pub use crate::core::process::ProcessError;
 use crate::core::process::{Capture, Process, ProcessOutput};
 
 pub use crate::git::files::RepoFiles;
+pub use crate::git::local::LocalRepo;
+
+/// Variables of a handle's environment that change no read (who commits, and when).
+fn is_identity_var(key: &str) -> bool {
+    matches!(
+        key,
+        "GIT_AUTHOR_NAME"
+            | "GIT_AUTHOR_EMAIL"
+            | "GIT_AUTHOR_DATE"
+            | "GIT_COMMITTER_NAME"
+            | "GIT_COMMITTER_EMAIL"
+            | "GIT_COMMITTER_DATE"
+    )
+}
 
 /// The short form of a commit hash (its first 7 characters), as shown in messages.
 pub fn short_hash(hash: &str) -> &str {
@@ -662,6 +677,9 @@ impl Git {
 
     /// Tags whose name starts with `prefix`, with the commit each points to.
     pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+        if let Some(tags) = self.local().and_then(|l| l.tags(prefix)) {
+            return Ok(tags);
+        }
         let out = self.run([
             "for-each-ref",
             "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
@@ -676,6 +694,13 @@ impl Git {
     /// `rev-list --left-right --count` per tag). `head` is a commit (an object id, so that the
     /// counts belong to exactly that commit even if HEAD moves meanwhile).
     pub fn tags_with_distance(&self, prefix: &str, head: &str) -> Result<Vec<TagRef>, GitError> {
+        checked("revision", head)?;
+        if let Some(tags) = self
+            .local()
+            .and_then(|l| l.tags_with_distance(prefix, head))
+        {
+            return Ok(tags);
+        }
         let pattern = format!("refs/tags/{prefix}*");
         let format = format!(
             "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)%00%(ahead-behind:{})",
@@ -699,6 +724,15 @@ impl Git {
     /// The repository's own files, read without a process (see [`crate::git::files`]).
     pub fn files(&self) -> Option<RepoFiles> {
         RepoFiles::open(&self.dir)
+    }
+
+    /// The repository opened for in-process reads (see [`crate::git::local`]); `None` when
+    /// this handle's environment or the repository is one only git reads for certain.
+    pub fn local(&self) -> Option<LocalRepo> {
+        if !self.env.is_empty() && self.env.iter().any(|(k, _)| !is_identity_var(k)) {
+            return None;
+        }
+        LocalRepo::open(&self.dir)
     }
 
     /// Whether a remote is configured. Reads the repository's own config file when it can
@@ -749,7 +783,11 @@ impl Git {
     /// Number of commits reachable from `to` but not from `from` (`rev-list --count from..to`);
     /// with no `from`, all commits reachable from `to`.
     pub fn count_commits(&self, from: Option<&str>, to: &str) -> Result<u32, GitError> {
-        let out = self.run(["rev-list", "--count", &range(from, to)?, "--"])?;
+        let range = range(from, to)?;
+        if let Some(n) = self.local().and_then(|l| l.count_commits(from, to)) {
+            return Ok(n);
+        }
+        let out = self.run(["rev-list", "--count", &range, "--"])?;
         Ok(out.trim().parse().unwrap_or(0))
     }
 
@@ -952,6 +990,9 @@ impl Git {
             checked("revision", local)?,
             checked("revision", other)?
         );
+        if let Some(counts) = self.local().and_then(|l| l.ahead_behind(local, other)) {
+            return Ok(counts);
+        }
         let out = self.run(["rev-list", "--left-right", "--count", &spec, "--"])?;
         let mut parts = out.split_whitespace().map(|n| n.parse().unwrap_or(0));
         Ok((parts.next().unwrap_or(0), parts.next().unwrap_or(0)))
@@ -959,6 +1000,16 @@ impl Git {
 
     /// `git rev-parse --verify <rev>^{commit}`.
     pub fn rev_parse(&self, rev: &str) -> Result<String, GitError> {
+        checked("revision", rev)?;
+        // Found in-process; a revision that names nothing is left to git, for its error.
+        if let Some(Some(commit)) = self.local().and_then(|l| l.resolve(rev)) {
+            return Ok(commit);
+        }
+        self.rev_parse_git(rev)
+    }
+
+    /// [`Git::rev_parse`] by git itself.
+    fn rev_parse_git(&self, rev: &str) -> Result<String, GitError> {
         Ok(self
             .run([
                 "rev-parse",
@@ -996,7 +1047,11 @@ impl Git {
     /// `rev` as a commit hash, or `None` when it does not name a commit here (for example a
     /// commit that has not been fetched yet).
     pub fn resolve(&self, rev: &str) -> Result<Option<String>, GitError> {
-        match self.rev_parse(rev) {
+        checked("revision", rev)?;
+        if let Some(answer) = self.local().and_then(|l| l.resolve(rev)) {
+            return Ok(answer);
+        }
+        match self.rev_parse_git(rev) {
             Ok(hash) => Ok(Some(hash)),
             Err(e) if e.exit_code() == Some(1) => Ok(None),
             Err(e) => Err(e),
@@ -1005,12 +1060,17 @@ impl Git {
 
     /// Whether `ancestor` is an ancestor of (or the same commit as) `descendant`.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Result<bool, GitError> {
-        self.test([
-            "merge-base",
-            "--is-ancestor",
+        let (ancestor, descendant) = (
             checked("revision", ancestor)?,
             checked("revision", descendant)?,
-        ])
+        );
+        if let Some(answer) = self
+            .local()
+            .and_then(|l| l.is_ancestor(ancestor, descendant))
+        {
+            return Ok(answer);
+        }
+        self.test(["merge-base", "--is-ancestor", ancestor, descendant])
     }
 
     /// Whether any branch, remote-tracking branch or tag contains `commit`.
@@ -1030,6 +1090,9 @@ impl Git {
 
     /// The current branch, or `None` when HEAD is detached.
     pub fn current_branch(&self) -> Result<Option<String>, GitError> {
+        if let Some(answer) = self.local().and_then(|l| l.current_branch()) {
+            return Ok(answer);
+        }
         Ok(self
             .run_or_none(["symbolic-ref", "--quiet", "--short", "HEAD"])?
             .map(|out| out.trim().to_owned()))

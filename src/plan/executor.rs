@@ -895,8 +895,12 @@ const MOVES_HEAD: &[&str] = &[
     "am",
 ];
 
-/// A repository's HEAD and branch, in one `git rev-parse`; `None` without a commit.
+/// A repository's HEAD and branch, read in-process (`git::local`) or in one `git rev-parse`;
+/// `None` without a commit.
 fn repo_at(git: &Git) -> Option<RepoAt> {
+    if let Some(at) = git.local().and_then(|l| l.head_and_branch()) {
+        return at.map(|(head, branch)| RepoAt { head, branch });
+    }
     let out = git
         .run(["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"])
         .ok()?;

@@ -365,19 +365,10 @@ fn repeated_status_reads_tag_distances_from_its_cache() {
     commit_file(&pkg, "b.txt", "b", "fix: b");
     std::fs::remove_dir_all(root.join(".release_tool")).ok();
 
-    // Cold: git status everywhere, for-each-ref where there are tags, rev-list where not.
+    // Cold: one git process per package (`git status`); tags and the commits since them are
+    // read in-process (git::local), packed and loose alike.
     let (cold, first) = status_git_calls(&env, &root, &[]);
-    assert_eq!(
-        subcommands(&cold),
-        [
-            "for-each-ref",
-            "rev-list",
-            "rev-list",
-            "status",
-            "status",
-            "status"
-        ]
-    );
+    assert_eq!(subcommands(&cold), ["status", "status", "status"]);
     // Warm: only git status, and the same report.
     let (warm, second) = status_git_calls(&env, &root, &[]);
     assert_eq!(subcommands(&warm), ["status", "status", "status"]);
@@ -388,21 +379,16 @@ fn repeated_status_reads_tag_distances_from_its_cache() {
         (&Value::from("v0.10.0"), &Value::from(1))
     );
 
-    // A new commit moves HEAD: that package is counted again, the others still come from the cache.
+    // A new commit moves HEAD: that package is counted again (in-process), the others still
+    // come from the cache.
     commit_file(&pkg, "c.txt", "c", "fix: c");
     let (calls, json) = status_git_calls(&env, &root, &[]);
-    assert_eq!(
-        subcommands(&calls),
-        ["for-each-ref", "status", "status", "status"]
-    );
+    assert_eq!(subcommands(&calls), ["status", "status", "status"]);
     assert_eq!(row(&json, "core-utils")["commits_since_tag"], 2);
     // A new tag (same HEAD) is seen at once.
     git(&pkg, &["tag", "v0.11.0"]);
     let (calls, json) = status_git_calls(&env, &root, &[]);
-    assert_eq!(
-        subcommands(&calls),
-        ["for-each-ref", "status", "status", "status"]
-    );
+    assert_eq!(subcommands(&calls), ["status", "status", "status"]);
     let r = row(&json, "core-utils");
     assert_eq!(
         (&r["last_tag"], &r["commits_since_tag"]),
@@ -417,7 +403,7 @@ fn repeated_status_reads_tag_distances_from_its_cache() {
     let file = root.join(".release_tool/cache/tags.json");
     std::fs::write(&file, "{\"format\": 1, \"packages\": 7}").unwrap();
     let (calls, corrupt) = status_git_calls(&env, &root, &[]);
-    assert_eq!(subcommands(&calls).len(), 6);
+    assert_eq!(subcommands(&calls).len(), 3);
     let (_, uncached) = status_git_calls(&env, &root, &[("RELEASE_TOOL_NO_CACHE", "1")]);
     assert_eq!(corrupt, uncached);
     assert!(

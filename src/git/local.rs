@@ -1,0 +1,912 @@
+//! Reads of refs, tags and commit graphs in-process, with gitoxide (`gix`): no git process for
+//! the questions `status`, release planning and the executor's guards ask per package.
+//!
+//! Only ever *reading*; everything that writes goes through [`crate::git::Git`]. Each answer is
+//! the one git gives for the same question on the same repository (cross-checked in the tests
+//! below against git itself), or `None`: "don't know, ask git". `None` comes whenever the
+//! repository is not one this module understands for certain: an environment that redirects
+//! git (`GIT_DIR`, ...), the reftable backend, grafts or replace refs, a config with includes,
+//! a git directory not fully trusted, a revision syntax beyond the simple forms below, a missing
+//! object, a symbolic tag ref, a nested or non-commit tag where distances are asked. A wrong
+//! answer is never traded for speed.
+//!
+//! Shallow clones are understood: the commits in the `shallow` file have no parents, as for
+//! git, so the counts are git's counts of what exists.
+
+// `Option<Option<T>>` throughout, on purpose: the outer `None` is "don't know, ask git", the
+// inner one git's own "nothing".
+#![allow(clippy::option_option)]
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use gix::ObjectId;
+use gix::objs::{Find as _, Kind};
+
+use crate::git::TagRef;
+use crate::git::files::RepoFiles;
+
+/// A repository opened for reading (see the module documentation).
+pub struct LocalRepo {
+    repo: gix::Repository,
+    /// The commits of the shallow boundary (empty when the clone is complete).
+    shallow: HashSet<ObjectId>,
+    /// The git directory (per worktree) and the common directory: files there that look like a
+    /// ref name make a short name mean something else to git.
+    git_dir: std::path::PathBuf,
+    common_dir: std::path::PathBuf,
+}
+
+/// The commits reachable from a few tips, with their parents (indices), for counting.
+struct Graph {
+    parents: Vec<Vec<usize>>,
+    /// For each commit, one bit per tip that reaches it.
+    bits: Vec<u64>,
+    words: usize,
+}
+
+impl Graph {
+    fn has(&self, node: usize, tip: usize) -> bool {
+        self.bits[node * self.words + tip / 64] & (1 << (tip % 64)) != 0
+    }
+
+    /// The commits reachable from tip `a` but not from tip `b`.
+    fn count_only(&self, a: usize, b: usize) -> u32 {
+        let n = (0..self.parents.len())
+            .filter(|&i| self.has(i, a) && !self.has(i, b))
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+impl LocalRepo {
+    /// The repository whose work tree (or, for a submodule or linked worktree, whose `.git`
+    /// file) is at `dir`; `None` when it is not one this module reads for certain.
+    pub fn open(dir: &Path) -> Option<Self> {
+        // RepoFiles refuses a redirecting environment and anything but `<dir>/.git`.
+        let files = RepoFiles::open(dir)?;
+        if files.uses_reftable() || files.config_text().is_none() || files.history_rewritten() {
+            return None;
+        }
+        let repo = gix::open_opts(dir, gix::open::Options::isolated()).ok()?;
+        if repo.git_dir_trust() != gix::sec::Trust::Full
+            || repo.object_hash() != gix::hash::Kind::Sha1
+            || !same_dir(repo.git_dir(), files.git_dir())
+            || !same_dir(repo.common_dir(), files.common_dir())
+        {
+            return None;
+        }
+        let shallow = match repo.shallow_commits() {
+            Ok(Some(commits)) => commits.iter().copied().collect(),
+            Ok(None) => HashSet::new(),
+            Err(_) => return None,
+        };
+        Some(Self {
+            repo,
+            shallow,
+            git_dir: files.git_dir().to_owned(),
+            common_dir: files.common_dir().to_owned(),
+        })
+    }
+
+    /// The kind of the object `id` and its data; `None` when it is missing or unreadable.
+    fn object(&self, id: &ObjectId, buf: &mut Vec<u8>) -> Option<Kind> {
+        Some(self.repo.objects.try_find(id, buf).ok()??.kind)
+    }
+
+    /// The object `id` peeled through tags: `Some(Some(commit))`, `Some(None)` when it ends at
+    /// a tree or blob (git's `^{commit}` fails), `None` when an object is missing.
+    fn peel_to_commit(&self, id: ObjectId) -> Option<Option<ObjectId>> {
+        let mut buf = Vec::new();
+        let mut id = id;
+        // Tags of tags of tags: git peels any depth; a cycle is impossible with hashes, but a
+        // bound keeps a corrupt repository from spinning.
+        for _ in 0..64 {
+            match self.object(&id, &mut buf)? {
+                Kind::Commit => return Some(Some(id)),
+                Kind::Tag => {
+                    let tag = gix::objs::TagRef::from_bytes(&buf, self.repo.object_hash()).ok()?;
+                    id = tag.target();
+                }
+                Kind::Tree | Kind::Blob => return Some(None),
+            }
+        }
+        None
+    }
+
+    /// The first parent of `commit` (`None` inside: a missing object; `Some(None)`: a root or
+    /// shallow boundary commit).
+    fn first_parent(&self, commit: ObjectId) -> Option<Option<ObjectId>> {
+        Some(self.parents(commit, &mut Vec::new())?.into_iter().next())
+    }
+
+    fn parents(&self, commit: ObjectId, buf: &mut Vec<u8>) -> Option<Vec<ObjectId>> {
+        if self.shallow.contains(&commit) {
+            return Some(Vec::new());
+        }
+        if self.object(&commit, buf)? != Kind::Commit {
+            return None;
+        }
+        Some(
+            gix::objs::CommitRefIter::from_bytes(buf, self.repo.object_hash())
+                .parent_ids()
+                .collect(),
+        )
+    }
+
+    /// The object a full ref name points to, following symbolic refs: `Some(Some(id))`,
+    /// `Some(None)` when there is no such ref, `None` when unsure.
+    fn read_ref(&self, name: &str) -> Option<Option<ObjectId>> {
+        let found = self.repo.try_find_reference(name).ok()?;
+        let Some(mut reference) = found else {
+            return Some(None);
+        };
+        // gix also guesses (`refs/tags/<name>`, ...): only the exact ref is the answer.
+        if reference.name().as_bstr() != name.as_bytes() {
+            return None;
+        }
+        match reference.target() {
+            gix::refs::TargetRef::Object(id) => Some(Some(id.to_owned())),
+            // A symbolic ref: git resolves it, and a dangling one is no ref (for dwim).
+            gix::refs::TargetRef::Symbolic(_) => reference
+                .follow_to_object()
+                .ok()
+                .map(|id| Some(id.detach())),
+        }
+    }
+
+    /// What `rev` names, peeled to a commit, as `git rev-parse --verify --quiet <rev>^{commit}`
+    /// answers: `Some(Some(commit))`, `Some(None)` when git says it names no commit, `None`
+    /// when unsure. Understood: `HEAD`, ref names (full or short, resolved as git does: the
+    /// name itself, then under `refs/`, `refs/tags/`, `refs/heads/`, `refs/remotes/`,
+    /// `refs/remotes/<name>/HEAD`), a full object id, each optionally followed by `^` (the
+    /// first parent) and/or `^{commit}`.
+    pub fn resolve(&self, rev: &str) -> Option<Option<String>> {
+        let (rev, parent) = split_suffixes(rev)?;
+        let Some(start) = self.resolve_name(rev)? else {
+            return Some(None);
+        };
+        let Some(commit) = self.peel_to_commit(start)? else {
+            return Some(None);
+        };
+        let commit = if parent {
+            match self.first_parent(commit)? {
+                Some(p) => p,
+                None => return Some(None),
+            }
+        } else {
+            commit
+        };
+        Some(Some(commit.to_string()))
+    }
+
+    /// The object a plain name (no suffix) means: `Some(None)` when git finds nothing.
+    fn resolve_name(&self, name: &str) -> Option<Option<ObjectId>> {
+        if name.len() == 40 && crate::git::files::is_object_id(name) {
+            // git takes a full id as it is; a missing object is a question for git (a partial
+            // clone fetches it).
+            let id = ObjectId::from_hex(name.as_bytes()).ok()?;
+            return self.repo.has_object(id).then_some(Some(id));
+        }
+        if name == "HEAD" {
+            return match self.repo.head().ok()?.kind {
+                gix::head::Kind::Unborn(_) => Some(None),
+                gix::head::Kind::Detached { target, .. } => Some(Some(target)),
+                gix::head::Kind::Symbolic(r) => match r.target {
+                    gix::refs::Target::Object(id) => Some(Some(id)),
+                    gix::refs::Target::Symbolic(_) => None,
+                },
+            };
+        }
+        if !is_simple_ref_name(name) {
+            return None;
+        }
+        let mut candidates: Vec<String> = Vec::with_capacity(6);
+        if name.starts_with("refs/") {
+            candidates.push(name.to_owned());
+        } else if self.git_dir.join(name).exists() || self.common_dir.join(name).exists() {
+            // git reads `<git dir>/<name>` first for some names (pseudo refs): leave it to git.
+            return None;
+        }
+        for pattern in [
+            "refs/{}",
+            "refs/tags/{}",
+            "refs/heads/{}",
+            "refs/remotes/{}",
+            "refs/remotes/{}/HEAD",
+        ] {
+            candidates.push(pattern.replace("{}", name));
+        }
+        for candidate in &candidates {
+            if let Some(id) = self.read_ref(candidate)? {
+                return Some(Some(id));
+            }
+        }
+        // No ref: git would then try the name as a short object id or as `describe` output
+        // (`...-g<hex>`): only a name that cannot be either is certainly nothing.
+        let hexish = name.len() >= 4 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        let describe = name
+            .rsplit_once("-g")
+            .is_some_and(|(_, h)| h.len() >= 4 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        (!hexish && !describe).then_some(None)
+    }
+
+    /// The branch HEAD names (`git symbolic-ref --short HEAD`), `Some(None)` when detached;
+    /// `None` when unsure (HEAD names something other than a branch, or the short name would
+    /// be ambiguous, where git shortens differently).
+    pub fn current_branch(&self) -> Option<Option<String>> {
+        let head = self.repo.head().ok()?;
+        let Some(name) = head.referent_name() else {
+            return Some(None);
+        };
+        let name = std::str::from_utf8(name.as_bstr()).ok()?;
+        let short = name.strip_prefix("refs/heads/")?;
+        if short.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            || self.git_dir.join(short).exists()
+            || self.common_dir.join(short).exists()
+            || self.read_ref(&format!("refs/{short}"))?.is_some()
+            || self.read_ref(&format!("refs/tags/{short}"))?.is_some()
+        {
+            return None;
+        }
+        Some(Some(short.to_owned()))
+    }
+
+    /// The commit HEAD resolves to and the branch it names (short, only under `refs/heads/`),
+    /// as `git rev-parse HEAD --symbolic-full-name HEAD` tells them: `Some(None)` when HEAD
+    /// names no commit (an unborn branch), `None` when unsure.
+    pub fn head_and_branch(&self) -> Option<Option<(String, Option<String>)>> {
+        let head = self.repo.head().ok()?;
+        let branch = match head.referent_name() {
+            Some(name) => std::str::from_utf8(name.as_bstr())
+                .ok()?
+                .strip_prefix("refs/heads/")
+                .map(str::to_owned),
+            None => None,
+        };
+        let commit = self.resolve("HEAD")?;
+        Some(commit.map(|c| (c, branch)))
+    }
+
+    /// The tags whose name starts with `prefix` (as `git for-each-ref refs/tags/<prefix>*`
+    /// matches them: the rest holds no `/`), sorted by name, each with its object and the
+    /// commit it peels to. `None` when unsure (a symbolic tag ref, a tag of something other
+    /// than a commit, a missing object, glob characters in the prefix).
+    pub fn tags(&self, prefix: &str) -> Option<Vec<TagRef>> {
+        if prefix.contains(['*', '?', '[', '\\']) || prefix.starts_with('/') {
+            return None;
+        }
+        let full_prefix = format!("refs/tags/{prefix}");
+        let platform = self.repo.references().ok()?;
+        let iter = platform.prefixed(full_prefix.as_str()).ok()?;
+        let mut tags = Vec::new();
+        for reference in iter {
+            let reference = reference.ok()?;
+            let full = std::str::from_utf8(reference.name().as_bstr()).ok()?;
+            let Some(rest) = full.strip_prefix(&full_prefix) else {
+                continue;
+            };
+            if rest.contains('/') {
+                continue;
+            }
+            let gix::refs::TargetRef::Object(object) = reference.target() else {
+                return None;
+            };
+            let object = object.to_owned();
+            let commit = self.peel_to_commit(object)??;
+            tags.push(TagRef {
+                name: full["refs/tags/".len()..].to_owned(),
+                object: object.to_string(),
+                commit: commit.to_string(),
+                ahead: None,
+                since: None,
+            });
+        }
+        tags.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        Some(tags)
+    }
+
+    /// [`LocalRepo::tags`], each with `ahead` (commits of the tag not on `head`) and `since`
+    /// (commits of `head` not on the tag), counted in one walk for all tags, as
+    /// `for-each-ref --format=%(ahead-behind:<head>)` does.
+    pub fn tags_with_distance(&self, prefix: &str, head: &str) -> Option<Vec<TagRef>> {
+        let mut tags = self.tags(prefix)?;
+        if tags.is_empty() {
+            return Some(tags);
+        }
+        let head = self.resolve_commit(head)?;
+        let mut tips = vec![head];
+        let mut index: HashMap<ObjectId, usize> = HashMap::from([(head, 0)]);
+        let mut of_tag = Vec::with_capacity(tags.len());
+        for tag in &tags {
+            let id = ObjectId::from_hex(tag.commit.as_bytes()).ok()?;
+            let i = *index.entry(id).or_insert_with(|| {
+                tips.push(id);
+                tips.len() - 1
+            });
+            of_tag.push(i);
+        }
+        let graph = self.graph(&tips)?;
+        for (tag, i) in tags.iter_mut().zip(of_tag) {
+            tag.ahead = Some(graph.count_only(i, 0));
+            tag.since = Some(graph.count_only(0, i));
+        }
+        Some(tags)
+    }
+
+    /// A revision that must name a commit; `None` (ask git, which says why) otherwise.
+    fn resolve_commit(&self, rev: &str) -> Option<ObjectId> {
+        let commit = self.resolve(rev)??;
+        ObjectId::from_hex(commit.as_bytes()).ok()
+    }
+
+    /// `git rev-list --count from..to` (all of `to` without `from`).
+    pub fn count_commits(&self, from: Option<&str>, to: &str) -> Option<u32> {
+        let to = self.resolve_commit(to)?;
+        match from {
+            None => {
+                let graph = self.graph(&[to])?;
+                u32::try_from(graph.parents.len()).ok()
+            }
+            Some(from) => {
+                let from = self.resolve_commit(from)?;
+                Some(self.graph(&[to, from])?.count_only(0, 1))
+            }
+        }
+    }
+
+    /// `git rev-list --left-right --count a...b`: commits on `a` not on `b`, and on `b` not on
+    /// `a`.
+    pub fn ahead_behind(&self, a: &str, b: &str) -> Option<(u32, u32)> {
+        let (a, b) = (self.resolve_commit(a)?, self.resolve_commit(b)?);
+        let graph = self.graph(&[a, b])?;
+        Some((graph.count_only(0, 1), graph.count_only(1, 0)))
+    }
+
+    /// `git merge-base --is-ancestor ancestor descendant`.
+    pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Option<bool> {
+        let (ancestor, descendant) = (
+            self.resolve_commit(ancestor)?,
+            self.resolve_commit(descendant)?,
+        );
+        let mut seen = HashSet::new();
+        let mut stack = vec![descendant];
+        let mut buf = Vec::new();
+        while let Some(id) = stack.pop() {
+            if id == ancestor {
+                return Some(true);
+            }
+            if seen.insert(id) {
+                stack.extend(self.parents(id, &mut buf)?);
+            }
+        }
+        Some(false)
+    }
+
+    /// Every commit reachable from `tips`, each marked with the tips that reach it: one walk,
+    /// then one pass in topological order (children before parents).
+    fn graph(&self, tips: &[ObjectId]) -> Option<Graph> {
+        let mut index: HashMap<ObjectId, usize> = HashMap::new();
+        let mut parent_ids: Vec<Vec<ObjectId>> = Vec::new();
+        let mut stack: Vec<ObjectId> = tips.to_vec();
+        let mut buf = Vec::new();
+        while let Some(id) = stack.pop() {
+            if index.contains_key(&id) {
+                continue;
+            }
+            let parents = self.parents(id, &mut buf)?;
+            index.insert(id, parent_ids.len());
+            stack.extend(parents.iter().filter(|p| !index.contains_key(*p)));
+            parent_ids.push(parents);
+        }
+        let parents: Vec<Vec<usize>> = parent_ids
+            .iter()
+            .map(|ps| ps.iter().map(|p| index[p]).collect())
+            .collect();
+        let words = tips.len().div_ceil(64);
+        let mut bits = vec![0u64; parents.len() * words];
+        for (t, tip) in tips.iter().enumerate() {
+            bits[index[tip] * words + t / 64] |= 1 << (t % 64);
+        }
+        let mut children = vec![0usize; parents.len()];
+        for ps in &parents {
+            for &p in ps {
+                children[p] += 1;
+            }
+        }
+        let mut ready: Vec<usize> = (0..parents.len()).filter(|&i| children[i] == 0).collect();
+        while let Some(node) = ready.pop() {
+            for &p in &parents[node] {
+                for w in 0..words {
+                    bits[p * words + w] |= bits[node * words + w];
+                }
+                children[p] -= 1;
+                if children[p] == 0 {
+                    ready.push(p);
+                }
+            }
+        }
+        Some(Graph {
+            parents,
+            bits,
+            words,
+        })
+    }
+}
+
+/// `rev` without a trailing `^{commit}` (every answer here is a commit anyway) and a trailing
+/// `^`/`^1` (the first parent, `true`); `None` for any other suffix syntax.
+fn split_suffixes(rev: &str) -> Option<(&str, bool)> {
+    let rev = rev.strip_suffix("^{commit}").unwrap_or(rev);
+    let (rev, parent) = match rev.strip_suffix("^1").or_else(|| rev.strip_suffix('^')) {
+        Some(base) => (base, true),
+        None => (rev, false),
+    };
+    (!rev.is_empty() && !rev.contains(['^', '~', ':', '@', '{', '}'])).then_some((rev, parent))
+}
+
+/// A ref name in the plain form git accepts (`check-ref-format`, simplified to be strict): this
+/// module answers nothing about any other.
+fn is_simple_ref_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && Path::new(name).extension().is_none_or(|e| e != "lock")
+        && !name.contains("..")
+        && !name.contains("//")
+        && !name.contains("/.")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'+'))
+}
+
+/// Whether two paths name the same directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every answer cross-checked against git's own, on real repositories.
+
+    use super::*;
+    use crate::git::{Git, parse_tag_line};
+
+    const ENV: &[(&str, &str)] = &[
+        ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_AUTHOR_NAME", "Test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.com"),
+        ("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z"),
+        ("GIT_COMMITTER_NAME", "Test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.com"),
+        ("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z"),
+    ];
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        Git::new(dir)
+            .with_env(ENV)
+            .run(args)
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    fn commit(dir: &Path, file: &str, message: &str) -> String {
+        std::fs::write(dir.join(file), message).unwrap();
+        git(dir, &["add", "--", file]);
+        git(dir, &["commit", "--quiet", "-m", message]);
+        git(dir, &["rev-parse", "HEAD"])
+    }
+
+    /// A history with a merge, a side branch, and tags of every kind:
+    ///
+    /// ```text
+    /// c1 (v0.1.0, lightweight) - c2 (v0.2.0, annotated; vnest: a tag of it) - c3 - M (main)
+    ///                               \ f1 - f2 (feature, merged in M) - x1 (side: v0.3.0)
+    /// ```
+    fn history(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        git(dir, &["init", "--quiet", "-b", "main"]);
+        commit(dir, "a", "c1");
+        git(dir, &["tag", "v0.1.0"]);
+        commit(dir, "a", "c2");
+        git(dir, &["tag", "-a", "-m", "two", "v0.2.0"]);
+        git(
+            dir,
+            &[
+                "-c",
+                "advice.nestedTag=false",
+                "tag",
+                "-a",
+                "-m",
+                "nested",
+                "vnest",
+                "v0.2.0",
+            ],
+        );
+        git(dir, &["checkout", "--quiet", "-b", "feature"]);
+        commit(dir, "f", "f1");
+        commit(dir, "f", "f2");
+        git(dir, &["checkout", "--quiet", "-b", "side"]);
+        commit(dir, "x", "x1");
+        git(dir, &["tag", "-a", "-m", "three", "v0.3.0"]);
+        git(dir, &["tag", "other-1.0"]);
+        git(dir, &["checkout", "--quiet", "main"]);
+        commit(dir, "a", "c3");
+        git(
+            dir,
+            &["merge", "--quiet", "--no-ff", "-m", "merge", "feature"],
+        );
+    }
+
+    /// git's `rev-parse --verify --quiet <rev>^{commit}`.
+    fn git_resolve(dir: &Path, rev: &str) -> Option<String> {
+        Git::new(dir)
+            .with_env(ENV)
+            .run_or_none([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])
+            .unwrap()
+            .map(|s| s.trim().to_owned())
+    }
+
+    fn git_tags(dir: &Path, prefix: &str, head: Option<&str>) -> Vec<TagRef> {
+        let mut format = "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)".to_owned();
+        if let Some(head) = head {
+            format = format!("{format}%00%(ahead-behind:{head})");
+        }
+        git(
+            dir,
+            &["for-each-ref", &format, &format!("refs/tags/{prefix}*")],
+        )
+        .lines()
+        .filter_map(parse_tag_line)
+        .collect()
+    }
+
+    /// Cross-check every function at `dir` on the revisions `revs`; `must` lists those the
+    /// module has to answer itself (the others may be left to git, never answered wrongly).
+    fn cross_check(dir: &Path, revs: &[&str], must: &[&str]) {
+        let local = LocalRepo::open(dir).expect("opens");
+        let mut commits = Vec::new();
+        for rev in revs {
+            let expected = git_resolve(dir, rev);
+            match local.resolve(rev) {
+                Some(got) => assert_eq!(got, expected, "resolve {rev} in {}", dir.display()),
+                None => assert!(!must.contains(rev), "resolve {rev} left to git"),
+            }
+            if let Some(c) = expected {
+                commits.push(((*rev).to_owned(), c));
+            }
+        }
+        let branch = Git::new(dir)
+            .with_env(ENV)
+            .run_or_none(["symbolic-ref", "--quiet", "--short", "HEAD"])
+            .unwrap()
+            .map(|s| s.trim().to_owned());
+        assert_eq!(local.current_branch(), Some(branch), "current branch");
+        let at = Git::new(dir)
+            .with_env(ENV)
+            .run(["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"])
+            .ok()
+            .map(|out| {
+                let mut lines = out.lines();
+                let head = lines.next().unwrap().trim().to_owned();
+                let branch = lines
+                    .next()
+                    .and_then(|l| l.trim().strip_prefix("refs/heads/"))
+                    .map(str::to_owned);
+                (head, branch)
+            });
+        assert_eq!(local.head_and_branch(), Some(at), "HEAD and branch");
+        for prefix in ["v", "other-", "none-", "v0.2"] {
+            assert_eq!(
+                local.tags(prefix),
+                Some(git_tags(dir, prefix, None)),
+                "tags {prefix}"
+            );
+            for (_, head) in &commits {
+                let ours = local.tags_with_distance(prefix, head);
+                let theirs = git_tags(dir, prefix, Some(head));
+                assert_eq!(ours, Some(theirs), "tag distances {prefix} from {head}");
+            }
+        }
+        for (from_rev, from) in &commits {
+            let all = git(dir, &["rev-list", "--count", from]).parse().unwrap();
+            assert_eq!(
+                local.count_commits(None, from_rev),
+                Some(all),
+                "count {from_rev}"
+            );
+            for (to_rev, to) in &commits {
+                let n: u32 = git(dir, &["rev-list", "--count", &format!("{from}..{to}")])
+                    .parse()
+                    .unwrap();
+                assert_eq!(
+                    local.count_commits(Some(from_rev), to_rev),
+                    Some(n),
+                    "count {from_rev}..{to_rev}"
+                );
+                let lr = git(
+                    dir,
+                    &[
+                        "rev-list",
+                        "--left-right",
+                        "--count",
+                        &format!("{from}...{to}"),
+                    ],
+                );
+                let (l, r) = lr.split_once(char::is_whitespace).unwrap();
+                assert_eq!(
+                    local.ahead_behind(from_rev, to_rev),
+                    Some((l.trim().parse().unwrap(), r.trim().parse().unwrap())),
+                    "ahead/behind {from_rev}...{to_rev}"
+                );
+                let anc = Git::new(dir)
+                    .with_env(ENV)
+                    .test(["merge-base", "--is-ancestor", from, to])
+                    .unwrap();
+                assert_eq!(
+                    local.is_ancestor(from_rev, to_rev),
+                    Some(anc),
+                    "is-ancestor {from_rev} {to_rev}"
+                );
+            }
+        }
+    }
+
+    const REVS: &[&str] = &[
+        "HEAD",
+        "HEAD^",
+        "HEAD^{commit}",
+        "main",
+        "refs/heads/main",
+        "feature",
+        "refs/heads/side",
+        "v0.1.0",
+        "refs/tags/v0.2.0",
+        "refs/tags/v0.2.0^{commit}",
+        "vnest",
+        "v0.3.0",
+        "refs/tags/v0.3.0^",
+        "refs/heads/nothing",
+        "refs/tags/nothing",
+        "nothing",
+    ];
+
+    const MUST: &[&str] = &[
+        "HEAD",
+        "HEAD^",
+        "main",
+        "refs/heads/main",
+        "v0.1.0",
+        "refs/tags/v0.2.0",
+        "refs/tags/v0.2.0^{commit}",
+        "vnest",
+        "refs/heads/nothing",
+        "refs/tags/nothing",
+        "nothing",
+    ];
+
+    #[test]
+    fn loose_and_packed_refs_read_as_git_reads_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        cross_check(&dir, REVS, MUST);
+        // Every ref packed, then a mix: a new loose tag, a packed tag moved by a loose one.
+        git(&dir, &["pack-refs", "--all"]);
+        cross_check(&dir, REVS, MUST);
+        git(&dir, &["tag", "v0.4.0", "feature"]);
+        git(&dir, &["tag", "-f", "v0.1.0", "HEAD~1"]);
+        cross_check(&dir, REVS, MUST);
+        // Full object ids: of a commit, of a tag object (peeled), of a tree (no commit).
+        let c1 = git(&dir, &["rev-parse", "main~2"]);
+        let tag_object = git(&dir, &["rev-parse", "refs/tags/v0.2.0"]);
+        let tree = git(&dir, &["rev-parse", "HEAD^{tree}"]);
+        let missing = "0123456789012345678901234567890123456789";
+        cross_check(
+            &dir,
+            &[&c1, &tag_object, &tree, &format!("{c1}^")],
+            &[&c1, &tag_object, &tree],
+        );
+        let local = LocalRepo::open(&dir).unwrap();
+        assert_eq!(
+            local.resolve(missing),
+            None,
+            "a missing object is git's to judge"
+        );
+    }
+
+    #[test]
+    fn detached_and_unborn_heads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        git(&dir, &["checkout", "--quiet", "--detach", "feature"]);
+        cross_check(&dir, REVS, MUST);
+        git(&dir, &["checkout", "--quiet", "--orphan", "fresh"]);
+        cross_check(
+            &dir,
+            &["HEAD", "HEAD^", "main", "v0.1.0"],
+            &["HEAD", "main"],
+        );
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        git(&empty, &["init", "--quiet", "-b", "trunk"]);
+        cross_check(
+            &empty,
+            &["HEAD", "trunk", "refs/heads/trunk"],
+            &["HEAD", "trunk"],
+        );
+    }
+
+    #[test]
+    fn shallow_clones_count_what_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        for depth in ["1", "2"] {
+            let clone = tmp.path().join(format!("shallow{depth}"));
+            let url = format!("file://{}", dir.display());
+            git(
+                tmp.path(),
+                &[
+                    "clone",
+                    "--quiet",
+                    "--no-local",
+                    "--depth",
+                    depth,
+                    "--no-single-branch",
+                    &url,
+                    clone.to_str().unwrap(),
+                ],
+            );
+            assert!(clone.join(".git/shallow").exists());
+            let revs = [
+                "HEAD",
+                "HEAD^",
+                "origin/feature",
+                "refs/remotes/origin/side",
+                "origin/HEAD",
+                "v0.3.0",
+                "v0.2.0",
+            ];
+            cross_check(&clone, &revs, &["HEAD", "origin/feature"]);
+        }
+    }
+
+    #[test]
+    fn linked_worktrees_and_absorbed_submodules() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        let wt = tmp.path().join("wt");
+        git(
+            &dir,
+            &[
+                "worktree",
+                "add",
+                "--quiet",
+                wt.to_str().unwrap(),
+                "feature",
+            ],
+        );
+        cross_check(&wt, REVS, MUST);
+        let local = LocalRepo::open(&wt).unwrap();
+        assert_eq!(local.current_branch(), Some(Some("feature".into())));
+
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        git(&root, &["init", "--quiet", "-b", "main"]);
+        let url = format!("file://{}", dir.display());
+        git(
+            &root,
+            &[
+                "-c",
+                "protocol.file.allow=always",
+                "submodule",
+                "add",
+                "--quiet",
+                &url,
+                "packages/pkg",
+            ],
+        );
+        git(&root, &["submodule", "absorbgitdirs"]);
+        let pkg = root.join("packages/pkg");
+        assert!(pkg.join(".git").is_file());
+        cross_check(&pkg, REVS, &["HEAD", "HEAD^", "v0.1.0", "vnest", "nothing"]);
+        git(&root, &["commit", "--quiet", "-m", "add pkg"]);
+        cross_check(
+            &root,
+            &["HEAD", "main", "nothing"],
+            &["HEAD", "main", "nothing"],
+        );
+    }
+
+    #[test]
+    fn leaves_what_it_does_not_understand_to_git() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        let local = LocalRepo::open(&dir).unwrap();
+        // Revision syntax beyond the simple forms; short object ids; describe output.
+        for rev in [
+            "HEAD~2",
+            "main@{1}",
+            "HEAD:a",
+            ":/c1",
+            "HEAD^2",
+            "abcd",
+            "v0.1.0-1-gabcdef0",
+        ] {
+            assert_eq!(local.resolve(rev), None, "{rev}");
+        }
+        // A branch whose short name is ambiguous with a tag: git says `heads/v0.1.0`.
+        git(&dir, &["checkout", "--quiet", "-b", "v0.1.0"]);
+        let local = LocalRepo::open(&dir).unwrap();
+        assert_eq!(local.current_branch(), None);
+        git(&dir, &["checkout", "--quiet", "main"]);
+        // A tag of a tree: its distance means nothing to this module.
+        git(&dir, &["tag", "vtree", "HEAD^{tree}"]);
+        assert_eq!(local.tags("v"), None);
+        git(&dir, &["tag", "-d", "vtree"]);
+        assert!(local.tags("v").is_some());
+        // Replace refs and grafts change history: not opened at all.
+        let c1 = git(&dir, &["rev-parse", "main~2"]);
+        let c2 = git(&dir, &["rev-parse", "v0.2.0^{commit}"]);
+        git(&dir, &["replace", &c2, &c1]);
+        assert!(LocalRepo::open(&dir).is_none());
+        git(&dir, &["replace", "-d", &c2]);
+        assert!(LocalRepo::open(&dir).is_some());
+        // The reftable backend.
+        let rt = tmp.path().join("rt");
+        std::fs::create_dir_all(&rt).unwrap();
+        git(&rt, &["init", "--quiet", "--ref-format=reftable"]);
+        assert!(LocalRepo::open(&rt).is_none());
+        // Not a work tree's top: git would search upwards.
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        assert!(LocalRepo::open(&dir.join("sub")).is_none());
+    }
+
+    #[test]
+    fn the_git_handle_answers_in_process_as_git_does() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        let g = Git::new(&dir);
+        assert!(g.local().is_some());
+        // A handle with an environment beyond the identity leaves everything to git.
+        assert!(
+            Git::new(&dir)
+                .with_env(&[("GIT_DIR", "/x")])
+                .local()
+                .is_none()
+        );
+        assert_eq!(g.resolve("nothing").unwrap(), None);
+        assert_eq!(
+            g.rev_parse("main").unwrap(),
+            git_resolve(&dir, "main").unwrap()
+        );
+        assert!(g.rev_parse("nothing").is_err());
+        assert_eq!(g.current_branch().unwrap().as_deref(), Some("main"));
+        assert_eq!(g.tags("v").unwrap(), git_tags(&dir, "v", None));
+        let head = git_resolve(&dir, "HEAD").unwrap();
+        assert_eq!(
+            g.tags_with_distance("v", &head).unwrap(),
+            git_tags(&dir, "v", Some(&head))
+        );
+        assert_eq!(g.count_commits(Some("v0.1.0"), "HEAD").unwrap(), 5);
+        assert_eq!(g.ahead_behind("side", "main").unwrap(), (1, 2));
+        assert!(g.is_ancestor("feature", "main").unwrap());
+        assert!(!g.is_ancestor("side", "main").unwrap());
+        assert!(g.is_ancestor("-x", "main").is_err());
+    }
+}
