@@ -1342,6 +1342,53 @@ mod tests {
         assert!(journal.finished, "{:?}", report.failures);
     }
 
+    /// Issue 19: the log is fsynced once before each step that runs a command (covering the
+    /// records of the file steps before it and a commit's `head_before`), not once per record:
+    /// here 4 fsyncs for 9 records (7 steps, 2 of them commits with a `running` record each).
+    #[test]
+    fn the_log_is_fsynced_once_before_each_command_not_once_per_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = repo(root);
+        std::fs::write(root.join("f.txt"), "0\n").unwrap();
+        git.run(["add", "--", "f.txt"]).unwrap();
+        git.run(["commit", "-q", "-m", "f"]).unwrap();
+        let mut plan = Plan::new(root);
+        plan.write(None, root.join("f.txt"), "1\n");
+        plan.write(None, root.join("g.txt"), "1\n");
+        plan.git(None, root, ["add", "--", "g.txt"]);
+        plan.commit_paths(
+            None,
+            root,
+            "release",
+            &["f.txt".to_owned(), "g.txt".to_owned()],
+        );
+        plan.tag(None, root, "v1", "HEAD", "Release 1");
+        plan.write(None, root.join("f.txt"), "2\n");
+        plan.commit_paths(None, root, "next", &["f.txt".to_owned()]);
+        let opts = Options {
+            jobs: 1,
+            write_journal: true,
+            ..Options::default()
+        };
+        let journal = Journal::new("t", plan);
+        let (journal, report) = execute(journal, &opts).unwrap();
+        assert!(journal.finished, "{:?}", report.failures);
+        // add, commit, tag, commit: one fsync each, before the command.
+        assert_eq!(journal.log_fsyncs(), 4);
+        // Both commits made, the first one without git's auto-maintenance (the second runs it).
+        let subjects = git.run(["log", "--format=%s", "-3"]).unwrap();
+        assert_eq!(subjects, "next\nrelease\nf\n");
+        let StepKind::Git { args, .. } = &journal.plan.steps[3].kind else {
+            panic!("not a git step")
+        };
+        assert_eq!(args[..3], ["-c", "maintenance.auto=false", "commit"]);
+        let StepKind::Git { args, .. } = &journal.plan.steps[6].kind else {
+            panic!("not a git step")
+        };
+        assert_eq!(args[0], "commit");
+    }
+
     #[test]
     fn a_file_changed_since_planning_is_not_overwritten() {
         let dir = tempfile::tempdir().unwrap();

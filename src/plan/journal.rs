@@ -96,12 +96,12 @@ pub struct Journal {
     /// Repositories whose entry in `heads` moved since the last log record.
     #[serde(skip)]
     moved_heads: std::collections::BTreeSet<PathBuf>,
-    /// Records appended to the log by this process, and how many of them are known to be on
-    /// disk ([`Journal::sync_log`]); shared by the clones of a journal.
+    /// Records appended to the log by this process, and ([`Journal::sync_log`]) how many of
+    /// them are known to be on disk and the fsyncs made; shared by the clones of a journal.
     #[serde(skip)]
     log_written: u64,
     #[serde(skip)]
-    log_synced: std::sync::Arc<std::sync::Mutex<u64>>,
+    log_synced: std::sync::Arc<std::sync::Mutex<LogSynced>>,
 }
 
 /// One line of the journal's log: the new state of step `i`, and where the repositories the
@@ -118,7 +118,14 @@ struct LogRecord {
 pub struct LogSyncPoint {
     path: PathBuf,
     written: u64,
-    synced: std::sync::Arc<std::sync::Mutex<u64>>,
+    synced: std::sync::Arc<std::sync::Mutex<LogSynced>>,
+}
+
+/// The records of the log on disk, and the fsyncs that put them there.
+#[derive(Debug, Default)]
+struct LogSynced {
+    records: u64,
+    fsyncs: u64,
 }
 
 impl LogSyncPoint {
@@ -127,10 +134,6 @@ impl LogSyncPoint {
         self.written
     }
 }
-
-/// The fsyncs of the log made by this process (debug builds: the tests count them).
-#[cfg(debug_assertions)]
-pub static LOG_SYNCS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A repository's HEAD and branch (`None`: detached) as the run expects them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,7 +282,7 @@ impl Journal {
             .synced
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *synced >= point.written {
+        if synced.records >= point.written {
             return Ok(());
         }
         let upto = written_now();
@@ -290,10 +293,17 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
-        *synced = upto;
-        #[cfg(debug_assertions)]
-        LOG_SYNCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        synced.records = upto;
+        synced.fsyncs += 1;
         Ok(())
+    }
+
+    /// The fsyncs of the log this journal (and its clones) made in this process.
+    pub fn log_fsyncs(&self) -> u64 {
+        self.log_synced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .fsyncs
     }
 
     /// Write the journal atomically (and the directory's `.gitignore`, so it is never committed).
