@@ -339,7 +339,8 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
         // resume it), not a half-changed workspace that no new plan accepts.
         journal.save()?;
     }
-    let fresh = journal.steps.iter().all(|s| s.status == Status::Pending);
+    // A journal never run before (made by this process, not read from the disk).
+    let fresh = !journal.loaded && journal.steps.iter().all(|s| s.status == Status::Pending);
     let units = units(&journal.plan);
     let plan = journal.plan.clone();
     let shared = Mutex::new((journal, Report::default()));
@@ -560,8 +561,7 @@ fn record(
 /// reach this point at the same time. A power cut can then lose only the records of steps
 /// that are running (a command's) or that only wrote files since: each of them is found done or
 /// not done by its probe, as in the window between a step's effect and its record that the
-/// fault matrix kills in. A commit's `head_before` and a push's start are on the disk before
-/// the command runs.
+/// fault matrix kills in. A commit's `head_before` is on the disk before the commit is made.
 fn durable(shared: &Mutex<(Journal, Report)>, opts: &Options<'_>) -> Result<()> {
     if !opts.write_journal || opts.direct {
         return Ok(());
@@ -609,8 +609,8 @@ fn clean_message(message: &str) -> String {
     out.join("\n")
 }
 
-/// `fresh`: no step of the journal had started when this run began (nothing of it can have
-/// taken effect in an earlier process).
+/// `fresh`: the journal was made by this process and no step of it had started when this run
+/// began (nothing of it can have taken effect in an earlier process).
 fn run_step(
     plan: &Plan,
     step: &Step,
@@ -727,9 +727,9 @@ fn run_step(
                     require_where_expected(plan, step, shared, &git, None)?;
                 }
                 Guard::Push { remote, refs } => {
-                    // In a fresh run (no step of this journal had started when it began) a push
-                    // not started yet cannot have reached the remote: no `ls-remote`. A resumed
-                    // run probes (an earlier process may have pushed without recording it).
+                    // In a fresh run (a journal this process made) a push not started yet cannot
+                    // have reached the remote: no `ls-remote`. A resumed run probes (an earlier
+                    // process may have pushed without recording it, or its record was lost).
                     if !fresh && refs_on_remote(&git, remote, refs) {
                         return Ok(Outcome::AlreadyDone(format!(
                             "{remote} already has {}",

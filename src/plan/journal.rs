@@ -100,6 +100,10 @@ pub struct Journal {
     /// them are known to be on disk and the fsyncs made; shared by the clones of a journal.
     #[serde(skip)]
     log_written: u64,
+    /// Read from the disk ([`Journal::load`]): a run of it may have started before, in another
+    /// process (a fresh journal, made by [`Journal::new`], has never run).
+    #[serde(skip)]
+    pub(crate) loaded: bool,
     #[serde(skip)]
     log_synced: std::sync::Arc<std::sync::Mutex<LogSynced>>,
 }
@@ -158,6 +162,7 @@ impl Journal {
             heads: std::collections::BTreeMap::new(),
             moved_heads: std::collections::BTreeSet::new(),
             log_written: 0,
+            loaded: false,
             log_synced: std::sync::Arc::default(),
         }
     }
@@ -195,6 +200,7 @@ impl Journal {
             .into());
         }
         journal.replay_log()?;
+        journal.loaded = true;
         Ok(Some(journal))
     }
 
