@@ -5,7 +5,8 @@
 #
 # Usage: scripts/bench/release_journal.sh N RUNS OLD_BINARY NEW_BINARY
 # Prints one line per run: variant, wall seconds, peak RSS KiB, fsync+fdatasync calls (strace,
-# a separate run), journal.json bytes at the end.
+# a separate run), journal.json bytes at the end; then the processes that run started (execve,
+# successful only), git ones by command (`git -C … -c … commit` counts as `commit`).
 set -euo pipefail
 N=$1 RUNS=$2 OLD=$3 NEW=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,8 +28,13 @@ for ((r = 1; r <= RUNS; r++)); do
         read -r wall rss <"$work/t"
         bytes=$(stat -c %s "$work/ws/ws/.release_tool/journal.json")
         fresh
-        strace -f -qq -c -e trace=fsync,fdatasync -o "$work/s" "$bin" -C "$work/ws/ws" release --bump patch >/dev/null 2>&1
-        syncs=$(awk '$NF ~ /^(fsync|fdatasync)$/ {n += $4} END {print n + 0}' "$work/s")
-        echo "$variant wall=${wall}s rss=${rss}KiB fsyncs=$syncs journal=${bytes}B"
+        strace -f -qq -z -e trace=execve,fsync,fdatasync -o "$work/s" "$bin" -C "$work/ws/ws" release --bump patch >/dev/null 2>&1
+        syncs=$(grep -cE ' (fsync|fdatasync)\(' "$work/s" || true)
+        procs=$(grep -c ' execve(' "$work/s" || true)
+        echo "$variant wall=${wall}s rss=${rss}KiB fsyncs=$syncs journal=${bytes}B processes=$procs"
+        grep ' execve("[^"]*/git"' "$work/s" |
+            sed -E 's/.*\[("[^"]*"(, )?)//; s/"//g; s/\], .*//' |
+            awk -F', ' '{i = 1; while ($i == "-C" || $i == "-c" || $i == "--no-optional-locks") i += ($i == "--no-optional-locks") ? 1 : 2; print $i}' |
+            sort | uniq -c | sort -rn | awk '{printf "  git %s: %s\n", $2, $1}'
     done
 done

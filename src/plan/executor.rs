@@ -339,6 +339,8 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
         // resume it), not a half-changed workspace that no new plan accepts.
         journal.save()?;
     }
+    // A journal never run before (made by this process, not read from the disk).
+    let fresh = !journal.loaded && journal.steps.iter().all(|s| s.status == Status::Pending);
     let units = units(&journal.plan);
     let plan = journal.plan.clone();
     let shared = Mutex::new((journal, Report::default()));
@@ -369,7 +371,7 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
                 // (`git -C dir push`, not `git git -C dir push`).
                 tracing::info!("{}: {}", who(step), plan.headline(step));
             }
-            match run_step(&plan, step, &prior, i, &shared, opts) {
+            match run_step(&plan, step, &prior, i, &shared, opts, fresh) {
                 Ok(outcome) => {
                     // The step's number in completion order: the crash hook's (debug builds only).
                     #[cfg_attr(not(debug_assertions), allow(unused_variables))]
@@ -554,6 +556,27 @@ fn record(
     });
 }
 
+/// Before a step runs a command (git, uv, a forge call, a container engine): every record the
+/// log has so far goes to the disk, in one fsync shared with the steps of other packages that
+/// reach this point at the same time. A power cut can then lose only the records of steps
+/// that are running (a command's) or that only wrote files since: each of them is found done or
+/// not done by its probe, as in the window between a step's effect and its record that the
+/// fault matrix kills in. A commit's `head_before` is on the disk before the commit is made.
+fn durable(shared: &Mutex<(Journal, Report)>, opts: &Options<'_>) -> Result<()> {
+    if !opts.write_journal || opts.direct {
+        return Ok(());
+    }
+    let point = shared.lock().expect("journal lock").0.log_sync_point();
+    Journal::sync_log(&point, || {
+        shared
+            .lock()
+            .expect("journal lock")
+            .0
+            .log_sync_point()
+            .written()
+    })
+}
+
 /// The hint for a step that could not write a file or directory.
 fn io_hint(e: &anyhow::Error) -> Option<String> {
     e.chain()
@@ -586,6 +609,8 @@ fn clean_message(message: &str) -> String {
     out.join("\n")
 }
 
+/// `fresh`: the journal was made by this process and no step of it had started when this run
+/// began (nothing of it can have taken effect in an earlier process).
 fn run_step(
     plan: &Plan,
     step: &Step,
@@ -593,6 +618,7 @@ fn run_step(
     index: usize,
     shared: &Mutex<(Journal, Report)>,
     opts: &Options<'_>,
+    fresh: bool,
 ) -> Result<Outcome> {
     match &step.kind {
         StepKind::WriteFile {
@@ -645,21 +671,26 @@ fn run_step(
             let git = Git::new(dir);
             match &step.guard {
                 Guard::Commit { message } => {
-                    let head = git.resolve("HEAD").unwrap_or(None).unwrap_or_default();
+                    // One read of HEAD and the branch serves the probe, the check and the
+                    // record (in-process when the files tell).
+                    let now = repo_at(&git);
+                    let head = now.as_ref().map(|n| n.head.clone()).unwrap_or_default();
                     if let Some(before) = &prior.head_before
                         && *before != head
                         && !head.is_empty()
                     {
                         let made = git.run(["log", "-1", "--format=%B", "HEAD"])?;
                         if clean_message(&made) == clean_message(message) {
-                            moved_by_run(shared, dir, &git);
+                            if let Some(now) = now {
+                                moved_to(shared, dir, now);
+                            }
                             return Ok(Outcome::AlreadyDone(format!(
                                 "commit {} was made before the run stopped",
                                 git::short_hash(&head)
                             )));
                         }
                     }
-                    require_where_expected(plan, step, shared, &git)?;
+                    require_where_expected(plan, step, shared, &git, now.as_ref())?;
                     {
                         let mut guard = shared.lock().expect("journal lock");
                         let state = &mut guard.0.steps[index];
@@ -671,7 +702,12 @@ fn run_step(
                     }
                 }
                 Guard::Tag { name, target } => {
-                    if let Some(existing) = git.resolve(&format!("refs/tags/{name}"))? {
+                    // The tag's existence read without a process; the commits compared (rare:
+                    // a resumed run, or a tag made elsewhere) by git.
+                    let tag_ref = format!("refs/tags/{name}");
+                    if local_ref(&git, &tag_ref).is_some()
+                        && let Some(existing) = git.resolve(&tag_ref)?
+                    {
                         let wanted = git
                             .resolve(target)?
                             .ok_or_else(|| anyhow!("{target} does not name a commit"))?;
@@ -688,19 +724,23 @@ fn run_step(
                             git::short_hash(&wanted)
                         );
                     }
-                    require_where_expected(plan, step, shared, &git)?;
+                    require_where_expected(plan, step, shared, &git, None)?;
                 }
                 Guard::Push { remote, refs } => {
-                    if refs_on_remote(&git, remote, refs) {
+                    // In a fresh run (a journal this process made) a push not started yet cannot
+                    // have reached the remote: no `ls-remote`. A resumed run probes (an earlier
+                    // process may have pushed without recording it, or its record was lost).
+                    if !fresh && refs_on_remote(&git, remote, refs) {
                         return Ok(Outcome::AlreadyDone(format!(
                             "{remote} already has {}",
                             refs.join(", ")
                         )));
                     }
-                    require_where_expected(plan, step, shared, &git)?;
+                    require_where_expected(plan, step, shared, &git, None)?;
                 }
                 Guard::None => {}
             }
+            durable(shared, opts)?;
             git.run_batch(args)?;
             let moves_head = matches!(step.guard, Guard::Commit { .. })
                 || args
@@ -730,6 +770,7 @@ fn run_step(
                 redirected = uv.clone().with_env(&env_refs);
                 &redirected
             };
+            durable(shared, opts)?;
             if opts.capture_uv {
                 let out = uv.run_quiet(dir, args)?;
                 shared.lock().expect("journal lock").1.uv_outputs.push(out);
@@ -746,6 +787,7 @@ fn run_step(
                 crate::core::ui::section(&plan.headline(step));
             }
             let args = crate::plan::resolve_root_head(&plan.root, args)?;
+            durable(shared, opts)?;
             engine.run(dir, &args, opts.quiet)?;
             Ok(Outcome::Ran(None))
         }
@@ -768,6 +810,7 @@ fn run_step(
                         .unwrap_or_else(|| "no forge configured".to_owned()),
                 ));
             };
+            durable(shared, opts)?;
             match client
                 .execute(call)
                 .with_context(|| format!("Forge call for {} failed", call.summary()))?
@@ -895,9 +938,17 @@ const MOVES_HEAD: &[&str] = &[
     "am",
 ];
 
-/// A repository's HEAD and branch, read in-process (`git::local`) or in one `git rev-parse`;
-/// `None` without a commit.
+/// A repository's HEAD and branch: read from its files without a process
+/// ([`crate::git::files::RepoFiles::head`]), else in-process with gix (`git::local`), else in
+/// one `git rev-parse` (anything neither can tell for certain: reftable, a redirecting
+/// environment, a symbolic ref); `None` without a commit.
 fn repo_at(git: &Git) -> Option<RepoAt> {
+    if let Some((branch, head)) = git.files().and_then(|f| f.head()) {
+        return head.map(|head| RepoAt {
+            head,
+            branch: branch.and_then(|b| b.strip_prefix("refs/heads/").map(str::to_owned)),
+        });
+    }
     if let Some(at) = git.local().and_then(|l| l.head_and_branch()) {
         return at.map(|(head, branch)| RepoAt { head, branch });
     }
@@ -937,11 +988,37 @@ fn record_heads(journal: &mut Journal, jobs: usize) {
 
 /// The run moved `dir`'s HEAD (its own commit, checkout, merge): expect it where it is now.
 fn moved_by_run(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, git: &Git) {
-    let mut guard = shared.lock().expect("journal lock");
-    if guard.0.heads.contains_key(dir)
-        && let Some(at) = repo_at(git)
+    if !shared
+        .lock()
+        .expect("journal lock")
+        .0
+        .heads
+        .contains_key(dir)
     {
+        return;
+    }
+    if let Some(at) = repo_at(git) {
+        moved_to(shared, dir, at);
+    }
+}
+
+/// The run's own step left `dir` at `at` (read already): expect it there.
+fn moved_to(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, at: RepoAt) {
+    let mut guard = shared.lock().expect("journal lock");
+    if guard.0.heads.contains_key(dir) {
         guard.0.move_head(dir, at);
+    }
+}
+
+/// The object a full ref name points to, not peeled (an annotated tag's tag object); `None`: no
+/// such ref. Read from the repository's files when they tell for certain, else asked of git.
+fn local_ref(git: &Git, name: &str) -> Option<String> {
+    match git.files().and_then(|f| f.read_ref(name)) {
+        Some(found) => found,
+        None => git
+            .run(["rev-parse", "--verify", "--quiet", name])
+            .ok()
+            .map(|out| out.trim().to_owned()),
     }
 }
 
@@ -952,11 +1029,14 @@ fn moved_by_run(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, git: &
 /// A commit of submodule paths (the root's bookkeeping commit takes each package's pointer
 /// from the package's HEAD) checks those packages too: the root never points at a commit the
 /// user made meanwhile (one no remote has).
+///
+/// `now`: where `dir` is, when the caller read it already (one read per guard).
 fn require_where_expected(
     plan: &Plan,
     step: &Step,
     shared: &Mutex<(Journal, Report)>,
     git: &Git,
+    now: Option<&RepoAt>,
 ) -> Result<()> {
     let StepKind::Git { dir, args } = &step.kind else {
         return Ok(());
@@ -980,7 +1060,18 @@ fn require_where_expected(
             .get(&repo)
             .cloned();
         if let Some(expected) = expected {
-            where_expected(plan, step, &repo, &expected, own.as_ref().unwrap_or(git))?;
+            let read = match (&own, now) {
+                (None, Some(now)) => Some(now.clone()),
+                (repo_git, _) => repo_at(repo_git.as_ref().unwrap_or(git)),
+            };
+            where_expected(
+                plan,
+                step,
+                &repo,
+                &expected,
+                own.as_ref().unwrap_or(git),
+                read.as_ref(),
+            )?;
         }
     }
     Ok(())
@@ -993,9 +1084,9 @@ fn where_expected(
     dir: &std::path::Path,
     expected: &RepoAt,
     git: &Git,
+    now: Option<&RepoAt>,
 ) -> Result<()> {
-    let now = repo_at(git);
-    if now.as_ref() == Some(expected) {
+    if now == Some(expected) {
         return Ok(());
     }
     let rel = plan.rel(dir);
@@ -1008,7 +1099,7 @@ fn where_expected(
         .as_ref()
         .map_or("no commit", |n| git::short_hash(&n.head));
     let want = git::short_hash(&expected.head);
-    let (what, hint) = if now.as_ref().map(|n| &n.branch) == Some(&expected.branch) {
+    let (what, hint) = if now.map(|n| &n.branch) == Some(&expected.branch) {
         (
             format!(
                 "HEAD of {rel} moved from {want} to {now_head} during the run (a commit, reset or checkout made meanwhile)"
@@ -1030,8 +1121,7 @@ fn where_expected(
         (
             format!(
                 "{} is checked out in {rel}, the run works on {} (at {want})",
-                now.as_ref()
-                    .map_or_else(|| "nothing".to_owned(), |n| named(&n.branch)),
+                now.map_or_else(|| "nothing".to_owned(), |n| named(&n.branch)),
                 named(&expected.branch)
             ),
             match &expected.branch {
@@ -1054,9 +1144,9 @@ fn where_expected(
 fn refs_on_remote(git: &Git, remote: &str, refs: &[String]) -> bool {
     let mut local = Vec::new();
     for r in refs {
-        match git.run(["rev-parse", "--verify", "--quiet", r.as_str()]) {
-            Ok(out) => local.push((r.clone(), out.trim().to_owned())),
-            Err(_) => return false,
+        match local_ref(git, r) {
+            Some(oid) => local.push((r.clone(), oid)),
+            None => return false,
         }
     }
     let mut args = vec!["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()];
@@ -1254,6 +1344,53 @@ mod tests {
         plan.tag(Some("a"), root, "v2", "HEAD", "Release a 2");
         let (journal, report) = execute(Journal::new("t", plan), &journaled()).unwrap();
         assert!(journal.finished, "{:?}", report.failures);
+    }
+
+    /// Issue 19: the log is fsynced once before each step that runs a command (covering the
+    /// records of the file steps before it and a commit's `head_before`), not once per record:
+    /// here 4 fsyncs for 9 records (7 steps, 2 of them commits with a `running` record each).
+    #[test]
+    fn the_log_is_fsynced_once_before_each_command_not_once_per_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = repo(root);
+        std::fs::write(root.join("f.txt"), "0\n").unwrap();
+        git.run(["add", "--", "f.txt"]).unwrap();
+        git.run(["commit", "-q", "-m", "f"]).unwrap();
+        let mut plan = Plan::new(root);
+        plan.write(None, root.join("f.txt"), "1\n");
+        plan.write(None, root.join("g.txt"), "1\n");
+        plan.git(None, root, ["add", "--", "g.txt"]);
+        plan.commit_paths(
+            None,
+            root,
+            "release",
+            &["f.txt".to_owned(), "g.txt".to_owned()],
+        );
+        plan.tag(None, root, "v1", "HEAD", "Release 1");
+        plan.write(None, root.join("f.txt"), "2\n");
+        plan.commit_paths(None, root, "next", &["f.txt".to_owned()]);
+        let opts = Options {
+            jobs: 1,
+            write_journal: true,
+            ..Options::default()
+        };
+        let journal = Journal::new("t", plan);
+        let (journal, report) = execute(journal, &opts).unwrap();
+        assert!(journal.finished, "{:?}", report.failures);
+        // add, commit, tag, commit: one fsync each, before the command.
+        assert_eq!(journal.log_fsyncs(), 4);
+        // Both commits made, the first one without git's auto-maintenance (the second runs it).
+        let subjects = git.run(["log", "--format=%s", "-3"]).unwrap();
+        assert_eq!(subjects, "next\nrelease\nf\n");
+        let StepKind::Git { args, .. } = &journal.plan.steps[3].kind else {
+            panic!("not a git step")
+        };
+        assert_eq!(args[..3], ["-c", "maintenance.auto=false", "commit"]);
+        let StepKind::Git { args, .. } = &journal.plan.steps[6].kind else {
+            panic!("not a git step")
+        };
+        assert_eq!(args[0], "commit");
     }
 
     #[test]

@@ -96,6 +96,16 @@ pub struct Journal {
     /// Repositories whose entry in `heads` moved since the last log record.
     #[serde(skip)]
     moved_heads: std::collections::BTreeSet<PathBuf>,
+    /// Records appended to the log by this process, and ([`Journal::sync_log`]) how many of
+    /// them are known to be on disk and the fsyncs made; shared by the clones of a journal.
+    #[serde(skip)]
+    log_written: u64,
+    /// Read from the disk ([`Journal::load`]): a run of it may have started before, in another
+    /// process (a fresh journal, made by [`Journal::new`], has never run).
+    #[serde(skip)]
+    pub(crate) loaded: bool,
+    #[serde(skip)]
+    log_synced: std::sync::Arc<std::sync::Mutex<LogSynced>>,
 }
 
 /// One line of the journal's log: the new state of step `i`, and where the repositories the
@@ -106,6 +116,27 @@ struct LogRecord {
     state: StepState,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     heads: std::collections::BTreeMap<PathBuf, RepoAt>,
+}
+
+/// Where the journal's log stands, for [`Journal::sync_log`].
+pub struct LogSyncPoint {
+    path: PathBuf,
+    written: u64,
+    synced: std::sync::Arc<std::sync::Mutex<LogSynced>>,
+}
+
+/// The records of the log on disk, and the fsyncs that put them there.
+#[derive(Debug, Default)]
+struct LogSynced {
+    records: u64,
+    fsyncs: u64,
+}
+
+impl LogSyncPoint {
+    /// The records appended when the point was taken.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
 }
 
 /// A repository's HEAD and branch (`None`: detached) as the run expects them.
@@ -130,6 +161,9 @@ impl Journal {
             packages: Vec::new(),
             heads: std::collections::BTreeMap::new(),
             moved_heads: std::collections::BTreeSet::new(),
+            log_written: 0,
+            loaded: false,
+            log_synced: std::sync::Arc::default(),
         }
     }
 
@@ -166,6 +200,7 @@ impl Journal {
             .into());
         }
         journal.replay_log()?;
+        journal.loaded = true;
         Ok(Some(journal))
     }
 
@@ -205,8 +240,11 @@ impl Journal {
         self.moved_heads.insert(dir.to_path_buf());
     }
 
-    /// Append step `index`'s state (and the heads moved since the last record) to the log, and
-    /// fsync it: O(one step) per change, where [`Journal::save`] writes the whole journal.
+    /// Append step `index`'s state (and the heads moved since the last record) to the log:
+    /// O(one step) per change, where [`Journal::save`] writes the whole journal. The record is
+    /// in the kernel's hands once this returns (a killed process loses nothing); it is on the
+    /// disk (a power cut loses nothing) after the next [`Journal::sync_log`], which the executor
+    /// calls before every step that runs a command.
     pub fn log_step(&mut self, index: usize) -> Result<()> {
         use std::io::Write as _;
         let heads = std::mem::take(&mut self.moved_heads)
@@ -226,9 +264,52 @@ impl Journal {
             .append(true)
             .open(&path)?;
         file.write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| file.sync_data())
             .with_context(|| format!("Cannot write the journal's log {}", path.display()))?;
+        self.log_written += 1;
         Ok(())
+    }
+
+    /// What [`Journal::sync_log`] needs, taken under the caller's lock: the log's path, the
+    /// records appended so far, and the shared count of those on disk.
+    pub fn log_sync_point(&self) -> LogSyncPoint {
+        LogSyncPoint {
+            path: Self::log_path(&self.plan.root),
+            written: self.log_written,
+            synced: std::sync::Arc::clone(&self.log_synced),
+        }
+    }
+
+    /// Put every record appended so far on the disk (one `fdatasync`), unless an earlier call
+    /// already did. Called without the journal's lock held (`point` taken under it, `written_now`
+    /// re-read under it), so parallel steps share one fsync: a group commit. `written_now` gives
+    /// the records appended by the time the fsync starts (all of them are covered by it).
+    pub fn sync_log(point: &LogSyncPoint, written_now: impl FnOnce() -> u64) -> Result<()> {
+        let mut synced = point
+            .synced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if synced.records >= point.written {
+            return Ok(());
+        }
+        let upto = written_now();
+        match fs_err::OpenOptions::new().append(true).open(&point.path) {
+            Ok(file) => file.sync_data().with_context(|| {
+                format!("Cannot write the journal's log {}", point.path.display())
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        synced.records = upto;
+        synced.fsyncs += 1;
+        Ok(())
+    }
+
+    /// The fsyncs of the log this journal (and its clones) made in this process.
+    pub fn log_fsyncs(&self) -> u64 {
+        self.log_synced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .fsyncs
     }
 
     /// Write the journal atomically (and the directory's `.gitignore`, so it is never committed).

@@ -155,6 +155,11 @@ pub struct StepJson {
     pub detail: String,
 }
 
+/// The options before `commit` of a plan's commit that another commit in the same repository
+/// follows: git's automatic maintenance (`git maintenance run --auto`, a process each commit
+/// starts) runs once, after the last one, as the user's configuration says.
+pub const NO_AUTO_MAINTENANCE: [&str; 2] = ["-c", "maintenance.auto=false"];
+
 /// An ordered list of steps, built against a root directory (paths are shown relative to it).
 ///
 /// A plain plan runs its steps one after the other. A *grouped* plan runs the steps of each
@@ -177,8 +182,19 @@ pub struct Plan {
 /// release of a thousand packages asks for thousands of files, and scanning every step each
 /// time made planning quadratic. Built lazily over the steps not indexed yet (steps are only
 /// ever appended); a clone starts empty and indexes again.
+/// It also knows the last commit step of each repository ([`Plan::commit_paths`]).
 #[derive(Debug, Default)]
-struct WriteIndex(std::sync::Mutex<(usize, std::collections::HashMap<PathBuf, usize>)>);
+struct WriteIndex(std::sync::Mutex<IndexState>);
+
+#[derive(Debug, Default)]
+struct IndexState {
+    /// How many steps are indexed.
+    indexed: usize,
+    /// path → the last step that writes it.
+    writes: std::collections::HashMap<PathBuf, usize>,
+    /// repository → its last commit step.
+    commits: std::collections::HashMap<PathBuf, usize>,
+}
 
 impl Clone for WriteIndex {
     fn clone(&self) -> Self {
@@ -197,26 +213,46 @@ impl Plan {
         }
     }
 
-    /// The index of the last step that writes `path`.
-    fn last_write(&self, path: &Path) -> Option<usize> {
+    /// The index, brought up to date with the steps.
+    fn index(&self) -> std::sync::MutexGuard<'_, IndexState> {
         let mut guard = self
             .write_index
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (indexed, map) = &mut *guard;
-        if *indexed > self.steps.len() {
-            *indexed = 0;
-            map.clear();
+        let state = &mut *guard;
+        if state.indexed > self.steps.len() {
+            *state = IndexState::default();
         }
-        for (i, step) in self.steps.iter().enumerate().skip(*indexed) {
-            if let StepKind::WriteFile { path, .. } = &step.kind {
-                map.insert(path.clone(), i);
+        for (i, step) in self.steps.iter().enumerate().skip(state.indexed) {
+            match (&step.kind, &step.guard) {
+                (StepKind::WriteFile { path, .. }, _) => {
+                    state.writes.insert(path.clone(), i);
+                }
+                (StepKind::Git { dir, .. }, Guard::Commit { .. }) => {
+                    state.commits.insert(dir.clone(), i);
+                }
+                _ => {}
             }
         }
-        *indexed = self.steps.len();
-        let i = *map.get(path)?;
+        state.indexed = self.steps.len();
+        guard
+    }
+
+    /// The index of the last step that writes `path`.
+    fn last_write(&self, path: &Path) -> Option<usize> {
+        let i = *self.index().writes.get(path)?;
         matches!(&self.steps[i].kind, StepKind::WriteFile { path: p, .. } if p == path).then_some(i)
+    }
+
+    /// The index of the last commit step in the repository `dir`.
+    fn last_commit(&self, dir: &Path) -> Option<usize> {
+        let i = *self.index().commits.get(dir)?;
+        matches!(
+            (&self.steps[i].kind, &self.steps[i].guard),
+            (StepKind::Git { dir: d, .. }, Guard::Commit { .. }) if d == dir
+        )
+        .then_some(i)
     }
 
     /// A grouped plan (see [`Plan`]).
@@ -276,12 +312,18 @@ impl Plan {
             args.extend(["--only".to_owned(), "--".to_owned()]);
             args.extend(paths.iter().cloned());
         }
+        let dir = dir.into();
+        // git's auto-maintenance once per repository, after its last commit of the plan (as
+        // git's own sequencer does): the commit before this one skips it.
+        if let Some(before) = self.last_commit(&dir)
+            && let StepKind::Git { args: earlier, .. } = &mut self.steps[before].kind
+            && earlier.first().is_some_and(|a| a == "commit")
+        {
+            earlier.splice(0..0, NO_AUTO_MAINTENANCE.iter().map(|&a| a.to_owned()));
+        }
         self.push_guarded(
             package,
-            StepKind::Git {
-                dir: dir.into(),
-                args,
-            },
+            StepKind::Git { dir, args },
             Guard::Commit {
                 message: message.to_owned(),
             },

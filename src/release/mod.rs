@@ -757,18 +757,27 @@ fn rel_in(pkg: &Package, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Plan writing `edits` and `git add` of them in a package; returns the paths added (relative
-/// to the package), the paths its commit takes ([`Plan::commit_paths`]).
+/// Plan writing `edits` in a package, and `git add` of the new files among them (a first
+/// `CHANGELOG.md`): `git commit --only -- <paths>` takes the work tree content of tracked paths
+/// itself, so a file that exists (tracked: an untracked one makes the package dirty, refused
+/// before planning) needs no `git add` process. Returns the paths (relative to the package),
+/// the paths its commit takes ([`Plan::commit_paths`]).
 fn write_and_add(plan: &mut Planned, pkg: &Package, edits: &[(PathBuf, String)]) -> Vec<String> {
     let name = Some(pkg.name.as_str());
     let mut paths = Vec::new();
+    let mut new = Vec::new();
     for (path, content) in edits {
+        if plan.plan.current_content(path).is_none() {
+            new.push(rel_in(pkg, path));
+        }
         plan.plan.write(name, path, content.clone());
         paths.push(rel_in(pkg, path));
     }
-    let mut args = vec!["add".to_owned(), "--".to_owned()];
-    args.extend(paths.iter().cloned());
-    plan.plan.git(name, &pkg.dir, args);
+    if !new.is_empty() {
+        let mut args = vec!["add".to_owned(), "--".to_owned()];
+        args.extend(new);
+        plan.plan.git(name, &pkg.dir, args);
+    }
     paths
 }
 

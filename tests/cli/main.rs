@@ -45,6 +45,7 @@ mod release_image;
 mod release_messages;
 mod release_pins;
 mod release_prflow;
+mod release_processes;
 mod release_recovery;
 mod release_trunk;
 mod remotes;

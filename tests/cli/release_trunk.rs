@@ -297,7 +297,10 @@ fn dry_run_prints_every_step_and_changes_nothing() {
         for step in [
             format!("{name}: edit packages/{name}/pyproject.toml"),
             format!("{name}: create packages/{name}/CHANGELOG.md"),
-            format!("{name}: git -C packages/{name} commit --quiet -m 'Release {name} 0.1.0"),
+            // git's auto-maintenance once per package, after its last commit (#19).
+            format!(
+                "{name}: git -C packages/{name} -c maintenance.auto=false commit --quiet -m 'Release {name} 0.1.0"
+            ),
             format!("{name}: git -C packages/{name} tag --annotate"),
             format!("{name}: git -C packages/{name} commit --quiet -m '{NEXT}'"),
             format!(
