@@ -9,6 +9,7 @@
 pub mod branch;
 pub mod changelog;
 pub mod notes;
+pub mod product;
 pub mod publish;
 pub mod stages;
 
@@ -94,6 +95,14 @@ pub struct Request {
     /// `release --allow-branch`: release packages that are not on their base branch.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_branch: bool,
+    /// `release --no-product`: leave the product (the root project's version, tag, notes and
+    /// forge release) alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_product: bool,
+    /// `release --product-bump`: how the product's version is bumped (default: the
+    /// configuration's `[product] bump`, `auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_bump: Option<Bump>,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -133,6 +142,13 @@ impl Request {
         }
         if self.allow_branch {
             line.push_str(" --allow-branch");
+        }
+        if self.no_product {
+            line.push_str(" --no-product");
+        }
+        if let Some(b) = self.product_bump {
+            line.push_str(" --product-bump ");
+            line.push_str(b.as_str());
         }
         let mut packages = self.packages.clone();
         packages.sort();
@@ -919,6 +935,8 @@ struct Pins {
     staging: BTreeMap<String, String>,
     prod: BTreeMap<String, (String, Version)>,
     versions_changed: bool,
+    /// `release`: what each released package brings to the product's notes, in run order.
+    product: Vec<product::Entry>,
 }
 
 impl Pins {
@@ -948,6 +966,12 @@ fn plan_root(
 ) -> Result<()> {
     let mut changed_files = Vec::new();
     let needed = needed_package_keys(ws)?;
+    let product = if req.stage == Stage::Release {
+        let prod_changes = prod_pins_change(ws, planned, pins, &needed)?;
+        product::plan(ws, planned, req, &pins.product, prod_changes)?
+    } else {
+        None
+    };
     for (rel, prod) in [
         (&ws.config.staging_pyproject_path, false),
         (&ws.config.prod_pyproject_path, true),
@@ -976,6 +1000,7 @@ fn plan_root(
         let text = planned.plan.current_content(&path).unwrap_or_default();
         let mut doc = PyProject::parse(&path, &text)?;
         pin_packages(ws, &mut doc, pins, &needed, prod)?;
+        product::set_manifest_version(&mut doc, product.as_ref())?;
         let after = doc.render();
         if after != text {
             let run_pins = pins.tags(prod);
@@ -1014,6 +1039,9 @@ fn plan_root(
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files, local);
         }
     }
+    if let Some(p) = &product {
+        changed_files.extend(product::plan_root_files(ws, planned, p)?);
+    }
     // The dev lock records every workspace member's version and requirements: left as it was,
     // `check` and `uv sync --locked` would find it stale after the release. Members are local,
     // so it is refreshed with or without --push.
@@ -1022,9 +1050,39 @@ fn plan_root(
         changed_files.push("uv.lock".to_owned());
     }
     if req.root_commit {
-        plan_root_commit(ws, planned, changed_files, moved, summary, req)?;
+        plan_root_commit(
+            ws,
+            planned,
+            changed_files,
+            moved,
+            summary,
+            req,
+            product.as_ref(),
+        )?;
+    } else if let Some(p) = &product {
+        planned.notes.push(format!(
+            "--no-root-commit: the product's version {} is written but not tagged ({} needs the root's release commit)",
+            p.version, p.tag
+        ));
     }
     Ok(())
+}
+
+/// Whether the run changes what the prod manifest pins (the product is released then).
+fn prod_pins_change(
+    ws: &Workspace,
+    planned: &Planned,
+    pins: &Pins,
+    needed: &BTreeSet<String>,
+) -> Result<bool> {
+    let path = ws.path(&ws.config.prod_pyproject_path);
+    if !path.is_file() {
+        return Ok(false);
+    }
+    let text = planned.plan.current_content(&path).unwrap_or_default();
+    let mut doc = PyProject::parse(&path, &text)?;
+    pin_packages(ws, &mut doc, pins, needed, true)?;
+    Ok(doc.render() != text)
 }
 
 /// Whether the root's committed `rel` (at HEAD) differs from `text` (a file not committed
@@ -1348,6 +1406,7 @@ fn plan_root_commit(
     moved: &[&Package],
     summary: &str,
     req: &Request,
+    product: Option<&product::Product>,
 ) -> Result<()> {
     let root_git = Git::new(&ws.root);
     if !root_git.is_repo_root() {
@@ -1395,19 +1454,32 @@ fn plan_root_commit(
     let mut args = vec!["add".to_owned(), "--".to_owned()];
     args.extend(paths.iter().cloned());
     planned.plan.git(None, &ws.root, args);
-    let message = root_commit_message(summary, &planned.packages);
+    let mut message = root_commit_message(summary, &planned.packages);
+    if let Some(p) = product {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!("\nProduct {} {} ({})\n", p.name, p.version, p.tag),
+        );
+    }
     planned
         .plan
         .commit_paths(None, &ws.root, message.trim_end(), &paths);
+    if let Some(p) = product {
+        planned
+            .plan
+            .tag(None, &ws.root, &p.tag, "HEAD", &p.tag_message());
+    }
     if req.push {
         match root_git.current_branch()? {
             Some(branch) if root_git.has_remote(&ws.config.git_remote)? => {
-                planned.plan.push_refs(
-                    None,
-                    &ws.root,
-                    &ws.config.git_remote,
-                    &[format!("refs/heads/{branch}")],
-                );
+                let mut refs = vec![format!("refs/heads/{branch}")];
+                refs.extend(product.map(|p| format!("refs/tags/{}", p.tag)));
+                planned
+                    .plan
+                    .push_refs(None, &ws.root, &ws.config.git_remote, &refs);
+                if let Some(call) = product.and_then(|p| p.forge.clone()) {
+                    planned.plan.forge(None, call);
+                }
             }
             _ => planned.notes.push(format!(
                 "the root has no remote `{}` (or no branch): its commit is not pushed",
@@ -1487,6 +1559,11 @@ fn root_release_files(ws: &Workspace) -> Vec<String> {
         files.push(lock.to_string_lossy().replace('\\', "/"));
     }
     files.push("uv.lock".to_owned());
+    // The product's version and notes.
+    files.push("pyproject.toml".to_owned());
+    if !ws.config.product.changelog.is_empty() {
+        files.push(ws.config.product.changelog.clone());
+    }
     files
 }
 
@@ -2395,6 +2472,24 @@ fn plan_package_release(
     if version::is_final(v) {
         pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
     }
+    let kind = match req.bump {
+        Bump::Auto if !req.set_versions.contains_key(&pkg.key) => {
+            let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+            version::auto_bump_kind(&c.version, &refs)
+        }
+        _ if req.set_versions.contains_key(&pkg.key) => Bump::Stable,
+        other => other,
+    };
+    let prev = c.last_tag.as_ref();
+    pins.product.push(product::Entry {
+        package: pkg.name.clone(),
+        version: v.clone(),
+        tag: tag.clone(),
+        prev_tag: prev.map(|(t, _)| t.clone()),
+        message: message.clone(),
+        level: product::level(kind, prev.map(|(_, v)| v), &c.version, v),
+        web: product::package_web(ws, pkg),
+    });
     planned.packages.push(PackageRelease {
         package: pkg.name.clone(),
         from: c.version.clone(),
@@ -3140,6 +3235,8 @@ mod tests {
             earlier: Vec::new(),
             set_versions: BTreeMap::new(),
             allow_branch: false,
+            no_product: false,
+            product_bump: None,
         }
     }
 

@@ -208,6 +208,8 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         earlier: Vec::new(),
         set_versions: std::collections::BTreeMap::new(),
         allow_branch: false,
+        no_product: false,
+        product_bump: None,
     };
     ui::note(&format!("\n$ release-tool {}", req.command_line()));
     let settings = global.resolve(&ws.config);

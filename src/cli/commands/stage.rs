@@ -87,6 +87,10 @@ pub struct StageArgs<S> {
     pub no_root_commit: bool,
     /// `--replan`: plan again what an unfinished run did not do.
     pub replan: bool,
+    /// `--no-product` (`release`).
+    pub no_product: bool,
+    /// `--product-bump` (`release`).
+    pub product_bump: Option<Bump>,
     stage: PhantomData<S>,
 }
 
@@ -118,6 +122,8 @@ impl<S: StageKind> StageArgs<S> {
                 BTreeMap::new()
             },
             allow_branch: S::STAGE == Stage::Release && self.allow_branch,
+            no_product: S::STAGE == Stage::Release && self.no_product,
+            product_bump: self.product_bump.filter(|_| S::STAGE == Stage::Release),
         }
     }
 }
@@ -153,6 +159,7 @@ fn flag(id: &'static str, help: &'static str) -> Arg {
         "require_forge" => "require-forge",
         "no_root_commit" => "no-root-commit",
         "allow_branch" => "allow-branch",
+        "no_product" => "no-product",
         _ => id,
     };
     Arg::new(id)
@@ -211,6 +218,21 @@ impl<S: StageKind> Args for StageArgs<S> {
                 .arg(flag(
                     "allow_branch",
                     "Release packages that are not on their base branch (checked out on another branch)",
+                ))
+                .arg(
+                    Arg::new("product_bump")
+                        .long("product-bump")
+                        .value_name("BUMP")
+                        .action(ArgAction::Set)
+                        .value_parser(clap::builder::EnumValueParser::<Bump>::new())
+                        .conflicts_with("no_product")
+                        .help(
+                            "How to change the product's version (the root project; default: [tool.release_tool.product] bump, `auto`: the highest bump among the released packages)",
+                        ),
+                )
+                .arg(flag(
+                    "no_product",
+                    "Release the packages only: leave the product's version, tag, notes and forge release alone",
                 ));
         }
         if S::STAGE != Stage::Next {
@@ -268,6 +290,12 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
             require_forge: on("require_forge"),
             no_root_commit: on("no_root_commit"),
             replan: on("replan"),
+            no_product: on("no_product"),
+            product_bump: if has("product_bump") {
+                m.get_one::<Bump>("product_bump").copied()
+            } else {
+                None
+            },
             stage: PhantomData,
         })
     }
