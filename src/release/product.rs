@@ -151,11 +151,17 @@ fn forge_web(ws: &Workspace) -> Option<String> {
     if forge.kind == ForgeKind::None {
         return None;
     }
-    let api = forge.api_url.as_deref().unwrap_or(match forge.kind {
-        ForgeKind::Gitea => return None,
-        _ => "https://api.github.com",
-    });
-    let api = api.trim_end_matches('/');
+    // As the client reads it: `api_url`, then `GITHUB_API_URL`, then GitHub's.
+    let env = std::env::var("GITHUB_API_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let api = match (&forge.api_url, env, forge.kind) {
+        (Some(url), _, _) => url.clone(),
+        (None, _, ForgeKind::Gitea) => return None,
+        (None, Some(url), _) => url,
+        (None, None, _) => "https://api.github.com".to_owned(),
+    };
+    let api = api.trim().trim_end_matches('/');
     if api == "https://api.github.com" {
         return Some("https://github.com".to_owned());
     }

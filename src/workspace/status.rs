@@ -101,7 +101,18 @@ fn product_status(ws: &Workspace, rows: &[StatusRow]) -> Option<ProductStatus> {
     let unreleased = rows
         .iter()
         .filter(|r| {
-            r.commits_since_tag.is_some_and(|n| n > 0)
+            let since = r.commits_since_tag.unwrap_or(0);
+            // The one commit `next` makes after a release (the version moved to the next
+            // dev cycle of the tag) is no change of the product.
+            let only_next = since == 1
+                && r.last_tag.as_deref().is_some_and(|tag| {
+                    let prefix = ws.config.tag_prefix_for(&r.name);
+                    let tagged = version::parse_tag(tag, prefix);
+                    let current = r.version.as_deref().and_then(|v| version::parse(v).ok());
+                    matches!((tagged, current), (Some(t), Some(c))
+                        if version::next_dev(&t).is_ok_and(|n| n == c))
+                });
+            since > 0 && !only_next
                 || r.last_tag.is_some() && r.prod_pin.is_some() && r.last_tag != r.prod_pin
         })
         .map(|r| r.name.clone())

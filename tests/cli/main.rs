@@ -42,6 +42,7 @@ mod release_guards;
 mod release_messages;
 mod release_pins;
 mod release_prflow;
+mod release_product;
 mod release_recovery;
 mod release_trunk;
 mod remotes;
