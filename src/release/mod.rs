@@ -8,6 +8,7 @@
 
 pub mod branch;
 pub mod changelog;
+mod groups;
 pub mod notes;
 pub mod product;
 pub mod publish;
@@ -2023,7 +2024,17 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     )?;
     let known = known_statuses(&cands);
     let mut unchanged = Vec::new();
-    let todo = releasable(ws, req, cands, &mut planned, &mut problems, &mut unchanged)?;
+    groups::check(ws)?;
+    let grouped = groups::forced(ws, &cands, &mut problems);
+    let todo = releasable(
+        ws,
+        req,
+        cands,
+        &mut planned,
+        &mut problems,
+        &mut unchanged,
+        &grouped,
+    )?;
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
     // `--replan`: a release commit the unfinished run made (not yet tagged) is not bumped again.
@@ -2031,7 +2042,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         .iter()
         .map(|c| committed_earlier(req, c))
         .collect::<Result<Vec<bool>>>()?;
-    let versions: Vec<Version> = todo
+    let mut versions: Vec<Version> = todo
         .iter()
         .zip(&committed)
         .map(|(c, &done)| {
@@ -2042,6 +2053,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             }
         })
         .collect();
+    groups::share(ws, &todo, &mut versions, &mut planned.notes, &mut problems);
     if req.push && problems.is_empty() {
         check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
     }
@@ -2306,10 +2318,12 @@ fn releasable<'a>(
     planned: &mut Planned,
     problems: &mut Vec<String>,
     unchanged: &mut Vec<Candidate<'a>>,
+    grouped: &BTreeSet<String>,
 ) -> Result<Vec<Candidate<'a>>> {
     let mut todo = Vec::new();
     for c in cands {
-        if skipped_unchanged(&c, &mut planned.skipped) {
+        // A member of a version group with changes is released with it, changes or not.
+        if !grouped.contains(&c.pkg.key) && skipped_unchanged(&c, &mut planned.skipped) {
             unchanged.push(c);
             continue;
         }

@@ -38,6 +38,7 @@ mod publish;
 mod real_workspace;
 mod redaction;
 mod release_forge;
+mod release_groups;
 mod release_guards;
 mod release_messages;
 mod release_pins;
