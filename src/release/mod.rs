@@ -2272,10 +2272,25 @@ fn plan_root_still_local(
         Some(oid) => root.resolve(oid).ok().flatten().is_some() && root.is_ancestor(oid, "HEAD")?,
         None => true,
     };
+    // The product's tag on the bookkeeping commit (a `release` without `--push` made it),
+    // when the remote lacks it: pushed with the branch, then its forge release.
+    let product_tag = if bookkeeping && !req.no_product {
+        product::tag_at_head(ws, &root, remote, &branch)
+    } else {
+        None
+    };
+    let mut refs = Vec::new();
     if ahead {
-        planned
-            .plan
-            .push_refs(None, &ws.root, remote, &[format!("refs/heads/{branch}")]);
+        refs.push(format!("refs/heads/{branch}"));
+    }
+    if let Some((tag, _)) = &product_tag {
+        refs.push(format!("refs/tags/{tag}"));
+    }
+    if !refs.is_empty() {
+        planned.plan.push_refs(None, &ws.root, remote, &refs);
+    }
+    if let Some((_, Some(call))) = product_tag {
+        planned.plan.forge(None, call);
     }
     Ok(())
 }

@@ -340,6 +340,57 @@ pub(super) fn plan(
     }))
 }
 
+/// Push later (docs/release.md, "Release now, push later"): the product's tag on the root's
+/// HEAD when `remote` lacks it, with its forge release (body: the tag's notes). One
+/// `git ls-remote` of the tag.
+pub(super) fn tag_at_head(
+    ws: &Workspace,
+    root: &Git,
+    remote: &str,
+    branch: &str,
+) -> Option<(String, Option<ForgeCall>)> {
+    let prefix = &ws.config.product.tag_prefix;
+    let listed = root
+        .run([
+            "tag",
+            "--points-at",
+            "HEAD",
+            "--list",
+            &format!("{prefix}*"),
+        ])
+        .ok()?;
+    let (tag, version) = version::newest_tag(listed.lines(), prefix, false)?;
+    let refs = super::remote_refs(root, remote, branch, Some(&tag)).ok()?;
+    if refs.tag.is_some() {
+        return None;
+    }
+    let contents = root
+        .run(["tag", "--list", "--format=%(contents)", "--", &tag])
+        .unwrap_or_default();
+    let title = contents.lines().next().unwrap_or_default().to_owned();
+    let notes = contents
+        .strip_prefix(title.as_str())
+        .unwrap_or_default()
+        .trim_matches('\n')
+        .to_owned()
+        + "\n";
+    let name = title
+        .strip_prefix("Release ")
+        .and_then(|t| t.rsplit_once(' ').map(|(n, _)| n.to_owned()))
+        .or_else(|| root_project(ws).ok().flatten().map(|(n, _)| n))
+        .unwrap_or_else(|| "product".to_owned());
+    let call = root_repo(ws).map(|repo| ForgeCall {
+        repo,
+        action: ForgeAction::CreateRelease {
+            tag: tag.clone(),
+            name: format!("{name} {version}"),
+            body: notes,
+            prerelease: !version::is_final(&version),
+        },
+    });
+    Some((tag, call))
+}
+
 /// The product's file edits in the root: its version in the root `pyproject.toml`, its
 /// section in the root changelog. Returns the paths written (relative to the root).
 pub(super) fn plan_root_files(

@@ -51,7 +51,12 @@ fn a_group_where_only_one_member_changed_releases_both_at_one_version() {
     );
 
     // Only `b` changed (a `feat:`: minor), `a` has nothing new: both go to 0.2.0.
-    commit_file(&w.pkg("b"), "src/b/more.py", "MORE = 1\n", "feat: b learns more");
+    commit_file(
+        &w.pkg("b"),
+        "src/b/more.py",
+        "MORE = 1\n",
+        "feat: b learns more",
+    );
     let dry = w.release(&["--dry-run"]);
     let (_, stderr) = ok(&dry);
     assert!(
@@ -76,12 +81,20 @@ fn a_group_where_only_one_member_changed_releases_both_at_one_version() {
     assert!(stderr.contains("a: skipped"), "{stderr}");
 
     // A group member left out with -p: refused, naming the group, nothing changed.
-    commit_file(&w.pkg("a"), "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
+    commit_file(
+        &w.pkg("a"),
+        "src/a/fix.py",
+        "FIX = 1\n",
+        "fix: a mends a bug",
+    );
     let before = w.state();
     let out = w.release(&["-p", "a"]);
     let (_, stderr) = outputs(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("is in version group `core` with b"), "{stderr}");
+    assert!(
+        stderr.contains("is in version group `core` with b"),
+        "{stderr}"
+    );
     assert!(stderr.contains("hint: "), "{stderr}");
     same_state(&before, &w.state());
 }
@@ -111,7 +124,10 @@ fn a_bad_group_is_a_configuration_error_naming_its_key() {
         let out = w.release(&[]);
         let (_, stderr) = outputs(&out);
         assert_eq!(out.status.code(), Some(2), "{extra}: {stderr}");
-        assert!(stderr.contains(key) && stderr.contains(why), "{extra}: {stderr}");
+        assert!(
+            stderr.contains(key) && stderr.contains(why),
+            "{extra}: {stderr}"
+        );
         assert!(stderr.contains("release_tool.toml"), "{stderr}");
         assert!(stderr.contains("hint: "), "{stderr}");
         same_state(&before, &w.state());
