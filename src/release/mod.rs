@@ -968,7 +968,7 @@ fn plan_root(
     let mut changed_files = Vec::new();
     let needed = needed_package_keys(ws)?;
     let product = if req.stage == Stage::Release {
-        let prod_changes = prod_pins_change(ws, planned, pins, &needed)?;
+        let prod_changes = prod_pins_change(ws, planned, pins, &needed, req)?;
         product::plan(ws, planned, req, &pins.product, prod_changes)?
     } else {
         None
@@ -1075,6 +1075,7 @@ fn prod_pins_change(
     planned: &Planned,
     pins: &Pins,
     needed: &BTreeSet<String>,
+    req: &Request,
 ) -> Result<bool> {
     let path = ws.path(&ws.config.prod_pyproject_path);
     if !path.is_file() {
@@ -1083,7 +1084,12 @@ fn prod_pins_change(
     let text = planned.plan.current_content(&path).unwrap_or_default();
     let mut doc = PyProject::parse(&path, &text)?;
     pin_packages(ws, &mut doc, pins, needed, true)?;
-    Ok(doc.render() != text)
+    let after = doc.render();
+    // `--replan`: pins the unfinished run (or the user) wrote already count as its own.
+    Ok(
+        after != text
+            || req.replan && committed_differs(ws, &ws.config.prod_pyproject_path, &after),
+    )
 }
 
 /// Whether the root's committed `rel` (at HEAD) differs from `text` (a file not committed
@@ -2085,7 +2091,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         );
     }
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
-    moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
+    moved.extend(plan_earlier(ws, &mut planned, &mut pins, &unchanged, req));
     if req.push {
         plan_still_local(ws, &mut planned, &unchanged, &mut problems);
         fail_on(&problems, "release")?;
@@ -2299,6 +2305,7 @@ fn plan_root_still_local(
 /// planner sees no commits since it): pinned, reported and moved in the root as the run would
 /// have; their pushes come from [`plan_still_local`]. Returns those packages.
 fn plan_earlier<'a>(
+    ws: &Workspace,
     planned: &mut Planned,
     pins: &mut Pins,
     unchanged: &[Candidate<'a>],
@@ -2318,6 +2325,31 @@ fn plan_earlier<'a>(
             pins.prod
                 .insert(c.pkg.key.clone(), (tag.clone(), p.version.clone()));
         }
+        // Its part of the product's notes, from the tag's message.
+        let message = c
+            .git
+            .run(["tag", "--list", "--format=%(contents)", "--", tag])
+            .unwrap_or_default();
+        let prev = version::newest_tag(
+            c.tags.iter().map(String::as_str).filter(|t| t != tag),
+            &c.prefix,
+            version::is_final(&p.version),
+        )
+        .filter(|(_, v)| *v < p.version);
+        pins.product.push(product::Entry {
+            package: c.pkg.name.clone(),
+            version: p.version.clone(),
+            tag: tag.clone(),
+            prev_tag: prev.as_ref().map(|(t, _)| t.clone()),
+            level: product::level(
+                Bump::Stable,
+                prev.as_ref().map(|(_, v)| v),
+                &p.from,
+                &p.version,
+            ),
+            message,
+            web: product::package_web(ws, c.pkg),
+        });
         planned.packages.push(p.clone());
         moved.push(c.pkg);
     }
@@ -2641,7 +2673,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     }
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     moved.extend(replanned);
-    moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
+    moved.extend(plan_earlier(ws, &mut planned, &mut pins, &unchanged, req));
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
 }
