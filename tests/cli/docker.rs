@@ -155,18 +155,18 @@ fn dry_run_shows_the_files_and_the_engine_commands_and_changes_nothing() {
         engine_lines,
         [
             format!(
-                "root: buildah bud --layers --force-rm -f docker/Dockerfile -t 127.0.0.1:5000/demo-product:0.1.0 \
-                 -t 127.0.0.1:5000/demo-product:latest --build-arg VERSION=0.1.0 --build-arg REVISION={} \
+                "root: buildah bud --layers --force-rm -f docker/Dockerfile -t 127.0.0.1:5000/demo-product:0.2.0 \
+                 -t 127.0.0.1:5000/demo-product:latest --build-arg VERSION=0.2.0 --build-arg REVISION={} \
                  --build-arg CREATED=2026-01-01T00:00:00Z --secret id=ca_bundle,src={} \
                  --secret id=RT_INDEX_TOKEN,env=RT_INDEX_TOKEN .",
                 head.trim(),
                 ca.display()
             )
             .as_str(),
-            "root: buildah from --pull-never --name release-tool-run-demo-product 127.0.0.1:5000/demo-product:0.1.0",
+            "root: buildah from --pull-never --name release-tool-run-demo-product 127.0.0.1:5000/demo-product:0.2.0",
             "root: buildah run release-tool-run-demo-product -- python -c 'import model_api'",
             "root: buildah rm release-tool-run-demo-product",
-            "root: buildah push --tls-verify=false 127.0.0.1:5000/demo-product:0.1.0 docker://127.0.0.1:5000/demo-product:0.1.0",
+            "root: buildah push --tls-verify=false 127.0.0.1:5000/demo-product:0.2.0 docker://127.0.0.1:5000/demo-product:0.2.0",
             "root: buildah push --tls-verify=false 127.0.0.1:5000/demo-product:latest docker://127.0.0.1:5000/demo-product:latest",
         ]
     );
@@ -339,7 +339,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
         cmd.output().unwrap()
     };
     let references = [
-        format!("{host}/demo-product:0.1.0"),
+        format!("{host}/demo-product:0.2.0"),
         format!("{host}/demo-product:latest"),
     ];
 
@@ -375,7 +375,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
         )),
         "{stderr}"
     );
-    assert_eq!(registry.tags("demo-product"), ["0.1.0", "latest"]);
+    assert_eq!(registry.tags("demo-product"), ["0.2.0", "latest"]);
 
     // The runtime image: no uv, no build tools, no caches; labels from the release.
     let check = "for t in uv uvx git gcc cc make; do if command -v $t; then exit 1; fi; done; \
@@ -397,7 +397,7 @@ fn build_run_push_and_rebuild_reusing_the_deps_layer() {
     ))
     .unwrap();
     let head = git(&root, &["rev-parse", "HEAD"]);
-    assert_eq!(labels["org.opencontainers.image.version"], "0.1.0");
+    assert_eq!(labels["org.opencontainers.image.version"], "0.2.0");
     assert_eq!(labels["org.opencontainers.image.revision"], head.trim());
     assert_eq!(
         labels["org.opencontainers.image.created"],
@@ -514,7 +514,7 @@ fn engine_failure_names_the_exit_code_and_the_failing_step() {
         .unwrap_or_else(|| panic!("no error in:\n{stderr}"));
     assert!(
         error.starts_with(
-            "error: `buildah bud --layers --force-rm -f docker/Dockerfile -t localhost/rt-failing-demo:0.1.0 "
+            "error: `buildah bud --layers --force-rm -f docker/Dockerfile -t localhost/rt-failing-demo:0.2.0 "
         ) && error.ends_with(
             "failed (exit 7) at step `STEP 2/2: RUN echo checking demo-product && exit 7`"
         ),
@@ -563,7 +563,7 @@ fn the_demo_image_builds_with_its_remotes_mounted() {
         )),
         "{stderr}"
     );
-    for tag in ["0.1.0", "latest"] {
+    for tag in ["0.2.0", "latest"] {
         let _ = containers::tool_output(
             "podman",
             &["rmi", "--force", &format!("localhost/rt-demo-image:{tag}")],
