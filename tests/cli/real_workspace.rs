@@ -548,6 +548,12 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
             .replace("dev = [\"release-tool\"]", "dev = []")
             .replace(", \"release_tool\"]", "]")
             .replace("release-tool = { path = \"release_tool\" }\n", "")
+            // The product's version, bumped by the release (issue 20).
+            .replacen(
+                "name = \"product\"\nversion = \"0.1.0\"",
+                "name = \"product\"\nversion = \"0.2.0\"",
+                1
+            )
     );
     // The configuration: the obsolete key out, the old settings (`tag_prefix = ""`) kept.
     assert_eq!(
