@@ -338,6 +338,53 @@ pub struct DockerConfig {
     pub on_release: bool,
 }
 
+/// The bump of the product (the root project) in a release: `auto` takes the highest bump
+/// among the released packages (docs/release.md, "The product").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductBump {
+    /// The highest bump among the released packages (major if any went major, ...).
+    #[default]
+    Auto,
+    Patch,
+    Minor,
+    Major,
+    Dev,
+    Pre,
+    Alpha,
+    Beta,
+    Rc,
+    Post,
+    Stable,
+}
+
+/// `[tool.release_tool.product]`: the product (the root project, what prod installs and the
+/// image ships): its version, tag and combined release notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProductConfig {
+    /// How the product's version is bumped by a release that changes what prod pins
+    /// (`--product-bump` overrides).
+    pub bump: ProductBump,
+    /// The root's tags are `<tag_prefix><PEP 440 version>`.
+    pub tag_prefix: String,
+    /// The root's combined changelog; "" turns it off.
+    pub changelog: String,
+    /// `owner/repo` of the root on the forge, when its remote URL does not say it.
+    pub repository: Option<String>,
+}
+
+impl Default for ProductConfig {
+    fn default() -> Self {
+        Self {
+            bump: ProductBump::Auto,
+            tag_prefix: "v".to_owned(),
+            changelog: "CHANGELOG.md".to_owned(),
+            repository: None,
+        }
+    }
+}
+
 /// `[tool.release_tool.packages.<name>]`: per-package overrides.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -416,6 +463,11 @@ pub struct Config {
     pub docker: DockerConfig,
     /// Per-package overrides, by package name.
     pub packages: BTreeMap<String, PackageOverride>,
+    /// The product: the root project's version, tag and combined release notes.
+    pub product: ProductConfig,
+    /// Version groups: group name → its packages, always released together at one shared
+    /// version (a package belongs to one group at most).
+    pub groups: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -443,6 +495,8 @@ impl Default for Config {
             llm: LlmConfig::default(),
             docker: DockerConfig::default(),
             packages: BTreeMap::new(),
+            product: ProductConfig::default(),
+            groups: BTreeMap::new(),
         }
     }
 }
@@ -471,6 +525,8 @@ const TOP_KEYS: &[&str] = &[
     "llm",
     "docker",
     "packages",
+    "product",
+    "groups",
 ];
 const FORGE_KEYS: &[&str] = &["kind", "api_url", "token_env", "releases", "pull_requests"];
 const LLM_KEYS: &[&str] = &["base_url", "model", "api_key_env", "max_diff_bytes"];
@@ -504,6 +560,7 @@ const DOCKER_KEYS: &[&str] = &[
 ];
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
 const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository", "base_branch"];
+pub(crate) const PRODUCT_KEYS: &[&str] = &["bump", "tag_prefix", "changelog", "repository"];
 
 /// Keys the Python `release_tool` once had and release-tool does not read, each with what
 /// replaced it: read, ignored, and named in a warning (never an error), so that an old
@@ -544,6 +601,7 @@ pub fn known_keys() -> Vec<String> {
             .map(|k| format!("docker.system_packages.{k}")),
     );
     keys.extend(PACKAGE_KEYS.iter().map(|k| format!("packages.<name>.{k}")));
+    keys.extend(PRODUCT_KEYS.iter().map(|k| format!("product.{k}")));
     keys
 }
 
@@ -799,6 +857,7 @@ fn check_table_like(
             (k, "forge") if std::ptr::eq(k, TOP_KEYS) => Some(FORGE_KEYS),
             (k, "llm") if std::ptr::eq(k, TOP_KEYS) => Some(LLM_KEYS),
             (k, "docker") if std::ptr::eq(k, TOP_KEYS) => Some(DOCKER_KEYS),
+            (k, "product") if std::ptr::eq(k, TOP_KEYS) => Some(PRODUCT_KEYS),
             (k, "system_packages") if std::ptr::eq(k, DOCKER_KEYS) => Some(SYSTEM_PACKAGES_KEYS),
             _ => None,
         };
@@ -1030,6 +1089,26 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
             ));
         }
     }
+    git_name(
+        "product.tag_prefix",
+        &config.product.tag_prefix,
+        safety::tag_prefix,
+    )?;
+    if !config.product.changelog.is_empty() && !is_safe_relative(&config.product.changelog) {
+        return Err(bad(
+            "product.changelog",
+            "must be a relative path inside the root",
+        ));
+    }
+    if let Some(repo) = &config.product.repository
+        && let Err(why) = safety::repository(repo)
+    {
+        return Err(bad(
+            "product.repository",
+            &format!("must be \"owner/repo\", got {repo:?}: {why}"),
+        ));
+    }
+    validate_groups(config).map_err(|(key, why)| bad(&key, &why))?;
     if config.jobs == Some(0) {
         return Err(bad("jobs", "must be at least 1"));
     }
@@ -1046,6 +1125,83 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
         return Err(bad(&format!("docker.{key}"), &why));
     }
     Ok(())
+}
+
+/// `[tool.release_tool.groups]`: every group names one package or more, each a valid name
+/// given once, and no package is in two groups. `Err((key, why))` for the first bad one;
+/// whether each names a package of the workspace is checked against the workspace
+/// ([`unknown_group_members`]).
+fn validate_groups(config: &Config) -> std::result::Result<(), (String, String)> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (group, members) in &config.groups {
+        let key = format!("groups.{group}");
+        if members.is_empty() {
+            return Err((key, "must name at least one package".to_owned()));
+        }
+        for name in members {
+            if let Err(why) = safety::package_name(name) {
+                return Err((key, format!("does not name a package: {name:?}: {why}")));
+            }
+            let norm = normalize_name(name);
+            if let Some(other) = seen.insert(norm, group) {
+                return Err(if other == group.as_str() {
+                    (key, format!("names {name:?} twice"))
+                } else {
+                    (
+                        key,
+                        format!(
+                            "puts {name:?} in a second group (it is in `groups.{other}` already); a package belongs to one group at most"
+                        ),
+                    )
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A package name normalised as PEP 503 does (`My_Pkg` is `my-pkg`).
+fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The members of `[tool.release_tool.groups]` that name no package of `known` (normalised
+/// names): `(group, member)` pairs, for the error that names the key.
+#[must_use]
+pub fn unknown_group_members(
+    config: &Config,
+    known: &dyn Fn(&str) -> bool,
+) -> Vec<(String, String)> {
+    config
+        .groups
+        .iter()
+        .flat_map(|(g, members)| members.iter().map(move |m| (g, m)))
+        .filter(|(_, m)| !known(&normalize_name(m)))
+        .map(|(g, m)| (g.clone(), m.clone()))
+        .collect()
+}
+
+/// The group `key` (a normalised package name) belongs to, with its members.
+#[must_use]
+pub fn group_of<'a>(config: &'a Config, key: &str) -> Option<(&'a str, &'a [String])> {
+    config
+        .groups
+        .iter()
+        .find(|(_, members)| members.iter().any(|m| normalize_name(m) == key))
+        .map(|(g, m)| (g.as_str(), m.as_slice()))
 }
 
 /// The error for the bad value of `key` in the configuration file `path`.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{
     Config, ConfigSource, DOCKER_KEYS, FORGE_KEYS, LLM_KEYS, LoadedConfig, PACKAGE_KEYS,
-    SYSTEM_PACKAGES_KEYS, TOP_KEYS,
+    PRODUCT_KEYS, SYSTEM_PACKAGES_KEYS, TOP_KEYS,
 };
 
 /// One key of the effective configuration.
@@ -161,6 +161,7 @@ fn entries(config: &Config) -> Vec<(Vec<String>, Value)> {
         match *top {
             "forge" => FORGE_KEYS.iter().for_each(|k| leaf(&["forge", k])),
             "llm" => LLM_KEYS.iter().for_each(|k| leaf(&["llm", k])),
+            "product" => PRODUCT_KEYS.iter().for_each(|k| leaf(&["product", k])),
             "docker" => {
                 for k in DOCKER_KEYS {
                     if *k == "system_packages" {
@@ -274,6 +275,7 @@ mod tests {
             "docker",
             "docker.system_packages",
             "packages",
+            "product",
         ];
         let mut keys: Vec<String> = super::super::known_keys()
             .into_iter()

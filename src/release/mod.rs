@@ -8,7 +8,9 @@
 
 pub mod branch;
 pub mod changelog;
+mod groups;
 pub mod notes;
+pub mod product;
 pub mod publish;
 pub mod stages;
 
@@ -104,6 +106,14 @@ pub struct Request {
     /// the steps, see `docker::plan_release_image`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,
+    /// `release --no-product`: leave the product (the root project's version, tag, notes and
+    /// forge release) alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_product: bool,
+    /// `release --product-bump`: how the product's version is bumped (default: the
+    /// configuration's `[product] bump`, `auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_bump: Option<Bump>,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -150,6 +160,13 @@ impl Request {
         }
         if self.image {
             line.push_str(" --image");
+        }
+        if self.no_product {
+            line.push_str(" --no-product");
+        }
+        if let Some(b) = self.product_bump {
+            line.push_str(" --product-bump ");
+            line.push_str(b.as_str());
         }
         let mut packages = self.packages.clone();
         packages.sort();
@@ -989,6 +1006,8 @@ struct Pins {
     staging: BTreeMap<String, String>,
     prod: BTreeMap<String, (String, Version)>,
     versions_changed: bool,
+    /// `release`: what each released package brings to the product's notes, in run order.
+    product: Vec<product::Entry>,
 }
 
 impl Pins {
@@ -1018,6 +1037,12 @@ fn plan_root(
 ) -> Result<()> {
     let mut changed_files = Vec::new();
     let needed = needed_package_keys(ws)?;
+    let product = if req.stage == Stage::Release {
+        let prod_changes = prod_pins_change(ws, planned, pins, &needed, req)?;
+        product::plan(ws, planned, req, &pins.product, prod_changes)?
+    } else {
+        None
+    };
     for (rel, prod) in [
         (&ws.config.staging_pyproject_path, false),
         (&ws.config.prod_pyproject_path, true),
@@ -1046,6 +1071,7 @@ fn plan_root(
         let text = planned.plan.current_content(&path).unwrap_or_default();
         let mut doc = PyProject::parse(&path, &text)?;
         pin_packages(ws, &mut doc, pins, &needed, prod)?;
+        product::set_manifest_version(&mut doc, product.as_ref())?;
         let after = doc.render();
         if after != text {
             let run_pins = pins.tags(prod);
@@ -1084,6 +1110,9 @@ fn plan_root(
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files, local);
         }
     }
+    if let Some(p) = &product {
+        changed_files.extend(product::plan_root_files(ws, planned, p)?);
+    }
     // The dev lock records every workspace member's version and requirements: left as it was,
     // `check` and `uv sync --locked` would find it stale after the release. Members are local,
     // so it is refreshed with or without --push.
@@ -1092,9 +1121,45 @@ fn plan_root(
         changed_files.push("uv.lock".to_owned());
     }
     if req.root_commit {
-        plan_root_commit(ws, planned, changed_files, moved, summary, req)?;
+        plan_root_commit(
+            ws,
+            planned,
+            changed_files,
+            moved,
+            summary,
+            req,
+            product.as_ref(),
+        )?;
+    } else if let Some(p) = &product {
+        planned.notes.push(format!(
+            "--no-root-commit: the product's version {} is written but not tagged ({} needs the root's release commit)",
+            p.version, p.tag
+        ));
     }
     Ok(())
+}
+
+/// Whether the run changes what the prod manifest pins (the product is released then).
+fn prod_pins_change(
+    ws: &Workspace,
+    planned: &Planned,
+    pins: &Pins,
+    needed: &BTreeSet<String>,
+    req: &Request,
+) -> Result<bool> {
+    let path = ws.path(&ws.config.prod_pyproject_path);
+    if !path.is_file() {
+        return Ok(false);
+    }
+    let text = planned.plan.current_content(&path).unwrap_or_default();
+    let mut doc = PyProject::parse(&path, &text)?;
+    pin_packages(ws, &mut doc, pins, needed, true)?;
+    let after = doc.render();
+    // `--replan`: pins the unfinished run (or the user) wrote already count as its own.
+    Ok(
+        after != text
+            || req.replan && committed_differs(ws, &ws.config.prod_pyproject_path, &after),
+    )
 }
 
 /// Whether the root's committed `rel` (at HEAD) differs from `text` (a file not committed
@@ -1428,6 +1493,7 @@ fn plan_root_commit(
     moved: &[&Package],
     summary: &str,
     req: &Request,
+    product: Option<&product::Product>,
 ) -> Result<()> {
     let root_git = Git::new(&ws.root);
     if !root_git.is_repo_root() {
@@ -1475,19 +1541,32 @@ fn plan_root_commit(
     let mut args = vec!["add".to_owned(), "--".to_owned()];
     args.extend(paths.iter().cloned());
     planned.plan.git(None, &ws.root, args);
-    let message = root_commit_message(summary, &planned.packages);
+    let mut message = root_commit_message(summary, &planned.packages);
+    if let Some(p) = product {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!("\nProduct {} {} ({})\n", p.name, p.version, p.tag),
+        );
+    }
     planned
         .plan
         .commit_paths(None, &ws.root, message.trim_end(), &paths);
+    if let Some(p) = product {
+        planned
+            .plan
+            .tag(None, &ws.root, &p.tag, "HEAD", &p.tag_message());
+    }
     if req.push {
         match root_git.current_branch()? {
             Some(branch) if root_git.has_remote(&ws.config.git_remote)? => {
-                planned.plan.push_refs(
-                    None,
-                    &ws.root,
-                    &ws.config.git_remote,
-                    &[format!("refs/heads/{branch}")],
-                );
+                let mut refs = vec![format!("refs/heads/{branch}")];
+                refs.extend(product.map(|p| format!("refs/tags/{}", p.tag)));
+                planned
+                    .plan
+                    .push_refs(None, &ws.root, &ws.config.git_remote, &refs);
+                if let Some(call) = product.and_then(|p| p.forge.clone()) {
+                    planned.plan.forge(None, call);
+                }
             }
             _ => planned.notes.push(format!(
                 "the root has no remote `{}` (or no branch): its commit is not pushed",
@@ -1567,6 +1646,11 @@ fn root_release_files(ws: &Workspace) -> Vec<String> {
         files.push(lock.to_string_lossy().replace('\\', "/"));
     }
     files.push("uv.lock".to_owned());
+    // The product's version and notes.
+    files.push("pyproject.toml".to_owned());
+    if !ws.config.product.changelog.is_empty() {
+        files.push(ws.config.product.changelog.clone());
+    }
     files
 }
 
@@ -2064,7 +2148,17 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     )?;
     let known = known_statuses(&cands);
     let mut unchanged = Vec::new();
-    let todo = releasable(ws, req, cands, &mut planned, &mut problems, &mut unchanged)?;
+    groups::check(ws)?;
+    let grouped = groups::forced(ws, &cands, &mut problems);
+    let todo = releasable(
+        ws,
+        req,
+        cands,
+        &mut planned,
+        &mut problems,
+        &mut unchanged,
+        &grouped,
+    )?;
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
     // `--replan`: a release commit the unfinished run made (not yet tagged) is not bumped again.
@@ -2072,7 +2166,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         .iter()
         .map(|c| committed_earlier(req, c))
         .collect::<Result<Vec<bool>>>()?;
-    let versions: Vec<Version> = todo
+    let mut versions: Vec<Version> = todo
         .iter()
         .zip(&committed)
         .map(|(c, &done)| {
@@ -2083,6 +2177,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
             }
         })
         .collect();
+    groups::share(ws, &todo, &mut versions, &mut planned.notes, &mut problems);
     if req.push && problems.is_empty() {
         check_release_remotes(ws, req, &todo, &versions, &mut problems)?;
     }
@@ -2114,7 +2209,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         );
     }
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
-    moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
+    moved.extend(plan_earlier(ws, &mut planned, &mut pins, &unchanged, req));
     if req.push {
         let owed = crate::forge::owed::Owed::load(&ws.root);
         plan_still_local(ws, &mut planned, &unchanged, &owed, &mut problems);
@@ -2370,10 +2465,25 @@ fn plan_root_still_local(
         Some(oid) => root.resolve(oid).ok().flatten().is_some() && root.is_ancestor(oid, "HEAD")?,
         None => true,
     };
+    // The product's tag on the bookkeeping commit (a `release` without `--push` made it),
+    // when the remote lacks it: pushed with the branch, then its forge release.
+    let product_tag = if bookkeeping && !req.no_product {
+        product::tag_at_head(ws, &root, remote, &branch)
+    } else {
+        None
+    };
+    let mut refs = Vec::new();
     if ahead {
-        planned
-            .plan
-            .push_refs(None, &ws.root, remote, &[format!("refs/heads/{branch}")]);
+        refs.push(format!("refs/heads/{branch}"));
+    }
+    if let Some((tag, _)) = &product_tag {
+        refs.push(format!("refs/tags/{tag}"));
+    }
+    if !refs.is_empty() {
+        planned.plan.push_refs(None, &ws.root, remote, &refs);
+    }
+    if let Some((_, Some(call))) = product_tag {
+        planned.plan.forge(None, call);
     }
     Ok(())
 }
@@ -2382,6 +2492,7 @@ fn plan_root_still_local(
 /// planner sees no commits since it): pinned, reported and moved in the root as the run would
 /// have; their pushes come from [`plan_still_local`]. Returns those packages.
 fn plan_earlier<'a>(
+    ws: &Workspace,
     planned: &mut Planned,
     pins: &mut Pins,
     unchanged: &[Candidate<'a>],
@@ -2401,6 +2512,31 @@ fn plan_earlier<'a>(
             pins.prod
                 .insert(c.pkg.key.clone(), (tag.clone(), p.version.clone()));
         }
+        // Its part of the product's notes, from the tag's message.
+        let message = c
+            .git
+            .run(["tag", "--list", "--format=%(contents)", "--", tag])
+            .unwrap_or_default();
+        let prev = version::newest_tag(
+            c.tags.iter().map(String::as_str).filter(|t| t != tag),
+            &c.prefix,
+            version::is_final(&p.version),
+        )
+        .filter(|(_, v)| *v < p.version);
+        pins.product.push(product::Entry {
+            package: c.pkg.name.clone(),
+            version: p.version.clone(),
+            tag: tag.clone(),
+            prev_tag: prev.as_ref().map(|(t, _)| t.clone()),
+            level: product::level(
+                Bump::Stable,
+                prev.as_ref().map(|(_, v)| v),
+                &p.from,
+                &p.version,
+            ),
+            message,
+            web: product::package_web(ws, c.pkg),
+        });
         planned.packages.push(p.clone());
         moved.push(c.pkg);
     }
@@ -2416,10 +2552,12 @@ fn releasable<'a>(
     planned: &mut Planned,
     problems: &mut Vec<String>,
     unchanged: &mut Vec<Candidate<'a>>,
+    grouped: &BTreeSet<String>,
 ) -> Result<Vec<Candidate<'a>>> {
     let mut todo = Vec::new();
     for c in cands {
-        if skipped_unchanged(&c, &mut planned.skipped) {
+        // A member of a version group with changes is released with it, changes or not.
+        if !grouped.contains(&c.pkg.key) && skipped_unchanged(&c, &mut planned.skipped) {
             unchanged.push(c);
             continue;
         }
@@ -2582,6 +2720,24 @@ fn plan_package_release(
     if version::is_final(v) {
         pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
     }
+    let kind = match req.bump {
+        Bump::Auto if !req.set_versions.contains_key(&pkg.key) => {
+            let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+            version::auto_bump_kind(&c.version, &refs)
+        }
+        _ if req.set_versions.contains_key(&pkg.key) => Bump::Stable,
+        other => other,
+    };
+    let prev = c.last_tag.as_ref();
+    pins.product.push(product::Entry {
+        package: pkg.name.clone(),
+        version: v.clone(),
+        tag: tag.clone(),
+        prev_tag: prev.map(|(t, _)| t.clone()),
+        message: message.clone(),
+        level: product::level(kind, prev.map(|(_, v)| v), &c.version, v),
+        web: product::package_web(ws, pkg),
+    });
     planned.packages.push(PackageRelease {
         package: pkg.name.clone(),
         from: c.version.clone(),
@@ -2708,7 +2864,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     }
     let mut moved = moved_with_dependents(ws, &mut planned, &todo, &released, &known, req)?;
     moved.extend(replanned);
-    moved.extend(plan_earlier(&mut planned, &mut pins, &unchanged, req));
+    moved.extend(plan_earlier(ws, &mut planned, &mut pins, &unchanged, req));
     finish_with_root(ws, &mut planned, &pins, &moved, "prepare", req)?;
     Ok(planned)
 }
@@ -3374,6 +3530,8 @@ mod tests {
             allow_branch: false,
             dependents: None,
             image: false,
+            no_product: false,
+            product_bump: None,
         }
     }
 

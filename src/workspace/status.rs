@@ -60,6 +60,69 @@ impl StatusRow {
 pub struct StatusReport {
     pub root: String,
     pub packages: Vec<StatusRow>,
+    /// The product (the root project), when its `pyproject.toml` has a static version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductStatus>,
+    /// `[tool.release_tool.groups]`: group → its members (omitted when there is none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub groups: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// What `status` says of the product (docs/release.md, "The product").
+#[derive(Clone, Debug, Serialize)]
+pub struct ProductStatus {
+    pub name: String,
+    pub version: String,
+    /// The newest product tag (`<product.tag_prefix><version>`, any kind) in the root.
+    pub last_tag: Option<String>,
+    /// The packages whose changes the next product release would carry: commits since
+    /// their last tag, or a last tag that is not what prod pins.
+    pub unreleased: Vec<String>,
+}
+
+/// The product's line of `status`, from the rows (one `for-each-ref` in the root).
+fn product_status(ws: &Workspace, rows: &[StatusRow]) -> Option<ProductStatus> {
+    let doc = PyProject::load(&ws.root.join("pyproject.toml")).ok()?;
+    let pyproject::VersionSource::Static(version) = doc.version_source() else {
+        return None;
+    };
+    let prefix = &ws.config.product.tag_prefix;
+    // Read from the root's files (no git process); git is asked only when they cannot tell.
+    let names: Vec<String> =
+        match crate::git::files::RepoFiles::open(&ws.root).and_then(|f| f.tags(prefix)) {
+            Some(tags) => tags.into_iter().map(|t| t.name).collect(),
+            None => Git::new(&ws.root)
+                .tags(prefix)
+                .map(|tags| tags.into_iter().map(|t| t.name).collect())
+                .unwrap_or_default(),
+        };
+    let last_tag =
+        version::newest_tag(names.iter().map(String::as_str), prefix, false).map(|(t, _)| t);
+    let unreleased = rows
+        .iter()
+        .filter(|r| {
+            let since = r.commits_since_tag.unwrap_or(0);
+            // The one commit `next` makes after a release (the version moved to the next
+            // dev cycle of the tag) is no change of the product.
+            let only_next = since == 1
+                && r.last_tag.as_deref().is_some_and(|tag| {
+                    let prefix = ws.config.tag_prefix_for(&r.name);
+                    let tagged = version::parse_tag(tag, prefix);
+                    let current = r.version.as_deref().and_then(|v| version::parse(v).ok());
+                    matches!((tagged, current), (Some(t), Some(c))
+                        if version::next_dev(&t).is_ok_and(|n| n == c))
+                });
+            since > 0 && !only_next
+                || r.last_tag.is_some() && r.prod_pin.is_some() && r.last_tag != r.prod_pin
+        })
+        .map(|r| r.name.clone())
+        .collect();
+    Some(ProductStatus {
+        name: doc.name().unwrap_or("product").to_owned(),
+        version,
+        last_tag,
+        unreleased,
+    })
 }
 
 impl StatusReport {
@@ -156,6 +219,8 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
     status_cache.save(|key| paths.contains(key));
     Ok(StatusReport {
         root: ws.root.display().to_string(),
+        product: product_status(ws, &rows),
+        groups: ws.config.groups.clone(),
         packages: rows,
     })
 }

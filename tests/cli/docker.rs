@@ -155,18 +155,18 @@ fn dry_run_shows_the_files_and_the_engine_commands_and_changes_nothing() {
         engine_lines,
         [
             format!(
-                "root: buildah bud --layers --force-rm -f docker/Dockerfile -t 127.0.0.1:5000/demo-product:0.1.0 \
-                 -t 127.0.0.1:5000/demo-product:latest --build-arg VERSION=0.1.0 --build-arg REVISION={} \
+                "root: buildah bud --layers --force-rm -f docker/Dockerfile -t 127.0.0.1:5000/demo-product:0.2.0 \
+                 -t 127.0.0.1:5000/demo-product:latest --build-arg VERSION=0.2.0 --build-arg REVISION={} \
                  --build-arg CREATED=2026-01-01T00:00:00Z --secret id=ca_bundle,src={} \
                  --secret id=RT_INDEX_TOKEN,env=RT_INDEX_TOKEN .",
                 head.trim(),
                 ca.display()
             )
             .as_str(),
-            "root: buildah from --pull-never --name release-tool-run-demo-product 127.0.0.1:5000/demo-product:0.1.0",
+            "root: buildah from --pull-never --name release-tool-run-demo-product 127.0.0.1:5000/demo-product:0.2.0",
             "root: buildah run release-tool-run-demo-product -- python -c 'import model_api'",
             "root: buildah rm release-tool-run-demo-product",
-            "root: buildah push --tls-verify=false 127.0.0.1:5000/demo-product:0.1.0 docker://127.0.0.1:5000/demo-product:0.1.0",
+            "root: buildah push --tls-verify=false 127.0.0.1:5000/demo-product:0.2.0 docker://127.0.0.1:5000/demo-product:0.2.0",
             "root: buildah push --tls-verify=false 127.0.0.1:5000/demo-product:latest docker://127.0.0.1:5000/demo-product:latest",
         ]
     );
@@ -618,7 +618,7 @@ fn engine_failure_names_the_exit_code_and_the_failing_step() {
         .unwrap_or_else(|| panic!("no error in:\n{stderr}"));
     assert!(
         error.starts_with(
-            "error: `buildah bud --layers --force-rm -f docker/Dockerfile -t localhost/rt-failing-demo:0.1.0 "
+            "error: `buildah bud --layers --force-rm -f docker/Dockerfile -t localhost/rt-failing-demo:0.2.0 "
         ) && error.ends_with(
             "failed (exit 7) at step `STEP 2/2: RUN echo checking demo-product && exit 7`"
         ),
@@ -667,7 +667,7 @@ fn the_demo_image_builds_with_its_remotes_mounted() {
         )),
         "{stderr}"
     );
-    for tag in ["0.1.0", "latest"] {
+    for tag in ["0.2.0", "latest"] {
         let _ = containers::tool_output(
             "podman",
             &["rmi", "--force", &format!("localhost/rt-demo-image:{tag}")],

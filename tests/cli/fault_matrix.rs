@@ -226,6 +226,49 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
         "remote main is HEAD: {}",
         git(&root_remote, &["rev-parse", "main"]) == git(&root, &["rev-parse", "HEAD"])
     ));
+    // The product (issue 20): its tag on the root's release commit, here and on the remote
+    // (the notes link the forge, whose address differs per copy: compared by subject and by
+    // pointing at HEAD), its version and combined notes as committed, one product release.
+    let forge_url = forge.api_url();
+    for (label, repo, head) in [
+        ("root", &root, "HEAD"),
+        ("root remote", &root_remote, "main"),
+    ] {
+        out.push(format!(
+            "{label} tags: {}",
+            git(
+                repo,
+                &[
+                    "for-each-ref",
+                    "--format=%(refname) %(objecttype) %(subject)",
+                    "refs/tags"
+                ]
+            )
+        ));
+        let tips = git(
+            repo,
+            &["for-each-ref", "--format=%(*objectname)", "refs/tags"],
+        );
+        let head = git(repo, &["rev-parse", head]);
+        out.push(format!(
+            "{label} tags on {head_name}: {}",
+            tips.lines().all(|t| t == head.trim()),
+            head_name = if label == "root" { "HEAD" } else { "main" }
+        ));
+    }
+    for file in ["pyproject.toml", "CHANGELOG.md"] {
+        out.push(format!("-- {file}"));
+        out.push(git(&root, &["show", &format!("HEAD:{file}")]).replace(&forge_url, "[FORGE]"));
+    }
+    for r in forge.releases("remotes/root") {
+        out.push(
+            format!(
+                "product release: {} {} prerelease={} draft={} {:?}",
+                r["tag_name"], r["name"], r["prerelease"], r["draft"], r["body"]
+            )
+            .replace(&forge_url, "[FORGE]"),
+        );
+    }
     let journal: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join(".release_tool/journal.json")).unwrap_or_default(),
     )
@@ -324,8 +367,9 @@ fn push_later_killed_at_every_step_finishes_exactly_once() {
         .unwrap();
     assert!(out.status.success(), "{}", outputs(&out).1);
     let total = matrix(&env, &template, 0);
-    // Three pushes, three forge releases, the root's push.
-    assert_eq!(total, 7);
+    // Three pushes, three forge releases, the root's push (its branch and the product's
+    // tag), the product's forge release.
+    assert_eq!(total, 8);
 }
 
 /// The reference run of `release --bump minor --push` in a copy of `template` (its dry run has
@@ -410,6 +454,25 @@ fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
             .iter()
             .any(|l| l.starts_with("release: a 0.1.0, b 0.1.0, c 0.1.0")),
         "{reference:#?}"
+    );
+    // The product: 0.1.0 → 0.2.0 (every package went minor), tagged here and on the remote,
+    // one product release whose body links each package's release.
+    assert!(
+        reference
+            .iter()
+            .any(|l| l.starts_with("root remote tags: refs/tags/v0.2.0 tag ")
+                && l.ends_with(" Release product 0.2.0\n")),
+        "{reference:#?}"
+    );
+    let product: Vec<&String> = reference
+        .iter()
+        .filter(|l| l.starts_with("product release: "))
+        .collect();
+    assert_eq!(product.len(), 1, "{reference:#?}");
+    assert!(
+        product[0].contains("\"v0.2.0\" \"product 0.2.0\" prerelease=false")
+            && product[0].contains("/remotes/c/releases/tag/v0.1.0)"),
+        "{product:#?}"
     );
     let _ = std::fs::remove_dir_all(&base);
 

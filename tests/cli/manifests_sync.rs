@@ -159,7 +159,7 @@ fn expected_manifest(base: &Path, prod: bool) -> String {
         r#"{header}
 [project]
 name = "product"
-version = "0.1.0"
+version = "0.2.0"
 requires-python = ">=3.10"
 dependencies = ["core", "model-qwen2-5-vl"]
 

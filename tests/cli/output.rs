@@ -108,7 +108,13 @@ fn progress_bars_only_on_a_terminal() {
         return;
     };
     assert!(shown.contains("/3]"), "{shown:?}");
-    assert!(shown.trim_end().ends_with("3 packages"), "{shown:?}");
+    // The summary, then the product's line (issue 20).
+    assert!(
+        shown.trim_end().ends_with("3 packages")
+            || shown.contains("3 packages\r\nproduct ")
+            || shown.contains("3 packages\nproduct "),
+        "{shown:?}"
+    );
     // Commands run in every package (`foreach`) and plans of many steps get one too.
     let shown = on_a_terminal(&root, "foreach -- true").unwrap();
     assert!(shown.contains("/3]"), "{shown:?}");
@@ -125,7 +131,11 @@ fn progress_bars_only_on_a_terminal() {
         .output()
         .unwrap();
     let (_, stderr) = outputs(&out);
-    assert_eq!(stderr, "3 packages\n");
+    // The summary and the product's line (issue 20), no bar.
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(lines[0], "3 packages");
+    assert!(lines[1].starts_with("product "), "{stderr}");
     // A release's steps, run by the executor over the packages: a bar over the steps.
     let shown = on_a_terminal(&root, "release --bump minor").unwrap();
     let counter = shown.split('[').skip(1).any(|part| {

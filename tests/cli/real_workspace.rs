@@ -506,7 +506,7 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
     assert_eq!(
         read(&root.join("staging/pyproject.toml")),
         format!(
-            "[project]\nname = \"product\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\n\
+            "[project]\nname = \"product\"\nversion = \"0.2.0\"\nrequires-python = \">=3.10\"\n\
              {ROOT_DEPS}\n\n{extras}\n\
              [tool.uv]\nconflicts = [\n    [{{ extra = \"cu124\" }}, {{ extra = \"cu128\" }}],\n]\n\n\
              [tool.uv.sources]\n\
@@ -526,7 +526,7 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
     assert_eq!(
         read(&root.join("prod/pyproject.toml")),
         format!(
-            "[project]\nname = \"product\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\n\
+            "[project]\nname = \"product\"\nversion = \"0.2.0\"\nrequires-python = \">=3.10\"\n\
              dependencies = [\"core-utils\", \"data-loader\", \"ingest\", \"serving\", \
              \"model-qwen2-5-vl\", \"trainer\"]\n\n{extras}\n\
              [tool.uv]\nconflicts = [\n    [{{ extra = \"cu124\" }}, {{ extra = \"cu128\" }}],\n]\n\n\
@@ -548,6 +548,12 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
             .replace("dev = [\"release-tool\"]", "dev = []")
             .replace(", \"release_tool\"]", "]")
             .replace("release-tool = { path = \"release_tool\" }\n", "")
+            // The product's version, bumped by the release (issue 20).
+            .replacen(
+                "name = \"product\"\nversion = \"0.1.0\"",
+                "name = \"product\"\nversion = \"0.2.0\"",
+                1
+            )
     );
     // The configuration: the obsolete key out, the old settings (`tag_prefix = ""`) kept.
     assert_eq!(

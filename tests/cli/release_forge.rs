@@ -118,6 +118,8 @@ fn release_push_creates_one_forge_release_per_package_in_dependency_order() {
             "POST /repos/remotes/core-utils/releases",
             "POST /repos/remotes/data-loader/releases",
             "POST /repos/remotes/model-api/releases",
+            // The product's release, on the root's repository, last (issue 20).
+            "POST /repos/remotes/workspace/releases",
         ],
         "one creation per package, dependencies first"
     );
@@ -315,7 +317,8 @@ fn unauthorized_stops_with_a_clear_error_and_the_same_command_resumes() {
         assert_eq!(release_commits(&env, name), 1, "{name}: one release commit");
         assert_eq!(good.releases(&format!("remotes/{name}")).len(), 1);
     }
-    assert_eq!(posts(&good, "/releases").len(), 3);
+    // One per package and the product's.
+    assert_eq!(posts(&good, "/releases").len(), 4);
     assert_token_nowhere(&env, &good.opts.token, &[&out]);
 }
 

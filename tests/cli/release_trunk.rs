@@ -258,11 +258,14 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
         [
+            // The product's combined notes and version (issue 20).
+            "CHANGELOG.md",
             "packages/a",
             "packages/b",
             "packages/c",
             "prod/pyproject.toml",
             "prod/uv.lock",
+            "pyproject.toml",
             "staging/pyproject.toml",
             "staging/uv.lock",
             "uv.lock",
@@ -317,7 +320,8 @@ fn dry_run_prints_every_step_and_changes_nothing() {
     for step in [
         "root: edit prod/pyproject.toml",
         "root: git -C . commit --quiet -m 'release: a 0.1.0, b 0.1.0, c 0.1.0",
-        "root: git -C . push --quiet origin refs/heads/main:refs/heads/main",
+        "root: git -C . tag --annotate --cleanup=whitespace --message 'Release product 0.2.0",
+        "root: git -C . push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.2.0:refs/tags/v0.2.0",
     ] {
         assert!(stdout.contains(step), "{step}\n{stdout}");
     }
@@ -360,7 +364,7 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
     assert_eq!(order, ["a", "b", "c", "root"]);
     let count = |action: &str| steps.iter().filter(|s| s["action"] == action).count();
     assert_eq!(count("forge"), 0, "no forge for file:// remotes");
-    assert_eq!(count("create"), 3, "three changelogs");
+    assert_eq!(count("create"), 4, "three changelogs and the product's");
     let details: Vec<&str> = steps
         .iter()
         .map(|s| s["detail"].as_str().unwrap())
@@ -842,10 +846,12 @@ fn releasing_a_alone_raises_its_dependents_bound() {
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
         [
+            "CHANGELOG.md",
             "packages/a",
             "packages/b",
             "prod/pyproject.toml",
             "prod/uv.lock",
+            "pyproject.toml",
             "staging/pyproject.toml",
             "staging/uv.lock"
         ]

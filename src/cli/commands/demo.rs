@@ -210,6 +210,8 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         allow_branch: false,
         dependents: None,
         image: false,
+        no_product: false,
+        product_bump: None,
     };
     ui::note(&format!("\n$ release-tool {}", req.command_line()));
     let settings = global.resolve(&ws.config);

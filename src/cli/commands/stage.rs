@@ -92,6 +92,10 @@ pub struct StageArgs<S> {
     pub dependents: Option<Dependents>,
     /// `--image` (`release`).
     pub image: bool,
+    /// `--no-product` (`release`).
+    pub no_product: bool,
+    /// `--product-bump` (`release`).
+    pub product_bump: Option<Bump>,
     stage: PhantomData<S>,
 }
 
@@ -129,6 +133,8 @@ impl<S: StageKind> StageArgs<S> {
                 None
             },
             image: S::STAGE == Stage::Release && self.image,
+            no_product: S::STAGE == Stage::Release && self.no_product,
+            product_bump: self.product_bump.filter(|_| S::STAGE == Stage::Release),
         }
     }
 }
@@ -164,6 +170,7 @@ fn flag(id: &'static str, help: &'static str) -> Arg {
         "require_forge" => "require-forge",
         "no_root_commit" => "no-root-commit",
         "allow_branch" => "allow-branch",
+        "no_product" => "no-product",
         _ => id,
     };
     Arg::new(id)
@@ -236,7 +243,22 @@ impl<S: StageKind> Args for StageArgs<S> {
                 .arg(flag(
                     "image",
                     "With --push: build and push the production image (`docker --push`) as the last step, after every tag and pin is pushed (default: `on_release` in [tool.release_tool.docker])",
-                ).requires("push"));
+                ).requires("push"))
+                .arg(
+                    Arg::new("product_bump")
+                        .long("product-bump")
+                        .value_name("BUMP")
+                        .action(ArgAction::Set)
+                        .value_parser(clap::builder::EnumValueParser::<Bump>::new())
+                        .conflicts_with("no_product")
+                        .help(
+                            "How to change the product's version (the root project; default: [tool.release_tool.product] bump, `auto`: the highest bump among the released packages)",
+                        ),
+                )
+                .arg(flag(
+                    "no_product",
+                    "Release the packages only: leave the product's version, tag, notes and forge release alone",
+                ));
         }
         if S::STAGE != Stage::Next {
             cmd = cmd.arg(flag(
@@ -299,6 +321,12 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
                 None
             },
             image: on("image"),
+            no_product: on("no_product"),
+            product_bump: if has("product_bump") {
+                m.get_one::<Bump>("product_bump").copied()
+            } else {
+                None
+            },
             stage: PhantomData,
         })
     }

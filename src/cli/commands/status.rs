@@ -103,4 +103,24 @@ pub fn print_report(report: &StatusReport) {
         let _ = write!(summary, ", {warnings} with warnings");
     }
     ui::note(&summary);
+    if let Some(p) = &report.product {
+        let mut line = format!(
+            "product {} {} (last tag {})",
+            p.name,
+            p.version,
+            p.last_tag.as_deref().unwrap_or("none")
+        );
+        if p.unreleased.is_empty() {
+            line.push_str(", nothing unreleased");
+        } else {
+            let _ = write!(line, ", unreleased: {}", p.unreleased.join(", "));
+        }
+        ui::note(&line);
+    }
+    for (group, members) in &report.groups {
+        ui::note(&format!(
+            "group {group}: {} (released together)",
+            members.join(", ")
+        ));
+    }
 }

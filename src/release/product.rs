@@ -1,0 +1,490 @@
+//! The product (issue 20, items 1 and 2): the root project, what prod installs and the image
+//! ships, versioned by `release` whenever the run changes what prod pins: its version in the
+//! root `pyproject.toml` and the staging/prod manifests (one project), a root tag on the root's
+//! release commit, a combined `CHANGELOG.md` section and a product forge release with the same
+//! text (docs/release.md, "The product").
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+
+use super::{Planned, Request};
+use crate::config::{ForgeKind, ProductBump};
+use crate::forge::{ForgeAction, ForgeCall};
+use crate::git::Git;
+use crate::python::pyproject::{PyProject, VersionSource};
+use crate::python::version::{self, Bump, Version};
+use crate::workspace::{Package, Workspace};
+
+/// What a package released by the run brings to the product's notes.
+#[derive(Clone, Debug)]
+pub(super) struct Entry {
+    pub package: String,
+    pub version: Version,
+    pub tag: String,
+    /// The tag of the release the changes are counted from.
+    pub prev_tag: Option<String>,
+    /// The package's tag message (its title line is left out of the product's notes).
+    pub message: String,
+    /// The size of the package's bump: patch, minor or major.
+    pub level: Bump,
+    /// The package's web page on the forge (`https://github.com/o/a`), for links.
+    pub web: Option<String>,
+}
+
+/// The product's release, as planned.
+#[derive(Clone, Debug)]
+pub(super) struct Product {
+    pub name: String,
+    pub version: Version,
+    pub tag: String,
+    /// The combined notes: one section per released package (Markdown, no title).
+    pub notes: String,
+    /// The product forge release (with `--push`), on the root's repository.
+    pub forge: Option<ForgeCall>,
+}
+
+impl Product {
+    /// The root tag's message: a title line, then the combined notes.
+    pub fn tag_message(&self) -> String {
+        format!(
+            "Release {} {}\n\n{}",
+            self.name,
+            self.version,
+            self.notes.trim_end()
+        )
+    }
+}
+
+/// The size of a package's bump, for the product's `auto` level: the bump asked for when it is
+/// patch, minor or major, else what the release segment says against the last release
+/// (`prev`; the version released from when there is none).
+pub(super) fn level(kind: Bump, prev: Option<&Version>, from: &Version, new: &Version) -> Bump {
+    if matches!(kind, Bump::Patch | Bump::Minor | Bump::Major) {
+        return kind;
+    }
+    let old = prev.unwrap_or(from).release();
+    let new = new.release();
+    let part = |r: &[u64], i: usize| r.get(i).copied().unwrap_or(0);
+    if part(old, 0) != part(new, 0) {
+        Bump::Major
+    } else if part(old, 1) != part(new, 1) {
+        Bump::Minor
+    } else {
+        Bump::Patch
+    }
+}
+
+fn rank(b: Bump) -> u8 {
+    match b {
+        Bump::Major => 3,
+        Bump::Minor => 2,
+        _ => 1,
+    }
+}
+
+/// The bump of the product: `--product-bump`, else `[product] bump`, else (`auto`) the
+/// highest level among the packages released at a final version (patch when none).
+pub(super) fn product_bump(ws: &Workspace, req: &Request, entries: &[Entry]) -> Bump {
+    let configured = match ws.config.product.bump {
+        ProductBump::Auto => Bump::Auto,
+        ProductBump::Patch => Bump::Patch,
+        ProductBump::Minor => Bump::Minor,
+        ProductBump::Major => Bump::Major,
+        ProductBump::Dev => Bump::Dev,
+        ProductBump::Pre => Bump::Pre,
+        ProductBump::Alpha => Bump::Alpha,
+        ProductBump::Beta => Bump::Beta,
+        ProductBump::Rc => Bump::Rc,
+        ProductBump::Post => Bump::Post,
+        ProductBump::Stable => Bump::Stable,
+    };
+    match req.product_bump.unwrap_or(configured) {
+        Bump::Auto => entries
+            .iter()
+            .filter(|e| version::is_final(&e.version))
+            .map(|e| e.level)
+            .max_by_key(|b| rank(*b))
+            .unwrap_or(Bump::Patch),
+        other => other,
+    }
+}
+
+/// The web page of a package's repository, for links in the notes: its remote when it is a
+/// web server's, else (a forge configured explicitly) the forge's host with its `owner/repo`.
+pub(super) fn package_web(ws: &Workspace, pkg: &Package) -> Option<String> {
+    if let Some(url) = crate::workspace::package_url(ws, pkg)
+        && let Some(web) = web_of_remote(&url)
+    {
+        return Some(web);
+    }
+    let repo = crate::forge::repo_for(ws, pkg)?;
+    Some(format!("{}/{repo}", forge_web(ws)?))
+}
+
+/// A remote URL as a web page (`git@github.com:o/r.git` → `https://github.com/o/r`); `None`
+/// for a local remote.
+fn web_of_remote(url: &str) -> Option<String> {
+    if crate::workspace::is_local_url(url) {
+        return None;
+    }
+    let web = if let Some(rest) = url.strip_prefix("git@") {
+        format!("https://{}", rest.replacen(':', "/", 1))
+    } else if let Some(rest) = url.strip_prefix("ssh://git@") {
+        format!("https://{rest}")
+    } else if url.starts_with("https://") || url.starts_with("http://") {
+        url.to_owned()
+    } else {
+        return None;
+    };
+    Some(
+        web.trim_end_matches('/')
+            .trim_end_matches(".git")
+            .to_owned(),
+    )
+}
+
+/// The forge's web host, from its API URL (`https://api.github.com` → `https://github.com`,
+/// `https://ghe/api/v3` → `https://ghe`, `https://gitea/api/v1` → `https://gitea`).
+fn forge_web(ws: &Workspace) -> Option<String> {
+    let forge = &ws.config.forge;
+    if forge.kind == ForgeKind::None {
+        return None;
+    }
+    // As the client reads it: `api_url`, then `GITHUB_API_URL`, then GitHub's.
+    let env = std::env::var("GITHUB_API_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let api = match (&forge.api_url, env, forge.kind) {
+        (Some(url), _, _) => url.clone(),
+        (None, _, ForgeKind::Gitea) => return None,
+        (None, Some(url), _) => url,
+        (None, None, _) => "https://api.github.com".to_owned(),
+    };
+    let api = api.trim().trim_end_matches('/');
+    if api == "https://api.github.com" {
+        return Some("https://github.com".to_owned());
+    }
+    Some(
+        api.strip_suffix("/api/v3")
+            .or_else(|| api.strip_suffix("/api/v1"))
+            .unwrap_or(api)
+            .to_owned(),
+    )
+}
+
+/// The combined notes: per package (in the run's order) a `### name version` heading, links to
+/// its release and compare page when its forge is known, and its tag message's body with its
+/// headings one level down.
+pub(super) fn combined_notes(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        let _ = writeln!(out, "### {} {}\n", e.package, e.version);
+        if let Some(web) = &e.web {
+            let _ = write!(out, "[{}]({web}/releases/tag/{})", e.tag, e.tag);
+            if let Some(prev) = &e.prev_tag {
+                let _ = write!(
+                    out,
+                    " · [compare {prev}...{}]({web}/compare/{prev}...{})",
+                    e.tag, e.tag
+                );
+            }
+            out.push_str("\n\n");
+        }
+        let mut lines = e.message.lines();
+        lines.next();
+        let body: Vec<String> = lines
+            .map(|l| {
+                if l.starts_with('#') {
+                    format!("#{l}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        let body = body.join("\n");
+        let body = body.trim_matches('\n');
+        if !body.is_empty() {
+            out.push_str(body);
+            out.push_str("\n\n");
+        }
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+/// The root's `owner/repo` on the forge: `[product] repository`, else its remote's; `None`
+/// when the forge is off, or the remote is local and no forge is configured.
+fn root_repo(ws: &Workspace) -> Option<String> {
+    let forge = &ws.config.forge;
+    if !forge.releases || forge.kind == ForgeKind::None {
+        return None;
+    }
+    if let Some(repo) = &ws.config.product.repository {
+        return Some(repo.clone());
+    }
+    let url = Git::new(&ws.root)
+        .remote_url(&ws.config.git_remote)
+        .ok()
+        .flatten()?;
+    let url = crate::core::secrets::strip_url_credentials(&url);
+    if crate::workspace::is_local_url(&url) && !forge.configured {
+        return None;
+    }
+    crate::forge::parse_repo(&url)
+}
+
+/// The root project's name and version (`[project]` of the root `pyproject.toml`).
+fn root_project(ws: &Workspace) -> Result<Option<(String, Version)>> {
+    let path = ws.root.join("pyproject.toml");
+    let Ok(doc) = PyProject::load(&path) else {
+        return Ok(None);
+    };
+    let VersionSource::Static(text) = doc.version_source() else {
+        return Ok(None);
+    };
+    let name = doc.name().unwrap_or("product").to_owned();
+    Ok(Some((name, version::parse(&text)?)))
+}
+
+/// Plan the product's release, when the run changes what prod pins (`prod_changes`) and
+/// `--no-product` is not given: its version (bumped per [`product_bump`], never onto a tagged
+/// version), tag, notes and forge release. `None` with a note saying why otherwise.
+pub(super) fn plan(
+    ws: &Workspace,
+    planned: &mut Planned,
+    req: &Request,
+    entries: &[Entry],
+    prod_changes: bool,
+) -> Result<Option<Product>> {
+    if req.no_product {
+        return Ok(None);
+    }
+    let Some((name, current)) = root_project(ws)? else {
+        if prod_changes {
+            planned.notes.push(
+                "the product is not versioned: the root pyproject.toml has no static [project] version".to_owned(),
+            );
+        }
+        return Ok(None);
+    };
+    if !prod_changes {
+        if !entries.is_empty() {
+            planned.notes.push(format!(
+                "the product {name} stays at {current}: this release changes nothing prod pins"
+            ));
+        }
+        return Ok(None);
+    }
+    let prefix = ws.config.product.tag_prefix.clone();
+    let root = Git::new(&ws.root);
+    let tags: Vec<String> = if root.is_repo_root() {
+        root.tags(&prefix)?.into_iter().map(|t| t.name).collect()
+    } else {
+        Vec::new()
+    };
+    let committed = root
+        .run(["show", "HEAD:pyproject.toml"])
+        .ok()
+        .and_then(|t| PyProject::parse(&ws.root.join("pyproject.toml"), &t).ok())
+        .and_then(|d| match d.version_source() {
+            VersionSource::Static(v) => version::parse(&v).ok(),
+            _ => None,
+        });
+    let tagged = |v: &Version| {
+        version::tag_of_version(tags.iter().map(String::as_str), &prefix, v).is_some()
+    };
+    let kind = product_bump(ws, req, entries);
+    let version = if req.replan
+        && committed.as_ref().is_some_and(|c| *c != current)
+        && !tagged(&current)
+    {
+        // `--replan`: the unfinished run wrote the product's version already.
+        current.clone()
+    } else {
+        let floor = version::newest_tag(tags.iter().map(String::as_str), &prefix, false);
+        match version::bump_past(&current, kind, floor.as_ref().map(|(_, v)| v), tagged) {
+            Ok((v, _)) => v,
+            Err(e) => {
+                return Err(crate::core::error::UserError::failure(format!(
+                    "Cannot bump the product {name} {current} with {kind}: {e}; nothing was changed"
+                ))
+                .with_hint("choose another --product-bump (or [tool.release_tool.product] bump), or --no-product")
+                .into());
+            }
+        }
+    };
+    let tag = format!("{prefix}{version}");
+    let notes = combined_notes(entries);
+    let forge = if req.push {
+        root_repo(ws).map(|repo| ForgeCall {
+            repo,
+            action: ForgeAction::CreateRelease {
+                tag: tag.clone(),
+                name: format!("{name} {version}"),
+                body: notes.clone(),
+                prerelease: !version::is_final(&version),
+            },
+        })
+    } else {
+        None
+    };
+    planned.notes.push(format!(
+        "the product {name}: {current} → {version} ({kind}), tagged {tag} on the root's release commit"
+    ));
+    Ok(Some(Product {
+        name,
+        version,
+        tag,
+        notes,
+        forge,
+    }))
+}
+
+/// Push later (docs/release.md, "Release now, push later"): the product's tag on the root's
+/// HEAD when `remote` lacks it, with its forge release (body: the tag's notes). One
+/// `git ls-remote` of the tag.
+pub(super) fn tag_at_head(
+    ws: &Workspace,
+    root: &Git,
+    remote: &str,
+    branch: &str,
+) -> Option<(String, Option<ForgeCall>)> {
+    let prefix = &ws.config.product.tag_prefix;
+    let listed = root
+        .run([
+            "tag",
+            "--points-at",
+            "HEAD",
+            "--list",
+            &format!("{prefix}*"),
+        ])
+        .ok()?;
+    let (tag, version) = version::newest_tag(listed.lines(), prefix, false)?;
+    let refs = super::remote_refs(root, remote, branch, Some(&tag)).ok()?;
+    if refs.tag.is_some() {
+        return None;
+    }
+    let contents = root
+        .run(["tag", "--list", "--format=%(contents)", "--", &tag])
+        .unwrap_or_default();
+    let title = contents.lines().next().unwrap_or_default().to_owned();
+    let notes = contents
+        .strip_prefix(title.as_str())
+        .unwrap_or_default()
+        .trim_matches('\n')
+        .to_owned()
+        + "\n";
+    let name = title
+        .strip_prefix("Release ")
+        .and_then(|t| t.rsplit_once(' ').map(|(n, _)| n.to_owned()))
+        .or_else(|| root_project(ws).ok().flatten().map(|(n, _)| n))
+        .unwrap_or_else(|| "product".to_owned());
+    let call = root_repo(ws).map(|repo| ForgeCall {
+        repo,
+        action: ForgeAction::CreateRelease {
+            tag: tag.clone(),
+            name: format!("{name} {version}"),
+            body: notes,
+            prerelease: !version::is_final(&version),
+        },
+    });
+    Some((tag, call))
+}
+
+/// The product's file edits in the root: its version in the root `pyproject.toml`, its
+/// section in the root changelog. Returns the paths written (relative to the root).
+pub(super) fn plan_root_files(
+    ws: &Workspace,
+    planned: &mut Planned,
+    product: &Product,
+) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    let path = ws.root.join("pyproject.toml");
+    let text = planned.plan.current_content(&path).unwrap_or_default();
+    let mut doc = PyProject::parse(&path, &text)?;
+    doc.set_version(&product.version.to_string())?;
+    let after = doc.render();
+    if after != text {
+        planned.plan.write(None, &path, after);
+        written.push("pyproject.toml".to_owned());
+    }
+    let rel = &ws.config.product.changelog;
+    if !rel.is_empty() {
+        let path = ws.root.join(rel);
+        let old = planned.plan.current_content(&path);
+        let message = format!("Release {}\n\n{}", product.version, product.notes);
+        let new = super::changelog::prepend(
+            old.as_deref(),
+            &product.version.to_string(),
+            &super::changelog::today(),
+            &message,
+        );
+        if old.as_deref() != Some(new.as_str()) {
+            planned.plan.write(None, &path, new);
+            written.push(rel.clone());
+        }
+    }
+    Ok(written)
+}
+
+/// The product's version in a staging/prod manifest (they are the same project as the root).
+pub(super) fn set_manifest_version(doc: &mut PyProject, product: Option<&Product>) -> Result<()> {
+    if let Some(p) = product
+        && matches!(doc.version_source(), VersionSource::Static(_))
+    {
+        doc.set_version(&p.version.to_string())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_level_of_a_bump_is_what_was_asked_or_what_the_versions_say() {
+        assert_eq!(
+            level(Bump::Minor, None, &v("0.1.0.dev0"), &v("0.1.0")),
+            Bump::Minor
+        );
+        let prev = v("1.2.3");
+        assert_eq!(
+            level(Bump::Stable, Some(&prev), &v("2.0.0rc1"), &v("2.0.0")),
+            Bump::Major
+        );
+        assert_eq!(
+            level(Bump::Stable, Some(&prev), &v("1.3.0rc1"), &v("1.3.0")),
+            Bump::Minor
+        );
+        assert_eq!(
+            level(Bump::Post, Some(&prev), &prev, &v("1.2.3.post1")),
+            Bump::Patch
+        );
+    }
+
+    #[test]
+    fn combined_notes_link_each_release_and_push_headings_down() {
+        let entries = [Entry {
+            package: "a".into(),
+            version: v("0.2.0"),
+            tag: "v0.2.0".into(),
+            prev_tag: Some("v0.1.0".into()),
+            message: "Release a 0.2.0\n\nChanges since 0.1.0:\n\n### Added\n\n- x\n".into(),
+            level: Bump::Minor,
+            web: Some("https://github.com/o/a".into()),
+        }];
+        assert_eq!(
+            combined_notes(&entries),
+            "### a 0.2.0\n\n[v0.2.0](https://github.com/o/a/releases/tag/v0.2.0) · [compare v0.1.0...v0.2.0](https://github.com/o/a/compare/v0.1.0...v0.2.0)\n\nChanges since 0.1.0:\n\n#### Added\n\n- x\n"
+        );
+        assert_eq!(
+            web_of_remote("git@github.com:o/a.git").as_deref(),
+            Some("https://github.com/o/a")
+        );
+        assert_eq!(web_of_remote("file:///r/a.git"), None);
+    }
+}
