@@ -109,15 +109,15 @@ fn release_image_builds_and_pushes_the_product_version_last() {
     // after the root's push (its remote already has that commit).
     assert!(
         lines[0].starts_with(&format!(
-            "bud --layers --force-rm -f docker/Dockerfile -t {IMAGE}:0.1.0 -t {IMAGE}:latest \
-             --build-arg VERSION=0.1.0 --build-arg REVISION={head} --build-arg CREATED=2026-01-01T00:00:00Z"
+            "bud --layers --force-rm -f docker/Dockerfile -t {IMAGE}:0.3.0 -t {IMAGE}:latest \
+             --build-arg VERSION=0.3.0 --build-arg REVISION={head} --build-arg CREATED=2026-01-01T00:00:00Z"
         )),
         "{lines:?}"
     );
     assert_eq!(lines[1], format!("remote: {head}"));
     assert_eq!(
         lines[2],
-        format!("push {IMAGE}:0.1.0 docker://{IMAGE}:0.1.0")
+        format!("push {IMAGE}:0.3.0 docker://{IMAGE}:0.3.0")
     );
     assert_eq!(
         lines[4],
@@ -125,7 +125,7 @@ fn release_image_builds_and_pushes_the_product_version_last() {
     );
     assert!(
         stderr.contains(&format!(
-            "note: the image is built with buildah and pushed last, after every tag and pin: {IMAGE}:0.1.0, {IMAGE}:latest"
+            "note: the image is built with buildah and pushed last, after every tag and pin: {IMAGE}:0.3.0, {IMAGE}:latest"
         )),
         "{stderr}"
     );
@@ -153,14 +153,14 @@ fn the_dry_run_shows_the_image_steps_last_and_changes_nothing() {
     assert!(n > 3, "{stdout}{stderr}");
     assert!(
         lines[n - 3].starts_with(&format!(
-            "root: buildah bud --layers --force-rm -f docker/Dockerfile -t {IMAGE}:0.1.0 -t {IMAGE}:latest \
-             --build-arg VERSION=0.1.0 --build-arg REVISION={{root_head}} --build-arg CREATED=2026-01-01T00:00:00Z"
+            "root: buildah bud --layers --force-rm -f docker/Dockerfile -t {IMAGE}:0.3.0 -t {IMAGE}:latest \
+             --build-arg VERSION=0.3.0 --build-arg REVISION={{root_head}} --build-arg CREATED=2026-01-01T00:00:00Z"
         )),
         "{stdout}"
     );
     assert_eq!(
         lines[n - 2],
-        format!("root: buildah push {IMAGE}:0.1.0 docker://{IMAGE}:0.1.0")
+        format!("root: buildah push {IMAGE}:0.3.0 docker://{IMAGE}:0.3.0")
     );
     // After the root's push.
     let push = lines

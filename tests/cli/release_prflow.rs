@@ -602,7 +602,7 @@ fn prepare_push_refuses_a_dev_tag_already_on_the_remote_before_its_first_step() 
         );
         assert!(!stderr.contains("b (packages/b)"), "{stderr}");
         assert!(
-            stderr.contains("hint: fix the packages named above, then run the same command again"),
+            stderr.contains("hint: fix what is named above, then run the same command again"),
             "{stderr}"
         );
         assert_eq!(before, state(&env, &root), "{args:?}");

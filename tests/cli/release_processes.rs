@@ -89,7 +89,8 @@ fn a_release_runs_one_git_process_per_commit_and_tag_and_little_else() {
     let (out, counts) = traced_release(&w, &["--bump", "minor"], &trace);
     ok(&out);
     assert_eq!(count(&counts, "commit"), 7, "{counts:?}");
-    assert_eq!(count(&counts, "tag"), 3, "{counts:?}");
+    // 3 package tags and the product's tag on the root's commit.
+    assert_eq!(count(&counts, "tag"), 4, "{counts:?}");
     assert_eq!(count(&counts, "add"), 4, "{counts:?}");
     assert_eq!(count(&counts, "maintenance"), 4, "{counts:?}");
     // What is left of `rev-parse` is the planner's reads; the executor's guards read none.
@@ -225,6 +226,6 @@ fn hooks_run_and_commits_and_tags_are_signed_as_the_user_configured() {
     );
     assert!(git(&w.root, &["cat-file", "commit", "HEAD"]).contains("gpgsig "));
     let calls = std::fs::read_to_string(tools.join("gpg-calls.txt")).unwrap();
-    // 2 commits and a tag per package, and the root's commit.
-    assert_eq!(calls.lines().count(), 10, "{calls}");
+    // 2 commits and a tag per package, the root's commit and the product's tag.
+    assert_eq!(calls.lines().count(), 11, "{calls}");
 }
