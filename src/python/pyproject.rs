@@ -631,32 +631,7 @@ impl PyProject {
     ) -> Result<bool, PyProjectError> {
         self.doc_mut();
         let new = self.check_version(new_version)?;
-        let target = normalize_name(name);
-        let path = self.path.clone();
-        let Some(array) = self.dependencies_mut() else {
-            return Ok(false);
-        };
-        let mut changed = false;
-        for value in array.iter_mut() {
-            let Some(text) = value.as_str() else {
-                continue;
-            };
-            if requirement_name(text).as_deref() != Some(target.as_str()) {
-                continue;
-            }
-            let raised = raise_requirement(text, &new, new_version).map_err(|reason| {
-                PyProjectError::InvalidRequirement {
-                    path: path.clone(),
-                    requirement: text.to_owned(),
-                    reason,
-                }
-            })?;
-            if let Some(raised) = raised {
-                replace_string(value, &raised);
-                changed = true;
-            }
-        }
-        Ok(changed)
+        self.rewrite_requirements(name, |text| raise_requirement(text, &new, new_version))
     }
 
     /// Pin the requirement exactly: for `name` with any specifier (or none) make it
@@ -671,6 +646,18 @@ impl PyProject {
     pub fn pin_exact(&mut self, name: &str, new_version: &str) -> Result<bool, PyProjectError> {
         self.doc_mut();
         self.check_version(new_version)?;
+        self.rewrite_requirements(name, |text| {
+            pin_requirement(text, new_version).map(|pinned| pinned.filter(|p| p != text))
+        })
+    }
+
+    /// Every `[project].dependencies` entry named `name` passed through `rewrite` (`Ok(Some)`:
+    /// its new text; `Ok(None)`: leave it; `Err`: not PEP 508). Returns whether any was replaced.
+    fn rewrite_requirements(
+        &mut self,
+        name: &str,
+        rewrite: impl Fn(&str) -> Result<Option<String>, String>,
+    ) -> Result<bool, PyProjectError> {
         let target = normalize_name(name);
         let path = self.path.clone();
         let Some(array) = self.dependencies_mut() else {
@@ -684,17 +671,13 @@ impl PyProject {
             if requirement_name(text).as_deref() != Some(target.as_str()) {
                 continue;
             }
-            let pinned = pin_requirement(text, new_version).map_err(|reason| {
-                PyProjectError::InvalidRequirement {
-                    path: path.clone(),
-                    requirement: text.to_owned(),
-                    reason,
-                }
+            let new_text = rewrite(text).map_err(|reason| PyProjectError::InvalidRequirement {
+                path: path.clone(),
+                requirement: text.to_owned(),
+                reason,
             })?;
-            if let Some(pinned) = pinned
-                && pinned != text
-            {
-                replace_string(value, &pinned);
+            if let Some(new_text) = new_text {
+                replace_string(value, &new_text);
                 changed = true;
             }
         }
