@@ -274,13 +274,242 @@ impl Cell {
     }
 }
 
-/// Render rows as an aligned table without borders (lines right-trimmed).
-pub fn render_table(
-    headers: &[&str],
+/// A table column and how it gives way when the table is wider than the terminal.
+#[derive(Clone, Copy, Debug)]
+pub struct Column<'a> {
+    pub name: &'a str,
+    /// 0: always shown. Otherwise the column is left out when the table does not fit, the
+    /// highest number first.
+    pub drop: u8,
+    /// Its cells wrap at spaces to fit (continuation lines under the column); the cells of
+    /// other columns are cut with `…` when nothing else helps.
+    pub wrap: bool,
+}
+
+impl<'a> Column<'a> {
+    /// Always shown, cut with `…` as a last resort.
+    pub const fn keep(name: &'a str) -> Self {
+        Self {
+            name,
+            drop: 0,
+            wrap: false,
+        }
+    }
+
+    /// Left out when the table does not fit (`order`: higher goes first).
+    pub const fn droppable(name: &'a str, order: u8) -> Self {
+        Self {
+            name,
+            drop: order,
+            wrap: false,
+        }
+    }
+
+    /// Always shown; its cells wrap.
+    pub const fn wrapping(name: &'a str) -> Self {
+        Self {
+            name,
+            drop: 0,
+            wrap: true,
+        }
+    }
+}
+
+/// The width tables are fitted to: `COLUMNS` when set (a number of at least 20), else the
+/// terminal's width when stdout is one, else none: a pipe keeps the full text.
+pub fn table_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 20);
+    columns.or_else(|| {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+            .flatten()
+            .filter(|n| *n >= 20)
+    })
+}
+
+const GAP: usize = GAP_U16 as usize;
+const GAP_U16: u16 = 2;
+/// The narrowest a wrapping column is made, and a cut one.
+const MIN_WRAP: usize = 24;
+/// The width a wrapping column is given before other columns are left out for it.
+const WRAP_WANTED: usize = 40;
+const MIN_CUT: usize = 6;
+
+fn text_width(s: &str) -> usize {
+    s.lines()
+        .map(unicode_width::UnicodeWidthStr::width)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Wrap one line at spaces to `width` columns (a word longer than the width is split).
+fn wrap_line(line: &str, width: usize, out: &mut Vec<String>) {
+    use unicode_width::UnicodeWidthStr as _;
+    let mut current = String::new();
+    for word in line.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let sep = usize::from(!current.is_empty());
+            if current.width() + sep + word.width() <= width {
+                if sep == 1 {
+                    current.push(' ');
+                }
+                current.push_str(&word);
+                break;
+            }
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+                continue;
+            }
+            // A word wider than the column: split it.
+            let (head, tail) = split_at_width(&word, width);
+            out.push(head);
+            word = tail;
+        }
+    }
+    out.push(current);
+}
+
+fn split_at_width(s: &str, width: usize) -> (String, String) {
+    use unicode_width::UnicodeWidthChar as _;
+    let mut w = 0;
+    for (i, c) in s.char_indices() {
+        w += c.width().unwrap_or(0);
+        if w > width && i > 0 {
+            return (s[..i].to_owned(), s[i..].to_owned());
+        }
+    }
+    (s.to_owned(), String::new())
+}
+
+/// Cut a line to `width` columns, ending in `…` when cut.
+fn cut_line(line: &str, width: usize) -> String {
+    if text_width(line) <= width {
+        return line.to_owned();
+    }
+    let (head, _) = split_at_width(line, width.saturating_sub(1).max(1));
+    format!("{head}…")
+}
+
+/// Fit the cells to `width`: leave out droppable columns (highest `drop` first), then wrap the
+/// wrapping columns, then cut the widest others. Returns the columns kept (indices).
+/// A cell's lines (`\n`) are separate items (one problem per line); without a width they are
+/// joined with `; ` so that every row stays one line for `grep`.
+fn fit(columns: &[Column], rows: &mut [Vec<Cell>], width: Option<usize>) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..columns.len()).collect();
+    let Some(width) = width else {
+        for cell in rows.iter_mut().flatten() {
+            if cell.text.contains('\n') {
+                cell.text = cell.text.lines().collect::<Vec<_>>().join("; ");
+            }
+        }
+        return shown;
+    };
+    let natural = |i: usize, rows: &[Vec<Cell>]| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| text_width(&c.text))
+            .chain([text_width(columns[i].name)])
+            .max()
+            .unwrap_or(0)
+    };
+    let mut widths: Vec<usize> = (0..columns.len()).map(|i| natural(i, rows)).collect();
+    let total = |shown: &[usize], widths: &[usize]| {
+        shown.iter().map(|&i| widths[i]).sum::<usize>() + GAP * shown.len().saturating_sub(1)
+    };
+    // 1. Leave out low-value columns until the others fit and the wrapping ones get a
+    //    readable width (their natural width when that is less).
+    let need = |shown: &[usize], widths: &[usize]| {
+        shown
+            .iter()
+            .map(|&i| {
+                if columns[i].wrap {
+                    widths[i].min(WRAP_WANTED)
+                } else {
+                    widths[i]
+                }
+            })
+            .sum::<usize>()
+            + GAP * shown.len().saturating_sub(1)
+    };
+    while need(&shown, &widths) > width {
+        let Some(pos) = shown
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| columns[**i].drop > 0)
+            .max_by_key(|(pos, i)| (columns[**i].drop, *pos))
+            .map(|(pos, _)| pos)
+        else {
+            break;
+        };
+        shown.remove(pos);
+    }
+    // 2. Wrap the wrapping columns into what the others leave.
+    let wrapping: Vec<usize> = shown.iter().copied().filter(|&i| columns[i].wrap).collect();
+    if total(&shown, &widths) > width && !wrapping.is_empty() {
+        let fixed: usize = shown
+            .iter()
+            .filter(|&&i| !columns[i].wrap)
+            .map(|&i| widths[i])
+            .sum::<usize>()
+            + GAP * shown.len().saturating_sub(1);
+        let share = (width.saturating_sub(fixed) / wrapping.len()).max(MIN_WRAP);
+        for &i in &wrapping {
+            if widths[i] > share {
+                for row in rows.iter_mut() {
+                    if let Some(cell) = row.get_mut(i) {
+                        let mut lines = Vec::new();
+                        for line in cell.text.lines() {
+                            wrap_line(line, share, &mut lines);
+                        }
+                        cell.text = lines.join("\n");
+                    }
+                }
+                widths[i] = natural(i, rows);
+            }
+        }
+    }
+    // 3. Cut the widest of the others until it fits (or nothing is left to cut).
+    while total(&shown, &widths) > width {
+        let Some(&i) = shown
+            .iter()
+            .filter(|&&i| !columns[i].wrap && widths[i] > MIN_CUT)
+            .max_by_key(|&&i| widths[i])
+        else {
+            break;
+        };
+        let over = total(&shown, &widths) - width;
+        let to = widths[i].saturating_sub(over).max(MIN_CUT);
+        for row in rows.iter_mut() {
+            if let Some(cell) = row.get_mut(i) {
+                cell.text = cell
+                    .text
+                    .lines()
+                    .map(|l| cut_line(l, to))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
+        }
+        widths[i] = natural(i, rows).min(to);
+    }
+    shown
+}
+
+/// Render rows as an aligned table without borders (lines right-trimmed), fitted to `width`
+/// (see [`fit`]; `None`: the full text).
+pub fn render_columns(
+    columns: &[Column],
     rows: impl IntoIterator<Item = Vec<Cell>>,
     styled: bool,
+    width: Option<usize>,
 ) -> String {
     use comfy_table::{Attribute, Color, ContentArrangement, Table};
+    let mut rows: Vec<Vec<Cell>> = rows.into_iter().collect();
+    let shown = fit(columns, &mut rows, width);
     let mut table = Table::new();
     table
         .load_style(comfy_table::presets::NOTHING)
@@ -290,24 +519,28 @@ pub fn render_table(
     } else {
         table.force_no_tty();
     }
-    table.set_header(
-        headers
-            .iter()
-            .map(|h| comfy_table::Cell::new(h.to_uppercase()).add_attribute(Attribute::Bold)),
-    );
+    table.set_header(shown.iter().map(|&i| {
+        comfy_table::Cell::new(columns[i].name.to_uppercase()).add_attribute(Attribute::Bold)
+    }));
     for row in rows {
-        table.add_row(row.into_iter().map(|c| {
-            let cell = comfy_table::Cell::new(&c.text);
-            match c.kind {
-                CellKind::Plain => cell,
-                CellKind::Strong => cell.add_attribute(Attribute::Bold),
-                CellKind::Warning => cell.fg(Color::Yellow),
-                CellKind::Error => cell.fg(Color::Red),
-            }
-        }));
+        let mut row: Vec<Option<Cell>> = row.into_iter().map(Some).collect();
+        table.add_row(
+            shown
+                .iter()
+                .filter_map(|&i| row.get_mut(i)?.take())
+                .map(|c| {
+                    let cell = comfy_table::Cell::new(&c.text);
+                    match c.kind {
+                        CellKind::Plain => cell,
+                        CellKind::Strong => cell.add_attribute(Attribute::Bold),
+                        CellKind::Warning => cell.fg(Color::Yellow),
+                        CellKind::Error => cell.fg(Color::Red),
+                    }
+                }),
+        );
     }
     for column in table.column_iter_mut() {
-        column.set_padding((0, 2));
+        column.set_padding((0, GAP_U16));
     }
     table
         .lines()
@@ -316,9 +549,133 @@ pub fn render_table(
         .join("\n")
 }
 
-/// Print a table on stdout.
-pub fn print_table(headers: &[&str], rows: impl IntoIterator<Item = Vec<Cell>>) {
-    let text = render_table(headers, rows, stdout_styled());
+/// Render rows as an aligned table: every column kept, the last one wrapping (see
+/// [`render_columns`]).
+pub fn render_table(
+    headers: &[&str],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+    styled: bool,
+    width: Option<usize>,
+) -> String {
+    render_columns(&default_columns(headers), rows, styled, width)
+}
+
+fn default_columns<'a>(headers: &[&'a str]) -> Vec<Column<'a>> {
+    let last = headers.len().saturating_sub(1);
+    headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == last {
+                Column::wrapping(h)
+            } else {
+                Column::keep(h)
+            }
+        })
+        .collect()
+}
+
+/// Print a table on stdout, fitted to [`table_width`].
+pub fn print_columns(columns: &[Column], rows: impl IntoIterator<Item = Vec<Cell>>) {
+    let text = render_columns(columns, rows, stdout_styled(), table_width());
     let mut out = anstream::stdout().lock();
     let _ = writeln!(out, "{}", redact(&text));
+}
+
+/// Print a table on stdout.
+pub fn print_table(headers: &[&str], rows: impl IntoIterator<Item = Vec<Cell>>) {
+    print_columns(&default_columns(headers), rows);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cell, Column, render_columns};
+
+    fn table(width: Option<usize>) -> String {
+        let columns = [
+            Column::keep("name"),
+            Column::droppable("path", 2),
+            Column::droppable("remote", 1),
+            Column::wrapping("problems"),
+        ];
+        let rows = vec![
+            vec![
+                Cell::strong("core-utils"),
+                Cell::plain("packages/core-utils"),
+                Cell::plain("↑1 ↓0"),
+                Cell::error(
+                    "not pinned in staging (it has no tag yet)\nfetch failed: fatal: could not read from remote repository",
+                ),
+            ],
+            vec![
+                Cell::strong("a"),
+                Cell::plain("packages/a"),
+                Cell::plain("="),
+                Cell::plain(""),
+            ],
+        ];
+        render_columns(&columns, rows, false, width)
+    }
+
+    fn widest(text: &str) -> usize {
+        text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn a_pipe_keeps_every_column_and_one_line_per_row() {
+        let t = table(None);
+        assert_eq!(t.lines().count(), 3, "{t}");
+        assert!(t.contains("packages/core-utils"), "{t}");
+        assert!(
+            t.contains(
+                "(it has no tag yet); fetch failed: fatal: could not read from remote repository"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn a_narrow_terminal_drops_low_value_columns_first_then_wraps() {
+        let t = table(Some(80));
+        assert!(widest(&t) <= 80, "{t}");
+        assert!(
+            !t.contains("PATH"),
+            "the droppable column with the highest order goes first: {t}"
+        );
+        assert!(t.contains("REMOTE"), "{t}");
+        // One problem per line, each starting under the column.
+        let col = t.lines().next().unwrap().find("PROBLEMS").unwrap();
+        assert!(
+            t.lines()
+                .any(|l| l.get(col..).is_some_and(|r| r.starts_with("fetch failed"))),
+            "{t}"
+        );
+        let t = table(Some(40));
+        assert!(widest(&t) <= 40, "{t}");
+        assert!(!t.contains("REMOTE"), "{t}");
+        assert!(t.contains("core-utils"), "{t}");
+    }
+
+    #[test]
+    fn a_wide_terminal_changes_nothing() {
+        let t = table(Some(200));
+        assert!(t.contains("PATH") && t.contains("REMOTE"), "{t}");
+        assert!(
+            t.contains("(it has no tag yet)\n"),
+            "one problem per line on a terminal: {t}"
+        );
+        assert_eq!(t.lines().count(), 4, "{t}");
+    }
+
+    #[test]
+    fn cells_of_kept_columns_are_cut_with_an_ellipsis_as_a_last_resort() {
+        let columns = [Column::keep("name"), Column::keep("value")];
+        let rows = vec![vec![
+            Cell::plain("x".repeat(50)),
+            Cell::plain("y".repeat(50)),
+        ]];
+        let t = render_columns(&columns, rows, false, Some(40));
+        assert!(widest(&t) <= 40, "{t}");
+        assert!(t.contains('…'), "{t}");
+    }
 }

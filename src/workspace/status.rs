@@ -296,7 +296,16 @@ fn package_status(
                 e.unreachable_reason()
             )
         } else {
-            format!("fetch failed: {e}")
+            // git's first line says why (the row names the package; `-v` logs the rest).
+            let why = e
+                .stderr()
+                .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
+                .map(|l| l.trim_start_matches("fatal: ").to_owned());
+            tracing::debug!("fetch of {}: {e}", pkg.rel_path);
+            match why {
+                Some(why) => format!("fetch from `{remote}` failed: {why}"),
+                None => format!("fetch failed: {e}"),
+            }
         }));
     }
     let cache = caches.tags;

@@ -58,6 +58,7 @@ mod status;
 mod status_cache;
 mod support_selftest;
 mod symlinks;
+mod table_width;
 mod tag_spellings;
 mod update;
 mod uv_download;

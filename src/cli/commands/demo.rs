@@ -224,6 +224,7 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         &journaled::SUMMARY_HEADERS,
         journaled::release_summary_rows(&journal, Some(&report)),
         false,
+        ui::table_width(),
     ));
     Ok(())
 }

@@ -38,6 +38,22 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     })
 }
 
+/// The status table's columns; on a narrow terminal PATH goes first (it is mostly
+/// `packages/<name>`), then REMOTE, BRANCH, the pins and LAST TAG; PROBLEMS wraps.
+const COLUMNS: [ui::Column; 11] = [
+    ui::Column::keep("package"),
+    ui::Column::droppable("path", 7),
+    ui::Column::droppable("branch", 5),
+    ui::Column::keep("version"),
+    ui::Column::droppable("last tag", 1),
+    ui::Column::keep("unreleased"),
+    ui::Column::keep("dirty"),
+    ui::Column::droppable("remote", 6),
+    ui::Column::droppable("staging", 3),
+    ui::Column::droppable("prod", 2),
+    ui::Column::wrapping("problems"),
+];
+
 pub fn print_report(report: &StatusReport) {
     if report.packages.is_empty() {
         ui::note(&format!("No packages in {} yet", report.root));
@@ -53,12 +69,13 @@ pub fn print_report(report: &StatusReport) {
             (Some(_), Some(_)) => "=".to_owned(),
             _ => dash(),
         };
+        // One problem per line (a multi-line message, e.g. git's, made one line).
         let problems = r
             .problems
             .iter()
-            .map(|p| p.message.as_str())
+            .map(|p| p.message.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>()
-            .join("; ");
+            .join("\n");
         vec![
             ui::Cell::strong(&r.name),
             ui::Cell::plain(&r.path),
@@ -77,13 +94,7 @@ pub fn print_report(report: &StatusReport) {
             },
         ]
     });
-    ui::print_table(
-        &[
-            "package", "path", "branch", "version", "last tag", "since", "dirty", "remote",
-            "staging", "prod", "problems",
-        ],
-        rows,
-    );
+    ui::print_columns(&COLUMNS, rows);
     let errors = report
         .packages
         .iter()

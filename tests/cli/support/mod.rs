@@ -46,6 +46,7 @@ const UNSET: &[&str] = &[
     "GIT_INDEX_FILE",
     "CLICOLOR_FORCE",
     "RELEASE_TOOL_LOG",
+    "COLUMNS",
     "RUST_LOG",
     "GITHUB_TOKEN",
     "GH_TOKEN",
