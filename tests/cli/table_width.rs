@@ -99,3 +99,38 @@ fn check_and_the_release_table_fit_80_columns() {
     assert!(widest(&table) <= 80, "{table}");
     assert!(table.contains("core-utils"), "{table}");
 }
+
+/// On a real pseudo-terminal of 80 columns (util-linux `script`), without `COLUMNS`: the
+/// terminal's own width is used.
+#[test]
+fn a_pseudo_terminal_of_80_columns_gets_a_table_of_80() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("util-linux `script` is needed for this test (apt-get install bsdutils)");
+    }
+    let env = TestEnv::new();
+    let root = troubled_workspace(&env);
+    let bin = env!("CARGO_BIN_EXE_release-tool");
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("stty cols 80 rows 40; '{bin}' status --fetch"),
+            "/dev/null",
+        ])
+        .current_dir(&root)
+        .envs(crate::support::GIT_ENV.iter().copied())
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(text.contains("PACKAGE"), "{text}");
+    assert!(widest(&text) <= 80, "{text}");
+    assert!(
+        !text.contains("PATH "),
+        "PATH is left out at 80 columns: {text}"
+    );
+}
