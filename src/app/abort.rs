@@ -136,9 +136,9 @@ fn print_report(report: &Unfinished, json: bool) -> Result<()> {
     for p in &report.packages {
         let _ = writeln!(
             out,
-            "\n{}: {} step(s) done, {} not done",
+            "\n{}: {} done, {} not done",
             p.package,
-            p.done.len(),
+            crate::core::text::count(p.done.len(), "step"),
             p.not_done.len()
         );
         for d in &p.done {

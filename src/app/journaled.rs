@@ -119,8 +119,8 @@ impl Run<'_> {
         }
         ui::summary(
             &format!(
-                "Done: {} step(s) run{}",
-                report.ran(),
+                "Done: {} run{}",
+                crate::core::text::count(report.ran(), "step"),
                 if journal.finished {
                     ""
                 } else {
@@ -270,8 +270,8 @@ impl Run<'_> {
             }
         }
         ui::note(&format!(
-            "Dry run: {} step(s) planned, nothing changed",
-            plan.steps.len() - done.len()
+            "Dry run: {} planned, nothing changed",
+            crate::core::text::count(plan.steps.len() - done.len(), "step")
         ));
         Ok(())
     }
@@ -384,8 +384,10 @@ fn record_owed_releases(ws: &Workspace, journal: &Journal) {
         ));
     } else if !skipped.is_empty() {
         ui::note(&format!(
-            "{} forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them",
-            skipped.len()
+            "{} skipped for lack of a token {} owed: a later `release-tool release --push` with a token makes {}",
+            crate::core::text::count(skipped.len(), "forge release"),
+            if skipped.len() == 1 { "is" } else { "are" },
+            if skipped.len() == 1 { "it" } else { "them" }
         ));
     }
 }

@@ -79,8 +79,8 @@ pub fn run_plan(plan: &Plan, settings: &Settings, uv: Option<&Uv>) -> Result<boo
         } else {
             ui::print_text(&plan.render());
             ui::note(&format!(
-                "Dry run: {} step(s) planned, nothing changed",
-                plan.steps.len()
+                "Dry run: {} planned, nothing changed",
+                crate::core::text::count(plan.steps.len(), "step")
             ));
         }
         return Ok(false);

@@ -125,11 +125,11 @@ fn replan(run: &Run<'_>, req: &Request) -> Result<ExitKind> {
     req.earlier.clone_from(&old.packages);
     let planned = plan_stage(ws, run.settings, &req)?;
     ui::note(&format!(
-        "Re-planning `release-tool {}`: {} of {} steps were done; {} step(s) planned from the workspace as it is",
+        "Re-planning `release-tool {}`: {} of {} steps were done; {} planned from the workspace as it is",
         run.command,
         old.completed().len(),
         old.steps.len(),
-        planned.plan.steps.len()
+        crate::core::text::count(planned.plan.steps.len(), "step")
     ));
     if !run.settings.dry_run {
         let kept = Journal::archive(&ws.root, "replanned")?;

@@ -73,6 +73,33 @@ pub fn names_shown<S: AsRef<str>>(names: &[S]) -> String {
     )
 }
 
+/// A count with its noun in the right number: `1 step`, `0 steps`, `3 entries`
+/// (docs/style.md: never `step(s)`).
+pub fn count(n: usize, singular: &str) -> String {
+    format!("{n} {}", noun(n, singular))
+}
+
+/// The noun alone in the right number for `n` (`change`, `changes`; `entry`, `entries`).
+pub fn noun(n: usize, singular: &str) -> String {
+    if n == 1 {
+        return singular.to_owned();
+    }
+    let last_word = singular.rsplit(' ').next().unwrap_or(singular);
+    let consonant_y = last_word.len() > 1
+        && last_word.ends_with('y')
+        && !last_word[..last_word.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{}ies", &singular[..singular.len() - 1])
+    } else if ["s", "x", "ch", "sh"]
+        .iter()
+        .any(|e| last_word.ends_with(e))
+    {
+        format!("{singular}es")
+    } else {
+        format!("{singular}s")
+    }
+}
+
 /// argv as a copy-pasteable shell line.
 pub fn shell_words(args: &[String]) -> String {
     args.iter()
@@ -92,6 +119,19 @@ pub fn shell_words(args: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        use super::{count, noun};
+        assert_eq!(count(1, "step"), "1 step");
+        assert_eq!(count(0, "step"), "0 steps");
+        assert_eq!(count(3, "uncommitted change"), "3 uncommitted changes");
+        assert_eq!(count(2, "entry"), "2 entries");
+        assert_eq!(count(2, "key"), "2 keys");
+        assert_eq!(count(2, "patch"), "2 patches");
+        assert_eq!(count(2, "forge release"), "2 forge releases");
+        assert_eq!(noun(2, "LLM request"), "LLM requests");
+    }
+
     use super::line_col;
 
     #[test]

@@ -197,6 +197,9 @@ pub struct Product {
     pub lock: String,
     /// Whether any package is pinned to a git repository (the deps stage needs git).
     pub git_sources: bool,
+    /// The packages pinned to a git repository on this machine (`file://`): (name, path). A
+    /// build reaches them only through `docker.mounts`.
+    pub local_git_sources: Vec<(String, String)>,
     /// Whether the prod project is itself a package (installed into the environment too).
     pub ships_code: bool,
 }
@@ -282,6 +285,18 @@ fn inspect_checked(ws: &Workspace, settings: &Settings, check_lock: bool) -> Res
         }
     }
     let git_sources = doc.uv_sources().iter().any(|(_, s)| s.git.is_some());
+    let local_git_sources = doc
+        .uv_sources()
+        .iter()
+        .filter_map(|(name, s)| {
+            let url = s.git.as_deref()?;
+            let bare = url.strip_prefix("git+").unwrap_or(url);
+            let path = bare
+                .get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("file://"))?;
+            Some((name.clone(), bare[path.len()..].to_owned()))
+        })
+        .collect();
     let uv_package = doc
         .doc()
         .get("tool")
@@ -295,6 +310,7 @@ fn inspect_checked(ws: &Workspace, settings: &Settings, check_lock: bool) -> Res
         manifest,
         lock,
         git_sources,
+        local_git_sources,
         ships_code,
     })
 }
@@ -938,6 +954,9 @@ pub fn plan(
         .map(|t| format!("{name}:{t}"))
         .collect();
     let mut notes = Vec::new();
+    if let Some(note) = unreachable_sources_note(input) {
+        notes.push(note);
+    }
     let mut container = None;
     if actions.build || actions.push || actions.run.is_some() {
         let secrets = build_secrets(ws, input, actions, env, &mut notes)?;
@@ -956,6 +975,37 @@ pub fn plan(
         notes,
         container,
     })
+}
+
+/// A note when prod pins packages to `file://` git remotes that no build context mounts: a
+/// build cannot reach them (the dry run says so before a build fails on it).
+fn unreachable_sources_note(input: &RenderInput) -> Option<String> {
+    let unreached: Vec<&str> = input
+        .product
+        .local_git_sources
+        .iter()
+        .filter(|(_, path)| {
+            !input
+                .mounts
+                .iter()
+                .any(|m| Path::new(path).starts_with(&m.path))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if unreached.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} of {} {} from `file://` git remotes ({}), which an image build cannot reach unless their directory is mounted: add it to `mounts` in [tool.release_tool.docker] (docs/docker.md)",
+        crate::core::text::count(unreached.len(), "package"),
+        input.product.manifest,
+        if unreached.len() == 1 {
+            "comes"
+        } else {
+            "come"
+        },
+        crate::core::text::names_shown(&unreached)
+    ))
 }
 
 /// The image steps of a release ([`plan_release_image`]).

@@ -13,6 +13,7 @@ fn product() -> Product {
         manifest: "prod/pyproject.toml".to_owned(),
         lock: "prod/uv.lock".to_owned(),
         git_sources: true,
+        local_git_sources: Vec::new(),
         ships_code: false,
     }
 }
@@ -381,4 +382,30 @@ fn the_lock_is_checked_against_the_manifest() {
         ["the lock has no entry for the project `other` itself"]
     );
     assert!(lock_mismatches(&manifest, "[[package]\n").is_err());
+}
+
+#[test]
+fn file_remotes_no_build_context_mounts_are_named_before_a_build() {
+    let mut i = input("");
+    assert_eq!(unreachable_sources_note(&i), None);
+    i.product.local_git_sources = vec![
+        (
+            "core-utils".to_owned(),
+            "/srv/remotes/core-utils.git".to_owned(),
+        ),
+        (
+            "data-loader".to_owned(),
+            "/srv/remotes/data-loader.git".to_owned(),
+        ),
+    ];
+    let note = unreachable_sources_note(&i).unwrap();
+    assert!(
+        note.starts_with("2 packages of prod/pyproject.toml come from `file://` git remotes (core-utils, data-loader)"),
+        "{note}"
+    );
+    i.mounts = vec![Mount {
+        name: "mount-0".to_owned(),
+        path: "/srv/remotes".to_owned(),
+    }];
+    assert_eq!(unreachable_sources_note(&i), None, "mounted: reachable");
 }

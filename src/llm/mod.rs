@@ -71,9 +71,8 @@ impl Job {
         }
         if self.masked > 0 {
             parts.push(format!(
-                "masks {} secret{}",
-                self.masked,
-                if self.masked == 1 { "" } else { "s" }
+                "masks {}",
+                crate::core::text::count(self.masked, "secret")
             ));
         }
         if !self.cut.is_empty() {
@@ -262,12 +261,12 @@ pub fn prompt_bundle(kind: Kind, jobs: &[Job], kept: &[String]) -> String {
     let mut out = format!("# LLM prompts: {title}\n\n");
     let _ = writeln!(
         out,
-        "Written by `release-tool {command}` for {} package(s). Paste each block below into a \
+        "Written by `release-tool {command}` for {}. Paste each block below into a \
          chat with an LLM and save the answer in the file named in its heading; \
          `release-tool {command} --llm` sends these same prompts to the API configured in \
          `[tool.release_tool.llm]` and writes the answers itself. Lock files, binaries and \
          generated files are left out and secrets are masked.\n",
-        jobs.len()
+        crate::core::text::count(jobs.len(), "package")
     );
     if kind == Kind::TagMessage {
         out.push_str(
@@ -441,9 +440,10 @@ pub fn print_dry_run(
             }
         }
         crate::core::ui::note(&format!(
-            "Dry run: {} step(s) planned, {} of them LLM request(s); nothing sent, nothing changed",
-            plan.steps.len() + jobs.len(),
-            jobs.len()
+            "Dry run: {} planned, {} of them {}; nothing sent, nothing changed",
+            crate::core::text::count(plan.steps.len() + jobs.len(), "step"),
+            jobs.len(),
+            crate::core::text::noun(jobs.len(), "LLM request")
         ));
     }
     if let Some(e) = client::missing_key(cfg, env) {
@@ -566,7 +566,7 @@ mod tests {
             &[job("a", "USER A\n"), job("b", "has ```` inside\n")],
             &["release_tool/changes/c/commit_message.txt".to_owned()],
         );
-        assert!(text.starts_with("# LLM prompts: commit messages\n\nWritten by `release-tool changes` for 2 package(s)."), "{text}");
+        assert!(text.starts_with("# LLM prompts: commit messages\n\nWritten by `release-tool changes` for 2 packages."), "{text}");
         assert!(
             text.contains(
                 "Already written, so not asked for: release_tool/changes/c/commit_message.txt.\n"

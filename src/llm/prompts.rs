@@ -185,7 +185,7 @@ mod tests {
             system.contains("git commit messages for the Python package `core-utils`"),
             "{system}"
         );
-        assert!(user.contains("uncommitted changes of `core-utils` (directory packages/core-utils, branch main, 2 file(s) changed)"), "{user}");
+        assert!(user.contains("uncommitted changes of `core-utils` (directory packages/core-utils, branch main, 2 files changed)"), "{user}");
         assert!(user.contains("Not shown (their changes are real, only the content is left out): uv.lock (lock file).\n"), "{user}");
         assert!(!user.contains("Cut to fit"), "{user}");
         assert!(user.ends_with("diff --git a/x b/x\n+x\n"), "{user}");
@@ -210,7 +210,7 @@ mod tests {
             system.contains("release notes for annotated git tags"),
             "{system}"
         );
-        assert!(user.contains("3 commit(s) since v0.1.0"), "{user}");
+        assert!(user.contains("3 commits since v0.1.0"), "{user}");
         assert!(user.contains("`Release core-utils {VERSION}`"), "{user}");
         assert!(user.contains("`Changes since {PREV_VERSION}:`"), "{user}");
         assert!(user.contains("Cut to fit 1000 bytes: big.py.\n"), "{user}");

@@ -227,10 +227,7 @@ pub fn summary(results: &[RunResult], skipped: &[Skipped]) -> String {
         .iter()
         .filter_map(|r| r.failure().map(|f| format!("{}: {f}", r.package)))
         .collect();
-    let mut line = format!(
-        "{total} package{}: {ok} ok",
-        if total == 1 { "" } else { "s" }
-    );
+    let mut line = format!("{}: {ok} ok", crate::core::text::count(total, "package"));
     if !failed.is_empty() {
         let _ = write!(line, ", {} failed ({})", failed.len(), failed.join(", "));
     }

@@ -179,8 +179,8 @@ pub fn plan_migrate(ws: &Workspace) -> Result<MigratePlan> {
             });
         }
         out.done.push(format!(
-            "kept {} work file(s) of {} (ignored, outside any repository now)",
-            kept.len(),
+            "kept {} of {} (ignored, outside any repository now)",
+            crate::core::text::count(kept.len(), "work file"),
             ws.config.changes_output_dir
         ));
     }
@@ -232,15 +232,18 @@ fn refuse_local_work(ws: &Workspace, sm: &Submodule) -> Result<()> {
     if !changed.is_empty() {
         let shown: Vec<&str> = changed.iter().take(3).map(|s| s.as_str()).collect();
         losses.push(format!(
-            "{} uncommitted change(s) ({}{})",
-            changed.len(),
+            "{} ({}{})",
+            crate::core::text::count(changed.len(), "uncommitted change"),
             shown.join(", "),
             if changed.len() > 3 { ", ..." } else { "" }
         ));
     }
     let unpushed = git.unpushed_commits().map_err(check)?;
     if unpushed > 0 {
-        losses.push(format!("{unpushed} commit(s) not pushed to any remote"));
+        losses.push(format!(
+            "{} not pushed to any remote",
+            crate::core::text::count(unpushed as usize, "commit")
+        ));
     }
     if git.has_stash().map_err(check)? {
         losses.push("a stash".to_owned());

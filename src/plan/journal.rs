@@ -450,7 +450,10 @@ impl RunLock {
             // writing; a `status` writing its cache meanwhile is alive, and its files stay).
             let removed = crate::core::fsutil::remove_stale_temp_files(root);
             if removed > 0 {
-                tracing::info!("removed {removed} temporary file(s) left by a run that was killed");
+                tracing::info!(
+                    "removed {} left by a run that was killed",
+                    crate::core::text::count(removed, "temporary file")
+                );
             }
             return Ok(Self {
                 path,

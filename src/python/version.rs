@@ -517,8 +517,8 @@ pub fn note_ignored_tags<'a>(package: &str, tags: impl IntoIterator<Item = &'a s
     let ignored = ignored_tags(tags, prefix);
     if !ignored.is_empty() {
         tracing::info!(
-            "{package}: ignored tag{} {} (not {prefix}<PEP 440 version>{})",
-            if ignored.len() == 1 { "" } else { "s" },
+            "{package}: ignored {} {} (not {prefix}<PEP 440 version>{})",
+            crate::core::text::noun(ignored.len(), "tag"),
             ignored.join(", "),
             if prefix.is_empty() {
                 ", optionally with a leading v"

@@ -555,8 +555,8 @@ fn tracks_remote_dev(ctx: &Ctx<'_>, repo: &Repo) -> Result<bool, Refusal> {
 fn no_stash_refusal(name: &str, path: &str, n: usize) -> Refusal {
     (
         format!(
-            "Package {name} ({path}) has {n} uncommitted change{} and `--no-stash` was given",
-            if n == 1 { "" } else { "s" }
+            "Package {name} ({path}) has {} and `--no-stash` was given",
+            crate::core::text::count(n, "uncommitted change")
         ),
         format!(
             "commit or stash them (`git -C {path} stash`), or run `branch` without `--no-stash` to have them stashed and restored"

@@ -690,8 +690,8 @@ fn require_clean(c: &Candidate<'_>, problems: &mut Vec<String>) {
             problems,
             c.pkg,
             format!(
-                "has {} uncommitted change(s); commit them (`release-tool commit`) or stash them first",
-                status.changed.len()
+                "has {}; commit them (`release-tool commit`) or stash them first",
+                crate::core::text::count(status.changed.len(), "uncommitted change")
             ),
         );
     }
@@ -852,7 +852,8 @@ fn tag_message(ws: &Workspace, c: &Candidate<'_>, version: &str) -> Result<TagMe
         }
     }
     let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
-    let template = written.unwrap_or_else(|| notes::template(&c.pkg.name, &refs));
+    let template =
+        written.unwrap_or_else(|| notes::template(&c.pkg.name, &refs, c.last_tag.is_none()));
     let prev = c
         .last_tag
         .as_ref()
@@ -1083,12 +1084,14 @@ fn plan_root(
                 planned
                     .plan
                     .prove_lock(&path, after.clone(), proof_redirects(ws, &run_pins));
+                let checked = crate::core::text::count(checked, "package");
                 planned.notes.push(format!(
-                    "{rel}: the pins of {checked} package(s) agree with the versions and tags this release makes; before its first push the run also proves that {rel} resolves (`uv lock` in a temporary copy, the new tags fetched from the local repositories)"
+                    "{rel}: the pins of {checked} agree with the versions and tags this release makes; before its first push the run also proves that {rel} resolves (`uv lock` in a temporary copy, the new tags fetched from the local repositories)"
                 ));
             } else if checked > 0 {
                 planned.notes.push(format!(
-                    "{rel}: the pins of {checked} package(s) agree with the versions and tags this release makes"
+                    "{rel}: the pins of {} agree with the versions and tags this release makes",
+                    crate::core::text::count(checked, "package")
                 ));
             }
             planned.plan.write(None, &path, after);
@@ -1654,6 +1657,34 @@ fn root_release_files(ws: &Workspace) -> Vec<String> {
     files
 }
 
+/// The root's files a release commits (manifests, locks, the product's version and notes) that
+/// have uncommitted changes, among `files` (paths relative to the root): what a command that
+/// wrote them (`manifests`, `sync`, `lock`) leaves for the user to commit, since `release`
+/// refuses to start over them. Empty when git cannot tell (not a repository).
+pub fn uncommitted_release_files(ws: &Workspace, files: &[String]) -> Vec<String> {
+    let ours = root_release_files(ws);
+    let wanted: Vec<String> = files.iter().filter(|f| ours.contains(f)).cloned().collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut args = vec![
+        "status".to_owned(),
+        "--porcelain".to_owned(),
+        "--untracked-files=all".to_owned(),
+        "--".to_owned(),
+    ];
+    args.extend(wanted);
+    Git::new(&ws.root)
+        .run(&args)
+        .map(|out| {
+            out.lines()
+                .filter_map(|l| l.get(3..))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Check the root before planning a commit in it: nothing staged that is not ours, and no
 /// uncommitted change in a file the commit adds (it would slip into the release commit).
 fn require_root_ready(ws: &Workspace, req: &Request, problems: &mut Vec<String>) {
@@ -1833,7 +1864,7 @@ fn released_versions(todo: &[Candidate<'_>], versions: &[Version]) -> BTreeMap<S
         .collect()
 }
 
-/// Skip (with a note) a package that has no changes since its last release; true when skipped.
+/// Skip (with a note) a package that has no commits since its last release; true when skipped.
 fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     if !c.messages.is_empty() {
         return false;
@@ -1841,8 +1872,10 @@ fn skipped_unchanged(c: &Candidate<'_>, skipped: &mut Vec<Skipped>) -> bool {
     skipped.push(Skipped::new(
         c.pkg,
         format!(
-            "no changes since {}",
-            c.last_tag.as_ref().map_or("its start", |(t, _)| t.as_str())
+            "no commits since {}",
+            c.last_tag
+                .as_ref()
+                .map_or("the first commit", |(t, _)| t.as_str())
         ),
     ));
     true

@@ -74,9 +74,22 @@ pub fn read_tags_file(path: &Path) -> Result<BTreeMap<String, String>> {
     })
 }
 
-/// The template written when a package has no tag message yet.
-pub fn template(package: &str, messages: &[&str]) -> String {
+/// The template written when a package has no tag message yet. `first`: the package has no
+/// release yet, so there is no "since" to speak of (`First release:`, or `First release.` alone
+/// when no commit says more).
+pub fn template(package: &str, messages: &[&str], first: bool) -> String {
     let grouped = conventional::grouped_notes(messages);
+    if first {
+        let body = if grouped.is_empty() {
+            "First release.\n".to_owned()
+        } else {
+            format!("First release:\n\n{grouped}")
+        };
+        return format!(
+            "<!-- Tag message of {package} {{VERSION}}: edit freely; {{VERSION}} is filled in by `prepare`. -->\n\
+             Release {package} {{VERSION}}\n\n{body}"
+        );
+    }
     let body = if grouped.is_empty() {
         "- Maintenance release.\n".to_owned()
     } else {
@@ -341,8 +354,16 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
         let changes = dir.join(&ws.config.changes_since_tag_filename);
         let message = dir.join(&ws.config.tag_message_filename);
         let header = match &g.since_tag {
-            Some(tag) => format!("# {}: {} commit(s) since {tag}\n\n", pkg.name, g.count),
-            None => format!("# {}: {} commit(s), no tag yet\n\n", pkg.name, g.count),
+            Some(tag) => format!(
+                "# {}: {} since {tag}\n\n",
+                pkg.name,
+                crate::core::text::count(g.count, "commit")
+            ),
+            None => format!(
+                "# {}: {} since the first commit (no tag yet)\n\n",
+                pkg.name,
+                crate::core::text::count(g.count, "commit")
+            ),
         };
         plan.write(
             Some(&pkg.name),
@@ -350,7 +371,7 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
             format!("{header}## Commits\n\n{}## Diff\n\n{}", g.log, g.diff),
         );
         let messages: Vec<&str> = g.messages.iter().map(String::as_str).collect();
-        let template = template(&pkg.name, &messages);
+        let template = template(&pkg.name, &messages, g.since_tag.is_none());
         // Kept: a message with text that is not an untouched template (this tool's, of any
         // commits, or the Python release_tool's), written for the coming release (no release
         // since it was written).
@@ -446,8 +467,19 @@ mod tests {
 
     #[test]
     fn template_has_placeholders_and_groups() {
-        let t = super::template("core-utils", &["fix: b", "feat: a"]);
+        let t = super::template("core-utils", &["fix: b", "feat: a"], false);
         assert!(t.contains("Release core-utils {VERSION}\n\nChanges since {PREV_VERSION}:\n\n### Added\n\n- a\n\n### Fixed\n\n- b\n"), "{t}");
-        assert!(super::template("x", &["chore: y"]).ends_with("- Maintenance release.\n"));
+        assert!(super::template("x", &["chore: y"], false).ends_with("- Maintenance release.\n"));
+        // A first release: nothing to be "since", and no "maintenance" about it.
+        let t = super::template("core-utils", &["feat: a"], true);
+        assert!(
+            t.ends_with("Release core-utils {VERSION}\n\nFirst release:\n\n### Added\n\n- a\n"),
+            "{t}"
+        );
+        let t = super::template("x", &["chore: y"], true);
+        assert!(
+            t.ends_with("Release x {VERSION}\n\nFirst release.\n"),
+            "{t}"
+        );
     }
 }

@@ -230,6 +230,8 @@ pub struct CommitPlan {
     pub packages: Vec<PackageCommit>,
     /// Packages with a message but nothing to commit.
     pub nothing_to_commit: Vec<String>,
+    /// Packages with uncommitted changes but no message file: left as they are.
+    pub no_message: Vec<String>,
     pub refused: Vec<Refused>,
     pub skipped: Vec<Skipped>,
 }
@@ -250,6 +252,7 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
         plan: Plan::new(&ws.root),
         packages: Vec::new(),
         nothing_to_commit: Vec::new(),
+        no_message: Vec::new(),
         refused: Vec::new(),
         skipped: Vec::new(),
     };
@@ -271,6 +274,9 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
         let commits = message.is_some() && !status.changed.is_empty();
         if message.is_some() && !commits {
             result.nothing_to_commit.push(pkg.name.clone());
+        }
+        if request.commit && message.is_none() && !status.changed.is_empty() {
+            result.no_message.push(pkg.name.clone());
         }
         let wants_push = request.push
             && (commits || status.upstream.is_none() || status.ahead > 0)

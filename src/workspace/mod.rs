@@ -301,7 +301,7 @@ impl Workspace {
                 if cycle.contains(&p.key) {
                     p.problems.push(Problem::error(format!(
                         "dependency cycle: {}",
-                        cycle.join(" -> ")
+                        cycle.join(" → ")
                     )));
                 }
             }
@@ -366,7 +366,7 @@ impl Workspace {
             Ok(order) => Ok(order.into_iter().map(|i| &self.packages[i]).collect()),
             Err(cycle) => Err(UserError::failure(format!(
                 "Dependency cycle: {}",
-                cycle.join(" -> ")
+                cycle.join(" → ")
             ))
             .with_hint("remove one of these requirements so the packages form a tree")
             .into()),

@@ -361,8 +361,8 @@ fn package_status(
             && v == tag_version
         {
             row.problems.push(Problem::warning(format!(
-                "version {v} already tagged but {commits} commit{} since",
-                if commits == 1 { "" } else { "s" }
+                "version {v} already tagged but {} since",
+                crate::core::text::count(commits as usize, "commit")
             )));
         }
     }

@@ -238,7 +238,7 @@ fn release_planning_reads_both_caches_and_never_trusts_a_stale_one() {
     let before = w.state();
     let stderr = failed(&traced(&w, &["release", "--bump", "dev"]), 1);
     assert!(
-        stderr.contains("b (packages/b): has 1 uncommitted change(s)"),
+        stderr.contains("b (packages/b): has 1 uncommitted change"),
         "{stderr}"
     );
     assert_eq!(before, w.state(), "a refused run changes nothing");

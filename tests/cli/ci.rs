@@ -308,7 +308,7 @@ fn ci_dry_run_shows_diffs_and_changes_nothing() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("Dry run: 5 step(s) planned, nothing changed"),
+        stderr.contains("Dry run: 5 steps planned, nothing changed"),
         "{stderr}"
     );
     assert_eq!(snapshot_tree(&root), before);

@@ -92,7 +92,7 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
     let out = env.run_uv(&env.path(), ["demo", "d", "--no-build"]);
     let (stdout, stderr) = outputs(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("$ release-tool sync dev"), "{stderr}");
+    assert!(stderr.contains("── release-tool sync dev ──"), "{stderr}");
     assert!(
         stderr.contains("core_utils.hello() before an edit: Hello from core-utils!"),
         "{stderr}"
@@ -102,10 +102,10 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("$ release-tool release --bump minor --push"),
+        stderr.contains("── release-tool release --bump minor --push ──"),
         "{stderr}"
     );
-    assert!(stderr.contains("$ release-tool sync prod"), "{stderr}");
+    assert!(stderr.contains("── release-tool sync prod ──"), "{stderr}");
     // prod runs the released code, installed from the new tags.
     assert!(
         stderr.contains("prod: PROD RUNS CORE-UTILS 0.1.0!"),
@@ -113,10 +113,10 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
     );
     // The production Dockerfile, generated from the prod lock and committed.
     assert!(
-        stderr.contains("\n$ release-tool docker\nWrote docker/Dockerfile and .dockerignore\n"),
+        stderr.contains("\n── release-tool docker ──\nWrote docker/Dockerfile and .dockerignore\n"),
         "{stderr}"
     );
-    assert!(stderr.contains("$ release-tool check"), "{stderr}");
+    assert!(stderr.contains("── release-tool check ──"), "{stderr}");
     assert!(
         stderr.contains("All checks passed"),
         "check: {stdout}\n{stderr}"

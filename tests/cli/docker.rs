@@ -171,7 +171,7 @@ fn dry_run_shows_the_files_and_the_engine_commands_and_changes_nothing() {
         ]
     );
     assert!(
-        stderr.ends_with("Dry run: 9 step(s) planned, nothing changed\n"),
+        stderr.ends_with("Dry run: 9 steps planned, nothing changed\n"),
         "{stderr}"
     );
 

@@ -462,7 +462,7 @@ fn dry_run_llm_sends_nothing_and_changes_nothing() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("1 of them LLM request(s); nothing sent, nothing changed"),
+        stderr.contains("1 of them LLM request; nothing sent, nothing changed"),
         "{stderr}"
     );
 

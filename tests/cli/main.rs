@@ -22,6 +22,7 @@ mod config_cmd;
 mod config_errors;
 mod demo;
 mod docker;
+mod docs_tutorial;
 mod fault_matrix;
 mod faults;
 mod foreach;

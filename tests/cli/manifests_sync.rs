@@ -295,10 +295,16 @@ fn check_names_the_drift_of_a_hand_edit_and_manifests_undoes_it() {
     );
     assert_eq!(before, snapshot_tree(&root), "check changes nothing");
 
-    ok(&env.run(&root, ["manifests"]));
+    let (_, stderr) = ok(&env.run(&root, ["manifests"]));
     assert_eq!(
         std::fs::read_to_string(&prod_path).unwrap(),
         expected_manifest(&base, true)
+    );
+    // The rewritten manifest is left uncommitted: said now, not by the next `release`'s refusal.
+    assert!(
+        stderr.contains("The root now has uncommitted changes in ")
+            && stderr.contains("prod/pyproject.toml; `release-tool release` will not start until they are committed"),
+        "{stderr}"
     );
 }
 

@@ -166,7 +166,7 @@ fn migrate_takes_the_old_tool_out_and_a_second_run_does_nothing() {
          [dependency-groups] dev, removed the workspace member `release_tool`",
         ".gitignore: ignored release_tool/changes/ and .release_tool/",
         "release_tool.toml: removed the obsolete key changes_filename",
-        "kept 1 work file(s) of release_tool/changes",
+        "kept 1 work file of release_tool/changes",
     ] {
         assert!(err.contains(needle), "{needle} not in:\n{err}");
     }
@@ -285,7 +285,7 @@ fn a_dirty_old_tool_submodule_is_refused_with_nothing_changed() {
     assert!(stdout.is_empty(), "{stdout}");
     assert!(
         err.contains(
-            "Cannot migrate: the old tool's submodule release_tool has 1 uncommitted change(s) \
+            "Cannot migrate: the old tool's submodule release_tool has 1 uncommitted change \
              (stage1.py)"
         ) && err.contains("hint:"),
         "{err}"
@@ -302,7 +302,7 @@ fn a_dirty_old_tool_submodule_is_refused_with_nothing_changed() {
     let out = env.run(&root, ["migrate"]);
     let err = outputs(&out).1;
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("1 commit(s) not pushed"), "{err}");
+    assert!(err.contains("1 commit not pushed"), "{err}");
     assert_eq!(before, snapshot_tree(&env.path()));
 }
 

@@ -121,7 +121,7 @@ fn the_users_work_survives_every_command_byte_for_byte() {
     let user_stash = git(&b, &["rev-parse", "stash@{0}"]);
 
     // (args, exit code, and for a refusal: what it says; a refusal changes nothing at all)
-    let dirty = Some("b (packages/b): has 8 uncommitted change(s)");
+    let dirty = Some("b (packages/b): has 8 uncommitted changes");
     let commands: &[(&[&str], i32, Option<&str>)] = &[
         (&["changes"], 0, None),
         (&["notes"], 0, None),

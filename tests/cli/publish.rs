@@ -234,7 +234,7 @@ fn publish_dry_run_prints_the_plan_and_changes_nothing() {
     }
     assert!(!stdout.contains("model-api"), "{stdout}");
     assert!(
-        stderr.contains("Dry run: 8 step(s) planned, nothing changed"),
+        stderr.contains("Dry run: 8 steps planned, nothing changed"),
         "{stderr}"
     );
 

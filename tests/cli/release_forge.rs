@@ -183,7 +183,7 @@ fn a_release_skipped_without_a_token_is_made_by_a_later_run_with_one() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("3 forge release(s) skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them"),
+        stderr.contains("3 forge releases skipped for lack of a token are owed: a later `release-tool release --push` with a token makes them"),
         "{stderr}"
     );
     assert!(forge.requests().is_empty());

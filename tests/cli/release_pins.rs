@@ -156,7 +156,7 @@ fn the_dry_run_shows_the_pin_check_and_the_proof_step_before_the_first_push() {
     let (stdout, stderr) = ok(&out);
     let all = format!("{stdout}{stderr}");
     assert!(
-        all.contains("staging/pyproject.toml: the pins of 3 package(s) agree with the versions and tags this release makes; before its first push the run also proves that staging/pyproject.toml resolves"),
+        all.contains("staging/pyproject.toml: the pins of 3 packages agree with the versions and tags this release makes; before its first push the run also proves that staging/pyproject.toml resolves"),
         "{all}"
     );
     assert!(

@@ -346,7 +346,7 @@ fn the_pull_request_flow_releases_a_patch_version() {
     );
     assert_eq!(
         message(&b, "HEAD"),
-        "Release b 0.1.0\n\nChanges since the first commit:\n\n### Fixed\n\n- handle Y"
+        "Release b 0.1.0\n\nFirst release:\n\n### Fixed\n\n- handle Y"
     );
     let changelog_a = read(&a.join("CHANGELOG.md"));
     assert!(
@@ -518,7 +518,7 @@ fn a_dev_version_is_tagged_at_once_and_pinned_in_staging() {
     let b = pkg(&root, "b");
     assert_eq!(
         tag_message(&b, "v0.1.0.dev1"),
-        "Release b 0.1.0.dev1\n\nChanges since the first commit:\n\n### Fixed\n\n- handle Y"
+        "Release b 0.1.0.dev1\n\nFirst release:\n\n### Fixed\n\n- handle Y"
     );
     assert!(read(&b.join("pyproject.toml")).contains("\"a>=0.1.0.dev1\""));
     let staging = read(&root.join("staging/pyproject.toml"));
@@ -714,7 +714,7 @@ fn dry_runs_change_nothing_and_the_stage_aliases_print_the_same() {
     assert!(
         prepare
             .1
-            .contains(&format!("Dry run: {} step(s) planned", steps.len()))
+            .contains(&format!("Dry run: {} steps planned", steps.len()))
     );
     assert!(
         steps
@@ -821,7 +821,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let before = state(&env, &root);
     let (_, stderr) = expect(&env, &root, &["prepare", "--bump", "patch", "--push"], 1);
     assert!(
-        stderr.contains("a (packages/a): has 1 uncommitted change(s); commit them"),
+        stderr.contains("a (packages/a): has 1 uncommitted change; commit them"),
         "{stderr}"
     );
     assert_eq!(before, state(&env, &root));
@@ -1202,7 +1202,7 @@ fn a_merge_commit_and_the_next_commit_are_not_changes() {
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "auto", "--dry-run"]);
     for name in ["a", "b"] {
         assert!(
-            stderr.contains(&format!("{name}: skipped, no changes since v0.1.0")),
+            stderr.contains(&format!("{name}: skipped, no commits since v0.1.0")),
             "{stderr}"
         );
     }
@@ -1228,7 +1228,7 @@ fn a_final_release_after_a_dev_release_counts_the_commits_since_the_last_final_o
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--dry-run"]);
     assert!(!stderr.contains("skipped"), "{stderr}");
     assert!(
-        stdout.contains("a: git -C packages/a commit --quiet -m 'Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n'"),
+        stdout.contains("a: git -C packages/a commit --quiet -m 'Release a 0.1.0\n\nFirst release:\n\n### Added\n\n- add X\n'"),
         "{stdout}"
     );
     ok(&env, &root, &["prepare", "--bump", "patch", "--push"]);
@@ -1236,19 +1236,17 @@ fn a_final_release_after_a_dev_release_counts_the_commits_since_the_last_final_o
     assert_eq!(version_of(&root, "a"), "0.1.0");
     assert_eq!(
         message(&a, "HEAD"),
-        "Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X"
+        "Release a 0.1.0\n\nFirst release:\n\n### Added\n\n- add X"
     );
     assert_eq!(
         message(&b, "HEAD"),
-        "Release b 0.1.0\n\nChanges since the first commit:\n\n### Fixed\n\n- handle Y"
+        "Release b 0.1.0\n\nFirst release:\n\n### Fixed\n\n- handle Y"
     );
     // The dev release (auto bump counts since v0.1.0.dev1 only for dev/pre bumps): a `feat`
     // since the last final release makes `auto` a minor release too.
     let changelog = read(&a.join("CHANGELOG.md"));
     assert!(
-        changelog.contains(
-            "## [0.1.0] - 2026-01-01\n\nChanges since the first commit:\n\n### Added\n\n- add X\n"
-        ),
+        changelog.contains("## [0.1.0] - 2026-01-01\n\nFirst release:\n\n### Added\n\n- add X\n"),
         "{changelog}"
     );
 }
@@ -1314,7 +1312,7 @@ fn two_rounds_merged_with_a_merge_commit_then_squashed_release_each_change_once(
     let (_, stderr) = ok(&env, &root, &["prepare", "--bump", "auto", "--dry-run"]);
     for name in ["a", "b"] {
         assert!(
-            stderr.contains(&format!("{name}: skipped, no changes since v0.1.1")),
+            stderr.contains(&format!("{name}: skipped, no commits since v0.1.1")),
             "{stderr}"
         );
     }
@@ -1381,9 +1379,7 @@ fn a_squash_merged_dev_release_is_not_tagged_again() {
     let (stdout, stderr) = ok(&env, &root, &["prepare", "--bump", "patch", "--dry-run"]);
     assert!(!stderr.contains("skipped"), "{stderr}");
     assert!(
-        stdout.contains(
-            "Release a 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- add X\n"
-        ),
+        stdout.contains("Release a 0.1.0\n\nFirst release:\n\n### Added\n\n- add X\n"),
         "{stdout}"
     );
 }

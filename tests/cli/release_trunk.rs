@@ -174,7 +174,7 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
         assert_eq!(
             notes.trim_end(),
             format!(
-                "Release {name} 0.1.0\n\nChanges since the first commit:\n\n### Added\n\n- {name} learns a feature"
+                "Release {name} 0.1.0\n\nFirst release:\n\n### Added\n\n- {name} learns a feature"
             ),
         );
         assert_eq!(subjects(&remote)[0], NEXT, "{name}: next commit on top");
@@ -329,10 +329,7 @@ fn dry_run_prints_every_step_and_changes_nothing() {
         stderr.contains("note: forge steps are off: the package remotes are local"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("step(s) planned, nothing changed"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("planned, nothing changed"), "{stderr}");
     w.env
         .insta_settings()
         .bind(|| insta::assert_snapshot!("dry_run_plan", stdout));
@@ -376,7 +373,7 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
         "{details:#?}"
     );
     assert!(
-        stderr.contains(&format!("Dry run: {} step(s) planned", steps.len())),
+        stderr.contains(&format!("Dry run: {} steps planned", steps.len())),
         "{stderr}"
     );
     assert_eq!(before, w.state());
@@ -460,7 +457,7 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     assert_eq!(who, ["b", "c", "root"], "{stdout}");
     assert!(
         stderr.contains(&format!(
-            "Dry run: {} step(s) planned",
+            "Dry run: {} steps planned",
             left.as_array().unwrap().len()
         )),
         "{stderr}"
@@ -541,7 +538,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         1,
         &[
             "Cannot release; nothing was changed",
-            "b (packages/b): has 1 uncommitted change(s)",
+            "b (packages/b): has 1 uncommitted change",
         ],
     );
     git(&b, &["checkout", "-q", "--", "src/b/feature.py"]);
@@ -625,7 +622,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     let (_, stderr) = ok(&w.release(&RELEASE));
     for name in NAMES {
         assert!(
-            stderr.contains(&format!("{name}: skipped, no changes since v0.1.0")),
+            stderr.contains(&format!("{name}: skipped, no commits since v0.1.0")),
             "{stderr}"
         );
     }
@@ -813,7 +810,7 @@ fn releasing_a_alone_raises_its_dependents_bound() {
 
     let (stdout, stderr) = ok(&w.release(&["--bump", "auto", "--push"]));
     assert!(
-        stderr.contains("b: skipped, no changes since v0.1.0")
+        stderr.contains("b: skipped, no commits since v0.1.0")
             && crate::support::table_row(&stdout, "a")
                 .is_some_and(|r| r.starts_with("a 0.1.1.dev0 → 0.1.1 v0.1.1 0.1.2.dev0 pushed")),
         "fix → patch: {stdout}\n{stderr}"
@@ -921,7 +918,7 @@ fn the_last_release_is_the_newest_tag_merged_into_head() {
     let (cold, stderr) = ok(&cold);
     assert_eq!(cold, ok(&warm).0);
     assert!(
-        stderr.contains("b: skipped, no changes since v0.1.0"),
+        stderr.contains("b: skipped, no commits since v0.1.0"),
         "{stderr}"
     );
     let steps: serde_json::Value = serde_json::from_str(&cold).unwrap();

@@ -24,14 +24,14 @@ fn writes_log_diff_and_a_grouped_template_since_the_last_tag() {
     assert!(
         outputs(&out)
             .1
-            .contains("core-utils: 2 commit(s) since v0.1.0"),
+            .contains("core-utils: 2 commits since v0.1.0"),
         "{}",
         outputs(&out).1
     );
     let dir = root.join("release_tool/changes/core-utils");
     let changes = read(&dir.join("changes_since_tag.txt"));
     assert!(
-        changes.starts_with("# core-utils: 2 commit(s) since v0.1.0\n\n## Commits\n\n"),
+        changes.starts_with("# core-utils: 2 commits since v0.1.0\n\n## Commits\n\n"),
         "{changes}"
     );
     assert!(
@@ -71,7 +71,7 @@ fn an_edited_tag_message_is_kept_and_dry_run_writes_nothing() {
     assert!(
         outputs(&out)
             .1
-            .contains("model-api: 1 commit(s) since the first commit"),
+            .contains("model-api: 1 commit since the first commit"),
         "{}",
         outputs(&out).1
     );

@@ -149,7 +149,7 @@ fn changes_dry_run_writes_nothing_and_json_lists_steps() {
         "{stdout}"
     );
     assert!(stdout.contains("+first untracked line"), "{stdout}");
-    assert!(stderr.contains("Dry run: 3 step(s) planned"), "{stderr}");
+    assert!(stderr.contains("Dry run: 3 steps planned"), "{stderr}");
     let (stdout, _) = ok(&env, &root, &["changes", "--dry-run", "--json"]);
     let plan: Value = serde_json::from_str(&stdout).unwrap();
     let actions: Vec<(&str, &str)> = plan
@@ -229,6 +229,13 @@ fn commit_commits_the_dirty_files_with_the_message_then_does_nothing() {
     let (_, stderr) = ok(&env, &root, &["commit"]);
     assert!(stderr.contains("core-utils: committed"), "{stderr}");
     assert!(stderr.contains("feat: the answer"), "{stderr}");
+    // The dirty package without a message is named, not passed over in silence.
+    assert!(
+        stderr.contains(
+            "1 package with uncommitted changes but no commit_message.txt, left as it is: data-loader"
+        ),
+        "{stderr}"
+    );
     assert_eq!(
         git(&core, &["log", "-1", "--format=%B"]).trim_end(),
         "feat: the answer\n\nComputed carefully."

@@ -577,7 +577,7 @@ fn dependency_cycle_is_named() {
         let p = problems(row(&json, name));
         assert_eq!(
             p,
-            ["dependency cycle: core-utils -> model-api -> data-loader -> core-utils"],
+            ["dependency cycle: core-utils → model-api → data-loader → core-utils"],
             "{name}"
         );
     }

@@ -187,7 +187,7 @@ fn dry_run_shows_the_moves_and_changes_nothing() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("Dry run: 3 step(s) planned, nothing changed\n"),
+        stderr.contains("Dry run: 3 steps planned, nothing changed\n"),
         "{stderr}"
     );
     assert!(

@@ -370,7 +370,7 @@ fn the_demo_does_the_whole_job_without_an_installed_uv() {
     for expected in [
         &format!("Downloaded uv {UV_VERSION} from {}/simple", server.url),
         "core_utils.hello() after an edit:  Hello from an edited core-utils!",
-        "$ release-tool release --bump minor --push",
+        "── release-tool release --bump minor --push ──",
         "prod: PROD RUNS CORE-UTILS 0.1.0!",
         "Wrote docker/Dockerfile and .dockerignore",
         "All checks passed",

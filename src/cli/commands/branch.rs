@@ -83,8 +83,8 @@ pub fn run(args: &BranchArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let n = report.rows.len();
     ui::summary(
         &format!(
-            "{done} of {n} package{} on `{}`",
-            if n == 1 { "" } else { "s" },
+            "{done} of {} on `{}`",
+            crate::core::text::count(n, "package"),
             ws.config.dev_branch
         ),
         report.failed(),

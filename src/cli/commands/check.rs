@@ -54,8 +54,5 @@ pub fn print_report(report: &CheckReport) {
         }),
     );
     let n = report.problems.len();
-    ui::note(&format!(
-        "{n} problem{} found",
-        if n == 1 { "" } else { "s" }
-    ));
+    ui::note(&format!("{} found", crate::core::text::count(n, "problem")));
 }

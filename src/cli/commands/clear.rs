@@ -42,8 +42,8 @@ pub fn run(_args: &ClearArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         ));
     } else {
         ui::note(&format!(
-            "Removed {n} change file{} from {}",
-            if n == 1 { "" } else { "s" },
+            "Removed {} from {}",
+            crate::core::text::count(n, "change file"),
             ws.config.changes_output_dir
         ));
     }

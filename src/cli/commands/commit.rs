@@ -39,6 +39,19 @@ pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             "{name}: nothing to commit (the work tree is clean); its message file is left as it is"
         ));
     }
+    if !planned.no_message.is_empty() {
+        let n = planned.no_message.len();
+        ui::note(&format!(
+            "{} with uncommitted changes but no {}, left as {}: {}",
+            crate::core::text::count(n, "package"),
+            ws.config.commit_message_filename,
+            if n == 1 { "it is" } else { "they are" },
+            crate::core::text::names_shown(&planned.no_message)
+        ));
+        ui::hint(
+            "write their messages with `release-tool changes` (`--llm` to have them drafted), then run `release-tool commit` again",
+        );
+    }
     for r in &planned.refused {
         ui::error(&r.message);
         ui::hint(&r.hint);

@@ -102,9 +102,9 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
     if global.json {
         ui::print_json(&report)?;
     } else {
-        ui::note("\n$ release-tool status");
+        ui::note("\n── release-tool status ──");
         super::status::print_report(&report);
-        ui::note("\n$ release-tool check");
+        ui::note("\n── release-tool check ──");
         let check = crate::manage::check::run(
             &ws,
             &CheckRequest {
@@ -139,7 +139,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
 /// `sync dev`, then show that the install is editable: an edit to a package's source is
 /// visible in the environment without reinstalling (the edit is reverted afterwards).
 fn environments(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
-    ui::note("\n$ release-tool sync dev");
+    ui::note("\n── release-tool sync dev ──");
     env::plan_sync(ws, env::Mode::Dev, global.jobs())?.execute(Some(uv))?;
     // The lock is part of the workspace: commit it so the root stays clean.
     let git = Git::new(&ws.root);
@@ -213,7 +213,7 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         no_product: false,
         product_bump: None,
     };
-    ui::note(&format!("\n$ release-tool {}", req.command_line()));
+    ui::note(&format!("\n── release-tool {} ──", req.command_line()));
     let settings = global.resolve(&ws.config);
     let (journal, report) = crate::app::stage::run_unattended(ws, &settings, &req, uv)?;
     if let Some(f) = report.failures.first() {
@@ -232,7 +232,7 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
 /// `sync prod` from the new release tags (non-editable installs from the remotes), and an
 /// import of the released code.
 fn prod(ws: &Workspace, uv: &Uv, global: &GlobalArgs) -> Result<()> {
-    ui::note("\n$ release-tool sync prod");
+    ui::note("\n── release-tool sync prod ──");
     env::plan_sync(ws, env::Mode::Prod, global.jobs())?.execute(Some(uv))?;
     let dir = env::mode_dir(ws, env::Mode::Prod);
     let (_, out, err) = uv.run_captured(
@@ -283,9 +283,9 @@ fn image(ws: &Workspace, remotes: &Path, build: bool) -> Result<()> {
         None
     };
     ui::note(if engine.is_some() {
-        "\n$ release-tool docker --build"
+        "\n── release-tool docker --build ──"
     } else {
-        "\n$ release-tool docker"
+        "\n── release-tool docker ──"
     });
     let env = |_: &str| None;
     let files = crate::docker::plan(

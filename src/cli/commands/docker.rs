@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
+use std::fmt::Write as _;
+
 use crate::cli::GlobalArgs;
 use crate::core::error::{ExitKind, UserError};
 use crate::core::ui;
@@ -145,8 +147,8 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
             ui::print_text(&plan.render());
         }
         ui::note(&format!(
-            "Dry run: {} step(s) planned, nothing changed",
-            plan.steps.len()
+            "Dry run: {} planned, nothing changed",
+            crate::core::text::count(plan.steps.len(), "step")
         ));
         return Ok(ExitKind::Success);
     }
@@ -184,8 +186,13 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
             ui::print_text(&format!("{r}\n"));
         }
     } else {
+        // The same command as the Dockerfile's header: with the build contexts it names.
+        let mut contexts = String::new();
+        for m in &input.mounts {
+            let _ = write!(contexts, " --build-context {}={}", m.name, m.path);
+        }
         ui::hint(&format!(
-            "build it with `release-tool docker --build`, or `docker build -f {dockerfile} {}`",
+            "build it with `release-tool docker --build`, or `docker build -f {dockerfile}{contexts} {}`",
             input.settings.context
         ));
     }

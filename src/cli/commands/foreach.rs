@@ -52,8 +52,8 @@ pub fn run(args: &ForeachArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
             ui::print_text(&plan.render());
             let n = plan.targets.len();
             ui::note(&format!(
-                "Dry run: would run in {n} package{}, nothing was run",
-                if n == 1 { "" } else { "s" }
+                "Dry run: would run in {}, nothing was run",
+                crate::core::text::count(n, "package")
             ));
         }
         return Ok(ExitKind::Success);

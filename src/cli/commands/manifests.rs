@@ -76,8 +76,8 @@ pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind
         }
         if !planned.warnings.is_empty() {
             return Err(UserError::failure(format!(
-                "{} package pin(s) missing",
-                planned.warnings.len()
+                "{} missing",
+                crate::core::text::count(planned.warnings.len(), "package pin")
             ))
             .with_hint(
                 "tag the packages (e.g. `release-tool release`) and run `release-tool manifests`",
@@ -116,5 +116,6 @@ pub fn run(args: &ManifestsArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind
             ui::note(&format!("Updated {}", changed.join(", ")));
         }
     }
+    super::note_root_left_uncommitted(&ws, &changed);
     Ok(ExitKind::Success)
 }

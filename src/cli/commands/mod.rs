@@ -105,6 +105,24 @@ pub fn report_steps(plan: &crate::plan::Plan, settings: &Settings) -> anyhow::Re
     Ok(())
 }
 
+/// After a command wrote root files that a release commits (`files`, relative to the root):
+/// say which are left uncommitted, since the next `release-tool release` refuses to start over
+/// them (docs/commands.md, manifests and sync).
+pub fn note_root_left_uncommitted(ws: &crate::workspace::Workspace, files: &[String]) {
+    let dirty = crate::release::uncommitted_release_files(ws, files);
+    if dirty.is_empty() {
+        return;
+    }
+    crate::core::ui::note(&format!(
+        "The root now has uncommitted changes in {}; `release-tool release` will not start until they are committed",
+        crate::core::text::names_shown(&dirty)
+    ));
+    crate::core::ui::hint(&format!(
+        "commit them in the root: `git add {} && git commit -m 'chore: update the environments'`",
+        crate::core::text::shell_words(&dirty),
+    ));
+}
+
 /// The directory to start the workspace search from: `-C DIR` or the current directory.
 pub fn start_dir(global: &GlobalArgs) -> PathBuf {
     global.root.clone().unwrap_or_else(|| PathBuf::from("."))

@@ -97,8 +97,11 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
                 _ => "",
             };
             ui::note(&format!(
-                "{}: {} commit(s) since {since} -> {}, {}{kept}",
-                n.package, n.commits, n.changes_file, n.tag_message_file
+                "{}: {} since {since} → {}, {}{kept}",
+                n.package,
+                crate::core::text::count(n.commits, "commit"),
+                n.changes_file,
+                n.tag_message_file
             ));
             if let Some(why) = &n.tag_message_stale {
                 ui::note(&format!(

@@ -94,9 +94,8 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         .collect();
     if failed.is_empty() {
         ui::note(&format!(
-            "Published {} package{} to {}",
-            results.len(),
-            if results.len() == 1 { "" } else { "s" },
+            "Published {} to {}",
+            crate::core::text::count(results.len(), "package"),
             plan.index.upload_url
         ));
         return Ok(ExitKind::Success);

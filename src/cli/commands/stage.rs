@@ -39,7 +39,7 @@ pub struct Release;
 impl StageKind for Prepare {
     const STAGE: Stage = Stage::Prepare;
     const PUSH: &'static str =
-        "Push the branch (and a dev/pre tag) and open a pull request `dev_branch` -> `base_branch`";
+        "Push the branch (and a dev/pre tag) and open a pull request `dev_branch` → `base_branch`";
     const NO_ROOT_COMMIT: &'static str =
         "Do not make the root's bookkeeping commit (staging pins, submodule pointers)";
 }

@@ -106,7 +106,7 @@ pub fn print_report(report: &StatusReport) {
         .filter(|r| r.status == "warning")
         .count();
     let n = report.packages.len();
-    let mut summary = format!("{n} package{}", if n == 1 { "" } else { "s" });
+    let mut summary = crate::core::text::count(n, "package");
     if errors > 0 {
         let _ = write!(summary, ", {errors} with errors");
     }

@@ -42,6 +42,8 @@ pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         let shown = ws.rel(&venv);
         ui::note(&format!("Active environment: {mode} ({shown})"));
         ui::hint(&format!("activate it with `source {shown}/bin/activate`"));
+        let lock = ws.rel(&dir.join("uv.lock"));
+        super::note_root_left_uncommitted(&ws, &[lock]);
     }
     Ok(ExitKind::Success)
 }

@@ -94,9 +94,9 @@ pub fn run(args: &UpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     }
     let n = survey.moves.len();
     let what = format!(
-        "the new pointer{} of {n} package{}",
-        if n == 1 { "" } else { "s" },
-        if n == 1 { "" } else { "s" }
+        "the new {} of {}",
+        crate::core::text::noun(n, "pointer"),
+        plural(n, "package")
     );
     if let Some(hash) = &commit {
         ui::note(&format!(
@@ -109,10 +109,7 @@ pub fn run(args: &UpdateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     }
     if !survey.up_to_date.is_empty() {
         let n = survey.up_to_date.len();
-        ui::note(&format!(
-            "{n} package{} already up to date",
-            if n == 1 { "" } else { "s" }
-        ));
+        ui::note(&format!("{} already up to date", plural(n, "package")));
     }
     Ok(failed)
 }
@@ -125,8 +122,8 @@ fn nothing_moved(survey: &Survey) {
     } else if !survey.up_to_date.is_empty() {
         let n = survey.up_to_date.len();
         ui::note(&format!(
-            "{n} package{} already up to date; nothing else updated",
-            if n == 1 { "" } else { "s" }
+            "{} already up to date; nothing else updated",
+            plural(n, "package")
         ));
     }
 }
@@ -160,6 +157,4 @@ fn print_moves(moves: &[Move], dry_run: bool) {
     ui::print_text(&out);
 }
 
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
+use crate::core::text::count as plural;
