@@ -74,9 +74,13 @@ fn generates_stable_files_and_check_tells_when_they_are_stale() {
     let before = snapshot_tree(&root);
     let out = env.run(&root, ["docker"]);
     assert!(out.status.success());
-    assert_eq!(
-        outputs(&out).1,
-        "docker/Dockerfile and .dockerignore are up to date\nhint: build it with `release-tool docker --build`, or `docker build -f docker/Dockerfile .`\n"
+    // The hint's plain `docker build` carries the build context the demo's remotes need.
+    let stderr = outputs(&out).1;
+    assert!(
+        stderr.starts_with(
+            "docker/Dockerfile and .dockerignore are up to date\nhint: build it with `release-tool docker --build`, or `docker build -f docker/Dockerfile --build-context mount-0="
+        ) && stderr.ends_with("/remotes .`\n"),
+        "{stderr}"
     );
     assert_eq!(before, snapshot_tree(&root));
 

@@ -352,7 +352,7 @@ fn the_old_tools_untouched_template_counts_as_unwritten() {
     let (plan, err) = outputs(&out);
     assert!(out.status.success(), "{err}");
     assert!(
-        plan.contains("Changes since") && !plan.contains("Изменения") && !plan.contains("Релиз"),
+        plan.contains("First release") && !plan.contains("Изменения") && !plan.contains("Релиз"),
         "{plan}"
     );
 
