@@ -75,7 +75,7 @@ impl GlobalArgs {
     }
 
     /// The flags alone, for a command that runs without a configuration (`init`, `demo`) or
-    /// does not read `dry_run` from it (`add`, `new`, `remove`, `sync`, `lock`, `update`: there
+    /// does not read `dry_run` from it (`add`, `new`, `remove`, `split`, `sync`, `lock`, `update`: there
     /// it only decides the workspace lock).
     pub fn flags(&self) -> Settings {
         Settings {
@@ -101,6 +101,8 @@ pub enum Command {
     Add(commands::add::AddArgs),
     /// Unregister a package and remove its submodule.
     Remove(commands::remove::RemoveArgs),
+    /// Graduate an in-tree package into its own repository, as a submodule at the same path.
+    Split(commands::split::SplitArgs),
     /// Show the state of every package.
     Status(commands::status::StatusArgs),
     /// Move submodules to their branch heads and commit the new pointers.
@@ -216,6 +218,7 @@ pub const NOT_USED: &[(&str, &str, &str)] = &[
     ("add", "packages", "the package is named by its argument"),
     ("new", "packages", "the package is named by its argument"),
     ("remove", "packages", "the package is named by its argument"),
+    ("split", "packages", "the package is named by its argument"),
 ];
 
 /// The command line as parsed: [`Cli`] with the global flags a command does not use hidden
