@@ -6,13 +6,7 @@ use crate::core::ui;
 use crate::manage::split::{self, SplitRequest};
 use crate::workspace::Workspace;
 
-/// Graduate an in-tree package into its own repository.
-///
-/// The commits of the root repository that touch the package's directory become the new
-/// repository's history (the directory as its root; authors, dates and messages kept), its tags
-/// `<name>-v<version>` become `<tag_prefix><version>`; both are pushed to the remote, which must
-/// exist and be empty. The directory is then replaced by a submodule of the remote at the same
-/// path, the staging and prod pins of the package point at the remote, in one root commit.
+/// Graduate an in-tree package into its own repository (the help is on `Command::Split`).
 #[derive(Debug, clap::Args)]
 pub struct SplitArgs {
     /// Package name.
