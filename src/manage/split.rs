@@ -89,7 +89,13 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
     check_in_tree(ws, pkg, &root_git)?;
     let staging = ws.config.staging_pyproject_path.clone();
     let prod = ws.config.prod_pyproject_path.clone();
-    check_clean(ws, &name, &rel, &[&rel, ".gitmodules", &staging, &prod])?;
+    // A `[packages.NAME] tag_prefix` names the in-tree tags; the new repository's tags take the
+    // global prefix, so the key goes.
+    let config_edit = config_without_tag_prefix(ws, &name)?;
+    let config_rel = config_edit.as_ref().map(|(path, _)| ws.rel(path));
+    let mut committed: Vec<&str> = vec![&rel, ".gitmodules", &staging, &prod];
+    committed.extend(config_rel.as_deref());
+    check_clean(ws, &name, &rel, &committed)?;
     let (url, local) = remote_url(&req.remote, &req.cwd)?;
     check_empty_remote(&root_git, &name, &url, local)?;
     let branch = ws
@@ -98,7 +104,12 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
         .unwrap_or(&ws.config.base_branch)
         .to_owned();
     let new_prefix = ws.config.tag_prefix.clone();
-    let old_prefix = format!("{name}-v");
+    let old_prefix = ws
+        .config
+        .packages
+        .get(&name)
+        .and_then(|p| p.tag_prefix.clone())
+        .unwrap_or_else(|| format!("{name}-v"));
 
     let mut warnings = Vec::new();
     let tags = root_tags(&root_git, &old_prefix, &mut warnings)?;
@@ -225,6 +236,10 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
             paths.push(manifest.clone());
         }
     }
+    if let (Some((path, text)), Some(rel)) = (&config_edit, &config_rel) {
+        plan.write(None, path, text.clone());
+        paths.push(rel.clone());
+    }
     let mut git_add = vec!["add".to_owned(), "--".to_owned()];
     git_add.extend(paths.iter().cloned());
     plan.git(None, &ws.root, git_add);
@@ -339,6 +354,49 @@ fn check_clean(ws: &Workspace, name: &str, rel: &str, paths: &[&str]) -> Result<
         paths.join(" ")
     ))
     .into())
+}
+
+/// The configuration file with `[packages.NAME] tag_prefix` removed (and the package's table
+/// when nothing else is left in it), when the file sets one.
+fn config_without_tag_prefix(ws: &Workspace, name: &str) -> Result<Option<(PathBuf, String)>> {
+    let path = match &ws.config_source {
+        crate::config::ConfigSource::File(p) | crate::config::ConfigSource::Pyproject(p) => p,
+        crate::config::ConfigSource::Defaults => return Ok(None),
+    };
+    let text = fs_err::read_to_string(path)?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| UserError::usage(format!("Malformed TOML in {}: {e}", path.display())))?;
+    let nested = doc
+        .get("tool")
+        .and_then(|t| t.get("release_tool"))
+        .is_some();
+    let top: Option<&mut dyn toml_edit::TableLike> = if nested {
+        doc.get_mut("tool")
+            .and_then(|t| t.get_mut("release_tool"))
+            .and_then(toml_edit::Item::as_table_like_mut)
+    } else {
+        Some(doc.as_table_mut())
+    };
+    let Some(packages) = top
+        .and_then(|t| t.get_mut("packages"))
+        .and_then(toml_edit::Item::as_table_like_mut)
+    else {
+        return Ok(None);
+    };
+    let Some(table) = packages
+        .get_mut(name)
+        .and_then(toml_edit::Item::as_table_like_mut)
+    else {
+        return Ok(None);
+    };
+    if table.remove("tag_prefix").is_none() {
+        return Ok(None);
+    }
+    if table.is_empty() {
+        packages.remove(name);
+    }
+    Ok(Some((path.clone(), doc.to_string())))
 }
 
 /// The URL to push to and record, and whether it is local. A path is taken from `cwd` and

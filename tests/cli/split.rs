@@ -410,3 +410,37 @@ fn split_refuses_bad_input_and_changes_nothing() {
         &["Cannot split alpha", "already a repository of its own"],
     );
 }
+
+#[test]
+fn split_reads_a_configured_tag_prefix_and_removes_it_from_the_configuration() {
+    let env = TestEnv::new();
+    let root = env.path().join("product");
+    ok(&env.run(&env.path(), ["init", "product"]));
+    ok(&env.run(&root, ["new", "alpha", "--in-tree"]));
+    crate::support::add_config(
+        &root,
+        "\n[tool.release_tool.packages.alpha]\ntag_prefix = \"alpha/\"\n",
+    );
+    set_version(&root.join("packages/alpha"), "0.1.0");
+    commit_all(&root, "chore: release alpha 0.1.0");
+    git(&root, &["tag", "-a", "-m", "alpha 0.1.0", "alpha/0.1.0"]);
+    let url = bare(&env, "alpha");
+    let remote = env.path().join("remotes/alpha.git");
+    let (_, stderr) = ok(&env.run(&root, ["split", "alpha", "--remote", &url]));
+    assert!(stderr.contains("1 tag(s)"), "{stderr}");
+    assert_eq!(
+        git(&root, &["rev-parse", "alpha/0.1.0:packages/alpha"]),
+        git(&remote, &["rev-parse", "v0.1.0^{tree}"])
+    );
+    let config = std::fs::read_to_string(root.join(crate::support::CONFIG_FILE)).unwrap();
+    assert!(
+        !config.contains("alpha/") && !config.contains("[tool.release_tool.packages.alpha]"),
+        "{config}"
+    );
+    let changed = git(&root, &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        changed.lines().any(|l| l == crate::support::CONFIG_FILE),
+        "{changed}"
+    );
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+}
