@@ -617,7 +617,11 @@ fn fast_import_stream(
         match &tag.annotated {
             Some((tagger, message)) => {
                 // The `data` of a tag ends the command: no blank line after it.
-                let _ = writeln!(out, "tag {new_name}\nfrom :{m}\ntagger {tagger}");
+                let _ = writeln!(out, "tag {new_name}\nfrom :{m}");
+                // A tag made without a tagger (old git, some tools) stays without one.
+                if !tagger.starts_with(" <> ") {
+                    let _ = writeln!(out, "tagger {tagger}");
+                }
                 data(&mut out, message);
             }
             None => {

@@ -303,6 +303,19 @@ fn split_extracts_the_package_history_and_tags_and_leaves_a_sound_workspace() {
     );
     assert!(ok1, "{stderr}");
     assert_eq!(stdout.trim(), "0.2.0");
+
+    // A fresh clone of the root without submodules installs prod from the new repository.
+    commit_all(&root, "chore: lock");
+    let clone = crate::support::clone_root(&env, &root, &[]);
+    assert!(!clone.join("packages/alpha/pyproject.toml").exists());
+    std::fs::remove_file(clone.join("prod/uv.lock")).unwrap();
+    ok(&env.run_uv(&clone, ["sync", "prod"]));
+    let (ok2, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import alpha, importlib.metadata as m; print(m.version('alpha'))",
+    );
+    assert!(ok2, "{stderr}");
+    assert_eq!(stdout.trim(), "0.2.0");
 }
 
 #[test]
