@@ -75,7 +75,7 @@ impl GlobalArgs {
     }
 
     /// The flags alone, for a command that runs without a configuration (`init`, `demo`) or
-    /// does not read `dry_run` from it (`add`, `new`, `remove`, `sync`, `lock`, `update`: there
+    /// does not read `dry_run` from it (`add`, `new`, `remove`, `split`, `sync`, `lock`, `update`: there
     /// it only decides the workspace lock).
     pub fn flags(&self) -> Settings {
         Settings {
@@ -94,13 +94,26 @@ impl GlobalArgs {
 pub enum Command {
     // --- Workspace ---
     /// Create (or complete) a root workspace.
+    ///
+    /// Packages come next, in either layout (mixed if you like): `new NAME --remote URL` (a
+    /// repository of its own, registered as a submodule) or `new NAME --in-tree` (a plain
+    /// directory of the root repository, which `split` graduates into its own repository later).
     Init(commands::init::InitArgs),
-    /// Create a new micro-package with its own repository and register it.
+    /// Create a new micro-package (its own repository, or in-tree) and register it.
     New(commands::new::NewArgs),
     /// Add an existing package repository as a submodule.
     Add(commands::add::AddArgs),
     /// Unregister a package and remove its submodule.
     Remove(commands::remove::RemoveArgs),
+    /// Graduate an in-tree package into its own repository, as a submodule at the same path.
+    ///
+    /// The root's commits that touch the package's directory become the new repository's
+    /// history (the directory as its root; authors, dates and messages kept), its tags
+    /// `<name>-v<version>` become `<tag_prefix><version>`; both are pushed to the remote, which
+    /// must exist and be empty. The directory is then replaced by a submodule of the remote at
+    /// the same path and the staging and prod pins of the package point at the remote, in one
+    /// root commit. See docs/split.md.
+    Split(commands::split::SplitArgs),
     /// Show the state of every package.
     Status(commands::status::StatusArgs),
     /// Move submodules to their branch heads and commit the new pointers.
@@ -216,6 +229,7 @@ pub const NOT_USED: &[(&str, &str, &str)] = &[
     ("add", "packages", "the package is named by its argument"),
     ("new", "packages", "the package is named by its argument"),
     ("remove", "packages", "the package is named by its argument"),
+    ("split", "packages", "the package is named by its argument"),
 ];
 
 /// The command line as parsed: [`Cli`] with the global flags a command does not use hidden

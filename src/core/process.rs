@@ -8,7 +8,8 @@
 //! - **argv only, never a shell.** The program is a path or a name looked up on `PATH`; the
 //!   arguments are passed verbatim. Pipes, globs and `$VAR` need a shell the user asks for
 //!   explicitly: `sh -c 'cmd | other'`.
-//! - **stdin is closed** (`/dev/null`): commands run in parallel and cannot share a terminal.
+//! - **stdin is closed** (`/dev/null`): commands run in parallel and cannot share a terminal;
+//!   a command that reads a stream gets a file prepared beforehand ([`Process::stdin_file`]).
 //! - **the environment is inherited as it is**, plus the few variables a [`Process`] adds; a
 //!   process without extra variables starts without a copy of the environment (git runs
 //!   thousands of times in a large workspace).
@@ -38,7 +39,7 @@ use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -226,6 +227,8 @@ pub struct Process<'a> {
     env: Vec<(OsString, OsString)>,
     /// [`Process::time_limit`].
     limit: Option<Duration>,
+    /// [`Process::stdin_file`].
+    stdin: Option<PathBuf>,
 }
 
 impl<'a> Process<'a> {
@@ -245,6 +248,7 @@ impl<'a> Process<'a> {
             workdir: Workdir::Chdir,
             env: Vec::new(),
             limit: None,
+            stdin: None,
         }
     }
 
@@ -305,6 +309,14 @@ impl<'a> Process<'a> {
     }
 
     /// The arguments (without the program and the directory flag).
+    /// Read stdin from `file` instead of `/dev/null`: a stream prepared on disk beforehand
+    /// (`git fast-import`), never a terminal.
+    #[must_use]
+    pub fn stdin_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.stdin = Some(file.into());
+        self
+    }
+
     pub fn arguments(&self) -> &[OsString] {
         &self.args
     }
@@ -341,7 +353,11 @@ impl<'a> Process<'a> {
             }
             Workdir::Inherit => {}
         }
-        cmd.args(&self.args).stdin(Stdio::null());
+        let stdin = match &self.stdin {
+            Some(file) => Stdio::from(std::fs::File::open(file).map_err(|e| self.io_error(e))?),
+            None => Stdio::null(),
+        };
+        cmd.args(&self.args).stdin(stdin);
         if !self.env.is_empty() {
             cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         }

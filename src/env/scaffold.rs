@@ -34,6 +34,9 @@ pub struct NewPackageRequest {
     pub deps: Vec<String>,
     /// Remote to push to and register as a submodule.
     pub remote: Option<String>,
+    /// A plain directory of the root repository (no repository of its own, no submodule):
+    /// its files are committed in the root commit that registers it.
+    pub in_tree: bool,
 }
 
 /// Whether `name` is a valid Python project name (PEP 508).
@@ -284,7 +287,8 @@ fn package_pyproject(req: &NewPackageRequest, requires_python: &str) -> String {
 }
 
 /// Plan a standalone package in `<packages_dir>/<name>` with its own repository (branch `main`,
-/// first commit); with a remote (a local path is stored as a `file://` URL, a relative one taken
+/// first commit), or with `in_tree` a plain directory of the root repository (its files go
+/// into the root commit below; no repository, no remote); with a remote (a local path is stored as a `file://` URL, a relative one taken
 /// from the root), push it and register it as a submodule (`branch = main`); then
 /// register it in the dev manifest (a dependency, and `{ workspace = true }` in the root's
 /// sources) and commit the root.
@@ -321,8 +325,10 @@ pub fn plan_new(
     for (file, text) in new_package_files(req, &module, &requires_python) {
         plan.create(pkg, dir.join(file), text);
     }
-    plan_first_commit(&mut plan, root, &dir, req);
-    if let Some(given) = &req.remote {
+    if !req.in_tree {
+        plan_first_commit(&mut plan, root, &dir, req);
+    }
+    if let Some(given) = req.remote.as_ref().filter(|_| !req.in_tree) {
         // A path (absolute, or relative to the root) is stored as a `file://` URL: git reads it
         // the same, and the staging and prod pins made from it are URLs uv reads.
         let url = crate::workspace::local_remote_url(given, root);
@@ -506,7 +512,9 @@ fn plan_root_registration(
     );
     plan.write(None, &root_manifest, dev.render());
     let mut add = vec!["add", "--", "pyproject.toml"];
-    if req.remote.is_some() {
+    if req.in_tree {
+        add.push(rel);
+    } else if req.remote.is_some() {
         add.extend([".gitmodules", rel]);
     }
     plan.git(None, root, add);

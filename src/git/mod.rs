@@ -473,6 +473,21 @@ impl Git {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Run git with its stdin read from `input` (a stream written beforehand: `fast-import`).
+    pub fn run_with_input<I, S>(&self, args: I, input: &Path) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let process = self.process(args).stdin_file(input);
+        let out = process.run(Capture::Separate)?;
+        if out.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(process.failed(out.exit(), stderr.trim()).into())
+    }
+
     /// Run git for a network operation: never prompts on a terminal (work runs in parallel).
     pub fn run_batch<I, S>(&self, args: I) -> Result<String, GitError>
     where

@@ -663,6 +663,12 @@ fn run_step(
             plan.run_file_step(&step.kind)?;
             Ok(Outcome::Ran(None))
         }
+        StepKind::GitInput { dir, args, input } => {
+            // `fast-import` of the same stream makes the same objects and refs: safe to repeat.
+            durable(shared, opts)?;
+            Git::new(dir).run_with_input(args, input)?;
+            Ok(Outcome::Ran(None))
+        }
         StepKind::Git { dir, args } if opts.direct => {
             Git::new(dir).run(args)?;
             Ok(Outcome::Ran(None))

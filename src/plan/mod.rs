@@ -38,6 +38,13 @@ pub enum StepKind {
     RemoveEmptyDir { path: PathBuf },
     /// Run `git -C dir args...`.
     Git { dir: PathBuf, args: Vec<String> },
+    /// Run `git -C dir args...` with its stdin read from the file `input` (written by an
+    /// earlier step): the stream of `git fast-import`.
+    GitInput {
+        dir: PathBuf,
+        args: Vec<String>,
+        input: PathBuf,
+    },
     /// Run `uv args...` in `dir`; git (uv's) fetches each URL of `redirects` from the local
     /// repository that holds the tags not pushed yet (as [`StepKind::ProveLock`] does).
     Uv {
@@ -504,6 +511,28 @@ impl Plan {
         );
     }
 
+    /// Run git in `dir` with its stdin read from the file `input`.
+    pub fn git_input<I, S>(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        args: I,
+        input: impl Into<PathBuf>,
+    ) where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        self.push(
+            package,
+            StepKind::GitInput {
+                dir: dir.into(),
+                args,
+                input: input.into(),
+            },
+        );
+    }
+
     /// Run uv in `dir`.
     pub fn uv<I, S>(&mut self, package: Option<&str>, dir: impl Into<PathBuf>, args: I)
     where
@@ -612,6 +641,7 @@ impl Plan {
                         "git",
                         format!("git -C {} {}", self.rel(dir), shell_words_shown(args)),
                     ),
+                    StepKind::GitInput { .. } => ("git", self.headline(s)),
                     StepKind::Uv { .. } => ("uv", self.headline(s)),
                     StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
                     StepKind::Engine { dir, engine, args } => {
@@ -652,6 +682,7 @@ impl Plan {
             } else if matches!(
                 step.kind,
                 StepKind::Git { .. }
+                    | StepKind::GitInput { .. }
                     | StepKind::Uv { .. }
                     | StepKind::Engine { .. }
                     | StepKind::ProveLock { .. }
@@ -708,6 +739,12 @@ impl Plan {
                 "git -C {} {}",
                 self.rel(dir),
                 shell_words_shown(&first_lines(args))
+            ),
+            StepKind::GitInput { dir, args, input } => format!(
+                "git -C {} {} < {}",
+                self.rel(dir),
+                shell_words_shown(args),
+                self.rel(input)
             ),
             StepKind::Uv {
                 dir,

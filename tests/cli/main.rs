@@ -52,6 +52,7 @@ mod release_product;
 mod release_recovery;
 mod release_trunk;
 mod remotes;
+mod split;
 mod stage_branch;
 mod stage_notes;
 mod stages_changes;

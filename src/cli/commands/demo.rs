@@ -382,6 +382,7 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
             description: Some((*description).to_owned()),
             deps: deps.iter().map(|d| (*d).to_owned()).collect(),
             remote: Some(url),
+            in_tree: false,
         };
         scaffold::plan_new(&root, &config, &existing, &request)?.execute(None)?;
         existing.push((*name).to_owned());

@@ -25,6 +25,7 @@ pub mod prepare;
 pub mod publish;
 pub mod release;
 pub mod remove;
+pub mod split;
 pub mod stage;
 pub mod status;
 pub mod sync;
@@ -58,6 +59,7 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         Command::New(a) => new::run(a, global),
         Command::Add(a) => add::run(a, global),
         Command::Remove(a) => remove::run(a, global),
+        Command::Split(a) => split::run(a, global),
         Command::Migrate(a) => migrate::run(a, global),
         Command::Status(a) => status::run(a, global),
         Command::Update(a) => update::run(a, global),

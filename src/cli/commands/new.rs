@@ -1,4 +1,4 @@
-//! `new NAME [--remote URL] [--dep PKG]... [--description D]`: a new micro-package.
+//! `new NAME [--remote URL | --in-tree] [--dep PKG]... [--description D]`: a new micro-package.
 
 use crate::cli::GlobalArgs;
 use crate::core::error::ExitKind;
@@ -12,8 +12,12 @@ pub struct NewArgs {
     /// Package name (PEP 508).
     pub name: String,
     /// Remote URL: push there and register the package as a submodule.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "in_tree")]
     pub remote: Option<String>,
+    /// Make it an in-tree package: a plain directory of the root repository, committed there
+    /// (no repository of its own, no submodule; `split` graduates it later).
+    #[arg(long)]
+    pub in_tree: bool,
     /// Depend on another workspace package (repeatable).
     #[arg(long = "dep", value_name = "PKG")]
     pub deps: Vec<String>,
@@ -33,6 +37,7 @@ pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         description: args.description.clone(),
         deps: args.deps.clone(),
         remote: args.remote.clone(),
+        in_tree: args.in_tree,
     };
     let plan = scaffold::plan_new(&ws.root, &ws.config, &existing, &request)?;
     let rel = format!(
@@ -49,7 +54,7 @@ pub fn run(args: &NewArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             "Created package {} in {}/{}",
             args.name, ws.config.packages_dir, args.name
         ));
-        if args.remote.is_none() {
+        if args.remote.is_none() && !args.in_tree {
             ui::hint(
                 "without --remote the package is not a submodule yet: push it somewhere and `release-tool add URL`",
             );

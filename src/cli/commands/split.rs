@@ -1,0 +1,58 @@
+//! `split NAME --remote URL`: graduate an in-tree package into its own repository.
+
+use crate::cli::GlobalArgs;
+use crate::core::error::ExitKind;
+use crate::core::ui;
+use crate::manage::split::{self, SplitRequest};
+use crate::workspace::Workspace;
+
+/// Graduate an in-tree package into its own repository (the help is on `Command::Split`).
+#[derive(Debug, clap::Args)]
+pub struct SplitArgs {
+    /// Package name.
+    pub name: String,
+    /// The new repository: an existing, empty repository (URL or path).
+    #[arg(long, value_name = "URL")]
+    pub remote: String,
+}
+
+/// Run `split`.
+pub fn run(args: &SplitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let ws = Workspace::discover(&super::start_dir(global))?;
+    let _lock = super::workspace_lock(&ws, global, "split")?;
+    ws.print_warnings();
+    let request = SplitRequest {
+        name: args.name.clone(),
+        remote: args.remote.clone(),
+        cwd: std::env::current_dir()?,
+    };
+    let planned = split::plan_split(&ws, &request)?;
+    for warning in &planned.warnings {
+        ui::warn(warning);
+    }
+    let ran = super::run_plan(&planned.plan, &global.flags(), None).map_err(|e| {
+        e.context(format!(
+            "`split {}` stopped; the root's last commit still has {}: \
+             `git -C {} reset --quiet -- {} && git -C {} checkout -- {}` brings it back",
+            planned.name,
+            planned.rel_path,
+            ws.root.display(),
+            planned.rel_path,
+            ws.root.display(),
+            planned.rel_path
+        ))
+    })?;
+    if ran {
+        super::report_steps(&planned.plan, &global.flags())?;
+        ui::note(&format!(
+            "Split {} into {} ({} commit(s), {} tag(s), branch {}); {} is now a submodule",
+            planned.name,
+            planned.url,
+            planned.commits,
+            planned.tags.len(),
+            planned.branch,
+            planned.rel_path
+        ));
+    }
+    Ok(ExitKind::Success)
+}
