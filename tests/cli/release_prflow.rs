@@ -204,8 +204,9 @@ fn ready_to_prepare(env: &TestEnv) -> PathBuf {
     ok(env, &root, &["notes"]);
     for name in ["a", "b"] {
         let template = read(&changes.join(format!("{name}/tag_message.md")));
+        // A first release: `{VERSION}` only (there is no previous version to name).
         assert!(
-            template.contains("{VERSION}") && template.contains("{PREV_VERSION}"),
+            template.contains("{VERSION}") && template.contains("First release:"),
             "{template}"
         );
     }
