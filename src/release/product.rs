@@ -323,6 +323,11 @@ pub(super) fn plan(
                 name: format!("{name} {version}"),
                 body: notes.clone(),
                 prerelease: !version::is_final(&version),
+                latest: Some(super::newest_final(
+                    tags.iter().map(String::as_str),
+                    &prefix,
+                    &version,
+                )),
             },
         })
     } else {
@@ -386,6 +391,7 @@ pub(super) fn tag_at_head(
             name: format!("{name} {version}"),
             body: notes,
             prerelease: !version::is_final(&version),
+            latest: None,
         },
     });
     Some((tag, call))
