@@ -469,10 +469,7 @@ pub(super) fn upload_assets(
         if let Some((_, size, asset_id, broken)) = existing.iter().find(|e| e.0 == asset.name) {
             if *broken {
                 // An upload that never finished (GitHub keeps it as a "starter"): gone first.
-                let path = format!(
-                    "{}/releases/assets/{asset_id}",
-                    repo_path(owner, repo)
-                );
+                let path = format!("{}/releases/assets/{asset_id}", repo_path(owner, repo));
                 let reply = client.request(Method::Delete, &path, None)?;
                 expect(client, Method::Delete, &path, &full, &reply, &[204, 404])?;
             } else if *size == asset.size {
@@ -499,10 +496,7 @@ pub(super) fn upload_assets(
             )
         })?;
         let url = format!("{base}?name={}", encode(&asset.name));
-        let shown = url
-            .strip_prefix(origin(&url))
-            .unwrap_or(&url)
-            .to_owned();
+        let shown = url.strip_prefix(origin(&url)).unwrap_or(&url).to_owned();
         let reply = match client.kind {
             ForgeKind::Gitea => {
                 let (boundary, body) = multipart(&asset.name, &bytes);

@@ -689,6 +689,7 @@ mod tests {
                 name: "alpha 0.1.0".to_owned(),
                 body: "x".repeat(100),
                 prerelease: false,
+                latest: None,
             },
         };
         let text = call.describe(10);

@@ -2008,16 +2008,16 @@ fn release_body(
             format_args!("\n\n**Full changelog**: [{prev}...{tag}]({web}/compare/{prev}...{tag})"),
         );
     }
-    let names: Vec<String> = ctx
-        .authors
-        .iter()
-        .filter_map(|a| contributor_name(a))
-        .fold(Vec::new(), |mut seen, n| {
-            if !seen.contains(&n) {
-                seen.push(n);
-            }
-            seen
-        });
+    let names: Vec<String> =
+        ctx.authors
+            .iter()
+            .filter_map(|a| contributor_name(a))
+            .fold(Vec::new(), |mut seen, n| {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                }
+                seen
+            });
     if !names.is_empty() {
         let _ = std::fmt::Write::write_fmt(
             &mut body,
@@ -3953,9 +3953,45 @@ mod tests {
     }
 
     #[test]
+    fn latest_previous_tag_and_contributors_of_a_forge_release() {
+        let tags: Vec<String> = ["v0.1.0", "v0.2.0", "v0.2.1rc1", "v1.0.0", "junk"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        let v = |s: &str| version::parse(s).unwrap();
+        let names = |t: &'static [&'static str]| t.iter().copied();
+        let tags_ = &["v0.1.0", "v0.2.0", "v0.2.1rc1", "v1.0.0", "junk"];
+        // The newest final release is "latest"; a patch of an older line and a pre-release are not.
+        assert!(newest_final(names(tags_), "v", &v("1.1.0")));
+        assert!(newest_final(names(tags_), "v", &v("1.0.0")));
+        assert!(!newest_final(names(tags_), "v", &v("0.2.2")));
+        assert!(!newest_final(names(tags_), "v", &v("1.1.0rc1")));
+        let ctx = ReleaseContext {
+            prefix: "v",
+            tags: &tags,
+            authors: &[],
+        };
+        assert_eq!(previous_tag(&ctx, &v("0.2.2")).as_deref(), Some("v0.2.0"));
+        assert_eq!(previous_tag(&ctx, &v("1.1.0")).as_deref(), Some("v1.0.0"));
+        assert_eq!(previous_tag(&ctx, &v("0.1.0")), None);
+        assert_eq!(previous_tag(&ctx, &v("0.0.1rc1")), None);
+        assert_eq!(
+            contributor_name("Ada Lovelace"),
+            Some("Ada Lovelace".to_owned())
+        );
+        assert_eq!(
+            contributor_name("Ada <ada@example.com>"),
+            Some("Ada".to_owned())
+        );
+        assert_eq!(contributor_name("ada@example.com"), None);
+        assert_eq!(contributor_name("  "), None);
+    }
+
+    #[test]
     fn change_commits_leave_out_merges_next_and_release_commits_and_open_squashes() {
         let c = |hash: &str, subject: &str| crate::git::Commit {
             hash: hash.to_owned(),
+            author: String::new(),
             subject: subject.to_owned(),
             body: String::new(),
         };

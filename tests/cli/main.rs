@@ -38,6 +38,7 @@ mod output;
 mod publish;
 mod real_workspace;
 mod redaction;
+mod release_assets;
 mod release_dependents;
 mod release_forge;
 mod release_groups;
