@@ -67,8 +67,8 @@ fn run(
         std::fs::write(
             &config,
             text.replace(
-                "kind = \"github\"",
-                &format!("kind = \"gitea\"\napi_url = \"{}\"", forge.api_url()),
+                "\nkind = \"github\"",
+                &format!("\nkind = \"gitea\"\napi_url = \"{}\"", forge.api_url()),
             ),
         )
         .unwrap();
@@ -211,9 +211,31 @@ fn a_killed_and_resumed_release_uploads_each_asset_once() {
             "-p",
             "core-utils",
         ];
-        let n = upload_step(&env, &root, &forge, &args).to_string();
-        let out = run(&env, &root, &forge, &args, &[(hook, n.as_str())]);
-        assert!(!out.status.success(), "{hook}: {}", outputs(&out).1);
+        // Steps are counted as they complete (a grouped plan runs some earlier than it lists
+        // them): the same command is killed at step k, k + 1, … (a resumed run counts the steps
+        // done before) until the step killed at is the upload.
+        let listed = upload_step(&env, &root, &forge, &args);
+        let mut k = listed.saturating_sub(8).max(1);
+        loop {
+            let n = k.to_string();
+            let out = run(&env, &root, &forge, &args, &[(hook, n.as_str())]);
+            let (_, stderr) = outputs(&out);
+            assert!(!out.status.success(), "{hook}={n}: {stderr}");
+            let killed = stderr
+                .lines()
+                .find(|l| l.contains("killing the process after step"))
+                .unwrap_or_else(|| panic!("{stderr}"))
+                .to_owned();
+            if killed.contains("(assets of release") {
+                break;
+            }
+            assert!(
+                forge.uploads().is_empty(),
+                "{hook}: passed the upload: {killed}"
+            );
+            k += 1;
+            assert!(k < listed + 12, "{hook}: no upload step: {stderr}");
+        }
         assert_eq!(forge.uploads().len(), 2, "{hook}: killed after the upload");
         let (_, stderr) = ok(&run(&env, &root, &forge, &args, &[]));
         assert_eq!(forge.uploads().len(), 2, "{hook}: {stderr}");
@@ -260,45 +282,44 @@ fn a_different_asset_of_the_same_name_is_an_error_and_a_broken_one_is_replaced()
         "remotes/core-utils",
         "v0.2.0",
         &wanted("core-utils")[0],
-        3,
-        false,
-    );
-    forge.seed_release("remotes/data-loader", "v0.2.0", "data-loader 0.2.0");
-    forge.seed_asset(
-        "remotes/data-loader",
-        "v0.2.0",
-        &wanted("data-loader")[1],
         5,
         true,
+    );
+    forge.seed_asset(
+        "remotes/core-utils",
+        "v0.2.0",
+        &wanted("core-utils")[1],
+        3,
+        false,
     );
     let args = ["release", "--bump", "minor", "--push", "--no-product"];
     let out = run(&env, &root, &forge, &args, &[]);
     let (_, stderr) = outputs(&out);
     assert!(!out.status.success(), "{stderr}");
-    let whl = &wanted("core-utils")[0];
+    let sdist = &wanted("core-utils")[1];
     assert!(
         stderr.contains(&format!(
-            "The release v0.2.0 of remotes/core-utils already has an asset named {whl} of 3 bytes"
+            "The release v0.2.0 of remotes/core-utils already has an asset named {sdist} of 3 bytes"
         )),
         "{stderr}"
     );
     assert!(stderr.contains("hint: "), "{stderr}");
-    assert!(!forge.uploads().contains(whl), "{:?}", forge.uploads());
-    // The starter asset of data-loader was deleted and uploaded again.
+    assert!(!forge.uploads().contains(sdist), "{:?}", forge.uploads());
+    // The starter wheel was deleted and uploaded again.
     let calls = forge.calls();
     assert!(
         calls
             .iter()
-            .any(|c| c.starts_with("DELETE /repos/remotes/data-loader/releases/assets/")),
+            .any(|c| c.starts_with("DELETE /repos/remotes/core-utils/releases/assets/")),
         "{calls:?}"
     );
-    let sdist = forge
-        .assets("remotes/data-loader", "v0.2.0")
+    let wheel = forge
+        .assets("remotes/core-utils", "v0.2.0")
         .into_iter()
-        .find(|a| a["name"] == wanted("data-loader")[1].as_str())
+        .find(|a| a["name"] == wanted("core-utils")[0].as_str())
         .unwrap();
-    assert_eq!(sdist["state"], "uploaded");
-    assert!(sdist["size"].as_u64().unwrap() > 5, "{sdist}");
+    assert_eq!(wheel["state"], "uploaded");
+    assert!(wheel["size"].as_u64().unwrap() > 5, "{wheel}");
 }
 
 /// The OpenAPI check passes a correct upload and refuses wrong ones: no `name`, an unknown
