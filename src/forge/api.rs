@@ -317,13 +317,13 @@ fn list_assets(
     id: u64,
     full: &str,
 ) -> anyhow::Result<Vec<Value>> {
+    const PER_PAGE: usize = 100;
     let base = format!("{}/releases/{id}/assets", repo_path(owner, repo));
     if client.kind == ForgeKind::Gitea {
         let reply = client.request(Method::Get, &base, None)?;
         expect(client, Method::Get, &base, full, &reply, &[200])?;
         return Ok(reply.json.as_array().cloned().unwrap_or_default());
     }
-    const PER_PAGE: usize = 100;
     let mut all = Vec::new();
     for page in 1.. {
         let path = format!("{base}?per_page={PER_PAGE}&page={page}");

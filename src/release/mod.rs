@@ -3421,13 +3421,8 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
     let mut moved = Vec::new();
     for step in steps {
         let c = &cands[step.index];
+        plan_package_tag(ws, &mut planned, &mut pins, c, step, &in_run, req);
         let pkg = c.pkg;
-        let ctx = ReleaseContext {
-            prefix: &c.prefix,
-            tags: &c.tags,
-            authors: &c.authors,
-        };
-        plan_package_tag(ws, &mut planned, &mut pins, pkg, step, &in_run, req, &ctx);
         moved.push(pkg);
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;
@@ -3605,12 +3600,17 @@ fn plan_package_tag(
     ws: &Workspace,
     planned: &mut Planned,
     pins: &mut Pins,
-    pkg: &Package,
+    c: &Candidate<'_>,
     step: TagStep,
     in_run: &BTreeSet<String>,
     req: &Request,
-    ctx: &ReleaseContext,
 ) {
+    let pkg = c.pkg;
+    let ctx = &ReleaseContext {
+        prefix: &c.prefix,
+        tags: &c.tags,
+        authors: &c.authors,
+    };
     let TagStep {
         tag,
         target,

@@ -4,7 +4,7 @@
 //! of the same name and another size is an error naming it; `--no-assets` builds and sends
 //! nothing. The release body links the comparison with the previous tag and names the
 //! contributors (no e-mail addresses); `make_latest` goes to GitHub only. Every GitHub request
-//! is checked against GitHub's OpenAPI description when the fake is dropped, and the checker
+//! is checked against GitHub's `OpenAPI` description when the fake is dropped, and the checker
 //! refuses a wrong upload request.
 
 use std::path::{Path, PathBuf};
@@ -143,7 +143,11 @@ fn assets_attached_once(builder: Builder) {
     let wheel = forge
         .assets("remotes/core-utils", "v0.2.0")
         .into_iter()
-        .find(|a| a["name"].as_str().unwrap().ends_with(".whl"))
+        .find(|a| {
+            std::path::Path::new(a["name"].as_str().unwrap())
+                .extension()
+                .is_some_and(|e| e == "whl")
+        })
         .unwrap();
     assert!(wheel["size"].as_u64().unwrap() > 100, "{wheel}");
     assert!(
@@ -322,7 +326,7 @@ fn a_different_asset_of_the_same_name_is_an_error_and_a_broken_one_is_replaced()
     assert!(wheel["size"].as_u64().unwrap() > 5, "{wheel}");
 }
 
-/// The OpenAPI check passes a correct upload and refuses wrong ones: no `name`, an unknown
+/// The `OpenAPI` check passes a correct upload and refuses wrong ones: no `name`, an unknown
 /// query parameter, a JSON body where the file goes, a method the path does not take.
 #[test]
 fn the_openapi_check_refuses_a_wrong_upload_request() {
