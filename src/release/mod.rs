@@ -2129,7 +2129,7 @@ fn plan_asset_build(
 }
 
 /// The product release's asset: the prod lock (`uv.lock` next to the prod manifest), when
-/// assets are on and the lock exists.
+/// assets are on and the lock exists (or the run makes it).
 fn prod_lock_asset(ws: &Workspace, planned: &Planned, call: &ForgeCall) -> Option<ForgeCall> {
     let ForgeAction::CreateRelease { tag, .. } = &call.action else {
         return None;
@@ -2139,7 +2139,16 @@ fn prod_lock_asset(ws: &Workspace, planned: &Planned, call: &ForgeCall) -> Optio
         .join(&ws.config.prod_pyproject_path)
         .parent()?
         .join("uv.lock");
-    (assets_on(ws, planned) && lock.is_file()).then(|| ForgeCall {
+    let dir = lock.parent()?;
+    // There now, or made by the run (`uv lock` in its directory, or written).
+    let made = planned.plan.steps.iter().any(|step| match &step.kind {
+        crate::plan::StepKind::Uv { dir: d, args, .. } => {
+            d == dir && args.first().is_some_and(|a| a == "lock")
+        }
+        crate::plan::StepKind::WriteFile { path, .. } => *path == lock,
+        _ => false,
+    });
+    (assets_on(ws, planned) && (lock.is_file() || made)).then(|| ForgeCall {
         repo: call.repo.clone(),
         action: ForgeAction::UploadAssets {
             tag: tag.clone(),
