@@ -2052,11 +2052,9 @@ fn release_call(
             name: format!("{} {version}", pkg.name),
             body: release_body(ws, pkg, tag, version, body, ctx),
             prerelease: !version::is_final(version),
-            latest: Some(newest_final(
-                ctx.tags.iter().map(String::as_str),
-                ctx.prefix,
-                version,
-            )),
+            // Gitea has no `make_latest`: the plan shows none for it.
+            latest: (ws.config.forge.kind != crate::config::ForgeKind::Gitea)
+                .then(|| newest_final(ctx.tags.iter().map(String::as_str), ctx.prefix, version)),
         },
     })
 }

@@ -323,11 +323,9 @@ pub(super) fn plan(
                 name: format!("{name} {version}"),
                 body: notes.clone(),
                 prerelease: !version::is_final(&version),
-                latest: Some(super::newest_final(
-                    tags.iter().map(String::as_str),
-                    &prefix,
-                    &version,
-                )),
+                latest: (ws.config.forge.kind != ForgeKind::Gitea).then(|| {
+                    super::newest_final(tags.iter().map(String::as_str), &prefix, &version)
+                }),
             },
         })
     } else {

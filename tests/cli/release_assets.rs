@@ -393,6 +393,15 @@ fn release_text_has_compare_link_contributors_and_make_latest() {
             "--no-product",
             "--no-assets",
         ];
+        // The plan shows what is sent: `make_latest` for GitHub only.
+        let mut dry = args.to_vec();
+        dry.push("--dry-run");
+        let (stdout, _) = ok(&run(&env, &root, &forge, &dry, &[]));
+        assert_eq!(
+            stdout.contains("\"make_latest\":\"true\""),
+            !gitea,
+            "{stdout}"
+        );
         let (_, stderr) = ok(&run(&env, &root, &forge, &args, &[]));
         let post = forge
             .requests()
