@@ -485,6 +485,7 @@ fn package_result(journal: &Journal, package: &str) -> String {
                 let what = match call.action {
                     ForgeAction::CreateRelease { .. } => "forge release",
                     ForgeAction::OpenPullRequest { .. } => "pull request",
+                    ForgeAction::UploadAssets { .. } => "release assets",
                 };
                 done.push(match status {
                     Status::Done => what.to_owned(),

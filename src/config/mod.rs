@@ -83,6 +83,9 @@ pub struct ForgeConfig {
     pub releases: bool,
     /// Open pull requests `dev_branch` → `base_branch` (`prepare --push`).
     pub pull_requests: bool,
+    /// Attach each package's wheel and sdist, built from its tag, to its forge release (and the
+    /// prod lock to the product's); `release --no-assets` turns it off for one run.
+    pub assets: bool,
     /// Whether the configuration has a `[tool.release_tool.forge]` table (not a key of it: set
     /// when the table is read). Without one, no forge is inferred from `file://` or path
     /// remotes.
@@ -111,6 +114,7 @@ impl Default for ForgeConfig {
             token_env: None,
             releases: true,
             pull_requests: true,
+            assets: true,
             configured: false,
         }
     }
@@ -528,7 +532,14 @@ const TOP_KEYS: &[&str] = &[
     "product",
     "groups",
 ];
-const FORGE_KEYS: &[&str] = &["kind", "api_url", "token_env", "releases", "pull_requests"];
+const FORGE_KEYS: &[&str] = &[
+    "kind",
+    "api_url",
+    "token_env",
+    "releases",
+    "pull_requests",
+    "assets",
+];
 const LLM_KEYS: &[&str] = &["base_url", "model", "api_key_env", "max_diff_bytes"];
 const DOCKER_KEYS: &[&str] = &[
     "preset",

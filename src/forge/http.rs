@@ -18,6 +18,7 @@ pub(super) enum Method {
     Get,
     Post,
     Patch,
+    Delete,
 }
 
 impl Method {
@@ -26,6 +27,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
         }
     }
 }
@@ -277,13 +279,23 @@ impl Client {
         }
     }
 
-    /// One attempt.
-    fn once(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Reply, ureq::Error> {
-        let url = format!("{}{path}", self.api_url);
+    /// One attempt: `url` is absolute, `body` is sent as `content_type`.
+    fn once(
+        &self,
+        method: Method,
+        url: &str,
+        content_type: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, ureq::Error> {
         let auth = self.authorization();
         let result = match method {
-            Method::Get => {
-                let mut req = self.agent.get(&url).header("Authorization", &auth);
+            Method::Get | Method::Delete => {
+                let mut req = if method == Method::Get {
+                    self.agent.get(url)
+                } else {
+                    self.agent.delete(url)
+                }
+                .header("Authorization", &auth);
                 if self.kind == ForgeKind::Github {
                     req = req.header("X-GitHub-Api-Version", "2022-11-28");
                 }
@@ -291,12 +303,12 @@ impl Client {
             }
             Method::Post | Method::Patch => {
                 let mut req = if method == Method::Post {
-                    self.agent.post(&url)
+                    self.agent.post(url)
                 } else {
-                    self.agent.patch(&url)
+                    self.agent.patch(url)
                 }
                 .header("Authorization", &auth)
-                .content_type("application/json");
+                .content_type(content_type);
                 if self.kind == ForgeKind::Github {
                     req = req.header("X-GitHub-Api-Version", "2022-11-28");
                 }
@@ -340,10 +352,24 @@ impl Client {
         body: Option<&Value>,
     ) -> anyhow::Result<Reply> {
         let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
+        let url = format!("{}{path}", self.api_url);
+        self.send(method, &url, path, "application/json", bytes.as_deref())
+    }
+
+    /// [`Client::request`] of an absolute `url` (an upload endpoint) with a raw body of
+    /// `content_type`, retried the same way; `path` names it in logs and errors.
+    pub(super) fn send(
+        &self,
+        method: Method,
+        url: &str,
+        path: &str,
+        content_type: &str,
+        bytes: Option<&[u8]>,
+    ) -> anyhow::Result<Reply> {
         let attempts = self.retry.attempts.max(1);
         let mut attempt = 1;
         loop {
-            match self.once(method, path, bytes.as_deref()) {
+            match self.once(method, url, content_type, bytes) {
                 Ok(mut reply) => {
                     reply.attempts = attempt;
                     tracing::debug!(

@@ -37,6 +37,19 @@ pub enum ForgeAction {
         name: String,
         body: String,
         prerelease: bool,
+        /// GitHub's `make_latest`: `Some(true)` only for the newest final release of the
+        /// repository, `Some(false)` for a pre-release or a patch of an older line (never sent
+        /// to Gitea, which has no such field); `None` leaves it to the forge.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latest: Option<bool>,
+    },
+    /// Attach files to the existing release of `tag`: each path is a file, or a directory
+    /// whose files (dot files left out) are attached, by file name. An asset of the same name
+    /// and size is already there (not sent again); one of the same name and another size is
+    /// an error naming it.
+    UploadAssets {
+        tag: String,
+        paths: Vec<std::path::PathBuf>,
     },
     /// Open a pull request `head` → `base` (an open one for the same head/base is reused).
     OpenPullRequest {
@@ -61,6 +74,10 @@ impl ForgeCall {
         match &self.action {
             ForgeAction::CreateRelease { .. } => ("POST", format!("/repos/{}/releases", self.repo)),
             ForgeAction::OpenPullRequest { .. } => ("POST", format!("/repos/{}/pulls", self.repo)),
+            ForgeAction::UploadAssets { .. } => (
+                "POST",
+                format!("/repos/{}/releases/{{release_id}}/assets?name=…", self.repo),
+            ),
         }
     }
 
@@ -72,11 +89,22 @@ impl ForgeCall {
                 name,
                 body,
                 prerelease,
-            } => serde_json::json!({
-                "tag_name": tag,
-                "name": name,
-                "body": body,
-                "prerelease": prerelease,
+                latest,
+            } => {
+                let mut json = serde_json::json!({
+                    "tag_name": tag,
+                    "name": name,
+                    "body": body,
+                    "prerelease": prerelease,
+                });
+                if let Some(latest) = latest {
+                    json["make_latest"] = serde_json::Value::from(latest.to_string());
+                }
+                json
+            }
+            ForgeAction::UploadAssets { tag, paths } => serde_json::json!({
+                "release": tag,
+                "files": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             }),
             ForgeAction::OpenPullRequest {
                 head,
@@ -109,6 +137,9 @@ impl ForgeCall {
     pub fn summary(&self) -> String {
         match &self.action {
             ForgeAction::CreateRelease { tag, .. } => format!("release {tag} on {}", self.repo),
+            ForgeAction::UploadAssets { tag, .. } => {
+                format!("assets of release {tag} on {}", self.repo)
+            }
             ForgeAction::OpenPullRequest { head, base, .. } => {
                 format!("pull request {head} → {base} on {}", self.repo)
             }
@@ -572,6 +603,7 @@ impl Client {
                 name,
                 body,
                 prerelease,
+                latest,
             } => api::create_release(
                 self,
                 &api::Release {
@@ -581,8 +613,12 @@ impl Client {
                     name,
                     body,
                     prerelease: *prerelease,
+                    latest: *latest,
                 },
             ),
+            ForgeAction::UploadAssets { tag, paths } => {
+                api::upload_assets(self, owner, repo, tag, paths)
+            }
             ForgeAction::OpenPullRequest {
                 head,
                 base,
@@ -653,6 +689,7 @@ mod tests {
                 name: "alpha 0.1.0".to_owned(),
                 body: "x".repeat(100),
                 prerelease: false,
+                latest: None,
             },
         };
         let text = call.describe(10);

@@ -364,6 +364,8 @@ pub struct TagRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Commit {
     pub hash: String,
+    /// The author's name (empty where the log was not asked for it).
+    pub author: String,
     pub subject: String,
     pub body: String,
 }
@@ -822,6 +824,7 @@ impl Git {
                 let mut parts = record.trim_start_matches('\n').splitn(3, '\x1f');
                 Some(Commit {
                     hash: parts.next()?.to_owned(),
+                    author: String::new(),
                     subject: parts.next()?.to_owned(),
                     body: parts.next().unwrap_or("").trim_end().to_owned(),
                 })

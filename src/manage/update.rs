@@ -742,6 +742,7 @@ mod tests {
                     .iter()
                     .map(|s| Commit {
                         hash: String::new(),
+                        author: String::new(),
                         subject: (*s).to_owned(),
                         body: String::new(),
                     })

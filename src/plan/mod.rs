@@ -479,6 +479,12 @@ impl Plan {
         }
     }
 
+    /// Delete a directory inside the root that earlier steps of the plan make (a build
+    /// directory): planned even though it does not exist yet; nothing if it is gone by then.
+    pub fn remove_dir_made_by_run(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
+        self.push(package, StepKind::RemoveDir { path: path.into() });
+    }
+
     /// Delete one file inside the root (nothing if it does not exist).
     pub fn remove_file(&mut self, package: Option<&str>, path: impl Into<PathBuf>) {
         let path = path.into();

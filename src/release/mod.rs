@@ -114,6 +114,10 @@ pub struct Request {
     /// configuration's `[product] bump`, `auto`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_bump: Option<Bump>,
+    /// `release --no-assets` / `tag --no-assets`: forge releases without their built files
+    /// (also when `[tool.release_tool.forge] assets = false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_assets: bool,
 }
 
 fn sorted<S: serde::Serializer>(packages: &[String], s: S) -> Result<S::Ok, S::Error> {
@@ -168,6 +172,9 @@ impl Request {
             line.push_str(" --product-bump ");
             line.push_str(b.as_str());
         }
+        if self.no_assets {
+            line.push_str(" --no-assets");
+        }
         let mut packages = self.packages.clone();
         packages.sort();
         for p in packages {
@@ -204,6 +211,8 @@ pub struct Planned {
     pub skipped: Vec<Skipped>,
     /// Things worth saying before the run (a lock left stale, a compare URL...).
     pub notes: Vec<String>,
+    /// `--no-assets`: forge releases without their built files.
+    pub no_assets: bool,
 }
 
 impl Planned {
@@ -213,6 +222,7 @@ impl Planned {
             packages: Vec::new(),
             skipped: Vec::new(),
             notes: Vec::new(),
+            no_assets: false,
         }
     }
 }
@@ -249,6 +259,9 @@ struct Candidate<'a> {
     status: RepoStatus,
     /// Every tag with the package's prefix (merged or not).
     tags: Vec<String>,
+    /// The authors of the commits of `messages`, oldest first, each once (a forge release's
+    /// contributors).
+    authors: Vec<String>,
 }
 
 impl Candidate<'_> {
@@ -297,6 +310,7 @@ struct Gathered {
     tags: Vec<String>,
     last_tag: Option<(String, Version)>,
     messages: Vec<String>,
+    authors: Vec<String>,
 }
 
 /// The commits in `from..to` (all of `to` without `from`), newest first, each with whether it
@@ -307,18 +321,26 @@ fn log_with_merges(
     to: &str,
 ) -> Result<Vec<(bool, crate::git::Commit)>> {
     let range = from.map_or_else(|| to.to_owned(), |from| format!("{from}..{to}"));
-    let out = git.run(["log", "-z", "--format=%H%x1f%P%x1f%s%x1f%b", &range, "--"])?;
+    let out = git.run([
+        "log",
+        "-z",
+        "--format=%H%x1f%P%x1f%aN%x1f%s%x1f%b",
+        &range,
+        "--",
+    ])?;
     Ok(out
         .split('\0')
         .filter(|r| !r.trim().is_empty())
         .filter_map(|record| {
-            let mut parts = record.trim_start_matches('\n').splitn(4, '\x1f');
+            let mut parts = record.trim_start_matches('\n').splitn(5, '\x1f');
             let hash = parts.next()?.to_owned();
             let merge = parts.next()?.split_whitespace().count() > 1;
+            let author = parts.next()?.to_owned();
             Some((
                 merge,
                 crate::git::Commit {
                     hash,
+                    author,
                     subject: parts.next()?.to_owned(),
                     body: parts.next().unwrap_or("").trim_end().to_owned(),
                 },
@@ -452,6 +474,7 @@ fn gather(
             tags: Vec::new(),
             last_tag: None,
             messages: Vec::new(),
+            authors: Vec::new(),
         });
     };
     let tags = cache
@@ -484,6 +507,7 @@ fn gather(
         .as_ref()
         .and_then(|(name, _)| tags.iter().find(|t| t.name == *name)?.since);
     let mut messages = Vec::new();
+    let mut authors: Vec<String> = Vec::new();
     if since != Some(0) {
         // Commits since the release: changes only when the tree differs from the released
         // tree by more than the version (merges that bring nothing, `next` commits do not).
@@ -526,7 +550,13 @@ fn gather(
             } else {
                 HashMap::new()
             };
-            messages = change_commits(&commits, &squashed, |hash| tagged.contains(hash))
+            let changes = change_commits(&commits, &squashed, |hash| tagged.contains(hash));
+            for c in changes.iter().rev() {
+                if !c.author.is_empty() && !authors.contains(&c.author) {
+                    authors.push(c.author.clone());
+                }
+            }
+            messages = changes
                 .into_iter()
                 .map(|c| {
                     if c.body.is_empty() {
@@ -543,6 +573,7 @@ fn gather(
         tags: tags.into_iter().map(|t| t.name).collect(),
         last_tag,
         messages,
+        authors,
     })
 }
 
@@ -667,6 +698,7 @@ fn candidates_since<'a>(
             version,
             last_tag: g.last_tag,
             messages: g.messages,
+            authors: g.authors,
             branch: g.status.branch.clone(),
             status: g.status,
             tags: g.tags,
@@ -1568,7 +1600,11 @@ fn plan_root_commit(
                     .plan
                     .push_refs(None, &ws.root, &ws.config.git_remote, &refs);
                 if let Some(call) = product.and_then(|p| p.forge.clone()) {
+                    let lock = prod_lock_asset(ws, planned, &call);
                     planned.plan.forge(None, call);
+                    if let Some(lock) = lock {
+                        planned.plan.forge(None, lock);
+                    }
                 }
             }
             _ => planned.notes.push(format!(
@@ -1941,12 +1977,103 @@ fn release_edits(
     Ok(edits)
 }
 
+/// What a package's forge release says and is besides its tag message: the package's tags
+/// (for the previous release, compared in a link, and whether this one is the newest final
+/// release) and the authors of its changes (names only, oldest first).
+#[derive(Clone, Copy)]
+struct ReleaseContext<'a> {
+    prefix: &'a str,
+    tags: &'a [String],
+    authors: &'a [String],
+}
+
+/// Whether `v` is a final release and no final tag of `tags` is newer: the one a forge shows
+/// as "latest" (a patch of an older line, or a pre-release, is not).
+pub(crate) fn newest_final<'a>(
+    tags: impl IntoIterator<Item = &'a str>,
+    prefix: &str,
+    v: &Version,
+) -> bool {
+    version::is_final(v)
+        && !tags
+            .into_iter()
+            .filter_map(|t| version::parse_tag(t, prefix))
+            .any(|w| version::is_final(&w) && w > *v)
+}
+
+/// The release before `v` among `tags`: the newest final one older than `v` (any kind older
+/// than `v` for a pre- or dev-release when there is no final one).
+fn previous_tag(ctx: &ReleaseContext, v: &Version) -> Option<String> {
+    let older = || {
+        ctx.tags
+            .iter()
+            .filter_map(|t| version::parse_tag(t, ctx.prefix).map(|w| (w, t)))
+            .filter(|(w, _)| w < v)
+    };
+    older()
+        .filter(|(w, _)| version::is_final(w))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .or_else(|| {
+            (!version::is_final(v))
+                .then(|| older().max_by(|a, b| a.0.cmp(&b.0)))
+                .flatten()
+        })
+        .map(|(_, t)| t.clone())
+}
+
+/// The body of a package's forge release: the tag message, then a link comparing the previous
+/// release's tag with this one (when the package's web page is known: its remote, or the
+/// forge's host), then the contributors (commit authors, names only, never e-mail addresses).
+fn release_body(
+    ws: &Workspace,
+    pkg: &Package,
+    tag: &str,
+    v: &Version,
+    message: &str,
+    ctx: &ReleaseContext,
+) -> String {
+    let mut body = message.trim_end().to_owned();
+    if let Some(prev) = previous_tag(ctx, v)
+        && let Some(web) = product::package_web(ws, pkg)
+    {
+        let _ = std::fmt::Write::write_fmt(
+            &mut body,
+            format_args!("\n\n**Full changelog**: [{prev}...{tag}]({web}/compare/{prev}...{tag})"),
+        );
+    }
+    let names: Vec<String> =
+        ctx.authors
+            .iter()
+            .filter_map(|a| contributor_name(a))
+            .fold(Vec::new(), |mut seen, n| {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                }
+                seen
+            });
+    if !names.is_empty() {
+        let _ = std::fmt::Write::write_fmt(
+            &mut body,
+            format_args!("\n\n**Contributors**: {}", names.join(", ")),
+        );
+    }
+    body
+}
+
+/// A commit author as shown in a release: the name without any `<address>` part; `None` for
+/// an empty name or one that is itself an e-mail address.
+fn contributor_name(author: &str) -> Option<String> {
+    let name = author.split('<').next().unwrap_or_default().trim();
+    (!name.is_empty() && !name.contains('@')).then(|| name.to_owned())
+}
+
 fn release_call(
     ws: &Workspace,
     pkg: &Package,
     tag: &str,
     version: &Version,
     body: &str,
+    ctx: &ReleaseContext,
 ) -> Option<ForgeCall> {
     if !ws.config.forge.releases || ws.config.forge.kind == crate::config::ForgeKind::None {
         return None;
@@ -1956,10 +2083,119 @@ fn release_call(
         action: ForgeAction::CreateRelease {
             tag: tag.to_owned(),
             name: format!("{} {version}", pkg.name),
-            body: body.to_owned(),
+            body: release_body(ws, pkg, tag, version, body, ctx),
             prerelease: !version::is_final(version),
+            // Gitea has no `make_latest`: the plan shows none for it.
+            latest: (ws.config.forge.kind != crate::config::ForgeKind::Gitea)
+                .then(|| newest_final(ctx.tags.iter().map(String::as_str), ctx.prefix, version)),
         },
     })
+}
+
+/// The build of a package's release assets: its wheel and sdist built from `tag` as `publish`
+/// builds them (`uv build --no-sources` in a checkout of the tag), in
+/// `.release_tool/assets/<package>/<tag>/` under the root: `git init`, `git fetch` of the tag
+/// from the package, `git checkout` of it, `uv build`, each a step of the plan (journaled; a
+/// resumed run does not build again what is built). Returns the directory of the files and
+/// the build directory (removed once they are attached).
+fn plan_asset_build(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pkg: &Package,
+    tag: &str,
+) -> (PathBuf, PathBuf) {
+    let name = Some(pkg.name.as_str());
+    let work = ws
+        .root
+        .join(crate::core::fsutil::STATE_DIR)
+        .join("assets")
+        .join(&pkg.key)
+        .join(tag.replace(['/', '\\'], "_"));
+    let src = work.join("src");
+    let dist = work.join("dist");
+    planned.plan.git(
+        name,
+        &ws.root,
+        [
+            "init".to_owned(),
+            "--quiet".to_owned(),
+            "--".to_owned(),
+            src.display().to_string(),
+        ],
+    );
+    planned.plan.git(
+        name,
+        &src,
+        [
+            "fetch".to_owned(),
+            "--quiet".to_owned(),
+            "--no-tags".to_owned(),
+            "--".to_owned(),
+            pkg.dir.display().to_string(),
+            format!("+refs/tags/{tag}:refs/tags/{tag}"),
+        ],
+    );
+    planned.plan.git(
+        name,
+        &src,
+        [
+            "checkout".to_owned(),
+            "--quiet".to_owned(),
+            "--force".to_owned(),
+            "--detach".to_owned(),
+            format!("refs/tags/{tag}"),
+        ],
+    );
+    planned.plan.uv(
+        name,
+        &src,
+        [
+            "build".to_owned(),
+            "--no-sources".to_owned(),
+            "--out-dir".to_owned(),
+            dist.display().to_string(),
+        ],
+    );
+    (dist, work)
+}
+
+/// The product release's asset: the prod lock (`uv.lock` next to the prod manifest), when
+/// assets are on and the lock exists (or the run makes it).
+fn prod_lock_asset(ws: &Workspace, planned: &Planned, call: &ForgeCall) -> Option<ForgeCall> {
+    let ForgeAction::CreateRelease { tag, .. } = &call.action else {
+        return None;
+    };
+    let lock = ws
+        .root
+        .join(&ws.config.prod_pyproject_path)
+        .parent()?
+        .join("uv.lock");
+    let dir = lock.parent()?;
+    // There now, or made by the run (`uv lock` in its directory, or written).
+    let made = planned.plan.steps.iter().any(|step| match &step.kind {
+        crate::plan::StepKind::Uv { dir: d, args, .. } => {
+            d == dir && args.first().is_some_and(|a| a == "lock")
+        }
+        crate::plan::StepKind::WriteFile { path, .. } => *path == lock,
+        _ => false,
+    });
+    (assets_on(ws, planned) && (lock.is_file() || made)).then(|| ForgeCall {
+        repo: call.repo.clone(),
+        action: ForgeAction::UploadAssets {
+            tag: tag.clone(),
+            paths: vec![lock],
+        },
+    })
+}
+
+/// Whether a run attaches release assets: not with `--no-assets` or `forge.assets = false`,
+/// and only when a forge client can be made (without a token the release is skipped and owed,
+/// and nothing is built for it).
+fn assets_on(ws: &Workspace, planned: &Planned) -> bool {
+    !planned.no_assets
+        && ws.config.forge.assets
+        && crate::forge::unavailable_reason(&ws.config.forge, &|k: &str| std::env::var(k).ok())
+            .is_none()
 }
 
 /// Whether forge steps are off for `pkg` (a local remote and no forge configured, see
@@ -1975,7 +2211,8 @@ fn forge_off_locally(ws: &Workspace, planned: &mut Planned, pkg: &Package) -> bo
     true
 }
 
-/// The forge step of a release, or a note saying why there is none.
+/// The forge step of a release (with its assets: built from the tag, attached after the
+/// release is made), or a note saying why there is none.
 fn plan_release_call(
     ws: &Workspace,
     planned: &mut Planned,
@@ -1983,11 +2220,25 @@ fn plan_release_call(
     tag: &str,
     version: &Version,
     body: &str,
+    ctx: &ReleaseContext,
 ) {
     if forge_off_locally(ws, planned, pkg) {
         return;
     }
-    match release_call(ws, pkg, tag, version, body) {
+    match release_call(ws, pkg, tag, version, body, ctx) {
+        Some(call) if assets_on(ws, planned) => {
+            let (dist, work) = plan_asset_build(ws, planned, pkg, tag);
+            let assets = ForgeCall {
+                repo: call.repo.clone(),
+                action: ForgeAction::UploadAssets {
+                    tag: tag.to_owned(),
+                    paths: vec![dist],
+                },
+            };
+            planned.plan.forge(Some(&pkg.name), call);
+            planned.plan.forge(Some(&pkg.name), assets);
+            planned.plan.remove_dir_made_by_run(Some(&pkg.name), work);
+        }
         Some(call) => planned.plan.forge(Some(&pkg.name), call),
         None if ws.config.forge.releases
             && ws.config.forge.kind != crate::config::ForgeKind::None =>
@@ -2171,6 +2422,7 @@ fn remote_problems(c: &RemoteCheck, remote: &str) -> Vec<String> {
 pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
+    planned.no_assets = req.no_assets;
     let mut problems = Vec::new();
     let cands = candidates_since(
         ws,
@@ -2354,7 +2606,12 @@ fn plan_still_local(
         }
         for (tag, v) in &owed_tags {
             let message = tag_contents(&c.git, tag);
-            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
+            let ctx = ReleaseContext {
+                prefix: &c.prefix,
+                tags: &c.tags,
+                authors: &[],
+            };
+            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end(), &ctx);
         }
         if !owed_tags.is_empty() && !planned.packages.iter().any(|p| p.package == c.pkg.name) {
             let (tag, version) = owed_tags[0].clone();
@@ -2401,7 +2658,12 @@ fn plan_still_local(
         planned.plan.push_refs(name, &c.pkg.dir, remote, &push);
         if let Some((tag, v)) = &new_tag {
             let message = tag_contents(&c.git, tag);
-            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end());
+            let ctx = ReleaseContext {
+                prefix: &c.prefix,
+                tags: &c.tags,
+                authors: &[],
+            };
+            plan_release_call(ws, planned, c.pkg, tag, v, message.trim_end(), &ctx);
         }
         if !planned.packages.iter().any(|p| p.package == c.pkg.name) {
             let version = new_tag
@@ -2743,7 +3005,12 @@ fn plan_package_release(
             &ws.config.git_remote,
             &[format!("refs/heads/{branch}"), format!("refs/tags/{tag}")],
         );
-        plan_release_call(ws, planned, pkg, &tag, v, &message);
+        let ctx = ReleaseContext {
+            prefix: &c.prefix,
+            tags: &c.tags,
+            authors: &c.authors,
+        };
+        plan_release_call(ws, planned, pkg, &tag, v, &message, &ctx);
     }
     planned.plan.after.insert(
         pkg.name.clone(),
@@ -2792,6 +3059,7 @@ fn plan_package_release(
 pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
+    planned.no_assets = req.no_assets;
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
     let cands = candidates_since(
@@ -3070,6 +3338,7 @@ pub fn compare_url(ws: &Workspace, pkg: &Package, base: &str, head: &str) -> Opt
 /// (with `delete_branch`) delete the merged `dev_branch`. Run before [`plan_tag`].
 pub fn plan_tag_sync(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut planned = Planned::new(ws);
+    planned.no_assets = req.no_assets;
     let mut problems = Vec::new();
     let remote = &ws.config.git_remote;
     for c in candidates(ws, &req.packages, &mut planned.skipped, &mut problems)? {
@@ -3161,6 +3430,7 @@ struct TagStep {
 fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planned> {
     ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
+    planned.no_assets = req.no_assets;
     let mut problems = Vec::new();
     let remote = &ws.config.git_remote;
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
@@ -3190,8 +3460,9 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
     let mut pins = Pins::default();
     let mut moved = Vec::new();
     for step in steps {
-        let pkg = cands[step.index].pkg;
-        plan_package_tag(ws, &mut planned, &mut pins, pkg, step, &in_run, req);
+        let c = &cands[step.index];
+        plan_package_tag(ws, &mut planned, &mut pins, c, step, &in_run, req);
+        let pkg = c.pkg;
         moved.push(pkg);
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;
@@ -3369,11 +3640,17 @@ fn plan_package_tag(
     ws: &Workspace,
     planned: &mut Planned,
     pins: &mut Pins,
-    pkg: &Package,
+    c: &Candidate<'_>,
     step: TagStep,
     in_run: &BTreeSet<String>,
     req: &Request,
 ) {
+    let pkg = c.pkg;
+    let ctx = &ReleaseContext {
+        prefix: &c.prefix,
+        tags: &c.tags,
+        authors: &c.authors,
+    };
     let TagStep {
         tag,
         target,
@@ -3390,7 +3667,7 @@ fn plan_package_tag(
             &ws.config.git_remote,
             &[format!("refs/tags/{tag}")],
         );
-        plan_release_call(ws, planned, pkg, &tag, &v, &message);
+        plan_release_call(ws, planned, pkg, &tag, &v, &message, ctx);
     }
     planned.plan.after.insert(
         pkg.name.clone(),
@@ -3419,6 +3696,7 @@ fn plan_package_tag(
 pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
     ws.require_sound_but_uninitialized()?;
     let mut planned = Planned::new(ws);
+    planned.no_assets = req.no_assets;
     let mut problems = Vec::new();
     let dev = ws.config.dev_branch.clone();
     let cands = candidates(ws, &req.packages, &mut planned.skipped, &mut problems)?;
@@ -3564,6 +3842,7 @@ mod tests {
             dependents: None,
             image: false,
             no_product: false,
+            no_assets: false,
             product_bump: None,
         }
     }
@@ -3714,9 +3993,45 @@ mod tests {
     }
 
     #[test]
+    fn latest_previous_tag_and_contributors_of_a_forge_release() {
+        let tags: Vec<String> = ["v0.1.0", "v0.2.0", "v0.2.1rc1", "v1.0.0", "junk"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        let v = |s: &str| version::parse(s).unwrap();
+        let names = |t: &'static [&'static str]| t.iter().copied();
+        let tags_ = &["v0.1.0", "v0.2.0", "v0.2.1rc1", "v1.0.0", "junk"];
+        // The newest final release is "latest"; a patch of an older line and a pre-release are not.
+        assert!(newest_final(names(tags_), "v", &v("1.1.0")));
+        assert!(newest_final(names(tags_), "v", &v("1.0.0")));
+        assert!(!newest_final(names(tags_), "v", &v("0.2.2")));
+        assert!(!newest_final(names(tags_), "v", &v("1.1.0rc1")));
+        let ctx = ReleaseContext {
+            prefix: "v",
+            tags: &tags,
+            authors: &[],
+        };
+        assert_eq!(previous_tag(&ctx, &v("0.2.2")).as_deref(), Some("v0.2.0"));
+        assert_eq!(previous_tag(&ctx, &v("1.1.0")).as_deref(), Some("v1.0.0"));
+        assert_eq!(previous_tag(&ctx, &v("0.1.0")), None);
+        assert_eq!(previous_tag(&ctx, &v("0.0.1rc1")), None);
+        assert_eq!(
+            contributor_name("Ada Lovelace"),
+            Some("Ada Lovelace".to_owned())
+        );
+        assert_eq!(
+            contributor_name("Ada <ada@example.com>"),
+            Some("Ada".to_owned())
+        );
+        assert_eq!(contributor_name("ada@example.com"), None);
+        assert_eq!(contributor_name("  "), None);
+    }
+
+    #[test]
     fn change_commits_leave_out_merges_next_and_release_commits_and_open_squashes() {
         let c = |hash: &str, subject: &str| crate::git::Commit {
             hash: hash.to_owned(),
+            author: String::new(),
             subject: subject.to_owned(),
             body: String::new(),
         };

@@ -323,6 +323,9 @@ pub(super) fn plan(
                 name: format!("{name} {version}"),
                 body: notes.clone(),
                 prerelease: !version::is_final(&version),
+                latest: (ws.config.forge.kind != ForgeKind::Gitea).then(|| {
+                    super::newest_final(tags.iter().map(String::as_str), &prefix, &version)
+                }),
             },
         })
     } else {
@@ -386,6 +389,7 @@ pub(super) fn tag_at_head(
             name: format!("{name} {version}"),
             body: notes,
             prerelease: !version::is_final(&version),
+            latest: None,
         },
     });
     Some((tag, call))

@@ -37,6 +37,7 @@ fn release(repo: &str, tag: &str, body: &str, prerelease: bool) -> ForgeCall {
             name: format!("alpha {}", tag.trim_start_matches('v')),
             body: body.to_owned(),
             prerelease,
+            latest: None,
         },
     }
 }

@@ -39,6 +39,7 @@ mod output;
 mod publish;
 mod real_workspace;
 mod redaction;
+mod release_assets;
 mod release_dependents;
 mod release_forge;
 mod release_groups;

@@ -200,18 +200,19 @@ fn a_release_skipped_without_a_token_is_made_by_a_later_run_with_one() {
     assert!(forge.requests().is_empty());
     assert!(root.join(".release_tool/forge-owed.json").is_file());
 
-    // The dry run with a token shows the three releases and nothing else.
+    // The dry run with a token shows the three releases with their assets (built from the
+    // tags) and nothing else.
     let dry = run_with_forge(&env, &root, &forge, &["release", "--push", "--dry-run"]);
     let (stdout, stderr) = outputs(&dry);
     assert!(dry.status.success(), "{stderr}");
-    assert_eq!(
+    let count = |what: &str| {
         stdout
             .lines()
-            .filter(|l| l.contains("POST /repos/"))
-            .count(),
-        3,
-        "{stdout}"
-    );
+            .filter(|l| l.contains("POST /repos/") && l.contains(what))
+            .count()
+    };
+    assert_eq!(count("/releases {"), 3, "{stdout}");
+    assert_eq!(count("/assets?name="), 3, "{stdout}");
     assert!(!stdout.contains("git push"), "{stdout}");
 
     let later = run_with_forge(&env, &root, &forge, &["release", "--push"]);
@@ -242,6 +243,8 @@ fn a_release_skipped_without_a_token_is_made_by_a_later_run_with_one() {
         !root.join(".release_tool/forge-owed.json").exists(),
         "nothing owed any more"
     );
+    // Each owed release got its wheel and sdist, built by this run.
+    assert_eq!(forge.uploads().len(), 6, "{:?}", forge.uploads());
 
     // Nothing left: a third run sends nothing.
     let before = forge.requests().len();

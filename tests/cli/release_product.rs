@@ -142,12 +142,33 @@ fn a_three_package_release_bumps_tags_notes_and_releases_the_product_once() {
         "{tag_message}"
     );
 
+    // The product release carries the prod lock (issue 22) and is GitHub's "latest".
+    let assets = forge.assets("remotes/root", "v0.2.0");
+    assert_eq!(assets.len(), 1, "{assets:#?}");
+    assert_eq!(assets[0]["name"], "uv.lock");
+    assert_eq!(
+        assets[0]["size"].as_u64(),
+        Some(
+            std::fs::metadata(w.root.join("prod/uv.lock"))
+                .unwrap()
+                .len()
+        )
+    );
+    let create = forge
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path == "/repos/remotes/root/releases")
+        .unwrap();
+    assert_eq!(create.json().unwrap()["make_latest"], "true");
+    let uploads = forge.uploads().len();
+
     // A re-run duplicates nothing.
     let again = with_forge(&w, &forge, &["release", "--push"]);
     ok(&again);
     assert_eq!(git(&w.root, &["rev-parse", "HEAD"]), head);
     assert_eq!(git(&remote, &["tag", "--list"]), "v0.2.0\n");
     assert_eq!(forge.releases("remotes/root").len(), 1);
+    assert_eq!(forge.uploads().len(), uploads);
     assert_eq!(read(&w, "CHANGELOG.md"), changelog);
 
     // `status` shows the product; `--json` too.

@@ -211,6 +211,7 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         dependents: None,
         image: false,
         no_product: false,
+        no_assets: false,
         product_bump: None,
     };
     ui::note(&format!("\n── release-tool {} ──", req.command_line()));

@@ -96,6 +96,8 @@ pub struct StageArgs<S> {
     pub no_product: bool,
     /// `--product-bump` (`release`).
     pub product_bump: Option<Bump>,
+    /// `--no-assets` (`release`, `tag`).
+    pub no_assets: bool,
     stage: PhantomData<S>,
 }
 
@@ -135,6 +137,7 @@ impl<S: StageKind> StageArgs<S> {
             image: S::STAGE == Stage::Release && self.image,
             no_product: S::STAGE == Stage::Release && self.no_product,
             product_bump: self.product_bump.filter(|_| S::STAGE == Stage::Release),
+            no_assets: matches!(S::STAGE, Stage::Release | Stage::Tag) && self.no_assets,
         }
     }
 }
@@ -171,6 +174,7 @@ fn flag(id: &'static str, help: &'static str) -> Arg {
         "no_root_commit" => "no-root-commit",
         "allow_branch" => "allow-branch",
         "no_product" => "no-product",
+        "no_assets" => "no-assets",
         _ => id,
     };
     Arg::new(id)
@@ -260,6 +264,12 @@ impl<S: StageKind> Args for StageArgs<S> {
                     "Release the packages only: leave the product's version, tag, notes and forge release alone",
                 ));
         }
+        if matches!(S::STAGE, Stage::Release | Stage::Tag) {
+            cmd = cmd.arg(flag(
+                "no_assets",
+                "With --push: make forge releases without their built wheel and sdist (default: `assets` in [tool.release_tool.forge])",
+            ));
+        }
         if S::STAGE != Stage::Next {
             cmd = cmd.arg(flag(
                 "require_forge",
@@ -322,6 +332,7 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
             },
             image: on("image"),
             no_product: on("no_product"),
+            no_assets: on("no_assets"),
             product_bump: if has("product_bump") {
                 m.get_one::<Bump>("product_bump").copied()
             } else {

@@ -170,6 +170,8 @@ struct State {
     releases: BTreeMap<String, Vec<Value>>,
     /// Pull requests per repository.
     pulls: BTreeMap<String, Vec<Value>>,
+    /// Assets per release id.
+    assets: BTreeMap<u64, Vec<Value>>,
     next_id: u64,
     failed: usize,
     stale_reads: usize,
@@ -268,6 +270,48 @@ impl FakeForge {
         state.releases.get(repo).cloned().unwrap_or_default()
     }
 
+    /// The assets of the release of `tag` on `owner/repo` (`name`, `size`, `content_type`,
+    /// `sha256` of what was uploaded).
+    pub fn assets(&self, repo: &str, tag: &str) -> Vec<Value> {
+        let state = self.state.lock().unwrap();
+        let id = state
+            .releases
+            .get(repo)
+            .and_then(|rs| rs.iter().find(|r| r["tag_name"] == tag))
+            .and_then(|r| r["id"].as_u64());
+        id.and_then(|id| state.assets.get(&id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Add an asset to the release of `tag` on `owner/repo`, as if uploaded by someone else
+    /// (`starter`: an upload that never finished, as GitHub keeps it).
+    pub fn seed_asset(&self, repo: &str, tag: &str, name: &str, size: u64, starter: bool) {
+        let mut state = self.state.lock().unwrap();
+        let id = state
+            .releases
+            .get(repo)
+            .and_then(|rs| rs.iter().find(|r| r["tag_name"] == tag))
+            .and_then(|r| r["id"].as_u64())
+            .expect("a release to seed the asset on");
+        state.next_id += 1;
+        let asset = json!({"id": state.next_id, "name": name, "size": size,
+            "state": if starter { "starter" } else { "uploaded" },
+            "content_type": "application/octet-stream", "sha256": ""});
+        state.assets.entry(id).or_default().push(asset);
+    }
+
+    /// The uploads received (`POST …/assets?name=…`), as `name` each.
+    pub fn uploads(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.contains("/assets?"))
+            .filter_map(|r| {
+                let q = r.path.split_once('?')?.1;
+                query(q).get("name").cloned()
+            })
+            .collect()
+    }
+
     /// The pull requests of `owner/repo`.
     pub fn pulls(&self, repo: &str) -> Vec<Value> {
         let state = self.state.lock().unwrap();
@@ -337,6 +381,8 @@ fn new_release(
     state.next_id += 1;
     json!({
         "id": state.next_id,
+        "upload_url": "",
+        "assets": [],
         "tag_name": tag,
         "name": name,
         "body": body,
@@ -493,7 +539,18 @@ fn handle(opts: &Options, state: &mut State, req: &Request) -> Response {
     } else if !req.header("accept").is_some_and(|a| a.contains("json")) {
         return Response::json(415, &json!({"message": "fake: Accept must be JSON"}));
     }
-    let Some(rest) = req.path.strip_prefix(&opts.prefix) else {
+    // GitHub Enterprise takes uploads under /api/uploads (GitHub under uploads.github.com,
+    // here the same server).
+    let uploads = if opts.flavor == Flavor::Github && opts.prefix == "/api/v3" {
+        "/api/uploads"
+    } else {
+        opts.prefix.as_str()
+    };
+    let Some(rest) = req
+        .path
+        .strip_prefix(&opts.prefix)
+        .or_else(|| req.path.strip_prefix(uploads))
+    else {
         return not_found();
     };
     let (path, q) = rest.split_once('?').unwrap_or((rest, ""));
@@ -510,7 +567,11 @@ fn handle(opts: &Options, state: &mut State, req: &Request) -> Response {
     {
         return not_found();
     }
-    let body = if matches!(req.method.as_str(), "POST" | "PATCH") {
+    let upload =
+        req.method == "POST" && tail.len() == 3 && tail[0] == "releases" && tail[2] == "assets";
+    let body = if upload {
+        Value::Null
+    } else if matches!(req.method.as_str(), "POST" | "PATCH") {
         if !req
             .header("content-type")
             .is_some_and(|c| c.starts_with("application/json"))
@@ -537,7 +598,9 @@ fn handle(opts: &Options, state: &mut State, req: &Request) -> Response {
                 .releases
                 .get(&repo)
                 .and_then(|rs| rs.iter().find(|r| r["tag_name"] == *tag).cloned());
-            found.map_or_else(not_found, |r| Response::json(200, &r))
+            found.map_or_else(not_found, |r| {
+                Response::json(200, &shown_release(state, req, uploads, &repo, r))
+            })
         }
         ("POST", ["releases"]) => {
             let Some(tag) = field(&body, "tag_name") else {
@@ -571,10 +634,10 @@ fn handle(opts: &Options, state: &mut State, req: &Request) -> Response {
             );
             state
                 .releases
-                .entry(repo)
+                .entry(repo.clone())
                 .or_default()
                 .push(release.clone());
-            Response::json(201, &release)
+            Response::json(201, &shown_release(state, req, uploads, &repo, release))
         }
         ("PATCH", ["releases", id]) => {
             let Some(release) = state.releases.get_mut(&repo).and_then(|rs| {
@@ -687,6 +750,166 @@ fn handle(opts: &Options, state: &mut State, req: &Request) -> Response {
             state.pulls.entry(repo).or_default().push(pull.clone());
             Response::json(201, &pull)
         }
+        ("GET", ["releases", id, "assets"]) => {
+            let Some(id) = release_id(state, &repo, id) else {
+                return not_found();
+            };
+            let all = state.assets.get(&id).cloned().unwrap_or_default();
+            let q = query(q);
+            let list: Vec<Value> = match opts.flavor {
+                Flavor::Github => {
+                    let per_page: usize = q
+                        .get("per_page")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(30)
+                        .min(100);
+                    let page: usize = q.get("page").and_then(|n| n.parse().ok()).unwrap_or(1);
+                    all.into_iter()
+                        .skip((page.max(1) - 1) * per_page)
+                        .take(per_page)
+                        .collect()
+                }
+                Flavor::Gitea => all,
+            };
+            Response::json(200, &Value::Array(list))
+        }
+        ("POST", ["releases", id, "assets"]) => {
+            let Some(id) = release_id(state, &repo, id) else {
+                return not_found();
+            };
+            let content_type = req.header("content-type").unwrap_or_default();
+            let (name, bytes) = match opts.flavor {
+                Flavor::Github => {
+                    if content_type.is_empty() || content_type.contains("json") {
+                        return Response::json(
+                            415,
+                            &json!({"message": "fake: an upload's Content-Type is the file's media type"}),
+                        );
+                    }
+                    let Some(name) = query(q).get("name").cloned().filter(|n| !n.is_empty()) else {
+                        return invalid("ReleaseAsset", "name", "missing_field");
+                    };
+                    (name, req.body.clone())
+                }
+                Flavor::Gitea => {
+                    let Some((file, bytes)) = multipart_file(content_type, &req.body) else {
+                        return Response::json(
+                            400,
+                            &json!({"message": "fake: a multipart/form-data body with an `attachment` file is needed"}),
+                        );
+                    };
+                    let name = query(q)
+                        .get("name")
+                        .cloned()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(file);
+                    (name, bytes)
+                }
+            };
+            let assets = state.assets.entry(id).or_default();
+            if assets.iter().any(|a| a["name"] == name.as_str()) {
+                return match opts.flavor {
+                    Flavor::Github => invalid("ReleaseAsset", "name", "already_exists"),
+                    Flavor::Gitea => {
+                        Response::json(409, &json!({"message": "attachment already exists"}))
+                    }
+                };
+            }
+            state.next_id += 1;
+            let asset = json!({
+                "id": state.next_id,
+                "name": name,
+                "size": bytes.len(),
+                "state": "uploaded",
+                "content_type": content_type,
+                "sha256": sha256_hex(&bytes),
+                "browser_download_url": format!("{}/{repo}/releases/download/{name}", html_host(opts.flavor)),
+            });
+            state.assets.entry(id).or_default().push(asset.clone());
+            Response::json(201, &asset)
+        }
+        ("DELETE", ["releases", "assets", asset_id]) => {
+            let before: usize = state.assets.values().map(Vec::len).sum();
+            for list in state.assets.values_mut() {
+                list.retain(|a| a["id"].as_u64().is_none_or(|i| i.to_string() != *asset_id));
+            }
+            let after: usize = state.assets.values().map(Vec::len).sum();
+            if before == after {
+                not_found()
+            } else {
+                Response {
+                    status: 204,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                }
+            }
+        }
         _ => not_found(),
     }
+}
+
+/// A release as the API shows it: with its assets and its `upload_url` (on this server,
+/// under `uploads`).
+fn shown_release(state: &State, req: &Request, uploads: &str, repo: &str, mut r: Value) -> Value {
+    let id = r["id"].as_u64().unwrap_or_default();
+    let host = req.header("host").unwrap_or("127.0.0.1");
+    r["upload_url"] = Value::from(format!(
+        "http://{host}{uploads}/repos/{repo}/releases/{id}/assets{{?name,label}}"
+    ));
+    r["assets"] = Value::Array(state.assets.get(&id).cloned().unwrap_or_default());
+    r
+}
+
+/// The id of release `id` of `repo`, when it exists.
+fn release_id(state: &State, repo: &str, id: &str) -> Option<u64> {
+    state
+        .releases
+        .get(repo)?
+        .iter()
+        .filter_map(|r| r["id"].as_u64())
+        .find(|i| i.to_string() == id)
+}
+
+/// The `attachment` file of a multipart/form-data body: its file name and bytes.
+fn multipart_file(content_type: &str, body: &[u8]) -> Option<(String, Vec<u8>)> {
+    let boundary = content_type
+        .strip_prefix("multipart/form-data")?
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"')
+        .to_owned();
+    let start = format!("--{boundary}\r\n");
+    let end = format!("\r\n--{boundary}--");
+    let text_start = body
+        .windows(start.len())
+        .position(|w| w == start.as_bytes())?
+        + start.len();
+    let rest = &body[text_start..];
+    let header_end = rest.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let headers = String::from_utf8_lossy(&rest[..header_end]).into_owned();
+    if !headers.contains("name=\"attachment\"") {
+        return None;
+    }
+    let file = headers
+        .split("filename=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
+    let content = &rest[header_end + 4..];
+    let stop = content
+        .windows(end.len())
+        .rposition(|w| w == end.as_bytes())?;
+    Some((file, content[..stop].to_vec()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::new(), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
