@@ -328,6 +328,9 @@ pub(super) fn plan(
     } else {
         None
     };
+    if req.push {
+        check_remote_tag(ws, &tag, "release")?;
+    }
     planned.notes.push(format!(
         "the product {name}: {current} → {version} ({kind}), tagged {tag} on the root's release commit"
     ));
@@ -338,6 +341,45 @@ pub(super) fn plan(
         notes,
         forge,
     }))
+}
+
+/// Before a run that pushes the product's tag (`release --push`, `tag --push`): the root's
+/// remote must not have that tag already, pointing elsewhere (one `git ls-remote` of the tag;
+/// a dry run too, it only reads). A clash, or a remote that cannot be reached, stops the run
+/// before anything changes, instead of a push refused after the root's commit.
+pub(super) fn check_remote_tag(ws: &Workspace, tag: &str, what: &str) -> Result<()> {
+    let root = Git::new(&ws.root);
+    let remote = &ws.config.git_remote;
+    if !root.is_repo_root() || !root.has_remote(remote)? {
+        return Ok(());
+    }
+    let tag_ref = format!("refs/tags/{tag}");
+    let problem = match root.run_batch(["ls-remote", "--", remote.as_str(), tag_ref.as_str()]) {
+        Ok(out) => {
+            let Some(oid) = out
+                .lines()
+                .find_map(|l| l.strip_suffix(&format!("\t{tag_ref}")))
+            else {
+                return Ok(());
+            };
+            // The same tag object locally (an earlier run pushed it): nothing clashes.
+            if root.resolve(&tag_ref)?.as_deref() == Some(oid.trim()) {
+                return Ok(());
+            }
+            format!(
+                "the root: the product's tag {tag} already exists on `{remote}` (fetch it with `git fetch --tags {remote}` in the root); choose another --product-bump"
+            )
+        }
+        Err(e) => format!(
+            "the root: cannot reach its remote `{remote}`: {}",
+            e.unreachable_reason()
+        ),
+    };
+    Err(crate::core::error::UserError::failure(format!(
+        "Cannot {what}; nothing was changed:\n  {problem}"
+    ))
+    .with_hint("fetch the root's tags so the product's next version moves past the tags there (or choose another --product-bump), then run the same command again")
+    .into())
 }
 
 /// Push later (docs/release.md, "Release now, push later"): the product's tag on the root's
