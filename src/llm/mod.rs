@@ -295,6 +295,21 @@ pub fn prompt_bundle(kind: Kind, jobs: &[Job], kept: &[String]) -> String {
     out
 }
 
+/// The bundle with the product's combined notes of the coming release at its end (`rel`: the
+/// file `notes` writes them to), so that a chat has the whole release in view.
+pub fn with_product_notes(bundle: String, rel: &str, notes: &str) -> String {
+    let fence = fence_for(notes);
+    let mut out = bundle;
+    let _ = write!(
+        out,
+        "\n## The product's combined notes ({rel})\n\n\
+         The packages' tag messages as they stand, combined as `release` and `prepare` write the \
+         product's CHANGELOG section and forge release (for context: nothing to fill).\n\n\
+         {fence}markdown\n{notes}{fence}\n"
+    );
+    out
+}
+
 /// The dry-run line of a job: `POST <endpoint> (model m, N-byte prompt) → <file>`.
 pub fn describe(job: &Job, endpoint: &str, model: &str) -> String {
     format!(

@@ -1070,11 +1070,34 @@ fn plan_root(
 ) -> Result<()> {
     let mut changed_files = Vec::new();
     let needed = needed_package_keys(ws)?;
-    let product = if req.stage == Stage::Release {
-        let prod_changes = prod_pins_change(ws, planned, pins, &needed, req)?;
-        product::plan(ws, planned, req, &pins.product, prod_changes)?
-    } else {
-        None
+    let product = match req.stage {
+        Stage::Release => {
+            let prod_changes = prod_pins_change(ws, planned, pins, &needed, req)?;
+            product::plan(ws, planned, req, &pins.product, prod_changes)?
+        }
+        Stage::Prepare => {
+            // `prepare` pins no final version yet: the product is bumped when `tag` will
+            // change what prod pins, with the final versions prepared here.
+            let prospective = Pins {
+                prod: pins
+                    .product
+                    .iter()
+                    .filter(|e| version::is_final(&e.version))
+                    .filter_map(|e| {
+                        let key = ws.package(&e.package)?.key.clone();
+                        Some((key, (e.tag.clone(), e.version.clone())))
+                    })
+                    .collect(),
+                ..Pins::default()
+            };
+            let prod_changes = prod_pins_change(ws, planned, &prospective, &needed, req)?;
+            product::plan(ws, planned, req, &pins.product, prod_changes)?
+        }
+        Stage::Tag => {
+            let prod_changes = prod_pins_change(ws, planned, pins, &needed, req)?;
+            product::plan_tag(ws, planned, req, &pins.product, prod_changes)?
+        }
+        Stage::Next => None,
     };
     for (rel, prod) in [
         (&ws.config.staging_pyproject_path, false),
@@ -1145,7 +1168,7 @@ fn plan_root(
             plan_manifest_lock(ws, planned, &path, req, &mut changed_files, local);
         }
     }
-    if let Some(p) = &product {
+    if let Some(p) = product.as_ref().filter(|_| req.stage != Stage::Tag) {
         changed_files.extend(product::plan_root_files(ws, planned, p)?);
     }
     // The dev lock records every workspace member's version and requirements: left as it was,
@@ -1165,7 +1188,7 @@ fn plan_root(
             req,
             product.as_ref(),
         )?;
-    } else if let Some(p) = &product {
+    } else if let Some(p) = product.as_ref().filter(|p| p.tag_now) {
         planned.notes.push(format!(
             "--no-root-commit: the product's version {} is written but not tagged ({} needs the root's release commit)",
             p.version, p.tag
@@ -1578,14 +1601,20 @@ fn plan_root_commit(
     planned.plan.git(None, &ws.root, args);
     let mut message = root_commit_message(summary, &planned.packages);
     if let Some(p) = product {
+        let tag = if p.tag_now {
+            format!(" ({})", p.tag)
+        } else {
+            String::new()
+        };
         let _ = std::fmt::Write::write_fmt(
             &mut message,
-            format_args!("\nProduct {} {} ({})\n", p.name, p.version, p.tag),
+            format_args!("\nProduct {} {}{tag}\n", p.name, p.version),
         );
     }
     planned
         .plan
         .commit_paths(None, &ws.root, message.trim_end(), &paths);
+    let product = product.filter(|p| p.tag_now);
     if let Some(p) = product {
         planned
             .plan
@@ -2812,12 +2841,7 @@ fn plan_earlier<'a>(
             .git
             .run(["tag", "--list", "--format=%(contents)", "--", tag])
             .unwrap_or_default();
-        let prev = version::newest_tag(
-            c.tags.iter().map(String::as_str).filter(|t| t != tag),
-            &c.prefix,
-            version::is_final(&p.version),
-        )
-        .filter(|(_, v)| *v < p.version);
+        let prev = release_before(c, tag, &p.version);
         pins.product.push(product::Entry {
             package: c.pkg.name.clone(),
             version: p.version.clone(),
@@ -3020,24 +3044,8 @@ fn plan_package_release(
     if version::is_final(v) {
         pins.prod.insert(pkg.key.clone(), (tag.clone(), v.clone()));
     }
-    let kind = match req.bump {
-        Bump::Auto if !req.set_versions.contains_key(&pkg.key) => {
-            let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
-            version::auto_bump_kind(&c.version, &refs)
-        }
-        _ if req.set_versions.contains_key(&pkg.key) => Bump::Stable,
-        other => other,
-    };
-    let prev = c.last_tag.as_ref();
-    pins.product.push(product::Entry {
-        package: pkg.name.clone(),
-        version: v.clone(),
-        tag: tag.clone(),
-        prev_tag: prev.map(|(t, _)| t.clone()),
-        message: message.clone(),
-        level: product::level(kind, prev.map(|(_, v)| v), &c.version, v),
-        web: product::package_web(ws, pkg),
-    });
+    pins.product
+        .push(product_entry(ws, c, v, &tag, &message, req));
     planned.packages.push(PackageRelease {
         package: pkg.name.clone(),
         from: c.version.clone(),
@@ -3047,6 +3055,49 @@ fn plan_package_release(
         prerelease: !version::is_final(v),
     });
     Ok(())
+}
+
+/// What a package bumped by the run (`release`, `prepare`) brings to the product's notes: its
+/// version, tag and message, and the size of its bump (the kind `--bump` asked for, or chose
+/// from its commits).
+fn product_entry(
+    ws: &Workspace,
+    c: &Candidate<'_>,
+    v: &Version,
+    tag: &str,
+    message: &str,
+    req: &Request,
+) -> product::Entry {
+    let pkg = c.pkg;
+    let kind = match req.bump {
+        Bump::Auto if !req.set_versions.contains_key(&pkg.key) => {
+            let refs: Vec<&str> = c.messages.iter().map(String::as_str).collect();
+            version::auto_bump_kind(&c.version, &refs)
+        }
+        _ if req.set_versions.contains_key(&pkg.key) => Bump::Stable,
+        other => other,
+    };
+    let prev = c.last_tag.as_ref();
+    product::Entry {
+        package: pkg.name.clone(),
+        version: v.clone(),
+        tag: tag.to_owned(),
+        prev_tag: prev.map(|(t, _)| t.clone()),
+        message: message.to_owned(),
+        level: product::level(kind, prev.map(|(_, v)| v), &c.version, v),
+        web: product::package_web(ws, pkg),
+    }
+}
+
+/// The release before `tag` (version `v`) of a package: its newest other tag below `v` (a
+/// final one for a final `v`), for the compare link of the product's notes.
+fn release_before(c: &Candidate<'_>, tag: &str, v: &Version) -> Option<(String, Version)> {
+    version::newest_tag(
+        c.tags.iter().map(String::as_str).filter(|t| *t != tag),
+        &c.prefix,
+        version::is_final(v),
+    )
+    .filter(|(_, prev)| prev < v)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -3073,8 +3124,11 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     let mut todo = Vec::new();
     let mut prepared = Vec::new();
     let mut unchanged = Vec::new();
+    groups::check(ws)?;
+    let grouped = groups::forced(ws, &cands, &mut problems);
     for c in cands {
-        if skipped_unchanged(&c, &mut planned.skipped) {
+        // A member of a version group with changes is prepared with it, changes or not.
+        if !grouped.contains(&c.pkg.key) && skipped_unchanged(&c, &mut planned.skipped) {
             unchanged.push(c);
             continue;
         }
@@ -3096,7 +3150,8 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
     }
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
-    let versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
+    let mut versions = release_versions(&todo, req, &mut planned.notes, &mut problems);
+    groups::share(ws, &todo, &mut versions, &mut planned.notes, &mut problems);
     if req.push && problems.is_empty() {
         check_prepare_tags(ws, &todo, &versions, &mut problems);
     }
@@ -3122,6 +3177,8 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         if req.push {
             plan_pull_request(ws, &mut planned, pkg, &refs, &message);
         }
+        pins.product
+            .push(product_entry(ws, c, v, &tag, &message, req));
         planned.plan.after.insert(
             pkg.name.clone(),
             waits_for(ws, pkg, &|k| released.contains_key(k)),
@@ -3461,8 +3518,18 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
     let mut moved = Vec::new();
     for step in steps {
         let c = &cands[step.index];
-        plan_package_tag(ws, &mut planned, &mut pins, c, step, &in_run, req);
         let pkg = c.pkg;
+        let prev = release_before(c, &step.tag, &step.version);
+        pins.product.push(product::Entry {
+            package: pkg.name.clone(),
+            version: step.version.clone(),
+            tag: step.tag.clone(),
+            prev_tag: prev.as_ref().map(|(t, _)| t.clone()),
+            message: step.message.clone(),
+            level: Bump::Stable,
+            web: product::package_web(ws, pkg),
+        });
+        plan_package_tag(ws, &mut planned, &mut pins, c, step, &in_run, req);
         moved.push(pkg);
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;

@@ -312,6 +312,50 @@ fn gather(
     }))
 }
 
+/// The product's combined notes of the coming release as `notes` drafts them
+/// (`<changes_output_dir>/product_notes.md`): a title, then per package of `written` a
+/// `### <package>` section with its tag message as it stands in `plan` (the template written,
+/// an edited message kept, or the model's answer), its marker and title lines left out and its
+/// headings one level down, as `release`/`prepare` combine them (docs/release.md, "The
+/// product"). `None` when no package has notes.
+pub fn product_notes(
+    ws: &Workspace,
+    plan: &Plan,
+    written: &[PackageNotes],
+) -> Option<(PathBuf, String)> {
+    if written.is_empty() {
+        return None;
+    }
+    let name = crate::python::pyproject::PyProject::load(&ws.root.join("pyproject.toml"))
+        .ok()
+        .and_then(|d| d.name().map(str::to_owned))
+        .unwrap_or_else(|| "product".to_owned());
+    let mut out = format!(
+        "# {name}: the combined notes of the coming release\n\n\
+         <!-- Drafted by `release-tool notes` from the packages' tag messages; `release` and `prepare` write the product's CHANGELOG section and forge release from the messages they use. -->\n\n"
+    );
+    for n in written {
+        let path = ws.root.join(&n.tag_message_file);
+        let text = plan
+            .current_content(&path)
+            .or_else(|| fs_err::read_to_string(&path).ok())
+            .unwrap_or_default();
+        let message = if read_marker(&text).is_some() {
+            text.split_once('\n').map_or("", |(_, b)| b)
+        } else {
+            text.as_str()
+        };
+        let message = super::changelog::strip_comments(message);
+        let _ = writeln!(out, "### {}\n", n.package);
+        super::product::push_body(&mut out, &message);
+    }
+    let path = ws
+        .root
+        .join(&ws.config.changes_output_dir)
+        .join(super::stages::PRODUCT_NOTES_FILE);
+    Some((path, out.trim_end().to_owned() + "\n"))
+}
+
 /// Plan the notes of the selected packages (those with changes since their last release).
 pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNotes>)> {
     for name in req.tags.keys() {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::{Planned, Request};
+use super::{Planned, Request, Stage};
 use crate::config::{ForgeKind, ProductBump};
 use crate::forge::{ForgeAction, ForgeCall};
 use crate::git::Git;
@@ -42,6 +42,9 @@ pub(super) struct Product {
     pub notes: String,
     /// The product forge release (with `--push`), on the root's repository.
     pub forge: Option<ForgeCall>,
+    /// Whether this run tags the product (`release`, `tag`); `prepare` writes its version and
+    /// notes, and `tag` tags it after the merge.
+    pub tag_now: bool,
 }
 
 impl Product {
@@ -191,25 +194,31 @@ pub(super) fn combined_notes(entries: &[Entry]) -> String {
             }
             out.push_str("\n\n");
         }
-        let mut lines = e.message.lines();
-        lines.next();
-        let body: Vec<String> = lines
-            .map(|l| {
-                if l.starts_with('#') {
-                    format!("#{l}")
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect();
-        let body = body.join("\n");
-        let body = body.trim_matches('\n');
-        if !body.is_empty() {
-            out.push_str(body);
-            out.push_str("\n\n");
-        }
+        push_body(&mut out, &e.message);
     }
     out.trim_end().to_owned() + "\n"
+}
+
+/// A package's tag message in the product's notes: its title line left out, its headings one
+/// level down, followed by a blank line (nothing for an empty body).
+pub(super) fn push_body(out: &mut String, message: &str) {
+    let mut lines = message.lines();
+    lines.next();
+    let body: Vec<String> = lines
+        .map(|l| {
+            if l.starts_with('#') {
+                format!("#{l}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    let body = body.join("\n");
+    let body = body.trim_matches('\n');
+    if !body.is_empty() {
+        out.push_str(body);
+        out.push_str("\n\n");
+    }
 }
 
 /// The root's `owner/repo` on the forge: `[product] repository`, else its remote's; `None`
@@ -315,7 +324,78 @@ pub(super) fn plan(
     };
     let tag = format!("{prefix}{version}");
     let notes = combined_notes(entries);
+    // The pull-request flow: `prepare` writes the version and the notes, `tag` tags them.
+    let tag_now = req.stage == Stage::Release;
+    let forge = if req.push && tag_now {
+        root_repo(ws).map(|repo| ForgeCall {
+            repo,
+            action: ForgeAction::CreateRelease {
+                tag: tag.clone(),
+                name: format!("{name} {version}"),
+                body: notes.clone(),
+                prerelease: !version::is_final(&version),
+                latest: (ws.config.forge.kind != ForgeKind::Gitea).then(|| {
+                    super::newest_final(tags.iter().map(String::as_str), &prefix, &version)
+                }),
+            },
+        })
+    } else {
+        None
+    };
+    if req.push && tag_now {
+        check_remote_tag(ws, &tag, "release")?;
+    }
+    let when = if tag_now {
+        "on the root's release commit"
+    } else {
+        "by `release-tool tag` after the merge"
+    };
+    planned.notes.push(format!(
+        "the product {name}: {current} → {version} ({kind}), tagged {tag} {when}"
+    ));
+    Ok(Some(Product {
+        name,
+        version,
+        tag,
+        notes,
+        forge,
+        tag_now,
+    }))
+}
+
+/// `tag` (the pull-request flow): the product's version as `prepare` wrote it in the root
+/// `pyproject.toml`, tagged on the root's commit of the run when the run changes what prod
+/// pins and that version has no tag yet; the tag's message and the product release carry the
+/// combined notes of the packages the run tags. `None` (with a note) otherwise.
+pub(super) fn plan_tag(
+    ws: &Workspace,
+    planned: &mut Planned,
+    req: &Request,
+    entries: &[Entry],
+    prod_changes: bool,
+) -> Result<Option<Product>> {
+    if req.no_product || !prod_changes {
+        return Ok(None);
+    }
+    let Some((name, version)) = root_project(ws)? else {
+        return Ok(None);
+    };
+    let prefix = ws.config.product.tag_prefix.clone();
+    let root = Git::new(&ws.root);
+    if !root.is_repo_root() {
+        return Ok(None);
+    }
+    let tags: Vec<String> = root.tags(&prefix)?.into_iter().map(|t| t.name).collect();
+    if let Some(tag) = version::tag_of_version(tags.iter().map(String::as_str), &prefix, &version) {
+        planned.notes.push(format!(
+            "the product {name} {version} is already tagged ({tag}): not tagged again (`prepare` bumps the product's version)"
+        ));
+        return Ok(None);
+    }
+    let tag = format!("{prefix}{version}");
+    let notes = combined_notes(entries);
     let forge = if req.push {
+        check_remote_tag(ws, &tag, "tag")?;
         root_repo(ws).map(|repo| ForgeCall {
             repo,
             action: ForgeAction::CreateRelease {
@@ -332,7 +412,7 @@ pub(super) fn plan(
         None
     };
     planned.notes.push(format!(
-        "the product {name}: {current} → {version} ({kind}), tagged {tag} on the root's release commit"
+        "the product {name} {version}: tagged {tag} on the root's commit"
     ));
     Ok(Some(Product {
         name,
@@ -340,7 +420,47 @@ pub(super) fn plan(
         tag,
         notes,
         forge,
+        tag_now: true,
     }))
+}
+
+/// Before a run that pushes the product's tag (`release --push`, `tag --push`): the root's
+/// remote must not have that tag already, pointing elsewhere (one `git ls-remote` of the tag;
+/// a dry run too, it only reads). A clash, or a remote that cannot be reached, stops the run
+/// before anything changes, instead of a push refused after the root's commit.
+pub(super) fn check_remote_tag(ws: &Workspace, tag: &str, what: &str) -> Result<()> {
+    let root = Git::new(&ws.root);
+    let remote = &ws.config.git_remote;
+    if !root.is_repo_root() || !root.has_remote(remote)? {
+        return Ok(());
+    }
+    let tag_ref = format!("refs/tags/{tag}");
+    let problem = match root.run_batch(["ls-remote", "--", remote.as_str(), tag_ref.as_str()]) {
+        Ok(out) => {
+            let Some(oid) = out
+                .lines()
+                .find_map(|l| l.strip_suffix(&format!("\t{tag_ref}")))
+            else {
+                return Ok(());
+            };
+            // The same tag object locally (an earlier run pushed it): nothing clashes.
+            if root.resolve(&tag_ref)?.as_deref() == Some(oid.trim()) {
+                return Ok(());
+            }
+            format!(
+                "the root: the product's tag {tag} already exists on `{remote}` (fetch it with `git fetch --tags {remote}` in the root); choose another --product-bump"
+            )
+        }
+        Err(e) => format!(
+            "the root: cannot reach its remote `{remote}`: {}",
+            e.unreachable_reason()
+        ),
+    };
+    Err(crate::core::error::UserError::failure(format!(
+        "Cannot {what}; nothing was changed:\n  {problem}"
+    ))
+    .with_hint("fetch the root's tags so the product's next version moves past the tags there (or choose another --product-bump), then run the same command again")
+    .into())
 }
 
 /// Push later (docs/release.md, "Release now, push later"): the product's tag on the root's

@@ -24,6 +24,10 @@ const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 /// The top-level file of the changes directory that `clear` also removes (the LLM prompt).
 pub const PROMPT_FILE: &str = "prompt.md";
 
+/// The other top-level file of the changes directory that `clear` removes: the product's
+/// combined notes as `notes` drafts them (docs/llm.md).
+pub const PRODUCT_NOTES_FILE: &str = "product_notes.md";
+
 /// A package a stage refuses to touch: named, with what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Refused {
@@ -423,7 +427,7 @@ pub fn plan_clear(ws: &Workspace, names: &[String]) -> Result<ClearPlan> {
             continue;
         }
         if !is_dir {
-            if file_name == PROMPT_FILE {
+            if file_name == PROMPT_FILE || file_name == PRODUCT_NOTES_FILE {
                 result.removed.push(ws.rel(&path));
                 result.plan.remove_file(None, &path);
             } else {

@@ -19,7 +19,9 @@
 //!
 //! The copies run on a few threads at once. A second matrix does the same for push later
 //! (issue 17, item 8): the world released without `--push` first, then the later
-//! `release --push` killed at each of its steps.
+//! `release --push` killed at each of its steps. A third adds the image (issue 20):
+//! `release --push --image` with a fake `buildah`, killed at every step, the image's build and
+//! pushes included.
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
@@ -114,6 +116,36 @@ pub fn copy_world(from: &Path, to: &Path) -> PathBuf {
     to.to_path_buf()
 }
 
+/// A world with the fake engine (`<base>/fakebin/buildah`, see [`fake_engine`]) releases with
+/// `--image`: the engine first on `PATH`, its log and the root's remote named by the
+/// environment (a copy of the world logs into its own `engine.log`).
+fn with_image(cmd: &mut std::process::Command, base: &Path) {
+    let bin = base.join("fakebin");
+    if !bin.is_dir() {
+        return;
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    cmd.arg("--image")
+        .env("PATH", path)
+        .env("FAKE_ENGINE_LOG", base.join("engine.log"))
+        .env("FAKE_ROOT_REMOTE", base.join("remotes/root.git"));
+}
+
+/// The fake `buildah` of the image matrix under `<base>/fakebin`: it appends its arguments and
+/// the commit the root's remote has on `main` when it runs to `$FAKE_ENGINE_LOG`.
+fn fake_engine(base: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = base.join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = bin.join("buildah");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\n{ printf '%s\\n' \"$*\"; printf 'remote: %s\\n' \"$(git --git-dir=\"$FAKE_ROOT_REMOTE\" rev-parse main)\"; } >> \"$FAKE_ENGINE_LOG\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// `release --bump minor --push` in the world at `base`, against `forge`, with `hook` set.
 fn release(env: &TestEnv, base: &Path, forge: &FakeForge, hook: &[(&str, usize)]) -> Output {
     let mut cmd = env.cmd_uv(&base.join("product"));
@@ -121,6 +153,7 @@ fn release(env: &TestEnv, base: &Path, forge: &FakeForge, hook: &[(&str, usize)]
         .env("GITHUB_TOKEN", &forge.opts.token)
         .env("GITHUB_API_URL", forge.api_url())
         .args(RELEASE);
+    with_image(&mut cmd, base);
     for (var, n) in hook {
         cmd.env(var, n.to_string());
     }
@@ -278,6 +311,17 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
         "lock left: {}",
         root.join(".release_tool/lock").exists()
     ));
+    // The image (issue 20): each engine call (a build or a push, with the root's release
+    // commit; a call repeated on resume counts once), and that the root's remote already had
+    // that commit when it ran.
+    if let Ok(log) = std::fs::read_to_string(base.join("engine.log")) {
+        let head = git(&root, &["rev-parse", "HEAD"]).trim().to_owned();
+        let calls: std::collections::BTreeSet<String> = log
+            .lines()
+            .map(|l| norm(l.replace(&head, "[HEAD]")))
+            .collect();
+        out.extend(calls.into_iter().map(|c| format!("engine: {c}")));
+    }
     for name in NAMES {
         for r in forge.releases(&format!("remotes/{name}")) {
             out.push(format!(
@@ -329,7 +373,7 @@ fn crash_and_resume(
             out.status
         ));
     }
-    if !stderr.contains("Resuming `release-tool release --bump minor --push`") {
+    if !stderr.contains("Resuming `release-tool release --bump minor --push") {
         return Err(format!("the last run did not resume:\n{stderr}"));
     }
     let got = state(&base, &forge);
@@ -372,6 +416,54 @@ fn push_later_killed_at_every_step_finishes_exactly_once() {
     assert_eq!(total, 8);
 }
 
+/// The image as the last steps (issue 20): the world with `[tool.release_tool.docker]`, its
+/// prod lock and its Dockerfile; `release --bump minor --push --image` (the release, then the
+/// image's build and its two pushes, with a fake `buildah`) is killed at every step and must
+/// end where an uninterrupted run ends: the release as without `--image`, and every build and
+/// push of the product's version made, after the root's push.
+#[test]
+fn release_image_killed_at_every_step_finishes_exactly_once() {
+    let env = TestEnv::new();
+    let template = template(&env);
+    let root = template.join("product");
+    let config = root.join("release_tool.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}\n[tool.release_tool.docker]\nengine = \"buildah\"\nimage = \"registry.example.com/acme/product\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd_uv(&root)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", outputs(&out).1);
+    };
+    // The image installs exactly what prod locks: a prod lock first, as `docker` asks. The
+    // built-in Dockerfile labels the root's remote URL, which differs per copy of the world:
+    // a Dockerfile template of the workspace without it (the fake engine builds nothing).
+    run(&["lock", "prod"]);
+    let templates = root.join("release_tool/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("Dockerfile.j2"),
+        "FROM scratch\nLABEL org.opencontainers.image.title={{ labels.title }}\n",
+    )
+    .unwrap();
+    run(&["docker"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "chore: the image"]);
+    git(&root, &["push", "-q", "origin", "main"]);
+    fake_engine(&template);
+    let total = matrix(&env, &template, 2);
+    assert!(total > 33, "{total} steps");
+}
+
 /// The reference run of `release --bump minor --push` in a copy of `template` (its dry run has
 /// `proofs` pre-push proofs), then every step index crashed and resumed in a copy of its own:
 /// the end state must be the reference's. Returns the number of steps.
@@ -382,14 +474,12 @@ fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
     // The reference: an uninterrupted run in a copy of its own.
     let base = copy_world(&template, &env.path().join("reference"));
     let forge = FakeForge::github().start();
-    let dry = env
-        .cmd_uv(&base.join("product"))
-        .env("GITHUB_TOKEN", &forge.opts.token)
+    let mut dry = env.cmd_uv(&base.join("product"));
+    dry.env("GITHUB_TOKEN", &forge.opts.token)
         .env("GITHUB_API_URL", forge.api_url())
-        .args(RELEASE)
-        .args(["--dry-run", "--json"])
-        .output()
-        .unwrap();
+        .args(RELEASE);
+    with_image(&mut dry, &base);
+    let dry = dry.args(["--dry-run", "--json"]).output().unwrap();
     assert!(dry.status.success(), "{}", outputs(&dry).1);
     let steps: Vec<serde_json::Value> = serde_json::from_slice(&dry.stdout).unwrap();
     // The pre-push proofs (staging and prod) are steps like any other: killed around them too.
@@ -415,6 +505,25 @@ fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
         "every step ran, none skipped (forge steps included): {journal:#}"
     );
     let reference = state(&base, &forge);
+    if base.join("fakebin").is_dir() {
+        // The image: built once with the product's version and latest, both pushed, all after
+        // the root's push.
+        let engine: Vec<&String> = reference
+            .iter()
+            .filter(|l| l.starts_with("engine: "))
+            .collect();
+        assert_eq!(engine.len(), 4, "{engine:#?}");
+        assert!(
+            engine.iter().any(|l| l.starts_with("engine: bud ")
+                && l.contains(":0.2.0 -t ")
+                && l.contains("REVISION=[HEAD]")),
+            "{engine:#?}"
+        );
+        assert!(
+            engine.contains(&&"engine: remote: [HEAD]".to_owned()),
+            "{engine:#?}"
+        );
+    }
     // What the reference is: one release commit, tag and next commit per package, one root
     // commit, one forge release each.
     for name in NAMES {

@@ -716,3 +716,49 @@ fn prompt_md_without_llm_and_user_templates() {
     assert!(!prompt_file.exists());
     assert!(dir.join("commit_message.j2").is_file());
 }
+
+#[test]
+fn notes_write_the_products_combined_notes_as_a_file_and_into_the_prompt_bundle() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let server =
+        llm_server(|p| format!("Release {p} {{VERSION}}\n\n### Added\n\n- {p} is better.\n"));
+    configure(&root, &server, "");
+    let product_notes = root.join("release_tool/changes/product_notes.md");
+    // Without --llm: the packages' templates, combined (headings one level down).
+    let out = env.run(&root, ["notes"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let text = read(&product_notes);
+    assert!(text.starts_with("# "), "{text}");
+    assert!(
+        text.contains("the combined notes of the coming release"),
+        "{text}"
+    );
+    for name in ["core-utils", "data-loader", "model-api"] {
+        assert!(text.contains(&format!("\n### {name}\n\n")), "{text}");
+    }
+    assert!(!text.contains("<!-- release-tool: tag message"), "{text}");
+    // The prompt bundle carries them, for the chat.
+    let prompt = read(&root.join("release_tool/changes/prompt.md"));
+    assert!(
+        prompt.contains("## The product's combined notes (release_tool/changes/product_notes.md)"),
+        "{prompt}"
+    );
+    assert!(prompt.contains(text.trim_end()), "{prompt}");
+    // With --llm: the model's answers are in the product's notes.
+    let out = run_llm(&env, &root, &["notes", "--llm"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let text = read(&product_notes);
+    for name in ["core-utils", "data-loader", "model-api"] {
+        assert!(
+            text.contains(&format!(
+                "### {name}\n\n#### Added\n\n- {name} is better.\n"
+            )),
+            "{text}"
+        );
+    }
+    // `clear` removes it with prompt.md.
+    let out = env.run(&root, ["clear"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    assert!(!product_notes.exists());
+}

@@ -412,9 +412,19 @@ fn prepare_push_without_a_forge_token_prints_the_compare_url() {
     let pkg = root.join("packages/core-utils");
     git(&pkg, &["checkout", "-q", "-b", "dev_branch"]);
     commit_file(&pkg, "fix.txt", "fixed\n", "fix: a bug");
+    // `--no-product`: the product's version in the staging/prod manifests would be locked
+    // (uv, and the remotes of their pins: github.com here); this test is about the compare URL.
     let out = env.run(
         &root,
-        ["-p", "core-utils", "prepare", "--bump", "patch", "--push"],
+        [
+            "-p",
+            "core-utils",
+            "prepare",
+            "--bump",
+            "patch",
+            "--push",
+            "--no-product",
+        ],
     );
     let (_, stderr) = outputs(&out);
     assert!(out.status.success(), "{stderr}");

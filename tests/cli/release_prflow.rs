@@ -363,9 +363,17 @@ fn the_pull_request_flow_releases_a_patch_version() {
     // b's requirement on a is raised to the version released with it.
     let b_py = read(&b.join("pyproject.toml"));
     assert!(b_py.contains("\"a>=0.1.0\""), "{b_py}");
-    // Staging pins only tags that exist: no tag was made, so nothing is pinned.
-    assert_eq!(read(&root.join("staging/pyproject.toml")), staging_before);
-    assert_eq!(read(&root.join("prod/pyproject.toml")), prod_before);
+    // Staging pins only tags that exist: no tag was made, so nothing is pinned; the product's
+    // version (the root project, both manifests too) is bumped with the packages' (patch).
+    let bumped = |text: &str| text.replace("version = \"0.1.0\"", "version = \"0.1.1\"");
+    assert_eq!(
+        read(&root.join("staging/pyproject.toml")),
+        bumped(&staging_before)
+    );
+    assert_eq!(
+        read(&root.join("prod/pyproject.toml")),
+        bumped(&prod_before)
+    );
     assert_eq!(missing_pins(&env, &root), Vec::<Value>::new());
     // One root commit: the submodule pointers at the release commits, pushed.
     assert_eq!(
@@ -430,8 +438,9 @@ fn the_pull_request_flow_releases_a_patch_version() {
     );
     assert_eq!(
         message(&root, "HEAD"),
-        "tag: a 0.1.0, b 0.1.0\n\n- a 0.1.0 (v0.1.0)\n- b 0.1.0 (v0.1.0)"
+        "tag: a 0.1.0, b 0.1.0\n\n- a 0.1.0 (v0.1.0)\n- b 0.1.0 (v0.1.0)\n\nProduct product 0.1.1 (v0.1.1)"
     );
+    assert_eq!(rev(&root, "v0.1.1^{commit}"), rev(&root, "HEAD"));
     assert_eq!(gitlink(&root, "a"), rev(&a, "HEAD"));
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
     assert_eq!(
@@ -876,7 +885,20 @@ fn no_root_commit_leaves_the_root_to_the_user() {
         &["prepare", "--bump", "patch", "--push", "--no-root-commit"],
     );
     assert_eq!(rev(&root, "HEAD"), start);
-    assert_eq!(porcelain(&root), [" M packages/a", " M packages/b"]);
+    // The product's version and notes are written too, for the user to commit.
+    assert_eq!(
+        porcelain(&root),
+        [
+            " M packages/a",
+            " M packages/b",
+            " M prod/pyproject.toml",
+            " M pyproject.toml",
+            " M staging/pyproject.toml",
+            "?? CHANGELOG.md",
+            "?? prod/uv.lock",
+            "?? staging/uv.lock"
+        ]
+    );
     assert_eq!(
         on_remote(&env, "a", "refs/heads/dev_branch"),
         Some(rev(&pkg(&root, "a"), "HEAD"))
@@ -911,11 +933,15 @@ fn no_root_commit_leaves_the_root_to_the_user() {
             " M packages/a",
             " M packages/b",
             " M prod/pyproject.toml",
+            " M pyproject.toml",
             " M staging/pyproject.toml",
+            "?? CHANGELOG.md",
             "?? prod/uv.lock",
             "?? staging/uv.lock"
         ]
     );
+    // No root commit, so no product tag.
+    assert_eq!(git(&root, &["tag", "--list"]), "");
     assert!(on_remote(&env, "a", "refs/tags/v0.1.0").is_some());
     assert!(read(&root.join("prod/pyproject.toml")).contains(&pin(&env, "a", "v0.1.0")));
 
@@ -1382,5 +1408,231 @@ fn a_squash_merged_dev_release_is_not_tagged_again() {
     assert!(
         stdout.contains("Release a 0.1.0\n\nFirst release:\n\n### Added\n\n- add X\n"),
         "{stdout}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The product and version groups in the pull-request flow (issue 20).
+
+/// `release-tool ARGS` in `dir` against the fake forge; requires success.
+fn ok_forge(
+    env: &TestEnv,
+    dir: &Path,
+    forge: &crate::support::fake_github::FakeForge,
+    args: &[&str],
+) -> (String, String) {
+    let out = env
+        .cmd_uv(dir)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("GITHUB_TOKEN", &forge.opts.token)
+        .env("GITHUB_API_URL", forge.api_url())
+        .args(args)
+        .output()
+        .expect("run release-tool");
+    let (stdout, stderr) = outputs(&out);
+    assert!(
+        out.status.success(),
+        "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// The `version = ` of the root, staging and prod manifests.
+fn product_versions(root: &Path) -> Vec<String> {
+    [
+        "pyproject.toml",
+        "staging/pyproject.toml",
+        "prod/pyproject.toml",
+    ]
+    .iter()
+    .map(|f| {
+        read(&root.join(f))
+            .lines()
+            .find(|l| l.starts_with("version = "))
+            .unwrap()
+            .to_owned()
+    })
+    .collect()
+}
+
+#[test]
+fn prepare_versions_the_product_and_tag_tags_and_releases_it() {
+    let env = TestEnv::new();
+    let root = product(&env);
+    crate::support::explicit_forge(&root);
+    git(&root, &["push", "-q", "origin", "main"]);
+    // Stages 0–3 as in `ready_to_prepare`: a `feat` in a, a `fix` in b.
+    ok(&env, &root, &["branch", "--push"]);
+    for (name, subject) in [("a", "feat: add X"), ("b", "fix: handle Y")] {
+        crate::support::commit_file(
+            &pkg(&root, name),
+            &format!("src/{name}/more.py"),
+            "X = 1\n",
+            subject,
+        );
+        git(&pkg(&root, name), &["push", "-q", "origin", "dev_branch"]);
+    }
+    let forge = crate::support::fake_github::FakeForge::github().start();
+    assert_eq!(product_versions(&root), vec!["version = \"0.1.0\""; 3]);
+
+    // The dry run says what prepare does to the product, and changes nothing.
+    let before = state(&env, &root);
+    let (stdout, stderr) = ok_forge(&env, &root, &forge, &["prepare", "--push", "--dry-run"]);
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(
+            "the product product: 0.1.0 → 0.2.0 (minor), tagged v0.2.0 by `release-tool tag` after the merge"
+        ),
+        "{all}"
+    );
+    assert_eq!(state(&env, &root), before);
+
+    // prepare: the product's version (root, staging, prod) and its CHANGELOG section in the
+    // root's commit; no product tag yet, no product release.
+    let start = rev(&root, "HEAD");
+    ok_forge(&env, &root, &forge, &["prepare", "--push"]);
+    assert_eq!(product_versions(&root), vec!["version = \"0.2.0\""; 3]);
+    assert_eq!(
+        root_commits_since(&root, &start),
+        ["prepare: a 0.1.0, b 0.1.0"]
+    );
+    let commit = message(&root, "HEAD");
+    assert!(commit.ends_with("\nProduct product 0.2.0"), "{commit}");
+    let files = git(&root, &["show", "--format=", "--name-only", "HEAD"]);
+    for f in [
+        "CHANGELOG.md",
+        "pyproject.toml",
+        "prod/pyproject.toml",
+        "staging/pyproject.toml",
+    ] {
+        assert!(files.lines().any(|l| l == f), "{f} not in {files}");
+    }
+    let changelog = read(&root.join("CHANGELOG.md"));
+    let api = forge.api_url();
+    assert!(
+        changelog.contains("## [0.2.0] - 2026-01-01\n"),
+        "{changelog}"
+    );
+    for name in ["a", "b"] {
+        assert!(
+            changelog.contains(&format!(
+                "### {name} 0.1.0\n\n[v0.1.0]({api}/remotes/{name}/releases/tag/v0.1.0)\n\n"
+            )),
+            "{changelog}"
+        );
+    }
+    assert!(
+        changelog.contains("- add X") && changelog.contains("- handle Y"),
+        "{changelog}"
+    );
+    assert_eq!(git(&root, &["tag", "--list"]), "");
+    assert_eq!(on_remote(&env, "root", "refs/tags/v0.2.0"), None);
+    assert!(forge.releases("remotes/root").is_empty());
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+
+    // tag, after the merges: the product's tag on the root's commit (the prod pins), pushed
+    // with it, and one product release with the combined notes.
+    merge_on_remote(&env, "a");
+    merge_on_remote(&env, "b");
+    let start = rev(&root, "HEAD");
+    ok_forge(&env, &root, &forge, &["tag", "--sync", "--push"]);
+    assert_eq!(root_commits_since(&root, &start), ["tag: a 0.1.0, b 0.1.0"]);
+    let head = rev(&root, "HEAD");
+    assert_eq!(rev(&root, "v0.2.0^{commit}"), head);
+    assert_eq!(
+        on_remote(&env, "root", "refs/tags/v0.2.0"),
+        Some(head.clone())
+    );
+    assert_eq!(
+        on_remote(&env, "root", "refs/heads/main"),
+        Some(head.clone())
+    );
+    assert!(
+        message(&root, "HEAD").ends_with("\nProduct product 0.2.0 (v0.2.0)"),
+        "{}",
+        message(&root, "HEAD")
+    );
+    let notes = tag_message(&root, "v0.2.0");
+    assert!(
+        notes.starts_with("Release product 0.2.0\n\n### a 0.1.0\n"),
+        "{notes}"
+    );
+    let releases = forge.releases("remotes/root");
+    assert_eq!(releases.len(), 1, "{releases:#?}");
+    assert_eq!(releases[0]["tag_name"], "v0.2.0");
+    assert_eq!(releases[0]["name"], "product 0.2.0");
+    let body = releases[0]["body"].as_str().unwrap();
+    assert!(
+        changelog.contains(body.trim_end()),
+        "{body}\n---\n{changelog}"
+    );
+    // The version stays what prepare wrote.
+    assert_eq!(product_versions(&root), vec!["version = \"0.2.0\""; 3]);
+
+    // Again: nothing twice.
+    ok_forge(&env, &root, &forge, &["tag"]);
+    assert_eq!(rev(&root, "HEAD"), head);
+    assert_eq!(git(&root, &["tag", "--list"]), "v0.2.0\n");
+    assert_eq!(forge.releases("remotes/root").len(), 1);
+}
+
+#[test]
+fn prepare_no_product_and_tag_no_product_leave_the_product_alone() {
+    let env = TestEnv::new();
+    let root = ready_to_prepare(&env);
+    ok(&env, &root, &["prepare", "--no-product"]);
+    assert_eq!(product_versions(&root), vec!["version = \"0.1.0\""; 3]);
+    assert!(!root.join("CHANGELOG.md").exists());
+    ok(&env, &root, &["prepare", "--push"]);
+    merge_on_remote(&env, "a");
+    merge_on_remote(&env, "b");
+    ok(&env, &root, &["tag", "--sync", "--no-product"]);
+    assert_eq!(git(&root, &["tag", "--list"]), "");
+    assert!(
+        !message(&root, "HEAD").contains("Product "),
+        "{}",
+        message(&root, "HEAD")
+    );
+}
+
+#[test]
+fn prepare_releases_a_version_group_together_at_one_version() {
+    let env = TestEnv::new();
+    let root = product(&env);
+    let config = root.join("release_tool.toml");
+    let text = read(&config);
+    std::fs::write(
+        &config,
+        format!("{text}\n[tool.release_tool.groups]\ncore = [\"a\", \"b\"]\n"),
+    )
+    .unwrap();
+    git(&root, &["commit", "-q", "-am", "chore: the core group"]);
+    git(&root, &["push", "-q", "origin", "main"]);
+    ok(&env, &root, &["branch", "--push"]);
+    // b was released before (a final tag on its HEAD): it has no changes of its own.
+    git(&pkg(&root, "b"), &["tag", "-a", "-m", "b 0.0.9", "v0.0.9"]);
+    // Only a changes.
+    crate::support::commit_file(&pkg(&root, "a"), "src/a/x.py", "X = 1\n", "feat: add X");
+    let (stdout, stderr) = ok(
+        &env,
+        &root,
+        &["prepare", "--bump", "patch", "--set-version", "a=0.3.0"],
+    );
+    assert!(
+        stderr.contains(
+            "version group `core`: a, b released together at 0.3.0 (b without changes of its own)"
+        ),
+        "{stderr}"
+    );
+    for name in ["a", "b"] {
+        assert_eq!(version_of(&root, name), "0.3.0", "{name}");
+        assert!(
+            crate::support::table_row(&stdout, name).is_some_and(|r| r.contains("0.3.0")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(
+        message(&pkg(&root, "b"), "HEAD").lines().next(),
+        Some("Release b 0.3.0")
     );
 }

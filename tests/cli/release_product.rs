@@ -279,3 +279,30 @@ fn bad_product_input_is_refused_before_anything_changes() {
     assert!(stderr.contains("hint: "), "{stderr}");
     unchanged(&before);
 }
+
+#[test]
+fn a_product_tag_already_on_the_roots_remote_is_refused_before_anything_changes() {
+    let w = World::new();
+    // Someone else released the product 0.2.0 from another clone: the tag is on the root's
+    // remote, not here.
+    git(&w.root, &["tag", "-a", "-m", "elsewhere", "v0.2.0"]);
+    git(&w.root, &["push", "-q", "origin", "v0.2.0"]);
+    git(&w.root, &["tag", "-d", "v0.2.0"]);
+    let before = w.state();
+    for args in [&["--push", "--dry-run"][..], &["--push"][..]] {
+        let out = w.release(args);
+        let (_, stderr) = outputs(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("Cannot release; nothing was changed:")
+                && stderr.contains("the root: the product's tag v0.2.0 already exists on `origin`"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("hint: "), "{stderr}");
+        let after = w.state();
+        assert_eq!(before, after, "{args:?}: nothing changed");
+    }
+    // Without --push nothing is pushed: the local release goes ahead.
+    ok(&w.release(&[]));
+    assert_eq!(git(&w.root, &["tag", "--list"]), "v0.2.0\n");
+}

@@ -58,12 +58,17 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         .filter(|n| n.tag_message_kept)
         .map(|n| n.tag_message_file.clone())
         .collect();
+    // The product's combined notes of the coming release, as a file (and in the bundle).
+    let product = notes::product_notes(&ws, &plan, &written);
     if !jobs.is_empty() {
-        plan.write(
-            None,
-            llm::prompt_path(&ws),
-            llm::prompt_bundle(Kind::TagMessage, &jobs, &kept),
-        );
+        let mut bundle = llm::prompt_bundle(Kind::TagMessage, &jobs, &kept);
+        if let Some((path, text)) = &product {
+            bundle = llm::with_product_notes(bundle, &ws.rel(path), text);
+        }
+        plan.write(None, llm::prompt_path(&ws), bundle);
+    }
+    if let Some((path, text)) = product {
+        plan.write(None, path, text);
     }
     let asks = args.llm && !jobs.is_empty();
     if settings.dry_run {
@@ -85,6 +90,16 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     } else {
         None
     };
+    if filled.is_some()
+        && let Some((path, text)) = notes::product_notes(&ws, &plan, &written)
+    {
+        // The model's answers are part of the product's notes.
+        if plan.writes(&path) {
+            llm::set_content(&mut plan, "", &path, text);
+        } else {
+            plan.write(None, path, text);
+        }
+    }
     super::run_plan(&plan, settings, None)?;
     if settings.json {
         ui::print_json(&written)?;

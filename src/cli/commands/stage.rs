@@ -135,8 +135,8 @@ impl<S: StageKind> StageArgs<S> {
                 None
             },
             image: S::STAGE == Stage::Release && self.image,
-            no_product: S::STAGE == Stage::Release && self.no_product,
-            product_bump: self.product_bump.filter(|_| S::STAGE == Stage::Release),
+            no_product: S::STAGE != Stage::Next && self.no_product,
+            product_bump: self.product_bump.filter(|_| S::STAGE.bumps()),
             no_assets: matches!(S::STAGE, Stage::Release | Stage::Tag) && self.no_assets,
         }
     }
@@ -247,8 +247,10 @@ impl<S: StageKind> Args for StageArgs<S> {
                 .arg(flag(
                     "image",
                     "With --push: build and push the production image (`docker --push`) as the last step, after every tag and pin is pushed (default: `on_release` in [tool.release_tool.docker])",
-                ).requires("push"))
-                .arg(
+                ).requires("push"));
+        }
+        if S::STAGE.bumps() {
+            cmd = cmd.arg(
                     Arg::new("product_bump")
                         .long("product-bump")
                         .value_name("BUMP")
@@ -258,11 +260,13 @@ impl<S: StageKind> Args for StageArgs<S> {
                         .help(
                             "How to change the product's version (the root project; default: [tool.release_tool.product] bump, `auto`: the highest bump among the released packages)",
                         ),
-                )
-                .arg(flag(
-                    "no_product",
-                    "Release the packages only: leave the product's version, tag, notes and forge release alone",
-                ));
+                );
+        }
+        if S::STAGE != Stage::Next {
+            cmd = cmd.arg(flag(
+                "no_product",
+                "Release the packages only: leave the product's version, tag, notes and forge release alone",
+            ));
         }
         if matches!(S::STAGE, Stage::Release | Stage::Tag) {
             cmd = cmd.arg(flag(
