@@ -10,6 +10,7 @@ pub mod files;
 pub mod local;
 pub mod statuscache;
 pub mod tagcache;
+pub mod worktree;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -661,6 +662,12 @@ impl Git {
 
     /// Status of the work tree with branch and upstream information.
     pub fn status(&self) -> Result<RepoStatus, GitError> {
+        // A clean work tree is read in-process when that is certain (`git::worktree`).
+        if (self.env.is_empty() || self.env.iter().all(|(k, _)| is_identity_var(k)))
+            && let Some(status) = worktree::clean_status(&self.dir)
+        {
+            return Ok(status);
+        }
         // Read-only: never refresh the index (no lock contention with the user's own git).
         // `--no-optional-locks` rather than `GIT_OPTIONAL_LOCKS=0`: a child with the parent's
         // environment as it is starts cheaper (no environment to copy per process).

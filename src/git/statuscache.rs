@@ -547,7 +547,7 @@ impl Fingerprint {
 
 /// A branch's upstream, as far as the config file tells.
 #[derive(Debug, PartialEq, Eq)]
-enum Upstream {
+pub(crate) enum Upstream {
     /// None configured.
     Unset,
     /// `short` as `git status` names it (`origin/main`), `full` the ref it compares with.
@@ -557,7 +557,7 @@ enum Upstream {
 }
 
 /// The upstream of `branch` (`refs/heads/<name>`) from the repository's config entries.
-fn upstream(entries: &[(String, String)], branch: &str) -> Upstream {
+pub(crate) fn upstream(entries: &[(String, String)], branch: &str) -> Upstream {
     let Some(name) = branch.strip_prefix("refs/heads/") else {
         return Upstream::Unknown;
     };
