@@ -337,6 +337,10 @@ pub struct RepoStatus {
     pub changed: Vec<String>,
     /// The untracked paths among `changed`.
     pub untracked: Vec<String>,
+    /// What `git status --porcelain --untracked-files=all` prints for the same state (one
+    /// `XY path` line per changed path, `XY orig -> path` for a rename), derived from the v2
+    /// records; `None` when a path would need git's quoting (then ask git).
+    pub short: Option<String>,
 }
 
 impl RepoStatus {
@@ -1350,6 +1354,7 @@ pub fn parse_remote_branches(out: &str) -> RemoteBranches {
 /// Parse `git status --porcelain=v2 --branch -z` output.
 pub fn parse_status(out: &str) -> RepoStatus {
     let mut status = RepoStatus::default();
+    let mut short = Some(String::new());
     let mut records = out.split('\0');
     while let Some(record) = records.next() {
         if record.is_empty() {
@@ -1375,13 +1380,14 @@ pub fn parse_status(out: &str) -> RepoStatus {
             continue;
         }
         let kind = record.as_bytes()[0];
+        let mut orig = None;
         let path = match kind {
             // 1 XY sub mH mI mW hH hI path
             b'1' => record.splitn(9, ' ').nth(8),
             // 2 XY sub mH mI mW hH hI X<score> path \0 origPath
             b'2' => {
                 let path = record.splitn(10, ' ').nth(9);
-                records.next(); // the original path
+                orig = records.next();
                 path
             }
             // u XY sub m1 m2 m3 mW h1 h2 h3 path
@@ -1390,13 +1396,41 @@ pub fn parse_status(out: &str) -> RepoStatus {
             _ => None,
         };
         if let Some(path) = path {
+            let xy = if kind == b'?' {
+                Some("??".to_owned())
+            } else {
+                record.get(2..4).map(|xy| xy.replace('.', " "))
+            };
+            match (&mut short, xy) {
+                (Some(text), Some(xy)) if plain(path) && orig.is_none_or(plain) => {
+                    text.push_str(&xy);
+                    text.push(' ');
+                    if let Some(orig) = orig {
+                        text.push_str(orig);
+                        text.push_str(" -> ");
+                    }
+                    text.push_str(path);
+                    text.push('\n');
+                }
+                _ => short = None,
+            }
             if kind == b'?' {
                 status.untracked.push(path.to_owned());
             }
             status.changed.push(path.to_owned());
         }
     }
+    status.short = short;
     status
+}
+
+/// Whether git prints `path` as it is in `git status --porcelain` (no C-style quoting: no
+/// space, control character, quote, backslash or non-ASCII byte).
+fn plain(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
 }
 
 #[cfg(test)]
@@ -1461,6 +1495,12 @@ mod tests {
     #[test]
     fn parses_detached_and_unborn() {
         let s = parse_status("# branch.oid (initial)\0# branch.head (detached)\0");
-        assert_eq!(s, RepoStatus::default());
+        assert_eq!(
+            s,
+            RepoStatus {
+                short: Some(String::new()),
+                ..RepoStatus::default()
+            }
+        );
     }
 }

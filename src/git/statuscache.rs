@@ -170,6 +170,7 @@ impl StatusCache {
                 behind: s.behind,
                 changed: Vec::new(),
                 untracked: Vec::new(),
+                short: Some(String::new()),
             },
             Answer::Asked(status) => status,
         })

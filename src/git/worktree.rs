@@ -422,6 +422,7 @@ fn clean_status_unix(dir: &Path) -> Option<RepoStatus> {
         behind,
         changed: Vec::new(),
         untracked: Vec::new(),
+        short: Some(String::new()),
     })
 }
 
@@ -743,6 +744,58 @@ mod tests {
             let ours = check(&dir, false, what);
             assert!(ours.is_none(), "{what}: answered in-process");
         }
+    }
+
+    /// `RepoStatus::short`, derived from the v2 records, is `git status --porcelain`'s text.
+    #[test]
+    fn the_short_status_is_git_s_porcelain_v1() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("r");
+        repo(&dir);
+        let v1 = |d: &Path| {
+            Git::new(d)
+                .with_env(ENV)
+                .run([
+                    "--no-optional-locks",
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=all",
+                ])
+                .unwrap()
+        };
+        assert_eq!(git_status(&dir).short.as_deref(), Some(""));
+        write(&dir, "README.md", "# changed\n");
+        write(&dir, "src/pkg/deep/mod.py", "staged\n");
+        git(&dir, &["add", "src/pkg/deep/mod.py"]);
+        write(&dir, "src/pkg/deep/mod.py", "and changed\n");
+        git(&dir, &["mv", "run.sh", "start.sh"]);
+        std::fs::remove_file(dir.join("src/pkg/__init__.py")).unwrap();
+        write(&dir, "new/a.txt", "a\n");
+        write(&dir, "b.txt", "b\n");
+        write(&dir, "staged-new.txt", "n\n");
+        git(&dir, &["add", "staged-new.txt"]);
+        let status = git_status(&dir);
+        assert_eq!(status.short.as_deref(), Some(v1(&dir).as_str()));
+        assert_eq!(status.changed.len(), 7);
+        // A path git quotes: left to git.
+        write(&dir, "with space.txt", "s\n");
+        assert_eq!(git_status(&dir).short, None);
+        std::fs::remove_file(dir.join("with space.txt")).unwrap();
+        // Unmerged paths.
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "--quiet", "-m", "base"]);
+        git(&dir, &["checkout", "--quiet", "-b", "other"]);
+        write(&dir, "README.md", "# other\n");
+        git(&dir, &["commit", "--quiet", "-am", "other"]);
+        git(&dir, &["checkout", "--quiet", "main"]);
+        write(&dir, "README.md", "# main\n");
+        git(&dir, &["commit", "--quiet", "-am", "main"]);
+        let _ = Git::new(&dir)
+            .with_env(ENV)
+            .run(["merge", "--quiet", "other"]);
+        let status = git_status(&dir);
+        assert_eq!(status.short.as_deref(), Some(v1(&dir).as_str()));
+        assert!(status.short.unwrap().starts_with("UU README.md"));
     }
 
     #[test]
