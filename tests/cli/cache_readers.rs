@@ -157,7 +157,10 @@ fn changes_takes_a_dirty_package_s_paths_from_the_status_cache() {
         "b: no git status, only its diffs: {asked:?}"
     );
     let cached = std::fs::read_to_string(changes_file(&w, "b")).unwrap();
-    assert!(cached.contains(" M src/b/feature.py\n?? scratch.txt\n"), "{cached}");
+    assert!(
+        cached.contains(" M src/b/feature.py\n?? scratch.txt\n"),
+        "{cached}"
+    );
 
     let out = w
         .cmd()
