@@ -6,6 +6,9 @@
 //! also gives the changed paths. It never reports a change itself, so a wrong "dirty" cannot
 //! come from here, and a "clean" only comes when every rule below holds:
 //!
+//! - git's environment sets no `GIT_INDEX_FILE`, `GIT_WORK_TREE`, `GIT_ATTR_SOURCE` or
+//!   `GIT_CONFIG_PARAMETERS`, and `GIT_CONFIG_KEY_<n>` only in sections that change no status
+//!   (`protocol.`, `init.`, `user.`, `http.`, ...);
 //! - the repository is one [`LocalRepo`] reads (no redirecting environment, no reftable, no
 //!   grafts or replace refs, SHA-1, a trusted git directory, a config without includes), HEAD is
 //!   a branch under `refs/heads/` or detached, and not unborn;
@@ -140,9 +143,6 @@ fn attributes_elsewhere() -> bool {
     static ANSWER: OnceLock<bool> = OnceLock::new();
     *ANSWER.get_or_init(|| {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        if var("GIT_CONFIG_PARAMETERS").is_some() || var("GIT_CONFIG_COUNT").is_some() {
-            return true;
-        }
         let home = var("HOME").map(std::path::PathBuf::from);
         let xdg = var("XDG_CONFIG_HOME")
             .map(std::path::PathBuf::from)
@@ -183,6 +183,56 @@ fn attributes_elsewhere() -> bool {
                 lower.contains("attributesfile") || lower.contains("include")
             }
             Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+        })
+    })
+}
+
+/// Sections of configuration given in the environment that change no status.
+const HARMLESS: [&str; 12] = [
+    "protocol.",
+    "init.",
+    "user.",
+    "author.",
+    "committer.",
+    "advice.",
+    "color.",
+    "credential.",
+    "http.",
+    "gpg.",
+    "commit.",
+    "tag.",
+];
+
+/// Whether git's environment is one this module reads as git does: nothing that points git at
+/// another index or work tree or another attributes source, no `-c` configuration
+/// (`GIT_CONFIG_PARAMETERS`), and configuration given as `GIT_CONFIG_KEY_<n>` only in sections
+/// that change no status (the tests' `protocol.file.allow`, identities, ...). Computed once.
+fn environment_understood() -> bool {
+    static ANSWER: OnceLock<bool> = OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        if [
+            "GIT_INDEX_FILE",
+            "GIT_WORK_TREE",
+            "GIT_ATTR_SOURCE",
+            "GIT_CONFIG_PARAMETERS",
+        ]
+        .iter()
+        .any(|k| set(k))
+        {
+            return false;
+        }
+        let Some(count) = std::env::var_os("GIT_CONFIG_COUNT") else {
+            return true;
+        };
+        let Some(count) = count.to_str().and_then(|c| c.trim().parse::<usize>().ok()) else {
+            return false;
+        };
+        (0..count).all(|i| {
+            std::env::var(format!("GIT_CONFIG_KEY_{i}")).is_ok_and(|k| {
+                let k = k.to_ascii_lowercase();
+                HARMLESS.iter().any(|p| k.starts_with(p))
+            })
         })
     })
 }
@@ -235,7 +285,7 @@ fn turned_off() -> bool {
 /// The status of the repository whose work tree is `dir` when it is clean for certain (see
 /// the module documentation); `None`: ask git.
 pub fn clean_status(dir: &Path) -> Option<RepoStatus> {
-    if !cfg!(unix) || turned_off() {
+    if !cfg!(unix) || turned_off() || !environment_understood() {
         return None;
     }
     let status = clean_status_unix(dir);
