@@ -363,6 +363,57 @@ impl LocalRepo {
         Some((graph.count_only(0, 1), graph.count_only(1, 0)))
     }
 
+    /// Every file of the tree of `commit` (a full object id), as `git ls-tree -r` lists them:
+    /// the path (`/`-separated bytes), the mode (`0o100_644`, `0o100_755`, `0o120_000`,
+    /// `0o160_000`) and the object, sorted by path bytes (the index's order). `None` when an object is missing or a
+    /// mode is not one of git's canonical ones (git would read it differently).
+    pub fn tree_files(&self, commit: &str) -> Option<Vec<(Vec<u8>, u32, ObjectId)>> {
+        use gix::objs::tree::EntryKind;
+        let commit = ObjectId::from_hex(commit.as_bytes()).ok()?;
+        let mut buf = Vec::new();
+        if self.object(&commit, &mut buf)? != Kind::Commit {
+            return None;
+        }
+        let root = gix::objs::CommitRefIter::from_bytes(&buf, self.repo.object_hash())
+            .tree_id()
+            .ok()?;
+        let mut files = Vec::new();
+        let mut stack: Vec<(Vec<u8>, ObjectId)> = vec![(Vec::new(), root)];
+        let mut trees = 0usize;
+        while let Some((prefix, tree)) = stack.pop() {
+            trees += 1;
+            if trees > 100_000 || self.object(&tree, &mut buf)? != Kind::Tree {
+                return None;
+            }
+            let mut subtrees = Vec::new();
+            for entry in gix::objs::TreeRefIter::from_bytes(&buf, self.repo.object_hash()) {
+                let entry = entry.ok()?;
+                let mut path = prefix.clone();
+                if !path.is_empty() {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(entry.filename);
+                let raw = entry.mode.value();
+                let mode = match entry.mode.kind() {
+                    EntryKind::Tree if raw == 0o40000 => {
+                        subtrees.push((path, entry.oid.to_owned()));
+                        continue;
+                    }
+                    EntryKind::Blob if raw == 0o100_644 => 0o100_644,
+                    EntryKind::BlobExecutable if raw == 0o100_755 => 0o100_755,
+                    EntryKind::Link if raw == 0o120_000 => 0o120_000,
+                    EntryKind::Commit if raw == 0o160_000 => 0o160_000,
+                    _ => return None,
+                };
+                files.push((path, mode, entry.oid.to_owned()));
+            }
+            stack.extend(subtrees.into_iter().rev());
+        }
+        // A tree's entries sort directories as `name/`: sort the full paths as the index does.
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        Some(files)
+    }
+
     /// `git merge-base --is-ancestor ancestor descendant`.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Option<bool> {
         let (ancestor, descendant) = (

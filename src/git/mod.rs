@@ -10,6 +10,7 @@ pub mod files;
 pub mod local;
 pub mod statuscache;
 pub mod tagcache;
+pub mod worktree;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -336,6 +337,10 @@ pub struct RepoStatus {
     pub changed: Vec<String>,
     /// The untracked paths among `changed`.
     pub untracked: Vec<String>,
+    /// What `git status --porcelain --untracked-files=all` prints for the same state (one
+    /// `XY path` line per changed path, `XY orig -> path` for a rename), derived from the v2
+    /// records; `None` when a path would need git's quoting (then ask git).
+    pub short: Option<String>,
 }
 
 impl RepoStatus {
@@ -678,6 +683,12 @@ impl Git {
 
     /// Status of the work tree with branch and upstream information.
     pub fn status(&self) -> Result<RepoStatus, GitError> {
+        // A clean work tree is read in-process when that is certain (`git::worktree`).
+        if (self.env.is_empty() || self.env.iter().all(|(k, _)| is_identity_var(k)))
+            && let Some(status) = worktree::clean_status(&self.dir)
+        {
+            return Ok(status);
+        }
         // Read-only: never refresh the index (no lock contention with the user's own git).
         // `--no-optional-locks` rather than `GIT_OPTIONAL_LOCKS=0`: a child with the parent's
         // environment as it is starts cheaper (no environment to copy per process).
@@ -1361,6 +1372,7 @@ pub fn parse_remote_branches(out: &str) -> RemoteBranches {
 /// Parse `git status --porcelain=v2 --branch -z` output.
 pub fn parse_status(out: &str) -> RepoStatus {
     let mut status = RepoStatus::default();
+    let mut short = Some(String::new());
     let mut records = out.split('\0');
     while let Some(record) = records.next() {
         if record.is_empty() {
@@ -1386,13 +1398,14 @@ pub fn parse_status(out: &str) -> RepoStatus {
             continue;
         }
         let kind = record.as_bytes()[0];
+        let mut orig = None;
         let path = match kind {
             // 1 XY sub mH mI mW hH hI path
             b'1' => record.splitn(9, ' ').nth(8),
             // 2 XY sub mH mI mW hH hI X<score> path \0 origPath
             b'2' => {
                 let path = record.splitn(10, ' ').nth(9);
-                records.next(); // the original path
+                orig = records.next();
                 path
             }
             // u XY sub m1 m2 m3 mW h1 h2 h3 path
@@ -1401,13 +1414,41 @@ pub fn parse_status(out: &str) -> RepoStatus {
             _ => None,
         };
         if let Some(path) = path {
+            let xy = if kind == b'?' {
+                Some("??".to_owned())
+            } else {
+                record.get(2..4).map(|xy| xy.replace('.', " "))
+            };
+            match (&mut short, xy) {
+                (Some(text), Some(xy)) if plain(path) && orig.is_none_or(plain) => {
+                    text.push_str(&xy);
+                    text.push(' ');
+                    if let Some(orig) = orig {
+                        text.push_str(orig);
+                        text.push_str(" -> ");
+                    }
+                    text.push_str(path);
+                    text.push('\n');
+                }
+                _ => short = None,
+            }
             if kind == b'?' {
                 status.untracked.push(path.to_owned());
             }
             status.changed.push(path.to_owned());
         }
     }
+    status.short = short;
     status
+}
+
+/// Whether git prints `path` as it is in `git status --porcelain` (no C-style quoting: no
+/// space, control character, quote, backslash or non-ASCII byte).
+fn plain(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
 }
 
 #[cfg(test)]
@@ -1472,6 +1513,12 @@ mod tests {
     #[test]
     fn parses_detached_and_unborn() {
         let s = parse_status("# branch.oid (initial)\0# branch.head (detached)\0");
-        assert_eq!(s, RepoStatus::default());
+        assert_eq!(
+            s,
+            RepoStatus {
+                short: Some(String::new()),
+                ..RepoStatus::default()
+            }
+        );
     }
 }

@@ -31,9 +31,12 @@
 //! file it cannot find. Like the tag cache, the file is derived data: only `status` writes it;
 //! a missing or corrupt file counts as empty; `RELEASE_TOOL_NO_CACHE=1` turns it off.
 //!
+//! A dirty package's entry also keeps its changed and untracked paths and git's short status
+//! (up to 200 paths; not when a path needs git's quoting).
+//!
 //! Readers: `status` ([`StatusCache::status`], the summary), `changes` and release planning
-//! ([`StatusCache::repo_status`]: a package held as clean costs no process; a dirty one is
-//! asked of git for its changed paths, which the cache does not keep). They open it read-only:
+//! ([`StatusCache::repo_status`]: a package held as clean, or as dirty with its paths, costs no
+//! `git status`; one without them is asked of git). They open it read-only:
 //! an entry is used under the same rule (the fingerprint taken now equals the stored one), so a
 //! package edited since, however little, is asked of git again and can never pass for clean.
 
@@ -89,12 +92,28 @@ impl From<&RepoStatus> for Summary {
 struct Entry {
     fingerprint: String,
     status: Summary,
+    /// A dirty package's changed paths (at most [`MAX_PATHS`]), for `changes` and release
+    /// planning; absent when clean, or when git's short status needed quoting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    paths: Option<Paths>,
 }
+
+/// The paths of a dirty package, as `git status` gave them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Paths {
+    changed: Vec<String>,
+    untracked: Vec<String>,
+    /// `git status --porcelain` (v1) text ([`RepoStatus::short`]).
+    short: String,
+}
+
+/// A dirty package's paths are kept in the cache up to this many.
+const MAX_PATHS: usize = 200;
 
 /// Where an answer came from.
 enum Answer {
     /// The cache's summary (no process).
-    Cached(Summary),
+    Cached(Summary, Option<Paths>),
     /// A real `git status`.
     Asked(RepoStatus),
 }
@@ -149,30 +168,40 @@ impl StatusCache {
     /// the cache when its fingerprint still holds, else from git (and then remembered when it
     /// may be).
     pub fn status(&self, key: &str, git: &Git) -> Result<Summary, GitError> {
-        Ok(match self.query(key, git, |_| true)? {
-            Answer::Cached(summary) => summary,
+        Ok(match self.query(key, git, |_, _| true)? {
+            Answer::Cached(summary, _) => summary,
             Answer::Asked(status) => Summary::from(&status),
         })
     }
 
     /// The whole `git status` of the package at `key`, for the commands that need the changed
-    /// paths themselves (`changes`, release planning): a package the cache holds as clean
-    /// (fingerprint unchanged, no changed path) is answered without a process, with no changed
-    /// or untracked path; a dirty one, or one the cache cannot vouch for, is asked of git (one
-    /// `git status`, remembered like [`StatusCache::status`] does).
+    /// paths themselves (`changes`, release planning): a package the cache holds (fingerprint
+    /// unchanged) as clean, or as dirty with its paths, is answered without a process; one the
+    /// cache cannot vouch for is asked of git (one `git status`, or none for a clean work tree
+    /// read in-process, remembered like [`StatusCache::status`] does).
     pub fn repo_status(&self, key: &str, git: &Git) -> Result<RepoStatus, GitError> {
-        Ok(match self.query(key, git, |s| s.dirty == 0)? {
-            Answer::Cached(s) => RepoStatus {
-                branch: s.branch,
-                head: s.head,
-                upstream: s.upstream,
-                ahead: s.ahead,
-                behind: s.behind,
-                changed: Vec::new(),
-                untracked: Vec::new(),
+        Ok(
+            match self.query(key, git, |s, paths| s.dirty == 0 || paths.is_some())? {
+                Answer::Cached(s, paths) => {
+                    let paths = paths.unwrap_or(Paths {
+                        changed: Vec::new(),
+                        untracked: Vec::new(),
+                        short: String::new(),
+                    });
+                    RepoStatus {
+                        branch: s.branch,
+                        head: s.head,
+                        upstream: s.upstream,
+                        ahead: s.ahead,
+                        behind: s.behind,
+                        changed: paths.changed,
+                        untracked: paths.untracked,
+                        short: Some(paths.short),
+                    }
+                }
+                Answer::Asked(status) => status,
             },
-            Answer::Asked(status) => status,
-        })
+        )
     }
 
     /// Whether the cache holds the package at `key` as clean right now (its fingerprint exactly
@@ -181,7 +210,7 @@ impl StatusCache {
         self.global
             .and_then(|global| Fingerprint::take(git.dir(), global))
             .and_then(|fp| self.lookup(key, &fp))
-            .is_some_and(|s| s.dirty == 0)
+            .is_some_and(|(s, _)| s.dirty == 0)
     }
 
     /// The cached summary when the fingerprint holds and `usable` accepts it, else git's
@@ -190,7 +219,7 @@ impl StatusCache {
         &self,
         key: &str,
         git: &Git,
-        usable: impl Fn(&Summary) -> bool,
+        usable: impl Fn(&Summary, Option<&Paths>) -> bool,
     ) -> Result<Answer, GitError> {
         let Some(global) = self.global else {
             return git.status().map(Answer::Asked);
@@ -198,11 +227,11 @@ impl StatusCache {
         let start = now_ns();
         let before = Fingerprint::take(git.dir(), global);
         if let Some(fp) = &before
-            && let Some(hit) = self.lookup(key, fp)
-            && usable(&hit)
+            && let Some((hit, paths)) = self.lookup(key, fp)
+            && usable(&hit, paths.as_ref())
         {
             tracing::debug!("{key}: status cache hit");
-            return Ok(Answer::Cached(hit));
+            return Ok(Answer::Cached(hit, paths));
         }
         let status = git.status()?;
         let summary = Summary::from(&status);
@@ -220,7 +249,7 @@ impl StatusCache {
                 && Fingerprint::take(git.dir(), global)
                     .is_some_and(|after| after.digest == fp.digest)
             {
-                self.store(key, fp.digest, &summary);
+                self.store(key, fp.digest, &summary, &status);
             } else {
                 tracing::debug!(
                     "{key}: status not cached ({})",
@@ -237,17 +266,33 @@ impl StatusCache {
         Ok(Answer::Asked(status))
     }
 
-    fn lookup(&self, key: &str, fp: &Fingerprint) -> Option<Summary> {
+    fn lookup(&self, key: &str, fp: &Fingerprint) -> Option<(Summary, Option<Paths>)> {
         let entries = self.store.lock();
         let entry = entries.get(key)?;
+        // Paths only when they are all of them (an entry of an older run may lack them).
+        let paths = entry
+            .paths
+            .clone()
+            .filter(|p| p.changed.len() == entry.status.dirty);
         (entry.fingerprint == fp.digest && entry.status.head == fp.head)
-            .then(|| entry.status.clone())
+            .then(|| (entry.status.clone(), paths))
     }
 
-    fn store(&self, key: &str, digest: String, summary: &Summary) {
+    fn store(&self, key: &str, digest: String, summary: &Summary, status: &RepoStatus) {
+        let paths = match &status.short {
+            Some(short) if !status.changed.is_empty() && status.changed.len() <= MAX_PATHS => {
+                Some(Paths {
+                    changed: status.changed.clone(),
+                    untracked: status.untracked.clone(),
+                    short: short.clone(),
+                })
+            }
+            _ => None,
+        };
         let entry = Entry {
             fingerprint: digest,
             status: summary.clone(),
+            paths,
         };
         let mut entries = self.store.lock();
         if entries.get(key) != Some(&entry) {
@@ -547,7 +592,7 @@ impl Fingerprint {
 
 /// A branch's upstream, as far as the config file tells.
 #[derive(Debug, PartialEq, Eq)]
-enum Upstream {
+pub(crate) enum Upstream {
     /// None configured.
     Unset,
     /// `short` as `git status` names it (`origin/main`), `full` the ref it compares with.
@@ -557,7 +602,7 @@ enum Upstream {
 }
 
 /// The upstream of `branch` (`refs/heads/<name>`) from the repository's config entries.
-fn upstream(entries: &[(String, String)], branch: &str) -> Upstream {
+pub(crate) fn upstream(entries: &[(String, String)], branch: &str) -> Upstream {
     let Some(name) = branch.strip_prefix("refs/heads/") else {
         return Upstream::Unknown;
     };

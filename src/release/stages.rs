@@ -169,7 +169,12 @@ fn changes_report(git: &Git, pkg: &Package, status: &git::RepoStatus) -> Result<
     } else {
         EMPTY_TREE
     };
-    let porcelain = git.status_porcelain()?;
+    // The short status as `git status --porcelain` prints it, from the v2 records already
+    // read (git again only when a path needs its quoting).
+    let porcelain = match &status.short {
+        Some(short) => short.clone(),
+        None => git.status_porcelain()?,
+    };
     let (stat, diff) = git.diff_stat_and_patch(base, None)?;
     let mut untracked_stat = String::new();
     let mut untracked_diff = String::new();

@@ -140,6 +140,42 @@ fn changes_asks_git_only_about_packages_the_status_cache_does_not_hold_as_clean(
     assert_eq!(reported(&ok(&out).0), ["a", "b", "c"]);
 }
 
+/// A package the status cache holds as dirty (issue 19, item 6): `changes` takes its paths and
+/// short status from the cache (no `git status`), only the diffs from git, and writes what it
+/// writes without the cache.
+#[test]
+fn changes_takes_a_dirty_package_s_paths_from_the_status_cache() {
+    let w = World::new();
+    dirty(&w.pkg("b"), "b");
+    fill_caches(&w);
+    let out = traced(&w, &["changes", "--json"]);
+    let (stdout, stderr) = ok(&out);
+    assert_eq!(reported(&stdout), ["b"], "{stderr}");
+    let asked = processes_in(&stderr, &w.pkg("b"));
+    assert!(
+        !asked.is_empty() && asked.iter().all(|p| !p.contains(" status ")),
+        "b: no git status, only its diffs: {asked:?}"
+    );
+    let cached = std::fs::read_to_string(changes_file(&w, "b")).unwrap();
+    assert!(
+        cached.contains(" M src/b/feature.py\n?? scratch.txt\n"),
+        "{cached}"
+    );
+
+    let out = w
+        .cmd()
+        .args(["changes", "--json"])
+        .env("RELEASE_TOOL_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(reported(&ok(&out).0), ["b"]);
+    assert_eq!(
+        std::fs::read_to_string(changes_file(&w, "b")).unwrap(),
+        cached,
+        "the same changes file without the cache"
+    );
+}
+
 /// `a` tagged `v0.1.0.dev0` at HEAD: nothing since its release.
 fn tag_a_at_head(w: &World) {
     git(

@@ -19,7 +19,8 @@ struct Run {
     report: Value,
     /// Packages served from the cache.
     hits: usize,
-    /// `git status` processes started.
+    /// Packages asked without the cache: `git status` processes started, and clean packages
+    /// read in-process (`git::worktree`).
     git_status: usize,
 }
 
@@ -41,7 +42,10 @@ fn status(env: &TestEnv, root: &Path, vars: &[(&str, &str)], margin: &str) -> Ru
         hits: stderr.matches("status cache hit").count(),
         git_status: stderr
             .lines()
-            .filter(|l| l.contains(" git ") && l.contains(" status --porcelain"))
+            .filter(|l| {
+                l.contains(" git ") && l.contains(" status --porcelain")
+                    || l.contains("status read in-process")
+            })
             .count(),
     }
 }
@@ -49,6 +53,8 @@ fn status(env: &TestEnv, root: &Path, vars: &[(&str, &str)], margin: &str) -> Ru
 fn uncached(env: &TestEnv, root: &Path, vars: &[(&str, &str)]) -> Value {
     let mut vars = vars.to_vec();
     vars.push(("RELEASE_TOOL_NO_CACHE", "1"));
+    // The truth is git's own answer.
+    vars.push(("RELEASE_TOOL_NO_INPROCESS_STATUS", "1"));
     let run = status(env, root, &vars, MARGIN_MS);
     assert_eq!(
         (run.hits, run.git_status),
@@ -325,4 +331,52 @@ fn status_cache_follows_the_git_on_path_not_path_itself() {
         let run = status(&env, &root, &vars, MARGIN_MS);
         assert_eq!((run.hits, &run.report), (3, &truth));
     }
+}
+
+/// The first `status` (no cache) reads a clean package's work tree in-process (issue 19,
+/// item 5): no `git status` process for it, and the same report git gives; a dirty package is
+/// still asked of git, for its paths.
+#[test]
+fn first_status_reads_clean_packages_without_git_status() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    let truth = uncached(&env, &root, &[]);
+    let count = |vars: &[(&str, &str)]| {
+        let mut cmd = env.cmd(&root);
+        cmd.args(["status", "--json"])
+            .env("RELEASE_TOOL_LOG", "release_tool=debug")
+            .env("RELEASE_TOOL_NO_CACHE", "1")
+            .env("NO_COLOR", "1");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = outputs(&out);
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        let git_status = stderr
+            .lines()
+            .filter(|l| l.contains(" git ") && l.contains(" status --porcelain"))
+            .count();
+        let in_process = stderr.matches("status read in-process").count();
+        (report, git_status, in_process)
+    };
+    let (report, git_status, in_process) = count(&[]);
+    assert_eq!(report, truth);
+    assert_eq!(
+        (git_status, in_process),
+        (0, 3),
+        "every clean package in-process"
+    );
+
+    let pkg = root.join("packages/core-utils");
+    std::fs::write(pkg.join("scratch.txt"), "x").unwrap();
+    let truth = uncached(&env, &root, &[]);
+    assert_eq!(core(&truth)["dirty"], 1);
+    let (report, git_status, in_process) = count(&[]);
+    assert_eq!(report, truth);
+    assert_eq!(
+        (git_status, in_process),
+        (1, 2),
+        "the dirty package asked of git"
+    );
 }
