@@ -473,7 +473,7 @@ fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
         ));
         return r;
     };
-    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let prefix = &ws.tag_prefix(pkg);
     let dir = if pkg.dir.join(".git").exists() {
         pkg.dir.as_path()
     } else {

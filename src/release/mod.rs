@@ -643,7 +643,7 @@ fn candidates_since<'a>(
                 continue;
             }
         };
-        let prefix = ws.config.tag_prefix_for(&pkg.name).to_owned();
+        let prefix = ws.tag_prefix(pkg).into_owned();
         eligible.push((pkg, git, prefix, version));
     }
     // Planning changes nothing on disk: the caches are read (a `status` run fills them), never
@@ -1230,7 +1230,7 @@ fn check_pins(
         let v = made
             .get(&(pkg.name.as_str(), tag.as_str()))
             .map(|v| (*v).clone())
-            .or_else(|| version::parse_tag(&tag, ws.config.tag_prefix_for(&pkg.name)));
+            .or_else(|| version::parse_tag(&tag, &ws.tag_prefix(pkg)));
         installed.insert(pkg.key.clone(), (tag, v));
     }
     for (key, (tag, v)) in &pins.prod {
@@ -1283,7 +1283,7 @@ fn check_pins(
     let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
         let git = Git::new(&pkg.dir);
         if let Some(caches) = &caches
-            && caches.release_is_clean_head(pkg, &git, ws.config.tag_prefix_for(&pkg.name), tag)
+            && caches.release_is_clean_head(pkg, &git, &ws.tag_prefix(pkg), tag)
             && let Ok(text) = fs_err::read_to_string(pkg.dir.join("pyproject.toml"))
         {
             return Some(text);
@@ -1822,7 +1822,7 @@ fn require_version(
 
 /// The tag a release of `name` at `v` makes: `<tag_prefix><v>`.
 fn release_tag(ws: &Workspace, name: &str, v: &Version) -> String {
-    format!("{}{v}", ws.config.tag_prefix_for(name))
+    format!("{}{v}", &ws.tag_prefix_named(name))
 }
 
 /// New version of each package of a run, by key.

@@ -217,7 +217,7 @@ fn gather(
     tags: &BTreeMap<String, String>,
 ) -> Result<Option<Gathered>> {
     let git = Git::new(&pkg.dir);
-    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let prefix = &ws.tag_prefix(pkg);
     // The names are all it takes: read from the repository's files when they can be.
     let files = git.files();
     let from_files = files.as_ref().and_then(|f| f.tags(prefix));

@@ -106,7 +106,7 @@ fn product_status(ws: &Workspace, rows: &[StatusRow]) -> Option<ProductStatus> {
             // dev cycle of the tag) is no change of the product.
             let only_next = since == 1
                 && r.last_tag.as_deref().is_some_and(|tag| {
-                    let prefix = ws.config.tag_prefix_for(&r.name);
+                    let prefix = &ws.tag_prefix_named(&r.name);
                     let tagged = version::parse_tag(tag, prefix);
                     let current = r.version.as_deref().and_then(|v| version::parse(v).ok());
                     matches!((tagged, current), (Some(t), Some(c))
@@ -319,7 +319,7 @@ fn package_status(
             pkg.rel_path
         )));
     }
-    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let prefix = &ws.tag_prefix(pkg);
     let Some(head) = status.head.as_deref() else {
         row.commits_since_tag = Some(0);
         return row;
