@@ -1064,7 +1064,10 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
     if let Err(why) = tag_template_prefix(&config.tag_template, "name") {
         return Err(bad(
             "tag_template",
-            &format!("is not a valid tag template: {:?}: {why}", config.tag_template),
+            &format!(
+                "is not a valid tag template: {:?}: {why}",
+                config.tag_template
+            ),
         ));
     }
     git_name("git_remote", &config.git_remote, safety::remote_name)?;
@@ -1568,7 +1571,11 @@ impl Config {
     /// for an in-tree package (tags in the root repository) the `tag_template` with its name,
     /// else the global `tag_prefix`.
     pub fn package_tag_prefix(&self, package: &str, in_tree: bool) -> std::borrow::Cow<'_, str> {
-        if let Some(p) = self.packages.get(package).and_then(|p| p.tag_prefix.as_deref()) {
+        if let Some(p) = self
+            .packages
+            .get(package)
+            .and_then(|p| p.tag_prefix.as_deref())
+        {
             return p.into();
         }
         if in_tree {

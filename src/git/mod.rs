@@ -7,6 +7,7 @@
 //! and git's stderr.
 
 pub mod files;
+pub mod history;
 pub mod local;
 pub mod statuscache;
 pub mod tagcache;
