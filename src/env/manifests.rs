@@ -206,6 +206,7 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
                         Source {
                             git: Some(url.clone()),
                             tag: Some(tag.clone()),
+                            subdirectory: r.pkg.path_filter().map(str::to_owned),
                             ..Source::default()
                         },
                     )),
@@ -222,6 +223,7 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
                         Source {
                             git: Some(url.clone()),
                             tag: Some(tag.clone()),
+                            subdirectory: r.pkg.path_filter().map(str::to_owned),
                             ..Source::default()
                         },
                     )),

@@ -866,7 +866,7 @@ pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
 /// root for a submodule, from the package's directory for its own remote.
 pub fn package_pin_url(ws: &Workspace, pkg: &Package) -> Option<String> {
     let url = package_url(ws, pkg)?;
-    let base = if pkg.submodule.is_some() {
+    let base = if pkg.submodule.is_some() || pkg.in_tree() {
         &ws.root
     } else {
         &pkg.dir
@@ -979,8 +979,9 @@ fn package_url_raw(ws: &Workspace, pkg: &Package) -> Option<String> {
         }
         return Some(url);
     }
-    if pkg.dir.join(".git").exists() {
-        return crate::git::Git::new(&pkg.dir)
+    // An in-tree package's remote is the root's (its pins add `subdirectory`).
+    if pkg.dir.join(".git").exists() || pkg.in_tree() {
+        return crate::git::Git::new(pkg.repo_dir(&ws.root))
             .remote_url(&ws.config.git_remote)
             .ok()
             .flatten();

@@ -151,3 +151,66 @@ fn mixed_layout_status() {
         assert_eq!(r["commits_since_tag"], 2, "{name}: {r}");
     }
 }
+
+/// Release the world's in-tree packages by hand at 0.1.0 (version edits, one root commit, the
+/// `<name>-v0.1.0` tags, pushed), as a release of them leaves the root.
+fn tag_by_hand(world: &World) {
+    for name in ["a", "b", "c"] {
+        let path = world.pkg(name).join("pyproject.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("0.1.0.dev0", "0.1.0")).unwrap();
+    }
+    git(
+        &world.root,
+        &["commit", "-q", "-am", "chore: release a, b, c 0.1.0"],
+    );
+    for name in ["a", "b", "c"] {
+        let tag = format!("{name}-v0.1.0");
+        git(&world.root, &["tag", "-a", &tag, "-m", &tag]);
+    }
+    git(
+        &world.root,
+        &["push", "-q", "--follow-tags", "origin", "main"],
+    );
+}
+
+#[test]
+fn subdirectory_pins_install_prod_from_the_root_tags() {
+    let world = World::with_layout(Layout::InTree);
+    tag_by_hand(&world);
+    let (stdout, _) = ok(&world.run(&["status", "--json"]));
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    for name in ["a", "b", "c"] {
+        let r = row(&report, name);
+        assert_eq!(r["last_tag"], format!("{name}-v0.1.0"), "{r}");
+        assert_eq!(r["commits_since_tag"], 0, "{r}");
+    }
+    ok(&world.run(&["manifests"]));
+    let remote = crate::support::trunk::url(&world.remote("root"));
+    for manifest in ["staging/pyproject.toml", "prod/pyproject.toml"] {
+        let text = std::fs::read_to_string(world.root.join(manifest)).unwrap();
+        for name in ["a", "b", "c"] {
+            let pin = format!(
+                "{name} = {{ git = \"{remote}\", tag = \"{name}-v0.1.0\", subdirectory = \"packages/{name}\" }}"
+            );
+            assert!(text.contains(&pin), "{manifest}: {pin}\n{text}");
+        }
+    }
+    ok(&world.run(&["manifests", "--check"]));
+    git(&world.root, &["add", "-A"]);
+    git(&world.root, &["commit", "-q", "-m", "chore: pins"]);
+    // A fresh clone installs prod from the tags (a clone of the root at each tag, built from
+    // the package's subdirectory), not from the work tree.
+    let clone = crate::support::clone_root(&world.env, &world.root, &[]);
+    ok(&world.env.run_uv(&clone, ["sync", "prod"]));
+    let (good, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import a, c, importlib.metadata as m; print(a.__file__); print(m.version('a'), m.version('b'), m.version('c'))",
+    );
+    assert!(good, "{stderr}");
+    assert!(
+        stdout.contains("prod/.venv/lib/"),
+        "installed, not editable: {stdout}"
+    );
+    assert!(stdout.contains("0.1.0 0.1.0 0.1.0"), "{stdout}");
+}

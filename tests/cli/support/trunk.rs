@@ -141,10 +141,12 @@ pub fn build_layout(env: &TestEnv, base: &Path, layout: Layout) -> PathBuf {
         git(&pkg, &["push", "-q", "origin", "main"]);
     }
     git(&root, &["add", "-A"]);
-    git(
-        &root,
-        &["commit", "-q", "-m", "chore: packages with features"],
-    );
+    if !git(&root, &["status", "--porcelain"]).is_empty() {
+        git(
+            &root,
+            &["commit", "-q", "-m", "chore: packages with features"],
+        );
+    }
     git(&root, &["push", "-q", "origin", "main"]);
     root
 }
