@@ -306,8 +306,23 @@ fn log_with_merges(
     from: Option<&str>,
     to: &str,
 ) -> Result<Vec<(bool, crate::git::Commit)>> {
+    log_with_merges_in(git, from, to, None)
+}
+
+/// [`log_with_merges`] limited to the commits that touch `path` (an in-tree package's
+/// directory in the root repository).
+fn log_with_merges_in(
+    git: &Git,
+    from: Option<&str>,
+    to: &str,
+    path: Option<&str>,
+) -> Result<Vec<(bool, crate::git::Commit)>> {
     let range = from.map_or_else(|| to.to_owned(), |from| format!("{from}..{to}"));
-    let out = git.run(["log", "-z", "--format=%H%x1f%P%x1f%s%x1f%b", &range, "--"])?;
+    let mut args = vec!["log", "-z", "--format=%H%x1f%P%x1f%s%x1f%b", &range, "--"];
+    if let Some(path) = path {
+        args.push(crate::git::check_arg("path", path)?);
+    }
+    let out = git.run(args)?;
     Ok(out
         .split('\0')
         .filter(|r| !r.trim().is_empty())
@@ -376,7 +391,12 @@ fn counts_since_final(bump: Bump) -> bool {
 /// (the `next` commit's `version = "…"` in pyproject.toml, or a hatch version file's
 /// `__version__ = "…"`): one `git diff -U0`.
 fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
-    let out = git.run([
+    tree_differs_in(git, from, to, None)
+}
+
+/// [`tree_differs`] limited to `path` (an in-tree package's directory).
+fn tree_differs_in(git: &Git, from: &str, to: &str, path: Option<&str>) -> Result<bool> {
+    let mut args = vec![
         "diff",
         "--no-color",
         "--no-ext-diff",
@@ -385,7 +405,11 @@ fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
         from,
         to,
         "--",
-    ])?;
+    ];
+    if let Some(path) = path {
+        args.push(crate::git::check_arg("path", path)?);
+    }
+    let out = git.run(args)?;
     let is_version_line = |line: &str| {
         let line = line.trim();
         ["version", "__version__", "VERSION"].iter().any(|name| {
@@ -599,6 +623,11 @@ fn candidates<'a>(
     candidates_since(ws, names, false, skipped, problems)
 }
 
+/// Why the release stages leave an in-tree package out (docs/in-tree.md, "What works").
+pub const IN_TREE_NOT_RELEASED: &str = "in-tree package (its commits and tags are the root repository's): \
+     the release stages do not release in-tree packages yet; tag it in the root as \
+     `<name>-v<version>` (tag_template) and run `release-tool manifests` (see docs/in-tree.md)";
+
 /// [`candidates`] with the changes counted since the last final release (`since_final`, for a
 /// final release) or since the newest tag of any kind.
 fn candidates_since<'a>(
@@ -619,6 +648,10 @@ fn candidates_since<'a>(
                 pkg,
                 "skip = true in its [tool.release_tool.packages] configuration",
             ));
+            continue;
+        }
+        if pkg.in_tree() {
+            skipped.push(Skipped::new(pkg, IN_TREE_NOT_RELEASED));
             continue;
         }
         let git = Git::new(&pkg.dir);
@@ -1739,7 +1772,7 @@ fn plan_dependent_bounds(
         if raises.is_empty() {
             continue;
         }
-        let status = if Git::new(&pkg.dir).is_repo_root() {
+        let status = if !pkg.in_tree() && Git::new(&pkg.dir).is_repo_root() {
             Some(status_of(pkg)?)
         } else {
             None

@@ -214,3 +214,55 @@ fn subdirectory_pins_install_prod_from_the_root_tags() {
     );
     assert!(stdout.contains("0.1.0 0.1.0 0.1.0"), "{stdout}");
 }
+
+#[test]
+fn notes_of_an_in_tree_package_are_its_directory_s_commits() {
+    let world = World::with_layout(Layout::InTree);
+    tag_by_hand(&world);
+    commit_file(&world.root, "LICENSE", "MIT\n", "docs: a licence for all");
+    commit_file(
+        &world.root,
+        "packages/b/src/b/more.py",
+        "MORE = 1\n",
+        "feat: b learns more",
+    );
+    ok(&world.run(&["notes"]));
+    let dir = world.root.join("release_tool/changes");
+    let b = std::fs::read_to_string(dir.join("b/changes_since_tag.txt")).unwrap();
+    assert!(b.contains("feat: b learns more"), "{b}");
+    assert!(
+        !b.contains("licence"),
+        "a shared file is no package's change: {b}"
+    );
+    assert!(b.contains("packages/b/src/b/more.py"), "{b}");
+    assert!(!b.contains("LICENSE"), "{b}");
+    // a and c have no commit since their tags: no notes.
+    assert!(!dir.join("a").exists() && !dir.join("c").exists());
+}
+
+#[test]
+fn release_of_a_mixed_layout_releases_submodules_and_names_the_in_tree_packages_it_leaves() {
+    let world = World::with_layout(Layout::Mixed);
+    let before = world.state();
+    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--push", "--dry-run"]));
+    assert_eq!(before, world.state(), "the dry run changed something");
+    for name in ["a", "c"] {
+        assert!(
+            stderr.contains(&format!("{name} (packages/{name})")) || stderr.contains(name),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("in-tree package"), "{stderr}");
+    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--push"]));
+    assert!(stderr.contains("in-tree package"), "{stderr}");
+    // b released in its own repository; nothing of a or c was committed or tagged by the run.
+    let tags = git(&world.pkg("b"), &["tag", "--list"]);
+    assert!(tags.contains("v0.1.0"), "{tags}");
+    let root_tags = git(&world.root, &["tag", "--list"]);
+    assert!(
+        !root_tags.contains("a-v") && !root_tags.contains("c-v"),
+        "{root_tags}"
+    );
+    let a = std::fs::read_to_string(world.pkg("a").join("pyproject.toml")).unwrap();
+    assert!(a.contains("version = \"0.1.0.dev0\""), "{a}");
+}
