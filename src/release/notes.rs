@@ -365,7 +365,9 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
                 MessageState::Unwritten
             } else {
                 message_state(&t, &pkg.name, newest, || {
-                    newest.is_some_and(|tag| released_after(&Git::new(&pkg.dir), tag, &message))
+                    newest.is_some_and(|tag| {
+                        released_after(&Git::new(pkg.repo_dir(&ws.root)), tag, &message)
+                    })
                 })
             }
         });
