@@ -1558,6 +1558,27 @@ pub fn tag_template_prefix(template: &str, name: &str) -> Result<String, String>
     Ok(prefix)
 }
 
+#[cfg(test)]
+#[test]
+fn tag_templates() {
+    assert_eq!(
+        tag_template_prefix("{name}-v{version}", "a").unwrap(),
+        "a-v"
+    );
+    assert_eq!(
+        tag_template_prefix("rel/{name}/{version}", "a").unwrap(),
+        "rel/a/"
+    );
+    assert!(
+        tag_template_prefix("{version}-{name}", "a")
+            .unwrap_err()
+            .contains("end with")
+    );
+    assert!(tag_template_prefix("{version}{version}", "a").is_err());
+    assert!(tag_template_prefix("{nam}{version}", "a").is_err());
+    assert!(tag_template_prefix("-{name}{version}", "a").is_err());
+}
+
 impl Config {
     /// The tag prefix of a package (override or global).
     pub fn tag_prefix_for(&self, package: &str) -> &str {
@@ -1692,6 +1713,10 @@ mod tests {
         assert_eq!(c.docker.system_packages.runtime, vec!["libgomp1"]);
         assert_eq!(c.tag_prefix_for("alpha"), "alpha-v");
         assert_eq!(c.tag_prefix_for("beta"), "v");
+        // In-tree packages: the override still wins, else `tag_template`.
+        assert_eq!(c.package_tag_prefix("alpha", true), "alpha-v");
+        assert_eq!(c.package_tag_prefix("beta", true), "beta-v");
+        assert_eq!(c.package_tag_prefix("beta", false), "v");
         assert!(c.is_skipped("alpha"));
     }
 

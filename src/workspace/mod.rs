@@ -854,7 +854,7 @@ fn lowercase_first(s: &str) -> String {
 }
 
 /// The remote URL of a package: its `.gitmodules` URL (relative URLs resolved against the
-/// root's remote, as git does), else its own remote's URL; always without credentials
+/// root's remote, as git does), else its own remote's URL (the root's for an in-tree package); always without credentials
 /// (`https://user:token@host/x` → `https://host/x`): it goes into manifests, workflows and
 /// messages, and credentials belong in git's credential helpers.
 pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
