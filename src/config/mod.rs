@@ -428,6 +428,9 @@ pub struct Config {
     pub prod_pyproject_path: String,
     /// Tags are `<tag_prefix><PEP 440 version>`; other tags are ignored.
     pub tag_prefix: String,
+    /// The tags of in-tree packages (packages that live in the root repository, whose tags
+    /// all share it): `{name}` (the package's `[project] name`) and `{version}` (at the end).
+    pub tag_template: String,
     /// The git remote of every package.
     pub git_remote: String,
     /// Behave as if `--dry-run` were always given.
@@ -486,6 +489,7 @@ impl Default for Config {
             staging_pyproject_path: "staging/pyproject.toml".to_owned(),
             prod_pyproject_path: "prod/pyproject.toml".to_owned(),
             tag_prefix: "v".to_owned(),
+            tag_template: "{name}-v{version}".to_owned(),
             git_remote: "origin".to_owned(),
             dry_run: false,
             base_branch: "main".to_owned(),
@@ -516,6 +520,7 @@ const TOP_KEYS: &[&str] = &[
     "staging_pyproject_path",
     "prod_pyproject_path",
     "tag_prefix",
+    "tag_template",
     "git_remote",
     "dry_run",
     "base_branch",
@@ -1067,6 +1072,15 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
         check(value).map_err(|why| bad(key, &format!("is not a valid git name: {value:?}: {why}")))
     };
     git_name("tag_prefix", &config.tag_prefix, safety::tag_prefix)?;
+    if let Err(why) = tag_template_prefix(&config.tag_template, "name") {
+        return Err(bad(
+            "tag_template",
+            &format!(
+                "is not a valid tag template: {:?}: {why}",
+                config.tag_template
+            ),
+        ));
+    }
     git_name("git_remote", &config.git_remote, safety::remote_name)?;
     git_name("base_branch", &config.base_branch, safety::branch_name)?;
     git_name("dev_branch", &config.dev_branch, safety::branch_name)?;
@@ -1538,6 +1552,44 @@ fn at(path: &Path, text: &str, span: Option<std::ops::Range<usize>>, msg: &str) 
     }
 }
 
+/// The tag prefix a tag template gives a package: the template up to its final `{version}`,
+/// `{name}` replaced by the package's name; or why the template is not one.
+pub fn tag_template_prefix(template: &str, name: &str) -> Result<String, String> {
+    let Some(head) = template.strip_suffix("{version}") else {
+        return Err("it must end with `{version}`".to_owned());
+    };
+    if head.contains("{version}") {
+        return Err("`{version}` may appear once only".to_owned());
+    }
+    let prefix = head.replace("{name}", name);
+    if prefix.contains(['{', '}']) {
+        return Err("the placeholders are `{name}` and `{version}`".to_owned());
+    }
+    safety::tag_prefix(&prefix)?;
+    Ok(prefix)
+}
+
+#[cfg(test)]
+#[test]
+fn tag_templates() {
+    assert_eq!(
+        tag_template_prefix("{name}-v{version}", "a").unwrap(),
+        "a-v"
+    );
+    assert_eq!(
+        tag_template_prefix("rel/{name}/{version}", "a").unwrap(),
+        "rel/a/"
+    );
+    assert!(
+        tag_template_prefix("{version}-{name}", "a")
+            .unwrap_err()
+            .contains("end with")
+    );
+    assert!(tag_template_prefix("{version}{version}", "a").is_err());
+    assert!(tag_template_prefix("{nam}{version}", "a").is_err());
+    assert!(tag_template_prefix("-{name}{version}", "a").is_err());
+}
+
 impl Config {
     /// The tag prefix of a package (override or global).
     pub fn tag_prefix_for(&self, package: &str) -> &str {
@@ -1545,6 +1597,26 @@ impl Config {
             .get(package)
             .and_then(|p| p.tag_prefix.as_deref())
             .unwrap_or(&self.tag_prefix)
+    }
+
+    /// The tag prefix of a package by where its git lives: `[packages.NAME] tag_prefix`, else
+    /// for an in-tree package (tags in the root repository) the `tag_template` with its name,
+    /// else the global `tag_prefix`.
+    pub fn package_tag_prefix(&self, package: &str, in_tree: bool) -> std::borrow::Cow<'_, str> {
+        if let Some(p) = self
+            .packages
+            .get(package)
+            .and_then(|p| p.tag_prefix.as_deref())
+        {
+            return p.into();
+        }
+        if in_tree {
+            // Validated when loaded; a name that makes a bad ref falls back to `<name>-v`.
+            return tag_template_prefix(&self.tag_template, package)
+                .unwrap_or_else(|_| format!("{package}-v"))
+                .into();
+        }
+        self.tag_prefix.as_str().into()
     }
 
     /// The base branch a package's `[packages.NAME] base_branch` sets, if any (see
@@ -1652,6 +1724,10 @@ mod tests {
         assert_eq!(c.docker.system_packages.runtime, vec!["libgomp1"]);
         assert_eq!(c.tag_prefix_for("alpha"), "alpha-v");
         assert_eq!(c.tag_prefix_for("beta"), "v");
+        // In-tree packages: the override still wins, else `tag_template`.
+        assert_eq!(c.package_tag_prefix("alpha", true), "alpha-v");
+        assert_eq!(c.package_tag_prefix("beta", true), "beta-v");
+        assert_eq!(c.package_tag_prefix("beta", false), "v");
         assert!(c.is_skipped("alpha"));
     }
 

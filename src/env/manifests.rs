@@ -206,6 +206,7 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
                         Source {
                             git: Some(url.clone()),
                             tag: Some(tag.clone()),
+                            subdirectory: r.pkg.path_filter().map(str::to_owned),
                             ..Source::default()
                         },
                     )),
@@ -222,6 +223,7 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
                         Source {
                             git: Some(url.clone()),
                             tag: Some(tag.clone()),
+                            subdirectory: r.pkg.path_filter().map(str::to_owned),
                             ..Source::default()
                         },
                     )),
@@ -473,7 +475,7 @@ fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
         ));
         return r;
     };
-    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let prefix = &ws.tag_prefix(pkg);
     let dir = if pkg.dir.join(".git").exists() {
         pkg.dir.as_path()
     } else {

@@ -1155,6 +1155,7 @@ mod tests {
                 url: url.map(str::to_owned),
                 branch: None,
             }),
+            home: crate::workspace::GitHome::Own,
             workspace_deps: Vec::new(),
             problems: Vec::new(),
             detected_base: std::sync::OnceLock::new(),

@@ -7,6 +7,7 @@
 //! and git's stderr.
 
 pub mod files;
+pub mod history;
 pub mod local;
 pub mod statuscache;
 pub mod tagcache;
@@ -865,12 +866,25 @@ impl Git {
         from: &str,
         to: Option<&str>,
     ) -> Result<(String, String), GitError> {
+        self.diff_stat_and_patch_in(from, to, None)
+    }
+
+    /// [`Git::diff_stat_and_patch`] limited to `path` (an in-tree package's directory).
+    pub fn diff_stat_and_patch_in(
+        &self,
+        from: &str,
+        to: Option<&str>,
+        path: Option<&str>,
+    ) -> Result<(String, String), GitError> {
         let mut args = vec!["diff", "--no-color", "--no-ext-diff", "--stat", "--patch"];
         args.push(checked("revision", from)?);
         if let Some(to) = to {
             args.push(checked("revision", to)?);
         }
         args.push("--");
+        if let Some(path) = path {
+            args.push(checked("path", path)?);
+        }
         let out = self.run(args)?;
         let (stat, patch) = split_stat_patch(&out);
         Ok((stat.to_owned(), patch.to_owned()))

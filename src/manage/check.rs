@@ -274,7 +274,7 @@ fn stale_direct_references(
             let Some((tag, latest)) = newest.get(&member.key) else {
                 continue;
             };
-            let prefix = ws.config.tag_prefix_for(&member.name);
+            let prefix = &ws.tag_prefix(member);
             let Some(referenced) = version::parse_tag(&reference, prefix) else {
                 continue;
             };
@@ -325,11 +325,11 @@ fn package_problems(
     // The latest release as users install it: its pyproject at the newest final tag.
     let git = Git::new(&pkg.dir);
     let release = if pkg.dir.join(".git").exists()
-        && let Ok(tags) = git.tags(ws.config.tag_prefix_for(&pkg.name))
+        && let Ok(tags) = git.tags(&ws.tag_prefix(pkg))
     {
         version::newest_tag(
             tags.iter().map(|t| t.name.as_str()),
-            ws.config.tag_prefix_for(&pkg.name),
+            &ws.tag_prefix(pkg),
             true,
         )
     } else {

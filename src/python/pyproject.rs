@@ -135,6 +135,8 @@ pub struct Source {
     pub branch: Option<String>,
     /// Git revision.
     pub rev: Option<String>,
+    /// The package's directory inside the git repository (an in-tree package's pin).
+    pub subdirectory: Option<String>,
     /// Local path.
     pub path: Option<String>,
     /// Named index from `[[tool.uv.index]]`.
@@ -155,6 +157,7 @@ impl Source {
             tag: string("tag"),
             branch: string("branch"),
             rev: string("rev"),
+            subdirectory: string("subdirectory"),
             path: string("path"),
             index: string("index"),
             editable: table.get("editable").and_then(Item::as_bool),
@@ -191,6 +194,7 @@ impl Source {
             ("tag", &self.tag),
             ("branch", &self.branch),
             ("rev", &self.rev),
+            ("subdirectory", &self.subdirectory),
             ("path", &self.path),
             ("index", &self.index),
         ];
@@ -1760,6 +1764,21 @@ fn update_git_source(table: &mut dyn TableLike, source: &Source) -> bool {
             (None, None) => {}
         }
     }
+    // A subdirectory the pin names is set; one the user wrote (`subdirectory = "."`) stays.
+    if let Some(text) = &source.subdirectory {
+        match table.get_mut("subdirectory") {
+            Some(Item::Value(value)) if value.is_str() => {
+                if value.as_str() != Some(text.as_str()) {
+                    replace_string(value, text);
+                    changed = true;
+                }
+            }
+            _ => {
+                table.insert("subdirectory", Item::Value(Value::from(text.as_str())));
+                changed = true;
+            }
+        }
+    }
     changed
 }
 
@@ -2698,6 +2717,7 @@ dev = [{ include-group = "x" }, "Model.Interface @ git+file:///r/mi.git@0.1.0"]
             tag: Some("t".into()),
             branch: Some("b".into()),
             rev: Some("r".into()),
+            subdirectory: Some("s".into()),
             path: Some("p".into()),
             index: Some("i".into()),
             editable: Some(false),
@@ -2708,7 +2728,7 @@ dev = [{ include-group = "x" }, "Model.Interface @ git+file:///r/mi.git@0.1.0"]
             replaced(
                 RICH,
                 "editable = true }\n",
-                "editable = true }\norbit-eval = { git = \"g\", tag = \"t\", branch = \"b\", rev = \"r\", path = \"p\", index = \"i\", editable = false, workspace = true }\n"
+                "editable = true }\norbit-eval = { git = \"g\", tag = \"t\", branch = \"b\", rev = \"r\", subdirectory = \"s\", path = \"p\", index = \"i\", editable = false, workspace = true }\n"
             )
         );
         assert_eq!(project.uv_sources().last().unwrap().1, everything);

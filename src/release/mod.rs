@@ -320,14 +320,23 @@ fn log_with_merges(
     from: Option<&str>,
     to: &str,
 ) -> Result<Vec<(bool, crate::git::Commit)>> {
+    log_with_merges_in(git, from, to, None)
+}
+
+/// [`log_with_merges`] limited to the commits that touch `path` (an in-tree package's
+/// directory in the root repository).
+fn log_with_merges_in(
+    git: &Git,
+    from: Option<&str>,
+    to: &str,
+    path: Option<&str>,
+) -> Result<Vec<(bool, crate::git::Commit)>> {
     let range = from.map_or_else(|| to.to_owned(), |from| format!("{from}..{to}"));
-    let out = git.run([
-        "log",
-        "-z",
-        "--format=%H%x1f%P%x1f%aN%x1f%s%x1f%b",
-        &range,
-        "--",
-    ])?;
+    let mut args = vec!["log", "-z", "--format=%H%x1f%P%x1f%aN%x1f%s%x1f%b", &range, "--"];
+    if let Some(path) = path {
+        args.push(crate::git::check_arg("path", path)?);
+    }
+    let out = git.run(args)?;
     Ok(out
         .split('\0')
         .filter(|r| !r.trim().is_empty())
@@ -398,7 +407,12 @@ fn counts_since_final(bump: Bump) -> bool {
 /// (the `next` commit's `version = "…"` in pyproject.toml, or a hatch version file's
 /// `__version__ = "…"`): one `git diff -U0`.
 fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
-    let out = git.run([
+    tree_differs_in(git, from, to, None)
+}
+
+/// [`tree_differs`] limited to `path` (an in-tree package's directory).
+fn tree_differs_in(git: &Git, from: &str, to: &str, path: Option<&str>) -> Result<bool> {
+    let mut args = vec![
         "diff",
         "--no-color",
         "--no-ext-diff",
@@ -407,7 +421,11 @@ fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
         from,
         to,
         "--",
-    ])?;
+    ];
+    if let Some(path) = path {
+        args.push(crate::git::check_arg("path", path)?);
+    }
+    let out = git.run(args)?;
     let is_version_line = |line: &str| {
         let line = line.trim();
         ["version", "__version__", "VERSION"].iter().any(|name| {
@@ -630,6 +648,11 @@ fn candidates<'a>(
     candidates_since(ws, names, false, skipped, problems)
 }
 
+/// Why the release stages leave an in-tree package out (docs/in-tree.md, "What works").
+pub const IN_TREE_NOT_RELEASED: &str = "in-tree package (its commits and tags are the root repository's): \
+     the release stages do not release in-tree packages yet; tag it in the root as \
+     `<name>-v<version>` (tag_template) and run `release-tool manifests` (see docs/in-tree.md)";
+
 /// [`candidates`] with the changes counted since the last final release (`since_final`, for a
 /// final release) or since the newest tag of any kind.
 fn candidates_since<'a>(
@@ -650,6 +673,10 @@ fn candidates_since<'a>(
                 pkg,
                 "skip = true in its [tool.release_tool.packages] configuration",
             ));
+            continue;
+        }
+        if pkg.in_tree() {
+            skipped.push(Skipped::new(pkg, IN_TREE_NOT_RELEASED));
             continue;
         }
         let git = Git::new(&pkg.dir);
@@ -674,7 +701,7 @@ fn candidates_since<'a>(
                 continue;
             }
         };
-        let prefix = ws.config.tag_prefix_for(&pkg.name).to_owned();
+        let prefix = ws.tag_prefix(pkg).into_owned();
         eligible.push((pkg, git, prefix, version));
     }
     // Planning changes nothing on disk: the caches are read (a `status` run fills them), never
@@ -1288,7 +1315,7 @@ fn check_pins(
         let v = made
             .get(&(pkg.name.as_str(), tag.as_str()))
             .map(|v| (*v).clone())
-            .or_else(|| version::parse_tag(&tag, ws.config.tag_prefix_for(&pkg.name)));
+            .or_else(|| version::parse_tag(&tag, &ws.tag_prefix(pkg)));
         installed.insert(pkg.key.clone(), (tag, v));
     }
     for (key, (tag, v)) in &pins.prod {
@@ -1341,7 +1368,7 @@ fn check_pins(
     let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
         let git = Git::new(&pkg.dir);
         if let Some(caches) = &caches
-            && caches.release_is_clean_head(pkg, &git, ws.config.tag_prefix_for(&pkg.name), tag)
+            && caches.release_is_clean_head(pkg, &git, &ws.tag_prefix(pkg), tag)
             && let Ok(text) = fs_err::read_to_string(pkg.dir.join("pyproject.toml"))
         {
             return Some(text);
@@ -1835,7 +1862,7 @@ fn plan_dependent_bounds(
         if raises.is_empty() {
             continue;
         }
-        let status = if Git::new(&pkg.dir).is_repo_root() {
+        let status = if !pkg.in_tree() && Git::new(&pkg.dir).is_repo_root() {
             Some(status_of(pkg)?)
         } else {
             None
@@ -1918,7 +1945,7 @@ fn require_version(
 
 /// The tag a release of `name` at `v` makes: `<tag_prefix><v>`.
 fn release_tag(ws: &Workspace, name: &str, v: &Version) -> String {
-    format!("{}{v}", ws.config.tag_prefix_for(name))
+    format!("{}{v}", &ws.tag_prefix_named(name))
 }
 
 /// New version of each package of a run, by key.

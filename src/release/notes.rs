@@ -229,8 +229,10 @@ fn gather(
     pkg: &Package,
     tags: &BTreeMap<String, String>,
 ) -> Result<Option<Gathered>> {
-    let git = Git::new(&pkg.dir);
-    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    // An in-tree package's commits and tags are the root's, limited to its directory.
+    let git = Git::new(pkg.repo_dir(&ws.root));
+    let path = pkg.path_filter();
+    let prefix = &ws.tag_prefix(pkg);
     // The names are all it takes: read from the repository's files when they can be.
     let files = git.files();
     let from_files = files.as_ref().and_then(|f| f.tags(prefix));
@@ -259,6 +261,7 @@ fn gather(
     // No commit since the tag (HEAD is in its history): nothing to write, and no process when
     // the tag cache holds the distances for this HEAD (see `git::tagcache`).
     if let Some(tag) = &since_tag
+        && path.is_none()
         && let Some(Some(head)) = files.as_ref().and_then(RepoFiles::head).map(|(_, h)| h)
         && cache
             .cached_distances(&pkg.rel_path, &git, prefix, &head)
@@ -270,11 +273,11 @@ fn gather(
     // is the released tree but for the version; merges and `next` commits are not notes
     // (unless the tree changed in merges only).
     if let Some(tag) = &since_tag
-        && !super::tree_differs(&git, &format!("refs/tags/{tag}"), "HEAD")?
+        && !super::tree_differs_in(&git, &format!("refs/tags/{tag}"), "HEAD", path)?
     {
         return Ok(None);
     }
-    let all = super::log_with_merges(&git, since_tag.as_deref(), "HEAD")?;
+    let all = super::log_with_merges_in(&git, since_tag.as_deref(), "HEAD", path)?;
     let no_squash = HashMap::new();
     let commits = super::change_commits(&all, &no_squash, |_| false);
     if commits.is_empty() {
@@ -290,7 +293,7 @@ fn gather(
     }
     // No tag yet: everything since the first commit, i.e. the whole tree (not just HEAD).
     let base = since_tag.as_deref().unwrap_or(EMPTY_TREE);
-    let (stat, patch) = git.diff_stat_and_patch(base, Some("HEAD"))?;
+    let (stat, patch) = git.diff_stat_and_patch_in(base, Some("HEAD"), path)?;
     let diff = format!("{stat}\n{patch}");
     let messages = commits
         .iter()
@@ -372,7 +375,7 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
         .filter(|p| !ws.config.is_skipped(&p.name))
         .collect();
     for pkg in &selected {
-        if pkg.meta.is_none() || !pkg.dir.join(".git").exists() {
+        if pkg.meta.is_none() || !(pkg.in_tree() || pkg.dir.join(".git").exists()) {
             return Err(UserError::failure(format!(
                 "Package {} cannot be read: {}",
                 pkg.name,
@@ -427,7 +430,9 @@ pub fn plan(ws: &Workspace, req: &NotesRequest) -> Result<(Plan, Vec<PackageNote
                 MessageState::Unwritten
             } else {
                 message_state(&t, &pkg.name, newest, || {
-                    newest.is_some_and(|tag| released_after(&Git::new(&pkg.dir), tag, &message))
+                    newest.is_some_and(|tag| {
+                        released_after(&Git::new(pkg.repo_dir(&ws.root)), tag, &message)
+                    })
                 })
             }
         });

@@ -277,7 +277,7 @@ fn plan_package(
             ),
         ));
     }
-    let prefix = ws.config.tag_prefix_for(name);
+    let prefix = &ws.tag_prefix_named(name);
     let git_failed = |e: crate::git::GitError| {
         problem(
             format!("{name} ({}): {e}", pkg.rel_path),

@@ -54,6 +54,12 @@ fn selected<'a>(
                 pkg,
                 "skip = true in its [tool.release_tool.packages] configuration",
             ));
+        } else if pkg.in_tree() {
+            skipped.push(Skipped::new(
+                pkg,
+                "in-tree package (its git is the root repository's): `changes` and `commit` \
+                 do not handle in-tree packages yet; commit in the root (see docs/in-tree.md)",
+            ));
         } else if !Git::new(&pkg.dir).is_repo_root() {
             skipped.push(Skipped::new(
                 pkg,

@@ -93,6 +93,9 @@ pub struct Package {
     pub rel_path: String,
     pub meta: Option<PackageMeta>,
     pub submodule: Option<Submodule>,
+    /// Where its git lives: its own repository (a submodule, or a directory with its own
+    /// `.git`), or the root repository (an in-tree package: a plain directory of the root).
+    pub home: GitHome,
     /// Normalised names of the workspace packages this one depends on.
     pub workspace_deps: Vec<String>,
     pub problems: Vec<Problem>,
@@ -100,7 +103,35 @@ pub struct Package {
     pub detected_base: std::sync::OnceLock<String>,
 }
 
+/// Where a package's git lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitHome {
+    /// Its own repository at its directory (a submodule, or its own clone).
+    Own,
+    /// The root repository: an in-tree package, whose commits are the root's commits that
+    /// touch its directory and whose tags (`tag_template`) live in the root.
+    Root,
+}
+
 impl Package {
+    /// Whether it is an in-tree package (its git is the root repository's).
+    pub fn in_tree(&self) -> bool {
+        self.home == GitHome::Root
+    }
+
+    /// The directory of the repository its commits and tags live in: the root for an
+    /// in-tree package, its own directory otherwise.
+    pub fn repo_dir<'a>(&'a self, root: &'a Path) -> &'a Path {
+        if self.in_tree() { root } else { &self.dir }
+    }
+
+    /// The path its commits are limited to in its repository (`git log -- <path>`): its
+    /// directory for an in-tree package, `None` (the whole repository) otherwise.
+    pub fn path_filter(&self) -> Option<&str> {
+        self.in_tree().then_some(self.rel_path.as_str())
+    }
+
     /// The version as written, if known.
     pub fn version(&self) -> Option<&str> {
         self.meta.as_ref().and_then(|m| m.version.as_deref())
@@ -252,6 +283,15 @@ impl Workspace {
             crate::core::parallel::map(&dirs, config.effective_jobs(None), |rel| {
                 load_package(root, rel, by_path.get(rel.as_str()).copied())
             });
+        // A member that is a plain directory of the root repository (no submodule, no `.git`
+        // of its own) is an in-tree package.
+        if root.join(".git").exists() {
+            for pkg in &mut packages {
+                if pkg.submodule.is_none() && !pkg.dir.join(".git").exists() {
+                    pkg.home = GitHome::Root;
+                }
+            }
+        }
         packages.sort_by(|a, b| a.key.cmp(&b.key).then(a.rel_path.cmp(&b.rel_path)));
         let mut ws = Self {
             root: root.to_path_buf(),
@@ -379,6 +419,20 @@ impl Workspace {
             .iter()
             .filter(|p| p.workspace_deps.iter().any(|d| d == key))
             .collect()
+    }
+
+    /// The tag prefix of a package: see [`Config::package_tag_prefix`].
+    pub fn tag_prefix(&self, pkg: &Package) -> std::borrow::Cow<'_, str> {
+        self.config.package_tag_prefix(&pkg.name, pkg.in_tree())
+    }
+
+    /// The tag prefix of a package by name (the global `tag_prefix` rules when it is no
+    /// package of the workspace).
+    pub fn tag_prefix_named(&self, name: &str) -> std::borrow::Cow<'_, str> {
+        match self.package(name) {
+            Some(pkg) => self.tag_prefix(pkg),
+            None => self.config.tag_prefix_for(name).into(),
+        }
     }
 
     /// A package by name (any spelling that normalises the same).
@@ -659,6 +713,7 @@ fn load_package(root: &Path, rel: &str, submodule: Option<&Submodule>) -> Packag
         rel_path: rel.to_owned(),
         meta: None,
         submodule,
+        home: GitHome::Own,
         workspace_deps: Vec::new(),
         problems: Vec::new(),
         detected_base: std::sync::OnceLock::new(),
@@ -799,7 +854,7 @@ fn lowercase_first(s: &str) -> String {
 }
 
 /// The remote URL of a package: its `.gitmodules` URL (relative URLs resolved against the
-/// root's remote, as git does), else its own remote's URL; always without credentials
+/// root's remote, as git does), else its own remote's URL (the root's for an in-tree package); always without credentials
 /// (`https://user:token@host/x` → `https://host/x`): it goes into manifests, workflows and
 /// messages, and credentials belong in git's credential helpers.
 pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
@@ -811,7 +866,7 @@ pub fn package_url(ws: &Workspace, pkg: &Package) -> Option<String> {
 /// root for a submodule, from the package's directory for its own remote.
 pub fn package_pin_url(ws: &Workspace, pkg: &Package) -> Option<String> {
     let url = package_url(ws, pkg)?;
-    let base = if pkg.submodule.is_some() {
+    let base = if pkg.submodule.is_some() || pkg.in_tree() {
         &ws.root
     } else {
         &pkg.dir
@@ -924,8 +979,9 @@ fn package_url_raw(ws: &Workspace, pkg: &Package) -> Option<String> {
         }
         return Some(url);
     }
-    if pkg.dir.join(".git").exists() {
-        return crate::git::Git::new(&pkg.dir)
+    // An in-tree package's remote is the root's (its pins add `subdirectory`).
+    if pkg.dir.join(".git").exists() || pkg.in_tree() {
+        return crate::git::Git::new(pkg.repo_dir(&ws.root))
             .remote_url(&ws.config.git_remote)
             .ok()
             .flatten();
@@ -982,6 +1038,7 @@ mod base_branch_tests {
                 url: None,
                 branch: branch.map(str::to_owned),
             }),
+            home: crate::workspace::GitHome::Own,
             workspace_deps: Vec::new(),
             problems: Vec::new(),
             detected_base: std::sync::OnceLock::new(),

@@ -7,6 +7,7 @@ use serde::{Serialize, Serializer};
 
 use crate::config::ProdSource;
 use crate::core::parallel;
+use crate::git::history::PathHistory;
 use crate::git::statuscache::StatusCache;
 use crate::git::tagcache::TagCache;
 use crate::git::{Git, TagRef};
@@ -106,7 +107,7 @@ fn product_status(ws: &Workspace, rows: &[StatusRow]) -> Option<ProductStatus> {
             // dev cycle of the tag) is no change of the product.
             let only_next = since == 1
                 && r.last_tag.as_deref().is_some_and(|tag| {
-                    let prefix = ws.config.tag_prefix_for(&r.name);
+                    let prefix = &ws.tag_prefix_named(&r.name);
                     let tagged = version::parse_tag(tag, prefix);
                     let current = r.version.as_deref().and_then(|v| version::parse(v).ok());
                     matches!((tagged, current), (Some(t), Some(c))
@@ -208,8 +209,19 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
         tags: &cache,
         status: &status_cache,
     };
+    // In-tree packages share the root's git: its facts are gathered once for all of them.
+    let in_tree: Vec<&Package> = selected.iter().copied().filter(|p| p.in_tree()).collect();
+    let root = (!in_tree.is_empty()).then(|| {
+        let root = Git::new(&ws.root);
+        if req.fetch
+            && let Err(e) = root.fetch(&ws.config.git_remote)
+        {
+            crate::core::ui::warn(&format!("the root's fetch failed: {e}"));
+        }
+        RootFacts::gather(ws, &in_tree)
+    });
     let rows = parallel::map(&selected, jobs, |pkg| {
-        let mut row = package_status(ws, &caches, pkg, &staging, &prod, req.fetch);
+        let mut row = package_status(ws, &caches, root.as_ref(), pkg, &staging, &prod, req.fetch);
         row.problems.extend(manifest_problems.iter().cloned());
         row.status = worst(&row.problems);
         row
@@ -242,6 +254,7 @@ struct Caches<'a> {
 fn package_status(
     ws: &Workspace,
     caches: &Caches<'_>,
+    root: Option<&RootFacts>,
     pkg: &Package,
     staging: &Pins,
     prod: &Pins,
@@ -269,90 +282,16 @@ fn package_status(
             )));
         }
     }
-    if !pkg.dir.join(".git").exists() {
-        if pkg.dir.join("pyproject.toml").is_file() {
-            row.problems.push(Problem::error(
-                "not a git repository (each package needs its own repo)",
-            ));
-        }
-        return row;
-    }
-    let git = Git::new(&pkg.dir);
-    let remote = &ws.config.git_remote;
-    let has_remote = match git.has_remote(remote) {
-        Ok(has) => has,
-        Err(e) => {
-            row.problems.push(Problem::error(format!("git: {e}")));
-            return row;
-        }
+    let prefix = &ws.tag_prefix(pkg);
+    let facts = match (pkg.in_tree(), root) {
+        (true, Some(root)) => in_tree_facts(ws, root, pkg, prefix, &mut row),
+        (true, None) => None,
+        (false, _) => own_repo_facts(ws, caches, pkg, prefix, fetch, &mut row),
     };
-    if !has_remote {
-        row.problems
-            .push(Problem::warning(format!("no remote `{remote}`")));
-    } else if fetch && let Err(e) = git.fetch(remote) {
-        row.problems.push(Problem::warning(if e.timed_out() {
-            format!(
-                "cannot reach its remote `{remote}`: {}",
-                e.unreachable_reason()
-            )
-        } else {
-            // git's first line says why (the row names the package; `-v` logs the rest).
-            let why = e
-                .stderr()
-                .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
-                .map(|l| l.trim_start_matches("fatal: ").to_owned());
-            tracing::debug!("fetch of {}: {e}", pkg.rel_path);
-            match why {
-                Some(why) => format!("fetch from `{remote}` failed: {why}"),
-                None => format!("fetch failed: {e}"),
-            }
-        }));
-    }
-    let cache = caches.tags;
-    let status = match caches.status.status(&pkg.rel_path, &git) {
-        Ok(s) => s,
-        Err(e) => {
-            row.problems.push(Problem::error(format!("git: {e}")));
-            return row;
-        }
-    };
-    row.dirty = Some(status.dirty);
-    row.ahead = Some(status.ahead);
-    row.behind = Some(status.behind);
-    row.branch.clone_from(&status.branch);
-    if status.branch.is_none() {
-        let head = status.head.as_deref().map_or("", crate::git::short_hash);
-        row.problems.push(Problem::warning(format!(
-            "detached HEAD at {head} (run `git switch {}` in {})",
-            ws.base_branch(pkg),
-            pkg.rel_path
-        )));
-    }
-    let prefix = ws.config.tag_prefix_for(&pkg.name);
-    let Some(head) = status.head.as_deref() else {
-        row.commits_since_tag = Some(0);
+    let Some(tags) = facts else {
         return row;
     };
-    // Tags and the commits since each: one git call, or none when cached or there is no tag.
-    let tags = match cache.tag_distances(&pkg.rel_path, &git, prefix, head) {
-        Ok(t) => t,
-        Err(e) => {
-            row.problems.push(Problem::error(format!("git: {e}")));
-            return row;
-        }
-    };
-    version::note_ignored_tags(&pkg.name, tags.iter().map(|t| t.name.as_str()), prefix);
     let newest = newest(&tags, prefix, false);
-    let since = match &newest {
-        Some((tag, _)) => tag
-            .since
-            .map_or_else(|| git.count_commits(Some(&tag.commit), head), Ok),
-        None => cache.commit_count(&pkg.rel_path, &git, head),
-    };
-    match since {
-        Ok(n) => row.commits_since_tag = Some(n),
-        Err(e) => row.problems.push(Problem::error(format!("git: {e}"))),
-    }
     if let Some((tag, tag_version)) = &newest {
         row.last_tag = Some(tag.name.clone());
         let commits = row.commits_since_tag.unwrap_or(0);
@@ -434,4 +373,243 @@ fn pin_problems(
         }
         _ => {}
     }
+}
+
+/// Branch, dirty files, ahead/behind of a package with its own repository into `row`; its
+/// tags, and the commits since the newest. `None` when the row is complete already.
+fn own_repo_facts(
+    ws: &Workspace,
+    caches: &Caches<'_>,
+    pkg: &Package,
+    prefix: &str,
+    fetch: bool,
+    row: &mut StatusRow,
+) -> Option<Vec<TagRef>> {
+    if !pkg.dir.join(".git").exists() {
+        if pkg.dir.join("pyproject.toml").is_file() {
+            row.problems.push(Problem::error(
+                "not a git repository (each package needs its own repo)",
+            ));
+        }
+        return None;
+    }
+    let git = Git::new(&pkg.dir);
+    let remote = &ws.config.git_remote;
+    let has_remote = match git.has_remote(remote) {
+        Ok(has) => has,
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return None;
+        }
+    };
+    if !has_remote {
+        row.problems
+            .push(Problem::warning(format!("no remote `{remote}`")));
+    } else if fetch && let Err(e) = git.fetch(remote) {
+        row.problems.push(Problem::warning(if e.timed_out() {
+            format!(
+                "cannot reach its remote `{remote}`: {}",
+                e.unreachable_reason()
+            )
+        } else {
+            // git's first line says why (the row names the package; `-v` logs the rest).
+            let why = e
+                .stderr()
+                .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
+                .map(|l| l.trim_start_matches("fatal: ").to_owned());
+            tracing::debug!("fetch of {}: {e}", pkg.rel_path);
+            match why {
+                Some(why) => format!("fetch from `{remote}` failed: {why}"),
+                None => format!("fetch failed: {e}"),
+            }
+        }));
+    }
+    let cache = caches.tags;
+    let status = match caches.status.status(&pkg.rel_path, &git) {
+        Ok(s) => s,
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return None;
+        }
+    };
+    row.dirty = Some(status.dirty);
+    row.ahead = Some(status.ahead);
+    row.behind = Some(status.behind);
+    row.branch.clone_from(&status.branch);
+    if status.branch.is_none() {
+        let head = status.head.as_deref().map_or("", crate::git::short_hash);
+        row.problems.push(Problem::warning(format!(
+            "detached HEAD at {head} (run `git switch {}` in {})",
+            ws.base_branch(pkg),
+            pkg.rel_path
+        )));
+    }
+    let Some(head) = status.head.as_deref() else {
+        row.commits_since_tag = Some(0);
+        return None;
+    };
+    // Tags and the commits since each: one git call, or none when cached or there is no tag.
+    let tags = match cache.tag_distances(&pkg.rel_path, &git, prefix, head) {
+        Ok(t) => t,
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return None;
+        }
+    };
+    version::note_ignored_tags(&pkg.name, tags.iter().map(|t| t.name.as_str()), prefix);
+    let newest = newest(&tags, prefix, false);
+    let since = match &newest {
+        Some((tag, _)) => tag
+            .since
+            .map_or_else(|| git.count_commits(Some(&tag.commit), head), Ok),
+        None => cache.commit_count(&pkg.rel_path, &git, head),
+    };
+    match since {
+        Ok(n) => row.commits_since_tag = Some(n),
+        Err(e) => row.problems.push(Problem::error(format!("git: {e}"))),
+    }
+    Some(tags)
+}
+
+/// The root repository's facts for its in-tree packages, gathered once for all of them: one
+/// `git status`, the tags, one `git log` attributed by path ([`PathHistory`]).
+pub struct RootFacts {
+    git: Git,
+    has_remote: Result<bool, String>,
+    status: Result<crate::git::RepoStatus, String>,
+    tags: Result<Vec<TagRef>, String>,
+    history: Result<Option<PathHistory>, String>,
+}
+
+impl RootFacts {
+    /// Gather the facts for `pkgs` (in-tree packages).
+    pub fn gather(ws: &Workspace, pkgs: &[&Package]) -> Self {
+        let git = Git::new(&ws.root);
+        let has_remote = git
+            .has_remote(&ws.config.git_remote)
+            .map_err(|e| e.to_string());
+        let status = git.status().map_err(|e| e.to_string());
+        // Every tag at the top of refs/tags, and below each directory a template names
+        // (`rel/{name}/{version}`): a listing per distinct directory, not per package.
+        let mut dirs: BTreeSet<String> = BTreeSet::from([String::new()]);
+        for pkg in pkgs {
+            let prefix = ws.tag_prefix(pkg);
+            if let Some(i) = prefix.rfind('/') {
+                dirs.insert(prefix[..=i].to_owned());
+            }
+        }
+        let tags = dirs
+            .iter()
+            .map(|d| git.tags(d))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|lists| lists.into_iter().flatten().collect::<Vec<_>>())
+            .map_err(|e| e.to_string());
+        let history = match (&status, &tags) {
+            (Ok(st), Ok(tags)) => match st.head.as_deref() {
+                None => Ok(None),
+                Some(head) => {
+                    let mut newest_commits = Vec::new();
+                    let mut all = false;
+                    for pkg in pkgs {
+                        let prefix = ws.tag_prefix(pkg);
+                        match newest(tags, &prefix, false) {
+                            Some((t, _)) => newest_commits.push(t.commit.as_str()),
+                            None => all = true,
+                        }
+                    }
+                    PathHistory::load(&git, head, &newest_commits, all)
+                        .map(Some)
+                        .map_err(|e| e.to_string())
+                }
+            },
+            _ => Ok(None),
+        };
+        Self {
+            git,
+            has_remote,
+            status,
+            tags,
+            history,
+        }
+    }
+}
+
+/// [`own_repo_facts`] for an in-tree package, from the root's facts (no process, but for a
+/// tag off HEAD's line).
+fn in_tree_facts(
+    ws: &Workspace,
+    root: &RootFacts,
+    pkg: &Package,
+    prefix: &str,
+    row: &mut StatusRow,
+) -> Option<Vec<TagRef>> {
+    let remote = &ws.config.git_remote;
+    match &root.has_remote {
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return None;
+        }
+        Ok(false) => row.problems.push(Problem::warning(format!(
+            "no remote `{remote}` in the root"
+        ))),
+        Ok(true) => {}
+    }
+    let (status, all_tags) = match (&root.status, &root.tags) {
+        (Ok(s), Ok(t)) => (s, t),
+        (Err(e), _) | (_, Err(e)) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return None;
+        }
+    };
+    let dir = format!("{}/", pkg.rel_path);
+    row.dirty = Some(
+        status
+            .changed
+            .iter()
+            .filter(|p| p.starts_with(&dir))
+            .count(),
+    );
+    row.ahead = Some(status.ahead);
+    row.behind = Some(status.behind);
+    row.branch.clone_from(&status.branch);
+    if status.branch.is_none() {
+        let head = status.head.as_deref().map_or("", crate::git::short_hash);
+        row.problems.push(Problem::warning(format!(
+            "detached HEAD at {head} in the root (run `git switch {}` there)",
+            ws.base_branch(pkg),
+        )));
+    }
+    let tags: Vec<TagRef> = all_tags
+        .iter()
+        .filter(|t| {
+            t.name
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.contains('/'))
+        })
+        .cloned()
+        .collect();
+    version::note_ignored_tags(&pkg.name, tags.iter().map(|t| t.name.as_str()), prefix);
+    let history = match &root.history {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            row.commits_since_tag = Some(0);
+            return Some(tags);
+        }
+        Err(e) => {
+            row.problems.push(Problem::error(format!("git: {e}")));
+            return Some(tags);
+        }
+    };
+    let newest = newest(&tags, prefix, false);
+    match history.commits_since(
+        &root.git,
+        newest.map(|(t, _)| t.commit.as_str()),
+        &pkg.rel_path,
+    ) {
+        Ok(commits) => {
+            row.commits_since_tag = Some(u32::try_from(commits.len()).unwrap_or(u32::MAX));
+        }
+        Err(e) => row.problems.push(Problem::error(format!("git: {e}"))),
+    }
+    Some(tags)
 }

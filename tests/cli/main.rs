@@ -30,6 +30,7 @@ mod forge_client;
 mod fuzz_replay;
 mod git_wrapper;
 mod hostile_input;
+mod in_tree;
 mod lifecycle;
 mod llm;
 mod manifests_sync;

@@ -10,9 +10,84 @@ use super::{TestEnv, commit_file, git, outputs, snapshot_tree};
 /// The packages, in dependency order.
 pub const NAMES: [&str; 3] = ["a", "b", "c"];
 
+/// Where the world's packages live: each in its own repository (a submodule with its own
+/// remote), all in the root repository (in-tree: plain directories of the root, as `uv init
+/// --package packages/a` makes them), or mixed: `a` and `c` in-tree, `b` a submodule (so
+/// dependencies cross the two layouts in both directions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Submodules,
+    InTree,
+    Mixed,
+}
+
+impl Layout {
+    /// Whether package `name` lives in the root repository in this layout.
+    pub fn in_tree(self, name: &str) -> bool {
+        match self {
+            Layout::Submodules => false,
+            Layout::InTree => true,
+            Layout::Mixed => name != "b",
+        }
+    }
+}
+
 /// Build the workspace under `base`: the root at `<base>/product`, the remotes at
 /// `<base>/remotes/{root,a,b,c}.git`. Returns the root.
 pub fn build(env: &TestEnv, base: &Path) -> PathBuf {
+    build_layout(env, base, Layout::Submodules)
+}
+
+/// Write an in-tree package `name` (depending on `dep`) into the root at `root`, the files
+/// `new` scaffolds, and add it to the root's `pyproject.toml` as `new` does; uncommitted.
+pub fn write_in_tree(root: &Path, name: &str, dep: Option<&str>) {
+    let dir = root.join("packages").join(name);
+    std::fs::create_dir_all(dir.join("src").join(name)).unwrap();
+    let deps = dep.map_or_else(String::new, |d| format!("\n    \"{d}\",\n"));
+    std::fs::write(
+        dir.join("pyproject.toml"),
+        format!(
+            "[project]\nname = \"{name}\"\nversion = \"0.1.0.dev0\"\n\
+             description = \"The {name} micro-package.\"\nreadme = \"README.md\"\n\
+             requires-python = \">=3.10\"\ndependencies = [{deps}]\n\n\
+             [build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n\
+             [tool.hatch.build.targets.wheel]\npackages = [\"src/{name}\"]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("README.md"), format!("# {name}\n")).unwrap();
+    std::fs::write(
+        dir.join("src").join(name).join("__init__.py"),
+        format!("\"\"\"The {name} micro-package.\"\"\"\n"),
+    )
+    .unwrap();
+    let manifest = root.join("pyproject.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if let Some(list) = line
+            .strip_prefix("dependencies = [")
+            .and_then(|l| l.strip_suffix(']'))
+        {
+            let mut items: Vec<String> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            items.push(format!("\"{name}\""));
+            out.push_str(&format!("dependencies = [{}]\n", items.join(", ")));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!("{name} = {{ workspace = true }}\n"));
+    std::fs::write(&manifest, out).unwrap();
+}
+
+/// [`build`] in a [`Layout`].
+pub fn build_layout(env: &TestEnv, base: &Path, layout: Layout) -> PathBuf {
     let run_ok = |dir: &Path, args: &[&str]| {
         let out = env.run(dir, args);
         let (stdout, stderr) = outputs(&out);
@@ -29,6 +104,15 @@ pub fn build(env: &TestEnv, base: &Path) -> PathBuf {
     git(&root, &["remote", "add", "origin", &url(&remote("root"))]);
     git(&root, &["push", "-q", "-u", "origin", "main"]);
     for (i, name) in NAMES.iter().enumerate() {
+        if layout.in_tree(name) {
+            write_in_tree(&root, name, i.checked_sub(1).map(|d| NAMES[d]));
+            git(&root, &["add", "-A"]);
+            git(
+                &root,
+                &["commit", "-q", "-m", &format!("chore: scaffold {name}")],
+            );
+            continue;
+        }
         bare(&remote(name));
         let remote_url = url(&remote(name));
         let mut args = vec!["new", name, "--remote", remote_url.as_str(), "-q"];
@@ -39,6 +123,15 @@ pub fn build(env: &TestEnv, base: &Path) -> PathBuf {
     }
     for name in NAMES {
         let pkg = root.join("packages").join(name);
+        if layout.in_tree(name) {
+            commit_file(
+                &root,
+                &format!("packages/{name}/src/{name}/feature.py"),
+                "VALUE = 1\n",
+                &format!("feat: {name} learns a feature"),
+            );
+            continue;
+        }
         commit_file(
             &pkg,
             &format!("src/{name}/feature.py"),
@@ -48,10 +141,12 @@ pub fn build(env: &TestEnv, base: &Path) -> PathBuf {
         git(&pkg, &["push", "-q", "origin", "main"]);
     }
     git(&root, &["add", "-A"]);
-    git(
-        &root,
-        &["commit", "-q", "-m", "chore: packages with features"],
-    );
+    if !git(&root, &["status", "--porcelain"]).is_empty() {
+        git(
+            &root,
+            &["commit", "-q", "-m", "chore: packages with features"],
+        );
+    }
     git(&root, &["push", "-q", "origin", "main"]);
     root
 }
@@ -77,13 +172,28 @@ pub const EPOCH: &str = "1767225600";
 pub struct World {
     pub env: TestEnv,
     pub root: PathBuf,
+    pub layout: Layout,
 }
 
 impl World {
     pub fn new() -> Self {
+        Self::with_layout(Layout::Submodules)
+    }
+
+    /// A world whose packages live as `layout` says.
+    pub fn with_layout(layout: Layout) -> Self {
         let env = TestEnv::new();
-        let root = build(&env, &env.path());
-        Self { env, root }
+        let root = build_layout(&env, &env.path(), layout);
+        Self { env, root, layout }
+    }
+
+    /// The repository package `name`'s commits and tags live in.
+    pub fn repo_of(&self, name: &str) -> PathBuf {
+        if self.layout.in_tree(name) {
+            self.root.clone()
+        } else {
+            self.pkg(name)
+        }
     }
 
     pub fn pkg(&self, name: &str) -> PathBuf {
@@ -117,10 +227,15 @@ impl World {
 
     /// Every repository of the world: the root, its packages, and the bare remotes.
     pub fn repos(&self) -> Vec<PathBuf> {
+        let own: Vec<&str> = NAMES
+            .iter()
+            .copied()
+            .filter(|n| !self.layout.in_tree(n))
+            .collect();
         let mut repos = vec![self.root.clone()];
-        repos.extend(NAMES.iter().map(|n| self.pkg(n)));
+        repos.extend(own.iter().map(|n| self.pkg(n)));
         repos.push(self.remote("root"));
-        repos.extend(NAMES.iter().map(|n| self.remote(n)));
+        repos.extend(own.iter().map(|n| self.remote(n)));
         repos
     }
 

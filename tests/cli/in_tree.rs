@@ -1,0 +1,268 @@
+//! In-tree packages (issue #21): workspace members that are plain directories of the root
+//! repository, alone (a plain uv workspace made with `uv init`) and mixed with submodule
+//! packages. Their tags (`tag_template`, `{name}-v{version}`) and commits live in the root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::trunk::{Layout, World};
+use crate::support::{TestEnv, commit_file, git, hermetic, ok, outputs, uv, uv_env};
+
+/// `uv ARGS` in `dir`, hermetic, with the tests' uv settings.
+fn run_uv(dir: &Path, args: &[&str]) {
+    let mut cmd = Command::new(uv());
+    hermetic(&mut cmd);
+    for (k, v) in uv_env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.current_dir(dir).args(args).output().expect("run uv");
+    let (stdout, stderr) = outputs(&out);
+    assert!(
+        out.status.success(),
+        "uv {args:?} failed:\n{stdout}\n{stderr}"
+    );
+}
+
+/// The layout most uv users have: `uv init product`, `uv init --package packages/alpha` and
+/// `packages/beta`, all committed in the one repository `uv init` made.
+fn plain_uv_workspace(env: &TestEnv) -> PathBuf {
+    let base = env.path();
+    run_uv(
+        &base,
+        &["init", "--vcs", "git", "--no-workspace", "product"],
+    );
+    let root = base.join("product");
+    for name in ["alpha", "beta"] {
+        run_uv(
+            &root,
+            &[
+                "init",
+                "--vcs",
+                "none",
+                "--package",
+                &format!("packages/{name}"),
+            ],
+        );
+    }
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "chore: a uv workspace"]);
+    let remote = base.join("remotes/root.git");
+    crate::support::trunk::bare(&remote);
+    git(
+        &root,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &crate::support::trunk::url(&remote),
+        ],
+    );
+    git(&root, &["push", "-q", "-u", "origin", "main"]);
+    root
+}
+
+fn status_json(env: &TestEnv, root: &Path) -> Value {
+    let out = env.run(root, ["status", "--json"]);
+    let (stdout, stderr) = outputs(&out);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"))
+}
+
+fn row<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no row {name}: {report}"))
+}
+
+#[test]
+fn a_plain_uv_workspace_has_in_tree_packages() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    let report = status_json(&env, &root);
+    for name in ["alpha", "beta"] {
+        let r = row(&report, name);
+        assert_eq!(r["status"], "ok", "{r}");
+        assert_eq!(r["problems"], serde_json::json!([]), "{r}");
+        assert_eq!(r["path"], format!("packages/{name}"));
+        assert_eq!(r["dirty"], 0);
+        // The one root commit that made the workspace touched both directories.
+        assert_eq!(r["commits_since_tag"], 1, "{r}");
+    }
+    // Tags of in-tree packages are `<name>-v<version>` in the root.
+    git(&root, &["tag", "-a", "alpha-v0.1.0", "-m", "alpha 0.1.0"]);
+    // A shared file at the root counts for no package; a commit in beta counts for beta only.
+    commit_file(&root, "LICENSE", "MIT\n", "docs: a licence");
+    commit_file(&root, "packages/beta/src/beta/x.py", "X = 1\n", "feat: x");
+    std::fs::write(root.join("packages/alpha/new.txt"), "new\n").unwrap();
+    let report = status_json(&env, &root);
+    let alpha = row(&report, "alpha");
+    assert_eq!(alpha["last_tag"], "alpha-v0.1.0", "{alpha}");
+    assert_eq!(alpha["commits_since_tag"], 0, "{alpha}");
+    assert_eq!(alpha["dirty"], 1, "{alpha}");
+    assert_eq!(alpha["branch"], "main");
+    let beta = row(&report, "beta");
+    assert_eq!(beta["last_tag"], Value::Null);
+    assert_eq!(beta["commits_since_tag"], 2, "{beta}");
+    assert_eq!(beta["dirty"], 0, "{beta}");
+}
+
+#[test]
+fn tag_template_names_in_tree_tags() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    crate::support::write_config(
+        &root,
+        "[tool.release_tool]\ntag_template = \"rel/{name}/{version}\"\n",
+    );
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "chore: config"]);
+    git(&root, &["tag", "rel/beta/0.2.0"]);
+    git(&root, &["tag", "beta-v0.3.0"]);
+    let report = status_json(&env, &root);
+    assert_eq!(row(&report, "beta")["last_tag"], "rel/beta/0.2.0");
+    assert_eq!(row(&report, "alpha")["last_tag"], Value::Null);
+    // A template without `{version}` at its end is refused, naming the key.
+    crate::support::write_config(
+        &root,
+        "[tool.release_tool]\ntag_template = \"{version}-{name}\"\n",
+    );
+    let out = env.run(&root, ["status"]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tag_template"), "{stderr}");
+    assert!(stderr.contains("must end with `{version}`"), "{stderr}");
+}
+
+#[test]
+fn mixed_layout_status() {
+    let world = World::with_layout(Layout::Mixed);
+    let report = {
+        let (stdout, _) = ok(&world.run(&["status", "--json"]));
+        serde_json::from_str::<Value>(&stdout).unwrap()
+    };
+    for name in ["a", "b", "c"] {
+        let r = row(&report, name);
+        assert_eq!(r["status"], "ok", "{r}");
+        // Scaffold + feature commits: in-tree ones in the root, b's in its own repository.
+        assert_eq!(r["commits_since_tag"], 2, "{name}: {r}");
+    }
+}
+
+/// Release the world's in-tree packages by hand at 0.1.0 (version edits, one root commit, the
+/// `<name>-v0.1.0` tags, pushed), as a release of them leaves the root.
+fn tag_by_hand(world: &World) {
+    for name in ["a", "b", "c"] {
+        let path = world.pkg(name).join("pyproject.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("0.1.0.dev0", "0.1.0")).unwrap();
+    }
+    git(
+        &world.root,
+        &["commit", "-q", "-am", "chore: release a, b, c 0.1.0"],
+    );
+    for name in ["a", "b", "c"] {
+        let tag = format!("{name}-v0.1.0");
+        git(&world.root, &["tag", "-a", &tag, "-m", &tag]);
+    }
+    git(
+        &world.root,
+        &["push", "-q", "--follow-tags", "origin", "main"],
+    );
+}
+
+#[test]
+fn subdirectory_pins_install_prod_from_the_root_tags() {
+    let world = World::with_layout(Layout::InTree);
+    tag_by_hand(&world);
+    let (stdout, _) = ok(&world.run(&["status", "--json"]));
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    for name in ["a", "b", "c"] {
+        let r = row(&report, name);
+        assert_eq!(r["last_tag"], format!("{name}-v0.1.0"), "{r}");
+        assert_eq!(r["commits_since_tag"], 0, "{r}");
+    }
+    ok(&world.run(&["manifests"]));
+    let remote = crate::support::trunk::url(&world.remote("root"));
+    for manifest in ["staging/pyproject.toml", "prod/pyproject.toml"] {
+        let text = std::fs::read_to_string(world.root.join(manifest)).unwrap();
+        for name in ["a", "b", "c"] {
+            let pin = format!(
+                "{name} = {{ git = \"{remote}\", tag = \"{name}-v0.1.0\", subdirectory = \"packages/{name}\" }}"
+            );
+            assert!(text.contains(&pin), "{manifest}: {pin}\n{text}");
+        }
+    }
+    ok(&world.run(&["manifests", "--check"]));
+    git(&world.root, &["add", "-A"]);
+    git(&world.root, &["commit", "-q", "-m", "chore: pins"]);
+    // A fresh clone installs prod from the tags (a clone of the root at each tag, built from
+    // the package's subdirectory), not from the work tree.
+    let clone = crate::support::clone_root(&world.env, &world.root, &[]);
+    ok(&world.env.run_uv(&clone, ["sync", "prod"]));
+    let (good, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import a, c, importlib.metadata as m; print(a.__file__); print(m.version('a'), m.version('b'), m.version('c'))",
+    );
+    assert!(good, "{stderr}");
+    assert!(
+        stdout.contains("prod/.venv/lib/"),
+        "installed, not editable: {stdout}"
+    );
+    assert!(stdout.contains("0.1.0 0.1.0 0.1.0"), "{stdout}");
+}
+
+#[test]
+fn notes_of_an_in_tree_package_are_its_directory_s_commits() {
+    let world = World::with_layout(Layout::InTree);
+    tag_by_hand(&world);
+    commit_file(&world.root, "LICENSE", "MIT\n", "docs: a licence for all");
+    commit_file(
+        &world.root,
+        "packages/b/src/b/more.py",
+        "MORE = 1\n",
+        "feat: b learns more",
+    );
+    ok(&world.run(&["notes"]));
+    let dir = world.root.join("release_tool/changes");
+    let b = std::fs::read_to_string(dir.join("b/changes_since_tag.txt")).unwrap();
+    assert!(b.contains("feat: b learns more"), "{b}");
+    assert!(
+        !b.contains("licence"),
+        "a shared file is no package's change: {b}"
+    );
+    assert!(b.contains("packages/b/src/b/more.py"), "{b}");
+    assert!(!b.contains("LICENSE"), "{b}");
+    // a and c have no commit since their tags: no notes.
+    assert!(!dir.join("a").exists() && !dir.join("c").exists());
+}
+
+#[test]
+fn release_of_a_mixed_layout_releases_submodules_and_names_the_in_tree_packages_it_leaves() {
+    let world = World::with_layout(Layout::Mixed);
+    let before = world.state();
+    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--push", "--dry-run"]));
+    assert_eq!(before, world.state(), "the dry run changed something");
+    for name in ["a", "c"] {
+        assert!(
+            stderr.contains(&format!("{name} (packages/{name})")) || stderr.contains(name),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("in-tree package"), "{stderr}");
+    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--push"]));
+    assert!(stderr.contains("in-tree package"), "{stderr}");
+    // b released in its own repository; nothing of a or c was committed or tagged by the run.
+    let tags = git(&world.pkg("b"), &["tag", "--list"]);
+    assert!(tags.contains("v0.1.0"), "{tags}");
+    let root_tags = git(&world.root, &["tag", "--list"]);
+    assert!(
+        !root_tags.contains("a-v") && !root_tags.contains("c-v"),
+        "{root_tags}"
+    );
+    let a = std::fs::read_to_string(world.pkg("a").join("pyproject.toml")).unwrap();
+    assert!(a.contains("version = \"0.1.0.dev0\""), "{a}");
+}
