@@ -358,8 +358,9 @@ impl ImageBuild {
 }
 
 /// The image steps of `release.yml`: `BuildKit` (and QEMU for other platforms), the registry
-/// login, the tags from `release-tool docker --json` (the product's version, as the release
-/// left it), the build and push with the registry cache.
+/// login, the tags and the build's `VERSION`/`REVISION`/`CREATED` from `release-tool docker
+/// --json` (the product's version as the release left it: the values `docker --build` uses),
+/// the build and push with the registry cache.
 fn image_steps(out: &mut String, image: &ImageBuild) {
     if image.platforms.iter().any(|p| p != "linux/amd64") {
         let _ = write!(
@@ -404,9 +405,7 @@ fn image_steps(out: &mut String, image: &ImageBuild) {
             echo 'tags<<EOF'
             jq -r '.references[]' \"$RUNNER_TEMP/image.json\"
             echo 'EOF'
-            echo \"version=$(python3 -c 'import tomllib; print(tomllib.load(open(\"pyproject.toml\", \"rb\"))[\"project\"][\"version\"])')\"
-            echo \"revision=$(git rev-parse HEAD)\"
-            echo \"created=$(date -u +%Y-%m-%dT%H:%M:%SZ)\"
+            jq -r '.stamp | \"version=\\(.version)\", \"revision=\\(.revision)\", \"created=\\(.created)\"' \"$RUNNER_TEMP/image.json\"
           } >> \"$GITHUB_OUTPUT\"
 ",
     );

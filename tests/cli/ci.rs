@@ -602,10 +602,23 @@ fn ci_release_builds_and_pushes_the_image_on_the_runner() {
         ],
     );
     let output = std::fs::read_to_string(&output).unwrap();
-    assert!(
-        output.starts_with(
-            "tags<<EOF\nghcr.io/acme/model-api:0.2.0\nghcr.io/acme/model-api:latest\nEOF\nversion=0.2.0\nrevision="
-        ),
-        "{output}"
+    let head = crate::support::git(&root, &["rev-parse", "HEAD"]);
+    let created = crate::support::git(
+        &root,
+        &[
+            "log",
+            "-1",
+            "--format=%cd",
+            "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+        ],
+    );
+    assert_eq!(
+        output,
+        format!(
+            "tags<<EOF\nghcr.io/acme/model-api:0.2.0\nghcr.io/acme/model-api:latest\nEOF\n\
+             version=0.2.0\nrevision={}\ncreated={}\n",
+            head.trim(),
+            created.trim()
+        )
     );
 }
