@@ -279,3 +279,90 @@ fn a_bad_prod_index_is_refused_by_key_and_nothing_changes() {
         assert_eq!(crate::support::snapshot_tree(&root), before);
     }
 }
+
+#[test]
+fn check_warns_about_member_names_taken_on_the_public_index_cached_and_skipped_offline() {
+    use crate::support::http::{FakeServer, Response};
+    let env = TestEnv::new();
+    let root = env.demo_released();
+    // A fake of PyPI's JSON API: core-utils and model-api are taken, data-loader is free.
+    let server = FakeServer::start(|req| match req.path.as_str() {
+        "/pypi/core-utils/json" | "/pypi/model-api/json" => Response::json(
+            200,
+            &serde_json::json!({"info": {"name": "x", "version": "0.2.3"}}),
+        ),
+        _ => Response::json(404, &serde_json::json!({"message": "Not Found"})),
+    });
+    let base = format!("{}/pypi", server.url);
+    let check = |base: &str| {
+        let mut cmd = env.cmd(&root);
+        let out = cmd
+            .args(["check", "--no-locks"])
+            .env("RELEASE_TOOL_PUBLIC_INDEX", base)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = outputs(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        stderr
+    };
+    let stderr = check(&base);
+    for name in ["core-utils", "model-api"] {
+        assert!(
+            stderr.contains(&format!(
+                "warning: {name}: the name is taken on the public index ({base}/{name}/json): \
+                 pip with --extra-index-url may install that package instead of yours; \
+                 see docs/recipes.md#dependency-confusion"
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(!stderr.contains("data-loader: the name"), "{stderr}");
+    assert!(stderr.contains("All checks passed"), "{stderr}");
+    let mut asked: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "/pypi/core-utils/json",
+            "/pypi/data-loader/json",
+            "/pypi/model-api/json"
+        ]
+    );
+    // --json: the warnings next to the problems.
+    let out = env
+        .cmd(&root)
+        .args(["check", "--no-locks", "--json"])
+        .env("RELEASE_TOOL_PUBLIC_INDEX", &base)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["warnings"][0]["check"], "public-names");
+    // Cached: the second and third runs asked nothing.
+    assert_eq!(server.requests().len(), 3);
+    assert!(root.join(".release_tool/cache/public-names.json").is_file());
+
+    // Offline (nothing listens there) and no cache for that index: one note, and the check
+    // still passes.
+    let dead = format!(
+        "http://127.0.0.1:{}/pypi",
+        crate::support::pypiserver::free_port()
+    );
+    let stderr = check(&dead);
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("public-names check skipped"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(
+        notes[0].starts_with(&format!(
+            "note: public-names check skipped: {dead} is unreachable"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("warning:"), "{stderr}");
+    // "" turns the check off.
+    let stderr = check("");
+    assert!(!stderr.contains("public"), "{stderr}");
+}
