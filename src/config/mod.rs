@@ -53,6 +53,20 @@ pub enum ProdSource {
     Index,
 }
 
+/// `prod_index`: the private index of the prod manifest (`[[tool.uv.index]]` `name` and `url`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProdIndex {
+    /// The index's name (letters, digits, `-`, `_`, `.`): sources name it, and uv reads its
+    /// credentials from `UV_INDEX_<NAME>_USERNAME` and `UV_INDEX_<NAME>_PASSWORD`.
+    pub name: String,
+    /// Its simple API URL (`https://pypi.example.com/simple/`), without credentials.
+    pub url: String,
+}
+
+/// The default of `public_index`.
+pub const DEFAULT_PUBLIC_INDEX: &str = "https://pypi.org/pypi";
+
 /// The forge that hosts the package repositories.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -444,6 +458,17 @@ pub struct Config {
     /// Where prod pins come from: "git" (`{ git = URL, tag = T }`) or "index"
     /// (`name==version` from a package index).
     pub prod_source: ProdSource,
+    /// With `prod_source = "index"`: the private index every member is installed from. The prod
+    /// manifest gets it as a `[[tool.uv.index]]` with `explicit = true` and a `[tool.uv.sources]`
+    /// entry per member naming it, so uv never takes a public package of the same name
+    /// (credentials: `UV_INDEX_<NAME>_USERNAME`/`_PASSWORD`, never in the URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prod_index: Option<ProdIndex>,
+    /// The public index's JSON API that `check` asks whether a member's name is taken there
+    /// (`<url>/<name>/json`; default `https://pypi.org/pypi`; "" turns the check off;
+    /// `RELEASE_TOOL_PUBLIC_INDEX` overrides).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_index: Option<String>,
     /// Changelog file in each package; "" disables changelog updates.
     pub changelog: String,
     /// What a release does to the requirements of the members that depend on a package it
@@ -495,6 +520,8 @@ impl Default for Config {
             base_branch: "main".to_owned(),
             dev_branch: "dev_branch".to_owned(),
             prod_source: ProdSource::Git,
+            prod_index: None,
+            public_index: None,
             changelog: "CHANGELOG.md".to_owned(),
             dependents: Dependents::Raise,
             jobs: None,
@@ -526,6 +553,8 @@ const TOP_KEYS: &[&str] = &[
     "base_branch",
     "dev_branch",
     "prod_source",
+    "prod_index",
+    "public_index",
     "changelog",
     "dependents",
     "jobs",
@@ -577,6 +606,7 @@ const DOCKER_KEYS: &[&str] = &[
 const SYSTEM_PACKAGES_KEYS: &[&str] = &["runtime", "build"];
 const PACKAGE_KEYS: &[&str] = &["tag_prefix", "skip", "repository", "base_branch"];
 pub(crate) const PRODUCT_KEYS: &[&str] = &["bump", "tag_prefix", "changelog", "repository"];
+pub(crate) const PROD_INDEX_KEYS: &[&str] = &["name", "url"];
 
 /// Keys the Python `release_tool` once had and release-tool does not read, each with what
 /// replaced it: read, ignored, and named in a warning (never an error), so that an old
@@ -618,6 +648,7 @@ pub fn known_keys() -> Vec<String> {
     );
     keys.extend(PACKAGE_KEYS.iter().map(|k| format!("packages.<name>.{k}")));
     keys.extend(PRODUCT_KEYS.iter().map(|k| format!("product.{k}")));
+    keys.extend(PROD_INDEX_KEYS.iter().map(|k| format!("prod_index.{k}")));
     keys
 }
 
@@ -874,6 +905,7 @@ fn check_table_like(
             (k, "llm") if std::ptr::eq(k, TOP_KEYS) => Some(LLM_KEYS),
             (k, "docker") if std::ptr::eq(k, TOP_KEYS) => Some(DOCKER_KEYS),
             (k, "product") if std::ptr::eq(k, TOP_KEYS) => Some(PRODUCT_KEYS),
+            (k, "prod_index") if std::ptr::eq(k, TOP_KEYS) => Some(PROD_INDEX_KEYS),
             (k, "system_packages") if std::ptr::eq(k, DOCKER_KEYS) => Some(SYSTEM_PACKAGES_KEYS),
             _ => None,
         };
@@ -1134,6 +1166,26 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
         ));
     }
     validate_groups(config).map_err(|(key, why)| bad(&key, &why))?;
+    if let Some(index) = &config.prod_index {
+        if index.name.is_empty()
+            || !index
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(bad(
+                "prod_index.name",
+                &format!(
+                    "must be letters, digits, `-`, `_` or `.`, got {:?}",
+                    index.name
+                ),
+            ));
+        }
+        validate_index_url(&index.url).map_err(|why| bad("prod_index.url", &why))?;
+    }
+    if let Some(url) = config.public_index.as_deref().filter(|u| !u.is_empty()) {
+        validate_index_url(url).map_err(|why| bad("public_index", &why))?;
+    }
     if config.jobs == Some(0) {
         return Err(bad("jobs", "must be at least 1"));
     }
@@ -1148,6 +1200,28 @@ fn validate(path: &Path, config: &Config) -> Result<()> {
     }
     if let Err((key, why)) = validate_docker(&config.docker) {
         return Err(bad(&format!("docker.{key}"), &why));
+    }
+    Ok(())
+}
+
+/// An index URL written into a manifest or asked by `check`: `http(s)://` or `file://`, without
+/// credentials (they would be written into files and logs).
+fn validate_index_url(url: &str) -> std::result::Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("must be an http(s):// or file:// URL, got {url:?}"));
+    };
+    if !matches!(scheme, "http" | "https" | "file")
+        || rest.is_empty()
+        || url.contains(char::is_whitespace)
+    {
+        return Err(format!("must be an http(s):// or file:// URL, got {url:?}"));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(
+            "must not hold credentials (uv reads them from UV_INDEX_<NAME>_USERNAME and _PASSWORD)"
+                .to_owned(),
+        );
     }
     Ok(())
 }

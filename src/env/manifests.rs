@@ -197,6 +197,11 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
             drift.push((path.clone(), drifted));
         }
         let mut desired: Vec<(String, String)> = third_party.clone();
+        let private = ws
+            .config
+            .prod_index
+            .as_ref()
+            .filter(|_| ws.config.prod_source == ProdSource::Index);
         for r in &resolved {
             let name = spelling(r.pkg);
             let pin: Option<(String, Source)> = if prod {
@@ -212,7 +217,16 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
                     )),
                     (Some((_, v)), ProdSource::Index, _) => {
                         desired.push((r.pkg.key.clone(), format!("{name}=={v}")));
-                        None
+                        // Pinned to the private index: never a public package of the name.
+                        private.map(|index| {
+                            (
+                                name.clone(),
+                                Source {
+                                    index: Some(index.name.clone()),
+                                    ..Source::default()
+                                },
+                            )
+                        })
                     }
                     _ => None,
                 }
@@ -231,7 +245,9 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
                 }
             };
             if let Some((name, source)) = pin {
-                desired.push((r.pkg.key.clone(), name.clone()));
+                if source.index.is_none() {
+                    desired.push((r.pkg.key.clone(), name.clone()));
+                }
                 doc.set_source(&name, &source);
             } else if !(prod
                 && ws.config.prod_source == ProdSource::Index
@@ -247,6 +263,9 @@ pub fn plan(ws: &Workspace, jobs: Option<usize>) -> Result<ManifestsPlan> {
             if !resolved.iter().any(|r| r.pkg.key == pkg.key) {
                 doc.remove_source(&pkg.name);
             }
+        }
+        if prod && let Some(index) = private {
+            set_private_index(&mut doc, index);
         }
         sync_dependencies(&mut doc, &desired)?;
         plan.write(None, path, doc.render());
@@ -494,6 +513,19 @@ fn resolve<'a>(ws: &Workspace, pkg: &'a Package) -> Resolved<'a> {
         Err(e) => r.error = Some(format!("cannot list the tags of {url}: {e}")),
     }
     r
+}
+
+/// The private index (`prod_index`) in the prod manifest: a `[[tool.uv.index]]` of that name
+/// with its URL and `explicit = true` (only the packages whose source names it come from it),
+/// updated in place or added at the end.
+fn set_private_index(doc: &mut PyProject, index: &crate::config::ProdIndex) {
+    let mut table = Table::new();
+    table.insert("name", toml_edit::value(index.name.as_str()));
+    table.insert("url", toml_edit::value(index.url.as_str()));
+    table.insert("explicit", toml_edit::value(true));
+    let mut tables = ArrayOfTables::new();
+    tables.push(table);
+    merge_indexes(doc, &Item::ArrayOfTables(tables));
 }
 
 fn has_index_source(doc: &PyProject, key: &str) -> bool {

@@ -435,8 +435,8 @@ pub(super) fn upload_assets(
     };
     let Some(release) = find_release(client, &lookup, &full)? else {
         return Err(UserError::failure(format!(
-            "{full} has no release {tag} to attach {} file(s) to",
-            files.len()
+            "{full} has no release {tag} to attach {} to",
+            crate::core::text::count(files.len(), "file")
         ))
         .with_hint("the run's forge release step makes it; run the command again (it resumes)")
         .into());

@@ -30,6 +30,11 @@ pub struct CheckReport {
     pub ok: bool,
     pub checks: Vec<&'static str>,
     pub problems: Vec<CheckProblem>,
+    /// What deserves attention without failing the check (`public-names`: a member's name is
+    /// taken on the public index).
+    pub warnings: Vec<CheckProblem>,
+    /// One-line notes (a check skipped, and why).
+    pub notes: Vec<String>,
 }
 
 /// What `check` needs.
@@ -153,12 +158,63 @@ pub fn run(ws: &Workspace, req: &CheckRequest) -> anyhow::Result<CheckReport> {
     problems
         .sort_by(|a, b| (a.check, &a.package, &a.message).cmp(&(b.check, &b.package, &b.message)));
     problems.dedup();
+    let (warnings, notes) = public_names(ws);
     Ok(CheckReport {
         root: ws.root.display().to_string(),
         ok: problems.is_empty(),
         checks,
         problems,
+        warnings,
+        notes,
     })
+}
+
+/// The public index's JSON API to ask (`RELEASE_TOOL_PUBLIC_INDEX`, else `public_index`, else
+/// `PyPI`); `None` when turned off ("").
+pub fn public_index(ws: &Workspace) -> Option<String> {
+    let base = std::env::var(crate::python::public_index::ENV)
+        .ok()
+        .or_else(|| ws.config.public_index.clone())
+        .unwrap_or_else(|| crate::config::DEFAULT_PUBLIC_INDEX.to_owned());
+    (!base.trim().is_empty()).then_some(base)
+}
+
+/// Members whose name is taken on the public index (dependency confusion): warnings, and a note
+/// when the index could not be asked.
+fn public_names(ws: &Workspace) -> (Vec<CheckProblem>, Vec<String>) {
+    let Some(base) = public_index(ws) else {
+        return (Vec::new(), Vec::new());
+    };
+    let names: Vec<String> = ws.packages.iter().map(|p| p.name.clone()).collect();
+    let found = crate::python::public_index::lookup(&ws.root, &base, &names);
+    let safe =
+        ws.config.prod_source == crate::config::ProdSource::Index && ws.config.prod_index.is_some();
+    let warnings = found
+        .taken
+        .iter()
+        .map(|name| {
+            problem(
+                Some(name),
+                "public-names",
+                format!(
+                    "the name is taken on the public index ({}): pip with --extra-index-url \
+                     may install that package instead of yours{}",
+                    crate::python::public_index::project_url(&base, name),
+                    if safe {
+                        " (prod is pinned to prod_index)"
+                    } else {
+                        "; see docs/recipes.md#dependency-confusion"
+                    }
+                ),
+            )
+        })
+        .collect();
+    let notes = found
+        .skipped
+        .map(|why| format!("public-names check skipped: {why}"))
+        .into_iter()
+        .collect();
+    (warnings, notes)
 }
 
 /// Submodule pointers of the root's HEAD that no remote of their package has: a clone of the

@@ -6,7 +6,13 @@
 //! - root `.github/workflows/check.yml`: on pull requests, `check`, `manifests --check`,
 //!   `uv lock --check` for each environment and every package's tests through `foreach`;
 //! - `.github/workflows/ci.yml` in each package repository: tests over the Pythons its
-//!   `requires-python` allows, and `uv build`.
+//!   `requires-python` allows, and `uv build`;
+//! - `.github/workflows/publish.yml` in each package repository: on a release tag, `uv build`
+//!   and `uv publish --trusted-publishing always` (`PyPI`'s trusted publishing, no token).
+//!
+//! `release.yml` also runs `release --push --bump <input>` by hand (`workflow_dispatch`), and,
+//! when `[tool.release_tool.docker]` names an `image`, builds and pushes the production image
+//! on the runner's `BuildKit` (`docker/build-push-action`, registry cache).
 //!
 //! The files are written through a [`Plan`], so `--dry-run` shows the diffs and an unchanged
 //! file is not written again.
@@ -33,6 +39,14 @@ pub const WORKFLOWS_DIR: &str = ".github/workflows";
 const CHECKOUT: &str = "actions/checkout@v5";
 const SETUP_UV: &str = "astral-sh/setup-uv@v6";
 const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@v6";
+const DOWNLOAD_ARTIFACT: &str = "actions/download-artifact@v7";
+const SETUP_QEMU: &str = "docker/setup-qemu-action@v4";
+const SETUP_BUILDX: &str = "docker/setup-buildx-action@v4";
+const DOCKER_LOGIN: &str = "docker/login-action@v4";
+const BUILD_PUSH: &str = "docker/build-push-action@v7";
+
+/// The bumps `release.yml`'s `workflow_dispatch` offers (`release --bump`).
+pub const DISPATCH_BUMPS: &[&str] = &["auto", "patch", "minor", "major"];
 
 /// The name of this tool's distribution on the package index, which the generated workflows
 /// install (`release-tool` on `PyPI` is an unrelated project: installing it would run someone
@@ -79,6 +93,9 @@ pub fn plan(ws: &Workspace, packages: &[&Package], opts: &Options) -> Result<Pla
             let path = pkg.dir.join(WORKFLOWS_DIR).join("ci.yml");
             plan.write(Some(&pkg.name), &path, package_workflow(ws, pkg, opts)?);
             files.push((Some(pkg.name.clone()), path));
+            let path = pkg.dir.join(WORKFLOWS_DIR).join("publish.yml");
+            plan.write(Some(&pkg.name), &path, publish_workflow(ws, pkg));
+            files.push((Some(pkg.name.clone()), path));
         }
     }
     Ok(Planned { plan, files })
@@ -121,8 +138,11 @@ fn root_setup(out: &mut String, ws: &Workspace, opts: &Options, token: &str) {
           token: {token}
       - name: Fetch the packages' tags
         run: git submodule foreach --quiet {fetch}
-      - name: Install uv
+      - name: Install uv (its cache kept between runs, keyed by the locks)
         uses: {SETUP_UV}
+        with:
+          enable-cache: true
+          cache-dependency-glob: '**/uv.lock'
       - name: Install release-tool
         run: uv tool install {install}
 ",
@@ -143,6 +163,7 @@ pub fn release_workflow(ws: &Workspace, opts: &Options) -> String {
     let base = &ws.config.base_branch;
     let remote = &ws.config.git_remote;
     let secret = format!("${{{{ secrets.{} }}}}", opts.token_secret);
+    let image = ImageBuild::from_workspace(ws);
     let mut out = String::new();
     header(
         &mut out,
@@ -159,7 +180,14 @@ pub fn release_workflow(ws: &Workspace, opts: &Options) -> String {
 on:
   push:
     branches: [{branch}]
+  # By hand: `release --push` with the bump chosen here.
   workflow_dispatch:
+    inputs:
+      bump:
+        description: 'How to change the versions (release --bump; auto: from the conventional commits)'
+        type: choice
+        options: [{bumps}]
+        default: auto
 
 # One release at a time; a release in progress is never cancelled.
 concurrency:
@@ -168,7 +196,7 @@ concurrency:
 
 permissions:
   contents: write
-
+{packages_write}
 jobs:
   release:
     runs-on: ubuntu-latest
@@ -181,6 +209,12 @@ jobs:
     steps:
 ",
         branch = q(base),
+        bumps = DISPATCH_BUMPS.join(", "),
+        packages_write = if image.as_ref().is_some_and(|i| i.ghcr) {
+            "  # The production image goes to the GitHub Container Registry.\n  packages: write\n"
+        } else {
+            ""
+        },
         secret_name = opts.token_secret,
         token_env = token_env(ws),
     );
@@ -199,9 +233,17 @@ jobs:
         .filter(|p| p.submodule.is_some())
         .map(|p| (p.rel_path.as_str(), ws.base_branch(p)))
         .collect();
-    if opts.trunk && own.iter().any(|(_, b)| b != base) {
-        out.push_str(
-            "      - name: Put every package on the head of its base branch\n        run: |\n",
+    // The release by hand (`workflow_dispatch`), or every push with `--trunk`.
+    let by_hand = "github.event_name == 'workflow_dispatch'";
+    let when = if opts.trunk {
+        String::new()
+    } else {
+        format!("        if: {by_hand}\n")
+    };
+    if own.iter().any(|(_, b)| b != base) {
+        let _ = write!(
+            out,
+            "      - name: Put every package on the head of its base branch\n{when}        run: |\n"
         );
         for (path, b) in own {
             let _ = writeln!(
@@ -212,33 +254,218 @@ jobs:
                 q(&format!("refs/remotes/{remote}/{b}"))
             );
         }
-        out.push_str(
-            "      - name: Release every package with commits since its last tag
-        run: release-tool release --push
-",
-        );
-    } else if opts.trunk {
+    } else {
         let _ = write!(
             out,
             "      - name: Put every package on the head of {base}
-        run: git submodule foreach --quiet {checkout}
-      - name: Release every package with commits since its last tag
-        run: release-tool release --push
+{when}        run: git submodule foreach --quiet {checkout}
 ",
             checkout = q(&format!(
                 "git checkout --quiet -B {base} refs/remotes/{remote}/{base}"
             )),
         );
-    } else {
-        out.push_str(
+    }
+    let _ = write!(
+        out,
+        "      - name: Release every package with commits since its last tag
+{when}        env:
+          # The bump chosen when run by hand; `auto` on a push.
+          BUMP: ${{{{ inputs.bump || 'auto' }}}}
+        run: release-tool release --push --bump \"$BUMP\"
+"
+    );
+    if !opts.trunk {
+        let _ = write!(
+            out,
             "      - name: Tag the merged releases (stage 5)
+        if: {not}
         run: release-tool tag --sync --push
       - name: Start the next development cycle (stage 6)
+        if: {not}
         run: release-tool next --push
+",
+            not = by_hand.replace("==", "!=")
+        );
+    }
+    if let Some(image) = &image {
+        image_steps(&mut out, image);
+    }
+    out
+}
+
+/// What `release.yml` needs to build the production image: `[tool.release_tool.docker]` with
+/// an `image`.
+struct ImageBuild {
+    /// The image name, without a tag.
+    name: String,
+    /// The registry is `ghcr.io` (logged in with the workflow's token).
+    ghcr: bool,
+    /// The registry host, `None` for Docker Hub.
+    registry: Option<String>,
+    dockerfile: String,
+    context: String,
+    platforms: Vec<String>,
+    build_args: Vec<(String, String)>,
+    /// `mount-<i>=<directory>`, as `release-tool docker` names them in the Dockerfile.
+    contexts: Vec<String>,
+    /// `id=<file>` for the secret files the Dockerfile names.
+    secret_files: Vec<String>,
+    /// Variables passed as secrets (`secret_env`), from repository secrets of the same name.
+    secret_env: Vec<String>,
+}
+
+impl ImageBuild {
+    fn from_workspace(ws: &Workspace) -> Option<Self> {
+        let d = &ws.config.docker;
+        let name = d.image.clone()?;
+        let registry = name
+            .split_once('/')
+            .map(|(first, _)| first)
+            .filter(|first| first.contains(['.', ':']) || *first == "localhost")
+            .map(str::to_owned);
+        let mut secret_files = Vec::new();
+        if let Some(f) = &d.ca_bundle {
+            secret_files.push(format!("ca_bundle={f}"));
+        }
+        if let Some(f) = &d.git_config {
+            secret_files.push(format!("gitconfig={f}"));
+        }
+        Some(Self {
+            ghcr: registry.as_deref() == Some("ghcr.io"),
+            registry,
+            name,
+            dockerfile: d
+                .dockerfile
+                .clone()
+                .unwrap_or_else(|| "docker/Dockerfile".to_owned()),
+            context: d.context.clone().unwrap_or_else(|| ".".to_owned()),
+            platforms: d.platforms.clone(),
+            build_args: d
+                .build_args
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            contexts: d
+                .mounts
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!("mount-{i}={m}"))
+                .collect(),
+            secret_files,
+            secret_env: d.secret_env.clone(),
+        })
+    }
+}
+
+/// The image steps of `release.yml`: `BuildKit` (and QEMU for other platforms), the registry
+/// login, the tags and the build's `VERSION`/`REVISION`/`CREATED` from `release-tool docker
+/// --json` (the product's version as the release left it: the values `docker --build` uses),
+/// the build and push with the registry cache.
+fn image_steps(out: &mut String, image: &ImageBuild) {
+    if image.platforms.iter().any(|p| p != "linux/amd64") {
+        let _ = write!(
+            out,
+            "      - name: Emulate the image's other platforms
+        uses: {SETUP_QEMU}
+"
+        );
+    }
+    let _ = write!(
+        out,
+        "      - name: Set up BuildKit (the runner builds the production image)
+        uses: {SETUP_BUILDX}
+      - name: Log in to the image's registry
+        uses: {DOCKER_LOGIN}
+        with:
+"
+    );
+    if let Some(registry) = &image.registry {
+        let _ = writeln!(out, "          registry: {}", q(registry));
+    }
+    if image.ghcr {
+        out.push_str(
+            "          username: ${{ github.actor }}
+          password: ${{ github.token }}
+",
+        );
+    } else {
+        out.push_str(
+            "          # Repository secrets holding the registry's user and password (or token).
+          username: ${{ secrets.REGISTRY_USERNAME }}
+          password: ${{ secrets.REGISTRY_PASSWORD }}
 ",
         );
     }
-    out
+    out.push_str(
+        "      - name: The Dockerfile, and the image's tags from the product's version
+        id: image
+        run: |
+          release-tool docker --json > \"$RUNNER_TEMP/image.json\"
+          {
+            echo 'tags<<EOF'
+            jq -r '.references[]' \"$RUNNER_TEMP/image.json\"
+            echo 'EOF'
+            jq -r '.stamp | \"version=\\(.version)\", \"revision=\\(.revision)\", \"created=\\(.created)\"' \"$RUNNER_TEMP/image.json\"
+          } >> \"$GITHUB_OUTPUT\"
+",
+    );
+    let cache = format!("{}:buildcache", image.name);
+    let _ = write!(
+        out,
+        "      - name: Build and push the production image
+        uses: {BUILD_PUSH}
+        with:
+          context: {context}
+          file: {file}
+          push: true
+          tags: ${{{{ steps.image.outputs.tags }}}}
+",
+        context = q(&image.context),
+        file = q(&image.dockerfile),
+    );
+    if !image.platforms.is_empty() {
+        let _ = writeln!(
+            out,
+            "          platforms: {}",
+            q(&image.platforms.join(","))
+        );
+    }
+    out.push_str("          build-args: |\n");
+    for (k, v) in &image.build_args {
+        let _ = writeln!(out, "            {k}={v}");
+    }
+    out.push_str(
+        "            VERSION=${{ steps.image.outputs.version }}
+            REVISION=${{ steps.image.outputs.revision }}
+            CREATED=${{ steps.image.outputs.created }}
+",
+    );
+    for (key, lines) in [
+        ("build-contexts", &image.contexts),
+        ("secret-files", &image.secret_files),
+    ] {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "          {key}: |");
+            for l in lines {
+                let _ = writeln!(out, "            {l}");
+            }
+        }
+    }
+    if !image.secret_env.is_empty() {
+        out.push_str("          secrets: |\n");
+        for name in &image.secret_env {
+            let _ = writeln!(out, "            {name}=${{{{ secrets.{name} }}}}");
+        }
+    }
+    let _ = write!(
+        out,
+        "          # BuildKit's cache in the registry, next to the image: shared by every run.
+          cache-from: {from}
+          cache-to: {to}
+",
+        from = q(&format!("type=registry,ref={cache}")),
+        to = q(&format!("type=registry,ref={cache},mode=max")),
+    );
 }
 
 /// The directory of an environment's manifest, relative to the root (`""` for the root).
@@ -437,6 +664,7 @@ jobs:
       - name: Install uv and Python ${{{{ matrix.python-version }}}}
         uses: {SETUP_UV}
         with:
+          enable-cache: true
           python-version: ${{{{ matrix.python-version }}}}
           activate-environment: true
 ",
@@ -469,6 +697,8 @@ jobs:
       - uses: {CHECKOUT}
       - name: Install uv
         uses: {SETUP_UV}
+        with:
+          enable-cache: true
       - name: Build the sdist and the wheel
         run: uv build --no-sources
       - uses: {UPLOAD_ARTIFACT}
@@ -487,6 +717,91 @@ jobs:
         shell_words(&install),
     );
     Ok(out)
+}
+
+/// A GitHub Actions filter pattern matching `text` literally.
+fn glob_literal(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '+' | '[' | ']' | '!' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A package's `publish.yml`: on a release tag, build the sdist and the wheel from the tag
+/// (`uv build --no-sources`, as `publish` does) and upload them to `PyPI` with trusted publishing
+/// (`id-token: write`, `uv publish --trusted-publishing always`: no token is stored anywhere;
+/// the project on `PyPI` names this repository, this workflow and the `pypi` environment).
+pub fn publish_workflow(ws: &Workspace, pkg: &Package) -> String {
+    let prefix = ws.config.tag_prefix_for(&pkg.name);
+    let tags = if prefix.is_empty() {
+        // The empty prefix allows a leading `v`.
+        "'[0-9]*', 'v[0-9]*'".to_owned()
+    } else {
+        q(&format!("{}[0-9]*", glob_literal(prefix)))
+    };
+    let mut out = String::new();
+    header(
+        &mut out,
+        &format!(
+            "Publish {} to PyPI from each release tag, with trusted publishing (no token).",
+            pkg.name
+        ),
+    );
+    let _ = write!(
+        out,
+        "name: publish
+
+on:
+  push:
+    tags: [{tags}]
+
+permissions:
+  contents: read
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: {CHECKOUT}
+      - name: Install uv
+        uses: {SETUP_UV}
+        with:
+          enable-cache: true
+      - name: Build the sdist and the wheel from the tag
+        run: uv build --no-sources
+      - uses: {UPLOAD_ARTIFACT}
+        with:
+          name: dist
+          path: dist/
+
+  publish:
+    needs: build
+    runs-on: ubuntu-latest
+    # PyPI's trusted publisher for {name} names this repository, publish.yml and this
+    # environment; the job's OIDC token is the only credential.
+    environment:
+      name: pypi
+      url: {url}
+    permissions:
+      id-token: write
+    steps:
+      - uses: {DOWNLOAD_ARTIFACT}
+        with:
+          name: dist
+          path: dist/
+      - name: Install uv
+        uses: {SETUP_UV}
+      - name: Upload to PyPI with trusted publishing
+        run: uv publish --trusted-publishing always
+",
+        name = pkg.name,
+        url = q(&format!("https://pypi.org/project/{}/", pkg.name)),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -520,6 +835,12 @@ mod tests {
             pip_git_url("file:///tmp/r.git", "dev"),
             "git+file:///tmp/r.git@dev"
         );
+    }
+
+    #[test]
+    fn tag_globs() {
+        assert_eq!(glob_literal("v"), "v");
+        assert_eq!(glob_literal("a+b*"), "a\\+b\\*");
     }
 
     #[test]

@@ -429,8 +429,8 @@ fn check_empty_remote(root_git: &Git, name: &str, url: &str, local: bool) -> Res
     let refs: Vec<&str> = refs.lines().filter_map(|l| l.split('\t').nth(1)).collect();
     if let Some(first) = refs.iter().find(|r| **r != "HEAD").or(refs.first()) {
         return Err(UserError::usage(format!(
-            "Cannot split {name}: the remote {url} is not empty ({} ref(s), e.g. {first})",
-            refs.len()
+            "Cannot split {name}: the remote {url} is not empty ({}, e.g. {first})",
+            crate::core::text::count(refs.len(), "ref")
         ))
         .with_hint("split pushes a new history: give it a new, empty repository")
         .into());

@@ -332,7 +332,13 @@ fn log_with_merges_in(
     path: Option<&str>,
 ) -> Result<Vec<(bool, crate::git::Commit)>> {
     let range = from.map_or_else(|| to.to_owned(), |from| format!("{from}..{to}"));
-    let mut args = vec!["log", "-z", "--format=%H%x1f%P%x1f%aN%x1f%s%x1f%b", &range, "--"];
+    let mut args = vec![
+        "log",
+        "-z",
+        "--format=%H%x1f%P%x1f%aN%x1f%s%x1f%b",
+        &range,
+        "--",
+    ];
     if let Some(path) = path {
         args.push(crate::git::check_arg("path", path)?);
     }

@@ -21,6 +21,7 @@ mod concurrent_user;
 mod config_cmd;
 mod config_errors;
 mod demo;
+mod dependency_confusion;
 mod docker;
 mod docs_tutorial;
 mod fault_matrix;

@@ -39,6 +39,16 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
 
 /// The human report: a table of problems, or a one-line success on stderr.
 pub fn print_report(report: &CheckReport) {
+    for w in &report.warnings {
+        ui::warn(&format!(
+            "{}: {}",
+            w.package.as_deref().unwrap_or("(root)"),
+            w.message
+        ));
+    }
+    for n in &report.notes {
+        ui::note(&format!("note: {n}"));
+    }
     if report.ok {
         ui::note(&format!("All checks passed ({})", report.checks.join(", ")));
         return;

@@ -7,12 +7,13 @@ use crate::manage::ci;
 use crate::workspace::Workspace;
 
 /// Write GitHub Actions workflows: the root's `release.yml` and `check.yml`, each package's
-/// `ci.yml`.
+/// `ci.yml` and `publish.yml`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Files: .github/workflows/release.yml and check.yml at the root, \
-    .github/workflows/ci.yml in each package (-p selects packages). A file is replaced only when \
-    it differs; --dry-run shows the diffs. Commit them yourself."
+    .github/workflows/ci.yml and publish.yml (PyPI trusted publishing) in each package (-p \
+    selects packages). A file is replaced only when it differs; --dry-run shows the diffs. \
+    Commit them yourself."
 )]
 pub struct CiArgs {
     /// Trunk-based: `release.yml` runs `release --push` on every push to the base branch,

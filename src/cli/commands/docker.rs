@@ -63,6 +63,9 @@ struct Report {
     written: Vec<String>,
     image: String,
     references: Vec<String>,
+    /// What the build passes as `VERSION`, `REVISION` and `CREATED` (the generated `release.yml`
+    /// reads them).
+    stamp: docker::Stamp,
     engine: Option<EngineKind>,
     built: bool,
     pushed: bool,
@@ -164,6 +167,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
             written,
             image: name,
             references: planned.references.clone(),
+            stamp: stamp.clone(),
             engine: engine.as_ref().map(|e| e.kind),
             built,
             pushed: actions.push,

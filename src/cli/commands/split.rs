@@ -45,11 +45,11 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     if ran {
         super::report_steps(&planned.plan, &global.flags())?;
         ui::note(&format!(
-            "Split {} into {} ({} commit(s), {} tag(s), branch {}); {} is now a submodule",
+            "Split {} into {} ({}, {}, branch {}); {} is now a submodule",
             planned.name,
             planned.url,
-            planned.commits,
-            planned.tags.len(),
+            crate::core::text::count(planned.commits, "commit"),
+            crate::core::text::count(planned.tags.len(), "tag"),
             planned.branch,
             planned.rel_path
         ));

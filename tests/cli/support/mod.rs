@@ -72,6 +72,8 @@ pub fn hermetic(cmd: &mut Command) {
     // No uv is downloaded behind a test's back, and the developer's cached uv is not used:
     // a test that wants uv passes `RELEASE_TOOL_UV` (`uv_env`), `uv_download` its own index.
     cmd.env("RELEASE_TOOL_NO_UV_DOWNLOAD", "1");
+    // `check` asks no public index (PyPI) unless a test points it at its own server.
+    cmd.env("RELEASE_TOOL_PUBLIC_INDEX", "");
     cmd.env(
         "XDG_CACHE_HOME",
         Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/xdg-cache"),
