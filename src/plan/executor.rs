@@ -125,8 +125,8 @@ impl Report {
 ///   the window the probes must cover.
 ///
 /// Steps are counted in the order they complete, from 1, across the whole run: the steps an
-/// earlier run completed count too (as the resumed run passes them; the hook never fires on
-/// them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
+/// earlier run completed count too (all of them, before the resumed run starts a step; the hook
+/// never fires on them), so `N` names the same step in a fresh run and in a resumed one. A skipped step counts;
 /// a failed one does not. A direct run ([`Options::direct`]) has no crash points. The variables
 /// are read once; an unset, empty or non-numeric value (or 0) turns the hook off. Documented in
 /// docs/development.md.
@@ -347,9 +347,12 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
     let states = Mutex::new(vec![UnitState::Waiting; units.len()]);
     let wake = Condvar::new();
     let workers = opts.jobs.max(1).min(units.len().max(1));
-    // Steps complete so far, in completion order (the crash hook counts with it).
-    let completed = AtomicUsize::new(0);
+    // Steps complete so far, in completion order (the crash hook counts with it). The steps an
+    // earlier run completed are counted at once, before any unit starts: units run in parallel,
+    // and counting them as each unit passes them would let a new step of one unit take a number
+    // before another unit passed its done steps (the same N would name different steps).
     let remaining = journal_remaining(&shared);
+    let completed = AtomicUsize::new(plan.steps.len() - remaining);
     let progress = crate::core::ui::Progress::start(if opts.no_progress { 0 } else { remaining });
     let run_unit = |u: &Unit| -> bool {
         for &i in &u.steps {
@@ -362,7 +365,6 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
             );
             let prior = shared.lock().expect("journal lock").0.steps[i].clone();
             if prior.status.is_complete() {
-                completed.fetch_add(1, Ordering::SeqCst);
                 record(&shared, i, &plan, Outcome::DoneBefore, opts);
                 continue;
             }

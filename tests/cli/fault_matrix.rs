@@ -412,8 +412,10 @@ fn push_later_killed_at_every_step_finishes_exactly_once() {
     assert!(out.status.success(), "{}", outputs(&out).1);
     let total = matrix(&env, &template, 0);
     // Three pushes, three forge releases, the root's push (its branch and the product's
-    // tag), the product's forge release.
-    assert_eq!(total, 8);
+    // tag), the product's forge release; and each package's release assets: `git init`,
+    // `git fetch` of the tag, `git checkout`, `uv build`, the upload, the build directory
+    // removed (6 × 3).
+    assert_eq!(total, 26);
 }
 
 /// The image as the last steps (issue 20): the world with `[tool.release_tool.docker]`, its

@@ -481,7 +481,7 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
         assert_eq!(
             crate::support::table_row(&stdout, name),
             Some(format!(
-                "{name} {from} → 0.1.0 0.1.0 0.1.1.dev0 pushed, forge release"
+                "{name} {from} → 0.1.0 0.1.0 0.1.1.dev0 pushed, forge release, release assets"
             )),
             "{stdout}"
         );
