@@ -327,18 +327,7 @@ pub(super) fn plan(
     // The pull-request flow: `prepare` writes the version and the notes, `tag` tags them.
     let tag_now = req.stage == Stage::Release;
     let forge = if req.push && tag_now {
-        root_repo(ws).map(|repo| ForgeCall {
-            repo,
-            action: ForgeAction::CreateRelease {
-                tag: tag.clone(),
-                name: format!("{name} {version}"),
-                body: notes.clone(),
-                prerelease: !version::is_final(&version),
-                latest: (ws.config.forge.kind != ForgeKind::Gitea).then(|| {
-                    super::newest_final(tags.iter().map(String::as_str), &prefix, &version)
-                }),
-            },
-        })
+        release_call(ws, &tags, &prefix, &name, &version, &tag, &notes)
     } else {
         None
     };
@@ -396,18 +385,7 @@ pub(super) fn plan_tag(
     let notes = combined_notes(entries);
     let forge = if req.push {
         check_remote_tag(ws, &tag, "tag")?;
-        root_repo(ws).map(|repo| ForgeCall {
-            repo,
-            action: ForgeAction::CreateRelease {
-                tag: tag.clone(),
-                name: format!("{name} {version}"),
-                body: notes.clone(),
-                prerelease: !version::is_final(&version),
-                latest: (ws.config.forge.kind != ForgeKind::Gitea).then(|| {
-                    super::newest_final(tags.iter().map(String::as_str), &prefix, &version)
-                }),
-            },
-        })
+        release_call(ws, &tags, &prefix, &name, &version, &tag, &notes)
     } else {
         None
     };
@@ -559,6 +537,30 @@ pub(super) fn set_manifest_version(doc: &mut PyProject, product: Option<&Product
         doc.set_version(&p.version.to_string())?;
     }
     Ok(())
+}
+
+/// The product's forge release on the root repository (none when the root has no forge
+/// remote): `latest` only for the newest final version, and never on Gitea.
+fn release_call(
+    ws: &Workspace,
+    tags: &[String],
+    prefix: &str,
+    name: &str,
+    version: &Version,
+    tag: &str,
+    notes: &str,
+) -> Option<ForgeCall> {
+    root_repo(ws).map(|repo| ForgeCall {
+        repo,
+        action: ForgeAction::CreateRelease {
+            tag: tag.to_owned(),
+            name: format!("{name} {version}"),
+            body: notes.to_owned(),
+            prerelease: !version::is_final(version),
+            latest: (ws.config.forge.kind != ForgeKind::Gitea)
+                .then(|| super::newest_final(tags.iter().map(String::as_str), prefix, version)),
+        },
+    })
 }
 
 #[cfg(test)]
