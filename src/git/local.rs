@@ -526,25 +526,7 @@ mod tests {
     use super::*;
     use crate::git::{Git, parse_tag_line};
 
-    const ENV: &[(&str, &str)] = &[
-        ("GIT_CONFIG_GLOBAL", "/dev/null"),
-        ("GIT_CONFIG_NOSYSTEM", "1"),
-        ("GIT_AUTHOR_NAME", "Test"),
-        ("GIT_AUTHOR_EMAIL", "test@example.com"),
-        ("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z"),
-        ("GIT_COMMITTER_NAME", "Test"),
-        ("GIT_COMMITTER_EMAIL", "test@example.com"),
-        ("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z"),
-    ];
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        Git::new(dir)
-            .with_env(ENV)
-            .run(args)
-            .unwrap()
-            .trim()
-            .to_owned()
-    }
+    use crate::git::test_support::{ENV, git};
 
     fn commit(dir: &Path, file: &str, message: &str) -> String {
         std::fs::write(dir.join(file), message).unwrap();

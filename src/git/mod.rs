@@ -13,6 +13,37 @@ pub mod statuscache;
 pub mod tagcache;
 pub mod worktree;
 
+/// Hermetic git for the in-process readers' tests (`local`, `worktree`), which cross-check
+/// their answers against git's own on real repositories.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::Path;
+
+    use super::Git;
+
+    /// No user or system configuration, a fixed identity and dates.
+    pub const ENV: &[(&str, &str)] = &[
+        ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_AUTHOR_NAME", "Test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.com"),
+        ("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z"),
+        ("GIT_COMMITTER_NAME", "Test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.com"),
+        ("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z"),
+    ];
+
+    /// Run git in `dir` with [`ENV`]; its stdout, trimmed.
+    pub fn git(dir: &Path, args: &[&str]) -> String {
+        Git::new(dir)
+            .with_env(ENV)
+            .run(args)
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+}
+
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
