@@ -262,6 +262,11 @@ impl Plan {
         .then_some(i)
     }
 
+    /// Whether the plan makes a commit in the repository `dir`.
+    pub fn commits_in(&self, dir: &Path) -> bool {
+        self.last_commit(dir).is_some()
+    }
+
     /// A grouped plan (see [`Plan`]).
     pub fn grouped(root: impl Into<PathBuf>) -> Self {
         Self {

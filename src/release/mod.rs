@@ -1604,18 +1604,30 @@ fn plan_root_commit(
         .filter(|p| gitlinks.contains(&p.rel_path))
         .map(|p| p.rel_path.clone())
         .collect();
-    if req.replan && !pointers.is_empty() {
-        // `--replan`: the unfinished run may have committed them already; only pointers that
-        // differ from HEAD, and no commit when neither they nor a manifest changed.
+    // A pointer moves when the plan commits in its package, or when the package's HEAD is
+    // already elsewhere than the root's HEAD records (`--replan`: the unfinished run made the
+    // commits; `tag`: it makes none, and a re-run of a finished `tag --push` has nothing to
+    // record). One `git diff` for every pointer the plan does not move itself.
+    let settled: BTreeSet<String> = moved
+        .iter()
+        .filter(|p| gitlinks.contains(&p.rel_path))
+        .filter(|p| req.replan || !planned.plan.commits_in(&p.dir))
+        .map(|p| p.rel_path.clone())
+        .collect();
+    if !settled.is_empty() {
         let mut args = vec![
             "diff".to_owned(),
             "--name-only".to_owned(),
             "HEAD".to_owned(),
             "--".to_owned(),
         ];
-        args.extend(pointers.iter().cloned());
+        args.extend(settled.iter().cloned());
         let differ = root_git.run(&args).unwrap_or_default();
-        pointers.retain(|p| differ.lines().any(|l| l == p));
+        let differ: BTreeSet<&str> = differ.lines().collect();
+        pointers.retain(|p| !settled.contains(p) || differ.contains(p.as_str()));
+    }
+    if req.replan && !settled.is_empty() {
+        // `--replan`: no commit when neither a pointer nor a manifest changed.
         let manifests = [
             &ws.config.staging_pyproject_path,
             &ws.config.prod_pyproject_path,
@@ -1627,6 +1639,8 @@ fn plan_root_commit(
     let mut paths = changed_files;
     paths.extend(pointers);
     if paths.is_empty() {
+        // Nothing to record (a re-run of `tag --push` after `tag`): no commit; the root's
+        // branch, when still local, is pushed by `plan_root_still_local`.
         return Ok(());
     }
     let mut args = vec!["add".to_owned(), "--".to_owned()];
@@ -3566,6 +3580,12 @@ fn plan_tag_at(ws: &Workspace, req: &Request, after_sync: bool) -> Result<Planne
         moved.push(pkg);
     }
     finish_with_root(ws, &mut planned, &pins, &moved, "tag", req)?;
+    if req.push {
+        // A re-run after a `tag` without `--push` has no root commit to make: the root's
+        // branch is pushed all the same when it is ahead of its remote.
+        plan_root_still_local(ws, &mut planned, req, &mut problems)?;
+        fail_on(&problems, "tag")?;
+    }
     Ok(planned)
 }
 

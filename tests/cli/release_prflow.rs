@@ -792,6 +792,23 @@ fn dry_runs_change_nothing_and_the_stage_aliases_print_the_same() {
     ok(&env, &root, &["tag", "--sync", "--push"]);
     assert_eq!(rev(&a, "v0.1.0^{commit}"), release_a);
 
+    // Run again, every tag is there and pushed: no root commit of unchanged pointers (it used
+    // to fail with git's "nothing to commit"), nothing changed anywhere.
+    let refs = || -> Vec<String> {
+        let repos = [root.clone(), pkg(&root, "a"), pkg(&root, "b")];
+        let remotes = ["a", "b", "root"].map(|n| remote(&env, n));
+        repos
+            .iter()
+            .chain(&remotes)
+            .map(|r| git(r, &["for-each-ref"]))
+            .collect()
+    };
+    let before = refs();
+    let (_, stderr) = ok(&env, &root, &["tag", "--push"]);
+    assert!(!stderr.contains("nothing to commit"), "{stderr}");
+    assert_eq!(before, refs(), "a re-run of tag --push moved a ref");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+
     let before = state(&env, &root);
     let next = ok(&env, &root, &["next", "--push", "--dry-run"]);
     assert!(
