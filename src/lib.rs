@@ -46,6 +46,11 @@ use crate::core::error::{ExitKind, classify};
 
 /// Parse the command line, run the command and turn the outcome into an exit code.
 pub fn main_entry() -> ExitCode {
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(core::process::watchdog::ARG))
+    {
+        return core::process::watchdog::run();
+    }
     secrets::init_from_env();
     secrets::install_panic_hook();
     let cli = match cli::parse_from(std::env::args_os()) {

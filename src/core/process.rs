@@ -34,6 +34,19 @@
 //! a process group of its own, and when the limit passes before it ends (its output closed and
 //! its exit seen) the whole group is killed (`SIGKILL`: git's helpers, `git-remote-http` or
 //! `ssh`, go too) and the run ends in [`ProcessError::TimedOut`] with what it said so far.
+//!
+//! **Children die with us.** A program in a process group of its own (a time-limited run: git's
+//! network calls, `git push` among them) gets no signal from the terminal and none when we are
+//! killed: a `git push` and its helpers would go on after a `SIGKILL`, a Ctrl-C or a `SIGTERM`
+//! of release-tool. So each such group is registered with a *watchdog*, started once per run
+//! on the first of them: release-tool itself (`release-tool __release-tool-watchdog`, in a
+//! process group of its own, so Ctrl-C does not reach it), which reads `+pgid`/`-pgid` lines
+//! from a pipe whose write end only we hold. When we end, however we end (even by `SIGKILL`),
+//! the pipe closes, and the watchdog sends `SIGTERM` to every group still registered (git
+//! removes its lock files), then `SIGKILL` to what is left after 2 s. Without `unsafe` (the
+//! crate forbids it) there is no `PR_SET_PDEATHSIG` in a `pre_exec` hook; the watchdog needs
+//! none, and also reaches the group's grandchildren (`ssh`, `git-remote-http`, the remote's
+//! `git-receive-pack` and its hooks for a `file://` remote), which the death signal would not.
 
 use std::borrow::Cow;
 use std::ffi::{OsStr, OsString};
@@ -514,6 +527,7 @@ impl<'a> Process<'a> {
             }
         };
         drop(tx);
+        let _watched = watchdog::Watched::new(child.id());
         let mut outputs = [Vec::new(), Vec::new()];
         let mut received = 0;
         while received < pipes {
@@ -646,6 +660,115 @@ fn kill_group(child: &mut std::process::Child) {
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
     }
     let _ = child.kill();
+}
+
+/// The watchdog that kills the process groups we started when we end (see the module's
+/// documentation, "Children die with us").
+pub mod watchdog {
+    /// The argument that makes release-tool the watchdog (`main_entry` looks at it first).
+    pub const ARG: &str = "__release-tool-watchdog";
+
+    /// A process group registered with the watchdog for as long as this lives.
+    pub(super) struct Watched(u32);
+
+    impl Watched {
+        pub(super) fn new(pgid: u32) -> Self {
+            send(&format!("+{pgid}\n"));
+            Self(pgid)
+        }
+    }
+
+    impl Drop for Watched {
+        fn drop(&mut self) {
+            send(&format!("-{}\n", self.0));
+        }
+    }
+
+    #[cfg(unix)]
+    static PIPE: std::sync::OnceLock<std::sync::Mutex<Option<std::process::ChildStdin>>> =
+        std::sync::OnceLock::new();
+
+    /// One line to the watchdog, started on first use; nothing when it cannot be started (the
+    /// groups then live on as before) or in the library's own unit tests (whose executable is
+    /// the test harness, not release-tool).
+    fn send(line: &str) {
+        #[cfg(unix)]
+        {
+            use std::io::Write as _;
+            let pipe = PIPE.get_or_init(|| std::sync::Mutex::new(start()));
+            let mut pipe = pipe
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(stdin) = pipe.as_mut()
+                && stdin.write_all(line.as_bytes()).is_err()
+            {
+                *pipe = None;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = line;
+    }
+
+    /// Start the watchdog: this executable with [`ARG`], in a process group of its own, its
+    /// stdin the pipe (close-on-exec on our side, so no other child holds it open).
+    #[cfg(unix)]
+    fn start() -> Option<std::process::ChildStdin> {
+        use std::os::unix::process::CommandExt as _;
+        use std::process::{Command, Stdio};
+        if cfg!(test) || std::env::var_os("RELEASE_TOOL_NO_WATCHDOG").is_some() {
+            return None;
+        }
+        let exe = std::env::current_exe().ok()?;
+        tracing::debug!("watchdog: {} {ARG}", exe.display());
+        let mut child = Command::new(exe)
+            .arg(ARG)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        // Never waited for: it ends after us (and is reaped by whoever adopts it).
+        child.stdin.take()
+    }
+
+    /// The watchdog's life: register and forget groups as the lines say until the pipe
+    /// closes, then end the groups still registered: `SIGTERM`, and `SIGKILL` after 2 s.
+    pub fn run() -> std::process::ExitCode {
+        #[cfg(unix)]
+        {
+            use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
+            use std::io::BufRead as _;
+            use std::time::{Duration, Instant};
+            let mut groups: Vec<Pid> = Vec::new();
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                let (add, pgid) = match line.split_at_checked(1) {
+                    Some(("+", n)) => (true, n),
+                    Some(("-", n)) => (false, n),
+                    _ => continue,
+                };
+                let Some(pid) = pgid.parse::<i32>().ok().and_then(Pid::from_raw) else {
+                    continue;
+                };
+                if add {
+                    groups.push(pid);
+                } else {
+                    groups.retain(|g| *g != pid);
+                }
+            }
+            groups.retain(|g| kill_process_group(*g, Signal::TERM).is_ok());
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while !groups.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                groups.retain(|g| test_kill_process_group(*g).is_ok());
+            }
+            for g in groups {
+                let _ = kill_process_group(g, Signal::KILL);
+            }
+        }
+        std::process::ExitCode::SUCCESS
+    }
 }
 
 #[cfg(unix)]

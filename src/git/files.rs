@@ -28,6 +28,42 @@ pub struct RepoFiles {
     common: PathBuf,
 }
 
+/// git's system and global config files, as git finds them (`GIT_CONFIG_NOSYSTEM`,
+/// `GIT_CONFIG_SYSTEM`, `GIT_CONFIG_GLOBAL`, `$XDG_CONFIG_HOME/git/config`, `~/.gitconfig`,
+/// and `<prefix>/etc/gitconfig` of a git built with another prefix).
+pub fn outside_config_paths() -> Vec<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let home = var("HOME").map(PathBuf::from);
+    let xdg = var("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let mut configs = Vec::new();
+    if var("GIT_CONFIG_NOSYSTEM").is_none_or(|v| v == "0" || v.eq_ignore_ascii_case("false")) {
+        configs.push(
+            var("GIT_CONFIG_SYSTEM").map_or_else(|| PathBuf::from("/etc/gitconfig"), PathBuf::from),
+        );
+    }
+    if let Some(p) = var("GIT_CONFIG_GLOBAL") {
+        configs.push(p.into());
+    } else {
+        configs.extend(xdg.as_ref().map(|x| x.join("git/config")));
+        configs.extend(home.as_ref().map(|h| h.join(".gitconfig")));
+    }
+    configs.extend(git_prefix_etc().map(|etc| etc.join("gitconfig")));
+    configs
+}
+
+/// `<prefix>/etc` of the `git` on `PATH` (a git built with another prefix reads its system
+/// files there).
+pub fn git_prefix_etc() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("git"))
+        .find(|g| g.is_file())
+        .and_then(|g| std::fs::canonicalize(g).ok())
+        .and_then(|g| Some(g.parent()?.parent()?.join("etc")))
+}
+
 /// Environment variables that make git look somewhere else than `<work tree>/.git`, or see a
 /// history other than the one the files describe.
 const REDIRECTING_ENV: [&str; 6] = [

@@ -35,6 +35,9 @@ pub struct LocalRepo {
     /// ref name make a short name mean something else to git.
     git_dir: std::path::PathBuf,
     common_dir: std::path::PathBuf,
+    /// Whether the repository's config leaves `git log`'s output as the objects say (no
+    /// mailmap, encoding or signature settings): see [`LocalRepo::log`].
+    log_config_plain: bool,
 }
 
 /// The commits reachable from a few tips, with their parents (indices), for counting.
@@ -68,6 +71,9 @@ impl LocalRepo {
         if files.uses_reftable() || files.config_text().is_none() || files.history_rewritten() {
             return None;
         }
+        let log_config_plain = files
+            .config_text()
+            .is_some_and(|t| !mentions_log_settings(&t));
         let repo = gix::open_opts(dir, gix::open::Options::isolated()).ok()?;
         if repo.git_dir_trust() != gix::sec::Trust::Full
             || repo.object_hash() != gix::hash::Kind::Sha1
@@ -86,6 +92,7 @@ impl LocalRepo {
             shallow,
             git_dir: files.git_dir().to_owned(),
             common_dir: files.common_dir().to_owned(),
+            log_config_plain,
         })
     }
 
@@ -434,6 +441,237 @@ impl LocalRepo {
         Some(false)
     }
 
+    /// `git log -z --format=%H%x1f%P%x1f%aN%x1f%s%x1f%b from..to` (all of `to` with no
+    /// `from`), as [`crate::git`]'s callers parse it: each commit, in git's order, with whether
+    /// it is a merge and its hash, author name, subject (the first paragraph, lines joined by a
+    /// space) and body (the rest, trailing whitespace trimmed). The order is git's default
+    /// order, rebuilt step for step: commits popped newest committer date first from a list
+    /// that keeps equal dates in the order they were added, the walk stopped as git's
+    /// `limit_list` stops it (five more commits once only excluded ones are left). `None`,
+    /// "ask git": a `.mailmap`, mailmap, encoding, signature or include settings in any config
+    /// (or config in the environment), a commit with an `encoding` header other than UTF-8,
+    /// a message that is not UTF-8 or holds a NUL or the separators, an author line without
+    /// `<`, a committer date that is not a plain number, a missing object.
+    pub fn log(&self, from: Option<&str>, to: &str) -> Option<Vec<(bool, crate::git::Commit)>> {
+        const SEEN: u8 = 1;
+        const UNINTERESTING: u8 = 2;
+        const SLOP: u32 = 5;
+        struct Node {
+            flags: u8,
+            /// The committer date and the parents, once read (git's "parsed").
+            parsed: Option<(u64, Vec<ObjectId>)>,
+        }
+        if !self.log_config_plain
+            || log_settings_elsewhere()
+            || self
+                .repo
+                .workdir()
+                .is_none_or(|w| w.join(".mailmap").symlink_metadata().is_ok())
+        {
+            return None;
+        }
+        let to = self.resolve_commit(to)?;
+        let from = match from {
+            Some(from) => Some(self.resolve_commit(from)?),
+            None => None,
+        };
+        let mut nodes: HashMap<ObjectId, Node> = HashMap::new();
+        let mut buf = Vec::new();
+        let mut parse = |nodes: &mut HashMap<ObjectId, Node>, id: ObjectId| -> Option<u64> {
+            let node = nodes.entry(id).or_insert(Node {
+                flags: 0,
+                parsed: None,
+            });
+            if let Some((date, _)) = &node.parsed {
+                return Some(*date);
+            }
+            let parsed = self.date_and_parents(id, &mut buf)?;
+            let date = parsed.0;
+            node.parsed = Some(parsed);
+            Some(date)
+        };
+        // git's `mark_parents_uninteresting`: through every commit already read.
+        let mark_parents = |nodes: &mut HashMap<ObjectId, Node>, id: ObjectId| {
+            let mut stack: Vec<ObjectId> = nodes[&id]
+                .parsed
+                .as_ref()
+                .map(|(_, p)| p.clone())
+                .unwrap_or_default();
+            while let Some(p) = stack.pop() {
+                let node = nodes.entry(p).or_insert(Node {
+                    flags: 0,
+                    parsed: None,
+                });
+                if node.flags & UNINTERESTING != 0 {
+                    continue;
+                }
+                node.flags |= UNINTERESTING;
+                if let Some((_, parents)) = &node.parsed {
+                    stack.extend(parents.iter().copied());
+                }
+            }
+        };
+        // `commit_list_insert_by_date`: after every commit of the same or a newer date.
+        let insert = |list: &mut std::collections::VecDeque<(u64, ObjectId)>, date: u64, id| {
+            let at = list
+                .iter()
+                .position(|(d, _)| *d < date)
+                .unwrap_or(list.len());
+            list.insert(at, (date, id));
+        };
+        let mut list = std::collections::VecDeque::new();
+        for (id, flags) in from
+            .map(|f| (f, UNINTERESTING))
+            .into_iter()
+            .chain([(to, 0)])
+        {
+            let date = parse(&mut nodes, id)?;
+            let node = nodes.get_mut(&id)?;
+            node.flags |= flags;
+            if flags != 0 {
+                mark_parents(&mut nodes, id);
+            }
+            let node = nodes.get_mut(&id)?;
+            if node.flags & SEEN == 0 {
+                node.flags |= SEEN;
+                list.push_back((date, id));
+            }
+        }
+        // `commit_list_sort_by_date`: a stable sort, newest first.
+        list.make_contiguous()
+            .sort_by_key(|e| std::cmp::Reverse(e.0));
+        let mut shown = Vec::new();
+        let (mut date, mut slop) = (u64::MAX, SLOP);
+        while let Some((commit_date, id)) = list.pop_front() {
+            let uninteresting = nodes[&id].flags & UNINTERESTING != 0;
+            let parents = nodes[&id].parsed.as_ref()?.1.clone();
+            for p in parents {
+                parse(&mut nodes, p)?;
+                if uninteresting {
+                    nodes.get_mut(&p)?.flags |= UNINTERESTING;
+                    mark_parents(&mut nodes, p);
+                }
+                let node = nodes.get_mut(&p)?;
+                if node.flags & SEEN == 0 {
+                    node.flags |= SEEN;
+                    let d = node.parsed.as_ref()?.0;
+                    insert(&mut list, d, p);
+                }
+            }
+            if uninteresting {
+                mark_parents(&mut nodes, id);
+                // `still_interesting`.
+                slop = match list.front() {
+                    None => 0,
+                    Some((d, _)) if date <= *d => SLOP,
+                    Some(_)
+                        if list
+                            .iter()
+                            .any(|(_, c)| nodes[c].flags & UNINTERESTING == 0) =>
+                    {
+                        SLOP
+                    }
+                    Some(_) => slop - 1,
+                };
+                if slop > 0 {
+                    continue;
+                }
+                break;
+            }
+            date = commit_date;
+            shown.push(id);
+        }
+        shown
+            .into_iter()
+            .filter(|id| nodes[id].flags & UNINTERESTING == 0)
+            .map(|id| {
+                let merge = nodes[&id].parsed.as_ref()?.1.len() > 1;
+                Some((merge, self.log_entry(id, &mut buf)?))
+            })
+            .collect()
+    }
+
+    /// A commit's committer date (git's `parse_commit_date`) and parents (none at the shallow
+    /// boundary).
+    fn date_and_parents(&self, id: ObjectId, buf: &mut Vec<u8>) -> Option<(u64, Vec<ObjectId>)> {
+        if self.object(&id, buf)? != Kind::Commit {
+            return None;
+        }
+        let header = buf.split(|b| *b == b'\n').take_while(|l| !l.is_empty());
+        let committer = header
+            .into_iter()
+            .find_map(|l| l.strip_prefix(b"committer "))?;
+        let after = committer.iter().position(|b| *b == b'>')? + 1;
+        let digits: Vec<u8> = committer[after..]
+            .iter()
+            .skip_while(|b| **b == b' ')
+            .take_while(|b| **b != b' ')
+            .copied()
+            .collect();
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || digits.len() > 18 {
+            return None;
+        }
+        let date: u64 = std::str::from_utf8(&digits).ok()?.parse().ok()?;
+        let parents = if self.shallow.contains(&id) {
+            Vec::new()
+        } else {
+            gix::objs::CommitRefIter::from_bytes(buf, self.repo.object_hash())
+                .parent_ids()
+                .collect()
+        };
+        Some((date, parents))
+    }
+
+    /// One commit as [`LocalRepo::log`] gives it (`None`: ask git).
+    fn log_entry(&self, id: ObjectId, buf: &mut Vec<u8>) -> Option<crate::git::Commit> {
+        if self.object(&id, buf)? != Kind::Commit || buf.contains(&0) {
+            return None;
+        }
+        let text = std::str::from_utf8(buf).ok()?;
+        if text.contains('\x1f') {
+            return None;
+        }
+        let (header, message) = text.split_once("\n\n").unwrap_or((text, ""));
+        let mut author = None;
+        for line in header.lines() {
+            if let Some(enc) = line.strip_prefix("encoding ")
+                && !enc.eq_ignore_ascii_case("utf-8")
+                && !enc.eq_ignore_ascii_case("utf8")
+            {
+                return None;
+            }
+            if author.is_none()
+                && let Some(a) = line.strip_prefix("author ")
+            {
+                author = Some(a);
+            }
+        }
+        let author = author?;
+        let name = author[..author.find('<')?].trim_end_matches(is_git_space);
+        // `skip_blank_lines`, the subject's lines (`format_subject`), `skip_blank_lines` again.
+        let mut rest = skip_blank_lines(message);
+        let mut subject = String::new();
+        loop {
+            let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = rest[..len].trim_end_matches(is_git_space);
+            if len == 0 || line.is_empty() {
+                break;
+            }
+            if !subject.is_empty() {
+                subject.push(' ');
+            }
+            subject.push_str(line);
+            rest = &rest[len..];
+        }
+        let body = skip_blank_lines(rest);
+        Some(crate::git::Commit {
+            hash: id.to_string(),
+            author: name.to_owned(),
+            subject,
+            body: body.trim_end().to_owned(),
+        })
+    }
+
     /// Every commit reachable from `tips`, each marked with the tips that reach it: one walk,
     /// then one pass in topological order (children before parents).
     fn graph(&self, tips: &[ObjectId]) -> Option<Graph> {
@@ -509,6 +747,51 @@ fn is_simple_ref_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'+'))
+}
+
+/// git's `isspace` (`sane_ctype`): space, tab, line feed, carriage return.
+fn is_git_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// git's `skip_blank_lines`: `text` after its leading lines of whitespace only.
+fn skip_blank_lines(mut text: &str) -> &str {
+    loop {
+        let len = text.find('\n').map_or(text.len(), |i| i + 1);
+        if len == 0 || !text[..len].chars().all(is_git_space) {
+            return text;
+        }
+        text = &text[len..];
+    }
+}
+
+/// Whether a config's text may change what `git log` prints of a commit (mailmap, encodings,
+/// signatures) or includes another file: then git is asked.
+fn mentions_log_settings(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["mailmap", "encoding", "showsignature", "include"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// [`mentions_log_settings`] for git's system and global config files and config given in
+/// the environment. Computed once per process.
+fn log_settings_elsewhere() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        if ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+        {
+            return true;
+        }
+        crate::git::files::outside_config_paths()
+            .iter()
+            .any(|c| match std::fs::read_to_string(c) {
+                Ok(text) => mentions_log_settings(&text),
+                Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+            })
+    })
 }
 
 /// Whether two paths name the same directory.
@@ -941,5 +1224,217 @@ mod tests {
         assert!(g.is_ancestor("feature", "main").unwrap());
         assert!(!g.is_ancestor("side", "main").unwrap());
         assert!(g.is_ancestor("-x", "main").is_err());
+    }
+
+    /// `git log` as [`LocalRepo::log`]'s callers run and parse it.
+    fn git_log(dir: &Path, from: Option<&str>, to: &str) -> Vec<(bool, crate::git::Commit)> {
+        let range = from.map_or_else(|| to.to_owned(), |f| format!("{f}..{to}"));
+        let out = Git::new(dir)
+            .with_env(ENV)
+            .run([
+                "log",
+                "-z",
+                "--format=%H%x1f%P%x1f%aN%x1f%s%x1f%b",
+                &range,
+                "--",
+            ])
+            .unwrap();
+        out.split('\0')
+            .filter(|r| !r.trim().is_empty())
+            .map(|record| {
+                let mut parts = record.trim_start_matches('\n').splitn(5, '\x1f');
+                let hash = parts.next().unwrap().to_owned();
+                let merge = parts.next().unwrap().split_whitespace().count() > 1;
+                let author = parts.next().unwrap().to_owned();
+                let subject = parts.next().unwrap().to_owned();
+                let body = parts.next().unwrap_or("").trim_end().to_owned();
+                (
+                    merge,
+                    crate::git::Commit {
+                        hash,
+                        author,
+                        subject,
+                        body,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// A commit of the empty tree with `parents`, committed at `date` (seconds) by `author`,
+    /// with `message` verbatim (`commit-tree` keeps it as it is); `extra` config for git.
+    fn raw_commit(
+        dir: &Path,
+        parents: &[&str],
+        date: u64,
+        author: &str,
+        message: &str,
+        extra: &[&str],
+    ) -> String {
+        let file = dir.parent().unwrap().join("message");
+        std::fs::write(&file, message).unwrap();
+        let date = format!("@{date} +0000");
+        let mut env: Vec<(&str, &str)> = ENV.to_vec();
+        env.retain(|(k, _)| !k.ends_with("_DATE") && *k != "GIT_AUTHOR_NAME");
+        env.extend([
+            ("GIT_AUTHOR_DATE", date.as_str()),
+            ("GIT_COMMITTER_DATE", date.as_str()),
+            ("GIT_AUTHOR_NAME", author),
+        ]);
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904"]);
+        for p in parents {
+            args.extend(["-p", p]);
+        }
+        let file = file.to_str().unwrap().to_owned();
+        args.extend(["-F", &file]);
+        Git::new(dir)
+            .with_env(&env)
+            .run(args)
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    fn log_check(dir: &Path, ranges: &[(Option<&str>, &str)]) {
+        let local = LocalRepo::open(dir).unwrap();
+        for (from, to) in ranges {
+            let expected = git_log(dir, *from, to);
+            assert_eq!(
+                local.log(*from, to).as_ref(),
+                Some(&expected),
+                "{from:?}..{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn log_is_git_log_in_its_order_with_its_subjects_bodies_and_authors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        log_check(
+            &dir,
+            &[
+                (None, "HEAD"),
+                (Some("v0.1.0"), "HEAD"),
+                (Some("v0.2.0"), "main"),
+                (Some("vnest"), "HEAD"),
+                (Some("feature"), "main"),
+                (Some("main"), "side"),
+                (Some("side"), "main"),
+                (Some("HEAD"), "HEAD"),
+            ],
+        );
+
+        // Dates out of order (clock skew), equal dates, merges of interleaved branches, and
+        // messages of every shape.
+        let dir = tmp.path().join("shapes");
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, &["init", "--quiet", "-b", "main"]);
+        git(&dir, &["write-tree"]);
+        let root = raw_commit(&dir, &[], 1000, "Root Author", "root\n", &[]);
+        let a1 = raw_commit(
+            &dir,
+            &[&root],
+            3000,
+            "A",
+            "feat: a1\n\nbody of a1\n\nSigned-off-by: A <a@x>\nCo-authored-by: B <b@x>\n",
+            &[],
+        );
+        let b1 = raw_commit(
+            &dir,
+            &[&root],
+            2000,
+            " Lead Space ",
+            "\n\n  \nfix: b1 leading blank lines\nsecond line of the subject  \n\n\n\nbody after blanks\t\n  \n",
+            &[],
+        );
+        let a2 = raw_commit(
+            &dir,
+            &[&a1],
+            2500,
+            "A",
+            "skewed: older than its parent",
+            &[],
+        );
+        let b2 = raw_commit(&dir, &[&b1], 2500, "Bé Ünicode", "same date as a2\n", &[]);
+        let m = raw_commit(&dir, &[&a2, &b2], 4000, "M", "Merge b\n", &[]);
+        let c1 = raw_commit(&dir, &[&m], 4000, "C", "", &[]);
+        let c2 = raw_commit(&dir, &[&c1], 4000, "C", "   \n\n", &[]);
+        let c3 = raw_commit(
+            &dir,
+            &[&c2],
+            3999,
+            "C",
+            "subject only\r\nwith a carriage return\r\n\r\nbody\r\n",
+            &[],
+        );
+        let d1 = raw_commit(&dir, &[&root], 5000, "D", "side d1\n", &[]);
+        let m2 = raw_commit(&dir, &[&c3, &d1, &b1], 5000, "O", "octopus\n", &[]);
+        git(&dir, &["update-ref", "refs/heads/main", &m2]);
+        git(&dir, &["tag", "t-a2", &a2]);
+        git(&dir, &["tag", "-a", "-m", "annotated", "t-b1", &b1]);
+        git(&dir, &["tag", "t-c1", &c1]);
+        let ranges = [
+            (None, "main"),
+            (Some("t-a2"), "main"),
+            (Some("t-b1"), "main"),
+            (Some("t-c1"), "main"),
+            (Some("t-b1"), "t-a2"),
+            (Some(root.as_str()), "main"),
+        ];
+        log_check(&dir, &ranges);
+
+        // A shallow clone: the boundary commits have no parents.
+        let clone = tmp.path().join("shallow");
+        let url = format!("file://{}", dir.display());
+        git(
+            tmp.path(),
+            &[
+                "clone",
+                "--quiet",
+                "--depth",
+                "3",
+                &url,
+                clone.to_str().unwrap(),
+            ],
+        );
+        log_check(&clone, &[(None, "HEAD")]);
+    }
+
+    #[test]
+    fn log_asks_git_when_the_output_would_not_be_the_objects() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        assert!(LocalRepo::open(&dir).unwrap().log(None, "HEAD").is_some());
+        // A commit in another encoding.
+        let head = git(&dir, &["rev-parse", "HEAD"]);
+        let latin = raw_commit(
+            &dir,
+            &[&head],
+            9000,
+            "L",
+            "caf\u{e9}\n",
+            &["-c", "i18n.commitEncoding=ISO-8859-1"],
+        );
+        git(&dir, &["update-ref", "refs/heads/latin", &latin]);
+        let local = LocalRepo::open(&dir).unwrap();
+        assert_eq!(local.log(Some("main"), "latin"), None);
+        assert!(local.log(None, "main").is_some());
+        // A mailmap, in the work tree or named in the config.
+        std::fs::write(dir.join(".mailmap"), "New <test@example.com>\n").unwrap();
+        assert_eq!(LocalRepo::open(&dir).unwrap().log(None, "main"), None);
+        std::fs::remove_file(dir.join(".mailmap")).unwrap();
+        git(&dir, &["config", "mailmap.file", "/nonexistent"]);
+        assert_eq!(LocalRepo::open(&dir).unwrap().log(None, "main"), None);
+        git(&dir, &["config", "--unset", "mailmap.file"]);
+        git(&dir, &["config", "i18n.logOutputEncoding", "ISO-8859-1"]);
+        assert_eq!(LocalRepo::open(&dir).unwrap().log(None, "main"), None);
+        git(&dir, &["config", "--unset", "i18n.logOutputEncoding"]);
+        assert!(LocalRepo::open(&dir).unwrap().log(None, "main").is_some());
+        // A revision it does not understand, and a missing one.
+        assert_eq!(local.log(Some("main~1"), "main"), None);
     }
 }

@@ -149,30 +149,10 @@ fn attributes_elsewhere() -> bool {
             .or_else(|| home.as_ref().map(|h| h.join(".config")));
         let mut files = vec![std::path::PathBuf::from("/etc/gitattributes")];
         files.extend(xdg.as_ref().map(|x| x.join("git/attributes")));
-        let mut configs = Vec::new();
-        if var("GIT_CONFIG_NOSYSTEM").is_none_or(|v| v == "0" || v.eq_ignore_ascii_case("false")) {
-            configs.push(var("GIT_CONFIG_SYSTEM").map_or_else(
-                || std::path::PathBuf::from("/etc/gitconfig"),
-                std::path::PathBuf::from,
-            ));
-        }
-        if let Some(p) = var("GIT_CONFIG_GLOBAL") {
-            configs.push(p.into());
-        } else {
-            configs.extend(xdg.as_ref().map(|x| x.join("git/config")));
-            configs.extend(home.as_ref().map(|h| h.join(".gitconfig")));
-        }
-        // A git built with another prefix reads `<prefix>/etc/gitattributes` and
-        // `<prefix>/etc/gitconfig`: look beside the `git` on PATH.
-        if let Some(prefix) = std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|d| d.join("git"))
-                .find(|g| g.is_file())
-                .and_then(|g| std::fs::canonicalize(g).ok())
-                .and_then(|g| Some(g.parent()?.parent()?.join("etc")))
-        }) {
-            files.push(prefix.join("gitattributes"));
-            configs.push(prefix.join("gitconfig"));
+        let configs = crate::git::files::outside_config_paths();
+        // A git built with another prefix reads `<prefix>/etc/gitattributes` too.
+        if let Some(etc) = crate::git::files::git_prefix_etc() {
+            files.push(etc.join("gitattributes"));
         }
         if files.iter().any(|f| f.exists()) {
             return true;

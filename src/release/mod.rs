@@ -324,13 +324,19 @@ fn log_with_merges(
 }
 
 /// [`log_with_merges`] limited to the commits that touch `path` (an in-tree package's
-/// directory in the root repository).
+/// directory in the root repository). Read in-process when it can be (no path: see
+/// [`crate::git::local::LocalRepo::log`]), else one `git log`.
 fn log_with_merges_in(
     git: &Git,
     from: Option<&str>,
     to: &str,
     path: Option<&str>,
 ) -> Result<Vec<(bool, crate::git::Commit)>> {
+    if path.is_none()
+        && let Some(commits) = git.local().and_then(|l| l.log(from, to))
+    {
+        return Ok(commits);
+    }
     let range = from.map_or_else(|| to.to_owned(), |from| format!("{from}..{to}"));
     let mut args = vec![
         "log",

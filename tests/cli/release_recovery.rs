@@ -645,3 +645,67 @@ fn a_resume_after_the_branch_was_reset_refuses_to_push_the_tag_off_the_branch() 
         "the tag is on the release commit, on main"
     );
 }
+
+/// Issue 19, item 4: a `git push` outlives no release-tool. The push to a's remote is slow (a
+/// `pre-receive` hook that writes a marker when it starts, sleeps, and writes another when it
+/// is done); release-tool is killed with `SIGKILL` while the hook sleeps. The watchdog ends the
+/// push's process group (git push, the remote's receive-pack, the hook): the "done" marker never
+/// appears, a's remote has no new tag, and the same command then finishes the release.
+#[test]
+fn a_killed_run_takes_its_push_with_it() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let w = World::new();
+    let markers = w.env.path().join("markers");
+    std::fs::create_dir_all(&markers).unwrap();
+    let (started, done) = (markers.join("started"), markers.join("done"));
+    let hook = w.remote("a").join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ncat >/dev/null\n: > '{}'\nsleep 4\n: > '{}'\n",
+            started.display(),
+            done.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&hook, perms).unwrap();
+    let tags_before = tags(&w.remote("a"));
+
+    let mut child = w
+        .cmd()
+        .arg("release")
+        .args(RELEASE)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_mins(2);
+    while !started.exists() {
+        assert!(Instant::now() < until, "the push to a never started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "release-tool ended early"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        !done.exists(),
+        "the push went on after release-tool was killed"
+    );
+    assert_eq!(tags(&w.remote("a")), tags_before);
+
+    std::fs::remove_file(&hook).unwrap();
+    ok(&w.release(&RELEASE));
+    assert!(
+        tags(&w.remote("a")).contains(&"v0.1.0".to_owned()),
+        "{:?}",
+        tags(&w.remote("a"))
+    );
+    assert!(!done.exists());
+}
