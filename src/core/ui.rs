@@ -158,7 +158,9 @@ impl Timings {
                 .iter()
                 .map(|(name, d)| format!("{name} {}", duration(*d)))
                 .collect();
-            line.push_str(&format!(" ({})", phases.join(", ")));
+            line.push_str(" (");
+            line.push_str(&phases.join(", "));
+            line.push(')');
         }
         line
     }
