@@ -66,8 +66,24 @@ impl Run<'_> {
         build: impl FnOnce() -> Result<Planned>,
     ) -> Result<ExitKind> {
         self.check_forge()?;
+        let mut timings = ui::Timings::start();
         let journal = self.open_journal(resume, build)?;
-        self.run_journal(journal, leading)
+        timings.phase("plan");
+        if !self.settings.dry_run {
+            return self.run_journal(journal, leading);
+        }
+        // `-v`: what the dry run planned and how long it took.
+        let steps = journal.plan.steps.len();
+        let packages = journal.packages.len();
+        let kind = self.run_journal(journal, leading)?;
+        timings.phase("render");
+        if steps > 0 {
+            timings.report(
+                &format!("Planned {}", crate::core::text::count(packages, "package")),
+                &crate::core::text::count(steps, "step"),
+            );
+        }
+        Ok(kind)
     }
 
     /// `--require-forge`: a usage error, before anything changes, when no forge token is set;
@@ -294,7 +310,7 @@ impl Run<'_> {
             .iter()
             .any(|s| matches!(s.kind, StepKind::Uv { .. } | StepKind::ProveLock { .. }))
         {
-            Some(Uv::find()?)
+            Some(Uv::find()?.quiet(self.settings.quiet))
         } else {
             None
         };

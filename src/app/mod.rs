@@ -32,6 +32,8 @@ pub struct Settings {
     pub json: bool,
     /// Parallel workers: `-j`, else `jobs` from the configuration, else the CPU count.
     pub jobs: usize,
+    /// `-q` counted: passed on to the tools the command runs (uv's `--quiet`, once or twice).
+    pub quiet: u8,
 }
 
 /// One run at a time per workspace (`.release_tool/lock`, docs/reference.md §4): a command that changes

@@ -71,6 +71,7 @@ impl GlobalArgs {
             dry_run: self.dry_run || config.dry_run,
             json: self.json,
             jobs: config.effective_jobs(self.jobs()),
+            quiet: self.quiet,
         }
     }
 
@@ -85,6 +86,7 @@ impl GlobalArgs {
             jobs: self.jobs().unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
             }),
+            quiet: self.quiet,
         }
     }
 }

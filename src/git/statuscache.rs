@@ -43,6 +43,7 @@
 use std::ffi::OsString;
 use std::hash::{DefaultHasher, Hasher as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -126,9 +127,21 @@ pub struct StatusCache {
     /// The part of every fingerprint that all packages share; `None` when the cache is off or
     /// it cannot be told for certain (then every package is left to git).
     global: Option<u128>,
+    /// Answers from the cache and from git, for `-v`'s summary ([`StatusCache::counts`]).
+    hits: AtomicUsize,
+    asked: AtomicUsize,
 }
 
 impl StatusCache {
+    /// How many packages were answered from the cache and how many by git (or the in-process
+    /// read of a clean work tree), in this run.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.asked.load(Ordering::Relaxed),
+        )
+    }
+
     /// The cache of the workspace at `root`; `writable`: whether [`StatusCache::save`] may
     /// write it.
     pub fn open(root: &Path, writable: bool) -> Self {
@@ -152,6 +165,8 @@ impl StatusCache {
             store,
             racy,
             global,
+            hits: AtomicUsize::new(0),
+            asked: AtomicUsize::new(0),
         }
     }
 
@@ -161,6 +176,8 @@ impl StatusCache {
             store: Store::off(root),
             racy: DEFAULT_RACY,
             global: None,
+            hits: AtomicUsize::new(0),
+            asked: AtomicUsize::new(0),
         }
     }
 
@@ -222,6 +239,7 @@ impl StatusCache {
         usable: impl Fn(&Summary, Option<&Paths>) -> bool,
     ) -> Result<Answer, GitError> {
         let Some(global) = self.global else {
+            self.asked.fetch_add(1, Ordering::Relaxed);
             return git.status().map(Answer::Asked);
         };
         let start = now_ns();
@@ -231,8 +249,10 @@ impl StatusCache {
             && usable(&hit, paths.as_ref())
         {
             tracing::debug!("{key}: status cache hit");
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Answer::Cached(hit, paths));
         }
+        self.asked.fetch_add(1, Ordering::Relaxed);
         let status = git.status()?;
         let summary = Summary::from(&status);
         if let Some(fp) = before {

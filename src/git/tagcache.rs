@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -173,6 +173,10 @@ struct CachedTag {
 #[derive(Debug)]
 pub struct TagCache {
     store: Store<Entry>,
+    /// Tag distances answered without git (cached, or no tag) and counted by git, for `-v`'s
+    /// summary ([`TagCache::counts`]).
+    cached: AtomicUsize,
+    counted: AtomicUsize,
 }
 
 /// Whether `RELEASE_TOOL_NO_CACHE` turns the caches off.
@@ -186,6 +190,8 @@ impl TagCache {
     pub fn open(root: &Path, writable: bool) -> Self {
         Self {
             store: Store::open(root, FILE, FORMAT, writable),
+            cached: AtomicUsize::new(0),
+            counted: AtomicUsize::new(0),
         }
     }
 
@@ -193,7 +199,18 @@ impl TagCache {
     pub fn off(root: &Path) -> Self {
         Self {
             store: Store::off(root),
+            cached: AtomicUsize::new(0),
+            counted: AtomicUsize::new(0),
         }
+    }
+
+    /// How many packages' tag distances [`TagCache::tag_distances`] answered without git (from
+    /// the cache, or no tag at all) and how many git counted, in this run.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.cached.load(Ordering::Relaxed),
+            self.counted.load(Ordering::Relaxed),
+        )
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
@@ -240,6 +257,7 @@ impl TagCache {
         let files = git.files();
         let disk = files.as_ref().and_then(|f| f.tags(prefix));
         if disk.as_ref().is_some_and(Vec::is_empty) {
+            self.cached.fetch_add(1, Ordering::Relaxed);
             return Ok(Vec::new());
         }
         let cacheable = self.store.is_on()
@@ -250,8 +268,10 @@ impl TagCache {
             && let Some(disk) = &disk
             && let Some(hit) = self.lookup(key, head, prefix, disk)
         {
+            self.cached.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
+        self.counted.fetch_add(1, Ordering::Relaxed);
         let tags = git.tags_with_distance(prefix, head)?;
         if cacheable {
             let mut cached: Option<Vec<CachedTag>> = tags

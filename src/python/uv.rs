@@ -24,6 +24,8 @@ pub const DEFAULT_UV_VERSION: &str = "0.13.9";
 pub struct Uv {
     program: PathBuf,
     env: Vec<(String, String)>,
+    /// `--quiet` flags given to a streamed run (0 to 2): the command's `-q`.
+    quiet: u8,
 }
 
 /// `uv` in the directory of the running executable: `pip install release-tool` or
@@ -121,6 +123,7 @@ impl Uv {
         let uv = Self {
             program,
             env: Vec::new(),
+            quiet: 0,
         };
         uv.check_version()?;
         Ok(uv)
@@ -199,6 +202,7 @@ impl Uv {
         Ok(Self {
             program,
             env: Vec::new(),
+            quiet: 0,
         })
     }
 
@@ -235,16 +239,22 @@ impl Uv {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
-    /// Run uv in `dir` with its output streamed to our stderr. `-q` is passed on (`-q` gives uv
-    /// `--quiet`, `-qq` gives it `--quiet --quiet`: errors only), so `sync dev -qq` prints no
-    /// resolution lines.
+    /// The same handle passing the command's `-q` on to uv ([`Uv::run_streaming`]): `-q` gives
+    /// uv `--quiet`, `-qq` (or more) `--quiet --quiet` (its errors only).
+    #[must_use]
+    pub fn quiet(mut self, quiet: u8) -> Self {
+        self.quiet = quiet.min(2);
+        self
+    }
+
+    /// Run uv in `dir` with its output streamed to our stderr, with the handle's quietness
+    /// ([`Uv::quiet`]) passed on, so `sync dev -qq` prints no resolution lines.
     pub fn run_streaming<I, S>(&self, dir: &Path, args: I) -> Result<()>
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let quiet = usize::from((-crate::core::ui::verbosity()).clamp(0, 2).unsigned_abs());
-        let args: Vec<OsString> = std::iter::repeat_n(OsString::from("--quiet"), quiet)
+        let args: Vec<OsString> = std::iter::repeat_n(OsString::from("--quiet"), self.quiet.into())
             .chain(args.into_iter().map(Into::into))
             .collect();
         let process = self.process(dir, args);

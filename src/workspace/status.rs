@@ -67,6 +67,50 @@ pub struct StatusReport {
     /// `[tool.release_tool.groups]`: group → its members (omitted when there is none).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub groups: std::collections::BTreeMap<String, Vec<String>>,
+    /// How the rows were read (for `-v`; not part of the JSON).
+    #[serde(skip)]
+    pub checked: Checked,
+}
+
+/// How `status` read its rows: what `-v` says after the table.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    /// Packages with a repository of their own whose `git status` came from the status cache,
+    /// and those asked of git.
+    pub status_cached: usize,
+    pub status_asked: usize,
+    /// Tag distances answered without git (cached, or no tag), and counted by git.
+    pub tags_cached: usize,
+    pub tags_counted: usize,
+    /// In-tree packages (read from the root's one `git status` and one `git log`).
+    pub in_tree: usize,
+    /// Whether the remotes were fetched first (`--fetch`).
+    pub fetched: bool,
+}
+
+impl Checked {
+    /// The summary's details: `3 from the status cache, 0 with git status; tag distances: 3
+    /// cached, 0 counted by git`.
+    pub fn describe(&self) -> String {
+        use crate::core::text::count;
+        let mut parts = Vec::new();
+        if self.fetched {
+            parts.push("remotes fetched first".to_owned());
+        }
+        if self.status_cached + self.status_asked > 0 {
+            parts.push(format!(
+                "{} from the status cache, {} with git status; tag distances: {} cached, {} counted by git",
+                self.status_cached, self.status_asked, self.tags_cached, self.tags_counted
+            ));
+        }
+        if self.in_tree > 0 {
+            parts.push(format!(
+                "{} from the root's history",
+                count(self.in_tree, "in-tree package")
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
 /// What `status` says of the product (docs/release.md, "The product").
@@ -229,11 +273,21 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
     let paths: BTreeSet<&str> = ws.packages.iter().map(|p| p.rel_path.as_str()).collect();
     cache.save(|key| paths.contains(key));
     status_cache.save(|key| paths.contains(key));
+    let (status_cached, status_asked) = status_cache.counts();
+    let (tags_cached, tags_counted) = cache.counts();
     Ok(StatusReport {
         root: ws.root.display().to_string(),
         product: product_status(ws, &rows),
         groups: ws.config.groups.clone(),
         packages: rows,
+        checked: Checked {
+            status_cached,
+            status_asked,
+            tags_cached,
+            tags_counted,
+            in_tree: in_tree.len(),
+            fetched: req.fetch,
+        },
     })
 }
 

@@ -39,6 +39,7 @@ mod migrate;
 mod no_lost_work;
 mod output;
 mod publish;
+mod quiet_verbose;
 mod real_workspace;
 mod redaction;
 mod release_assets;

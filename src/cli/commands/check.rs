@@ -16,8 +16,10 @@ pub struct CheckArgs {
 
 /// Run `check`.
 pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let mut timings = ui::Timings::start();
     let ws = Workspace::discover(&super::start_dir(global))?;
     ws.print_warnings();
+    timings.phase("discover");
     let report = crate::manage::check::run(
         &ws,
         &CheckRequest {
@@ -25,11 +27,25 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
             skip_locks: args.no_locks,
         },
     )?;
+    timings.phase("check");
     if global.json {
         ui::print_json(&report)?;
     } else {
         print_report(&report);
     }
+    timings.phase("render");
+    timings.report(
+        &format!(
+            "Checked {}",
+            crate::core::text::count(ws.packages.len(), "package")
+        ),
+        &format!(
+            "{} ({}), {}",
+            crate::core::text::count(report.checks.len(), "check"),
+            report.checks.join(", "),
+            crate::core::text::count(report.problems.len(), "problem")
+        ),
+    );
     Ok(if report.ok {
         ExitKind::Success
     } else {

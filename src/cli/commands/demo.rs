@@ -68,7 +68,7 @@ pub fn run(args: &DemoArgs, global: &GlobalArgs) -> Result<ExitKind> {
         None
     } else {
         match Uv::find() {
-            Ok(uv) => Some(uv),
+            Ok(uv) => Some(uv.quiet(global.quiet)),
             Err(e) => {
                 ui::warn(&format!(
                     "{e:#}: skipping `sync dev`, the editable-install check, `sync prod` and the image"

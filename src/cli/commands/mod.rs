@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use crate::app::Settings;
 use crate::cli::{Command, GlobalArgs};
 use crate::core::error::ExitKind;
+use crate::core::ui;
 
 /// Dispatch a parsed command line.
 pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
@@ -54,6 +55,27 @@ pub fn dispatch(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKi
         .with_hint(format!("run `release-tool {name}` without --json"))
         .into());
     }
+    let timings = ui::Timings::start();
+    let outcome = run(command, global);
+    // `-v`: how long the command took (`status` and `check` say more: what they read).
+    if !matches!(command, Command::Status(_) | Command::Check(_)) {
+        timings.report(&format!("Ran `{}`", command_name(command)), "");
+    }
+    outcome
+}
+
+/// The command's name as typed (`release`): its variant's name in lower case (every command
+/// is one word).
+fn command_name(command: &Command) -> String {
+    let debug = format!("{command:?}");
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
+fn run(command: &Command, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     match command {
         Command::Init(a) => init::run(a, global),
         Command::New(a) => new::run(a, global),

@@ -79,7 +79,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         );
         return Ok(ExitKind::Success);
     }
-    let uv = Uv::find()?;
+    let uv = Uv::find()?.quiet(global.quiet);
     let jobs = ws.config.effective_jobs(global.jobs());
     let results = publish::execute(&plan, &uv, jobs, &mut report_line);
     if settings.json {

@@ -18,19 +18,30 @@ pub struct StatusArgs {
 
 /// Run `status`.
 pub fn run(args: &StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
+    let mut timings = ui::Timings::start();
     let ws = Workspace::discover(&super::start_dir(global))?;
     ws.print_warnings();
+    timings.phase("discover");
     let request = StatusRequest {
         packages: global.packages.clone(),
         fetch: args.fetch,
         jobs: global.jobs(),
     };
     let report = crate::workspace::status::run(&ws, &request)?;
+    timings.phase("read");
     if global.json {
         ui::print_json(&report)?;
     } else {
         print_report(&report);
     }
+    timings.phase("render");
+    timings.report(
+        &format!(
+            "Read {}",
+            crate::core::text::count(report.packages.len(), "package")
+        ),
+        &report.checked.describe(),
+    );
     Ok(if report.has_errors() {
         ExitKind::Failure
     } else {

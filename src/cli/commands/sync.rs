@@ -32,7 +32,7 @@ pub fn run(args: &SyncArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let uv = if global.dry_run {
         None
     } else {
-        Some(Uv::find()?)
+        Some(Uv::find()?.quiet(global.quiet))
     };
     let plan = env::plan_sync(&ws, mode, global.jobs())?;
     if super::run_plan(&plan, &global.flags(), uv.as_ref())? {
