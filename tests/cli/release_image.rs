@@ -265,3 +265,40 @@ fn a_stale_dockerfile_or_no_push_refuses_the_image_and_changes_nothing() {
     assert_eq!(w.state(), before);
     assert!(engine_log(&log).is_empty());
 }
+
+/// `--no-image` wins over `on_release = true` (the generated `release.yml` passes it, its own
+/// steps build the image): no engine step is planned or run; with `--image` it is refused.
+#[test]
+fn no_image_keeps_on_release_from_building_the_image() {
+    let w = world("on_release = true\n", true);
+    let (bin, log) = fake_engine(&w);
+    let args = ["--bump", "minor", "--push", "--no-image"];
+    let mut dry = args.to_vec();
+    dry.extend(["--dry-run", "--json"]);
+    let (stdout, _) = ok(&release_with_engine(&w, &bin, &dry, &[]));
+    let steps: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["action"] != "engine"),
+        "{stdout}"
+    );
+    let before = w.state();
+    let out = release_with_engine(
+        &w,
+        &bin,
+        &["--bump", "minor", "--push", "--image", "--no-image"],
+        &[],
+    );
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--no-image"), "{stderr}");
+    assert_eq!(w.state(), before);
+    let (_, stderr) = ok(&release_with_engine(&w, &bin, &args, &[]));
+    assert!(engine_log(&log).is_empty(), "{stderr}");
+    assert!(!stderr.contains("the image is built"), "{stderr}");
+    assert_eq!(git(&w.remote("a"), &["tag", "--list"]), "v0.1.0\nv0.2.0\n");
+    assert_eq!(w.journal().unwrap()["request"]["no_image"], true);
+}
