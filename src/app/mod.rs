@@ -72,6 +72,16 @@ pub fn run_lock(
 /// Print a plan (`--dry-run`) or execute it. The dry-run output and the real run come from
 /// the same plan. Returns whether it ran.
 pub fn run_plan(plan: &Plan, settings: &Settings, uv: Option<&Uv>) -> Result<bool> {
+    run_plan_llm(plan, settings, uv, None)
+}
+
+/// [`run_plan`] with the model the plan's LLM steps call (`changes --llm`, `notes --llm`).
+pub fn run_plan_llm(
+    plan: &Plan,
+    settings: &Settings,
+    uv: Option<&Uv>,
+    llm: Option<&dyn crate::plan::Ask>,
+) -> Result<bool> {
     if settings.dry_run {
         plan.refuse_links(&[])?;
         if settings.json {
@@ -87,6 +97,9 @@ pub fn run_plan(plan: &Plan, settings: &Settings, uv: Option<&Uv>) -> Result<boo
         }
         return Ok(false);
     }
-    plan.execute(uv)?;
+    match llm {
+        Some(llm) => plan.execute_with_llm(uv, llm)?,
+        None => plan.execute(uv)?,
+    }
     Ok(true)
 }

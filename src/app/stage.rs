@@ -76,14 +76,16 @@ pub fn run(
 }
 
 /// The stage's plan; a `release --push` with `--image` (or `on_release = true` in
-/// `[tool.release_tool.docker]`) gets the image's build and push as its last steps, after
+/// `[tool.release_tool.docker]`, unless `--no-image`) gets the image's build and push as its last steps, after
 /// every tag and pin is pushed (`docker::plan_release_image`). The engine is found while
 /// planning, so that a missing one refuses the run before anything changes (a dry run shows
 /// the configured engine's commands instead, with a warning).
 fn plan_stage(ws: &Workspace, settings: &Settings, req: &Request) -> Result<release::Planned> {
     let mut planned = req.plan(ws)?;
-    let image =
-        req.stage == Stage::Release && req.push && (req.image || ws.config.docker.on_release);
+    let image = req.stage == Stage::Release
+        && req.push
+        && !req.no_image
+        && (req.image || ws.config.docker.on_release);
     if !image || planned.plan.is_empty() {
         return Ok(planned);
     }

@@ -966,7 +966,7 @@ pub fn plan(
             container = plan_run(&mut plan, ws, s, engine, cmd, &references, &name)?;
         }
         if actions.push {
-            plan_push(&mut plan, ws, s, engine, &references, &mut notes);
+            plan_push(&mut plan, ws, s, engine, &references, None, &mut notes);
         }
     }
     Ok(Planned {
@@ -1094,7 +1094,30 @@ pub fn plan_release_image(
     let secrets = build_secrets(ws, &input, &Actions::default(), env, &mut notes)?;
     let spec = build_spec(&input, &stamp, &references, secrets);
     plan.engine(None, &ws.root, engine.name(), engine.build_argv(&spec));
-    plan_push(plan, ws, s, engine, &references, &mut notes);
+    // The product's forge release gets the pushed image's digest as an asset, when it gets
+    // assets at all (its prod lock is attached: a forge, a token, assets on).
+    let attach = product_release_assets(plan);
+    let digest = attach.as_ref().map(|_| crate::plan::ImageDigest {
+        file: ws
+            .root
+            .join(crate::core::fsutil::STATE_DIR)
+            .join("image")
+            .join(IMAGE_DIGEST_FILE),
+        image: name.clone(),
+    });
+    plan_push(plan, ws, s, engine, &references, digest.clone(), &mut notes);
+    if let (Some((repo, tag)), Some(digest)) = (attach, digest) {
+        plan.forge(
+            None,
+            crate::forge::ForgeCall {
+                repo,
+                action: crate::forge::ForgeAction::UploadAssets {
+                    tag,
+                    paths: vec![digest.file],
+                },
+            },
+        );
+    }
     Ok(ReleaseImage { references, notes })
 }
 
@@ -1239,22 +1262,56 @@ fn plan_run(
     Ok((engine.kind == crate::engine::EngineKind::Buildah).then_some(name))
 }
 
-/// `--push`: every reference pushed (insecure registries without TLS verification).
+/// The asset the product's release carries: `<image>@sha256:…` of the pushed image.
+pub const IMAGE_DIGEST_FILE: &str = "image-digest.txt";
+
+/// The repository and tag of the product's forge release when the plan attaches assets to it
+/// (a root step uploading to a release the plan creates).
+fn product_release_assets(plan: &Plan) -> Option<(String, String)> {
+    use crate::forge::ForgeAction;
+    let root_calls = || {
+        plan.steps.iter().filter_map(|step| match &step.kind {
+            crate::plan::StepKind::Forge { call } if step.package.is_none() => Some(call),
+            _ => None,
+        })
+    };
+    root_calls().find_map(|call| match &call.action {
+        ForgeAction::UploadAssets { tag, .. }
+            if root_calls().any(|c| {
+                c.repo == call.repo
+                    && matches!(&c.action, ForgeAction::CreateRelease { tag: t, .. } if t == tag)
+            }) =>
+        {
+            Some((call.repo.clone(), tag.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// `--push`: every reference pushed (insecure registries without TLS verification); the first
+/// keeps the pushed digest when `digest` says where (the other tags name the same image).
 fn plan_push(
     plan: &mut Plan,
     ws: &Workspace,
     s: &Settings,
     engine: &Engine,
     references: &[String],
+    mut digest: Option<crate::plan::ImageDigest>,
     notes: &mut Vec<String>,
 ) {
     for reference in references {
-        plan.engine(
-            None,
-            &ws.root,
-            engine.name(),
-            engine.push_argv(reference, s.is_insecure(reference)),
-        );
+        let insecure = s.is_insecure(reference);
+        if let Some(d) = digest.take() {
+            let args = engine.push_argv_with_digest(reference, insecure, &d.file);
+            plan.engine_push(&ws.root, engine.name(), args, d);
+        } else {
+            plan.engine(
+                None,
+                &ws.root,
+                engine.name(),
+                engine.push_argv(reference, insecure),
+            );
+        }
     }
     if engine.kind == crate::engine::EngineKind::Docker
         && references.iter().any(|r| s.is_insecure(r))

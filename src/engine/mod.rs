@@ -204,6 +204,22 @@ impl Engine {
         args
     }
 
+    /// [`Engine::push_argv`] keeping the pushed digest in `file`: podman and buildah write it
+    /// there (`--digestfile`); docker prints it (the executor reads it from the output).
+    pub fn push_argv_with_digest(
+        &self,
+        reference: &str,
+        insecure: bool,
+        file: &Path,
+    ) -> Vec<String> {
+        let mut args = self.push_argv(reference, insecure);
+        if self.kind != EngineKind::Docker {
+            args.insert(1, "--digestfile".to_owned());
+            args.insert(2, file.display().to_string());
+        }
+        args
+    }
+
     /// The arguments that push `reference` (`name:tag`) to its registry.
     pub fn push_argv(&self, reference: &str, insecure: bool) -> Vec<String> {
         let mut args = vec!["push".to_owned()];
@@ -262,6 +278,12 @@ impl Engine {
     /// order) to our stderr unless `quiet`. A failure is an error naming the command, the exit
     /// code and the last build step the engine started, with a hint for known causes.
     pub fn run(&self, dir: &Path, args: &[String], quiet: bool) -> Result<()> {
+        self.run_digest(dir, args, quiet).map(drop)
+    }
+
+    /// [`Engine::run`], returning the last image digest the engine printed
+    /// (`<tag>: digest: sha256:… size: …`, as `docker push` ends).
+    pub fn run_digest(&self, dir: &Path, args: &[String], quiet: bool) -> Result<Option<String>> {
         let mut process = Process::new(self.program.as_os_str(), dir)
             .named(self.name())
             .args(args);
@@ -271,10 +293,14 @@ impl Engine {
         }
         let mut tail: VecDeque<String> = VecDeque::new();
         let mut step: Option<String> = None;
+        let mut digest: Option<String> = None;
         let exit = process
             .run_lines(!quiet, |line| {
                 if let Some(s) = step_of(line) {
                     step = Some(s);
+                }
+                if let Some(d) = printed_digest(line) {
+                    digest = Some(d);
                 }
                 if tail.len() == TAIL_LINES {
                     tail.pop_front();
@@ -283,7 +309,7 @@ impl Engine {
             })
             .map_err(|e| UserError::failure(e.to_string()).with_hint(INSTALL_HINT))?;
         if exit.success() {
-            return Ok(());
+            return Ok(digest);
         }
         let output: Vec<String> = tail.into_iter().collect();
         let mut message = format!("`{}` failed ({exit})", shorten(&process.display()));
@@ -298,6 +324,23 @@ impl Engine {
             .with_hint(failure_hint(self.kind, &output.join("\n")))
             .into())
     }
+}
+
+/// Whether `text` is an image digest: `sha256:` and 64 lowercase hex digits.
+pub fn is_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The digest of a line `docker push` ends with (`1.0: digest: sha256:… size: 1234`).
+fn printed_digest(line: &str) -> Option<String> {
+    let (_, rest) = line.split_once("digest: ")?;
+    let digest = rest.split_whitespace().next()?;
+    is_digest(digest).then(|| digest.to_owned())
 }
 
 /// Output lines kept for an error message.
@@ -464,6 +507,43 @@ mod tests {
         let docker = words(EngineKind::Docker);
         assert!(docker.starts_with("build --progress=plain -f "), "{docker}");
         assert!(!docker.contains("tls-verify"), "{docker}");
+    }
+
+    #[test]
+    fn the_pushed_digest_comes_from_the_digest_file_or_dockers_output() {
+        let hex = "0123456789abcdef".repeat(4);
+        let file = Path::new("/w/.release_tool/image/image-digest.txt");
+        assert_eq!(
+            Engine::unchecked(EngineKind::Buildah).push_argv_with_digest("r/app:1", false, file),
+            [
+                "push",
+                "--digestfile",
+                "/w/.release_tool/image/image-digest.txt",
+                "r/app:1",
+                "docker://r/app:1"
+            ]
+        );
+        assert_eq!(
+            Engine::unchecked(EngineKind::Podman).push_argv_with_digest("r/app:1", false, file),
+            [
+                "push",
+                "--digestfile",
+                "/w/.release_tool/image/image-digest.txt",
+                "r/app:1"
+            ]
+        );
+        assert_eq!(
+            Engine::unchecked(EngineKind::Docker).push_argv_with_digest("r/app:1", false, file),
+            ["push", "r/app:1"]
+        );
+        assert_eq!(
+            printed_digest(&format!("1: digest: sha256:{hex} size: 1234")),
+            Some(format!("sha256:{hex}"))
+        );
+        assert_eq!(printed_digest("1: digest: sha256:abc size: 1"), None);
+        assert_eq!(printed_digest("Pushing layer"), None);
+        assert!(is_digest(&format!("sha256:{hex}")));
+        assert!(!is_digest(&format!("sha256:{}", hex.to_uppercase())));
     }
 
     #[test]

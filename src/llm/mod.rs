@@ -21,16 +21,13 @@ use anyhow::Result;
 use minijinja::Value;
 
 use crate::config::Config;
-use crate::plan::{Plan, StepJson, StepKind};
+use crate::plan::{Plan, StepKind};
 use crate::release::notes::PackageNotes;
 use crate::release::stages::{self, PackageChanges};
 use crate::workspace::Workspace;
 
 pub use client::{Answer, CallError, Client};
 pub use prompts::{Kind, Prompts};
-
-/// Requests sent at the same time, at most (rate limits).
-pub const MAX_PARALLEL_REQUESTS: usize = 4;
 
 /// One message to ask the model for.
 #[derive(Clone, Debug)]
@@ -310,7 +307,8 @@ pub fn with_product_notes(bundle: String, rel: &str, notes: &str) -> String {
     out
 }
 
-/// The dry-run line of a job: `POST <endpoint> (model m, N-byte prompt) → <file>`.
+/// The dry-run line of a job: `POST <endpoint> (model m, N-byte prompt) → <file>` (as the
+/// plan renders its [`StepKind::Llm`] step).
 pub fn describe(job: &Job, endpoint: &str, model: &str) -> String {
     format!(
         "POST {endpoint} (model {model}, {}-byte prompt) → {}",
@@ -319,14 +317,21 @@ pub fn describe(job: &Job, endpoint: &str, model: &str) -> String {
     )
 }
 
-/// Where each job's line goes among the plan's steps: before the step that writes its file,
-/// else after the last step of its package, else at the end.
+/// Where each job's step goes among the plan's steps: right after the step that writes its
+/// file (the template or empty file is written first, so that a call that fails leaves the
+/// file to fill by hand, and the answer then replaces it), else after the last step of its
+/// package, else at the end. Writes that depend on the answers (the product's combined notes,
+/// `prompt.md`) come after the package steps, so after these.
 fn positions(plan: &Plan, jobs: &[Job]) -> Vec<usize> {
     jobs.iter()
         .map(|job| {
-            let writes = plan.steps.iter().position(
-                |s| matches!(&s.kind, StepKind::WriteFile { path, .. } if *path == job.target),
-            );
+            let writes = plan
+                .steps
+                .iter()
+                .position(
+                    |s| matches!(&s.kind, StepKind::WriteFile { path, .. } if *path == job.target),
+                )
+                .map(|i| i + 1);
             let after_package = || {
                 plan.steps
                     .iter()
@@ -338,46 +343,37 @@ fn positions(plan: &Plan, jobs: &[Job]) -> Vec<usize> {
         .collect()
 }
 
-/// The plan with the LLM requests in it, as docs/reference.md §4 JSON steps (`action = "llm"`).
-pub fn dry_run_json(plan: &Plan, jobs: &[Job], endpoint: &str, model: &str) -> Vec<StepJson> {
-    let at = positions(plan, jobs);
-    let steps = plan.to_json();
-    let mut out = Vec::new();
-    for i in 0..=steps.len() {
-        for (job, _) in jobs.iter().zip(&at).filter(|(_, p)| **p == i) {
-            out.push(StepJson {
-                package: Some(job.package.clone()),
-                action: "llm",
-                detail: describe(job, endpoint, model),
-            });
-        }
-        if let Some(step) = steps.get(i) {
-            out.push(step.clone());
-        }
-    }
-    out
+/// One [`StepKind::Llm`] step per job in `plan`, where [`positions`] says: the model calls are
+/// steps of the command's plan, shown by `--dry-run` (`action = "llm"` in `--json`) where
+/// they run, and run by the executor with the [`Asker`].
+pub fn add_steps(ws: &Workspace, plan: &mut Plan, jobs: &[Job]) {
+    let cfg = &ws.config.llm;
+    add_steps_with(plan, jobs, &client::endpoint(cfg), &cfg.model);
 }
 
-/// The human rendering of the plan with the LLM requests in it (`pkg: llm POST …`).
-pub fn dry_run_text(plan: &Plan, jobs: &[Job], endpoint: &str, model: &str) -> String {
+fn add_steps_with(plan: &mut Plan, jobs: &[Job], endpoint: &str, model: &str) {
     let at = positions(plan, jobs);
-    let mut out = String::new();
-    for i in 0..=plan.steps.len() {
-        for (job, _) in jobs.iter().zip(&at).filter(|(_, p)| **p == i) {
-            let _ = writeln!(
-                out,
-                "{}: llm {}",
-                job.package,
-                describe(job, endpoint, model)
-            );
-        }
-        if let Some(step) = plan.steps.get(i) {
-            let mut single = Plan::new(plan.root.clone());
-            single.steps.push(step.clone());
-            out.push_str(&single.render());
-        }
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    // From the back, so that earlier positions stay valid; jobs at the same place keep their
+    // order.
+    order.sort_by(|a, b| at[*b].cmp(&at[*a]).then(b.cmp(a)));
+    for i in order {
+        let job = &jobs[i];
+        let mut single = Plan::new(plan.root.clone());
+        single.llm(
+            Some(&job.package),
+            StepKind::Llm {
+                target: job.target.clone(),
+                endpoint: endpoint.to_owned(),
+                model: model.to_owned(),
+                system: job.system.clone(),
+                user: job.user.clone(),
+                header: job.header.clone(),
+            },
+        );
+        let step = single.steps.pop().expect("one step");
+        plan.steps.insert(at[i], step);
     }
-    out
 }
 
 /// Set the content `path` gets from the plan: the step that writes it now writes `content`;
@@ -392,29 +388,6 @@ pub fn set_content(plan: &mut Plan, package: &str, path: &Path, content: String)
         }
     }
     plan.write(Some(package), path, content);
-}
-
-/// Ask for every job, `parallel` at a time, in job order. After a fatal error (rejected key,
-/// wrong endpoint, service down) the jobs not yet started are not sent: `None`.
-pub fn ask_all(
-    client: &Client,
-    jobs: &[Job],
-    parallel: usize,
-    on_retry: &(dyn Fn(&str) + Sync),
-) -> Vec<Option<Result<Answer, CallError>>> {
-    let stop = AtomicBool::new(false);
-    crate::core::parallel::map(jobs, parallel.clamp(1, MAX_PARALLEL_REQUESTS), |job| {
-        if stop.load(Ordering::SeqCst) {
-            return None;
-        }
-        let result = client.complete(&job.package, &job.system, &job.user, on_retry);
-        if let Err(e) = &result
-            && e.fatal
-        {
-            stop.store(true, Ordering::SeqCst);
-        }
-        Some(result)
-    })
 }
 
 /// What asking the model gave.
@@ -434,8 +407,9 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Print the plan of a `--dry-run --llm` (no request is made): the steps with one `llm` line per
-/// message to ask for, a warning when the key is missing, and what each prompt leaves out.
+/// Print the plan of a `--dry-run --llm` (no request is made): the steps, the model calls
+/// among them ([`add_steps`]), a warning when the key is missing, and what each prompt leaves
+/// out.
 pub fn print_dry_run(
     ws: &Workspace,
     plan: &Plan,
@@ -444,11 +418,10 @@ pub fn print_dry_run(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<()> {
     let cfg = &ws.config.llm;
-    let endpoint = client::endpoint(cfg);
     if json {
-        crate::core::ui::print_json(&dry_run_json(plan, jobs, &endpoint, &cfg.model))?;
+        crate::core::ui::print_json(&plan.to_json())?;
     } else {
-        crate::core::ui::print_text(&dry_run_text(plan, jobs, &endpoint, &cfg.model));
+        crate::core::ui::print_text(&plan.render());
         for job in jobs {
             if let Some(note) = job.filtered_note() {
                 crate::core::ui::note(&note);
@@ -456,7 +429,7 @@ pub fn print_dry_run(
         }
         crate::core::ui::note(&format!(
             "Dry run: {} planned, {} of them {}; nothing sent, nothing changed",
-            crate::core::text::count(plan.steps.len() + jobs.len(), "step"),
+            crate::core::text::count(plan.steps.len(), "step"),
             jobs.len(),
             crate::core::text::noun(jobs.len(), "LLM request")
         ));
@@ -467,40 +440,85 @@ pub fn print_dry_run(
     Ok(())
 }
 
-/// Ask the model for every job and put the answers into `plan` as the content of their message
-/// files. The client is made first: a missing key or a bad `base_url` is a usage error before
-/// anything is sent or written.
-pub fn fill(
-    ws: &Workspace,
-    plan: &mut Plan,
-    jobs: &[Job],
-    parallel: usize,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Filled> {
-    let client = Client::from_config(&ws.config.llm, env)?;
-    for job in jobs {
-        if let Some(note) = job.filtered_note() {
-            crate::core::ui::note(&note);
-        }
-    }
-    let results = ask_all(&client, jobs, parallel, &|line| crate::core::ui::warn(line));
-    let mut filled = Filled::default();
-    for (i, (job, result)) in jobs.iter().zip(results).enumerate() {
-        match result {
-            Some(Ok(answer)) => {
-                set_content(
-                    plan,
-                    &job.package,
-                    &job.target,
-                    format!("{}{}", job.header, answer.text),
-                );
-                filled.answered.push((i, answer));
+/// The model behind the plan's [`StepKind::Llm`] steps ([`crate::plan::Ask`]): one request per
+/// step, with the client's retries; after a fatal error (rejected key, wrong endpoint, service
+/// down) the steps not yet run send nothing. What each job got is kept for [`report`].
+pub struct Asker<'a> {
+    client: Client,
+    jobs: &'a [Job],
+    stop: AtomicBool,
+    results: std::sync::Mutex<Vec<Option<Result<Answer, CallError>>>>,
+}
+
+impl<'a> Asker<'a> {
+    /// The client is made first: a missing key or a bad `base_url` is a usage error before
+    /// anything is sent or written. Says what each prompt leaves out.
+    pub fn new(
+        ws: &Workspace,
+        jobs: &'a [Job],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        let client = Client::from_config(&ws.config.llm, env)?;
+        for job in jobs {
+            if let Some(note) = job.filtered_note() {
+                crate::core::ui::note(&note);
             }
-            Some(Err(e)) => filled.failed.push((job.package.clone(), e.error)),
-            None => filled.not_sent.push(job.package.clone()),
         }
+        Ok(Self {
+            client,
+            jobs,
+            stop: AtomicBool::new(false),
+            results: std::sync::Mutex::new((0..jobs.len()).map(|_| None).collect()),
+        })
     }
-    Ok(filled)
+
+    /// What the steps got: the answers, the failures, the jobs never asked.
+    pub fn into_filled(self) -> Filled {
+        let results = self
+            .results
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut filled = Filled::default();
+        for (i, (job, result)) in self.jobs.iter().zip(results).enumerate() {
+            match result {
+                Some(Ok(answer)) => filled.answered.push((i, answer)),
+                Some(Err(e)) => filled.failed.push((job.package.clone(), e.error)),
+                None => filled.not_sent.push(job.package.clone()),
+            }
+        }
+        filled
+    }
+}
+
+impl crate::plan::Ask for Asker<'_> {
+    fn ask(&self, package: &str, system: &str, user: &str) -> std::result::Result<String, String> {
+        let Some(i) = self
+            .jobs
+            .iter()
+            .position(|j| j.package == package && j.user == user)
+        else {
+            return Err(format!("no LLM job for {package}"));
+        };
+        if self.stop.load(Ordering::SeqCst) {
+            return Err("not asked after an earlier LLM error".to_owned());
+        }
+        let result = self
+            .client
+            .complete(package, system, user, &|line| crate::core::ui::warn(line));
+        let out = match &result {
+            Ok(answer) => Ok(answer.text.clone()),
+            Err(e) => {
+                if e.fatal {
+                    self.stop.store(true, Ordering::SeqCst);
+                }
+                Err(e.error.message.clone())
+            }
+        };
+        self.results
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(result);
+        out
+    }
 }
 
 /// After the plan ran: say what the model wrote, and turn failures into the command's error
@@ -602,7 +620,7 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_lines_sit_before_the_write_of_their_file() {
+    fn llm_steps_sit_right_after_the_write_of_their_file() {
         let mut plan = Plan::new("/r");
         plan.write(
             Some("a"),
@@ -614,13 +632,19 @@ mod tests {
             "/r/release_tool/changes/a/commit_message.txt",
             "",
         );
+        plan.write(None, "/r/release_tool/changes/prompt.md", "p");
         let jobs = [job("a", "U"), job("b", "U")];
-        let json = dry_run_json(&plan, &jobs, "http://h/v1/chat/completions", "m");
+        add_steps_with(&mut plan, &jobs, "http://h/v1/chat/completions", "m");
+        let json = plan.to_json();
         let actions: Vec<&str> = json.iter().map(|s| s.action).collect();
-        assert_eq!(actions, ["create", "llm", "create", "llm"]);
+        assert_eq!(actions, ["create", "create", "llm", "create", "llm"]);
         assert_eq!(
-            json[1].detail,
+            json[2].detail,
             "POST http://h/v1/chat/completions (model m, 7-byte prompt) → release_tool/changes/a/commit_message.txt"
+        );
+        assert_eq!(
+            json[2].detail,
+            describe(&jobs[0], "http://h/v1/chat/completions", "m")
         );
         let mut other = Plan::new("/r");
         other.write(
@@ -629,15 +653,15 @@ mod tests {
             "x",
         );
         other.write(None, "/r/release_tool/changes/prompt.md", "p");
-        let json = dry_run_json(&other, &jobs[..1], "e", "m");
-        let actions: Vec<&str> = json.iter().map(|s| s.action).collect();
+        add_steps_with(&mut other, &jobs[..1], "e", "m");
+        let actions: Vec<&str> = other.to_json().iter().map(|s| s.action).collect();
         assert_eq!(
             actions,
             ["create", "llm", "create"],
             "after its package's steps"
         );
-        let text = dry_run_text(&plan, &jobs, "http://h/v1/chat/completions", "m");
-        assert!(text.contains("a: llm POST http://h/v1/chat/completions (model m, 7-byte prompt) → release_tool/changes/a/commit_message.txt\na: create release_tool/changes/a/commit_message.txt\n"), "{text}");
+        let text = plan.render();
+        assert!(text.contains("a: create release_tool/changes/a/commit_message.txt\na: llm POST http://h/v1/chat/completions (model m, 7-byte prompt) → release_tool/changes/a/commit_message.txt\n"), "{text}");
         assert_eq!(
             job("a", "U").filtered_note().unwrap(),
             "a: the prompt leaves out uv.lock (lock file); masks 2 secrets"

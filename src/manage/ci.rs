@@ -12,7 +12,8 @@
 //!
 //! `release.yml` also runs `release --push --bump <input>` by hand (`workflow_dispatch`), and,
 //! when `[tool.release_tool.docker]` names an `image`, builds and pushes the production image
-//! on the runner's `BuildKit` (`docker/build-push-action`, registry cache).
+//! on the runner's `BuildKit` (`docker/build-push-action`, registry cache); the release then
+//! runs with `--no-image`, so that `on_release = true` does not build the image a second time.
 //!
 //! The files are written through a [`Plan`], so `--dry-run` shows the diffs and an unchanged
 //! file is not written again.
@@ -265,14 +266,23 @@ jobs:
             )),
         );
     }
+    // The image job below builds the image: the release must not build it too (`on_release`).
+    let no_image = if image.is_some() {
+        "
+          # The image is built by this workflow's own steps below, not by the release
+          # (whatever `on_release` says)."
+    } else {
+        ""
+    };
     let _ = write!(
         out,
         "      - name: Release every package with commits since its last tag
 {when}        env:
           # The bump chosen when run by hand; `auto` on a push.
-          BUMP: ${{{{ inputs.bump || 'auto' }}}}
-        run: release-tool release --push --bump \"$BUMP\"
-"
+          BUMP: ${{{{ inputs.bump || 'auto' }}}}{no_image}
+        run: release-tool release --push{flag} --bump \"$BUMP\"
+",
+        flag = if image.is_some() { " --no-image" } else { "" },
     );
     if !opts.trunk {
         let _ = write!(

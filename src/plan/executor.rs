@@ -51,6 +51,8 @@ pub struct Options<'a> {
     pub quiet: bool,
     /// No progress bar (the engine's own output streams instead).
     pub no_progress: bool,
+    /// The model of LLM steps (`changes --llm`, `notes --llm`); `None` skips them.
+    pub llm: Option<&'a dyn crate::plan::Ask>,
 }
 
 /// A step that failed.
@@ -787,7 +789,9 @@ fn run_step(
             }
             Ok(Outcome::Ran(None))
         }
-        StepKind::Engine { dir, args, .. } => {
+        StepKind::Engine {
+            dir, args, digest, ..
+        } => {
             let engine = opts
                 .engine
                 .ok_or_else(|| anyhow!("no engine for `{}`", plan.headline(step)))?;
@@ -795,9 +799,45 @@ fn run_step(
                 crate::core::ui::section(&plan.headline(step));
             }
             let args = crate::plan::resolve_root_head(&plan.root, args)?;
+            if let Some(d) = digest {
+                // A digest left by an earlier push must not pass for this one's.
+                if let Some(parent) = d.file.parent() {
+                    fs_err::create_dir_all(parent)?;
+                }
+                match fs_err::remove_file(&d.file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                    _ => {}
+                }
+            }
             durable(shared, opts)?;
-            engine.run(dir, &args, opts.quiet)?;
+            let printed = engine.run_digest(dir, &args, opts.quiet)?;
+            if let Some(d) = digest {
+                keep_digest(d, printed.as_deref(), &plan.headline(step))?;
+            }
             Ok(Outcome::Ran(None))
+        }
+        StepKind::Llm {
+            target,
+            system,
+            user,
+            header,
+            ..
+        } => {
+            let Some(ask) = opts.llm else {
+                return Ok(Outcome::Skipped("no LLM client".to_owned()));
+            };
+            match ask.ask(step.package.as_deref().unwrap_or(""), system, user) {
+                Ok(text) => {
+                    durable(shared, opts)?;
+                    plan.run_file_step(&StepKind::WriteFile {
+                        path: target.clone(),
+                        before: None,
+                        after: format!("{header}{text}"),
+                    })?;
+                    Ok(Outcome::Ran(None))
+                }
+                Err(reason) => Ok(Outcome::Skipped(reason)),
+            }
         }
         StepKind::ProveLock {
             manifest,
@@ -1168,6 +1208,26 @@ fn refs_on_remote(git: &Git, remote: &str, refs: &[String]) -> bool {
                 .is_some_and(|(o, n)| n == name && o == oid)
         })
     })
+}
+
+/// After an image push: `d.file` gets `<image>@sha256:…`, from the digest the engine wrote
+/// there (`--digestfile`) or, for docker, the one it printed.
+fn keep_digest(d: &crate::plan::ImageDigest, printed: Option<&str>, what: &str) -> Result<()> {
+    let written = fs_err::read_to_string(&d.file).unwrap_or_default();
+    let written = written.trim();
+    let digest = if crate::engine::is_digest(written) {
+        written
+    } else if let Some(printed) = printed {
+        printed
+    } else {
+        return Err(crate::core::error::UserError::failure(format!(
+            "`{what}` pushed the image but reported no digest (sha256:…)"
+        ))
+        .with_hint("check the engine's output above; the same command pushes again")
+        .into());
+    };
+    crate::core::fsutil::atomic_write(&d.file, format!("{}@{digest}\n", d.image).as_bytes())?;
+    Ok(())
 }
 
 #[cfg(test)]

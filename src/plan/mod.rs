@@ -72,7 +72,44 @@ pub enum StepKind {
         dir: PathBuf,
         engine: String,
         args: Vec<String>,
+        /// A push whose image digest is kept ([`ImageDigest`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        digest: Option<ImageDigest>,
     },
+    /// One model call (`changes --llm`, `notes --llm`): `system` and `user` sent to `endpoint`
+    /// (`model`), the answer written to `target` (atomically) after `header` (a tag message's
+    /// marker, else empty). The executor calls the model through [`executor::Options::llm`],
+    /// which the `llm` layer gives it (this layer knows no model client); without one, or when
+    /// the model did not answer, the step is skipped with the reason and the file keeps what
+    /// the plan wrote before it.
+    Llm {
+        target: PathBuf,
+        endpoint: String,
+        model: String,
+        system: String,
+        user: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        header: String,
+    },
+}
+
+/// The model call of a [`StepKind::Llm`] step, given to the executor by the layer that knows
+/// the model's client ([`executor::Options::llm`]).
+pub trait Ask: Sync {
+    /// The model's answer (post-processed) for `package`; `Err(reason)` when there is none
+    /// (the caller keeps the error to report it; the step is skipped with `reason`).
+    fn ask(&self, package: &str, system: &str, user: &str) -> std::result::Result<String, String>;
+}
+
+/// Where an image push keeps the digest of what it pushed: `file` gets `<image>@sha256:…`
+/// (one line) once the push succeeded. podman and buildah write the bare digest there
+/// themselves (`--digestfile`, in the step's arguments); docker's is read from its output
+/// (`<tag>: digest: sha256:… size: …`). The product's forge release attaches the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageDigest {
+    pub file: PathBuf,
+    /// The image's name without tag (`registry/owner/name`).
+    pub image: String,
 }
 
 /// In the arguments of a [`StepKind::Engine`] step: the root's `HEAD` when the step runs (the
@@ -611,18 +648,75 @@ impl Plan {
                 dir: dir.into(),
                 engine: engine.to_owned(),
                 args,
+                digest: None,
             },
         );
     }
 
+    /// Push an image with a container engine in `dir`, keeping the pushed digest as
+    /// `digest` says.
+    pub fn engine_push(
+        &mut self,
+        dir: impl Into<PathBuf>,
+        engine: &str,
+        args: Vec<String>,
+        digest: ImageDigest,
+    ) {
+        self.push(
+            None,
+            StepKind::Engine {
+                dir: dir.into(),
+                engine: engine.to_owned(),
+                args,
+                digest: Some(digest),
+            },
+        );
+    }
+
+    /// A model call: `POST <endpoint> (model m, N-byte prompt) → <target>`.
+    fn llm_line(&self, kind: &StepKind) -> String {
+        let StepKind::Llm {
+            target,
+            endpoint,
+            model,
+            system,
+            user,
+            ..
+        } = kind
+        else {
+            return String::new();
+        };
+        format!(
+            "POST {endpoint} (model {model}, {}-byte prompt) → {}",
+            system.len() + user.len(),
+            self.rel(target)
+        )
+    }
+
+    /// A model call whose answer goes to `target` ([`StepKind::Llm`]).
+    pub fn llm(&mut self, package: Option<&str>, kind: StepKind) {
+        debug_assert!(matches!(kind, StepKind::Llm { .. }));
+        self.push(package, kind);
+    }
+
     /// An engine command as a shell line: `engine args` in the root, else in a subshell.
-    fn engine_line(&self, dir: &Path, engine: &str, args: &[String]) -> String {
+    fn engine_line(
+        &self,
+        dir: &Path,
+        engine: &str,
+        args: &[String],
+        digest: Option<&ImageDigest>,
+    ) -> String {
         let rel = self.rel(dir);
-        if rel == "." {
+        let mut line = if rel == "." {
             format!("{engine} {}", shell_words_shown(args))
         } else {
             format!("(cd {rel} && {engine} {})", shell_words_shown(args))
+        };
+        if let Some(d) = digest {
+            let _ = write!(line, ", its digest kept in {}", self.rel(&d.file));
         }
+        line
     }
 
     /// `path` relative to the plan's root, for output (`.` for the root itself).
@@ -655,10 +749,17 @@ impl Plan {
                     StepKind::GitInput { .. } => ("git", self.headline(s)),
                     StepKind::Uv { .. } => ("uv", self.headline(s)),
                     StepKind::Forge { call } => ("forge", call.describe(usize::MAX)),
-                    StepKind::Engine { dir, engine, args } => {
-                        ("engine", self.engine_line(dir, engine, args))
-                    }
+                    StepKind::Engine {
+                        dir,
+                        engine,
+                        args,
+                        digest,
+                    } => (
+                        "engine",
+                        self.engine_line(dir, engine, args, digest.as_ref()),
+                    ),
                     StepKind::ProveLock { .. } => ("prove", self.headline(s)),
+                    StepKind::Llm { .. } => ("llm", self.llm_line(&s.kind)),
                 };
                 StepJson {
                     package: s.package.clone(),
@@ -736,6 +837,7 @@ impl Plan {
                 .collect()
         };
         match &step.kind {
+            StepKind::Llm { .. } => format!("llm {}", self.llm_line(&step.kind)),
             StepKind::WriteFile { path, before, .. } => format!(
                 "{} {}",
                 if before.is_some() { "edit" } else { "create" },
@@ -772,7 +874,12 @@ impl Plan {
                 let (method, path) = call.method_path();
                 format!("{method} {path} ({})", call.summary())
             }
-            StepKind::Engine { dir, engine, args } => self.engine_line(dir, engine, args),
+            StepKind::Engine {
+                dir,
+                engine,
+                args,
+                digest,
+            } => self.engine_line(dir, engine, args, digest.as_ref()),
             StepKind::ProveLock {
                 manifest,
                 redirects,
@@ -794,16 +901,26 @@ impl Plan {
     /// output is streamed to stderr. Run by the [`executor`] as a direct run (no journal, no
     /// probes, in the plan's order).
     pub fn execute(&self, uv: Option<&Uv>) -> Result<()> {
-        self.run_plain(uv, false).map(drop)
+        self.run_plain(uv, false, None).map(drop)
+    }
+
+    /// [`Plan::execute`] with the model its [`StepKind::Llm`] steps call.
+    pub fn execute_with_llm(&self, uv: Option<&Uv>, llm: &dyn Ask) -> Result<()> {
+        self.run_plain(uv, false, Some(llm)).map(drop)
     }
 
     /// Like [`Plan::execute`], but uv's output is captured instead of streamed: returns the
     /// output of each uv step in order; a failed uv step's error carries uv's message.
     pub fn execute_captured(&self, uv: Option<&Uv>) -> Result<Vec<String>> {
-        self.run_plain(uv, true)
+        self.run_plain(uv, true, None)
     }
 
-    fn run_plain(&self, uv: Option<&Uv>, capture: bool) -> Result<Vec<String>> {
+    fn run_plain(
+        &self,
+        uv: Option<&Uv>,
+        capture: bool,
+        llm: Option<&dyn Ask>,
+    ) -> Result<Vec<String>> {
         let mut plan = self.clone();
         // One step after the other, in the plan's order.
         plan.grouped = false;
@@ -814,6 +931,7 @@ impl Plan {
                 jobs: 1,
                 direct: true,
                 capture_uv: capture,
+                llm,
                 ..executor::Options::default()
             },
         )?;
@@ -844,6 +962,7 @@ impl Plan {
             | StepKind::RemoveFile { path }
             | StepKind::RemoveEmptyDir { path } => vec![(path.clone(), false)],
             StepKind::Uv { dir, .. } => vec![(dir.clone(), true), (dir.join("uv.lock"), true)],
+            StepKind::Llm { target, .. } => vec![(target.clone(), true)],
             _ => Vec::new(),
         }
     }

@@ -106,6 +106,10 @@ pub struct Request {
     /// the steps, see `docker::plan_release_image`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,
+    /// `release --no-image`: no image steps even when `[tool.release_tool.docker] on_release =
+    /// true` (the generated `release.yml` passes it when its own job builds the image).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_image: bool,
     /// `release --no-product`: leave the product (the root project's version, tag, notes and
     /// forge release) alone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -164,6 +168,9 @@ impl Request {
         }
         if self.image {
             line.push_str(" --image");
+        }
+        if self.no_image {
+            line.push_str(" --no-image");
         }
         if self.no_product {
             line.push_str(" --no-product");
@@ -3967,6 +3974,7 @@ mod tests {
             allow_branch: false,
             dependents: None,
             image: false,
+            no_image: false,
             no_product: false,
             no_assets: false,
             product_bump: None,
@@ -4023,6 +4031,7 @@ mod tests {
         let exact = Request {
             dependents: Some(Dependents::Exact),
             image: true,
+            no_image: false,
             ..a.clone()
         };
         assert_ne!(a.key(), exact.key());

@@ -532,7 +532,8 @@ fn ci_release_builds_and_pushes_the_image_on_the_runner() {
     text.push_str(
         "\n[tool.release_tool.docker]\nimage = \"ghcr.io/acme/model-api\"\n\
          platforms = [\"linux/amd64\", \"linux/arm64\"]\nsecret_env = [\"PIP_TOKEN\"]\n\
-         ca_bundle = \"certs/ca.pem\"\nmounts = [\"packages\"]\nbuild_args = { EXTRA = \"1\" }\n",
+         ca_bundle = \"certs/ca.pem\"\nmounts = [\"packages\"]\nbuild_args = { EXTRA = \"1\" }\n\
+         on_release = true\n",
     );
     std::fs::write(&config, text).unwrap();
     let out = env.run(&root, ["ci", "--trunk", "--no-packages"]);
@@ -582,7 +583,15 @@ fn ci_release_builds_and_pushes_the_image_on_the_runner() {
     let lines = runs(&steps);
     assert_eq!(
         assert_commands_exist(&env, &lines),
-        ["release --push --bump auto", "docker --json"]
+        ["release --push --no-image --bump auto", "docker --json"]
+    );
+    // The image is built once, by the workflow's own steps: the release runs with --no-image,
+    // whatever `on_release` says (release_image.rs proves that --no-image wins over it).
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "release-tool release --push --no-image --bump \"$BUMP\""),
+        "{lines:?}"
     );
     assert_actionlint_clean(std::slice::from_ref(&release));
 

@@ -140,7 +140,11 @@ fn fake_engine(base: &Path) {
     let path = bin.join("buildah");
     std::fs::write(
         &path,
-        "#!/bin/sh\n{ printf '%s\\n' \"$*\"; printf 'remote: %s\\n' \"$(git --git-dir=\"$FAKE_ROOT_REMOTE\" rev-parse main)\"; } >> \"$FAKE_ENGINE_LOG\"\n",
+        // A push with `--digestfile FILE` writes the digest of what it pushed there (the
+        // sha256 of the reference), as buildah does.
+        "#!/bin/sh\n{ printf '%s\\n' \"$*\"; printf 'remote: %s\\n' \"$(git --git-dir=\"$FAKE_ROOT_REMOTE\" rev-parse main)\"; } >> \"$FAKE_ENGINE_LOG\"\n\
+         prev=; file=\nfor a in \"$@\"; do [ \"$prev\" = --digestfile ] && file=$a; prev=$a; done\n\
+         if [ -n \"$file\" ]; then printf 'sha256:%s' \"$(printf %s \"$prev\" | sha256sum | cut -c1-64)\" > \"$file\"; fi\n",
     )
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -301,6 +305,15 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
             )
             .replace(&forge_url, "[FORGE]"),
         );
+        // Its assets (the prod lock; with the image, the pushed digest), each once.
+        if let Some(tag) = r["tag_name"].as_str() {
+            for a in forge.assets("remotes/root", tag) {
+                out.push(format!(
+                    "product asset: {} {} {}",
+                    a["name"], a["size"], a["sha256"]
+                ));
+            }
+        }
     }
     let journal: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join(".release_tool/journal.json")).unwrap_or_default(),
@@ -524,6 +537,13 @@ fn matrix(env: &TestEnv, template: &Path, proofs: usize) -> usize {
         assert!(
             engine.contains(&&"engine: remote: [HEAD]".to_owned()),
             "{engine:#?}"
+        );
+        // The product's release carries the pushed image's digest (issue 22).
+        assert!(
+            reference
+                .iter()
+                .any(|l| l.starts_with("product asset: \"image-digest.txt\" ")),
+            "{reference:#?}"
         );
     }
     // What the reference is: one release commit, tag and next commit per package, one root

@@ -453,8 +453,16 @@ fn dry_run_llm_sends_nothing_and_changes_nothing() {
         server.url
     );
     assert!(stdout.contains(&planned), "{stdout}");
+    // The model call is a step, right after the write of the file it fills.
+    let steps: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("    ")).collect();
+    let create = steps
+        .iter()
+        .position(|l| *l == "core-utils: create release_tool/changes/core-utils/commit_message.txt")
+        .unwrap_or_else(|| panic!("{stdout}"));
     assert!(
-        stdout.contains("-byte prompt) → release_tool/changes/core-utils/commit_message.txt\ncore-utils: create release_tool/changes/core-utils/commit_message.txt\n"),
+        steps[create + 1].starts_with(&planned)
+            && steps[create + 1]
+                .ends_with("-byte prompt) → release_tool/changes/core-utils/commit_message.txt"),
         "{stdout}"
     );
     assert!(
@@ -761,4 +769,115 @@ fn notes_write_the_products_combined_notes_as_a_file_and_into_the_prompt_bundle(
     let out = env.run(&root, ["clear"]);
     assert!(out.status.success(), "{}", outputs(&out).1);
     assert!(!product_notes.exists());
+}
+
+/// The package a request asks for, from the prompt's heading.
+fn package_of(request: &Request) -> String {
+    let user = user_prompt(request);
+    ["core-utils", "data-loader", "model-api"]
+        .into_iter()
+        .find(|p| user.contains(&format!("`{p}`")))
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// Each model call is a step of the plan (shown by the dry run right after the write of its
+/// file); a run killed after k of n calls keeps the k answers, and the same command asks only
+/// for the n − k others (a message with text is kept, docs/llm.md).
+#[test]
+fn a_killed_llm_run_resumes_without_asking_the_model_again_for_done_calls() {
+    let env = TestEnv::new();
+    let root = env.demo();
+    // The second request of the first run hangs until the run is killed.
+    let hang = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    // The packages asked for, in the order the requests came (counted when they arrive: the
+    // server records a request once it answered).
+    let asked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let hang = Arc::clone(&hang);
+        let calls = Arc::clone(&calls);
+        let asked = Arc::clone(&asked);
+        FakeServer::start(move |request| {
+            let body = match check(request) {
+                Ok(body) => body,
+                Err(response) => return response,
+            };
+            let package = package_of(request);
+            asked.lock().unwrap().push(package.clone());
+            if calls.fetch_add(1, Ordering::SeqCst) == 1 && hang.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_secs(8));
+            }
+            drop(body);
+            completion(&format!("feat: update {package}"))
+        })
+    };
+    configure(&root, &server, "");
+    let names = ["core-utils", "data-loader", "model-api"];
+    for name in names {
+        dirty(&root, name, "\nANSWER = 42\n");
+    }
+
+    // The dry run: one `llm` step per package, right after the write of its message file.
+    let out = run_llm(&env, &root, &["changes", "--llm", "--dry-run"]);
+    let (stdout, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    let mut settings = env.insta_settings();
+    settings.add_filter(&regex_escape(&server.url), "[LLM]");
+    settings.add_filter(r"\d+-byte prompt", "[N]-byte prompt");
+    let steps: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("    ")).collect();
+    settings.bind(|| insta::assert_snapshot!("changes_llm_dry_run_steps", steps.join("\n")));
+    assert!(asked.lock().unwrap().is_empty());
+
+    // Killed while the second call waits for its answer.
+    let mut child = env
+        .cmd(&root)
+        .env("OPENAI_API_KEY", KEY)
+        .args(["changes", "--llm"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let answered = |name: &str| {
+        std::fs::read_to_string(changes(&root, name, "commit_message.txt"))
+            .is_ok_and(|t| t.starts_with("feat: update"))
+    };
+    let started = std::time::Instant::now();
+    while calls.load(Ordering::SeqCst) < 2 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_mins(1),
+            "no second call"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    hang.store(false, Ordering::SeqCst);
+    let done: Vec<&str> = names.iter().copied().filter(|n| answered(n)).collect();
+    assert_eq!(done.len(), 1, "one call answered before the kill: {done:?}");
+    let first = asked.lock().unwrap().len();
+    assert_eq!(first, 2);
+    assert_eq!(asked.lock().unwrap()[0], done[0]);
+
+    // The same command again: only the calls not done are sent.
+    let out = run_llm(&env, &root, &["changes", "--llm"]);
+    let (stdout, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let again: Vec<String> = asked.lock().unwrap()[first..].to_vec();
+    assert_eq!(again.len(), 2, "{again:?}\n{stderr}");
+    assert!(!again.iter().any(|p| p == done[0]), "{again:?}");
+    for name in names {
+        assert_eq!(
+            read(&changes(&root, name, "commit_message.txt")),
+            format!("feat: update {name}\n"),
+            "{name}"
+        );
+    }
+    assert!(
+        stderr.contains(&format!(
+            "Kept the existing message in release_tool/changes/{}/commit_message.txt (no LLM request for it)",
+            done[0]
+        )),
+        "{stderr}"
+    );
 }

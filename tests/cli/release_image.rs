@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::fake_github::FakeForge;
 use crate::support::trunk::World;
 use crate::support::{commit_file, git, outputs};
 
@@ -58,8 +59,12 @@ fn fake_engine(w: &World) -> (PathBuf, PathBuf) {
     let bin = w.env.path().join("fakebin");
     std::fs::create_dir_all(&bin).unwrap();
     let log = w.env.path().join("engine.log");
+    // A push with `--digestfile FILE` writes there the digest of what it pushed, as buildah
+    // does (here: the sha256 of the pushed reference).
     let script = format!(
-        "#!/bin/sh\n{{ printf '%s\\n' \"$*\"; printf 'remote: %s\\n' \"$(git --git-dir={} rev-parse main)\"; }} >> {}\n",
+        "#!/bin/sh\n{{ printf '%s\\n' \"$*\"; printf 'remote: %s\\n' \"$(git --git-dir={} rev-parse main)\"; }} >> {}\n\
+         prev=; file=\nfor a in \"$@\"; do [ \"$prev\" = --digestfile ] && file=$a; prev=$a; done\n\
+         if [ -n \"$file\" ]; then printf 'sha256:%s' \"$(printf %s \"$prev\" | sha256sum | cut -c1-64)\" > \"$file\"; fi\n",
         w.remote("root").display(),
         log.display()
     );
@@ -264,4 +269,133 @@ fn a_stale_dockerfile_or_no_push_refuses_the_image_and_changes_nothing() {
     assert!(stderr.contains("--push"), "{stderr}");
     assert_eq!(w.state(), before);
     assert!(engine_log(&log).is_empty());
+}
+
+/// `--no-image` wins over `on_release = true` (the generated `release.yml` passes it, its own
+/// steps build the image): no engine step is planned or run; with `--image` it is refused.
+#[test]
+fn no_image_keeps_on_release_from_building_the_image() {
+    let w = world("on_release = true\n", true);
+    let (bin, log) = fake_engine(&w);
+    let args = ["--bump", "minor", "--push", "--no-image"];
+    let mut dry = args.to_vec();
+    dry.extend(["--dry-run", "--json"]);
+    let (stdout, _) = ok(&release_with_engine(&w, &bin, &dry, &[]));
+    let steps: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["action"] != "engine"),
+        "{stdout}"
+    );
+    let before = w.state();
+    let out = release_with_engine(
+        &w,
+        &bin,
+        &["--bump", "minor", "--push", "--image", "--no-image"],
+        &[],
+    );
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--no-image"), "{stderr}");
+    assert_eq!(w.state(), before);
+    let (_, stderr) = ok(&release_with_engine(&w, &bin, &args, &[]));
+    assert!(engine_log(&log).is_empty(), "{stderr}");
+    assert!(!stderr.contains("the image is built"), "{stderr}");
+    assert_eq!(git(&w.remote("a"), &["tag", "--list"]), "v0.1.0\nv0.2.0\n");
+    assert_eq!(w.journal().unwrap()["request"]["no_image"], true);
+}
+
+/// The product's forge release carries the pushed image's reference with its digest
+/// (`image-digest.txt`: `<image>@sha256:…`), uploaded after the image's push; the dry run
+/// shows where the push keeps the digest and the upload after it.
+#[test]
+fn the_product_release_carries_the_pushed_image_digest() {
+    let w = world("", true);
+    crate::support::explicit_forge(&w.root);
+    let (bin, log) = fake_engine(&w);
+    let forge = FakeForge::github().start();
+    let forge_env = [
+        ("GITHUB_TOKEN", forge.opts.token.as_str()),
+        ("GITHUB_API_URL", &forge.api_url()),
+    ];
+    let args = ["--bump", "minor", "--push", "--image"];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let (stdout, stderr) = ok(&release_with_engine(&w, &bin, &dry, &forge_env));
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("    ")).collect();
+    let n = lines.len();
+    let file = w.root.join(".release_tool/image/image-digest.txt");
+    assert_eq!(
+        lines[n - 3],
+        format!(
+            "root: buildah push --digestfile {} {IMAGE}:0.3.0 docker://{IMAGE}:0.3.0, its digest kept in .release_tool/image/image-digest.txt",
+            file.display()
+        ),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(
+        lines[n - 2],
+        format!("root: buildah push {IMAGE}:latest docker://{IMAGE}:latest")
+    );
+    assert!(
+        lines[n - 1].starts_with("root: POST /repos/remotes/root/releases/{release_id}/assets"),
+        "{stdout}"
+    );
+    assert!(forge.requests().is_empty());
+
+    let (_, stderr) = ok(&release_with_engine(&w, &bin, &args, &forge_env));
+    let tag = forge
+        .releases("remotes/root")
+        .iter()
+        .map(|r| r["tag_name"].as_str().unwrap().to_owned())
+        .find(|t| t.contains("0.3.0"))
+        .unwrap_or_else(|| panic!("no product release: {stderr}"));
+    let reference = format!("docker://{IMAGE}:0.3.0");
+    let digest = format!("sha256:{}", sha256_hex(reference.as_bytes()));
+    let text = format!("{IMAGE}@{digest}\n");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    let assets = forge.assets("remotes/root", &tag);
+    let asset = assets
+        .iter()
+        .find(|a| a["name"] == "image-digest.txt")
+        .unwrap_or_else(|| panic!("{assets:#?}\n{stderr}"));
+    assert_eq!(asset["size"].as_u64(), Some(text.len() as u64));
+    let want = sha256_hex(text.as_bytes());
+    assert_eq!(asset["sha256"].as_str(), Some(want.as_str()), "{asset}");
+    // After the push: the upload is the run's last request.
+    let last = forge.requests().last().unwrap().path.clone();
+    assert!(last.contains("name=image-digest.txt"), "{last}");
+    assert_eq!(
+        engine_log(&log)
+            .iter()
+            .filter(|l| l.starts_with("push "))
+            .count(),
+        2
+    );
+    // Once, after the product's release and its prod lock.
+    assert_eq!(
+        forge.uploads()[2..],
+        ["uv.lock", "image-digest.txt"],
+        "{:?}",
+        forge.uploads()
+    );
+    assert!(
+        forge.contract_violations().is_empty(),
+        "{:?}",
+        forge.contract_violations()
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

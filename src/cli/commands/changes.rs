@@ -56,6 +56,10 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         );
     }
     let asks = args.llm && !jobs.is_empty();
+    if asks {
+        // Each model call is a step of the plan, right after the write of its message file.
+        llm::add_steps(&ws, &mut planned.plan, &jobs);
+    }
     if settings.dry_run {
         if asks {
             llm::print_dry_run(&ws, &planned.plan, &jobs, settings.json, &env)?;
@@ -64,18 +68,18 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         }
         return Ok(ExitKind::Success);
     }
-    let filled = if asks {
-        Some(llm::fill(
-            &ws,
-            &mut planned.plan,
-            &jobs,
-            ws.config.effective_jobs(global.jobs()),
-            &env,
-        )?)
+    let asker = if asks {
+        Some(llm::Asker::new(&ws, &jobs, &env)?)
     } else {
         None
     };
-    super::run_plan(&planned.plan, settings, None)?;
+    crate::app::run_plan_llm(
+        &planned.plan,
+        settings,
+        None,
+        asker.as_ref().map(|a| a as &dyn crate::plan::Ask),
+    )?;
+    let filled = asker.map(llm::Asker::into_filled);
     if settings.json {
         ui::print_json(&planned.packages)?;
     }

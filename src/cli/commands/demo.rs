@@ -210,6 +210,7 @@ fn release(ws: &Workspace, uv: Option<&Uv>, global: &GlobalArgs) -> Result<()> {
         allow_branch: false,
         dependents: None,
         image: false,
+        no_image: false,
         no_product: false,
         no_assets: false,
         product_bump: None,

@@ -71,6 +71,11 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         plan.write(None, path, text);
     }
     let asks = args.llm && !jobs.is_empty();
+    if asks {
+        // Each model call is a step of the plan, right after the write of its tag message
+        // (and so before the product's combined notes and prompt.md).
+        llm::add_steps(&ws, &mut plan, &jobs);
+    }
     if settings.dry_run {
         if asks {
             llm::print_dry_run(&ws, &plan, &jobs, settings.json, &env)?;
@@ -79,28 +84,38 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         }
         return Ok(ExitKind::Success);
     }
-    let filled = if asks {
-        Some(llm::fill(
-            &ws,
-            &mut plan,
-            &jobs,
-            ws.config.effective_jobs(global.jobs()),
-            &env,
-        )?)
+    let asker = if asks {
+        Some(llm::Asker::new(&ws, &jobs, &env)?)
     } else {
         None
     };
-    if filled.is_some()
-        && let Some((path, text)) = notes::product_notes(&ws, &plan, &written)
+    crate::app::run_plan_llm(
+        &plan,
+        settings,
+        None,
+        asker.as_ref().map(|a| a as &dyn crate::plan::Ask),
+    )?;
+    let filled = asker.map(llm::Asker::into_filled);
+    if let Some(filled) = &filled
+        && !filled.answered.is_empty()
     {
-        // The model's answers are part of the product's notes.
-        if plan.writes(&path) {
-            llm::set_content(&mut plan, "", &path, text);
-        } else {
-            plan.write(None, path, text);
+        // The model's answers are part of the product's notes: written again from them.
+        let mut answers = plan.clone();
+        for (i, answer) in &filled.answered {
+            let job = &jobs[*i];
+            llm::set_content(
+                &mut answers,
+                &job.package,
+                &job.target,
+                format!("{}{}", job.header, answer.text),
+            );
+        }
+        if let Some((path, text)) = notes::product_notes(&ws, &answers, &written) {
+            let mut again = crate::plan::Plan::new(ws.root.clone());
+            again.write(None, path, text);
+            again.execute(None)?;
         }
     }
-    super::run_plan(&plan, settings, None)?;
     if settings.json {
         ui::print_json(&written)?;
     } else {

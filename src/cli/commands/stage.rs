@@ -92,6 +92,8 @@ pub struct StageArgs<S> {
     pub dependents: Option<Dependents>,
     /// `--image` (`release`).
     pub image: bool,
+    /// `--no-image` (`release`).
+    pub no_image: bool,
     /// `--no-product` (`release`).
     pub no_product: bool,
     /// `--product-bump` (`release`).
@@ -135,6 +137,7 @@ impl<S: StageKind> StageArgs<S> {
                 None
             },
             image: S::STAGE == Stage::Release && self.image,
+            no_image: S::STAGE == Stage::Release && self.no_image,
             no_product: S::STAGE != Stage::Next && self.no_product,
             product_bump: self.product_bump.filter(|_| S::STAGE.bumps()),
             no_assets: matches!(S::STAGE, Stage::Release | Stage::Tag) && self.no_assets,
@@ -175,6 +178,7 @@ fn flag(id: &'static str, help: &'static str) -> Arg {
         "allow_branch" => "allow-branch",
         "no_product" => "no-product",
         "no_assets" => "no-assets",
+        "no_image" => "no-image",
         _ => id,
     };
     Arg::new(id)
@@ -247,7 +251,11 @@ impl<S: StageKind> Args for StageArgs<S> {
                 .arg(flag(
                     "image",
                     "With --push: build and push the production image (`docker --push`) as the last step, after every tag and pin is pushed (default: `on_release` in [tool.release_tool.docker])",
-                ).requires("push"));
+                ).requires("push"))
+                .arg(flag(
+                    "no_image",
+                    "Do not build the production image, even with `on_release = true` in [tool.release_tool.docker] (for a CI whose own job builds it)",
+                ).conflicts_with("image"));
         }
         if S::STAGE.bumps() {
             cmd = cmd.arg(
@@ -335,6 +343,7 @@ impl<S: StageKind> FromArgMatches for StageArgs<S> {
                 None
             },
             image: on("image"),
+            no_image: on("no_image"),
             no_product: on("no_product"),
             no_assets: on("no_assets"),
             product_bump: if has("product_bump") {
