@@ -2540,6 +2540,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     )?;
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
+    require_in_tree_deps_in_tree(ws, &todo, &mut problems);
     // `--replan`: a release commit the unfinished run made (not yet tagged) is not bumped again.
     let committed = todo
         .iter()
@@ -3138,6 +3139,42 @@ fn plan_package_release(
         prerelease: !version::is_final(v),
     });
     Ok(())
+}
+
+/// An in-tree package of the run must not require a package of its own repository: uv builds
+/// the in-tree package from the root at its tag, inside the root's workspace, where the other
+/// package is a workspace member, and refuses its `git` pin beside it ("conflicting URLs").
+fn require_in_tree_deps_in_tree(
+    ws: &Workspace,
+    todo: &[Candidate<'_>],
+    problems: &mut Vec<String>,
+) {
+    for c in todo.iter().filter(|c| c.pkg.in_tree()) {
+        let own: Vec<&str> = c
+            .pkg
+            .workspace_deps
+            .iter()
+            .filter_map(|k| ws.package(k))
+            .filter(|d| !d.in_tree())
+            .map(|d| d.name.as_str())
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        problem(
+            problems,
+            c.pkg,
+            format!(
+                "is in-tree and requires {}, a package of its own repository: uv builds {} from the root's tag inside the root's workspace, where {} is a workspace member, and refuses its pin from its own remote beside it; move {} into the root too, or give {} its own repository (`release-tool split {} --remote URL`), see docs/in-tree.md",
+                own.join(", "),
+                c.pkg.name,
+                own.join(", "),
+                own.join(", "),
+                c.pkg.name,
+                c.pkg.name,
+            ),
+        );
+    }
 }
 
 /// The unit the in-tree packages of a run share ([`crate::plan::Plan::shared`]): their steps

@@ -337,34 +337,64 @@ fn release_of_in_tree_packages_tags_the_root_and_prod_installs_from_the_tags() {
     assert_eq!(stdout.trim(), "0.1.0 0.1.0 0.1.0");
 }
 
-/// A mixed layout (`a`, `c` in-tree, `b` a submodule: c <- b <- a across both kinds) releases
-/// in one plan: b in its own repository, a and c in the root.
+/// A mixed layout (`a` in-tree, `b` and `c` submodules: b requires the in-tree a) releases
+/// in one plan: a in the root first, then b and c in their repositories.
 #[test]
 fn release_of_a_mixed_layout_releases_both_kinds_in_one_plan() {
     let world = World::with_layout(Layout::Mixed);
+    ok(&world.env.run_uv(&world.root, ["lock", "--all"]));
+    git(&world.root, &["add", "-A"]);
+    git(&world.root, &["commit", "-q", "-m", "chore: lock"]);
+    git(&world.root, &["push", "-q", "origin", "main"]);
     let (stdout, stderr) = ok(&world.release(&["--bump", "minor", "--push"]));
-    for (name, tag) in [("a", "a-v0.1.0"), ("b", "v0.1.0"), ("c", "c-v0.1.0")] {
+    for (name, tag) in [("a", "a-v0.1.0"), ("b", "v0.1.0"), ("c", "v0.1.0")] {
         assert_eq!(
             crate::support::table_row(&stdout, name).as_deref(),
             Some(format!("{name} 0.1.0.dev0 → 0.1.0 {tag} 0.1.1.dev0 pushed").as_str()),
             "{stdout}\n{stderr}"
         );
     }
-    let b_tags = git(&world.remote("b"), &["tag", "--list"]);
-    assert_eq!(b_tags.trim(), "v0.1.0");
-    let root_tags = git(&world.remote("root"), &["tag", "--list", "a-v*", "c-v*"]);
-    assert_eq!(
-        root_tags.lines().collect::<Vec<_>>(),
-        ["a-v0.1.0", "c-v0.1.0"]
-    );
+    for name in ["b", "c"] {
+        let tags = git(&world.remote(name), &["tag", "--list"]);
+        assert_eq!(tags.trim(), "v0.1.0", "{name}");
+    }
+    let root_tags = git(&world.remote("root"), &["tag", "--list", "a-v*"]);
+    assert_eq!(root_tags.trim(), "a-v0.1.0");
     let b = git(&world.remote("b"), &["show", "v0.1.0:pyproject.toml"]);
     assert!(b.contains("\"a>=0.1.0\""), "{b}");
-    let c = git(
-        &world.remote("root"),
-        &["show", "c-v0.1.0:packages/c/pyproject.toml"],
-    );
-    assert!(c.contains("\"b>=0.1.0\""), "{c}");
     assert_eq!(git(&world.root, &["status", "--porcelain"]), "");
     let (_, stderr) = ok(&world.env.run_uv(&world.root, ["check"]));
     assert!(stderr.contains("All checks passed"), "{stderr}");
+    // prod installs from the root's tag (a) and the submodules' remotes (b, c).
+    let clone = crate::support::clone_root(&world.env, &world.remote("root"), &[]);
+    ok(&world.env.run_uv(&clone, ["sync", "prod"]));
+    let (good, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import importlib.metadata as m; print(m.version('a'), m.version('b'), m.version('c'))",
+    );
+    assert!(good, "{stderr}");
+    assert_eq!(stdout.trim(), "0.1.0 0.1.0 0.1.0");
+}
+
+/// An in-tree package requiring a package of its own repository cannot be installed from the
+/// root's tag (uv reads the root's workspace there): `release` refuses it, naming both, and
+/// changes nothing.
+#[test]
+fn release_refuses_an_in_tree_package_over_a_submodule_package() {
+    let world = World::with_layout(Layout::InTreeOnTop);
+    let before = world.state();
+    let out = world.release(&["--bump", "minor", "--push"]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Cannot release; nothing was changed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("c (packages/c): is in-tree and requires b, a package of its own repository"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("release-tool split c"), "{stderr}");
+    assert_eq!(before, world.state(), "nothing changed");
 }
