@@ -2224,7 +2224,7 @@ fn plan_asset_build(
             "--quiet".to_owned(),
             "--no-tags".to_owned(),
             "--".to_owned(),
-            pkg.dir.display().to_string(),
+            pkg.repo_dir(&ws.root).display().to_string(),
             format!("+refs/tags/{tag}:refs/tags/{tag}"),
         ],
     );
@@ -2239,9 +2239,13 @@ fn plan_asset_build(
             format!("refs/tags/{tag}"),
         ],
     );
+    // An in-tree package is built from its directory of the root's tag.
+    let built = pkg
+        .path_filter()
+        .map_or_else(|| src.clone(), |d| src.join(d));
     planned.plan.uv(
         name,
-        &src,
+        &built,
         [
             "build".to_owned(),
             "--no-sources".to_owned(),
