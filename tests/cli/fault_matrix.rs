@@ -361,17 +361,15 @@ fn difference(want: &[String], got: &[String]) -> String {
     let missing: Vec<&String> = want.iter().filter(|l| !got.contains(l)).collect();
     let extra: Vec<&String> = got.iter().filter(|l| !want.contains(l)).collect();
     // The same lines in another order or number: the first place they part.
-    let parted = want
-        .iter()
-        .zip(got)
-        .position(|(w, g)| w != g)
-        .map(|i| {
+    let parted = want.iter().zip(got).position(|(w, g)| w != g).map_or_else(
+        || format!("\nlines: want {}, got {}", want.len(), got.len()),
+        |i| {
             format!(
                 "\nfirst difference at line {i}: want {:?}, got {:?}",
                 want[i], got[i]
             )
-        })
-        .unwrap_or_else(|| format!("\nlines: want {}, got {}", want.len(), got.len()));
+        },
+    );
     format!("missing: {missing:#?}\nunexpected: {extra:#?}{parted}")
 }
 
