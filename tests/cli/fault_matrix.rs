@@ -235,13 +235,21 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
         std::fs::read_to_string(root.join(format!(".release_tool/released/b/{b_tag}.md"))).ok()
     ));
     out.push("== root".to_owned());
+    // The root's refs by name and subject, and each tag's distance to HEAD (its commits'
+    // hashes name the copy's path: in-tree pins are `file://<base>/remotes/root.git`).
     out.extend(git_lines(
         &root,
         &[
             "for-each-ref",
-            "--format=%(refname) %(objecttype) %(objectname) %(*objectname) %(subject)",
+            "--format=%(refname) %(objecttype) %(subject)",
         ],
     ));
+    for tag in git_lines(&root, &["tag", "--list"]) {
+        out.push(format!(
+            "{tag}: {} commits below HEAD",
+            git(&root, &["rev-list", "--count", &format!("{tag}..HEAD")]).trim()
+        ));
+    }
     out.push(format!(
         "commits: {}",
         git(&root, &["rev-list", "--count", "HEAD"]).trim()
@@ -410,6 +418,13 @@ fn crash_and_resume(
         return Err(format!("the last run did not resume:\n{stderr}"));
     }
     let got = state(&base, &forge);
+    if got != reference
+        && let Ok(dir) = std::env::var("FAULT_MATRIX_DUMP")
+    {
+        // Both states whole, to compare by hand.
+        let _ = std::fs::write(format!("{dir}/want-{n}.txt"), reference.join("\n"));
+        let _ = std::fs::write(format!("{dir}/got-{n}.txt"), got.join("\n"));
+    }
     if got != reference {
         return Err(format!(
             "the end state differs from an uninterrupted run:\n{}",
