@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Build a synthetic release-tool workspace of N submodule packages with bare remotes.
 #
-# Usage: scripts/bench/make-workspace.sh N WORKDIR
+# Usage: scripts/bench/make-workspace.sh [--in-tree] N WORKDIR
+#   --in-tree  the N packages are directories of the root repository (in-tree packages, issue
+#              #21): the same files, commits and tags per package, but as root commits that
+#              touch packages/pkgNNN, tagged pkgNNN-v0.1.0 (tag_template) in the root, pushed
+#              to the root's remote; staging/prod pin `{ git = <root remote>, tag = ...,
+#              subdirectory = "packages/pkgNNN" }`. Built with one `git fast-import`.
 #   N        number of packages (>= 1)
 #   WORKDIR  where to build (must be empty or absent); the workspace root is WORKDIR/ws
 #
@@ -26,6 +31,11 @@
 # Hermetic git (no user/system config, fixed identities and dates): same N, same SHAs.
 set -euo pipefail
 
+IN_TREE=0
+if [[ ${1:-} == --in-tree ]]; then
+    IN_TREE=1
+    shift
+fi
 N=${1:-}
 WORKDIR=${2:-}
 case $N in
@@ -120,6 +130,80 @@ PYPROJECT
     printf '%s packages/%s\n' "$(git -C "$dir" rev-parse HEAD)" "$name"
 }
 export -f make_pkg
+
+if ((IN_TREE)); then
+    echo "== Building in-tree workspace: N=$N in $WORKDIR"
+    t0=$(now)
+    mkdir -p "$WORKDIR/remotes"
+    git init -q -b main "$WS"
+    # The whole history as one fast-import stream: per package (in order) `feat: initial`,
+    # `feat: add hello()`, `docs: document hello()` touching only packages/pkgNNN, its tag
+    # pkgNNN-v0.1.0 on the first commit (on the last for i % 4 == 3), then the root's files.
+    python3 - "$N" "$WIDTH" "$WORKDIR" <<'PY' | git -C "$WS" fast-import --quiet
+import sys
+n, width, workdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+out = sys.stdout.buffer
+who = "Bench Author <author@bench.invalid> 1704067200 +0000"
+by = "Bench Committer <committer@bench.invalid> 1704067200 +0000"
+mark = 0
+def data(text):
+    b = text.encode()
+    out.write(b"data %d\n" % len(b) + b + b"\n")
+def commit(message, files):
+    global mark
+    mark += 1
+    out.write(b"commit refs/heads/main\nmark :%d\n" % mark)
+    out.write(f"author {who}\ncommitter {by}\n".encode())
+    data(message)
+    if mark > 1:
+        out.write(b"from :%d\n" % (mark - 1))
+    for path, text in files:
+        out.write(f"M 100644 inline {path}\n".encode())
+        data(text)
+    return mark
+def tag(name, at, message):
+    out.write(f"tag {name}\nfrom :{at}\ntagger {by}\n".encode())
+    data(message)
+names = [f"pkg{i:0{width}d}" for i in range(n)]
+for i, name in enumerate(names):
+    d = f"packages/{name}"
+    deps = f'"{names[(i - 1) // 2]}>=0.1.0"' if i > 0 else ""
+    py = (f'[project]\nname = "{name}"\nversion = "0.1.0"\ndescription = "Benchmark package {name}"\n'
+          f'requires-python = ">=3.10"\ndependencies = [{deps}]\n\n[build-system]\nrequires = ["hatchling"]\n'
+          f'build-backend = "hatchling.build"\n\n[tool.hatch.build.targets.wheel]\npackages = ["src/{name}"]\n')
+    init = f'"""{name}."""\n\n__version__ = "0.1.0"\n'
+    readme = f"# {name}\n"
+    first = commit(f"feat: initial {name}", [
+        (f"{d}/pyproject.toml", py), (f"{d}/src/{name}/__init__.py", init),
+        (f"{d}/README.md", readme), (f"{d}/.gitignore", "__pycache__/\n*.egg-info/\n")])
+    if i % 4 != 3:
+        tag(f"{name}-v0.1.0", first, f"{name} 0.1.0")
+    init += f'\n\ndef hello() -> str:\n    return "hello from {name}"\n'
+    commit(f"feat: add hello()\n\nSays hello from {name}.", [(f"{d}/src/{name}/__init__.py", init)])
+    last = commit("docs: document hello()", [(f"{d}/README.md", readme + "\nSee `hello()`.\n")])
+    if i % 4 == 3:
+        tag(f"{name}-v0.1.0", last, f"{name} 0.1.0")
+head = '[project]\nname = "bench"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+deps = "dependencies = [\n" + "".join(f'    "{x}",\n' for x in names) + "]\n"
+dev = (head + deps + '\n[tool.uv]\npackage = false\n\n[tool.uv.workspace]\nmembers = ["packages/*"]\n\n'
+       "[tool.uv.sources]\n" + "".join(f"{x} = {{ workspace = true }}\n" for x in names))
+pinned = (head + deps + "\n[tool.uv]\npackage = false\n\n[tool.uv.sources]\n"
+          + "".join(f'{x} = {{ git = "file://{workdir}/remotes/_root.git", tag = "{x}-v0.1.0", '
+                    f'subdirectory = "packages/{x}" }}\n' for x in names))
+commit(f"Benchmark workspace with {n} in-tree packages", [
+    (".gitignore", ".venv/\nrelease_tool/\n"), ("release_tool.toml", "[tool.release_tool]\n"),
+    ("pyproject.toml", dev), ("staging/pyproject.toml", pinned), ("prod/pyproject.toml", pinned)])
+out.write(b"done\n")
+PY
+    git -C "$WS" reset -q --hard main
+    t_pkgs=$(now)
+    git init -q --bare -b main "$WORKDIR/remotes/_root.git"
+    git -C "$WS" remote add origin "file://$WORKDIR/remotes/_root.git"
+    git -C "$WS" push -q -u origin main --tags
+    t1=$(now)
+    echo "setup: $(elapsed "$t0" "$t1")s (history $(elapsed "$t0" "$t_pkgs")s, push $(elapsed "$t_pkgs" "$t1")s)"
+    exit 0
+fi
 
 echo "== Building workspace: N=$N in $WORKDIR (setup jobs: $SETUP_JOBS)"
 t0=$(now)

@@ -493,7 +493,19 @@ fn package_result(journal: &Journal, package: &str) -> String {
         .iter()
         .zip(&journal.steps)
         .filter(|(s, _)| s.package.as_deref() == Some(package));
-    let mut pushed = false;
+    // Packages of one shared unit (in-tree packages) are pushed by its one push.
+    let unit = journal.plan.shared.get(package);
+    let mut pushed = unit.is_some()
+        && journal
+            .plan
+            .steps
+            .iter()
+            .zip(&journal.steps)
+            .any(|(s, state)| {
+                matches!(s.guard, Guard::Push { .. })
+                    && state.status == Status::Done
+                    && s.package.as_ref().and_then(|p| journal.plan.shared.get(p)) == unit
+            });
     for (step, state) in steps {
         match (&step.guard, &step.kind, state.status) {
             (Guard::Push { .. }, _, Status::Done) => pushed = true,

@@ -230,25 +230,36 @@ fn units(plan: &Plan) -> Vec<Unit> {
     for (i, step) in plan.steps.iter().enumerate() {
         match &step.package {
             None => root.push(i),
-            Some(name) => match units.iter_mut().find(|u| &u.name == name) {
-                Some(unit) => unit.steps.push(i),
-                None => units.push(Unit {
-                    name: name.clone(),
-                    steps: vec![i],
-                    waits: Vec::new(),
-                }),
-            },
+            Some(name) => {
+                let name = plan.unit_of(name);
+                match units.iter_mut().find(|u| u.name == name) {
+                    Some(unit) => unit.steps.push(i),
+                    None => units.push(Unit {
+                        name: name.to_owned(),
+                        steps: vec![i],
+                        waits: Vec::new(),
+                    }),
+                }
+            }
         }
     }
     let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
-    for unit in &mut units {
-        if let Some(after) = plan.after.get(&unit.name) {
-            unit.waits = after
-                .iter()
-                .filter_map(|dep| names.iter().position(|n| n == dep))
-                .collect();
+    for (package, after) in &plan.after {
+        let own = plan.unit_of(package);
+        let Some(k) = names.iter().position(|n| n == own) else {
+            continue;
+        };
+        for dep in after {
+            let dep = plan.unit_of(dep);
+            if let Some(w) = names.iter().position(|n| n == dep)
+                && w != k
+                && !units[k].waits.contains(&w)
+            {
+                units[k].waits.push(w);
+            }
         }
     }
+    break_shared_cycles(plan, &mut units);
     let proofs: Vec<usize> = root
         .iter()
         .copied()
@@ -267,6 +278,30 @@ fn units(plan: &Plan) -> Vec<Unit> {
         });
     }
     units
+}
+
+/// A shared unit ([`Plan::shared`]) holds packages that depend on others' packages and are
+/// depended on by them (a submodule package between two in-tree ones): it stops waiting for
+/// any unit that waits for it, so it runs first (the bounds are written at planning, the order
+/// only decides what a failure blocks).
+fn break_shared_cycles(plan: &Plan, units: &mut [Unit]) {
+    for k in 0..units.len() {
+        if !plan.shared.values().any(|u| *u == units[k].name) {
+            continue;
+        }
+        // Every unit that waits for k, directly or not.
+        let mut reaches = vec![false; units.len()];
+        let mut todo = vec![k];
+        while let Some(t) = todo.pop() {
+            for (u, unit) in units.iter().enumerate() {
+                if !reaches[u] && unit.waits.contains(&t) {
+                    reaches[u] = true;
+                    todo.push(u);
+                }
+            }
+        }
+        units[k].waits.retain(|&w| !reaches[w]);
+    }
 }
 
 /// Whether a step makes anything public: a push or a forge call.
@@ -483,7 +518,19 @@ pub fn execute(mut journal: Journal, opts: &Options<'_>) -> Result<(Journal, Rep
                 .filter(|&&w| matches!(states[w], UnitState::Failed | UnitState::Blocked))
                 .map(|&w| units[w].name.clone())
                 .collect();
-            report.blocked.push((unit.name.clone(), failed_waits));
+            let members: Vec<&String> = plan
+                .shared
+                .iter()
+                .filter(|(_, u)| **u == unit.name)
+                .map(|(p, _)| p)
+                .collect();
+            if members.is_empty() {
+                report.blocked.push((unit.name.clone(), failed_waits));
+            } else {
+                for p in members {
+                    report.blocked.push((p.clone(), failed_waits.clone()));
+                }
+            }
         }
     }
     report.events.sort_by_key(|e| e.index);

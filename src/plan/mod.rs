@@ -218,6 +218,11 @@ pub struct Plan {
     /// package → the packages whose steps must be done before its own start (grouped plans).
     #[serde(default)]
     pub after: BTreeMap<String, Vec<String>>,
+    /// package → the unit it shares with other packages (grouped plans): packages of one
+    /// repository (the root's in-tree packages) run their steps in one unit, one after the
+    /// other in plan order, never in parallel in the same work tree.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shared: BTreeMap<String, String>,
     #[serde(skip)]
     write_index: WriteIndex,
 }
@@ -253,6 +258,7 @@ impl Plan {
             steps: Vec::new(),
             grouped: false,
             after: BTreeMap::new(),
+            shared: BTreeMap::new(),
             write_index: WriteIndex::default(),
         }
     }
@@ -302,6 +308,11 @@ impl Plan {
     /// Whether the plan makes a commit in the repository `dir`.
     pub fn commits_in(&self, dir: &Path) -> bool {
         self.last_commit(dir).is_some()
+    }
+
+    /// The unit a package's steps run in: its shared unit ([`Plan::shared`]) or its own.
+    pub fn unit_of<'a>(&'a self, package: &'a str) -> &'a str {
+        self.shared.get(package).map_or(package, String::as_str)
     }
 
     /// A grouped plan (see [`Plan`]).

@@ -424,12 +424,8 @@ fn counts_since_final(bump: Bump) -> bool {
 
 /// Whether the tree of `to` differs from the tree of `from` by more than version assignments
 /// (the `next` commit's `version = "…"` in pyproject.toml, or a hatch version file's
-/// `__version__ = "…"`): one `git diff -U0`.
-fn tree_differs(git: &Git, from: &str, to: &str) -> Result<bool> {
-    tree_differs_in(git, from, to, None)
-}
-
-/// [`tree_differs`] limited to `path` (an in-tree package's directory).
+/// `__version__ = "…"`): one `git diff -U0`; limited to `path` (an in-tree package's
+/// directory) when given.
 fn tree_differs_in(git: &Git, from: &str, to: &str, path: Option<&str>) -> Result<bool> {
     let mut args = vec![
         "diff",
@@ -498,6 +494,7 @@ fn gather(
     since_final: bool,
 ) -> Result<Gathered> {
     let cache = &caches.tags;
+    let path = pkg.path_filter();
     let status = caches
         .status
         .repo_status(&pkg.rel_path, git)
@@ -548,7 +545,7 @@ fn gather(
     if since != Some(0) {
         // Commits since the release: changes only when the tree differs from the released
         // tree by more than the version (merges that bring nothing, `next` commits do not).
-        let released = |tag: &str| tree_differs(git, &format!("refs/tags/{tag}"), &head);
+        let released = |tag: &str| tree_differs_in(git, &format!("refs/tags/{tag}"), &head, path);
         let mut unchanged = match &last_tag {
             Some((tag, _)) => !released(tag)?,
             None => false,
@@ -571,11 +568,11 @@ fn gather(
             // The release commits of tags since (dev releases before a final one) are the
             // tool's own; their changes are the commits below them.
             let tagged: BTreeSet<&str> = tags.iter().map(|t| t.commit.as_str()).collect();
-            let commits = log_with_merges(git, from, &head)
+            let commits = log_with_merges_in(git, from, &head, path)
                 .with_context(|| format!("{}: cannot read its commits", pkg.name))?;
             // A dev/pre release squash-merged (a final release after it): the squash commit
             // stands for the commits of that release, which are not in HEAD's history.
-            let squashed = if since_final {
+            let squashed = if since_final && path.is_none() {
                 squashed_releases(
                     git,
                     prefix,
@@ -664,13 +661,13 @@ fn candidates<'a>(
     skipped: &mut Vec<Skipped>,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Candidate<'a>>> {
-    candidates_since(ws, names, false, skipped, problems)
+    candidates_since(ws, names, false, false, skipped, problems)
 }
 
 /// Why the release stages leave an in-tree package out (docs/in-tree.md, "What works").
 pub const IN_TREE_NOT_RELEASED: &str = "in-tree package (its commits and tags are the root repository's): \
-     the release stages do not release in-tree packages yet; tag it in the root as \
-     `<name>-v<version>` (tag_template) and run `release-tool manifests` (see docs/in-tree.md)";
+     the pull-request stages (prepare, tag, next) do not release in-tree packages yet; release it \
+     with `release-tool release` (see docs/in-tree.md)";
 
 /// [`candidates`] with the changes counted since the last final release (`since_final`, for a
 /// final release) or since the newest tag of any kind.
@@ -678,6 +675,7 @@ fn candidates_since<'a>(
     ws: &'a Workspace,
     names: &[String],
     since_final: bool,
+    in_tree: bool,
     skipped: &mut Vec<Skipped>,
     problems: &mut Vec<String>,
 ) -> Result<Vec<Candidate<'a>>> {
@@ -694,11 +692,12 @@ fn candidates_since<'a>(
             ));
             continue;
         }
-        if pkg.in_tree() {
+        if pkg.in_tree() && !in_tree {
             skipped.push(Skipped::new(pkg, IN_TREE_NOT_RELEASED));
             continue;
         }
-        let git = Git::new(&pkg.dir);
+        // An in-tree package's git is the root's (its commits: those touching its directory).
+        let git = Git::new(pkg.repo_dir(&ws.root));
         if !git.is_repo_root() {
             skipped.push(Skipped::new(
                 pkg,
@@ -732,7 +731,18 @@ fn candidates_since<'a>(
     let gathered = parallel::map(
         &eligible,
         ws.config.effective_jobs(None),
-        |(pkg, git, prefix, _)| gather(&caches, pkg, git, prefix, since_final),
+        |(pkg, git, prefix, _)| {
+            gather(&caches, pkg, git, prefix, since_final).map(|mut g| {
+                if let Some(dir) = pkg.path_filter() {
+                    // The root's status, limited to the package's directory.
+                    let under = |p: &String| p == dir || p.starts_with(&format!("{dir}/"));
+                    g.status.changed.retain(under);
+                    g.status.untracked.retain(under);
+                    g.status.short = None;
+                }
+                g
+            })
+        },
     );
     let mut out = Vec::new();
     for ((pkg, git, prefix, version), g) in eligible.into_iter().zip(gathered) {
@@ -1284,7 +1294,7 @@ fn proof_redirects(
     let mut out: Vec<crate::plan::Redirect> = Vec::new();
     for key in run_pins.keys() {
         let Some(pkg) = ws.package(key) else { continue };
-        let to = format!("file://{}", pkg.dir.display());
+        let to = format!("file://{}", pkg.repo_dir(&ws.root).display());
         let urls = [
             crate::workspace::package_pin_url(ws, pkg),
             crate::workspace::package_url(ws, pkg),
@@ -1350,7 +1360,7 @@ fn check_pins(
         if run_pins.contains_key(key) || !needed.contains(key) {
             continue;
         }
-        let missing = crate::git::files::RepoFiles::open(&pkg.dir)
+        let missing = crate::git::files::RepoFiles::open(pkg.repo_dir(&ws.root))
             .and_then(|files| files.read_ref(&format!("refs/tags/{tag}")))
             .is_some_and(|oid| oid.is_none());
         if missing {
@@ -1385,14 +1395,18 @@ fn check_pins(
         status: StatusCache::open(&ws.root, false),
     });
     let read = parallel::map(&outside, ws.config.effective_jobs(None), |(pkg, tag)| {
-        let git = Git::new(&pkg.dir);
+        let git = Git::new(pkg.repo_dir(&ws.root));
         if let Some(caches) = &caches
             && caches.release_is_clean_head(pkg, &git, &ws.tag_prefix(pkg), tag)
             && let Ok(text) = fs_err::read_to_string(pkg.dir.join("pyproject.toml"))
         {
             return Some(text);
         }
-        git.read_blob(tag, "pyproject.toml").ok().flatten()
+        let file = pkg.path_filter().map_or_else(
+            || "pyproject.toml".to_owned(),
+            |d| format!("{d}/pyproject.toml"),
+        );
+        git.read_blob(tag, &file).ok().flatten()
     });
     texts.extend(
         outside
@@ -1536,6 +1550,8 @@ fn pin_packages(
             &Source {
                 git: Some(url),
                 tag: Some(tag),
+                // An in-tree package is built from its directory of the root at the tag.
+                subdirectory: pkg.path_filter().map(str::to_owned),
                 ..Source::default()
             },
         );
@@ -1895,7 +1911,15 @@ fn plan_dependent_bounds(
         if raises.is_empty() {
             continue;
         }
-        let status = if !pkg.in_tree() && Git::new(&pkg.dir).is_repo_root() {
+        let status = if pkg.in_tree() {
+            // The root's status, limited to its directory.
+            status_of(pkg).ok().map(|mut s| {
+                let dir = pkg.rel_path.as_str();
+                s.changed
+                    .retain(|p| p == dir || p.starts_with(&format!("{dir}/")));
+                s
+            })
+        } else if Git::new(&pkg.dir).is_repo_root() {
             Some(status_of(pkg)?)
         } else {
             None
@@ -1933,13 +1957,20 @@ fn plan_dependent_bounds(
         let after = doc.render();
         let paths = write_and_add(planned, pkg, &[(path, after)]);
         let name = Some(pkg.name.as_str());
-        planned.plan.commit_paths(
-            name,
-            &pkg.dir,
-            &format!("chore(deps): require {}", what.join(", ")),
-            &paths,
-        );
+        let message = format!("chore(deps): require {}", what.join(", "));
+        if pkg.in_tree() {
+            // A root commit in the in-tree packages' unit; the root's push takes it.
+            planned
+                .plan
+                .shared
+                .insert(pkg.name.clone(), IN_TREE_UNIT.to_owned());
+            let paths: Vec<String> = paths.iter().map(|p| root_rel(pkg, p)).collect();
+            planned.plan.commit_paths(name, &ws.root, &message, &paths);
+        } else {
+            planned.plan.commit_paths(name, &pkg.dir, &message, &paths);
+        }
         if req.push
+            && !pkg.in_tree()
             && let Some(branch) = status.and_then(|s| s.branch)
         {
             planned.plan.push_refs(
@@ -2220,7 +2251,7 @@ fn plan_asset_build(
             "--quiet".to_owned(),
             "--no-tags".to_owned(),
             "--".to_owned(),
-            pkg.dir.display().to_string(),
+            pkg.repo_dir(&ws.root).display().to_string(),
             format!("+refs/tags/{tag}:refs/tags/{tag}"),
         ],
     );
@@ -2235,9 +2266,13 @@ fn plan_asset_build(
             format!("refs/tags/{tag}"),
         ],
     );
+    // An in-tree package is built from its directory of the root's tag.
+    let built = pkg
+        .path_filter()
+        .map_or_else(|| src.clone(), |d| src.join(d));
     planned.plan.uv(
         name,
-        &src,
+        &built,
         [
             "build".to_owned(),
             "--no-sources".to_owned(),
@@ -2517,6 +2552,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         ws,
         &req.packages,
         counts_since_final(req.bump),
+        true,
         &mut planned.skipped,
         &mut problems,
     )?;
@@ -2535,6 +2571,7 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
     )?;
     require_set_versions_released(ws, req, &todo, &planned.skipped)?;
     require_root_ready(ws, req, &mut problems);
+    require_in_tree_deps_in_tree(ws, &todo, &mut problems);
     // `--replan`: a release commit the unfinished run made (not yet tagged) is not bumped again.
     let committed = todo
         .iter()
@@ -2574,9 +2611,19 @@ pub fn plan_release(ws: &Workspace, req: &Request) -> Result<Planned> {
         versions_changed: true,
         ..Pins::default()
     };
+    let mut in_tree = Vec::new();
     for ((c, v), &done) in todo.iter().zip(&versions).zip(&committed) {
+        if c.pkg.in_tree() {
+            in_tree.push((c, v));
+            continue;
+        }
         plan_package_release(ws, &mut planned, &mut pins, c, v, &released, req, done)?;
     }
+    plan_in_tree_release(ws, &mut planned, &mut pins, &in_tree, &released, req)?;
+    // The report and the root's commit list the packages in dependency order.
+    let order = |name: &str| todo.iter().position(|c| c.pkg.name == name);
+    planned.packages.sort_by_key(|p| order(&p.package));
+    pins.product.sort_by_key(|e| order(&e.package));
     if !req.push && !todo.is_empty() {
         planned.notes.push(
             "without --push nothing is pushed and no forge release is made: push later with `release-tool release --push` (it pushes what is still local: branches, tags, forge releases, the root)".to_owned(),
@@ -2994,6 +3041,10 @@ fn release_versions(
 /// (HEAD sets the version the run planned) but not its tag, so that the plan tags HEAD
 /// instead of bumping again.
 fn committed_earlier(req: &Request, c: &Candidate<'_>) -> Result<bool> {
+    if c.pkg.in_tree() {
+        // The root's HEAD is no in-tree package's own: a resumed run's journal knows its steps.
+        return Ok(false);
+    }
     let Some(p) = req.earlier.iter().find(|p| p.package == c.pkg.name) else {
         return Ok(false);
     };
@@ -3017,8 +3068,12 @@ fn check_release_remotes(
         .zip(versions)
         .map(|(c, v)| RemoteCheck {
             who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
-            dir: c.pkg.dir.clone(),
-            rel: c.pkg.rel_path.clone(),
+            dir: c.pkg.repo_dir(&ws.root).to_path_buf(),
+            rel: if c.pkg.in_tree() {
+                ".".to_owned()
+            } else {
+                c.pkg.rel_path.clone()
+            },
             branch: c.branch.clone().unwrap_or_default(),
             tag: Some(format!("{}{v}", c.prefix)),
         })
@@ -3117,6 +3172,205 @@ fn plan_package_release(
     Ok(())
 }
 
+/// An in-tree package of the run must not require a package of its own repository: uv builds
+/// the in-tree package from the root at its tag, inside the root's workspace, where the other
+/// package is a workspace member, and refuses its `git` pin beside it ("conflicting URLs").
+fn require_in_tree_deps_in_tree(
+    ws: &Workspace,
+    todo: &[Candidate<'_>],
+    problems: &mut Vec<String>,
+) {
+    for c in todo.iter().filter(|c| c.pkg.in_tree()) {
+        let own: Vec<&str> = c
+            .pkg
+            .workspace_deps
+            .iter()
+            .filter_map(|k| ws.package(k))
+            .filter(|d| !d.in_tree())
+            .map(|d| d.name.as_str())
+            .collect();
+        if own.is_empty() {
+            continue;
+        }
+        problem(
+            problems,
+            c.pkg,
+            format!(
+                "is in-tree and requires {}, a package of its own repository: uv builds {} from the root's tag inside the root's workspace, where {} is a workspace member, and refuses its pin from its own remote beside it; move {} into the root too, or give {} its own repository (`release-tool split {} --remote URL`), see docs/in-tree.md",
+                own.join(", "),
+                c.pkg.name,
+                own.join(", "),
+                own.join(", "),
+                c.pkg.name,
+                c.pkg.name,
+            ),
+        );
+    }
+}
+
+/// The unit the in-tree packages of a run share ([`crate::plan::Plan::shared`]): their steps
+/// all run in the root's work tree, one after the other.
+pub const IN_TREE_UNIT: &str = "in-tree packages";
+
+/// A path of `pkg` (relative to its directory) relative to the root.
+fn root_rel(pkg: &Package, rel: &str) -> String {
+    format!("{}/{rel}", pkg.rel_path)
+}
+
+/// The subject of a root commit over several packages: `one` for one item (or when all items
+/// share it), else `many` of the items, or of their count when the list is too long.
+fn next_subject(items: &[(String, String)]) -> String {
+    let first = &items[0].1;
+    if items.iter().all(|(_, n)| n == first) {
+        return next_message(first);
+    }
+    let list: Vec<String> = items.iter().map(|(p, n)| format!("{p} {n}")).collect();
+    let joined = list.join(", ");
+    if next_message(&joined).chars().count() <= 72 {
+        next_message(&joined)
+    } else {
+        next_message(&format!("{} packages'", items.len()))
+    }
+}
+
+/// The in-tree packages of a `release` (docs/in-tree.md, "The release of in-tree packages"):
+/// their version and changelog edits in their directories, ONE root commit for all of them
+/// (`release: a 0.2.0, c 1.1.0`, a line per package in the body), their annotated tags
+/// (`tag_template`) on it, ONE next-dev root commit, and with `push` one atomic push of the
+/// root's branch with every tag, then a forge release per package on the root's repository.
+/// The steps belong to their packages but run in one unit ([`IN_TREE_UNIT`]).
+fn plan_in_tree_release(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &mut Pins,
+    items: &[(&Candidate<'_>, &Version)],
+    released: &BTreeMap<String, Version>,
+    req: &Request,
+) -> Result<()> {
+    let Some((first, _)) = items.first() else {
+        return Ok(());
+    };
+    let lead = Some(first.pkg.name.as_str());
+    for (c, _) in items {
+        planned
+            .plan
+            .shared
+            .insert(c.pkg.name.clone(), IN_TREE_UNIT.to_owned());
+    }
+    let mut paths = Vec::new();
+    let mut made = Vec::new();
+    let mut consumed = Vec::new();
+    let mut messages = Vec::new();
+    for (c, v) in items {
+        let vs = v.to_string();
+        let tag = format!("{}{vs}", c.prefix);
+        let (message, used, stale) = tag_message(ws, c, &vs)?;
+        planned.notes.extend(stale);
+        let edits = release_edits(
+            ws,
+            &planned.plan,
+            c.pkg,
+            &vs,
+            &message,
+            released,
+            req.dependents(ws),
+        )?;
+        paths.extend(
+            write_and_add(planned, c.pkg, &edits)
+                .iter()
+                .map(|p| root_rel(c.pkg, p)),
+        );
+        consumed.push((c.pkg, tag.clone(), used));
+        messages.push(message);
+        made.push(PackageRelease {
+            package: c.pkg.name.clone(),
+            from: c.version.clone(),
+            version: (*v).clone(),
+            tag: Some(tag.clone()),
+            next: None,
+            prerelease: !version::is_final(v),
+        });
+    }
+    let summary = root_subject(
+        "release",
+        made.iter().map(|p| format!("{} {}", p.package, p.version)),
+    );
+    let message = root_commit_message(&summary, &made);
+    planned
+        .plan
+        .commit_paths(lead, &ws.root, message.trim_end(), &paths);
+    for (pkg, tag, used) in consumed {
+        plan_consume_message(ws, planned, pkg, &tag, used);
+    }
+    for (((c, _), p), notes) in items.iter().zip(&made).zip(&messages) {
+        let tag = p.tag.clone().unwrap_or_default();
+        planned
+            .plan
+            .tag(Some(&c.pkg.name), &ws.root, &tag, "HEAD", notes);
+    }
+    let mut next_paths = Vec::new();
+    let mut nexts = Vec::new();
+    if req.next {
+        for ((c, v), p) in items.iter().zip(made.iter_mut()) {
+            if !version::is_final(v) {
+                continue;
+            }
+            let n = version::next_dev(v)?;
+            let ns = n.to_string();
+            let edits = version_edits(&planned.plan, c.pkg, &ns, |_| Ok(()))?;
+            next_paths.extend(
+                write_and_add(planned, c.pkg, &edits)
+                    .iter()
+                    .map(|r| root_rel(c.pkg, r)),
+            );
+            nexts.push((c.pkg.name.clone(), ns));
+            p.next = Some(n);
+        }
+        if !nexts.is_empty() {
+            planned
+                .plan
+                .commit_paths(lead, &ws.root, &next_subject(&nexts), &next_paths);
+        }
+    }
+    if req.push {
+        let branch = first.branch.clone().unwrap_or_default();
+        let mut refs = vec![format!("refs/heads/{branch}")];
+        refs.extend(
+            made.iter()
+                .filter_map(|p| p.tag.as_ref())
+                .map(|t| format!("refs/tags/{t}")),
+        );
+        planned
+            .plan
+            .push_refs(lead, &ws.root, &ws.config.git_remote, &refs);
+        for (((c, v), p), notes) in items.iter().zip(&made).zip(&messages) {
+            let ctx = ReleaseContext {
+                prefix: &c.prefix,
+                tags: &c.tags,
+                authors: &c.authors,
+            };
+            let tag = p.tag.clone().unwrap_or_default();
+            plan_release_call(ws, planned, c.pkg, &tag, v, notes, &ctx);
+        }
+    }
+    for (((c, v), p), notes) in items.iter().zip(made).zip(&messages) {
+        let pkg = c.pkg;
+        let tag = p.tag.clone().unwrap_or_default();
+        planned.plan.after.insert(
+            pkg.name.clone(),
+            waits_for(ws, pkg, &|k| released.contains_key(k)),
+        );
+        pins.staging.insert(pkg.key.clone(), tag.clone());
+        if version::is_final(v) {
+            pins.prod
+                .insert(pkg.key.clone(), (tag.clone(), (*v).clone()));
+        }
+        pins.product.push(product_entry(ws, c, v, &tag, notes, req));
+        planned.packages.push(p);
+    }
+    Ok(())
+}
+
 /// What a package bumped by the run (`release`, `prepare`) brings to the product's notes: its
 /// version, tag and message, and the size of its bump (the kind `--bump` asked for, or chose
 /// from its commits).
@@ -3177,6 +3431,7 @@ pub fn plan_prepare(ws: &Workspace, req: &Request) -> Result<Planned> {
         ws,
         &req.packages,
         counts_since_final(req.bump),
+        false,
         &mut planned.skipped,
         &mut problems,
     )?;

@@ -240,29 +240,161 @@ fn notes_of_an_in_tree_package_are_its_directory_s_commits() {
     assert!(!dir.join("a").exists() && !dir.join("c").exists());
 }
 
+/// `release --push` of in-tree packages (issue #21): their edits in their directories, one
+/// root commit for all of them with their tags, one next-dev root commit, one push of the root
+/// with every tag, `subdirectory` pins; a fresh clone without submodules installs prod from
+/// the tags with real uv.
 #[test]
-fn release_of_a_mixed_layout_releases_submodules_and_names_the_in_tree_packages_it_leaves() {
-    let world = World::with_layout(Layout::Mixed);
+fn release_of_in_tree_packages_tags_the_root_and_prod_installs_from_the_tags() {
+    let world = World::with_layout(Layout::InTree);
     let before = world.state();
-    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--push", "--dry-run"]));
+    let (stdout, _) = ok(&world.release(&["--bump", "minor", "--push", "--dry-run"]));
     assert_eq!(before, world.state(), "the dry run changed something");
-    for name in ["a", "c"] {
-        assert!(
-            stderr.contains(&format!("{name} (packages/{name})")) || stderr.contains(name),
-            "{stderr}"
+    assert!(stdout.contains("a-v0.1.0"), "{stdout}");
+    let (stdout, stderr) = ok(&world.release(&["--bump", "minor", "--push"]));
+    for name in ["a", "b", "c"] {
+        assert_eq!(
+            crate::support::table_row(&stdout, name).as_deref(),
+            Some(format!("{name} 0.1.0.dev0 → 0.1.0 {name}-v0.1.0 0.1.1.dev0 pushed").as_str()),
+            "{stdout}\n{stderr}"
         );
     }
-    assert!(stderr.contains("in-tree package"), "{stderr}");
-    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--push"]));
-    assert!(stderr.contains("in-tree package"), "{stderr}");
-    // b released in its own repository; nothing of a or c was committed or tagged by the run.
-    let tags = git(&world.pkg("b"), &["tag", "--list"]);
-    assert!(tags.contains("v0.1.0"), "{tags}");
-    let root_tags = git(&world.root, &["tag", "--list"]);
-    assert!(
-        !root_tags.contains("a-v") && !root_tags.contains("c-v"),
-        "{root_tags}"
+    let remote = world.remote("root");
+    let log = git(&remote, &["log", "--format=%s", "main"]);
+    let subjects: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        subjects[..3],
+        [
+            "release: a 0.1.0, b 0.1.0, c 0.1.0",
+            "chore: start 0.1.1.dev0 development",
+            "release: a 0.1.0, b 0.1.0, c 0.1.0",
+        ],
+        "bookkeeping, next, release: {log}"
     );
-    let a = std::fs::read_to_string(world.pkg("a").join("pyproject.toml")).unwrap();
-    assert!(a.contains("version = \"0.1.0.dev0\""), "{a}");
+    let release = git(&remote, &["rev-parse", "main~2"]).trim().to_owned();
+    let files = git(
+        &remote,
+        &["diff-tree", "--no-commit-id", "--name-only", "-r", &release],
+    );
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            "packages/a/CHANGELOG.md",
+            "packages/a/pyproject.toml",
+            "packages/b/CHANGELOG.md",
+            "packages/b/pyproject.toml",
+            "packages/c/CHANGELOG.md",
+            "packages/c/pyproject.toml",
+        ]
+    );
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        let tag = format!("{name}-v0.1.0");
+        let on = git(&remote, &["rev-parse", &format!("{tag}^{{commit}}")]);
+        assert_eq!(on.trim(), release, "{tag} on the release commit");
+        assert_eq!(git(&remote, &["cat-file", "-t", &tag]).trim(), "tag");
+        let notes = git(&remote, &["tag", "--list", "--format=%(contents)", &tag]);
+        assert!(
+            notes.contains(&format!("{name} learns a feature")),
+            "{notes}"
+        );
+        let py = git(
+            &remote,
+            &["show", &format!("{tag}:packages/{name}/pyproject.toml")],
+        );
+        assert!(py.contains("version = \"0.1.0\""), "{py}");
+        if i > 0 {
+            let dep = ["a", "b", "c"][i - 1];
+            assert!(py.contains(&format!("\"{dep}>=0.1.0\"")), "{py}");
+        }
+        let next = git(
+            &remote,
+            &["show", &format!("main:packages/{name}/pyproject.toml")],
+        );
+        assert!(next.contains("version = \"0.1.1.dev0\""), "{next}");
+        let prod = git(&remote, &["show", "main:prod/pyproject.toml"]);
+        let pin = format!(
+            "{name} = {{ git = \"{}\", tag = \"{tag}\", subdirectory = \"packages/{name}\" }}",
+            crate::support::trunk::url(&remote)
+        );
+        assert!(prod.contains(&pin), "{pin}\n{prod}");
+    }
+    assert_eq!(git(&world.root, &["status", "--porcelain"]), "");
+    assert_eq!(
+        git(&world.root, &["rev-parse", "HEAD"]),
+        git(&remote, &["rev-parse", "main"])
+    );
+    // Nothing is left to release: the next run finds no change.
+    let (_, stderr) = ok(&world.release(&["--bump", "minor", "--dry-run"]));
+    assert!(!stderr.contains("a-v0.2.0"), "{stderr}");
+    // A fresh clone without submodules installs prod from the root's tags.
+    let clone = crate::support::clone_root(&world.env, &remote, &[]);
+    ok(&world.env.run_uv(&clone, ["sync", "prod"]));
+    let (good, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import importlib.metadata as m; print(m.version('a'), m.version('b'), m.version('c'))",
+    );
+    assert!(good, "{stderr}");
+    assert_eq!(stdout.trim(), "0.1.0 0.1.0 0.1.0");
+}
+
+/// A mixed layout (`a` in-tree, `b` and `c` submodules: b requires the in-tree a) releases
+/// in one plan: a in the root first, then b and c in their repositories.
+#[test]
+fn release_of_a_mixed_layout_releases_both_kinds_in_one_plan() {
+    let world = World::with_layout(Layout::Mixed);
+    ok(&world.env.run_uv(&world.root, ["lock", "--all"]));
+    git(&world.root, &["add", "-A"]);
+    git(&world.root, &["commit", "-q", "-m", "chore: lock"]);
+    git(&world.root, &["push", "-q", "origin", "main"]);
+    let (stdout, stderr) = ok(&world.release(&["--bump", "minor", "--push"]));
+    for (name, tag) in [("a", "a-v0.1.0"), ("b", "v0.1.0"), ("c", "v0.1.0")] {
+        assert_eq!(
+            crate::support::table_row(&stdout, name).as_deref(),
+            Some(format!("{name} 0.1.0.dev0 → 0.1.0 {tag} 0.1.1.dev0 pushed").as_str()),
+            "{stdout}\n{stderr}"
+        );
+    }
+    for name in ["b", "c"] {
+        let tags = git(&world.remote(name), &["tag", "--list"]);
+        assert_eq!(tags.trim(), "v0.1.0", "{name}");
+    }
+    let root_tags = git(&world.remote("root"), &["tag", "--list", "a-v*"]);
+    assert_eq!(root_tags.trim(), "a-v0.1.0");
+    let b = git(&world.remote("b"), &["show", "v0.1.0:pyproject.toml"]);
+    assert!(b.contains("\"a>=0.1.0\""), "{b}");
+    assert_eq!(git(&world.root, &["status", "--porcelain"]), "");
+    let (_, stderr) = ok(&world.env.run_uv(&world.root, ["check"]));
+    assert!(stderr.contains("All checks passed"), "{stderr}");
+    // prod installs from the root's tag (a) and the submodules' remotes (b, c).
+    let clone = crate::support::clone_root(&world.env, &world.remote("root"), &[]);
+    ok(&world.env.run_uv(&clone, ["sync", "prod"]));
+    let (good, stdout, stderr) = crate::support::venv_python(
+        &clone.join("prod/.venv"),
+        "import importlib.metadata as m; print(m.version('a'), m.version('b'), m.version('c'))",
+    );
+    assert!(good, "{stderr}");
+    assert_eq!(stdout.trim(), "0.1.0 0.1.0 0.1.0");
+}
+
+/// An in-tree package requiring a package of its own repository cannot be installed from the
+/// root's tag (uv reads the root's workspace there): `release` refuses it, naming both, and
+/// changes nothing.
+#[test]
+fn release_refuses_an_in_tree_package_over_a_submodule_package() {
+    let world = World::with_layout(Layout::InTreeOnTop);
+    let before = world.state();
+    let out = world.release(&["--bump", "minor", "--push"]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Cannot release; nothing was changed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("c (packages/c): is in-tree and requires b, a package of its own repository"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("release-tool split c"), "{stderr}");
+    assert_eq!(before, world.state(), "nothing changed");
 }

@@ -967,3 +967,133 @@ fn an_uninitialised_submodule_is_skipped_with_a_note() {
     ok(&w.release(&RELEASE));
     assert_eq!(git(&w.remote("c"), &["tag", "--list"]), "v0.1.0\n");
 }
+
+/// The tag `name` is released at and the remote that holds it, in `w`'s layout: in-tree
+/// packages are tagged `<name>-v<version>` in the root.
+fn tag_and_remote(w: &World, name: &str, version: &str) -> (String, std::path::PathBuf) {
+    if w.layout.in_tree(name) {
+        (format!("{name}-v{version}"), w.remote("root"))
+    } else {
+        (format!("v{version}"), w.remote(name))
+    }
+}
+
+/// The one-shot for every layout (submodules, in-tree, mixed; issue #21): each package's tag on
+/// its remote at its release (version and raised bound), the next version on the branch, the
+/// prod pins at the tags, a clean root in step with its remote, `check` passing; a second run
+/// finds nothing to release.
+#[test]
+fn release_in_every_layout_tags_pushes_and_pins_every_package() {
+    for layout in crate::support::trunk::LAYOUTS {
+        let w = World::with_layout(layout);
+        ok(&w.env.run_uv(&w.root, ["lock", "--all"]));
+        git(&w.root, &["add", "-A"]);
+        git(&w.root, &["commit", "-q", "-m", "chore: lock"]);
+        git(&w.root, &["push", "-q", "origin", "main"]);
+        let (stdout, stderr) = ok(&w.release(&RELEASE));
+        let root_remote = w.remote("root");
+        let prod = show(&root_remote, "main:prod/pyproject.toml");
+        for (i, name) in NAMES.iter().enumerate() {
+            let (tag, remote) = tag_and_remote(&w, name, "0.1.0");
+            assert_eq!(
+                crate::support::table_row(&stdout, name).as_deref(),
+                Some(format!("{name} 0.1.0.dev0 → 0.1.0 {tag} 0.1.1.dev0 pushed").as_str()),
+                "{layout:?}: {stdout}\n{stderr}"
+            );
+            let file = if w.layout.in_tree(name) {
+                format!("packages/{name}/pyproject.toml")
+            } else {
+                "pyproject.toml".to_owned()
+            };
+            assert_eq!(
+                git(&remote, &["cat-file", "-t", &tag]).trim(),
+                "tag",
+                "{layout:?} {name}: an annotated tag"
+            );
+            let released = show(&remote, &format!("{tag}:{file}"));
+            assert!(released.contains("version = \"0.1.0\""), "{released}");
+            if i > 0 {
+                let dep = NAMES[i - 1];
+                assert!(
+                    released.contains(&format!("\"{dep}>=0.1.0\"")),
+                    "{layout:?} {name}: {released}"
+                );
+            }
+            let next = show(&remote, &format!("main:{file}"));
+            assert!(next.contains("version = \"0.1.1.dev0\""), "{next}");
+            assert!(
+                prod.contains(&format!("tag = \"{tag}\"")),
+                "{layout:?}: {tag}\n{prod}"
+            );
+        }
+        assert_eq!(
+            rev(&w.root, "HEAD"),
+            rev(&root_remote, "main"),
+            "{layout:?}"
+        );
+        assert_eq!(git(&w.root, &["status", "--porcelain"]), "", "{layout:?}");
+        let (_, stderr) = ok(&w.env.run_uv(&w.root, ["check"]));
+        assert!(stderr.contains("All checks passed"), "{layout:?}: {stderr}");
+        let (_, stderr) = ok(&w.release(&["--bump", "minor", "--dry-run"]));
+        assert!(
+            !stderr.contains("0.2.0 ") && !stdout.is_empty(),
+            "{layout:?}: nothing left to release: {stderr}"
+        );
+    }
+}
+
+/// A rejected push in every layout (issue #21): `a`'s remote (the root's, for an in-tree `a`)
+/// refuses; the run stops before anything else is pushed, and once the remote takes pushes
+/// again the same command resumes and finishes the release, making nothing twice.
+#[test]
+fn a_rejected_push_resumes_in_every_layout() {
+    for layout in crate::support::trunk::LAYOUTS {
+        let w = World::with_layout(layout);
+        let frozen = if layout.in_tree("a") { "root" } else { "a" };
+        w.freeze(frozen);
+        let out = w.release(&RELEASE);
+        let stderr = failed(&out, 1);
+        assert!(
+            stderr.contains(&format!("rejected by policy: {frozen} is frozen")),
+            "{layout:?}: {stderr}"
+        );
+        assert_eq!(w.journal().expect("a journal")["finished"], false);
+        let (tag, remote) = tag_and_remote(&w, "a", "0.1.0");
+        assert!(
+            git(&remote, &["tag", "--list", &tag]).trim().is_empty(),
+            "{layout:?}: nothing pushed"
+        );
+        w.thaw(frozen);
+        let (_, stderr) = ok(&w.release(&RELEASE));
+        assert!(stderr.contains("Resuming"), "{layout:?}: {stderr}");
+        for name in NAMES {
+            let (tag, remote) = tag_and_remote(&w, name, "0.1.0");
+            assert_eq!(
+                git(&remote, &["tag", "--list", &tag]).trim(),
+                tag,
+                "{layout:?}"
+            );
+            // One release commit: the tag's commit is the only one whose subject says so.
+            let release = git(&remote, &["rev-parse", &format!("{tag}^{{commit}}")]);
+            let subjects = git(&remote, &["log", "--format=%H %s", "main"]);
+            assert_eq!(
+                subjects
+                    .lines()
+                    .filter(|l| l.starts_with(release.trim()))
+                    .count(),
+                1,
+                "{layout:?}: {subjects}"
+            );
+            assert_eq!(
+                git(&remote, &["log", "--format=%s", "main"])
+                    .lines()
+                    .filter(|s| s.starts_with("chore: start 0.1.1.dev0"))
+                    .count(),
+                1,
+                "{layout:?} {name}: one next commit"
+            );
+        }
+        assert_eq!(w.journal().expect("a journal")["finished"], true);
+        assert_eq!(git(&w.root, &["status", "--porcelain"]), "", "{layout:?}");
+    }
+}

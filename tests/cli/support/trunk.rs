@@ -12,14 +12,20 @@ pub const NAMES: [&str; 3] = ["a", "b", "c"];
 
 /// Where the world's packages live: each in its own repository (a submodule with its own
 /// remote), all in the root repository (in-tree: plain directories of the root, as `uv init
-/// --package packages/a` makes them), or mixed: `a` and `c` in-tree, `b` a submodule (so
-/// dependencies cross the two layouts in both directions).
+/// --package packages/a` makes them), or mixed: `a` in-tree, `b` and `c` submodules (a
+/// submodule package depending on an in-tree one). `InTreeOnTop` (`c` in-tree over the
+/// submodules `a` and `b`) is the direction uv cannot install from the root's tags, which
+/// `release` refuses (docs/in-tree.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     Submodules,
     InTree,
     Mixed,
+    InTreeOnTop,
 }
+
+/// The layouts every release, no-lost-work and fault test runs for.
+pub const LAYOUTS: [Layout; 3] = [Layout::Submodules, Layout::InTree, Layout::Mixed];
 
 impl Layout {
     /// Whether package `name` lives in the root repository in this layout.
@@ -27,7 +33,8 @@ impl Layout {
         match self {
             Layout::Submodules => false,
             Layout::InTree => true,
-            Layout::Mixed => name != "b",
+            Layout::Mixed => name == "a",
+            Layout::InTreeOnTop => name == "c",
         }
     }
 }
