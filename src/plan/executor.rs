@@ -667,8 +667,18 @@ fn run_step(
         }
         StepKind::GitInput { dir, args, input } => {
             // `fast-import` of the same stream makes the same objects and refs: safe to repeat.
+            let git = Git::new(dir);
+            if let Guard::Import { branch, from, tag } = &step.guard
+                && !opts.direct
+                && let Some(done) = import_done(&git, branch, from, tag)?
+            {
+                return Ok(Outcome::AlreadyDone(done));
+            }
             durable(shared, opts)?;
-            Git::new(dir).run_with_input(args, input)?;
+            git.run_with_input(args, input)?;
+            if matches!(step.guard, Guard::Import { .. }) {
+                moved_by_run(shared, dir, &git);
+            }
             Ok(Outcome::Ran(None))
         }
         StepKind::Git { dir, args } if opts.direct => {
@@ -746,7 +756,7 @@ fn run_step(
                     }
                     require_where_expected(plan, step, shared, &git, None)?;
                 }
-                Guard::None => {}
+                Guard::None | Guard::Import { .. } => {}
             }
             durable(shared, opts)?;
             git.run_batch(args)?;
@@ -1015,6 +1025,44 @@ fn moved_to(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, at: RepoAt
     let mut guard = shared.lock().expect("journal lock");
     if guard.0.heads.contains_key(dir) {
         guard.0.move_head(dir, at);
+    }
+}
+
+/// The probe of a release's `git fast-import` ([`Guard::Import`]): `Some(why)` when it is done
+/// (the tag exists on a commit of the branch: fast-import writes the branch before the tags);
+/// an error when the tag exists elsewhere, or when HEAD is not on the branch any more (the
+/// index would be brought in line with another branch). `None`: to be run (again: the same
+/// stream makes the same objects; fast-import itself refuses a branch moved elsewhere).
+fn import_done(git: &Git, branch: &str, from: &str, tag: &str) -> Result<Option<String>> {
+    let tag_ref = format!("refs/tags/{tag}");
+    let branch_ref = format!("refs/heads/{branch}");
+    if local_ref(git, &tag_ref).is_some()
+        && let Some(tagged) = git.resolve(&format!("{tag_ref}^{{commit}}"))?
+    {
+        let tip = git.resolve(&branch_ref)?;
+        if let Some(tip) = &tip
+            && git.is_ancestor(&tagged, tip)?
+            && tagged != from
+        {
+            return Ok(Some(format!(
+                "tag {tag} is already on {}",
+                git::short_hash(&tagged)
+            )));
+        }
+        anyhow::bail!(
+            "tag {tag} already exists on commit {}, which branch {branch} does not contain; \
+             delete it if it is wrong (`git tag -d {tag}`), or release another version",
+            git::short_hash(&tagged)
+        );
+    }
+    match repo_at(git) {
+        Some(at) if at.branch.as_deref() == Some(branch) => Ok(None),
+        at => anyhow::bail!(
+            "HEAD is {} since the release was planned, not on branch {branch}; \
+             check out {branch} again and run the same command",
+            at.and_then(|a| a.branch)
+                .map_or_else(|| "detached".to_owned(), |b| format!("on branch {b}"))
+        ),
     }
 }
 
