@@ -418,7 +418,11 @@ impl Plan {
             package,
             StepKind::GitInput {
                 dir: dir.clone(),
+                // A pack kept as it is: below git's `fastimport.unpackLimit` (100 objects by
+                // default) fast-import would start `git unpack-objects` to make them loose.
                 args: vec![
+                    "-c".to_owned(),
+                    "fastimport.unpackLimit=1".to_owned(),
                     "fast-import".to_owned(),
                     "--quiet".to_owned(),
                     "--done".to_owned(),

@@ -260,6 +260,8 @@ fn a_release_without_hooks_or_signing_runs_one_fast_import_per_package() {
     ok(&out);
     assert_eq!(count(&counts, "fast-import"), 3, "{counts:?}");
     assert_eq!(count(&counts, "reset"), 3, "{counts:?}");
+    // The pack stays a pack: no `unpack-objects` started by fast-import.
+    assert_eq!(count(&counts, "unpack-objects"), 0, "{counts:?}");
     // The root's commit, `git add` and maintenance; the product's tag.
     assert_eq!(count(&counts, "commit"), 1, "{counts:?}");
     assert_eq!(count(&counts, "add"), 1, "{counts:?}");

@@ -36,6 +36,17 @@ impl World {
 }
 
 /// `git rev-parse REV` in `repo`.
+/// `release-tool release ARGS` on the porcelain path (`git commit`/`git tag` per package, as
+/// where hooks or signing apply): for the tests of that path's steps and probes.
+fn porcelain_release(w: &World, args: &[&str]) -> std::process::Output {
+    w.cmd()
+        .env("RELEASE_TOOL_PORCELAIN_COMMITS", "1")
+        .arg("release")
+        .args(args)
+        .output()
+        .expect("run release-tool")
+}
+
 fn rev(repo: &Path, rev: &str) -> String {
     git(repo, &["rev-parse", rev]).trim().to_owned()
 }
@@ -707,7 +718,7 @@ fn no_next_and_no_root_commit() {
 fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     let w = World::new();
     w.freeze("b");
-    failed(&w.release(&RELEASE), 1);
+    failed(&porcelain_release(&w, &RELEASE), 1);
     w.thaw("b");
     // Roll b back to just after its release commit and tag (as if the process had been killed
     // then), and make the journal say so: commit running, everything after it pending.
@@ -739,7 +750,7 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     }
     w.write_journal(&journal);
 
-    let out = w.release(&[&RELEASE[..], &["-v"]].concat());
+    let out = porcelain_release(&w, &[&RELEASE[..], &["-v"]].concat());
     let (_, stderr) = ok(&out);
     assert!(
         stderr.contains("was made before the run stopped"),
@@ -782,7 +793,7 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     }
     journal["finished"] = serde_json::json!(false);
     w.write_journal(&journal);
-    let (_, stderr) = ok(&w.release(&[&RELEASE[..], &["-v"]].concat()));
+    let (_, stderr) = ok(&porcelain_release(&w, &[&RELEASE[..], &["-v"]].concat()));
     assert!(
         stderr.contains("was made before the run stopped"),
         "{stderr}"
@@ -902,7 +913,7 @@ fn a_second_concurrent_run_refuses_and_changes_nothing() {
 #[test]
 fn the_last_release_is_the_newest_tag_merged_into_head() {
     let w = World::new();
-    ok(&w.release(&RELEASE));
+    ok(&porcelain_release(&w, &RELEASE));
     let a = w.pkg("a");
     // A higher tag on a branch HEAD does not contain: not a release of this line.
     git(&a, &["switch", "-q", "-c", "side"]);
@@ -911,10 +922,10 @@ fn the_last_release_is_the_newest_tag_merged_into_head() {
     git(&a, &["switch", "-q", "main"]);
     commit_file(&a, "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
     // The same plan with the tag distances computed now and read from the status cache.
-    let cold = w.release(&["--bump", "auto", "--dry-run", "--json"]);
+    let cold = porcelain_release(&w, &["--bump", "auto", "--dry-run", "--json"]);
     ok(&w.env.run(&w.root, ["status"]));
     assert!(w.root.join(".release_tool/cache/tags.json").is_file());
-    let warm = w.release(&["--bump", "auto", "--dry-run", "--json"]);
+    let warm = porcelain_release(&w, &["--bump", "auto", "--dry-run", "--json"]);
     let (cold, stderr) = ok(&cold);
     assert_eq!(cold, ok(&warm).0);
     assert!(
