@@ -176,6 +176,9 @@ pub struct StepJson {
 /// starts) runs once, after the last one, as the user's configuration says.
 pub const NO_AUTO_MAINTENANCE: [&str; 2] = ["-c", "maintenance.auto=false"];
 
+/// Where a release's `git fast-import` streams are written ([`Plan::import`]), in the root.
+pub const IMPORT_DIR: &str = ".release_tool/import";
+
 /// An ordered list of steps, built against a root directory (paths are shown relative to it).
 ///
 /// A plain plan runs its steps one after the other. A *grouped* plan runs the steps of each
@@ -768,6 +771,11 @@ impl Plan {
                 path,
             } = &step.kind
             {
+                // A release's fast-import stream: the step that reads it says what it makes,
+                // and the files it holds are the edits above.
+                if path.parent().is_some_and(|p| p.ends_with(IMPORT_DIR)) {
+                    continue;
+                }
                 let old = before.as_deref().unwrap_or("");
                 let name = self.rel(path);
                 let diff = similar::TextDiff::from_lines(old, after.as_str());

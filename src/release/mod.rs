@@ -3181,8 +3181,7 @@ fn plan_fast_release(
     paths.dedup();
     let stream_path = ws
         .root
-        .join(crate::core::fsutil::STATE_DIR)
-        .join("import")
+        .join(crate::plan::IMPORT_DIR)
         .join(format!("{}.fast-import", pkg.name));
     planned.plan.import(
         name,

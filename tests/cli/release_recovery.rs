@@ -188,9 +188,9 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     );
     let b = pkg("b");
     assert!(
-        lines(&b["done"])
-            .iter()
-            .any(|d| d.starts_with("git -C packages/b tag --annotate")),
+        lines(&b["done"]).iter().any(|d| d
+            .starts_with("git -C packages/b -c fastimport.unpackLimit=1 fast-import ")
+            && d.contains("tag v0.1.0 on it")),
         "{b}"
     );
     assert!(
@@ -210,9 +210,9 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     // c was released locally before the pre-push proof; its push waits for b's.
     let c = pkg("c");
     assert!(
-        lines(&c["done"])
-            .iter()
-            .any(|d| d.starts_with("git -C packages/c tag --annotate")),
+        lines(&c["done"]).iter().any(|d| d
+            .starts_with("git -C packages/c -c fastimport.unpackLimit=1 fast-import ")
+            && d.contains("tag v0.1.0 on it")),
         "{c}"
     );
     assert!(
@@ -460,7 +460,9 @@ fn release_now_push_later_pushes_what_is_still_local() {
     );
     assert!(stdout.contains("git -C . push"), "{stdout}");
     assert!(
-        !stdout.contains(" commit --quiet") && !stdout.contains(" tag --annotate"),
+        !stdout.contains(" commit --quiet")
+            && !stdout.contains(" tag --annotate")
+            && !stdout.contains(" fast-import "),
         "nothing is released again: {stdout}"
     );
     assert_eq!(diff(&before, &w.state()), Vec::<String>::new());

@@ -311,12 +311,13 @@ fn dry_run_prints_every_step_and_changes_nothing() {
         for step in [
             format!("{name}: edit packages/{name}/pyproject.toml"),
             format!("{name}: create packages/{name}/CHANGELOG.md"),
-            // git's auto-maintenance once per package, after its last commit (#19).
+            // The release commit, its tag and the next-dev commit: one fast-import (#19).
             format!(
-                "{name}: git -C packages/{name} -c maintenance.auto=false commit --quiet -m 'Release {name} 0.1.0"
+                "{name}: create .release_tool/import/{name}.fast-import\n{name}: git -C packages/{name} -c fastimport.unpackLimit=1 fast-import --quiet --done --date-format=raw < .release_tool/import/{name}.fast-import: commit 'Release {name} 0.1.0…' on main, tag v0.1.0 on it, commit '{NEXT}'\n"
             ),
-            format!("{name}: git -C packages/{name} tag --annotate"),
-            format!("{name}: git -C packages/{name} commit --quiet -m '{NEXT}'"),
+            format!(
+                "{name}: git -C packages/{name} reset --quiet -- CHANGELOG.md pyproject.toml\n{name}: delete .release_tool/import/{name}.fast-import\n"
+            ),
             format!(
                 "{name}: git -C packages/{name} push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"
             ),
@@ -372,15 +373,18 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
     assert_eq!(order, ["a", "b", "c", "root"]);
     let count = |action: &str| steps.iter().filter(|s| s["action"] == action).count();
     assert_eq!(count("forge"), 0, "no forge for file:// remotes");
-    assert_eq!(count("create"), 4, "three changelogs and the product's");
+    assert_eq!(
+        count("create"),
+        7,
+        "three changelogs, the product's and three fast-import streams"
+    );
     let details: Vec<&str> = steps
         .iter()
         .map(|s| s["detail"].as_str().unwrap())
         .collect();
     assert!(
-        details.iter().any(|d| d.starts_with(
-            "git -C packages/b tag --annotate --cleanup=whitespace --message 'Release b 0.1.0"
-        ) && d.ends_with("' -- v0.1.0 HEAD")),
+        details.iter().any(|d| d.starts_with("git -C packages/b -c fastimport.unpackLimit=1 fast-import ")
+            && d.ends_with(": commit 'Release b 0.1.0…' on main, tag v0.1.0 on it, commit 'chore: start 0.1.1.dev0 development'")),
         "{details:#?}"
     );
     assert!(
