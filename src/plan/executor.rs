@@ -675,7 +675,12 @@ fn run_step(
                 return Ok(Outcome::AlreadyDone(done));
             }
             durable(shared, opts)?;
-            git.run_with_input(args, input)?;
+            if let Err(e) = git.run_with_input(args, input) {
+                if let Guard::Import { branch, from, tag } = &step.guard {
+                    undo_half_import(&git, branch, from, tag, input);
+                }
+                return Err(e.into());
+            }
             if matches!(step.guard, Guard::Import { .. }) {
                 moved_by_run(shared, dir, &git);
             }
@@ -1064,6 +1069,39 @@ fn import_done(git: &Git, branch: &str, from: &str, tag: &str) -> Result<Option<
                 .map_or_else(|| "detached".to_owned(), |b| format!("on branch {b}"))
         ),
     }
+}
+
+/// A release's fast-import that failed after it moved the branch but before it wrote the tag
+/// (fast-import writes branches, then tags: a tag ref that cannot be written, a lock left by
+/// another git): the branch is put back on `from` (`git update-ref` with the moved tip as the
+/// expected value), so that the failed step left nothing, as a failed `git commit` leaves
+/// nothing, and a resumed or replanned run starts from where the plan did. Only when the tip
+/// is exactly the stream's commits on top of `from` (as many as the stream has) and the tag is
+/// missing; anything else is left as it is.
+fn undo_half_import(git: &Git, branch: &str, from: &str, tag: &str, input: &std::path::Path) {
+    let branch_ref = format!("refs/heads/{branch}");
+    if local_ref(git, &format!("refs/tags/{tag}")).is_some() {
+        return;
+    }
+    let Ok(Some(tip)) = git.resolve(&branch_ref) else {
+        return;
+    };
+    let commits = fs_err::read_to_string(input).map_or(0, |s| {
+        s.lines()
+            .filter(|l| l.starts_with("commit refs/heads/"))
+            .count()
+    });
+    let Ok(made) = git.count_commits(Some(from), &tip) else {
+        return;
+    };
+    if tip == from
+        || commits == 0
+        || made as usize != commits
+        || !git.is_ancestor(from, &tip).unwrap_or(false)
+    {
+        return;
+    }
+    let _ = git.run(["update-ref", &branch_ref, from, &tip]);
 }
 
 /// The object a full ref name points to, not peeled (an annotated tag's tag object); `None`: no
