@@ -74,7 +74,7 @@ pub fn unfinished_report(ws: &Workspace, j: &Journal) -> Unfinished {
         }
         entry.done.push(headline);
         let dir = match &step.kind {
-            StepKind::Git { dir, .. } => ws.rel(dir),
+            StepKind::Git { dir, .. } | StepKind::GitInput { dir, .. } => ws.rel(dir),
             _ => String::new(),
         };
         let dir = if dir.is_empty() { ".".to_owned() } else { dir };
@@ -88,6 +88,14 @@ pub fn unfinished_report(ws: &Workspace, j: &Journal) -> Unfinished {
                         "git -C {dir} reset --keep {before}   # drops the run's commits (and later ones)"
                     ));
                 }
+            }
+            (Guard::Import { from, tag, .. }, _) => {
+                if !entry.undo.iter().any(|u| u.contains(" reset --keep ")) {
+                    entry.undo.push(format!(
+                        "git -C {dir} reset --keep {from}   # drops the run's commits (and later ones)"
+                    ));
+                }
+                entry.undo.push(format!("git -C {dir} tag -d {tag}"));
             }
             (Guard::Tag { name, .. }, _) => {
                 entry.undo.push(format!("git -C {dir} tag -d {name}"));

@@ -196,7 +196,7 @@ impl Run<'_> {
         // Per repository: the HEADs its done commits started from, and its pending pushes.
         let mut repos: BTreeMap<&std::path::Path, ResumedRepo<'_>> = BTreeMap::new();
         for (step, state) in journal.plan.steps.iter().zip(&journal.steps) {
-            let StepKind::Git { dir, .. } = &step.kind else {
+            let (StepKind::Git { dir, .. } | StepKind::GitInput { dir, .. }) = &step.kind else {
                 continue;
             };
             let entry = repos
@@ -205,6 +205,9 @@ impl Run<'_> {
             match &step.guard {
                 Guard::Commit { .. } if state.status == Status::Done => {
                     entry.1.extend(state.head_before.as_deref());
+                }
+                Guard::Import { from, .. } if state.status == Status::Done => {
+                    entry.1.push(from);
                 }
                 Guard::Push { refs, .. } if !state.status.is_complete() => entry.2.push(refs),
                 _ => {}

@@ -421,6 +421,60 @@ impl LocalRepo {
         Some(files)
     }
 
+    /// The text of the regular file `path` (`/`-separated, relative to the top) in the tree of
+    /// the commit `rev` names, as `git cat-file blob <rev>:<path>` prints it (invalid UTF-8
+    /// replaced, as the git wrapper reads output): `Some(None)` when the commit has no such
+    /// path, `None` when unsure (a revision [`LocalRepo::resolve`] does not know or that names
+    /// no commit, a symbolic link, a directory or a submodule at `path`, a missing object).
+    pub fn read_blob(&self, rev: &str, path: &str) -> Option<Option<String>> {
+        use gix::objs::tree::EntryKind;
+        let commit = ObjectId::from_hex(self.resolve(rev)??.as_bytes()).ok()?;
+        let mut buf = Vec::new();
+        if self.object(&commit, &mut buf)? != Kind::Commit {
+            return None;
+        }
+        let mut id = gix::objs::CommitRefIter::from_bytes(&buf, self.repo.object_hash())
+            .tree_id()
+            .ok()?;
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == "..")
+        {
+            return None;
+        }
+        for (i, part) in parts.iter().enumerate() {
+            if self.object(&id, &mut buf)? != Kind::Tree {
+                return None;
+            }
+            let mut found = None;
+            for entry in gix::objs::TreeRefIter::from_bytes(&buf, self.repo.object_hash()) {
+                let entry = entry.ok()?;
+                if entry.filename == part.as_bytes() {
+                    found = Some((entry.mode.kind(), entry.oid.to_owned()));
+                    break;
+                }
+            }
+            let Some((kind, oid)) = found else {
+                return Some(None);
+            };
+            let last = i + 1 == parts.len();
+            match kind {
+                EntryKind::Tree if !last => id = oid,
+                EntryKind::Blob | EntryKind::BlobExecutable if last => {
+                    if self.object(&oid, &mut buf)? != Kind::Blob {
+                        return None;
+                    }
+                    return Some(Some(String::from_utf8_lossy(&buf).into_owned()));
+                }
+                // A file on the way (git: no such path), or what git would print otherwise.
+                EntryKind::Blob | EntryKind::BlobExecutable if !last => return Some(None),
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// `git merge-base --is-ancestor ancestor descendant`.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Option<bool> {
         let (ancestor, descendant) = (
@@ -1190,6 +1244,58 @@ mod tests {
         // Not a work tree's top: git would search upwards.
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         assert!(LocalRepo::open(&dir.join("sub")).is_none());
+    }
+
+    /// `read_blob` in-process against `git cat-file blob <rev>:<path>` (through the wrapper with
+    /// an environment that leaves everything to git): files at the top and in a directory, an
+    /// executable file, a missing path, a path through a file, a directory, a symbolic link,
+    /// annotated tags, packed objects.
+    #[test]
+    fn blobs_are_read_as_git_reads_them() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("repo");
+        history(&dir);
+        std::fs::create_dir_all(dir.join("src/pkg")).unwrap();
+        std::fs::write(dir.join("src/pkg/m.py"), "X = 1\n").unwrap();
+        std::fs::write(dir.join("run.sh"), "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(dir.join("run.sh"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        std::os::unix::fs::symlink("run.sh", dir.join("link")).unwrap();
+        git(&dir, &["add", "-A"]);
+        git(&dir, &["commit", "--quiet", "-m", "files"]);
+        git(&dir, &["tag", "-a", "-m", "files", "v1.0.0"]);
+        let local = Git::new(&dir);
+        let by_git = Git::new(&dir).with_env(&[("GIT_CEILING_DIRECTORIES", "/nonexistent")]);
+        assert!(by_git.local().is_none());
+        for pass in ["before gc", "after gc"] {
+            for rev in ["HEAD", "v1.0.0", "v0.2.0", "main^"] {
+                for path in [
+                    "a",
+                    "src/pkg/m.py",
+                    "run.sh",
+                    "nothing",
+                    "a/b",
+                    "src/none.py",
+                ] {
+                    assert_eq!(
+                        LocalRepo::open(&dir).unwrap().read_blob(rev, path),
+                        Some(by_git.read_blob(rev, path).unwrap()),
+                        "{pass}: {rev}:{path}"
+                    );
+                    assert_eq!(
+                        local.read_blob(rev, path).unwrap(),
+                        by_git.read_blob(rev, path).unwrap()
+                    );
+                }
+            }
+            // What git would print otherwise, or fail on: left to git.
+            let repo = LocalRepo::open(&dir).unwrap();
+            assert_eq!(repo.read_blob("HEAD", "link"), None);
+            assert_eq!(repo.read_blob("HEAD", "src"), None);
+            assert_eq!(repo.read_blob("HEAD", "./a"), None);
+            git(&dir, &["gc", "--quiet"]);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! the process runner ([`crate::core::process`]); errors carry the argv, the directory, the exit
 //! and git's stderr.
 
+pub mod fastcommit;
 pub mod files;
 pub mod history;
 pub mod local;
@@ -1274,12 +1275,15 @@ impl Git {
 
     /// The text of `path` in the tree of `rev` (`git cat-file blob <rev>:<path>`), or `None`
     /// when `rev` has no such file. Reads objects only: never the work tree or the index.
+    /// Read in-process when [`LocalRepo::read_blob`] knows the answer (release planning reads
+    /// the `pyproject.toml` of every package it does not release at its tag).
     pub fn read_blob(&self, rev: &str, path: &str) -> Result<Option<String>, GitError> {
-        let spec = format!(
-            "{}:{}",
-            checked("revision", rev)?,
-            path.trim_start_matches("./")
-        );
+        let rev = checked("revision", rev)?;
+        let path = path.trim_start_matches("./");
+        if let Some(answer) = self.local().and_then(|l| l.read_blob(rev, path)) {
+            return Ok(answer);
+        }
+        let spec = format!("{rev}:{path}");
         let Some(oid) = self.run_or_none(["rev-parse", "--verify", "--quiet", &spec])? else {
             return Ok(None);
         };

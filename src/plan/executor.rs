@@ -716,8 +716,23 @@ fn run_step(
         }
         StepKind::GitInput { dir, args, input } => {
             // `fast-import` of the same stream makes the same objects and refs: safe to repeat.
+            let git = Git::new(dir);
+            if let Guard::Import { branch, from, tag } = &step.guard
+                && !opts.direct
+                && let Some(done) = import_done(&git, branch, from, tag)?
+            {
+                return Ok(Outcome::AlreadyDone(done));
+            }
             durable(shared, opts)?;
-            Git::new(dir).run_with_input(args, input)?;
+            if let Err(e) = git.run_with_input(args, input) {
+                if let Guard::Import { branch, from, tag } = &step.guard {
+                    undo_half_import(&git, branch, from, tag, input);
+                }
+                return Err(e.into());
+            }
+            if matches!(step.guard, Guard::Import { .. }) {
+                moved_by_run(shared, dir, &git);
+            }
             Ok(Outcome::Ran(None))
         }
         StepKind::Git { dir, args } if opts.direct => {
@@ -795,7 +810,7 @@ fn run_step(
                     }
                     require_where_expected(plan, step, shared, &git, None)?;
                 }
-                Guard::None => {}
+                Guard::None | Guard::Import { .. } => {}
             }
             durable(shared, opts)?;
             git.run_batch(args)?;
@@ -1103,6 +1118,77 @@ fn moved_to(shared: &Mutex<(Journal, Report)>, dir: &std::path::Path, at: RepoAt
     if guard.0.heads.contains_key(dir) {
         guard.0.move_head(dir, at);
     }
+}
+
+/// The probe of a release's `git fast-import` ([`Guard::Import`]): `Some(why)` when it is done
+/// (the tag exists on a commit of the branch: fast-import writes the branch before the tags);
+/// an error when the tag exists elsewhere, or when HEAD is not on the branch any more (the
+/// index would be brought in line with another branch). `None`: to be run (again: the same
+/// stream makes the same objects; fast-import itself refuses a branch moved elsewhere).
+fn import_done(git: &Git, branch: &str, from: &str, tag: &str) -> Result<Option<String>> {
+    let tag_ref = format!("refs/tags/{tag}");
+    let branch_ref = format!("refs/heads/{branch}");
+    if local_ref(git, &tag_ref).is_some()
+        && let Some(tagged) = git.resolve(&format!("{tag_ref}^{{commit}}"))?
+    {
+        let tip = git.resolve(&branch_ref)?;
+        if let Some(tip) = &tip
+            && git.is_ancestor(&tagged, tip)?
+            && tagged != from
+        {
+            return Ok(Some(format!(
+                "tag {tag} is already on {}",
+                git::short_hash(&tagged)
+            )));
+        }
+        anyhow::bail!(
+            "tag {tag} already exists on commit {}, which branch {branch} does not contain; \
+             delete it if it is wrong (`git tag -d {tag}`), or release another version",
+            git::short_hash(&tagged)
+        );
+    }
+    match repo_at(git) {
+        Some(at) if at.branch.as_deref() == Some(branch) => Ok(None),
+        at => anyhow::bail!(
+            "HEAD is {} since the release was planned, not on branch {branch}; \
+             check out {branch} again and run the same command",
+            at.and_then(|a| a.branch)
+                .map_or_else(|| "detached".to_owned(), |b| format!("on branch {b}"))
+        ),
+    }
+}
+
+/// A release's fast-import that failed after it moved the branch but before it wrote the tag
+/// (fast-import writes branches, then tags: a tag ref that cannot be written, a lock left by
+/// another git): the branch is put back on `from` (`git update-ref` with the moved tip as the
+/// expected value), so that the failed step left nothing, as a failed `git commit` leaves
+/// nothing, and a resumed or replanned run starts from where the plan did. Only when the tip
+/// is exactly the stream's commits on top of `from` (as many as the stream has) and the tag is
+/// missing; anything else is left as it is.
+fn undo_half_import(git: &Git, branch: &str, from: &str, tag: &str, input: &std::path::Path) {
+    let branch_ref = format!("refs/heads/{branch}");
+    if local_ref(git, &format!("refs/tags/{tag}")).is_some() {
+        return;
+    }
+    let Ok(Some(tip)) = git.resolve(&branch_ref) else {
+        return;
+    };
+    let commits = fs_err::read_to_string(input).map_or(0, |s| {
+        s.lines()
+            .filter(|l| l.starts_with("commit refs/heads/"))
+            .count()
+    });
+    let Ok(made) = git.count_commits(Some(from), &tip) else {
+        return;
+    };
+    if tip == from
+        || commits == 0
+        || made as usize != commits
+        || !git.is_ancestor(from, &tip).unwrap_or(false)
+    {
+        return;
+    }
+    let _ = git.run(["update-ref", &branch_ref, from, &tip]);
 }
 
 /// The object a full ref name points to, not peeled (an annotated tag's tag object); `None`: no

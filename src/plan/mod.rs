@@ -172,6 +172,15 @@ pub enum Guard {
     Tag { name: String, target: String },
     /// A push of full ref names: done when the remote has every ref at its local value.
     Push { remote: String, refs: Vec<String> },
+    /// A `git fast-import` of a release ([`Plan::import`]): commits on `branch` from `from` and
+    /// the annotated tag `tag` on the first. Done when the tag exists on a commit the branch
+    /// contains (fast-import writes the branch before the tags); an error when it exists
+    /// elsewhere. Redone otherwise: the same stream makes the same objects.
+    Import {
+        branch: String,
+        from: String,
+        tag: String,
+    },
 }
 
 impl Guard {
@@ -203,6 +212,9 @@ pub struct StepJson {
 /// follows: git's automatic maintenance (`git maintenance run --auto`, a process each commit
 /// starts) runs once, after the last one, as the user's configuration says.
 pub const NO_AUTO_MAINTENANCE: [&str; 2] = ["-c", "maintenance.auto=false"];
+
+/// Where a release's `git fast-import` streams are written ([`Plan::import`]), in the root.
+pub const IMPORT_DIR: &str = ".release_tool/import";
 
 /// An ordered list of steps, built against a root directory (paths are shown relative to it).
 ///
@@ -424,6 +436,62 @@ impl Plan {
                 target: target.to_owned(),
             },
         );
+    }
+
+    /// A release's commits and tag written by one `git fast-import` of `stream` (see
+    /// `git::fastcommit`): the stream written to `stream_path` (a file of the state directory),
+    /// imported (guarded, [`Guard::Import`]), the index brought in line with the new HEAD for
+    /// `paths` (`git reset --quiet -- <paths>`: the work tree holds their content already, and
+    /// nothing else the user staged is touched), and the stream removed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn import(
+        &mut self,
+        package: Option<&str>,
+        dir: impl Into<PathBuf>,
+        stream_path: PathBuf,
+        stream: String,
+        guard: Guard,
+        paths: &[String],
+    ) {
+        let dir = dir.into();
+        if stream_path.exists() || self.writes(&stream_path) {
+            self.push(
+                package,
+                StepKind::RemoveFile {
+                    path: stream_path.clone(),
+                },
+            );
+        }
+        self.push(
+            package,
+            StepKind::WriteFile {
+                path: stream_path.clone(),
+                before: None,
+                after: stream,
+            },
+        );
+        self.push_guarded(
+            package,
+            StepKind::GitInput {
+                dir: dir.clone(),
+                // A pack kept as it is: below git's `fastimport.unpackLimit` (100 objects by
+                // default) fast-import would start `git unpack-objects` to make them loose.
+                args: vec![
+                    "-c".to_owned(),
+                    "fastimport.unpackLimit=1".to_owned(),
+                    "fast-import".to_owned(),
+                    "--quiet".to_owned(),
+                    "--done".to_owned(),
+                    "--date-format=raw".to_owned(),
+                ],
+                input: stream_path.clone(),
+            },
+            guard,
+        );
+        let mut args = vec!["reset".to_owned(), "--quiet".to_owned(), "--".to_owned()];
+        args.extend(paths.iter().cloned());
+        self.push(package, StepKind::Git { dir, args });
+        self.push(package, StepKind::RemoveFile { path: stream_path });
     }
 
     /// `git push <remote> <ref>...` of full ref names (`refs/heads/main`, `refs/tags/v1.0.0`),
@@ -820,6 +888,11 @@ impl Plan {
                 path,
             } = &step.kind
             {
+                // A release's fast-import stream: the step that reads it says what it makes,
+                // and the files it holds are the edits above.
+                if path.parent().is_some_and(|p| p.ends_with(IMPORT_DIR)) {
+                    continue;
+                }
                 let old = before.as_deref().unwrap_or("");
                 let name = self.rel(path);
                 let diff = similar::TextDiff::from_lines(old, after.as_str());
@@ -864,12 +937,23 @@ impl Plan {
                 self.rel(dir),
                 shell_words_shown(&first_lines(args))
             ),
-            StepKind::GitInput { dir, args, input } => format!(
-                "git -C {} {} < {}",
-                self.rel(dir),
-                shell_words_shown(args),
-                self.rel(input)
-            ),
+            StepKind::GitInput { dir, args, input } => {
+                let mut line = format!(
+                    "git -C {} {} < {}",
+                    self.rel(dir),
+                    shell_words_shown(args),
+                    self.rel(input)
+                );
+                if matches!(step.guard, Guard::Import { .. })
+                    && let Some(what) = self
+                        .planned_content(input)
+                        .as_deref()
+                        .and_then(crate::git::fastcommit::describe)
+                {
+                    let _ = write!(line, ": {what}");
+                }
+                line
+            }
             StepKind::Uv {
                 dir,
                 args,

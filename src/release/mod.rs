@@ -24,6 +24,7 @@ use crate::core::error::UserError;
 use crate::core::parallel;
 use crate::env::manifests;
 use crate::forge::{ForgeAction, ForgeCall};
+use crate::git::fastcommit;
 use crate::git::statuscache::StatusCache;
 use crate::git::tagcache::TagCache;
 use crate::git::{Git, RepoStatus};
@@ -220,6 +221,9 @@ pub struct Planned {
     pub notes: Vec<String>,
     /// `--no-assets`: forge releases without their built files.
     pub no_assets: bool,
+    /// The identities and settings of the fast-import path, read once per plan (`Err`: why
+    /// every package takes the porcelain path; see `git::fastcommit`).
+    fast: Option<std::result::Result<fastcommit::Settings, String>>,
 }
 
 impl Planned {
@@ -230,6 +234,7 @@ impl Planned {
             skipped: Vec::new(),
             notes: Vec::new(),
             no_assets: false,
+            fast: None,
         }
     }
 }
@@ -3097,19 +3102,19 @@ fn check_release_remotes(
     Ok(())
 }
 
-/// One package's release steps: release commit, tag, (`next`) next-dev commit, (`push`) push
-/// and forge release; its pins and its line in the report.
+/// A package's release commit, tag and next-dev commit by the porcelain commands (`git add` of
+/// a new file, `git commit --only`, `git tag`): where hooks or signing apply, or the release
+/// commit exists already. Returns the tag, its message and the next-dev version.
 #[allow(clippy::too_many_arguments)]
-fn plan_package_release(
+fn plan_porcelain_release(
     ws: &Workspace,
     planned: &mut Planned,
-    pins: &mut Pins,
     c: &Candidate<'_>,
     v: &Version,
     released: &BTreeMap<String, Version>,
     req: &Request,
     committed: bool,
-) -> Result<()> {
+) -> Result<(String, String, Option<Version>)> {
     let pkg = c.pkg;
     let name = Some(pkg.name.as_str());
     let vs = v.to_string();
@@ -3136,6 +3141,171 @@ fn plan_package_release(
             .commit_paths(name, &pkg.dir, &next_message(&ns), &paths);
         next = Some(n);
     }
+    Ok((tag, message, next))
+}
+
+/// One file of a fast-import commit: path in the package, mode, content.
+type FastFile = (String, u32, String);
+
+/// The fast path of a package's release (`git::fastcommit`): the release edits and the next-dev
+/// edits written, then the release commit, its annotated tag and the next-dev commit made by one
+/// `git fast-import`, and the index brought in line by one `git reset -- <paths>`. `None`
+/// (nothing planned) where the porcelain path is needed: hooks, signing, attributes or settings
+/// that change what `git commit`/`git tag` make, a detached or unborn HEAD, a symbolic link or
+/// a carriage return among the files, `RELEASE_TOOL_PORCELAIN_COMMITS`.
+fn plan_fast_release(
+    ws: &Workspace,
+    planned: &mut Planned,
+    c: &Candidate<'_>,
+    v: &Version,
+    released: &BTreeMap<String, Version>,
+    req: &Request,
+) -> Result<Option<(String, String, Option<Version>)>> {
+    let pkg = c.pkg;
+    let (Some(branch), Some(from)) = (c.branch.as_deref(), c.status.head.as_deref()) else {
+        return Ok(None);
+    };
+    let settings = match planned
+        .fast
+        .get_or_insert_with(|| fastcommit::Settings::read(&ws.root))
+    {
+        Ok(settings) => settings.clone(),
+        Err(why) => {
+            tracing::debug!("{}: porcelain commits: {why}", pkg.name);
+            return Ok(None);
+        }
+    };
+    let vs = v.to_string();
+    let tag = format!("{}{vs}", c.prefix);
+    let (message, used, stale) = tag_message(ws, c, &vs)?;
+    let edits = release_edits(
+        ws,
+        &planned.plan,
+        pkg,
+        &vs,
+        &message,
+        released,
+        req.dependents(ws),
+    )?;
+    let rel: Vec<String> = edits.iter().map(|(p, _)| rel_in(pkg, p)).collect();
+    if let Some(why) = fastcommit::package_refusal(&pkg.dir, &rel) {
+        tracing::debug!("{}: porcelain commits: {why}", pkg.name);
+        return Ok(None);
+    }
+    let Some(modes) = c.git.local().and_then(|l| l.tree_files(from)) else {
+        return Ok(None);
+    };
+    let files = |edits: &[(PathBuf, String)]| -> Option<Vec<FastFile>> {
+        edits
+            .iter()
+            .map(|(p, content)| {
+                let rel = rel_in(pkg, p);
+                let mode =
+                    match modes.binary_search_by(|(m, _, _)| m.as_slice().cmp(rel.as_bytes())) {
+                        Ok(i) => Some(modes[i].1).filter(|m| matches!(m, 0o100_644 | 0o100_755))?,
+                        Err(_) => 0o100_644,
+                    };
+                (!content.contains('\r')).then(|| (rel, mode, content.clone()))
+            })
+            .collect()
+    };
+    let Some(first) = files(&edits) else {
+        return Ok(None);
+    };
+    // Planned from here on; taken back (the steps cut off) when the stream cannot be had.
+    let start = planned.plan.steps.len();
+    let name = Some(pkg.name.as_str());
+    for (path, content) in &edits {
+        planned.plan.write(name, path, content.clone());
+    }
+    let mut next = None;
+    let mut second = Vec::new();
+    if req.next && version::is_final(v) {
+        let n = version::next_dev(v)?;
+        let edits = version_edits(&planned.plan, pkg, &n.to_string(), |_| Ok(()))?;
+        let Some(f) = files(&edits) else {
+            planned.plan.steps.truncate(start);
+            return Ok(None);
+        };
+        for (path, content) in &edits {
+            planned.plan.write(name, path, content.clone());
+        }
+        second = f;
+        next = Some(n);
+    }
+    let next_msg = next.as_ref().map(|n| next_message(&n.to_string()));
+    let mut commits = vec![fastcommit::Commit {
+        message: &message,
+        files: first
+            .iter()
+            .map(|(p, m, t)| (p.clone(), *m, t.as_str()))
+            .collect(),
+    }];
+    if let Some(m) = &next_msg {
+        commits.push(fastcommit::Commit {
+            message: m,
+            files: second
+                .iter()
+                .map(|(p, m, t)| (p.clone(), *m, t.as_str()))
+                .collect(),
+        });
+    }
+    let Some(stream) = fastcommit::stream(&settings, branch, from, &commits, &tag, &message) else {
+        planned.plan.steps.truncate(start);
+        return Ok(None);
+    };
+    let mut paths: Vec<String> = first
+        .iter()
+        .chain(&second)
+        .map(|(p, _, _)| p.clone())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let stream_path = ws
+        .root
+        .join(crate::plan::IMPORT_DIR)
+        .join(format!("{}.fast-import", pkg.name));
+    planned.plan.import(
+        name,
+        &pkg.dir,
+        stream_path,
+        stream,
+        crate::plan::Guard::Import {
+            branch: branch.to_owned(),
+            from: from.to_owned(),
+            tag: tag.clone(),
+        },
+        &paths,
+    );
+    planned.notes.extend(stale);
+    plan_consume_message(ws, planned, pkg, &tag, used);
+    Ok(Some((tag, message, next)))
+}
+
+/// One package's release steps: release commit, tag, (`next`) next-dev commit, (`push`) push
+/// and forge release; its pins and its line in the report.
+#[allow(clippy::too_many_arguments)]
+fn plan_package_release(
+    ws: &Workspace,
+    planned: &mut Planned,
+    pins: &mut Pins,
+    c: &Candidate<'_>,
+    v: &Version,
+    released: &BTreeMap<String, Version>,
+    req: &Request,
+    committed: bool,
+) -> Result<()> {
+    let pkg = c.pkg;
+    let name = Some(pkg.name.as_str());
+    let fast = if committed {
+        None
+    } else {
+        plan_fast_release(ws, planned, c, v, released, req)?
+    };
+    let (tag, message, next) = match fast {
+        Some(done) => done,
+        None => plan_porcelain_release(ws, planned, c, v, released, req, committed)?,
+    };
     if req.push {
         let branch = c.branch.clone().unwrap_or_default();
         planned.plan.push_refs(

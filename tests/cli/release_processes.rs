@@ -51,10 +51,21 @@ fn make_executable(path: &Path) {
 /// `release-tool release ARGS` with the stub uv and `GIT_TRACE` into `trace`; the git commands
 /// it ran (each process's command name), counted.
 fn traced_release(w: &World, args: &[&str], trace: &Path) -> (Output, BTreeMap<String, usize>) {
+    traced_release_env(w, args, trace, &[])
+}
+
+/// [`traced_release`] with more variables.
+fn traced_release_env(
+    w: &World,
+    args: &[&str],
+    trace: &Path,
+    vars: &[(&str, &str)],
+) -> (Output, BTreeMap<String, usize>) {
     let uv = stub_uv(&w.env.path());
     let out = w
         .env
         .cmd(&w.root)
+        .envs(vars.iter().copied())
         .env("SOURCE_DATE_EPOCH", crate::support::trunk::EPOCH)
         .env("RELEASE_TOOL_UV", &uv)
         .env("GIT_TRACE", trace)
@@ -77,7 +88,8 @@ fn count(counts: &BTreeMap<String, usize>, name: &str) -> usize {
     counts.get(name).copied().unwrap_or(0)
 }
 
-/// Three packages released (release commit, tag, next-dev commit each) and the root's commit:
+/// The porcelain path (`RELEASE_TOOL_PORCELAIN_COMMITS=1`, as where hooks or signing apply):
+/// three packages released (release commit, tag, next-dev commit each) and the root's commit:
 /// 7 commits and 3 tags, but `git add` only for the 3 new `CHANGELOG.md` files and the root's
 /// paths, git's auto-maintenance once per repository (4, not once per commit: 7), and the
 /// guards' reads of HEAD made without a process. Before issue 19 the same release ran 7
@@ -86,7 +98,12 @@ fn count(counts: &BTreeMap<String, usize>, name: &str) -> usize {
 fn a_release_runs_one_git_process_per_commit_and_tag_and_little_else() {
     let w = World::new();
     let trace = w.env.path().join("git-trace.txt");
-    let (out, counts) = traced_release(&w, &["--bump", "minor"], &trace);
+    let (out, counts) = traced_release_env(
+        &w,
+        &["--bump", "minor"],
+        &trace,
+        &[("RELEASE_TOOL_PORCELAIN_COMMITS", "1")],
+    );
     ok(&out);
     assert_eq!(count(&counts, "commit"), 7, "{counts:?}");
     // 3 package tags and the product's tag on the root's commit.
@@ -229,4 +246,142 @@ fn hooks_run_and_commits_and_tags_are_signed_as_the_user_configured() {
     let calls = std::fs::read_to_string(tools.join("gpg-calls.txt")).unwrap();
     // 2 commits and a tag per package, the root's commit and the product's tag.
     assert_eq!(calls.lines().count(), 11, "{calls}");
+}
+
+/// The fast path (no hooks, no signing: the default here): per package one `git fast-import`
+/// (release commit, annotated tag, next-dev commit) and one `git reset -- <paths>` (the index),
+/// no `git add`, `git commit`, `git tag` or maintenance; the root's commit and the product's
+/// tag stay porcelain. The packages end as the porcelain path leaves them.
+#[test]
+fn a_release_without_hooks_or_signing_runs_one_fast_import_per_package() {
+    let w = World::new();
+    let trace = w.env.path().join("git-trace.txt");
+    let (out, counts) = traced_release(&w, &["--bump", "minor"], &trace);
+    ok(&out);
+    assert_eq!(count(&counts, "fast-import"), 3, "{counts:?}");
+    assert_eq!(count(&counts, "reset"), 3, "{counts:?}");
+    // The pack stays a pack: no `unpack-objects` started by fast-import.
+    assert_eq!(count(&counts, "unpack-objects"), 0, "{counts:?}");
+    // The root's commit, `git add` and maintenance; the product's tag.
+    assert_eq!(count(&counts, "commit"), 1, "{counts:?}");
+    assert_eq!(count(&counts, "add"), 1, "{counts:?}");
+    assert_eq!(count(&counts, "maintenance"), 1, "{counts:?}");
+    assert_eq!(count(&counts, "tag"), 1, "{counts:?}");
+    for name in NAMES {
+        let pkg = w.pkg(name);
+        let subjects = git(&pkg, &["log", "--format=%s", "-2"]);
+        assert_eq!(
+            subjects,
+            format!("chore: start 0.1.1.dev0 development\nRelease {name} 0.1.0\n")
+        );
+        let files = git(&pkg, &["show", "--name-only", "--format=", "HEAD~1"]);
+        assert_eq!(files, "CHANGELOG.md\npyproject.toml\n", "{name}");
+        let files = git(&pkg, &["show", "--name-only", "--format=", "HEAD"]);
+        assert_eq!(files, "pyproject.toml\n", "{name}");
+        assert_eq!(git(&pkg, &["status", "--porcelain"]), "", "{name}");
+        assert_eq!(
+            git(&pkg, &["rev-parse", "v0.1.0^{commit}"]),
+            git(&pkg, &["rev-parse", "HEAD~1"]),
+            "{name}"
+        );
+        // The stream is gone.
+        assert!(
+            !w.root
+                .join(format!(".release_tool/import/{name}.fast-import"))
+                .exists()
+        );
+    }
+}
+
+/// The fast path makes exactly the objects the porcelain path makes on the same input (the
+/// world's fixed identities and dates): the same commits (trees, messages, authors, dates,
+/// parents: the same ids), the same tag objects, the same index.
+#[test]
+fn the_fast_path_makes_the_objects_the_porcelain_path_makes() {
+    let fast = World::new();
+    let porcelain = World::new();
+    for name in NAMES {
+        assert_eq!(
+            git(&fast.pkg(name), &["rev-parse", "HEAD"]),
+            git(&porcelain.pkg(name), &["rev-parse", "HEAD"]),
+            "{name}: the same input"
+        );
+    }
+    let trace = fast.env.path().join("git-trace.txt");
+    let (out, counts) = traced_release(&fast, &["--bump", "minor"], &trace);
+    ok(&out);
+    assert_eq!(count(&counts, "fast-import"), 3, "{counts:?}");
+    let trace = porcelain.env.path().join("git-trace.txt");
+    let (out, counts) = traced_release_env(
+        &porcelain,
+        &["--bump", "minor"],
+        &trace,
+        &[("RELEASE_TOOL_PORCELAIN_COMMITS", "1")],
+    );
+    ok(&out);
+    assert_eq!(count(&counts, "fast-import"), 0, "{counts:?}");
+    for name in NAMES {
+        let (f, p) = (fast.pkg(name), porcelain.pkg(name));
+        for what in [
+            &["cat-file", "commit", "HEAD"][..],
+            &["cat-file", "commit", "HEAD~1"],
+            &["cat-file", "tag", "v0.1.0"],
+            &["rev-parse", "HEAD", "HEAD~1", "v0.1.0"],
+            &["ls-files", "--stage"],
+            &["status", "--porcelain"],
+        ] {
+            assert_eq!(git(&f, what), git(&p, what), "{name}: git {what:?}");
+        }
+    }
+}
+
+/// Where git would run a hook (an executable `post-commit` in a's own hooks directory) or sign
+/// (`commit.gpgSign` in b's configuration), that package takes the porcelain path: the hook
+/// runs for both commits, b's commits are signed; c, with neither, takes the fast path.
+#[test]
+fn a_hook_or_signing_in_a_package_takes_the_porcelain_path_there() {
+    let w = World::new();
+    let tools = w.env.path().join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    let gpg = tools.join("fake-gpg");
+    std::fs::write(&gpg, FAKE_GPG).unwrap();
+    make_executable(&gpg);
+    let log = tools.join("hooks.txt");
+    let a = w.pkg("a");
+    let hooks = a.join(git(&a, &["rev-parse", "--git-path", "hooks"]).trim());
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook_path = hooks.join("post-commit");
+    std::fs::write(&hook_path, hook("post-commit", &log)).unwrap();
+    make_executable(&hook_path);
+    let b = w.pkg("b");
+    git(&b, &["config", "commit.gpgSign", "true"]);
+    git(&b, &["config", "gpg.program", gpg.to_str().unwrap()]);
+    let trace = w.env.path().join("git-trace.txt");
+    let (out, counts) = traced_release(&w, &["--bump", "minor"], &trace);
+    ok(&out);
+    assert_eq!(count(&counts, "fast-import"), 1, "{counts:?}");
+    // a's and b's two commits each, the root's.
+    assert_eq!(count(&counts, "commit"), 5, "{counts:?}");
+    let ran = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        ran.lines().filter(|l| *l == "post-commit a").count(),
+        2,
+        "{ran}"
+    );
+    for commit in ["HEAD", "HEAD~1"] {
+        assert!(
+            git(&b, &["cat-file", "commit", commit]).contains("gpgsig "),
+            "b {commit}"
+        );
+    }
+    let c = w.pkg("c");
+    assert!(!git(&c, &["cat-file", "commit", "HEAD"]).contains("gpgsig "));
+    for name in NAMES {
+        let pkg = w.pkg(name);
+        assert_eq!(
+            git(&pkg, &["log", "--format=%s", "-2"]),
+            format!("chore: start 0.1.1.dev0 development\nRelease {name} 0.1.0\n")
+        );
+        assert_eq!(git(&pkg, &["status", "--porcelain"]), "", "{name}");
+    }
 }

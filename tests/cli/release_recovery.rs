@@ -188,9 +188,9 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     );
     let b = pkg("b");
     assert!(
-        lines(&b["done"])
-            .iter()
-            .any(|d| d.starts_with("git -C packages/b tag --annotate")),
+        lines(&b["done"]).iter().any(|d| d
+            .starts_with("git -C packages/b -c fastimport.unpackLimit=1 fast-import ")
+            && d.contains("tag v0.1.0 on it")),
         "{b}"
     );
     assert!(
@@ -210,9 +210,9 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     // c was released locally before the pre-push proof; its push waits for b's.
     let c = pkg("c");
     assert!(
-        lines(&c["done"])
-            .iter()
-            .any(|d| d.starts_with("git -C packages/c tag --annotate")),
+        lines(&c["done"]).iter().any(|d| d
+            .starts_with("git -C packages/c -c fastimport.unpackLimit=1 fast-import ")
+            && d.contains("tag v0.1.0 on it")),
         "{c}"
     );
     assert!(
@@ -460,7 +460,9 @@ fn release_now_push_later_pushes_what_is_still_local() {
     );
     assert!(stdout.contains("git -C . push"), "{stdout}");
     assert!(
-        !stdout.contains(" commit --quiet") && !stdout.contains(" tag --annotate"),
+        !stdout.contains(" commit --quiet")
+            && !stdout.contains(" tag --annotate")
+            && !stdout.contains(" fast-import "),
         "nothing is released again: {stdout}"
     );
     assert_eq!(diff(&before, &w.state()), Vec::<String>::new());
@@ -564,7 +566,7 @@ fn replan_tags_a_release_commit_the_run_made_instead_of_bumping_again() {
     let lock = Path::new(git_dir.trim()).join("refs/tags/v0.1.0.lock");
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     std::fs::write(&lock, "").unwrap();
-    let stderr = failed(&w.release(&RELEASE), 1);
+    let stderr = failed(&porcelain_release(&w, &RELEASE), 1);
     assert!(stderr.contains("v0.1.0.lock"), "{stderr}");
     let release_b = rev(&b, "HEAD");
     assert_eq!(
@@ -574,7 +576,10 @@ fn replan_tags_a_release_commit_the_run_made_instead_of_bumping_again() {
     assert!(tags(&b).is_empty());
 
     std::fs::remove_file(&lock).unwrap();
-    let (stdout, stderr) = ok(&w.release(&["--bump", "minor", "--push", "--replan"]));
+    let (stdout, stderr) = ok(&porcelain_release(
+        &w,
+        &["--bump", "minor", "--push", "--replan"],
+    ));
     assert!(
         stderr.contains("b: its release commit for 0.1.0 is HEAD (made by the unfinished run): tagged, not bumped again"),
         "{stderr}"
@@ -601,6 +606,47 @@ fn replan_tags_a_release_commit_the_run_made_instead_of_bumping_again() {
     }
     assert_eq!(w.journal().expect("a journal")["finished"], true);
     assert_eq!(rev(&w.root, "HEAD"), rev(&w.remote("root"), "main"));
+}
+
+/// `release-tool release ARGS` on the porcelain path (`git commit`/`git tag` per package).
+fn porcelain_release(w: &World, args: &[&str]) -> std::process::Output {
+    w.cmd()
+        .env("RELEASE_TOOL_PORCELAIN_COMMITS", "1")
+        .arg("release")
+        .args(args)
+        .output()
+        .expect("run release-tool")
+}
+
+/// The same stale tag lock on the fast path: the one `git fast-import` moved b's branch, then
+/// could not write the tag; the failed step is taken back (the branch back where it was, as a
+/// failed `git commit` leaves it), so the same command, once the lock is gone, imports again:
+/// one release commit, its tag on it, nothing made twice.
+#[test]
+fn a_fast_import_that_cannot_write_its_tag_is_taken_back_and_redone() {
+    let w = World::new();
+    let b = w.pkg("b");
+    let before = rev(&b, "HEAD");
+    let git_dir = git(&b, &["rev-parse", "--absolute-git-dir"]);
+    let lock = Path::new(git_dir.trim()).join("refs/tags/v0.1.0.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let stderr = failed(&w.release(&RELEASE), 1);
+    assert!(stderr.contains("v0.1.0.lock"), "{stderr}");
+    assert!(stderr.contains("fast-import"), "{stderr}");
+    assert_eq!(rev(&b, "HEAD"), before, "the branch is back");
+    assert!(tags(&b).is_empty());
+    std::fs::remove_file(&lock).unwrap();
+    ok(&w.release(&RELEASE));
+    assert_eq!(
+        git(&b, &["log", "--format=%s", "-2"]),
+        "chore: start 0.1.1.dev0 development\nRelease b 0.1.0\n"
+    );
+    assert_eq!(rev(&b, "v0.1.0^{commit}"), rev(&b, "HEAD~1"));
+    assert_eq!(rev(&b, "HEAD~2"), before);
+    assert_eq!(tags(&w.remote("b")), ["v0.1.0"]);
+    assert_eq!(git(&b, &["status", "--porcelain"]), "");
+    assert_eq!(w.journal().expect("a journal")["finished"], true);
 }
 
 /// Issue 18, item 6: after an unfinished run, the user reset a package to the remote's branch

@@ -36,6 +36,17 @@ impl World {
 }
 
 /// `git rev-parse REV` in `repo`.
+/// `release-tool release ARGS` on the porcelain path (`git commit`/`git tag` per package, as
+/// where hooks or signing apply): for the tests of that path's steps and probes.
+fn porcelain_release(w: &World, args: &[&str]) -> std::process::Output {
+    w.cmd()
+        .env("RELEASE_TOOL_PORCELAIN_COMMITS", "1")
+        .arg("release")
+        .args(args)
+        .output()
+        .expect("run release-tool")
+}
+
 fn rev(repo: &Path, rev: &str) -> String {
     git(repo, &["rev-parse", rev]).trim().to_owned()
 }
@@ -300,12 +311,13 @@ fn dry_run_prints_every_step_and_changes_nothing() {
         for step in [
             format!("{name}: edit packages/{name}/pyproject.toml"),
             format!("{name}: create packages/{name}/CHANGELOG.md"),
-            // git's auto-maintenance once per package, after its last commit (#19).
+            // The release commit, its tag and the next-dev commit: one fast-import (#19).
             format!(
-                "{name}: git -C packages/{name} -c maintenance.auto=false commit --quiet -m 'Release {name} 0.1.0"
+                "{name}: create .release_tool/import/{name}.fast-import\n{name}: git -C packages/{name} -c fastimport.unpackLimit=1 fast-import --quiet --done --date-format=raw < .release_tool/import/{name}.fast-import: commit 'Release {name} 0.1.0…' on main, tag v0.1.0 on it, commit '{NEXT}'\n"
             ),
-            format!("{name}: git -C packages/{name} tag --annotate"),
-            format!("{name}: git -C packages/{name} commit --quiet -m '{NEXT}'"),
+            format!(
+                "{name}: git -C packages/{name} reset --quiet -- CHANGELOG.md pyproject.toml\n{name}: delete .release_tool/import/{name}.fast-import\n"
+            ),
             format!(
                 "{name}: git -C packages/{name} push --quiet --atomic origin refs/heads/main:refs/heads/main refs/tags/v0.1.0:refs/tags/v0.1.0"
             ),
@@ -361,15 +373,18 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
     assert_eq!(order, ["a", "b", "c", "root"]);
     let count = |action: &str| steps.iter().filter(|s| s["action"] == action).count();
     assert_eq!(count("forge"), 0, "no forge for file:// remotes");
-    assert_eq!(count("create"), 4, "three changelogs and the product's");
+    assert_eq!(
+        count("create"),
+        7,
+        "three changelogs, the product's and three fast-import streams"
+    );
     let details: Vec<&str> = steps
         .iter()
         .map(|s| s["detail"].as_str().unwrap())
         .collect();
     assert!(
-        details.iter().any(|d| d.starts_with(
-            "git -C packages/b tag --annotate --cleanup=whitespace --message 'Release b 0.1.0"
-        ) && d.ends_with("' -- v0.1.0 HEAD")),
+        details.iter().any(|d| d.starts_with("git -C packages/b -c fastimport.unpackLimit=1 fast-import ")
+            && d.ends_with(": commit 'Release b 0.1.0…' on main, tag v0.1.0 on it, commit 'chore: start 0.1.1.dev0 development'")),
         "{details:#?}"
     );
     assert!(
@@ -707,7 +722,7 @@ fn no_next_and_no_root_commit() {
 fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     let w = World::new();
     w.freeze("b");
-    failed(&w.release(&RELEASE), 1);
+    failed(&porcelain_release(&w, &RELEASE), 1);
     w.thaw("b");
     // Roll b back to just after its release commit and tag (as if the process had been killed
     // then), and make the journal say so: commit running, everything after it pending.
@@ -739,7 +754,7 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     }
     w.write_journal(&journal);
 
-    let out = w.release(&[&RELEASE[..], &["-v"]].concat());
+    let out = porcelain_release(&w, &[&RELEASE[..], &["-v"]].concat());
     let (_, stderr) = ok(&out);
     assert!(
         stderr.contains("was made before the run stopped"),
@@ -782,7 +797,7 @@ fn a_commit_made_before_the_journal_recorded_it_is_not_made_again() {
     }
     journal["finished"] = serde_json::json!(false);
     w.write_journal(&journal);
-    let (_, stderr) = ok(&w.release(&[&RELEASE[..], &["-v"]].concat()));
+    let (_, stderr) = ok(&porcelain_release(&w, &[&RELEASE[..], &["-v"]].concat()));
     assert!(
         stderr.contains("was made before the run stopped"),
         "{stderr}"
@@ -902,7 +917,7 @@ fn a_second_concurrent_run_refuses_and_changes_nothing() {
 #[test]
 fn the_last_release_is_the_newest_tag_merged_into_head() {
     let w = World::new();
-    ok(&w.release(&RELEASE));
+    ok(&porcelain_release(&w, &RELEASE));
     let a = w.pkg("a");
     // A higher tag on a branch HEAD does not contain: not a release of this line.
     git(&a, &["switch", "-q", "-c", "side"]);
@@ -911,10 +926,10 @@ fn the_last_release_is_the_newest_tag_merged_into_head() {
     git(&a, &["switch", "-q", "main"]);
     commit_file(&a, "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
     // The same plan with the tag distances computed now and read from the status cache.
-    let cold = w.release(&["--bump", "auto", "--dry-run", "--json"]);
+    let cold = porcelain_release(&w, &["--bump", "auto", "--dry-run", "--json"]);
     ok(&w.env.run(&w.root, ["status"]));
     assert!(w.root.join(".release_tool/cache/tags.json").is_file());
-    let warm = w.release(&["--bump", "auto", "--dry-run", "--json"]);
+    let warm = porcelain_release(&w, &["--bump", "auto", "--dry-run", "--json"]);
     let (cold, stderr) = ok(&cold);
     assert_eq!(cold, ok(&warm).0);
     assert!(
