@@ -277,6 +277,9 @@ where
     use clap::FromArgMatches as _;
     let mut cmd = command();
     let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some(name) = matches.subcommand_name() {
+        crate::core::ui::set_json_command(name);
+    }
     if let Some((name, sub)) = matches.subcommand() {
         for (_, id, why) in NOT_USED.iter().filter(|(s, ..)| *s == name) {
             if sub.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {

@@ -345,11 +345,11 @@ pub fn dry_run_json(plan: &Plan, jobs: &[Job], endpoint: &str, model: &str) -> V
     let mut out = Vec::new();
     for i in 0..=steps.len() {
         for (job, _) in jobs.iter().zip(&at).filter(|(_, p)| **p == i) {
-            out.push(StepJson {
-                package: Some(job.package.clone()),
-                action: "llm",
-                detail: describe(job, endpoint, model),
-            });
+            out.push(StepJson::new(
+                Some(job.package.clone()),
+                "llm",
+                describe(job, endpoint, model),
+            ));
         }
         if let Some(step) = steps.get(i) {
             out.push(step.clone());
@@ -446,7 +446,9 @@ pub fn print_dry_run(
     let cfg = &ws.config.llm;
     let endpoint = client::endpoint(cfg);
     if json {
-        crate::core::ui::print_json(&dry_run_json(plan, jobs, &endpoint, &cfg.model))?;
+        crate::core::ui::print_json(&crate::plan::PlanJson::dry_run(dry_run_json(
+            plan, jobs, &endpoint, &cfg.model,
+        )))?;
     } else {
         crate::core::ui::print_text(&dry_run_text(plan, jobs, &endpoint, &cfg.model));
         for job in jobs {

@@ -77,7 +77,7 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     };
     super::run_plan(&planned.plan, settings, None)?;
     if settings.json {
-        ui::print_json(&planned.packages)?;
+        ui::print_json_list("packages", &planned.packages)?;
     }
     for p in &planned.packages {
         let files = if p.files == 1 { "file" } else { "files" };
