@@ -2,6 +2,7 @@
 //! arguments live in `commands/<name>.rs`.
 
 pub mod commands;
+pub mod json_schema;
 
 use std::path::PathBuf;
 

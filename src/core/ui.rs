@@ -223,6 +223,7 @@ pub fn set_json_command(name: &str) {
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub struct Document<T> {
     /// The shape's version: 1.
+    #[schemars(range(min = 1, max = 1))]
     pub schema_version: u32,
     /// The command that printed it (`status`, `release`, `config`, ...).
     pub command: String,

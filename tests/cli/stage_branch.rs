@@ -54,8 +54,7 @@ fn push_to_main(env: &TestEnv, name: &str, file: &str, contents: &str) -> String
 }
 
 fn json_rows(stdout: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    crate::support::json_doc(stdout)["packages"]
         .as_array()
         .unwrap()
         .clone()
