@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use crate::app::journaled::RunJson;
 use crate::cli::commands::sync::SyncJson;
 use crate::core::ui::Document;
+use crate::manage::check::CheckReport;
 use crate::plan::PlanJson;
+use crate::workspace::status::StatusReport;
 
 /// A document with fields this module does not type yet: an object (the envelope's fields are
 /// required all the same).
@@ -40,12 +42,12 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("add", plan()),
         ("branch", other()),
         ("changes", other()),
-        ("check", other()),
+        ("check", schema::<Document<CheckReport>>()),
         ("ci", other()),
         ("clear", other()),
         ("commit", other()),
         ("config", other()),
-        ("demo", other()),
+        ("demo", schema::<Document<StatusReport>>()),
         ("docker", other()),
         ("foreach", other()),
         ("init", plan()),
@@ -60,7 +62,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("release", stage()),
         ("remove", plan()),
         ("split", plan()),
-        ("status", other()),
+        ("status", schema::<Document<StatusReport>>()),
         ("sync", schema::<Document<PlanOr<SyncJson>>>()),
         ("tag", stage()),
         ("update", other()),
