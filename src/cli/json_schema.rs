@@ -85,7 +85,10 @@ pub fn text(schema: &Value) -> String {
 }
 
 fn schema<T: JsonSchema>() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    // The schema of what is printed: a field left out when empty is not required.
+    let generator = schemars::generate::SchemaSettings::draft07()
+        .for_serialize()
+        .into_generator();
     let mut value = generator.into_root_schema_for::<T>().to_value();
     if let Some(obj) = value.as_object_mut() {
         obj.insert(

