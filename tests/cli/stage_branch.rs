@@ -350,7 +350,8 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     assert!(stderr.contains("nothing changed"), "{stderr}");
     let out = env.run(&root, ["branch", "--dry-run", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", outputs(&out).1);
-    let steps = json_rows(&outputs(&out).0);
+    let doc = crate::support::json_doc(outputs(&out).0);
+    let steps = doc["steps"].as_array().unwrap();
     assert!(steps.iter().all(|s| s["action"] == "git"), "{steps:?}");
     assert_eq!(before, snapshot_tree(&env.path()), "nothing changed");
 }
