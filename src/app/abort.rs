@@ -135,7 +135,7 @@ pub fn unfinished_report(ws: &Workspace, j: &Journal) -> Unfinished {
 /// Print the report (text on stdout, or JSON).
 fn print_report(report: &Unfinished, json: bool) -> Result<()> {
     if json {
-        return ui::print_json(report);
+        return ui::print_json(&serde_json::json!({ "run": report }));
     }
     let mut out = format!(
         "Unfinished run: `release-tool {}` ({} of {} steps done)\n",
@@ -184,7 +184,7 @@ pub fn run(ws: &Workspace, settings: &Settings, yes: bool) -> Result<ExitKind> {
         Some(j) if !j.finished => j,
         _ => {
             if settings.json {
-                ui::print_json(&serde_json::Value::Null)?;
+                ui::print_json(&serde_json::json!({ "run": null }))?;
             }
             ui::note("No unfinished run to abort");
             return Ok(ExitKind::Success);

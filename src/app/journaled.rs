@@ -14,7 +14,7 @@ use crate::core::ui::{self, Cell};
 use crate::forge::{self, ForgeAction};
 use crate::plan::executor::{self, Outcome, Report};
 use crate::plan::journal::{self, Journal, RunLock, Status};
-use crate::plan::{Guard, StepJson, StepKind};
+use crate::plan::{Guard, PlanJson, StepJson, StepKind, StepOutcome};
 use crate::python::uv::Uv;
 use crate::release::Planned;
 use crate::workspace::Workspace;
@@ -104,8 +104,11 @@ impl Run<'_> {
         if journal.plan.is_empty() {
             if self.settings.json {
                 // Still the JSON promised: an empty plan (`--dry-run`) or no package released.
-                let steps: &[StepJson] = if self.settings.dry_run { leading } else { &[] };
-                ui::print_json(&steps)?;
+                if self.settings.dry_run {
+                    ui::print_json(&PlanJson::dry_run(leading.to_vec()))?;
+                } else {
+                    ui::print_json(&RunJson::default())?;
+                }
             }
             ui::note("Nothing to do");
             return Ok(ExitKind::Success);
@@ -121,17 +124,16 @@ impl Run<'_> {
         let (journal, report) = self.execute(journal, forge_reason)?;
         record_owed_releases(self.ws, &journal);
         report_events(self.ws, &journal, &report);
-        if !self.settings.json {
+        if self.settings.json {
+            // From the journal, so that a resumed run reports what the whole run did, like a
+            // fresh one; also when a step failed (each step says how far it got).
+            ui::print_json(&RunJson::new(self.ws, &journal, &report))?;
+        } else {
             print_release_summary(&journal, Some(&report));
         }
         if !report.ok() {
             self.report_failures(&report);
             return Ok(ExitKind::Failure);
-        }
-        // From the journal, so that a resumed run reports what the whole run did, like a fresh
-        // one.
-        if self.settings.json {
-            ui::print_json(&journal.packages)?;
         }
         ui::summary(
             &format!(
@@ -276,7 +278,7 @@ impl Run<'_> {
                         .map(|(_, s)| s),
                 )
                 .collect();
-            ui::print_json(&remaining)?;
+            ui::print_json(&PlanJson::dry_run(remaining))?;
         } else {
             ui::print_text(&plan.render_marked(&done));
         }
@@ -579,4 +581,235 @@ fn moved_off_the_run(dir: &std::path::Path, heads: &[&str], pushes: &[&[String]]
     }
     problems.dedup();
     problems
+}
+
+/// The `--json` document of a journaled run (`prepare`, `tag`, `next`, `release`): every step
+/// of the plan with what became of it, and what the run made of each package and of the product
+/// (docs/commands.md, "JSON output"). Taken from the journal and the executor's report, so a
+/// resumed run reports the whole run, like a fresh one.
+#[derive(Debug, Default, serde::Serialize, schemars::JsonSchema)]
+pub struct RunJson {
+    /// Always `false`: a dry run prints its plan ([`PlanJson`]).
+    pub dry_run: bool,
+    /// Whether every step of the run is done (`false` after a failure: the same command
+    /// resumes it).
+    pub finished: bool,
+    /// The plan's steps, each with its `state`.
+    pub steps: Vec<StepJson>,
+    /// The packages of the run, in the order of the closing table.
+    pub packages: Vec<PackageJson>,
+    /// The product (the root project), when the run tags it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<ProductJson>,
+}
+
+/// One package of a journaled run: its release (the fields of the closing table) and what the
+/// run made of it.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct PackageJson {
+    pub package: String,
+    /// The version before the run.
+    pub from: String,
+    /// The version released (or prepared).
+    pub version: String,
+    /// The tag this stage makes (or finds) for the version.
+    pub tag: Option<String>,
+    /// The next development version (`release`, `next`).
+    pub next: Option<String>,
+    pub prerelease: bool,
+    /// The commit the run left the package's branch at, when the run committed in it.
+    pub commit: Option<String>,
+    /// The refs pushed (`refs/heads/main`, `refs/tags/v0.2.0`), by this run or the run it
+    /// resumed.
+    pub pushed: Vec<String>,
+    /// The package's forge release, when the run has a step for it.
+    pub forge_release: Option<ForgeJson>,
+    /// The package's pull request (`prepare --push`), when the run has a step for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<ForgeJson>,
+    /// The files attached to the forge release (by name).
+    pub assets: Vec<String>,
+    /// `done`, `failed` (a step of the package failed) or `not_run` (the run stopped before
+    /// the package was done).
+    pub result: StepOutcome,
+}
+
+/// The product (the root project) in a journaled run.
+#[derive(Debug, Default, serde::Serialize, schemars::JsonSchema)]
+pub struct ProductJson {
+    /// The version tagged (the tag without the product's tag prefix).
+    pub version: Option<String>,
+    pub tag: Option<String>,
+    /// The commit the run left the root's branch at, when the run committed in it.
+    pub commit: Option<String>,
+    pub pushed: Vec<String>,
+    pub forge_release: Option<ForgeJson>,
+}
+
+/// A forge release or pull request of a run.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ForgeJson {
+    /// Its web page, when the forge answered.
+    pub url: Option<String>,
+    /// `created`, `updated` (it existed: updated, or reused for a pull request), `owed` (skipped
+    /// for lack of a token: a later `release --push` makes it), `skipped` (another reason),
+    /// `none` (not made: the run stopped before it).
+    pub action: &'static str,
+}
+
+impl RunJson {
+    /// The document of a run of `journal` that ended with `report`. One pass over the steps.
+    pub fn new(ws: &Workspace, journal: &Journal, report: &Report) -> Self {
+        use std::collections::HashMap;
+        let plan = &journal.plan;
+        let already: std::collections::HashSet<usize> = report
+            .events
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::AlreadyDone(_)))
+            .map(|e| e.index)
+            .collect();
+        let mut steps = plan.to_json();
+        let mut accs: HashMap<Option<&str>, Acc> = HashMap::new();
+        for (i, ((step, state), json)) in plan
+            .steps
+            .iter()
+            .zip(&journal.steps)
+            .zip(steps.iter_mut())
+            .enumerate()
+        {
+            let outcome = match state.status {
+                Status::Done if already.contains(&i) => StepOutcome::AlreadyDone,
+                Status::Done => StepOutcome::Done,
+                Status::Skipped => StepOutcome::Skipped,
+                Status::Failed | Status::Running => StepOutcome::Failed,
+                Status::Pending => StepOutcome::NotRun,
+            };
+            json.state = Some(outcome);
+            json.note.clone_from(if outcome == StepOutcome::Failed {
+                &state.error
+            } else {
+                &state.note
+            });
+            let acc = accs.entry(step.package.as_deref()).or_default();
+            let done = state.status == Status::Done;
+            acc.failed |= outcome == StepOutcome::Failed;
+            acc.open |= !state.status.is_complete();
+            match (&step.guard, &step.kind) {
+                (Guard::Commit { .. }, _) if done => acc.committed = true,
+                (Guard::Push { refs, .. }, _) if done => acc.pushed.extend(refs.iter().cloned()),
+                (Guard::Tag { name, .. }, _) => acc.tag = Some(name.clone()),
+                (_, StepKind::Forge { call }) => match &call.action {
+                    ForgeAction::CreateRelease { .. } => {
+                        acc.forge_release = Some(forge_json(state, true));
+                    }
+                    ForgeAction::OpenPullRequest { .. } => {
+                        acc.pull_request = Some(forge_json(state, false));
+                    }
+                    ForgeAction::UploadAssets { paths, .. } if done => {
+                        acc.assets.extend(paths.iter().filter_map(|p| {
+                            p.file_name().map(|n| n.to_string_lossy().into_owned())
+                        }));
+                    }
+                    ForgeAction::UploadAssets { .. } => {}
+                },
+                _ => {}
+            }
+        }
+        let dir_of = |package: Option<&str>| match package {
+            None => Some(ws.root.clone()),
+            Some(name) => ws.package(name).map(|p| p.dir.clone()),
+        };
+        let commit = |package: Option<&str>, acc: &Acc| {
+            if !acc.committed {
+                return None;
+            }
+            dir_of(package)
+                .and_then(|d| journal.heads.get(&d))
+                .map(|at| at.head.clone())
+        };
+        let packages = journal
+            .packages
+            .iter()
+            .map(|p| {
+                let acc = accs.remove(&Some(p.package.as_str())).unwrap_or_default();
+                PackageJson {
+                    package: p.package.clone(),
+                    from: p.from.to_string(),
+                    version: p.version.to_string(),
+                    tag: p.tag.clone(),
+                    next: p.next.as_ref().map(ToString::to_string),
+                    prerelease: p.prerelease,
+                    commit: commit(Some(&p.package), &acc),
+                    result: if acc.failed {
+                        StepOutcome::Failed
+                    } else if acc.open {
+                        StepOutcome::NotRun
+                    } else {
+                        StepOutcome::Done
+                    },
+                    pushed: acc.pushed,
+                    forge_release: acc.forge_release,
+                    pull_request: acc.pull_request,
+                    assets: acc.assets,
+                }
+            })
+            .collect();
+        let product = accs.remove(&None).and_then(|acc| {
+            let tag = acc.tag.clone()?;
+            let prefix = &ws.config.product.tag_prefix;
+            Some(ProductJson {
+                version: tag.strip_prefix(prefix.as_str()).map(str::to_owned),
+                commit: commit(None, &acc),
+                tag: Some(tag),
+                pushed: acc.pushed,
+                forge_release: acc.forge_release,
+            })
+        });
+        Self {
+            dry_run: false,
+            finished: journal.finished,
+            steps,
+            packages,
+            product,
+        }
+    }
+}
+
+/// What a run made of one package (or of the root), gathered in [`RunJson::new`].
+#[derive(Default)]
+struct Acc {
+    committed: bool,
+    pushed: Vec<String>,
+    forge_release: Option<ForgeJson>,
+    pull_request: Option<ForgeJson>,
+    assets: Vec<String>,
+    tag: Option<String>,
+    failed: bool,
+    open: bool,
+}
+
+/// What became of a forge step, from its journal state: the URL it noted, created or found.
+/// A skipped forge release is owed ([`record_owed_releases`]); a skipped pull request is not.
+fn forge_json(state: &journal::StepState, owed: bool) -> ForgeJson {
+    let note = state.note.as_deref();
+    match state.status {
+        Status::Done => match note.and_then(|n| n.strip_prefix(executor::FORGE_UPDATED)) {
+            Some(url) => ForgeJson {
+                url: Some(url.to_owned()),
+                action: "updated",
+            },
+            None => ForgeJson {
+                url: note.map(str::to_owned),
+                action: "created",
+            },
+        },
+        Status::Skipped => ForgeJson {
+            url: None,
+            action: if owed { "owed" } else { "skipped" },
+        },
+        _ => ForgeJson {
+            url: None,
+            action: "none",
+        },
+    }
 }

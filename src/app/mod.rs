@@ -85,7 +85,7 @@ pub fn run_plan_llm(
     if settings.dry_run {
         plan.refuse_links(&[])?;
         if settings.json {
-            ui::print_json(&plan.to_json())?;
+            ui::print_json(&crate::plan::PlanJson::dry_run(plan.to_json()))?;
         } else if plan.is_empty() {
             ui::note("Nothing to do");
         } else {

@@ -2,6 +2,7 @@
 //! arguments live in `commands/<name>.rs`.
 
 pub mod commands;
+pub mod json_schema;
 
 use std::path::PathBuf;
 
@@ -279,6 +280,9 @@ where
     use clap::FromArgMatches as _;
     let mut cmd = command();
     let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some(name) = matches.subcommand_name() {
+        crate::core::ui::set_json_command(name);
+    }
     if let Some((name, sub)) = matches.subcommand() {
         for (_, id, why) in NOT_USED.iter().filter(|(s, ..)| *s == name) {
             if sub.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {

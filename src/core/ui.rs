@@ -285,12 +285,48 @@ impl Drop for Progress {
     }
 }
 
-/// Pretty JSON on stdout.
-pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
+/// The version of every `--json` document's shape (docs/commands.md, "JSON output"): a field
+/// removed or changed in meaning raises it; a field added does not.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// The command `--json` documents name (`"command"`), set once by the dispatch.
+static JSON_COMMAND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Name the command whose `--json` documents this process prints (`status`, `sync`, ...).
+pub fn set_json_command(name: &str) {
+    let _ = JSON_COMMAND.set(name.to_owned());
+}
+
+/// One `--json` document: `schema_version` and `command` first, then the command's own fields
+/// (`body` is a struct or a map; a list goes into a named field of one).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Document<T> {
+    /// The shape's version: 1.
+    #[schemars(range(min = 1, max = 1))]
+    pub schema_version: u32,
+    /// The command that printed it (`status`, `release`, `config`, ...).
+    pub command: String,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// A `--json` document on stdout: `body` (a struct or a map, never a list) under the envelope
+/// [`Document`].
+pub fn print_json<T: serde::Serialize>(body: &T) -> anyhow::Result<()> {
+    let value = Document {
+        schema_version: JSON_SCHEMA_VERSION,
+        command: JSON_COMMAND.get().cloned().unwrap_or_default(),
+        body,
+    };
+    let text = serde_json::to_string_pretty(&value)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", redact(&text))?;
     Ok(())
+}
+
+/// A `--json` document whose data is one list, under `field` (`packages`, `steps`, ...).
+pub fn print_json_list<T: serde::Serialize>(field: &str, items: &[T]) -> anyhow::Result<()> {
+    print_json(&std::collections::BTreeMap::from([(field, items)]))
 }
 
 /// Text (a rendered plan, a report) on stdout as it is, secrets masked.

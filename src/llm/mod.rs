@@ -419,7 +419,7 @@ pub fn print_dry_run(
 ) -> Result<()> {
     let cfg = &ws.config.llm;
     if json {
-        crate::core::ui::print_json(&plan.to_json())?;
+        crate::core::ui::print_json(&crate::plan::PlanJson::dry_run(plan.to_json()))?;
     } else {
         crate::core::ui::print_text(&plan.render());
         for job in jobs {

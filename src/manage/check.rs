@@ -13,7 +13,7 @@ use crate::python::version;
 use crate::workspace::{Level, Package, Workspace};
 
 /// One problem found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CheckProblem {
     /// The package, or `None` for the root.
     pub package: Option<String>,
@@ -24,7 +24,7 @@ pub struct CheckProblem {
 }
 
 /// The whole report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     pub root: String,
     pub ok: bool,

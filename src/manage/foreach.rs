@@ -172,9 +172,13 @@ impl ForeachPlan {
         self.targets
             .iter()
             .map(|t| StepJson {
-                package: Some(t.package.clone()),
-                action: "run",
-                detail: format!("(cd {} && {})", t.path, shell_words(&self.argv)),
+                argv: Some(self.argv.clone()),
+                dir: Some(t.path.clone()),
+                ..StepJson::new(
+                    Some(t.package.clone()),
+                    "run",
+                    format!("(cd {} && {})", t.path, shell_words(&self.argv)),
+                )
             })
             .collect()
     }

@@ -55,6 +55,9 @@ pub struct Options<'a> {
     pub llm: Option<&'a dyn crate::plan::Ask>,
 }
 
+/// The note of a forge step whose release (or pull request) was there already, before its URL.
+pub const FORGE_UPDATED: &str = "already there, updated: ";
+
 /// A step that failed.
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -926,9 +929,9 @@ fn run_step(
                 .with_context(|| format!("Forge call for {} failed", call.summary()))?
             {
                 ForgeOutcome::Created { url } => Ok(Outcome::Ran(Some(url))),
-                ForgeOutcome::Existing { url } => Ok(Outcome::AlreadyDone(format!(
-                    "already there, updated: {url}"
-                ))),
+                ForgeOutcome::Existing { url } => {
+                    Ok(Outcome::AlreadyDone(format!("{FORGE_UPDATED}{url}")))
+                }
                 ForgeOutcome::Skipped { reason } => Ok(Outcome::Skipped(reason)),
             }
         }

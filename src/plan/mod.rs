@@ -200,12 +200,98 @@ pub struct Step {
     pub guard: Guard,
 }
 
-/// The JSON form of a step (docs/reference.md §4): `{package, action, detail}`.
-#[derive(Clone, Debug, Serialize)]
+/// The JSON form of a step (docs/reference.md §4): `{package, action, detail}`, with `argv`
+/// for a process step and `path` for a file step; in a document of a run, the step's `state`.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StepJson {
+    /// The package the step belongs to; `null` for the root.
     pub package: Option<String>,
+    /// `create`, `edit`, `mkdir`, `delete`, `rmdir`, `git`, `uv`, `forge`, `engine`, `prove`
+    /// (and `llm` in the `--llm` dry run).
     pub action: &'static str,
+    /// The step in one line, as the text plan shows it (a command as a shell line).
     pub detail: String,
+    /// A process step (`git`, `uv`, `engine`): the command, program first, every argument
+    /// whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    /// A process step: the directory it runs in, relative to the root (`.` for the root).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// A file step: the path, relative to the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// In the document of a run: what became of the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<StepOutcome>,
+    /// In the document of a run: what the step said (a forge release's URL, why it was
+    /// skipped, why it failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl StepJson {
+    /// A step with no argv, path or state.
+    pub fn new(package: Option<String>, action: &'static str, detail: String) -> Self {
+        Self {
+            package,
+            action,
+            detail,
+            argv: None,
+            dir: None,
+            path: None,
+            state: None,
+            note: None,
+        }
+    }
+}
+
+/// What became of a step in a run (`--json` without `--dry-run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// Done, by this run or by the earlier run it resumed.
+    Done,
+    /// Nothing to do (a forge step without a token, a pull request already open...).
+    Skipped,
+    /// Found already done when the run came to it (a resumed run's probe).
+    AlreadyDone,
+    /// Failed: the command exits 1.
+    Failed,
+    /// Not run: the run stopped before it (a failure it waits for).
+    NotRun,
+}
+
+/// The `--json` document of a plan (`--dry-run`, `dry_run: true`) or of the plan a command ran
+/// (`dry_run: false`, each step with its `state`).
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanJson {
+    pub dry_run: bool,
+    pub steps: Vec<StepJson>,
+}
+
+impl PlanJson {
+    /// The steps of a dry run.
+    pub fn dry_run(steps: Vec<StepJson>) -> Self {
+        Self {
+            dry_run: true,
+            steps,
+        }
+    }
+
+    /// The steps of a run that went through all of them.
+    pub fn done(steps: Vec<StepJson>) -> Self {
+        Self {
+            dry_run: false,
+            steps: steps
+                .into_iter()
+                .map(|s| StepJson {
+                    state: Some(StepOutcome::Done),
+                    ..s
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The options before `commit` of a plan's commit that another commit in the same repository
@@ -811,6 +897,46 @@ impl Plan {
         self.steps
             .iter()
             .map(|s| {
+                let (mut argv, mut dir, mut path) = (None, None, None);
+                match &s.kind {
+                    StepKind::WriteFile { path: p, .. }
+                    | StepKind::CreateDir { path: p }
+                    | StepKind::RemoveDir { path: p }
+                    | StepKind::RemoveFile { path: p }
+                    | StepKind::RemoveEmptyDir { path: p } => path = Some(self.rel(p)),
+                    StepKind::Git { dir: d, args } | StepKind::GitInput { dir: d, args, .. } => {
+                        let rel = self.rel(d);
+                        argv = Some(
+                            ["git", "-C", rel.as_str()]
+                                .into_iter()
+                                .map(str::to_owned)
+                                .chain(args.iter().cloned())
+                                .collect(),
+                        );
+                        dir = Some(rel);
+                    }
+                    StepKind::Uv { dir: d, args, .. } => {
+                        argv = Some(
+                            std::iter::once("uv".to_owned())
+                                .chain(args.iter().cloned())
+                                .collect(),
+                        );
+                        dir = Some(self.rel(d));
+                    }
+                    StepKind::Engine {
+                        dir: d,
+                        engine,
+                        args,
+                    } => {
+                        argv = Some(
+                            std::iter::once(engine.clone())
+                                .chain(args.iter().cloned())
+                                .collect(),
+                        );
+                        dir = Some(self.rel(d));
+                    }
+                    StepKind::Forge { .. } | StepKind::ProveLock { .. } => {}
+                }
                 let (action, detail) = match &s.kind {
                     StepKind::WriteFile { path, before, .. } => (
                         if before.is_some() { "edit" } else { "create" },
@@ -844,6 +970,11 @@ impl Plan {
                     package: s.package.clone(),
                     action,
                     detail,
+                    argv,
+                    dir,
+                    path,
+                    state: None,
+                    note: None,
                 }
             })
             .collect()

@@ -26,7 +26,7 @@ pub struct StatusRequest {
 }
 
 /// One package's row (`status --json` field names are part of the contract).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StatusRow {
     pub name: String,
     pub path: String,
@@ -39,7 +39,9 @@ pub struct StatusRow {
     pub behind: Option<u32>,
     pub staging_pin: Option<String>,
     pub prod_pin: Option<String>,
+    /// What is wrong, one message each.
     #[serde(serialize_with = "problem_messages")]
+    #[schemars(with = "Vec<String>")]
     pub problems: Vec<Problem>,
     /// "ok", "warning" or "error": the worst problem level.
     pub status: &'static str,
@@ -57,7 +59,7 @@ impl StatusRow {
 }
 
 /// The whole report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct StatusReport {
     pub root: String,
     pub packages: Vec<StatusRow>,
@@ -114,7 +116,7 @@ impl Checked {
 }
 
 /// What `status` says of the product (docs/release.md, "The product").
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ProductStatus {
     pub name: String,
     pub version: String,

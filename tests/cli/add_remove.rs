@@ -49,8 +49,8 @@ fn extra_pkg(env: &TestEnv) -> String {
 
 fn status_json(env: &TestEnv, root: &Path) -> Value {
     let out = env.run(root, ["status", "--json"]);
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", outputs(&out).1))
+    assert!(!out.stdout.is_empty(), "{}", outputs(&out).1);
+    crate::support::json_doc(&out.stdout)
 }
 
 fn package_paths(report: &Value) -> Vec<(String, String)> {
@@ -233,7 +233,8 @@ fn add_dry_run_changes_nothing() {
 
     let out = env.run(&root, ["add", &url, "--dry-run", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", outputs(&out).1);
-    let steps: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = crate::support::json_doc(&out.stdout);
+    let steps = &doc["steps"];
     let actions: Vec<&str> = steps
         .as_array()
         .unwrap()
@@ -554,7 +555,7 @@ fn remove_dry_run_changes_nothing() {
     );
     assert_eq!(before, snapshot_tree(&env.path()));
     let out = env.run(&root, ["remove", "model-api", "--dry-run", "--json"]);
-    let steps: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = crate::support::json_doc(&out.stdout)["steps"].clone();
     assert_eq!(steps.as_array().unwrap().len(), 5, "{steps}");
     assert_eq!(before, snapshot_tree(&env.path()));
 }

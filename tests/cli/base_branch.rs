@@ -64,8 +64,7 @@ fn to_master(w: &World, name: &str, gitmodules: bool) {
 }
 
 fn json_rows(stdout: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    crate::support::json_doc(stdout)["packages"]
         .as_array()
         .unwrap()
         .clone()

@@ -75,8 +75,9 @@ fn changes_file(w: &World, name: &str) -> std::path::PathBuf {
 
 /// The packages `changes --json` reports.
 fn reported(stdout: &str) -> Vec<String> {
-    let v: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    v.as_array()
+    let v: Value = crate::support::json_doc(stdout);
+    v["packages"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|p| p["package"].as_str().unwrap().to_owned())
@@ -186,8 +187,9 @@ fn tag_a_at_head(w: &World) {
 
 /// The packages `notes --json` reports, with their commit counts.
 fn noted(stdout: &str) -> Vec<(String, u64)> {
-    let v: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    v.as_array()
+    let v: Value = crate::support::json_doc(stdout);
+    v["packages"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|p| {
@@ -239,8 +241,8 @@ fn notes_costs_no_process_for_a_package_with_no_commit_since_its_tag() {
 
 /// The packages a `--json --dry-run` plan releases (in order).
 fn planned(stdout: &str) -> Vec<String> {
-    let v: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let mut names: Vec<String> = v
+    let v: Value = crate::support::json_doc(stdout);
+    let mut names: Vec<String> = v["steps"]
         .as_array()
         .unwrap()
         .iter()

@@ -360,8 +360,8 @@ fn ci_dry_run_shows_diffs_and_changes_nothing() {
     let text = std::fs::read_to_string(&check).unwrap();
     std::fs::write(&check, text.replace("release-tool check", "true")).unwrap();
     let out = env.run(&root, ["ci", "-p", "core-utils", "--dry-run", "--json"]);
-    let steps: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let steps = steps.as_array().unwrap();
+    let doc = crate::support::json_doc(&out.stdout);
+    let steps = doc["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 1, "{steps:?}");
     assert_eq!(steps[0]["action"], "edit");
     env.run(&root, ["ci", "-p", "core-utils"]);

@@ -104,7 +104,7 @@ fn global_flags_work_after_the_command() {
         ["status", "--json", "-C", root.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}", outputs(&out).1);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = crate::support::json_doc(&out.stdout);
     assert_eq!(v["packages"].as_array().unwrap().len(), 3);
 }
 

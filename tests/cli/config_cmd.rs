@@ -217,7 +217,7 @@ fn show_prints_each_value_with_its_source() {
 
     let out = env.run(&root, ["config", "show", "--json"]);
     assert!(out.status.success(), "{}", outputs(&out).1);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = crate::support::json_doc(&out.stdout);
     assert_eq!(v["root"], root.to_str().unwrap());
     assert_eq!(v["config"]["dev_branch"], "develop");
     let values = v["values"].as_array().unwrap();
@@ -235,7 +235,7 @@ fn show_prints_each_value_with_its_source() {
     py.push_str("\n[tool.release_tool]\ntag_prefix = \"rel-\"\n");
     std::fs::write(root.join("pyproject.toml"), py).unwrap();
     let out = env.run(&root, ["config", "show", "--json"]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = crate::support::json_doc(&out.stdout);
     let values = v["values"].as_array().unwrap();
     let tp = values.iter().find(|e| e["key"] == "tag_prefix").unwrap();
     assert_eq!(tp["source"], "pyproject.toml");

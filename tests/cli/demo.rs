@@ -81,7 +81,7 @@ fn demo_json_output() {
     let env = TestEnv::new();
     let out = env.run(&env.path(), ["demo", "d", "--json", "--no-sync"]);
     assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = crate::support::json_doc(&out.stdout);
     assert_eq!(v["packages"].as_array().unwrap().len(), 3);
 }
 
@@ -153,7 +153,7 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
         "an unknown key is rejected"
     );
     let out = env.run(&root, ["docker", "--check", "--json"]);
-    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdict = crate::support::json_doc(&out.stdout);
     assert_eq!(verdict["up_to_date"], true, "{verdict}");
     assert_eq!(verdict["stale"], serde_json::json!([]), "{verdict}");
     // The edit was reverted and the lock committed: every repository is clean.

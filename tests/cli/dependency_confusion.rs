@@ -335,7 +335,7 @@ fn check_warns_about_member_names_taken_on_the_public_index_cached_and_skipped_o
         .env("RELEASE_TOOL_PUBLIC_INDEX", &base)
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = crate::support::json_doc(&out.stdout);
     assert_eq!(report["ok"], true);
     assert_eq!(report["warnings"].as_array().unwrap().len(), 2, "{report}");
     assert_eq!(report["warnings"][0]["check"], "public-names");

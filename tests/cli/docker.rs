@@ -184,8 +184,8 @@ fn dry_run_shows_the_files_and_the_engine_commands_and_changes_nothing() {
     // The same plan as JSON.
     let out = env.run(&root, ["docker", "--dry-run", "--json", "--build"]);
     assert!(out.status.success());
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let actions: Vec<&str> = json
+    let json = crate::support::json_doc(&out.stdout);
+    let actions: Vec<&str> = json["steps"]
         .as_array()
         .unwrap()
         .iter()

@@ -570,7 +570,8 @@ fn matrix_layout(env: &TestEnv, template: &Path, proofs: usize, layout: Layout) 
     with_image(&mut dry, &base);
     let dry = dry.args(["--dry-run", "--json"]).output().unwrap();
     assert!(dry.status.success(), "{}", outputs(&dry).1);
-    let steps: Vec<serde_json::Value> = serde_json::from_slice(&dry.stdout).unwrap();
+    let steps: Vec<serde_json::Value> =
+        serde_json::from_value(crate::support::json_doc(&dry.stdout)["steps"].clone()).unwrap();
     // The pre-push proofs (staging and prod) are steps like any other: killed around them too.
     assert_eq!(
         steps.iter().filter(|s| s["action"] == "prove").count(),

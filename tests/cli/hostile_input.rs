@@ -149,7 +149,7 @@ fn package_named_like_an_option_is_a_problem_and_is_never_released() {
     let out = env.run(&root, ["status", "--json"]);
     let (stdout, _) = outputs(&out);
     assert_eq!(out.status.code(), Some(1), "a problem is found");
-    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let json = crate::support::json_doc(&stdout);
     let problems = json["packages"]
         .as_array()
         .unwrap()

@@ -66,7 +66,8 @@ fn plain_uv_workspace(env: &TestEnv) -> PathBuf {
 fn status_json(env: &TestEnv, root: &Path) -> Value {
     let out = env.run(root, ["status", "--json"]);
     let (stdout, stderr) = outputs(&out);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"))
+    assert!(!stdout.is_empty(), "{stderr}");
+    crate::support::json_doc(&stdout)
 }
 
 fn row<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -142,7 +143,7 @@ fn mixed_layout_status() {
     let world = World::with_layout(Layout::Mixed);
     let report = {
         let (stdout, _) = ok(&world.run(&["status", "--json"]));
-        serde_json::from_str::<Value>(&stdout).unwrap()
+        crate::support::json_doc(&stdout)
     };
     for name in ["a", "b", "c"] {
         let r = row(&report, name);
@@ -179,7 +180,7 @@ fn subdirectory_pins_install_prod_from_the_root_tags() {
     let world = World::with_layout(Layout::InTree);
     tag_by_hand(&world);
     let (stdout, _) = ok(&world.run(&["status", "--json"]));
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let report: Value = crate::support::json_doc(&stdout);
     for name in ["a", "b", "c"] {
         let r = row(&report, name);
         assert_eq!(r["last_tag"], format!("{name}-v0.1.0"), "{r}");

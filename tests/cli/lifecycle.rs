@@ -153,7 +153,7 @@ fn init_dry_run_changes_nothing() {
     );
     assert_eq!(before, snapshot_tree(&env.path()));
     let out = env.run(&env.path(), ["init", "ws", "--dry-run", "--json"]);
-    let steps: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let steps = crate::support::json_doc(ok(&out))["steps"].clone();
     assert!(
         steps
             .as_array()
@@ -532,7 +532,7 @@ fn lock_all_and_check_a_healthy_workspace_then_each_injected_problem() {
     let before = snapshot_tree(&env.path());
     let out = env.run_uv(&root, ["check", "--json"]);
     assert_eq!(out.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = crate::support::json_doc(&out.stdout);
     let problems: Vec<String> = report["problems"]
         .as_array()
         .unwrap()

@@ -481,7 +481,7 @@ fn dry_run_llm_sends_nothing_and_changes_nothing() {
         &["notes", "--llm", "--dry-run", "--json", "-p", "core-utils"],
     );
     assert!(json_out.status.success(), "{}", outputs(&json_out).1);
-    let steps: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    let steps: Value = crate::support::json_doc(&json_out.stdout)["steps"].clone();
     let llm_steps: Vec<&Value> = steps
         .as_array()
         .unwrap()

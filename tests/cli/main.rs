@@ -32,6 +32,7 @@ mod fuzz_replay;
 mod git_wrapper;
 mod hostile_input;
 mod in_tree;
+mod json_output;
 mod lifecycle;
 mod llm;
 mod manifests_sync;

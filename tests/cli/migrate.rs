@@ -146,7 +146,7 @@ fn migrate_takes_the_old_tool_out_and_a_second_run_does_nothing() {
     }
     assert!(err.contains("nothing changed"), "{err}");
     let out = env.run(&root, ["migrate", "--dry-run", "--json"]);
-    let steps: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = crate::support::json_doc(&out.stdout)["steps"].clone();
     assert!(steps.as_array().is_some_and(|s| s.len() >= 8), "{steps}");
     assert_eq!(
         before,
@@ -231,7 +231,8 @@ fn migrate_takes_the_old_tool_out_and_a_second_run_does_nothing() {
     assert!(err.contains("Nothing to migrate"), "{err}");
     assert_eq!(before, snapshot_tree(&env.path()));
     let out = env.run(&root, ["migrate", "--dry-run", "--json"]);
-    assert_eq!(outputs(&out).0.trim(), "[]");
+    let doc = crate::support::json_doc(outputs(&out).0);
+    assert_eq!(doc["steps"], serde_json::json!([]), "{doc}");
 }
 
 #[test]

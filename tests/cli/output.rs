@@ -39,7 +39,7 @@ fn colours_follow_the_flag_and_the_environment() {
     assert!(!coloured(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]));
     // JSON is never coloured.
     let out = status(&env, &root, &[("CLICOLOR_FORCE", "1")], &["--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = crate::support::json_doc(&out.stdout);
     assert_eq!(v["packages"].as_array().unwrap().len(), 3);
 }
 
@@ -170,7 +170,24 @@ fn every_command_prints_one_json_document_with_json() {
             parsed.is_ok(),
             "{args:?}: stdout is not one JSON document: {stdout}\n{stderr}"
         );
-        parsed.unwrap()
+        if args == ["config", "schema"] {
+            // The configuration's JSON Schema, not a document.
+            return parsed.unwrap();
+        }
+        // Every document: `schema_version`, `command`, and its command's schema.
+        let doc = crate::support::json_doc(&stdout);
+        assert_eq!(doc["command"], args[0], "{doc}");
+        assert!(
+            stdout.starts_with(&format!(
+                "{{\n  \"schema_version\": 1,\n  \"command\": \"{}\",\n",
+                args[0]
+            )),
+            "{args:?}: the envelope first: {stdout}"
+        );
+        if args.contains(&"--dry-run") {
+            assert_eq!(doc["dry_run"], true, "{args:?}: {doc}");
+        }
+        doc
     };
     for args in [
         &["status"][..],
@@ -198,7 +215,7 @@ fn every_command_prints_one_json_document_with_json() {
         one_document(args);
     }
     // `tag --sync --dry-run`: the sync's steps and the tag's in one array.
-    let steps = one_document(&["tag", "--sync", "--dry-run"]);
+    let steps = one_document(&["tag", "--sync", "--dry-run"])["steps"].clone();
     assert!(
         steps
             .as_array()
@@ -208,7 +225,7 @@ fn every_command_prints_one_json_document_with_json() {
         "{steps}"
     );
     // A real run of a command whose output is what it did: the steps it ran.
-    let steps = one_document(&["new", "extra"]);
+    let steps = one_document(&["new", "extra"])["steps"].clone();
     assert!(
         steps.as_array().unwrap().iter().any(|s| s["detail"]
             .as_str()

@@ -176,7 +176,7 @@ fn publish_uploads_release_tags_that_install_from_the_index() {
             && stderr.contains("; already on the index"),
         "{stderr}"
     );
-    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let json = crate::support::json_doc(&stdout)["packages"].clone();
     assert_eq!(json.as_array().unwrap().len(), 2, "{json}");
     assert_eq!(json[0]["package"], "core-utils");
     assert_eq!(json[0]["version"], "0.1.0");
@@ -245,7 +245,7 @@ fn publish_dry_run_prints_the_plan_and_changes_nothing() {
     );
     assert!(out.status.success());
     assert_no_token(&out);
-    let steps: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = crate::support::json_doc(&out.stdout)["steps"].clone();
     let actions: Vec<&str> = steps
         .as_array()
         .unwrap()

@@ -403,8 +403,8 @@ fn a_real_workspace_goes_from_migrate_to_prod_with_no_hand_edit() {
 
     // status: every package, tags in any spelling read by PEP 440.
     let (stdout, err) = ok(&run(&env, &root, &["status", "--json"]));
-    let report: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{err}"));
+    assert!(!stdout.is_empty(), "{err}");
+    let report = crate::support::json_doc(&stdout);
     let rows = report["packages"].as_array().unwrap();
     assert_eq!(rows.len(), 6, "{report}");
     for (name, last) in [

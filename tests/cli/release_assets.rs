@@ -185,8 +185,8 @@ fn upload_step(env: &TestEnv, root: &Path, forge: &FakeForge, args: &[&str]) -> 
     let mut dry = args.to_vec();
     dry.extend(["--dry-run", "--json"]);
     let (stdout, _) = ok(&run(env, root, forge, &dry, &[]));
-    let steps: Value = serde_json::from_str(&stdout).unwrap();
-    steps
+    let doc: Value = crate::support::json_doc(&stdout);
+    doc["steps"]
         .as_array()
         .unwrap()
         .iter()

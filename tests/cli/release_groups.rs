@@ -42,7 +42,7 @@ fn a_group_where_only_one_member_changed_releases_both_at_one_version() {
 
     // `status` shows the group.
     let status = w.run(&["status", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let json = crate::support::json_doc(&status.stdout);
     assert_eq!(json["groups"]["core"], serde_json::json!(["a", "b"]));
     let (_, stderr) = outputs(&w.run(&["status"]));
     assert!(

@@ -188,8 +188,8 @@ fn on_release_builds_with_the_push_and_a_killed_run_resumes_after_the_build() {
         &[],
     );
     let (stdout, _) = ok(&out);
-    let steps: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let steps = steps.as_array().unwrap();
+    let doc = crate::support::json_doc(&stdout);
+    let steps = doc["steps"].as_array().unwrap();
     let actions: Vec<&str> = steps
         .iter()
         .map(|s| s["action"].as_str().unwrap())
@@ -229,7 +229,7 @@ fn a_run_killed_inside_the_build_step_builds_again_and_pushes_once() {
     let mut dry = args.to_vec();
     dry.extend(["--dry-run", "--json"]);
     let (stdout, _) = ok(&release_with_engine(&w, &bin, &dry, &[]));
-    let steps: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let steps = crate::support::json_doc(&stdout)["steps"].clone();
     let build = (steps.as_array().unwrap().len() - 2).to_string();
     let out = release_with_engine(
         &w,

@@ -131,8 +131,8 @@ fn state(env: &TestEnv, root: &Path) -> Vec<String> {
 /// `check` problems of the `pins` kind (a pinned tag missing on its remote).
 fn missing_pins(env: &TestEnv, root: &Path) -> Vec<Value> {
     let out = run(env, root, &["check", "--no-locks", "--json"]);
-    let report: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", outputs(&out).0));
+    assert!(!out.stdout.is_empty(), "{}", outputs(&out).1);
+    let report: Value = crate::support::json_doc(&out.stdout);
     report["problems"]
         .as_array()
         .unwrap()
@@ -720,7 +720,8 @@ fn dry_runs_change_nothing_and_the_stage_aliases_print_the_same() {
             "--json",
         ],
     );
-    let steps: Vec<Value> = serde_json::from_str(&json).unwrap();
+    let steps: Vec<Value> =
+        serde_json::from_value(crate::support::json_doc(&json)["steps"].clone()).unwrap();
     assert!(
         prepare
             .1

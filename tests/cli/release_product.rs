@@ -173,7 +173,7 @@ fn a_three_package_release_bumps_tags_notes_and_releases_the_product_once() {
 
     // `status` shows the product; `--json` too.
     let status = w.run(&["status", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let json = crate::support::json_doc(&status.stdout);
     assert_eq!(json["product"]["name"], "product");
     assert_eq!(json["product"]["version"], "0.2.0");
     assert_eq!(json["product"]["last_tag"], "v0.2.0");
@@ -183,7 +183,7 @@ fn a_three_package_release_bumps_tags_notes_and_releases_the_product_once() {
     let a = w.pkg("a");
     commit_file(&a, "src/a/fix.py", "FIX = 1\n", "fix: a mends a bug");
     let status = w.run(&["status", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let json = crate::support::json_doc(&status.stdout);
     assert_eq!(json["product"]["unreleased"], serde_json::json!(["a"]));
     let (_, stderr) = outputs(&w.run(&["status"]));
     assert!(

@@ -162,7 +162,9 @@ fn abort_shows_what_the_run_did_then_abandons_it() {
     // --dry-run --json: the report as data, nothing changed.
     let out = w.run(&["abort", "--dry-run", "--json"]);
     let (stdout, _) = ok(&out);
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let doc = crate::support::json_doc(&stdout);
+    assert_eq!(doc["command"], "abort");
+    let report = &doc["run"];
     assert_eq!(report["command"], "release --bump minor --push");
     let pkg = |name: &str| {
         report["packages"]

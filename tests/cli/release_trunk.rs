@@ -121,7 +121,7 @@ fn release_bumps_tags_pushes_and_pins_every_package_in_one_root_commit() {
     let root_remote = w.remote("root");
     let root_before = rev(&root_remote, "main");
     let planned = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
-    let planned: serde_json::Value = serde_json::from_slice(&ok(&planned).0.into_bytes()).unwrap();
+    let planned = crate::support::json_doc(ok(&planned).0)["steps"].clone();
 
     let out = w.release(&RELEASE);
     let (stdout, stderr) = ok(&out);
@@ -356,13 +356,32 @@ fn json_dry_run_prints_the_steps_as_a_json_array() {
     let before = w.state();
     let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
     let (stdout, stderr) = ok(&out);
-    let steps: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
-    let steps = steps.as_array().expect("an array");
+    let doc = crate::support::json_doc(&stdout);
+    assert_eq!(doc["dry_run"], true);
+    let steps = doc["steps"].as_array().expect("an array");
     for step in steps {
-        let keys: Vec<&String> = step.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["action", "detail", "package"], "{step}");
         assert!(step["package"].is_string() || step["package"].is_null());
         assert!(step["action"].is_string() && step["detail"].is_string());
+        // A process step carries its argv as an array, program first; a file step its path.
+        match step["action"].as_str().unwrap() {
+            "git" => {
+                let argv: Vec<&str> = step["argv"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("argv: {step}"))
+                    .iter()
+                    .map(|a| a.as_str().unwrap())
+                    .collect();
+                assert_eq!(argv[..2], ["git", "-C"], "{step}");
+                assert_eq!(argv[2], step["dir"], "{step}");
+            }
+            "uv" => assert_eq!(step["argv"][0], "uv", "{step}"),
+            "create" | "edit" => assert_eq!(step["path"], step["detail"], "{step}"),
+            _ => {}
+        }
+        assert!(
+            step.get("state").is_none(),
+            "a plan has no outcomes: {step}"
+        );
     }
     // Packages in dependency order, the root last.
     let mut order: Vec<String> = steps
@@ -461,8 +480,8 @@ fn a_rejected_push_stops_dependents_and_the_same_command_resumes() {
     // root; a is done.
     let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
     let (stdout, stderr) = ok(&out);
-    let left: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let mut who: Vec<&str> = left
+    let left = crate::support::json_doc(&stdout);
+    let mut who: Vec<&str> = left["steps"]
         .as_array()
         .unwrap()
         .iter()
@@ -645,7 +664,13 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(before, w.state());
     let out = w.release(&["--bump", "minor", "--push", "--dry-run", "--json"]);
     let (stdout, _) = ok(&out);
-    assert_eq!(stdout.trim(), "[]", "an empty plan is an empty JSON array");
+    let doc = crate::support::json_doc(&stdout);
+    assert_eq!(doc["dry_run"], true);
+    assert_eq!(
+        doc["steps"],
+        serde_json::json!([]),
+        "an empty plan has no steps"
+    );
 }
 
 /// `--no-next`: released and tagged, no next commit. `--no-root-commit`: pins written, no
@@ -936,8 +961,8 @@ fn the_last_release_is_the_newest_tag_merged_into_head() {
         stderr.contains("b: skipped, no commits since v0.1.0"),
         "{stderr}"
     );
-    let steps: serde_json::Value = serde_json::from_str(&cold).unwrap();
-    let tag = steps
+    let steps = crate::support::json_doc(&cold);
+    let tag = steps["steps"]
         .as_array()
         .unwrap()
         .iter()

@@ -54,8 +54,7 @@ fn push_to_main(env: &TestEnv, name: &str, file: &str, contents: &str) -> String
 }
 
 fn json_rows(stdout: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    crate::support::json_doc(stdout)["packages"]
         .as_array()
         .unwrap()
         .clone()
@@ -351,7 +350,8 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     assert!(stderr.contains("nothing changed"), "{stderr}");
     let out = env.run(&root, ["branch", "--dry-run", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", outputs(&out).1);
-    let steps = json_rows(&outputs(&out).0);
+    let doc = crate::support::json_doc(outputs(&out).0);
+    let steps = doc["steps"].as_array().unwrap();
     assert!(steps.iter().all(|s| s["action"] == "git"), "{steps:?}");
     assert_eq!(before, snapshot_tree(&env.path()), "nothing changed");
 }

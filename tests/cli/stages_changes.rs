@@ -151,7 +151,7 @@ fn changes_dry_run_writes_nothing_and_json_lists_steps() {
     assert!(stdout.contains("+first untracked line"), "{stdout}");
     assert!(stderr.contains("Dry run: 3 steps planned"), "{stderr}");
     let (stdout, _) = ok(&env, &root, &["changes", "--dry-run", "--json"]);
-    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    let plan: Value = crate::support::json_doc(&stdout)["steps"].clone();
     let actions: Vec<(&str, &str)> = plan
         .as_array()
         .unwrap()
@@ -189,7 +189,7 @@ fn changes_json_selection_and_skip() {
 
     // -p selects (--llm is tested in the llm module).
     let (stdout, _) = ok(&env, &root, &["changes", "--json", "-p", "data-loader"]);
-    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let json: Value = crate::support::json_doc(&stdout)["packages"].clone();
     assert_eq!(json.as_array().unwrap().len(), 1);
     assert_eq!(json[0]["package"], "data-loader");
     assert_eq!(json[0]["files"], 1);
@@ -342,7 +342,7 @@ fn commit_dry_run_commits_nothing() {
         "{stdout}"
     );
     let (stdout, _) = ok(&env, &root, &["commit", "--dry-run", "--json"]);
-    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    let plan: Value = crate::support::json_doc(&stdout)["steps"].clone();
     assert_eq!(plan[0]["action"], "git");
     assert_eq!(plan[0]["package"], "core-utils");
     assert_eq!(snapshot_tree(&env.path()), before);
@@ -416,7 +416,7 @@ fn clear_removes_change_files_and_keeps_unknown_files() {
     assert_eq!(snapshot_tree(&root), before);
 
     let (stdout, stderr) = ok(&env, &root, &["clear", "--json"]);
-    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let json: Value = crate::support::json_doc(&stdout);
     assert_eq!(json["removed"].as_array().unwrap().len(), 5);
     assert_eq!(
         json["kept"],

@@ -11,8 +11,8 @@ fn status_json(env: &TestEnv, dir: &Path, extra: &[&str]) -> (Option<i32>, Value
     args.extend_from_slice(extra);
     let out = env.run(dir, &args);
     let (stdout, stderr) = outputs(&out);
-    let value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
+    assert!(!stdout.is_empty(), "{stderr}");
+    let value = crate::support::json_doc(&stdout);
     (out.status.code(), value)
 }
 
@@ -340,7 +340,7 @@ fn status_git_calls(
         .collect();
     // Packages run in parallel: the order of the calls is not fixed.
     calls.sort();
-    (calls, serde_json::from_str(&stdout).unwrap())
+    (calls, crate::support::json_doc(&stdout))
 }
 
 /// Only `git status` processes (at most one per package: a clean work tree is read

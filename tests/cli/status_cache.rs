@@ -35,8 +35,8 @@ fn status(env: &TestEnv, root: &Path, vars: &[(&str, &str)], margin: &str) -> Ru
     }
     let out = cmd.output().unwrap();
     let (stdout, stderr) = outputs(&out);
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
+    assert!(!stdout.is_empty(), "{stderr}");
+    let report = crate::support::json_doc(&stdout);
     Run {
         report,
         hits: stderr.matches("status cache hit").count(),
@@ -352,7 +352,7 @@ fn first_status_reads_clean_packages_without_git_status() {
         }
         let out = cmd.output().unwrap();
         let (stdout, stderr) = outputs(&out);
-        let report: Value = serde_json::from_str(&stdout).unwrap();
+        let report: Value = crate::support::json_doc(&stdout);
         let git_status = stderr
             .lines()
             .filter(|l| l.contains(" git ") && l.contains(" status --porcelain"))

@@ -105,8 +105,8 @@ fn mixed_spellings_are_ordered_by_pep440_and_pins_keep_their_form() {
     // and under -v the tag that is no version is named.
     let out = w.run(&["status", "--json", "-v"]);
     let (stdout, stderr) = outputs(&out);
-    let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}\n{stderr}"));
+    assert!(!stdout.is_empty(), "{stderr}");
+    let report: Value = crate::support::json_doc(&stdout);
     let a = row(&report, "a");
     assert_eq!(a["last_tag"], "0.0.2.dev0", "{a}");
     assert_eq!(a["staging_pin"], "v0.0.1-dev0", "{a}");

@@ -196,8 +196,8 @@ fn dry_run_shows_the_moves_and_changes_nothing() {
     );
     let out = env.run(&root, ["update", "--dry-run", "--json"]);
     assert_eq!(out.status.code(), Some(0));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let steps = json.as_array().unwrap();
+    let json: Value = crate::support::json_doc(&out.stdout);
+    let steps = json["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3);
     assert_eq!(steps[0]["package"], "core-utils");
     assert_eq!(steps[2]["action"], "git");
@@ -227,7 +227,7 @@ fn json_reports_every_package() {
     );
     let (stdout, stderr) = outputs(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let json: Value = crate::support::json_doc(&stdout);
     assert_eq!(json["commit"], head(&root));
     let data = gitlink(&root, "packages/data-loader");
     assert_eq!(

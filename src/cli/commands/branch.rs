@@ -75,7 +75,7 @@ pub fn run(args: &BranchArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         return Ok(failed);
     }
     if global.json {
-        ui::print_json(&report.rows)?;
+        ui::print_json_list("packages", &report.rows)?;
     } else {
         print_table(&report, false);
     }

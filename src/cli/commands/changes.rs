@@ -81,7 +81,7 @@ pub fn run(args: &ChangesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     )?;
     let filled = asker.map(llm::Asker::into_filled);
     if settings.json {
-        ui::print_json(&planned.packages)?;
+        ui::print_json_list("packages", &planned.packages)?;
     }
     for p in &planned.packages {
         let files = if p.files == 1 { "file" } else { "files" };

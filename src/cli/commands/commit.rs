@@ -72,7 +72,7 @@ pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         }
     }
     if settings.json {
-        ui::print_json(&planned.packages)?;
+        ui::print_json_list("packages", &planned.packages)?;
     }
     for p in &planned.packages {
         if let (Some(subject), Some(hash)) = (&p.subject, &p.commit) {

@@ -143,7 +143,7 @@ pub fn run(args: &DockerArgs, global: &GlobalArgs) -> Result<ExitKind> {
     let plan = &planned.plan;
     if dry_run {
         if global.json {
-            ui::print_json(&plan.to_json())?;
+            ui::print_json(&crate::plan::PlanJson::dry_run(plan.to_json()))?;
         } else if plan.is_empty() {
             ui::note(&format!("{dockerfile} and {dockerignore} are up to date"));
         } else {

@@ -45,7 +45,7 @@ pub fn run(args: &ForeachArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     }
     if global.dry_run {
         if global.json {
-            ui::print_json(&plan.to_json())?;
+            ui::print_json(&crate::plan::PlanJson::dry_run(plan.to_json()))?;
         } else if plan.targets.is_empty() {
             ui::note("No packages to run the command in");
         } else {
@@ -60,7 +60,7 @@ pub fn run(args: &ForeachArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     }
     if plan.targets.is_empty() {
         if global.json {
-            ui::print_json(&Vec::<RunJson>::new())?;
+            ui::print_json_list("packages", &Vec::<RunJson>::new())?;
         }
         ui::note("No packages to run the command in");
         return Ok(ExitKind::Success);
@@ -69,7 +69,7 @@ pub fn run(args: &ForeachArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let results = if global.json {
         let results = crate::manage::foreach::run(&plan, jobs, Capture::Separate, |_| {});
         let rows: Vec<RunJson> = results.iter().map(RunJson::from).collect();
-        ui::print_json(&rows)?;
+        ui::print_json_list("packages", &rows)?;
         results
     } else {
         crate::manage::foreach::run(&plan, jobs, Capture::Merged, print_block)

@@ -27,7 +27,7 @@ pub fn run(_args: &MigrateArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind>
     let planned = migrate::plan_migrate(&ws)?;
     if planned.plan.is_empty() && !settings.dry_run {
         if settings.json {
-            ui::print_json(&planned.plan.to_json())?;
+            ui::print_json(&crate::plan::PlanJson::dry_run(planned.plan.to_json()))?;
         }
         ui::note("Nothing to migrate: no trace of the Python release_tool in this workspace");
         return Ok(ExitKind::Success);

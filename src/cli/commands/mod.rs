@@ -124,7 +124,7 @@ pub fn run_plan(
 /// `sync`, `lock`): with `--json`, the steps it ran, in the shape of `--dry-run --json`.
 pub fn report_steps(plan: &crate::plan::Plan, settings: &Settings) -> anyhow::Result<()> {
     if settings.json && !settings.dry_run {
-        crate::core::ui::print_json(&plan.to_json())?;
+        crate::core::ui::print_json(&crate::plan::PlanJson::done(plan.to_json()))?;
     }
     Ok(())
 }

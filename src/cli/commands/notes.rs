@@ -117,7 +117,7 @@ pub fn run(args: &NotesArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         }
     }
     if settings.json {
-        ui::print_json(&written)?;
+        ui::print_json_list("packages", &written)?;
     } else {
         for n in &written {
             let since = n.since_tag.as_deref().unwrap_or("the first commit");

@@ -70,7 +70,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     }
     if plan.jobs.is_empty() {
         if settings.json {
-            ui::print_json(&Vec::<Published>::new())?;
+            ui::print_json_list("packages", &Vec::<Published>::new())?;
         }
         ui::note("Nothing to publish");
         ui::hint(
@@ -83,7 +83,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
     let jobs = ws.config.effective_jobs(global.jobs());
     let results = publish::execute(&plan, &uv, jobs, &mut report_line);
     if settings.json {
-        ui::print_json(&results)?;
+        ui::print_json_list("packages", &results)?;
     } else {
         print_summary(&results);
     }

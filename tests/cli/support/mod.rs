@@ -478,3 +478,49 @@ pub fn table_row(stdout: &str, first: &str) -> Option<String> {
         .find(|l| l.split_whitespace().next() == Some(first))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
 }
+
+/// A `--json` document from stdout (text or bytes), checked against its committed schema
+/// (`schema/json/<command>.schema.json`, chosen by the document's `command`): every test that
+/// reads `--json` output reads it through here.
+pub fn json_doc(stdout: impl AsRef<[u8]>) -> serde_json::Value {
+    let stdout = stdout.as_ref();
+    let doc: serde_json::Value = serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is no JSON document ({e}):\n{}",
+            String::from_utf8_lossy(stdout)
+        )
+    });
+    assert_eq!(doc["schema_version"], 1, "schema_version: {doc:#}");
+    let command = doc["command"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no command: {doc:#}"));
+    let errors = json_schema_errors(command, &doc);
+    assert!(
+        errors.is_empty(),
+        "the `{command}` document does not match schema/json/{command}.schema.json:\n  {}\n{doc:#}",
+        errors.join("\n  ")
+    );
+    doc
+}
+
+/// What `doc` breaks of `command`'s committed schema.
+pub fn json_schema_errors(command: &str, doc: &serde_json::Value) -> Vec<String> {
+    static SCHEMAS: OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
+    > = OnceLock::new();
+    let schema = SCHEMAS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(command.to_owned())
+        .or_insert_with(|| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("schema/json/{command}.schema.json"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            serde_json::from_str(&text).unwrap()
+        })
+        .clone();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    validator.iter_errors(doc).map(|e| e.to_string()).collect()
+}
