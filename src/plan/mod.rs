@@ -927,6 +927,7 @@ impl Plan {
                         dir: d,
                         engine,
                         args,
+                        ..
                     } => {
                         argv = Some(
                             std::iter::once(engine.clone())
@@ -935,6 +936,7 @@ impl Plan {
                         );
                         dir = Some(self.rel(d));
                     }
+                    StepKind::Llm { target, .. } => path = Some(self.rel(target)),
                     StepKind::Forge { .. } | StepKind::ProveLock { .. } => {}
                 }
                 let (action, detail) = match &s.kind {
