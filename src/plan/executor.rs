@@ -722,9 +722,12 @@ fn run_step(
             let git = Git::new(dir);
             if let Guard::Import { branch, from, tag } = &step.guard
                 && !opts.direct
-                && let Some(done) = import_done(&git, branch, from, tag)?
             {
-                return Ok(Outcome::AlreadyDone(done));
+                if let Some(done) = import_done(&git, branch, from, tag)? {
+                    return Ok(Outcome::AlreadyDone(done));
+                }
+                require_where_expected(plan, step, shared, &git, None)?;
+                import_on_branch(&git, branch)?;
             }
             durable(shared, opts)?;
             if let Err(e) = git.run_with_input(args, input) {
@@ -1083,7 +1086,7 @@ fn repo_at(git: &Git) -> Option<RepoAt> {
 fn record_heads(journal: &mut Journal, jobs: usize) {
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
     for step in &journal.plan.steps {
-        if let StepKind::Git { dir, .. } = &step.kind
+        if let StepKind::Git { dir, .. } | StepKind::GitInput { dir, .. } = &step.kind
             && !step.guard.is_none()
             && !journal.heads.contains_key(dir)
             && !dirs.contains(dir)
@@ -1150,8 +1153,15 @@ fn import_done(git: &Git, branch: &str, from: &str, tag: &str) -> Result<Option<
             git::short_hash(&tagged)
         );
     }
+    Ok(None)
+}
+
+/// Before a release's `git fast-import` (after [`require_where_expected`], which names what
+/// moved when the run recorded where the repository was): HEAD must be on `branch`, or the
+/// index would be brought in line with another branch.
+fn import_on_branch(git: &Git, branch: &str) -> Result<()> {
     match repo_at(git) {
-        Some(at) if at.branch.as_deref() == Some(branch) => Ok(None),
+        Some(at) if at.branch.as_deref() == Some(branch) => Ok(()),
         at => anyhow::bail!(
             "HEAD is {} since the release was planned, not on branch {branch}; \
              check out {branch} again and run the same command",
@@ -1222,8 +1232,10 @@ fn require_where_expected(
     git: &Git,
     now: Option<&RepoAt>,
 ) -> Result<()> {
-    let StepKind::Git { dir, args } = &step.kind else {
-        return Ok(());
+    let (dir, args) = match &step.kind {
+        StepKind::Git { dir, args } => (dir, args.as_slice()),
+        StepKind::GitInput { dir, .. } => (dir, &[][..]),
+        _ => return Ok(()),
     };
     let mut repos = vec![(dir.clone(), None)];
     if matches!(step.guard, Guard::Commit { .. })

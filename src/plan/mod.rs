@@ -341,6 +341,8 @@ struct IndexState {
     writes: std::collections::HashMap<PathBuf, usize>,
     /// repository → its last commit step.
     commits: std::collections::HashMap<PathBuf, usize>,
+    /// repositories a release's commits are imported into ([`Guard::Import`]).
+    imports: std::collections::HashSet<PathBuf>,
 }
 
 impl Clone for WriteIndex {
@@ -380,6 +382,9 @@ impl Plan {
                 (StepKind::Git { dir, .. }, Guard::Commit { .. }) => {
                     state.commits.insert(dir.clone(), i);
                 }
+                (StepKind::GitInput { dir, .. }, Guard::Import { .. }) => {
+                    state.imports.insert(dir.clone());
+                }
                 _ => {}
             }
         }
@@ -403,9 +408,10 @@ impl Plan {
         .then_some(i)
     }
 
-    /// Whether the plan makes a commit in the repository `dir`.
+    /// Whether the plan makes a commit in the repository `dir` (a commit step or an import of
+    /// a release's commits).
     pub fn commits_in(&self, dir: &Path) -> bool {
-        self.last_commit(dir).is_some()
+        self.last_commit(dir).is_some() || self.index().imports.contains(dir)
     }
 
     /// The unit a package's steps run in: its shared unit ([`Plan::shared`]) or its own.
