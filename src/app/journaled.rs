@@ -698,6 +698,10 @@ impl RunJson {
                 (Guard::Commit { .. }, _) if done => acc.committed = true,
                 (Guard::Push { refs, .. }, _) if done => acc.pushed.extend(refs.iter().cloned()),
                 (Guard::Tag { name, .. }, _) => acc.tag = Some(name.clone()),
+                (Guard::Import { tag, .. }, _) => {
+                    acc.committed |= done;
+                    acc.tag = Some(tag.clone());
+                }
                 (_, StepKind::Forge { call }) => match &call.action {
                     ForgeAction::CreateRelease { .. } => {
                         acc.forge_release = Some(forge_json(state, true));

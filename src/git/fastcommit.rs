@@ -324,6 +324,30 @@ pub fn describe(stream: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// The message of the tag a stream of [`stream`] makes, as it is stored (for a plan shown in
+/// full: the commits' subjects are in [`describe`]); `None` for a stream without one.
+pub fn tag_message(stream: &str) -> Option<&str> {
+    let mut rest = stream;
+    let mut in_tag = false;
+    while !rest.is_empty() {
+        let (line, after) = rest.split_once('\n')?;
+        rest = after;
+        if line.starts_with("tag ") {
+            in_tag = true;
+        } else if let Some(n) = line.strip_prefix("data ") {
+            let n: usize = n.parse().ok()?;
+            let text = rest.get(..n)?;
+            if in_tag {
+                return Some(text);
+            }
+            rest = rest.get(n..)?;
+        } else if line.starts_with("commit ") {
+            in_tag = false;
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

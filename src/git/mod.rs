@@ -1281,6 +1281,7 @@ impl Git {
         let rev = checked("revision", rev)?;
         let path = path.trim_start_matches("./");
         if let Some(answer) = self.local().and_then(|l| l.read_blob(rev, path)) {
+            tracing::debug!(dir = %self.dir.display(), "read in-process: {rev}:{path}");
             return Ok(answer);
         }
         let spec = format!("{rev}:{path}");

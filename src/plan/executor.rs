@@ -809,6 +809,7 @@ fn run_step(
                     // have reached the remote: no `ls-remote`. A resumed run probes (an earlier
                     // process may have pushed without recording it, or its record was lost).
                     if !fresh && refs_on_remote(&git, remote, refs) {
+                        track_pushed(&git, remote, refs);
                         return Ok(Outcome::AlreadyDone(format!(
                             "{remote} already has {}",
                             refs.join(", ")
@@ -1356,6 +1357,27 @@ fn refs_on_remote(git: &Git, remote: &str, refs: &[String]) -> bool {
                 .is_some_and(|(o, n)| n == name && o == oid)
         })
     })
+}
+
+/// A push found done (an earlier process pushed and was stopped before it recorded it, or
+/// before git updated its remote-tracking branches): the remote-tracking branches brought where
+/// `git push` leaves them (`refs/remotes/<remote>/<branch>` at the pushed commit), so that
+/// `git status` does not report the branch ahead of a remote that has it. Best effort: a remote
+/// given as a URL has no tracking branches.
+fn track_pushed(git: &Git, remote: &str, refs: &[String]) {
+    if remote.contains(['/', ':', '\\']) {
+        return;
+    }
+    for r in refs {
+        if let Some(branch) = r.strip_prefix("refs/heads/")
+            && let Some(oid) = local_ref(git, r)
+        {
+            let tracking = format!("refs/remotes/{remote}/{branch}");
+            if local_ref(git, &tracking).as_deref() != Some(oid.as_str()) {
+                let _ = git.run(["update-ref", &tracking, &oid]);
+            }
+        }
+    }
 }
 
 /// After an image push: `d.file` gets `<image>@sha256:…`, from the digest the engine wrote

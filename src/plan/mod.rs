@@ -1021,6 +1021,21 @@ impl Plan {
             } else {
                 let _ = writeln!(out, "{who}: {} {}", json.action, json.detail);
             }
+            // A release's fast-import: the tag message in full, as `git tag -m` shows it.
+            if let (StepKind::GitInput { input, .. }, Guard::Import { tag, .. }) =
+                (&step.kind, &step.guard)
+                && let Some(stream) = self.planned_content(input)
+                && let Some(message) = crate::git::fastcommit::tag_message(&stream)
+            {
+                let _ = writeln!(out, "    tag {tag} message:");
+                for line in message.lines() {
+                    if line.is_empty() {
+                        out.push('\n');
+                    } else {
+                        let _ = writeln!(out, "    {line}");
+                    }
+                }
+            }
             if let StepKind::WriteFile {
                 before,
                 after,

@@ -104,7 +104,9 @@ fn a_message_written_for_an_earlier_release_is_regenerated_and_not_used() {
     );
     assert!(!stdout.contains("OLD NOTE"), "{stdout}");
     assert!(
-        stdout.contains("Release a 0.2.0\n\nChanges since 0.1.0:\n\n### Added\n\n- a learns Z"),
+        stdout.contains(
+            "tag v0.2.0 message:\n    Release a 0.2.0\n\n    Changes since 0.1.0:\n\n    ### Added\n\n    - a learns Z"
+        ),
         "{stdout}"
     );
     // Not consumed: `notes` replaces it.
