@@ -105,7 +105,7 @@ pub fn run(args: &PublishArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> 
         plan.index.upload_url,
         failed.len(),
         results.len(),
-        failed.join(", ")
+        crate::core::text::names_shown(&failed)
     ))
     .with_hint(
         "see the messages above; check the index URL and the credentials (UV_PUBLISH_TOKEN, or \

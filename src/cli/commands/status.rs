@@ -135,14 +135,19 @@ pub fn print_report(report: &StatusReport) {
         if p.unreleased.is_empty() {
             line.push_str(", nothing unreleased");
         } else {
-            let _ = write!(line, ", unreleased: {}", p.unreleased.join(", "));
+            // Named when few, else the first few and a count (`--json` has them all).
+            let _ = write!(
+                line,
+                ", unreleased: {}",
+                crate::core::text::names_shown(&p.unreleased)
+            );
         }
         ui::note(&line);
     }
     for (group, members) in &report.groups {
         ui::note(&format!(
             "group {group}: {} (released together)",
-            members.join(", ")
+            crate::core::text::names_shown(members)
         ));
     }
 }
