@@ -344,10 +344,14 @@ pub fn state(base: &Path, forge: &FakeForge) -> Vec<String> {
                 if a["name"] == "uv.lock" {
                     use sha2::Digest;
                     let at_tag = git(&root, &["show", &format!("{tag}:prod/uv.lock")]);
-                    let sha: String = sha2::Sha256::digest(at_tag.as_bytes())
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
+                    let sha = sha2::Sha256::digest(at_tag.as_bytes()).iter().fold(
+                        String::new(),
+                        |mut hex, b| {
+                            use std::fmt::Write;
+                            let _ = write!(hex, "{b:02x}");
+                            hex
+                        },
+                    );
                     out.push(format!(
                         "product asset: \"uv.lock\" is prod/uv.lock at {tag}: {}",
                         a["sha256"] == sha.as_str()
