@@ -13,12 +13,25 @@ use crate::app::journaled::RunJson;
 use crate::cli::commands::sync::SyncJson;
 use crate::core::ui::Document;
 use crate::manage::check::CheckReport;
+use crate::manage::foreach::RunJson as ForeachRun;
+use crate::manage::update::UpdateReport;
 use crate::plan::PlanJson;
+use crate::release::branch::BranchRow;
+use crate::release::notes::PackageNotes;
+use crate::release::publish::Published;
+use crate::release::stages::{PackageChanges, PackageCommit};
 use crate::workspace::status::StatusReport;
 
 /// A document with fields this module does not type yet: an object (the envelope's fields are
 /// required all the same).
 type Fields = Map<String, Value>;
+
+/// A document whose data is a list of packages (`{"packages": [...]}`).
+#[derive(serde::Serialize, JsonSchema)]
+#[allow(dead_code)]
+struct Packages<T> {
+    packages: Vec<T>,
+}
 
 /// `--dry-run` prints the plan; a real run, its result.
 #[derive(serde::Serialize, JsonSchema)]
@@ -40,32 +53,44 @@ pub fn all() -> Vec<(&'static str, Value)> {
     vec![
         ("abort", other()),
         ("add", plan()),
-        ("branch", other()),
-        ("changes", other()),
+        ("branch", schema::<Document<PlanOr<Packages<BranchRow>>>>()),
+        (
+            "changes",
+            schema::<Document<PlanOr<Packages<PackageChanges>>>>(),
+        ),
         ("check", schema::<Document<CheckReport>>()),
         ("ci", other()),
         ("clear", other()),
-        ("commit", other()),
+        (
+            "commit",
+            schema::<Document<PlanOr<Packages<PackageCommit>>>>(),
+        ),
         ("config", other()),
         ("demo", schema::<Document<StatusReport>>()),
         ("docker", other()),
-        ("foreach", other()),
+        (
+            "foreach",
+            schema::<Document<PlanOr<Packages<ForeachRun>>>>(),
+        ),
         ("init", plan()),
         ("lock", plan()),
         ("manifests", other()),
         ("migrate", plan()),
         ("new", plan()),
         ("next", stage()),
-        ("notes", other()),
+        (
+            "notes",
+            schema::<Document<PlanOr<Packages<PackageNotes>>>>(),
+        ),
         ("prepare", stage()),
-        ("publish", other()),
+        ("publish", schema::<Document<PlanOr<Packages<Published>>>>()),
         ("release", stage()),
         ("remove", plan()),
         ("split", plan()),
         ("status", schema::<Document<StatusReport>>()),
         ("sync", schema::<Document<PlanOr<SyncJson>>>()),
         ("tag", stage()),
-        ("update", other()),
+        ("update", schema::<Document<PlanOr<UpdateReport>>>()),
     ]
 }
 

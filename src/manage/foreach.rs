@@ -89,7 +89,7 @@ impl RunResult {
 }
 
 /// One package in `foreach --json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct RunJson {
     pub package: String,
     pub path: String,

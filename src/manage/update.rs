@@ -646,11 +646,12 @@ pub fn verify(root: &Path, moves: &[Move]) -> Result<()> {
 }
 
 /// One package in `update --json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct UpdateRow {
     pub package: String,
     pub path: String,
     /// "updated", "up-to-date", "refused" or "skipped".
+    #[schemars(with = "String")]
     pub status: &'static str,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -660,7 +661,7 @@ pub struct UpdateRow {
 }
 
 /// The `update --json` document.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct UpdateReport {
     pub root: String,
     pub packages: Vec<UpdateRow>,

@@ -56,7 +56,7 @@ pub struct BranchRequest {
 }
 
 /// What happened (or would happen) to a package's `dev_branch`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Created,
@@ -137,7 +137,7 @@ pub fn stash_message(dev: &str) -> String {
 
 /// One package in the report (`--json`: `{package, branch, from, action, ahead, behind,
 /// stash?, problem?}`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct BranchRow {
     pub package: String,
     #[serde(skip)]

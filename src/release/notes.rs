@@ -34,7 +34,7 @@ pub struct NotesRequest {
 }
 
 /// One package's notes.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PackageNotes {
     pub package: String,
     /// The tag compared against; `None` when the package has no tag yet (all commits count).

@@ -429,9 +429,10 @@ fn check_tagged_version(
 }
 
 /// The outcome of one package (the `--json` record).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Published {
     pub package: String,
+    #[schemars(with = "String")]
     pub version: Version,
     pub tag: String,
     /// File names built (wheel and sdist), sorted.

@@ -79,7 +79,7 @@ fn selected<'a>(
 // Stage 1: changes
 
 /// What `changes` writes for one dirty package.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PackageChanges {
     pub package: String,
     /// The package directory, relative to the root.
@@ -223,7 +223,7 @@ fn changes_report(git: &Git, pkg: &Package, status: &git::RepoStatus) -> Result<
 // Stage 2: commit
 
 /// What `commit` does for one package.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PackageCommit {
     pub package: String,
     pub path: String,
