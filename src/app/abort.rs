@@ -18,7 +18,7 @@ use crate::plan::{Guard, StepKind};
 use crate::workspace::Workspace;
 
 /// What an unfinished run did to one package (or to the root, `package` "root").
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct PackageDone {
     pub package: String,
     /// The steps done (headlines), in plan order.
@@ -30,7 +30,7 @@ pub struct PackageDone {
 }
 
 /// The report of an unfinished run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Unfinished {
     pub command: String,
     pub steps_done: usize,

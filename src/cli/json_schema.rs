@@ -2,16 +2,20 @@
 //! the Rust types that print them, so they never drift. Committed as
 //! `schema/json/<command>.schema.json`; a test keeps the files equal to these.
 //!
-//! Every document is a [`Document`] (`schema_version`, `command`, then the command's fields).
-//! A command with a typed document has it here; the others are checked for the envelope (and,
-//! with `--dry-run`, for the plan's shape).
+//! Every document is a [`Document`] (`schema_version`, `command`, then the command's fields),
+//! typed in full: from the types that print it, or, where a command builds its document with
+//! `json!`, from a mirror here (the tests validate what it prints against it).
 
 use schemars::JsonSchema;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::app::abort::Unfinished;
 use crate::app::journaled::RunJson;
 use crate::cli::commands::sync::SyncJson;
+use crate::config::Config;
+use crate::config::show::Entry;
 use crate::core::ui::Document;
+use crate::env::manifests::PinRow;
 use crate::manage::check::CheckReport;
 use crate::manage::foreach::RunJson as ForeachRun;
 use crate::manage::update::UpdateReport;
@@ -22,15 +26,98 @@ use crate::release::publish::Published;
 use crate::release::stages::{PackageChanges, PackageCommit};
 use crate::workspace::status::StatusReport;
 
-/// A document with fields this module does not type yet: an object (the envelope's fields are
-/// required all the same).
-type Fields = Map<String, Value>;
-
 /// A document whose data is a list of packages (`{"packages": [...]}`).
 #[derive(serde::Serialize, JsonSchema)]
 #[allow(dead_code)]
 struct Packages<T> {
     packages: Vec<T>,
+}
+
+/// `abort`: the unfinished run it moved aside, `null` when there was none.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct AbortReport {
+    run: Option<Unfinished>,
+}
+
+/// `clear` (the document is built with `json!` in `cli::commands::clear`; the tests validate
+/// what it prints against this).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ClearReport {
+    removed: Vec<String>,
+    kept: Vec<String>,
+}
+
+/// `ci`: the files written, and every file with its package (`null`: the root's).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct CiReport {
+    written: Vec<String>,
+    files: Vec<CiFile>,
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct CiFile {
+    package: Option<String>,
+    path: String,
+}
+
+/// `config show`: the effective configuration and where each value comes from.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ConfigShow {
+    root: String,
+    file: Option<String>,
+    config: Config,
+    values: Vec<Entry>,
+}
+
+/// `docker`: `--check`'s verdict, or what a build did.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum DockerReport {
+    Check {
+        dockerfile: String,
+        dockerignore: String,
+        up_to_date: bool,
+        stale: Vec<String>,
+    },
+    Build {
+        dockerfile: String,
+        dockerignore: String,
+        written: Vec<String>,
+        image: String,
+        references: Vec<String>,
+        stamp: DockerStamp,
+        /// `docker`, `podman` or `buildah`; `null` when only the files were written.
+        engine: Option<String>,
+        built: bool,
+        pushed: bool,
+        ran: bool,
+    },
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct DockerStamp {
+    version: String,
+    revision: String,
+    created: String,
+}
+
+/// `manifests` (and `manifests --check`).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct ManifestsReport {
+    staging: String,
+    prod: String,
+    up_to_date: bool,
+    changed: Vec<String>,
+    packages: Vec<PinRow>,
+    warnings: Vec<String>,
 }
 
 /// `--dry-run` prints the plan; a real run, its result.
@@ -49,9 +136,8 @@ enum PlanOr<T> {
 pub fn all() -> Vec<(&'static str, Value)> {
     let stage = schema::<Document<PlanOr<RunJson>>>;
     let plan = schema::<Document<PlanJson>>;
-    let other = schema::<Document<PlanOr<Fields>>>;
     vec![
-        ("abort", other()),
+        ("abort", schema::<Document<AbortReport>>()),
         ("add", plan()),
         ("branch", schema::<Document<PlanOr<Packages<BranchRow>>>>()),
         (
@@ -59,22 +145,22 @@ pub fn all() -> Vec<(&'static str, Value)> {
             schema::<Document<PlanOr<Packages<PackageChanges>>>>(),
         ),
         ("check", schema::<Document<CheckReport>>()),
-        ("ci", other()),
-        ("clear", other()),
+        ("ci", schema::<Document<PlanOr<CiReport>>>()),
+        ("clear", schema::<Document<PlanOr<ClearReport>>>()),
         (
             "commit",
             schema::<Document<PlanOr<Packages<PackageCommit>>>>(),
         ),
-        ("config", other()),
+        ("config", schema::<Document<ConfigShow>>()),
         ("demo", schema::<Document<StatusReport>>()),
-        ("docker", other()),
+        ("docker", schema::<Document<PlanOr<DockerReport>>>()),
         (
             "foreach",
             schema::<Document<PlanOr<Packages<ForeachRun>>>>(),
         ),
         ("init", plan()),
         ("lock", plan()),
-        ("manifests", other()),
+        ("manifests", schema::<Document<PlanOr<ManifestsReport>>>()),
         ("migrate", plan()),
         ("new", plan()),
         ("next", stage()),

@@ -14,7 +14,7 @@ use super::{
 };
 
 /// One key of the effective configuration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Entry {
     /// The key path, e.g. `forge.kind` or `packages.alpha.skip` (segments in [`Entry::path`]).
     pub key: String,

@@ -32,7 +32,7 @@ use crate::python::version;
 use crate::workspace::{Package, Workspace};
 
 /// The pins of one package, as resolved from its remote.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PinRow {
     pub name: String,
     pub url: Option<String>,

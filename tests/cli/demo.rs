@@ -152,6 +152,13 @@ fn demo_syncs_dev_shows_the_editable_install_and_runs_check() {
             .any(|e| e.contains("mount")),
         "an unknown key is rejected"
     );
+    // `docker --json` without an engine: the files (current already), the image's references
+    // and stamp, validated against the `docker` schema.
+    let out = env.run(&root, ["docker", "--json"]);
+    assert!(out.status.success(), "{}", outputs(&out).1);
+    let report = crate::support::json_doc(&out.stdout);
+    assert_eq!(report["written"], serde_json::json!([]), "{report}");
+    assert!(report["stamp"]["revision"].is_string(), "{report}");
     let out = env.run(&root, ["docker", "--check", "--json"]);
     let verdict = crate::support::json_doc(&out.stdout);
     assert_eq!(verdict["up_to_date"], true, "{verdict}");

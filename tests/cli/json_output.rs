@@ -55,6 +55,21 @@ fn a_read_command_prints_its_report_in_the_envelope() {
         text.starts_with("{\n  \"schema_version\": 1,\n  \"command\": \"status\",\n"),
         "{text}"
     );
+    // The other reports, each validated against its command's typed schema by `json_doc`
+    // (`docker --check --json` needs a prod lock: tests/cli/demo.rs).
+    for args in [
+        &["manifests", "--json"][..],
+        &["manifests", "--check", "--json"],
+        &["config", "show", "--json"],
+        &["abort", "--json"],
+        &["clear", "--json"],
+        &["ci", "--json"],
+    ] {
+        let out = env.run(&root, args);
+        assert!(!out.stdout.is_empty(), "{args:?}: {}", outputs(&out).1);
+        let doc = json_doc(&out.stdout);
+        assert_eq!(doc["command"], args[0], "{args:?}: {doc}");
+    }
     // A document that breaks its schema is caught by the helper every test uses.
     let broken = serde_json::json!({"schema_version": 1, "command": "release", "dry_run": true,
         "steps": [{"package": null, "action": "git", "detail": "git", "argv": "git -C . push"}]});
