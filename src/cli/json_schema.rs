@@ -15,7 +15,6 @@ use crate::cli::commands::sync::SyncJson;
 use crate::config::Config;
 use crate::config::show::Entry;
 use crate::core::ui::Document;
-use crate::env::manifests::PinRow;
 use crate::manage::check::CheckReport;
 use crate::manage::foreach::RunJson as ForeachRun;
 use crate::manage::update::UpdateReport;
@@ -74,7 +73,7 @@ struct ConfigShow {
     values: Vec<Entry>,
 }
 
-/// `docker`: `--check`'s verdict, or what a build did.
+/// `docker`: `--check`'s verdict (built with `json!`), or what a build did.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
@@ -85,39 +84,7 @@ enum DockerReport {
         up_to_date: bool,
         stale: Vec<String>,
     },
-    Build {
-        dockerfile: String,
-        dockerignore: String,
-        written: Vec<String>,
-        image: String,
-        references: Vec<String>,
-        stamp: DockerStamp,
-        /// `docker`, `podman` or `buildah`; `null` when only the files were written.
-        engine: Option<String>,
-        built: bool,
-        pushed: bool,
-        ran: bool,
-    },
-}
-
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-struct DockerStamp {
-    version: String,
-    revision: String,
-    created: String,
-}
-
-/// `manifests` (and `manifests --check`).
-#[derive(JsonSchema)]
-#[allow(dead_code)]
-struct ManifestsReport {
-    staging: String,
-    prod: String,
-    up_to_date: bool,
-    changed: Vec<String>,
-    packages: Vec<PinRow>,
-    warnings: Vec<String>,
+    Build(crate::cli::commands::docker::Report),
 }
 
 /// `--dry-run` prints the plan; a real run, its result.
@@ -160,7 +127,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ),
         ("init", plan()),
         ("lock", plan()),
-        ("manifests", schema::<Document<PlanOr<ManifestsReport>>>()),
+        (
+            "manifests",
+            schema::<Document<PlanOr<crate::cli::commands::manifests::Report<'static>>>>(),
+        ),
         ("migrate", plan()),
         ("new", plan()),
         ("next", stage()),

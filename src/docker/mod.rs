@@ -769,7 +769,7 @@ fn template_error(file: Option<&str>, e: &minijinja::Error) -> anyhow::Error {
 
 /// The values a build passes that change with every commit: they are labels, not part of the
 /// Dockerfile.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Stamp {
     /// The product's version ([`product_version`]; empty when it has none).
     pub version: String,

@@ -20,7 +20,7 @@ use crate::core::error::UserError;
 use crate::core::process::{Capture, Process};
 
 /// A container engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     Docker,

@@ -55,8 +55,8 @@ pub struct DockerArgs {
 }
 
 /// The `--json` report.
-#[derive(Debug, Serialize)]
-struct Report {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(crate) struct Report {
     dockerfile: String,
     dockerignore: String,
     /// The files this run wrote (empty when they were current).

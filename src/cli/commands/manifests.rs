@@ -17,8 +17,8 @@ pub struct ManifestsArgs {
     pub check: bool,
 }
 
-#[derive(Serialize)]
-struct Report<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Report<'a> {
     staging: String,
     prod: String,
     up_to_date: bool,
