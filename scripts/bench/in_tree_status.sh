@@ -32,9 +32,11 @@ cd "$WS"
 git status --porcelain >/dev/null # the index refreshed once, as any later run finds it
 sleep 3.5
 OUT=$(mktemp)
+# One --prepare per command: hyperfine applies a single one to every command.
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT" \
+    --prepare true --prepare 'rm -rf .release_tool/cache' --prepare true \
     -n baseline 'git status --porcelain' \
-    -n cold --prepare 'rm -rf .release_tool/cache' "$RT status" \
+    -n cold "$RT status" \
     -n warm "$RT status" >&2
 python3 - "$OUT" "$N" <<'EOF'
 import json, sys

@@ -103,6 +103,13 @@ impl LocalRepo {
 
     /// The object `id` peeled through tags: `Some(Some(commit))`, `Some(None)` when it ends at
     /// a tree or blob (git's `^{commit}` fails), `None` when an object is missing.
+    /// The commit the object `object` (a tag's target, hex) peels to; `None` when it is not a
+    /// commit in the end, or when unsure.
+    pub fn peel_tag_object(&self, object: &str) -> Option<String> {
+        let id = ObjectId::from_hex(object.as_bytes()).ok()?;
+        self.peel_to_commit(id)?.map(|c| c.to_string())
+    }
+
     fn peel_to_commit(&self, id: ObjectId) -> Option<Option<ObjectId>> {
         let mut buf = Vec::new();
         let mut id = id;

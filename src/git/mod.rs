@@ -377,6 +377,42 @@ pub struct RepoStatus {
 }
 
 impl RepoStatus {
+    /// The status of the paths under `dir` (relative to the repository's top, `/`-separated):
+    /// an in-tree package's part of the root's status. Branch, HEAD and upstream stay the
+    /// repository's; a rename counts when either side is under `dir`.
+    #[must_use]
+    pub fn narrowed_to(&self, dir: &str) -> Self {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let under = |p: &String| p.starts_with(&prefix);
+        Self {
+            branch: self.branch.clone(),
+            head: self.head.clone(),
+            upstream: self.upstream.clone(),
+            ahead: self.ahead,
+            behind: self.behind,
+            changed: self.changed.iter().filter(|p| under(p)).cloned().collect(),
+            untracked: self
+                .untracked
+                .iter()
+                .filter(|p| under(p))
+                .cloned()
+                .collect(),
+            short: self.short.as_ref().map(|short| {
+                let mut kept = String::new();
+                for line in short.lines() {
+                    if line
+                        .get(3..)
+                        .is_some_and(|paths| paths.split(" -> ").any(|p| p.starts_with(&prefix)))
+                    {
+                        kept.push_str(line);
+                        kept.push('\n');
+                    }
+                }
+                kept
+            }),
+        }
+    }
+
     /// Number of changed or untracked files.
     pub fn dirty(&self) -> usize {
         self.changed.len()
@@ -716,6 +752,17 @@ impl Git {
 
     /// Status of the work tree with branch and upstream information.
     pub fn status(&self) -> Result<RepoStatus, GitError> {
+        self.status_with(false)
+    }
+
+    /// [`Git::status`] of a repository's own files, submodules left out
+    /// (`--ignore-submodules=all`: git does not look inside them, a moved pointer included):
+    /// the root's status for its in-tree packages, which no submodule's state concerns.
+    pub fn status_without_submodules(&self) -> Result<RepoStatus, GitError> {
+        self.status_with(true)
+    }
+
+    fn status_with(&self, without_submodules: bool) -> Result<RepoStatus, GitError> {
         // A clean work tree is read in-process when that is certain (`git::worktree`).
         if (self.env.is_empty() || self.env.iter().all(|(k, _)| is_identity_var(k)))
             && let Some(status) = worktree::clean_status(&self.dir)
@@ -725,15 +772,18 @@ impl Git {
         // Read-only: never refresh the index (no lock contention with the user's own git).
         // `--no-optional-locks` rather than `GIT_OPTIONAL_LOCKS=0`: a child with the parent's
         // environment as it is starts cheaper (no environment to copy per process).
-        let out = self.run([
+        let mut args = vec![
             "--no-optional-locks",
             "status",
             "--porcelain=v2",
             "--branch",
             "-z",
             "--untracked-files=all",
-        ])?;
-        Ok(parse_status(&out))
+        ];
+        if without_submodules {
+            args.push("--ignore-submodules=all");
+        }
+        Ok(parse_status(&self.run(args)?))
     }
 
     /// Tags whose name starts with `prefix`, with the commit each points to.
@@ -925,12 +975,21 @@ impl Git {
     /// `git status --porcelain --untracked-files=all`: the short status, one line per path, as
     /// a user reads it (paths quoted by git where needed).
     pub fn status_porcelain(&self) -> Result<String, GitError> {
-        self.run([
+        self.status_porcelain_in(None)
+    }
+
+    /// [`Git::status_porcelain`] limited to `path` (an in-tree package's directory).
+    pub fn status_porcelain_in(&self, path: Option<&str>) -> Result<String, GitError> {
+        let mut args = vec![
             "--no-optional-locks",
             "status",
             "--porcelain",
             "--untracked-files=all",
-        ])
+        ];
+        if let Some(path) = path {
+            args.extend(["--", checked("path", path)?]);
+        }
+        self.run(args)
     }
 
     /// The diff of an untracked file against nothing (`git diff --no-index -- /dev/null
@@ -1504,6 +1563,36 @@ fn plain(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_narrowed_to_a_directory_keeps_its_paths_only() {
+        let status = RepoStatus {
+            branch: Some("main".to_owned()),
+            head: Some("h".to_owned()),
+            upstream: Some("origin/main".to_owned()),
+            ahead: 1,
+            behind: 2,
+            changed: ["packages/a/x", "packages/ab/y", "README.md", "packages/b/z", "packages/a/n"]
+                .map(str::to_owned)
+                .to_vec(),
+            untracked: vec!["packages/a/n".to_owned()],
+            short: Some(
+                " M packages/a/x\n M packages/ab/y\nM  README.md\nR  packages/a/old -> packages/b/z\n?? packages/a/n\n"
+                    .to_owned(),
+            ),
+        };
+        let a = status.narrowed_to("packages/a");
+        assert_eq!(a.changed, ["packages/a/x", "packages/a/n"]);
+        assert_eq!(a.untracked, ["packages/a/n"]);
+        assert_eq!(
+            a.short.as_deref(),
+            Some(" M packages/a/x\nR  packages/a/old -> packages/b/z\n?? packages/a/n\n")
+        );
+        assert_eq!((a.ahead, a.behind), (1, 2));
+        assert_eq!(a.branch.as_deref(), Some("main"));
+        let none = status.narrowed_to("packages/c/");
+        assert!(none.changed.is_empty() && none.short.as_deref() == Some(""));
+    }
 
     #[test]
     fn network_calls_are_told_from_local_ones() {

@@ -321,6 +321,11 @@ fn clean_status_unix(dir: &Path) -> Option<RepoStatus> {
     let index_meta = std::fs::metadata(&index_path).ok()?;
     let data = std::fs::read(&index_path).ok()?;
     let index = parse_index(&data)?;
+    // A clean work tree holds every entry's file, so the walk below would pass its limit:
+    // leave it to git before reading HEAD's tree and every file's stat data.
+    if index.entries.len() > MAX_ENTRIES {
+        return None;
+    }
 
     // Staged: the index against HEAD's tree.
     let head_tree = local.tree_files(&head)?;

@@ -210,6 +210,8 @@ impl BranchReport {
 
 #[derive(Clone, Copy)]
 struct Ctx<'a> {
+    /// The workspace root (an in-tree package's repository).
+    root: &'a Path,
     remote: &'a str,
     /// The package's base branch ([`Workspace::base_branch`]).
     base: &'a str,
@@ -247,24 +249,49 @@ pub fn run(ws: &Workspace, req: &BranchRequest) -> Result<BranchReport> {
         }
     }
     let ctx = Ctx {
+        root: &ws.root,
         remote: &config.git_remote,
         base: &config.base_branch,
         dev: &config.dev_branch,
         req,
     };
     let jobs = config.effective_jobs(req.jobs);
-    report.rows = parallel::map(&todo, jobs, |pkg| {
+    // In-tree packages share the root's branch: the first of them branches the root, the
+    // others report the same outcome.
+    let (in_tree, own): (Vec<&Package>, Vec<&Package>) = todo.iter().partition(|p| p.in_tree());
+    let mut units: Vec<&Package> = own;
+    units.extend(in_tree.first().copied());
+    report.rows = parallel::map(&units, jobs, |pkg| {
         let ctx = Ctx {
             base: ws.base_branch(pkg),
             ..ctx
         };
         branch_package(&ctx, pkg)
     });
+    if let Some(lead) = report
+        .rows
+        .iter()
+        .find(|r| in_tree.first().is_some_and(|p| p.name == r.package))
+        .cloned()
+    {
+        for pkg in in_tree.iter().skip(1) {
+            let mut row = lead.clone();
+            row.package.clone_from(&pkg.name);
+            row.ops.clear();
+            row.note = Some(format!("the root's branch, with {}", lead.package));
+            report.rows.push(row);
+        }
+    }
     report.rows.sort_by(|a, b| {
         crate::python::pyproject::normalize_name(&a.package)
             .cmp(&crate::python::pyproject::normalize_name(&b.package))
     });
     Ok(report)
+}
+
+/// The package's repository, relative to the root: `.` for an in-tree package.
+fn repo_path(pkg: &Package) -> &str {
+    if pkg.in_tree() { "." } else { &pkg.rel_path }
 }
 
 fn refuse(row: &mut BranchRow, message: String, hint: String) {
@@ -277,7 +304,7 @@ fn refuse(row: &mut BranchRow, message: String, hint: String) {
 fn branch_package(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
     let mut row = BranchRow {
         package: pkg.name.clone(),
-        path: pkg.rel_path.clone(),
+        path: repo_path(pkg).to_owned(),
         branch: ctx.dev.to_owned(),
         from: None,
         action: Action::Refused,
@@ -337,12 +364,18 @@ impl Repo<'_> {
 fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refusal> {
     let repo = Repo {
         name: &pkg.name,
-        path: &pkg.rel_path,
-        git: Git::new(&pkg.dir),
+        path: repo_path(pkg),
+        git: Git::new(pkg.repo_dir(ctx.root)),
     };
     check_repository(ctx, &repo)?;
-    // A dirty package that must switch is refused before anything is fetched.
-    let status = repo.git.status().map_err(|e| repo.git_error(&e))?;
+    // A dirty package that must switch is refused before anything is fetched. The root of an
+    // in-tree package: its own files (a submodule's state is no in-tree package's work).
+    let status = if pkg.in_tree() {
+        repo.git.status_without_submodules()
+    } else {
+        repo.git.status()
+    }
+    .map_err(|e| repo.git_error(&e))?;
     let on_dev = status.branch.as_deref() == Some(ctx.dev);
     if ctx.req.no_stash && !on_dev && status.dirty() > 0 {
         return Err(no_stash_refusal(repo.name, repo.path, status.dirty()));
@@ -567,13 +600,8 @@ fn no_stash_refusal(name: &str, path: &str, n: usize) -> Refusal {
 /// Run the planned steps (the fetch is done already). A stash made here is always popped, also
 /// when a step before the pop failed; when the pop conflicts the stash is kept and named.
 fn execute(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) {
-    let (name, path, dev, remote) = (
-        pkg.name.as_str(),
-        pkg.rel_path.as_str(),
-        ctx.dev,
-        ctx.remote,
-    );
-    let git = Git::new(&pkg.dir);
+    let (name, path, dev, remote) = (pkg.name.as_str(), repo_path(pkg), ctx.dev, ctx.remote);
+    let git = Git::new(pkg.repo_dir(ctx.root));
     let mut stash: Option<String> = None;
     let mut failed = false;
     let ops: Vec<Op> = row.ops.clone();

@@ -41,7 +41,27 @@ pub fn package_changes_dir(ws: &Workspace, package: &str) -> PathBuf {
     ws.root.join(&ws.config.changes_output_dir).join(package)
 }
 
-/// The selected packages that are not skipped by configuration and are git repositories.
+/// The root's `git status` (submodules left out), read once for all in-tree packages of a
+/// stage, each seeing its directory's part ([`git::RepoStatus::narrowed_to`]).
+#[derive(Default)]
+struct RootStatus(std::sync::OnceLock<Result<git::RepoStatus, String>>);
+
+impl RootStatus {
+    fn of(&self, ws: &Workspace, pkg: &Package) -> Result<git::RepoStatus> {
+        self.0
+            .get_or_init(|| {
+                Git::new(&ws.root)
+                    .status_without_submodules()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map(|st| st.narrowed_to(&pkg.rel_path))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+/// The selected packages that are not skipped by configuration and are git repositories (or
+/// directories of the root's, in-tree).
 fn selected<'a>(
     ws: &'a Workspace,
     names: &[String],
@@ -55,11 +75,7 @@ fn selected<'a>(
                 "skip = true in its [tool.release_tool.packages] configuration",
             ));
         } else if pkg.in_tree() {
-            skipped.push(Skipped::new(
-                pkg,
-                "in-tree package (its git is the root repository's): `changes` and `commit` \
-                 do not handle in-tree packages yet; commit in the root (see docs/in-tree.md)",
-            ));
+            out.push(pkg);
         } else if !Git::new(&pkg.dir).is_repo_root() {
             skipped.push(Skipped::new(
                 pkg,
@@ -125,11 +141,15 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
     // other package in parallel: `git status`, and for a dirty package its short status, diff
     // and untracked files.
     let cache = StatusCache::open(&ws.root, false);
+    let root_status = RootStatus::default();
     let looked = crate::core::parallel::map(&pkgs, ws.config.effective_jobs(None), |pkg| {
-        let git = Git::new(&pkg.dir);
-        let status = cache
-            .repo_status(&pkg.rel_path, &git)
-            .with_context(|| format!("{} ({}): cannot read git status", pkg.name, pkg.rel_path))?;
+        let git = Git::new(pkg.repo_dir(&ws.root));
+        let status = if pkg.in_tree() {
+            root_status.of(ws, pkg)
+        } else {
+            cache.repo_status(&pkg.rel_path, &git).map_err(Into::into)
+        }
+        .with_context(|| format!("{} ({}): cannot read git status", pkg.name, pkg.rel_path))?;
         if status.changed.is_empty() {
             return Ok((status, None));
         }
@@ -168,8 +188,10 @@ pub fn plan_changes(ws: &Workspace, names: &[String]) -> Result<ChangesPlan> {
 }
 
 /// The text of a changes file: short status, diff stat and full diff against HEAD, then every
-/// untracked file as a "new file" diff (binary files as git's one-line note).
+/// untracked file as a "new file" diff (binary files as git's one-line note). An in-tree
+/// package's covers its directory of the root (paths relative to the root).
 fn changes_report(git: &Git, pkg: &Package, status: &git::RepoStatus) -> Result<String> {
+    let path = pkg.path_filter();
     let base = if status.head.is_some() {
         "HEAD"
     } else {
@@ -179,9 +201,9 @@ fn changes_report(git: &Git, pkg: &Package, status: &git::RepoStatus) -> Result<
     // read (git again only when a path needs its quoting).
     let porcelain = match &status.short {
         Some(short) => short.clone(),
-        None => git.status_porcelain()?,
+        None => git.status_porcelain_in(path)?,
     };
-    let (stat, diff) = git.diff_stat_and_patch(base, None)?;
+    let (stat, diff) = git.diff_stat_and_patch_in(base, None, path)?;
     let mut untracked_stat = String::new();
     let mut untracked_diff = String::new();
     for path in &status.untracked {
@@ -272,7 +294,16 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
         skipped: Vec::new(),
     };
     let remote = ws.config.git_remote.as_str();
+    let root_status = RootStatus::default();
+    // In-tree packages commit in the root one after the other; the root is pushed once, after.
+    let mut root_push: Option<Vec<String>> = None;
     for pkg in selected(ws, names, &mut skipped)? {
+        // Where to tell the user to run git: the package's repository.
+        let repo = if pkg.in_tree() {
+            "."
+        } else {
+            pkg.rel_path.as_str()
+        };
         let dir = package_changes_dir(ws, &pkg.name);
         let message_file = dir.join(&ws.config.commit_message_filename);
         let message = if request.commit {
@@ -282,10 +313,13 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
         } else {
             None
         };
-        let git = Git::new(&pkg.dir);
-        let status = git
-            .status()
-            .with_context(|| format!("{} ({}): cannot read git status", pkg.name, pkg.rel_path))?;
+        let git = Git::new(pkg.repo_dir(&ws.root));
+        let status = if pkg.in_tree() {
+            root_status.of(ws, pkg)
+        } else {
+            git.status().map_err(Into::into)
+        }
+        .with_context(|| format!("{} ({}): cannot read git status", pkg.name, pkg.rel_path))?;
         let commits = message.is_some() && !status.changed.is_empty();
         if message.is_some() && !commits {
             result.nothing_to_commit.push(pkg.name.clone());
@@ -303,19 +337,15 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
             if !commits {
                 skipped.push(Skipped::new(
                     pkg,
-                    format!("HEAD is detached in {}; nothing pushed", pkg.rel_path),
+                    format!("HEAD is detached in {repo}; nothing pushed"),
                 ));
                 continue;
             }
             result.refused.push(Refused {
                 package: pkg.name.clone(),
-                message: format!(
-                    "{}: HEAD is detached in {}; not committed",
-                    pkg.name, pkg.rel_path
-                ),
+                message: format!("{}: HEAD is detached in {repo}; not committed", pkg.name),
                 hint: format!(
-                    "switch to a branch first: `git -C {} switch <branch>`, then run the command again",
-                    pkg.rel_path
+                    "switch to a branch first: `git -C {repo} switch <branch>`, then run the command again"
                 ),
             });
             continue;
@@ -324,22 +354,30 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
             result.refused.push(Refused {
                 package: pkg.name.clone(),
                 message: format!(
-                    "{}: no remote `{remote}` in {}; nothing committed or pushed",
-                    pkg.name, pkg.rel_path
+                    "{}: no remote `{remote}` in {repo}; nothing committed or pushed",
+                    pkg.name
                 ),
                 hint: format!(
-                    "add it with `git -C {} remote add {remote} URL`, or set `git_remote`",
-                    pkg.rel_path
+                    "add it with `git -C {repo} remote add {remote} URL`, or set `git_remote`"
                 ),
             });
             continue;
         }
         let name = Some(pkg.name.as_str());
         if commits {
-            result.plan.git(name, &pkg.dir, ["add", "-A"]);
-            result
-                .plan
-                .git(name, &pkg.dir, git::commit_file_args(&message_file));
+            if pkg.in_tree() {
+                // Its directory only: `commit -- <dir>` leaves whatever else the root has staged.
+                let path = pkg.rel_path.as_str();
+                result.plan.git(name, &ws.root, ["add", "-A", "--", path]);
+                let mut args = git::commit_file_args(&message_file);
+                args.extend(["--".to_owned(), path.to_owned()]);
+                result.plan.git(name, &ws.root, args);
+            } else {
+                result.plan.git(name, &pkg.dir, ["add", "-A"]);
+                result
+                    .plan
+                    .git(name, &pkg.dir, git::commit_file_args(&message_file));
+            }
             // Committed: the change files have done their job, and a re-run commits nothing.
             result
                 .plan
@@ -355,7 +393,9 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
                 result.plan.remove_empty_dir(name, &dir);
             }
         }
-        if wants_push {
+        if wants_push && pkg.in_tree() {
+            root_push = Some(git::push_args(remote, &branch, status.upstream.is_none())?);
+        } else if wants_push {
             let set_upstream = status.upstream.is_none();
             result.plan.git(
                 name,
@@ -374,6 +414,9 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
             push: wants_push,
             commit: None,
         });
+    }
+    if let Some(args) = root_push {
+        result.plan.git(None, &ws.root, args);
     }
     result.skipped = skipped;
     Ok(result)

@@ -268,6 +268,17 @@ impl Workspace {
 
     /// Load the workspace at `root`.
     pub fn load(root: &Path) -> Result<Self> {
+        Ok(Self::load_alongside(root, |_| ())?.0)
+    }
+
+    /// [`Workspace::load`], running `side` on another thread while the packages' files are
+    /// read: it gets the members that will be in-tree packages (their paths relative to the
+    /// root), so that the root's own look (`status`'s one `git status` of the root) overlaps
+    /// the reading of a thousand `pyproject.toml` files instead of following it.
+    pub fn load_alongside<T: Send>(
+        root: &Path,
+        side: impl FnOnce(&[&str]) -> T + Send,
+    ) -> Result<(Self, T)> {
         let LoadedConfig {
             config,
             source,
@@ -278,18 +289,32 @@ impl Workspace {
         let dirs = package_dirs(root, &config, &submodules)?;
         let by_path: BTreeMap<&str, &Submodule> =
             submodules.iter().map(|s| (s.path.as_str(), s)).collect();
-        // Reading and parsing a thousand pyproject files is most of a large workspace's load.
-        let mut packages: Vec<Package> =
-            crate::core::parallel::map(&dirs, config.effective_jobs(None), |rel| {
-                load_package(root, rel, by_path.get(rel.as_str()).copied())
-            });
         // A member that is a plain directory of the root repository (no submodule, no `.git`
         // of its own) is an in-tree package.
-        if root.join(".git").exists() {
-            for pkg in &mut packages {
-                if pkg.submodule.is_none() && !pkg.dir.join(".git").exists() {
-                    pkg.home = GitHome::Root;
-                }
+        let in_tree: BTreeSet<&str> = if root.join(".git").exists() {
+            dirs.iter()
+                .map(String::as_str)
+                .filter(|rel| !by_path.contains_key(rel) && !root.join(rel).join(".git").exists())
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        // Reading and parsing a thousand pyproject files is most of a large workspace's load.
+        let (mut packages, beside) = std::thread::scope(|s| {
+            let in_tree: Vec<&str> = in_tree.iter().copied().collect();
+            let beside = s.spawn(move || side(&in_tree));
+            let packages: Vec<Package> =
+                crate::core::parallel::map(&dirs, config.effective_jobs(None), |rel| {
+                    load_package(root, rel, by_path.get(rel.as_str()).copied())
+                });
+            let beside = beside
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (packages, beside)
+        });
+        for pkg in &mut packages {
+            if in_tree.contains(pkg.rel_path.as_str()) {
+                pkg.home = GitHome::Root;
             }
         }
         packages.sort_by(|a, b| a.key.cmp(&b.key).then(a.rel_path.cmp(&b.rel_path)));
@@ -302,7 +327,7 @@ impl Workspace {
             packages,
         };
         ws.link_dependencies();
-        Ok(ws)
+        Ok((ws, beside))
     }
 
     /// Record workspace dependencies, duplicate names and cycles as package problems.
@@ -667,11 +692,16 @@ fn package_dirs(root: &Path, config: &Config, submodules: &[Submodule]) -> Resul
             ))
         })?;
         for path in paths.flatten() {
-            if path.join("pyproject.toml").is_file() && path != root {
-                let rel = rel_path(root, &path);
-                if !exclude.is_match(&rel) {
-                    dirs.insert(rel);
-                }
+            if path == root {
+                continue;
+            }
+            // A member `packages_dir` found already costs no second look at its files.
+            let rel = rel_path(root, &path);
+            if !dirs.contains(&rel)
+                && !exclude.is_match(&rel)
+                && path.join("pyproject.toml").is_file()
+            {
+                dirs.insert(rel);
             }
         }
     }

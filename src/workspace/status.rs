@@ -7,7 +7,8 @@ use serde::{Serialize, Serializer};
 
 use crate::config::ProdSource;
 use crate::core::parallel;
-use crate::git::history::PathHistory;
+use crate::git::files::RepoFiles;
+use crate::git::history::{HistoryCache, PathHistory};
 use crate::git::statuscache::StatusCache;
 use crate::git::tagcache::TagCache;
 use crate::git::{Git, TagRef};
@@ -229,43 +230,70 @@ impl Pins {
 
 /// Compute the status of the selected packages.
 pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> {
+    run_with(ws, req, None)
+}
+
+/// [`run`], with the root's status when it was read while the workspace loaded
+/// ([`root_status`]; not with `fetch`, which changes what it says of the upstream).
+pub fn run_with(
+    ws: &Workspace,
+    req: &StatusRequest,
+    root_status: Option<RootStatus>,
+) -> anyhow::Result<StatusReport> {
     let selected = ws.select(&req.packages)?;
     let jobs = ws.config.effective_jobs(req.jobs);
-    let mut manifest_problems = Vec::new();
-    let staging =
-        Pins::read(&ws.path(&ws.config.staging_pyproject_path), false).unwrap_or_else(|e| {
-            manifest_problems.push(Problem::error(format!("staging manifest: {e}")));
-            Pins::default()
-        });
-    let prod = Pins::read(
-        &ws.path(&ws.config.prod_pyproject_path),
-        ws.config.prod_source == ProdSource::Index,
-    )
-    .unwrap_or_else(|e| {
-        manifest_problems.push(Problem::error(format!("prod manifest: {e}")));
-        Pins::default()
-    });
     // Tag distances are cached between runs (see `tagcache`): a repeated `status` then starts
     // one git process per package.
     let cache = TagCache::open(&ws.root, true);
     // And so is `git status` itself, for packages nobody touched since (see `statuscache`): a
     // repeated `status` then starts no process for them at all.
     let status_cache = StatusCache::open(&ws.root, true);
+    // And the in-tree packages' commits since their tags (see `history`).
+    let history_cache = HistoryCache::open(&ws.root, true);
     let caches = Caches {
         tags: &cache,
         status: &status_cache,
     };
-    // In-tree packages share the root's git: its facts are gathered once for all of them.
+    // In-tree packages share the root's git: its facts are gathered once for all of them,
+    // while the two manifests (a thousand pins each) are read.
     let in_tree: Vec<&Package> = selected.iter().copied().filter(|p| p.in_tree()).collect();
-    let root = (!in_tree.is_empty()).then(|| {
-        let root = Git::new(&ws.root);
-        if req.fetch
-            && let Err(e) = root.fetch(&ws.config.git_remote)
-        {
-            crate::core::ui::warn(&format!("the root's fetch failed: {e}"));
-        }
-        RootFacts::gather(ws, &in_tree)
+    let read_pins = |path: &str, index: bool, what: &str| {
+        Pins::read(&ws.path(path), index)
+            .map_err(|e| Problem::error(format!("{what} manifest: {e}")))
+    };
+    let (staging, prod, root) = std::thread::scope(|s| {
+        let staging = s.spawn(|| read_pins(&ws.config.staging_pyproject_path, false, "staging"));
+        let prod = s.spawn(|| {
+            read_pins(
+                &ws.config.prod_pyproject_path,
+                ws.config.prod_source == ProdSource::Index,
+                "prod",
+            )
+        });
+        let root = (!in_tree.is_empty()).then(|| {
+            let root = Git::new(&ws.root);
+            if req.fetch
+                && let Err(e) = root.fetch(&ws.config.git_remote)
+            {
+                crate::core::ui::warn(&format!("the root's fetch failed: {e}"));
+            }
+            let prefetched = root_status.filter(|_| !req.fetch);
+            RootFacts::gather(ws, &in_tree, prefetched, &history_cache, jobs)
+        });
+        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        };
+        (join(staging), join(prod), root)
     });
+    let mut manifest_problems = Vec::new();
+    let mut pins = |read: Result<Pins, Problem>| {
+        read.unwrap_or_else(|problem| {
+            manifest_problems.push(problem);
+            Pins::default()
+        })
+    };
+    let (staging, prod) = (pins(staging), pins(prod));
     let rows = parallel::map(&selected, jobs, |pkg| {
         let mut row = package_status(ws, &caches, root.as_ref(), pkg, &staging, &prod, req.fetch);
         row.problems.extend(manifest_problems.iter().cloned());
@@ -275,6 +303,7 @@ pub fn run(ws: &Workspace, req: &StatusRequest) -> anyhow::Result<StatusReport> 
     let paths: BTreeSet<&str> = ws.packages.iter().map(|p| p.rel_path.as_str()).collect();
     cache.save(|key| paths.contains(key));
     status_cache.save(|key| paths.contains(key));
+    history_cache.save(|key| paths.contains(key));
     let (status_cached, status_asked) = status_cache.counts();
     let (tags_cached, tags_counted) = cache.counts();
     Ok(StatusReport {
@@ -527,67 +556,221 @@ fn own_repo_facts(
     Some(tags)
 }
 
+/// The root's `git status` for its in-tree packages (submodules left out), or why it failed.
+pub type RootStatus = Result<crate::git::RepoStatus, String>;
+
+/// The root's `git status` when `in_tree` (the in-tree members, from
+/// [`Workspace::load_alongside`]) is not empty: started while the workspace loads, it is the
+/// one call an in-tree `status` has to wait for.
+pub fn root_status(root: &Path, in_tree: &[&str]) -> Option<RootStatus> {
+    (!in_tree.is_empty()).then(|| {
+        Git::new(root)
+            .status_without_submodules()
+            .map_err(|e| e.to_string())
+    })
+}
+
 /// The root repository's facts for its in-tree packages, gathered once for all of them: one
-/// `git status`, the tags, one `git log` attributed by path ([`PathHistory`]).
+/// `git status`, the tags, and each package's commits since its last tag, from the history
+/// cache or one `git log` attributed by path ([`PathHistory`]).
 pub struct RootFacts {
-    git: Git,
     has_remote: Result<bool, String>,
-    status: Result<crate::git::RepoStatus, String>,
+    status: RootStatus,
+    /// Sorted by name, each once.
     tags: Result<Vec<TagRef>, String>,
-    history: Result<Option<PathHistory>, String>,
+    /// Package path → commits since its newest tag (`None`: no HEAD yet).
+    since: HashMap<String, Result<Option<u32>, String>>,
 }
 
 impl RootFacts {
-    /// Gather the facts for `pkgs` (in-tree packages).
-    pub fn gather(ws: &Workspace, pkgs: &[&Package]) -> Self {
+    /// Gather the facts for `pkgs` (in-tree packages); `status`: the root's status when it was
+    /// read already ([`root_status`]), else it is read here, alongside the rest.
+    pub fn gather(
+        ws: &Workspace,
+        pkgs: &[&Package],
+        status: Option<RootStatus>,
+        cache: &HistoryCache,
+        jobs: usize,
+    ) -> Self {
         let git = Git::new(&ws.root);
-        let has_remote = git
-            .has_remote(&ws.config.git_remote)
-            .map_err(|e| e.to_string());
-        let status = git.status().map_err(|e| e.to_string());
-        // Every tag at the top of refs/tags, and below each directory a template names
-        // (`rel/{name}/{version}`): a listing per distinct directory, not per package.
-        let mut dirs: BTreeSet<String> = BTreeSet::from([String::new()]);
-        for pkg in pkgs {
-            let prefix = ws.tag_prefix(pkg);
-            if let Some(i) = prefix.rfind('/') {
-                dirs.insert(prefix[..=i].to_owned());
+        std::thread::scope(|s| {
+            let mut job = status
+                .is_none()
+                .then(|| s.spawn(|| git.status_without_submodules().map_err(|e| e.to_string())));
+            let mut status = status;
+            let mut wait = |status: &mut Option<RootStatus>| {
+                if status.is_none()
+                    && let Some(job) = job.take()
+                {
+                    *status = Some(
+                        job.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    );
+                }
+            };
+            let has_remote = git
+                .has_remote(&ws.config.git_remote)
+                .map_err(|e| e.to_string());
+            let tags = root_tags(ws, &git, pkgs, cache);
+            // HEAD from the files (git's status is still running), else from git's answer.
+            let head = if let Some((_, head)) = RepoFiles::open(&ws.root).and_then(|f| f.head()) {
+                head
+            } else {
+                wait(&mut status);
+                status
+                    .as_ref()
+                    .and_then(|st| st.as_ref().ok())
+                    .and_then(|st| st.head.clone())
+            };
+            let since = match &tags {
+                Ok(tags) => commits_since_tags(ws, &git, pkgs, tags, head.as_deref(), cache, jobs),
+                Err(e) => pkgs
+                    .iter()
+                    .map(|p| (p.rel_path.clone(), Err(e.clone())))
+                    .collect(),
+            };
+            wait(&mut status);
+            Self {
+                has_remote,
+                status: status.unwrap_or_else(|| Err("the root's status was not read".to_owned())),
+                tags,
+                since,
             }
+        })
+    }
+}
+
+/// Every tag of the root at the top of refs/tags, and below each directory a template names
+/// (`rel/{name}/{version}`): a listing per distinct directory, not per package; sorted by name.
+/// Read from the ref files, the annotated tags peeled through the cache (a thousand tag objects
+/// are most of the cost otherwise); from git when the files cannot tell.
+fn root_tags(
+    ws: &Workspace,
+    git: &Git,
+    pkgs: &[&Package],
+    cache: &HistoryCache,
+) -> Result<Vec<TagRef>, String> {
+    let mut dirs: BTreeSet<String> = BTreeSet::from([String::new()]);
+    for pkg in pkgs {
+        let prefix = ws.tag_prefix(pkg);
+        if let Some(i) = prefix.rfind('/') {
+            dirs.insert(prefix[..=i].to_owned());
         }
-        let tags = dirs
+    }
+    let mut tags = match tags_from_files(git, &dirs, cache) {
+        Some(tags) => tags,
+        None => dirs
             .iter()
             .map(|d| git.tags(d))
             .collect::<Result<Vec<_>, _>>()
             .map(|lists| lists.into_iter().flatten().collect::<Vec<_>>())
-            .map_err(|e| e.to_string());
-        let history = match (&status, &tags) {
-            (Ok(st), Ok(tags)) => match st.head.as_deref() {
-                None => Ok(None),
-                Some(head) => {
-                    let mut newest_commits = Vec::new();
-                    let mut all = false;
-                    for pkg in pkgs {
-                        let prefix = ws.tag_prefix(pkg);
-                        match newest(tags, &prefix, false) {
-                            Some((t, _)) => newest_commits.push(t.commit.as_str()),
-                            None => all = true,
-                        }
-                    }
-                    PathHistory::load(&git, head, &newest_commits, all)
-                        .map(Some)
-                        .map_err(|e| e.to_string())
-                }
-            },
-            _ => Ok(None),
-        };
-        Self {
-            git,
-            has_remote,
-            status,
-            tags,
-            history,
+            .map_err(|e| e.to_string())?,
+    };
+    tags.sort_by(|a, b| a.name.cmp(&b.name));
+    tags.dedup_by(|a, b| a.name == b.name);
+    Ok(tags)
+}
+
+/// [`root_tags`] from the ref files; `None` when any tag is not plain to read or peel there.
+fn tags_from_files(
+    git: &Git,
+    dirs: &BTreeSet<String>,
+    cache: &HistoryCache,
+) -> Option<Vec<TagRef>> {
+    let files = git.files()?;
+    let local = std::cell::OnceCell::new();
+    let mut tags = Vec::new();
+    for dir in dirs {
+        for disk in files.tags(dir)? {
+            let commit = match disk.peeled {
+                Some(commit) => commit,
+                None => cache.peeled(&disk.object, || {
+                    local
+                        .get_or_init(|| git.local())
+                        .as_ref()?
+                        .peel_tag_object(&disk.object)
+                })?,
+            };
+            tags.push(TagRef {
+                name: disk.name,
+                object: disk.object,
+                commit,
+                ahead: None,
+                since: None,
+            });
         }
     }
+    Some(tags)
+}
+
+/// The tags of `sorted` (by name) that are `prefix` and a version, nothing nested below it.
+fn tags_with_prefix(sorted: &[TagRef], prefix: &str) -> Vec<TagRef> {
+    let start = sorted.partition_point(|t| t.name.as_str() < prefix);
+    sorted[start..]
+        .iter()
+        .map_while(|t| t.name.strip_prefix(prefix).map(|rest| (t, rest)))
+        .filter(|(_, rest)| !rest.contains('/'))
+        .map(|(t, _)| t.clone())
+        .collect()
+}
+
+/// Each package's commits since its newest tag: from the cache, the rest from one
+/// [`PathHistory`] bounded by their tags (`Ok(None)` for all on an unborn HEAD).
+fn commits_since_tags(
+    ws: &Workspace,
+    git: &Git,
+    pkgs: &[&Package],
+    tags: &[TagRef],
+    head: Option<&str>,
+    cache: &HistoryCache,
+    jobs: usize,
+) -> HashMap<String, Result<Option<u32>, String>> {
+    let Some(head) = head else {
+        return pkgs
+            .iter()
+            .map(|p| (p.rel_path.clone(), Ok(None)))
+            .collect();
+    };
+    let mut since = HashMap::with_capacity(pkgs.len());
+    let mut misses: Vec<(&Package, Option<String>)> = Vec::new();
+    for pkg in pkgs {
+        let prefix = ws.tag_prefix(pkg);
+        let own = tags_with_prefix(tags, &prefix);
+        let tag = newest(&own, &prefix, false).map(|(t, _)| t.commit.clone());
+        match cache.get(&pkg.rel_path, head, tag.as_deref()) {
+            Some(n) => {
+                since.insert(pkg.rel_path.clone(), Ok(Some(n)));
+            }
+            None => misses.push((pkg, tag)),
+        }
+    }
+    if misses.is_empty() {
+        return since;
+    }
+    let all = misses.iter().any(|(_, t)| t.is_none());
+    let commits: Vec<&str> = misses.iter().filter_map(|(_, t)| t.as_deref()).collect();
+    match PathHistory::load(git, head, &commits, all) {
+        Ok(history) => {
+            let counted = parallel::map(&misses, jobs, |(pkg, tag)| {
+                history
+                    .commits_since(git, tag.as_deref(), &pkg.rel_path)
+                    .map(|c| u32::try_from(c.len()).unwrap_or(u32::MAX))
+                    .map_err(|e| e.to_string())
+            });
+            for ((pkg, tag), n) in misses.iter().zip(counted) {
+                if let Ok(n) = n {
+                    cache.put(&pkg.rel_path, head, tag.as_deref(), n);
+                }
+                since.insert(pkg.rel_path.clone(), n.map(Some));
+            }
+        }
+        Err(e) => {
+            for (pkg, _) in &misses {
+                since.insert(pkg.rel_path.clone(), Err(e.to_string()));
+            }
+        }
+    }
+    since
 }
 
 /// [`own_repo_facts`] for an in-tree package, from the root's facts (no process, but for a
@@ -635,37 +818,12 @@ fn in_tree_facts(
             ws.base_branch(pkg),
         )));
     }
-    let tags: Vec<TagRef> = all_tags
-        .iter()
-        .filter(|t| {
-            t.name
-                .strip_prefix(prefix)
-                .is_some_and(|rest| !rest.contains('/'))
-        })
-        .cloned()
-        .collect();
+    let tags = tags_with_prefix(all_tags, prefix);
     version::note_ignored_tags(&pkg.name, tags.iter().map(|t| t.name.as_str()), prefix);
-    let history = match &root.history {
-        Ok(Some(h)) => h,
-        Ok(None) => {
-            row.commits_since_tag = Some(0);
-            return Some(tags);
-        }
-        Err(e) => {
-            row.problems.push(Problem::error(format!("git: {e}")));
-            return Some(tags);
-        }
-    };
-    let newest = newest(&tags, prefix, false);
-    match history.commits_since(
-        &root.git,
-        newest.map(|(t, _)| t.commit.as_str()),
-        &pkg.rel_path,
-    ) {
-        Ok(commits) => {
-            row.commits_since_tag = Some(u32::try_from(commits.len()).unwrap_or(u32::MAX));
-        }
-        Err(e) => row.problems.push(Problem::error(format!("git: {e}"))),
+    match root.since.get(&pkg.rel_path) {
+        Some(Ok(n)) => row.commits_since_tag = Some(n.unwrap_or(0)),
+        Some(Err(e)) => row.problems.push(Problem::error(format!("git: {e}"))),
+        None => {}
     }
     Some(tags)
 }

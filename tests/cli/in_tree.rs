@@ -111,6 +111,82 @@ fn a_plain_uv_workspace_has_in_tree_packages() {
     assert_eq!(beta["dirty"], 0, "{beta}");
 }
 
+/// `status --json`'s rows with the caches on (`cached`) or off.
+fn rows(env: &TestEnv, root: &Path, cached: bool) -> Value {
+    let mut cmd = env.cmd(root);
+    cmd.args(["status", "--json"]);
+    if !cached {
+        cmd.env("RELEASE_TOOL_NO_CACHE", "1");
+    }
+    let out = cmd.output().expect("run release-tool");
+    let (stdout, stderr) = outputs(&out);
+    assert!(!stdout.is_empty(), "{stderr}");
+    crate::support::json_doc(&stdout)["packages"].clone()
+}
+
+#[test]
+fn in_tree_status_from_its_caches_equals_a_fresh_read() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    // An annotated tag, a lightweight one, a merge whose side branch touches alpha, packed refs.
+    git(&root, &["tag", "-a", "alpha-v0.1.0", "-m", "alpha 0.1.0"]);
+    git(&root, &["tag", "beta-v0.1.0"]);
+    git(&root, &["switch", "-q", "-c", "side"]);
+    commit_file(&root, "packages/alpha/side.txt", "s\n", "feat: side");
+    git(&root, &["switch", "-q", "main"]);
+    commit_file(&root, "packages/beta/main.txt", "m\n", "feat: main");
+    git(
+        &root,
+        &["merge", "-q", "--no-ff", "-m", "merge side", "side"],
+    );
+    let check = |what: &str| {
+        let fresh = rows(&env, &root, false);
+        let filled = rows(&env, &root, true);
+        let from_cache = rows(&env, &root, true);
+        assert_eq!(fresh, filled, "{what}: filling the caches");
+        assert_eq!(fresh, from_cache, "{what}: read from the caches");
+        fresh
+    };
+    let rows_now = check("a merged history");
+    assert!(root.join(".release_tool/cache/in_tree.json").is_file());
+    assert!(root.join(".release_tool/cache/peeled.json").is_file());
+    let alpha = rows_now
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "alpha")
+        .unwrap();
+    assert_eq!(alpha["commits_since_tag"], 1, "{alpha}");
+    // A new commit on HEAD, a new tag and packed refs: every count follows.
+    commit_file(&root, "packages/alpha/more.txt", "m\n", "feat: more");
+    check("a new commit");
+    git(&root, &["tag", "-a", "beta-v0.2.0", "-m", "beta 0.2.0"]);
+    git(&root, &["pack-refs", "--all"]);
+    let rows_now = check("a new tag, packed");
+    let beta = rows_now
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "beta")
+        .unwrap();
+    assert_eq!(beta["last_tag"], "beta-v0.2.0", "{beta}");
+    assert_eq!(beta["commits_since_tag"], 0, "{beta}");
+    // A tag moved to another commit under the same name (`tag -f`): its count follows too.
+    // HEAD~3 is the first commit; beta's `feat: main` came after it.
+    git(
+        &root,
+        &["tag", "-f", "-a", "beta-v0.2.0", "-m", "again", "HEAD~3"],
+    );
+    let rows_now = check("a moved tag");
+    let beta = rows_now
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "beta")
+        .unwrap();
+    assert_eq!(beta["commits_since_tag"], 1, "{beta}");
+}
+
 #[test]
 fn tag_template_names_in_tree_tags() {
     let env = TestEnv::new();
@@ -398,4 +474,177 @@ fn release_refuses_an_in_tree_package_over_a_submodule_package() {
     );
     assert!(stderr.contains("release-tool split c"), "{stderr}");
     assert_eq!(before, world.state(), "nothing changed");
+}
+
+/// `git -C root ARGS`, its output trimmed.
+fn git_out(root: &Path, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd);
+    let out = cmd.current_dir(root).args(args).output().expect("run git");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn changes_and_commit_of_in_tree_packages_touch_their_directories_only() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    // alpha: an edit and a new file; beta: an edit; the root: a new file and a staged edit of
+    // its README, which belong to no package.
+    let init = root.join("packages/alpha/src/alpha/__init__.py");
+    std::fs::write(&init, "def hello() -> str:\n    return \"hi\"\n").unwrap();
+    std::fs::write(root.join("packages/alpha/new.py"), "NEW = 1\n").unwrap();
+    std::fs::write(root.join("packages/beta/README.md"), "# beta\n\nMore.\n").unwrap();
+    std::fs::write(root.join("LICENSE"), "MIT\n").unwrap();
+    std::fs::write(root.join("README.md"), "# product\n\nStaged.\n").unwrap();
+    git(&root, &["add", "README.md"]);
+
+    let (_, stderr) = ok(&env.run(&root, ["changes"]));
+    assert!(stderr.contains("alpha: 2 files changed"), "{stderr}");
+    assert!(stderr.contains("beta: 1 file changed"), "{stderr}");
+    let changes = root.join("release_tool/changes");
+    let alpha = std::fs::read_to_string(changes.join("alpha/changes_uncommitted.txt")).unwrap();
+    assert!(
+        alpha.contains("packages/alpha/src/alpha/__init__.py"),
+        "{alpha}"
+    );
+    assert!(alpha.contains("packages/alpha/new.py"), "{alpha}");
+    assert!(alpha.contains("+NEW = 1"), "{alpha}");
+    for other in ["packages/beta", "LICENSE", "README.md"] {
+        assert!(
+            !alpha.contains(other),
+            "{other} in alpha's changes:\n{alpha}"
+        );
+    }
+
+    std::fs::write(
+        changes.join("alpha/commit_message.txt"),
+        "feat: alpha says hi\n",
+    )
+    .unwrap();
+    std::fs::write(
+        changes.join("beta/commit_message.txt"),
+        "docs: more on beta\n",
+    )
+    .unwrap();
+    let out = env
+        .cmd(&root)
+        .args(["commit", "--push", "--json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = ok(&out);
+    let report = crate::support::json_doc(&stdout);
+    let rows = report["packages"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}\n{stderr}");
+    // One root commit per package, each of its directory only, in the package's name order.
+    for (name, subject) in [
+        ("alpha", "feat: alpha says hi"),
+        ("beta", "docs: more on beta"),
+    ] {
+        let row = rows.iter().find(|r| r["package"] == name).unwrap();
+        let commit = row["commit"].as_str().unwrap();
+        assert_eq!(
+            git_out(
+                &root,
+                &[
+                    "log",
+                    "-1",
+                    "--format=%H",
+                    "--",
+                    &format!("packages/{name}")
+                ]
+            ),
+            commit
+        );
+        assert_eq!(
+            git_out(&root, &["log", "-1", "--format=%s", commit]),
+            subject
+        );
+        let files = git_out(&root, &["show", "--name-only", "--format=", commit]);
+        assert!(
+            files
+                .lines()
+                .all(|f| f.starts_with(&format!("packages/{name}/"))),
+            "{name}'s commit holds {files}"
+        );
+    }
+    // The root's own changes are where they were: README.md staged, LICENSE untracked.
+    let short = git_out(&root, &["status", "--porcelain", "--untracked-files=all"]);
+    assert!(short.lines().any(|l| l == "M  README.md"), "{short}");
+    assert!(short.lines().any(|l| l == "?? LICENSE"), "{short}");
+    assert!(!short.contains("packages/"), "{short}");
+    // The root was pushed once, with both commits.
+    assert_eq!(
+        git_out(&root, &["rev-parse", "HEAD"]),
+        git_out(&root, &["rev-parse", "origin/main"])
+    );
+    assert_eq!(git_out(&root, &["rev-list", "--count", "origin/main"]), "3");
+    // The change files did their job.
+    assert!(!changes.join("alpha/commit_message.txt").exists());
+}
+
+#[test]
+fn commit_refuses_an_in_tree_package_on_a_detached_root() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    std::fs::write(root.join("packages/alpha/new.py"), "NEW = 1\n").unwrap();
+    let dir = root.join("release_tool/changes/alpha");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("commit_message.txt"), "feat: new\n").unwrap();
+    git(&root, &["switch", "-q", "--detach"]);
+    let head = git_out(&root, &["rev-parse", "HEAD"]);
+    let out = env.run(&root, ["commit"]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("alpha: HEAD is detached in .; not committed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("git -C . switch <branch>"), "{stderr}");
+    // Nothing changed: the same HEAD, the file still untracked, the message kept.
+    assert_eq!(git_out(&root, &["rev-parse", "HEAD"]), head);
+    assert!(git_out(&root, &["status", "--porcelain"]).contains("?? packages/alpha/new.py"));
+    assert!(dir.join("commit_message.txt").is_file());
+}
+
+#[test]
+fn branch_of_in_tree_packages_branches_the_root_once() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    // Work in progress in alpha rides along the switch (stashed and restored).
+    std::fs::write(root.join("packages/alpha/wip.py"), "WIP = 1\n").unwrap();
+    let (stdout, _) = ok(&env.run(&root, ["branch", "--dry-run"]));
+    assert_eq!(
+        git_out(&root, &["branch", "--show-current"]),
+        "main",
+        "a dry run changes nothing"
+    );
+    assert!(stdout.contains("dev_branch"), "{stdout}");
+    let out = env
+        .cmd(&root)
+        .args(["branch", "--push", "--json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = ok(&out);
+    let report = crate::support::json_doc(&stdout);
+    let rows = report["packages"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{report}");
+    for row in rows {
+        assert_eq!(row["action"], "created", "{row}");
+        assert_eq!(row["from"], "origin/main", "{row}");
+    }
+    assert!(stderr.contains("beta: the root's branch, with alpha"), "{stderr}");
+    assert_eq!(git_out(&root, &["branch", "--show-current"]), "dev_branch");
+    assert_eq!(
+        git_out(&root, &["rev-parse", "origin/dev_branch"]),
+        git_out(&root, &["rev-parse", "HEAD"])
+    );
+    assert!(root.join("packages/alpha/wip.py").is_file(), "the work is back");
+    assert_eq!(git_out(&root, &["stash", "list"]), "");
+    // Again: up to date, nothing moved.
+    let (stdout, _) = ok(&env.cmd(&root).args(["branch", "--json"]).output().unwrap());
+    let report = crate::support::json_doc(&stdout);
+    for row in report["packages"].as_array().unwrap() {
+        assert_eq!(row["action"], "up-to-date", "{row}");
+    }
 }

@@ -19,7 +19,13 @@ pub struct StatusArgs {
 /// Run `status`.
 pub fn run(args: &StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     let mut timings = ui::Timings::start();
-    let ws = Workspace::discover(&super::start_dir(global))?;
+    let root = crate::workspace::find_root(&super::start_dir(global))?;
+    // The root's `git status` (for in-tree packages) runs while the packages are read.
+    let (ws, root_status) = Workspace::load_alongside(&root, |in_tree| {
+        (!args.fetch)
+            .then(|| crate::workspace::status::root_status(&root, in_tree))
+            .flatten()
+    })?;
     ws.print_warnings();
     timings.phase("discover");
     let request = StatusRequest {
@@ -27,7 +33,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         fetch: args.fetch,
         jobs: global.jobs(),
     };
-    let report = crate::workspace::status::run(&ws, &request)?;
+    let report = crate::workspace::status::run_with(&ws, &request, root_status)?;
     timings.phase("read");
     if global.json {
         ui::print_json(&report)?;
