@@ -633,13 +633,19 @@ fn branch_of_in_tree_packages_branches_the_root_once() {
         assert_eq!(row["action"], "created", "{row}");
         assert_eq!(row["from"], "origin/main", "{row}");
     }
-    assert!(stderr.contains("beta: the root's branch, with alpha"), "{stderr}");
+    assert!(
+        stderr.contains("beta: the root's branch, with alpha"),
+        "{stderr}"
+    );
     assert_eq!(git_out(&root, &["branch", "--show-current"]), "dev_branch");
     assert_eq!(
         git_out(&root, &["rev-parse", "origin/dev_branch"]),
         git_out(&root, &["rev-parse", "HEAD"])
     );
-    assert!(root.join("packages/alpha/wip.py").is_file(), "the work is back");
+    assert!(
+        root.join("packages/alpha/wip.py").is_file(),
+        "the work is back"
+    );
     assert_eq!(git_out(&root, &["stash", "list"]), "");
     // Again: up to date, nothing moved.
     let (stdout, _) = ok(&env.cmd(&root).args(["branch", "--json"]).output().unwrap());

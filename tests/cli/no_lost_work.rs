@@ -111,31 +111,50 @@ fn code(out: &Output) -> Option<i32> {
 /// Every command that could touch b's work tree, with b full of the user's work: each leaves it
 /// exactly as it was (`branch` by stashing and restoring it, staged changes staged again), the
 /// ones that must not run on a dirty package refuse and change nothing at all, and `commit`
-/// finally commits it, every byte.
+/// finally commits it, every byte. In every layout (issue #21): b a submodule, b in-tree (its
+/// work is the root's), and b a submodule next to an in-tree package.
 #[test]
 fn the_users_work_survives_every_command_byte_for_byte() {
-    let w = World::new();
+    for layout in trunk::LAYOUTS {
+        the_users_work_survives_in(layout);
+    }
+}
+
+fn the_users_work_survives_in(layout: trunk::Layout) {
+    let w = World::with_layout(layout);
     let b = w.pkg("b");
     let work = plant(&b, "b");
     let planted = fingerprint(&b);
     let user_stash = git(&b, &["rev-parse", "stash@{0}"]);
+    let in_tree = layout.in_tree("b");
 
     // (args, exit code, and for a refusal: what it says; a refusal changes nothing at all)
     let dirty = Some("b (packages/b): has 8 uncommitted changes");
+    // An in-tree b's staged work is staged in the root: `prepare` refuses it first.
+    let prepare = if in_tree {
+        Some("the root has staged changes")
+    } else {
+        dirty
+    };
+    // `branch` moved every package to dev_branch: tagging is for main. The pull-request
+    // stages leave in-tree packages out (docs/in-tree.md).
+    let (tag_code, tag) = if in_tree {
+        (0, None)
+    } else {
+        (
+            1,
+            Some("b (packages/b): is on branch dev_branch, not on main"),
+        )
+    };
     let commands: &[(&[&str], i32, Option<&str>)] = &[
         (&["changes"], 0, None),
         (&["notes"], 0, None),
         (&["clear"], 0, None),
         (&["branch"], 0, None),
-        (&["prepare", "--bump", "minor"], 1, dirty),
+        (&["prepare", "--bump", "minor"], 1, prepare),
         (&["release", "--bump", "minor", "--push"], 1, dirty),
         (&["-p", "b", "release", "--bump", "minor"], 1, dirty),
-        // `branch` moved every package to dev_branch: tagging is for main.
-        (
-            &["tag"],
-            1,
-            Some("b (packages/b): is on branch dev_branch, not on main"),
-        ),
+        (&["tag"], tag_code, tag),
         (&["next"], 0, None),
         (&["update"], 0, None),
         (&["manifests"], 0, None),
@@ -153,26 +172,26 @@ fn the_users_work_survives_every_command_byte_for_byte() {
         assert_eq!(
             code(&out),
             Some(*expected),
-            "{args:?}:\nstdout: {stdout}\nstderr: {stderr}"
+            "{layout:?} {args:?}:\nstdout: {stdout}\nstderr: {stderr}"
         );
         assert_eq!(
             fingerprint(&b),
             planted,
-            "{args:?} changed the user's work:\n{stderr}"
+            "{layout:?} {args:?} changed the user's work:\n{stderr}"
         );
         if let Some(refusal) = refusal {
-            assert!(stderr.contains(refusal), "{args:?}: {stderr}");
+            assert!(stderr.contains(refusal), "{layout:?} {args:?}: {stderr}");
             assert_eq!(
                 snapshot_tree(&w.env.path()),
                 world_before,
-                "{args:?} changed something:\n{stderr}"
+                "{layout:?} {args:?} changed something:\n{stderr}"
             );
         }
         if args[0] == "branch" {
             assert_eq!(
                 git(&b, &["branch", "--show-current"]).trim(),
                 "dev_branch",
-                "branch switched b, the work went with it"
+                "{layout:?}: branch switched b, the work went with it"
             );
         }
     }
@@ -184,46 +203,70 @@ fn the_users_work_survives_every_command_byte_for_byte() {
     )
     .unwrap();
     let out = w.run(&["-p", "b", "commit"]);
-    assert_eq!(code(&out), Some(0), "{}", outputs(&out).1);
+    assert_eq!(code(&out), Some(0), "{layout:?}: {}", outputs(&out).1);
+    // `HEAD:./<path>`: relative to b's directory, in its own repository or the root.
     for (rel, bytes) in work
         .modified
         .iter()
         .chain(&work.added)
         .chain(&work.untracked)
     {
-        assert_eq!(&show(&b, &format!("HEAD:{rel}")), bytes, "{rel}");
-        assert_eq!(&std::fs::read(b.join(rel)).unwrap(), bytes, "{rel}");
+        assert_eq!(
+            &show(&b, &format!("HEAD:./{rel}")),
+            bytes,
+            "{layout:?} {rel}"
+        );
+        assert_eq!(
+            &std::fs::read(b.join(rel)).unwrap(),
+            bytes,
+            "{layout:?} {rel}"
+        );
     }
-    assert_eq!(show(&b, "HEAD:staged.txt"), work.staged.1);
+    assert_eq!(show(&b, "HEAD:./staged.txt"), work.staged.1);
     for (rel, bytes) in &work.ignored {
-        assert_eq!(&std::fs::read(b.join(rel)).unwrap(), bytes, "{rel}");
+        assert_eq!(
+            &std::fs::read(b.join(rel)).unwrap(),
+            bytes,
+            "{layout:?} {rel}"
+        );
     }
-    assert_eq!(git(&b, &["status", "--porcelain"]), "");
+    assert_eq!(
+        git(&b, &["status", "--porcelain", "--", "."]),
+        "",
+        "{layout:?}"
+    );
     assert_eq!(
         git(&b, &["rev-parse", "stash@{0}"]),
         user_stash,
-        "the user's own stash is untouched"
+        "{layout:?}: the user's own stash is untouched"
     );
-    assert_eq!(git(&b, &["stash", "list"]).lines().count(), 1);
+    assert_eq!(git(&b, &["stash", "list"]).lines().count(), 1, "{layout:?}");
 }
 
 /// The bug: `branch` restored its stash with `git stash pop` (no `--index`): what was staged
 /// came back unstaged, and a file staged and then edited lost its staged version.
 #[test]
 fn branch_restores_staged_changes_as_staged() {
-    let w = World::new();
-    let b = w.pkg("b");
-    plant(&b, "b");
-    let staged_before = git(&b, &["diff", "--cached", "--binary"]);
-    assert!(staged_before.contains("+staged v1"), "{staged_before}");
-    let out = w.run(&["-p", "b", "branch"]);
-    assert_eq!(code(&out), Some(0), "{}", outputs(&out).1);
-    assert_eq!(git(&b, &["branch", "--show-current"]).trim(), "dev_branch");
-    assert_eq!(git(&b, &["diff", "--cached", "--binary"]), staged_before);
-    assert_eq!(
-        std::fs::read(b.join("staged.txt")).unwrap(),
-        b"staged v1\nand v2, unstaged\n"
-    );
+    // In every layout: an in-tree b's branch is the root's, stashed and restored there.
+    for layout in trunk::LAYOUTS {
+        let w = World::with_layout(layout);
+        let b = w.pkg("b");
+        plant(&b, "b");
+        let staged_before = git(&b, &["diff", "--cached", "--binary"]);
+        assert!(staged_before.contains("+staged v1"), "{staged_before}");
+        let out = w.run(&["-p", "b", "branch"]);
+        assert_eq!(code(&out), Some(0), "{layout:?}: {}", outputs(&out).1);
+        assert_eq!(git(&b, &["branch", "--show-current"]).trim(), "dev_branch");
+        assert_eq!(
+            git(&b, &["diff", "--cached", "--binary"]),
+            staged_before,
+            "{layout:?}"
+        );
+        assert_eq!(
+            std::fs::read(b.join("staged.txt")).unwrap(),
+            b"staged v1\nand v2, unstaged\n"
+        );
+    }
 }
 
 /// A restore that conflicts (`origin/main` changed the line the user changed): `branch` fails
