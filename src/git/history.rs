@@ -258,7 +258,8 @@ fn rev_list(git: &Git, from: Option<&str>, to: &str, dir: &str) -> Result<Vec<St
 
 /// The newest commit of HEAD that changes a file under `dir` (`None`: none does).
 pub fn newest_commit_touching(git: &Git, dir: &str) -> Result<Option<String>, GitError> {
-    let out = git.run(["rev-list", "-1", "HEAD", "--", checked("path", dir)?])?;
+    let literal = format!(":(literal){}", checked("path", dir)?);
+    let out = git.run(["rev-list", "-1", "HEAD", "--", &literal])?;
     Ok(out.lines().next().map(str::to_owned))
 }
 
@@ -325,7 +326,8 @@ impl HistoryCache {
     /// The commit the tag object `object` peels to: from the cache, else from `peel` (and
     /// kept). `None` when `peel` cannot tell.
     pub fn peeled(&self, object: &str, peel: impl FnOnce() -> Option<String>) -> Option<String> {
-        if !is_object_id(object) {
+        // Replace refs could make git peel differently: no cache then, as for the counts.
+        if !(self.plain && is_object_id(object)) {
             return peel();
         }
         self.asked

@@ -381,23 +381,38 @@ impl RepoStatus {
     /// an in-tree package's part of the root's status. Branch, HEAD and upstream stay the
     /// repository's; a rename counts when either side is under `dir`.
     #[must_use]
-    pub fn narrowed_to(&self, dir: &str) -> Self {
+    ///
+    /// `None` when that cannot be told: without the short status (a path needing git's
+    /// quoting), a rename's origin is unknown; then ask git for the directory
+    /// ([`Git::status_of_path`]).
+    pub fn narrowed_to(&self, dir: &str) -> Option<Self> {
         let prefix = format!("{}/", dir.trim_end_matches('/'));
         let under = |p: &String| p.starts_with(&prefix);
-        Self {
+        let short = self.short.as_ref()?;
+        let mut changed: Vec<String> = self.changed.iter().filter(|p| under(p)).cloned().collect();
+        // A file renamed out of the directory: its old path is this directory's change.
+        for line in short.lines() {
+            if let Some((from, to)) = line.get(3..).and_then(|paths| paths.split_once(" -> "))
+                && from.starts_with(&prefix)
+                && !to.starts_with(&prefix)
+            {
+                changed.push(from.to_owned());
+            }
+        }
+        Some(Self {
             branch: self.branch.clone(),
             head: self.head.clone(),
             upstream: self.upstream.clone(),
             ahead: self.ahead,
             behind: self.behind,
-            changed: self.changed.iter().filter(|p| under(p)).cloned().collect(),
+            changed,
             untracked: self
                 .untracked
                 .iter()
                 .filter(|p| under(p))
                 .cloned()
                 .collect(),
-            short: self.short.as_ref().map(|short| {
+            short: Some({
                 let mut kept = String::new();
                 for line in short.lines() {
                     if line
@@ -410,7 +425,7 @@ impl RepoStatus {
                 }
                 kept
             }),
-        }
+        })
     }
 
     /// Number of changed or untracked files.
@@ -760,6 +775,23 @@ impl Git {
     /// the root's status for its in-tree packages, which no submodule's state concerns.
     pub fn status_without_submodules(&self) -> Result<RepoStatus, GitError> {
         self.status_with(true)
+    }
+
+    /// [`Git::status_without_submodules`] of the paths under `path` only (git pairs renames
+    /// within them: a file moved out of `path` is its deletion).
+    pub fn status_of_path(&self, path: &str) -> Result<RepoStatus, GitError> {
+        let out = self.run([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=all",
+            "--",
+            &format!(":(literal){}", checked("path", path)?),
+        ])?;
+        Ok(parse_status(&out))
     }
 
     fn status_with(&self, without_submodules: bool) -> Result<RepoStatus, GitError> {
@@ -1581,8 +1613,12 @@ mod tests {
                     .to_owned(),
             ),
         };
-        let a = status.narrowed_to("packages/a");
-        assert_eq!(a.changed, ["packages/a/x", "packages/a/n"]);
+        let a = status.narrowed_to("packages/a").unwrap();
+        // The file renamed to packages/b is a's change too (its deletion).
+        assert_eq!(
+            a.changed,
+            ["packages/a/x", "packages/a/n", "packages/a/old"]
+        );
         assert_eq!(a.untracked, ["packages/a/n"]);
         assert_eq!(
             a.short.as_deref(),
@@ -1590,8 +1626,16 @@ mod tests {
         );
         assert_eq!((a.ahead, a.behind), (1, 2));
         assert_eq!(a.branch.as_deref(), Some("main"));
-        let none = status.narrowed_to("packages/c/");
+        let none = status.narrowed_to("packages/c/").unwrap();
         assert!(none.changed.is_empty() && none.short.as_deref() == Some(""));
+        let b = status.narrowed_to("packages/b").unwrap();
+        assert_eq!(b.changed, ["packages/b/z"]);
+        // Without the short status a rename's origin is unknown: ask git.
+        let unquoted = RepoStatus {
+            short: None,
+            ..status
+        };
+        assert!(unquoted.narrowed_to("packages/a").is_none());
     }
 
     #[test]

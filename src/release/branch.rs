@@ -103,6 +103,21 @@ pub enum Op {
 impl Op {
     /// The git argv of the step.
     pub fn argv(&self, remote: &str, dev: &str) -> Vec<String> {
+        self.argv_in(remote, dev, false)
+    }
+
+    /// [`Op::argv`] for the package's repository; `root`: the root's (in-tree packages), whose
+    /// switch leaves its submodules as they are (`--no-recurse-submodules`, over a
+    /// `submodule.recurse` setting): they are packages `branch` moves on their own.
+    pub fn argv_in(&self, remote: &str, dev: &str, root: bool) -> Vec<String> {
+        let mut argv = self.plain_argv(remote, dev);
+        if root && matches!(self, Self::Create { .. } | Self::Switch) {
+            argv.insert(1, "--no-recurse-submodules".to_owned());
+        }
+        argv
+    }
+
+    fn plain_argv(&self, remote: &str, dev: &str) -> Vec<String> {
         let v = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         match self {
             Self::Fetch => v(&["fetch", "--quiet", "--prune", "--tags", "--", remote]),
@@ -200,7 +215,7 @@ impl BranchReport {
                 plan.git(
                     Some(&row.package),
                     root.join(&row.path),
-                    op.argv(remote, dev),
+                    op.argv_in(remote, dev, row.path == "."),
                 );
             }
         }
@@ -259,29 +274,15 @@ pub fn run(ws: &Workspace, req: &BranchRequest) -> Result<BranchReport> {
     // In-tree packages share the root's branch: the first of them branches the root, the
     // others report the same outcome.
     let (in_tree, own): (Vec<&Package>, Vec<&Package>) = todo.iter().partition(|p| p.in_tree());
-    let mut units: Vec<&Package> = own;
-    units.extend(in_tree.first().copied());
-    report.rows = parallel::map(&units, jobs, |pkg| {
+    report.rows = parallel::map(&own, jobs, |pkg| {
         let ctx = Ctx {
             base: ws.base_branch(pkg),
             ..ctx
         };
         branch_package(&ctx, pkg)
     });
-    if let Some(lead) = report
-        .rows
-        .iter()
-        .find(|r| in_tree.first().is_some_and(|p| p.name == r.package))
-        .cloned()
-    {
-        for pkg in in_tree.iter().skip(1) {
-            let mut row = lead.clone();
-            row.package.clone_from(&pkg.name);
-            row.ops.clear();
-            row.note = Some(format!("the root's branch, with {}", lead.package));
-            report.rows.push(row);
-        }
-    }
+    // The root after its submodules' packages: its fetch and switch never run beside theirs.
+    report.rows.extend(branch_root(ws, &ctx, &in_tree));
     report.rows.sort_by(|a, b| {
         crate::python::pyproject::normalize_name(&a.package)
             .cmp(&crate::python::pyproject::normalize_name(&b.package))
@@ -294,6 +295,41 @@ fn repo_path(pkg: &Package) -> &str {
     if pkg.in_tree() { "." } else { &pkg.rel_path }
 }
 
+/// `branch` for the in-tree packages: the root branched once, by the first of them, the others
+/// reporting the same outcome. They share one branch, so they must share one base branch.
+fn branch_root(ws: &Workspace, ctx: &Ctx<'_>, in_tree: &[&Package]) -> Vec<BranchRow> {
+    let Some(lead) = in_tree.first() else {
+        return Vec::new();
+    };
+    let base = ws.base_branch(lead);
+    let lead_row = if let Some(other) = in_tree.iter().find(|p| ws.base_branch(p) != base) {
+        let mut row = branch_row(ctx, lead);
+        refuse(
+            &mut row,
+            format!(
+                "In-tree packages {} and {} share the root's branch but not their base branch ({base} and {})",
+                lead.name,
+                other.name,
+                ws.base_branch(other)
+            ),
+            "give the in-tree packages one base_branch in [tool.release_tool.packages], or branch them with -p, one base branch at a time".to_owned(),
+        );
+        row
+    } else {
+        branch_package(&Ctx { base, ..*ctx }, lead)
+    };
+    let mut rows = Vec::with_capacity(in_tree.len());
+    for pkg in &in_tree[1..] {
+        let mut row = lead_row.clone();
+        row.package.clone_from(&pkg.name);
+        row.ops.clear();
+        row.note = Some(format!("the root's branch, with {}", lead.name));
+        rows.push(row);
+    }
+    rows.insert(0, lead_row);
+    rows
+}
+
 fn refuse(row: &mut BranchRow, message: String, hint: String) {
     row.action = Action::Refused;
     row.problem = Some(message);
@@ -302,7 +338,20 @@ fn refuse(row: &mut BranchRow, message: String, hint: String) {
 }
 
 fn branch_package(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
-    let mut row = BranchRow {
+    let mut row = branch_row(ctx, pkg);
+    if let Err((message, hint)) = decide(ctx, pkg, &mut row) {
+        refuse(&mut row, message, hint);
+        return row;
+    }
+    if !ctx.req.dry_run {
+        execute(ctx, pkg, &mut row);
+    }
+    row
+}
+
+/// A package's row before anything is known.
+fn branch_row(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
+    BranchRow {
         package: pkg.name.clone(),
         path: repo_path(pkg).to_owned(),
         branch: ctx.dev.to_owned(),
@@ -318,15 +367,7 @@ fn branch_package(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
         note: None,
         start: None,
         ops: Vec::new(),
-    };
-    if let Err((message, hint)) = decide(ctx, pkg, &mut row) {
-        refuse(&mut row, message, hint);
-        return row;
     }
-    if !ctx.req.dry_run {
-        execute(ctx, pkg, &mut row);
-    }
-    row
 }
 
 type Refusal = (String, String);
@@ -634,7 +675,7 @@ fn execute(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) {
             }
             _ if failed => {}
             op => {
-                let argv = op.argv(remote, dev);
+                let argv = op.argv_in(remote, dev, pkg.in_tree());
                 let result = if *op == Op::Push {
                     git.run_batch(&argv)
                 } else {

@@ -48,15 +48,20 @@ struct RootStatus(std::sync::OnceLock<Result<git::RepoStatus, String>>);
 
 impl RootStatus {
     fn of(&self, ws: &Workspace, pkg: &Package) -> Result<git::RepoStatus> {
-        self.0
+        let root = self
+            .0
             .get_or_init(|| {
                 Git::new(&ws.root)
                     .status_without_submodules()
                     .map_err(|e| e.to_string())
             })
             .as_ref()
-            .map(|st| st.narrowed_to(&pkg.rel_path))
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        match root.narrowed_to(&pkg.rel_path) {
+            Some(status) => Ok(status),
+            // A path git quotes: the directory's own status, from git.
+            None => Ok(Git::new(&ws.root).status_of_path(&pkg.rel_path)?),
+        }
     }
 }
 
@@ -367,10 +372,13 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
         if commits {
             if pkg.in_tree() {
                 // Its directory only: `commit -- <dir>` leaves whatever else the root has staged.
-                let path = pkg.rel_path.as_str();
-                result.plan.git(name, &ws.root, ["add", "-A", "--", path]);
+                // `:(literal)`: a directory named with glob characters is itself only.
+                let path = format!(":(literal){}", pkg.rel_path);
+                result
+                    .plan
+                    .git(name, &ws.root, ["add", "-A", "--", path.as_str()]);
                 let mut args = git::commit_file_args(&message_file);
-                args.extend(["--".to_owned(), path.to_owned()]);
+                args.extend(["--".to_owned(), path]);
                 result.plan.git(name, &ws.root, args);
             } else {
                 result.plan.git(name, &pkg.dir, ["add", "-A"]);

@@ -612,15 +612,21 @@ impl RootFacts {
                 .has_remote(&ws.config.git_remote)
                 .map_err(|e| e.to_string());
             let tags = root_tags(ws, &git, pkgs, cache);
-            // HEAD from the files (git's status is still running), else from git's answer.
-            let head = if let Some((_, head)) = RepoFiles::open(&ws.root).and_then(|f| f.head()) {
-                head
-            } else {
-                wait(&mut status);
-                status
-                    .as_ref()
-                    .and_then(|st| st.as_ref().ok())
-                    .and_then(|st| st.head.clone())
+            // HEAD: the one the status read says when it is done (prefetched), from the files
+            // while git's status is still running, else from git's answer.
+            let head = match &status {
+                Some(Ok(st)) => st.head.clone(),
+                _ => {
+                    if let Some((_, head)) = RepoFiles::open(&ws.root).and_then(|f| f.head()) {
+                        head
+                    } else {
+                        wait(&mut status);
+                        status
+                            .as_ref()
+                            .and_then(|st| st.as_ref().ok())
+                            .and_then(|st| st.head.clone())
+                    }
+                }
             };
             let since = match &tags {
                 Ok(tags) => commits_since_tags(ws, &git, pkgs, tags, head.as_deref(), cache, jobs),
@@ -800,14 +806,19 @@ fn in_tree_facts(
             return None;
         }
     };
-    let dir = format!("{}/", pkg.rel_path);
-    row.dirty = Some(
-        status
-            .changed
-            .iter()
-            .filter(|p| p.starts_with(&dir))
-            .count(),
-    );
+    // Its part of the root's status (a file renamed out of it counts too); by prefix alone
+    // when a path needs git's quoting.
+    row.dirty = Some(status.narrowed_to(&pkg.rel_path).map_or_else(
+        || {
+            let dir = format!("{}/", pkg.rel_path);
+            status
+                .changed
+                .iter()
+                .filter(|p| p.starts_with(&dir))
+                .count()
+        },
+        |own| own.dirty(),
+    ));
     row.ahead = Some(status.ahead);
     row.behind = Some(status.behind);
     row.branch.clone_from(&status.branch);

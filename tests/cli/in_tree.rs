@@ -654,3 +654,69 @@ fn branch_of_in_tree_packages_branches_the_root_once() {
         assert_eq!(row["action"], "up-to-date", "{row}");
     }
 }
+
+#[test]
+fn a_file_moved_between_in_tree_packages_is_both_packages_change() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    commit_file(&root, "packages/alpha/moved.txt", "moved\n", "feat: a file");
+    git(
+        &root,
+        &["mv", "packages/alpha/moved.txt", "packages/beta/moved.txt"],
+    );
+    let report = status_json(&env, &root);
+    assert_eq!(row(&report, "alpha")["dirty"], 1, "{report}");
+    assert_eq!(row(&report, "beta")["dirty"], 1, "{report}");
+    ok(&env.run(&root, ["changes"]));
+    let changes = root.join("release_tool/changes");
+    let alpha = std::fs::read_to_string(changes.join("alpha/changes_uncommitted.txt")).unwrap();
+    assert!(alpha.contains("packages/alpha/moved.txt"), "{alpha}");
+    std::fs::write(
+        changes.join("alpha/commit_message.txt"),
+        "refactor: move out\n",
+    )
+    .unwrap();
+    std::fs::write(
+        changes.join("beta/commit_message.txt"),
+        "refactor: move in\n",
+    )
+    .unwrap();
+    ok(&env.run(&root, ["commit"]));
+    // Both sides committed, nothing left staged in the root.
+    assert_eq!(
+        git_out(&root, &["status", "--porcelain", "--", "packages"]),
+        ""
+    );
+    assert_eq!(git_out(&root, &["diff", "--cached", "--name-only"]), "");
+    let files = git_out(&root, &["log", "-2", "--name-status", "--format="]);
+    assert!(files.contains("D\tpackages/alpha/moved.txt"), "{files}");
+    assert!(files.contains("A\tpackages/beta/moved.txt"), "{files}");
+}
+
+#[test]
+fn branch_refuses_in_tree_packages_with_different_base_branches() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    crate::support::write_config(
+        &root,
+        "[tool.release_tool.packages.beta]\nbase_branch = \"develop\"\n",
+    );
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "chore: config"]);
+    let before = crate::support::snapshot_tree(&root);
+    let out = env.run(&root, ["branch"]);
+    let (_, stderr) = outputs(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "In-tree packages alpha and beta share the root's branch but not their base branch (main and develop)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(git_out(&root, &["branch", "--show-current"]), "main");
+    assert_eq!(
+        crate::support::snapshot_tree(&root),
+        before,
+        "nothing changed"
+    );
+}

@@ -68,15 +68,19 @@ pub fn run(args: &CommitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
     super::run_plan(&planned.plan, settings, None)?;
     for p in &mut planned.packages {
         if p.subject.is_some() {
-            p.commit = Some(match ws.packages.iter().find(|k| k.rel_path == p.path) {
+            p.commit = match ws.packages.iter().find(|k| k.rel_path == p.path) {
                 // In-tree: the root's newest commit of its directory (the root's HEAD is the
-                // last in-tree package's commit).
+                // last in-tree package's commit). The commits are made: a failed read of one
+                // leaves its hash out, it does not fail the command.
                 Some(k) if k.in_tree() => {
-                    crate::git::history::newest_commit_touching(&Git::new(&ws.root), &k.rel_path)?
-                        .unwrap_or_default()
+                    crate::git::history::newest_commit_touching(&Git::new(&ws.root), &k.rel_path)
+                        .unwrap_or_else(|e| {
+                            ui::warn(&format!("{}: cannot read its new commit: {e}", p.package));
+                            None
+                        })
                 }
-                _ => Git::new(ws.root.join(&p.path)).rev_parse("HEAD")?,
-            });
+                _ => Some(Git::new(ws.root.join(&p.path)).rev_parse("HEAD")?),
+            };
         }
     }
     if settings.json {
