@@ -7,7 +7,9 @@
 //! `--dry-run` shows the same problems. The work happens in a temporary directory outside the
 //! workspace: `git clone --no-checkout` of the package repository, `git checkout --detach
 //! <tag>`, `uv build --no-sources`, then `uv publish --check-url` so that a re-run skips files
-//! the index already has. The package's own work tree and index are never touched.
+//! the index already has. The package's own work tree and index are never touched. An in-tree
+//! package's repository is the root's: its tag (`tag_template`) is read there, the root is
+//! cloned and checked out at the tag, and the package is built from its directory.
 //!
 //! Credentials never pass through release-tool: uv reads `UV_PUBLISH_TOKEN` (or
 //! `UV_PUBLISH_USERNAME`/`UV_PUBLISH_PASSWORD`, keyring, netrc) itself, and URLs that carry
@@ -267,7 +269,9 @@ fn plan_package(
             "skip = true in its [tool.release_tool.packages] configuration".to_owned(),
         ));
     }
-    let git = Git::new(&pkg.dir);
+    // An in-tree package's repository is the root's: its tags are there, and it is built from
+    // its directory of the root's clone at the tag.
+    let git = Git::new(pkg.repo_dir(&ws.root));
     if !git.is_repo_root() {
         return Err(problem(
             format!("{name}: {} is not a git repository", pkg.rel_path),
@@ -311,7 +315,7 @@ fn plan_package(
             "--quiet".to_owned(),
             "--no-checkout".to_owned(),
             "--".to_owned(),
-            pkg.dir.display().to_string(),
+            pkg.repo_dir(&ws.root).display().to_string(),
             src.display().to_string(),
         ],
     );
@@ -320,9 +324,13 @@ fn plan_package(
         &src,
         ["checkout", "--quiet", "--detach", tag.as_str()],
     );
+    let build_dir = match pkg.path_filter() {
+        Some(sub) => src.join(sub),
+        None => src.clone(),
+    };
     build.uv(
         Some(name),
-        &src,
+        &build_dir,
         [
             "build".to_owned(),
             "--no-sources".to_owned(),
@@ -370,20 +378,32 @@ fn check_tagged_version(
             "fix the repository and run the command again".to_owned(),
         )
     };
+    let repo = if pkg.in_tree() {
+        "."
+    } else {
+        pkg.rel_path.as_str()
+    };
     let retag_hint = || {
         format!(
-            "tag the commit that sets version {tag_version} instead (`git -C {} tag -d {tag}`, \
-             then tag again), or set that version, commit and tag it",
-            pkg.rel_path
+            "tag the commit that sets version {tag_version} instead (`git -C {repo} tag -d {tag}`, \
+             then tag again), or set that version, commit and tag it"
         )
     };
-    let Some(text) = git.read_blob(tag, "pyproject.toml").map_err(git_error)? else {
+    // The package's files at the tag: in its directory for an in-tree package.
+    let at = |file: &str| match pkg.path_filter() {
+        Some(dir) => format!("{dir}/{file}"),
+        None => file.to_owned(),
+    };
+    let Some(text) = git
+        .read_blob(tag, &at("pyproject.toml"))
+        .map_err(git_error)?
+    else {
         return Err((
             "the tag has no pyproject.toml".to_owned(),
             "tag a commit of the package (with its pyproject.toml)".to_owned(),
         ));
     };
-    let display = PathBuf::from(format!("{tag}:pyproject.toml"));
+    let display = PathBuf::from(format!("{tag}:{}", at("pyproject.toml")));
     let doc = PyProject::parse(&display, &text).map_err(|e| {
         (
             e.to_string(),
@@ -395,7 +415,7 @@ fn check_tagged_version(
         VersionSource::Dynamic {
             hatch_path: Some(path),
         } => {
-            let Some(text) = git.read_blob(tag, &path).map_err(git_error)? else {
+            let Some(text) = git.read_blob(tag, &at(&path)).map_err(git_error)? else {
                 return Err((
                     format!("the version file {path} named in [tool.hatch.version] is missing"),
                     "fix [tool.hatch.version] path, commit, and tag a new release".to_owned(),

@@ -720,3 +720,51 @@ fn branch_refuses_in_tree_packages_with_different_base_branches() {
         "nothing changed"
     );
 }
+
+#[test]
+fn publish_builds_an_in_tree_package_from_its_directory_at_its_tag() {
+    let env = TestEnv::new();
+    let root = plain_uv_workspace(&env);
+    // alpha 0.1.0 (as `uv init` wrote it) tagged in the root; later work must not be built.
+    git(&root, &["tag", "-a", "alpha-v0.1.0", "-m", "alpha 0.1.0"]);
+    commit_file(
+        &root,
+        "packages/alpha/src/alpha/later.py",
+        "LATER = 1\n",
+        "feat: later",
+    );
+    let server = crate::support::pypiserver::PyPiServer::start(&env.path().join("index"));
+    let before = crate::support::snapshot_tree(&root);
+    let out = env
+        .cmd_uv(&root)
+        .env("UV_PUBLISH_TOKEN", "pypi-fake")
+        .args(["publish", "--index", &server.url()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = outputs(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}\n{}", server.log());
+    assert!(
+        stderr.contains("alpha 0.1.0 (alpha-v0.1.0): built alpha-0.1.0-py3-none-any.whl, alpha-0.1.0.tar.gz; uploaded"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("beta: skipped, no release tag"), "{stderr}");
+    assert_eq!(
+        server.files(),
+        ["alpha-0.1.0-py3-none-any.whl", "alpha-0.1.0.tar.gz"]
+    );
+    assert_eq!(
+        crate::support::snapshot_tree(&root),
+        before,
+        "the root untouched"
+    );
+    // The sdist holds the package at its tag: no file of the later commit.
+    let sdist = server.packages.join("alpha-0.1.0.tar.gz");
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(&sdist)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("alpha-0.1.0/pyproject.toml"), "{listing}");
+    assert!(!listing.contains("later.py"), "{listing}");
+}
