@@ -11,6 +11,8 @@
 #   baseline   git status --porcelain                   (one process over the whole repository)
 #   cold       release-tool status, its caches removed before each run (hyperfine --prepare)
 #   warm       release-tool status, caches filled by the warm-up
+#   on top     release-tool status one commit after the cached counts (each run starts from
+#              the counts cached before that commit: they are put back before each run)
 # and prints the ratios to the baseline. The workspace is clean and rests 3.5 s before the
 # timed runs (the status cache stores no package changed in the last 3 seconds).
 # Environment: RELEASE_TOOL (default target/release/release-tool).
@@ -29,21 +31,33 @@ if [[ ! -d $WORKDIR/ws ]]; then
 fi
 WS=$WORKDIR/ws
 cd "$WS"
+# "on top": the counts cached at HEAD, then one more commit (in the first package): a run
+# counts the new commit on top of the cached counts (the cache put back before each run).
+"$RT" status >/dev/null 2>&1 || true
+SAVED=$(mktemp)
+cp .release_tool/cache/in_tree.json "$SAVED"
+FIRST=$(ls packages | head -n 1)
+echo "# one more commit $(date +%s%N)" >>"packages/$FIRST/README.md"
+git add -- "packages/$FIRST/README.md"
+git -c user.name=bench -c user.email=bench@example.com commit -q -m "docs: one more commit"
 git status --porcelain >/dev/null # the index refreshed once, as any later run finds it
 sleep 3.5
 OUT=$(mktemp)
 # One --prepare per command: hyperfine applies a single one to every command.
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT" \
     --prepare true --prepare 'rm -rf .release_tool/cache' --prepare true \
+    --prepare "cp $SAVED .release_tool/cache/in_tree.json" \
     -n baseline 'git status --porcelain' \
     -n cold "$RT status" \
-    -n warm "$RT status" >&2
+    -n warm "$RT status" \
+    -n "on top" "$RT status" >&2
+rm -f "$SAVED"
 python3 - "$OUT" "$N" <<'EOF'
 import json, sys
 res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 base = res["baseline"]["median"]
 print(f"N = {sys.argv[2]} in-tree packages (median of runs; × git status --porcelain)")
-for name in ("baseline", "cold", "warm"):
+for name in ("baseline", "cold", "warm", "on top"):
     r = res[name]
     cpu = r["user"] + r["system"]
     print(f"  {name:8} {r['median'] * 1000:8.1f} ms  {r['median'] / base:5.2f}×   CPU {cpu * 1000:7.1f} ms")

@@ -217,6 +217,15 @@ impl PathHistory {
         found
     }
 
+    /// Whether `tag` (a commit; `None`: no tag) is an ancestor of HEAD, as far as the listing
+    /// can tell: it is listed, or it is the bound.
+    pub fn on_line(&self, tag: Option<&str>) -> bool {
+        match tag {
+            None => true,
+            Some(t) => self.ancestors_of(t).is_some(),
+        }
+    }
+
     /// The commits on HEAD since `tag` (a commit; `None`: since the start) that change a file
     /// under `dir`, newest first. Asks git (`rev-list <tag>..HEAD -- <dir>`) only for a tag
     /// the listing cannot place (one off HEAD's line).
@@ -303,6 +312,10 @@ struct CachedCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tag: Option<String>,
     since: u32,
+    /// The tag is an ancestor of `head` (or there is none): every commit a later HEAD adds on
+    /// top of `head` is then one more commit since the tag ([`HistoryCache::prior`]).
+    #[serde(default)]
+    on_line: bool,
 }
 
 const HISTORY_FILE: &str = "in_tree.json";
@@ -357,8 +370,23 @@ impl HistoryCache {
             .map(|e| e.since)
     }
 
-    /// Remember a count (see [`HistoryCache::get`]).
-    pub fn put(&self, key: &str, head: &str, tag: Option<&str>, since: u32) {
+    /// The count stored for the package at `key` at another HEAD, for the same `tag`, when
+    /// the tag is an ancestor of that HEAD: `(head, since)`. When that HEAD is an ancestor of
+    /// today's, today's count is `since` plus the commits between them that touch its directory.
+    pub fn prior(&self, key: &str, tag: Option<&str>) -> Option<(String, u32)> {
+        if !(self.plain && self.store.is_on()) {
+            return None;
+        }
+        self.store
+            .lock()
+            .get(key)
+            .filter(|e| e.on_line && e.tag.as_deref() == tag && is_object_id(&e.head))
+            .map(|e| (e.head.clone(), e.since))
+    }
+
+    /// Remember a count (see [`HistoryCache::get`]); `on_line`: the tag is an ancestor of
+    /// `head` (or there is none).
+    pub fn put(&self, key: &str, head: &str, tag: Option<&str>, since: u32, on_line: bool) {
         if !(self.plain && self.store.is_on() && is_object_id(head)) {
             return;
         }
@@ -366,6 +394,7 @@ impl HistoryCache {
             head: head.to_owned(),
             tag: tag.map(str::to_owned),
             since,
+            on_line,
         };
         let mut entries = self.store.lock();
         if entries.get(key) != Some(&entry) {
@@ -466,8 +495,14 @@ mod tests {
         let head = "a".repeat(40);
         let tag = "b".repeat(40);
         let cache = HistoryCache::open(root, true);
-        cache.put("packages/a", &head, Some(&tag), 3);
-        cache.put("packages/b", &head, None, 5);
+        cache.put("packages/a", &head, Some(&tag), 3, true);
+        cache.put("packages/b", &head, None, 5, false);
+        assert_eq!(
+            cache.prior("packages/a", Some(&tag)),
+            Some((head.clone(), 3))
+        );
+        assert_eq!(cache.prior("packages/a", None), None, "another tag");
+        assert_eq!(cache.prior("packages/b", None), None, "not on HEAD's line");
         assert_eq!(cache.get("packages/a", &head, Some(&tag)), Some(3));
         assert_eq!(cache.get("packages/a", &head, None), None);
         assert_eq!(cache.get("packages/a", &"c".repeat(40), Some(&tag)), None);

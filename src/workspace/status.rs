@@ -556,6 +556,10 @@ fn own_repo_facts(
     Some(tags)
 }
 
+/// An in-tree package's commits since its newest tag (`None`: no HEAD yet), or why they are
+/// unknown.
+type Since = Result<Option<u32>, String>;
+
 /// The root's `git status` for its in-tree packages (submodules left out), or why it failed.
 pub type RootStatus = Result<crate::git::RepoStatus, String>;
 
@@ -579,7 +583,7 @@ pub struct RootFacts {
     /// Sorted by name, each once.
     tags: Result<Vec<TagRef>, String>,
     /// Package path → commits since its newest tag (`None`: no HEAD yet).
-    since: HashMap<String, Result<Option<u32>, String>>,
+    since: HashMap<String, Since>,
 }
 
 impl RootFacts {
@@ -730,7 +734,7 @@ fn commits_since_tags(
     head: Option<&str>,
     cache: &HistoryCache,
     jobs: usize,
-) -> HashMap<String, Result<Option<u32>, String>> {
+) -> HashMap<String, Since> {
     let Some(head) = head else {
         return pkgs
             .iter()
@@ -753,6 +757,10 @@ fn commits_since_tags(
     if misses.is_empty() {
         return since;
     }
+    if let Some(counted) = counted_on_top(git, head, &misses, cache) {
+        since.extend(counted);
+        return since;
+    }
     let all = misses.iter().any(|(_, t)| t.is_none());
     let commits: Vec<&str> = misses.iter().filter_map(|(_, t)| t.as_deref()).collect();
     match PathHistory::load(git, head, &commits, all) {
@@ -765,7 +773,8 @@ fn commits_since_tags(
             });
             for ((pkg, tag), n) in misses.iter().zip(counted) {
                 if let Ok(n) = n {
-                    cache.put(&pkg.rel_path, head, tag.as_deref(), n);
+                    let on_line = history.on_line(tag.as_deref());
+                    cache.put(&pkg.rel_path, head, tag.as_deref(), n, on_line);
                 }
                 since.insert(pkg.rel_path.clone(), n.map(Some));
             }
@@ -777,6 +786,46 @@ fn commits_since_tags(
         }
     }
     since
+}
+
+/// The counts of `misses` from their cached counts at an earlier HEAD, when HEAD only moved
+/// forward since (new commits on top, the same tags): the earlier count plus the new commits
+/// that touch the package's directory, from one `git log` of the new commits alone. `None`
+/// when that does not hold for every one of them (different earlier HEADs, a new tag, a tag off
+/// HEAD's line, a HEAD that moved back or sideways): then the whole history is read.
+fn counted_on_top(
+    git: &Git,
+    head: &str,
+    misses: &[(&Package, Option<String>)],
+    cache: &HistoryCache,
+) -> Option<Vec<(String, Since)>> {
+    let priors: Vec<(String, u32)> = misses
+        .iter()
+        .map(|(pkg, tag)| cache.prior(&pkg.rel_path, tag.as_deref()))
+        .collect::<Option<_>>()?;
+    let earlier = priors.first()?.0.clone();
+    if earlier == head
+        || priors.iter().any(|(h, _)| *h != earlier)
+        || !git
+            .test(["merge-base", "--is-ancestor", earlier.as_str(), head])
+            .ok()?
+    {
+        return None;
+    }
+    // Bounded by the earlier HEAD: the listing is exactly the new commits, none reachable from
+    // a tag that the earlier HEAD reaches.
+    let history = PathHistory::load(git, head, &[earlier.as_str()], false).ok()?;
+    let mut out = Vec::with_capacity(misses.len());
+    for ((pkg, tag), (_, before)) in misses.iter().zip(&priors) {
+        let new = history
+            .commits_since(git, Some(&earlier), &pkg.rel_path)
+            .ok()?
+            .len();
+        let n = before.saturating_add(u32::try_from(new).unwrap_or(u32::MAX));
+        cache.put(&pkg.rel_path, head, tag.as_deref(), n, true);
+        out.push((pkg.rel_path.clone(), Ok(Some(n))));
+    }
+    Some(out)
 }
 
 /// [`own_repo_facts`] for an in-tree package, from the root's facts (no process, but for a

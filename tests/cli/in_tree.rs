@@ -157,9 +157,25 @@ fn in_tree_status_from_its_caches_equals_a_fresh_read() {
         .find(|r| r["name"] == "alpha")
         .unwrap();
     assert_eq!(alpha["commits_since_tag"], 1, "{alpha}");
-    // A new commit on HEAD, a new tag and packed refs: every count follows.
+    // A new commit on HEAD (counted on top of the cached counts), a merge of a branch from an
+    // older commit, a new tag and packed refs: every count follows.
     commit_file(&root, "packages/alpha/more.txt", "m\n", "feat: more");
     check("a new commit");
+    git(&root, &["switch", "-q", "-c", "old-side", "HEAD~3"]);
+    commit_file(
+        &root,
+        "packages/beta/old-side.txt",
+        "o\n",
+        "feat: from an old commit",
+    );
+    git(&root, &["switch", "-q", "main"]);
+    git(
+        &root,
+        &["merge", "-q", "--no-ff", "-m", "merge old-side", "old-side"],
+    );
+    check("a merge on top");
+    git(&root, &["reset", "-q", "--hard", "HEAD~1"]);
+    check("HEAD moved back");
     git(&root, &["tag", "-a", "beta-v0.2.0", "-m", "beta 0.2.0"]);
     git(&root, &["pack-refs", "--all"]);
     let rows_now = check("a new tag, packed");
