@@ -36,9 +36,10 @@ cd "$WS"
 "$RT" status >/dev/null 2>&1 || true
 SAVED=$(mktemp)
 cp .release_tool/cache/in_tree.json "$SAVED"
-FIRST=$(ls packages | head -n 1)
-echo "# one more commit $(date +%s%N)" >>"packages/$FIRST/README.md"
-git add -- "packages/$FIRST/README.md"
+set -- packages/*/ # the first package (no `ls | head`: its SIGPIPE ends the script)
+FIRST=${1%/}
+echo "# one more commit $(date +%s%N)" >>"$FIRST/README.md"
+git add -- "$FIRST/README.md"
 git -c user.name=bench -c user.email=bench@example.com commit -q -m "docs: one more commit"
 git status --porcelain >/dev/null # the index refreshed once, as any later run finds it
 sleep 3.5
