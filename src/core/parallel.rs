@@ -2,6 +2,13 @@
 //! [`map`] and [`map_streamed`] show a progress bar on a terminal when the work takes more than
 //! about a second ([`crate::core::ui::Progress`]).
 
+/// The result of a scoped thread's work, its panic carried on to the caller's thread.
+pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// Map `f` over `items` on `jobs` worker threads; results come back in the order of `items`.
 pub fn map<T, R, F>(items: &[T], jobs: usize, f: F) -> Vec<R>
 where

@@ -352,8 +352,7 @@ impl HistoryCache {
         }
         let commit = peel()?;
         if self.peels.is_on() && is_object_id(&commit) {
-            self.peels.lock().insert(object.to_owned(), commit.clone());
-            self.peels.mark_changed();
+            self.peels.put(object, commit.clone());
         }
         Some(commit)
     }
@@ -396,11 +395,7 @@ impl HistoryCache {
             since,
             on_line,
         };
-        let mut entries = self.store.lock();
-        if entries.get(key) != Some(&entry) {
-            entries.insert(key.to_owned(), entry);
-            self.store.mark_changed();
-        }
+        self.store.put(key, entry);
     }
 
     /// Write the file when this run changed it, keeping the packages `keep` names.

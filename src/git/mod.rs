@@ -780,18 +780,8 @@ impl Git {
     /// [`Git::status_without_submodules`] of the paths under `path` only (git pairs renames
     /// within them: a file moved out of `path` is its deletion).
     pub fn status_of_path(&self, path: &str) -> Result<RepoStatus, GitError> {
-        let out = self.run([
-            "--no-optional-locks",
-            "status",
-            "--porcelain=v2",
-            "--branch",
-            "-z",
-            "--untracked-files=all",
-            "--ignore-submodules=all",
-            "--",
-            &format!(":(literal){}", checked("path", path)?),
-        ])?;
-        Ok(parse_status(&out))
+        let literal = format!(":(literal){}", checked("path", path)?);
+        self.git_status(true, Some(&literal))
     }
 
     fn status_with(&self, without_submodules: bool) -> Result<RepoStatus, GitError> {
@@ -801,6 +791,15 @@ impl Git {
         {
             return Ok(status);
         }
+        self.git_status(without_submodules, None)
+    }
+
+    /// `git status` as [`Git::status`] reads it, from git; `pathspec`: only those paths.
+    fn git_status(
+        &self,
+        without_submodules: bool,
+        pathspec: Option<&str>,
+    ) -> Result<RepoStatus, GitError> {
         // Read-only: never refresh the index (no lock contention with the user's own git).
         // `--no-optional-locks` rather than `GIT_OPTIONAL_LOCKS=0`: a child with the parent's
         // environment as it is starts cheaper (no environment to copy per process).
@@ -814,6 +813,9 @@ impl Git {
         ];
         if without_submodules {
             args.push("--ignore-submodules=all");
+        }
+        if let Some(pathspec) = pathspec {
+            args.extend(["--", pathspec]);
         }
         Ok(parse_status(&self.run(args)?))
     }

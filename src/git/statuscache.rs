@@ -314,11 +314,7 @@ impl StatusCache {
             status: summary.clone(),
             paths,
         };
-        let mut entries = self.store.lock();
-        if entries.get(key) != Some(&entry) {
-            entries.insert(key.to_owned(), entry);
-            self.store.mark_changed();
-        }
+        self.store.put(key, entry);
     }
 
     /// Write the cache when this run changed it and it may be written, keeping the entries of

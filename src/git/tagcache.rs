@@ -116,6 +116,18 @@ impl<E: Clone + Serialize + serde::de::DeserializeOwned> Store<E> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Set the entry of `key`, noting a change (for [`Store::save`]) only when it differs.
+    pub(crate) fn put(&self, key: &str, entry: E)
+    where
+        E: PartialEq,
+    {
+        let mut entries = self.lock();
+        if entries.get(key) != Some(&entry) {
+            entries.insert(key.to_owned(), entry);
+            self.mark_changed();
+        }
+    }
+
     /// Note that this run changed an entry (so that [`Store::save`] writes the file).
     pub(crate) fn mark_changed(&self) {
         self.changed.store(true, Ordering::Relaxed);

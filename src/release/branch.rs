@@ -290,11 +290,6 @@ pub fn run(ws: &Workspace, req: &BranchRequest) -> Result<BranchReport> {
     Ok(report)
 }
 
-/// The package's repository, relative to the root: `.` for an in-tree package.
-fn repo_path(pkg: &Package) -> &str {
-    if pkg.in_tree() { "." } else { &pkg.rel_path }
-}
-
 /// `branch` for the in-tree packages: the root branched once, by the first of them, the others
 /// reporting the same outcome. They share one branch, so they must share one base branch.
 fn branch_root(ws: &Workspace, ctx: &Ctx<'_>, in_tree: &[&Package]) -> Vec<BranchRow> {
@@ -353,7 +348,7 @@ fn branch_package(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
 fn branch_row(ctx: &Ctx<'_>, pkg: &Package) -> BranchRow {
     BranchRow {
         package: pkg.name.clone(),
-        path: repo_path(pkg).to_owned(),
+        path: pkg.repo_rel().to_owned(),
         branch: ctx.dev.to_owned(),
         from: None,
         action: Action::Refused,
@@ -405,7 +400,7 @@ impl Repo<'_> {
 fn decide(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) -> Result<(), Refusal> {
     let repo = Repo {
         name: &pkg.name,
-        path: repo_path(pkg),
+        path: pkg.repo_rel(),
         git: Git::new(pkg.repo_dir(ctx.root)),
     };
     check_repository(ctx, &repo)?;
@@ -641,7 +636,7 @@ fn no_stash_refusal(name: &str, path: &str, n: usize) -> Refusal {
 /// Run the planned steps (the fetch is done already). A stash made here is always popped, also
 /// when a step before the pop failed; when the pop conflicts the stash is kept and named.
 fn execute(ctx: &Ctx<'_>, pkg: &Package, row: &mut BranchRow) {
-    let (name, path, dev, remote) = (pkg.name.as_str(), repo_path(pkg), ctx.dev, ctx.remote);
+    let (name, path, dev, remote) = (pkg.name.as_str(), pkg.repo_rel(), ctx.dev, ctx.remote);
     let git = Git::new(pkg.repo_dir(ctx.root));
     let mut stash: Option<String> = None;
     let mut failed = false;

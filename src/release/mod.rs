@@ -3074,11 +3074,7 @@ fn check_release_remotes(
         .map(|(c, v)| RemoteCheck {
             who: format!("{} ({})", c.pkg.name, c.pkg.rel_path),
             dir: c.pkg.repo_dir(&ws.root).to_path_buf(),
-            rel: if c.pkg.in_tree() {
-                ".".to_owned()
-            } else {
-                c.pkg.rel_path.clone()
-            },
+            rel: c.pkg.repo_rel().to_owned(),
             branch: c.branch.clone().unwrap_or_default(),
             tag: Some(format!("{}{v}", c.prefix)),
         })

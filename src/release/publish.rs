@@ -378,11 +378,7 @@ fn check_tagged_version(
             "fix the repository and run the command again".to_owned(),
         )
     };
-    let repo = if pkg.in_tree() {
-        "."
-    } else {
-        pkg.rel_path.as_str()
-    };
+    let repo = pkg.repo_rel();
     let retag_hint = || {
         format!(
             "tag the commit that sets version {tag_version} instead (`git -C {repo} tag -d {tag}`, \

@@ -304,11 +304,7 @@ pub fn plan_commit(ws: &Workspace, names: &[String], request: CommitRequest) -> 
     let mut root_push: Option<Vec<String>> = None;
     for pkg in selected(ws, names, &mut skipped)? {
         // Where to tell the user to run git: the package's repository.
-        let repo = if pkg.in_tree() {
-            "."
-        } else {
-            pkg.rel_path.as_str()
-        };
+        let repo = pkg.repo_rel();
         let dir = package_changes_dir(ws, &pkg.name);
         let message_file = dir.join(&ws.config.commit_message_filename);
         let message = if request.commit {

@@ -126,6 +126,12 @@ impl Package {
         if self.in_tree() { root } else { &self.dir }
     }
 
+    /// Its repository relative to the root, for a `git -C` a message tells the user to run:
+    /// `.` (the root) for an in-tree package, its directory otherwise.
+    pub fn repo_rel(&self) -> &str {
+        if self.in_tree() { "." } else { &self.rel_path }
+    }
+
     /// The path its commits are limited to in its repository (`git log -- <path>`): its
     /// directory for an in-tree package, `None` (the whole repository) otherwise.
     pub fn path_filter(&self) -> Option<&str> {
@@ -307,9 +313,7 @@ impl Workspace {
                 crate::core::parallel::map(&dirs, config.effective_jobs(None), |rel| {
                     load_package(root, rel, by_path.get(rel.as_str()).copied())
                 });
-            let beside = beside
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let beside = crate::core::parallel::joined(beside);
             (packages, beside)
         });
         for pkg in &mut packages {

@@ -280,11 +280,7 @@ pub fn run_with(
             let prefetched = root_status.filter(|_| !req.fetch);
             RootFacts::gather(ws, &in_tree, prefetched, &history_cache, jobs)
         });
-        let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
-            h.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        };
-        (join(staging), join(prod), root)
+        (parallel::joined(staging), parallel::joined(prod), root)
     });
     let mut manifest_problems = Vec::new();
     let mut pins = |read: Result<Pins, Problem>| {
@@ -606,10 +602,7 @@ impl RootFacts {
                 if status.is_none()
                     && let Some(job) = job.take()
                 {
-                    *status = Some(
-                        job.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                    );
+                    *status = Some(parallel::joined(job));
                 }
             };
             let has_remote = git

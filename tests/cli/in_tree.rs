@@ -71,12 +71,16 @@ fn status_json(env: &TestEnv, root: &Path) -> Value {
 }
 
 fn row<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["packages"]
-        .as_array()
+    named(&report["packages"], name)
+}
+
+/// The row of package `name` among `rows` (a `packages` array).
+fn named<'a>(rows: &'a Value, name: &str) -> &'a Value {
+    rows.as_array()
         .unwrap()
         .iter()
         .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no row {name}: {report}"))
+        .unwrap_or_else(|| panic!("no row {name}: {rows}"))
 }
 
 #[test]
@@ -150,12 +154,7 @@ fn in_tree_status_from_its_caches_equals_a_fresh_read() {
     let rows_now = check("a merged history");
     assert!(root.join(".release_tool/cache/in_tree.json").is_file());
     assert!(root.join(".release_tool/cache/peeled.json").is_file());
-    let alpha = rows_now
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "alpha")
-        .unwrap();
+    let alpha = named(&rows_now, "alpha");
     assert_eq!(alpha["commits_since_tag"], 1, "{alpha}");
     // A new commit on HEAD (counted on top of the cached counts), a merge of a branch from an
     // older commit, a new tag and packed refs: every count follows.
@@ -179,12 +178,7 @@ fn in_tree_status_from_its_caches_equals_a_fresh_read() {
     git(&root, &["tag", "-a", "beta-v0.2.0", "-m", "beta 0.2.0"]);
     git(&root, &["pack-refs", "--all"]);
     let rows_now = check("a new tag, packed");
-    let beta = rows_now
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "beta")
-        .unwrap();
+    let beta = named(&rows_now, "beta");
     assert_eq!(beta["last_tag"], "beta-v0.2.0", "{beta}");
     assert_eq!(beta["commits_since_tag"], 0, "{beta}");
     // A tag moved to another commit under the same name (`tag -f`): its count follows too.
@@ -194,12 +188,7 @@ fn in_tree_status_from_its_caches_equals_a_fresh_read() {
         &["tag", "-f", "-a", "beta-v0.2.0", "-m", "again", "HEAD~3"],
     );
     let rows_now = check("a moved tag");
-    let beta = rows_now
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "beta")
-        .unwrap();
+    let beta = named(&rows_now, "beta");
     assert_eq!(beta["commits_since_tag"], 1, "{beta}");
 }
 
@@ -494,11 +483,7 @@ fn release_refuses_an_in_tree_package_over_a_submodule_package() {
 
 /// `git -C root ARGS`, its output trimmed.
 fn git_out(root: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("git");
-    hermetic(&mut cmd);
-    let out = cmd.current_dir(root).args(args).output().expect("run git");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    git(root, args).trim().to_owned()
 }
 
 #[test]
