@@ -26,6 +26,23 @@ use gix::objs::{Find as _, Kind};
 use crate::git::TagRef;
 use crate::git::files::RepoFiles;
 
+/// One file of [`LocalRepo::changed_files`]: its path (`/`-separated bytes from the top) and
+/// its mode and object before and after (`None`: the file does not exist on that side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: Vec<u8>,
+    pub old: Option<(u32, ObjectId)>,
+    pub new: Option<(u32, ObjectId)>,
+}
+
+/// A tree entry as [`LocalRepo::changed_files`] compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TreeEntry {
+    Tree(ObjectId),
+    /// A file's (or submodule's) mode and object.
+    File(u32, ObjectId),
+}
+
 /// A repository opened for reading (see the module documentation).
 pub struct LocalRepo {
     repo: gix::Repository,
@@ -482,6 +499,161 @@ impl LocalRepo {
         None
     }
 
+    /// The files that differ between the trees of the commits `from` and `to` (revisions as
+    /// [`LocalRepo::resolve`] reads them), limited to the directory `path` when given: git's
+    /// `diff --raw --no-renames from to -- path`, each file with its mode and object on either
+    /// side (`None` where it does not exist), sorted by path bytes. Subtrees with the same
+    /// object are not read, so the cost is the size of the difference, not of the trees.
+    /// `None` when unsure: an unknown revision, a missing object, a mode git would read
+    /// differently, or `path` naming something other than a directory in either tree.
+    pub fn changed_files(
+        &self,
+        from: &str,
+        to: &str,
+        path: Option<&str>,
+    ) -> Option<Vec<FileChange>> {
+        let mut buf = Vec::new();
+        let mut roots = [None, None];
+        for (root, rev) in roots.iter_mut().zip([from, to]) {
+            let commit = self.resolve_commit(rev)?;
+            if self.object(&commit, &mut buf)? != Kind::Commit {
+                return None;
+            }
+            let mut tree = Some(
+                gix::objs::CommitRefIter::from_bytes(&buf, self.repo.object_hash())
+                    .tree_id()
+                    .ok()?,
+            );
+            for part in path.into_iter().flat_map(|p| p.split('/')) {
+                if part.is_empty() || part == "." || part == ".." {
+                    return None;
+                }
+                let Some(id) = tree else { break };
+                tree = match self.tree_entries(&id, &mut buf)?.remove(part.as_bytes()) {
+                    None => None,
+                    Some(TreeEntry::Tree(id)) => Some(id),
+                    Some(TreeEntry::File(..)) => return None,
+                };
+            }
+            *root = tree;
+        }
+        let prefix = path.map_or_else(Vec::new, |p| p.as_bytes().to_vec());
+        let mut out = Vec::new();
+        let mut budget = 100_000usize;
+        self.diff_trees(&prefix, roots[0], roots[1], &mut out, &mut buf, &mut budget)?;
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Some(out)
+    }
+
+    /// The entries of the tree `id` by name; `None` when it is missing, not a tree, or holds a
+    /// mode git would read differently.
+    fn tree_entries(
+        &self,
+        id: &ObjectId,
+        buf: &mut Vec<u8>,
+    ) -> Option<HashMap<Vec<u8>, TreeEntry>> {
+        use gix::objs::tree::EntryKind;
+        if self.object(id, buf)? != Kind::Tree {
+            return None;
+        }
+        let mut entries = HashMap::new();
+        for entry in gix::objs::TreeRefIter::from_bytes(buf, self.repo.object_hash()) {
+            let entry = entry.ok()?;
+            let raw = entry.mode.value();
+            let oid = entry.oid.to_owned();
+            let value = match entry.mode.kind() {
+                EntryKind::Tree if raw == 0o40000 => TreeEntry::Tree(oid),
+                EntryKind::Blob if raw == 0o100_644 => TreeEntry::File(0o100_644, oid),
+                EntryKind::BlobExecutable if raw == 0o100_755 => TreeEntry::File(0o100_755, oid),
+                EntryKind::Link if raw == 0o120_000 => TreeEntry::File(0o120_000, oid),
+                EntryKind::Commit if raw == 0o160_000 => TreeEntry::File(0o160_000, oid),
+                _ => return None,
+            };
+            entries.insert(entry.filename.to_vec(), value);
+        }
+        Some(entries)
+    }
+
+    /// [`LocalRepo::changed_files`] below `prefix`, for the trees `a` and `b` (`None`: absent).
+    fn diff_trees(
+        &self,
+        prefix: &[u8],
+        a: Option<ObjectId>,
+        b: Option<ObjectId>,
+        out: &mut Vec<FileChange>,
+        buf: &mut Vec<u8>,
+        budget: &mut usize,
+    ) -> Option<()> {
+        if a == b {
+            return Some(());
+        }
+        *budget = budget.checked_sub(1)?;
+        let read = |id: Option<ObjectId>, buf: &mut Vec<u8>| match id {
+            Some(id) => self.tree_entries(&id, buf),
+            None => Some(HashMap::new()),
+        };
+        let (mut old, new) = (read(a, buf)?, read(b, buf)?);
+        let join = |name: &[u8]| {
+            let mut path = prefix.to_vec();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
+            path
+        };
+        let mut subtrees = Vec::new();
+        for (name, entry) in new {
+            let before = old.remove(&name);
+            if before == Some(entry) {
+                continue;
+            }
+            let (mut tree_a, mut tree_b) = (None, None);
+            let mut file_a = None;
+            match before {
+                Some(TreeEntry::Tree(id)) => tree_a = Some(id),
+                Some(TreeEntry::File(mode, id)) => file_a = Some((mode, id)),
+                None => {}
+            }
+            let file_b = match entry {
+                TreeEntry::Tree(id) => {
+                    tree_b = Some(id);
+                    None
+                }
+                TreeEntry::File(mode, id) => Some((mode, id)),
+            };
+            if file_a.is_some() || file_b.is_some() {
+                out.push(FileChange {
+                    path: join(&name),
+                    old: file_a,
+                    new: file_b,
+                });
+            }
+            if tree_a.is_some() || tree_b.is_some() {
+                subtrees.push((join(&name), tree_a, tree_b));
+            }
+        }
+        for (name, entry) in old {
+            match entry {
+                TreeEntry::Tree(id) => subtrees.push((join(&name), Some(id), None)),
+                TreeEntry::File(mode, id) => out.push(FileChange {
+                    path: join(&name),
+                    old: Some((mode, id)),
+                    new: None,
+                }),
+            }
+        }
+        for (path, a, b) in subtrees {
+            self.diff_trees(&path, a, b, out, buf, budget)?;
+        }
+        Some(())
+    }
+
+    /// The content of the blob `id`; `None` when it is missing or not a blob.
+    pub fn blob(&self, id: &ObjectId) -> Option<Vec<u8>> {
+        let mut buf = Vec::new();
+        (self.object(id, &mut buf)? == Kind::Blob).then_some(buf)
+    }
+
     /// `git merge-base --is-ancestor ancestor descendant`.
     pub fn is_ancestor(&self, ancestor: &str, descendant: &str) -> Option<bool> {
         let (ancestor, descendant) = (
@@ -918,6 +1090,97 @@ mod tests {
             dir,
             &["merge", "--quiet", "--no-ff", "-m", "merge", "feature"],
         );
+    }
+
+    /// `changed_files` against `git diff --raw --no-renames`: added, deleted, modified and
+    /// mode-changed files, a file turned into a directory, a symbolic link, a submodule
+    /// entry, nested directories, with and without a path, and a path that is not a directory.
+    #[test]
+    fn changed_files_are_gits_raw_diff() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "--quiet", "-b", "main"]);
+        let write = |path: &str, text: &str| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("a.txt", "a\n");
+        write("pkg/one/x.py", "x\n");
+        write("pkg/one/deep/y.py", "y\n");
+        write("pkg/two/z.py", "z\n");
+        write("gone", "g\n");
+        write("becomes_dir", "f\n");
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "--quiet", "-m", "one"]);
+        let first = git(dir, &["rev-parse", "HEAD"]);
+        write("a.txt", "A\n");
+        write("pkg/one/deep/y.py", "Y\n");
+        write("pkg/one/new.py", "n\n");
+        std::fs::remove_file(dir.join("gone")).unwrap();
+        std::fs::remove_file(dir.join("becomes_dir")).unwrap();
+        write("becomes_dir/inside", "i\n");
+        git(dir, &["update-index", "--chmod=+x", "pkg/two/z.py"]);
+        std::os::unix::fs::symlink("a.txt", dir.join("link")).unwrap();
+        git(dir, &["add", "-A"]);
+        git(
+            dir,
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("160000,{first},sub"),
+            ],
+        );
+        git(dir, &["commit", "--quiet", "-m", "two"]);
+        let second = git(dir, &["rev-parse", "HEAD"]);
+        let local = LocalRepo::open(dir).unwrap();
+        let hex = |id: &ObjectId| id.to_string();
+        for path in [None, Some("pkg"), Some("pkg/one"), Some("pkg/absent")] {
+            let mut args = vec![
+                "diff",
+                "--raw",
+                "--no-renames",
+                "--abbrev=40",
+                "-z",
+                &first,
+                &second,
+                "--",
+            ];
+            args.extend(path);
+            let raw = git(dir, &args);
+            let mut expected = Vec::new();
+            let mut fields = raw.split('\0').filter(|f| !f.is_empty());
+            while let (Some(meta), Some(file)) = (fields.next(), fields.next()) {
+                let m: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+                let side = |mode: &str, id: &str| {
+                    (mode != "000000")
+                        .then(|| (u32::from_str_radix(mode, 8).unwrap(), id.to_owned()))
+                };
+                expected.push((file.to_owned(), side(m[0], m[2]), side(m[1], m[3])));
+            }
+            expected.sort();
+            let got: Vec<_> = local
+                .changed_files(&first, &second, path)
+                .unwrap()
+                .into_iter()
+                .map(|c| {
+                    (
+                        String::from_utf8(c.path).unwrap(),
+                        c.old.map(|(m, id)| (m, hex(&id))),
+                        c.new.map(|(m, id)| (m, hex(&id))),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected, "path {path:?}");
+        }
+        assert!(
+            local
+                .changed_files(&first, &second, Some("a.txt"))
+                .is_none()
+        );
+        assert!(local.changed_files(&first, "HEAD", Some("../x")).is_none());
+        assert!(local.changed_files("nope", "HEAD", None).is_none());
     }
 
     /// git's `rev-parse --verify --quiet <rev>^{commit}`.

@@ -47,7 +47,7 @@ pub(crate) mod test_support {
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 pub use crate::core::process::ProcessError;
@@ -274,6 +274,52 @@ fn limit_network_call<'a>(
 pub struct Git {
     dir: PathBuf,
     env: Vec<(String, String)>,
+    /// The repository opened once for in-process reads, shared by this handle's clones: set
+    /// by [`Git::reading`] for phases that only read (planning).
+    memo: Option<Arc<LocalMemo>>,
+}
+
+/// [`Git::local`]'s repository kept for a reading phase.
+#[derive(Default)]
+struct LocalMemo(Mutex<Kept>);
+
+/// The state of a [`LocalMemo`].
+#[derive(Default)]
+pub enum Kept {
+    #[default]
+    Unopened,
+    /// Not one to read in-process ([`LocalRepo::open`] said `None`).
+    Unreadable,
+    Open(Box<LocalRepo>),
+}
+
+impl std::fmt::Debug for LocalMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocalMemo")
+    }
+}
+
+/// The repository [`Git::local`] gives: opened for the call, or the one a reading handle
+/// keeps (held for as long as this lives).
+pub enum Local<'a> {
+    Opened(Box<LocalRepo>),
+    Kept(MutexGuard<'a, Kept>),
+}
+
+impl std::ops::Deref for Local<'_> {
+    type Target = LocalRepo;
+
+    fn deref(&self) -> &LocalRepo {
+        match self {
+            Local::Opened(repo) => repo,
+            Local::Kept(kept) => match &**kept {
+                Kept::Open(repo) => repo,
+                Kept::Unopened | Kept::Unreadable => {
+                    unreachable!("only an open repository is lent")
+                }
+            },
+        }
+    }
 }
 
 /// Refuse user-influenced values that git would parse as options (`--upload-pack=...`).
@@ -465,7 +511,19 @@ impl Git {
         Self {
             dir: dir.into(),
             env: Vec::new(),
+            memo: None,
         }
+    }
+
+    /// The same handle for a phase that only reads: its in-process repository
+    /// ([`Git::local`]) is opened once and kept, with the packs' indices it has loaded, for
+    /// this handle and its clones (opening it is most of a small read's cost). Not for
+    /// handles that write: what the kept repository knows of the configuration, the shallow
+    /// boundary and replace refs is read when it opens.
+    #[must_use]
+    pub fn reading(mut self) -> Self {
+        self.memo = Some(Arc::default());
+        self
     }
 
     /// The same handle with extra environment variables for every call (e.g. a fixed identity).
@@ -873,11 +931,19 @@ impl Git {
 
     /// The repository opened for in-process reads (see [`crate::git::local`]); `None` when
     /// this handle's environment or the repository is one only git reads for certain.
-    pub fn local(&self) -> Option<LocalRepo> {
+    pub fn local(&self) -> Option<Local<'_>> {
         if !self.env.is_empty() && self.env.iter().any(|(k, _)| !is_identity_var(k)) {
             return None;
         }
-        LocalRepo::open(&self.dir)
+        // A kept repository in use further up the same thread's stack: open another.
+        let Some(mut kept) = self.memo.as_ref().and_then(|m| m.0.try_lock().ok()) else {
+            return LocalRepo::open(&self.dir).map(|repo| Local::Opened(Box::new(repo)));
+        };
+        if matches!(*kept, Kept::Unopened) {
+            *kept = LocalRepo::open(&self.dir)
+                .map_or(Kept::Unreadable, |repo| Kept::Open(Box::new(repo)));
+        }
+        matches!(*kept, Kept::Open(_)).then_some(Local::Kept(kept))
     }
 
     /// Whether a remote is configured. Reads the repository's own config file when it can
@@ -1597,6 +1663,34 @@ fn plain(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reading handle opens its repository once and shares it with its clones; a second
+    /// `local()` while the first is held (the same thread) opens its own instead of waiting.
+    #[test]
+    fn a_reading_handle_keeps_one_repository_and_never_waits_for_itself() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        test_support::git(dir, &["init", "--quiet", "-b", "main"]);
+        test_support::git(dir, &["commit", "--quiet", "--allow-empty", "-m", "one"]);
+        let plain = Git::new(dir);
+        assert!(matches!(plain.local(), Some(Local::Opened(_))));
+        let reading = Git::new(dir).reading();
+        let clone = reading.clone();
+        let head = plain.local().unwrap().resolve("HEAD").unwrap().unwrap();
+        {
+            let first = reading.local().unwrap();
+            assert!(matches!(first, Local::Kept(_)));
+            let second = clone.local().unwrap();
+            assert!(matches!(second, Local::Opened(_)));
+            assert_eq!(second.resolve("HEAD"), first.resolve("HEAD"));
+        }
+        assert!(matches!(clone.local(), Some(Local::Kept(_))));
+        assert_eq!(clone.local().unwrap().resolve("HEAD"), Some(Some(head)));
+        // Not a repository: nothing kept, every call says so.
+        let none = Git::new(tmp.path().join("absent")).reading();
+        assert!(none.local().is_none());
+        assert!(none.local().is_none());
+    }
 
     #[test]
     fn a_status_narrowed_to_a_directory_keeps_its_paths_only() {

@@ -429,9 +429,39 @@ fn counts_since_final(bump: Bump) -> bool {
 
 /// Whether the tree of `to` differs from the tree of `from` by more than version assignments
 /// (the `next` commit's `version = "…"` in pyproject.toml, or a hatch version file's
-/// `__version__ = "…"`): one `git diff -U0`; limited to `path` (an in-tree package's
-/// directory) when given.
+/// `__version__ = "…"`), limited to `path` (an in-tree package's directory) when given: read
+/// in-process ([`tree_differs_in_process`]) where the repository allows, else one
+/// `git diff -U0` ([`tree_differs_by_git`]).
 fn tree_differs_in(git: &Git, from: &str, to: &str, path: Option<&str>) -> Result<bool> {
+    if let Some(local) = git.local()
+        && let Some(differs) = tree_differs_in_process(&local, from, to, path)
+    {
+        return Ok(differs);
+    }
+    tree_differs_by_git(git, from, to, path)
+}
+
+/// Whether `line` (without its `+`/`-` and end of line) assigns a quoted version:
+/// `version = "…"`, `__version__ = '…'`, `VERSION = "…"`.
+fn is_version_line(line: &str) -> bool {
+    let line = line.trim();
+    ["version", "__version__", "VERSION"].iter().any(|name| {
+        line.strip_prefix(name)
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix('='))
+            .map(str::trim)
+            .is_some_and(|value| {
+                value.len() >= 2
+                    && (value.starts_with('"') && value.ends_with('"')
+                        || value.starts_with('\'') && value.ends_with('\''))
+                    && !value[1..value.len() - 1].contains(['"', '\''])
+            })
+    })
+}
+
+/// [`tree_differs_in`] by `git diff -U0`: every added or removed line a version line, as many
+/// added as removed, no binary, new or deleted file.
+fn tree_differs_by_git(git: &Git, from: &str, to: &str, path: Option<&str>) -> Result<bool> {
     let mut args = vec![
         "diff",
         "--no-color",
@@ -446,24 +476,16 @@ fn tree_differs_in(git: &Git, from: &str, to: &str, path: Option<&str>) -> Resul
         args.push(crate::git::check_arg("path", path)?);
     }
     let out = git.run(args)?;
-    let is_version_line = |line: &str| {
-        let line = line.trim();
-        ["version", "__version__", "VERSION"].iter().any(|name| {
-            line.strip_prefix(name)
-                .map(str::trim_start)
-                .and_then(|rest| rest.strip_prefix('='))
-                .map(str::trim)
-                .is_some_and(|value| {
-                    value.len() >= 2
-                        && (value.starts_with('"') && value.ends_with('"')
-                            || value.starts_with('\'') && value.ends_with('\''))
-                        && !value[1..value.len() - 1].contains(['"', '\''])
-                })
-        })
-    };
     let (mut removed, mut added) = (0usize, 0usize);
+    // Between a `diff --git` line and its first `@@` is the file's header (`--- a/…`).
+    let mut header = false;
     for line in out.lines() {
-        if line.starts_with("+++ ") || line.starts_with("--- ") {
+        if line.starts_with("diff --git ") {
+            header = true;
+        } else if line.starts_with("@@") {
+            header = false;
+        }
+        if header && (line.starts_with("+++ ") || line.starts_with("--- ")) {
             continue;
         }
         if let Some(rest) = line.strip_prefix('+') {
@@ -484,6 +506,67 @@ fn tree_differs_in(git: &Git, from: &str, to: &str, path: Option<&str>) -> Resul
         }
     }
     Ok(added != removed)
+}
+
+/// [`tree_differs_in`] without a process: the files that differ
+/// ([`crate::git::local::LocalRepo::changed_files`]) and, for a changed text file, its lines
+/// with the version lines left out. git's answer is "every `+`/`-` line of the diff is a
+/// version line, and as many are added as removed"; such a diff exists exactly when the two
+/// files' other lines (with their ends of line) are the same sequence, and the added lines
+/// minus the removed ones are the lines the files gained. A file added or deleted, a binary
+/// file (a NUL in its first 8000 bytes, git's test), a symbolic link turned into a file or
+/// back, or a changed submodule differs; a change of the executable bit alone does not, as
+/// for git. `None` (ask git) when the trees cannot be read for certain. Left to the content:
+/// attributes that make git show a text file as binary, or through a `textconv` filter.
+fn tree_differs_in_process(
+    local: &crate::git::local::LocalRepo,
+    from: &str,
+    to: &str,
+    path: Option<&str>,
+) -> Option<bool> {
+    const LINK: u32 = 0o120_000;
+    const SUBMODULE: u32 = 0o160_000;
+    let changes = local.changed_files(from, to, path)?;
+    // Lines of the changed files before and after.
+    let (mut before, mut after) = (0usize, 0usize);
+    for change in changes {
+        let (Some((old_mode, old)), Some((new_mode, new))) = (change.old, change.new) else {
+            return Some(true);
+        };
+        if old == new && (old_mode == LINK) == (new_mode == LINK) {
+            continue;
+        }
+        if (old_mode == LINK) != (new_mode == LINK)
+            || old_mode == SUBMODULE
+            || new_mode == SUBMODULE
+        {
+            return Some(true);
+        }
+        let (old, new) = (local.blob(&old)?, local.blob(&new)?);
+        let binary = |data: &[u8]| data[..data.len().min(8000)].contains(&0);
+        if binary(&old) || binary(&new) {
+            return Some(true);
+        }
+        let lines = |data: &[u8]| {
+            data.split_inclusive(|&b| b == b'\n')
+                .map(|line| String::from_utf8_lossy(line).into_owned())
+                .collect::<Vec<_>>()
+        };
+        let (old, new) = (lines(&old), lines(&new));
+        let others = |lines: &[String]| {
+            lines
+                .iter()
+                .filter(|line| !is_version_line(line))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        if others(&old) != others(&new) {
+            return Some(true);
+        }
+        before += old.len();
+        after += new.len();
+    }
+    Some(before != after)
 }
 
 /// A package's git state for planning: `git status` (from the status cache when it holds the
@@ -702,7 +785,8 @@ fn candidates_since<'a>(
             continue;
         }
         // An in-tree package's git is the root's (its commits: those touching its directory).
-        let git = Git::new(pkg.repo_dir(&ws.root));
+        // Planning only reads: the repository is opened once for all its in-process reads.
+        let git = Git::new(pkg.repo_dir(&ws.root)).reading();
         if !git.is_repo_root() {
             skipped.push(Skipped::new(
                 pkg,
@@ -4378,6 +4462,86 @@ pub fn plan_next(ws: &Workspace, req: &Request) -> Result<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The in-process "differs by more than the version" against `git diff -U0`'s answer, on
+    /// pairs of commits of one repository: a version edit alone (pyproject, `__version__`), an
+    /// edit beside it, a file added or deleted, a binary file, an executable bit alone, a line
+    /// that looks like a diff header, a version moved between files, a symbolic link, a
+    /// lost end of line, an in-tree package's directory.
+    #[test]
+    fn tree_differs_in_process_agrees_with_git() {
+        use crate::git::test_support::{ENV, git};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "--quiet", "-b", "main"]);
+        let write = |path: &str, text: &[u8]| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let commit = |message: &str| {
+            git(dir, &["add", "-A"]);
+            git(dir, &["commit", "--quiet", "--allow-empty", "-m", message]);
+            git(dir, &["rev-parse", "HEAD"])
+        };
+        write(
+            "pyproject.toml",
+            b"[project]\nname = \"a\"\nversion = \"1.0.0\"\n",
+        );
+        write("src/a/__init__.py", b"__version__ = '1.0.0'\nx = 1\n");
+        write("pkgs/b/pyproject.toml", b"[project]\nversion = \"0.1.0\"\n");
+        write("pkgs/c/c.py", b"-- not a header\n");
+        let mut states = vec![commit("base")];
+        write(
+            "pyproject.toml",
+            b"[project]\nname = \"a\"\nversion = \"1.0.1.dev0\"\n",
+        );
+        states.push(commit("version only"));
+        write("src/a/__init__.py", b"__version__ = '1.0.1.dev0'\nx = 1\n");
+        states.push(commit("version file"));
+        write("src/a/__init__.py", b"__version__ = '1.0.1.dev0'\nx = 2\n");
+        states.push(commit("an edit"));
+        write("src/a/new.py", b"");
+        states.push(commit("an empty file added"));
+        std::fs::remove_file(dir.join("src/a/new.py")).unwrap();
+        states.push(commit("deleted"));
+        write("data.bin", b"\0\x01version = \"1\"\n");
+        states.push(commit("binary"));
+        write("data.bin", b"\0\x01version = \"2\"\n");
+        states.push(commit("binary edited"));
+        git(dir, &["update-index", "--chmod=+x", "data.bin"]);
+        states.push(commit("executable bit"));
+        write("pkgs/c/c.py", b"");
+        states.push(commit("a line like a header removed"));
+        write("pkgs/b/pyproject.toml", b"[project]\n");
+        write("pkgs/b/VERSION.py", b"VERSION = \"0.1.0\"\n");
+        states.push(commit("version moved"));
+        std::os::unix::fs::symlink("pyproject.toml", dir.join("link")).unwrap();
+        states.push(commit("link"));
+        write("pkgs/b/VERSION.py", b"VERSION = \"0.1.0\"");
+        states.push(commit("end of line lost"));
+        write("pkgs/b/VERSION.py", b"VERSION = \"0.2.0\"\r\n");
+        states.push(commit("crlf"));
+        let repo = Git::new(dir).with_env(ENV);
+        let local = crate::git::LocalRepo::open(dir).expect("read in-process");
+        let mut checked = 0;
+        for (i, from) in states.iter().enumerate() {
+            for to in &states[i..] {
+                for path in [None, Some("pkgs/b"), Some("pkgs/c"), Some("src")] {
+                    let by_git = tree_differs_by_git(&repo, from, to, path).unwrap();
+                    let in_process = tree_differs_in_process(&local, from, to, path);
+                    assert_eq!(in_process, Some(by_git), "{from}..{to} -- {path:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300);
+        // Both answers are not always "differs": a version edit alone is not a change.
+        assert_eq!(
+            tree_differs_in_process(&local, &states[0], &states[2], None),
+            Some(false)
+        );
+    }
 
     fn request(stage: Stage, packages: &[&str]) -> Request {
         Request {
