@@ -18,6 +18,11 @@
 //!    staging and prod manifests (a `subdirectory` pin of the root's remote becomes a pin of the
 //!    new remote at the carried-over tag), and makes one root commit;
 //! 4. removes the scratch repository and the stream.
+//!
+//! A `split` that stopped in or after its push is taken up again: the remote is then not empty,
+//! but when the scratch repository is still there with every ref the remote has (same
+//! objects), imported from the very stream this run would write, the plan skips the import,
+//! pushes again and does the root's steps.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -97,7 +102,15 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
     committed.extend(config_rel.as_deref());
     check_clean(ws, &name, &rel, &committed)?;
     let (url, local) = remote_url(&req.remote, &req.cwd)?;
-    check_empty_remote(&root_git, &name, &url, local)?;
+    let state = ws.root.join(".release_tool/split");
+    let work = state.join(format!("{name}.git"));
+    let stream_path = state.join(format!("{name}.fast-import"));
+    let remote_refs = read_remote(&root_git, &url, local)?;
+    // A remote with refs is refused, unless an earlier `split` of this package pushed them
+    // and stopped before the root (decided once the stream is known, below).
+    if !remote_refs.is_empty() && !work.is_dir() {
+        return Err(not_empty(&name, &url, &remote_refs));
+    }
     let branch = ws
         .config
         .base_branch_override(&name)
@@ -155,41 +168,53 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
     }
 
     let stream = fast_import_stream(&commits, &trees, &mark, &branch, head_mark, &tag_marks);
+    // The remote holds what an earlier `split` of the same history pushed (the scratch
+    // repository it imported into, and its stream, are kept until the root's commit): that
+    // run stopped in or after its push, this one goes on from there.
+    let pushed = !remote_refs.is_empty();
+    if pushed && !already_pushed(&work, &stream_path, &stream, &remote_refs) {
+        return Err(not_empty(&name, &url, &remote_refs));
+    }
+    if pushed {
+        warnings.push(format!(
+            "{url} already holds what an earlier `split {name}` pushed ({}): going on from there",
+            crate::core::text::count(remote_refs.len(), "ref")
+        ));
+    }
 
-    let state = ws.root.join(".release_tool/split");
-    let work = state.join(format!("{name}.git"));
-    let stream_path = state.join(format!("{name}.fast-import"));
     let objects = root_git.git_path("objects")?;
     let objects = std::path::absolute(&objects).unwrap_or(objects);
     let pkg_name = Some(name.as_str());
     let mut plan = Plan::new(&ws.root);
-    if work.exists() {
-        // Left by an interrupted `split`: nothing of it was pushed unless the push ran, and a
-        // non-empty remote is refused above.
-        plan.remove_dir(pkg_name, &work);
+    if !pushed {
+        if work.exists() {
+            // Left by an interrupted `split` that did not push (the remote is empty).
+            plan.remove_dir(pkg_name, &work);
+        }
+        plan.mkdir(pkg_name, &state);
+        let work_arg = work.to_string_lossy().into_owned();
+        plan.git(
+            pkg_name,
+            &ws.root,
+            ["init", "--quiet", "--bare", "-b", &branch, "--", &work_arg],
+        );
+        plan.create(
+            pkg_name,
+            work.join("objects/info/alternates"),
+            format!("{}\n", objects.display()),
+        );
+        if stream_path.exists() {
+            plan.remove_file(pkg_name, &stream_path);
+        }
+        plan.create(pkg_name, &stream_path, stream);
+        plan.git_input(
+            pkg_name,
+            &work,
+            ["fast-import", "--quiet", "--done"],
+            &stream_path,
+        );
     }
-    plan.mkdir(pkg_name, &state);
-    let work_arg = work.to_string_lossy().into_owned();
-    plan.git(
-        pkg_name,
-        &ws.root,
-        ["init", "--quiet", "--bare", "-b", &branch, "--", &work_arg],
-    );
-    plan.create(
-        pkg_name,
-        work.join("objects/info/alternates"),
-        format!("{}\n", objects.display()),
-    );
-    if stream_path.exists() {
-        plan.remove_file(pkg_name, &stream_path);
-    }
-    plan.create(pkg_name, &stream_path, stream);
-    plan.git_input(
-        pkg_name,
-        &work,
-        ["fast-import", "--quiet", "--done"],
-        &stream_path,
-    );
+    // Again after a push that stopped part way: what is there already is left as it is.
     let branch_ref = format!("refs/heads/{branch}:refs/heads/{branch}");
     plan.git(
         pkg_name,
@@ -415,27 +440,63 @@ fn remote_url(given: &str, cwd: &Path) -> Result<(String, bool)> {
     Ok((url, local))
 }
 
-/// The remote must answer and have no refs at all.
-fn check_empty_remote(root_git: &Git, name: &str, url: &str, local: bool) -> Result<()> {
+/// The remote's refs (`git ls-remote`: name and object, `HEAD` and peeled `^{}` entries left
+/// out, sorted); an error when it does not answer.
+fn read_remote(root_git: &Git, url: &str, local: bool) -> Result<Vec<(String, String)>> {
     let mut args = Vec::new();
     if local {
         args.extend(["-c", "protocol.file.allow=always"]);
     }
     args.extend(["ls-remote", "--", url]);
-    let refs = root_git.run_batch(args).map_err(|e| {
+    let out = root_git.run_batch(args).map_err(|e| {
         UserError::failure(format!("Cannot read the remote {url}: {}", reason(&e)))
             .with_hint("create an empty repository there first, and check that you can reach it (`git ls-remote URL`)")
     })?;
-    let refs: Vec<&str> = refs.lines().filter_map(|l| l.split('\t').nth(1)).collect();
-    if let Some(first) = refs.iter().find(|r| **r != "HEAD").or(refs.first()) {
-        return Err(UserError::usage(format!(
-            "Cannot split {name}: the remote {url} is not empty ({}, e.g. {first})",
-            crate::core::text::count(refs.len(), "ref")
-        ))
-        .with_hint("split pushes a new history: give it a new, empty repository")
-        .into());
+    let mut refs: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| {
+            let (object, name) = l.split_once('\t')?;
+            Some((name.trim().to_owned(), object.trim().to_owned()))
+        })
+        .filter(|(name, _)| name != "HEAD" && !name.ends_with("^{}"))
+        .collect();
+    refs.sort();
+    Ok(refs)
+}
+
+/// The refusal of a remote that has refs.
+fn not_empty(name: &str, url: &str, refs: &[(String, String)]) -> anyhow::Error {
+    let first = refs.first().map_or("HEAD", |(r, _)| r.as_str());
+    UserError::usage(format!(
+        "Cannot split {name}: the remote {url} is not empty ({}, e.g. {first})",
+        crate::core::text::count(refs.len(), "ref")
+    ))
+    .with_hint("split pushes a new history: give it a new, empty repository")
+    .into()
+}
+
+/// Whether the remote's refs are ones an earlier `split` pushed (all, or part of them when its
+/// push stopped): its scratch repository `work` is still there with each of them, imported
+/// from a stream equal byte for byte to `stream` (the same history, tags and names, so the
+/// same objects).
+fn already_pushed(
+    work: &Path,
+    stream_path: &Path,
+    stream: &str,
+    remote: &[(String, String)],
+) -> bool {
+    if std::fs::read(stream_path).ok().as_deref() != Some(stream.as_bytes()) {
+        return false;
     }
-    Ok(())
+    let Ok(out) = Git::new(work).run(["for-each-ref", "--format=%(refname) %(objectname)"]) else {
+        return false;
+    };
+    let refs: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, object)| (name.to_owned(), object.trim().to_owned()))
+        .collect();
+    remote.iter().all(|r| refs.contains(r))
 }
 
 fn reason(e: &GitError) -> String {

@@ -457,3 +457,73 @@ fn split_reads_a_configured_tag_prefix_and_removes_it_from_the_configuration() {
     );
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
 }
+
+/// A `split` that stops after its push (here the root's index is locked, so its first root
+/// step fails) leaves the remote with the new history: a second `split` goes on from there
+/// instead of refusing the remote it filled, and ends as an uninterrupted one does. A remote
+/// holding anything else is still refused, with nothing changed.
+#[test]
+fn split_stopped_after_its_push_goes_on_from_there() {
+    let env = TestEnv::new();
+    let root = history_workspace(&env);
+    let url = bare(&env, "alpha");
+    let remote = env.path().join("remotes/alpha.git");
+    let root_head = git(&root, &["rev-parse", "HEAD"]);
+    let lock = root.join(".git/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    let out = env.run(&root, ["split", "alpha", "--remote", &url]);
+    let stderr = failed(&out, 1);
+    assert!(stderr.contains("`split alpha` stopped"), "{stderr}");
+    let pushed = git(
+        &remote,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    );
+    assert_eq!(pushed.lines().count(), 3, "main and two tags: {pushed}");
+    assert_eq!(git(&root, &["rev-parse", "HEAD"]), root_head);
+    assert!(root.join("packages/alpha/pyproject.toml").is_file());
+    std::fs::remove_file(&lock).unwrap();
+
+    // Another remote with a history of its own: refused, nothing changed.
+    let other = bare(&env, "other");
+    let other_dir = env.path().join("remotes/other.git");
+    git(&root, &["push", "-q", &other, "HEAD:refs/heads/main"]);
+    let before = snapshot_tree(&env.path());
+    let stderr = failed(&env.run(&root, ["split", "alpha", "--remote", &other]), 2);
+    assert!(
+        stderr.contains("is not empty (1 ref, e.g. refs/heads/main)"),
+        "{stderr}"
+    );
+    assert_eq!(before, snapshot_tree(&env.path()));
+    assert!(other_dir.is_dir());
+
+    // The same remote again: the split goes on, the remote keeps what it had.
+    let (_, stderr) = ok(&env.run(&root, ["split", "alpha", "--remote", &url]));
+    assert!(
+        stderr.contains("already holds what an earlier `split alpha` pushed (3 refs)")
+            && stderr.contains("Split alpha into"),
+        "{stderr}"
+    );
+    assert_eq!(
+        git(
+            &remote,
+            &["for-each-ref", "--format=%(refname) %(objectname)"]
+        ),
+        pushed
+    );
+    assert_eq!(
+        git(&root, &["rev-parse", "HEAD~1"]),
+        root_head,
+        "one root commit"
+    );
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    let staged = git(&root, &["ls-files", "--stage", "--", "packages/alpha"]);
+    assert!(staged.starts_with("160000 "), "a gitlink: {staged}");
+    assert_eq!(
+        git(&root, &["-C", "packages/alpha", "rev-parse", "HEAD"]),
+        git(&remote, &["rev-parse", "main"])
+    );
+    assert!(
+        !root.join(".release_tool/split").exists(),
+        "scratch removed"
+    );
+}
