@@ -46,6 +46,8 @@ pub struct SplitRequest {
     /// The new repository (must exist and be empty); a local path is taken from `cwd`.
     pub remote: String,
     pub cwd: PathBuf,
+    /// Refresh the staging and prod locks that exist, in the split's root commit.
+    pub lock: bool,
 }
 
 /// A planned `split`.
@@ -259,6 +261,19 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
         if repin(&mut doc, &name, &old_prefix, &new_prefix, &pin_url) {
             plan.write(None, &path, doc.render());
             paths.push(manifest.clone());
+            // Its lock names the old pin: locked again against the new remote (pushed above).
+            let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
+            let lock_rel = ws.rel(&dir.join("uv.lock"));
+            if dir.join("uv.lock").is_file() {
+                if req.lock {
+                    plan.uv(None, &dir, ["lock"]);
+                    paths.push(lock_rel);
+                } else {
+                    warnings.push(format!(
+                        "{lock_rel} still names the old pin (--no-lock): run `release-tool lock --all`"
+                    ));
+                }
+            }
         }
     }
     if let (Some((path, text)), Some(rel)) = (&config_edit, &config_rel) {

@@ -230,9 +230,14 @@ fn split_extracts_the_package_history_and_tags_and_leaves_a_sound_workspace() {
     let remote = env.path().join("remotes/alpha.git");
     let expected = commit_facts(&root, "HEAD", &["packages/alpha"]);
     assert_eq!(expected.len(), 20, "{expected:#?}");
+    // Staging and prod are locked: the split locks them again, in its one root commit.
+    ok(&env.run_uv(&root, ["lock", "--all"]));
+    commit_all(&root, "chore: lock");
+    let prod_lock = std::fs::read_to_string(root.join("prod/uv.lock")).unwrap();
+    assert!(prod_lock.contains("subdirectory"), "{prod_lock}");
     let root_head = git(&root, &["rev-parse", "HEAD"]);
 
-    let (stdout, stderr) = ok(&env.run(&root, ["split", "alpha", "--remote", &url]));
+    let (stdout, stderr) = ok(&env.run_uv(&root, ["split", "alpha", "--remote", &url]));
     assert!(stdout.is_empty(), "data only on stdout: {stdout}");
     assert!(
         stderr.contains("Split alpha into") && stderr.contains("20 commits, 2 tags"),
@@ -292,8 +297,17 @@ fn split_extracts_the_package_history_and_tags_and_leaves_a_sound_workspace() {
         "scratch removed"
     );
 
+    for lock in ["staging/uv.lock", "prod/uv.lock"] {
+        let text = std::fs::read_to_string(root.join(lock)).unwrap();
+        assert!(
+            text.contains(&format!("{url}?tag=v0.2.0#")) && !text.contains("subdirectory"),
+            "{lock}: {text}"
+        );
+    }
+    let changed = git(&root, &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(changed.lines().any(|l| l == "prod/uv.lock"), "{changed}");
+
     // The workspace is sound, and prod installs from the new repository's tag.
-    ok(&env.run_uv(&root, ["lock", "--all"]));
     let (report, _) = ok(&env.run_uv(&root, ["check"]));
     assert!(!report.contains("error"), "{report}");
     ok(&env.run_uv(&root, ["sync", "prod"]));
@@ -305,7 +319,6 @@ fn split_extracts_the_package_history_and_tags_and_leaves_a_sound_workspace() {
     assert_eq!(stdout.trim(), "0.2.0");
 
     // A fresh clone of the root without submodules installs prod from the new repository.
-    commit_all(&root, "chore: lock");
     let clone = crate::support::clone_root(&env, &root, &[]);
     assert!(!clone.join("packages/alpha/pyproject.toml").exists());
     std::fs::remove_file(clone.join("prod/uv.lock")).unwrap();

@@ -14,6 +14,10 @@ pub struct SplitArgs {
     /// The new repository: an existing, empty repository (URL or path).
     #[arg(long, value_name = "URL")]
     pub remote: String,
+    /// Leave the staging and prod locks as they are (they name the old pin until `release-tool
+    /// lock --all`).
+    #[arg(long)]
+    pub no_lock: bool,
 }
 
 /// Run `split`.
@@ -25,12 +29,25 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         name: args.name.clone(),
         remote: args.remote.clone(),
         cwd: std::env::current_dir()?,
+        lock: !args.no_lock,
     };
     let planned = split::plan_split(&ws, &request)?;
     for warning in &planned.warnings {
         ui::warn(warning);
     }
-    let ran = super::run_plan(&planned.plan, &global.flags(), None).map_err(|e| {
+    // uv only for the locks the plan refreshes (found before any step runs).
+    let uv = if global.dry_run
+        || !planned
+            .plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, crate::plan::StepKind::Uv { .. }))
+    {
+        None
+    } else {
+        Some(crate::python::uv::Uv::find()?.quiet(global.quiet))
+    };
+    let ran = super::run_plan(&planned.plan, &global.flags(), uv.as_ref()).map_err(|e| {
         e.context(format!(
             "`split {}` stopped; the root's last commit still has {}: \
              `git -C {} reset --quiet -- {} && git -C {} checkout -- {}` brings it back",
