@@ -844,10 +844,12 @@ impl Git {
 
     fn status_with(&self, without_submodules: bool) -> Result<RepoStatus, GitError> {
         // A clean work tree is read in-process when that is certain (`git::worktree`).
-        if (self.env.is_empty() || self.env.iter().all(|(k, _)| is_identity_var(k)))
-            && let Some(status) = worktree::clean_status(&self.dir)
-        {
-            return Ok(status);
+        if self.env.is_empty() || self.env.iter().all(|(k, _)| is_identity_var(k)) {
+            // A reading handle lends the repository it keeps; else it is opened when needed.
+            let kept = self.memo.as_ref().and_then(|_| self.local());
+            if let Some(status) = worktree::clean_status_in(&self.dir, kept.as_deref()) {
+                return Ok(status);
+            }
         }
         self.git_status(without_submodules, None)
     }

@@ -265,10 +265,16 @@ fn turned_off() -> bool {
 /// The status of the repository whose work tree is `dir` when it is clean for certain (see
 /// the module documentation); `None`: ask git.
 pub fn clean_status(dir: &Path) -> Option<RepoStatus> {
+    clean_status_in(dir, None)
+}
+
+/// [`clean_status`] with the repository already open for in-process reads (`None`: open it
+/// when needed).
+pub fn clean_status_in(dir: &Path, local: Option<&LocalRepo>) -> Option<RepoStatus> {
     if !cfg!(unix) || turned_off() || !environment_understood() {
         return None;
     }
-    let status = clean_status_unix(dir);
+    let status = clean_status_unix(dir, local);
     if status.is_some() {
         tracing::debug!("{}: clean, status read in-process", dir.display());
     }
@@ -276,12 +282,12 @@ pub fn clean_status(dir: &Path) -> Option<RepoStatus> {
 }
 
 #[cfg(not(unix))]
-fn clean_status_unix(_dir: &Path) -> Option<RepoStatus> {
+fn clean_status_unix(_dir: &Path, _local: Option<&LocalRepo>) -> Option<RepoStatus> {
     None
 }
 
 #[cfg(unix)]
-fn clean_status_unix(dir: &Path) -> Option<RepoStatus> {
+fn clean_status_unix(dir: &Path, local: Option<&LocalRepo>) -> Option<RepoStatus> {
     use std::os::unix::ffi::OsStrExt as _;
 
     let files = RepoFiles::open(dir)?;
@@ -315,7 +321,13 @@ fn clean_status_unix(dir: &Path) -> Option<RepoStatus> {
     }
     let (branch, head) = files.head()?;
     let head = head?;
-    let local = LocalRepo::open(dir)?;
+    let opened;
+    let local = if let Some(local) = local {
+        local
+    } else {
+        opened = LocalRepo::open(dir)?;
+        &opened
+    };
 
     let index_path = files.git_dir().join("index");
     let index_meta = std::fs::metadata(&index_path).ok()?;
