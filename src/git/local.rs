@@ -648,6 +648,16 @@ impl LocalRepo {
         Some(())
     }
 
+    /// Whether the repository itself may give files attributes beyond `.gitattributes` files:
+    /// an `info/attributes` file, or a config naming an attributes file.
+    pub fn has_attribute_sources(&self) -> bool {
+        [&self.git_dir, &self.common_dir]
+            .iter()
+            .any(|d| d.join("info/attributes").exists())
+            || std::fs::read_to_string(self.common_dir.join("config"))
+                .map_or(true, |t| t.to_ascii_lowercase().contains("attributesfile"))
+    }
+
     /// The content of the blob `id`; `None` when it is missing or not a blob.
     pub fn blob(&self, id: &ObjectId) -> Option<Vec<u8>> {
         let mut buf = Vec::new();

@@ -139,7 +139,7 @@ fn parse_index(data: &[u8]) -> Option<Index<'_>> {
 /// Whether attributes may come from outside the repository: git's system attributes file, the
 /// global one, or any system or global config naming one (or including other files, or given
 /// in the environment). Computed once per process.
-fn attributes_elsewhere() -> bool {
+pub(crate) fn attributes_elsewhere() -> bool {
     static ANSWER: OnceLock<bool> = OnceLock::new();
     *ANSWER.get_or_init(|| {
         let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());

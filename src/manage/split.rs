@@ -56,6 +56,9 @@ pub struct SplitPlan {
     pub plan: Plan,
     pub name: String,
     pub rel_path: String,
+    /// The package's directory and the root's files the split's commit takes, as they exist
+    /// before it: what `git reset` and `git checkout` put back after a stop part way.
+    pub restore: Vec<String>,
     /// The URL recorded in `.gitmodules` and pushed to.
     pub url: String,
     pub branch: String,
@@ -100,8 +103,18 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
     // global prefix, so the key goes.
     let config_edit = config_without_tag_prefix(ws, &name)?;
     let config_rel = config_edit.as_ref().map(|(path, _)| ws.rel(path));
+    // The locks of staging and prod too: the split may lock them again.
+    let locks: Vec<String> = [&staging, &prod]
+        .iter()
+        .filter_map(|m| {
+            let dir = ws.root.join(m.as_str());
+            let lock = dir.parent()?.join("uv.lock");
+            lock.is_file().then(|| ws.rel(&lock))
+        })
+        .collect();
     let mut committed: Vec<&str> = vec![&rel, ".gitmodules", &staging, &prod];
     committed.extend(config_rel.as_deref());
+    committed.extend(locks.iter().map(String::as_str));
     check_clean(ws, &name, &rel, &committed)?;
     let (url, local) = remote_url(&req.remote, &req.cwd)?;
     let state = ws.root.join(".release_tool/split");
@@ -231,25 +244,9 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
         ],
     );
 
-    // The root: the directory becomes a submodule of the new remote, one commit.
-    plan.git(None, &ws.root, ["rm", "-r", "-q", "--cached", "--", &rel]);
-    plan.remove_dir(None, ws.root.join(&rel));
-    let mut add: Vec<&str> = Vec::new();
-    if local {
-        // git refuses local transports for submodules unless allowed for the call.
-        add.extend(["-c", "protocol.file.allow=always"]);
-    }
-    add.extend([
-        "submodule",
-        "add",
-        "--quiet",
-        "-b",
-        &branch,
-        "--",
-        &url,
-        &rel,
-    ]);
-    plan.git(None, &ws.root, add);
+    // The root. First the pins and their locks (uv needs the pushed tag, and may fail: the
+    // root's index and directory are then untouched), then the directory becomes a submodule
+    // of the new remote, and one commit.
     let mut paths = vec![".gitmodules".to_owned(), rel.clone()];
     let pin_url = crate::workspace::pin_url(&url, &ws.root);
     for manifest in [&staging, &prod] {
@@ -276,6 +273,24 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
             }
         }
     }
+    plan.git(None, &ws.root, ["rm", "-r", "-q", "--cached", "--", &rel]);
+    plan.remove_dir(None, ws.root.join(&rel));
+    let mut add: Vec<&str> = Vec::new();
+    if local {
+        // git refuses local transports for submodules unless allowed for the call.
+        add.extend(["-c", "protocol.file.allow=always"]);
+    }
+    add.extend([
+        "submodule",
+        "add",
+        "--quiet",
+        "-b",
+        &branch,
+        "--",
+        &url,
+        &rel,
+    ]);
+    plan.git(None, &ws.root, add);
     if let (Some((path, text)), Some(rel)) = (&config_edit, &config_rel) {
         plan.write(None, path, text.clone());
         paths.push(rel.clone());
@@ -299,10 +314,17 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
         });
     }
 
+    // What a stop part way leaves to put back: the files of the commit that exist now.
+    let restore = paths
+        .iter()
+        .filter(|p| ws.root.join(p.as_str()).exists())
+        .cloned()
+        .collect();
     Ok(SplitPlan {
         plan,
         name,
         rel_path: rel,
+        restore,
         url,
         branch,
         commits: commits.len(),
@@ -455,8 +477,8 @@ fn remote_url(given: &str, cwd: &Path) -> Result<(String, bool)> {
     Ok((url, local))
 }
 
-/// The remote's refs (`git ls-remote`: name and object, `HEAD` and peeled `^{}` entries left
-/// out, sorted); an error when it does not answer.
+/// The remote's refs (`git ls-remote`: name and object, peeled `^{}` entries and a `HEAD`
+/// beside other refs left out, sorted); an error when it does not answer.
 fn read_remote(root_git: &Git, url: &str, local: bool) -> Result<Vec<(String, String)>> {
     let mut args = Vec::new();
     if local {
@@ -473,8 +495,12 @@ fn read_remote(root_git: &Git, url: &str, local: bool) -> Result<Vec<(String, St
             let (object, name) = l.split_once('\t')?;
             Some((name.trim().to_owned(), object.trim().to_owned()))
         })
-        .filter(|(name, _)| name != "HEAD" && !name.ends_with("^{}"))
+        .filter(|(name, _)| !name.ends_with("^{}"))
         .collect();
+    // `HEAD` counts only alone (a remote with a detached HEAD and no branch is not empty).
+    if refs.iter().any(|(name, _)| name != "HEAD") {
+        refs.retain(|(name, _)| name != "HEAD");
+    }
     refs.sort();
     Ok(refs)
 }
@@ -503,7 +529,14 @@ fn already_pushed(
     if std::fs::read(stream_path).ok().as_deref() != Some(stream.as_bytes()) {
         return false;
     }
-    let Ok(out) = Git::new(work).run(["for-each-ref", "--format=%(refname) %(objectname)"]) else {
+    // `--git-dir`: a bare repository found by discovery is refused under
+    // `safe.bareRepository=explicit`.
+    let git_dir = format!("--git-dir={}", work.display());
+    let Ok(out) = Git::new(work).run([
+        git_dir.as_str(),
+        "for-each-ref",
+        "--format=%(refname) %(objectname)",
+    ]) else {
         return false;
     };
     let refs: Vec<(String, String)> = out

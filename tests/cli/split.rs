@@ -495,6 +495,18 @@ fn split_stopped_after_its_push_goes_on_from_there() {
     assert_eq!(git(&root, &["rev-parse", "HEAD"]), root_head);
     assert!(root.join("packages/alpha/pyproject.toml").is_file());
     std::fs::remove_file(&lock).unwrap();
+    // The pins were re-written before the index step failed: the error's command puts the
+    // root back (the commit's files as they are at HEAD).
+    let files = "packages/alpha staging/pyproject.toml prod/pyproject.toml";
+    assert!(
+        stderr.contains(&format!("reset --quiet -- {files} && git -C"))
+            && stderr.contains(&format!("checkout -- {files}`")),
+        "{stderr}"
+    );
+    let files: Vec<&str> = files.split(' ').collect();
+    git(&root, &[&["reset", "--quiet", "--"][..], &files].concat());
+    git(&root, &[&["checkout", "--"][..], &files].concat());
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
 
     // Another remote with a history of its own: refused, nothing changed.
     let other = bare(&env, "other");

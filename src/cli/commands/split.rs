@@ -48,15 +48,14 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs) -> anyhow::Result<ExitKind> {
         Some(crate::python::uv::Uv::find()?.quiet(global.quiet))
     };
     let ran = super::run_plan(&planned.plan, &global.flags(), uv.as_ref()).map_err(|e| {
+        let files = planned.restore.join(" ");
         e.context(format!(
             "`split {}` stopped; the root's last commit still has {}: \
-             `git -C {} reset --quiet -- {} && git -C {} checkout -- {}` brings it back",
+             `git -C {root} reset --quiet -- {files} && git -C {root} checkout -- {files}` brings \
+             it back (see docs/split.md, \"If it stops part way\"), then run `split` again",
             planned.name,
             planned.rel_path,
-            ws.root.display(),
-            planned.rel_path,
-            ws.root.display(),
-            planned.rel_path
+            root = ws.root.display(),
         ))
     })?;
     if ran {
