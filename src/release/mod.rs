@@ -816,8 +816,7 @@ fn candidates_since<'a>(
             continue;
         }
         // An in-tree package's git is the root's (its commits: those touching its directory).
-        // Planning only reads: the repository is opened once for all its in-process reads.
-        let git = Git::new(pkg.repo_dir(&ws.root)).reading();
+        let git = Git::new(pkg.repo_dir(&ws.root));
         if !git.is_repo_root() {
             skipped.push(Skipped::new(
                 pkg,
@@ -852,7 +851,10 @@ fn candidates_since<'a>(
         &eligible,
         ws.config.effective_jobs(None),
         |(pkg, git, prefix, _)| {
-            gather(&caches, pkg, git, prefix, since_final).map(|mut g| {
+            // The repository is kept for the gathering only (dropped with this handle): a
+            // thousand kept repositories would hold about 150 MB.
+            let reading = git.clone().reading();
+            gather(&caches, pkg, &reading, prefix, since_final).map(|mut g| {
                 if let Some(dir) = pkg.path_filter() {
                     // The root's status, limited to the package's directory.
                     let under = |p: &String| p == dir || p.starts_with(&format!("{dir}/"));
