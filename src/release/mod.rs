@@ -4526,44 +4526,70 @@ mod tests {
         write("pkgs/b/pyproject.toml", b"[project]\nversion = \"0.1.0\"\n");
         write("pkgs/c/c.py", b"-- not a header\n");
         let mut states = vec![commit("base")];
-        write(
-            "pyproject.toml",
-            b"[project]\nname = \"a\"\nversion = \"1.0.1.dev0\"\n",
-        );
-        states.push(commit("version only"));
-        write("src/a/__init__.py", b"__version__ = '1.0.1.dev0'\nx = 1\n");
-        states.push(commit("version file"));
-        write("src/a/__init__.py", b"__version__ = '1.0.1.dev0'\nx = 2\n");
-        states.push(commit("an edit"));
-        write("src/a/new.py", b"");
-        states.push(commit("an empty file added"));
-        std::fs::remove_file(dir.join("src/a/new.py")).unwrap();
-        states.push(commit("deleted"));
-        write("data.bin", b"\0\x01version = \"1\"\n");
-        states.push(commit("binary"));
-        write("data.bin", b"\0\x01version = \"2\"\n");
-        states.push(commit("binary edited"));
-        git(dir, &["update-index", "--chmod=+x", "data.bin"]);
-        states.push(commit("executable bit"));
-        write("pkgs/c/c.py", b"");
-        states.push(commit("a line like a header removed"));
-        write("pkgs/b/pyproject.toml", b"[project]\n");
-        write("pkgs/b/VERSION.py", b"VERSION = \"0.1.0\"\n");
-        states.push(commit("version moved"));
-        std::os::unix::fs::symlink("pyproject.toml", dir.join("link")).unwrap();
-        states.push(commit("link"));
-        write("pkgs/b/VERSION.py", b"VERSION = \"0.1.0\"");
-        states.push(commit("end of line lost"));
-        write("pkgs/b/VERSION.py", b"VERSION = \"0.2.0\"\r\n");
-        states.push(commit("crlf"));
-        write("pkgs/c/latin1.txt", b"caf\xe9\n");
-        states.push(commit("latin-1"));
-        write("pkgs/c/latin1.txt", b"caf\xe8\n");
-        states.push(commit("latin-1 edited"));
-        write("pkgs/c/order.toml", b"a = 1\nversion = \"1\"\n");
-        states.push(commit("two lines"));
-        write("pkgs/c/order.toml", b"version = \"1\"\na = 1\n");
-        states.push(commit("reordered"));
+        // Each change, then a commit: `rm:`, `chmod:` and `ln:` remove a file, set its
+        // executable bit, or make it a symbolic link to `pyproject.toml`.
+        let steps: [(&str, &[u8], &str); 17] = [
+            (
+                "pyproject.toml",
+                b"[project]\nname = \"a\"\nversion = \"1.0.1.dev0\"\n",
+                "version only",
+            ),
+            (
+                "src/a/__init__.py",
+                b"__version__ = '1.0.1.dev0'\nx = 1\n",
+                "version file",
+            ),
+            (
+                "src/a/__init__.py",
+                b"__version__ = '1.0.1.dev0'\nx = 2\n",
+                "an edit",
+            ),
+            ("src/a/new.py", b"", "an empty file added"),
+            ("rm:src/a/new.py", b"", "deleted"),
+            ("data.bin", b"\0\x01version = \"1\"\n", "binary"),
+            ("data.bin", b"\0\x01version = \"2\"\n", "binary edited"),
+            ("chmod:data.bin", b"", "executable bit"),
+            ("pkgs/c/c.py", b"", "a line like a header removed"),
+            (
+                "pkgs/b/VERSION.py",
+                b"VERSION = \"0.1.0\"\n",
+                "version moved",
+            ),
+            ("ln:link", b"", "link"),
+            (
+                "pkgs/b/VERSION.py",
+                b"VERSION = \"0.1.0\"",
+                "end of line lost",
+            ),
+            ("pkgs/b/VERSION.py", b"VERSION = \"0.2.0\"\r\n", "crlf"),
+            ("pkgs/c/latin1.txt", b"caf\xe9\n", "latin-1"),
+            ("pkgs/c/latin1.txt", b"caf\xe8\n", "latin-1 edited"),
+            (
+                "pkgs/c/order.toml",
+                b"a = 1\nversion = \"1\"\n",
+                "two lines",
+            ),
+            (
+                "pkgs/c/order.toml",
+                b"version = \"1\"\na = 1\n",
+                "reordered",
+            ),
+        ];
+        for (path, text, message) in steps {
+            if let Some(path) = path.strip_prefix("rm:") {
+                std::fs::remove_file(dir.join(path)).unwrap();
+            } else if let Some(path) = path.strip_prefix("chmod:") {
+                git(dir, &["update-index", "--chmod=+x", path]);
+            } else if let Some(path) = path.strip_prefix("ln:") {
+                std::os::unix::fs::symlink("pyproject.toml", dir.join(path)).unwrap();
+            } else {
+                write(path, text);
+            }
+            if message == "version moved" {
+                write("pkgs/b/pyproject.toml", b"[project]\n");
+            }
+            states.push(commit(message));
+        }
         let repo = Git::new(dir).with_env(ENV);
         let local = crate::git::LocalRepo::open(dir).expect("read in-process");
         let (mut checked, mut answered) = (0, 0);
