@@ -261,7 +261,7 @@ pub fn plan_split(ws: &Workspace, req: &SplitRequest) -> Result<SplitPlan> {
             // Its lock names the old pin: locked again against the new remote (pushed above).
             let dir = path.parent().unwrap_or(&ws.root).to_path_buf();
             let lock_rel = ws.rel(&dir.join("uv.lock"));
-            if dir.join("uv.lock").is_file() {
+            if locks.contains(&lock_rel) {
                 if req.lock {
                     plan.uv(None, &dir, ["lock"]);
                     paths.push(lock_rel);

@@ -536,24 +536,15 @@ fn tree_differs_in_process(
     if local.has_attribute_sources() || crate::git::worktree::attributes_elsewhere() {
         return None;
     }
+    // Every directory from a changed file's up to the work tree's top.
     for change in &changes {
         let rel = String::from_utf8(change.path.clone()).ok()?;
-        let mut dir = workdir.to_path_buf();
-        if dir.join(".gitattributes").exists() {
-            return None;
-        }
-        for part in rel
-            .split('/')
-            .rev()
+        if Path::new(&rel)
+            .ancestors()
             .skip(1)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
+            .any(|dir| workdir.join(dir).join(".gitattributes").exists())
         {
-            dir.push(part);
-            if dir.join(".gitattributes").exists() {
-                return None;
-            }
+            return None;
         }
     }
     let mut undecided = false;
